@@ -1,0 +1,294 @@
+"""Loyalty Desk settings: every value comes from the environment (see .env.example).
+
+Three environments, chosen by LOYALTY_ENV:
+
+* ``development`` (default): SQLite and a file-system Celery broker under ``var/``, the embedded
+  sandbox as Paytronix, demo staff users. What ``make run`` uses on a fresh machine.
+* ``test``: as development, but a per-process cache and Celery tasks run in-process unless a
+  test starts a real worker.
+* ``production``: every secret must be given; HTTPS-only cookies, HSTS, manifest static files.
+
+A malformed value stops start-up with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+if (BASE_DIR / ".env").is_file():
+    env.read_env(str(BASE_DIR / ".env"))
+
+
+def _read(name: str, reader: Any, **kwargs: Any) -> Any:
+    """Read one variable, turning django-environ's bare ValueErrors into a message that names it."""
+    try:
+        return reader(name, **kwargs)
+    except ImproperlyConfigured:
+        raise
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ImproperlyConfigured(f"Environment variable {name} is malformed: {exc}") from exc
+
+
+LOYALTY_ENV = _read("LOYALTY_ENV", env.str, default="development")
+if LOYALTY_ENV not in {"development", "test", "production"}:
+    raise ImproperlyConfigured(
+        f"LOYALTY_ENV must be development, test or production, not {LOYALTY_ENV!r}"
+    )
+PRODUCTION = LOYALTY_ENV == "production"
+TESTING = LOYALTY_ENV == "test"
+
+DEBUG = _read("DJANGO_DEBUG", env.bool, default=False)
+if PRODUCTION:
+    SECRET_KEY = _read("SECRET_KEY", env.str)
+else:
+    SECRET_KEY = _read(
+        "SECRET_KEY", env.str, default="development-only-key-never-use-in-production-0123456789"
+    )
+ALLOWED_HOSTS = _read(
+    "ALLOWED_HOSTS", env.list, default=[] if PRODUCTION else ["127.0.0.1", "localhost"]
+)
+CSRF_TRUSTED_ORIGINS = _read("CSRF_TRUSTED_ORIGINS", env.list, default=[])
+
+# Demo staff users (one per role) are created by `make run` only when this is on.
+DEMO_MODE = _read("DEMO_MODE", env.bool, default=not PRODUCTION)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "axes",
+    "portal",
+    "portal.staff",
+    "guests",
+    "cards",
+]
+
+MIDDLEWARE = [
+    "portal.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "portal.staff.access.AccessPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "portal.staff.context_processors.staff",
+            ],
+        },
+    },
+]
+
+_default_db = f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+DATABASES = {"default": _read("DATABASE_URL", env.db_url, default=_default_db)}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the Celery worker share the file: WAL lets readers run beside a writer,
+    # IMMEDIATE takes the write lock up front instead of failing mid-transaction.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = _read("DATABASE_CONN_MAX_AGE", env.int, default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+_default_cache = "locmemcache://" if TESTING else f"filecache://{VAR_DIR / 'cache'}"
+CACHES = {"default": _read("CACHE_URL", env.cache_url, default=_default_cache)}
+
+AUTH_USER_MODEL = "staff.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# Lockout: username + IP, at most AXES_FAILURE_LIMIT failures, then AXES_COOLOFF_MINUTES.
+AXES_FAILURE_LIMIT = _read("AXES_FAILURE_LIMIT", env.int, default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=_read("AXES_COOLOFF_MINUTES", env.int, default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+if AXES_FAILURE_LIMIT > 10 or AXES_COOLOFF_TIME < timedelta(minutes=30):
+    raise ImproperlyConfigured(
+        "AXES_FAILURE_LIMIT must be at most 10 and AXES_COOLOFF_MINUTES at least 30"
+    )
+
+# Idle timeout: the cookie's age is renewed on every request, so it expires after this much
+# inactivity rather than a fixed time after login.
+SESSION_IDLE_TIMEOUT = _read("SESSION_IDLE_TIMEOUT", env.int, default=15 * 60)
+SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = False  # htmx reads no cookie; the token travels in hx-headers.
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = _read("TIME_ZONE", env.str, default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# Content Security Policy: only our own static files, scripts need the per-request nonce.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = _read("SECURE_SSL_REDIRECT", env.bool, default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = _read("SECURE_HSTS_SECONDS", env.int, default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    if _read("BEHIND_TLS_PROXY", env.bool, default=False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# The upstream API. The defaults point at the embedded sandbox that `make run` starts.
+PAYTRONIX_BASE_URL = _read(
+    "PAYTRONIX_BASE_URL", env.str, default="http://127.0.0.1:8001/rest/25.33/"
+)
+if not PAYTRONIX_BASE_URL.rstrip("/").rsplit("/", 2)[-2:-1] == ["rest"]:
+    raise ImproperlyConfigured(
+        "PAYTRONIX_BASE_URL must end in /rest/<release>/, e.g. https://host/rest/25.33/"
+    )
+PAYTRONIX_MERCHANT_ID = _read("PAYTRONIX_MERCHANT_ID", env.int, default=1001)
+PAYTRONIX_USERNAME = _read(
+    "PAYTRONIX_USERNAME", env.str, **({} if PRODUCTION else {"default": "loyaltydesk"})
+)
+PAYTRONIX_SECRET = _read(
+    "PAYTRONIX_SECRET", env.str, **({} if PRODUCTION else {"default": "sandbox-secret"})
+)
+PAYTRONIX_CONNECT_TIMEOUT = _read("PAYTRONIX_CONNECT_TIMEOUT", env.float, default=3.05)
+PAYTRONIX_READ_TIMEOUT = _read("PAYTRONIX_READ_TIMEOUT", env.float, default=10.0)
+PAYTRONIX_MAX_ATTEMPTS = _read("PAYTRONIX_MAX_ATTEMPTS", env.int, default=3)
+PAYTRONIX_BREAKER_THRESHOLD = _read("PAYTRONIX_BREAKER_THRESHOLD", env.int, default=5)
+PAYTRONIX_BREAKER_COOLDOWN = _read("PAYTRONIX_BREAKER_COOLDOWN", env.float, default=30.0)
+SANDBOX_PORT = _read("SANDBOX_PORT", env.int, default=8001)
+
+# Keyed hash of full card numbers in audit records: exact search without storing the number.
+AUDIT_HASH_KEY = _read(
+    "AUDIT_HASH_KEY", env.str, **({} if PRODUCTION else {"default": f"audit:{SECRET_KEY}"})
+)
+
+# Celery. JSON only; a task is acknowledged after it ran, so a worker that dies mid-task hands
+# it back; the broker's visibility timeout outlives the hard time limit of the longest task.
+CELERY_BROKER_URL = _read("CELERY_BROKER_URL", env.str, default="filesystem://")
+CELERY_TASK_SOFT_TIME_LIMIT = _read("CELERY_TASK_SOFT_TIME_LIMIT", env.int, default=15 * 60)
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT * 2,
+}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_dir = str(VAR_DIR / "broker")
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "data_folder_in": _broker_dir,
+        "data_folder_out": _broker_dir,
+        "control_folder": str(VAR_DIR / "broker-control"),
+        "store_processed": False,
+    }
+CELERY_TASK_ALWAYS_EAGER = _read("CELERY_TASK_ALWAYS_EAGER", env.bool, default=TESTING)
+CELERY_TASK_EAGER_PROPAGATES = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "portal.middleware.RequestIdLogFilter"}},
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": _read("LOG_LEVEL", env.str, default="INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
+}
+
+# Static files in development and tests come straight from the finders (no collectstatic).
+WHITENOISE_USE_FINDERS = not PRODUCTION

@@ -1,0 +1,108 @@
+"""Deny by default: a view is reachable only if it declares who may reach it.
+
+Views declare their policy with one of the decorators below. The middleware refuses every view
+that declares nothing, sends anonymous users to the login page, and answers 403 (and signals
+``access_denied``, which the audit log records) when the user's role lacks a permission.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, Final
+
+from django.contrib.auth.views import redirect_to_login
+from django.dispatch import Signal
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django_htmx.http import HttpResponseClientRedirect
+
+logger = logging.getLogger(__name__)
+
+PUBLIC: Final = "public"
+LOGGED_IN: Final = "logged-in"
+ANY_ROLE: Final = "any-role"
+
+#: Sent with ``request``, ``path`` and ``missing`` (the permissions the user lacked).
+access_denied = Signal()
+
+ViewFunc = Callable[..., HttpResponse]
+
+
+def public(view: ViewFunc) -> ViewFunc:
+    """Reachable without logging in (login page, health check)."""
+    view.access_policy = PUBLIC  # type: ignore[attr-defined]
+    return view
+
+
+def logged_in(view: ViewFunc) -> ViewFunc:
+    """Reachable by any logged-in user, even one without a role (logging out)."""
+    view.access_policy = LOGGED_IN  # type: ignore[attr-defined]
+    return view
+
+
+def any_role(view: ViewFunc) -> ViewFunc:
+    """Reachable by any logged-in staff user who has a role."""
+    view.access_policy = ANY_ROLE  # type: ignore[attr-defined]
+    return view
+
+
+def requires(*codenames: str) -> Callable[[ViewFunc], ViewFunc]:
+    """Reachable by users whose role grants every one of the ``staff.<codename>`` permissions."""
+
+    def decorate(view: ViewFunc) -> ViewFunc:
+        view.access_policy = frozenset(codenames)  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
+def user_may(user: Any, *codenames: str) -> bool:
+    return bool(user.is_authenticated) and all(user.has_perm(f"staff.{c}") for c in codenames)
+
+
+def _deny(request: HttpRequest, missing: frozenset[str] | None) -> HttpResponse:
+    logger.warning(
+        "access denied: user=%s path=%s missing=%s",
+        getattr(request.user, "username", "?"),
+        request.path,
+        ",".join(sorted(missing or ())) or "-",
+    )
+    access_denied.send(sender=None, request=request, path=request.path, missing=missing)
+    return render(request, "403.html", status=403)
+
+
+class AccessPolicyMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: ViewFunc, view_args: Any, view_kwargs: Any
+    ) -> HttpResponse | None:
+        policy = getattr(view_func, "access_policy", None)
+        if policy == PUBLIC:
+            return None
+        user = request.user
+        if not user.is_authenticated:
+            if getattr(request, "htmx", False):
+                return HttpResponseClientRedirect(
+                    redirect_to_login(request.get_full_path()).url  # type: ignore[attr-defined]
+                )
+            return redirect_to_login(request.get_full_path())
+        match = request.resolver_match
+        if match is not None and match.app_name == "admin":
+            # The Django admin checks model permissions itself; only admins get in at all.
+            return None if user.is_staff and user.is_active else _deny(request, None)
+        if policy == LOGGED_IN:
+            return None
+        if policy is None:
+            return _deny(request, None)
+        if getattr(user, "role", None) is None:
+            return _deny(request, None)
+        if policy == ANY_ROLE:
+            return None
+        missing = frozenset(c for c in policy if not user.has_perm(f"staff.{c}"))
+        return _deny(request, missing) if missing else None

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from portal.staff.roles import PERMISSIONS
+
+
+class _Capabilities:
+    """``{{ can.combine_cards }}`` in templates: lazy, reads the user's cached permissions."""
+
+    def __init__(self, user: Any) -> None:
+        self._user = user
+
+    def __getattr__(self, codename: str) -> bool:
+        if codename not in PERMISSIONS:
+            raise AttributeError(codename)
+        return bool(self._user.is_authenticated and self._user.has_perm(f"staff.{codename}"))
+
+
+def staff(request: HttpRequest) -> dict[str, Any]:
+    return {"can": _Capabilities(request.user)}

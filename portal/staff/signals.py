@@ -1,0 +1,34 @@
+"""Every login, failed login and logout goes to the log (and, through audit, to the record)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+logger = logging.getLogger("portal.staff.login")
+
+
+def client_ip(request: Any) -> str:
+    return str(request.META.get("REMOTE_ADDR", "")) if request is not None else ""
+
+
+@receiver(user_logged_in)
+def log_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    logger.info("login succeeded: user=%s ip=%s", user.get_username(), client_ip(request))
+
+
+@receiver(user_login_failed)
+def log_login_failure(sender: Any, credentials: dict[str, Any], request: Any, **kwargs: Any) -> None:
+    # Django has already masked the password in `credentials`; only the username is logged.
+    logger.warning(
+        "login failed: user=%s ip=%s", credentials.get("username", "?"), client_ip(request)
+    )
+
+
+@receiver(user_logged_out)
+def log_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if user is not None:
+        logger.info("logout: user=%s ip=%s", user.get_username(), client_ip(request))

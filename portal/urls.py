@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from portal import views
+from portal.staff.access import logged_in, public
+from portal.staff.forms import LoginForm
+
+admin.site.site_header = "Loyalty Desk administration"
+admin.site.site_title = "Loyalty Desk"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path(
+        "login/",
+        public(
+            auth_views.LoginView.as_view(
+                authentication_form=LoginForm, redirect_authenticated_user=True
+            )
+        ),
+        name="login",
+    ),
+    path("logout/", logged_in(auth_views.LogoutView.as_view()), name="logout"),
+    path("guests/", include("guests.urls")),
+    path("admin/", admin.site.urls),
+]

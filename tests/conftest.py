@@ -1,0 +1,123 @@
+"""Personas, service markers and shared fixtures for the whole suite."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from urllib.parse import urlparse
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+
+from portal.staff.models import User
+from portal.staff.roles import Role
+from portal.staff.services import staff_create
+
+PASSWORD = "correct horse battery staple"
+# In CI a test that needs PostgreSQL or Redis fails when the service is missing; elsewhere skips.
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _redis_reachable(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    missing = []
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        missing.append("PostgreSQL (set DATABASE_URL=postgres://...)")
+    if item.get_closest_marker("redis"):
+        url = os.environ.get("REDIS_URL", "")
+        if not url or urlparse(url).scheme != "redis" or not _redis_reachable(url):
+            missing.append("Redis (set REDIS_URL=redis://...)")
+    if missing:
+        message = "needs " + " and ".join(missing)
+        if REQUIRE_SERVICES:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> None:
+    cache.clear()
+
+
+@pytest.fixture
+def make_staff(db: None) -> Callable[..., User]:
+    counter = iter(range(1, 10_000))
+
+    def make(role: Role, *, username: str | None = None, store_group_code: int | None = None) -> User:
+        if role is Role.STORE_MANAGER and store_group_code is None:
+            store_group_code = 100
+        return staff_create(
+            username=username or f"{role.value}{next(counter)}",
+            role=role,
+            password=PASSWORD,
+            store_group_code=store_group_code,
+            validate=False,
+        )
+
+    return make
+
+
+@pytest.fixture
+def agent(make_staff: Callable[..., User]) -> User:
+    return make_staff(Role.AGENT, username="alice.agent")
+
+
+@pytest.fixture
+def supervisor(make_staff: Callable[..., User]) -> User:
+    return make_staff(Role.SUPERVISOR, username="sam.supervisor")
+
+
+@pytest.fixture
+def store_manager(make_staff: Callable[..., User]) -> User:
+    return make_staff(Role.STORE_MANAGER, username="maria.manager", store_group_code=100)
+
+
+@pytest.fixture
+def auditor(make_staff: Callable[..., User]) -> User:
+    return make_staff(Role.AUDITOR, username="ari.auditor")
+
+
+@pytest.fixture
+def admin_user(make_staff: Callable[..., User]) -> User:
+    return make_staff(Role.ADMIN, username="ada.admin")
+
+
+def _logged_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def agent_client(agent: User) -> Client:
+    return _logged_in(agent)
+
+
+@pytest.fixture
+def supervisor_client(supervisor: User) -> Client:
+    return _logged_in(supervisor)
+
+
+@pytest.fixture
+def store_manager_client(store_manager: User) -> Client:
+    return _logged_in(store_manager)
+
+
+@pytest.fixture
+def auditor_client(auditor: User) -> Client:
+    return _logged_in(auditor)
+
+
+@pytest.fixture
+def admin_client_(admin_user: User) -> Client:
+    return _logged_in(admin_user)
