@@ -1,6 +1,7 @@
 """The Celery application. Configuration lives in settings under the CELERY_ namespace."""
 
 import os
+from pathlib import Path
 
 from celery import Celery
 
@@ -20,3 +21,16 @@ app.conf.update(
     worker_hijack_root_logger=False,
 )
 app.autodiscover_tasks()
+
+
+def _prepare_filesystem_broker() -> None:
+    """The embedded broker keeps messages as files; its folders must exist before first use."""
+    if not str(app.conf.broker_url).startswith("filesystem://"):
+        return
+    options = app.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "control_folder"):
+        if options.get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+app.on_after_configure.connect(lambda sender, **kwargs: _prepare_filesystem_broker(), weak=False)
