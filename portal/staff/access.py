@@ -17,6 +17,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_htmx.http import HttpResponseClientRedirect
 
+from portal.staff.roles import Role
+
 logger = logging.getLogger(__name__)
 
 PUBLIC: Final = "public"
@@ -88,14 +90,14 @@ class AccessPolicyMiddleware:
         user = request.user
         if not user.is_authenticated:
             if getattr(request, "htmx", False):
-                return HttpResponseClientRedirect(
-                    redirect_to_login(request.get_full_path()).url  # type: ignore[attr-defined]
-                )
+                return HttpResponseClientRedirect(redirect_to_login(request.get_full_path()).url)
             return redirect_to_login(request.get_full_path())
         match = request.resolver_match
         if match is not None and match.app_name == "admin":
-            # The Django admin checks model permissions itself; only admins get in at all.
-            return None if user.is_staff and user.is_active else _deny(request, None)
+            # The Django admin checks model permissions itself; only admins get in at all. The
+            # role decides, not is_staff alone, so a stray staff flag opens nothing.
+            is_admin = user.is_staff and getattr(user, "role", None) is Role.ADMIN
+            return None if is_admin else _deny(request, None)
         if policy == LOGGED_IN:
             return None
         if policy is None:

@@ -1,0 +1,207 @@
+"""Deny by default, proved over the whole URLconf.
+
+Expectations come from each view's ``access_policy`` and ``roles.ROLE_PERMISSIONS``, so the
+tests keep covering URLs that other apps add later. A view that declares no policy fails
+``test_every_view_outside_the_admin_declares_an_access_policy``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.test import Client
+from django.urls import include, path, reverse
+
+from portal.staff.access import ANY_ROLE, LOGGED_IN, PUBLIC, access_denied
+from portal.staff.models import User
+from portal.staff.roles import PERMISSIONS, ROLE_PERMISSIONS, Role
+from tests.url_walk import Endpoint, every_endpoint
+
+pytestmark = pytest.mark.django_db
+
+
+def undeclared(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("served without a policy")
+
+
+# The real URLconf plus one view that forgot to declare who may reach it.
+urlpatterns = [
+    path("undeclared/", undeclared, name="undeclared"),
+    path("", include("portal.urls")),
+]
+
+PUBLIC_URL_NAMES = {"login", "healthz"}
+
+
+def role_may_reach(role: Role, endpoint: Endpoint) -> bool:
+    if endpoint.in_admin:
+        return role is Role.ADMIN
+    policy = endpoint.access_policy
+    if policy in (PUBLIC, LOGGED_IN, ANY_ROLE):
+        return True
+    if isinstance(policy, frozenset):
+        return policy <= ROLE_PERMISSIONS[role]
+    return False
+
+
+def undeclared_endpoints(endpoints: list[Endpoint]) -> list[Endpoint]:
+    return [e for e in endpoints if not e.in_admin and e.access_policy is None]
+
+
+@contextmanager
+def recorded_denials() -> Iterator[list[Any]]:
+    """What the access middleware refused during the block (the ``missing`` permissions)."""
+    seen: list[Any] = []
+
+    def receive(sender: object, missing: Any, **kwargs: object) -> None:
+        seen.append(missing)
+
+    access_denied.connect(receive, weak=False)
+    try:
+        yield seen
+    finally:
+        access_denied.disconnect(receive)
+
+
+def login_url_for(path_: str) -> str:
+    return f"{reverse('login')}?next={quote(path_)}"
+
+
+def is_sent_to_login(response: HttpResponseBase) -> bool:
+    return response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def logged_in_client(user: User) -> Client:
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    return client
+
+
+def test_the_walk_covers_the_shell_the_apps_and_the_admin() -> None:
+    names = {endpoint.name for endpoint in every_endpoint()}
+    assert {"home", "healthz", "login", "logout", "guests:search", "admin:index"} <= names
+
+
+def test_every_view_outside_the_admin_declares_an_access_policy() -> None:
+    missing = undeclared_endpoints(every_endpoint())
+    assert not missing, "views without an access policy: " + ", ".join(map(str, missing))
+
+
+def test_a_view_without_a_policy_is_caught_by_the_walk(settings: Any) -> None:
+    settings.ROOT_URLCONF = __name__
+    assert [e.name for e in undeclared_endpoints(every_endpoint())] == ["undeclared"]
+
+
+def test_every_policy_names_only_permissions_that_exist() -> None:
+    unknown = {
+        f"{endpoint}: {codename}"
+        for endpoint in every_endpoint()
+        if isinstance(endpoint.access_policy, frozenset)
+        for codename in endpoint.access_policy - PERMISSIONS.keys()
+    }
+    assert not unknown
+
+
+def test_only_login_and_healthz_are_public() -> None:
+    public = {e.name for e in every_endpoint() if e.access_policy == PUBLIC and not e.in_admin}
+    assert public == PUBLIC_URL_NAMES
+
+
+def test_anonymous_requests_to_every_url_but_the_public_ones_are_sent_to_login(
+    client: Client,
+) -> None:
+    wrong = []
+    for endpoint in every_endpoint():
+        response = client.get(endpoint.path)
+        if endpoint.name in PUBLIC_URL_NAMES:
+            if response.status_code != 200:
+                wrong.append(f"{endpoint}: public, but answered {response.status_code}")
+        elif response.status_code != 302 or response["Location"] != login_url_for(endpoint.path):
+            wrong.append(f"{endpoint}: answered {response.status_code}, not a redirect to login")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_anonymous_htmx_requests_are_sent_to_login_by_htmx(client: Client) -> None:
+    response = client.get(reverse("home"), headers={"HX-Request": "true"})
+    assert response["HX-Redirect"] == login_url_for(reverse("home"))
+
+
+@pytest.mark.parametrize("asset", ["css/app.css", "js/app.js", "vendor/htmx-2.0.11.min.js"])
+def test_static_files_are_served_to_anonymous_users(client: Client, asset: str) -> None:
+    response = client.get(f"/static/{asset}")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("role", list(Role), ids=str)
+def test_every_url_lets_in_exactly_the_roles_its_policy_allows(
+    role: Role, make_staff: Callable[..., User]
+) -> None:
+    client = logged_in_client(make_staff(role))
+    wrong = []
+    for endpoint in every_endpoint():
+        with recorded_denials() as denials:
+            response = client.get(endpoint.path)
+        if role_may_reach(role, endpoint):
+            if denials or is_sent_to_login(response):
+                wrong.append(f"{endpoint}: allowed, but answered {response.status_code}")
+        elif response.status_code != 403 or not denials:
+            wrong.append(f"{endpoint}: not allowed, but answered {response.status_code}")
+    assert not wrong, f"{role}:\n" + "\n".join(wrong)
+
+
+def test_a_denial_names_the_missing_permissions(auditor: User) -> None:
+    with recorded_denials() as denials:
+        response = logged_in_client(auditor).get(reverse("guests:search"))
+    assert response.status_code == 403
+    assert denials == [frozenset({"lookup_guests"})]
+    assert b"Your role does not allow this" in response.content
+
+
+@pytest.mark.parametrize("role", list(Role), ids=str)
+def test_a_view_without_a_policy_is_refused_to_every_role(
+    settings: Any, role: Role, make_staff: Callable[..., User]
+) -> None:
+    settings.ROOT_URLCONF = __name__
+    response = logged_in_client(make_staff(role)).get("/undeclared/")
+    assert response.status_code == 403
+    assert b"served without a policy" not in response.content
+
+
+def test_a_view_without_a_policy_sends_anonymous_users_to_login(
+    settings: Any, client: Client
+) -> None:
+    settings.ROOT_URLCONF = __name__
+    response = client.get("/undeclared/")
+    assert response["Location"] == login_url_for("/undeclared/")
+
+
+def test_a_view_without_a_policy_is_refused_even_to_a_superuser(settings: Any, db: None) -> None:
+    settings.ROOT_URLCONF = __name__
+    root = User.objects.create_superuser("root", "root@example.com", "x" * 20)
+    assert logged_in_client(root).get("/undeclared/").status_code == 403
+
+
+def test_a_user_without_a_role_reaches_only_logged_in_views(db: None) -> None:
+    client = logged_in_client(User.objects.create_user("norole", password="x" * 20))
+    assert client.get(reverse("home")).status_code == 403
+    assert client.post(reverse("logout")).status_code == 302
+
+
+def test_the_admin_site_opens_for_admins(admin_user: User) -> None:
+    response = logged_in_client(admin_user).get(reverse("admin:index"))
+    assert response.status_code == 200
+    assert b"Loyalty Desk administration" in response.content
+
+
+def test_the_admin_site_is_refused_to_staff_flagged_users_without_the_admin_role(
+    agent: User,
+) -> None:
+    agent.is_staff = True
+    agent.save()
+    assert logged_in_client(agent).get(reverse("admin:index")).status_code == 403
