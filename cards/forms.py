@@ -1,0 +1,226 @@
+"""Forms of the card screens. Every mutation form carries a hidden idempotency key, minted when
+the form is first shown, so a double click, a refresh or the back button resubmits the same key
+and the audit door answers with the first outcome instead of changing the card again."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from cards.bulk import CARD_NUMBER, MAX_REASON_LENGTH, BulkAction, normalize_card_number
+
+DISABLE_REASONS: list[tuple[str, str]] = [
+    ("lost", "Lost"),
+    ("stolen", "Stolen"),
+    ("damaged", "Damaged"),
+    ("guest_request", "Guest request"),
+    ("suspected_fraud", "Suspected fraud"),
+    ("other", "Other (say why)"),
+]
+ENABLE_REASONS: list[tuple[str, str]] = [
+    ("found", "Card found"),
+    ("guest_request", "Guest request"),
+    ("disabled_in_error", "Disabled in error"),
+    ("fraud_cleared", "Fraud check cleared"),
+    ("other", "Other (say why)"),
+]
+COMBINE_REASONS: list[tuple[str, str]] = [
+    ("guest_request", "Guest request"),
+    ("duplicate_accounts", "Guest has duplicate accounts"),
+    ("other", "Other (say why)"),
+]
+ATTACH_REASONS: list[tuple[str, str]] = [
+    ("guest_request", "Guest request"),
+    ("replacement_card", "Replacement or second card"),
+    ("other", "Other (say why)"),
+]
+
+
+def new_idempotency_key() -> str:
+    return uuid.uuid4().hex
+
+
+class IdempotentForm(forms.Form):
+    """A mutation form: a hidden idempotency key and a reason (a code, or free text for other)."""
+
+    reason_choices: list[tuple[str, str]] = []
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    reason_code = forms.ChoiceField(label="Reason", widget=forms.RadioSelect)
+    reason_text = forms.CharField(
+        label="Details",
+        required=False,
+        max_length=MAX_REASON_LENGTH,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        help_text="Required when the reason is Other.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        reason_field = self.fields["reason_code"]
+        assert isinstance(reason_field, forms.ChoiceField)
+        reason_field.choices = self.reason_choices
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", new_idempotency_key())
+
+    def clean_idempotency_key(self) -> str:
+        key: str = self.cleaned_data["idempotency_key"]
+        if not key.isalnum():
+            raise ValidationError("This form is out of date; reload the page and try again.")
+        return key
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("reason_code") == "other" and not data.get("reason_text", "").strip():
+            self.add_error("reason_text", "Say why, in a few words.")
+        return data
+
+    @property
+    def reason(self) -> str:
+        """The reason as the audit records it: the chosen label, and the details if given."""
+        code = self.cleaned_data["reason_code"]
+        label = dict(self.reason_choices)[code]
+        text = self.cleaned_data.get("reason_text", "").strip()
+        if code == "other":
+            return text
+        return f"{label}: {text}" if text else label
+
+
+class DisableCardForm(IdempotentForm):
+    reason_choices = DISABLE_REASONS
+
+
+class EnableCardForm(IdempotentForm):
+    reason_choices = ENABLE_REASONS
+
+
+def _card_number(value: str) -> str:
+    number = normalize_card_number(value)
+    if not CARD_NUMBER.match(number):
+        raise ValidationError("Enter the card number printed on the card: 11 to 19 digits.")
+    return number
+
+
+class AttachCardForm(IdempotentForm):
+    """Attach another card. Upstream may answer ``more_info``: the form is then shown again with
+    exactly the fields it named, and ``needed`` lists them (``registrationCode``, or
+    ``username`` and ``password``). The password widget never renders its value back."""
+
+    reason_choices = ATTACH_REASONS
+
+    other_card_number = forms.CharField(
+        label="Card number to attach",
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+    registration_code = forms.CharField(
+        label="Registration code (printed on the card)",
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    other_username = forms.CharField(
+        label="Username of the card's current owner",
+        required=False,
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    other_password = forms.CharField(
+        label="Password of the card's current owner",
+        required=False,
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}, render_value=False),
+        help_text="Typed by the guest or read out by them; used once and never kept.",
+    )
+    #: upstream field names asked for, carried between the two submits.
+    needed = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
+
+    UPSTREAM_FIELDS = {
+        "registrationCode": ("registration_code",),
+        "username": ("other_username",),
+        "password": ("other_password",),
+    }
+
+    def clean_other_card_number(self) -> str:
+        return _card_number(self.cleaned_data["other_card_number"])
+
+    @property
+    def needed_fields(self) -> list[str]:
+        """Upstream field names this form must send (empty on the first submit)."""
+        if self.is_bound:
+            raw = self.data.get(self.add_prefix("needed"), "")
+        else:
+            raw = self.initial.get("needed", "")
+        return [name for name in str(raw).split(",") if name in self.UPSTREAM_FIELDS]
+
+    def credential_fields(self) -> list[forms.BoundField]:
+        """The bound fields to show for what upstream asked, in the order it asked."""
+        return [
+            self[field_name]
+            for name in self.needed_fields
+            for field_name in self.UPSTREAM_FIELDS[name]
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for upstream_name in self.needed_fields:
+            for field_name in self.UPSTREAM_FIELDS[upstream_name]:
+                if not data.get(field_name):
+                    self.add_error(field_name, "Needed to attach this card.")
+        return data
+
+    def ask_for(self, upstream_fields: list[str]) -> AttachCardForm:
+        """The same form again, asking for ``upstream_fields``, with a fresh idempotency key
+        (the first key's outcome is "more info needed" and would be answered again)."""
+        wanted = [name for name in upstream_fields if name in self.UPSTREAM_FIELDS]
+        initial = {
+            "other_card_number": self.cleaned_data["other_card_number"],
+            "reason_code": self.cleaned_data["reason_code"],
+            "reason_text": self.cleaned_data.get("reason_text", ""),
+            "needed": ",".join(wanted),
+            "idempotency_key": new_idempotency_key(),
+        }
+        return type(self)(initial=initial, prefix=self.prefix)
+
+
+class AttachAndCombineForm(AttachCardForm):
+    reason_choices = COMBINE_REASONS
+
+
+class CombineCardForm(IdempotentForm):
+    reason_choices = COMBINE_REASONS
+
+    understood = forms.BooleanField(
+        label="I have told the guest the balances will be merged into one account and that this "
+        "cannot be undone here.",
+    )
+
+
+class BulkUploadForm(forms.Form):
+    action = forms.ChoiceField(
+        label="What to do with each card",
+        choices=[(a.value, a.label) for a in BulkAction],
+        widget=forms.RadioSelect,
+        help_text="Rows may override this in their second column.",
+    )
+    reason = forms.CharField(
+        label="Reason",
+        max_length=MAX_REASON_LENGTH,
+        help_text="Recorded for every row that gives no reason of its own.",
+    )
+    file = forms.FileField(
+        label="CSV file",
+        help_text="One card number per line; optional columns: action, reason.",
+    )
+
+
+class BulkConfirmForm(forms.Form):
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    skip_bad_rows = forms.BooleanField(
+        label="Skip the rows with problems and run the others",
+        required=False,
+    )
