@@ -1,0 +1,66 @@
+"""Typed Paytronix replies. Every class has ``from_wire(dict)``; see ``_wire`` for the rules."""
+
+from .account import (
+    AccountFields,
+    AccountInformation,
+    BalanceInformation,
+    CardInformation,
+    CombineResult,
+    Expiration,
+    ExternalAccount,
+    ExternalAccountCards,
+    PendingEventReward,
+    Perk,
+    Store,
+)
+from .csr import AccountComment
+from .history import (
+    Transaction,
+    TransactionAnnotation,
+    TransactionDetail,
+    TransactionHistory,
+    WalletInfo,
+)
+from .referral import BulkReferral, Referral, ReferralCode, ReferralList
+from .search import AccountQueryMatch
+from .user import (
+    AddressInformation,
+    RelatedGuest,
+    UserAndAccountInformation,
+    UserFields,
+    UserInformation,
+)
+from .visit import AddRedeemReply, VisitCode, WalletContent
+
+__all__ = [
+    "AccountComment",
+    "AccountFields",
+    "AccountInformation",
+    "AccountQueryMatch",
+    "AddRedeemReply",
+    "AddressInformation",
+    "BalanceInformation",
+    "BulkReferral",
+    "CardInformation",
+    "CombineResult",
+    "Expiration",
+    "ExternalAccount",
+    "ExternalAccountCards",
+    "PendingEventReward",
+    "Perk",
+    "Referral",
+    "ReferralCode",
+    "ReferralList",
+    "RelatedGuest",
+    "Store",
+    "Transaction",
+    "TransactionAnnotation",
+    "TransactionDetail",
+    "TransactionHistory",
+    "UserAndAccountInformation",
+    "UserFields",
+    "UserInformation",
+    "VisitCode",
+    "WalletContent",
+    "WalletInfo",
+]

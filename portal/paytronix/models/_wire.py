@@ -1,0 +1,163 @@
+"""Decoding Paytronix JSON into the reply dataclasses: one generic, type-driven reader.
+
+Each reply class is a plain dataclass whose field types say how to read the wire: ``Decimal``
+from the decimal strings Paytronix sends, ``date`` from ``yyyy-mm-dd``, ``datetime`` from ISO
+8601 or ``yyyy-mm-dd hh:mm:ss ±zzzz``, nested reply classes and lists of them. The wire name of
+a field is its camelCase spelling unless ``wire(...)`` names it (first name found wins).
+
+Tolerance, because Paytronix leaves blank fields out and its own examples vary: unknown keys are
+ignored; missing, ``null`` and (for non-text fields) empty-string values leave the field at its
+default (``None`` or an empty list); a single object where a list is documented is read as a
+one-item list. A value of the wrong type raises ``MalformedReplyError`` naming the field, never
+the value (it could be a card number).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import types
+import typing
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Self
+
+from ..errors import MalformedReplyError
+
+
+def wire(*names: str) -> dict[str, tuple[str, ...]]:
+    """Field metadata naming the wire key(s) of a field whose name is not its camelCase."""
+    return {"wire": names}
+
+
+class WireModel:
+    """Mixin giving a reply dataclass its ``from_wire`` reader."""
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> Self:
+        """Read one reply object; raise ``MalformedReplyError`` if it is not one."""
+        decoded: Self = _decode(cls, data, cls.__name__)
+        return decoded
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+@functools.cache
+def _plan(cls: type) -> tuple[tuple[str, tuple[str, ...], Any], ...]:
+    hints = typing.get_type_hints(cls)
+    return tuple(
+        (f.name, f.metadata.get("wire") or (_camel(f.name),), hints[f.name])
+        for f in dataclasses.fields(cls)
+    )
+
+
+def _decode(cls: type, data: Any, path: str) -> Any:
+    if not isinstance(data, Mapping):
+        raise _malformed(path, "an object")
+    values: dict[str, Any] = {}
+    for name, wire_names, field_type in _plan(cls):
+        found = next((data[key] for key in wire_names if data.get(key) is not None), None)
+        if found is not None:
+            converted = _convert(field_type, found, f"{path}.{wire_names[0]}")
+            if converted is not None:
+                values[name] = converted
+    return cls(**values)
+
+
+def _convert(field_type: Any, value: Any, path: str) -> Any:
+    origin = typing.get_origin(field_type)
+    if origin in (typing.Union, types.UnionType):
+        (field_type,) = [arg for arg in typing.get_args(field_type) if arg is not type(None)]
+        origin = typing.get_origin(field_type)
+    if origin is list:
+        (item_type,) = typing.get_args(field_type)
+        items = [value] if isinstance(value, Mapping) else value
+        if not isinstance(items, list):
+            raise _malformed(path, "a list")
+        return [_convert(item_type, item, f"{path}[{i}]") for i, item in enumerate(items)]
+    if origin is dict:
+        if not isinstance(value, Mapping):
+            raise _malformed(path, "an object")
+        _, item_type = typing.get_args(field_type)
+        return {
+            str(key): _convert(item_type, item, f"{path}.{key}")
+            for key, item in value.items()
+            if item is not None
+        }
+    if dataclasses.is_dataclass(field_type):
+        return _decode(typing.cast(type, field_type), value, path)
+    if value == "" and field_type is not str:
+        return None
+    reader = _SCALARS[field_type]
+    try:
+        return reader(value)
+    except (TypeError, ValueError, ArithmeticError):
+        raise _malformed(path, field_type.__name__) from None
+
+
+def _malformed(path: str, expected: str) -> MalformedReplyError:
+    return MalformedReplyError(f"malformed reply: {path} is not {expected}")
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | Decimal):
+        return str(value)
+    raise TypeError(value)
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool):
+        raise TypeError(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    raise TypeError(value)
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise TypeError(value)
+
+
+def _decimal(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        raise TypeError(value)
+    result = Decimal(str(value).strip())
+    if not result.is_finite():
+        raise ValueError(value)
+    return result
+
+
+def _date(value: Any) -> date:
+    if not isinstance(value, str):
+        raise TypeError(value)
+    # A date-time where a date is documented still names the day.
+    return date.fromisoformat(value[:10])
+
+
+def _datetime(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise TypeError(value)
+    return datetime.fromisoformat(value.strip())
+
+
+_SCALARS: dict[Any, Callable[[Any], Any]] = {
+    str: _text,
+    int: _integer,
+    bool: _boolean,
+    Decimal: _decimal,
+    date: _date,
+    datetime: _datetime,
+}

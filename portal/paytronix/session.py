@@ -1,0 +1,482 @@
+"""The one transport every Paytronix call goes through.
+
+What it guarantees, and why:
+
+* **One pooled ``requests.Session`` per process.** Connections are reused across calls (TLS
+  handshakes dominate small calls). The session is recreated in a forked child (gunicorn, Celery
+  prefork), because sockets inherited from the parent must not be shared.
+* **HTTP Basic auth and ``merchantId`` on every call, timeouts on every call.** ``merchantId``
+  goes in the query string of a GET and in the JSON body of a POST, as the vendor documents.
+* **Reads are retried, writes never are.** A read sent as GET is retried on transport faults
+  (connect error, timeout, 5xx, 429, a reply that is not the documented JSON) with capped
+  exponential backoff and full jitter, at most ``max_attempts`` attempts, never sooner than a
+  ``Retry-After`` header asks; a ``Retry-After`` longer than ``backoff_cap`` ends the retries
+  instead of holding a console request hostage.
+  A POST is never retried: POST is how the vendor sends writes, and even the few read-only
+  POSTs (validateVisitCode, validateReferralCode, accountQuery) are left to the caller.
+* **A write that may have reached upstream raises ``OutcomeUnknownError``.** After a timeout,
+  a dropped connection, a 5xx or a garbled reply we cannot know whether Paytronix applied the
+  change; the audit door settles it by reading state back. The one exception: a connect error
+  raised *before the request was sent* (``requests.ConnectTimeout``, or a
+  ``requests.ConnectionError`` whose cause is urllib3's ``NewConnectionError`` — refused,
+  unreachable, DNS failure) proves nothing left the process, so it is a plain
+  ``TransportError``. Any other ``ConnectionError`` (reset, "connection aborted", a stale pooled
+  socket) can happen after the body was written and stays "outcome unknown".
+  ``guest/migrateEmailAsUsername.json`` is a GET that mutates: it is a write for all of this.
+  A read-only POST that fails is a plain ``TransportError``: nothing to settle.
+* **A circuit breaker.** After ``breaker_threshold`` consecutive transport faults, calls fail
+  fast with ``CircuitOpenError`` for ``breaker_cooldown`` seconds; then one trial call is let
+  through (half-open): success closes the circuit, failure opens it for another cool-down.
+* **Every non-success ``result`` becomes an exception** from ``errors.RESULT_ERRORS``, carrying
+  ``errorCode``, ``errorMessage`` and every other field of the reply; a result this endpoint is
+  not documented to return becomes ``UnexpectedResultError``.
+* **Secrets never leave.** Log lines carry method, endpoint, status, duration, attempt and
+  result, never parameters. Exception messages never include a ``requests`` exception's text
+  (which holds the full URL, query string and card number included) and are raised ``from None``
+  so no traceback carries it either. Long digit runs in upstream ``errorMessage`` are masked.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
+
+from .errors import (
+    RESULT_ERRORS,
+    CircuitOpenError,
+    MalformedReplyError,
+    OutcomeUnknownError,
+    TransportError,
+    UnexpectedResultError,
+    UpstreamStatusError,
+    WriteNotPermittedError,
+)
+from .guard import writes_permitted
+
+logger = logging.getLogger("portal.paytronix")
+
+_BASE_URL_SHAPE = re.compile(r"^https?://[^/?#]+(/[^?#]*)?/rest/[^/?#]+/$")
+# Card numbers, account ids: anything this long in upstream prose is masked to its last four.
+_LONG_DIGITS = re.compile(r"\d{10,}")
+_REPLY_KEYS = frozenset({"result", "errorCode", "errorMessage"})
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """Everything the transport needs; built from settings by ``client_from_settings()``."""
+
+    base_url: str
+    merchant_id: int
+    username: str
+    secret: str = field(repr=False)
+    connect_timeout: float = 3.05
+    read_timeout: float = 10.0
+    max_attempts: int = 3
+    backoff_base: float = 0.25
+    backoff_cap: float = 4.0
+    breaker_threshold: int = 5
+    breaker_cooldown: float = 30.0
+    pool_maxsize: int = 16
+
+    def __post_init__(self) -> None:
+        base_url = self.base_url if self.base_url.endswith("/") else self.base_url + "/"
+        if not _BASE_URL_SHAPE.match(base_url):
+            raise ValueError("base_url must end in /rest/<release>/, e.g. https://host/rest/25.33/")
+        object.__setattr__(self, "base_url", base_url)
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if self.breaker_threshold < 1:
+            raise ValueError("breaker_threshold must be at least 1")
+        if min(self.connect_timeout, self.read_timeout) <= 0:
+            raise ValueError("timeouts must be positive")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One upstream endpoint: how to send it and which replies it is documented to give."""
+
+    path: str
+    method: Literal["GET", "POST"] = "GET"
+    write: bool = False
+    #: The ``result`` word of a success reply (``addSuccess`` for csr/addAccountComment.json).
+    success: str = "success"
+    #: Non-success results documented for this endpoint besides ``failure``.
+    errors: frozenset[str] = frozenset()
+
+    @property
+    def results(self) -> frozenset[str]:
+        # ``failure`` is accepted everywhere: the spec warns of undocumented system-level errors.
+        return self.errors | {"failure"}
+
+    @property
+    def retryable(self) -> bool:
+        return self.method == "GET" and not self.write
+
+
+class CircuitBreaker:
+    """Counts consecutive transport faults; opens, cools down, then lets one trial call in."""
+
+    def __init__(self, *, threshold: int, cooldown: float, clock: Callable[[], float]) -> None:
+        self._threshold = threshold
+        self._cooldown = cooldown
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._failures = 0
+        self._opened_at: float | None = None
+        self._trial_in_flight = False
+
+    @property
+    def state(self) -> Literal["closed", "open", "half_open"]:
+        with self._lock:
+            if self._opened_at is None:
+                return "closed"
+            if self._trial_in_flight or self._clock() >= self._opened_at + self._cooldown:
+                return "half_open"
+            return "open"
+
+    def allow(self, endpoint: str) -> None:
+        """Raise ``CircuitOpenError`` unless this call may go upstream."""
+        with self._lock:
+            if self._opened_at is None:
+                return
+            remaining = self._opened_at + self._cooldown - self._clock()
+            if remaining > 0:
+                raise CircuitOpenError(endpoint=endpoint, retry_in=remaining)
+            if self._trial_in_flight:
+                # Half-open admits exactly one trial; the others still fail fast.
+                raise CircuitOpenError(endpoint=endpoint, retry_in=1.0)
+            self._trial_in_flight = True
+
+    def record_success(self) -> None:
+        with self._lock:
+            if self._opened_at is not None:
+                logger.warning("paytronix circuit closed: upstream answered again")
+            self._failures = 0
+            self._opened_at = None
+            self._trial_in_flight = False
+
+    def record_failure(self) -> None:
+        with self._lock:
+            self._failures += 1
+            if self._trial_in_flight or self._failures >= self._threshold:
+                logger.warning(
+                    "paytronix circuit open for %.0fs after %d consecutive transport faults",
+                    self._cooldown,
+                    self._failures,
+                )
+                self._opened_at = self._clock()
+                self._trial_in_flight = False
+
+    def abandon(self) -> None:
+        """A trial call ended without an answer either way (a bug, an interrupt): free the slot."""
+        with self._lock:
+            self._trial_in_flight = False
+
+
+class _Fault(Exception):
+    """A transport fault of one attempt, before the call decides to retry or raise."""
+
+    def __init__(self, error: TransportError, *, sent: bool, retry_after: float | None = None):
+        super().__init__(error.message)
+        self.error = error
+        self.sent = sent
+        self.retry_after = retry_after
+
+
+class Transport:
+    """Sends one endpoint call with the policy described in this module's docstring."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.config = config
+        self._sleep = sleep
+        self._clock = clock
+        self._jitter = jitter
+        self.breaker = CircuitBreaker(
+            threshold=config.breaker_threshold, cooldown=config.breaker_cooldown, clock=clock
+        )
+        self._session_lock = threading.Lock()
+        self._session: requests.Session | None = None
+        self._session_pid: int | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"Transport(base_url={self.config.base_url!r}, merchant_id={self.config.merchant_id})"
+        )
+
+    @property
+    def session(self) -> requests.Session:
+        """The pooled session of this process (a new one after a fork)."""
+        with self._session_lock:
+            if self._session is None or self._session_pid != os.getpid():
+                # The parent's session is dropped, not closed: closing it here would shut
+                # sockets the parent process is still using.
+                self._session = self._new_session()
+                self._session_pid = os.getpid()
+            return self._session
+
+    def _new_session(self) -> requests.Session:
+        session = requests.Session()
+        session.auth = (self.config.username, self.config.secret)
+        session.headers.update({"Accept": "application/json", "User-Agent": "loyalty-desk"})
+        adapter = HTTPAdapter(pool_maxsize=self.config.pool_maxsize, max_retries=0)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        return session
+
+    def close(self) -> None:
+        """Close this process's pooled connections."""
+        with self._session_lock:
+            if self._session is not None and self._session_pid == os.getpid():
+                self._session.close()
+            self._session = None
+            self._session_pid = None
+
+    def call(self, endpoint: Endpoint, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Send ``params`` (``None`` values omitted) to ``endpoint``; return the success reply.
+
+        Raises a ``PaytronixResultError`` for a non-success ``result``, ``TransportError``
+        (or its ``OutcomeUnknownError`` / ``CircuitOpenError`` kinds) for a transport fault and
+        ``WriteNotPermittedError`` for a write outside ``permit_writes()``.
+        """
+        if endpoint.write and not writes_permitted():
+            raise WriteNotPermittedError(
+                f"{endpoint.path} changes upstream state; only the audit door may call it",
+                endpoint=endpoint.path,
+            )
+        in_query = endpoint.method == "GET"
+        wire = {"merchantId": self.config.merchant_id, **_encode(params, in_query=in_query)}
+        attempts = self.config.max_attempts if endpoint.retryable else 1
+        attempt = 1
+        while True:
+            try:
+                return self._attempt(endpoint, wire, attempt)
+            except _Fault as caught:
+                fault = caught
+            # Raised outside the ``except`` so that the error carries no chained context: the
+            # requests exception behind a fault holds the full URL, card number included.
+            delay = self._retry_delay(attempt, fault) if attempt < attempts else None
+            if delay is None:
+                raise self._final_error(endpoint, fault)
+            logger.info(
+                "paytronix retry %s %s in %.2fs (attempt %d of %d)",
+                endpoint.method,
+                endpoint.path,
+                delay,
+                attempt + 1,
+                attempts,
+            )
+            self._sleep(delay)
+            attempt += 1
+
+    def _attempt(self, endpoint: Endpoint, wire: dict[str, Any], attempt: int) -> dict[str, Any]:
+        self.breaker.allow(endpoint.path)
+        started = self._clock()
+        try:
+            payload, status = self._send(endpoint, wire, attempt, started)
+        except _Fault:
+            self.breaker.record_failure()
+            raise
+        except UpstreamStatusError:
+            # Upstream is up and answering, just not to this request.
+            self.breaker.record_success()
+            raise
+        except BaseException:
+            self.breaker.abandon()
+            raise
+        self.breaker.record_success()
+        result = payload.get("result")
+        logger.info(
+            "paytronix %s %s status=%d result=%s duration_ms=%.0f attempt=%d",
+            endpoint.method,
+            endpoint.path,
+            status,
+            result,
+            (self._clock() - started) * 1000,
+            attempt,
+        )
+        return _success_payload(endpoint, payload)
+
+    def _send(
+        self, endpoint: Endpoint, wire: dict[str, Any], attempt: int, started: float
+    ) -> tuple[dict[str, Any], int]:
+        path = endpoint.path
+        try:
+            response = self.session.request(
+                endpoint.method,
+                self.config.base_url + path,
+                params=wire if endpoint.method == "GET" else None,
+                json=wire if endpoint.method == "POST" else None,
+                timeout=(self.config.connect_timeout, self.config.read_timeout),
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            kind, sent = _classify(exc)
+            self._log_fault(endpoint, kind, None, attempt, started)
+            raise _Fault(TransportError(f"{path}: {kind}", endpoint=path), sent=sent) from None
+        status = response.status_code
+        if status >= 500 or status == 429:
+            self._log_fault(endpoint, "http error", status, attempt, started)
+            raise _Fault(
+                TransportError(
+                    f"{path}: HTTP {status} from Paytronix", endpoint=path, status=status
+                ),
+                sent=True,
+                retry_after=_retry_after(response.headers.get("Retry-After")),
+            )
+        if status in (401, 403) or 300 <= status < 400:
+            self._log_fault(endpoint, "rejected", status, attempt, started)
+            raise UpstreamStatusError(
+                f"{path}: HTTP {status} from Paytronix (check PAYTRONIX_BASE_URL and credentials)",
+                endpoint=path,
+                status=status,
+            )
+        payload = _json_object(response.content)
+        if payload is None or not isinstance(payload.get("result"), str):
+            self._log_fault(endpoint, "malformed reply", status, attempt, started)
+            if status >= 400:
+                raise UpstreamStatusError(
+                    f"{path}: HTTP {status} from Paytronix", endpoint=path, status=status
+                )
+            raise _Fault(
+                MalformedReplyError(
+                    f"{path}: reply is not a JSON object with a result",
+                    endpoint=path,
+                    status=status,
+                ),
+                sent=True,
+            )
+        return payload, status
+
+    def _log_fault(
+        self, endpoint: Endpoint, kind: str, status: int | None, attempt: int, started: float
+    ) -> None:
+        logger.warning(
+            "paytronix %s %s fault=%s status=%s duration_ms=%.0f attempt=%d",
+            endpoint.method,
+            endpoint.path,
+            kind,
+            status,
+            (self._clock() - started) * 1000,
+            attempt,
+        )
+
+    def _retry_delay(self, attempt: int, fault: _Fault) -> float | None:
+        """Full-jitter backoff for the next attempt, or ``None`` to stop retrying."""
+        ceiling = min(self.config.backoff_cap, self.config.backoff_base * 2 ** (attempt - 1))
+        delay = ceiling * self._jitter()
+        if fault.retry_after is not None:
+            if fault.retry_after > self.config.backoff_cap:
+                return None
+            delay = max(delay, fault.retry_after)
+        return delay
+
+    @staticmethod
+    def _final_error(endpoint: Endpoint, fault: _Fault) -> TransportError:
+        if endpoint.write and fault.sent:
+            return OutcomeUnknownError(
+                f"{fault.error.message}; the change may or may not have been applied",
+                endpoint=endpoint.path,
+                status=fault.error.status,
+            )
+        return fault.error
+
+
+def _classify(exc: requests.RequestException) -> tuple[str, bool]:
+    """A fault name for logs and messages, and whether the request may have been sent."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return "connect timeout", False
+    if isinstance(exc, requests.ReadTimeout):
+        return "read timeout", True
+    if isinstance(exc, requests.ConnectionError):
+        cause = exc.args[0] if exc.args else None
+        if isinstance(getattr(cause, "reason", cause), NewConnectionError):
+            return "cannot connect", False
+        return "connection dropped", True
+    return "protocol error", True
+
+
+def _encode(params: Mapping[str, Any], *, in_query: bool) -> dict[str, Any]:
+    return {
+        key: _encode_value(value, in_query) for key, value in params.items() if value is not None
+    }
+
+
+def _encode_value(value: Any, in_query: bool) -> Any:
+    if isinstance(value, bool):
+        # A query string has no booleans; Paytronix reads the JSON spelling.
+        return ("true" if value else "false") if in_query else value
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Mapping):
+        return _encode(value, in_query=in_query)
+    if isinstance(value, list | tuple):
+        return [_encode_value(item, in_query) for item in value]
+    return value
+
+
+def _json_object(content: bytes) -> dict[str, Any] | None:
+    try:
+        # parse_float keeps any bare JSON number exact; the spec sends decimals as strings.
+        payload = json.loads(content, parse_float=Decimal)
+    except ValueError:
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+def _retry_after(header: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date); None if absent."""
+    if not header:
+        return None
+    value = header.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def mask_digits(text: str) -> str:
+    """Mask every run of 10+ digits (a card number, an account id) to its last four."""
+    return _LONG_DIGITS.sub(lambda m: "****" + m.group()[-4:], text)
+
+
+def _success_payload(endpoint: Endpoint, payload: dict[str, Any]) -> dict[str, Any]:
+    result = payload["result"]
+    if result == endpoint.success:
+        return payload
+    error_class = RESULT_ERRORS.get(result) if result in endpoint.results else None
+    raise (error_class or UnexpectedResultError)(
+        result=result,
+        error_code=str(payload.get("errorCode") or ""),
+        error_message=mask_digits(str(payload.get("errorMessage") or "")),
+        endpoint=endpoint.path,
+        extra={key: value for key, value in payload.items() if key not in _REPLY_KEYS},
+    )

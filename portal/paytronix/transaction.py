@@ -1,0 +1,54 @@
+"""Transaction Service (B2B): account search (vendor page ``pxs_api_reference/transaction.html``).
+
+The vendor sends accountQuery as a POST. It changes nothing, so a transport fault on it is a
+plain ``TransportError`` (not "outcome unknown"), but like every POST it is not retried.
+Transaction Service requests carry ``headerInfo.merchantId``; shape agreed in
+/work/notes/wire-extra.md.
+"""
+
+from __future__ import annotations
+
+from .models import AccountQueryMatch
+from .session import Endpoint, Transport
+
+ACCOUNT_QUERY = Endpoint("transaction/accountQuery.json", "POST")
+
+
+class TransactionService:
+    """The Transaction Service endpoints the console uses, bound to one ``Transport``."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    def account_query(
+        self,
+        *,
+        phone: str | None = None,
+        email: str | None = None,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        postal_code: str | None = None,
+        page_size: int | None = None,
+    ) -> list[AccountQueryMatch]:
+        """Accounts matching every criterion given (at least one); an empty list if none."""
+        criteria = {
+            "phone": phone,
+            "email": email,
+            "firstName": first_name,
+            "lastName": last_name,
+            "postalCode": postal_code,
+        }
+        criteria = {key: value for key, value in criteria.items() if value}
+        if not criteria:
+            raise ValueError(
+                "give at least one of phone, email, first_name, last_name, postal_code"
+            )
+        reply = self._transport.call(
+            ACCOUNT_QUERY,
+            {
+                "headerInfo": {"merchantId": self._transport.config.merchant_id},
+                "pageSize": page_size,
+                "accountQueries": [criteria],
+            },
+        )
+        return [AccountQueryMatch.from_wire(item) for item in reply.get("accounts") or []]
