@@ -1,11 +1,24 @@
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
 import pytest
+import time_machine
+from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from portal.staff.models import User
 from tests.conftest import PASSWORD
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+
+WRONG_PASSWORD = "not-the-password-1234"
 
 pytestmark = pytest.mark.django_db
 
@@ -29,3 +42,142 @@ def test_a_wrong_password_shows_a_clear_message(agent: User) -> None:
     response = Client().post(reverse("login"), {"username": agent.username, "password": "nope"})
     assert response.status_code == 200
     assert b"username and password do not match" in response.content
+
+
+def fail_login(client: Client, username: str, ip: str = "127.0.0.1") -> TestResponse:
+    form = {"username": username, "password": WRONG_PASSWORD}
+    return client.post(reverse("login"), form, REMOTE_ADDR=ip)
+
+
+def login(client: Client, username: str, ip: str = "127.0.0.1") -> TestResponse:
+    form = {"username": username, "password": PASSWORD}
+    return client.post(reverse("login"), form, REMOTE_ADDR=ip)
+
+
+def test_lockout_lasts_at_least_thirty_minutes_after_at_most_ten_failures() -> None:
+    assert settings.AXES_FAILURE_LIMIT <= 10
+    assert timedelta(minutes=30) <= settings.AXES_COOLOFF_TIME
+    assert settings.AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"]]
+
+
+def test_nine_failures_still_show_the_login_form(agent: User) -> None:
+    client = Client()
+    for _ in range(9):
+        response = fail_login(client, agent.username)
+    assert response.status_code == 200
+    assert b"username and password do not match" in response.content
+
+
+def test_the_tenth_failure_locks_the_account_with_a_clear_page(agent: User) -> None:
+    client = Client()
+    for _ in range(9):
+        fail_login(client, agent.username)
+    response = fail_login(client, agent.username)
+    assert response.status_code == 429
+    assert "registration/locked_out.html" in [t.name for t in response.templates]
+    assert b"Too many failed sign-ins" in response.content
+    assert b"locked from this computer for 30 minutes" in response.content
+
+
+def test_a_locked_account_refuses_even_the_right_password(agent: User) -> None:
+    client = Client()
+    for _ in range(10):
+        fail_login(client, agent.username)
+    response = login(client, agent.username)
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_lockout_is_per_username_and_ip(agent: User, supervisor: User) -> None:
+    for _ in range(10):
+        fail_login(Client(), agent.username, ip="10.0.0.1")
+    assert login(Client(), agent.username, ip="10.0.0.2").status_code == 302
+    assert login(Client(), supervisor.username, ip="10.0.0.1").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("after", "status"), [(timedelta(minutes=-1), 429), (timedelta(minutes=1), 302)]
+)
+def test_the_lockout_ends_after_the_cool_off(agent: User, after: timedelta, status: int) -> None:
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        for _ in range(10):
+            fail_login(Client(), agent.username)
+        traveller.shift(settings.AXES_COOLOFF_TIME + after)
+        assert login(Client(), agent.username).status_code == status
+
+
+def test_an_attempt_during_the_lockout_restarts_the_cool_off(agent: User) -> None:
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        for _ in range(10):
+            fail_login(Client(), agent.username)
+        traveller.shift(settings.AXES_COOLOFF_TIME - timedelta(minutes=1))
+        login(Client(), agent.username)
+        traveller.shift(timedelta(minutes=2))
+        assert login(Client(), agent.username).status_code == 429
+
+
+def test_logout_by_get_is_refused_and_keeps_the_session(agent_client: Client) -> None:
+    response = agent_client.get(reverse("logout"))
+    assert response.status_code == 405
+    assert agent_client.get(reverse("home")).status_code == 200
+
+
+def test_logout_by_post_ends_the_session(agent_client: Client) -> None:
+    response = agent_client.post(reverse("logout"))
+    assert response["Location"] == reverse("login")
+    assert agent_client.get(reverse("home"))["Location"].startswith(reverse("login"))
+
+
+def test_logging_in_starts_a_new_session_key(agent: User) -> None:
+    client = Client()
+    session = client.session
+    session["seen_login_page"] = True
+    session.save()
+    before = session.session_key
+    assert before is not None
+    login(client, agent.username)
+    after = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert after != before
+    assert not SessionStore().exists(before)
+    assert client.session["seen_login_page"] is True
+
+
+def test_successful_and_failed_logins_are_logged_without_passwords(
+    agent: User, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    fail_login(Client(), agent.username, ip="10.0.0.7")
+    login(Client(), agent.username, ip="10.0.0.8")
+    logins = [r.getMessage() for r in caplog.records if r.name == "portal.staff.login"]
+    assert logins == [
+        f"login failed: user={agent.username} ip=10.0.0.7",
+        f"login succeeded: user={agent.username} ip=10.0.0.8",
+    ]
+    assert PASSWORD not in caplog.text
+    assert WRONG_PASSWORD not in caplog.text
+
+
+def test_the_session_cookie_age_is_the_idle_timeout_renewed_on_every_request() -> None:
+    assert settings.SESSION_IDLE_TIMEOUT == 15 * 60
+    assert settings.SESSION_COOKIE_AGE == settings.SESSION_IDLE_TIMEOUT
+    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+
+
+def test_an_idle_session_is_sent_to_login(agent: User) -> None:
+    idle = timedelta(seconds=settings.SESSION_IDLE_TIMEOUT)
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        client = Client()
+        login(client, agent.username)
+        traveller.shift(idle + timedelta(seconds=1))
+        response = client.get(reverse("home"))
+    assert response["Location"] == f"{reverse('login')}?next=/"
+
+
+def test_activity_within_the_idle_timeout_keeps_the_session(agent: User) -> None:
+    idle = timedelta(seconds=settings.SESSION_IDLE_TIMEOUT)
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        client = Client()
+        login(client, agent.username)
+        for _ in range(3):
+            traveller.shift(idle - timedelta(seconds=30))
+            assert client.get(reverse("home")).status_code == 200
