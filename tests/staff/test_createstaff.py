@@ -108,5 +108,5 @@ def test_demostaff_creates_one_user_per_role_once(settings: Any) -> None:
     settings.DEMO_MODE = True
     call_command("demostaff", stdout=StringIO())
     call_command("demostaff", stdout=StringIO())
-    assert sorted(u.role for u in User.objects.all()) == sorted(Role)
+    assert sorted(str(u.role) for u in User.objects.all()) == sorted(Role)
     assert User.objects.get(username="storemanager").store_group_code is not None
