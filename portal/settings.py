@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "axes",
     "portal",
     "portal.staff",
+    "portal.sandbox",
     "guests",
     "cards",
 ]

@@ -15,6 +15,8 @@ from portal.staff.models import User
 from portal.staff.roles import Role
 from portal.staff.services import staff_create
 
+pytest_plugins = ["portal.sandbox.testing"]
+
 PASSWORD = "correct horse battery staple"
 # In CI a test that needs PostgreSQL or Redis fails when the service is missing; elsewhere skips.
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
