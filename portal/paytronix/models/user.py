@@ -63,6 +63,9 @@ class UserFields(WireModel):
     email_verified: bool | None = None
     user_language_pref: str | None = None
     related_guests: list[RelatedGuest] = field(default_factory=list)
+    #: Not in the spec's UserFields (which has only the write, updateMessageFrequency); the
+    #: sandbox sends it (see /work/notes/wire-extra.md) and the guest page shows it.
+    message_frequency: str | None = None
 
 
 @dataclass(frozen=True)
