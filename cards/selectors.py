@@ -1,0 +1,218 @@
+"""Reads for the card screens: a card of an account by its masked number, whether a card can be
+combined, and what the balances would be after a combine.
+
+A card is always named by the account it shows on and its masked number (the last six digits,
+as Paytronix masks it); the full printed number is looked up here, on the server, and never
+travels in a URL. An account's cards are its primary card and its ``additionalCards``, which
+include the cards attached to it and not combined yet (those keep their own account and
+balances until a combine merges them in).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from cards.bulk import mask_card_number
+from portal.paytronix.client import client_from_settings
+from portal.paytronix.errors import FailureError
+from portal.paytronix.models import AccountInformation, BalanceInformation, UserInformation
+
+
+class CardNotFoundError(LookupError):
+    """No card with that masked number on the account (or it matches more than one)."""
+
+
+@dataclass(frozen=True)
+class GuestCard:
+    """A card as the card screens show it. ``printed_card_number`` stays on the server."""
+
+    account_id: int
+    masked_card_number: str
+    status: str
+    is_primary: bool
+    printed_card_number: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class GuestCards:
+    """An account, its guest and their cards."""
+
+    account_id: int
+    account: AccountInformation = field(repr=False)
+    user: UserInformation | None = field(repr=False)
+    cards: list[GuestCard]
+
+    @property
+    def guest_name(self) -> str:
+        fields = self.user.fields if self.user else None
+        if fields is None:
+            return ""
+        return " ".join(part for part in (fields.first_name, fields.last_name) if part)
+
+    @property
+    def username(self) -> str:
+        return self.account.username or ""
+
+    @property
+    def primary_card(self) -> GuestCard:
+        return next(card for card in self.cards if card.is_primary)
+
+    @property
+    def additional_cards(self) -> list[GuestCard]:
+        return [card for card in self.cards if not card.is_primary]
+
+    def find(self, masked_card_number: str) -> GuestCard:
+        """The card of this account with that masked number; ``CardNotFoundError`` if none."""
+        matches = [c for c in self.cards if c.masked_card_number == masked_card_number]
+        if len(matches) != 1:
+            raise CardNotFoundError(masked_card_number)
+        return matches[0]
+
+
+def _own_cards(account_id: int, account: AccountInformation) -> list[GuestCard]:
+    cards = []
+    listed = [(account.primary_card, True)] + [(c, False) for c in account.additional_cards]
+    for info, is_primary in listed:
+        if info is None or not info.printed_card_number:
+            continue
+        cards.append(
+            GuestCard(
+                account_id=account_id,
+                masked_card_number=info.masked_card_number
+                or mask_card_number(info.printed_card_number),
+                status=info.status or "",
+                is_primary=is_primary,
+                printed_card_number=info.printed_card_number,
+            )
+        )
+    return cards
+
+
+def guest_cards(*, account_id: int) -> GuestCards:
+    """The account, its registered user (if any) and their cards.
+
+    Raises the client's errors as they come (``InvalidStatusError`` for a closed account,
+    ``FailureError`` for an unknown one).
+    """
+    guest = client_from_settings().guest
+    account = guest.account_information_by_id(account_id=account_id)
+    user: UserInformation | None = None
+    if account.username:
+        try:
+            user = guest.user_information_by_account_id(account_id=account_id)
+        except FailureError:
+            # A card registered but whose user record cannot be read still has cards to manage.
+            user = None
+    return GuestCards(
+        account_id=account_id, account=account, user=user, cards=_own_cards(account_id, account)
+    )
+
+
+def card_is_combinable(*, card: GuestCard) -> bool:
+    """Whether upstream would combine this card into the main account of its template."""
+    return client_from_settings().guest.is_card_combinable(
+        printed_card_number=card.printed_card_number
+    )
+
+
+@dataclass(frozen=True)
+class WalletLine:
+    """One wallet across the two accounts of a combine, matched by wallet code."""
+
+    wallet_code: int | None
+    name: str
+    this_account: Decimal
+    other_account: Decimal
+
+    @property
+    def after(self) -> Decimal:
+        return self.this_account + self.other_account
+
+
+@dataclass(frozen=True)
+class CombinePreview:
+    """What a combine would do: the card to merge in, its account and the balances."""
+
+    guest: GuestCards
+    card: GuestCard
+    other_account: AccountInformation = field(repr=False)
+    combinable: bool
+    wallets: list[WalletLine]
+
+    @property
+    def same_account(self) -> bool:
+        return self.other_account.account_id == self.guest.account_id
+
+    @property
+    def other_account_id(self) -> int | None:
+        return self.other_account.account_id
+
+    @property
+    def other_account_status(self) -> str:
+        return self.other_account.account_status or ""
+
+    @property
+    def other_card_status(self) -> str:
+        return self.other_account.query_card_status or ""
+
+
+def wallets_of(account: AccountInformation) -> list[BalanceInformation]:
+    """Every wallet of an account, in the order the guest page shows them."""
+    wallets: list[BalanceInformation] = []
+    if account.stored_value_balance is not None:
+        wallets.append(account.stored_value_balance)
+    if account.charge_balance is not None:
+        wallets.append(account.charge_balance)
+    return wallets + list(account.point_balances) + list(account.reward_balances)
+
+
+def combined_wallets(
+    first: AccountInformation, second: AccountInformation | None
+) -> list[WalletLine]:
+    """Per wallet (by code, then name), each account's balance and their sum."""
+    lines: dict[tuple[int | None, str], list[Decimal]] = {}
+    names: dict[tuple[int | None, str], str] = {}
+    for index, account in enumerate((first, second)):
+        if account is None:
+            continue
+        for wallet in wallets_of(account):
+            key = (wallet.wallet_code, "" if wallet.wallet_code is not None else wallet.name or "")
+            names.setdefault(key, wallet.name or f"Wallet {wallet.wallet_code}")
+            amounts = lines.setdefault(key, [Decimal(0), Decimal(0)])
+            amounts[index] += wallet.balance or Decimal(0)
+    return [
+        WalletLine(
+            wallet_code=key[0], name=names[key], this_account=amounts[0], other_account=amounts[1]
+        )
+        for key, amounts in lines.items()
+    ]
+
+
+def combine_preview(*, account_id: int, masked_card_number: str) -> CombinePreview:
+    """The preview of combining the card ``masked_card_number`` into this account.
+
+    The card's own account (for an attached card, not this one until the combine) is read by
+    card number; the balances after are the sums per wallet of the two accounts. When the card
+    already belongs to this account there is nothing to add: ``wallets`` shows this account
+    alone and ``same_account`` is true. Raises ``CardNotFoundError`` for an unknown card.
+    """
+    guest = guest_cards(account_id=account_id)
+    card = guest.find(masked_card_number)
+    client = client_from_settings().guest
+    other = client.account_information(printed_card_number=card.printed_card_number)
+    same = other.account_id == account_id
+    combinable = client.is_card_combinable(printed_card_number=card.printed_card_number)
+    return CombinePreview(
+        guest=guest,
+        card=card,
+        other_account=other,
+        combinable=combinable,
+        wallets=combined_wallets(guest.account, None if same else other),
+    )
+
+
+def account_balances(*, account_id: int) -> list[BalanceInformation]:
+    """The wallets of an account as upstream shows them now (after a combine)."""
+    account = client_from_settings().guest.account_information_by_id(account_id=account_id)
+    return wallets_of(account)

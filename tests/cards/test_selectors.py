@@ -1,0 +1,55 @@
+"""Reads of the card screens, against the sandbox over real HTTP."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from cards.selectors import CardNotFoundError, combine_preview, guest_cards
+from portal.sandbox import demo
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_accounts_cards_are_listed_masked_with_status_and_the_guest_named(sandbox):
+    guest = guest_cards(account_id=demo.DEMO_ACCOUNT_ID)
+    assert guest.guest_name == "Ava Thompson"
+    assert guest.username == demo.DEMO_USERNAME
+    assert [(c.masked_card_number, c.status, c.is_primary) for c in guest.cards] == [
+        ("000011", "ACTIVE", True),
+        ("000012", "DISABLED", False),
+        ("000013", "EXCHANGED", False),
+    ]
+    assert guest.find("000012").printed_card_number == demo.DEMO_DISABLED_CARD
+    assert demo.DEMO_DISABLED_CARD not in repr(guest.find("000012"))
+
+
+def test_a_masked_number_not_on_the_account_is_not_found(sandbox):
+    guest = guest_cards(account_id=demo.DEMO_ACCOUNT_ID)
+    with pytest.raises(CardNotFoundError):
+        guest.find("000021")
+
+
+def test_combine_preview_sums_each_wallet_of_the_two_accounts(sandbox):
+    main, other = demo.DEMO_COMBINABLE_PAIR
+    main_account = sandbox.state.account_for_card(main)
+    other_account = sandbox.state.account_for_card(other)
+    preview = combine_preview(account_id=main_account.account_id, masked_card_number=other[-6:])
+    assert preview.combinable is True
+    assert preview.same_account is False
+    assert preview.other_account_id == other_account.account_id
+    expected = {}
+    for account, index in ((main_account, 0), (other_account, 1)):
+        for wallet in account.wallets:
+            expected.setdefault(wallet.code, [Decimal(0), Decimal(0)])[index] += wallet.balance
+    got = {line.wallet_code: [line.this_account, line.other_account] for line in preview.wallets}
+    assert got == expected
+    assert all(line.after == line.this_account + line.other_account for line in preview.wallets)
+
+
+def test_combine_preview_of_a_card_of_another_template_is_not_combinable(sandbox):
+    main, other = demo.DEMO_DIFFERENT_TEMPLATE_PAIR
+    account_id = sandbox.state.account_for_card(main).account_id
+    preview = combine_preview(account_id=account_id, masked_card_number=other[-6:])
+    assert preview.combinable is False
