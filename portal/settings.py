@@ -30,13 +30,36 @@ if (BASE_DIR / ".env").is_file():
 
 
 def _read(name: str, reader: Any, **kwargs: Any) -> Any:
-    """Read one variable, turning django-environ's bare ValueErrors into a message that names it."""
+    """Read one variable, turning django-environ's bare errors into a message that names it."""
     try:
         return reader(name, **kwargs)
-    except ImproperlyConfigured:
-        raise
+    except ImproperlyConfigured as exc:
+        if name in str(exc):
+            raise
+        raise ImproperlyConfigured(f"Environment variable {name} is malformed: {exc}") from exc
     except (ValueError, TypeError, KeyError) as exc:
         raise ImproperlyConfigured(f"Environment variable {name} is malformed: {exc}") from exc
+
+
+_BOOLEANS = {"true": True, "yes": True, "on": True, "1": True}
+_BOOLEANS |= {"false": False, "no": False, "off": False, "0": False}
+
+
+def _bool(name: str, *, default: bool) -> bool:
+    """A yes/no switch. django-environ reads any unknown word as False; a typo must not."""
+    raw = env.str(name, default="").strip().lower()
+    if not raw:
+        return default
+    if raw not in _BOOLEANS:
+        raise ValueError(f"{raw!r} is not one of true/false, yes/no, on/off, 1/0")
+    return _BOOLEANS[raw]
+
+
+def _database(name: str, **kwargs: Any) -> dict[str, Any]:
+    config: dict[str, Any] = env.db_url(name, **kwargs)
+    if not config.get("ENGINE"):
+        raise ValueError("not a database URL such as postgres://user@host/db or sqlite:///path")
+    return config
 
 
 LOYALTY_ENV = _read("LOYALTY_ENV", env.str, default="development")
@@ -47,7 +70,7 @@ if LOYALTY_ENV not in {"development", "test", "production"}:
 PRODUCTION = LOYALTY_ENV == "production"
 TESTING = LOYALTY_ENV == "test"
 
-DEBUG = _read("DJANGO_DEBUG", env.bool, default=False)
+DEBUG = _read("DJANGO_DEBUG", _bool, default=False)
 if PRODUCTION:
     SECRET_KEY = _read("SECRET_KEY", env.str)
 else:
@@ -60,7 +83,7 @@ ALLOWED_HOSTS = _read(
 CSRF_TRUSTED_ORIGINS = _read("CSRF_TRUSTED_ORIGINS", env.list, default=[])
 
 # Demo staff users (one per role) are created by `make run` only when this is on.
-DEMO_MODE = _read("DEMO_MODE", env.bool, default=not PRODUCTION)
+DEMO_MODE = _read("DEMO_MODE", _bool, default=not PRODUCTION)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -116,7 +139,7 @@ TEMPLATES = [
 ]
 
 _default_db = f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
-DATABASES = {"default": _read("DATABASE_URL", env.db_url, default=_default_db)}
+DATABASES = {"default": _read("DATABASE_URL", _database, default=_default_db)}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the Celery worker share the file: WAL lets readers run beside a writer,
@@ -161,7 +184,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
-if AXES_FAILURE_LIMIT > 10 or AXES_COOLOFF_TIME < timedelta(minutes=30):
+if AXES_FAILURE_LIMIT > 10 or timedelta(minutes=30) > AXES_COOLOFF_TIME:
     raise ImproperlyConfigured(
         "AXES_FAILURE_LIMIT must be at most 10 and AXES_COOLOFF_MINUTES at least 30"
     )
@@ -213,13 +236,13 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if PRODUCTION:
-    SECURE_SSL_REDIRECT = _read("SECURE_SSL_REDIRECT", env.bool, default=True)
+    SECURE_SSL_REDIRECT = _read("SECURE_SSL_REDIRECT", _bool, default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = _read("SECURE_HSTS_SECONDS", env.int, default=31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    if _read("BEHIND_TLS_PROXY", env.bool, default=False):
+    if _read("BEHIND_TLS_PROXY", _bool, default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # The upstream API. The defaults point at the embedded sandbox that `make run` starts.
@@ -274,7 +297,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(VAR_DIR / "broker-control"),
         "store_processed": False,
     }
-CELERY_TASK_ALWAYS_EAGER = _read("CELERY_TASK_ALWAYS_EAGER", env.bool, default=TESTING)
+CELERY_TASK_ALWAYS_EAGER = _read("CELERY_TASK_ALWAYS_EAGER", _bool, default=TESTING)
 CELERY_TASK_EAGER_PROPAGATES = True
 
 LOGGING = {
