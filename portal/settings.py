@@ -270,7 +270,7 @@ SANDBOX_PORT = _read("SANDBOX_PORT", env.int, default=8001)
 # The guest page (guests app): seconds a guest's upstream reads stay cached (any change to that
 # guest drops them at once); seconds a change is shown as "pending" while the page waits for
 # upstream (eventually consistent) to show it; the eClub card template of the eClub email search.
-GUEST_CACHE_SECONDS = _read("GUESTS_CACHE_SECONDS", env.int, default=30)
+GUEST_CACHE_SECONDS = _read("GUEST_CACHE_SECONDS", env.int, default=30)
 GUESTS_PENDING_SECONDS = _read("GUESTS_PENDING_SECONDS", env.int, default=30)
 GUESTS_ECLUB_TEMPLATE_CODE = _read(
     "GUESTS_ECLUB_TEMPLATE_CODE", env.int, default=None if PRODUCTION else 30
