@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from django.conf import settings
@@ -39,6 +40,14 @@ def _check_cache() -> None:
 def _check_broker() -> None:
     with celery_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
+        if conn.transport_cls == "filesystem":
+            # The embedded broker "connects" without touching anything: its folders are the
+            # broker, so they are what must be there and writable.
+            options = conn.transport_options or {}
+            for key in ("data_folder_in", "data_folder_out"):
+                folder = options.get(key)
+                if folder and not os.access(folder, os.W_OK):
+                    raise RuntimeError(f"the broker's {key} is missing or read-only")
 
 
 @never_cache
@@ -55,7 +64,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         try:
             check()
             checks[name] = "ok"
-        except Exception as exc:  # noqa: BLE001  (any failure means "down"; the log says why)
+        except Exception as exc:  # any failure means "down"; the log says why
             logger.warning("healthz: %s is down: %s", name, type(exc).__name__)
             checks[name] = "down"
     healthy = all(state == "ok" for state in checks.values())

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import DatabaseError
+from django.test import Client
+from django.urls import reverse
+
+from portal.celery import app as celery_app
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def celery_conf() -> Iterator[Callable[..., None]]:
+    """Change the Celery app's configuration for one test."""
+    saved: dict[str, Any] = {}
+
+    def change(**values: Any) -> None:
+        for key, value in values.items():
+            saved.setdefault(key, celery_app.conf[key])
+            celery_app.conf[key] = value
+
+    yield change
+    celery_app.conf.update(saved)
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def fail(*args: object, **kwargs: object) -> None:
+    raise DatabaseError("connection refused")
+
+
+def test_healthz_answers_200_with_every_part_ok(client: Client) -> None:
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    assert response.json()["checks"] == {"database": "ok", "cache": "ok", "broker": "ok"}
+
+
+def test_healthz_is_public(client: Client) -> None:
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+
+
+def test_healthz_is_never_cached(client: Client) -> None:
+    cache_control = {
+        part.strip() for part in client.get(reverse("healthz"))["Cache-Control"].split(",")
+    }
+    assert {"no-cache", "no-store", "must-revalidate", "max-age=0"} <= cache_control
+
+
+def test_healthz_answers_503_naming_the_database_when_it_is_down(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("portal.views._check_database", fail)
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    assert response.json()["status"] == "down"
+    assert response.json()["checks"] == {"database": "down", "cache": "ok", "broker": "ok"}
+
+
+def test_healthz_answers_503_naming_the_cache_when_it_is_down(
+    client: Client, settings: Any
+) -> None:
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+        }
+    }
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": "ok", "cache": "down", "broker": "ok"}
+
+
+def test_healthz_answers_503_naming_the_broker_when_it_is_down(
+    client: Client, celery_conf: Callable[..., None]
+) -> None:
+    celery_conf(broker_url=f"redis://127.0.0.1:{closed_port()}/0")
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": "ok", "cache": "ok", "broker": "down"}
+
+
+def test_healthz_answers_503_when_the_embedded_brokers_folder_is_unusable(
+    client: Client, celery_conf: Callable[..., None], tmp_path: Path
+) -> None:
+    missing = str(tmp_path / "gone")
+    options = celery_app.conf.broker_transport_options | {
+        "data_folder_in": missing,
+        "data_folder_out": missing,
+    }
+    celery_conf(broker_url="filesystem://", broker_transport_options=options)
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    assert response.json()["checks"]["broker"] == "down"
+
+
+def test_healthz_does_not_say_why_a_part_is_down(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("portal.views._check_database", fail)
+    assert b"connection refused" not in client.get(reverse("healthz")).content
+
+
+@pytest.mark.redis
+def test_healthz_is_ok_with_redis_as_cache_and_broker(
+    client: Client, settings: Any, celery_conf: Callable[..., None]
+) -> None:
+    redis_url = os.environ["REDIS_URL"]
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}
+    }
+    celery_conf(broker_url=redis_url)
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": "ok", "cache": "ok", "broker": "ok"}
