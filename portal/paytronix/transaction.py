@@ -29,8 +29,14 @@ class TransactionService:
         last_name: str | None = None,
         postal_code: str | None = None,
         page_size: int | None = None,
+        access_filter_store_group_code: int | None = None,
     ) -> list[AccountQueryMatch]:
-        """Accounts matching every criterion given (at least one); an empty list if none."""
+        """Accounts matching every criterion given (at least one); an empty list if none.
+
+        ``access_filter_store_group_code`` limits the matches to one store group, as it does
+        for accountInformation (a store manager's scope); agreed with the sandbox, not in the
+        vendor text we could read.
+        """
         criteria = {
             "phone": phone,
             "email": email,
@@ -48,6 +54,7 @@ class TransactionService:
             {
                 "headerInfo": {"merchantId": self._transport.config.merchant_id},
                 "pageSize": page_size,
+                "accessFilterStoreGroupCode": access_filter_store_group_code,
                 "accountQueries": [criteria],
             },
         )
