@@ -153,6 +153,23 @@ def test_eclub_account_information_with_an_unknown_template_fails(px: PaytronixC
     assert caught.value.error_code == "account_info.no_template_error"
 
 
+def test_eclub_account_information_of_a_terminated_member_is_invalid_status(
+    px: PaytronixClient, sandbox: SandboxController
+) -> None:
+    model = sandbox.state.live
+    terminated = next(
+        account
+        for account in model.accounts.values()
+        if account.template_code == demo.ECLUB_TEMPLATE and account.status == "TERMINATED"
+    )
+    email = str(model.users[terminated.username].fields["email"])
+
+    with pytest.raises(InvalidStatusError) as caught:
+        px.guest.eclub_account_information(email=email, card_template_code=demo.ECLUB_TEMPLATE)
+
+    assert caught.value.account_status == "TERMINATED"
+
+
 # userInformation*
 
 
