@@ -11,32 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from cards.bulk import CARD_NUMBER, MAX_REASON_LENGTH, BulkAction, normalize_card_number
-
-DISABLE_REASONS: list[tuple[str, str]] = [
-    ("lost", "Lost"),
-    ("stolen", "Stolen"),
-    ("damaged", "Damaged"),
-    ("guest_request", "Guest request"),
-    ("suspected_fraud", "Suspected fraud"),
-    ("other", "Other (say why)"),
-]
-ENABLE_REASONS: list[tuple[str, str]] = [
-    ("found", "Card found"),
-    ("guest_request", "Guest request"),
-    ("disabled_in_error", "Disabled in error"),
-    ("fraud_cleared", "Fraud check cleared"),
-    ("other", "Other (say why)"),
-]
-COMBINE_REASONS: list[tuple[str, str]] = [
-    ("guest_request", "Guest request"),
-    ("duplicate_accounts", "Guest has duplicate accounts"),
-    ("other", "Other (say why)"),
-]
-ATTACH_REASONS: list[tuple[str, str]] = [
-    ("guest_request", "Guest request"),
-    ("replacement_card", "Replacement or second card"),
-    ("other", "Other (say why)"),
-]
+from portal.audit.actions import OTHER, action_get
 
 
 def new_idempotency_key() -> str:
@@ -44,9 +19,13 @@ def new_idempotency_key() -> str:
 
 
 class IdempotentForm(forms.Form):
-    """A mutation form: a hidden idempotency key and a reason (a code, or free text for other)."""
+    """A mutation form: a hidden idempotency key and the reason the door asks for this action.
 
-    reason_choices: list[tuple[str, str]] = []
+    With reason codes (disable, enable) the reason is a choice, and "other" needs details; an
+    action without codes (attach, combine) takes the reason as free text.
+    """
+
+    action: str = ""
 
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
     reason_code = forms.ChoiceField(label="Reason", widget=forms.RadioSelect)
@@ -55,14 +34,20 @@ class IdempotentForm(forms.Form):
         required=False,
         max_length=MAX_REASON_LENGTH,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
-        help_text="Required when the reason is Other.",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        reason_field = self.fields["reason_code"]
-        assert isinstance(reason_field, forms.ChoiceField)
-        reason_field.choices = self.reason_choices
+        codes = action_get(self.action).reason_codes
+        if codes:
+            reason_field = self.fields["reason_code"]
+            assert isinstance(reason_field, forms.ChoiceField)
+            reason_field.choices = list(codes)
+            self.fields["reason_text"].help_text = "Required when the reason is Other."
+        else:
+            del self.fields["reason_code"]
+            self.fields["reason_text"].label = "Reason"
+            self.fields["reason_text"].required = True
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", new_idempotency_key())
 
@@ -74,27 +59,33 @@ class IdempotentForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("reason_code") == "other" and not data.get("reason_text", "").strip():
+        if data.get("reason_code") == OTHER and not data.get("reason_text", "").strip():
             self.add_error("reason_text", "Say why, in a few words.")
         return data
 
-    @property
-    def reason(self) -> str:
-        """The reason as the audit records it: the chosen label, and the details if given."""
-        code = self.cleaned_data["reason_code"]
-        label = dict(self.reason_choices)[code]
-        text = self.cleaned_data.get("reason_text", "").strip()
-        if code == "other":
-            return text
-        return f"{label}: {text}" if text else label
+    def renew_key(self) -> None:
+        """Show this (bound) form again with a fresh key: the next submit is a new attempt.
+
+        For a change that failed. Not for one whose outcome is unknown or still pending: that
+        one must be resubmitted with the same key, so the door settles it instead of sending
+        it again.
+        """
+        data = dict(self.data.items())
+        data[self.add_prefix("idempotency_key")] = new_idempotency_key()
+        self.data = data
+
+    def reason(self) -> tuple[str, str]:
+        """(reason code, reason text) as the door takes them; the code is empty without codes."""
+        code = str(self.cleaned_data.get("reason_code") or "")
+        return code, str(self.cleaned_data.get("reason_text") or "").strip()
 
 
 class DisableCardForm(IdempotentForm):
-    reason_choices = DISABLE_REASONS
+    action = "card.disable"
 
 
 class EnableCardForm(IdempotentForm):
-    reason_choices = ENABLE_REASONS
+    action = "card.enable"
 
 
 def _card_number(value: str) -> str:
@@ -109,7 +100,7 @@ class AttachCardForm(IdempotentForm):
     exactly the fields it named, and ``needed`` lists them (``registrationCode``, or
     ``username`` and ``password``). The password widget never renders its value back."""
 
-    reason_choices = ATTACH_REASONS
+    action = "card.attach"
 
     other_card_number = forms.CharField(
         label="Card number to attach",
@@ -179,8 +170,8 @@ class AttachCardForm(IdempotentForm):
         wanted = [name for name in upstream_fields if name in self.UPSTREAM_FIELDS]
         initial = {
             "other_card_number": self.cleaned_data["other_card_number"],
-            "reason_code": self.cleaned_data["reason_code"],
-            "reason_text": self.cleaned_data.get("reason_text", ""),
+            "reason_code": self.reason()[0],
+            "reason_text": self.reason()[1],
             "needed": ",".join(wanted),
             "idempotency_key": new_idempotency_key(),
         }
@@ -188,11 +179,11 @@ class AttachCardForm(IdempotentForm):
 
 
 class AttachAndCombineForm(AttachCardForm):
-    reason_choices = COMBINE_REASONS
+    action = "cards.attach_and_combine"
 
 
 class CombineCardForm(IdempotentForm):
-    reason_choices = COMBINE_REASONS
+    action = "cards.combine"
 
     understood = forms.BooleanField(
         label="I have told the guest the balances will be merged into one account and that this "

@@ -23,5 +23,8 @@ urlpatterns = [
     ),
     path("logout/", logged_in(auth_views.LogoutView.as_view()), name="logout"),
     path("guests/", include("guests.urls")),
+    path("cards/", include("cards.urls")),
+    path("audit/", include("portal.audit.urls")),
+    path("jobs/", include("portal.jobs.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,52 @@
+"""A bulk upload waiting for its owner to confirm it.
+
+The validated rows wait here, in the database, between the upload and the "Start" button: the
+person sees every problem first and nothing runs until they confirm. Starting copies the rows
+into the job's items and empties ``rows``, so full card numbers live in one place only.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+
+
+class BulkUpload(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="card_bulk_uploads"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    filename = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=16, help_text="Default action: disable or enable.")
+    reason = models.CharField(max_length=200, help_text="Default reason for rows without one.")
+    #: [{"line", "card_number", "action", "reason", "problem"}], emptied once the job starts.
+    rows = models.JSONField(default=list, blank=True)
+    row_count = models.PositiveIntegerField(default=0)
+    bad_row_count = models.PositiveIntegerField(default=0)
+    job = models.OneToOneField(
+        "jobs.Job", null=True, blank=True, on_delete=models.PROTECT, related_name="bulk_upload"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"bulk upload {self.pk} ({self.row_count} rows)"
+
+    def __repr__(self) -> str:
+        # Never the rows: they hold full card numbers.
+        return f"<BulkUpload {self.pk} rows={self.row_count} bad={self.bad_row_count}>"
+
+    @property
+    def started(self) -> bool:
+        return self.job_id is not None
+
+    @property
+    def good_row_count(self) -> int:
+        return self.row_count - self.bad_row_count
+
+    def bad_rows(self) -> list[dict[str, Any]]:
+        return [row for row in self.rows if row.get("problem")]

@@ -1,0 +1,163 @@
+"""Disabling and enabling one card: confirmation, reasons, every card_status error, and a
+double submit that changes the card once."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from guests.messages import explain_code
+
+from portal.sandbox import demo
+from tests.cards.conftest import INTENT, OUTCOME, writes
+
+pytestmark = pytest.mark.django_db
+
+ACCOUNT = demo.DEMO_ACCOUNT_ID
+ACTIVE = demo.DEMO_ACTIVE_CARD[-6:]
+DISABLED = demo.DEMO_DISABLED_CARD[-6:]
+
+
+def disable(client, masked=ACTIVE, *, key="k1", reason="lost", text="", account=ACCOUNT):
+    return client.post(
+        reverse("cards:disable-submit", args=[account, masked]),
+        {"idempotency_key": key, "reason_code": reason, "reason_text": text},
+    )
+
+
+def test_the_confirmation_shows_the_card_its_guest_and_what_will_happen(sandbox, agent_client):
+    page = agent_client.get(reverse("cards:disable", args=[ACCOUNT, ACTIVE]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "ending 000011" in html
+    assert "Ava Thompson" in html
+    assert "The card stops working at once" in html
+    assert 'name="idempotency_key"' in html
+    assert demo.DEMO_ACTIVE_CARD not in html
+    assert sandbox.state.card(demo.DEMO_ACTIVE_CARD).status == "ACTIVE"
+
+
+def test_disabling_a_card_with_a_reason_disables_it_and_records_the_reason(
+    sandbox, agent_client, records
+):
+    response = disable(agent_client, reason="stolen")
+    assert response.status_code == 303
+    assert response["Location"] == reverse("cards:detail", args=[ACCOUNT, ACTIVE])
+    assert sandbox.state.card(demo.DEMO_ACTIVE_CARD).status == "DISABLED"
+    page = agent_client.get(response["Location"])
+    assert "Card ending 000011 is now disabled." in page.content.decode()
+    intent, outcome = records("card.disable")
+    assert (intent.kind, intent.reason_code, intent.card_masked) == (INTENT, "stolen", "000011")
+    assert (outcome.kind, outcome.outcome) == (OUTCOME, "succeeded")
+    assert demo.DEMO_ACTIVE_CARD not in str(intent.params)
+
+
+def test_other_needs_words_and_nothing_is_sent_without_them(sandbox, agent_client, records):
+    response = disable(agent_client, reason="other", text="")
+    assert response.status_code == 422
+    assert "Say why, in a few words." in response.content.decode()
+    assert records("card.disable") == []
+    assert sandbox.state.card(demo.DEMO_ACTIVE_CARD).status == "ACTIVE"
+    assert disable(agent_client, reason="other", key="k2", text="Chewed by the dog").status_code == 303
+    assert records("card.disable", INTENT)[0].reason_text == "Chewed by the dog"
+
+
+def test_enabling_a_disabled_card_makes_it_active(sandbox, agent_client, records):
+    response = agent_client.post(
+        reverse("cards:enable-submit", args=[ACCOUNT, DISABLED]),
+        {"idempotency_key": "e1", "reason_code": "found"},
+    )
+    assert response.status_code == 303
+    assert sandbox.state.card(demo.DEMO_DISABLED_CARD).status == "ACTIVE"
+    assert [r.outcome for r in records("card.enable")] == ["pending", "succeeded"]
+
+
+def test_a_double_submit_changes_the_card_once(sandbox, agent_client, upstream_calls, records):
+    first = disable(agent_client, key="same")
+    second = disable(agent_client, key="same")
+    assert first.status_code == second.status_code == 303
+    assert len(writes(upstream_calls, "guest/changeCardStatus.json")) == 1
+    assert len(records("card.disable", INTENT)) == 1
+
+
+def test_htmx_submit_redirects_the_whole_page_to_the_card(sandbox, agent_client):
+    response = agent_client.post(
+        reverse("cards:disable-submit", args=[ACCOUNT, ACTIVE]),
+        {"idempotency_key": "h1", "reason_code": "lost"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == reverse("cards:detail", args=[ACCOUNT, ACTIVE])
+
+
+def test_an_htmx_form_error_swaps_only_the_form(sandbox, agent_client):
+    response = agent_client.post(
+        reverse("cards:disable-submit", args=[ACCOUNT, ACTIVE]),
+        {"idempotency_key": "h2"},
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert html.lstrip().startswith("<form")
+    assert "<html" not in html
+
+
+@pytest.mark.parametrize(
+    ("card", "code", "sentence"),
+    [
+        (demo.DEMO_EXCHANGED_CARD, "card_status.card_exchanged", "replaced by another card"),
+        (demo.DEMO_SUSPENDED_ACCOUNT_CARD, "card_status.account_not_active", "not active"),
+    ],
+)
+def test_a_refused_change_is_explained_in_a_sentence(
+    sandbox, agent_client, records, card, code, sentence
+):
+    account = sandbox.state.account_for_card(card).account_id
+    response = disable(agent_client, card[-6:], account=account)
+    assert response.status_code == 200
+    assert sentence in response.content.decode()
+    assert records("card.disable", OUTCOME)[0].error_code == code
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "card_status.invalid_merchant",
+        "card_status.account_not_active",
+        "card_status.card_exchanged",
+        "card_status.card_inactive",
+        "card_status.invalid_status",
+        "card_status.invalid_card",
+        "card_status.internal_error",
+    ],
+)
+def test_every_card_status_error_code_becomes_its_sentence(
+    sandbox, agent_client, upstream_refuses, code
+):
+    upstream_refuses("guest/changeCardStatus", code)
+    response = disable(agent_client)
+    assert response.status_code == 200
+    assert explain_code(code) in response.content.decode()
+    assert sandbox.state.card(demo.DEMO_ACTIVE_CARD).status == "ACTIVE"
+
+
+def test_after_a_failure_the_form_carries_a_new_key_so_a_retry_is_a_new_attempt(
+    sandbox, agent_client, records, upstream_refuses, monkeypatch
+):
+    upstream_refuses("guest/changeCardStatus", "card_status.internal_error")
+    response = disable(agent_client, key="first")
+    assert 'value="first"' not in response.content.decode()
+    monkeypatch.undo()
+    key = response.content.decode().split('name="idempotency_key" value="')[1].split('"')[0]
+    assert disable(agent_client, key=key).status_code == 303
+    assert [r.outcome for r in records("card.disable", OUTCOME)] == ["failed", "succeeded"]
+    assert sandbox.state.card(demo.DEMO_ACTIVE_CARD).status == "DISABLED"
+
+
+def test_a_store_manager_cannot_reach_the_card_screens(sandbox, store_manager_client):
+    assert store_manager_client.get(reverse("cards:disable", args=[ACCOUNT, ACTIVE])).status_code == 403
+    assert disable(store_manager_client).status_code == 403
+    assert sandbox.state.card(demo.DEMO_ACTIVE_CARD).status == "ACTIVE"
+
+
+def test_an_unknown_masked_number_is_not_found(sandbox, agent_client):
+    assert agent_client.get(reverse("cards:disable", args=[ACCOUNT, "999999"])).status_code == 404
