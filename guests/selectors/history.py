@@ -1,0 +1,147 @@
+"""The history panel: transactions as rows, one column per wallet, a page at a time.
+
+Paytronix has no offset for transaction history, only ``maxNumberOfResults`` (newest first), so
+page *n* asks for the newest n*size+1 transactions and shows the last ``size`` of them before
+the extra one; the extra one says whether there is a next page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from guests.selectors import reads
+from guests.selectors.reads import HistoryFilter
+from portal.paytronix.models import Transaction, TransactionHistory
+
+PAGE_SIZE = 25
+#: Deeper than this, narrow the dates instead (each page re-reads everything before it).
+MAX_PAGE = 40
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    """Which part of the history to show."""
+
+    filters: HistoryFilter = field(default_factory=HistoryFilter)
+    page: int = 1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "page", min(max(1, self.page), MAX_PAGE))
+
+
+@dataclass(frozen=True)
+class WalletColumn:
+    wallet_code: int
+    name: str
+    scale: int
+
+
+@dataclass(frozen=True)
+class WalletCell:
+    """What one transaction did to one wallet, at the wallet's scale."""
+
+    accrued: Decimal
+    redeemed: Decimal
+    balance: Decimal
+
+    @property
+    def change(self) -> Decimal:
+        return self.accrued - self.redeemed
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    transaction_id: int | None
+    occurred_at: datetime | None
+    transaction_type: str
+    store_name: str
+    store_code: str
+    check_number: str
+    #: One per column, in column order; None where the transaction left that wallet alone.
+    cells: list[WalletCell | None]
+    #: False for a transaction a guest would not see (not guest-type, or not authorized).
+    guest_visible: bool
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    query: HistoryQuery
+    columns: list[WalletColumn]
+    rows: list[HistoryRow]
+    has_next: bool
+    #: More transactions match than paging reaches (``MAX_PAGE``): narrow the dates.
+    beyond_last_page: bool = False
+
+    @property
+    def page(self) -> int:
+        return self.query.page
+
+    @property
+    def has_previous(self) -> bool:
+        return self.query.page > 1
+
+
+def _scaled(amount: Decimal | None, scale: int) -> Decimal:
+    return (amount or Decimal(0)).quantize(Decimal(1).scaleb(-scale))
+
+
+def _row(item: Transaction, columns: list[WalletColumn]) -> HistoryRow:
+    details = {d.wallet_code: d for d in item.details}
+    cells: list[WalletCell | None] = []
+    for column in columns:
+        detail = details.get(column.wallet_code)
+        cells.append(
+            None
+            if detail is None
+            else WalletCell(
+                accrued=_scaled(detail.accrued, column.scale),
+                redeemed=_scaled(detail.redeemed, column.scale),
+                balance=_scaled(detail.balance, column.scale),
+            )
+        )
+    return HistoryRow(
+        transaction_id=item.transaction_id,
+        occurred_at=item.occurred_at,
+        transaction_type=item.transaction_type or "",
+        store_name=item.store_name or item.store_merchant or "",
+        store_code=item.store_code or "",
+        check_number=item.pos_transaction_number or "",
+        cells=cells,
+        guest_visible=item.guest_type is not False and item.authorized is not False,
+    )
+
+
+def _columns(history: TransactionHistory) -> list[WalletColumn]:
+    columns = [
+        WalletColumn(
+            wallet_code=info.wallet_code,
+            name=info.name or f"Wallet {info.wallet_code}",
+            scale=max(0, info.scale or 0),
+        )
+        for info in history.wallet_info
+        if info.wallet_code is not None
+    ]
+    # Paytronix describes every wallet of the program; show only those this history touches.
+    used = {d.wallet_code for t in history.transactions for d in t.details}
+    return [c for c in columns if c.wallet_code in used] or columns
+
+
+def history_page(*, account_id: int, query: HistoryQuery, fresh: bool = False) -> HistoryPage:
+    """One page of the account's history, newest first."""
+    limit = query.page * PAGE_SIZE + 1
+    history = reads.history_of_account(
+        account_id=account_id, filters=query.filters, limit=limit, fresh=fresh
+    )
+    start = (query.page - 1) * PAGE_SIZE
+    columns = _columns(history)
+    shown = history.transactions[start : start + PAGE_SIZE]
+    has_more = len(history.transactions) > start + PAGE_SIZE
+    return HistoryPage(
+        query=query,
+        columns=columns,
+        rows=[_row(item, columns) for item in shown],
+        has_next=has_more and query.page < MAX_PAGE,
+        beyond_last_page=has_more and query.page >= MAX_PAGE,
+    )

@@ -1,0 +1,271 @@
+"""What a search box was given: a card number, an account id, an email, a phone, a name...
+
+A caller identifies themselves however they like; the CSR types what they hear. ``classify``
+turns that text into a ``Query`` naming what to search by. Where the text could be two things
+(ten bare digits: a short card number or a phone number; one word: a username or a surname)
+the query carries a ``fallback`` tried when the first reading finds nobody.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    CARD = "card"
+    ACCOUNT_ID = "account_id"
+    USERNAME = "username"
+    EMAIL = "email"
+    ECLUB_EMAIL = "eclub_email"
+    PHONE = "phone"
+    NAME = "name"
+    POSTAL_CODE = "postal_code"
+    EXTERNAL = "external"
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS[self]
+
+
+KIND_LABELS: dict[Kind, str] = {
+    Kind.CARD: "card number",
+    Kind.ACCOUNT_ID: "account id",
+    Kind.USERNAME: "username",
+    Kind.EMAIL: "email address",
+    Kind.ECLUB_EMAIL: "eClub email address",
+    Kind.PHONE: "phone number",
+    Kind.NAME: "name",
+    Kind.POSTAL_CODE: "postal code",
+    Kind.EXTERNAL: "external account code",
+}
+
+CARD_MIN_DIGITS = 8
+CARD_MAX_DIGITS = 20
+
+_SEPARATORS = re.compile(r"[\s-]+")
+_ACCOUNT_ID = re.compile(r"^(?:#|id:\s*)(\d+)$", re.IGNORECASE)
+_EXTERNAL = re.compile(r"^(?:ext|external):\s*(\S.*)$", re.IGNORECASE)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A phone written as one: +1, parentheses, dots or 3-3-4 groups. Bare digits are ambiguous.
+_FORMATTED_PHONE = re.compile(
+    r"^(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s*|\d{3}[\s.-])\d{3}[\s.-]\d{4}$|^\+\d[\d\s.()-]{7,}$"
+)
+_NAME_WORD = r"[^\W\d_](?:[^\W\d_]|['.-])*"
+_NAME = re.compile(rf"^{_NAME_WORD}(?:\s+{_NAME_WORD})+$")
+_USERNAME = re.compile(r"^[\w.@+-]{2,80}$")
+_POSTAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,9}$")
+
+
+class QueryError(ValueError):
+    """The text cannot be searched for; the message says why, in words for the CSR."""
+
+
+@dataclass(frozen=True)
+class AccountCriteria:
+    """What the account search (``transaction/accountQuery``) matches; every given one must."""
+
+    email: str = ""
+    phone: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    postal_code: str = ""
+
+    def __bool__(self) -> bool:
+        return any((self.email, self.phone, self.first_name, self.last_name, self.postal_code))
+
+    def describe(self) -> str:
+        """The criteria in words, for "No guest matches ..." and the search log."""
+        parts = [
+            ("email", self.email),
+            ("phone", self.phone),
+            ("first name", self.first_name),
+            ("last name", self.last_name),
+            ("postal code", self.postal_code),
+        ]
+        return ", ".join(f"{label} {value}" for label, value in parts if value)
+
+
+_CRITERIA_KINDS = frozenset({Kind.EMAIL, Kind.PHONE, Kind.NAME, Kind.POSTAL_CODE})
+
+
+@dataclass(frozen=True)
+class Query:
+    """A search: what by (``kind``) and the normalised ``value``.
+
+    ``first_name`` / ``last_name`` are set for a name, ``card_template_code`` for an eClub
+    email; ``criteria`` for an advanced account search combining several fields.
+    ``fallback`` is another reading of the same text to try when this one finds nobody.
+    """
+
+    kind: Kind
+    value: str
+    first_name: str = ""
+    last_name: str = ""
+    card_template_code: int | None = None
+    criteria: AccountCriteria | None = None
+    fallback: Query | None = None
+
+    @property
+    def account_id(self) -> int:
+        return int(self.value)
+
+    @property
+    def uses_account_search(self) -> bool:
+        return self.kind in _CRITERIA_KINDS
+
+    def account_criteria(self) -> AccountCriteria:
+        """The account-search criteria of an email, phone, name or postal-code query."""
+        if self.criteria is not None:
+            return self.criteria
+        return AccountCriteria(
+            email=self.value if self.kind is Kind.EMAIL else "",
+            phone=self.value if self.kind is Kind.PHONE else "",
+            first_name=self.first_name,
+            last_name=self.last_name,
+            postal_code=self.value if self.kind is Kind.POSTAL_CODE else "",
+        )
+
+    def describe(self) -> str:
+        """What was searched for, in words: "card number 6000…0011", "name Ava Thompson"."""
+        if self.criteria is not None:
+            return self.criteria.describe()
+        return f"{self.kind.label} {self.value}"
+
+
+def digits_only(text: str) -> str:
+    """The digits of ``text``: a phone or card number without its formatting."""
+    return re.sub(r"\D", "", text)
+
+
+def normalise_phone(text: str) -> str:
+    """A North American phone number as its ten digits (a leading country code 1 dropped)."""
+    digits = digits_only(text)
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    return digits
+
+
+def phone_number(text: str) -> str:
+    """A phone number as its digits; ``QueryError`` if it cannot be one."""
+    digits = normalise_phone(text)
+    if not 7 <= len(digits) <= 15:
+        raise QueryError("A phone number needs 7 to 15 digits.")
+    return digits
+
+
+def _phone(text: str) -> Query:
+    return Query(Kind.PHONE, phone_number(text))
+
+
+def _name(text: str) -> Query:
+    first, _, last = " ".join(text.split()).partition(" ")
+    return Query(Kind.NAME, f"{first} {last}", first_name=first, last_name=last)
+
+
+def classify(text: str) -> Query:
+    """Read what the CSR typed; raise ``QueryError`` when it can be nothing we search by."""
+    text = text.strip()
+    if not text:
+        raise QueryError("Type a card number, account id, username, email, phone or name.")
+    if match := _EXTERNAL.match(text):
+        return Query(Kind.EXTERNAL, match.group(1).strip())
+    if match := _ACCOUNT_ID.match(text):
+        return Query(Kind.ACCOUNT_ID, str(int(match.group(1))))
+    if "@" in text and " " not in text:
+        return Query(Kind.EMAIL, email_address(text))
+    if _FORMATTED_PHONE.match(text):
+        return _phone(text)
+    compact = _SEPARATORS.sub("", text)
+    if compact.isdigit():
+        return _digits(compact)
+    if _NAME.match(text):
+        return _name(text)
+    if _USERNAME.match(text):
+        # One word: a username, or else a surname (the account search matches it).
+        surname = Query(Kind.NAME, text, last_name=text) if text.isalpha() else None
+        return Query(Kind.USERNAME, text, fallback=surname)
+    raise QueryError("We cannot tell what to search by. Try the advanced search.")
+
+
+def _digits(digits: str) -> Query:
+    if len(digits) < CARD_MIN_DIGITS:
+        return Query(Kind.ACCOUNT_ID, str(int(digits)))
+    if len(digits) > CARD_MAX_DIGITS:
+        raise QueryError(
+            f"That is too long for a card number ({len(digits)} digits; at most {CARD_MAX_DIGITS})."
+        )
+    # Ten bare digits (or eleven with a leading 1) may be a phone number read out digit by digit.
+    is_phone_length = len(digits) == 10 or (len(digits) == 11 and digits.startswith("1"))
+    return Query(Kind.CARD, digits, fallback=_phone(digits) if is_phone_length else None)
+
+
+def card_query(text: str) -> Query:
+    """A printed card number as typed, spaces and dashes tolerated."""
+    digits = _SEPARATORS.sub("", text.strip())
+    if not digits.isdigit() or not CARD_MIN_DIGITS <= len(digits) <= CARD_MAX_DIGITS:
+        raise QueryError(
+            f"A card number has {CARD_MIN_DIGITS} to {CARD_MAX_DIGITS} digits "
+            "(spaces and dashes are fine)."
+        )
+    return Query(Kind.CARD, digits)
+
+
+def account_id_query(text: str) -> Query:
+    digits = text.strip().lstrip("#")
+    if not digits.isdigit():
+        raise QueryError("An account id is a number.")
+    return Query(Kind.ACCOUNT_ID, str(int(digits)))
+
+
+def email_address(text: str) -> str:
+    """A complete email address, lower-cased; ``QueryError`` otherwise."""
+    text = text.strip()
+    if not _EMAIL.match(text):
+        raise QueryError("That email address is not complete.")
+    return text.lower()
+
+
+def eclub_query(text: str, *, card_template_code: int) -> Query:
+    return Query(Kind.ECLUB_EMAIL, email_address(text), card_template_code=card_template_code)
+
+
+def username_query(text: str) -> Query:
+    text = text.strip()
+    if not _USERNAME.match(text):
+        raise QueryError("A username has no spaces.")
+    return Query(Kind.USERNAME, text)
+
+
+def external_query(text: str) -> Query:
+    text = text.strip()
+    if match := _EXTERNAL.match(text):
+        text = match.group(1).strip()
+    if not text:
+        raise QueryError("Type the external account code.")
+    return Query(Kind.EXTERNAL, text)
+
+
+def postal_code(text: str) -> str:
+    """A postal code, upper-cased; ``QueryError`` if it cannot be one."""
+    text = " ".join(text.split()).upper()
+    if not _POSTAL_CODE.match(text):
+        raise QueryError("That postal code is not written correctly.")
+    return text
+
+
+def criteria_query(criteria: AccountCriteria) -> Query:
+    """An account search on several fields at once (the advanced form)."""
+    if not criteria:
+        raise QueryError("Give at least one of email, phone, name or postal code.")
+    kind = Kind.NAME
+    for value, candidate in (
+        (criteria.email, Kind.EMAIL),
+        (criteria.phone, Kind.PHONE),
+        (criteria.postal_code, Kind.POSTAL_CODE),
+    ):
+        if value:
+            kind = candidate
+            break
+    return Query(kind, criteria.describe(), criteria=criteria)

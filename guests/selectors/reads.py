@@ -1,0 +1,170 @@
+"""The upstream reads of one guest, each cached for a short time per account.
+
+Every read is keyed by the account id through ``portal.guestcache.guest_cache_key``, so the
+audit door's invalidation after any change to that guest (``Target(account_id=...)``) drops
+them all. ``fresh=True`` skips the cached copy (and stores the new one): the pending-change poll
+uses it to see upstream's latest state.
+
+Account information is cached per store-group scope: a store manager's copy was fetched with
+``accessFilterStoreGroupCode`` and is never served to, or taken from, another scope.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, cast
+
+from django.conf import settings
+from django.core.cache import cache
+
+from portal.guestcache import guest_cache_key
+from portal.paytronix.client import client_from_settings
+from portal.paytronix.models import (
+    AccountComment,
+    AccountInformation,
+    PendingEventReward,
+    ReferralList,
+    TransactionHistory,
+    UserInformation,
+)
+
+logger = logging.getLogger(__name__)
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    """The history panel's filters, as transactionHistoryByAccount takes them."""
+
+    date_start: date | None = None
+    date_end: date | None = None
+    balance_affecting_only: bool = False
+    exclude_identify: bool = False
+
+    def key(self) -> str:
+        return ":".join(
+            (
+                self.date_start.isoformat() if self.date_start else "",
+                self.date_end.isoformat() if self.date_end else "",
+                "b" if self.balance_affecting_only else "",
+                "x" if self.exclude_identify else "",
+            )
+        )
+
+
+def _cache_seconds() -> int:
+    return int(settings.GUEST_CACHE_SECONDS)
+
+
+def cached[T](
+    account_id: int, kind: str, load: Callable[[], T], *, fresh: bool = False, **params: Any
+) -> T:
+    """``load()`` through the guest cache of ``account_id``; failures are never cached."""
+    key = guest_cache_key(kind, account_id=account_id, **params)
+    if not fresh:
+        found = cache.get(key, _MISSING)
+        if found is not _MISSING:
+            return cast(T, found)
+    value = load()
+    cache.set(key, value, timeout=_cache_seconds())
+    return value
+
+
+def account_by_id(*, account_id: int, scope: int | None, fresh: bool = False) -> AccountInformation:
+    """Account information (balance inquiry), limited to store group ``scope`` if given."""
+    return cached(
+        account_id,
+        "account",
+        lambda: client_from_settings().guest.account_information_by_id(
+            account_id=account_id, access_filter_store_group_code=scope
+        ),
+        fresh=fresh,
+        scope=scope,
+    )
+
+
+def account_by_card(*, printed_card_number: str, scope: int | None) -> AccountInformation:
+    """Account information of a card; the reply is cached under its account id, so opening the
+    guest page right after a card search costs no second round trip for it."""
+    account = client_from_settings().guest.account_information(
+        printed_card_number=printed_card_number, access_filter_store_group_code=scope
+    )
+    remember_account(account, scope=scope)
+    return account
+
+
+def remember_account(account: AccountInformation, *, scope: int | None) -> None:
+    """Cache an account reply fetched some other way (by card, by eClub email)."""
+    if account.account_id is not None:
+        cache.set(
+            guest_cache_key("account", account_id=account.account_id, scope=scope),
+            account,
+            timeout=_cache_seconds(),
+        )
+
+
+def user_of_account(*, account_id: int, fresh: bool = False) -> UserInformation:
+    return cached(
+        account_id,
+        "user",
+        lambda: client_from_settings().guest.user_information_by_account_id(account_id=account_id),
+        fresh=fresh,
+    )
+
+
+def history_of_account(
+    *, account_id: int, filters: HistoryFilter, limit: int, fresh: bool = False
+) -> TransactionHistory:
+    """The newest ``limit`` transactions matching ``filters``."""
+
+    def load() -> TransactionHistory:
+        return client_from_settings().guest.transaction_history_by_account_id(
+            account_id=account_id,
+            date_start=filters.date_start,
+            date_end=filters.date_end,
+            max_number_of_results=limit,
+            limit_to_balance_affecting_transactions=filters.balance_affecting_only or None,
+            exclude_non_balance_affecting_identify_customer_transactions=(
+                filters.exclude_identify or None
+            ),
+        )
+
+    return cached(account_id, "history", load, fresh=fresh, filters=filters.key(), limit=limit)
+
+
+def referrals_of_account(*, account_id: int, fresh: bool = False) -> ReferralList:
+    return cached(
+        account_id,
+        "referrals",
+        lambda: client_from_settings().guest.referrals_by_account_id(account_id=account_id),
+        fresh=fresh,
+    )
+
+
+def pending_rewards_of_account(*, account_id: int, fresh: bool = False) -> list[PendingEventReward]:
+    return cached(
+        account_id,
+        "pending-rewards",
+        lambda: client_from_settings().guest.pending_event_rewards_by_account_id(
+            account_id=account_id
+        ),
+        fresh=fresh,
+    )
+
+
+def notes_of_account(
+    *, account_id: int, printed_card_number: str, fresh: bool = False
+) -> list[AccountComment]:
+    """CSR notes on the account (the CSR service finds them by any card of the account)."""
+    return cached(
+        account_id,
+        "notes",
+        lambda: client_from_settings().csr.account_comments(
+            printed_card_number=printed_card_number
+        ),
+        fresh=fresh,
+    )

@@ -1,0 +1,297 @@
+"""Finding guests: each kind of query goes to the endpoint that answers it.
+
+* card number -> guest/accountInformation (by printed card number)
+* account id -> guest/accountInformationById
+* username -> guest/userInformation, then each of the user's accounts by id
+* email, phone, name, postal code -> transaction/accountQuery, then each match's account
+* eClub email -> guest/eClubAccountInformation (with the eClub card template)
+* external account code -> guest/printedCardNumberForExternalAccount, then its card
+
+Every account is read with the viewer's store-group scope, so a store manager never sees a
+guest outside their group (see ``scope``). Logs name the kind of query, never its value.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from functools import partial
+
+from guests.messages import explain
+from guests.selectors import reads
+from guests.selectors.fanout import run_reads
+from guests.selectors.query import Kind, Query
+from guests.selectors.scope import Viewer, note_scope_miss, scope_of
+from portal.paytronix.client import client_from_settings
+from portal.paytronix.errors import FailureError, InvalidStatusError
+from portal.paytronix.models import AccountInformation, AccountQueryMatch
+
+logger = logging.getLogger(__name__)
+
+#: The most guests one search lists; more than this asks the CSR to narrow the search.
+MAX_MATCHES = 25
+
+
+@dataclass(frozen=True)
+class GuestMatch:
+    """One guest in a list of search results."""
+
+    account_id: int
+    name: str
+    masked_card_number: str
+    card_status: str
+    account_status: str
+    program: str
+    enrolled: date | None
+    #: Set when the account cannot be opened (closed, never activated): why, in words.
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What a search found. ``problem`` explains a search that could not be answered."""
+
+    query: Query
+    matches: list[GuestMatch] = field(default_factory=list)
+    truncated: bool = False
+    problem: str = ""
+    #: The reading of the query that found the matches (its fallback, if the first found none).
+    searched_as: Query | None = None
+
+    @property
+    def single(self) -> GuestMatch | None:
+        """The one match to open directly, if there is exactly one that can be opened."""
+        if len(self.matches) == 1 and not self.matches[0].problem and not self.problem:
+            return self.matches[0]
+        return None
+
+
+class _Found:
+    """What one search kind produced, before the fallback decision."""
+
+    def __init__(
+        self, matches: list[GuestMatch] | None = None, *, truncated: bool = False, problem: str = ""
+    ) -> None:
+        self.matches = matches or []
+        self.truncated = truncated
+        self.problem = problem
+
+    def __bool__(self) -> bool:
+        return bool(self.matches or self.problem)
+
+
+def _name_of(first: str | None, last: str | None) -> str:
+    return " ".join(part for part in (first, last) if part) or "(no name on file)"
+
+
+def _match(account: AccountInformation, *, name: str, problem: str = "") -> GuestMatch:
+    card = account.primary_card
+    fields = account.fields
+    return GuestMatch(
+        account_id=account.account_id or 0,
+        name=name,
+        masked_card_number=(card.masked_card_number or "") if card else "",
+        card_status=(card.status or "") if card else "",
+        account_status=account.account_status or "",
+        program=account.card_template_label or "",
+        enrolled=fields.enroll_date if fields else None,
+        problem=problem,
+    )
+
+
+def _one_account(
+    viewer: Viewer,
+    query: Query,
+    read: Callable[[int | None], AccountInformation],
+) -> _Found:
+    """A lookup that names one account: read it with the viewer's scope; explain a refusal."""
+    scope = scope_of(viewer)
+    try:
+        account = read(scope)
+    except InvalidStatusError as error:
+        return _Found(problem=explain(error))
+    except FailureError:
+        note_scope_miss(
+            viewer,
+            kind=query.kind.value,
+            exists_unscoped=lambda: read(None),
+            account_id=query.account_id if query.kind is Kind.ACCOUNT_ID else None,
+            printed_card_number=query.value if query.kind is Kind.CARD else "",
+        )
+        return _Found()
+    reads.remember_account(account, scope=scope)
+    return _Found([_match(account, name="")])
+
+
+def _by_card(viewer: Viewer, query: Query) -> _Found:
+    guest = client_from_settings().guest
+    return _one_account(
+        viewer,
+        query,
+        lambda scope: guest.account_information(
+            printed_card_number=query.value, access_filter_store_group_code=scope
+        ),
+    )
+
+
+def _by_account_id(viewer: Viewer, query: Query) -> _Found:
+    guest = client_from_settings().guest
+    return _one_account(
+        viewer,
+        query,
+        lambda scope: guest.account_information_by_id(
+            account_id=query.account_id, access_filter_store_group_code=scope
+        ),
+    )
+
+
+def _by_external(viewer: Viewer, query: Query) -> _Found:
+    guest = client_from_settings().guest
+    try:
+        cards = guest.printed_card_number_for_external_account(account_code=query.value)
+    except FailureError:
+        return _Found()
+    number = cards.primary_card.printed_card_number if cards.primary_card else None
+    if not number:
+        return _Found()
+    return _by_card(viewer, Query(Kind.CARD, number))
+
+
+def _by_eclub(viewer: Viewer, query: Query) -> _Found:
+    guest = client_from_settings().guest
+    assert query.card_template_code is not None
+    try:
+        account = guest.eclub_account_information(
+            email=query.value, card_template_code=query.card_template_code
+        )
+    except InvalidStatusError as error:
+        return _Found(problem=explain(error))
+    except FailureError:
+        return _Found()
+    if account.account_id is None:
+        return _Found()
+    reads.remember_account(account, scope=None)
+    # eClubAccountInformation has no store filter: check the account with the viewer's scope.
+    return _accounts(viewer, {account.account_id: ""}, kind=query.kind)
+
+
+def _accounts(viewer: Viewer, names: dict[int, str], *, kind: Kind) -> _Found:
+    """Read each account (with the viewer's scope) concurrently; drop the ones not found."""
+    scope = scope_of(viewer)
+    outcomes = run_reads(
+        {
+            str(account_id): partial(reads.account_by_id, account_id=account_id, scope=scope)
+            for account_id in names
+        }
+    )
+    matches: list[GuestMatch] = []
+    hidden = 0
+    for account_id, name in names.items():
+        outcome = outcomes[str(account_id)]
+        if outcome.ok:
+            matches.append(_match(outcome.get(), name=name))
+        elif isinstance(outcome.error, InvalidStatusError):
+            matches.append(_unreadable(account_id, name, outcome.error))
+        elif isinstance(outcome.error, FailureError):
+            hidden += 1
+        else:
+            outcome.get()  # a transport fault: the search as a whole cannot be answered
+    if hidden and scope is not None:
+        logger.warning(
+            "store-scoped search hid guests outside store group: user=%s store_group=%s "
+            "kind=%s hidden=%d",
+            viewer.username,
+            scope,
+            kind.value,
+            hidden,
+        )
+    matches.sort(key=lambda m: (m.name.lower(), m.account_id))
+    return _Found(matches)
+
+
+def _unreadable(account_id: int, name: str, error: InvalidStatusError) -> GuestMatch:
+    return GuestMatch(
+        account_id=account_id,
+        name=name,
+        masked_card_number="",
+        card_status=error.card_status,
+        account_status=error.account_status,
+        program="",
+        enrolled=None,
+        problem=explain(error),
+    )
+
+
+def _by_username(viewer: Viewer, query: Query) -> _Found:
+    guest = client_from_settings().guest
+    try:
+        user = guest.user_information(username=query.value)
+    except FailureError:
+        return _Found()
+    fields = user.fields
+    name = _name_of(fields.first_name if fields else None, fields.last_name if fields else None)
+    return _accounts(viewer, dict.fromkeys(user.account_ids, name), kind=query.kind)
+
+
+def _by_account_search(viewer: Viewer, query: Query) -> _Found:
+    criteria = query.account_criteria()
+    found = client_from_settings().transaction.account_query(
+        phone=criteria.phone or None,
+        email=criteria.email or None,
+        first_name=criteria.first_name or None,
+        last_name=criteria.last_name or None,
+        postal_code=criteria.postal_code or None,
+        page_size=MAX_MATCHES + 1,
+    )
+    names = {m.account_id: _query_name(m) for m in found[:MAX_MATCHES] if m.account_id is not None}
+    result = _accounts(viewer, names, kind=query.kind)
+    result.truncated = len(found) > MAX_MATCHES
+    return result
+
+
+def _query_name(match: AccountQueryMatch) -> str:
+    values = match.field_values
+    return _name_of(values.get("firstName"), values.get("lastName"))
+
+
+_SEARCHES: dict[Kind, Callable[[Viewer, Query], _Found]] = {
+    Kind.CARD: _by_card,
+    Kind.ACCOUNT_ID: _by_account_id,
+    Kind.USERNAME: _by_username,
+    Kind.EXTERNAL: _by_external,
+    Kind.ECLUB_EMAIL: _by_eclub,
+    Kind.EMAIL: _by_account_search,
+    Kind.PHONE: _by_account_search,
+    Kind.NAME: _by_account_search,
+    Kind.POSTAL_CODE: _by_account_search,
+}
+
+
+def guests_search(*, viewer: Viewer, query: Query) -> SearchResult:
+    """Find the guests ``query`` names, as ``viewer`` may see them.
+
+    Tries the query's fallback reading when the first finds nobody. Raises the client's
+    ``PaytronixError`` when upstream cannot answer (the view explains it).
+    """
+    reading: Query | None = query
+    found = _Found()
+    while reading is not None:
+        found = _SEARCHES[reading.kind](viewer, reading)
+        if found or reading.fallback is None:
+            break
+        reading = reading.fallback
+    logger.info(
+        "guest search kind=%s matches=%d user=%s",
+        (reading or query).kind.value,
+        len(found.matches),
+        viewer.username,
+    )
+    return SearchResult(
+        query=query,
+        matches=found.matches,
+        truncated=found.truncated,
+        problem=found.problem,
+        searched_as=reading,
+    )
