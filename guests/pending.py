@@ -1,0 +1,187 @@
+"""Changes sent upstream but not yet showing: Paytronix is eventually consistent.
+
+After a change succeeds (or its outcome is unknown), the service records what the page should
+show once upstream has applied it: "the user's message frequency reads SNOOZE". The panel that
+shows it reads its sources past the cache and compares on every render; while it does not
+match, the panel says the change is pending and polls; once it matches, it says the change is
+showing and forgets it; after ``GUESTS_PENDING_SECONDS`` it stops polling and says the change
+has not shown yet (and keeps checking on later renders for a while, from the cache).
+
+Pending changes live in the cache under their own key, one list per account, shared by every
+CSR looking at the guest. They are not guest reads: the door's invalidation leaves them alone.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+
+from guests.selectors.guest import GuestPage
+
+#: How long a pending change is remembered at all (it stops polling much earlier).
+_REMEMBER_SECONDS = 30 * 60
+
+
+@dataclass(frozen=True)
+class PendingChange:
+    """A change and how to recognise it in the page's data once upstream shows it."""
+
+    action: str
+    panel: str
+    #: GuestPage sources to read past the cache while waiting (``account``, ``user``...).
+    sources: tuple[str, ...]
+    #: Name of the check in ``_CHECKS``; ``expected`` is what it compares with.
+    check: str
+    expected: Any
+    #: What changed, in words: "Message frequency: Snooze for 14 days".
+    summary: str
+    started: float = field(default_factory=time.time)
+
+    @property
+    def overdue(self) -> bool:
+        return time.time() - self.started > settings.GUESTS_PENDING_SECONDS
+
+
+@dataclass(frozen=True)
+class PanelChanges:
+    """The pending changes of one panel, sorted by what the panel should say about them."""
+
+    waiting: list[PendingChange] = field(default_factory=list)
+    applied: list[PendingChange] = field(default_factory=list)
+    overdue: list[PendingChange] = field(default_factory=list)
+
+    @property
+    def polling(self) -> bool:
+        return bool(self.waiting)
+
+    def __bool__(self) -> bool:
+        return bool(self.waiting or self.applied or self.overdue)
+
+
+def _key(account_id: int) -> str:
+    return f"guests:pending:{account_id}"
+
+
+def _load(account_id: int) -> list[PendingChange]:
+    stored = cache.get(_key(account_id)) or []
+    changes = []
+    for item in stored:
+        values = dict(item)
+        values["sources"] = tuple(values["sources"])
+        changes.append(PendingChange(**values))
+    return changes
+
+
+def _store(account_id: int, changes: list[PendingChange]) -> None:
+    if changes:
+        cache.set(_key(account_id), [asdict(c) for c in changes], timeout=_REMEMBER_SECONDS)
+    else:
+        cache.delete(_key(account_id))
+
+
+def pending_add(*, account_id: int, change: PendingChange) -> None:
+    """Remember ``change`` as sent and not yet shown; it replaces an earlier change of the
+    same kind (a second frequency change supersedes the first)."""
+    changes = [c for c in _load(account_id) if (c.action, c.check) != (change.action, change.check)]
+    _store(account_id, [*changes, change])
+
+
+def pending_sources(*, account_id: int, panels: Iterable[str]) -> set[str]:
+    """The sources to read past the cache for the changes these panels are waiting on."""
+    wanted = set(panels)
+    return {
+        source
+        for change in _load(account_id)
+        if change.panel in wanted and not change.overdue
+        for source in change.sources
+    }
+
+
+def pending_settle(*, page: GuestPage, panels: Iterable[str]) -> dict[str, PanelChanges]:
+    """Compare the pending changes of ``panels`` with ``page``; forget those now showing.
+
+    A check whose data did not load (its read failed) keeps the change waiting.
+    """
+    wanted = set(panels)
+    keep: list[PendingChange] = []
+    sorted_out: dict[str, PanelChanges] = {}
+    for change in _load(page.account_id):
+        if change.panel not in wanted:
+            keep.append(change)
+            continue
+        shown = _CHECKS[change.check](page, change.expected)
+        bucket = sorted_out.setdefault(change.panel, PanelChanges())
+        if shown:
+            bucket.applied.append(change)
+            continue
+        keep.append(change)
+        (bucket.overdue if change.overdue else bucket.waiting).append(change)
+    _store(page.account_id, keep)
+    return sorted_out
+
+
+# -- checks: does the page's data show the change? (None: cannot tell, the read failed) ----
+
+
+def _user_field(page: GuestPage, name: str) -> str | None:
+    if page.user is None or not page.user.ok:
+        return None
+    fields = page.user_fields
+    return str(getattr(fields, name, None) or "") if fields else ""
+
+
+def _message_frequency(page: GuestPage, expected: Any) -> bool | None:
+    value = _user_field(page, "message_frequency")
+    return None if value is None else value == expected
+
+
+def _language(page: GuestPage, expected: Any) -> bool | None:
+    value = _user_field(page, "user_language_pref")
+    return None if value is None else value == expected
+
+
+def _username(page: GuestPage, expected: Any) -> bool | None:
+    return (page.account.username or "").lower() == str(expected).lower()
+
+
+def _referral_emails(page: GuestPage, expected: Any) -> bool | None:
+    if page.referrals is None or not page.referrals.ok:
+        return None
+    listed = {(r.email or "").lower() for r in page.referrals.get().user_referrals}
+    return {str(e).lower() for e in expected} <= listed
+
+
+def _note(page: GuestPage, expected: Any) -> bool | None:
+    if page.notes is None or not page.notes.ok:
+        return None
+    return any(
+        (n.comment or "") == expected["comment"] and (n.author or "") == expected["author"]
+        for n in page.notes.get()
+    )
+
+
+def _wallet_balances(page: GuestPage, expected: Any) -> bool | None:
+    balances = {str(w.wallet_code): w.balance for w in page.wallets}
+    try:
+        return all(
+            code in balances and balances[code] == Decimal(str(amount))
+            for code, amount in dict(expected).items()
+        )
+    except InvalidOperation:
+        return None
+
+
+_CHECKS: dict[str, Callable[[GuestPage, Any], bool | None]] = {
+    "message_frequency": _message_frequency,
+    "language": _language,
+    "username": _username,
+    "referral_emails": _referral_emails,
+    "note": _note,
+    "wallet_balances": _wallet_balances,
+}
