@@ -1,0 +1,274 @@
+"""The changes a CSR makes on the guest page (each through the audit door), and the two code
+checks that come before one.
+
+With htmx a change answers with its panel re-rendered: the outcome in words, the panel's data
+showing the change as pending, and the form fresh (a new idempotency key) or, if it was not
+accepted, as submitted. Without htmx it redirects to the guest page with the outcome as a
+message (a refresh cannot resubmit). A form that is not valid is shown again with its errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms as django_forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from guests import services
+from guests.forms import (
+    ChangeForm,
+    LanguageForm,
+    MessageFrequencyForm,
+    NoteForm,
+    ReferralCodeCheckForm,
+    ReferralCodeCreateForm,
+    ReferralsAddForm,
+    UsernameMigrateForm,
+    VisitCodeApplyForm,
+    VisitCodeCheckForm,
+)
+from guests.selectors import referral_code_check, visit_code_check
+from guests.services import ChangeRefusedError, ChangeResult
+from guests.views.page import GUEST_TEMPLATE, guest_context, guest_errors
+from guests.views.viewer import HtmxHttpRequest, viewer_of
+from portal.staff.access import requires
+
+_LEVELS = {"success": messages.SUCCESS, "warning": messages.WARNING, "error": messages.ERROR}
+
+
+def _form_after(form: ChangeForm, result: ChangeResult | None) -> django_forms.Form:
+    """The form to show next: fresh after a success; as typed (with a new key) after a
+    refusal; the same (same key: resubmitting is safe) while the outcome is not known."""
+    if result is None or result.level == "warning":
+        return form
+    if result.ok:
+        return type(form)()
+    kept = {name: value for name, value in form.cleaned_data.items() if name != "idempotency_key"}
+    return type(form)(initial=kept)
+
+
+def _change(
+    request: HtmxHttpRequest,
+    account_id: int,
+    *,
+    panel: str,
+    form_name: str,
+    form: ChangeForm,
+    perform: Callable[[dict[str, Any]], ChangeResult],
+) -> HttpResponse:
+    result: ChangeResult | None = None
+    if form.is_valid():
+        try:
+            result = perform(form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        except ChangeRefusedError as error:
+            form.add_error(None, str(error))
+    if not request.htmx and result is not None:
+        messages.add_message(request, _LEVELS[result.level], result.message)
+        return redirect(reverse("guests:guest", args=[account_id]) + f"#panel-{panel}")
+    shown = _form_after(form, result)
+    if not request.htmx:
+        context = guest_context(request, account_id, forms={form_name: shown})
+        return render(request, GUEST_TEMPLATE, context)
+    context = guest_context(
+        request,
+        account_id,
+        panels=[panel],
+        forms={form_name: shown},
+        results={panel: result} if result else {},
+        created_code=result.value if result and form_name == "referral_code" else None,
+    )
+    return render(request, f"{GUEST_TEMPLATE}#panel-{panel}", context)
+
+
+def _request_of(request: HtmxHttpRequest) -> dict[str, Any]:
+    return {"actor": viewer_of(request), "request": request}
+
+
+@require_POST
+@requires("lookup_guests", "change_messaging")
+@guest_errors
+def message_frequency(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
+    return _change(
+        request,
+        account_id,
+        panel="header",
+        form_name="frequency",
+        form=MessageFrequencyForm(request.POST),
+        perform=lambda data: services.message_frequency_change(
+            account_id=account_id,
+            preference=data["preference"],
+            reason=data["reason"],
+            idempotency_key=data["idempotency_key"],
+            **_request_of(request),
+        ),
+    )
+
+
+@require_POST
+@requires("lookup_guests", "change_messaging")
+@guest_errors
+def language(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
+    return _change(
+        request,
+        account_id,
+        panel="header",
+        form_name="language",
+        form=LanguageForm(request.POST),
+        perform=lambda data: services.language_change(
+            account_id=account_id,
+            language_code=data["language_code"],
+            reason=data["reason"],
+            idempotency_key=data["idempotency_key"],
+            **_request_of(request),
+        ),
+    )
+
+
+@require_POST
+@requires("lookup_guests", "migrate_username")
+@guest_errors
+def username_migrate(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
+    return _change(
+        request,
+        account_id,
+        panel="header",
+        form_name="username",
+        form=UsernameMigrateForm(request.POST),
+        perform=lambda data: services.username_migrate(
+            account_id=account_id,
+            email=data["email"],
+            reason=data["reason"],
+            idempotency_key=data["idempotency_key"],
+            **_request_of(request),
+        ),
+    )
+
+
+@require_POST
+@requires("lookup_guests", "manage_referrals")
+@guest_errors
+def referrals_add(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
+    return _change(
+        request,
+        account_id,
+        panel="referrals",
+        form_name="referrals",
+        form=ReferralsAddForm(request.POST),
+        perform=lambda data: services.referrals_add(
+            account_id=account_id,
+            emails=data["emails"],
+            message=data["message"],
+            reason=data["reason"],
+            idempotency_key=data["idempotency_key"],
+            **_request_of(request),
+        ),
+    )
+
+
+@require_POST
+@requires("lookup_guests", "manage_referrals")
+@guest_errors
+def referral_code_create(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
+    return _change(
+        request,
+        account_id,
+        panel="referrals",
+        form_name="referral_code",
+        form=ReferralCodeCreateForm(request.POST),
+        perform=lambda data: services.referral_code_create(
+            account_id=account_id,
+            reason=data["reason"],
+            idempotency_key=data["idempotency_key"],
+            **_request_of(request),
+        ),
+    )
+
+
+@require_GET
+@requires("lookup_guests", "manage_referrals")
+@guest_errors
+def referral_code_check_view(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
+    """Whose referral code a code is (a read: GET, nothing is audited)."""
+    form = ReferralCodeCheckForm(request.GET)
+    checked = referral_code_check(code=form.cleaned_data["code"]) if form.is_valid() else None
+    return _render_panel(
+        request,
+        account_id,
+        panel="referrals",
+        forms={"referral_check": form},
+        referral_check=checked,
+    )
+
+
+@require_POST
+@requires("lookup_guests", "apply_visit_codes")
+@guest_errors
+def visit_code_check_view(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
+    """What a visit code is and whether it can be applied: the first of the two steps. (A POST
+    although it is a read: visit codes are as good as money and stay out of URLs and logs.)"""
+    form = VisitCodeCheckForm(request.POST)
+    checked = None
+    page_forms: dict[str, django_forms.Form] = {"visit_check": form}
+    if form.is_valid():
+        checked = visit_code_check(
+            viewer=viewer_of(request), account_id=account_id, code=form.cleaned_data["code"]
+        )
+        if checked.applicable:
+            page_forms["visit_apply"] = VisitCodeApplyForm(initial={"code": checked.code})
+    return _render_panel(request, account_id, panel="wallets", forms=page_forms, visit=checked)
+
+
+@require_POST
+@requires("lookup_guests", "apply_visit_codes")
+@guest_errors
+def visit_code_apply(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
+    return _change(
+        request,
+        account_id,
+        panel="wallets",
+        form_name="visit_apply",
+        form=VisitCodeApplyForm(request.POST),
+        perform=lambda data: services.visit_code_apply(
+            account_id=account_id,
+            code=data["code"],
+            reason=data["reason"],
+            idempotency_key=data["idempotency_key"],
+            **_request_of(request),
+        ),
+    )
+
+
+@require_POST
+@requires("lookup_guests", "add_account_notes")
+@guest_errors
+def note_add(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
+    return _change(
+        request,
+        account_id,
+        panel="notes",
+        form_name="note",
+        form=NoteForm(request.POST),
+        perform=lambda data: services.account_note_add(
+            account_id=account_id,
+            note=data["note"],
+            idempotency_key=data["idempotency_key"],
+            **_request_of(request),
+        ),
+    )
+
+
+def _render_panel(
+    request: HtmxHttpRequest, account_id: int, *, panel: str, **extra: Any
+) -> HttpResponse:
+    if request.htmx:
+        context = guest_context(request, account_id, panels=[panel], **extra)
+        return render(request, f"{GUEST_TEMPLATE}#panel-{panel}", context)
+    return render(request, GUEST_TEMPLATE, guest_context(request, account_id, **extra))

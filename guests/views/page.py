@@ -1,0 +1,198 @@
+"""The guest page: the whole page, one panel (htmx, retry, polling), history, comments.
+
+One template (``guests/guest.html``) holds every panel as an inline partial. The page view
+renders all of it; the panel view renders ``#panel-<name>`` (or just its ``#<name>-body`` for
+the pending-change poll) when htmx asks, and the whole page otherwise, so every panel URL also
+works as a plain link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any
+
+from django import forms as django_forms
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from guests.forms import (
+    HistoryFilterForm,
+    LanguageForm,
+    MessageFrequencyForm,
+    NoteForm,
+    ReferralCodeCheckForm,
+    ReferralCodeCreateForm,
+    ReferralsAddForm,
+    UsernameMigrateForm,
+    VisitCodeCheckForm,
+)
+from guests.hooks import account_actions, card_actions
+from guests.messages import explain
+from guests.pending import pending_settle, pending_sources
+from guests.selectors import (
+    PANELS,
+    GuestNotFoundError,
+    GuestPage,
+    GuestUnavailableError,
+    guest_page,
+    transaction_comments,
+)
+from guests.views.viewer import HtmxHttpRequest, viewer_of
+from portal.paytronix.errors import PaytronixError
+from portal.staff.access import requires
+
+GUEST_TEMPLATE = "guests/guest.html"
+PROBLEM_TEMPLATE = "guests/guest_problem.html"
+
+
+def blank_forms(page: GuestPage) -> dict[str, django_forms.Form]:
+    """Every change form of the page, unbound, each with a fresh idempotency key."""
+    return {
+        "frequency": MessageFrequencyForm(initial={"preference": page.message_frequency_code}),
+        "language": LanguageForm(initial={"language_code": page.language_code}),
+        "username": UsernameMigrateForm(initial={"email": page.email}),
+        "referrals": ReferralsAddForm(),
+        "referral_code": ReferralCodeCreateForm(),
+        "referral_check": ReferralCodeCheckForm(),
+        "visit_check": VisitCodeCheckForm(),
+        "note": NoteForm(),
+    }
+
+
+def guest_context(
+    request: HtmxHttpRequest,
+    account_id: int,
+    *,
+    panels: Iterable[str] = PANELS,
+    history_form: HistoryFilterForm | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Load ``panels`` of the guest page for this request and build the template context.
+
+    ``extra`` goes into the context as is; a ``forms`` entry replaces those of the blank forms
+    it names (a bound form with errors, or a fresh one after a change).
+    """
+    wanted = list(panels)
+    history_form = history_form or HistoryFilterForm(request.GET or None)
+    page = guest_page(
+        viewer=viewer_of(request),
+        account_id=account_id,
+        panels=wanted,
+        history=history_form.history_query(),
+        fresh=pending_sources(account_id=account_id, panels=wanted),
+    )
+    page_forms = blank_forms(page) | extra.pop("forms", {})
+    return {
+        "account_id": account_id,
+        "page": page,
+        "card_rows": [(card, card_actions(request, page, card)) for card in page.cards],
+        "account_actions": account_actions(request, page),
+        "pending": pending_settle(page=page, panels=wanted),
+        "forms": page_forms,
+        "history_form": history_form,
+        "results": {},
+        **extra,
+    }
+
+
+def _problem(
+    request: HtmxHttpRequest, account_id: int, error: Exception, panel: str
+) -> HttpResponse:
+    if isinstance(error, GuestNotFoundError):
+        title, message, status = "Guest not found", _not_found_sentence(request, account_id), 404
+    elif isinstance(error, GuestUnavailableError):
+        title, message, status = "This account cannot be shown", error.sentence, 200
+    else:
+        assert isinstance(error, PaytronixError)
+        title, message, status = "The guest could not be loaded", explain(error), 503
+    context = {
+        "account_id": account_id,
+        "title": title,
+        "message": message,
+        "panel": panel,
+        "retry": status == 503,
+    }
+    template = f"{PROBLEM_TEMPLATE}#problem" if request.htmx and panel else PROBLEM_TEMPLATE
+    return render(request, template, context, status=status)
+
+
+def _not_found_sentence(request: HtmxHttpRequest, account_id: int) -> str:
+    viewer = viewer_of(request)
+    if viewer.is_store_scoped:
+        return f"No guest with account id {account_id} in your store group."
+    return f"No guest with account id {account_id}."
+
+
+ViewFunc = Callable[..., HttpResponse]
+
+
+def guest_errors(view: ViewFunc) -> ViewFunc:
+    """Turn "no such guest", "cannot be shown" and upstream trouble into a page (or, for an
+    htmx panel request, a fragment in the panel's place)."""
+
+    @wraps(view)
+    def wrapped(
+        request: HtmxHttpRequest, account_id: int, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
+        try:
+            return view(request, account_id, *args, **kwargs)
+        except (GuestNotFoundError, GuestUnavailableError, PaytronixError) as error:
+            return _problem(request, account_id, error, str(kwargs.get("panel", "")))
+
+    return wrapped
+
+
+@require_GET
+@requires("lookup_guests")
+@guest_errors
+def guest(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
+    """The guest page; the history filters come from the query string."""
+    return render(request, GUEST_TEMPLATE, guest_context(request, account_id))
+
+
+@require_GET
+@requires("lookup_guests")
+@guest_errors
+def panel(request: HtmxHttpRequest, account_id: int, panel: str) -> HttpResponse:
+    """One panel for htmx (``?part=body``: only its data, for the pending-change poll); the
+    whole page, with this panel's parameters, for a plain request."""
+    if panel not in PANELS:
+        raise Http404("No such panel")
+    if not request.htmx:
+        return render(request, GUEST_TEMPLATE, guest_context(request, account_id))
+    context = guest_context(request, account_id, panels=[panel])
+    part = f"{panel}-body" if request.GET.get("part") == "body" else f"panel-{panel}"
+    return render(request, f"{GUEST_TEMPLATE}#{part}", context)
+
+
+@require_GET
+@requires("lookup_guests")
+@guest_errors
+def history(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
+    """The history panel with its filters and page (the whole page without htmx)."""
+    return panel(request, account_id, panel="history")
+
+
+@require_GET
+@requires("lookup_guests")
+@guest_errors
+def comments(request: HtmxHttpRequest, account_id: int, transaction_id: int) -> HttpResponse:
+    """A transaction's guest-visible CSR and system comments, on demand."""
+    try:
+        annotation = transaction_comments(
+            viewer=viewer_of(request), account_id=account_id, transaction_id=transaction_id
+        )
+        problem = ""
+    except PaytronixError as error:
+        # Shown in the row it was asked for, with a retry: the rest of the page is unaffected.
+        annotation, problem = None, explain(error)
+    context = {
+        "account_id": account_id,
+        "transaction_id": transaction_id,
+        "annotation": annotation,
+        "problem": problem,
+    }
+    template = "guests/comments.html#comments" if request.htmx else "guests/comments.html"
+    return render(request, template, context)
