@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,7 +24,7 @@ def records() -> Callable[..., list[AuditRecord]]:
 
 
 @pytest.fixture
-def upstream_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+def upstream_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
     """Every upstream call the client sends, as (endpoint path, parameters)."""
     from portal.paytronix.session import Transport
 
@@ -36,7 +36,7 @@ def upstream_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, 
         return original(self, endpoint, params)
 
     monkeypatch.setattr(Transport, "call", counting)
-    yield calls
+    return calls
 
 
 def writes(calls: list[tuple[str, dict[str, Any]]], path: str) -> list[dict[str, Any]]:

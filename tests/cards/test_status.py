@@ -8,7 +8,6 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from guests.messages import explain_code
-
 from portal.sandbox import demo
 from tests.cards.conftest import INTENT, OUTCOME, writes
 
