@@ -1,0 +1,111 @@
+"""Browser tests: Playwright (sync API) on Debian's Chromium against pytest-django's live server.
+
+No browser is ever downloaded. Without /usr/bin/chromium the browser tests skip, unless
+REQUIRE_SERVICES=1 (CI), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.apps import apps
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from portal.staff.models import User
+from portal.staff.roles import sync_role_groups
+from tests.conftest import PASSWORD, REQUIRE_SERVICES
+
+# Playwright's sync API keeps an event loop in the main thread; Django would otherwise refuse
+# the ORM calls that fixtures make there.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+AXE_SCRIPT = Path(__file__).with_name("axe-4.14.1.min.js")
+DESKTOP = {"width": 1280, "height": 800}
+TABLET = {"width": 768, "height": 1024}
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        reason = f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+        if REQUIRE_SERVICES:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    # `launch` gives every run a fresh temporary profile.
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(autouse=True)
+def _role_groups(transactional_db: None) -> None:
+    # Live-server tests run in transactions that end in a flush, which also empties the role
+    # groups the migration created; put them back for each test.
+    sync_role_groups(apps)
+
+
+@pytest.fixture
+def viewport() -> dict[str, int]:
+    return DESKTOP
+
+
+@pytest.fixture
+def context(
+    browser: Browser, live_server: Any, viewport: dict[str, int]
+) -> Iterator[BrowserContext]:
+    fresh = browser.new_context(base_url=live_server.url, viewport=viewport)  # type: ignore[arg-type]
+    fresh.set_default_timeout(10_000)
+    yield fresh
+    fresh.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
+
+
+def login(page: Page, user: User, password: str = PASSWORD) -> None:
+    """Sign in through the login form, as a person would."""
+    page.goto("/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's violations on the current page, trimmed to what a failure message needs.
+
+    The vendored axe is evaluated through the DevTools protocol, which the page's CSP does not
+    govern, so the page is checked under its real policy.
+    """
+    page.evaluate(AXE_SCRIPT.read_text())
+    violations: list[dict[str, Any]] = page.evaluate(
+        "async () => (await axe.run(document)).violations"
+    )
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "targets": [node["target"] for node in v["nodes"]],
+        }
+        for v in violations
+    ]

@@ -1,0 +1,102 @@
+"""The shell every screen lives in, seen through a real browser."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import Page, expect
+
+from portal.staff.models import User
+from portal.staff.roles import Role
+from tests.e2e.conftest import DESKTOP, TABLET, axe_violations, login
+
+pytestmark = pytest.mark.browser
+
+VIEWPORTS = [pytest.param(DESKTOP, id="1280px"), pytest.param(TABLET, id="tablet")]
+
+
+def test_an_agent_logs_in_and_sees_the_search_box(
+    page: Page, agent: User, live_server: Any
+) -> None:
+    login(page, agent)
+    expect(page).to_have_url(f"{live_server.url}/")
+    expect(page.get_by_role("searchbox", name="Find a guest")).to_be_visible()
+    expect(page.locator(".whoami")).to_contain_text(agent.username)
+    expect(page.locator(".whoami")).to_contain_text("CSR agent")
+
+
+def test_pressing_slash_puts_the_cursor_in_the_search_box(page: Page, agent: User) -> None:
+    login(page, agent)
+    search = page.get_by_role("searchbox", name="Find a guest")
+    expect(search).not_to_be_focused()
+    page.keyboard.press("/")
+    expect(search).to_be_focused()
+    expect(search).to_have_value("")
+
+
+def test_an_auditor_sees_no_mutation_controls_and_no_search_box(page: Page, auditor: User) -> None:
+    login(page, auditor)
+    expect(page.get_by_text("Auditor", exact=True)).to_be_visible()
+    expect(page.get_by_role("searchbox")).to_have_count(0)
+    post_forms = page.locator("form[method='post' i]")
+    expect(post_forms).to_have_count(1)
+    expect(post_forms).to_have_attribute("action", "/logout/")
+    expect(page.locator("[hx-post], [hx-put], [hx-patch], [hx-delete]")).to_have_count(0)
+
+
+def test_a_failed_login_shows_a_clear_message(page: Page, agent: User) -> None:
+    login(page, agent, password="not-the-password-1234")
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("That username and password do not match")
+    expect(page.get_by_label("Username")).to_have_value(agent.username)
+
+
+def test_logging_out_returns_to_the_login_page(page: Page, agent: User) -> None:
+    login(page, agent)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("heading", name="Loyalty Desk")).to_be_visible()
+    page.goto("/")
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_the_login_page_has_no_accessibility_violations(page: Page) -> None:
+    page.goto("/login/")
+    assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_the_failed_login_page_has_no_accessibility_violations(page: Page, agent: User) -> None:
+    login(page, agent, password="not-the-password-1234")
+    assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.parametrize("role", list(Role), ids=str)
+def test_every_roles_home_page_has_no_accessibility_violations(
+    page: Page, make_staff: Callable[..., User], role: Role
+) -> None:
+    login(page, make_staff(role))
+    expect(page.locator(".role-badge")).to_have_text(role.label)
+    assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_the_refusal_page_has_no_accessibility_violations(page: Page, auditor: User) -> None:
+    login(page, auditor)
+    response = page.goto("/guests/search/")
+    assert response is not None
+    assert response.status == 403
+    assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_the_locked_out_page_has_no_accessibility_violations(page: Page, agent: User) -> None:
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        login(page, agent, password="not-the-password-1234")
+    expect(page.get_by_role("heading", name="Too many failed sign-ins")).to_be_visible()
+    assert axe_violations(page) == []
