@@ -98,6 +98,8 @@ INSTALLED_APPS = [
     "portal",
     "portal.staff",
     "portal.sandbox",
+    "portal.audit",
+    "portal.jobs",
     "guests",
     "cards",
 ]
@@ -280,6 +282,30 @@ GUESTS_ECLUB_TEMPLATE_CODE = _read(
 AUDIT_HASH_KEY = _read(
     "AUDIT_HASH_KEY", env.str, **({} if PRODUCTION else {"default": f"audit:{SECRET_KEY}"})
 )
+# The audit door (portal/audit). A repeated submit waits this long for the first one's outcome
+# before answering "in progress"; an intent with no outcome after AUDIT_ABANDONED_AFTER seconds
+# belongs to a process that died, and is settled by reading upstream back (so it must outlast
+# any upstream call). The reconciler runs every AUDIT_RECONCILE_EVERY seconds, settles unknown
+# outcomes older than AUDIT_SETTLE_AFTER, and marks for review those still unsettled after
+# AUDIT_REVIEW_AFTER.
+AUDIT_IN_PROGRESS_WAIT = _read("AUDIT_IN_PROGRESS_WAIT", env.float, default=5.0)
+AUDIT_ABANDONED_AFTER = _read("AUDIT_ABANDONED_AFTER", env.int, default=120)
+AUDIT_RECONCILE_EVERY = _read("AUDIT_RECONCILE_EVERY", env.int, default=300)
+AUDIT_SETTLE_AFTER = _read("AUDIT_SETTLE_AFTER", env.int, default=60)
+AUDIT_REVIEW_AFTER = _read("AUDIT_REVIEW_AFTER", env.int, default=3600)
+if AUDIT_ABANDONED_AFTER <= PAYTRONIX_CONNECT_TIMEOUT + PAYTRONIX_READ_TIMEOUT:
+    raise ImproperlyConfigured(
+        "AUDIT_ABANDONED_AFTER must be longer than PAYTRONIX_CONNECT_TIMEOUT + "
+        "PAYTRONIX_READ_TIMEOUT, or a slow call would be settled while still running"
+    )
+
+# Jobs (portal/jobs): upstream calls one job makes at once, attempts per item on transient
+# upstream faults, and where job output files (exports) are kept.
+JOBS_CONCURRENCY = _read("JOBS_CONCURRENCY", env.int, default=1 if TESTING else 4)
+JOBS_ITEM_ATTEMPTS = _read("JOBS_ITEM_ATTEMPTS", env.int, default=3)
+JOBS_FILES_DIR = Path(_read("JOBS_FILES_DIR", env.str, default=str(VAR_DIR / "jobs")))
+if JOBS_CONCURRENCY < 1 or JOBS_ITEM_ATTEMPTS < 1:
+    raise ImproperlyConfigured("JOBS_CONCURRENCY and JOBS_ITEM_ATTEMPTS must be at least 1")
 
 # Celery. JSON only; a task is acknowledged after it ran, so a worker that dies mid-task hands
 # it back; the broker's visibility timeout outlives the hard time limit of the longest task.
@@ -298,6 +324,17 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = _read("CELERY_TASK_ALWAYS_EAGER", _bool, default=TESTING)
+# How long the broker waits for an unacknowledged task before handing it to another worker
+# (Redis): only lowered to test recovery from a killed worker.
+CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = _read(
+    "CELERY_VISIBILITY_TIMEOUT", env.int, default=CELERY_TASK_TIME_LIMIT * 2
+)
+CELERY_BEAT_SCHEDULE = {
+    "audit-reconcile": {
+        "task": "portal.audit.tasks.audit_reconcile_task",
+        "schedule": AUDIT_RECONCILE_EVERY,
+    },
+}
 CELERY_TASK_EAGER_PROPAGATES = True
 
 LOGGING = {

@@ -1,0 +1,173 @@
+"""Every action the portal can take, and what the door demands of each.
+
+An action name (``card.disable``) is what the audit log shows and filters on. Its spec says
+which permission (``portal/staff/roles.py``) a user needs, whether a reason is required and from
+which codes, and how the reconciler can settle an outcome that stayed ``unknown`` (a function
+that reads upstream state back; without one, an unknown outcome is marked for review).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from portal.audit import settle
+from portal.staff.roles import PERMISSIONS
+
+if TYPE_CHECKING:
+    from portal.audit.models import AuditRecord
+    from portal.audit.services import Target
+    from portal.audit.settle import Settlement
+
+#: ``settle(client, intent, target)``: ``target`` only when the door settles in-process.
+SettleFunc = Callable[[Any, "AuditRecord", "Target | None"], "Settlement | None"]
+
+OTHER = "other"
+
+CARD_DISABLE_REASONS: tuple[tuple[str, str], ...] = (
+    ("lost", "Lost"),
+    ("stolen", "Stolen"),
+    ("damaged", "Damaged"),
+    ("guest_request", "Guest request"),
+    ("suspected_fraud", "Suspected fraud"),
+    (OTHER, "Other (say why)"),
+)
+CARD_ENABLE_REASONS: tuple[tuple[str, str], ...] = (
+    ("found", "Card found"),
+    ("guest_request", "Guest request"),
+    ("disabled_in_error", "Disabled in error"),
+    (OTHER, "Other (say why)"),
+)
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    name: str
+    label: str
+    permission: str
+    #: A reason must be given: a code from ``reason_codes`` or, without codes, free text.
+    #: The code ``other`` always needs text.
+    reason_required: bool = False
+    reason_codes: tuple[tuple[str, str], ...] = ()
+    #: Reads upstream state to settle an ``unknown`` outcome; None marks it for review.
+    settle: SettleFunc | None = None
+    #: False for records of work that is not one upstream write (a bulk job, an export).
+    upstream: bool = True
+
+    def __post_init__(self) -> None:
+        if self.permission not in PERMISSIONS:
+            raise ValueError(f"{self.name}: unknown permission {self.permission!r}")
+
+    @property
+    def reason_code_labels(self) -> dict[str, str]:
+        return dict(self.reason_codes)
+
+
+ACTIONS: dict[str, ActionSpec] = {}
+
+
+def action_register(spec: ActionSpec) -> ActionSpec:
+    """Add an action to the registry (module import time; tests may add their own)."""
+    if spec.name in ACTIONS and ACTIONS[spec.name] != spec:
+        raise ValueError(f"action {spec.name!r} is already registered differently")
+    ACTIONS[spec.name] = spec
+    return spec
+
+
+def action_get(name: str) -> ActionSpec:
+    try:
+        return ACTIONS[name]
+    except KeyError:
+        raise LookupError(f"no such audited action: {name!r}") from None
+
+
+for _spec in (
+    # Cards (issue 6).
+    ActionSpec(
+        "card.disable",
+        "Disable a card",
+        "change_card_status",
+        reason_required=True,
+        reason_codes=CARD_DISABLE_REASONS,
+        settle=settle.card_status_settle,
+    ),
+    ActionSpec(
+        "card.enable",
+        "Enable a card",
+        "change_card_status",
+        reason_required=True,
+        reason_codes=CARD_ENABLE_REASONS,
+        settle=settle.card_status_settle,
+    ),
+    ActionSpec(
+        "card.attach",
+        "Attach a card",
+        "attach_cards",
+        reason_required=True,
+        settle=settle.card_attached_settle,
+    ),
+    ActionSpec("cards.combine", "Combine cards", "combine_cards", reason_required=True),
+    ActionSpec(
+        "cards.attach_and_combine", "Attach and combine", "combine_cards", reason_required=True
+    ),
+    ActionSpec(
+        "bulk.card_status",
+        "Bulk card status job",
+        "run_bulk_jobs",
+        reason_required=True,
+        upstream=False,
+    ),
+    # Guests (issue 5).
+    ActionSpec(
+        "referrals.add",
+        "Add referrals",
+        "manage_referrals",
+        settle=settle.referrals_added_settle,
+    ),
+    ActionSpec("referrals.create_code", "Create a referral code", "manage_referrals"),
+    ActionSpec(
+        "messaging.frequency", "Change message frequency", "change_messaging", reason_required=True
+    ),
+    ActionSpec(
+        "language.set",
+        "Change language preference",
+        "change_messaging",
+        reason_required=True,
+        settle=settle.language_settle,
+    ),
+    ActionSpec("visit_code.apply", "Apply a visit code", "apply_visit_codes", reason_required=True),
+    ActionSpec("account_note.add", "Add an account note", "add_account_notes"),
+    ActionSpec(
+        "username.migrate_email",
+        "Use email as username",
+        "migrate_username",
+        reason_required=True,
+        settle=settle.username_migrated_settle,
+    ),
+    # The audit log itself.
+    ActionSpec("audit.export", "Export the audit log", "export_audit_log", upstream=False),
+):
+    action_register(_spec)
+
+#: Security events: recorded, never authorised through the registry.
+EVENT_LABELS: dict[str, str] = {
+    "auth.login": "Logged in",
+    "auth.login_failed": "Login failed",
+    "auth.logout": "Logged out",
+    "auth.lockout": "Locked out",
+    "access.denied": "Access denied",
+    "audit.view": "Viewed the audit log",
+    "job.download": "Downloaded a job file",
+}
+
+
+def action_label(name: str) -> str:
+    spec = ACTIONS.get(name)
+    return spec.label if spec else EVENT_LABELS.get(name, name)
+
+
+def action_choices() -> list[tuple[str, str]]:
+    """Every action and event name with its label, for the audit screen's filter."""
+    names = {**{name: spec.label for name, spec in ACTIONS.items()}, **EVENT_LABELS}
+    return sorted(names.items(), key=lambda item: item[1])

@@ -1,0 +1,117 @@
+"""The reconciler: settles changes whose outcome is unknown, and marks the rest for review.
+
+Two kinds of loose end: an outcome recorded as ``unknown`` (a write's transport failed after it
+may have reached upstream), and an intent with no outcome at all (its process died mid-call).
+The second gets an ``unknown`` outcome first. Each unknown is then settled with its action's
+``settle`` function, which reads upstream state back; one that cannot be settled is tried again
+on later runs, and marked ``needs_review`` once it is older than ``AUDIT_REVIEW_AFTER`` (at
+once if its action has no way to settle). Every verdict is a new record, never an edit.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from portal.audit.actions import ACTIONS, action_get
+from portal.audit.models import AuditRecord, Kind, Outcome
+from portal.audit.services import intent_abandon, outcome_record_if_latest, outcome_settle
+
+if TYPE_CHECKING:
+    from portal.paytronix.client import PaytronixClient
+
+logger = logging.getLogger("portal.audit")
+
+#: How far back the reconciler looks; older loose ends were settled or marked long ago.
+WINDOW = timedelta(days=7)
+BATCH = 500
+
+
+@dataclass
+class ReconcileSummary:
+    abandoned: int = 0
+    settled: int = 0
+    reviewed: int = 0
+    waiting: int = 0
+
+
+def _abandoned_intents(now: datetime) -> list[AuditRecord]:
+    upstream_actions = [name for name, spec in ACTIONS.items() if spec.upstream]
+    has_outcome = AuditRecord.objects.filter(intent_id=OuterRef("pk"))
+    return list(
+        AuditRecord.objects.filter(
+            kind=Kind.INTENT,
+            action__in=upstream_actions,
+            occurred_at__gte=now - WINDOW,
+            occurred_at__lt=now - timedelta(seconds=settings.AUDIT_ABANDONED_AFTER),
+        )
+        .filter(~Exists(has_outcome))
+        .order_by("seq")[:BATCH]
+    )
+
+
+def _open_unknowns(now: datetime) -> list[AuditRecord]:
+    later = AuditRecord.objects.filter(intent_id=OuterRef("intent_id"), seq__gt=OuterRef("seq"))
+    return list(
+        AuditRecord.objects.filter(
+            kind=Kind.OUTCOME,
+            outcome=Outcome.UNKNOWN,
+            occurred_at__gte=now - WINDOW,
+            intent__occurred_at__lt=now - timedelta(seconds=settings.AUDIT_SETTLE_AFTER),
+        )
+        .filter(~Exists(later))
+        .select_related("intent")
+        .order_by("seq")[:BATCH]
+    )
+
+
+def unknown_outcomes_reconcile(
+    *, client: PaytronixClient | None = None, now: datetime | None = None
+) -> ReconcileSummary:
+    """One reconciler pass; see the module docstring."""
+    if client is None:
+        from portal.paytronix.client import client_from_settings
+
+        client = client_from_settings()
+    now = now or timezone.now()
+    summary = ReconcileSummary()
+    for intent in _abandoned_intents(now):
+        intent_abandon(intent)
+        summary.abandoned += 1
+    review_before = now - timedelta(seconds=settings.AUDIT_REVIEW_AFTER)
+    for unknown in _open_unknowns(now):
+        changed = unknown.intent
+        assert changed is not None
+        if outcome_settle(changed, unknown, client=client, settled_by="reconciler") is not None:
+            summary.settled += 1
+            continue
+        if action_get(changed.action).settle is not None and changed.occurred_at > review_before:
+            summary.waiting += 1
+            continue
+        outcome_record_if_latest(
+            changed,
+            unknown,
+            outcome=Outcome.NEEDS_REVIEW,
+            error_code="needs_review",
+            error_message=(
+                "Upstream state could not tell whether this change was applied: check the "
+                "guest's account and act on what it shows."
+            ),
+            params={"settled_by": "reconciler"},
+        )
+        summary.reviewed += 1
+    if summary.abandoned or summary.settled or summary.reviewed or summary.waiting:
+        logger.info(
+            "reconciler: %d abandoned, %d settled, %d marked for review, %d waiting",
+            summary.abandoned,
+            summary.settled,
+            summary.reviewed,
+            summary.waiting,
+        )
+    return summary

@@ -1,0 +1,142 @@
+"""Reading the audit log: filters, keyset pages, one record with its intent and outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q
+from django.utils.dateparse import parse_datetime
+
+from portal.audit.models import AuditRecord, AuditRecordQuerySet, Kind
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """What the audit screen filters on. A card is searched by its keyed hash only."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    username: str = ""
+    action: str = ""
+    outcome: str = ""
+    account_id: int | None = None
+    card_hash: str = ""
+
+    def as_query(self) -> dict[str, str]:
+        """The filters as URL query parameters (and as a job's params): no empty ones."""
+        query = {}
+        for name, value in asdict(self).items():
+            if value in (None, ""):
+                continue
+            query[name] = value.isoformat() if isinstance(value, datetime) else str(value)
+        return query
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, Any]) -> AuditFilters:
+        """Read back what ``as_query`` wrote (values already validated by the form)."""
+        since = parse_datetime(str(query.get("since", ""))) if query.get("since") else None
+        until = parse_datetime(str(query.get("until", ""))) if query.get("until") else None
+        account = str(query.get("account_id", ""))
+        return cls(
+            since=since,
+            until=until,
+            username=str(query.get("username", "")),
+            action=str(query.get("action", "")),
+            outcome=str(query.get("outcome", "")),
+            account_id=int(account) if account.isdigit() else None,
+            card_hash=str(query.get("card_hash", "")),
+        )
+
+    @property
+    def any(self) -> bool:
+        return bool(self.as_query())
+
+
+def audit_records_filter(filters: AuditFilters) -> AuditRecordQuerySet:
+    records = AuditRecord.objects.all()
+    if filters.since is not None:
+        records = records.filter(occurred_at__gte=filters.since)
+    if filters.until is not None:
+        records = records.filter(occurred_at__lt=filters.until)
+    if filters.username:
+        records = records.filter(actor_username=filters.username)
+    if filters.action:
+        records = records.filter(action=filters.action)
+    if filters.outcome:
+        records = records.filter(outcome=filters.outcome)
+    if filters.account_id is not None:
+        records = records.filter(account_id=filters.account_id)
+    if filters.card_hash:
+        records = records.filter(card_hash=filters.card_hash)
+    return records
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    records: list[AuditRecord]
+    #: Record ids to page from: ``?before=older`` and ``?after=newer``; None at either end.
+    older: int | None
+    newer: int | None
+
+
+def _anchor(record_id: int) -> tuple[datetime, int] | None:
+    row = AuditRecord.objects.filter(pk=record_id).values_list("occurred_at", "id").first()
+    return (row[0], row[1]) if row else None
+
+
+def audit_page(
+    filters: AuditFilters,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    size: int = PAGE_SIZE,
+) -> AuditPage:
+    """One page, newest first, by keyset on (occurred_at, id): every page costs the same."""
+    records = audit_records_filter(filters)
+    anchor = _anchor(before or after or 0) if (before or after) else None
+    if anchor is not None and after:
+        at, pk = anchor
+        rows = list(
+            records.filter(Q(occurred_at__gt=at) | Q(occurred_at=at, id__gt=pk)).order_by(
+                "occurred_at", "id"
+            )[: size + 1]
+        )
+        has_newer = len(rows) > size
+        rows = rows[:size][::-1]
+        return AuditPage(rows, rows[-1].pk if rows else None, rows[0].pk if has_newer else None)
+    if anchor is not None:
+        at, pk = anchor
+        records = records.filter(Q(occurred_at__lt=at) | Q(occurred_at=at, id__lt=pk))
+    rows = list(records.newest_first()[: size + 1])
+    has_older = len(rows) > size
+    rows = rows[:size]
+    older = rows[-1].pk if has_older and rows else None
+    newer = rows[0].pk if anchor is not None and rows else None
+    return AuditPage(rows, older, newer)
+
+
+@dataclass(frozen=True)
+class AuditStory:
+    """A record seen with the change it belongs to: the intent and every outcome after it."""
+
+    record: AuditRecord
+    intent: AuditRecord | None
+    outcomes: list[AuditRecord]
+
+    @property
+    def latest(self) -> AuditRecord | None:
+        return self.outcomes[-1] if self.outcomes else None
+
+
+def audit_story(record_id: int) -> AuditStory | None:
+    record = AuditRecord.objects.filter(pk=record_id).select_related("intent").first()
+    if record is None:
+        return None
+    intent = record if record.kind == Kind.INTENT else record.intent
+    outcomes = list(intent.outcomes.order_by("seq")) if intent is not None else []
+    return AuditStory(record=record, intent=intent, outcomes=outcomes)

@@ -1,0 +1,117 @@
+"""Cached guest reads, and how a mutation drops them: one module both sides agree on.
+
+Every cached read of a guest is stored under a key built by ``guest_cache_key``, which folds in
+a *version* for each identifier the read names (account id, printed card number, username).
+``guest_cache_invalidate`` replaces those versions, so every key built from them before the
+change is never looked up again: nothing has to know which reads were cached. The audit door
+calls it after every mutation; readers use ``guest_cached`` (or the key function directly).
+
+Pass every identifier the read depends on, and every parameter that changes its reply
+(``accessFilterStoreGroupCode`` above all: a store manager's read must never be served to
+someone else). Identifiers are hashed before they enter a key: a cache server never sees a
+card number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+
+# A version outlives every read cached under it, so an evicted version cannot bring back
+# data cached before the change it marked.
+_VERSION_TTL = 24 * 60 * 60
+_INITIAL_VERSION = "0"
+
+
+def _digest(text: str) -> str:
+    key = f"guest-cache:{settings.AUDIT_HASH_KEY}".encode()
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _identities(
+    account_id: int | None, printed_card_number: str | None, username: str | None
+) -> list[str]:
+    found = []
+    if account_id is not None:
+        found.append(f"account:{int(account_id)}")
+    if printed_card_number:
+        found.append("card:" + "".join(ch for ch in printed_card_number if ch.isdigit()))
+    if username:
+        found.append(f"user:{username.strip().lower()}")
+    return found
+
+
+def _version_keys(identities: list[str]) -> list[str]:
+    return [f"guestver:{_digest(identity)}" for identity in identities]
+
+
+def guest_cache_key(
+    kind: str,
+    *,
+    account_id: int | None = None,
+    printed_card_number: str | None = None,
+    username: str | None = None,
+    **params: Any,
+) -> str:
+    """The cache key for one read (``kind``, e.g. ``"account"``, ``"history"``) of a guest.
+
+    At least one identifier is required. ``params`` are the read's other arguments.
+    """
+    identities = _identities(account_id, printed_card_number, username)
+    if not identities:
+        raise ValueError("guest_cache_key needs an account id, a card number or a username")
+    version_keys = _version_keys(identities)
+    versions = cache.get_many(version_keys)
+    stamp = ".".join(str(versions.get(key, _INITIAL_VERSION)) for key in version_keys)
+    who = _digest("|".join(identities))
+    what = _digest(json.dumps(params, sort_keys=True, default=str)) if params else "-"
+    return f"guest:{kind}:{who}:{what}:{_digest(stamp)}"
+
+
+def guest_cache_invalidate(
+    *,
+    account_id: int | None = None,
+    printed_card_number: str | None = None,
+    username: str | None = None,
+) -> None:
+    """Drop every cached read that names any of these identifiers."""
+    identities = _identities(account_id, printed_card_number, username)
+    if identities:
+        fresh = uuid.uuid4().hex
+        cache.set_many(dict.fromkeys(_version_keys(identities), fresh), timeout=_VERSION_TTL)
+
+
+def guest_cached[T](
+    kind: str,
+    fetch: Callable[[], T],
+    *,
+    account_id: int | None = None,
+    printed_card_number: str | None = None,
+    username: str | None = None,
+    timeout: int | None = None,
+    **params: Any,
+) -> T:
+    """``fetch()`` once per ``GUEST_CACHE_SECONDS`` for this read of this guest.
+
+    Errors are not cached: an exception from ``fetch`` propagates and the next call tries again.
+    """
+    key = guest_cache_key(
+        kind,
+        account_id=account_id,
+        printed_card_number=printed_card_number,
+        username=username,
+        **params,
+    )
+    missing = object()
+    value = cache.get(key, missing)
+    if value is missing:
+        value = fetch()
+        cache.set(key, value, timeout=settings.GUEST_CACHE_SECONDS if timeout is None else timeout)
+    return value

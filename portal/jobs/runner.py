@@ -1,0 +1,240 @@
+"""Running a bulk job's items: the body of every item-by-item Celery task.
+
+A task is a job id handed to ``job_run_items`` with a handler for one item::
+
+    @shared_task
+    def cards_bulk_status_task(job_id: int) -> None:
+        job_run_items(job_id, card_status_item)
+
+    def card_status_item(run: ItemRun) -> ItemResult:
+        card = run.item.payload["card_number"]
+        result = mutation_run(
+            actor=run.actor, action="card.disable", target=Target(printed_card_number=card),
+            params={"printedCardNumber": card, "status": "DISABLED"}, reason=run.reason,
+            idempotency_key=run.idempotency_key, context=run.context, job_id=run.job.pk,
+            call=lambda client: client.guest.change_card_status(
+                printed_card_number=card, status="DISABLED"),
+        )
+        return ItemResult.from_mutation(result)
+
+What the runner guarantees:
+
+* Items already ended are skipped, so a task redelivered after its worker died picks up where
+  it stopped. An item that was under way keeps its idempotency key: the door answers with the
+  first attempt's outcome, or settles it by reading upstream back, and never calls twice.
+* A transient upstream fault (nothing reached upstream) is retried with backoff under a new
+  key, up to ``JOBS_ITEM_ATTEMPTS`` attempts; an unknown outcome is never retried.
+* Every item ends with an outcome, also when its handler raises.
+* Cancellation is checked between items; items under way finish.
+* ``JOBS_CONCURRENCY`` items run at once, each in its own thread with its own database
+  connection (closed when the thread ends).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connections
+
+from portal.audit.models import Outcome
+from portal.audit.services import AuditContext, MutationResult, Reason
+from portal.jobs.models import ItemOutcome, ItemStatus, Job, JobItem
+from portal.jobs.services import (
+    item_finish,
+    items_cancel,
+    job_cancel_requested,
+    job_finish,
+    job_start,
+)
+
+logger = logging.getLogger("portal.jobs")
+
+_BACKOFF_BASE = 0.5
+_BACKOFF_CAP = 8.0
+_PENDING_POLL = 1.0
+
+
+@dataclass(frozen=True)
+class ItemRun:
+    """One attempt at one item, as the handler sees it."""
+
+    job: Job
+    item: JobItem
+    attempt: int
+
+    @property
+    def actor(self) -> Any:
+        return self.job.owner
+
+    @property
+    def context(self) -> AuditContext:
+        return AuditContext.from_dict(self.job.origin)
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"job:{self.job.pk}:item:{self.item.position}:try:{self.attempt}"
+
+    @property
+    def reason(self) -> Reason:
+        """The item's own reason if its payload has one, else the job's intent's."""
+        payload = self.item.payload
+        intent = self.job.intent
+        code = payload.get("reason_code") or (intent.reason_code if intent else "")
+        text = payload.get("reason_text") or (intent.reason_text if intent else "")
+        return Reason(code=str(code), text=str(text))
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    outcome: str
+    message: str = ""
+    intent_id: int | None = None
+    #: Nothing reached upstream and trying again may work: retry under a new key.
+    retry: bool = False
+    #: Another process is still on this attempt: ask the door again with the same key.
+    in_progress: bool = False
+
+    @classmethod
+    def from_mutation(cls, result: MutationResult, message: str = "") -> ItemResult:
+        text = message or " ".join(
+            part for part in (result.error_code, result.error_message) if part
+        )
+        if result.in_progress:
+            return cls(Outcome.UNKNOWN, text, result.intent_id, in_progress=True)
+        outcome = result.outcome if result.outcome in ItemOutcome.values else ItemOutcome.UNKNOWN
+        retry = result.outcome == Outcome.FAILED and result.transient and not result.replayed
+        return cls(outcome, text, result.intent_id, retry=retry)
+
+
+ItemHandler = Callable[[ItemRun], ItemResult]
+
+
+def _backoff(attempt: int) -> float:
+    return float(min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** (attempt - 1)))
+
+
+def _attempt(handle: ItemHandler, run: ItemRun) -> ItemResult:
+    JobItem.objects.filter(pk=run.item.pk).update(status=ItemStatus.RUNNING, attempts=run.attempt)
+    try:
+        return handle(run)
+    except PermissionDenied as exc:
+        return ItemResult(ItemOutcome.FAILED, str(exc) or "Not allowed.")
+    except ValidationError as exc:
+        return ItemResult(ItemOutcome.FAILED, " ".join(exc.messages))
+    except Exception as exc:
+        # The exception's text may hold what the item was about: log only its type.
+        logger.error(
+            "job %d item %d: %s in handler", run.job.pk, run.item.position, type(exc).__name__
+        )
+        return ItemResult(ItemOutcome.FAILED, f"Internal error ({type(exc).__name__}).")
+
+
+def _run_item(job: Job, item: JobItem, handle: ItemHandler) -> None:
+    attempt = max(item.attempts, 1)
+    waited_until = (
+        time.monotonic() + settings.AUDIT_ABANDONED_AFTER + settings.AUDIT_IN_PROGRESS_WAIT
+    )
+    while True:
+        result = _attempt(handle, ItemRun(job=job, item=item, attempt=attempt))
+        if result.in_progress and time.monotonic() < waited_until:
+            time.sleep(_PENDING_POLL)
+            continue
+        if result.retry and attempt < settings.JOBS_ITEM_ATTEMPTS:
+            time.sleep(_backoff(attempt))
+            attempt += 1
+            continue
+        break
+    message = result.message
+    if result.in_progress:
+        message = "Still in progress elsewhere; the reconciler will settle it."
+    item_finish(item, outcome=result.outcome, message=message, intent_id=result.intent_id)
+
+
+def _pending_items(job: Job) -> Any:
+    return (
+        JobItem.objects.filter(job=job)
+        .exclude(status=ItemStatus.DONE)
+        .order_by("position")
+        .iterator(chunk_size=500)
+    )
+
+
+def _run_inline(job: Job, handle: ItemHandler) -> bool:
+    for item in _pending_items(job):
+        if job_cancel_requested(job.pk):
+            return True
+        _run_item(job, item, handle)
+    return False
+
+
+def _run_threaded(job: Job, handle: ItemHandler, concurrency: int) -> bool:
+    work: queue.Queue[JobItem | None] = queue.Queue(maxsize=concurrency)
+    cancelled = threading.Event()
+
+    def worker() -> None:
+        try:
+            while (item := work.get()) is not None:
+                # Items waiting in the queue have not started: a cancel stops them too.
+                if cancelled.is_set() or job_cancel_requested(job.pk):
+                    cancelled.set()
+                    continue
+                _run_item(job, item, handle)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=worker, name=f"job-{job.pk}-{n}", daemon=True)
+        for n in range(concurrency)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        for item in _pending_items(job):
+            if cancelled.is_set() or job_cancel_requested(job.pk):
+                cancelled.set()
+                break
+            work.put(item)
+    finally:
+        for _ in threads:
+            work.put(None)
+        for thread in threads:
+            thread.join()
+    return cancelled.is_set()
+
+
+def job_run_items(
+    job_id: int, handle: ItemHandler, *, concurrency: int | None = None
+) -> Job | None:
+    """Run every item of job ``job_id`` not yet ended through ``handle``, then end the job.
+
+    ``concurrency`` (default ``JOBS_CONCURRENCY``) is how many items run at once, for an app
+    whose upstream calls have a limit of their own (``CARDS_BULK_CONCURRENCY``).
+    Returns the job, or None if it had already ended (a duplicate delivery) or was cancelled
+    before it started.
+    """
+    job = job_start(job_id)
+    if job is None:
+        return None
+    concurrency = max(1, int(settings.JOBS_CONCURRENCY if concurrency is None else concurrency))
+    try:
+        if concurrency == 1:
+            stopped = _run_inline(job, handle)
+        else:
+            stopped = _run_threaded(job, handle, concurrency)
+    except SoftTimeLimitExceeded:
+        logger.warning("job %d reached the task time limit; ending what is left", job.pk)
+        for item in _pending_items(job):
+            item_finish(item, outcome=ItemOutcome.FAILED, message="The job ran out of time.")
+        return job_finish(job)
+    if stopped:
+        items_cancel(job)
+    return job_finish(job)

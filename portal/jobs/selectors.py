@@ -1,0 +1,42 @@
+"""Reading jobs: a user's recent jobs, one of their jobs, a page of its items."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+from portal.jobs.models import Job, JobItem
+
+RECENT = 50
+ITEMS_PAGE = 100
+
+
+def jobs_recent(*, owner: Any, limit: int = RECENT) -> QuerySet[Job]:
+    return Job.objects.filter(owner=owner).order_by("-created_at", "-id")[:limit]
+
+
+def job_of_owner(*, owner: Any, job_id: int) -> Job | None:
+    """The job if ``owner`` started it: other people's jobs do not exist for them."""
+    return Job.objects.filter(pk=job_id, owner=owner).select_related("intent").first()
+
+
+@dataclass(frozen=True)
+class ItemsPage:
+    items: list[JobItem]
+    next_after: int | None
+
+
+def job_items_page(job: Job, *, after: int = 0, size: int = ITEMS_PAGE) -> ItemsPage:
+    rows = list(job.items.filter(position__gt=after).order_by("position")[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return ItemsPage(rows, rows[-1].position if more and rows else None)
+
+
+def job_items_rows(job: Job) -> Iterator[dict[str, Any]]:
+    """Every item's result, in order, read in chunks (for the results download)."""
+    for item in job.items.order_by("position").iterator(chunk_size=1000):
+        yield item.as_row()

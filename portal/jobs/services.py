@@ -1,0 +1,296 @@
+"""Creating, progressing, cancelling and finishing jobs.
+
+``job_create`` is how any app queues slow or bulk work: it checks the owner may do the job's
+action, records the audit intent of the whole job, creates the job and its items, and sends the
+task the job's id once all of that is committed. A second submit of the same form (same
+idempotency key) gets the first job back.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, F
+from django.http import HttpRequest
+from django.utils import timezone
+
+from portal.audit.models import AuditRecord, Outcome
+from portal.audit.scrub import params_scrub
+from portal.audit.services import (
+    AuditContext,
+    Reason,
+    Target,
+    intent_claim,
+    mutation_check,
+    outcome_record,
+)
+from portal.jobs.models import FINISHED_STATUSES, ItemOutcome, ItemStatus, Job, JobItem, JobStatus
+
+logger = logging.getLogger("portal.jobs")
+
+
+class JobTask(Protocol):
+    """A Celery task that takes a job id (``@shared_task def x_task(job_id: int)``)."""
+
+    def delay(self, job_id: int) -> Any: ...
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    """One item of a bulk job: what its owner sees, and what the task needs to do it."""
+
+    label: str
+    payload: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+class _AlreadyQueued(Exception):
+    def __init__(self, intent: AuditRecord) -> None:
+        super().__init__("already queued")
+        self.intent = intent
+
+
+def job_create(
+    *,
+    owner: Any,
+    kind: str,
+    task: JobTask,
+    idempotency_key: str,
+    params: Mapping[str, Any] | None = None,
+    items: Sequence[ItemSpec] = (),
+    total: int | None = None,
+    reason: Reason | None = None,
+    target: Target | None = None,
+    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
+) -> Job:
+    """Queue a job of ``kind`` (an action of ``portal.audit.actions``) for ``owner``.
+
+    Raises ``PermissionDenied`` (recorded) or ``ValidationError`` as the door does. The intent,
+    the job and its items commit together; ``task.delay(job.id)`` is sent after the commit
+    (inside the caller's transaction, after the caller's). ``params`` are scrubbed for the job
+    row and the intent; item payloads are stored as given and emptied when each item ends.
+    """
+    params = dict(params or {})
+    reason = reason or Reason()
+    context = context or AuditContext.from_request(request)
+    spec = mutation_check(
+        actor=owner, action=kind, target=target, params=params, reason=reason, context=context
+    )
+    try:
+        with transaction.atomic():
+            job = Job.objects.create(
+                kind=kind,
+                owner=owner,
+                params=params_scrub(params),
+                origin=context.as_dict(),
+                total=len(items) if total is None else total,
+            )
+            JobItem.objects.bulk_create(
+                (
+                    JobItem(
+                        job=job, position=position, label=item.label[:100], payload=item.payload
+                    )
+                    for position, item in enumerate(items, start=1)
+                ),
+                batch_size=1000,
+            )
+            intent, created = intent_claim(
+                actor=owner,
+                spec=spec,
+                target=target,
+                params={**params, "items": len(items)},
+                reason=reason,
+                idempotency_key=idempotency_key,
+                context=context,
+                job_id=job.pk,
+            )
+            if not created:
+                raise _AlreadyQueued(intent)
+            job.intent = intent
+            job.save(update_fields=["intent"])
+            job_id = job.pk
+            transaction.on_commit(lambda: task.delay(job_id))
+    except _AlreadyQueued as already:
+        first = Job.objects.filter(intent=already.intent, owner=owner).first()
+        if first is None:
+            raise ValidationError(
+                "This form was already used for a different job. Reload the page and try again.",
+                code="idempotency_conflict",
+            ) from None
+        return first
+    logger.info("job %d queued: %s, %d items", job.pk, kind, job.total)
+    return job
+
+
+def job_start(job_id: int) -> Job | None:
+    """Mark a job running (a redelivered task finds it running already); None if it has
+    finished or was cancelled before it started."""
+    now = timezone.now()
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status in FINISHED_STATUSES:
+            return None
+        if job.status == JobStatus.QUEUED:
+            job.status = JobStatus.RUNNING
+            job.started_at = now
+            job.updated_at = now
+            job.save(update_fields=["status", "started_at", "updated_at"])
+    return job
+
+
+def job_cancel_requested(job_id: int) -> bool:
+    return bool(Job.objects.filter(pk=job_id).values_list("cancel_requested", flat=True).first())
+
+
+def job_progress(job: Job, *, done: int, total: int | None = None) -> None:
+    """Report progress of a job that has no items (an export)."""
+    changes: dict[str, Any] = {"done": done, "updated_at": timezone.now()}
+    if total is not None:
+        changes["total"] = total
+    Job.objects.filter(pk=job.pk).update(**changes)
+
+
+def item_finish(
+    item: JobItem, *, outcome: str, message: str = "", intent_id: int | None = None
+) -> bool:
+    """End one item with its outcome and drop its payload; count it once, even when a
+    redelivered task reaches the same item again. True if this call ended it."""
+    now = timezone.now()
+    with transaction.atomic():
+        ended = (
+            JobItem.objects.filter(pk=item.pk)
+            .exclude(status=ItemStatus.DONE)
+            .update(
+                status=ItemStatus.DONE,
+                outcome=outcome,
+                message=message[:2000],
+                intent_id=intent_id,
+                payload={},
+                finished_at=now,
+            )
+        )
+        if ended and outcome != ItemOutcome.CANCELLED:
+            failed = 0 if outcome == ItemOutcome.SUCCEEDED else 1
+            Job.objects.filter(pk=item.job_id).update(
+                done=F("done") + 1, failed=F("failed") + failed, updated_at=now
+            )
+    return bool(ended)
+
+
+_JOB_OUTCOME = {
+    JobStatus.SUCCEEDED: Outcome.SUCCEEDED,
+    JobStatus.PARTLY_FAILED: Outcome.FAILED,
+    JobStatus.FAILED: Outcome.FAILED,
+    JobStatus.CANCELLED: Outcome.FAILED,
+}
+
+
+def _items_summary(job: Job) -> tuple[JobStatus, str, int, int]:
+    counts: dict[str, int] = {
+        row["outcome"]: row["n"]
+        for row in job.items.filter(status=ItemStatus.DONE)
+        .values("outcome")
+        .annotate(n=Count("id"))
+    }
+    succeeded = counts.get(ItemOutcome.SUCCEEDED, 0)
+    cancelled = counts.get(ItemOutcome.CANCELLED, 0)
+    ended = sum(counts.values()) - cancelled
+    not_ok = ended - succeeded
+    parts = [f"{counts[o]} {ItemOutcome(o).label.lower()}" for o in ItemOutcome if counts.get(o)]
+    summary = ", ".join(parts) or "nothing to do"
+    if cancelled:
+        status = JobStatus.CANCELLED
+    elif not_ok == 0:
+        status = JobStatus.SUCCEEDED
+    elif succeeded == 0:
+        status = JobStatus.FAILED
+    else:
+        status = JobStatus.PARTLY_FAILED
+    return status, summary, ended, not_ok
+
+
+def job_finish(
+    job: Job,
+    *,
+    status: JobStatus | None = None,
+    summary: str = "",
+    result_file: str = "",
+) -> Job:
+    """End a job once (its audit outcome is recorded by whichever call ends it).
+
+    Without ``status``, it follows from the items' outcomes: cancelled if any was cancelled,
+    else succeeded, failed or partly failed.
+    """
+    now = timezone.now()
+    changes: dict[str, Any] = {"finished_at": now, "updated_at": now}
+    if status is None:
+        status, summary, done, failed = _items_summary(job)
+        changes.update(done=done, failed=failed)
+    if result_file:
+        changes["result_file"] = result_file
+    with transaction.atomic():
+        ended = (
+            Job.objects.filter(pk=job.pk)
+            .exclude(status__in=FINISHED_STATUSES)
+            .update(status=status, summary=summary, **changes)
+        )
+        job.refresh_from_db()
+        if ended and job.intent is not None:
+            outcome_record(
+                intent=job.intent,
+                outcome=_JOB_OUTCOME[status],
+                upstream_result=status,
+                error_message=summary,
+                params={"done": job.done, "failed": job.failed, "total": job.total},
+            )
+    if ended:
+        logger.info("job %d %s: %s", job.pk, status, summary)
+    return job
+
+
+def job_cancel(*, job: Job, actor: Any) -> Job:
+    """Ask the job to stop (its owner only). A queued job ends at once; a running one stops
+    between items, finishing the items already under way."""
+    if job.owner_id != actor.pk:
+        raise PermissionDenied("Only the person who started a job can cancel it.")
+    if job.is_finished:
+        return job
+    Job.objects.filter(pk=job.pk).update(cancel_requested=True, updated_at=timezone.now())
+    with transaction.atomic():
+        still_queued = (
+            Job.objects.select_for_update().filter(pk=job.pk, status=JobStatus.QUEUED).exists()
+        )
+        if still_queued:
+            items_cancel(job)
+            if not job.items.exists():
+                return job_finish(job, status=JobStatus.CANCELLED, summary="cancelled")
+            return job_finish(job)
+    job.refresh_from_db()
+    return job
+
+
+def items_cancel(job: Job) -> int:
+    """End every item that has not started with the outcome ``cancelled``."""
+    return job.items.filter(status=ItemStatus.PENDING).update(
+        status=ItemStatus.DONE,
+        outcome=ItemOutcome.CANCELLED,
+        message="Cancelled before it started.",
+        payload={},
+        finished_at=timezone.now(),
+    )
+
+
+def job_file_path(job: Job, suffix: str) -> tuple[str, Path]:
+    """A fresh, unguessable file name for a job's output, and its path."""
+    name = f"{job.kind.replace('.', '-')}-{job.pk}-{uuid.uuid4().hex}.{suffix}"
+    directory = Path(settings.JOBS_FILES_DIR)
+    directory.mkdir(parents=True, exist_ok=True)
+    return name, directory / name

@@ -1,0 +1,124 @@
+"""Job pages: the user's recent jobs, one job with live progress, cancel, downloads."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    StreamingHttpResponse,
+)
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRefresh
+
+from portal.audit.actions import ACTIONS
+from portal.audit.services import event_record
+from portal.jobs.models import Job, JobStatus
+from portal.jobs.selectors import job_items_page, job_items_rows, job_of_owner, jobs_recent
+from portal.jobs.services import job_cancel
+from portal.staff.access import requires, user_may
+
+_ROW_FIELDS = ("position", "item", "status", "outcome", "message", "audit_record")
+
+
+def _own_job(request: HttpRequest, job_id: int) -> Job:
+    job = job_of_owner(owner=request.user, job_id=job_id)
+    if job is None:
+        raise Http404("No such job.")
+    return job
+
+
+@require_GET
+@requires("view_jobs")
+def job_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "jobs/list.html", {"jobs": jobs_recent(owner=request.user)})
+
+
+@require_GET
+@requires("view_jobs")
+def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The job page; an htmx poll gets just its progress, and a page reload once it ends."""
+    job = _own_job(request, job_id)
+    if getattr(request, "htmx", False):
+        if job.is_finished:
+            return HttpResponseClientRefresh()
+        return render(request, "jobs/detail.html#progress", {"job": job})
+    after = request.GET.get("after", "")
+    page = job_items_page(job, after=int(after) if after.isdigit() else 0)
+    return render(
+        request,
+        "jobs/detail.html",
+        {"job": job, "page": page, "cancellable": not job.is_finished},
+    )
+
+
+@require_POST
+@requires("view_jobs")
+def job_cancel_view(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = job_cancel(job=_own_job(request, job_id), actor=request.user)
+    if getattr(request, "htmx", False):
+        return render(request, "jobs/detail.html#progress", {"job": job})
+    if job.status == JobStatus.CANCELLED:
+        messages.info(request, "The job was cancelled.")
+    else:
+        messages.info(request, "The job stops after the items under way.")
+    return redirect("jobs:detail", job_id=job.pk)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(_ROW_FIELDS)
+    for row in rows:
+        yield writer.writerow([row[name] for name in _ROW_FIELDS])
+
+
+@require_GET
+# access.ViewFunc names HttpResponse; a streamed or file response is a view result all the same.
+@requires("view_jobs")  # type: ignore[arg-type]
+def job_results(request: HttpRequest, job_id: int) -> StreamingHttpResponse:
+    """Every item's result as CSV, streamed."""
+    job = _own_job(request, job_id)
+    response = StreamingHttpResponse(_csv_lines(job_items_rows(job)), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-results.csv"'
+    return response
+
+
+@require_GET
+# access.ViewFunc names HttpResponse; a streamed or file response is a view result all the same.
+@requires("view_jobs")  # type: ignore[arg-type]
+def job_file(request: HttpRequest, job_id: int) -> FileResponse:
+    """The job's output file (an export), for its owner while they may still do its action."""
+    job = _own_job(request, job_id)
+    spec = ACTIONS.get(job.kind)
+    if spec is None or not user_may(request.user, spec.permission) or not job.result_file:
+        raise Http404("No file to download.")
+    directory = Path(settings.JOBS_FILES_DIR).resolve()
+    path = (directory / job.result_file).resolve()
+    if path.parent != directory or not path.is_file():
+        raise Http404("No file to download.")
+    event_record(
+        action="job.download",
+        actor=request.user,
+        request=request,
+        params={"job": job.pk, "kind": job.kind},
+    )
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=f"{job.kind.replace('.', '-')}-{job.pk}{path.suffix}",
+        content_type="text/csv",
+    )
