@@ -12,11 +12,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from cards.bulk import mask_card_number
+from cards.models import BulkUpload
+from guests.messages import explain
+from portal.audit.models import AuditRecord
+from portal.jobs.models import Job, JobItem, JobStatus
+from portal.jobs.selectors import job_of_owner
 from portal.paytronix.client import client_from_settings
-from portal.paytronix.errors import FailureError
+from portal.paytronix.errors import FailureError, PaytronixError
 from portal.paytronix.models import AccountInformation, BalanceInformation, UserInformation
+
+CARD_JOB_KINDS = frozenset({"cards.combine", "cards.attach_and_combine"})
 
 
 class CardNotFoundError(LookupError):
@@ -216,3 +224,58 @@ def account_balances(*, account_id: int) -> list[BalanceInformation]:
     """The wallets of an account as upstream shows them now (after a combine)."""
     account = client_from_settings().guest.account_information_by_id(account_id=account_id)
     return wallets_of(account)
+
+
+@dataclass(frozen=True)
+class CardJobOutcome:
+    """A combine or attach-and-combine job as its page shows it."""
+
+    job: Job
+    item: JobItem | None
+    #: The account the combine was asked from (the guest page it started on).
+    account_id: int | None
+    #: The account holding the balances now (``survivingAccountId``, or the guest's account).
+    surviving_account_id: int | None
+    #: Its wallets as upstream shows them now; empty until the job succeeded.
+    balances: list[BalanceInformation]
+    #: Upstream could not be read for the balances: say so rather than show none.
+    balances_error: str = ""
+
+
+def _recorded_detail(item: JobItem | None) -> dict[str, Any]:
+    if item is None or item.intent_id is None:
+        return {}
+    latest = AuditRecord.objects.filter(intent_id=item.intent_id).order_by("-seq").first()
+    return dict(latest.upstream_detail) if latest is not None else {}
+
+
+def card_job_outcome(*, owner: Any, job_id: int) -> CardJobOutcome | None:
+    """The owner's combine or attach-and-combine job, and once it succeeded the surviving
+    account's balances read now. None for another person's job or another kind of job."""
+    job = job_of_owner(owner=owner, job_id=job_id)
+    if job is None or job.kind not in CARD_JOB_KINDS:
+        return None
+    item = job.items.order_by("position").first()
+    account_id = job.params.get("account_id")
+    account_id = int(account_id) if isinstance(account_id, int) else None
+    surviving = _recorded_detail(item).get("surviving_account_id") or account_id
+    balances: list[BalanceInformation] = []
+    error = ""
+    if job.status == JobStatus.SUCCEEDED and isinstance(surviving, int):
+        try:
+            balances = account_balances(account_id=surviving)
+        except PaytronixError as trouble:
+            error = explain(trouble)
+    return CardJobOutcome(
+        job=job,
+        item=item,
+        account_id=account_id,
+        surviving_account_id=surviving if isinstance(surviving, int) else None,
+        balances=balances,
+        balances_error=error,
+    )
+
+
+def bulk_upload_of_owner(*, owner: Any, upload_id: int) -> BulkUpload | None:
+    """The upload if ``owner`` made it: other people's uploads do not exist for them."""
+    return BulkUpload.objects.filter(pk=upload_id, owner=owner).select_related("job").first()

@@ -25,7 +25,6 @@ app_name = "cards"
 urlpatterns = [
     path("<int:account_id>/attach/", views.card_attach_form, name="attach"),
     path("<int:account_id>/attach/submit/", views.card_attach_submit, name="attach-submit"),
-    path("<int:account_id>/<masked:masked>/", views.card_detail, name="detail"),
     path(
         "<int:account_id>/<masked:masked>/disable/",
         views.card_status_form,
@@ -50,4 +49,29 @@ urlpatterns = [
         {"change": "enable"},
         name="enable-submit",
     ),
+    path(
+        "<int:account_id>/<masked:masked>/combine/",
+        views.card_combine_form,
+        name="combine",
+    ),
+    path(
+        "<int:account_id>/<masked:masked>/combine/submit/",
+        views.card_combine_submit,
+        name="combine-submit",
+    ),
+    path(
+        "<int:account_id>/attach-and-combine/",
+        views.attach_and_combine_form,
+        name="attach-and-combine",
+    ),
+    path(
+        "<int:account_id>/attach-and-combine/submit/",
+        views.attach_and_combine_submit,
+        name="attach-and-combine-submit",
+    ),
+    path("jobs/<int:job_id>/", views.card_job, name="job"),
+    path("bulk/", views.bulk_upload_form, name="bulk"),
+    path("bulk/upload/", views.bulk_upload_submit, name="bulk-upload"),
+    path("bulk/<int:upload_id>/", views.bulk_review, name="bulk-review"),
+    path("bulk/<int:upload_id>/start/", views.bulk_start, name="bulk-start"),
 ]

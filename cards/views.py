@@ -22,9 +22,32 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
-from cards.forms import AttachCardForm, DisableCardForm, EnableCardForm, IdempotentForm
-from cards.selectors import CardNotFoundError, GuestCard, GuestCards, guest_cards
+from cards.bulk import MAX_FILE_BYTES, BulkAction, BulkFileError
+from cards.forms import (
+    AttachAndCombineForm,
+    AttachCardForm,
+    BulkConfirmForm,
+    BulkUploadForm,
+    CombineCardForm,
+    DisableCardForm,
+    EnableCardForm,
+    IdempotentForm,
+    new_idempotency_key,
+)
+from cards.models import BulkUpload
+from cards.selectors import (
+    CardNotFoundError,
+    CombinePreview,
+    GuestCard,
+    GuestCards,
+    bulk_upload_of_owner,
+    card_job_outcome,
+    combine_preview,
+    guest_cards,
+)
 from cards.services.attach import AttachCredentials, card_attach
+from cards.services.bulk import bulk_card_status_start, bulk_upload_create
+from cards.services.combine import cards_attach_and_combine_run, cards_combine_start
 from cards.services.common import CardChange
 from cards.services.status import card_status_change
 from guests.messages import explain
@@ -36,6 +59,11 @@ from portal.staff.access import requires
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
+
+
+def guest_page_url(account_id: int) -> str:
+    """Where a CSR goes back to after a change: the guest page's cards panel."""
+    return reverse("guests:guest", args=[account_id]) + "#panel-cards"
 
 
 def _guest_or_404(account_id: int) -> GuestCards:
@@ -80,17 +108,6 @@ def _retry_or_settle(form: IdempotentForm, result: CardChange) -> None:
 def _reason(form: IdempotentForm) -> Reason:
     code, text = form.reason()
     return Reason(code=code, text=text)
-
-
-@require_GET
-@requires("change_card_status")
-def card_detail(request: HtmxHttpRequest, account_id: int, masked: str) -> HttpResponse:
-    try:
-        guest = _guest_or_404(account_id)
-    except PaytronixError as error:
-        return _upstream_trouble(request, error)
-    card = _card_or_404(guest, masked)
-    return render(request, "cards/card.html", {"guest": guest, "card": card})
 
 
 @dataclass(frozen=True)
@@ -192,7 +209,7 @@ def card_status_submit(
         context["error"] = result.message
         return _form_response(request, "cards/status_change.html", context)
     messages.success(request, result.message)
-    return _redirect(request, reverse("cards:detail", args=[account_id, masked]))
+    return _redirect(request, guest_page_url(account_id))
 
 
 ATTACH_PAGE = {
@@ -265,6 +282,209 @@ def card_attach_submit(request: HtmxHttpRequest, account_id: int) -> HttpRespons
         context["error"] = result.message
         return _form_response(request, "cards/attach.html", context)
     messages.success(request, result.message)
-    return _redirect(
-        request, reverse("cards:detail", args=[account_id, guest.primary_card.masked_card_number])
-    )
+    return _redirect(request, guest_page_url(account_id))
+
+
+# -- combine ---------------------------------------------------------------------------------
+
+
+def _combine_context(
+    preview: CombinePreview, form: CombineCardForm, error: str = ""
+) -> dict[str, Any]:
+    return {
+        "preview": preview,
+        "guest": preview.guest,
+        "card": preview.card,
+        "form": form,
+        "error": error,
+    }
+
+
+def _preview_or_404(account_id: int, masked: str) -> CombinePreview:
+    try:
+        return combine_preview(account_id=account_id, masked_card_number=masked)
+    except CardNotFoundError:
+        raise Http404("This account has no card with that number.") from None
+    except (FailureError, InvalidStatusError) as error:
+        raise Http404(explain(error)) from None
+
+
+@require_GET
+@requires("combine_cards")
+def card_combine_form(request: HtmxHttpRequest, account_id: int, masked: str) -> HttpResponse:
+    """Is the card combinable, the balances before and after, the warning, and the reason."""
+    try:
+        preview = _preview_or_404(account_id, masked)
+    except PaytronixError as error:
+        return _upstream_trouble(request, error)
+    return render(request, "cards/combine.html", _combine_context(preview, CombineCardForm()))
+
+
+@require_POST
+@requires("combine_cards")
+def card_combine_submit(request: HtmxHttpRequest, account_id: int, masked: str) -> HttpResponse:
+    try:
+        preview = _preview_or_404(account_id, masked)
+    except PaytronixError as error:
+        return _upstream_trouble(request, error)
+    form = CombineCardForm(request.POST)
+    context = _combine_context(preview, form)
+    if not preview.combinable:
+        context["error"] = "This card cannot be combined into this account."
+        return _form_response(request, "cards/combine.html", context, status=409)
+    if not form.is_valid():
+        return _form_response(request, "cards/combine.html", context, status=422)
+    try:
+        job = cards_combine_start(
+            actor=request.user,
+            request=request,
+            guest=preview.guest,
+            card=preview.card,
+            other_account_id=preview.other_account_id,
+            reason=_reason(form),
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+    except ValidationError as invalid:
+        context["error"] = " ".join(invalid.messages)
+        return _form_response(request, "cards/combine.html", context, status=422)
+    return _redirect(request, reverse("cards:job", args=[job.pk]))
+
+
+ATTACH_AND_COMBINE_PAGE = {
+    "title": "Attach and combine a card",
+    "explanation": (
+        "The card is attached to this guest and its balances are moved into the guest's main "
+        "account in one step. If the card has a registration code, or belongs to someone "
+        "else's login, you will be asked for it next."
+    ),
+    "warning": (
+        "Combining many cards into one account can make the loyalty system put the account "
+        "on hold for a review."
+    ),
+    "button": "Attach and combine",
+    "submit_url": "cards:attach-and-combine-submit",
+}
+
+
+@require_GET
+@requires("combine_cards")
+def attach_and_combine_form(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
+    try:
+        guest = _guest_or_404(account_id)
+    except PaytronixError as error:
+        return _upstream_trouble(request, error)
+    context = {"guest": guest, "form": AttachAndCombineForm(), "page": ATTACH_AND_COMBINE_PAGE}
+    return render(request, "cards/attach.html", context)
+
+
+@sensitive_post_parameters("other_password", "registration_code", "other_card_number")
+@require_POST
+@requires("combine_cards")
+def attach_and_combine_submit(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
+    try:
+        guest = _guest_or_404(account_id)
+    except PaytronixError as error:
+        return _upstream_trouble(request, error)
+    form = AttachAndCombineForm(request.POST)
+    context: dict[str, Any] = {"guest": guest, "form": form, "page": ATTACH_AND_COMBINE_PAGE}
+    if not form.is_valid():
+        return _form_response(request, "cards/attach.html", context, status=422)
+    try:
+        job, result = cards_attach_and_combine_run(
+            actor=request.user,
+            request=request,
+            guest=guest,
+            other_card_number=form.cleaned_data["other_card_number"],
+            credentials=credentials_from(form),
+            reason=_reason(form),
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+    except ValidationError as invalid:
+        context["error"] = " ".join(invalid.messages)
+        return _form_response(request, "cards/attach.html", context, status=422)
+    if result.needs_more_info:
+        context["form"] = form.ask_for(list(result.fields))
+        context["asked_sentence"] = result.message
+        return _form_response(request, "cards/attach.html", context)
+    return _redirect(request, reverse("cards:job", args=[job.pk]))
+
+
+@require_GET
+@requires("view_jobs")
+def card_job(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
+    """A combine or attach-and-combine job: its progress, then the surviving account and its
+    balances as upstream shows them now."""
+    outcome = card_job_outcome(owner=request.user, job_id=job_id)
+    if outcome is None:
+        raise Http404("No such job.")
+    return render(request, "cards/job.html", {"outcome": outcome, "job": outcome.job})
+
+
+# -- bulk ------------------------------------------------------------------------------------
+
+
+@require_GET
+@requires("run_bulk_jobs")
+def bulk_upload_form(request: HtmxHttpRequest) -> HttpResponse:
+    return render(request, "cards/bulk_upload.html", {"form": BulkUploadForm()})
+
+
+@require_POST
+@requires("run_bulk_jobs")
+def bulk_upload_submit(request: HtmxHttpRequest) -> HttpResponse:
+    form = BulkUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render(request, "cards/bulk_upload.html", {"form": form}, status=422)
+    upload_file = form.cleaned_data["file"]
+    try:
+        upload = bulk_upload_create(
+            owner=request.user,
+            data=upload_file.read(MAX_FILE_BYTES + 1),
+            filename=upload_file.name or "",
+            action=BulkAction(form.cleaned_data["action"]),
+            reason=form.cleaned_data["reason"],
+        )
+    except BulkFileError as unusable:
+        form.add_error("file", str(unusable))
+        return render(request, "cards/bulk_upload.html", {"form": form}, status=422)
+    return HttpResponseRedirect(reverse("cards:bulk-review", args=[upload.pk]), status=303)
+
+
+def _own_upload(request: HttpRequest, upload_id: int) -> BulkUpload:
+    upload = bulk_upload_of_owner(owner=request.user, upload_id=upload_id)
+    if upload is None:
+        raise Http404("No such upload.")
+    return upload
+
+
+@require_GET
+@requires("run_bulk_jobs")
+def bulk_review(request: HtmxHttpRequest, upload_id: int) -> HttpResponse:
+    """Every problem of the file with its line number; nothing runs until Start."""
+    upload = _own_upload(request, upload_id)
+    if upload.job is not None:
+        return HttpResponseRedirect(reverse("jobs:detail", args=[upload.job.pk]))
+    form = BulkConfirmForm(initial={"idempotency_key": new_idempotency_key()})
+    return render(request, "cards/bulk_review.html", {"upload": upload, "form": form})
+
+
+@require_POST
+@requires("run_bulk_jobs")
+def bulk_start(request: HtmxHttpRequest, upload_id: int) -> HttpResponse:
+    upload = _own_upload(request, upload_id)
+    form = BulkConfirmForm(request.POST)
+    context = {"upload": upload, "form": form}
+    if not form.is_valid():
+        return render(request, "cards/bulk_review.html", context, status=422)
+    try:
+        job = bulk_card_status_start(
+            owner=request.user,
+            request=request,
+            upload=upload,
+            skip_bad_rows=form.cleaned_data["skip_bad_rows"],
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+    except ValidationError as invalid:
+        context["error"] = " ".join(invalid.messages)
+        return render(request, "cards/bulk_review.html", context, status=422)
+    return HttpResponseRedirect(reverse("jobs:detail", args=[job.pk]), status=303)

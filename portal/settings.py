@@ -151,6 +151,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # Tests get a file too, not Django's shared in-memory database: that one cannot lock across
+    # threads or processes, and the audit chain, idempotency and job tests need real locking.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = _read("DATABASE_CONN_MAX_AGE", env.int, default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -306,6 +309,11 @@ JOBS_ITEM_ATTEMPTS = _read("JOBS_ITEM_ATTEMPTS", env.int, default=3)
 JOBS_FILES_DIR = Path(_read("JOBS_FILES_DIR", env.str, default=str(VAR_DIR / "jobs")))
 if JOBS_CONCURRENCY < 1 or JOBS_ITEM_ATTEMPTS < 1:
     raise ImproperlyConfigured("JOBS_CONCURRENCY and JOBS_ITEM_ATTEMPTS must be at least 1")
+
+# Cards (cards/): changeCardStatus calls a bulk card job makes at once (Paytronix rate limits).
+CARDS_BULK_CONCURRENCY = _read("CARDS_BULK_CONCURRENCY", env.int, default=1 if TESTING else 4)
+if not 1 <= CARDS_BULK_CONCURRENCY <= 32:
+    raise ImproperlyConfigured("CARDS_BULK_CONCURRENCY must be between 1 and 32")
 
 # Celery. JSON only; a task is acknowledged after it ran, so a worker that dies mid-task hands
 # it back; the broker's visibility timeout outlives the hard time limit of the longest task.

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from guests.messages import explain
+from guests.messages import explain, explain_recorded
 from portal.audit.models import Outcome
 from portal.audit.services import MutationResult
-from portal.paytronix.errors import RESULT_ERRORS, OutcomeUnknownError, TransportError
 
 
 @dataclass(frozen=True)
@@ -30,27 +29,21 @@ class CardChange:
 
 
 def result_sentence(result: MutationResult) -> str:
-    """The sentence for a door result, fresh or replayed (a replay has no exception object,
-    so the error is rebuilt from what the audit recorded)."""
+    """The sentence for a door result, fresh (from its exception) or replayed (from what the
+    audit recorded: a replay has no exception object)."""
     if result.ok:
         return ""
     if result.error is not None:
         return explain(result.error)
     if result.in_progress:
         return "This change is still being made. Reload the page in a moment to see how it went."
-    error_class = RESULT_ERRORS.get(result.upstream_result)
-    if error_class is not None:
-        return explain(
-            error_class(
-                result=result.upstream_result,
-                error_code=result.error_code,
-                error_message=result.error_message,
-                extra=result.detail,
-            )
-        )
-    if result.outcome == Outcome.UNKNOWN:
-        return explain(OutcomeUnknownError(result.error_message))
-    return explain(TransportError(result.error_message))
+    return explain_recorded(
+        upstream_result=result.upstream_result,
+        error_code=result.error_code,
+        error_message=result.error_message,
+        detail=result.detail,
+        unknown=result.outcome == Outcome.UNKNOWN,
+    )
 
 
 def card_change_from(result: MutationResult, success: str) -> CardChange:

@@ -1,0 +1,39 @@
+"""The card actions on the guest page (``guests.hooks``): links to the card screens, each of
+which confirms before changing anything. Registered in ``CardsConfig.ready()``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from guests.hooks import Action
+from portal.staff.access import user_may
+
+if TYPE_CHECKING:
+    from guests.selectors.guest import GuestCard, GuestPage
+
+
+def card_actions(request: HttpRequest, page: GuestPage, card: GuestCard) -> Iterator[Action]:
+    args = [page.account_id, card.masked_card_number]
+    if user_may(request.user, "change_card_status"):
+        if card.status == "ACTIVE":
+            yield Action("Disable", reverse("cards:disable", args=args), "danger")
+        elif card.status == "DISABLED":
+            yield Action("Enable", reverse("cards:enable", args=args), "primary")
+    if user_may(request.user, "combine_cards") and not card.is_primary and card.status == "ACTIVE":
+        yield Action("Combine", reverse("cards:combine", args=args))
+
+
+def account_actions(request: HttpRequest, page: GuestPage) -> Iterator[Action]:
+    if user_may(request.user, "attach_cards"):
+        yield Action("Attach a card", reverse("cards:attach", args=[page.account_id]))
+    if user_may(request.user, "combine_cards"):
+        yield Action(
+            "Attach and combine a card",
+            reverse("cards:attach-and-combine", args=[page.account_id]),
+        )
+    if user_may(request.user, "run_bulk_jobs"):
+        yield Action("Bulk enable or disable cards", reverse("cards:bulk"))

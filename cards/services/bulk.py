@@ -1,0 +1,160 @@
+"""Bulk enable and disable from a CSV: validate the whole file, wait for the owner to confirm,
+then run one audited change per card as a job (``bulk.card_status``).
+
+The rows live in the database throughout: in the ``BulkUpload`` until the owner confirms, then
+in the job's items (whose payload, with the full card number, is emptied as each item ends).
+The task receives only the job id. One audit record per card (``card.disable`` /
+``card.enable``, each with its own idempotency key per item and attempt) and one for the job.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils import timezone
+
+from cards.bulk import BulkAction, mask_card_number, parse_bulk_file
+from cards.models import BulkUpload
+from cards.services.common import result_sentence
+from portal.audit.actions import OTHER, action_get
+from portal.audit.services import Reason, Target, mutation_run
+from portal.jobs.models import Job
+from portal.jobs.runner import ItemResult, ItemRun
+from portal.jobs.services import ItemSpec, job_create
+
+CARD_ACTIONS = {BulkAction.DISABLE: "card.disable", BulkAction.ENABLE: "card.enable"}
+
+
+def bulk_upload_create(
+    *, owner: Any, data: bytes, filename: str, action: BulkAction, reason: str
+) -> BulkUpload:
+    """Read and judge a whole file and keep it for the owner to confirm; nothing runs yet.
+
+    Raises ``cards.bulk.BulkFileError`` when the file as a whole cannot be used.
+    """
+    parsed = parse_bulk_file(data, default_action=action, default_reason=reason)
+    return BulkUpload.objects.create(
+        owner=owner,
+        filename=filename[:200],
+        action=action.value,
+        reason=reason,
+        rows=[
+            {
+                "line": row.line,
+                "card_number": row.card_number,
+                "action": row.action.value if row.action else "",
+                "reason": row.reason,
+                "problem": row.problem,
+            }
+            for row in parsed.rows
+        ],
+        row_count=len(parsed.rows),
+        bad_row_count=len(parsed.bad),
+    )
+
+
+def row_reason(action: BulkAction, text: str) -> Reason:
+    """A row's reason as the door takes it: one of the action's reason codes when the text
+    names one ("lost", "Suspected fraud"), else "other" with the text."""
+    wanted = text.strip().lower().replace(" ", "_")
+    for code, label in action_get(CARD_ACTIONS[action]).reason_codes:
+        if code != OTHER and wanted in (code, label.lower().replace(" ", "_")):
+            return Reason(code=code)
+    return Reason(code=OTHER, text=text.strip())
+
+
+def _item(row: dict[str, Any]) -> ItemSpec:
+    action = BulkAction(row["action"])
+    reason = row_reason(action, row["reason"])
+    masked = mask_card_number(row["card_number"])
+    return ItemSpec(
+        label=f"Line {row['line']}: {action.value} card ending {masked}",
+        payload={
+            "card_number": row["card_number"],
+            "action": action.value,
+            "reason_code": reason.code,
+            "reason_text": reason.text,
+        },
+    )
+
+
+def _without_numbers(row: dict[str, Any]) -> dict[str, Any]:
+    kept = {key: value for key, value in row.items() if key != "card_number"}
+    return kept | {"masked": mask_card_number(str(row.get("card_number", "")))}
+
+
+def bulk_card_status_start(
+    *,
+    owner: Any,
+    request: HttpRequest | None,
+    upload: BulkUpload,
+    skip_bad_rows: bool,
+    idempotency_key: str,
+) -> Job:
+    """Start the job of a confirmed upload; a second confirm gets the same job back.
+
+    Raises ``ValidationError`` when the file has bad rows and the owner did not choose to skip
+    them, or when no row is left to run; ``PermissionDenied`` as the door does.
+    """
+    from cards.tasks import cards_bulk_status_task
+
+    if upload.job is not None:
+        return upload.job
+    good = [row for row in upload.rows if not row["problem"]]
+    if upload.bad_row_count and not skip_bad_rows:
+        raise ValidationError(
+            "Some rows have problems: fix the file and upload it again, or choose to skip them."
+        )
+    if not good:
+        raise ValidationError("No row of this file can be run.")
+    # Not in one transaction with the upload: a refusal the door records must stay recorded.
+    # If saving the upload fails, confirming again finds the same job by its key.
+    job = job_create(
+        owner=owner,
+        kind="bulk.card_status",
+        task=cards_bulk_status_task,
+        idempotency_key=idempotency_key,
+        params={
+            "file": upload.filename,
+            "action": upload.action,
+            "rows": len(good),
+            "skipped_rows": upload.bad_row_count,
+        },
+        items=[_item(row) for row in good],
+        reason=Reason(text=upload.reason),
+        request=request,
+    )
+    upload.job = job
+    upload.started_at = timezone.now()
+    # The full numbers now live in the job's items only.
+    upload.rows = [_without_numbers(row) for row in upload.rows]
+    upload.save(update_fields=["job", "started_at", "rows"])
+    return job
+
+
+def card_status_item(run: ItemRun) -> ItemResult:
+    """One row of a bulk job: ``changeCardStatus`` through the door, audited per card."""
+    payload = run.item.payload
+    number = str(payload["card_number"])
+    action = BulkAction(payload["action"])
+    status = action.upstream_status
+    result = mutation_run(
+        actor=run.actor,
+        action=CARD_ACTIONS[action],
+        target=Target(printed_card_number=number),
+        params={"printedCardNumber": number, "status": status},
+        reason=run.reason,
+        idempotency_key=run.idempotency_key,
+        context=run.context,
+        job_id=run.job.pk,
+        call=lambda client: client.guest.change_card_status(
+            printed_card_number=number, status=status
+        ),
+    )
+    if result.ok:
+        message = f"Card ending {mask_card_number(number)} {action.value}d."
+    else:
+        message = result_sentence(result)
+    return ItemResult.from_mutation(result, message=message)

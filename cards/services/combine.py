@@ -1,0 +1,207 @@
+"""Combining cards (``cards.combine``) and attaching-and-combining (``cards.attach_and_combine``),
+each as a job of one item (``portal.jobs``), each upstream write through the audit door.
+
+Combine needs no secret, so it runs on Celery: the task gets the job id and reads the card from
+the item's payload (emptied when the item ends).
+
+Attach-and-combine may need the registration code or the current owner's password (upstream
+answers ``more_info`` to the first try). A password must never reach the broker, the database
+or the logs, so this job is run in the request that submitted the form: the job, its item and
+its audit records are created as for any job, and the runner is called right here with a
+handler whose closure holds the credentials. Nothing but that closure ever sees them, the
+item's payload holds no card number or secret, and the CSR gets the answer (``more_info``
+included) at once. It is one upstream call, so running it in the request costs no more than an
+attach does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.views.decorators.debug import sensitive_variables
+
+from cards.selectors import GuestCard, GuestCards
+from cards.services.attach import AttachCredentials
+from cards.services.common import CardChange, card_change_from, result_sentence
+from portal.audit.models import AuditRecord
+from portal.audit.scrub import card_mask
+from portal.audit.services import MutationResult, Reason, Target, mutation_run
+from portal.jobs.models import Job, JobItem
+from portal.jobs.runner import ItemResult, ItemRun, job_run_items
+from portal.jobs.services import ItemSpec, job_create
+from portal.paytronix.client import PaytronixClient
+
+
+def cards_combine_start(
+    *,
+    actor: Any,
+    request: HttpRequest | None,
+    guest: GuestCards,
+    card: GuestCard,
+    other_account_id: int | None,
+    reason: Reason,
+    idempotency_key: str,
+) -> Job:
+    """Queue the combine of ``card`` into the main account of its template (a job)."""
+    from cards.tasks import cards_combine_task
+
+    return job_create(
+        owner=actor,
+        kind="cards.combine",
+        task=cards_combine_task,
+        idempotency_key=idempotency_key,
+        params={"account_id": guest.account_id, "printedCardNumber": card.printed_card_number},
+        items=[
+            ItemSpec(
+                label=f"Card ending {card.masked_card_number} into account {guest.account_id}",
+                payload={
+                    "account_id": guest.account_id,
+                    "other_account_id": other_account_id,
+                    "card_number": card.printed_card_number,
+                    "username": guest.username,
+                },
+            )
+        ],
+        reason=reason,
+        target=Target(
+            account_id=guest.account_id,
+            printed_card_number=card.printed_card_number,
+            username=guest.username,
+        ),
+        request=request,
+    )
+
+
+def _surviving_account_id(result: MutationResult) -> int | None:
+    value = result.value
+    if value is not None and getattr(value, "surviving_account_id", None) is not None:
+        return int(value.surviving_account_id)
+    recorded = result.detail.get("surviving_account_id")
+    return int(recorded) if isinstance(recorded, int) else None
+
+
+def card_combine_item(run: ItemRun) -> ItemResult:
+    """The combine job's one item: ``combineCard`` through the door."""
+    payload = run.item.payload
+    number = str(payload["card_number"])
+    account_id = int(payload["account_id"])
+    other = payload.get("other_account_id")
+    result = mutation_run(
+        actor=run.actor,
+        action="cards.combine",
+        target=Target(
+            account_id=account_id,
+            printed_card_number=number,
+            username=str(payload.get("username") or ""),
+        ),
+        params={"printedCardNumber": number},
+        reason=run.reason,
+        idempotency_key=run.idempotency_key,
+        context=run.context,
+        job_id=run.job.pk,
+        call=lambda client: client.guest.combine_card(printed_card_number=number),
+        also_invalidate=[Target(account_id=int(other))] if other else [],
+    )
+    if result.ok:
+        surviving = _surviving_account_id(result)
+        message = f"Card ending {card_mask(number)} combined into account {surviving}."
+    else:
+        message = result_sentence(result)
+    return ItemResult.from_mutation(result, message=message)
+
+
+class _RunsInTheRequest:
+    """The "task" of a job that runs in the request which created it: nothing is queued."""
+
+    def delay(self, job_id: int) -> None:
+        return None
+
+
+def _item_result(item: JobItem) -> MutationResult | None:
+    if item.intent_id is None:
+        return None
+    latest = AuditRecord.objects.filter(intent_id=item.intent_id).order_by("-seq").first()
+    return MutationResult.from_record(latest, replayed=True) if latest is not None else None
+
+
+@sensitive_variables("credentials", "attach_and_combine", "item")
+def cards_attach_and_combine_run(
+    *,
+    actor: Any,
+    request: HttpRequest | None,
+    guest: GuestCards,
+    other_card_number: str,
+    credentials: AttachCredentials,
+    reason: Reason,
+    idempotency_key: str,
+) -> tuple[Job, CardChange]:
+    """Attach ``other_card_number`` and combine it, as a job run in this request (see the
+    module docstring for why). Returns the job and how its one item went: ``needs_more_info``
+    with the fields to ask for, ``attach_failure`` and ``combine_failure`` told apart in the
+    message. A second submit of the same form gets the first job and its outcome back."""
+    primary = guest.primary_card.printed_card_number
+    target = Target(
+        account_id=guest.account_id, printed_card_number=primary, username=guest.username
+    )
+
+    def attach_and_combine(client: PaytronixClient) -> None:
+        client.guest.attach_and_combine(
+            printed_card_number=primary,
+            other_printed_card_number=other_card_number,
+            other_registration_code=credentials.registration_code or None,
+            other_username=credentials.username or None,
+            other_password=credentials.password or None,
+        )
+
+    def item(run: ItemRun) -> ItemResult:
+        result = mutation_run(
+            actor=run.actor,
+            action="cards.attach_and_combine",
+            target=target,
+            params={
+                "printedCardNumber": primary,
+                "otherPrintedCardNumber": other_card_number,
+                **credentials.audit_params(),
+            },
+            reason=run.reason,
+            idempotency_key=run.idempotency_key,
+            context=run.context,
+            job_id=run.job.pk,
+            call=attach_and_combine,
+            also_invalidate=[Target(printed_card_number=other_card_number)],
+        )
+        return ItemResult.from_mutation(result, message=result_sentence(result))
+
+    job = job_create(
+        owner=actor,
+        kind="cards.attach_and_combine",
+        task=_RunsInTheRequest(),
+        idempotency_key=idempotency_key,
+        params={
+            "account_id": guest.account_id,
+            "printedCardNumber": primary,
+            "otherPrintedCardNumber": other_card_number,
+            **credentials.audit_params(),
+        },
+        items=[
+            ItemSpec(
+                label=f"Card ending {card_mask(other_card_number)} into account {guest.account_id}",
+                payload={"account_id": guest.account_id},
+            )
+        ],
+        reason=reason,
+        target=target,
+        request=request,
+    )
+    job_run_items(job.pk, item, concurrency=1)
+    job.refresh_from_db()
+    first = job.items.order_by("position").first()
+    result = _item_result(first) if first is not None else None
+    if result is None:
+        return job, CardChange(outcome="unknown", message=first.message if first else "")
+    success = (
+        f"Card ending {card_mask(other_card_number)} is attached and its balances combined "
+        "into this account."
+    )
+    return job, card_change_from(result, success)
