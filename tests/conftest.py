@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from django.apps import apps as django_apps
+from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
 from portal.staff.models import User
-from portal.staff.roles import Role
+from portal.staff.roles import Role, sync_role_groups
 from portal.staff.services import staff_create
 
 pytest_plugins = ["portal.sandbox.testing"]
@@ -51,11 +54,32 @@ def _clear_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_audit_triggers() -> Iterator[None]:
+    """On PostgreSQL the audit tables refuse TRUNCATE (portal/audit migration 0002), which is
+    how a transactional test's database is emptied afterwards. The flush alone runs in the
+    superuser's replica mode, which skips those triggers, for its own transaction only."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self: Any, *args: Any, **kwargs: Any) -> list[str]:
+        statements = original(self, *args, **kwargs)
+        return ["SET LOCAL session_replication_role = replica", *statements] if statements else []
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "sql_flush", sql_flush)
+        yield
+
+
 @pytest.fixture
 def make_staff(db: None) -> Callable[..., User]:
     counter = iter(range(1, 10_000))
 
     def make(role: Role, *, username: str | None = None, store_group_code: int | None = None) -> User:
+        if not Group.objects.exists():
+            # A transactional test's flush empties the role groups the migrations made.
+            sync_role_groups(django_apps)
         if role is Role.STORE_MANAGER and store_group_code is None:
             store_group_code = 100
         return staff_create(

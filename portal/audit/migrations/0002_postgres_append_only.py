@@ -45,7 +45,7 @@ def _run(statements: list[str]) -> Any:
         if schema_editor.connection.vendor != "postgresql":
             return
         for statement in statements:
-            schema_editor.execute(statement)
+            schema_editor.execute(statement, params=None)
 
     return run
 
