@@ -14,6 +14,7 @@ from typing import Any, Final
 from django.contrib.auth.views import redirect_to_login
 from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -28,31 +29,31 @@ ANY_ROLE: Final = "any-role"
 #: Sent with ``request``, ``path`` and ``missing`` (the permissions the user lacked).
 access_denied = Signal()
 
-ViewFunc = Callable[..., HttpResponse]
+ViewFunc = Callable[..., HttpResponseBase]
 
 
-def public(view: ViewFunc) -> ViewFunc:
+def public[V: ViewFunc](view: V) -> V:
     """Reachable without logging in (login page, health check)."""
     view.access_policy = PUBLIC  # type: ignore[attr-defined]
     return view
 
 
-def logged_in(view: ViewFunc) -> ViewFunc:
+def logged_in[V: ViewFunc](view: V) -> V:
     """Reachable by any logged-in user, even one without a role (logging out)."""
     view.access_policy = LOGGED_IN  # type: ignore[attr-defined]
     return view
 
 
-def any_role(view: ViewFunc) -> ViewFunc:
+def any_role[V: ViewFunc](view: V) -> V:
     """Reachable by any logged-in staff user who has a role."""
     view.access_policy = ANY_ROLE  # type: ignore[attr-defined]
     return view
 
 
-def requires(*codenames: str) -> Callable[[ViewFunc], ViewFunc]:
+def requires[V: ViewFunc](*codenames: str) -> Callable[[V], V]:
     """Reachable by users whose role grants every one of the ``staff.<codename>`` permissions."""
 
-    def decorate(view: ViewFunc) -> ViewFunc:
+    def decorate(view: V) -> V:
         view.access_policy = frozenset(codenames)  # type: ignore[attr-defined]
         return view
 
