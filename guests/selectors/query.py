@@ -129,8 +129,8 @@ class Query:
 
     def describe(self) -> str:
         """What was searched for, in words: "card number 6000…0011", "name Ava Thompson"."""
-        if self.criteria is not None:
-            return self.criteria.describe()
+        if self.uses_account_search:
+            return self.account_criteria().describe()
         return f"{self.kind.label} {self.value}"
 
 

@@ -61,6 +61,11 @@ class SearchResult:
     searched_as: Query | None = None
 
     @property
+    def described(self) -> str:
+        """What found the matches, in words ("last name Thompson")."""
+        return (self.searched_as or self.query).describe()
+
+    @property
     def single(self) -> GuestMatch | None:
         """The one match to open directly, if there is exactly one that can be opened."""
         if len(self.matches) == 1 and not self.matches[0].problem and not self.problem:

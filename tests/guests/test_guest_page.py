@@ -1,0 +1,357 @@
+"""The guest page and each of its panels, against the sandbox."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from guests.selectors.fanout import run_reads
+from guests.selectors.history import PAGE_SIZE, HistoryQuery, history_page
+from guests.selectors.reads import HistoryFilter
+from portal.audit.models import AuditRecord, Kind
+from portal.paytronix.errors import FailureError
+from portal.sandbox import demo
+from portal.sandbox.testing import SandboxController
+
+pytestmark = pytest.mark.django_db
+
+GUEST_URL = reverse("guests:guest", args=[demo.DEMO_ACCOUNT_ID])
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def panel_url(name: str, account_id: int = demo.DEMO_ACCOUNT_ID) -> str:
+    return reverse("guests:panel", args=[account_id, name])
+
+
+@pytest.fixture
+def page_html(sandbox: SandboxController, agent_client: Client) -> str:
+    response = agent_client.get(GUEST_URL)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_header_shows_who_the_guest_is_and_their_preferences(page_html: str) -> None:
+    for text in (
+        '<h1 id="guest-name">Ava Thompson</h1>',
+        "<dd>ava.thompson</dd>",
+        "<dd>Registered</dd>",
+        "<dd>Active</dd>",
+        "Rewards Card · Gold",
+        "Mar 14, 2019 at Waltham",
+        "ava.thompson@example.com (verified)",
+        "marketing email: yes",
+        "not opted in",
+        "English (United States)",
+        "All messages",
+    ):
+        assert text in page_html
+
+
+def test_cards_are_listed_masked_with_their_status(page_html: str) -> None:
+    assert "…000011" in page_html
+    assert "primary" in page_html
+    assert "Disabled (it cannot be used until it is enabled again)" in page_html
+    assert "Replaced by another card" in page_html
+    for number in (demo.DEMO_ACTIVE_CARD, demo.DEMO_DISABLED_CARD, demo.DEMO_EXCHANGED_CARD):
+        assert number not in page_html
+
+
+def test_wallets_show_balances_and_expirations_unless_the_program_hides_them(
+    sandbox: SandboxController, page_html: str
+) -> None:
+    account = sandbox.state.account(demo.DEMO_ACCOUNT_ID)
+    points = next(w for w in account.wallets if w.name == "Points")
+    stored = next(w for w in account.wallets if w.name == "Stored Value")
+    assert f'<td class="num">{stored.balance:.2f}</td>' in page_html
+    assert f'<td class="num">{points.balance}</td>' in page_html
+    expiring = points.expirations[0]
+    assert f"{expiring.amount} on {expiring.expires:%b} {expiring.expires.day}," in page_html
+    assert f"{points.additional_expiring} more expiring later" in page_html
+    assert "Not shown (the program hides expiration dates)" in page_html
+
+
+def test_pending_event_rewards_are_listed(page_html: str) -> None:
+    assert "Bonus Points" in page_html
+    assert "Double Points Weekend" in page_html
+    assert "until Sep 1, 2030" in page_html
+
+
+def test_history_has_one_column_per_wallet_and_store_and_check(
+    sandbox: SandboxController, page_html: str
+) -> None:
+    newest = sandbox.state.account(demo.DEMO_ACCOUNT_ID).transactions[-1]
+    assert newest.transaction_id == demo.DEMO_ANNOTATED_TRANSACTION_ID
+    for text in ('<th scope="col" class="num">Points</th>', "Point Adjustment", "+25", "Waltham"):
+        assert text in page_html
+    assert page_html.count('<td class="mono">') >= PAGE_SIZE
+    assert "Page 1" in page_html
+    assert 'hx-get="/guests/9000001/history/?page=2"' in page_html
+    assert 'href="/guests/9000001/?page=2#panel-history"' in page_html
+
+
+def test_history_amounts_are_scaled_by_the_wallet_info(sandbox: SandboxController) -> None:
+    page = history_page(account_id=demo.DEMO_ACCOUNT_ID, query=HistoryQuery(page=1))
+    scales = {column.wallet_code: column.scale for column in page.columns}
+    assert scales[0] == 2
+    cells = [
+        (column, cell)
+        for row in page.rows
+        for column, cell in zip(page.columns, row.cells, strict=True)
+        if cell
+    ]
+    assert cells
+    for column, cell in cells:
+        assert cell.balance.as_tuple().exponent == -column.scale
+        assert cell.change == cell.accrued - cell.redeemed
+
+
+def test_history_pages_go_back_in_time(sandbox: SandboxController, agent_client: Client) -> None:
+    transactions = sandbox.state.account(demo.DEMO_ACCOUNT_ID).transactions
+    second_page_first = transactions[-1 - PAGE_SIZE]
+    response = agent_client.get(
+        reverse("guests:history", args=[demo.DEMO_ACCOUNT_ID]), {"page": 2}, **HTMX
+    )
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="panel-history"')
+    assert f"/history/{second_page_first.transaction_id}/comments/" in html
+    assert f"/history/{transactions[-1].transaction_id}/comments/" not in html
+    assert "Newer" in html
+
+
+def test_history_filters_reach_upstream(sandbox: SandboxController, agent_client: Client) -> None:
+    everything = agent_client.get(GUEST_URL).content.decode()
+    assert "Identify Customer" in everything
+    filtered = agent_client.get(
+        reverse("guests:history", args=[demo.DEMO_ACCOUNT_ID]), {"balance_only": "on"}, **HTMX
+    ).content.decode()
+    assert "Identify Customer" not in filtered
+    dated = agent_client.get(
+        reverse("guests:history", args=[demo.DEMO_ACCOUNT_ID]),
+        {"date_start": "2019-03-01", "date_end": "2019-03-31"},
+        **HTMX,
+    ).content.decode()
+    assert "Mar " in dated
+    assert "Jun 1, 2025" not in dated
+
+
+def test_a_history_date_range_backwards_is_explained(
+    agent_client: Client, sandbox: SandboxController
+) -> None:
+    html = agent_client.get(
+        GUEST_URL, {"date_start": "2024-02-01", "date_end": "2024-01-01"}
+    ).content.decode()
+    assert "The end date is before the start date." in html
+
+
+def test_transaction_comments_load_on_demand(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    url = reverse(
+        "guests:transaction_comments",
+        args=[demo.DEMO_ACCOUNT_ID, demo.DEMO_ANNOTATED_TRANSACTION_ID],
+    )
+    fragment = agent_client.get(url, **HTMX).content.decode()
+    assert "25 bonus points for the wait on May 30." in fragment
+    assert "Adjustment by customer service." in fragment
+    assert "<html" not in fragment
+    page = agent_client.get(url).content.decode()
+    assert "<html" in page
+    assert "Back to the guest" in page
+
+
+def test_referrals_show_what_is_left_and_each_status_in_words(page_html: str) -> None:
+    assert "Referrals left to send: <strong>2</strong>" in page_html
+    assert "maya.friend@example.net" in page_html
+    assert "Invitation emailed; the friend has not joined yet." in page_html
+    assert "The guest has earned their reward for this referral." in page_html
+    assert "Bulk referrals" in page_html
+    assert "A card from a batch was linked to this guest; nobody has used it yet." in page_html
+
+
+def test_profile_shows_addresses_related_guests_perks_external_accounts_and_stores(
+    page_html: str,
+) -> None:
+    for text in (
+        "Primary Address",
+        "Waltham, MA 02452 US",
+        "Leo Thompson",
+        "Gluten free",
+        'facebook: <span class="mono">fb-ava-100042</span>',
+        "Favourite stores",
+    ):
+        assert text in page_html
+
+
+def test_account_notes_show_author_and_time(page_html: str) -> None:
+    assert "Offered 25 bonus points for the wait." in page_html
+    assert "csr.seed · Jun 1, 2025" in page_html
+
+
+def test_a_panel_alone_for_htmx_and_the_whole_page_as_a_plain_link(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    fragment = agent_client.get(panel_url("notes"), **HTMX).content.decode()
+    assert fragment.lstrip().startswith('<section id="panel-notes"')
+    assert "<html" not in fragment
+    page = agent_client.get(panel_url("notes")).content.decode()
+    assert "<html" in page
+    assert 'id="panel-history"' in page
+
+
+def test_an_unknown_panel_is_not_found(sandbox: SandboxController, agent_client: Client) -> None:
+    assert agent_client.get(panel_url("secrets"), **HTMX).status_code == 404
+
+
+def test_a_failing_panel_explains_itself_and_offers_a_retry_while_the_rest_renders(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    sandbox.faults.error(503, endpoint="guest/referralsByAccountId")
+    response = agent_client.get(GUEST_URL)
+    assert response.status_code == 200
+    html = response.content.decode()
+    referrals = html[html.index('id="panel-referrals"') : html.index('id="panel-notes"')]
+    assert "did not answer in time" in referrals
+    assert f'hx-get="{panel_url("referrals")}"' in referrals
+    assert "Try again" in referrals
+    assert "Offered 25 bonus points for the wait." in html
+    assert "Point Adjustment" in html
+    assert "Ava Thompson" in html
+
+    sandbox.faults.clear()
+    retried = agent_client.get(panel_url("referrals"), **HTMX).content.decode()
+    assert "maya.friend@example.net" in retried
+
+
+def test_when_the_account_itself_cannot_be_read_the_page_says_so_with_a_retry(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    sandbox.faults.error(503, endpoint="guest/accountInformationById")
+    response = agent_client.get(GUEST_URL)
+    assert response.status_code == 503
+    assert b"did not answer in time" in response.content
+    assert b"Try again" in response.content
+
+
+def test_a_second_view_is_served_from_the_cache(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    agent_client.get(GUEST_URL)
+    sandbox.faults.error(503)
+    html = agent_client.get(GUEST_URL).content.decode()
+    assert "did not answer" not in html
+    assert "maya.friend@example.net" in html
+
+
+def test_the_page_reads_run_at_the_same_time() -> None:
+    # Each read waits for all the others: run one after another, they would never meet.
+    meeting = threading.Barrier(5, timeout=5)
+    outcomes = run_reads({str(n): meeting.wait for n in range(5)})
+    assert all(outcome.ok for outcome in outcomes.values())
+
+
+def test_an_upstream_refusal_of_one_read_stays_with_that_read() -> None:
+    def refuse() -> None:
+        raise FailureError(result="failure", error_code="transaction_history.error")
+
+    outcomes = run_reads({"fine": lambda: 1, "refused": refuse})
+    assert outcomes["fine"].get() == 1
+    assert outcomes["refused"].error is not None
+
+
+def test_an_unknown_account_is_not_found(sandbox: SandboxController, agent_client: Client) -> None:
+    response = agent_client.get(reverse("guests:guest", args=[123]))
+    assert response.status_code == 404
+    assert b"No guest with account id 123." in response.content
+
+
+def test_a_closed_account_shows_why_it_cannot_be_shown(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    account_id = sandbox.state.card(demo.DEMO_TERMINATED_ACCOUNT_CARD).account_id
+    response = agent_client.get(reverse("guests:guest", args=[account_id]))
+    assert response.status_code == 200
+    assert b"the account is closed" in response.content
+
+
+def test_a_suspended_account_is_shown_with_its_status(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    account_id = sandbox.state.card(demo.DEMO_SUSPENDED_ACCOUNT_CARD).account_id
+    html = agent_client.get(reverse("guests:guest", args=[account_id])).content.decode()
+    assert '<span class="status suspended">SUSPENDED</span>' in html
+
+
+def test_an_anonymous_card_has_no_guest_details_and_no_preferences_to_change(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    account_id = sandbox.state.card(demo.DEMO_ATTACHABLE_CARD).account_id
+    html = agent_client.get(reverse("guests:guest", args=[account_id])).content.decode()
+    assert "Anonymous card" in html
+    assert "Not registered (an anonymous card)" in html
+    assert "Change preferences" not in html
+    assert "could not" not in html
+
+
+def test_an_eclub_member_page_has_no_balances(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    account_id = sandbox.state.card(demo.DEMO_ECLUB_CARD).account_id
+    html = agent_client.get(reverse("guests:guest", args=[account_id])).content.decode()
+    assert "Sophia Reyes" in html
+    assert "This program keeps no balances on the account." in html
+
+
+def test_an_agent_sees_the_change_forms(page_html: str) -> None:
+    for text in ("Change message frequency", "Send referrals", "Check the code", "Add note"):
+        assert text in page_html
+
+
+# -- store managers -----------------------------------------------------------------------------
+
+
+def test_a_store_manager_reads_a_guest_of_their_group_without_change_forms(
+    sandbox: SandboxController, store_manager_client: Client
+) -> None:
+    html = store_manager_client.get(GUEST_URL).content.decode()
+    assert "Ava Thompson" in html
+    for text in ("Change preferences", "Send referrals", "Check the code", "Add note"):
+        assert text not in html
+
+
+def test_a_store_manager_gets_not_found_for_another_groups_guest_and_it_is_audited(
+    sandbox: SandboxController, store_manager_client: Client
+) -> None:
+    account_id = sandbox.state.card(demo.DEMO_OTHER_STORE_GROUP_CARD).account_id
+    for url in (
+        reverse("guests:guest", args=[account_id]),
+        panel_url("profile", account_id),
+        reverse("guests:history", args=[account_id]),
+    ):
+        response = store_manager_client.get(url)
+        assert response.status_code == 404
+        assert b"in your store group" in response.content
+    events = AuditRecord.objects.filter(kind=Kind.EVENT, action="access.denied")
+    assert events.count() == 3
+    assert {e.account_id for e in events} == {account_id}
+
+
+def test_a_store_manager_cannot_make_changes(
+    sandbox: SandboxController, store_manager_client: Client
+) -> None:
+    url = reverse("guests:message_frequency", args=[demo.DEMO_ACCOUNT_ID])
+    response = store_manager_client.post(url, {"frequency-preference": "SNOOZE"})
+    assert response.status_code == 403
+    assert sandbox.state.user(demo.DEMO_USERNAME).message_frequency == "ALL"
+
+
+def test_scaled_amounts_keep_their_precision(sandbox: SandboxController) -> None:
+    page = history_page(
+        account_id=demo.DEMO_ACCOUNT_ID,
+        query=HistoryQuery(filters=HistoryFilter(balance_affecting_only=True)),
+    )
+    stored = [row.cells[0] for row in page.rows if row.cells and row.cells[0]]
+    assert all(isinstance(cell.balance, Decimal) for cell in stored)

@@ -1,0 +1,133 @@
+"""What the search box was given: every kind of query, ambiguous ones and bad ones."""
+
+from __future__ import annotations
+
+import pytest
+
+from guests.selectors.query import (
+    AccountCriteria,
+    Kind,
+    QueryError,
+    account_id_query,
+    card_query,
+    classify,
+    criteria_query,
+    eclub_query,
+    external_query,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("6000201900000011", "6000201900000011"),
+        ("6000 2019 0000 0011", "6000201900000011"),
+        ("6000-2019-0000-0011", "6000201900000011"),
+        (" 92134000571 ", "92134000571"),
+        ("12345678", "12345678"),
+        ("12345678901234567890", "12345678901234567890"),
+    ],
+)
+def test_digits_eight_to_twenty_long_are_a_card_number(text: str, value: str) -> None:
+    query = classify(text)
+    assert (query.kind, query.value) == (Kind.CARD, value)
+
+
+@pytest.mark.parametrize(
+    ("text", "account_id"),
+    [("9000001", 9000001), ("#9000001", 9000001), ("id:42", 42), ("ID: 42", 42), ("007", 7)],
+)
+def test_short_digits_and_marked_numbers_are_an_account_id(text: str, account_id: int) -> None:
+    query = classify(text)
+    assert query.kind is Kind.ACCOUNT_ID
+    assert query.account_id == account_id
+
+
+def test_a_number_too_long_for_a_card_is_refused_with_its_length() -> None:
+    with pytest.raises(QueryError, match="21 digits"):
+        classify("1" * 21)
+
+
+@pytest.mark.parametrize(
+    "text", ["(617) 555-0142", "617-555-0142", "617.555.0142", "+1 617 555 0142", "1-617-555-0142"]
+)
+def test_a_written_phone_number_is_a_phone_normalised_to_digits(text: str) -> None:
+    query = classify(text)
+    assert (query.kind, query.value) == (Kind.PHONE, "6175550142")
+
+
+def test_ten_bare_digits_are_a_card_number_then_a_phone_number() -> None:
+    query = classify("6175550142")
+    assert query.kind is Kind.CARD
+    assert query.fallback is not None
+    assert (query.fallback.kind, query.fallback.value) == (Kind.PHONE, "6175550142")
+
+
+def test_an_email_address_is_lower_cased() -> None:
+    query = classify("Ava.Thompson@Example.com")
+    assert (query.kind, query.value) == (Kind.EMAIL, "ava.thompson@example.com")
+
+
+def test_an_incomplete_email_address_is_refused() -> None:
+    with pytest.raises(QueryError, match="email"):
+        classify("ava@example")
+
+
+def test_two_words_are_a_first_and_last_name() -> None:
+    query = classify("  Mary   Ann  O'Neil ")
+    assert query.kind is Kind.NAME
+    assert (query.first_name, query.last_name) == ("Mary", "Ann O'Neil")
+    assert query.account_criteria() == AccountCriteria(first_name="Mary", last_name="Ann O'Neil")
+
+
+def test_one_word_is_a_username_then_a_surname() -> None:
+    query = classify("Thompson")
+    assert query.kind is Kind.USERNAME
+    assert query.fallback is not None
+    assert query.fallback.account_criteria() == AccountCriteria(last_name="Thompson")
+
+
+@pytest.mark.parametrize("text", ["ava.thompson", "mmhc-112310", "_px_38828819"])
+def test_a_word_with_dots_dashes_or_digits_is_a_username_only(text: str) -> None:
+    query = classify(text)
+    assert (query.kind, query.value, query.fallback) == (Kind.USERNAME, text, None)
+
+
+@pytest.mark.parametrize(
+    "text", ["ext:fb-ava-100042", "EXT: fb-ava-100042", "external:fb-ava-100042"]
+)
+def test_a_prefixed_code_is_an_external_account_code(text: str) -> None:
+    query = classify(text)
+    assert (query.kind, query.value) == (Kind.EXTERNAL, "fb-ava-100042")
+
+
+def test_an_empty_box_asks_for_something_to_search() -> None:
+    with pytest.raises(QueryError):
+        classify("   ")
+
+
+def test_text_that_is_nothing_we_search_by_suggests_the_advanced_search() -> None:
+    with pytest.raises(QueryError, match="advanced search"):
+        classify("what? !!")
+
+
+def test_advanced_fields_each_check_their_own_shape() -> None:
+    assert card_query("6000 2019 0000 0011").value == "6000201900000011"
+    assert account_id_query("#12").account_id == 12
+    assert external_query("ext:abc").value == "abc"
+    eclub = eclub_query("Sophia.Reyes@example.com", card_template_code=30)
+    assert (eclub.kind, eclub.value, eclub.card_template_code) == (
+        Kind.ECLUB_EMAIL,
+        "sophia.reyes@example.com",
+        30,
+    )
+    with pytest.raises(QueryError):
+        card_query("1234")
+
+
+def test_criteria_together_describe_themselves_and_name_their_main_kind() -> None:
+    query = criteria_query(AccountCriteria(last_name="Thompson", postal_code="02452"))
+    assert query.kind is Kind.POSTAL_CODE
+    assert query.describe() == "last name Thompson, postal code 02452"
+    with pytest.raises(QueryError):
+        criteria_query(AccountCriteria())

@@ -1,0 +1,229 @@
+"""Finding a guest through the search box and the advanced form, against the sandbox."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from portal.audit.models import AuditRecord, Kind
+from portal.sandbox import demo
+from portal.sandbox.testing import SandboxController
+
+pytestmark = pytest.mark.django_db
+
+GUEST_URL = reverse("guests:guest", args=[demo.DEMO_ACCOUNT_ID])
+
+
+def search(client: Client, text: str) -> object:
+    return client.get(reverse("guests:search"), {"q": text})
+
+
+def advanced(client: Client, **fields: object) -> object:
+    return client.get(reverse("guests:advanced_search"), fields)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        demo.DEMO_ACTIVE_CARD,
+        "6000 2019 0000 0011",
+        str(demo.DEMO_ACCOUNT_ID),
+        f"#{demo.DEMO_ACCOUNT_ID}",
+        demo.DEMO_USERNAME,
+        demo.DEMO_EMAIL,
+        "(617) 555-0142",
+        f"{demo.DEMO_FIRST_NAME} {demo.DEMO_LAST_NAME}",
+        f"ext:{demo.DEMO_EXTERNAL_ACCOUNT_CODE}",
+    ],
+)
+def test_one_match_by_any_identifier_opens_the_guest_page(
+    sandbox: SandboxController, agent_client: Client, text: str
+) -> None:
+    response = search(agent_client, text)
+    assert response.status_code == 302
+    assert response["Location"] == GUEST_URL
+
+
+def test_ten_bare_digits_that_are_no_card_are_searched_as_a_phone_number(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    response = search(agent_client, demo.DEMO_PHONE)
+    assert response["Location"] == GUEST_URL
+
+
+def test_a_surname_shared_by_several_guests_lists_them_to_pick_from(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    response = search(agent_client, demo.DEMO_LAST_NAME)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "guests match last name Thompson" in html
+    assert f'href="{GUEST_URL}"' in html
+    assert "Ava Thompson" in html
+    assert "…000011" in html
+    assert "Mar 14, 2019" in html
+    assert demo.DEMO_ACTIVE_CARD not in html
+
+
+def test_a_username_with_two_accounts_lists_both(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    main = sandbox.state.card(demo.DEMO_COMBINE_MAIN_CARD).account_id
+    other = sandbox.state.card(demo.DEMO_COMBINE_OTHER_CARD).account_id
+    html = search(agent_client, demo.DEMO_COMBINE_USERNAME).content.decode()
+    assert reverse("guests:guest", args=[main]) in html
+    assert reverse("guests:guest", args=[other]) in html
+
+
+def test_no_match_says_so_and_keeps_the_query_in_the_box(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    response = search(agent_client, "6000209999999999")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "No guest matches" in html
+    assert 'value="6000209999999999"' in html
+
+
+def test_a_card_of_a_closed_account_explains_both_statuses(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    html = search(agent_client, demo.DEMO_TERMINATED_ACCOUNT_CARD).content.decode()
+    assert "the account is closed" in html
+    assert "the card is active" in html
+
+
+def test_a_card_never_activated_explains_its_status(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    html = search(agent_client, demo.DEMO_UNACTIVATED_CARD).content.decode()
+    assert "printed but never activated" in html
+
+
+def test_text_that_cannot_be_searched_is_explained_next_to_the_box(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    html = search(agent_client, "1" * 25).content.decode()
+    assert "too long for a card number" in html
+    assert 'aria-invalid="true"' in html
+
+
+def test_an_empty_search_shows_the_form(agent_client: Client) -> None:
+    response = agent_client.get(reverse("guests:search"))
+    assert response.status_code == 200
+    assert b"Advanced search" in response.content
+
+
+def test_upstream_down_is_explained_with_a_retry(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    sandbox.faults.error(503, endpoint="guest/accountInformation")
+    response = search(agent_client, demo.DEMO_ACTIVE_CARD)
+    assert response.status_code == 503
+    html = response.content.decode()
+    assert "did not answer in time" in html
+    assert "Try the search again" in html
+
+
+def test_advanced_search_by_postal_code_and_name_together(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    response = advanced(
+        agent_client, last_name=demo.DEMO_LAST_NAME, postal_code=demo.DEMO_POSTAL_CODE
+    )
+    assert response["Location"] == GUEST_URL
+
+
+def test_advanced_search_by_eclub_email_uses_the_eclub_template(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    account_id = sandbox.state.card(demo.DEMO_ECLUB_CARD).account_id
+    response = advanced(
+        agent_client, eclub_email=demo.DEMO_ECLUB_EMAIL, eclub_template=demo.ECLUB_TEMPLATE
+    )
+    assert response["Location"] == reverse("guests:guest", args=[account_id])
+
+
+@pytest.mark.parametrize(
+    ("fields", "location"),
+    [
+        ({"card_number": demo.DEMO_ACTIVE_CARD}, GUEST_URL),
+        ({"account_id": str(demo.DEMO_ACCOUNT_ID)}, GUEST_URL),
+        ({"username": demo.DEMO_USERNAME}, GUEST_URL),
+        ({"external_code": demo.DEMO_EXTERNAL_ACCOUNT_CODE}, GUEST_URL),
+        ({"email": demo.DEMO_EMAIL}, GUEST_URL),
+        ({"phone": "617-555-0142"}, GUEST_URL),
+        ({"first_name": demo.DEMO_FIRST_NAME, "last_name": demo.DEMO_LAST_NAME}, GUEST_URL),
+    ],
+)
+def test_advanced_search_by_each_field(
+    sandbox: SandboxController, agent_client: Client, fields: dict[str, str], location: str
+) -> None:
+    assert advanced(agent_client, **fields)["Location"] == location
+
+
+def test_advanced_search_refuses_two_identifiers_at_once(agent_client: Client) -> None:
+    response = advanced(
+        agent_client, card_number=demo.DEMO_ACTIVE_CARD, username=demo.DEMO_USERNAME
+    )
+    assert response.status_code == 200
+    assert b"Search by one identifier" in response.content
+
+
+def test_advanced_search_offers_the_merchants_eclub_template(
+    agent_client: Client, settings: object
+) -> None:
+    html = agent_client.get(reverse("guests:advanced_search")).content.decode()
+    assert 'name="eclub_template" value="30"' in html
+
+
+# -- store managers ---------------------------------------------------------------------------
+
+
+def test_a_store_manager_finds_a_guest_of_their_store_group(
+    sandbox: SandboxController, store_manager_client: Client
+) -> None:
+    assert search(store_manager_client, demo.DEMO_ACTIVE_CARD)["Location"] == GUEST_URL
+
+
+def test_a_guest_outside_the_store_group_is_not_found_and_the_attempt_is_logged(
+    sandbox: SandboxController,
+    store_manager_client: Client,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="guests.scope"):
+        response = search(store_manager_client, demo.DEMO_OTHER_STORE_GROUP_CARD)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "No guest matches" in html
+    assert "in your store group" in html
+    assert "outside store group: user=maria.manager store_group=100 kind=card" in caplog.text
+    assert demo.DEMO_OTHER_STORE_GROUP_CARD not in caplog.text
+    event = AuditRecord.objects.get(kind=Kind.EVENT, action="access.denied")
+    assert event.actor_username == "maria.manager"
+    assert event.params["lookup"] == "card"
+    assert event.card_masked == demo.DEMO_OTHER_STORE_GROUP_CARD[-6:]
+
+
+def test_a_guest_that_does_not_exist_is_no_scope_attempt(
+    sandbox: SandboxController, store_manager_client: Client
+) -> None:
+    search(store_manager_client, "6000209999999999")
+    assert not AuditRecord.objects.filter(action="access.denied").exists()
+
+
+def test_a_store_managers_name_search_leaves_out_guests_of_other_groups(
+    sandbox: SandboxController, store_manager_client: Client, agent_client: Client
+) -> None:
+    other = sandbox.state.card(demo.DEMO_OTHER_STORE_GROUP_CARD)
+    fields = sandbox.state.user(sandbox.state.account(other.account_id).username).fields
+    name = f"{fields['firstName']} {fields['lastName']}"
+    other_url = reverse("guests:guest", args=[other.account_id])
+    assert search(agent_client, name)["Location"] == other_url
+    theirs = search(store_manager_client, name)
+    assert theirs.status_code == 200
+    assert other_url not in theirs.content.decode()
+    assert "No guest matches" in theirs.content.decode()
