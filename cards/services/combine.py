@@ -141,6 +141,10 @@ def cards_attach_and_combine_run(
     with the fields to ask for, ``attach_failure`` and ``combine_failure`` told apart in the
     message. A second submit of the same form gets the first job and its outcome back."""
     primary = guest.primary_card.printed_card_number
+    success = (
+        f"Card ending {card_mask(other_card_number)} is attached and its balances combined "
+        "into this account."
+    )
     target = Target(
         account_id=guest.account_id, printed_card_number=primary, username=guest.username
     )
@@ -171,7 +175,8 @@ def cards_attach_and_combine_run(
             call=attach_and_combine,
             also_invalidate=[Target(printed_card_number=other_card_number)],
         )
-        return ItemResult.from_mutation(result, message=result_sentence(result))
+        message = success if result.ok else result_sentence(result)
+        return ItemResult.from_mutation(result, message=message)
 
     job = job_create(
         owner=actor,
@@ -200,8 +205,4 @@ def cards_attach_and_combine_run(
     result = _item_result(first) if first is not None else None
     if result is None:
         return job, CardChange(outcome="unknown", message=first.message if first else "")
-    success = (
-        f"Card ending {card_mask(other_card_number)} is attached and its balances combined "
-        "into this account."
-    )
     return job, card_change_from(result, success)

@@ -1,0 +1,169 @@
+"""Bulk enable/disable: the whole file checked first with line numbers, nothing until the owner
+confirms (skipping bad rows or not), one audited change per card, cancel, results CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from cards.models import BulkUpload
+from portal.jobs.models import Job
+from portal.sandbox import demo
+from tests.cards.conftest import INTENT, writes
+
+pytestmark = pytest.mark.django_db
+
+GOOD_AND_BAD = (
+    "card_number,action,reason\n"
+    f"{demo.DEMO_ACTIVE_CARD},disable,lost\n"
+    "12345\n"
+    f"{demo.DEMO_ATTACHABLE_CARD},disable,Left at the counter\n"
+    f"{demo.DEMO_ACTIVE_CARD},enable\n"
+    f"{demo.DEMO_DISABLED_CARD},enable\n"
+    f"{demo.DEMO_EXCHANGED_CARD}\n"
+)
+
+
+def upload(client, text: str, *, action="disable", reason="Fraud sweep 12 May"):
+    response = client.post(
+        reverse("cards:bulk-upload"),
+        {
+            "action": action,
+            "reason": reason,
+            "file": SimpleUploadedFile("cards.csv", text.encode(), content_type="text/csv"),
+        },
+    )
+    return response
+
+
+def start(client, upload_id: int, *, key="b1", skip=True):
+    data = {"idempotency_key": key}
+    if skip:
+        data["skip_bad_rows"] = "on"
+    return client.post(reverse("cards:bulk-start", args=[upload_id]), data)
+
+
+def test_the_review_lists_every_bad_row_with_its_line_and_changes_nothing(
+    sandbox, supervisor_client, upstream_calls
+):
+    response = upload(supervisor_client, GOOD_AND_BAD)
+    assert response.status_code == 303
+    review = supervisor_client.get(response["Location"]).content.decode()
+    assert '<td class="num">3</td><td>Not a card number: expected 11 to 19 digits.</td>' in review
+    assert '<td class="num">5</td><td>Duplicate of line 2.</td>' in review
+    assert "4</strong> cards ready" in review
+    assert demo.DEMO_ACTIVE_CARD not in review
+    assert upstream_calls == []
+    assert Job.objects.count() == 0
+
+
+def test_an_unusable_file_is_refused_on_the_upload_form(sandbox, supervisor_client):
+    response = upload(supervisor_client, "card_number,action,reason\n\n")
+    assert response.status_code == 422
+    assert "The file has no card numbers." in response.content.decode()
+
+
+def test_nothing_starts_with_bad_rows_unless_the_owner_skips_them(sandbox, supervisor_client):
+    bulk = BulkUpload.objects.get(pk=_upload_id(supervisor_client, GOOD_AND_BAD))
+    response = start(supervisor_client, bulk.pk, skip=False)
+    assert response.status_code == 422
+    assert "choose to skip them" in response.content.decode()
+    assert Job.objects.count() == 0
+
+
+def _upload_id(client, text: str) -> int:
+    location = upload(client, text)["Location"]
+    return int(location.rstrip("/").rsplit("/", 1)[-1])
+
+
+def test_a_confirmed_job_changes_each_good_row_once_and_audits_each_card(
+    sandbox, supervisor_client, records, upstream_calls, django_capture_on_commit_callbacks
+):
+    upload_id = _upload_id(supervisor_client, GOOD_AND_BAD)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = start(supervisor_client, upload_id)
+    job = Job.objects.get()
+    assert response["Location"] == reverse("jobs:detail", args=[job.pk])
+    assert (job.kind, job.total, job.done) == ("bulk.card_status", 4, 4)
+    assert job.status == "partly_failed"
+    assert sandbox.state.card(demo.DEMO_ACTIVE_CARD).status == "DISABLED"
+    assert sandbox.state.card(demo.DEMO_ATTACHABLE_CARD).status == "DISABLED"
+    assert sandbox.state.card(demo.DEMO_DISABLED_CARD).status == "ACTIVE"
+    assert len(writes(upstream_calls, "guest/changeCardStatus.json")) == 4
+    # One audit intent for the job, one per card.
+    assert len(records("bulk.card_status", INTENT)) == 1
+    disables = records("card.disable", INTENT)
+    assert [(r.card_masked, r.reason_code, r.reason_text, r.job_id) for r in disables] == [
+        ("000011", "lost", "Fraud sweep 12 May", job.pk),
+        ("000021", "other", "Left at the counter", job.pk),
+        ("000013", "other", "Fraud sweep 12 May", job.pk),
+    ]
+    assert [r.card_masked for r in records("card.enable", INTENT)] == ["000012"]
+    # The full numbers are gone from the upload and the finished items.
+    bulk = BulkUpload.objects.get(pk=upload_id)
+    assert demo.DEMO_ACTIVE_CARD not in str(bulk.rows)
+    assert all(item.payload == {} for item in job.items.all())
+
+
+def test_the_results_download_has_one_row_per_card_with_its_line_and_outcome(
+    sandbox, supervisor_client, django_capture_on_commit_callbacks
+):
+    upload_id = _upload_id(supervisor_client, GOOD_AND_BAD)
+    with django_capture_on_commit_callbacks(execute=True):
+        start(supervisor_client, upload_id)
+    job = Job.objects.get()
+    response = supervisor_client.get(reverse("jobs:results", args=[job.pk]))
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [(row["item"], row["outcome"]) for row in rows] == [
+        ("Line 2: disable card ending 000011", "succeeded"),
+        ("Line 4: disable card ending 000021", "succeeded"),
+        ("Line 6: enable card ending 000012", "succeeded"),
+        ("Line 7: disable card ending 000013", "failed"),
+    ]
+    assert "replaced by another card" in rows[3]["message"]
+    assert all(demo.DEMO_ACTIVE_CARD not in row["item"] for row in rows)
+
+
+def test_confirming_twice_starts_one_job(
+    sandbox, supervisor_client, upstream_calls, django_capture_on_commit_callbacks
+):
+    upload_id = _upload_id(supervisor_client, GOOD_AND_BAD)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = start(supervisor_client, upload_id, key="once")
+        second = start(supervisor_client, upload_id, key="once")
+    assert first["Location"] == second["Location"]
+    assert Job.objects.count() == 1
+    assert len(writes(upstream_calls, "guest/changeCardStatus.json")) == 4
+
+
+def test_the_owner_cancels_a_queued_job_and_no_card_changes(sandbox, supervisor_client):
+    upload_id = _upload_id(supervisor_client, GOOD_AND_BAD)
+    start(supervisor_client, upload_id)  # queued: its task is not run in this test
+    job = Job.objects.get()
+    response = supervisor_client.post(reverse("jobs:cancel", args=[job.pk]))
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.status == "cancelled"
+    assert {item.outcome for item in job.items.all()} == {"cancelled"}
+    assert sandbox.state.card(demo.DEMO_ACTIVE_CARD).status == "ACTIVE"
+
+
+def test_someone_elses_upload_does_not_exist_for_you(sandbox, supervisor_client, make_staff):
+    from django.test import Client
+
+    from portal.staff.roles import Role
+
+    upload_id = _upload_id(supervisor_client, GOOD_AND_BAD)
+    other = Client()
+    other.force_login(make_staff(Role.SUPERVISOR))
+    assert other.get(reverse("cards:bulk-review", args=[upload_id])).status_code == 404
+    assert start(other, upload_id).status_code == 404
+
+
+def test_agents_cannot_run_bulk_jobs(sandbox, agent_client):
+    assert agent_client.get(reverse("cards:bulk")).status_code == 403
+    assert upload(agent_client, GOOD_AND_BAD).status_code == 403

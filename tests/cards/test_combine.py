@@ -1,0 +1,236 @@
+"""Combining a card: combinable check, balances before and after, a job that shows the
+surviving account, suspension explained calmly, every combine_card error; attach-and-combine
+as one job telling attach_failure from combine_failure."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils.html import escape
+
+from guests.messages import explain_code
+from portal.jobs.models import Job
+from portal.sandbox import demo
+from tests.cards.conftest import INTENT, OUTCOME, writes
+
+pytestmark = pytest.mark.django_db
+
+MAIN, OTHER = demo.DEMO_COMBINABLE_PAIR
+
+
+def account_of(sandbox, card: str) -> int:
+    return sandbox.state.account_for_card(card).account_id
+
+
+def combine(client, sandbox, pair=demo.DEMO_COMBINABLE_PAIR, *, key="c1", understood="on"):
+    main, other = pair
+    url = reverse("cards:combine-submit", args=[account_of(sandbox, main), other[-6:]])
+    data = {"idempotency_key": key, "reason_text": "Guest has two cards"}
+    if understood:
+        data["understood"] = understood
+    return client.post(url, data)
+
+
+def test_the_preview_shows_both_balances_their_sum_and_the_suspension_warning(
+    sandbox, supervisor_client
+):
+    main, other = sandbox.state.account_for_card(MAIN), sandbox.state.account_for_card(OTHER)
+    page = supervisor_client.get(reverse("cards:combine", args=[main.account_id, OTHER[-6:]]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "can make the loyalty system put the account on hold" in html
+    for wallet in other.wallets:
+        ours = main.wallet(wallet.code)
+        total = wallet.balance + (ours.balance if ours else Decimal(0))
+        assert f"<strong>{total}</strong>" in html
+    assert 'name="understood"' in html
+
+
+def test_combining_runs_as_a_job_and_shows_the_surviving_account_and_new_balances(
+    sandbox, supervisor_client, records, django_capture_on_commit_callbacks
+):
+    main = sandbox.state.account_for_card(MAIN)
+    other = sandbox.state.account_for_card(OTHER)
+    expected = {w.code: w.balance for w in main.wallets}
+    for wallet in other.wallets:
+        expected[wallet.code] = expected.get(wallet.code, Decimal(0)) + wallet.balance
+    with django_capture_on_commit_callbacks(execute=True):
+        response = combine(supervisor_client, sandbox)
+    job = Job.objects.get()
+    assert response.status_code == 303
+    assert response["Location"] == reverse("cards:job", args=[job.pk])
+    assert (job.kind, job.status) == ("cards.combine", "succeeded")
+    assert sandbox.state.account_for_card(OTHER).account_id == main.account_id
+    page = supervisor_client.get(response["Location"]).content.decode()
+    assert f"combined into account {main.account_id}" in page
+    assert f">{main.account_id}</a>" in page
+    after = {w.code: w.balance for w in sandbox.state.account(main.account_id).wallets}
+    assert after == expected
+    # One record for the job, one for the card's combine, each with its outcome.
+    intents = records("cards.combine", INTENT)
+    assert len(intents) == 2
+    assert intents[1].job_id == job.pk
+    assert [r.outcome for r in records("cards.combine", OUTCOME)] == ["succeeded", "succeeded"]
+
+
+def test_the_combine_that_suspends_the_account_is_explained_calmly(
+    sandbox, supervisor_client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = combine(supervisor_client, sandbox, demo.DEMO_NEAR_SUSPENSION_PAIR)
+    job = Job.objects.get()
+    assert job.status == "failed"
+    page = supervisor_client.get(response["Location"]).content.decode()
+    assert "put on hold for a review" in page
+    assert "fraud" not in page.lower()
+    main = demo.DEMO_NEAR_SUSPENSION_PAIR[0]
+    assert sandbox.state.account_for_card(main).status == "SUSPENDED"
+
+
+def test_a_card_that_is_not_combinable_is_said_so_and_cannot_be_submitted(
+    sandbox, supervisor_client, upstream_calls
+):
+    main, other = demo.DEMO_DIFFERENT_TEMPLATE_PAIR
+    page = supervisor_client.get(
+        reverse("cards:combine", args=[account_of(sandbox, main), other[-6:]])
+    )
+    assert "cannot be combined" in page.content.decode()
+    assert 'name="understood"' not in page.content.decode()
+    assert combine(supervisor_client, sandbox, demo.DEMO_DIFFERENT_TEMPLATE_PAIR).status_code == 409
+    assert writes(upstream_calls, "guest/combineCard.json") == []
+    assert Job.objects.count() == 0
+
+
+def test_the_warning_must_be_acknowledged(sandbox, supervisor_client):
+    assert combine(supervisor_client, sandbox, understood="").status_code == 422
+    assert Job.objects.count() == 0
+
+
+def test_a_double_submit_makes_one_job_and_one_combine(
+    sandbox, supervisor_client, upstream_calls, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = combine(supervisor_client, sandbox, key="same")
+        second = combine(supervisor_client, sandbox, key="same")
+    assert first["Location"] == second["Location"]
+    assert Job.objects.count() == 1
+    assert len(writes(upstream_calls, "guest/combineCard.json")) == 1
+
+
+def test_agents_cannot_combine(sandbox, agent_client):
+    assert combine(agent_client, sandbox).status_code == 403
+    assert Job.objects.count() == 0
+
+
+COMBINE_CODES = [
+    "combine_card.error",
+    "combine_card.not_enabled",
+    "combine_card.not_attached",
+    "combine_card.not_combinable_template",
+    "combine_card.same_card",
+    "combine_card.already_combined",
+    "combine_card.account_not_active",
+    "combine_card.card_not_active",
+    "combine_card.other_account_not_active",
+    "combine_card.other_card_not_active",
+    "combine_card.invalid_card",
+    "combine_card.invalid_other",
+    "combine_card.combine_different_templates",
+    "combine_card.account_suspended",
+]
+
+
+@pytest.mark.parametrize("code", COMBINE_CODES)
+def test_every_combine_card_error_code_is_explained_on_the_job_page(
+    sandbox, supervisor_client, upstream_refuses, django_capture_on_commit_callbacks, code
+):
+    upstream_refuses("guest/combineCard", code)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = combine(supervisor_client, sandbox)
+    page = supervisor_client.get(response["Location"]).content.decode()
+    assert escape(explain_code(code)) in page
+    assert Job.objects.get().status == "failed"
+
+
+# -- attach and combine ----------------------------------------------------------------------
+
+ACCOUNT = demo.DEMO_ACCOUNT_ID
+AAC = reverse("cards:attach-and-combine-submit", args=[ACCOUNT])
+
+
+def attach_and_combine(client, other, *, key="ac1", **extra):
+    data = {"idempotency_key": key, "other_card_number": other, "reason_text": "One account"}
+    return client.post(AAC, data | extra)
+
+
+def hidden(html: str, name: str) -> str:
+    return html.split(f'name="{name}" value="')[1].split('"')[0]
+
+
+def test_attach_and_combine_moves_the_card_and_its_balances_in_one_job(
+    sandbox, supervisor_client, records
+):
+    response = attach_and_combine(supervisor_client, demo.DEMO_ATTACHABLE_CARD)
+    job = Job.objects.get()
+    assert response.status_code == 303
+    assert response["Location"] == reverse("cards:job", args=[job.pk])
+    assert (job.kind, job.status) == ("cards.attach_and_combine", "succeeded")
+    assert sandbox.state.account_for_card(demo.DEMO_ATTACHABLE_CARD).account_id == ACCOUNT
+    page = supervisor_client.get(response["Location"]).content.decode()
+    assert "is attached and its balances combined" in page
+    assert len(records("cards.attach_and_combine", INTENT)) == 2
+
+
+def test_attach_and_combine_asks_for_the_owners_password_and_keeps_it_out_of_everything(
+    sandbox, supervisor_client, records, caplog
+):
+    first = attach_and_combine(supervisor_client, demo.DEMO_CARD_OWNED_BY_OTHER_USER)
+    html = first.content.decode()
+    assert 'name="other_password"' in html
+    assert Job.objects.get().items.get().outcome == "needs_more_info"
+    second = supervisor_client.post(
+        AAC,
+        {
+            "idempotency_key": hidden(html, "idempotency_key"),
+            "other_card_number": hidden(html, "other_card_number"),
+            "needed": hidden(html, "needed"),
+            "reason_text": "One account",
+            "other_username": demo.DEMO_OTHER_USERNAME,
+            "other_password": demo.DEMO_OTHER_PASSWORD,
+        },
+    )
+    assert second.status_code == 303
+    assert Job.objects.order_by("pk").last().status == "succeeded"
+    for record in records("cards.attach_and_combine"):
+        assert demo.DEMO_OTHER_PASSWORD not in str(record.params)
+    assert all(demo.DEMO_OTHER_PASSWORD not in str(job.params) for job in Job.objects.all())
+    assert all(
+        demo.DEMO_OTHER_PASSWORD not in str(item.payload)
+        for job in Job.objects.all()
+        for item in job.items.all()
+    )
+    assert demo.DEMO_OTHER_PASSWORD not in caplog.text
+    assert records("cards.attach_and_combine", INTENT)[-1].params["otherPassword"] == "(given)"
+
+
+def test_attach_failure_and_combine_failure_are_told_apart(sandbox, supervisor_client):
+    refused_attach = attach_and_combine(supervisor_client, "6000209999999999", key="x1")
+    page = supervisor_client.get(refused_attach["Location"]).content.decode()
+    assert "The card could not be added" in page
+    # A Gift Card attaches to a Rewards account but cannot be combined into it.
+    gift = demo.DEMO_NOT_COMBINABLE_PAIR[0]
+    sandbox.state.account_for_card(gift).username = ""
+    refused_combine = attach_and_combine(supervisor_client, gift, key="x2")
+    page = supervisor_client.get(refused_combine["Location"]).content.decode()
+    assert "The card was added, but could not be combined" in page
+
+
+def test_attach_and_combine_twice_with_one_key_calls_upstream_once(
+    sandbox, supervisor_client, upstream_calls
+):
+    attach_and_combine(supervisor_client, demo.DEMO_ATTACHABLE_CARD, key="twice")
+    attach_and_combine(supervisor_client, demo.DEMO_ATTACHABLE_CARD, key="twice")
+    assert len(writes(upstream_calls, "guest/attachAndCombine.json")) == 1
+    assert Job.objects.count() == 1
