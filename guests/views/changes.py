@@ -49,7 +49,7 @@ def _form_after(form: ChangeForm, result: ChangeResult | None) -> django_forms.F
         return form
     if result.ok:
         return type(form)()
-    kept = {name: value for name, value in form.cleaned_data.items() if name != "idempotency_key"}
+    kept = {name: form[name].value() for name in form.fields if name != "idempotency_key"}
     return type(form)(initial=kept)
 
 

@@ -1,0 +1,449 @@
+"""The changes a CSR makes on the guest page: each through the audit door, against the sandbox."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from portal.audit.models import AuditRecord, Kind, Outcome
+from portal.sandbox import demo
+from portal.sandbox.testing import SandboxController
+from tests.guests.conftest import HTMX
+
+pytestmark = pytest.mark.django_db
+
+ACCOUNT = demo.DEMO_ACCOUNT_ID
+GUEST_URL = reverse("guests:guest", args=[ACCOUNT])
+
+Records = Callable[..., list[AuditRecord]]
+
+
+def post(client: Client, name: str, data: dict[str, Any], *, htmx: bool = True) -> Any:
+    extra = HTMX if htmx else {}
+    return client.post(reverse(f"guests:{name}", args=[ACCOUNT]), data, **extra)
+
+
+def frequency(preference: str = "SNOOZE", *, key: str = "k1", reason: str = "Guest asked") -> dict:
+    return {
+        "frequency-preference": preference,
+        "frequency-reason": reason,
+        "frequency-idempotency_key": key,
+    }
+
+
+# -- message frequency: the full story ------------------------------------------------------
+
+
+def test_changing_message_frequency_records_the_reason_and_shows_it(
+    sandbox: SandboxController, agent_client: Client, records: Records
+) -> None:
+    response = post(agent_client, "message_frequency", frequency("SNOOZE"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="panel-header"')
+    assert (
+        "Message frequency: Snooze for 14 days. No marketing messages for the next 14 days" in html
+    )
+    assert "Now showing: Message frequency: Snooze for 14 days." in html
+    assert sandbox.state.user(demo.DEMO_USERNAME).message_frequency == "SNOOZE"
+    intent, outcome = records("messaging.frequency")
+    assert (intent.kind, outcome.kind, outcome.outcome) == (
+        Kind.INTENT,
+        Kind.OUTCOME,
+        Outcome.SUCCEEDED,
+    )
+    assert intent.reason_text == "Guest asked"
+    assert intent.params == {"username": demo.DEMO_USERNAME, "preference": "SNOOZE"}
+    assert intent.actor_username == "alice.agent"
+    assert intent.account_id == ACCOUNT
+    assert intent.card_masked == demo.DEMO_ACTIVE_CARD[-6:]
+
+
+def test_unsubscribing_is_explained_as_stopping_all_marketing(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    html = post(agent_client, "message_frequency", frequency("UNSUBSCRIBE")).content.decode()
+    assert "Stops all marketing messages" in html
+    assert sandbox.state.user(demo.DEMO_USERNAME).fields["optIn"] is False
+
+
+def test_a_change_without_a_reason_is_refused_before_anything_is_sent(
+    sandbox: SandboxController, agent_client: Client, records: Records
+) -> None:
+    html = post(agent_client, "message_frequency", frequency(reason="")).content.decode()
+    assert "This field is required." in html
+    assert '<details class="changes" open>' in html
+    assert sandbox.state.user(demo.DEMO_USERNAME).message_frequency == "ALL"
+    assert records("messaging.frequency") == []
+
+
+def test_a_change_shows_pending_until_upstream_reflects_it_then_applied(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    sandbox.faults.set_consistency_delay(30)
+    html = post(agent_client, "message_frequency", frequency("ONCE_PER_WEEK")).content.decode()
+    assert "Pending:</strong> Message frequency: Once a week." in html
+    assert 'hx-trigger="every 2s"' in html
+    assert "<dd>All messages" in html
+
+    body_url = reverse("guests:panel", args=[ACCOUNT, "header"]) + "?part=body"
+    polled = agent_client.get(body_url, **HTMX).content.decode()
+    assert polled.lstrip().startswith('<div id="header-body"')
+    assert "Pending:" in polled
+    assert 'hx-trigger="every 2s"' in polled
+
+    sandbox.advance(31)
+    settled = agent_client.get(body_url, **HTMX).content.decode()
+    assert "Now showing: Message frequency: Once a week." in settled
+    assert "<dd>Once a week" in settled
+    assert "hx-trigger" not in settled
+    again = agent_client.get(body_url, **HTMX).content.decode()
+    assert "Now showing" not in again
+
+
+def test_a_change_that_does_not_show_within_the_bound_says_so_and_stops_polling(
+    sandbox: SandboxController, agent_client: Client, settings: Any
+) -> None:
+    settings.GUESTS_PENDING_SECONDS = 0
+    sandbox.faults.set_consistency_delay(300)
+    post(agent_client, "message_frequency", frequency("ONCE_PER_MONTH"))
+    html = agent_client.get(GUEST_URL).content.decode()
+    assert "Not showing yet:</strong> Message frequency: Once a month." in html
+    assert "hx-trigger" not in html
+
+
+def test_a_pending_change_shows_on_the_whole_page_too(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    sandbox.faults.set_consistency_delay(30)
+    post(agent_client, "message_frequency", frequency("SNOOZE"), htmx=False)
+    html = agent_client.get(GUEST_URL).content.decode()
+    assert "Pending:</strong> Message frequency: Snooze for 14 days." in html
+    assert "Check now" in html
+
+
+def test_without_htmx_a_change_redirects_to_the_guest_with_its_outcome(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    response = post(agent_client, "message_frequency", frequency("SNOOZE"), htmx=False)
+    assert response.status_code == 302
+    assert response["Location"] == GUEST_URL + "#panel-header"
+    html = agent_client.get(GUEST_URL).content.decode()
+    assert "Message frequency: Snooze for 14 days." in html
+
+
+def test_submitting_the_same_form_twice_changes_upstream_once(
+    sandbox: SandboxController, agent_client: Client, records: Records, upstream_calls: list[str]
+) -> None:
+    first = post(agent_client, "message_frequency", frequency("SNOOZE", key="same"))
+    second = post(agent_client, "message_frequency", frequency("SNOOZE", key="same"))
+    assert first.status_code == second.status_code == 200
+    assert upstream_calls.count("guest/updateMessageFrequency.json") == 1
+    assert len(records("messaging.frequency", Kind.INTENT)) == 1
+    assert "Message frequency: Snooze for 14 days." in second.content.decode()
+
+
+def test_a_write_whose_outcome_is_unknown_is_explained_and_watched_for(
+    sandbox: SandboxController, agent_client: Client, records: Records
+) -> None:
+    sandbox.faults.error(503, endpoint="guest/updateMessageFrequency", process=True, times=1)
+    html = post(agent_client, "message_frequency", frequency("SNOOZE")).content.decode()
+    assert "could not confirm whether the change went through" in html
+    assert "Now showing: Message frequency: Snooze for 14 days." in html
+    assert records("messaging.frequency", Kind.OUTCOME)[0].outcome == Outcome.UNKNOWN
+
+
+def test_the_form_after_a_success_is_fresh_with_a_new_key(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    html = post(agent_client, "message_frequency", frequency("SNOOZE", key="used")).content.decode()
+    assert 'value="used"' not in html
+    assert 'name="frequency-idempotency_key"' in html
+
+
+# -- language and username ------------------------------------------------------------------
+
+
+def test_changing_the_language_by_name(
+    sandbox: SandboxController, agent_client: Client, records: Records
+) -> None:
+    html = post(
+        agent_client,
+        "language",
+        {
+            "language-language_code": "fr-CA",
+            "language-reason": "Prefers French",
+            "language-idempotency_key": "l1",
+        },
+    ).content.decode()
+    assert "Language: French (Canada)." in html
+    assert "<dd>French (Canada)</dd>" in html
+    assert sandbox.state.user(demo.DEMO_USERNAME).fields["userLanguagePref"] == "fr-CA"
+    assert records("language.set", Kind.INTENT)[0].params["languageCode"] == "fr-CA"
+
+
+def test_an_undocumented_language_is_refused_by_the_form(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    html = post(
+        agent_client,
+        "language",
+        {
+            "language-language_code": "xx-XX",
+            "language-reason": "r",
+            "language-idempotency_key": "l2",
+        },
+    ).content.decode()
+    assert "Select a valid choice." in html
+
+
+def test_using_the_email_as_username(
+    sandbox: SandboxController, agent_client: Client, records: Records
+) -> None:
+    html = post(
+        agent_client,
+        "username_migrate",
+        {
+            "username-email": demo.DEMO_EMAIL,
+            "username-reason": "Forgot username",
+            "username-idempotency_key": "u1",
+        },
+    ).content.decode()
+    assert f"Username: {demo.DEMO_EMAIL}." in html
+    assert f"<dd>{demo.DEMO_EMAIL}</dd>" in html
+    assert sandbox.state.account(ACCOUNT).username == demo.DEMO_EMAIL
+    assert records("username.migrate_email", Kind.OUTCOME)[0].outcome == Outcome.SUCCEEDED
+
+
+def test_the_email_shown_must_still_be_the_one_on_file(
+    sandbox: SandboxController, agent_client: Client, records: Records
+) -> None:
+    html = post(
+        agent_client,
+        "username_migrate",
+        {
+            "username-email": "old@example.com",
+            "username-reason": "r",
+            "username-idempotency_key": "u2",
+        },
+    ).content.decode()
+    assert "changed since this page was loaded" in html
+    assert records("username.migrate_email") == []
+
+
+# -- referrals -----------------------------------------------------------------------------------
+
+
+def test_adding_referrals_lists_them(
+    sandbox: SandboxController, agent_client: Client, records: Records
+) -> None:
+    html = post(
+        agent_client,
+        "referrals_add",
+        {
+            "referrals-emails": "ana@example.org, ben@example.org",
+            "referrals-message": "Join me!",
+            "referrals-idempotency_key": "r1",
+        },
+    ).content.decode()
+    assert "2 referrals sent: ana@example.org, ben@example.org." in html
+    assert "ana@example.org</td>" in html
+    emails = [r.email for r in sandbox.state.account(ACCOUNT).referrals]
+    assert emails[-2:] == ["ana@example.org", "ben@example.org"]
+    intent = records("referrals.add", Kind.INTENT)[0]
+    assert intent.params["emails"] == ["ana@example.org", "ben@example.org"]
+
+
+def test_referral_emails_are_checked_before_sending(
+    sandbox: SandboxController, agent_client: Client, records: Records
+) -> None:
+    html = post(
+        agent_client,
+        "referrals_add",
+        {"referrals-emails": "ana@example.org\nnot-an-email", "referrals-idempotency_key": "r2"},
+    ).content.decode()
+    assert "Not email addresses: not-an-email." in html
+    assert records("referrals.add") == []
+
+
+def test_more_referrals_than_are_left_is_explained(
+    sandbox: SandboxController, agent_client: Client, records: Records
+) -> None:
+    html = post(
+        agent_client,
+        "referrals_add",
+        {
+            "referrals-emails": "a@example.org b@example.org c@example.org",
+            "referrals-idempotency_key": "r3",
+        },
+    ).content.decode()
+    assert "The guest has no referrals left to send." in html
+    assert "a@example.org b@example.org c@example.org</textarea>" in html
+    assert 'value="r3"' not in html
+    assert records("referrals.add", Kind.OUTCOME)[0].error_code == "referral.none_available"
+
+
+def test_creating_a_referral_code_shows_the_code_and_link_with_copy_buttons(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    html = post(
+        agent_client, "referral_code_create", {"referral_code-idempotency_key": "c1"}
+    ).content.decode()
+    assert f'<span id="referral-code" class="mono">{demo.DEMO_REFERRAL_CODE}</span>' in html
+    assert 'data-copy="#referral-code"' in html
+    assert 'data-copy="#referral-url"' in html
+    assert "referralCode=" in html
+
+
+def test_checking_a_referral_code_names_its_referrer(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    url = reverse("guests:referral_code_check", args=[ACCOUNT])
+    valid = agent_client.get(url, {"referral_check-code": demo.DEMO_REFERRAL_CODE}, **HTMX)
+    assert "is valid: it refers to Ava T." in valid.content.decode()
+    invalid = agent_client.get(url, {"referral_check-code": "NOPE1234"}, **HTMX)
+    assert "That referral code is not valid." in invalid.content.decode()
+
+
+# -- visit codes -------------------------------------------------------------------------------
+
+
+def check_visit_code(client: Client, code: str) -> str:
+    return post(client, "visit_code_check", {"visit_check-code": code}).content.decode()
+
+
+def test_a_visit_code_is_checked_first_showing_what_it_is_then_applied(
+    sandbox: SandboxController, agent_client: Client, records: Records
+) -> None:
+    checked = check_visit_code(agent_client, demo.DEMO_VISIT_CODE)
+    for text in (
+        "<dd>001</dd>",
+        "<dd>4821</dd>",
+        "<dd>22.50</dd>",
+        "May 28, 2025",
+        "Apply this visit code",
+    ):
+        assert text in checked
+    assert records("visit_code.apply") == []
+    code = re.search(r'name="visit_apply-code" value="([^"]+)"', checked)
+    assert code is not None
+    assert code.group(1) == "VC100148212250"
+
+    points_before = sandbox.state.account(ACCOUNT).wallet(5).balance
+    applied = post(
+        agent_client,
+        "visit_code_apply",
+        {
+            "visit_apply-code": code.group(1),
+            "visit_apply-reason": "Receipt shown",
+            "visit_apply-idempotency_key": "v1",
+        },
+    ).content.decode()
+    points_after = sandbox.state.account(ACCOUNT).wallet(5).balance
+    assert points_after == points_before + 22
+    assert f"Visit code applied: Points now {points_after}" in applied
+    assert f"Now showing: Visit code VC100148212250: Points now {points_after}" in applied
+    assert records("visit_code.apply", Kind.OUTCOME)[0].outcome == Outcome.SUCCEEDED
+
+
+@pytest.mark.parametrize(
+    ("code", "sentence"),
+    [
+        (demo.DEMO_USED_VISIT_CODE, "That visit code has already been used."),
+        (demo.DEMO_EXPIRED_VISIT_CODE, "That visit code has expired."),
+        ("VC-0000-0000-0000", "We do not recognise that visit code."),
+    ],
+)
+def test_a_visit_code_that_cannot_be_used_is_explained(
+    sandbox: SandboxController, agent_client: Client, code: str, sentence: str
+) -> None:
+    html = check_visit_code(agent_client, code)
+    assert sentence in html
+    assert "Apply this visit code" not in html
+
+
+def test_an_invalid_visit_code_still_shows_what_it_was(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    html = check_visit_code(agent_client, demo.DEMO_USED_VISIT_CODE)
+    assert "<dd>7730</dd>" in html
+    assert "<dd>18.45</dd>" in html
+
+
+def test_a_visit_code_on_a_suspended_account_is_explained(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    account_id = sandbox.state.card(demo.DEMO_SUSPENDED_ACCOUNT_CARD).account_id
+    html = agent_client.post(
+        reverse("guests:visit_code_check", args=[account_id]),
+        {"visit_check-code": demo.DEMO_VISIT_CODE},
+        **HTMX,
+    ).content.decode()
+    assert "This account is not in a state that can be used right now." in html
+
+
+# -- account notes -------------------------------------------------------------------------------
+
+
+def test_adding_a_note_signs_it_with_the_staff_username(
+    sandbox: SandboxController, agent_client: Client, records: Records
+) -> None:
+    html = post(
+        agent_client,
+        "note_add",
+        {"note-note": "Called about the missing visit.", "note-idempotency_key": "n1"},
+    ).content.decode()
+    assert "Note added." in html
+    assert "Called about the missing visit." in html
+    comment = sandbox.state.account(ACCOUNT).comments[-1]
+    assert (comment.comment, comment.author) == ("Called about the missing visit.", "alice.agent")
+    assert records("account_note.add", Kind.INTENT)[0].params["author"] == "alice.agent"
+
+
+def test_a_note_must_be_under_500_characters(
+    sandbox: SandboxController, agent_client: Client, records: Records
+) -> None:
+    html = post(
+        agent_client, "note_add", {"note-note": "x" * 500, "note-idempotency_key": "n2"}
+    ).content.decode()
+    assert "Ensure this value has at most 499 characters" in html
+    assert records("account_note.add") == []
+
+
+def test_a_note_sent_twice_with_the_same_form_is_added_once(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    data = {"note-note": "Only once.", "note-idempotency_key": "n3"}
+    post(agent_client, "note_add", data)
+    post(agent_client, "note_add", data)
+    notes = [c.comment for c in sandbox.state.account(ACCOUNT).comments]
+    assert notes.count("Only once.") == 1
+
+
+def test_a_change_whose_outcome_is_unknown_keeps_the_form_as_sent(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    sandbox.faults.error(503, endpoint="csr/addAccountComment", times=1)
+    html = post(
+        agent_client, "note_add", {"note-note": "Keep me", "note-idempotency_key": "n4"}
+    ).content.decode()
+    assert "could not confirm whether the change went through" in html
+    assert "Keep me</textarea>" in html
+    assert 'value="n4"' in html
+
+
+def test_changes_need_their_permission(sandbox: SandboxController, auditor_client: Client) -> None:
+    assert post(auditor_client, "note_add", {"note-note": "x"}).status_code == 403
+    assert post(auditor_client, "referrals_add", {"referrals-emails": "a@b.co"}).status_code == 403
+
+
+def test_a_change_cannot_be_made_with_a_get(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    response = agent_client.get(reverse("guests:note_add", args=[ACCOUNT]))
+    assert response.status_code == 405
