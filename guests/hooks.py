@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from django.http import HttpRequest
 
 if TYPE_CHECKING:
-    from guests.selectors.guest import GuestCard, GuestPage
+    from guests.selectors.page import GuestCard, GuestPage
 
 
 @dataclass(frozen=True)

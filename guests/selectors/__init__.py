@@ -1,8 +1,9 @@
 """Reads of the guests app: finding guests, and what the guest page shows.
 
 Split by topic: ``query`` (what the CSR typed), ``search`` (which endpoint answers it),
-``guest`` (the guest page and its panels), ``history``, ``codes`` (visit and referral codes),
-``reads`` (the cached upstream reads), ``scope`` (store managers), ``fanout`` (concurrency).
+``guest`` (loading the guest page and its panels), ``page`` (what the page shows),
+``history``, ``codes`` (visit and referral codes), ``reads`` (the cached upstream reads),
+``scope`` (store managers), ``fanout`` (concurrency).
 """
 
 from guests.selectors.codes import (
@@ -13,16 +14,13 @@ from guests.selectors.codes import (
 )
 from guests.selectors.guest import (
     PANELS,
-    GuestCard,
-    GuestPage,
     GuestUnavailableError,
-    Wallet,
-    account_card_number,
     guest_account,
     guest_page,
     transaction_comments,
 )
 from guests.selectors.history import HistoryPage, HistoryQuery
+from guests.selectors.page import GuestCard, GuestPage, Wallet
 from guests.selectors.query import AccountCriteria, Kind, Query, QueryError, classify
 from guests.selectors.reads import HistoryFilter
 from guests.selectors.scope import GuestNotFoundError, scope_of
@@ -46,7 +44,6 @@ __all__ = [
     "SearchResult",
     "VisitCodeCheck",
     "Wallet",
-    "account_card_number",
     "classify",
     "guest_account",
     "guest_page",

@@ -1,0 +1,158 @@
+"""Preferences: message frequency, language, and the email address as username."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from guests import labels
+from guests.pending import PendingChange
+from guests.selectors import reads
+from guests.selectors.guest import guest_account
+from guests.selectors.scope import Viewer
+from guests.services.door import (
+    Change,
+    ChangeRefusedError,
+    ChangeResult,
+    change_run,
+    registered_username,
+)
+
+
+def message_frequency_change(
+    *,
+    actor: Viewer,
+    account_id: int,
+    preference: str,
+    reason: str,
+    idempotency_key: str,
+    request: HttpRequest | None = None,
+) -> ChangeResult:
+    """Set how often the guest gets marketing messages (one of ``labels.MESSAGE_FREQUENCIES``)."""
+    account = guest_account(viewer=actor, account_id=account_id)
+    username = registered_username(account)
+    choice = labels.message_frequency(preference)
+    if choice is None:
+        raise ChangeRefusedError("Choose one of the listed message frequencies.")
+    summary = f"Message frequency: {choice.label}"
+    change = Change(
+        action="messaging.frequency",
+        params={"username": username, "preference": preference},
+        call=lambda client: client.guest.update_message_frequency(
+            username=username, preference=preference
+        ),
+        success=f"{summary}. {choice.explanation}",
+        watch=PendingChange(
+            action="messaging.frequency",
+            panel="header",
+            sources=("user",),
+            check="message_frequency",
+            expected=preference,
+            summary=summary,
+        ),
+    )
+    outcome, _ = change_run(
+        actor=actor,
+        account_id=account_id,
+        account=account,
+        change=change,
+        reason=reason,
+        idempotency_key=idempotency_key,
+        request=request,
+    )
+    return outcome
+
+
+def language_change(
+    *,
+    actor: Viewer,
+    account_id: int,
+    language_code: str,
+    reason: str,
+    idempotency_key: str,
+    request: HttpRequest | None = None,
+) -> ChangeResult:
+    """Set the guest's language preference (one of ``labels.LANGUAGES``)."""
+    account = guest_account(viewer=actor, account_id=account_id)
+    registered_username(account)
+    choice = labels.language(language_code)
+    if choice is None:
+        raise ChangeRefusedError("Choose one of the listed languages.")
+    summary = f"Language: {choice.label}"
+    change = Change(
+        action="language.set",
+        params={"accountId": account_id, "languageCode": language_code},
+        call=lambda client: client.guest.update_language_preference_by_account_id(
+            account_id=account_id, language_code=language_code
+        ),
+        success=summary + ".",
+        watch=PendingChange(
+            action="language.set",
+            panel="header",
+            sources=("user",),
+            check="language",
+            expected=language_code,
+            summary=summary,
+        ),
+    )
+    outcome, _ = change_run(
+        actor=actor,
+        account_id=account_id,
+        account=account,
+        change=change,
+        reason=reason,
+        idempotency_key=idempotency_key,
+        request=request,
+    )
+    return outcome
+
+
+def username_migrate(
+    *,
+    actor: Viewer,
+    account_id: int,
+    email: str,
+    reason: str,
+    idempotency_key: str,
+    request: HttpRequest | None = None,
+) -> ChangeResult:
+    """Make the guest's email address their username. ``email`` is the address the CSR was
+    shown; it must still be the one on file (read afresh)."""
+    account = guest_account(viewer=actor, account_id=account_id)
+    username = registered_username(account)
+    user = reads.user_of_account(account_id=account_id, fresh=True)
+    on_file = (user.fields.email if user.fields else None) or ""
+    if not on_file:
+        raise ChangeRefusedError("The guest has no email address on file.")
+    if on_file.lower() != email.strip().lower():
+        raise ChangeRefusedError(
+            "The guest's email address changed since this page was loaded. Reload the page."
+        )
+    if on_file.lower() == username.lower():
+        raise ChangeRefusedError("The guest's email address is already their username.")
+    summary = f"Username: {on_file}"
+    change = Change(
+        action="username.migrate_email",
+        params={"username": username, "email": on_file},
+        call=lambda client: client.guest.migrate_email_as_username(
+            username=username, email=on_file
+        ),
+        success=f"{summary}. The guest now signs in with their email address.",
+        watch=PendingChange(
+            action="username.migrate_email",
+            panel="header",
+            sources=("account", "user"),
+            check="username",
+            expected=on_file,
+            summary=summary,
+        ),
+    )
+    outcome, _ = change_run(
+        actor=actor,
+        account_id=account_id,
+        account=account,
+        change=change,
+        reason=reason,
+        idempotency_key=idempotency_key,
+        request=request,
+    )
+    return outcome
