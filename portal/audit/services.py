@@ -54,7 +54,7 @@ from portal.audit.records import (
     target_fields,
     targets_invalidate,
 )
-from portal.audit.scrub import card_hash, params_scrub
+from portal.audit.scrub import card_hash, params_scrub, text_scrub
 from portal.paytronix.errors import (
     MoreInfoError,
     OutcomeUnknownError,
@@ -138,7 +138,7 @@ def mutation_check(
             action=spec.name,
             params={**params_scrub(params), **why},
             reason_code=reason.code.strip()[:64],
-            reason_text=reason.text.strip()[:MAX_REASON_LENGTH],
+            reason_text=text_scrub(reason.text.strip()[:MAX_REASON_LENGTH]),
             **actor_fields(actor),
             **target_fields(target),
             **context_fields(context),
@@ -187,7 +187,7 @@ def intent_claim(
                 action=spec.name,
                 params=params_scrub(params),
                 reason_code=reason.code.strip()[:64],
-                reason_text=reason.text.strip(),
+                reason_text=text_scrub(reason.text.strip()),
                 idempotency_key=idempotency_key,
                 job_id=job_id,
                 **actor_fields(actor),

@@ -1,0 +1,189 @@
+"""Append-only records, the hash chain, and audit_verify naming the first record that does not
+fit."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
+
+from portal.audit.chain import GENESIS_HASH, chain_append, chain_verify
+from portal.audit.models import AuditChainHead, AuditImmutableError, AuditRecord, Kind, Outcome
+
+pytestmark = pytest.mark.django_db
+
+
+def _event(n: int = 0) -> AuditRecord:
+    return chain_append(
+        kind=Kind.EVENT, action="auth.login", outcome=Outcome.SUCCEEDED, params={"n": n}
+    )
+
+
+def _chain(count: int) -> list[AuditRecord]:
+    return [_event(n) for n in range(count)]
+
+
+def test_each_record_links_to_the_one_before() -> None:
+    first, second, third = _chain(3)
+
+    assert [r.seq for r in (first, second, third)] == [1, 2, 3]
+    assert first.prev_hash == GENESIS_HASH
+    assert second.prev_hash == first.record_hash
+    assert third.prev_hash == second.record_hash
+    head = AuditChainHead.objects.get()
+    assert (head.seq, head.last_hash) == (3, third.record_hash)
+
+
+def test_a_record_refuses_to_be_changed_or_deleted() -> None:
+    record = _event()
+    record.outcome = Outcome.FAILED
+
+    with pytest.raises(AuditImmutableError):
+        record.save()
+    with pytest.raises(AuditImmutableError):
+        record.delete()
+    with pytest.raises(AuditImmutableError):
+        AuditRecord.objects.filter(pk=record.pk).update(outcome=Outcome.FAILED)
+    with pytest.raises(AuditImmutableError):
+        AuditRecord.objects.all().delete()
+    with pytest.raises(AuditImmutableError):
+        AuditRecord.objects.bulk_create([AuditRecord(action="x")])
+    with pytest.raises(AuditImmutableError, match="chain_append"):
+        AuditRecord(action="x", kind=Kind.EVENT, outcome=Outcome.RECORDED).save()
+
+    assert AuditRecord.objects.get().outcome == Outcome.SUCCEEDED
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE audit_auditrecord SET outcome = 'failed'",
+        "DELETE FROM audit_auditrecord",
+        "TRUNCATE audit_auditrecord CASCADE",
+        "DELETE FROM audit_auditchainhead",
+        "TRUNCATE audit_auditchainhead",
+    ],
+)
+def test_postgresql_itself_refuses_to_change_or_remove_records(sql: str) -> None:
+    _event()
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Deferred foreign-key checks of the insert above would block TRUNCATE first.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            cursor.execute(sql)
+
+    assert AuditRecord.objects.get().outcome == Outcome.SUCCEEDED
+
+
+def test_audit_verify_passes_an_intact_chain(capsys: pytest.CaptureFixture[str]) -> None:
+    _chain(5)
+
+    call_command("audit_verify")
+
+    assert "Audit chain intact: 5 records." in capsys.readouterr().out
+
+
+def test_audit_verify_names_an_edited_record(raw_sql: Callable[..., None]) -> None:
+    records = _chain(5)
+    raw_sql(
+        "UPDATE audit_auditrecord SET reason_text = 'nothing to see' WHERE id = %s",
+        [records[2].pk],
+    )
+
+    with pytest.raises(CommandError, match=r"record #3 \(id \d+\): .*\(edited\)"):
+        call_command("audit_verify")
+
+
+def test_audit_verify_names_a_deleted_record(raw_sql: Callable[..., None]) -> None:
+    records = _chain(5)
+    raw_sql("DELETE FROM audit_auditrecord WHERE id = %s", [records[1].pk])
+
+    with pytest.raises(CommandError, match=r"record #2 is missing \(deleted\)"):
+        call_command("audit_verify")
+
+
+def test_audit_verify_names_reordered_records(raw_sql: Callable[..., None]) -> None:
+    records = _chain(5)
+    second, third = records[1], records[2]
+    raw_sql("UPDATE audit_auditrecord SET seq = 1000 WHERE id = %s", [second.pk])
+    raw_sql("UPDATE audit_auditrecord SET seq = 2 WHERE id = %s", [third.pk])
+    raw_sql("UPDATE audit_auditrecord SET seq = 3 WHERE id = %s", [second.pk])
+
+    with pytest.raises(CommandError, match=r"record #2 .*does not follow record #1 \(reordered"):
+        call_command("audit_verify")
+
+
+def test_audit_verify_notices_the_newest_records_deleted(raw_sql: Callable[..., None]) -> None:
+    records = _chain(5)
+    raw_sql("DELETE FROM audit_auditrecord WHERE id >= %s", [records[3].pk])
+
+    report = chain_verify()
+
+    assert report.broken is not None
+    assert report.broken.seq == 4
+    assert "ends at #5" in report.broken.problem
+
+
+def test_audit_verify_notices_a_rewritten_hash(raw_sql: Callable[..., None]) -> None:
+    records = _chain(3)
+    raw_sql(
+        "UPDATE audit_auditrecord SET record_hash = %s WHERE id = %s", ["f" * 64, records[2].pk]
+    )
+
+    report = chain_verify()
+
+    assert report.broken is not None
+    assert report.broken.seq == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_cannot_fork_the_chain() -> None:
+    errors: list[BaseException] = []
+    start = threading.Barrier(6)
+
+    def write(worker: int) -> None:
+        try:
+            start.wait()
+            for n in range(10):
+                chain_append(
+                    kind=Kind.EVENT,
+                    action="auth.login",
+                    outcome=Outcome.RECORDED,
+                    params={"worker": worker, "n": n},
+                )
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert list(AuditRecord.objects.order_by("seq").values_list("seq", flat=True)) == list(
+        range(1, 61)
+    )
+    report = chain_verify()
+    assert report.intact
+    assert report.checked == 60
+
+
+def test_the_chain_continues_from_the_last_record_when_its_head_is_lost(
+    raw_sql: Callable[..., Any],
+) -> None:
+    _chain(2)
+    raw_sql("DELETE FROM audit_auditchainhead")
+
+    third = _event()
+
+    assert third.seq == 3
+    assert chain_verify().intact

@@ -1,0 +1,111 @@
+"""No password, registration code or full card number in a record, a log line or a message."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+from django.forms.models import model_to_dict
+
+from portal.audit.models import AuditRecord
+from portal.audit.scrub import SECRET_GIVEN, card_hash, params_scrub, text_scrub
+from portal.audit.services import Reason, Target, event_record, mutation_run
+from portal.sandbox import demo
+from portal.staff.models import User
+
+pytestmark = pytest.mark.django_db
+
+MAIN = demo.DEMO_ACTIVE_CARD
+OTHER = demo.DEMO_CARD_OWNED_BY_OTHER_USER
+PASSWORD = demo.DEMO_OTHER_PASSWORD
+
+
+def _everything_recorded() -> str:
+    return json.dumps([model_to_dict(r) for r in AuditRecord.objects.all()], default=str)
+
+
+def test_params_are_scrubbed_of_secrets_and_card_numbers() -> None:
+    clean = params_scrub(
+        {
+            "printedCardNumber": "6000 2019 0000 0011",
+            "otherPrintedCardNumbers": [OTHER],
+            "otherPassword": PASSWORD,
+            "otherRegistrationCode": "482913",
+            "password": "",
+            "apiSecret": "s3cr3t",
+            "accessToken": "tok",
+            "pin": "1234",
+            "note": f"guest read {OTHER} out loud",
+            "emails": ["a@example.com"],
+            "nested": {"password": "x", "count": 2},
+        }
+    )
+
+    assert clean == {
+        "printedCardNumber": {"masked": "000011", "hash": card_hash(MAIN)},
+        "otherPrintedCardNumbers": [{"masked": OTHER[-6:], "hash": card_hash(OTHER)}],
+        "otherPassword": SECRET_GIVEN,
+        "otherRegistrationCode": SECRET_GIVEN,
+        "apiSecret": SECRET_GIVEN,
+        "accessToken": SECRET_GIVEN,
+        "pin": SECRET_GIVEN,
+        "note": f"guest read …{OTHER[-6:]} out loud",
+        "emails": ["a@example.com"],
+        "nested": {"password": SECRET_GIVEN, "count": 2},
+    }
+
+
+def test_digits_inside_a_hash_are_not_taken_for_a_card_number() -> None:
+    digest = "ab123456789012345cd"
+
+    assert text_scrub(digest) == digest
+
+
+def test_an_attach_with_the_owners_password_leaves_no_secret_in_records_or_logs(
+    sandbox: Any, agent: User, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+
+    result = mutation_run(
+        actor=agent,
+        action="card.attach",
+        target=Target(account_id=demo.DEMO_ACCOUNT_ID, printed_card_number=MAIN),
+        params={
+            "printedCardNumber": MAIN,
+            "otherPrintedCardNumber": OTHER,
+            "otherUsername": demo.DEMO_OTHER_USERNAME,
+            "otherPassword": PASSWORD,
+        },
+        reason=Reason(text=f"guest has card {OTHER} and knows the password"),
+        idempotency_key="attach-owned",
+        call=lambda client: client.guest.attach_card(
+            printed_card_number=MAIN,
+            other_printed_card_number=OTHER,
+            other_username=demo.DEMO_OTHER_USERNAME,
+            other_password=PASSWORD,
+        ),
+    )
+
+    assert result.ok
+    recorded = _everything_recorded()
+    for secret in (PASSWORD, OTHER, MAIN):
+        assert secret not in recorded
+        assert secret not in caplog.text
+    intent = AuditRecord.objects.get(kind="intent")
+    assert intent.params["otherPassword"] == SECRET_GIVEN
+    assert intent.params["otherPrintedCardNumber"]["hash"] == card_hash(OTHER)
+    assert intent.reason_text == f"guest has card …{OTHER[-6:]} and knows the password"
+
+
+def test_a_failed_login_records_the_username_only(client: Any, agent: User) -> None:
+    client.post("/login/", {"username": "alice.agent", "password": "my secret guess"})
+
+    assert "my secret guess" not in _everything_recorded()
+
+
+def test_event_params_are_scrubbed(agent: User) -> None:
+    event_record(action="access.denied", actor=agent, params={"path": f"/cards/{MAIN}/"})
+
+    assert MAIN not in _everything_recorded()

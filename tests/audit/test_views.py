@@ -1,0 +1,236 @@
+"""The audit screens: filters, keyset pages, a change's intent and outcome, the CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.audit.chain import chain_append
+from portal.audit.models import AuditRecord, Kind, Outcome
+from portal.audit.scrub import card_hash
+from portal.audit.services import MutationResult
+from portal.jobs.models import Job, JobStatus
+from portal.staff.models import User
+from tests.audit.conftest import ACCOUNT, CARD
+
+pytestmark = pytest.mark.django_db
+
+
+def _record(**fields: Any) -> AuditRecord:
+    defaults = {"kind": Kind.EVENT, "action": "card.disable", "outcome": Outcome.SUCCEEDED}
+    return chain_append(**{**defaults, **fields})
+
+
+def _listed(response: Any) -> list[int]:
+    return [record.pk for record in response.context["page"].records]
+
+
+def test_the_log_is_for_auditors_and_supervisors_only(
+    agent_client: Client,
+    store_manager_client: Client,
+    auditor_client: Client,
+    supervisor_client: Client,
+) -> None:
+    assert agent_client.get(reverse("audit:list")).status_code == 403
+    assert store_manager_client.get(reverse("audit:list")).status_code == 403
+    assert auditor_client.get(reverse("audit:list")).status_code == 200
+    assert supervisor_client.get(reverse("audit:list")).status_code == 200
+
+
+def test_the_log_lists_newest_first(auditor_client: Client) -> None:
+    first, second = _record(), _record()
+
+    response = auditor_client.get(reverse("audit:list"), {"action": "card.disable"})
+
+    assert _listed(response) == [second.pk, first.pk]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"username": "bob"}, ["bob-disable"]),
+        ({"action": "card.enable"}, ["enable"]),
+        ({"outcome": "failed"}, ["failed"]),
+        ({"account_id": "777"}, ["account-777"]),
+    ],
+)
+def test_the_log_filters(
+    auditor_client: Client, query: dict[str, str], expected: list[str]
+) -> None:
+    _record(action="card.disable", actor_username="bob", params={"tag": "bob-disable"})
+    _record(action="card.enable", params={"tag": "enable"})
+    _record(action="card.disable", outcome=Outcome.FAILED, params={"tag": "failed"})
+    _record(action="card.disable", account_id=777, params={"tag": "account-777"})
+
+    response = auditor_client.get(reverse("audit:list"), query)
+
+    assert [r.params["tag"] for r in response.context["page"].records] == expected
+
+
+def test_the_log_filters_by_time_range(auditor_client: Client) -> None:
+    now = timezone.now()
+    with time_machine.travel(now - timedelta(days=3), tick=False):
+        old = _record()
+    with time_machine.travel(now - timedelta(hours=1), tick=False):
+        recent = _record()
+    since = (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    until = (now - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
+
+    response = auditor_client.get(
+        reverse("audit:list"), {"action": "card.disable", "since": since, "until": until}
+    )
+
+    assert _listed(response) == [recent.pk]
+    assert old.pk not in _listed(response)
+
+
+def test_a_card_search_is_posted_and_becomes_its_hash_in_the_url(auditor_client: Client) -> None:
+    wanted = _record(action="card.disable", card_hash=card_hash(CARD), card_masked=CARD[-6:])
+    _record(action="card.disable", card_hash=card_hash("6000201900000099"))
+
+    posted = auditor_client.post(reverse("audit:search"), {"card": "6000 2019 0000 0011"})
+
+    assert posted.status_code == 302
+    assert CARD not in posted["Location"]
+    assert parse_qs(urlparse(posted["Location"]).query) == {"card_hash": [card_hash(CARD)]}
+    response = auditor_client.get(posted["Location"])
+    assert _listed(response) == [wanted.pk]
+    assert CARD not in response.content.decode()
+
+
+def test_a_bad_filter_is_explained(auditor_client: Client) -> None:
+    response = auditor_client.post(reverse("audit:search"), {"card": "12ab"})
+
+    assert response.status_code == 200
+    assert "Enter the card&#x27;s printed number" in response.content.decode()
+
+
+def test_keyset_pages_walk_the_whole_log_without_gaps_or_repeats(auditor_client: Client) -> None:
+    made = [_record(params={"n": n}).pk for n in range(120)]
+    seen: list[int] = []
+    url = reverse("audit:list") + "?action=card.disable"
+
+    for _ in range(3):
+        page = auditor_client.get(url).context["page"]
+        seen += [r.pk for r in page.records]
+        if page.older is None:
+            break
+        url = reverse("audit:list") + f"?action=card.disable&before={page.older}"
+
+    assert seen == sorted(made, reverse=True)
+    back = auditor_client.get(reverse("audit:list") + f"?action=card.disable&after={seen[50]}")
+    assert [r.pk for r in back.context["page"].records] == seen[:50]
+
+
+def test_a_change_shows_its_intent_and_outcome_side_by_side(
+    sandbox: Any,
+    agent: User,
+    auditor_client: Client,
+    disable_card: Callable[..., MutationResult],
+) -> None:
+    result = disable_card(agent)
+    outcome = AuditRecord.objects.get(kind=Kind.OUTCOME)
+
+    response = auditor_client.get(reverse("audit:detail", args=[outcome.pk]))
+
+    assert response.status_code == 200
+    story = response.context["story"]
+    assert story.intent.pk == result.intent_id
+    assert story.latest.pk == outcome.pk
+    page = response.content.decode()
+    assert "Intent" in page
+    assert "Guest lost it on the train" in page
+    assert "Succeeded" in page
+
+
+def test_an_unknown_record_is_not_found(auditor_client: Client) -> None:
+    assert auditor_client.get(reverse("audit:detail", args=[999])).status_code == 404
+
+
+def test_supervisors_read_but_do_not_export(supervisor_client: Client) -> None:
+    response = supervisor_client.post(reverse("audit:export"), {"idempotency_key": "k"})
+
+    assert response.status_code == 403
+    assert not Job.objects.exists()
+
+
+def test_an_export_runs_as_a_job_and_writes_the_filtered_records(
+    auditor: User,
+    auditor_client: Client,
+    django_capture_on_commit_callbacks: Any,
+    settings: Any,
+    tmp_path: Any,
+) -> None:
+    settings.JOBS_FILES_DIR = tmp_path
+    wanted = [
+        _record(action="card.disable", account_id=ACCOUNT, reason_text=f"=cmd {n}")
+        for n in range(3)
+    ]
+    _record(action="card.disable", account_id=1)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = auditor_client.post(
+            reverse("audit:export"),
+            {"account_id": str(ACCOUNT), "action": "card.disable", "idempotency_key": "export-1"},
+        )
+
+    job = Job.objects.get()
+    assert response["Location"] == reverse("jobs:detail", args=[job.pk])
+    assert (job.kind, job.status, job.done, job.total) == (
+        "audit.export",
+        JobStatus.SUCCEEDED,
+        3,
+        3,
+    )
+    download = auditor_client.get(reverse("jobs:file", args=[job.pk]))
+    assert download.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(download.getvalue().decode())))
+    assert [int(row["id"]) for row in rows] == [r.pk for r in reversed(wanted)]
+    assert rows[0]["reason_text"] == "'=cmd 2"
+    intent = AuditRecord.objects.get(kind=Kind.INTENT, action="audit.export")
+    assert intent.params["filters"] == {"action": "card.disable", "account_id": str(ACCOUNT)}
+    assert AuditRecord.objects.get(intent=intent).outcome == Outcome.SUCCEEDED
+    assert AuditRecord.objects.filter(action="job.download", actor_id=auditor.pk).count() == 1
+
+
+def test_an_export_is_downloadable_by_its_owner_only(
+    auditor: User,
+    auditor_client: Client,
+    make_staff: Callable[..., User],
+    django_capture_on_commit_callbacks: Any,
+    settings: Any,
+    tmp_path: Any,
+) -> None:
+    from portal.staff.roles import Role
+
+    settings.JOBS_FILES_DIR = tmp_path
+    with django_capture_on_commit_callbacks(execute=True):
+        auditor_client.post(reverse("audit:export"), {"idempotency_key": "export-2"})
+    job = Job.objects.get()
+    other = Client()
+    other.force_login(make_staff(Role.AUDITOR, username="other.auditor"))
+
+    assert other.get(reverse("jobs:file", args=[job.pk])).status_code == 404
+    assert other.get(reverse("jobs:detail", args=[job.pk])).status_code == 404
+
+
+def test_a_double_submitted_export_is_one_job(
+    auditor_client: Client, django_capture_on_commit_callbacks: Any, settings: Any, tmp_path: Any
+) -> None:
+    settings.JOBS_FILES_DIR = tmp_path
+    with django_capture_on_commit_callbacks(execute=True):
+        first = auditor_client.post(reverse("audit:export"), {"idempotency_key": "same"})
+        second = auditor_client.post(reverse("audit:export"), {"idempotency_key": "same"})
+
+    assert first["Location"] == second["Location"]
+    assert Job.objects.count() == 1
