@@ -1,0 +1,198 @@
+"""A bulk job on a real Celery worker over Redis and PostgreSQL: the worker is killed mid-way,
+another one takes the task over, and every row ends done, each card changed exactly once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from celery import Celery
+from django.db import connection
+
+from cards.bulk import BulkAction
+from cards.models import BulkUpload
+from cards.services.bulk import bulk_card_status_start
+from portal.jobs.models import ItemStatus, Job
+
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.redis,
+    pytest.mark.postgres,
+    pytest.mark.timeout(240),
+    pytest.mark.django_db(transaction=True),
+]
+
+ROWS = 16
+VISIBILITY_TIMEOUT = 3.0
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Worker:
+    """One worker process, started in its own process group so it can be killed whole."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.log = log.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.cards.worker_main"],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+        self.log.close()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+
+
+def _wait_for(predicate: Any, *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _active_cards(sandbox: Any, count: int) -> list[str]:
+    live = sandbox.state.live
+    numbers = [
+        card.number
+        for card in live.cards.values()
+        if card.status == "ACTIVE" and live.accounts[card.account_id].status == "ACTIVE"
+    ]
+    return sorted(numbers)[:count]
+
+
+@pytest.fixture
+def counted_status_changes(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """changeCardStatus requests the sandbox carried out, per card number."""
+    from portal.sandbox.endpoints.registry import ENDPOINTS
+
+    counts: Counter[str] = Counter()
+    found = ENDPOINTS["guest/changeCardStatus"]
+
+    def counting(request: Any) -> Any:
+        reply = found.handler(request)
+        counts[request.text("printedCardNumber")] += 1
+        return reply
+
+    monkeypatch.setitem(ENDPOINTS, "guest/changeCardStatus", replace(found, handler=counting))
+    return counts
+
+
+def test_a_job_whose_worker_is_killed_mid_way_finishes_every_row_exactly_once(
+    sandbox, supervisor, counted_status_changes, monkeypatch, tmp_path
+):
+    redis_url = os.environ["REDIS_URL"]
+    queue = f"cards-worker-test-{uuid.uuid4().hex}"
+    prefix = f"{queue}:"
+    producer = Celery(broker=redis_url)
+    producer.conf.broker_transport_options = {"global_keyprefix": prefix}
+    sent: list[list[Any]] = []
+
+    class ToTheWorker:
+        """The task as the bulk service sends it, to this test's queue on Redis."""
+
+        def delay(self, job_id: int) -> None:
+            sent.append([job_id])
+            producer.send_task("cards.tasks.cards_bulk_status_task", args=[job_id], queue=queue)
+
+    monkeypatch.setattr("cards.tasks.cards_bulk_status_task", ToTheWorker())
+    # Slow enough to kill the worker with rows still to do, fast enough for a short test.
+    sandbox.faults.latency(0.3, endpoint="guest/changeCardStatus")
+    cards = _active_cards(sandbox, ROWS)
+    upload = BulkUpload.objects.create(
+        owner=supervisor,
+        filename="sweep.csv",
+        action=BulkAction.DISABLE.value,
+        reason="Fraud sweep",
+        rows=[
+            {"line": n, "card_number": c, "action": "disable", "reason": "", "problem": ""}
+            for n, c in enumerate(cards, start=1)
+        ],
+        row_count=ROWS,
+    )
+    job = bulk_card_status_start(
+        owner=supervisor, request=None, upload=upload, skip_bad_rows=False, idempotency_key="w1"
+    )
+    assert sent == [[job.pk]]  # the broker carries the job id and nothing else
+
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "LOYALTY_ENV": "test",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "CELERY_BROKER_URL": redis_url,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "PAYTRONIX_BASE_URL": sandbox.url,
+        "PAYTRONIX_USERNAME": sandbox.auth[0],
+        "PAYTRONIX_SECRET": sandbox.auth[1],
+        "PAYTRONIX_MERCHANT_ID": str(sandbox.merchant_id),
+        "PAYTRONIX_CONNECT_TIMEOUT": "1",
+        "PAYTRONIX_READ_TIMEOUT": "2",
+        "AUDIT_ABANDONED_AFTER": "4",
+        "AUDIT_IN_PROGRESS_WAIT": "1",
+        "CARDS_BULK_CONCURRENCY": "2",
+        "WORKER_TEST_QUEUE": queue,
+        "WORKER_TEST_KEY_PREFIX": prefix,
+        "WORKER_TEST_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+    }
+    log = tmp_path / "worker.log"
+
+    def done() -> int:
+        return Job.objects.filter(pk=job.pk).values_list("done", flat=True).get()
+
+    first = Worker(env, log)
+    try:
+        _wait_for(
+            lambda: done() >= 4 or not first.alive(),
+            timeout=90,
+            what="the first worker to do some rows",
+        )
+        assert first.alive(), log.read_text()[-3000:]
+    finally:
+        first.kill()
+    assert done() < ROWS, "the first worker finished before it could be killed"
+    # The killed worker's task is handed out again once its visibility timeout has passed.
+    time.sleep(VISIBILITY_TIMEOUT + 1)
+    second = Worker(env, log)
+    try:
+        _wait_for(
+            lambda: Job.objects.get(pk=job.pk).is_finished,
+            timeout=150,
+            what=f"the second worker to finish the job (log: {log.read_text()[-2000:]})",
+        )
+    finally:
+        second.stop()
+
+    job.refresh_from_db()
+    assert (job.status, job.done, job.failed) == ("succeeded", ROWS, 0)
+    assert set(job.items.values_list("status", flat=True)) == {ItemStatus.DONE}
+    assert set(job.items.values_list("outcome", flat=True)) == {"succeeded"}
+    assert all(sandbox.state.card(c).status == "DISABLED" for c in cards)
+    assert counted_status_changes == Counter({c: 1 for c in cards})
