@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from celery import Celery
@@ -88,6 +89,13 @@ def _active_cards(sandbox: Any, count: int) -> list[str]:
     return sorted(numbers)[:count]
 
 
+def _database_url(db: dict[str, Any]) -> str:
+    """The test database (not the one DATABASE_URL names) as the worker must reach it."""
+    password = f":{quote(str(db['PASSWORD']), safe='')}" if db.get("PASSWORD") else ""
+    host = db.get("HOST") or "127.0.0.1"
+    return f"postgres://{db['USER']}{password}@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
 @pytest.fixture
 def counted_status_changes(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """changeCardStatus requests the sandbox carried out, per card number."""
@@ -142,13 +150,12 @@ def test_a_job_whose_worker_is_killed_mid_way_finishes_every_row_exactly_once(
     )
     assert sent == [[job.pk]]  # the broker carries the job id and nothing else
 
-    db = connection.settings_dict
     env = {
         **os.environ,
         "LOYALTY_ENV": "test",
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "CELERY_BROKER_URL": redis_url,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": _database_url(connection.settings_dict),
         "PAYTRONIX_BASE_URL": sandbox.url,
         "PAYTRONIX_USERNAME": sandbox.auth[0],
         "PAYTRONIX_SECRET": sandbox.auth[1],
