@@ -355,3 +355,26 @@ def test_scaled_amounts_keep_their_precision(sandbox: SandboxController) -> None
     )
     stored = [row.cells[0] for row in page.rows if row.cells and row.cells[0]]
     assert all(isinstance(cell.balance, Decimal) for cell in stored)
+
+
+def test_opened_from_a_search_the_page_costs_one_read_per_source(
+    sandbox: SandboxController, agent_client: Client, upstream_calls: list[str]
+) -> None:
+    agent_client.get(reverse("guests:search"), {"q": demo.DEMO_ACTIVE_CARD})
+    upstream_calls.clear()
+    agent_client.get(GUEST_URL)
+    assert sorted(upstream_calls) == [
+        "csr/accountComments.json",
+        "guest/pendingEventRewardsByAccountId.json",
+        "guest/referralsByAccountId.json",
+        "guest/transactionHistoryByAccount.json",
+        "guest/userInformationByAccountId.json",
+    ]
+
+
+def test_a_store_managers_out_of_group_guest_is_never_read_beyond_the_gate(
+    sandbox: SandboxController, store_manager_client: Client, upstream_calls: list[str]
+) -> None:
+    account_id = sandbox.state.card(demo.DEMO_OTHER_STORE_GROUP_CARD).account_id
+    store_manager_client.get(reverse("guests:guest", args=[account_id]))
+    assert set(upstream_calls) == {"guest/accountInformationById.json"}
