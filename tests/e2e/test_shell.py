@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.urls import resolve
 from playwright.sync_api import Page, expect
 
 from portal.staff.models import User
@@ -37,14 +38,43 @@ def test_pressing_slash_puts_the_cursor_in_the_search_box(page: Page, agent: Use
     expect(search).to_have_value("")
 
 
-def test_an_auditor_sees_no_mutation_controls_and_no_search_box(page: Page, auditor: User) -> None:
-    login(page, auditor)
-    expect(page.get_by_text("Auditor", exact=True)).to_be_visible()
-    expect(page.get_by_role("searchbox")).to_have_count(0)
+def assert_no_mutation_controls(page: Page) -> None:
     post_forms = page.locator("form[method='post' i]")
     expect(post_forms).to_have_count(1)
     expect(post_forms).to_have_attribute("action", "/logout/")
     expect(page.locator("[hx-post], [hx-put], [hx-patch], [hx-delete]")).to_have_count(0)
+
+
+def test_an_auditor_sees_no_mutation_controls_and_no_search_box(page: Page, auditor: User) -> None:
+    login(page, auditor)
+    expect(page.locator(".role-badge")).to_have_text("Auditor")
+    expect(page.get_by_role("searchbox")).to_have_count(0)
+    assert_no_mutation_controls(page)
+
+
+# POST forms an auditor may see: the audit log posts its filters and export requests so that
+# card numbers stay out of URLs and access logs; neither changes a guest or a card.
+AUDITOR_POST_TARGETS = {"logout", "audit:search", "audit:export"}
+
+
+def test_no_page_in_the_auditors_navigation_offers_mutation_controls(
+    page: Page, auditor: User
+) -> None:
+    login(page, auditor)
+    nav = page.get_by_role("navigation", name="Main").get_by_role("link")
+    targets = [str(nav.nth(i).get_attribute("href")) for i in range(nav.count())]
+    assert targets
+    for target in targets:
+        response = page.goto(target)
+        assert response is not None
+        assert response.status == 200, target
+        expect(page.get_by_role("searchbox")).to_have_count(0)
+        actions = page.locator("form[method='post' i]").evaluate_all(
+            # getAttribute: a field named "action" shadows the form's own action property.
+            "forms => forms.map(f => new URL(f.getAttribute('action') || '', f.baseURI).pathname)"
+        )
+        assert {resolve(action).view_name for action in actions} <= AUDITOR_POST_TARGETS, target
+        expect(page.locator("[hx-post], [hx-put], [hx-patch], [hx-delete]")).to_have_count(0)
 
 
 def test_a_failed_login_shows_a_clear_message(page: Page, agent: User) -> None:
@@ -83,6 +113,22 @@ def test_every_roles_home_page_has_no_accessibility_violations(
     login(page, make_staff(role))
     expect(page.locator(".role-badge")).to_have_text(role.label)
     assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.parametrize("role", list(Role), ids=str)
+def test_every_page_in_a_roles_navigation_has_no_accessibility_violations(
+    page: Page, make_staff: Callable[..., User], role: Role
+) -> None:
+    login(page, make_staff(role))
+    nav = page.get_by_role("navigation", name="Main").get_by_role("link")
+    targets = [str(nav.nth(i).get_attribute("href")) for i in range(nav.count())]
+    assert targets
+    found = {}
+    for target in targets:
+        page.goto(target)
+        found[target] = axe_violations(page)
+    assert {target: v for target, v in found.items() if v} == {}
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
