@@ -3,7 +3,7 @@ POST bodies."""
 
 from django.urls import path, register_converter
 
-from cards import views
+from cards.views import attach, bulk, combine, status
 
 
 class MaskedCardNumberConverter:
@@ -23,55 +23,55 @@ register_converter(MaskedCardNumberConverter, "masked")
 app_name = "cards"
 
 urlpatterns = [
-    path("<int:account_id>/attach/", views.card_attach_form, name="attach"),
-    path("<int:account_id>/attach/submit/", views.card_attach_submit, name="attach-submit"),
+    path("<int:account_id>/attach/", attach.card_attach_form, name="attach"),
+    path("<int:account_id>/attach/submit/", attach.card_attach_submit, name="attach-submit"),
     path(
         "<int:account_id>/<masked:masked>/disable/",
-        views.card_status_form,
+        status.card_status_form,
         {"change": "disable"},
         name="disable",
     ),
     path(
         "<int:account_id>/<masked:masked>/disable/submit/",
-        views.card_status_submit,
+        status.card_status_submit,
         {"change": "disable"},
         name="disable-submit",
     ),
     path(
         "<int:account_id>/<masked:masked>/enable/",
-        views.card_status_form,
+        status.card_status_form,
         {"change": "enable"},
         name="enable",
     ),
     path(
         "<int:account_id>/<masked:masked>/enable/submit/",
-        views.card_status_submit,
+        status.card_status_submit,
         {"change": "enable"},
         name="enable-submit",
     ),
     path(
         "<int:account_id>/<masked:masked>/combine/",
-        views.card_combine_form,
+        combine.card_combine_form,
         name="combine",
     ),
     path(
         "<int:account_id>/<masked:masked>/combine/submit/",
-        views.card_combine_submit,
+        combine.card_combine_submit,
         name="combine-submit",
     ),
     path(
         "<int:account_id>/attach-and-combine/",
-        views.attach_and_combine_form,
+        attach.attach_and_combine_form,
         name="attach-and-combine",
     ),
     path(
         "<int:account_id>/attach-and-combine/submit/",
-        views.attach_and_combine_submit,
+        attach.attach_and_combine_submit,
         name="attach-and-combine-submit",
     ),
-    path("jobs/<int:job_id>/", views.card_job, name="job"),
-    path("bulk/", views.bulk_upload_form, name="bulk"),
-    path("bulk/upload/", views.bulk_upload_submit, name="bulk-upload"),
-    path("bulk/<int:upload_id>/", views.bulk_review, name="bulk-review"),
-    path("bulk/<int:upload_id>/start/", views.bulk_start, name="bulk-start"),
+    path("jobs/<int:job_id>/", combine.card_job, name="job"),
+    path("bulk/", bulk.bulk_upload_form, name="bulk"),
+    path("bulk/upload/", bulk.bulk_upload_submit, name="bulk-upload"),
+    path("bulk/<int:upload_id>/", bulk.bulk_review, name="bulk-review"),
+    path("bulk/<int:upload_id>/start/", bulk.bulk_start, name="bulk-start"),
 ]

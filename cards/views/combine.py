@@ -1,0 +1,105 @@
+"""Combine an attached card (preview, then a job) and the page of a combine job."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from cards.forms import (
+    CombineCardForm,
+)
+from cards.selectors import (
+    CardNotFoundError,
+    CombinePreview,
+    card_job_outcome,
+    combine_preview,
+)
+from cards.services.combine import cards_combine_start
+from cards.views.common import (
+    HtmxHttpRequest,
+    form_response,
+    reason_of,
+    redirect_after_change,
+    upstream_trouble,
+)
+from guests.messages import explain
+from portal.paytronix.errors import FailureError, InvalidStatusError, PaytronixError
+from portal.staff.access import requires
+
+
+def _combine_context(
+    preview: CombinePreview, form: CombineCardForm, error: str = ""
+) -> dict[str, Any]:
+    return {
+        "preview": preview,
+        "guest": preview.guest,
+        "card": preview.card,
+        "form": form,
+        "error": error,
+    }
+
+
+def _preview_or_404(account_id: int, masked: str) -> CombinePreview:
+    try:
+        return combine_preview(account_id=account_id, masked_card_number=masked)
+    except CardNotFoundError:
+        raise Http404("This account has no card with that number.") from None
+    except (FailureError, InvalidStatusError) as error:
+        raise Http404(explain(error)) from None
+
+
+@require_GET
+@requires("combine_cards")
+def card_combine_form(request: HtmxHttpRequest, account_id: int, masked: str) -> HttpResponse:
+    """Is the card combinable, the balances before and after, the warning, and the reason."""
+    try:
+        preview = _preview_or_404(account_id, masked)
+    except PaytronixError as error:
+        return upstream_trouble(request, error)
+    return render(request, "cards/combine.html", _combine_context(preview, CombineCardForm()))
+
+
+@require_POST
+@requires("combine_cards")
+def card_combine_submit(request: HtmxHttpRequest, account_id: int, masked: str) -> HttpResponse:
+    try:
+        preview = _preview_or_404(account_id, masked)
+    except PaytronixError as error:
+        return upstream_trouble(request, error)
+    form = CombineCardForm(request.POST)
+    context = _combine_context(preview, form)
+    if not preview.combinable:
+        context["error"] = "This card cannot be combined into this account."
+        return form_response(request, "cards/combine.html", context, status=409)
+    if not form.is_valid():
+        return form_response(request, "cards/combine.html", context, status=422)
+    try:
+        job = cards_combine_start(
+            actor=request.user,
+            request=request,
+            guest=preview.guest,
+            card=preview.card,
+            other_account_id=preview.other_account_id,
+            reason=reason_of(form),
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+    except ValidationError as invalid:
+        context["error"] = " ".join(invalid.messages)
+        return form_response(request, "cards/combine.html", context, status=422)
+    return redirect_after_change(request, reverse("cards:job", args=[job.pk]))
+
+
+@require_GET
+@requires("view_jobs")
+def card_job(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
+    """A combine or attach-and-combine job: its progress, then the surviving account and its
+    balances as upstream shows them now."""
+    outcome = card_job_outcome(owner=request.user, job_id=job_id)
+    if outcome is None:
+        raise Http404("No such job.")
+    return render(request, "cards/job.html", {"outcome": outcome, "job": outcome.job})

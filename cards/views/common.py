@@ -1,0 +1,92 @@
+"""What every card screen shares: the request type, finding the guest and card, answering
+htmx and plain requests alike, and PRG after a change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
+
+from cards.forms import (
+    AttachCardForm,
+    IdempotentForm,
+)
+from cards.selectors import (
+    CardNotFoundError,
+    GuestCard,
+    GuestCards,
+    guest_cards,
+)
+from cards.services.attach import AttachCredentials
+from cards.services.common import CardChange
+from guests.messages import explain
+from portal.audit.models import Outcome
+from portal.audit.services import Reason
+from portal.paytronix.errors import FailureError, InvalidStatusError, PaytronixError
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def guest_page_url(account_id: int) -> str:
+    """Where a CSR goes back to after a change: the guest page's cards panel."""
+    return reverse("guests:guest", args=[account_id]) + "#panel-cards"
+
+
+def guest_or_404(account_id: int) -> GuestCards:
+    try:
+        return guest_cards(account_id=account_id)
+    except (FailureError, InvalidStatusError) as error:
+        raise Http404(explain(error)) from None
+
+
+def card_or_404(guest: GuestCards, masked: str) -> GuestCard:
+    try:
+        return guest.find(masked)
+    except CardNotFoundError:
+        raise Http404("This account has no card with that number.") from None
+
+
+def upstream_trouble(request: HtmxHttpRequest, error: PaytronixError) -> HttpResponse:
+    return render(request, "cards/unavailable.html", {"error": explain(error)}, status=503)
+
+
+def redirect_after_change(request: HtmxHttpRequest, url: str) -> HttpResponse:
+    """After a change: a full navigation (htmx or not), so the result is a GET of its own."""
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return HttpResponseRedirect(url, status=303)
+
+
+def form_response(
+    request: HtmxHttpRequest, template: str, context: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
+    name = f"{template}#form" if request.htmx else template
+    return render(request, name, context, status=status)
+
+
+def retry_or_settle(form: IdempotentForm, result: CardChange) -> None:
+    """A failed change may be tried again (a new key); one whose outcome is unknown or still
+    pending keeps its key, so submitting again settles it rather than sending it twice."""
+    if result.outcome == Outcome.FAILED:
+        form.renew_key()
+
+
+def reason_of(form: IdempotentForm) -> Reason:
+    code, text = form.reason()
+    return Reason(code=code, text=text)
+
+
+def credentials_from(form: AttachCardForm) -> AttachCredentials:
+    """Only the fields upstream asked for are sent, whatever else the form carried."""
+    data, needed = form.cleaned_data, form.needed_fields
+    return AttachCredentials(
+        registration_code=data["registration_code"] if "registrationCode" in needed else "",
+        username=data["other_username"] if "username" in needed else "",
+        password=data["other_password"] if "password" in needed else "",
+    )

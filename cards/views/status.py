@@ -1,0 +1,138 @@
+"""Disable and enable one card: the confirmation step, then the change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+
+from cards.forms import (
+    DisableCardForm,
+    EnableCardForm,
+    IdempotentForm,
+)
+from cards.selectors import (
+    GuestCard,
+    GuestCards,
+)
+from cards.services.status import card_status_change
+from cards.views.common import (
+    HtmxHttpRequest,
+    card_or_404,
+    form_response,
+    guest_or_404,
+    guest_page_url,
+    reason_of,
+    redirect_after_change,
+    retry_or_settle,
+    upstream_trouble,
+)
+from portal.paytronix.errors import PaytronixError
+from portal.staff.access import requires
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """What the disable and enable screens say and do."""
+
+    status: str
+    title: str
+    consequence: str
+    form_class: type[IdempotentForm]
+    submit_url: str
+
+    @property
+    def disable(self) -> bool:
+        return self.status == "DISABLED"
+
+
+STATUS_CHANGES: dict[str, StatusChange] = {
+    "disable": StatusChange(
+        status="DISABLED",
+        title="Disable",
+        consequence=(
+            "The card stops working at once: it cannot earn or redeem until it is enabled "
+            "again. Balances stay on the account and the guest's other cards keep working."
+        ),
+        form_class=DisableCardForm,
+        submit_url="cards:disable-submit",
+    ),
+    "enable": StatusChange(
+        status="ACTIVE",
+        title="Enable",
+        consequence=(
+            "The card works again at once: it can earn and redeem against the account's "
+            "balances. Enable a card only when the guest has it in hand."
+        ),
+        form_class=EnableCardForm,
+        submit_url="cards:enable-submit",
+    ),
+}
+
+
+def _status_context(
+    guest: GuestCards, card: GuestCard, change: str, form: IdempotentForm, error: str = ""
+) -> dict[str, Any]:
+    return {
+        "guest": guest,
+        "card": card,
+        "change": STATUS_CHANGES[change],
+        "form": form,
+        "error": error,
+    }
+
+
+@require_GET
+@requires("change_card_status")
+def card_status_form(
+    request: HtmxHttpRequest, account_id: int, masked: str, change: str
+) -> HttpResponse:
+    """The confirmation step: the card, its guest, what will happen, and the reason."""
+    try:
+        guest = guest_or_404(account_id)
+    except PaytronixError as error:
+        return upstream_trouble(request, error)
+    card = card_or_404(guest, masked)
+    form = STATUS_CHANGES[change].form_class()
+    return render(request, "cards/status_change.html", _status_context(guest, card, change, form))
+
+
+@require_POST
+@requires("change_card_status")
+def card_status_submit(
+    request: HtmxHttpRequest, account_id: int, masked: str, change: str
+) -> HttpResponse:
+    spec = STATUS_CHANGES[change]
+    try:
+        guest = guest_or_404(account_id)
+    except PaytronixError as error:
+        return upstream_trouble(request, error)
+    card = card_or_404(guest, masked)
+    form = spec.form_class(request.POST)
+    context = _status_context(guest, card, change, form)
+    if not form.is_valid():
+        return form_response(request, "cards/status_change.html", context, status=422)
+    try:
+        result = card_status_change(
+            actor=request.user,
+            request=request,
+            guest=guest,
+            card=card,
+            status="DISABLED" if spec.disable else "ACTIVE",
+            reason=reason_of(form),
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+    except ValidationError as invalid:
+        context["error"] = " ".join(invalid.messages)
+        return form_response(request, "cards/status_change.html", context, status=422)
+    if not result.ok:
+        retry_or_settle(form, result)
+        context["error"] = result.message
+        return form_response(request, "cards/status_change.html", context)
+    messages.success(request, result.message)
+    return redirect_after_change(request, guest_page_url(account_id))
