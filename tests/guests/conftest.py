@@ -9,7 +9,8 @@ import pytest
 
 from portal.audit.models import AuditRecord
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
+#: Extra arguments of a test client request that make it an htmx request.
+HTMX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.sandbox import demo
+from portal.sandbox.seed import POINTS
 from portal.sandbox.testing import SandboxController
 from tests.guests.conftest import HTMX
 
@@ -334,7 +335,9 @@ def test_a_visit_code_is_checked_first_showing_what_it_is_then_applied(
     assert code is not None
     assert code.group(1) == "VC100148212250"
 
-    points_before = sandbox.state.account(ACCOUNT).wallet(5).balance
+    points = sandbox.state.account(ACCOUNT).wallet(POINTS)
+    assert points is not None
+    points_before = points.balance
     applied = post(
         agent_client,
         "visit_code_apply",
@@ -344,7 +347,7 @@ def test_a_visit_code_is_checked_first_showing_what_it_is_then_applied(
             "visit_apply-idempotency_key": "v1",
         },
     ).content.decode()
-    points_after = sandbox.state.account(ACCOUNT).wallet(5).balance
+    points_after = points.balance
     assert points_after == points_before + 22
     assert f"Visit code applied: Points now {points_after}" in applied
     assert f"Now showing: Visit code VC100148212250: Points now {points_after}" in applied

@@ -16,11 +16,11 @@ from portal.audit.models import AuditRecord, Kind
 from portal.paytronix.errors import FailureError
 from portal.sandbox import demo
 from portal.sandbox.testing import SandboxController
+from tests.guests.conftest import HTMX
 
 pytestmark = pytest.mark.django_db
 
 GUEST_URL = reverse("guests:guest", args=[demo.DEMO_ACCOUNT_ID])
-HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def panel_url(name: str, account_id: int = demo.DEMO_ACCOUNT_ID) -> str:

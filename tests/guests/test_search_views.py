@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -17,11 +18,11 @@ pytestmark = pytest.mark.django_db
 GUEST_URL = reverse("guests:guest", args=[demo.DEMO_ACCOUNT_ID])
 
 
-def search(client: Client, text: str) -> object:
+def search(client: Client, text: str) -> Any:
     return client.get(reverse("guests:search"), {"q": text})
 
 
-def advanced(client: Client, **fields: object) -> object:
+def advanced(client: Client, **fields: Any) -> Any:
     return client.get(reverse("guests:advanced_search"), fields)
 
 
@@ -174,7 +175,7 @@ def test_advanced_search_refuses_two_identifiers_at_once(agent_client: Client) -
 
 
 def test_advanced_search_offers_the_merchants_eclub_template(
-    agent_client: Client, settings: object
+    agent_client: Client, settings: Any
 ) -> None:
     html = agent_client.get(reverse("guests:advanced_search")).content.decode()
     assert 'name="eclub_template" value="30"' in html
