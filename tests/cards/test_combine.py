@@ -221,6 +221,7 @@ def test_attach_failure_and_combine_failure_are_told_apart(sandbox, supervisor_c
     assert "The card could not be added" in page
     # A Gift Card attaches to a Rewards account but cannot be combined into it.
     gift = demo.DEMO_NOT_COMBINABLE_PAIR[0]
+    # Seeded registered to another user; made anonymous here so no credentials are asked.
     sandbox.state.account_for_card(gift).username = ""
     refused_combine = attach_and_combine(supervisor_client, gift, key="x2")
     page = supervisor_client.get(refused_combine["Location"]).content.decode()

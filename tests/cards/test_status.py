@@ -167,3 +167,17 @@ def test_a_store_manager_cannot_reach_the_card_screens(sandbox, store_manager_cl
 
 def test_an_unknown_masked_number_is_not_found(sandbox, agent_client):
     assert agent_client.get(reverse("cards:disable", args=[ACCOUNT, "999999"])).status_code == 404
+
+
+def test_an_unknown_outcome_keeps_the_key_so_submitting_again_never_sends_twice(
+    sandbox, agent_client, upstream_calls, settings
+):
+    settings.PAYTRONIX_READ_TIMEOUT = 0.5
+    sandbox.faults.hang(seconds=2, endpoint="guest/changeCardStatus", times=1)
+    first = disable(agent_client, key="lostreply")
+    html = first.content.decode()
+    assert "We could not confirm whether the change went through." in html
+    assert 'value="lostreply"' in html
+    again = disable(agent_client, key="lostreply")
+    assert "We could not confirm whether the change went through." in again.content.decode()
+    assert len(writes(upstream_calls, "guest/changeCardStatus.json")) == 1
