@@ -42,13 +42,14 @@ from portal.staff.access import requires
 _LEVELS = {"success": messages.SUCCESS, "warning": messages.WARNING, "error": messages.ERROR}
 
 
-def _form_after(form: ChangeForm, result: ChangeResult | None) -> django_forms.Form:
-    """The form to show next: fresh after a success; as typed (with a new key) after a
-    refusal; the same (same key: resubmitting is safe) while the outcome is not known."""
+def _form_after(form: ChangeForm, result: ChangeResult | None) -> django_forms.Form | None:
+    """The form to show next: None after a success (the page's own fresh form, filled in from
+    the guest's data); as typed (with a new key) after a refusal; the same (same key:
+    resubmitting is safe) while the outcome is not known."""
     if result is None or result.level == "warning":
         return form
     if result.ok:
-        return type(form)()
+        return None
     kept = {name: form[name].value() for name in form.fields if name != "idempotency_key"}
     return type(form)(initial=kept)
 
@@ -74,14 +75,15 @@ def _change(
         messages.add_message(request, _LEVELS[result.level], result.message)
         return redirect(reverse("guests:guest", args=[account_id]) + f"#panel-{panel}")
     shown = _form_after(form, result)
+    forms = {form_name: shown} if shown is not None else {}
     if not request.htmx:
-        context = guest_context(request, account_id, forms={form_name: shown})
+        context = guest_context(request, account_id, forms=forms)
         return render(request, GUEST_TEMPLATE, context)
     context = guest_context(
         request,
         account_id,
         panels=[panel],
-        forms={form_name: shown},
+        forms=forms,
         results={panel: result} if result else {},
         created_code=result.value if result and form_name == "referral_code" else None,
     )

@@ -159,12 +159,13 @@ def test_a_write_whose_outcome_is_unknown_is_explained_and_watched_for(
     assert records("messaging.frequency", Kind.OUTCOME)[0].outcome == Outcome.UNKNOWN
 
 
-def test_the_form_after_a_success_is_fresh_with_a_new_key(
+def test_the_form_after_a_success_is_fresh_with_a_new_key_and_the_new_choice(
     sandbox: SandboxController, agent_client: Client
 ) -> None:
     html = post(agent_client, "message_frequency", frequency("SNOOZE", key="used")).content.decode()
     assert 'value="used"' not in html
     assert 'name="frequency-idempotency_key"' in html
+    assert re.search(r'value="SNOOZE"[^>]*checked', html)
 
 
 # -- language and username ------------------------------------------------------------------
