@@ -7,8 +7,10 @@
 * eClub email -> guest/eClubAccountInformation (with the eClub card template)
 * external account code -> guest/printedCardNumberForExternalAccount, then its card
 
-Every account is read with the viewer's store-group scope, so a store manager never sees a
-guest outside their group (see ``scope``). Logs name the kind of query, never its value.
+A store manager's scope (``accessFilterStoreGroupCode``) goes with every lookup that takes it
+(account information, account search), and every account found is read with it, so a store
+manager never sees a guest outside their group (see ``scope``). Logs name the kind of query,
+never its value.
 """
 
 from __future__ import annotations
@@ -249,6 +251,7 @@ def _by_account_search(viewer: Viewer, query: Query) -> _Found:
         last_name=criteria.last_name or None,
         postal_code=criteria.postal_code or None,
         page_size=MAX_MATCHES + 1,
+        access_filter_store_group_code=scope_of(viewer),
     )
     names = {m.account_id: _query_name(m) for m in found[:MAX_MATCHES] if m.account_id is not None}
     result = _accounts(viewer, names, kind=query.kind)
