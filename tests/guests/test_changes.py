@@ -222,6 +222,30 @@ def test_using_the_email_as_username(
     assert records("username.migrate_email", Kind.OUTCOME)[0].outcome == Outcome.SUCCEEDED
 
 
+def test_an_email_already_used_as_a_username_is_explained(
+    sandbox: SandboxController, agent_client: Client, records: Records
+) -> None:
+    def give_noah_avas_email_as_username(model: Any, moment: Any) -> None:
+        noah = model.users.pop(demo.DEMO_OTHER_USERNAME)
+        noah.username = demo.DEMO_EMAIL
+        model.users[demo.DEMO_EMAIL] = noah
+
+    sandbox.state.write(give_noah_avas_email_as_username)
+    html = post(
+        agent_client,
+        "username_migrate",
+        {
+            "username-email": demo.DEMO_EMAIL,
+            "username-reason": "r",
+            "username-idempotency_key": "u3",
+        },
+    ).content.decode()
+    assert "Another guest already uses that email address as a username." in html
+    assert records("username.migrate_email", Kind.OUTCOME)[0].error_code == (
+        "migrate_email.email_in_use"
+    )
+
+
 def test_the_email_shown_must_still_be_the_one_on_file(
     sandbox: SandboxController, agent_client: Client, records: Records
 ) -> None:
