@@ -16,6 +16,7 @@ from django import forms as django_forms
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+from django_htmx.http import reswap, retarget
 
 from guests.forms import (
     HistoryFilterForm,
@@ -114,8 +115,14 @@ def _problem(
         "panel": panel,
         "retry": status == 503,
     }
-    template = f"{PROBLEM_TEMPLATE}#problem" if request.htmx and panel else PROBLEM_TEMPLATE
-    return render(request, template, context, status=status)
+    if not request.htmx:
+        return render(request, PROBLEM_TEMPLATE, context, status=status)
+    # htmx swaps only 2xx answers: the fragment takes the panel's place (keeping its id, so
+    # its retry works) or, for a change posted from a panel, the page's main content.
+    response = render(request, f"{PROBLEM_TEMPLATE}#problem", context)
+    if not panel:
+        response = reswap(retarget(response, "#main"), "innerHTML")
+    return response
 
 
 def _not_found_sentence(request: HtmxHttpRequest, account_id: int) -> str:

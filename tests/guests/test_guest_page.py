@@ -378,3 +378,30 @@ def test_a_store_managers_out_of_group_guest_is_never_read_beyond_the_gate(
     account_id = sandbox.state.card(demo.DEMO_OTHER_STORE_GROUP_CARD).account_id
     store_manager_client.get(reverse("guests:guest", args=[account_id]))
     assert set(upstream_calls) == {"guest/accountInformationById.json"}
+
+
+def test_for_htmx_a_panel_whose_account_cannot_be_read_is_replaced_by_the_problem(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    sandbox.faults.error(503, endpoint="guest/accountInformationById")
+    response = agent_client.get(panel_url("notes"), **HTMX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section class="panel" id="panel-notes"')
+    assert f'hx-get="{panel_url("notes")}"' in html
+
+
+def test_for_htmx_a_change_whose_account_cannot_be_read_shows_the_problem_in_the_page(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    sandbox.faults.error(503, endpoint="guest/accountInformationById")
+    response = agent_client.post(
+        reverse("guests:note_add", args=[demo.DEMO_ACCOUNT_ID]),
+        {"note-note": "Hello", "note-idempotency_key": "k"},
+        **HTMX,
+    )
+    assert response.status_code == 200
+    assert response["HX-Retarget"] == "#main"
+    assert response["HX-Reswap"] == "innerHTML"
+    assert b"did not answer in time" in response.content
+    assert f'href="{GUEST_URL}"'.encode() in response.content
