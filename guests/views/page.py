@@ -108,11 +108,14 @@ def _problem(
     else:
         assert isinstance(error, PaytronixError)
         title, message, status = "The guest could not be loaded", explain(error), 503
+    body = panel and request.GET.get("part") == "body"
     context = {
         "account_id": account_id,
         "title": title,
         "message": message,
         "panel": panel,
+        "fragment_id": f"{panel}-body" if body else f"panel-{panel}",
+        "retry_url": request.get_full_path() if panel else "",
         "retry": status == 503,
     }
     if not request.htmx:

@@ -405,3 +405,13 @@ def test_for_htmx_a_change_whose_account_cannot_be_read_shows_the_problem_in_the
     assert response["HX-Reswap"] == "innerHTML"
     assert b"did not answer in time" in response.content
     assert f'href="{GUEST_URL}"'.encode() in response.content
+
+
+def test_a_failed_poll_of_a_panels_data_keeps_its_place_and_retries_the_same_poll(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    sandbox.faults.error(503, endpoint="guest/accountInformationById")
+    url = panel_url("header") + "?part=body"
+    html = agent_client.get(url, **HTMX).content.decode()
+    assert html.lstrip().startswith('<section class="panel" id="header-body"')
+    assert f'hx-get="{url}" hx-target="#header-body"' in html
