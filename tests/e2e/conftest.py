@@ -12,11 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.apps import apps
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from portal.staff.models import User
-from portal.staff.roles import sync_role_groups
 from tests.conftest import PASSWORD, REQUIRE_SERVICES
 
 # Playwright's sync API keeps an event loop in the main thread; Django would otherwise refuse
@@ -52,13 +50,6 @@ def browser() -> Iterator[Browser]:
         )
         yield launched
         launched.close()
-
-
-@pytest.fixture(autouse=True)
-def _role_groups(transactional_db: None) -> None:
-    # Live-server tests run in transactions that end in a flush, which also empties the role
-    # groups the migration created; put them back for each test.
-    sync_role_groups(apps)
 
 
 @pytest.fixture
