@@ -87,8 +87,7 @@ def _csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
 
 
 @require_GET
-# access.ViewFunc names HttpResponse; a streamed or file response is a view result all the same.
-@requires("view_jobs")  # type: ignore[arg-type]
+@requires("view_jobs")
 def job_results(request: HttpRequest, job_id: int) -> StreamingHttpResponse:
     """Every item's result as CSV, streamed."""
     job = _own_job(request, job_id)
@@ -98,8 +97,7 @@ def job_results(request: HttpRequest, job_id: int) -> StreamingHttpResponse:
 
 
 @require_GET
-# access.ViewFunc names HttpResponse; a streamed or file response is a view result all the same.
-@requires("view_jobs")  # type: ignore[arg-type]
+@requires("view_jobs")
 def job_file(request: HttpRequest, job_id: int) -> FileResponse:
     """The job's output file (an export), for its owner while they may still do its action."""
     job = _own_job(request, job_id)

@@ -1,0 +1,58 @@
+"""Helpers of the job tests: active sandbox cards, a task that records what it is sent, and a
+bulk disable job."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from portal.audit.scrub import card_mask
+from portal.audit.services import Reason
+from portal.jobs.models import Job
+from portal.jobs.services import ItemSpec, job_create
+from portal.staff.models import User
+
+
+class RecordingTask:
+    """Stands in for a Celery task: records each job id it is sent, runs nothing."""
+
+    def __init__(self) -> None:
+        self.sent: list[int] = []
+
+    def delay(self, job_id: int) -> None:
+        self.sent.append(job_id)
+
+
+def active_cards(sandbox: Any, count: int) -> list[str]:
+    model = sandbox.state.live
+    return sorted(
+        card.number
+        for card in model.cards.values()
+        if card.status == "ACTIVE" and model.accounts[card.account_id].status == "ACTIVE"
+    )[:count]
+
+
+@pytest.fixture
+def bulk_job(supervisor: User) -> Callable[..., Job]:
+    """``bulk_job(cards, task=..., key=...)``: a queued bulk disable job of ``supervisor``."""
+
+    def create(cards: list[str], *, task: Any = None, key: str = "bulk-1") -> Job:
+        return job_create(
+            owner=supervisor,
+            kind="bulk.card_status",
+            task=task or RecordingTask(),
+            idempotency_key=key,
+            params={"action": "disable", "cards": len(cards)},
+            items=[
+                ItemSpec(
+                    label=f"card ending {card_mask(card)}",
+                    payload={"card_number": card, "reason_code": "stolen"},
+                )
+                for card in cards
+            ],
+            reason=Reason(text="Stolen batch"),
+        )
+
+    return create

@@ -1,0 +1,280 @@
+"""Running a job's items: through the door, once each, retries, cancellation, concurrency."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+
+from portal.audit.models import AuditRecord, Kind, Outcome
+from portal.audit.services import AuditContext, Reason, Target, action_get, intent_claim
+from portal.jobs import runner
+from portal.jobs.models import ItemOutcome, ItemStatus, Job, JobItem, JobStatus
+from portal.jobs.runner import ItemResult, ItemRun, job_run_items
+from portal.jobs.services import item_finish, job_cancel
+from portal.staff.models import User
+from tests.jobs.conftest import active_cards
+from tests.jobs.worker_tasks import disable_item
+
+pytestmark = pytest.mark.django_db
+
+
+class Handler:
+    """A handler that records each attempt and answers from a script (default: success)."""
+
+    def __init__(self, script: Callable[[ItemRun], ItemResult] | None = None) -> None:
+        self.runs: list[tuple[int, int, str]] = []
+        self.threads: set[str] = set()
+        self._lock = threading.Lock()
+        self._script = script
+
+    def __call__(self, run: ItemRun) -> ItemResult:
+        with self._lock:
+            self.runs.append((run.item.position, run.attempt, run.idempotency_key))
+            self.threads.add(threading.current_thread().name)
+        if self._script is not None:
+            return self._script(run)
+        return ItemResult(ItemOutcome.SUCCEEDED, "done")
+
+    @property
+    def positions(self) -> list[int]:
+        return sorted(position for position, _, _ in self.runs)
+
+
+@pytest.fixture(autouse=True)
+def _no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner, "_backoff", lambda attempt: 0.0)
+
+
+def test_every_item_goes_through_the_door_and_the_job_succeeds(
+    sandbox: Any, bulk_job: Callable[..., Job]
+) -> None:
+    cards = active_cards(sandbox, 3)
+    job = bulk_job(cards)
+
+    job_run_items(job.pk, disable_item)
+
+    job.refresh_from_db()
+    assert (job.status, job.done, job.failed, job.summary) == (
+        JobStatus.SUCCEEDED,
+        3,
+        0,
+        "3 succeeded",
+    )
+    assert job.started_at is not None
+    assert job.finished_at is not None
+    assert {sandbox.state.card(card).status for card in cards} == {"DISABLED"}
+    items = list(job.items.order_by("position"))
+    assert {(i.status, i.outcome) for i in items} == {(ItemStatus.DONE, ItemOutcome.SUCCEEDED)}
+    assert [i.payload for i in items] == [{}, {}, {}]
+    item_intents = AuditRecord.objects.filter(kind=Kind.INTENT, action="card.disable")
+    assert sorted(i.intent_id or 0 for i in items) == sorted(
+        item_intents.values_list("id", flat=True)
+    )
+    assert {i.job_id for i in item_intents} == {job.pk}
+    assert {i.reason_text for i in item_intents} == {"Stolen batch"}
+    job_outcome = AuditRecord.objects.get(intent=job.intent)
+    assert (job_outcome.outcome, job_outcome.upstream_result) == (Outcome.SUCCEEDED, "succeeded")
+
+
+def test_a_redelivered_job_skips_the_items_already_done(
+    sandbox: Any, bulk_job: Callable[..., Job]
+) -> None:
+    job = bulk_job(active_cards(sandbox, 5))
+    for item in job.items.filter(position__lte=2):
+        item_finish(item, outcome=ItemOutcome.SUCCEEDED, message="before the worker died")
+    handler = Handler()
+
+    job_run_items(job.pk, handler)
+    job_run_items(job.pk, handler)
+
+    assert handler.positions == [3, 4, 5]
+    job.refresh_from_db()
+    assert (job.status, job.done) == (JobStatus.SUCCEEDED, 5)
+
+
+def test_an_item_under_way_when_its_worker_died_is_settled_not_sent_again(
+    sandbox: Any, supervisor: User, bulk_job: Callable[..., Job], settings: Any
+) -> None:
+    [card] = active_cards(sandbox, 1)
+    job = bulk_job([card])
+    item = job.items.get()
+    # The dead worker had started attempt 1, recorded its intent and disabled the card.
+    JobItem.objects.filter(pk=item.pk).update(status=ItemStatus.RUNNING, attempts=1)
+    with transaction.atomic():
+        intent_claim(
+            actor=supervisor,
+            spec=action_get("card.disable"),
+            target=Target(printed_card_number=card),
+            params={},
+            reason=Reason(text="Stolen batch"),
+            idempotency_key=f"job:{job.pk}:item:1:try:1",
+            context=AuditContext(),
+            job_id=job.pk,
+        )
+
+    def disabled(model: Any, moment: Any) -> None:
+        model.cards[card].status = "DISABLED"
+
+    sandbox.state.write(disabled)
+    settings.AUDIT_IN_PROGRESS_WAIT = 0
+    settings.AUDIT_ABANDONED_AFTER = 0
+    sandbox.faults.error(endpoint="changeCardStatus", status=500)  # a second call would fail
+
+    job_run_items(job.pk, disable_item)
+
+    item.refresh_from_db()
+    assert (item.outcome, item.attempts) == (ItemOutcome.SUCCEEDED, 1)
+    intents = AuditRecord.objects.filter(kind=Kind.INTENT, action="card.disable")
+    assert intents.count() == 1
+    settled = AuditRecord.objects.filter(intent__in=intents).order_by("-seq").first()
+    assert settled is not None
+    assert settled.upstream_result == "settled"
+
+
+def test_a_transient_fault_is_retried_under_a_new_key(
+    sandbox: Any, bulk_job: Callable[..., Job], settings: Any
+) -> None:
+    settings.JOBS_ITEM_ATTEMPTS = 3
+    job = bulk_job(active_cards(sandbox, 1))
+
+    def flaky(run: ItemRun) -> ItemResult:
+        if run.attempt < 3:
+            return ItemResult(ItemOutcome.FAILED, "circuit open", retry=True)
+        return ItemResult(ItemOutcome.SUCCEEDED)
+
+    handler = Handler(flaky)
+    job_run_items(job.pk, handler)
+
+    assert [(attempt, key) for _, attempt, key in handler.runs] == [
+        (1, f"job:{job.pk}:item:1:try:1"),
+        (2, f"job:{job.pk}:item:1:try:2"),
+        (3, f"job:{job.pk}:item:1:try:3"),
+    ]
+    assert job.items.get().outcome == ItemOutcome.SUCCEEDED
+
+
+def test_retries_stop_at_the_limit_and_the_item_fails(
+    sandbox: Any, bulk_job: Callable[..., Job], settings: Any
+) -> None:
+    settings.JOBS_ITEM_ATTEMPTS = 2
+    job = bulk_job(active_cards(sandbox, 1))
+    handler = Handler(lambda run: ItemResult(ItemOutcome.FAILED, "still down", retry=True))
+
+    job_run_items(job.pk, handler)
+
+    assert len(handler.runs) == 2
+    job.refresh_from_db()
+    assert (job.status, job.failed) == (JobStatus.FAILED, 1)
+    assert job.items.get().message == "still down"
+
+
+def test_an_unknown_outcome_is_never_retried(sandbox: Any, bulk_job: Callable[..., Job]) -> None:
+    cards = active_cards(sandbox, 1)
+    job = bulk_job(cards)
+    sandbox.faults.drop(endpoint="changeCardStatus", process=True)
+
+    job_run_items(job.pk, disable_item)
+
+    item = job.items.get()
+    assert (item.outcome, item.attempts) == (ItemOutcome.UNKNOWN, 1)
+    assert AuditRecord.objects.filter(kind=Kind.INTENT, action="card.disable").count() == 1
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert "1 unknown" in job.summary
+
+
+def test_a_handler_that_raises_still_ends_its_item(
+    sandbox: Any, bulk_job: Callable[..., Job]
+) -> None:
+    job = bulk_job(active_cards(sandbox, 2))
+
+    def boom(run: ItemRun) -> ItemResult:
+        if run.item.position == 1:
+            raise KeyError("card_number")
+        return ItemResult(ItemOutcome.SUCCEEDED)
+
+    job_run_items(job.pk, Handler(boom))
+
+    first, second = job.items.order_by("position")
+    assert (first.outcome, first.message) == (ItemOutcome.FAILED, "Internal error (KeyError).")
+    assert second.outcome == ItemOutcome.SUCCEEDED
+    job.refresh_from_db()
+    assert job.status == JobStatus.PARTLY_FAILED
+
+
+def test_cancelling_stops_between_items(
+    sandbox: Any, supervisor: User, bulk_job: Callable[..., Job]
+) -> None:
+    job = bulk_job(active_cards(sandbox, 5))
+
+    def cancel_after_two(run: ItemRun) -> ItemResult:
+        if run.item.position == 2:
+            job_cancel(job=run.job, actor=supervisor)
+        return ItemResult(ItemOutcome.SUCCEEDED)
+
+    handler = Handler(cancel_after_two)
+    job_run_items(job.pk, handler)
+
+    assert handler.positions == [1, 2]
+    job.refresh_from_db()
+    assert (job.status, job.done) == (JobStatus.CANCELLED, 2)
+    assert list(job.items.order_by("position").values_list("outcome", flat=True)) == [
+        ItemOutcome.SUCCEEDED,
+        ItemOutcome.SUCCEEDED,
+        ItemOutcome.CANCELLED,
+        ItemOutcome.CANCELLED,
+        ItemOutcome.CANCELLED,
+    ]
+
+
+def test_a_cancelled_job_does_not_start(
+    sandbox: Any, supervisor: User, bulk_job: Callable[..., Job]
+) -> None:
+    job = bulk_job(active_cards(sandbox, 2))
+    job_cancel(job=job, actor=supervisor)
+    handler = Handler()
+
+    assert job_run_items(job.pk, handler) is None
+    assert handler.runs == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_items_run_concurrently_and_each_exactly_once(
+    sandbox: Any, bulk_job: Callable[..., Job]
+) -> None:
+    cards = active_cards(sandbox, 12)
+    job = bulk_job(cards)
+
+    def slow(run: ItemRun) -> ItemResult:
+        time.sleep(0.05)
+        return ItemResult(ItemOutcome.SUCCEEDED)
+
+    handler = Handler(slow)
+    job_run_items(job.pk, handler, concurrency=4)
+
+    assert handler.positions == list(range(1, 13))
+    assert len(handler.threads) > 1
+    job.refresh_from_db()
+    assert (job.status, job.done) == (JobStatus.SUCCEEDED, 12)
+    connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_items_through_the_door_change_each_card_once(
+    sandbox: Any, bulk_job: Callable[..., Job]
+) -> None:
+    cards = active_cards(sandbox, 8)
+    job = bulk_job(cards)
+
+    job_run_items(job.pk, disable_item, concurrency=3)
+
+    job.refresh_from_db()
+    assert (job.status, job.done) == (JobStatus.SUCCEEDED, 8)
+    assert {sandbox.state.card(card).status for card in cards} == {"DISABLED"}
+    assert AuditRecord.objects.filter(kind=Kind.INTENT, action="card.disable").count() == 8
+    assert AuditRecord.objects.filter(kind=Kind.OUTCOME, action="card.disable").count() == 8

@@ -1,0 +1,119 @@
+"""Job pages: recent jobs, live progress by htmx polling, cancel, per-item results."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from portal.jobs.models import ItemOutcome, Job, JobStatus
+from portal.jobs.runner import ItemResult, job_run_items
+from portal.jobs.services import job_progress
+from tests.jobs.conftest import active_cards
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_jobs_page_lists_only_ones_own_jobs(
+    sandbox: Any, bulk_job: Callable[..., Job], supervisor_client: Client, agent_client: Client
+) -> None:
+    job = bulk_job(active_cards(sandbox, 1))
+
+    mine = supervisor_client.get(reverse("jobs:list"))
+    theirs = agent_client.get(reverse("jobs:list"))
+
+    assert list(mine.context["jobs"]) == [job]
+    assert list(theirs.context["jobs"]) == []
+
+
+def test_someone_elses_job_does_not_exist_for_you(
+    sandbox: Any, bulk_job: Callable[..., Job], agent_client: Client
+) -> None:
+    job = bulk_job(active_cards(sandbox, 1))
+
+    for name in ("jobs:detail", "jobs:results", "jobs:file"):
+        assert agent_client.get(reverse(name, args=[job.pk])).status_code == 404
+    assert agent_client.post(reverse("jobs:cancel", args=[job.pk])).status_code == 404
+
+
+def test_a_role_without_jobs_cannot_open_the_page(store_manager_client: Client) -> None:
+    assert store_manager_client.get(reverse("jobs:list")).status_code == 403
+
+
+def test_a_running_job_page_polls_its_progress(
+    sandbox: Any, bulk_job: Callable[..., Job], supervisor_client: Client
+) -> None:
+    job = bulk_job(active_cards(sandbox, 4))
+    job_progress(job, done=1)
+
+    page = supervisor_client.get(reverse("jobs:detail", args=[job.pk]))
+    fragment = supervisor_client.get(reverse("jobs:detail", args=[job.pk]), HTTP_HX_REQUEST="true")
+
+    body = page.content.decode()
+    assert 'hx-trigger="every 2s"' in body
+    assert f'hx-get="{reverse("jobs:detail", args=[job.pk])}"' in body
+    assert '<progress max="100" value="25"' in body
+    part = fragment.content.decode()
+    assert part.lstrip().startswith('<section id="job-progress"')
+    assert "<html" not in part
+    assert "1 of 4 done" in part
+
+
+def test_a_finished_job_stops_polling_and_shows_its_results(
+    sandbox: Any, bulk_job: Callable[..., Job], supervisor_client: Client
+) -> None:
+    job = bulk_job(active_cards(sandbox, 2))
+    job_run_items(job.pk, lambda run: ItemResult(ItemOutcome.SUCCEEDED, "ok"))
+
+    fragment = supervisor_client.get(reverse("jobs:detail", args=[job.pk]), HTTP_HX_REQUEST="true")
+    page = supervisor_client.get(reverse("jobs:detail", args=[job.pk]))
+
+    assert fragment["HX-Refresh"] == "true"
+    body = page.content.decode()
+    assert "hx-trigger" not in body
+    assert "2 of 2 done" in body
+    assert "Download results (CSV)" in body
+
+
+def test_the_owner_cancels_with_a_post(
+    sandbox: Any, bulk_job: Callable[..., Job], supervisor_client: Client
+) -> None:
+    job = bulk_job(active_cards(sandbox, 2))
+
+    assert supervisor_client.get(reverse("jobs:cancel", args=[job.pk])).status_code == 405
+    response = supervisor_client.post(reverse("jobs:cancel", args=[job.pk]))
+
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELLED
+
+
+def test_per_item_results_download_as_csv(
+    sandbox: Any, bulk_job: Callable[..., Job], supervisor_client: Client
+) -> None:
+    cards = active_cards(sandbox, 2)
+    job = bulk_job(cards)
+
+    def half(run: Any) -> ItemResult:
+        if run.item.position == 1:
+            return ItemResult(ItemOutcome.SUCCEEDED, "Disabled.")
+        return ItemResult(ItemOutcome.FAILED, "card_status.card_exchanged")
+
+    job_run_items(job.pk, half)
+
+    response = supervisor_client.get(reverse("jobs:results", args=[job.pk]))
+
+    assert response["Content-Type"] == "text/csv"
+    text = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [(r["position"], r["item"], r["outcome"], r["message"]) for r in rows] == [
+        ("1", f"card ending {cards[0][-6:]}", "succeeded", "Disabled."),
+        ("2", f"card ending {cards[1][-6:]}", "failed", "card_status.card_exchanged"),
+    ]
+    for card in cards:
+        assert card not in text

@@ -1,0 +1,197 @@
+"""A job whose real Celery worker is killed mid-way finishes after a restart without doing any
+item twice: every card gets exactly one upstream write."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from portal.audit.chain import chain_verify
+from portal.audit.models import AuditRecord, Kind
+from portal.celery import app as celery_app
+from portal.jobs.models import ItemOutcome, Job, JobStatus
+from portal.sandbox.server import SandboxServer
+from portal.sandbox.testing import MERCHANT_ID, SECRET, USERNAME
+from tests.jobs.conftest import active_cards
+from tests.jobs.worker_tasks import disable_cards_task
+
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.timeout(180),
+]
+
+ROOT = Path(__file__).resolve().parents[2]
+ITEMS = 12
+
+
+class CountingSandbox:
+    """The sandbox app behind a counter of changeCardStatus requests per card number."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.writes: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").endswith("/guest/changeCardStatus.json"):
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ["wsgi.input"] = io.BytesIO(body)
+            with self._lock:
+                self.writes[json.loads(body)["printedCardNumber"]] += 1
+        return self.app(environ, start_response)
+
+
+@pytest.fixture
+def counting_sandbox(sandbox: Any) -> Iterator[tuple[CountingSandbox, str]]:
+    counting = CountingSandbox(sandbox.app)
+    server = SandboxServer(counting).start()
+    try:
+        yield counting, f"{server.root_url}/rest/{sandbox.app.release}/"
+    finally:
+        server.stop()
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def _worker_env(base_url: str, broker: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "LOYALTY_ENV": "test",
+        "DATABASE_URL": _database_url(),
+        "CELERY_BROKER_URL": broker,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        # A task held by a dead worker goes back to the queue after this many seconds.
+        "CELERY_VISIBILITY_TIMEOUT": "4",
+        # An item under way when the worker died is settled by reading back after this long.
+        "AUDIT_ABANDONED_AFTER": "3",
+        "AUDIT_IN_PROGRESS_WAIT": "0.5",
+        "PAYTRONIX_CONNECT_TIMEOUT": "0.5",
+        "PAYTRONIX_READ_TIMEOUT": "2",
+        "PAYTRONIX_BASE_URL": base_url,
+        "PAYTRONIX_USERNAME": USERNAME,
+        "PAYTRONIX_SECRET": SECRET,
+        "PAYTRONIX_MERCHANT_ID": str(MERCHANT_ID),
+        "JOBS_CONCURRENCY": "1",
+    }
+
+
+def _start_worker(env: dict[str, str], queue: str, log: Path) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "portal",
+        "worker",
+        "--pool=solo",
+        "--queues",
+        queue,
+        "--include",
+        "tests.jobs.worker_tasks",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "--loglevel=INFO",
+    ]
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _wait_for(condition: Any, seconds: float, what: str, log: Path) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"timed out waiting for {what}; worker log:\n{log.read_text()[-4000:]}")
+
+
+def _job(job_id: int) -> Job:
+    return Job.objects.get(pk=job_id)
+
+
+def test_a_job_survives_its_worker_being_killed_and_does_each_item_once(
+    counting_sandbox: tuple[CountingSandbox, str],
+    sandbox: Any,
+    bulk_job: Any,
+    tmp_path: Path,
+) -> None:
+    counting, base_url = counting_sandbox
+    broker = os.environ["REDIS_URL"]
+    queue = f"jobs-test-{uuid.uuid4().hex}"
+    log = tmp_path / "worker.log"
+    env = _worker_env(base_url, broker)
+    cards = active_cards(sandbox, ITEMS)
+    sandbox.faults.latency(0.3, endpoint="changeCardStatus")
+
+    class SendToTestQueue:
+        """The task, sent for real (tests otherwise run tasks eagerly) to this test's queue."""
+
+        def delay(self, job_id: int) -> None:
+            eager = celery_app.conf.task_always_eager
+            celery_app.conf.task_always_eager = False
+            try:
+                with celery_app.connection_for_write(broker) as conn:
+                    # celery-types does not know apply_async's ``connection`` option.
+                    send: Any = disable_cards_task.apply_async
+                    send(args=(job_id,), queue=queue, connection=conn)
+            finally:
+                celery_app.conf.task_always_eager = eager
+
+    job = bulk_job(cards, task=SendToTestQueue())
+    first = _start_worker(env, queue, log)
+    try:
+        _wait_for(lambda: _job(job.pk).done >= 4, 90, "a few items done", log)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        done_at_kill = _job(job.pk).done
+        assert done_at_kill < ITEMS, "the job finished before the worker could be killed"
+
+        second = _start_worker(env, queue, log)
+        try:
+            _wait_for(lambda: _job(job.pk).status == JobStatus.SUCCEEDED, 90, "the job", log)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            second.wait(20)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait(10)
+
+    job = _job(job.pk)
+    assert (job.done, job.failed) == (ITEMS, 0)
+    assert set(job.items.values_list("outcome", flat=True)) == {ItemOutcome.SUCCEEDED}
+    assert counting.writes == Counter(dict.fromkeys(cards, 1))
+    assert {sandbox.state.card(card).status for card in cards} == {"DISABLED"}
+    keys = AuditRecord.objects.filter(kind=Kind.INTENT, action="card.disable").values_list(
+        "idempotency_key", flat=True
+    )
+    assert sorted(keys) == sorted(f"job:{job.pk}:item:{n}:try:1" for n in range(1, ITEMS + 1))
+    assert chain_verify().intact
