@@ -52,6 +52,8 @@ def _abandoned_intents(now: datetime) -> list[AuditRecord]:
             occurred_at__lt=now - timedelta(seconds=settings.AUDIT_ABANDONED_AFTER),
         )
         .filter(~Exists(has_outcome))
+        # A job's own intent gets its outcome when the job ends, however long it runs.
+        .filter(job__isnull=True)
         .order_by("seq")[:BATCH]
     )
 

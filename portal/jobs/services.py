@@ -143,7 +143,8 @@ def job_start(job_id: int) -> Job | None:
             job.started_at = now
             job.updated_at = now
             job.save(update_fields=["status", "started_at", "updated_at"])
-    return job
+    # Every item reads the owner (the door's actor) and the intent (the reason): load them once.
+    return Job.objects.select_related("owner", "intent").get(pk=job_id)
 
 
 def job_cancel_requested(job_id: int) -> bool:

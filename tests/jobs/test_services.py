@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 from unittest import mock
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from portal.audit.models import AuditRecord, Kind, Outcome
+from portal.audit.reconcile import unknown_outcomes_reconcile
 from portal.audit.services import Reason
 from portal.jobs.models import ItemOutcome, ItemStatus, Job, JobStatus
 from portal.jobs.services import ItemSpec, job_cancel, job_create
@@ -123,3 +127,16 @@ def test_only_the_owner_cancels_a_job(
 
     job.refresh_from_db()
     assert job.status == JobStatus.QUEUED
+
+
+def test_the_reconciler_leaves_a_long_job_alone(
+    sandbox: Any, bulk_job: Callable[..., Job], settings: Any
+) -> None:
+    job = bulk_job(active_cards(sandbox, 1))
+    later = timezone.now() + timedelta(seconds=settings.AUDIT_ABANDONED_AFTER + 60)
+
+    with time_machine.travel(later):
+        summary = unknown_outcomes_reconcile()
+
+    assert summary.abandoned == 0
+    assert not AuditRecord.objects.filter(intent=job.intent).exists()
