@@ -6,7 +6,6 @@ import logging
 import os
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -69,6 +68,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
             checks[name] = "down"
     healthy = all(state == "ok" for state in checks.values())
     return JsonResponse(
-        {"status": "ok" if healthy else "down", "checks": checks, "env": settings.LOYALTY_ENV},
+        {"status": "ok" if healthy else "down", "checks": checks},
         status=200 if healthy else 503,
     )

@@ -76,7 +76,9 @@ def _flush_past_audit_triggers() -> Iterator[None]:
 def make_staff(db: None) -> Callable[..., User]:
     counter = iter(range(1, 10_000))
 
-    def make(role: Role, *, username: str | None = None, store_group_code: int | None = None) -> User:
+    def make(
+        role: Role, *, username: str | None = None, store_group_code: int | None = None
+    ) -> User:
         if not Group.objects.exists():
             # A transactional test's flush empties the role groups the migrations made.
             sync_role_groups(django_apps)

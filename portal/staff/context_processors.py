@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from portal.staff.roles import PERMISSIONS
@@ -19,5 +20,13 @@ class _Capabilities:
         return bool(self._user.is_authenticated and self._user.has_perm(f"staff.{codename}"))
 
 
+def lockout_policy() -> dict[str, int]:
+    """How many failed sign-ins lock an account, and for how long: said on the login pages."""
+    return {
+        "attempts": settings.AXES_FAILURE_LIMIT,
+        "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+    }
+
+
 def staff(request: HttpRequest) -> dict[str, Any]:
-    return {"can": _Capabilities(request.user)}
+    return {"can": _Capabilities(request.user), "lockout": lockout_policy()}

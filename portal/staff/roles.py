@@ -90,11 +90,15 @@ def sync_role_groups(apps: object) -> None:
         )
     for role, codenames in ROLE_PERMISSIONS.items():
         group, _ = group_model.objects.get_or_create(name=role.value)
-        wanted = list(permission_model.objects.filter(content_type=user_type, codename__in=codenames))
+        wanted = list(
+            permission_model.objects.filter(content_type=user_type, codename__in=codenames)
+        )
         if role is Role.ADMIN:
             for app_label, codename in ADMIN_MODEL_PERMISSIONS:
                 model = "group" if codename.endswith("group") else "user"
-                ctype, _ = content_type_model.objects.get_or_create(app_label=app_label, model=model)
+                ctype, _ = content_type_model.objects.get_or_create(
+                    app_label=app_label, model=model
+                )
                 perm, _ = permission_model.objects.get_or_create(
                     content_type=ctype, codename=codename, defaults={"name": codename}
                 )

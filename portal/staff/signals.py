@@ -21,7 +21,9 @@ def log_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
 
 @receiver(user_login_failed)
-def log_login_failure(sender: Any, credentials: dict[str, Any], request: Any, **kwargs: Any) -> None:
+def log_login_failure(
+    sender: Any, credentials: dict[str, Any], request: Any, **kwargs: Any
+) -> None:
     # Django has already masked the password in `credentials`; only the username is logged.
     logger.warning(
         "login failed: user=%s ip=%s", credentials.get("username", "?"), client_ip(request)

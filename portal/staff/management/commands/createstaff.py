@@ -14,9 +14,7 @@ from portal.staff.services import staff_create
 
 
 class Command(BaseCommand):
-    help = (
-        "Create a staff user with one role. The password comes from STAFF_PASSWORD or a prompt."
-    )
+    help = "Create a staff user with one role. The password comes from STAFF_PASSWORD or a prompt."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")

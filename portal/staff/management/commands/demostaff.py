@@ -21,7 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEMO_MODE:
             raise CommandError("DEMO_MODE is off: demo users are never created in production.")
-        self.stdout.write("Demo staff users (password for all: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo staff users (password for all: {DEMO_PASSWORD}):")
         for role in Role:
             username = role.value.replace("_", "")
             if not User.objects.filter(username=username).exists():
