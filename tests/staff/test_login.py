@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import time_machine
@@ -76,7 +76,19 @@ def test_the_tenth_failure_locks_the_account_with_a_clear_page(agent: User) -> N
     assert response.status_code == 429
     assert "registration/locked_out.html" in [t.name for t in response.templates]
     assert b"Too many failed sign-ins" in response.content
-    assert b"locked from this computer for 30 minutes" in response.content
+    text = " ".join(response.content.decode().split())
+    assert "After 10 failed attempts this account is locked from this computer for 30 minutes" in (
+        text
+    )
+
+
+def test_the_wrong_password_message_states_the_configured_lockout(
+    agent: User, settings: Any
+) -> None:
+    settings.AXES_FAILURE_LIMIT = 5
+    settings.AXES_COOLOFF_TIME = timedelta(minutes=45)
+    response = Client().post(reverse("login"), {"username": agent.username, "password": "nope"})
+    assert b"after 5 failed attempts the account is locked for 45 minutes" in response.content
 
 
 def test_a_locked_account_refuses_even_the_right_password(agent: User) -> None:
