@@ -1,0 +1,80 @@
+"""Job progress and the audit log in a real browser: the bar moves without a reload, the page
+shows the results when the job ends, and a card search never puts the number in the URL."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from portal.audit.chain import chain_append
+from portal.audit.models import AuditRecord, Kind, Outcome
+from portal.audit.scrub import card_hash
+from portal.audit.services import Reason
+from portal.jobs.models import ItemOutcome, Job
+from portal.jobs.runner import ItemResult, job_run_items
+from portal.jobs.services import ItemSpec, job_create, job_progress
+from portal.sandbox import demo
+from portal.staff.models import User
+from tests.e2e.conftest import axe_violations, login
+
+pytestmark = pytest.mark.browser
+
+
+class _Queued:
+    def delay(self, job_id: int) -> None:
+        return None
+
+
+def _job(owner: User, items: int) -> Job:
+    return job_create(
+        owner=owner,
+        kind="bulk.card_status",
+        task=_Queued(),
+        idempotency_key="browser-job",
+        items=[ItemSpec(label=f"card ending 00000{n}", payload={}) for n in range(items)],
+        reason=Reason(text="Browser test"),
+    )
+
+
+def test_a_jobs_progress_updates_live_and_its_results_appear_when_it_ends(
+    page: Page, supervisor: User
+) -> None:
+    job = _job(supervisor, 4)
+    login(page, supervisor)
+    page.goto(f"/jobs/{job.pk}/")
+    expect(page.locator("#job-progress")).to_contain_text("0 of 4 done")
+    assert axe_violations(page) == []
+
+    job_progress(job, done=2)
+    expect(page.locator("#job-progress")).to_contain_text("2 of 4 done", timeout=8_000)
+
+    job_run_items(job.pk, lambda run: ItemResult(ItemOutcome.SUCCEEDED, "Disabled."))
+    expect(page.get_by_role("link", name="Download results (CSV)")).to_be_visible(timeout=8_000)
+    expect(page.locator("#job-progress")).to_contain_text("4 of 4 done")
+    expect(page.locator("#job-progress")).not_to_have_attribute("hx-trigger", "every 2s")
+
+
+def test_an_auditor_finds_a_change_by_card_number_and_reads_it(
+    page: Page, auditor: User, agent: User
+) -> None:
+    record = chain_append(
+        kind=Kind.EVENT,
+        action="card.disable",
+        outcome=Outcome.DENIED,
+        actor_username=agent.username,
+        card_hash=card_hash(demo.DEMO_ACTIVE_CARD),
+        card_masked=demo.DEMO_ACTIVE_CARD[-6:],
+    )
+    login(page, auditor)
+    page.goto("/audit/")
+    page.get_by_label("Card number").fill(demo.DEMO_ACTIVE_CARD)
+    page.get_by_role("button", name="Filter").click()
+
+    assert demo.DEMO_ACTIVE_CARD not in page.url
+    assert "card_hash=" in page.url
+    expect(page.get_by_text("Filtered on one card number")).to_be_visible()
+    page.get_by_role("link", name=record.occurred_at.strftime("%Y-%m-%d %H:%M:%S")).click()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("card.disable")
+    assert axe_violations(page) == []
+    assert AuditRecord.objects.filter(action="audit.view", actor_id=auditor.pk).count() == 3
