@@ -101,17 +101,16 @@ def audit_page(
     anchor = _anchor(before or after or 0) if (before or after) else None
     if anchor is not None and after:
         at, pk = anchor
-        rows = list(
-            records.filter(Q(occurred_at__gt=at) | Q(occurred_at=at, id__gt=pk)).order_by(
-                "occurred_at", "id"
-            )[: size + 1]
-        )
+        # (occurred_at, id) > (at, pk), spelt so the index range on occurred_at applies.
+        later = Q(occurred_at__gte=at) & (Q(occurred_at__gt=at) | Q(id__gt=pk))
+        rows = list(records.filter(later).order_by("occurred_at", "id")[: size + 1])
         has_newer = len(rows) > size
         rows = rows[:size][::-1]
         return AuditPage(rows, rows[-1].pk if rows else None, rows[0].pk if has_newer else None)
     if anchor is not None:
         at, pk = anchor
-        records = records.filter(Q(occurred_at__lt=at) | Q(occurred_at=at, id__lt=pk))
+        earlier = Q(occurred_at__lte=at) & (Q(occurred_at__lt=at) | Q(id__lt=pk))
+        records = records.filter(earlier)
     rows = list(records.newest_first()[: size + 1])
     has_older = len(rows) > size
     rows = rows[:size]

@@ -1,0 +1,106 @@
+"""Audit log pages at scale: a first page and a page deep in the log cost the same.
+
+    LOYALTY_ENV=test DATABASE_URL=postgres://postgres@127.0.0.1/loyaltydesk \
+        .venv/bin/python -m bench.audit_pages --records 1000000
+
+Creates its own throw-away test database (never touches the configured one), fills it with
+synthetic records by SQL (hash values are fakes: this measures reads, not the chain), then
+prints the time of each screen filter's first page, of a page a long way down (keyset, by the
+``before`` cursor), and, on PostgreSQL, the plan of the filtered query.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+os.environ.setdefault("LOYALTY_ENV", "test")
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test.utils import setup_databases, teardown_databases  # noqa: E402
+
+from portal.audit.models import AuditRecord  # noqa: E402
+from portal.audit.selectors import AuditFilters, audit_page, audit_records_filter  # noqa: E402
+
+_COLUMNS = (
+    "seq, prev_hash, record_hash, kind, occurred_at, actor_id, actor_username, actor_role, ip, "
+    "user_agent, request_id, action, merchant_id, account_id, card_masked, card_hash, params, "
+    "reason_code, reason_text, outcome, upstream_result, error_code, error_message, "
+    "upstream_detail, transient, idempotency_key"
+)
+_VALUES = (
+    "n, md5((n - 1)::text) || md5('p'), md5(n::text) || md5('r'), "
+    "(ARRAY['intent','outcome','event'])[1 + n %% 3], "
+    "now() - (n || ' seconds')::interval, n %% 40, 'user' || (n %% 40), 'agent', '10.0.0.1', "
+    "'bench', md5(n::text), "
+    "(ARRAY['card.disable','card.enable','messaging.frequency','auth.login'])[1 + n %% 4], "
+    "1001, 9000000 + n %% 50000, lpad((n %% 999999)::text, 6, '0'), "
+    "md5((n %% 50000)::text) || md5('c'), '{}', '', '', "
+    "(ARRAY['pending','succeeded','failed','recorded'])[1 + n %% 4], '', '', '', '{}', false, "
+    "CASE WHEN n %% 3 = 0 THEN 'bench-' || n ELSE '' END"
+)
+
+
+def _fill(records: int) -> None:
+    if connection.vendor != "postgresql":
+        raise SystemExit("This benchmark fills its data with PostgreSQL's generate_series.")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO audit_auditrecord ({_COLUMNS}) "  # noqa: S608  (constants only)
+            f"SELECT {_VALUES} FROM generate_series(1, %s) AS n",
+            [records],
+        )
+        cursor.execute("ANALYZE audit_auditrecord")
+
+
+def _ms(run: object) -> float:
+    timings = []
+    for _ in range(5):
+        started = time.perf_counter()
+        run()  # type: ignore[operator]
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    records = parser.parse_args().records
+    databases = setup_databases(verbosity=0, interactive=False)
+    try:
+        started = time.perf_counter()
+        _fill(records)
+        print(f"{records:,} audit records written in {time.perf_counter() - started:.1f}s")
+        middle = AuditRecord.objects.filter(seq=records // 2).values_list("id", flat=True).get()
+        filters = {
+            "no filter": AuditFilters(),
+            "user": AuditFilters(username="user7"),
+            "action": AuditFilters(action="card.disable"),
+            "outcome": AuditFilters(outcome="failed"),
+            "account": AuditFilters(account_id=9000123),
+            "card": AuditFilters(card_hash=AuditRecord.objects.get(seq=123).card_hash),
+        }
+        print(f"{'filter':<10} {'first page':>12} {'deep page':>12}")
+        for name, chosen in filters.items():
+            first = _ms(lambda chosen=chosen: audit_page(chosen))
+            deep = _ms(lambda chosen=chosen: audit_page(chosen, before=middle))
+            print(f"{name:<10} {first:>10.1f}ms {deep:>10.1f}ms")
+        with connection.cursor() as cursor:
+            query = audit_records_filter(filters["action"]).newest_first()[:51].query
+            sql, params = query.sql_with_params()
+            cursor.execute(f"EXPLAIN {sql}", params)
+            print("\nplan of the action filter's first page:")
+            for (line,) in cursor.fetchall():
+                print("  " + line)
+    finally:
+        teardown_databases(databases, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
