@@ -35,7 +35,7 @@ def hidden(html: str, name: str) -> str:
 
 def cached_values() -> list[bytes]:
     """Every value in the cache as stored (pickled), locmem or Redis alike."""
-    backend = cache._cache
+    backend = cache._cache  # type: ignore[attr-defined]
     if isinstance(backend, dict):
         return list(backend.values())
     client = backend.get_client(None)

@@ -202,7 +202,9 @@ def test_attach_and_combine_asks_for_the_owners_password_and_keeps_it_out_of_eve
         },
     )
     assert second.status_code == 303
-    assert Job.objects.order_by("pk").last().status == "succeeded"
+    job = Job.objects.order_by("pk").last()
+    assert job is not None
+    assert job.status == "succeeded"
     for record in records("cards.attach_and_combine"):
         assert demo.DEMO_OTHER_PASSWORD not in str(record.params)
     assert all(demo.DEMO_OTHER_PASSWORD not in str(job.params) for job in Job.objects.all())

@@ -39,7 +39,7 @@ def test_combine_preview_sums_each_wallet_of_the_two_accounts(sandbox):
     assert preview.combinable is True
     assert preview.same_account is False
     assert preview.other_account_id == other_account.account_id
-    expected = {}
+    expected: dict[int, list[Decimal]] = {}
     for account, index in ((main_account, 0), (other_account, 1)):
         for wallet in account.wallets:
             expected.setdefault(wallet.code, [Decimal(0), Decimal(0)])[index] += wallet.balance

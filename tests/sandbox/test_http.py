@@ -9,9 +9,13 @@ from tests.sandbox.conftest import Api
 
 
 def test_a_call_without_credentials_is_refused_with_401(api: Api) -> None:
+    params: dict[str, str | int] = {
+        "merchantId": api.sandbox.merchant_id,
+        "printedCardNumber": demo.DEMO_ACTIVE_CARD,
+    }
     response = requests.get(
         f"{api.sandbox.url}guest/accountInformation.json",
-        params={"merchantId": api.sandbox.merchant_id, "printedCardNumber": demo.DEMO_ACTIVE_CARD},
+        params=params,
         timeout=10,
     )
     assert response.status_code == 401

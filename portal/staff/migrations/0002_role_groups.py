@@ -8,7 +8,7 @@ from django.db import migrations
 from portal.staff.roles import sync_role_groups
 
 
-def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
+def forwards(apps, schema_editor):
     sync_role_groups(apps)
 
 
