@@ -17,9 +17,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def celery_conf() -> Iterator[Callable[..., None]]:
+def celery_conf(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
     """Change the Celery app's configuration for one test."""
     saved: dict[str, Any] = {}
+    # Celery reads these variables before its own configuration (CI sets CELERY_BROKER_URL).
+    for name in ("CELERY_BROKER_URL", "CELERY_BROKER_WRITE_URL", "CELERY_BROKER_READ_URL"):
+        monkeypatch.delenv(name, raising=False)
 
     def change(**values: Any) -> None:
         for key, value in values.items():
