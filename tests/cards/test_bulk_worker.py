@@ -117,6 +117,8 @@ def test_a_job_whose_worker_is_killed_mid_way_finishes_every_row_exactly_once(
     sandbox, supervisor, counted_status_changes, monkeypatch, tmp_path
 ):
     redis_url = os.environ["REDIS_URL"]
+    # Celery prefers this variable to the broker a Celery() is given (CI sets it).
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     queue = f"cards-worker-test-{uuid.uuid4().hex}"
     prefix = f"{queue}:"
     producer = Celery(broker=redis_url)
