@@ -105,6 +105,9 @@ class AccessPolicyMiddleware:
             return _deny(request, None)
         if getattr(user, "role", None) is None:
             return _deny(request, None)
+        if getattr(user, "is_store_scoped", False) and user.store_group_code is None:
+            # A store manager without a store group would otherwise look up every store's guests.
+            return _deny(request, None)
         if policy == ANY_ROLE:
             return None
         missing = frozenset(c for c in policy if not user.has_perm(f"staff.{c}"))

@@ -205,3 +205,13 @@ def test_the_admin_site_is_refused_to_staff_flagged_users_without_the_admin_role
     agent.is_staff = True
     agent.save()
     assert logged_in_client(agent).get(reverse("admin:index")).status_code == 403
+
+
+def test_a_store_manager_without_a_store_group_is_refused_everywhere(
+    store_manager: User, client: Client
+) -> None:
+    store_manager.store_group_code = None
+    store_manager.save(update_fields=["store_group_code"])
+    client.force_login(store_manager)
+    assert client.get(reverse("home")).status_code == 403
+    assert client.get(reverse("guests:search")).status_code == 403
