@@ -56,11 +56,12 @@ from portal.audit.records import (
 )
 from portal.audit.scrub import card_hash, params_scrub, text_scrub
 from portal.paytronix.errors import (
+    CircuitOpenError,
     MoreInfoError,
-    OutcomeUnknownError,
     PaytronixError,
     PaytronixResultError,
     TransportError,
+    UpstreamStatusError,
 )
 from portal.paytronix.guard import permit_writes
 
@@ -284,12 +285,26 @@ def _execute[T](
         }
     except TransportError as exc:
         error = exc
-        unknown = isinstance(exc, OutcomeUnknownError)
+        # Failed only when provably nothing was applied: a connect error before sending (a plain
+        # TransportError), an open circuit, or upstream refusing the request outright. Anything
+        # else (a fault after sending, a malformed reply to a write that upstream answered) may
+        # have been applied: it is settled by reading back and never sent again.
+        unknown = not (
+            type(exc) is TransportError or isinstance(exc, CircuitOpenError | UpstreamStatusError)
+        )
         facts = {
             "outcome": Outcome.UNKNOWN if unknown else Outcome.FAILED,
             "error_code": "outcome_unknown" if unknown else type(exc).__name__,
             "error_message": exc.message,
             "transient": exc.transient,
+        }
+    except ValueError as exc:
+        # The client checks its arguments (a status, frequency or language code) before it
+        # sends anything: the request never reached upstream.
+        facts = {
+            "outcome": Outcome.FAILED,
+            "error_code": "request.invalid",
+            "error_message": text_scrub(f"not sent: {exc}"),
         }
     except Exception as exc:
         # A fault in the portal after the call began: whether upstream applied it is unknown.

@@ -16,7 +16,8 @@ from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.audit.scrub import card_hash
 from portal.audit.services import MutationResult, Reason, Target, mutation_run
 from portal.guestcache import guest_cached
-from portal.paytronix.errors import MoreInfoError
+from portal.jobs.runner import ItemResult
+from portal.paytronix.errors import MalformedReplyError, MoreInfoError
 from portal.sandbox import demo
 from portal.staff.models import User
 from portal.staff.roles import Role
@@ -127,6 +128,39 @@ def test_a_fault_before_anything_was_sent_is_failed_and_transient(
     assert upstream.calls == 1
     [outcome] = outcomes()
     assert outcome.error_code == "TransportError"
+
+
+def test_a_write_whose_reply_cannot_be_parsed_is_unknown_and_not_retryable(
+    sandbox: Any, agent: User, disable_card: DisableCard
+) -> None:
+    def applied_then_garbled(client: Any) -> None:
+        client.guest.change_card_status(printed_card_number=CARD, status="DISABLED")
+        raise MalformedReplyError("malformed reply: status is not str")
+
+    result = disable_card(agent, call=applied_then_garbled)
+
+    assert result.outcome == Outcome.UNKNOWN
+    assert sandbox.state.card(CARD).status == "DISABLED"
+    [outcome] = outcomes()
+    assert (outcome.outcome, outcome.error_code) == (Outcome.UNKNOWN, "outcome_unknown")
+    assert not ItemResult.from_mutation(result).retry
+
+
+def test_arguments_the_client_refuses_are_failed_as_never_sent(
+    sandbox: Any, agent: User, disable_card: DisableCard
+) -> None:
+    def bad_status(client: Any) -> None:
+        client.guest.change_card_status(printed_card_number=CARD, status="LOST")
+
+    result = disable_card(agent, call=bad_status)
+
+    assert result.outcome == Outcome.FAILED
+    assert result.error_code == "request.invalid"
+    assert result.error_message.startswith("not sent: ")
+    assert not result.transient
+    assert sandbox.state.card(CARD).status == "ACTIVE"
+    [outcome] = outcomes()
+    assert (outcome.outcome, outcome.error_code) == (Outcome.FAILED, "request.invalid")
 
 
 def test_a_second_submit_with_the_same_key_returns_the_first_outcome_without_calling_again(
