@@ -8,7 +8,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
 from cards.forms import (
@@ -53,7 +53,15 @@ def card_or_404(guest: GuestCards, masked: str) -> GuestCard:
 
 
 def upstream_trouble(request: HtmxHttpRequest, error: PaytronixError) -> HttpResponse:
-    return render(request, "cards/unavailable.html", {"error": explain(error)}, status=503)
+    if not request.htmx:
+        context = {"error": explain(error), "retry_url": request.get_full_path()}
+        return render(request, "cards/unavailable.html", context, status=503)
+    # htmx 2 swaps only 2xx answers: the sentence takes the page's main content instead of the
+    # form (whose place is too small for it), and "Try again" reloads the page the CSR was on.
+    retry = request.htmx.current_url_abs_path or request.get_full_path()
+    context = {"error": explain(error), "retry_url": retry}
+    response = render(request, "cards/unavailable.html#problem", context)
+    return reswap(retarget(response, "#main"), "innerHTML")
 
 
 def redirect_after_change(request: HtmxHttpRequest, url: str) -> HttpResponse:
@@ -66,8 +74,12 @@ def redirect_after_change(request: HtmxHttpRequest, url: str) -> HttpResponse:
 def form_response(
     request: HtmxHttpRequest, template: str, context: dict[str, Any], *, status: int = 200
 ) -> HttpResponse:
-    name = f"{template}#form" if request.htmx else template
-    return render(request, name, context, status=status)
+    """The form again, with its errors. A plain POST keeps ``status`` (422, 409...); an htmx
+    one gets the form fragment with 200, because htmx 2 swaps no 4xx or 5xx answer and the
+    CSR would see nothing happen."""
+    if request.htmx:
+        return render(request, f"{template}#form", context)
+    return render(request, template, context, status=status)
 
 
 def retry_or_settle(form: IdempotentForm, result: CardChange) -> None:
