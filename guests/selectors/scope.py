@@ -37,8 +37,17 @@ class GuestNotFoundError(LookupError):
 
 
 def scope_of(viewer: Viewer) -> int | None:
-    """The store group a viewer's lookups are limited to; None for unscoped staff."""
-    return viewer.store_group_code if viewer.is_store_scoped else None
+    """The store group a viewer's lookups are limited to; None for unscoped staff.
+
+    Raises ``GuestNotFoundError`` for a store-scoped viewer without a store group: None would
+    mean "no filter", and such a viewer must see nobody rather than everybody.
+    """
+    if not viewer.is_store_scoped:
+        return None
+    if viewer.store_group_code is None:
+        logger.warning("store-scoped user without a store group refused: user=%s", viewer.username)
+        raise GuestNotFoundError("store-scoped viewer without a store group")
+    return viewer.store_group_code
 
 
 def note_scope_miss(

@@ -25,7 +25,7 @@ from guests.messages import explain
 from guests.selectors import reads
 from guests.selectors.fanout import run_reads
 from guests.selectors.query import Kind, Query
-from guests.selectors.scope import Viewer, note_scope_miss, scope_of
+from guests.selectors.scope import GuestNotFoundError, Viewer, note_scope_miss, scope_of
 from portal.paytronix.client import client_from_settings
 from portal.paytronix.errors import FailureError, InvalidStatusError
 from portal.paytronix.models import AccountInformation, AccountQueryMatch
@@ -283,6 +283,10 @@ def guests_search(*, viewer: Viewer, query: Query) -> SearchResult:
     Tries the query's fallback reading when the first finds nobody. Raises the client's
     ``PaytronixError`` when upstream cannot answer (the view explains it).
     """
+    try:
+        scope_of(viewer)
+    except GuestNotFoundError:
+        return SearchResult(query=query)
     reading: Query | None = query
     found = _Found()
     while reading is not None:
