@@ -47,6 +47,17 @@ from portal.staff.access import requires
 GUEST_TEMPLATE = "guests/guest.html"
 PROBLEM_TEMPLATE = "guests/guest_problem.html"
 
+#: Panels whose data has its own ``#<name>-body`` partial (those a pending change polls).
+BODY_PANELS = frozenset({"header", "wallets", "referrals", "notes"})
+
+
+def _fragment(request: HtmxHttpRequest, panel: str) -> str:
+    """The partial a panel request asks for: ``?part=body`` where the panel has one (any
+    other panel answers with the whole panel rather than a partial that does not exist)."""
+    if panel in BODY_PANELS and request.GET.get("part") == "body":
+        return f"{panel}-body"
+    return f"panel-{panel}"
+
 
 def blank_forms(page: GuestPage) -> dict[str, django_forms.Form]:
     """Every change form of the page, unbound, each with a fresh idempotency key."""
@@ -108,13 +119,12 @@ def _problem(
     else:
         assert isinstance(error, PaytronixError)
         title, message, status = "The guest could not be loaded", explain(error), 503
-    body = panel and request.GET.get("part") == "body"
     context = {
         "account_id": account_id,
         "title": title,
         "message": message,
         "panel": panel,
-        "fragment_id": f"{panel}-body" if body else f"panel-{panel}",
+        "fragment_id": _fragment(request, panel),
         "retry_url": request.get_full_path() if panel else "",
         "retry": status == 503,
     }
@@ -173,8 +183,7 @@ def panel(request: HtmxHttpRequest, account_id: int, panel: str) -> HttpResponse
     if not request.htmx:
         return render(request, GUEST_TEMPLATE, guest_context(request, account_id))
     context = guest_context(request, account_id, panels=[panel])
-    part = f"{panel}-body" if request.GET.get("part") == "body" else f"panel-{panel}"
-    return render(request, f"{GUEST_TEMPLATE}#{part}", context)
+    return render(request, f"{GUEST_TEMPLATE}#{_fragment(request, panel)}", context)
 
 
 @require_GET

@@ -415,3 +415,23 @@ def test_a_failed_poll_of_a_panels_data_keeps_its_place_and_retries_the_same_pol
     html = agent_client.get(url, **HTMX).content.decode()
     assert html.lstrip().startswith('<section class="panel" id="header-body"')
     assert f'hx-get="{url}" hx-target="#header-body"' in html
+
+
+@pytest.mark.parametrize("name", ["cards", "history", "profile"])
+def test_asking_for_the_data_part_of_a_panel_without_one_answers_with_the_whole_panel(
+    sandbox: SandboxController, agent_client: Client, name: str
+) -> None:
+    response = agent_client.get(panel_url(name) + "?part=body", **HTMX)
+    assert response.status_code == 200
+    assert (
+        response.content.decode().lstrip().startswith(f'<section id="panel-{name}" class="panel"')
+    )
+
+
+@pytest.mark.parametrize("name", ["header", "wallets", "referrals", "notes"])
+def test_the_data_part_of_a_polled_panel_is_only_its_data(
+    sandbox: SandboxController, agent_client: Client, name: str
+) -> None:
+    response = agent_client.get(panel_url(name) + "?part=body", **HTMX)
+    assert response.status_code == 200
+    assert response.content.decode().lstrip().startswith(f'<div id="{name}-body"')
