@@ -1,9 +1,9 @@
 """What a search box was given: a card number, an account id, an email, a phone, a name...
 
 A caller identifies themselves however they like; the CSR types what they hear. ``classify``
-turns that text into a ``Query`` naming what to search by. Where the text could be two things
-(ten bare digits: a short card number or a phone number; one word: a username or a surname)
-the query carries a ``fallback`` tried when the first reading finds nobody.
+turns that text into a ``Query`` naming what to search by. Where the text could be several
+things (bare digits: a card number, an account id or a phone number; one word: a username or
+a surname) the query carries a ``fallback`` tried when the first reading finds nobody.
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ KIND_LABELS: dict[Kind, str] = {
 
 CARD_MIN_DIGITS = 8
 CARD_MAX_DIGITS = 20
+#: Account ids run to 15 digits, so bare digits of card length may be an account id too.
+ACCOUNT_ID_MAX_DIGITS = 15
 
 _SEPARATORS = re.compile(r"[\s-]+")
 _ACCOUNT_ID = re.compile(r"^(?:#|id:\s*)(\d+)$", re.IGNORECASE)
@@ -196,9 +198,16 @@ def _digits(digits: str) -> Query:
         raise QueryError(
             f"That is too long for a card number ({len(digits)} digits; at most {CARD_MAX_DIGITS})."
         )
-    # Ten bare digits (or eleven with a leading 1) may be a phone number read out digit by digit.
+    # Bare digits are tried as a card, then as an account id (ids run to 15 digits), then -
+    # ten digits, or eleven with a leading 1 - as a phone number read out digit by digit.
     is_phone_length = len(digits) == 10 or (len(digits) == 11 and digits.startswith("1"))
-    return Query(Kind.CARD, digits, fallback=_phone(digits) if is_phone_length else None)
+    phone = _phone(digits) if is_phone_length else None
+    account_id = (
+        Query(Kind.ACCOUNT_ID, str(int(digits)), fallback=phone)
+        if len(digits) <= ACCOUNT_ID_MAX_DIGITS
+        else phone
+    )
+    return Query(Kind.CARD, digits, fallback=account_id)
 
 
 def card_query(text: str) -> Query:

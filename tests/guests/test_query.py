@@ -7,6 +7,7 @@ import pytest
 from guests.selectors.query import (
     AccountCriteria,
     Kind,
+    Query,
     QueryError,
     account_id_query,
     card_query,
@@ -56,11 +57,31 @@ def test_a_written_phone_number_is_a_phone_normalised_to_digits(text: str) -> No
     assert (query.kind, query.value) == (Kind.PHONE, "6175550142")
 
 
-def test_ten_bare_digits_are_a_card_number_then_a_phone_number() -> None:
-    query = classify("6175550142")
-    assert query.kind is Kind.CARD
-    assert query.fallback is not None
-    assert (query.fallback.kind, query.fallback.value) == (Kind.PHONE, "6175550142")
+def readings(text: str) -> list[tuple[Kind, str]]:
+    """Each reading of ``text`` in the order the search tries them."""
+    found: list[tuple[Kind, str]] = []
+    query: Query | None = classify(text)
+    while query is not None:
+        found.append((query.kind, query.value))
+        query = query.fallback
+    return found
+
+
+def test_ten_bare_digits_are_a_card_number_then_an_account_id_then_a_phone_number() -> None:
+    assert readings("6175550142") == [
+        (Kind.CARD, "6175550142"),
+        (Kind.ACCOUNT_ID, "6175550142"),
+        (Kind.PHONE, "6175550142"),
+    ]
+
+
+@pytest.mark.parametrize("text", ["12345678", "123456789", "123456789012345"])
+def test_bare_digits_up_to_fifteen_long_are_a_card_number_then_an_account_id(text: str) -> None:
+    assert readings(text) == [(Kind.CARD, text), (Kind.ACCOUNT_ID, str(int(text)))]
+
+
+def test_bare_digits_longer_than_an_account_id_are_a_card_number_only() -> None:
+    assert readings("6000201900000011") == [(Kind.CARD, "6000201900000011")]
 
 
 def test_an_email_address_is_lower_cased() -> None:

@@ -55,6 +55,14 @@ def test_ten_bare_digits_that_are_no_card_are_searched_as_a_phone_number(
     assert response["Location"] == GUEST_URL
 
 
+def test_bare_digits_that_are_no_card_are_searched_as_an_account_id(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    text = str(demo.DEMO_ACCOUNT_ID).zfill(12)
+    response = search(agent_client, text)
+    assert response["Location"] == GUEST_URL
+
+
 def test_a_surname_shared_by_several_guests_lists_them_to_pick_from(
     sandbox: SandboxController, agent_client: Client
 ) -> None:
