@@ -107,7 +107,13 @@ for _spec in (
         reason_required=True,
         settle=settle.card_attached_settle,
     ),
-    ActionSpec("cards.combine", "Combine cards", "combine_cards", reason_required=True),
+    ActionSpec(
+        "cards.combine",
+        "Combine cards",
+        "combine_cards",
+        reason_required=True,
+        settle=settle.cards_combined_settle,
+    ),
     ActionSpec(
         "cards.attach_and_combine", "Attach and combine", "combine_cards", reason_required=True
     ),
@@ -127,7 +133,11 @@ for _spec in (
     ),
     ActionSpec("referrals.create_code", "Create a referral code", "manage_referrals"),
     ActionSpec(
-        "messaging.frequency", "Change message frequency", "change_messaging", reason_required=True
+        "messaging.frequency",
+        "Change message frequency",
+        "change_messaging",
+        reason_required=True,
+        settle=settle.message_frequency_settle,
     ),
     ActionSpec(
         "language.set",
@@ -137,7 +147,12 @@ for _spec in (
         settle=settle.language_settle,
     ),
     ActionSpec("visit_code.apply", "Apply a visit code", "apply_visit_codes", reason_required=True),
-    ActionSpec("account_note.add", "Add an account note", "add_account_notes"),
+    ActionSpec(
+        "account_note.add",
+        "Add an account note",
+        "add_account_notes",
+        settle=settle.account_note_settle,
+    ),
     ActionSpec(
         "username.migrate_email",
         "Use email as username",

@@ -15,11 +15,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
+from django.utils import timezone
+
 from portal.audit.models import Outcome
-from portal.audit.scrub import card_hash
-from portal.paytronix.errors import PaytronixResultError
+from portal.audit.scrub import card_hash, text_scrub
+from portal.paytronix.errors import FailureError
+
+#: userInformation's answer for a username that does not exist (any other error tells nothing).
+NO_SUCH_USER = "account_info.invalid_user"
+_CLOCK_SLACK = timedelta(minutes=1)
 
 if TYPE_CHECKING:
     from portal.audit.models import AuditRecord
@@ -38,6 +46,18 @@ def _applied(message: str) -> Settlement:
 
 def _not_applied(message: str) -> Settlement:
     return Settlement(Outcome.FAILED, f"settled by reading back: {message}")
+
+
+def _settled_upstream(intent: AuditRecord) -> bool:
+    """Upstream is eventually consistent: a read soon after a write may show the old state.
+    Only once the intent is older than half of ``AUDIT_REVIEW_AFTER`` does "not changed" mean
+    "not applied"; before that it means "cannot tell yet" (and the reconciler reads again)."""
+    grace = timedelta(seconds=settings.AUDIT_REVIEW_AFTER / 2)
+    return timezone.now() - intent.occurred_at >= grace
+
+
+def _not_applied_after_grace(intent: AuditRecord, message: str) -> Settlement | None:
+    return _not_applied(message) if _settled_upstream(intent) else None
 
 
 def _full_card(target: Target | None) -> str:
@@ -77,7 +97,7 @@ def card_status_settle(
         return None
     if card.status == wanted:
         return _applied(f"the card is {card.status}")
-    return _not_applied(f"the card is still {card.status}")
+    return _not_applied_after_grace(intent, f"the card is still {card.status}")
 
 
 def card_attached_settle(
@@ -92,6 +112,70 @@ def card_attached_settle(
     if _card_with_hash(account, other_hash) is not None:
         return _applied("the other card is attached to the account")
     return _not_applied("the other card is not attached to the account")
+
+
+def cards_combined_settle(
+    client: Any, intent: AuditRecord, target: Target | None
+) -> Settlement | None:
+    """cards.combine: does the card now belong to the main account (the intent's account)?
+
+    An attached card is listed among the main account's cards before the combine too, so that
+    list proves nothing; the card's own account does. Read by the card, it answers with the
+    account that holds it: the main account once combined (the combined one is left
+    ABANDONED), its own ACTIVE account before. Upstream picks the surviving account itself, so
+    an abandoned main account also means the combine happened.
+    """
+    if not intent.card_hash or intent.account_id is None:
+        return None
+    main = client.guest.account_information_by_id(account_id=intent.account_id)
+    if main.account_status == "ABANDONED":
+        return _applied("the main account was combined into the card's account")
+    number = _full_card(target)
+    if card_hash(number) != intent.card_hash:
+        found = _card_with_hash(main, intent.card_hash)
+        number = found.printed_card_number if found is not None else ""
+    if not number:
+        return None
+    holder = client.guest.account_information(printed_card_number=number)
+    if holder.account_id == intent.account_id or holder.account_status == "ABANDONED":
+        return _applied("the card belongs to the main account")
+    if holder.account_id is not None and holder.account_status == "ACTIVE":
+        return _not_applied_after_grace(intent, "the card is still in its own account")
+    return None
+
+
+def account_note_settle(
+    client: Any, intent: AuditRecord, target: Target | None
+) -> Settlement | None:
+    """account_note.add: is the note, by its author, among the account's comments?
+
+    A note with the same text and author written before the intent does not count. The note's
+    absence is final only after the grace period (comments may show up late).
+    """
+    comment, author = intent.params.get("comment"), intent.params.get("author")
+    card = intent.params.get("printedCardNumber")
+    wanted_hash = card.get("hash") if isinstance(card, dict) else intent.card_hash
+    if not isinstance(comment, str) or not comment or not wanted_hash:
+        return None
+    number = _full_card(target) if target and card_hash(_full_card(target)) == wanted_hash else ""
+    if not number and intent.account_id is not None:
+        account = client.guest.account_information_by_id(account_id=intent.account_id)
+        found = _card_with_hash(account, wanted_hash)
+        number = found.printed_card_number if found is not None else ""
+    if not number:
+        return None
+    # Upstream stamps notes to the second, on its own clock: allow a little before the intent.
+    since = intent.occurred_at - _CLOCK_SLACK
+    for note in client.csr.account_comments(printed_card_number=number):
+        created = note.date_created
+        written_after = created is None or created.tzinfo is None or created >= since
+        if (
+            note.author == author
+            and text_scrub((note.comment or "").strip()) == comment.strip()
+            and written_after
+        ):
+            return _applied(f"the note by {author} is on the account")
+    return _not_applied_after_grace(intent, f"no such note by {author} on the account")
 
 
 def _user(client: Any, intent: AuditRecord, target: Target | None) -> Any | None:
@@ -119,6 +203,24 @@ def language_settle(client: Any, intent: AuditRecord, target: Target | None) -> 
     return _not_applied(f"the language preference is still {user.fields.user_language_pref}")
 
 
+def message_frequency_settle(
+    client: Any, intent: AuditRecord, target: Target | None
+) -> Settlement | None:
+    """messaging.frequency: does the user's message frequency read as the one asked for?
+
+    A reply without the field cannot tell (the intent goes to review if it never does).
+    """
+    wanted = intent.params.get("preference")
+    user = _user(client, intent, target)
+    if not wanted or user is None or user.fields is None or not user.fields.message_frequency:
+        return None
+    if user.fields.message_frequency == wanted:
+        return _applied(f"the message frequency is {wanted}")
+    return _not_applied_after_grace(
+        intent, f"the message frequency is still {user.fields.message_frequency}"
+    )
+
+
 def _referrals(client: Any, intent: AuditRecord, target: Target | None) -> Any | None:
     username = (target.username if target is not None else "") or intent.params.get("username")
     if isinstance(username, str) and username:
@@ -134,16 +236,28 @@ def _referrals(client: Any, intent: AuditRecord, target: Target | None) -> Any |
 def referrals_added_settle(
     client: Any, intent: AuditRecord, target: Target | None
 ) -> Settlement | None:
-    """referrals.add: are all the referred emails now in the guest's referrals (or none)?"""
+    """referrals.add: are the referred emails now in the guest's referrals?
+
+    A referral carries no creation date, so an email listed now may have been referred before
+    this write. Only the emails the caller recorded as not yet referred (``alreadyReferred`` in
+    the intent's params, read before the write) can tell that the write was applied; without
+    that record, "every email is listed" cannot tell, and only "none is listed" can.
+    """
     emails = {str(email).lower() for email in intent.params.get("emails") or []}
     referrals = _referrals(client, intent, target)
     if not emails or referrals is None:
         return None
     present = {(r.email or "").lower() for r in referrals.user_referrals} & emails
-    if present == emails:
-        return _applied("every referred email is listed")
     if not present:
-        return _not_applied("none of the referred emails is listed")
+        return _not_applied_after_grace(intent, "none of the referred emails is listed")
+    already = intent.params.get("alreadyReferred")
+    if not isinstance(already, list):
+        return None
+    new = emails - {str(email).lower() for email in already}
+    if new and new <= present:
+        return _applied("every newly referred email is listed")
+    if new and not new & present:
+        return _not_applied_after_grace(intent, "none of the newly referred emails is listed")
     return None
 
 
@@ -156,8 +270,10 @@ def username_migrated_settle(
         return None
     try:
         user = client.guest.user_information(username=email)
-    except PaytronixResultError:
-        return _not_applied("the email is not a username")
+    except FailureError as exc:
+        if exc.error_code != NO_SUCH_USER:
+            return None
+        return _not_applied_after_grace(intent, "the email is not a username")
     if user.fields is not None and (user.fields.username or "").lower() == email.lower():
         return _applied("the email is the username")
     return None

@@ -56,13 +56,15 @@ def test_an_unknown_card_disable_that_reached_upstream_is_settled_as_succeeded(
 
 
 def test_an_unknown_card_disable_that_never_arrived_is_settled_as_failed(
-    sandbox: Any, agent: User, disable_card: Callable[..., MutationResult]
+    sandbox: Any, agent: User, disable_card: Callable[..., MutationResult], settings: Any
 ) -> None:
     sandbox.faults.drop(endpoint="changeCardStatus", process=False, times=1)
     result = disable_card(agent)
     assert result.outcome == Outcome.UNKNOWN
 
-    unknown_outcomes_reconcile()
+    # Upstream is eventually consistent: "still ACTIVE" is final only after the grace period.
+    with time_machine.travel(timezone.now() + timedelta(seconds=settings.AUDIT_REVIEW_AFTER / 2)):
+        unknown_outcomes_reconcile()
 
     assert _latest(result.intent_id).outcome == Outcome.FAILED
     assert "still ACTIVE" in _latest(result.intent_id).error_message
@@ -82,17 +84,15 @@ def test_a_settled_change_is_not_settled_again(
 
 
 def test_an_action_upstream_cannot_confirm_is_marked_for_review(sandbox: Any, agent: User) -> None:
-    sandbox.faults.drop(endpoint="updateMessageFrequency", process=True, times=1)
+    sandbox.faults.drop(endpoint="createReferralCodeByAccountId", process=True, times=1)
     result = mutation_run(
         actor=agent,
-        action="messaging.frequency",
+        action="referrals.create_code",
         target=Target(account_id=ACCOUNT, username=demo.DEMO_USERNAME),
-        params={"username": demo.DEMO_USERNAME, "preference": "SNOOZE"},
-        reason=Reason(text="Too many emails"),
-        idempotency_key="freq",
-        call=lambda client: client.guest.update_message_frequency(
-            username=demo.DEMO_USERNAME, preference="SNOOZE"
-        ),
+        params={"accountId": ACCOUNT},
+        reason=Reason(),
+        idempotency_key="code",
+        call=lambda client: client.guest.create_referral_code_by_account_id(account_id=ACCOUNT),
     )
     assert result.outcome == Outcome.UNKNOWN
 
@@ -131,8 +131,9 @@ def test_an_intent_whose_process_died_is_recorded_unknown_then_settled(
             context=AuditContext(),
         )
 
-    later = timezone.now() + timedelta(seconds=settings.AUDIT_ABANDONED_AFTER + 1)
-    with time_machine.travel(later):
+    # Past the abandon time and the settle grace period (the card reads "still ACTIVE").
+    wait = max(settings.AUDIT_ABANDONED_AFTER + 1, settings.AUDIT_REVIEW_AFTER / 2)
+    with time_machine.travel(timezone.now() + timedelta(seconds=wait)):
         summary = unknown_outcomes_reconcile()
 
     assert (summary.abandoned, summary.settled) == (1, 1)

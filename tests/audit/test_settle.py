@@ -1,0 +1,295 @@
+"""Settling unknown outcomes by reading upstream back: only what the state can prove is final."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from portal.audit import settle
+from portal.audit.models import AuditRecord, Outcome
+from portal.audit.reconcile import unknown_outcomes_reconcile
+from portal.audit.services import MutationResult, Reason, Target, mutation_run
+from portal.paytronix.errors import FailureError
+from portal.sandbox import demo
+from portal.staff.models import User
+from tests.audit.conftest import ACCOUNT, CARD
+
+pytestmark = pytest.mark.django_db
+
+NEW_EMAIL = "new.friend@example.org"
+ALREADY_REFERRED = "maya.friend@example.net"  # in the demo account's referrals from the start
+
+
+@pytest.fixture(autouse=True)
+def _settle_at_once(settings: Any) -> None:
+    settings.AUDIT_SETTLE_AFTER = 0
+
+
+def _latest(intent_id: int) -> AuditRecord:
+    return AuditRecord.objects.filter(intent_id=intent_id).order_by("-seq").first()  # type: ignore[return-value]
+
+
+def _after_grace(settings: Any) -> Any:
+    return time_machine.travel(timezone.now() + timedelta(seconds=settings.AUDIT_REVIEW_AFTER / 2))
+
+
+def _unknown(sandbox: Any, endpoint: str, *, applied: bool, **door: Any) -> MutationResult:
+    sandbox.faults.drop(endpoint=endpoint, process=applied, times=1)
+    result = mutation_run(idempotency_key=f"{endpoint}-{applied}", **door)
+    assert result.outcome == Outcome.UNKNOWN
+    return result
+
+
+# -- card status: eventually consistent ----------------------------------------------------
+
+
+def test_a_card_still_active_right_after_an_unknown_disable_is_not_yet_a_failure(
+    sandbox: Any, agent: User, disable_card: Callable[..., MutationResult]
+) -> None:
+    sandbox.faults.drop(endpoint="changeCardStatus", process=False, times=1)
+    result = disable_card(agent)
+
+    assert unknown_outcomes_reconcile().waiting == 1
+    assert _latest(result.intent_id).outcome == Outcome.UNKNOWN
+
+
+def test_a_card_still_active_after_the_grace_period_settles_the_disable_as_failed(
+    sandbox: Any, agent: User, disable_card: Callable[..., MutationResult], settings: Any
+) -> None:
+    sandbox.faults.drop(endpoint="changeCardStatus", process=False, times=1)
+    result = disable_card(agent)
+
+    with _after_grace(settings):
+        assert unknown_outcomes_reconcile().settled == 1
+    settled = _latest(result.intent_id)
+    assert (settled.outcome, settled.upstream_result) == (Outcome.FAILED, "settled")
+    assert "still ACTIVE" in settled.error_message
+
+
+# -- username migration: only "no such user" means not applied -----------------------------
+
+
+def _user_lookup_failing(error_code: str) -> Any:
+    def user_information(*, username: str) -> Any:
+        raise FailureError(result="failure", error_code=error_code)
+
+    return SimpleNamespace(guest=SimpleNamespace(user_information=user_information))
+
+
+def _migrate_intent(age: timedelta = timedelta(0)) -> Any:
+    return SimpleNamespace(
+        action="username.migrate_email",
+        params={"email": "ava@example.com"},
+        occurred_at=timezone.now() - age,
+    )
+
+
+def test_a_username_lookup_failing_for_another_reason_cannot_settle_a_migration(
+    settings: Any,
+) -> None:
+    old = timedelta(seconds=settings.AUDIT_REVIEW_AFTER)
+    client = _user_lookup_failing("account_info.system_error")
+
+    assert settle.username_migrated_settle(client, _migrate_intent(old), None) is None
+
+
+def test_no_such_user_settles_a_migration_as_not_applied_only_after_the_grace_period(
+    settings: Any,
+) -> None:
+    client = _user_lookup_failing(settle.NO_SUCH_USER)
+    old = timedelta(seconds=settings.AUDIT_REVIEW_AFTER)
+
+    assert settle.username_migrated_settle(client, _migrate_intent(), None) is None
+    settlement = settle.username_migrated_settle(client, _migrate_intent(old), None)
+    assert settlement is not None
+    assert settlement.outcome == Outcome.FAILED
+
+
+# -- referrals: a listed email may have been referred before -------------------------------
+
+
+def _refer(agent: User, emails: list[str], **extra: Any) -> dict[str, Any]:
+    return {
+        "actor": agent,
+        "action": "referrals.add",
+        "target": Target(account_id=ACCOUNT),
+        "params": {"accountId": ACCOUNT, "emails": emails, **extra},
+        "reason": Reason(),
+        "call": lambda client: client.guest.add_referrals_by_account_id(
+            account_id=ACCOUNT, emails=emails
+        ),
+    }
+
+
+def test_an_email_referred_before_does_not_prove_an_unknown_referral_was_applied(
+    sandbox: Any, agent: User
+) -> None:
+    result = _unknown(
+        sandbox, "addReferralsByAccountId", applied=False, **_refer(agent, [ALREADY_REFERRED])
+    )
+
+    assert unknown_outcomes_reconcile().waiting == 1
+    assert _latest(result.intent_id).outcome == Outcome.UNKNOWN
+
+
+def test_newly_referred_emails_listed_settle_the_referral_as_applied(
+    sandbox: Any, agent: User
+) -> None:
+    door = _refer(agent, [ALREADY_REFERRED, NEW_EMAIL], alreadyReferred=[ALREADY_REFERRED])
+    result = _unknown(sandbox, "addReferralsByAccountId", applied=True, **door)
+
+    assert unknown_outcomes_reconcile().settled == 1
+    assert _latest(result.intent_id).outcome == Outcome.SUCCEEDED
+
+
+def test_newly_referred_emails_missing_after_the_grace_period_settle_it_as_not_applied(
+    sandbox: Any, agent: User, settings: Any
+) -> None:
+    door = _refer(agent, [ALREADY_REFERRED, NEW_EMAIL], alreadyReferred=[ALREADY_REFERRED])
+    result = _unknown(sandbox, "addReferralsByAccountId", applied=False, **door)
+
+    assert unknown_outcomes_reconcile().waiting == 1
+    with _after_grace(settings):
+        assert unknown_outcomes_reconcile().settled == 1
+    assert _latest(result.intent_id).outcome == Outcome.FAILED
+
+
+# -- message frequency ---------------------------------------------------------------------
+
+
+def _frequency(agent: User, preference: str = "SNOOZE") -> dict[str, Any]:
+    return {
+        "actor": agent,
+        "action": "messaging.frequency",
+        "target": Target(account_id=ACCOUNT, username=demo.DEMO_USERNAME),
+        "params": {"username": demo.DEMO_USERNAME, "preference": preference},
+        "reason": Reason(text="Too many emails"),
+        "call": lambda client: client.guest.update_message_frequency(
+            username=demo.DEMO_USERNAME, preference=preference
+        ),
+    }
+
+
+def test_an_unknown_frequency_change_that_reached_upstream_is_settled_as_succeeded(
+    sandbox: Any, agent: User
+) -> None:
+    result = _unknown(sandbox, "updateMessageFrequency", applied=True, **_frequency(agent))
+
+    assert unknown_outcomes_reconcile().settled == 1
+    settled = _latest(result.intent_id)
+    assert settled.outcome == Outcome.SUCCEEDED
+    assert "SNOOZE" in settled.error_message
+
+
+def test_an_unknown_frequency_change_that_never_arrived_fails_after_the_grace_period(
+    sandbox: Any, agent: User, settings: Any
+) -> None:
+    result = _unknown(sandbox, "updateMessageFrequency", applied=False, **_frequency(agent))
+
+    assert unknown_outcomes_reconcile().waiting == 1
+    with _after_grace(settings):
+        assert unknown_outcomes_reconcile().settled == 1
+    assert _latest(result.intent_id).outcome == Outcome.FAILED
+
+
+def test_a_reply_without_the_frequency_cannot_settle_it() -> None:
+    user = SimpleNamespace(fields=SimpleNamespace(message_frequency=None))
+    client = SimpleNamespace(guest=SimpleNamespace(user_information=lambda *, username: user))
+    intent = SimpleNamespace(
+        params={"username": "ava", "preference": "SNOOZE"},
+        account_id=None,
+        occurred_at=timezone.now() - timedelta(days=1),
+    )
+
+    assert settle.message_frequency_settle(client, intent, None) is None  # type: ignore[arg-type]
+
+
+# -- account notes -------------------------------------------------------------------------
+
+
+def _note(agent: User, text: str) -> dict[str, Any]:
+    return {
+        "actor": agent,
+        "action": "account_note.add",
+        "target": Target(account_id=ACCOUNT, printed_card_number=CARD),
+        "params": {"printedCardNumber": CARD, "comment": text, "author": agent.username},
+        "reason": Reason(),
+        "call": lambda client: client.csr.add_account_comment(
+            printed_card_number=CARD, comment=text, author=agent.username
+        ),
+    }
+
+
+def test_an_unknown_note_that_reached_upstream_is_settled_as_succeeded(
+    sandbox: Any, agent: User
+) -> None:
+    result = _unknown(
+        sandbox, "addAccountComment", applied=True, **_note(agent, "Called about points")
+    )
+
+    assert unknown_outcomes_reconcile().settled == 1
+    assert _latest(result.intent_id).outcome == Outcome.SUCCEEDED
+
+
+def test_the_same_note_written_earlier_does_not_settle_a_new_one(
+    sandbox: Any, agent: User, settings: Any
+) -> None:
+    with time_machine.travel(timezone.now() - timedelta(hours=2)):
+        assert mutation_run(idempotency_key="earlier", **_note(agent, "Called about points")).ok
+    result = _unknown(
+        sandbox, "addAccountComment", applied=False, **_note(agent, "Called about points")
+    )
+
+    assert unknown_outcomes_reconcile().waiting == 1
+    with _after_grace(settings):
+        assert unknown_outcomes_reconcile().settled == 1
+    assert _latest(result.intent_id).outcome == Outcome.FAILED
+
+
+# -- combine -------------------------------------------------------------------------------
+
+
+def _combine(sandbox: Any, agent: User) -> dict[str, Any]:
+    other = demo.DEMO_COMBINE_OTHER_CARD
+    main_account = sandbox.state.card(demo.DEMO_COMBINE_MAIN_CARD).account_id
+    return {
+        "actor": agent,
+        "action": "cards.combine",
+        "target": Target(
+            account_id=main_account, printed_card_number=other, username=demo.DEMO_COMBINE_USERNAME
+        ),
+        "params": {"printedCardNumber": other},
+        "reason": Reason(text="Guest asked to merge balances"),
+        "call": lambda client: client.guest.combine_card(printed_card_number=other),
+    }
+
+
+def test_an_unknown_combine_that_reached_upstream_is_settled_as_succeeded(
+    sandbox: Any, supervisor: User
+) -> None:
+    result = _unknown(sandbox, "combineCard", applied=True, **_combine(sandbox, supervisor))
+
+    assert unknown_outcomes_reconcile().settled == 1
+    settled = _latest(result.intent_id)
+    assert settled.outcome == Outcome.SUCCEEDED
+    assert "belongs to the main account" in settled.error_message
+
+
+def test_an_unknown_combine_that_never_arrived_fails_after_the_grace_period(
+    sandbox: Any, supervisor: User, settings: Any
+) -> None:
+    # The card is listed among the main account's cards while attached: that proves nothing.
+    result = _unknown(sandbox, "combineCard", applied=False, **_combine(sandbox, supervisor))
+
+    assert unknown_outcomes_reconcile().waiting == 1
+    with _after_grace(settings):
+        assert unknown_outcomes_reconcile().settled == 1
+    settled = _latest(result.intent_id)
+    assert settled.outcome == Outcome.FAILED
+    assert "still in its own account" in settled.error_message
