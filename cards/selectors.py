@@ -14,9 +14,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
+
 from cards.bulk import mask_card_number
 from cards.models import BulkUpload
 from guests.messages import explain
+from guests.selectors import guest_account, reads, scope_of
+from guests.selectors.fanout import run_reads
+from guests.selectors.scope import Viewer
 from portal.audit.models import AuditRecord
 from portal.jobs.models import Job, JobItem, JobStatus
 from portal.jobs.selectors import job_of_owner
@@ -25,6 +30,24 @@ from portal.paytronix.errors import FailureError, PaytronixError
 from portal.paytronix.models import AccountInformation, BalanceInformation, UserInformation
 
 CARD_JOB_KINDS = frozenset({"cards.combine", "cards.attach_and_combine"})
+
+
+#: What the attach screens say when upstream's reply names no primary card for the account.
+NO_PRIMARY_CARD = (
+    "This account has no primary card in the loyalty system, so no card can be attached to "
+    "it here. Ask a supervisor to check the account in the loyalty system."
+)
+
+
+def primary_card_number(guest: GuestCards) -> str:
+    """The printed number of the guest's primary card, which attaching is done from.
+
+    Raises ``ValidationError`` (``NO_PRIMARY_CARD``) when the account has none.
+    """
+    primary = guest.primary_card
+    if primary is None:
+        raise ValidationError(NO_PRIMARY_CARD)
+    return primary.printed_card_number
 
 
 class CardNotFoundError(LookupError):
@@ -63,8 +86,10 @@ class GuestCards:
         return self.account.username or ""
 
     @property
-    def primary_card(self) -> GuestCard:
-        return next(card for card in self.cards if card.is_primary)
+    def primary_card(self) -> GuestCard | None:
+        """The account's primary card; None when upstream's reply names none (nothing can be
+        attached to such an account)."""
+        return next((card for card in self.cards if card.is_primary), None)
 
     @property
     def additional_cards(self) -> list[GuestCard]:
@@ -97,30 +122,30 @@ def _own_cards(account_id: int, account: AccountInformation) -> list[GuestCard]:
     return cards
 
 
-def guest_cards(*, account_id: int) -> GuestCards:
-    """The account, its registered user (if any) and their cards.
+def _user_or_none(account: AccountInformation, *, fresh: bool) -> UserInformation | None:
+    if account.account_id is None or not account.username:
+        return None
+    try:
+        return reads.user_of_account(account_id=account.account_id, fresh=fresh)
+    except FailureError:
+        # A card registered but whose user record cannot be read still has cards to manage.
+        return None
 
-    Raises the client's errors as they come (``InvalidStatusError`` for a closed account,
-    ``FailureError`` for an unknown one).
+
+def guest_cards(*, viewer: Viewer, account_id: int, fresh: bool = False) -> GuestCards:
+    """The account as ``viewer`` may see it, its registered user (if any) and their cards.
+
+    Reads through the guest page's cache (``guests.selectors.reads``), limited to a store
+    manager's store group. ``fresh=True`` reads the account from upstream (and caches it): a
+    submitted change acts on the cards as they are now, not as a cached copy shows them.
+
+    Raises ``GuestNotFoundError`` (unknown, or outside the viewer's store group),
+    ``GuestUnavailableError`` (a closed account...) or the client's ``PaytronixError``.
     """
-    guest = client_from_settings().guest
-    account = guest.account_information_by_id(account_id=account_id)
-    user: UserInformation | None = None
-    if account.username:
-        try:
-            user = guest.user_information_by_account_id(account_id=account_id)
-        except FailureError:
-            # A card registered but whose user record cannot be read still has cards to manage.
-            user = None
+    account = guest_account(viewer=viewer, account_id=account_id, fresh=fresh)
+    user = _user_or_none(account, fresh=False)
     return GuestCards(
         account_id=account_id, account=account, user=user, cards=_own_cards(account_id, account)
-    )
-
-
-def card_is_combinable(*, card: GuestCard) -> bool:
-    """Whether upstream would combine this card into the main account of its template."""
-    return client_from_settings().guest.is_card_combinable(
-        printed_card_number=card.printed_card_number
     )
 
 
@@ -197,26 +222,45 @@ def combined_wallets(
     ]
 
 
-def combine_preview(*, account_id: int, masked_card_number: str) -> CombinePreview:
+def combine_preview(
+    *, viewer: Viewer, account_id: int, masked_card_number: str, fresh: bool = False
+) -> CombinePreview:
     """The preview of combining the card ``masked_card_number`` into this account.
 
     The card's own account (for an attached card, not this one until the combine) is read by
     card number; the balances after are the sums per wallet of the two accounts. When the card
     already belongs to this account there is nothing to add: ``wallets`` shows this account
-    alone and ``same_account`` is true. Raises ``CardNotFoundError`` for an unknown card.
+    alone and ``same_account`` is true. The account comes first (the card's number is in it);
+    the user, the card's account and whether it is combinable are then read at the same time.
+    ``fresh=True`` (a submitted combine) reads the account from upstream rather than the cache.
+    Raises ``CardNotFoundError`` for an unknown card, and as ``guest_cards`` does.
     """
-    guest = guest_cards(account_id=account_id)
-    card = guest.find(masked_card_number)
+    scope = scope_of(viewer)
+    account = guest_account(viewer=viewer, account_id=account_id, fresh=fresh)
+    cards = _own_cards(account_id, account)
+    card = GuestCards(account_id=account_id, account=account, user=None, cards=cards).find(
+        masked_card_number
+    )
+    number = card.printed_card_number
     client = client_from_settings().guest
-    other = client.account_information(printed_card_number=card.printed_card_number)
+    outcomes = run_reads(
+        {
+            "user": lambda: _user_or_none(account, fresh=False),
+            "other": lambda: reads.account_by_card(printed_card_number=number, scope=scope),
+            "combinable": lambda: client.is_card_combinable(printed_card_number=number),
+        }
+    )
+    other: AccountInformation = outcomes["other"].get()
+    guest = GuestCards(
+        account_id=account_id, account=account, user=outcomes["user"].get(), cards=cards
+    )
     same = other.account_id == account_id
-    combinable = client.is_card_combinable(printed_card_number=card.printed_card_number)
     return CombinePreview(
         guest=guest,
         card=card,
         other_account=other,
-        combinable=combinable,
-        wallets=combined_wallets(guest.account, None if same else other),
+        combinable=bool(outcomes["combinable"].get()),
+        wallets=combined_wallets(account, None if same else other),
     )
 
 

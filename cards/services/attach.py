@@ -15,7 +15,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.views.decorators.debug import sensitive_variables
 
-from cards.selectors import GuestCards
+from cards.selectors import GuestCards, primary_card_number
 from cards.services.common import CardChange, card_change_from
 from portal.audit.scrub import SECRET_GIVEN, card_mask
 from portal.audit.services import Reason, Target, mutation_run
@@ -65,7 +65,7 @@ def card_attach(
     ``credentials`` and a new idempotency key. The credentials go to upstream in this call and
     nowhere else.
     """
-    primary = guest.primary_card.printed_card_number
+    primary = primary_card_number(guest)
 
     def attach(client: PaytronixClient) -> None:
         client.guest.attach_card(

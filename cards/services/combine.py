@@ -21,7 +21,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.views.decorators.debug import sensitive_variables
 
-from cards.selectors import GuestCard, GuestCards
+from cards.selectors import GuestCard, GuestCards, primary_card_number
 from cards.services.attach import AttachCredentials
 from cards.services.common import CardChange, card_change_from, result_sentence
 from portal.audit.models import AuditRecord
@@ -140,7 +140,7 @@ def cards_attach_and_combine_run(
     module docstring for why). Returns the job and how its one item went: ``needs_more_info``
     with the fields to ask for, ``attach_failure`` and ``combine_failure`` told apart in the
     message. A second submit of the same form gets the first job and its outcome back."""
-    primary = guest.primary_card.printed_card_number
+    primary = primary_card_number(guest)
     success = (
         f"Card ending {card_mask(other_card_number)} is attached and its balances combined "
         "into this account."

@@ -18,6 +18,7 @@ from cards.forms import (
     AttachAndCombineForm,
     AttachCardForm,
 )
+from cards.selectors import NO_PRIMARY_CARD
 from cards.services.attach import card_attach
 from cards.services.combine import cards_attach_and_combine_run
 from cards.views.common import (
@@ -43,6 +44,7 @@ ATTACH_PAGE = {
     ),
     "button": "Attach card",
     "submit_url": "cards:attach-submit",
+    "no_primary_card": NO_PRIMARY_CARD,
 }
 
 
@@ -50,7 +52,7 @@ ATTACH_PAGE = {
 @requires("attach_cards")
 def card_attach_form(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
     try:
-        guest = guest_or_404(account_id)
+        guest = guest_or_404(request, account_id)
     except PaytronixError as error:
         return upstream_trouble(request, error)
     return render(
@@ -65,7 +67,7 @@ def card_attach_form(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
 @requires("attach_cards")
 def card_attach_submit(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
     try:
-        guest = guest_or_404(account_id)
+        guest = guest_or_404(request, account_id, fresh=True)
     except PaytronixError as error:
         return upstream_trouble(request, error)
     form = AttachCardForm(request.POST)
@@ -110,6 +112,7 @@ ATTACH_AND_COMBINE_PAGE = {
     ),
     "button": "Attach and combine",
     "submit_url": "cards:attach-and-combine-submit",
+    "no_primary_card": NO_PRIMARY_CARD,
 }
 
 
@@ -117,7 +120,7 @@ ATTACH_AND_COMBINE_PAGE = {
 @requires("combine_cards")
 def attach_and_combine_form(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
     try:
-        guest = guest_or_404(account_id)
+        guest = guest_or_404(request, account_id)
     except PaytronixError as error:
         return upstream_trouble(request, error)
     context = {"guest": guest, "form": AttachAndCombineForm(), "page": ATTACH_AND_COMBINE_PAGE}
@@ -129,7 +132,7 @@ def attach_and_combine_form(request: HtmxHttpRequest, account_id: int) -> HttpRe
 @requires("combine_cards")
 def attach_and_combine_submit(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
     try:
-        guest = guest_or_404(account_id)
+        guest = guest_or_404(request, account_id, fresh=True)
     except PaytronixError as error:
         return upstream_trouble(request, error)
     form = AttachAndCombineForm(request.POST)

@@ -28,6 +28,8 @@ from cards.views.common import (
     upstream_trouble,
 )
 from guests.messages import explain
+from guests.selectors import GuestNotFoundError, GuestUnavailableError
+from guests.views.viewer import viewer_of
 from portal.paytronix.errors import FailureError, InvalidStatusError, PaytronixError
 from portal.staff.access import requires
 
@@ -44,11 +46,19 @@ def _combine_context(
     }
 
 
-def _preview_or_404(account_id: int, masked: str) -> CombinePreview:
+def _preview_or_404(
+    request: HtmxHttpRequest, account_id: int, masked: str, *, fresh: bool = False
+) -> CombinePreview:
     try:
-        return combine_preview(account_id=account_id, masked_card_number=masked)
+        return combine_preview(
+            viewer=viewer_of(request), account_id=account_id, masked_card_number=masked, fresh=fresh
+        )
     except CardNotFoundError:
         raise Http404("This account has no card with that number.") from None
+    except GuestNotFoundError:
+        raise Http404(f"No guest with account id {account_id}.") from None
+    except GuestUnavailableError as error:
+        raise Http404(error.sentence) from None
     except (FailureError, InvalidStatusError) as error:
         raise Http404(explain(error)) from None
 
@@ -58,7 +68,7 @@ def _preview_or_404(account_id: int, masked: str) -> CombinePreview:
 def card_combine_form(request: HtmxHttpRequest, account_id: int, masked: str) -> HttpResponse:
     """Is the card combinable, the balances before and after, the warning, and the reason."""
     try:
-        preview = _preview_or_404(account_id, masked)
+        preview = _preview_or_404(request, account_id, masked)
     except PaytronixError as error:
         return upstream_trouble(request, error)
     return render(request, "cards/combine.html", _combine_context(preview, CombineCardForm()))
@@ -68,7 +78,7 @@ def card_combine_form(request: HtmxHttpRequest, account_id: int, masked: str) ->
 @requires("combine_cards")
 def card_combine_submit(request: HtmxHttpRequest, account_id: int, masked: str) -> HttpResponse:
     try:
-        preview = _preview_or_404(account_id, masked)
+        preview = _preview_or_404(request, account_id, masked, fresh=True)
     except PaytronixError as error:
         return upstream_trouble(request, error)
     form = CombineCardForm(request.POST)

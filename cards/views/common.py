@@ -24,6 +24,8 @@ from cards.selectors import (
 from cards.services.attach import AttachCredentials
 from cards.services.common import CardChange
 from guests.messages import explain
+from guests.selectors import GuestNotFoundError, GuestUnavailableError
+from guests.views.viewer import viewer_of
 from portal.audit.models import Outcome
 from portal.audit.services import Reason
 from portal.paytronix.errors import FailureError, InvalidStatusError, PaytronixError
@@ -38,9 +40,15 @@ def guest_page_url(account_id: int) -> str:
     return reverse("guests:guest", args=[account_id]) + "#panel-cards"
 
 
-def guest_or_404(account_id: int) -> GuestCards:
+def guest_or_404(request: HtmxHttpRequest, account_id: int, *, fresh: bool = False) -> GuestCards:
+    """The guest as the viewer may see it; ``fresh`` for a submitted change (see
+    ``guest_cards``)."""
     try:
-        return guest_cards(account_id=account_id)
+        return guest_cards(viewer=viewer_of(request), account_id=account_id, fresh=fresh)
+    except GuestNotFoundError:
+        raise Http404(f"No guest with account id {account_id}.") from None
+    except GuestUnavailableError as error:
+        raise Http404(error.sentence) from None
     except (FailureError, InvalidStatusError) as error:
         raise Http404(explain(error)) from None
 

@@ -94,7 +94,7 @@ def card_status_form(
 ) -> HttpResponse:
     """The confirmation step: the card, its guest, what will happen, and the reason."""
     try:
-        guest = guest_or_404(account_id)
+        guest = guest_or_404(request, account_id)
     except PaytronixError as error:
         return upstream_trouble(request, error)
     card = card_or_404(guest, masked)
@@ -109,7 +109,7 @@ def card_status_submit(
 ) -> HttpResponse:
     spec = STATUS_CHANGES[change]
     try:
-        guest = guest_or_404(account_id)
+        guest = guest_or_404(request, account_id, fresh=True)
     except PaytronixError as error:
         return upstream_trouble(request, error)
     card = card_or_404(guest, masked)

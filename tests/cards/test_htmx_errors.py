@@ -64,7 +64,7 @@ def test_an_htmx_combine_of_a_card_that_cannot_be_combined_says_so_with_200(
 def test_upstream_trouble_on_an_htmx_post_replaces_the_main_content_with_200(
     sandbox, agent_client, monkeypatch
 ):
-    def down(account_id: int) -> None:
+    def down(*args: object, **kwargs: object) -> None:
         raise TransportError("upstream down", endpoint="guest/accountInformationById.json")
 
     monkeypatch.setattr("cards.views.status.guest_or_404", down)

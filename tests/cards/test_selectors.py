@@ -12,8 +12,13 @@ from portal.sandbox import demo
 pytestmark = pytest.mark.django_db
 
 
-def test_an_accounts_cards_are_listed_masked_with_status_and_the_guest_named(sandbox):
-    guest = guest_cards(account_id=demo.DEMO_ACCOUNT_ID)
+@pytest.fixture
+def viewer(agent):
+    return agent
+
+
+def test_an_accounts_cards_are_listed_masked_with_status_and_the_guest_named(sandbox, viewer):
+    guest = guest_cards(viewer=viewer, account_id=demo.DEMO_ACCOUNT_ID)
     assert guest.guest_name == "Ava Thompson"
     assert guest.username == demo.DEMO_USERNAME
     assert [(c.masked_card_number, c.status, c.is_primary) for c in guest.cards] == [
@@ -25,17 +30,19 @@ def test_an_accounts_cards_are_listed_masked_with_status_and_the_guest_named(san
     assert demo.DEMO_DISABLED_CARD not in repr(guest.find("000012"))
 
 
-def test_a_masked_number_not_on_the_account_is_not_found(sandbox):
-    guest = guest_cards(account_id=demo.DEMO_ACCOUNT_ID)
+def test_a_masked_number_not_on_the_account_is_not_found(sandbox, viewer):
+    guest = guest_cards(viewer=viewer, account_id=demo.DEMO_ACCOUNT_ID)
     with pytest.raises(CardNotFoundError):
         guest.find("000021")
 
 
-def test_combine_preview_sums_each_wallet_of_the_two_accounts(sandbox):
+def test_combine_preview_sums_each_wallet_of_the_two_accounts(sandbox, viewer):
     main, other = demo.DEMO_COMBINABLE_PAIR
     main_account = sandbox.state.account_for_card(main)
     other_account = sandbox.state.account_for_card(other)
-    preview = combine_preview(account_id=main_account.account_id, masked_card_number=other[-6:])
+    preview = combine_preview(
+        viewer=viewer, account_id=main_account.account_id, masked_card_number=other[-6:]
+    )
     assert preview.combinable is True
     assert preview.same_account is False
     assert preview.other_account_id == other_account.account_id
@@ -48,8 +55,8 @@ def test_combine_preview_sums_each_wallet_of_the_two_accounts(sandbox):
     assert all(line.after == line.this_account + line.other_account for line in preview.wallets)
 
 
-def test_combine_preview_of_a_card_of_another_template_is_not_combinable(sandbox):
+def test_combine_preview_of_a_card_of_another_template_is_not_combinable(sandbox, viewer):
     main, other = demo.DEMO_DIFFERENT_TEMPLATE_PAIR
     account_id = sandbox.state.account_for_card(main).account_id
-    preview = combine_preview(account_id=account_id, masked_card_number=other[-6:])
+    preview = combine_preview(viewer=viewer, account_id=account_id, masked_card_number=other[-6:])
     assert preview.combinable is False
