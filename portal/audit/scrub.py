@@ -22,9 +22,11 @@ SECRET_GIVEN = "(given)"  # noqa: S105  (a marker replacing a secret, not one)
 _SECRET_WORDS = ("password", "passwd", "secret", "registrationcode", "apikey")
 _SECRET_SUFFIXES = ("token", "pin")
 _CARD_WORDS = ("cardnumber", "cardnumbers")
-# Twelve or more digits, optionally split by spaces or dashes, standing alone: a card number in
-# free text (not a run of digits inside a hash or an identifier).
-_LONG_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d(?:[ -]?\d){11,}(?![0-9A-Za-z])")
+# Ten or more digits (eClub cards have 10 or 11; the client's ``mask_digits`` uses the same
+# bound), optionally split by spaces or dashes as typed, standing alone: a card number in free
+# text, not a run of digits inside a hash or an identifier. ``mask_digits`` is not reused: it
+# misses a number typed in groups, and masks to four digits where the audit keeps Paytronix's six.
+_LONG_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d(?:[ -]?\d){9,}(?![0-9A-Za-z])")
 _MAX_TEXT = 2000
 
 

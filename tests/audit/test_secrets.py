@@ -57,6 +57,20 @@ def test_params_are_scrubbed_of_secrets_and_card_numbers() -> None:
     }
 
 
+@pytest.mark.parametrize("number", ["6000201911", "60002019112", "6000-2019-11"])
+def test_eclub_card_numbers_of_ten_or_eleven_digits_are_masked_in_free_text(number: str) -> None:
+    digits = number.replace("-", "")
+
+    scrubbed = text_scrub(f"Guest read out card {number} on the phone")
+
+    assert digits not in scrubbed.replace("-", "")
+    assert scrubbed == f"Guest read out card …{digits[-6:]} on the phone"
+
+
+def test_nine_digits_are_not_taken_for_a_card_number() -> None:
+    assert text_scrub("order 123456789 arrived") == "order 123456789 arrived"
+
+
 def test_digits_inside_a_hash_are_not_taken_for_a_card_number() -> None:
     digest = "ab123456789012345cd"
 
