@@ -20,7 +20,7 @@ def jobs_recent(*, owner: Any, limit: int = RECENT) -> QuerySet[Job]:
 
 def job_of_owner(*, owner: Any, job_id: int) -> Job | None:
     """The job if ``owner`` started it: other people's jobs do not exist for them."""
-    return Job.objects.filter(pk=job_id, owner=owner).select_related("intent").first()
+    return Job.objects.filter(pk=job_id, owner=owner).select_related("intent", "owner").first()
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.audit.reconcile import unknown_outcomes_reconcile
 from portal.audit.services import Reason
 from portal.jobs.models import ItemOutcome, ItemStatus, Job, JobStatus
+from portal.jobs.selectors import job_of_owner
 from portal.jobs.services import ItemSpec, job_cancel, job_create
 from portal.staff.models import User
 from tests.jobs.conftest import RecordingTask, active_cards
@@ -140,3 +141,17 @@ def test_the_reconciler_leaves_a_long_job_alone(
 
     assert summary.abandoned == 0
     assert not AuditRecord.objects.filter(intent=job.intent).exists()
+
+
+def test_reading_ones_own_job_loads_its_intent_and_owner_in_one_query(
+    sandbox: Any, supervisor: User, bulk_job: Callable[..., Job], django_assert_num_queries: Any
+) -> None:
+    created = bulk_job(active_cards(sandbox, 1))
+
+    with django_assert_num_queries(1):
+        job = job_of_owner(owner=supervisor, job_id=created.pk)
+        assert job is not None
+        assert (job.owner.username, job.intent.action) == (  # type: ignore[union-attr]
+            supervisor.username,
+            "bulk.card_status",
+        )
