@@ -93,18 +93,17 @@ def _name_of(first: str | None, last: str | None) -> str:
     return " ".join(part for part in (first, last) if part) or "(no name on file)"
 
 
-def _match(account: AccountInformation, *, name: str, problem: str = "") -> GuestMatch:
+def _match(account: AccountInformation, *, account_id: int, name: str) -> GuestMatch:
     card = account.primary_card
     fields = account.fields
     return GuestMatch(
-        account_id=account.account_id or 0,
+        account_id=account_id,
         name=name,
         masked_card_number=(card.masked_card_number or "") if card else "",
         card_status=(card.status or "") if card else "",
         account_status=account.account_status or "",
         program=account.card_template_label or "",
         enrolled=fields.enroll_date if fields else None,
-        problem=problem,
     )
 
 
@@ -129,7 +128,45 @@ def _one_account(
         )
         return _Found()
     reads.remember_account(account, scope=scope)
-    return _Found([_match(account, name="")])
+    if account.account_id is not None:
+        return _Found([_match(account, account_id=account.account_id, name="")])
+    if query.kind is not Kind.CARD:
+        return _Found(problem=NO_ACCOUNT_ID)
+    # The spec's accountInformation reply has no accountId (only the sandbox sends one): the
+    # card's user names the account; a user with several is read to find the card's own.
+    return _card_account(viewer, query.value)
+
+
+#: Said when a card's account cannot be told: never a guest page for a made-up account id.
+NO_ACCOUNT_ID = (
+    "Paytronix found this card but did not say which account it belongs to. "
+    "Search by the guest's account id, email or phone instead."
+)
+
+
+def _card_account(viewer: Viewer, number: str) -> _Found:
+    try:
+        user = client_from_settings().guest.user_information_by_printed_card_number(
+            printed_card_number=number
+        )
+    except FailureError:
+        # An anonymous card has no user to ask.
+        return _Found(problem=NO_ACCOUNT_ID)
+    found = _accounts(viewer, dict.fromkeys(user.account_ids, ""), kind=Kind.CARD)
+    if len(found.matches) > 1:
+        scope = scope_of(viewer)
+        found.matches = [
+            match
+            for match in found.matches
+            if not match.problem
+            and _holds_card(reads.account_by_id(account_id=match.account_id, scope=scope), number)
+        ]
+    return found if len(found.matches) == 1 else _Found(problem=NO_ACCOUNT_ID)
+
+
+def _holds_card(account: AccountInformation, number: str) -> bool:
+    cards = [account.primary_card, *account.additional_cards]
+    return any(card is not None and card.printed_card_number == number for card in cards)
 
 
 def _by_card(viewer: Viewer, query: Query) -> _Found:
@@ -198,7 +235,7 @@ def _accounts(viewer: Viewer, names: dict[int, str], *, kind: Kind) -> _Found:
     for account_id, name in names.items():
         outcome = outcomes[str(account_id)]
         if outcome.ok:
-            matches.append(_match(outcome.get(), name=name))
+            matches.append(_match(outcome.get(), account_id=account_id, name=name))
         elif isinstance(outcome.error, InvalidStatusError):
             matches.append(_unreadable(account_id, name, outcome.error))
         elif isinstance(outcome.error, FailureError):

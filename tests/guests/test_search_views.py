@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from django.urls import reverse
 
 from portal.audit.models import AuditRecord, Kind
 from portal.sandbox import demo
+from portal.sandbox.failures import Failure
 from portal.sandbox.testing import SandboxController
 
 pytestmark = pytest.mark.django_db
@@ -236,3 +238,51 @@ def test_a_store_managers_name_search_leaves_out_guests_of_other_groups(
     assert theirs.status_code == 200
     assert other_url not in theirs.content.decode()
     assert "No guest matches" in theirs.content.decode()
+
+
+@pytest.fixture
+def no_account_id_in_card_replies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """guest/accountInformation as the spec documents it: without ``accountId``."""
+    from portal.sandbox.endpoints.registry import ENDPOINTS
+
+    found = ENDPOINTS["guest/accountInformation"]
+
+    def without_account_id(request: Any) -> Any:
+        reply = dict(found.handler(request))
+        reply.pop("accountId", None)
+        return reply
+
+    monkeypatch.setitem(
+        ENDPOINTS, "guest/accountInformation", replace(found, handler=without_account_id)
+    )
+
+
+@pytest.mark.parametrize("text", [demo.DEMO_ACTIVE_CARD, f"ext:{demo.DEMO_EXTERNAL_ACCOUNT_CODE}"])
+def test_a_card_reply_without_an_account_id_opens_the_account_of_the_cards_user(
+    sandbox: SandboxController, agent_client: Client, no_account_id_in_card_replies: None, text: str
+) -> None:
+    response = search(agent_client, text)
+    assert response["Location"] == GUEST_URL
+
+
+def test_an_anonymous_card_without_an_account_id_is_explained_not_opened(
+    sandbox: SandboxController,
+    agent_client: Client,
+    no_account_id_in_card_replies: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from portal.sandbox.endpoints.registry import ENDPOINTS
+
+    found = ENDPOINTS["guest/userInformationByPrintedCardNumber"]
+
+    def no_user(request: Any) -> Any:
+        raise Failure("account_info.invalid_user")
+
+    monkeypatch.setitem(
+        ENDPOINTS, "guest/userInformationByPrintedCardNumber", replace(found, handler=no_user)
+    )
+    response = search(agent_client, demo.DEMO_ACTIVE_CARD)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "did not say which account it belongs to" in html
+    assert reverse("guests:guest", args=[0]) not in html
