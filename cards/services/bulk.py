@@ -23,6 +23,8 @@ from portal.audit.services import Reason, Target, mutation_run
 from portal.jobs.models import Job
 from portal.jobs.runner import ItemResult, ItemRun
 from portal.jobs.services import ItemSpec, job_create
+from portal.paytronix.client import client_from_settings
+from portal.paytronix.errors import PaytronixError
 
 CARD_ACTIONS = {BulkAction.DISABLE: "card.disable", BulkAction.ENABLE: "card.enable"}
 
@@ -134,6 +136,23 @@ def bulk_card_status_start(
     return job
 
 
+def _card_target(number: str) -> Target:
+    """The card and the account it is on: the account id makes the door drop that guest's
+    cached page, lets the audit's account filter find the record and the reconciler settle an
+    unknown outcome. Read fresh from upstream, never from a cache."""
+    try:
+        account = client_from_settings().guest.account_information(printed_card_number=number)
+    except PaytronixError:
+        # An unknown card, or upstream unreachable: the change itself is still tried and
+        # audited by card, and its own answer says what went wrong.
+        return Target(printed_card_number=number)
+    return Target(
+        account_id=account.account_id,
+        printed_card_number=number,
+        username=account.username or "",
+    )
+
+
 def card_status_item(run: ItemRun) -> ItemResult:
     """One row of a bulk job: ``changeCardStatus`` through the door, audited per card."""
     payload = run.item.payload
@@ -143,7 +162,7 @@ def card_status_item(run: ItemRun) -> ItemResult:
     result = mutation_run(
         actor=run.actor,
         action=CARD_ACTIONS[action],
-        target=Target(printed_card_number=number),
+        target=_card_target(number),
         params={"printedCardNumber": number, "status": status},
         reason=run.reason,
         idempotency_key=run.idempotency_key,

@@ -167,3 +167,21 @@ def test_someone_elses_upload_does_not_exist_for_you(sandbox, supervisor_client,
 def test_agents_cannot_run_bulk_jobs(sandbox, agent_client):
     assert agent_client.get(reverse("cards:bulk")).status_code == 403
     assert upload(agent_client, GOOD_AND_BAD).status_code == 403
+
+
+def test_after_a_bulk_disable_the_guest_page_shows_the_card_disabled_and_audits_carry_the_account(
+    sandbox, supervisor_client, records, django_capture_on_commit_callbacks
+):
+    account = demo.DEMO_ACCOUNT_ID
+    before = supervisor_client.get(f"/guests/{account}/").content.decode()
+    assert before.count("DISABLED") == 1  # the guest's other, already disabled card
+    upload_id = _upload_id(supervisor_client, f"card_number\n{demo.DEMO_ACTIVE_CARD}\n")
+    with django_capture_on_commit_callbacks(execute=True):
+        start(supervisor_client, upload_id)
+    assert sandbox.state.card(demo.DEMO_ACTIVE_CARD).status == "DISABLED"
+    after = supervisor_client.get(f"/guests/{account}/").content.decode()
+    assert after.count("DISABLED") == 2
+    assert [(r.kind, r.account_id) for r in records("card.disable")] == [
+        ("intent", account),
+        ("outcome", account),
+    ]
