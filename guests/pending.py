@@ -55,13 +55,15 @@ class PanelChanges:
     waiting: list[PendingChange] = field(default_factory=list)
     applied: list[PendingChange] = field(default_factory=list)
     overdue: list[PendingChange] = field(default_factory=list)
+    #: Sent, but upstream does not report the value back, so it can never be seen applied.
+    unreported: list[PendingChange] = field(default_factory=list)
 
     @property
     def polling(self) -> bool:
         return bool(self.waiting)
 
     def __bool__(self) -> bool:
-        return bool(self.waiting or self.applied or self.overdue)
+        return bool(self.waiting or self.applied or self.overdue or self.unreported)
 
 
 def _key(account_id: int) -> str:
@@ -117,6 +119,9 @@ def pending_settle(*, page: GuestPage, panels: Iterable[str]) -> dict[str, Panel
             continue
         shown = _CHECKS[change.check](page, change.expected)
         bucket = sorted_out.setdefault(change.panel, PanelChanges())
+        if shown is UNREPORTED:
+            bucket.unreported.append(change)
+            continue
         if shown:
             bucket.applied.append(change)
             continue
@@ -129,6 +134,14 @@ def pending_settle(*, page: GuestPage, panels: Iterable[str]) -> dict[str, Panel
 # -- checks: does the page's data show the change? (None: cannot tell, the read failed) ----
 
 
+class _Unreported:
+    """A check's answer when upstream's reply has no such field: waiting would never end."""
+
+
+UNREPORTED = _Unreported()
+Seen = bool | None | _Unreported
+
+
 def _user_field(page: GuestPage, name: str) -> str | None:
     if page.user is None or not page.user.ok:
         return None
@@ -136,9 +149,13 @@ def _user_field(page: GuestPage, name: str) -> str | None:
     return str(getattr(fields, name, None) or "") if fields else ""
 
 
-def _message_frequency(page: GuestPage, expected: Any) -> bool | None:
-    value = _user_field(page, "message_frequency")
-    return None if value is None else value == expected
+def _message_frequency(page: GuestPage, expected: Any) -> Seen:
+    if page.user is None or not page.user.ok:
+        return None
+    # The spec's UserInformation has no messageFrequency (only the sandbox sends one).
+    fields = page.user_fields
+    value = fields.message_frequency if fields else None
+    return UNREPORTED if value is None else value == expected
 
 
 def _language(page: GuestPage, expected: Any) -> bool | None:
@@ -177,7 +194,7 @@ def _wallet_balances(page: GuestPage, expected: Any) -> bool | None:
         return None
 
 
-_CHECKS: dict[str, Callable[[GuestPage, Any], bool | None]] = {
+_CHECKS: dict[str, Callable[[GuestPage, Any], Seen]] = {
     "message_frequency": _message_frequency,
     "language": _language,
     "username": _username,

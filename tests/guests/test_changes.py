@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -63,6 +64,39 @@ def test_changing_message_frequency_records_the_reason_and_shows_it(
     assert intent.actor_username == "alice.agent"
     assert intent.account_id == ACCOUNT
     assert intent.card_masked == demo.DEMO_ACTIVE_CARD[-6:]
+
+
+@pytest.fixture
+def no_message_frequency_in_user_replies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user's information as the spec documents it: without ``messageFrequency``."""
+    from portal.sandbox.endpoints.registry import ENDPOINTS
+
+    for path in ("guest/userInformationByAccountId", "guest/userInformation"):
+        found = ENDPOINTS[path]
+
+        def without_frequency(request: Any, handler: Callable[..., Any] = found.handler) -> Any:
+            reply = handler(request)
+            reply["userInformation"]["fields"].pop("messageFrequency", None)
+            return reply
+
+        monkeypatch.setitem(ENDPOINTS, path, replace(found, handler=without_frequency))
+
+
+def test_a_frequency_change_upstream_does_not_report_back_is_said_sent_not_watched(
+    sandbox: SandboxController, agent_client: Client, no_message_frequency_in_user_replies: None
+) -> None:
+    html = post(agent_client, "message_frequency", frequency("SNOOZE")).content.decode()
+    assert (
+        "Message frequency: Snooze for 14 days. Sent to Paytronix; it does not report this "
+        "preference back." in html
+    )
+    assert "Pending:" not in html
+    assert 'hx-trigger="every 2s"' not in html
+    assert sandbox.state.user(demo.DEMO_USERNAME).message_frequency == "SNOOZE"
+    # Said once: the change is not watched on later renders either.
+    later = agent_client.get(GUEST_URL).content.decode()
+    assert "does not report this preference back" not in later
+    assert "Not showing yet" not in later
 
 
 def test_unsubscribing_is_explained_as_stopping_all_marketing(
