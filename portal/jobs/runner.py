@@ -26,6 +26,10 @@ What the runner guarantees:
   key, up to ``JOBS_ITEM_ATTEMPTS`` attempts; an unknown outcome is never retried.
 * Every item ends with an outcome, also when its handler raises.
 * Cancellation is checked between items; items under way finish.
+* At the task's soft time limit no further item starts: items under way get a bounded time to
+  finish (their upstream call is in flight, and its outcome is the audit's), items never started
+  end as "ran out of time", and an item still under way after that ends ``unknown``, linked to
+  its intent, for the reconciler to settle.
 * ``JOBS_CONCURRENCY`` items run at once, each in its own thread with its own database
   connection (closed when the thread ends).
 """
@@ -45,7 +49,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections
 
-from portal.audit.models import Outcome
+from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.audit.services import AuditContext, MutationResult, Reason
 from portal.jobs.models import ItemOutcome, ItemStatus, Job, JobItem
 from portal.jobs.services import (
@@ -61,6 +65,10 @@ logger = logging.getLogger("portal.jobs")
 _BACKOFF_BASE = 0.5
 _BACKOFF_CAP = 8.0
 _PENDING_POLL = 1.0
+#: After the soft time limit, how long items under way may take to finish: one upstream call
+#: (connect + read timeout) and a margin, well inside the minute before the hard limit.
+_STOP_MARGIN = 5.0
+_STOP_CAP = 45.0
 
 
 @dataclass(frozen=True)
@@ -126,6 +134,8 @@ def _attempt(handle: ItemHandler, run: ItemRun) -> ItemResult:
     JobItem.objects.filter(pk=run.item.pk).update(status=ItemStatus.RUNNING, attempts=run.attempt)
     try:
         return handle(run)
+    except SoftTimeLimitExceeded:
+        raise
     except PermissionDenied as exc:
         return ItemResult(ItemOutcome.FAILED, str(exc) or "Not allowed.")
     except ValidationError as exc:
@@ -138,13 +148,18 @@ def _attempt(handle: ItemHandler, run: ItemRun) -> ItemResult:
         return ItemResult(ItemOutcome.FAILED, f"Internal error ({type(exc).__name__}).")
 
 
-def _run_item(job: Job, item: JobItem, handle: ItemHandler) -> None:
+def _run_item(
+    job: Job, item: JobItem, handle: ItemHandler, stopping: threading.Event | None = None
+) -> None:
     attempt = max(item.attempts, 1)
     waited_until = (
         time.monotonic() + settings.AUDIT_ABANDONED_AFTER + settings.AUDIT_IN_PROGRESS_WAIT
     )
     while True:
         result = _attempt(handle, ItemRun(job=job, item=item, attempt=attempt))
+        if stopping is not None and stopping.is_set():
+            # Out of time: no further attempt or wait; this one's outcome is the item's.
+            break
         if result.in_progress and time.monotonic() < waited_until:
             time.sleep(_PENDING_POLL)
             continue
@@ -168,6 +183,50 @@ def _pending_items(job: Job) -> Any:
     )
 
 
+def _stop_wait() -> float:
+    upstream_call = settings.PAYTRONIX_CONNECT_TIMEOUT + settings.PAYTRONIX_READ_TIMEOUT
+    return float(min(_STOP_CAP, upstream_call + _STOP_MARGIN))
+
+
+def _stop_threads(
+    work: queue.Queue[JobItem | None], threads: list[threading.Thread], stopping: threading.Event
+) -> None:
+    """Out of time: take back the items not started, let the ones under way finish (bounded)."""
+    stopping.set()
+    while True:
+        try:
+            work.get_nowait()
+        except queue.Empty:
+            break
+    for _ in threads:
+        work.put_nowait(None)
+    deadline = time.monotonic() + _stop_wait()
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+
+
+def _out_of_time(job: Job) -> None:
+    """End what the time limit left: items under way ``unknown`` (their audit outcome
+    decides), items never started failed."""
+    for item in JobItem.objects.filter(job=job, status=ItemStatus.RUNNING).order_by("position"):
+        key = f"job:{job.pk}:item:{item.position}:try:{max(item.attempts, 1)}"
+        intent = (
+            AuditRecord.objects.filter(kind=Kind.INTENT, idempotency_key=key)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        item_finish(
+            item,
+            outcome=ItemOutcome.UNKNOWN,
+            message="Still under way when the job ran out of time; the audit log settles it.",
+            intent_id=intent,
+        )
+    for item in JobItem.objects.filter(job=job, status=ItemStatus.PENDING).order_by("position"):
+        item_finish(
+            item, outcome=ItemOutcome.FAILED, message="The job ran out of time before this item."
+        )
+
+
 def _run_inline(job: Job, handle: ItemHandler) -> bool:
     for item in _pending_items(job):
         if job_cancel_requested(job.pk):
@@ -179,15 +238,18 @@ def _run_inline(job: Job, handle: ItemHandler) -> bool:
 def _run_threaded(job: Job, handle: ItemHandler, concurrency: int) -> bool:
     work: queue.Queue[JobItem | None] = queue.Queue(maxsize=concurrency)
     cancelled = threading.Event()
+    stopping = threading.Event()
 
     def worker() -> None:
         try:
             while (item := work.get()) is not None:
+                if stopping.is_set():
+                    continue
                 # Items waiting in the queue have not started: a cancel stops them too.
                 if cancelled.is_set() or job_cancel_requested(job.pk):
                     cancelled.set()
                     continue
-                _run_item(job, item, handle)
+                _run_item(job, item, handle, stopping)
         finally:
             connections.close_all()
 
@@ -203,11 +265,14 @@ def _run_threaded(job: Job, handle: ItemHandler, concurrency: int) -> bool:
                 cancelled.set()
                 break
             work.put(item)
-    finally:
         for _ in threads:
             work.put(None)
         for thread in threads:
             thread.join()
+    except BaseException:
+        # The soft time limit (or anything else) while submitting or waiting.
+        _stop_threads(work, threads, stopping)
+        raise
     return cancelled.is_set()
 
 
@@ -232,8 +297,7 @@ def job_run_items(
             stopped = _run_threaded(job, handle, concurrency)
     except SoftTimeLimitExceeded:
         logger.warning("job %d reached the task time limit; ending what is left", job.pk)
-        for item in _pending_items(job):
-            item_finish(item, outcome=ItemOutcome.FAILED, message="The job ran out of time.")
+        _out_of_time(job)
         return job_finish(job)
     if stopped:
         items_cancel(job)

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import connection, transaction
 
 from portal.audit.models import AuditRecord, Kind, Outcome
-from portal.audit.services import AuditContext, Reason, Target, action_get, intent_claim
+from portal.audit.services import (
+    AuditContext,
+    Reason,
+    Target,
+    action_get,
+    intent_claim,
+    mutation_run,
+)
 from portal.jobs import runner
 from portal.jobs.models import ItemOutcome, ItemStatus, Job, JobItem, JobStatus
 from portal.jobs.runner import ItemResult, ItemRun, job_run_items
@@ -278,3 +288,122 @@ def test_concurrent_items_through_the_door_change_each_card_once(
     assert {sandbox.state.card(card).status for card in cards} == {"DISABLED"}
     assert AuditRecord.objects.filter(kind=Kind.INTENT, action="card.disable").count() == 8
     assert AuditRecord.objects.filter(kind=Kind.OUTCOME, action="card.disable").count() == 8
+
+
+@pytest.fixture
+def soft_time_limit() -> Any:
+    """``fire()`` raises ``SoftTimeLimitExceeded`` in the main thread, as Celery's signal does."""
+
+    def raise_limit(signum: int, frame: Any) -> None:
+        raise SoftTimeLimitExceeded()
+
+    previous = signal.signal(signal.SIGUSR1, raise_limit)
+    yield lambda: os.kill(os.getpid(), signal.SIGUSR1)
+    signal.signal(signal.SIGUSR1, previous)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_at_the_time_limit_items_under_way_finish_and_no_other_item_starts(
+    sandbox: Any, bulk_job: Callable[..., Job], soft_time_limit: Callable[[], None]
+) -> None:
+    job = bulk_job(active_cards(sandbox, 6))
+    started = threading.Barrier(2)
+
+    def slow(run: ItemRun) -> ItemResult:
+        # Both first items are under way when the limit strikes; they finish after it.
+        if started.wait(timeout=5) == 0:
+            soft_time_limit()
+        time.sleep(0.3)
+        return ItemResult(ItemOutcome.SUCCEEDED, "disabled")
+
+    handler = Handler(slow)
+
+    job_run_items(job.pk, handler, concurrency=2)
+
+    assert handler.positions == [1, 2]
+    items = list(job.items.order_by("position"))
+    assert [(i.outcome, i.message) for i in items[:2]] == [(ItemOutcome.SUCCEEDED, "disabled")] * 2
+    assert {(i.outcome, i.message) for i in items[2:]} == {
+        (ItemOutcome.FAILED, "The job ran out of time before this item.")
+    }
+    job.refresh_from_db()
+    assert (job.status, job.done, job.failed) == (JobStatus.PARTLY_FAILED, 6, 4)
+    connection.close()
+
+
+def test_an_item_interrupted_by_the_time_limit_is_unknown_like_its_audit_record(
+    sandbox: Any, bulk_job: Callable[..., Job]
+) -> None:
+    cards = active_cards(sandbox, 3)
+    job = bulk_job(cards)
+
+    def limit_during_the_second(run: ItemRun) -> ItemResult:
+        if run.item.position != 2:
+            return disable_item(run)
+
+        def interrupted(client: Any) -> None:
+            raise SoftTimeLimitExceeded()
+
+        result = mutation_run(
+            actor=run.actor,
+            action="card.disable",
+            target=Target(printed_card_number=cards[1]),
+            params={"printedCardNumber": cards[1], "status": "DISABLED"},
+            reason=run.reason,
+            idempotency_key=run.idempotency_key,
+            context=run.context,
+            job_id=run.job.pk,
+            call=interrupted,
+        )
+        return ItemResult.from_mutation(result)
+
+    handler = Handler(limit_during_the_second)
+
+    job_run_items(job.pk, handler, concurrency=1)
+
+    assert handler.positions == [1, 2]
+    first, second, third = job.items.order_by("position")
+    assert first.outcome == ItemOutcome.SUCCEEDED
+    assert second.outcome == ItemOutcome.UNKNOWN
+    assert second.intent is not None
+    assert AuditRecord.objects.get(intent=second.intent).outcome == Outcome.UNKNOWN
+    assert (third.outcome, third.message) == (
+        ItemOutcome.FAILED,
+        "The job ran out of time before this item.",
+    )
+    assert sandbox.state.card(cards[2]).status == "ACTIVE"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_item_still_under_way_after_the_wait_is_left_unknown_for_the_reconciler(
+    sandbox: Any,
+    bulk_job: Callable[..., Job],
+    soft_time_limit: Callable[[], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(runner, "_stop_wait", lambda: 0.1)
+    job = bulk_job(active_cards(sandbox, 3))
+    release = threading.Event()
+
+    def stuck(run: ItemRun) -> ItemResult:
+        if run.item.position == 1:
+            soft_time_limit()
+        release.wait(timeout=10)
+        return ItemResult(ItemOutcome.SUCCEEDED, "disabled")
+
+    try:
+        job_run_items(job.pk, Handler(stuck), concurrency=2)
+
+        first = job.items.get(position=1)
+        assert (first.outcome, first.message) == (
+            ItemOutcome.UNKNOWN,
+            "Still under way when the job ran out of time; the audit log settles it.",
+        )
+    finally:
+        release.set()
+        for thread in threading.enumerate():
+            if thread.name.startswith(f"job-{job.pk}-"):
+                thread.join(timeout=10)
+    # The late finish does not overwrite the recorded end.
+    assert job.items.get(position=1).outcome == ItemOutcome.UNKNOWN
+    connection.close()
