@@ -9,9 +9,11 @@ answers ``more_info`` to the first try). A password must never reach the broker,
 or the logs, so this job is run in the request that submitted the form: the job, its item and
 its audit records are created as for any job, and the runner is called right here with a
 handler whose closure holds the credentials. Nothing but that closure ever sees them, the
-item's payload holds no card number or secret, and the CSR gets the answer (``more_info``
-included) at once. It is one upstream call, so running it in the request costs no more than an
-attach does.
+item's payload holds no card number or secret, and the CSR gets the answer at once. It is one
+upstream call, so running it in the request costs no more than an attach does. The first
+attempt is made before the job is created: upstream's ``more_info`` is a normal step that asks
+for the credentials, not a failed job. Once created, the job always ends, even when the request
+fails half way.
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ from django.views.decorators.debug import sensitive_variables
 from cards.selectors import GuestCard, GuestCards, primary_card_number
 from cards.services.attach import AttachCredentials
 from cards.services.common import CardChange, card_change_from, result_sentence
-from portal.audit.models import AuditRecord
+from portal.audit.models import Outcome
+from portal.audit.records import latest_outcome
 from portal.audit.scrub import card_mask
 from portal.audit.services import MutationResult, Reason, Target, mutation_run
-from portal.jobs.models import Job, JobItem
+from portal.jobs.models import FINISHED_STATUSES, ItemOutcome, ItemStatus, Job, JobItem, JobStatus
 from portal.jobs.runner import ItemResult, ItemRun, job_run_items
-from portal.jobs.services import ItemSpec, job_create
+from portal.jobs.services import ItemSpec, item_finish, job_create, job_finish
 from portal.paytronix.client import PaytronixClient
 
 
@@ -118,14 +121,30 @@ class _RunsInTheRequest:
         return None
 
 
+#: The summary of an attach-and-combine job whose request stopped before the job ended.
+ABANDONED = (
+    "This job stopped before it ended, because of an error on our side. The card may or may "
+    "not have been attached and combined: check the guest's cards before trying again."
+)
+
+
 def _item_result(item: JobItem) -> MutationResult | None:
-    if item.intent_id is None:
+    if item.intent is None:
         return None
-    latest = AuditRecord.objects.filter(intent_id=item.intent_id).order_by("-seq").first()
+    latest = latest_outcome(item.intent)
     return MutationResult.from_record(latest, replayed=True) if latest is not None else None
 
 
-@sensitive_variables("credentials", "attach_and_combine", "item")
+def _end_abandoned(job: Job, first: MutationResult | None) -> None:
+    """End a job the request could not finish: its item as unknown (the reconciler settles the
+    change by its intent), the job as failed with a summary that says so."""
+    intent_id = first.intent_id if first is not None else None
+    for unfinished in job.items.exclude(status=ItemStatus.DONE):
+        item_finish(unfinished, outcome=ItemOutcome.UNKNOWN, message=ABANDONED, intent_id=intent_id)
+    job_finish(job, status=JobStatus.FAILED, summary=ABANDONED)
+
+
+@sensitive_variables("credentials", "attach_and_combine", "item", "attempt")
 def cards_attach_and_combine_run(
     *,
     actor: Any,
@@ -135,11 +154,17 @@ def cards_attach_and_combine_run(
     credentials: AttachCredentials,
     reason: Reason,
     idempotency_key: str,
-) -> tuple[Job, CardChange]:
+) -> tuple[Job | None, CardChange]:
     """Attach ``other_card_number`` and combine it, as a job run in this request (see the
-    module docstring for why). Returns the job and how its one item went: ``needs_more_info``
-    with the fields to ask for, ``attach_failure`` and ``combine_failure`` told apart in the
-    message. A second submit of the same form gets the first job and its outcome back."""
+    module docstring for why). Returns the job and how its one item went: ``attach_failure``
+    and ``combine_failure`` told apart in the message. A second submit of the same form gets
+    the first job and its outcome back.
+
+    The first attempt is made before the job exists: when upstream answers ``more_info`` (a
+    normal step: the form then asks for the credentials) there is no job, and the result's
+    ``fields`` name what to ask for. Any other answer becomes the job's one item. Raises
+    ``PermissionDenied`` or ``ValidationError`` as the door does.
+    """
     primary = primary_card_number(guest)
     success = (
         f"Card ending {card_mask(other_card_number)} is attached and its balances combined "
@@ -148,6 +173,15 @@ def cards_attach_and_combine_run(
     target = Target(
         account_id=guest.account_id, printed_card_number=primary, username=guest.username
     )
+    params = {
+        "account_id": guest.account_id,
+        "printedCardNumber": primary,
+        "otherPrintedCardNumber": other_card_number,
+        **credentials.audit_params(),
+    }
+    change_params = {key: value for key, value in params.items() if key != "account_id"}
+    # The job's own audit intent takes the form's key; the change itself needs one of its own.
+    first_key = f"{idempotency_key}:change"
 
     def attach_and_combine(client: PaytronixClient) -> None:
         client.guest.attach_and_combine(
@@ -158,23 +192,33 @@ def cards_attach_and_combine_run(
             other_password=credentials.password or None,
         )
 
-    def item(run: ItemRun) -> ItemResult:
-        result = mutation_run(
-            actor=run.actor,
+    def attempt(key: str, *, context: Any = None, job_id: int | None = None) -> MutationResult:
+        return mutation_run(
+            actor=actor,
             action="cards.attach_and_combine",
             target=target,
-            params={
-                "printedCardNumber": primary,
-                "otherPrintedCardNumber": other_card_number,
-                **credentials.audit_params(),
-            },
-            reason=run.reason,
-            idempotency_key=run.idempotency_key,
-            context=run.context,
-            job_id=run.job.pk,
+            params=change_params,
+            reason=reason,
+            idempotency_key=key,
+            request=request,
+            context=context,
+            job_id=job_id,
             call=attach_and_combine,
             also_invalidate=[Target(printed_card_number=other_card_number)],
         )
+
+    first = attempt(first_key)
+    if first.outcome == Outcome.NEEDS_MORE_INFO:
+        return None, card_change_from(first, success)
+    unused = [first]
+
+    def item(run: ItemRun) -> ItemResult:
+        if unused:
+            result = unused.pop()
+        else:
+            # A retry after a transient failure, or a wait for an attempt still in progress.
+            key = first_key if run.attempt == 1 else run.idempotency_key
+            result = attempt(key, context=run.context, job_id=run.job.pk)
         message = success if result.ok else result_sentence(result)
         return ItemResult.from_mutation(result, message=message)
 
@@ -183,12 +227,7 @@ def cards_attach_and_combine_run(
         kind="cards.attach_and_combine",
         task=_RunsInTheRequest(),
         idempotency_key=idempotency_key,
-        params={
-            "account_id": guest.account_id,
-            "printedCardNumber": primary,
-            "otherPrintedCardNumber": other_card_number,
-            **credentials.audit_params(),
-        },
+        params=params,
         items=[
             ItemSpec(
                 label=f"Card ending {card_mask(other_card_number)} into account {guest.account_id}",
@@ -199,10 +238,15 @@ def cards_attach_and_combine_run(
         target=target,
         request=request,
     )
-    job_run_items(job.pk, item, concurrency=1)
-    job.refresh_from_db()
-    first = job.items.order_by("position").first()
-    result = _item_result(first) if first is not None else None
+    try:
+        job_run_items(job.pk, item, concurrency=1)
+    finally:
+        # Whatever stopped the request, the job must not stay running for ever.
+        job.refresh_from_db()
+        if job.status not in FINISHED_STATUSES:
+            _end_abandoned(job, first)
+    first_item = job.items.select_related("intent").order_by("position").first()
+    result = _item_result(first_item) if first_item is not None else None
     if result is None:
-        return job, CardChange(outcome="unknown", message=first.message if first else "")
+        return job, CardChange(outcome="unknown", message=first_item.message if first_item else "")
     return job, card_change_from(result, success)

@@ -152,7 +152,7 @@ def attach_and_combine_submit(request: HtmxHttpRequest, account_id: int) -> Http
     except ValidationError as invalid:
         context["error"] = " ".join(invalid.messages)
         return form_response(request, "cards/attach.html", context, status=422)
-    if result.needs_more_info:
+    if job is None or result.needs_more_info:
         context["form"] = form.ask_for(list(result.fields))
         context["asked_sentence"] = result.message
         return form_response(request, "cards/attach.html", context)

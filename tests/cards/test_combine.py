@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
+from cards.services.combine import ABANDONED
 from guests.messages import explain_code
 from portal.jobs.models import Job
 from portal.sandbox import demo
@@ -189,7 +190,9 @@ def test_attach_and_combine_asks_for_the_owners_password_and_keeps_it_out_of_eve
     first = attach_and_combine(supervisor_client, demo.DEMO_CARD_OWNED_BY_OTHER_USER)
     html = first.content.decode()
     assert 'name="other_password"' in html
-    assert Job.objects.get().items.get().outcome == "needs_more_info"
+    # Asking for the password is a normal step, not a failed job.
+    assert Job.objects.count() == 0
+    assert [r.outcome for r in records("cards.attach_and_combine", OUTCOME)] == ["needs_more_info"]
     second = supervisor_client.post(
         AAC,
         {
@@ -202,9 +205,9 @@ def test_attach_and_combine_asks_for_the_owners_password_and_keeps_it_out_of_eve
         },
     )
     assert second.status_code == 303
-    job = Job.objects.order_by("pk").last()
-    assert job is not None
+    job = Job.objects.get()
     assert job.status == "succeeded"
+    assert second["Location"] == reverse("cards:job", args=[job.pk])
     for record in records("cards.attach_and_combine"):
         assert demo.DEMO_OTHER_PASSWORD not in str(record.params)
     assert all(demo.DEMO_OTHER_PASSWORD not in str(job.params) for job in Job.objects.all())
@@ -237,3 +240,23 @@ def test_attach_and_combine_twice_with_one_key_calls_upstream_once(
     attach_and_combine(supervisor_client, demo.DEMO_ATTACHABLE_CARD, key="twice")
     assert len(writes(upstream_calls, "guest/attachAndCombine.json")) == 1
     assert Job.objects.count() == 1
+
+
+def test_an_attach_and_combine_job_ends_failed_when_its_request_breaks(
+    sandbox, supervisor_client, monkeypatch
+):
+    from portal.jobs.services import job_start
+
+    def breaks(job_id: int, *args: object, **kwargs: object) -> None:
+        job_start(job_id)
+        raise RuntimeError("the request broke")
+
+    monkeypatch.setattr("cards.services.combine.job_run_items", breaks)
+    with pytest.raises(RuntimeError):
+        attach_and_combine(supervisor_client, demo.DEMO_ATTACHABLE_CARD)
+    job = Job.objects.get()
+    assert job.status == "failed"
+    assert job.summary == ABANDONED
+    item = job.items.get()
+    assert (item.status, item.outcome) == ("done", "unknown")
+    assert item.intent_id is not None
