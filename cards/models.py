@@ -3,6 +3,8 @@
 The validated rows wait here, in the database, between the upload and the "Start" button: the
 person sees every problem first and nothing runs until they confirm. Starting copies the rows
 into the job's items and empties ``rows``, so full card numbers live in one place only.
+An upload nobody starts is deleted after ``CARDS_UPLOAD_TTL_HOURS`` (``cards_uploads_purge_task``,
+hourly), so its numbers do not wait for a confirm that never comes.
 """
 
 from __future__ import annotations

@@ -316,6 +316,10 @@ if JOBS_CONCURRENCY < 1 or JOBS_ITEM_ATTEMPTS < 1:
 CARDS_BULK_CONCURRENCY = _read("CARDS_BULK_CONCURRENCY", env.int, default=1 if TESTING else 4)
 if not 1 <= CARDS_BULK_CONCURRENCY <= 32:
     raise ImproperlyConfigured("CARDS_BULK_CONCURRENCY must be between 1 and 32")
+# Hours a bulk upload nobody started keeps its rows (full card numbers) before it is deleted.
+CARDS_UPLOAD_TTL_HOURS = _read("CARDS_UPLOAD_TTL_HOURS", env.int, default=24)
+if CARDS_UPLOAD_TTL_HOURS < 1:
+    raise ImproperlyConfigured("CARDS_UPLOAD_TTL_HOURS must be at least 1")
 
 # Celery. JSON only; a task is acknowledged after it ran, so a worker that dies mid-task hands
 # it back; the broker's visibility timeout outlives the hard time limit of the longest task.
@@ -343,6 +347,10 @@ CELERY_BEAT_SCHEDULE = {
     "audit-reconcile": {
         "task": "portal.audit.tasks.audit_reconcile_task",
         "schedule": AUDIT_RECONCILE_EVERY,
+    },
+    "cards-uploads-purge": {
+        "task": "cards.tasks.cards_uploads_purge_task",
+        "schedule": 60 * 60,
     },
 }
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -9,8 +9,10 @@ The task receives only the job id. One audit record per card (``card.disable`` /
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
@@ -55,6 +57,15 @@ def bulk_upload_create(
         row_count=len(parsed.rows),
         bad_row_count=len(parsed.bad),
     )
+
+
+def bulk_uploads_purge(*, now: datetime | None = None) -> int:
+    """Delete the uploads nobody started within ``CARDS_UPLOAD_TTL_HOURS``: their rows hold
+    full card numbers, which must not wait for a confirm that will never come. Returns how
+    many were deleted."""
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.CARDS_UPLOAD_TTL_HOURS)
+    deleted, _ = BulkUpload.objects.filter(job__isnull=True, created_at__lt=cutoff).delete()
+    return int(deleted)
 
 
 def row_reason(action: BulkAction, text: str) -> Reason:

@@ -185,3 +185,31 @@ def test_after_a_bulk_disable_the_guest_page_shows_the_card_disabled_and_audits_
         ("intent", account),
         ("outcome", account),
     ]
+
+
+def test_uploads_never_started_are_purged_after_the_ttl_and_started_ones_stay(
+    sandbox, supervisor_client, settings, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.conf import settings as live_settings
+    from django.utils import timezone
+
+    from cards.tasks import cards_uploads_purge_task
+
+    settings.CARDS_UPLOAD_TTL_HOURS = 6
+    text = f"card_number\n{demo.DEMO_ACTIVE_CARD}\n"
+    stale = _upload_id(supervisor_client, text)
+    started = _upload_id(supervisor_client, text)
+    with django_capture_on_commit_callbacks(execute=True):
+        start(supervisor_client, started)
+    recent = _upload_id(supervisor_client, text)
+    seven_hours_ago = timezone.now() - timedelta(hours=7)
+    BulkUpload.objects.filter(pk__in=[stale, started]).update(created_at=seven_hours_ago)
+    BulkUpload.objects.filter(pk=recent).update(created_at=timezone.now() - timedelta(hours=5))
+
+    assert cards_uploads_purge_task() == 1
+    assert set(BulkUpload.objects.values_list("pk", flat=True)) == {started, recent}
+    assert live_settings.CELERY_BEAT_SCHEDULE["cards-uploads-purge"]["task"] == (
+        "cards.tasks.cards_uploads_purge_task"
+    )
