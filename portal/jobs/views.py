@@ -17,6 +17,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
@@ -28,6 +29,10 @@ from portal.jobs.services import job_cancel
 from portal.staff.access import requires, user_may
 
 _ROW_FIELDS = ("position", "item", "status", "outcome", "message", "audit_record")
+#: A page polls a running job for progress only this long after the last progress it saw (or
+#: its load): each poll is a request that keeps the session alive, and an unattended page
+#: must not outlive the idle timeout.
+POLL_IDLE_SECONDS = 600
 
 
 def _own_job(request: HttpRequest, job_id: int) -> Job:
@@ -43,6 +48,26 @@ def job_list(request: HttpRequest) -> HttpResponse:
     return render(request, "jobs/list.html", {"jobs": jobs_recent(owner=request.user)})
 
 
+def _watching_since(request: HttpRequest, job: Job) -> int | None:
+    """Since when (epoch seconds) the page has seen no progress, or None to stop polling.
+
+    A page load starts the clock; the job's progress (``updated_at``) restarts it.
+    """
+    now = int(timezone.now().timestamp())
+    raw = request.GET.get("watching_since", "")
+    since = min(int(raw), now) if raw.isdigit() else now
+    since = max(since, min(int(job.updated_at.timestamp()), now))
+    return since if now - since < POLL_IDLE_SECONDS else None
+
+
+def _progress(request: HttpRequest, job: Job) -> HttpResponse:
+    return render(
+        request,
+        "jobs/detail.html#progress",
+        {"job": job, "watching_since": _watching_since(request, job)},
+    )
+
+
 @require_GET
 @requires("view_jobs")
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
@@ -51,13 +76,18 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     if getattr(request, "htmx", False):
         if job.is_finished:
             return HttpResponseClientRefresh()
-        return render(request, "jobs/detail.html#progress", {"job": job})
+        return _progress(request, job)
     after = request.GET.get("after", "")
     page = job_items_page(job, after=int(after) if after.isdigit() else 0)
     return render(
         request,
         "jobs/detail.html",
-        {"job": job, "page": page, "cancellable": not job.is_finished},
+        {
+            "job": job,
+            "page": page,
+            "cancellable": not job.is_finished,
+            "watching_since": int(timezone.now().timestamp()),
+        },
     )
 
 
@@ -66,7 +96,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 def job_cancel_view(request: HttpRequest, job_id: int) -> HttpResponse:
     job = job_cancel(job=_own_job(request, job_id), actor=request.user)
     if getattr(request, "htmx", False):
-        return render(request, "jobs/detail.html#progress", {"job": job})
+        return _progress(request, job)
     if job.status == JobStatus.CANCELLED:
         messages.info(request, "The job was cancelled.")
     else:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from portal.jobs.models import ItemOutcome, Job, JobStatus
 from portal.jobs.runner import ItemResult, job_run_items
@@ -62,6 +65,44 @@ def test_a_running_job_page_polls_its_progress(
     assert part.lstrip().startswith('<section id="job-progress"')
     assert "<html" not in part
     assert "1 of 4 done" in part
+
+
+def test_a_page_without_progress_for_ten_minutes_stops_polling_until_reloaded(
+    sandbox: Any, bulk_job: Callable[..., Job], supervisor_client: Client
+) -> None:
+    job = bulk_job(active_cards(sandbox, 4))
+    url = reverse("jobs:detail", args=[job.pk])
+    loaded = timezone.now() + timedelta(minutes=1)
+    with time_machine.travel(loaded, tick=False):
+        page = supervisor_client.get(url).content.decode()
+    since = int(loaded.timestamp())
+    assert f"""hx-vals='{{"watching_since": {since}}}'""" in page
+
+    with time_machine.travel(loaded + timedelta(minutes=9), tick=False):
+        still = supervisor_client.get(url, {"watching_since": since}, HTTP_HX_REQUEST="true")
+    with time_machine.travel(loaded + timedelta(minutes=10), tick=False):
+        idle = supervisor_client.get(url, {"watching_since": since}, HTTP_HX_REQUEST="true")
+        reloaded = supervisor_client.get(url).content.decode()
+
+    assert 'hx-trigger="every 2s"' in still.content.decode()
+    idle_part = idle.content.decode()
+    assert "hx-trigger" not in idle_part
+    assert "Reload to keep watching" in idle_part
+    assert 'hx-trigger="every 2s"' in reloaded
+
+
+def test_progress_keeps_a_page_polling(
+    sandbox: Any, bulk_job: Callable[..., Job], supervisor_client: Client
+) -> None:
+    job = bulk_job(active_cards(sandbox, 4))
+    url = reverse("jobs:detail", args=[job.pk])
+    since = int(timezone.now().timestamp())
+    with time_machine.travel(timezone.now() + timedelta(minutes=8), tick=False):
+        job_progress(job, done=1)
+    with time_machine.travel(timezone.now() + timedelta(minutes=12), tick=False):
+        fragment = supervisor_client.get(url, {"watching_since": since}, HTTP_HX_REQUEST="true")
+
+    assert 'hx-trigger="every 2s"' in fragment.content.decode()
 
 
 def test_a_finished_job_stops_polling_and_shows_its_results(
