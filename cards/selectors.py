@@ -22,7 +22,7 @@ from guests.messages import explain
 from guests.selectors import guest_account, reads, scope_of
 from guests.selectors.fanout import run_reads
 from guests.selectors.scope import Viewer
-from portal.audit.models import AuditRecord
+from portal.audit.records import latest_outcome
 from portal.jobs.models import Job, JobItem, JobStatus
 from portal.jobs.selectors import job_of_owner
 from portal.paytronix.client import client_from_settings
@@ -287,9 +287,9 @@ class CardJobOutcome:
 
 
 def _recorded_detail(item: JobItem | None) -> dict[str, Any]:
-    if item is None or item.intent_id is None:
+    if item is None or item.intent is None:
         return {}
-    latest = AuditRecord.objects.filter(intent_id=item.intent_id).order_by("-seq").first()
+    latest = latest_outcome(item.intent)
     return dict(latest.upstream_detail) if latest is not None else {}
 
 
@@ -299,7 +299,7 @@ def card_job_outcome(*, owner: Any, job_id: int) -> CardJobOutcome | None:
     job = job_of_owner(owner=owner, job_id=job_id)
     if job is None or job.kind not in CARD_JOB_KINDS:
         return None
-    item = job.items.order_by("position").first()
+    item = job.items.select_related("intent").order_by("position").first()
     account_id = job.params.get("account_id")
     account_id = int(account_id) if isinstance(account_id, int) else None
     surviving = _recorded_detail(item).get("surviving_account_id") or account_id
