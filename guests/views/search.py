@@ -6,9 +6,9 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_http_methods
 
 from guests.forms import AdvancedSearchForm, SearchForm
 from guests.messages import explain
@@ -29,17 +29,29 @@ def _respond(
     request: HtmxHttpRequest, template: str, context: dict[str, Any], result: SearchResult | None
 ) -> HttpResponse:
     if result is not None and result.single is not None:
-        return redirect(reverse("guests:guest", args=[result.single.account_id]))
+        # 303: the browser GETs the guest page, and reloading it does not post the search again.
+        return _see_other(reverse("guests:guest", args=[result.single.account_id]))
     status = 503 if context.get("problem") else 200
     return render(request, template, {**context, "result": result}, status=status)
 
 
-@require_GET
+def _see_other(url: str) -> HttpResponse:
+    """A 303 redirect: the answer to a POST, followed with a GET."""
+    response = HttpResponse(status=303)
+    response["Location"] = url
+    return response
+
+
+# Searches are posted: what a caller gives (card number, email, phone) stays out of URLs,
+# and so out of browser history, proxy and server logs. GET shows the empty form.
+
+
+@require_http_methods(["GET", "POST"])
 @requires("lookup_guests")
 def search(request: HtmxHttpRequest) -> HttpResponse:
-    """``?q=``: what the caller said, whatever it is. One match opens the guest page."""
-    text = request.GET.get("q", "").strip()
-    form = SearchForm(request.GET if text else None)
+    """``q``: what the caller said, whatever it is. One match opens the guest page."""
+    text = request.POST.get("q", "").strip() if request.method == "POST" else ""
+    form = SearchForm(request.POST if text else None)
     context: dict[str, Any] = {"form": form, "query": text, "problem": ""}
     if not text or not form.is_valid():
         return render(request, "guests/search.html", context)
@@ -47,13 +59,14 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
     return _respond(request, "guests/search.html", context, result)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @requires("lookup_guests")
 def advanced_search(request: HtmxHttpRequest) -> HttpResponse:
     """Each field on its own; any mix of email, phone, name and postal code together."""
-    given = any(request.GET.get(name, "").strip() for name in AdvancedSearchForm.base_fields)
+    data = request.POST if request.method == "POST" else {}
+    given = any(data.get(name, "").strip() for name in AdvancedSearchForm.base_fields)
     form = AdvancedSearchForm(
-        request.GET if given else None,
+        request.POST if given else None,
         initial={"eclub_template": settings.GUESTS_ECLUB_TEMPLATE_CODE},
     )
     context: dict[str, Any] = {"form": form, "advanced": True, "problem": ""}

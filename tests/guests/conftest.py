@@ -40,3 +40,10 @@ def upstream_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(Transport, "call", counting)
     return calls
+
+
+def search(client: Any, text: str) -> Any:
+    """Send ``text`` through the search box, as the CSR does."""
+    from django.urls import reverse
+
+    return client.post(reverse("guests:search"), {"q": text})

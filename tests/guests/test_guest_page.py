@@ -16,7 +16,7 @@ from portal.audit.models import AuditRecord, Kind
 from portal.paytronix.errors import FailureError
 from portal.sandbox import demo
 from portal.sandbox.testing import SandboxController
-from tests.guests.conftest import HTMX
+from tests.guests.conftest import HTMX, search
 
 pytestmark = pytest.mark.django_db
 
@@ -360,7 +360,7 @@ def test_scaled_amounts_keep_their_precision(sandbox: SandboxController) -> None
 def test_opened_from_a_search_the_page_costs_one_read_per_source(
     sandbox: SandboxController, agent_client: Client, upstream_calls: list[str]
 ) -> None:
-    agent_client.get(reverse("guests:search"), {"q": demo.DEMO_ACTIVE_CARD})
+    search(agent_client, demo.DEMO_ACTIVE_CARD)
     upstream_calls.clear()
     agent_client.get(GUEST_URL)
     assert sorted(upstream_calls) == [

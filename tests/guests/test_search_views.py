@@ -14,18 +14,15 @@ from portal.audit.models import AuditRecord, Kind
 from portal.sandbox import demo
 from portal.sandbox.failures import Failure
 from portal.sandbox.testing import SandboxController
+from tests.guests.conftest import search
 
 pytestmark = pytest.mark.django_db
 
 GUEST_URL = reverse("guests:guest", args=[demo.DEMO_ACCOUNT_ID])
 
 
-def search(client: Client, text: str) -> Any:
-    return client.get(reverse("guests:search"), {"q": text})
-
-
 def advanced(client: Client, **fields: Any) -> Any:
-    return client.get(reverse("guests:advanced_search"), fields)
+    return client.post(reverse("guests:advanced_search"), fields)
 
 
 @pytest.mark.parametrize(
@@ -46,7 +43,7 @@ def test_one_match_by_any_identifier_opens_the_guest_page(
     sandbox: SandboxController, agent_client: Client, text: str
 ) -> None:
     response = search(agent_client, text)
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert response["Location"] == GUEST_URL
 
 
@@ -286,3 +283,35 @@ def test_an_anonymous_card_without_an_account_id_is_explained_not_opened(
     assert response.status_code == 200
     assert "did not say which account it belongs to" in html
     assert reverse("guests:guest", args=[0]) not in html
+
+
+def test_a_search_in_the_address_is_not_run_and_shows_the_empty_form(
+    sandbox: SandboxController, agent_client: Client, upstream_calls: list[str]
+) -> None:
+    response = agent_client.get(reverse("guests:search"), {"q": demo.DEMO_ACTIVE_CARD})
+    assert response.status_code == 200
+    assert upstream_calls == []
+    assert demo.DEMO_ACTIVE_CARD not in response.content.decode()
+
+
+def test_the_search_forms_post_what_they_are_given(agent_client: Client) -> None:
+    for name in ("guests:search", "guests:advanced_search"):
+        html = agent_client.get(reverse(name)).content.decode()
+        assert html.count('method="post"') >= 2  # the global search box and the page's form
+        assert 'method="get"' not in html
+        assert "csrfmiddlewaretoken" in html
+
+
+def test_a_search_without_the_csrf_token_is_refused(sandbox: SandboxController, agent: Any) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(agent)
+    response = client.post(reverse("guests:search"), {"q": demo.DEMO_ACTIVE_CARD})
+    assert response.status_code == 403
+
+
+def test_several_matches_are_listed_in_the_answer_to_the_search(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    response = search(agent_client, demo.DEMO_LAST_NAME)
+    assert response.status_code == 200
+    assert "guests match" in response.content.decode()
