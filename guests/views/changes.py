@@ -33,10 +33,13 @@ from guests.forms import (
     VisitCodeApplyForm,
     VisitCodeCheckForm,
 )
+from guests.messages import explain
 from guests.selectors import referral_code_check, visit_code_check
+from guests.selectors.codes import ReferralCodeCheck, VisitCodeCheck
 from guests.services import ChangeRefusedError, ChangeResult
 from guests.views.page import GUEST_TEMPLATE, guest_context, guest_errors
 from guests.views.viewer import HtmxHttpRequest, viewer_of
+from portal.paytronix.errors import PaytronixError
 from portal.staff.access import requires
 
 _LEVELS = {"success": messages.SUCCESS, "warning": messages.WARNING, "error": messages.ERROR}
@@ -79,15 +82,41 @@ def _change(
     if not request.htmx:
         context = guest_context(request, account_id, forms=forms)
         return render(request, GUEST_TEMPLATE, context)
-    context = guest_context(
-        request,
-        account_id,
-        panels=[panel],
-        forms=forms,
-        results={panel: result} if result else {},
-        created_code=result.value if result and form_name == "referral_code" else None,
-    )
+    try:
+        context = guest_context(
+            request,
+            account_id,
+            panels=[panel],
+            forms=forms,
+            results={panel: result} if result else {},
+            created_code=result.value if result and form_name == "referral_code" else None,
+        )
+    except PaytronixError as error:
+        if result is None:
+            raise
+        # The change is made (or its outcome is known): say so, or the CSR would redo it.
+        return _change_done(request, account_id, panel=panel, result=result, error=error)
     return render(request, f"{GUEST_TEMPLATE}#panel-{panel}", context)
+
+
+def _change_done(
+    request: HtmxHttpRequest,
+    account_id: int,
+    *,
+    panel: str,
+    result: ChangeResult,
+    error: PaytronixError,
+) -> HttpResponse:
+    """The outcome of a change whose panel could not be read again, with a retry of the read."""
+    reload = f"{explain(error)} The panel could not be shown again."
+    context = {
+        "panel": panel,
+        "result": result,
+        "message": reload,
+        "url": reverse("guests:panel", args=[account_id, panel]),
+        "target": f"panel-{panel}",
+    }
+    return render(request, "guests/_change_done.html", context)
 
 
 def _request_of(request: HtmxHttpRequest) -> dict[str, Any]:
@@ -200,7 +229,14 @@ def referral_code_create(request: HtmxHttpRequest, account_id: int) -> HttpRespo
 def referral_code_check_view(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
     """Whose referral code a code is (a read: GET, nothing is audited)."""
     form = ReferralCodeCheckForm(request.GET)
-    checked = referral_code_check(code=form.cleaned_data["code"]) if form.is_valid() else None
+    checked = None
+    if form.is_valid():
+        code = form.cleaned_data["code"]
+        try:
+            checked = referral_code_check(code=code)
+        except PaytronixError as error:
+            # Upstream trouble answers in the panel: the rest of the page is fine.
+            checked = ReferralCodeCheck(code=code, referral=None, problem=explain(error))
     return _render_panel(
         request,
         account_id,
@@ -220,9 +256,12 @@ def visit_code_check_view(request: HtmxHttpRequest, account_id: int) -> HttpResp
     checked = None
     page_forms: dict[str, django_forms.Form] = {"visit_check": form}
     if form.is_valid():
-        checked = visit_code_check(
-            viewer=viewer_of(request), account_id=account_id, code=form.cleaned_data["code"]
-        )
+        code = form.cleaned_data["code"]
+        try:
+            checked = visit_code_check(viewer=viewer_of(request), account_id=account_id, code=code)
+        except PaytronixError as error:
+            # Upstream trouble answers in the panel: the rest of the page is fine.
+            checked = VisitCodeCheck(code=code, info=None, problem=explain(error))
         if checked.applicable:
             page_forms["visit_apply"] = VisitCodeApplyForm(initial={"code": checked.code})
     return _render_panel(request, account_id, panel="wallets", forms=page_forms, visit=checked)

@@ -370,6 +370,18 @@ def test_checking_a_referral_code_names_its_referrer(
     assert "That referral code is not valid." in invalid.content.decode()
 
 
+def test_upstream_down_during_a_referral_code_check_is_explained_in_the_panel(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    sandbox.faults.error(503, endpoint="guest/validateReferralCode")
+    url = reverse("guests:referral_code_check", args=[ACCOUNT])
+    response = agent_client.get(url, {"referral_check-code": demo.DEMO_REFERRAL_CODE}, **HTMX)
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="panel-referrals"')
+    assert "did not answer in time" in html
+    assert "The guest could not be loaded" not in html
+
+
 # -- visit codes -------------------------------------------------------------------------------
 
 
@@ -509,3 +521,42 @@ def test_a_change_cannot_be_made_with_a_get(
 ) -> None:
     response = agent_client.get(reverse("guests:note_add", args=[ACCOUNT]))
     assert response.status_code == 405
+
+
+def test_upstream_down_during_a_visit_code_check_is_explained_in_the_panel(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    sandbox.faults.error(503, endpoint="guest/validateVisitCode")
+    html = check_visit_code(agent_client, demo.DEMO_VISIT_CODE)
+    assert html.lstrip().startswith('<section id="panel-wallets"')
+    assert "did not answer in time" in html
+    assert "The guest could not be loaded" not in html
+    assert "Apply this visit code" not in html
+
+
+def test_a_change_whose_panel_cannot_be_read_again_still_says_it_was_made(
+    sandbox: SandboxController, agent_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.cache import cache
+
+    from portal.sandbox.endpoints.registry import ENDPOINTS
+
+    found = ENDPOINTS["guest/updateMessageFrequency"]
+
+    def then_upstream_goes_down(request: Any) -> Any:
+        reply = found.handler(request)
+        sandbox.faults.error(503, endpoint="guest/accountInformationById")
+        cache.clear()
+        return reply
+
+    monkeypatch.setitem(
+        ENDPOINTS, "guest/updateMessageFrequency", replace(found, handler=then_upstream_goes_down)
+    )
+    response = post(agent_client, "message_frequency", frequency("SNOOZE"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<section id="panel-header"')
+    assert "Message frequency: Snooze for 14 days" in html
+    assert "Do not make the change again." in html
+    assert "The panel could not be shown again." in html
+    assert sandbox.state.user(demo.DEMO_USERNAME).message_frequency == "SNOOZE"
