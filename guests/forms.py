@@ -8,12 +8,14 @@ from the door's action registry, so the form and the door never disagree.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 from datetime import date
 from typing import Any, ClassVar
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
@@ -21,6 +23,7 @@ from guests import labels
 from guests.selectors.history import MAX_PAGE, HistoryQuery
 from guests.selectors.query import (
     AccountCriteria,
+    Kind,
     Query,
     QueryError,
     account_id_query,
@@ -50,9 +53,15 @@ class SearchForm(forms.Form):
 
     def clean_q(self) -> Query:
         try:
-            return classify(self.cleaned_data["q"])
+            query = classify(self.cleaned_data["q"])
         except QueryError as error:
             raise ValidationError(str(error)) from None
+        template = settings.GUESTS_ECLUB_TEMPLATE_CODE
+        if query.kind is Kind.EMAIL and template is not None:
+            # An email the account search does not know may be an eClub (email-only) member.
+            eclub = eclub_query(query.value, card_template_code=template)
+            return dataclasses.replace(query, fallback=eclub)
+        return query
 
 
 def _optional(text: str | None) -> str:

@@ -217,8 +217,18 @@ def _by_eclub(viewer: Viewer, query: Query) -> _Found:
     if account.account_id is None:
         return _Found()
     reads.remember_account(account, scope=None)
+    name = ""
+    try:
+        user = guest.eclub_user_information(
+            email=query.value, card_template_code=query.card_template_code
+        )
+    except FailureError:
+        pass  # a nameless match is still the match: the guest page reads the rest
+    else:
+        fields = user.fields
+        name = _name_of(fields.first_name, fields.last_name) if fields else ""
     # eClubAccountInformation has no store filter: check the account with the viewer's scope.
-    return _accounts(viewer, {account.account_id: ""}, kind=query.kind)
+    return _accounts(viewer, {account.account_id: name}, kind=query.kind)
 
 
 def _accounts(viewer: Viewer, names: dict[int, str], *, kind: Kind) -> _Found:

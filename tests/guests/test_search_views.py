@@ -315,3 +315,60 @@ def test_several_matches_are_listed_in_the_answer_to_the_search(
     response = search(agent_client, demo.DEMO_LAST_NAME)
     assert response.status_code == 200
     assert "guests match" in response.content.decode()
+
+
+@pytest.fixture
+def account_search_finds_nobody(monkeypatch: pytest.MonkeyPatch) -> None:
+    """transaction/accountQuery without matches (eClub members are not in it upstream)."""
+    from portal.sandbox.endpoints.registry import ENDPOINTS
+
+    found = ENDPOINTS["transaction/accountQuery"]
+    monkeypatch.setitem(
+        ENDPOINTS,
+        "transaction/accountQuery",
+        replace(found, handler=lambda request: {"result": "success", "accounts": []}),
+    )
+
+
+def test_an_email_the_account_search_does_not_know_is_looked_up_as_an_eclub_member(
+    sandbox: SandboxController,
+    agent_client: Client,
+    upstream_calls: list[str],
+    account_search_finds_nobody: None,
+) -> None:
+    account_id = sandbox.state.card(demo.DEMO_ECLUB_CARD).account_id
+    response = search(agent_client, demo.DEMO_ECLUB_EMAIL)
+    assert response["Location"] == reverse("guests:guest", args=[account_id])
+    assert upstream_calls[:2] == [
+        "transaction/accountQuery.json",
+        "guest/eClubAccountInformation.json",
+    ]
+
+
+def test_an_eclub_match_is_named_from_its_eclub_user(
+    sandbox: SandboxController, agent: Any, account_search_finds_nobody: None
+) -> None:
+    from guests.forms import SearchForm
+    from guests.selectors import guests_search
+
+    form = SearchForm({"q": demo.DEMO_ECLUB_EMAIL})
+    assert form.is_valid()
+    result = guests_search(viewer=agent, query=form.cleaned_data["q"])
+    user = sandbox.state.user(sandbox.state.account_for_card(demo.DEMO_ECLUB_CARD).username)
+    assert [m.name for m in result.matches] == [
+        f"{user.fields['firstName']} {user.fields['lastName']}"
+    ]
+
+
+def test_without_an_eclub_template_an_unknown_email_is_only_searched_by_account(
+    sandbox: SandboxController,
+    agent_client: Client,
+    upstream_calls: list[str],
+    settings: Any,
+    account_search_finds_nobody: None,
+) -> None:
+    settings.GUESTS_ECLUB_TEMPLATE_CODE = None
+    response = search(agent_client, demo.DEMO_ECLUB_EMAIL)
+    assert response.status_code == 200
+    assert "No guest matches" in response.content.decode()
+    assert "guest/eClubAccountInformation.json" not in upstream_calls
