@@ -1,10 +1,12 @@
 """Finding guests: each kind of query goes to the endpoint that answers it.
 
-* card number -> guest/accountInformation (by printed card number)
+* card number -> guest/accountInformation (by printed card number); the spec's reply has no
+  accountId, so without one the card's user (userInformationByPrintedCardNumber) names it
 * account id -> guest/accountInformationById
 * username -> guest/userInformation, then each of the user's accounts by id
 * email, phone, name, postal code -> transaction/accountQuery, then each match's account
-* eClub email -> guest/eClubAccountInformation (with the eClub card template)
+* eClub email -> guest/eClubAccountInformation (with the eClub card template), named by
+  eClubUserInformation; the global search falls back to it for an email nobody else has
 * external account code -> guest/printedCardNumberForExternalAccount, then its card
 
 A store manager's scope (``accessFilterStoreGroupCode``) goes with every lookup that takes it
