@@ -8,13 +8,29 @@ from django.http import HttpRequest
 
 from guests.pending import PendingChange
 from guests.selectors.guest import guest_account
+from guests.selectors.reads import referrals_of_account
 from guests.selectors.scope import Viewer
 from guests.services.door import (
     Change,
     ChangeResult,
     change_run,
 )
+from portal.paytronix.errors import PaytronixError
 from portal.paytronix.models import ReferralCode
+
+
+def _already_referred(account_id: int, emails: Sequence[str]) -> list[str] | None:
+    """Which of ``emails`` the guest had referred before this write, or None if unknown.
+
+    Recorded with the intent so the reconciler can tell, after a write whose outcome is
+    unknown, a referral this write made from one that was already there.
+    """
+    try:
+        listing = referrals_of_account(account_id=account_id)
+    except PaytronixError:
+        return None
+    known = {(referral.email or "").lower() for referral in listing.user_referrals}
+    return sorted(email for email in emails if email.lower() in known)
 
 
 def referrals_add(
@@ -31,9 +47,13 @@ def referrals_add(
     account = guest_account(viewer=actor, account_id=account_id)
     emails = list(emails)
     count = f"{len(emails)} referral{'s' if len(emails) != 1 else ''}"
+    params: dict[str, object] = {"accountId": account_id, "emails": emails, "message": message}
+    already = _already_referred(account_id, emails)
+    if already is not None:
+        params["alreadyReferred"] = already
     change = Change(
         action="referrals.add",
-        params={"accountId": account_id, "emails": emails, "message": message},
+        params=params,
         call=lambda client: client.guest.add_referrals_by_account_id(
             account_id=account_id, emails=emails, message=message or None
         ),

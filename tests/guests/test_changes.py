@@ -317,6 +317,23 @@ def test_adding_referrals_lists_them(
     assert emails[-2:] == ["ana@example.org", "ben@example.org"]
     intent = records("referrals.add", Kind.INTENT)[0]
     assert intent.params["emails"] == ["ana@example.org", "ben@example.org"]
+    assert intent.params["alreadyReferred"] == []
+
+
+def test_a_referral_records_which_emails_were_already_referred(
+    sandbox: SandboxController, agent_client: Client, records: Records
+) -> None:
+    earlier = sandbox.state.account(ACCOUNT).referrals[0].email
+    post(
+        agent_client,
+        "referrals_add",
+        {
+            "referrals-emails": f"{earlier}, new.friend@example.org",
+            "referrals-idempotency_key": "ralready",
+        },
+    )
+    intent = records("referrals.add", Kind.INTENT)[0]
+    assert intent.params["alreadyReferred"] == [earlier]
 
 
 def test_referral_emails_are_checked_before_sending(
