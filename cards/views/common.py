@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
-from django_htmx.middleware import HtmxDetails
 
 from cards.forms import (
     AttachCardForm,
@@ -25,14 +24,10 @@ from cards.services.attach import AttachCredentials
 from cards.services.common import CardChange
 from guests.messages import explain
 from guests.selectors import GuestNotFoundError, GuestUnavailableError
-from guests.views.viewer import viewer_of
+from guests.views.viewer import HtmxHttpRequest, viewer_of
 from portal.audit.models import Outcome
 from portal.audit.services import Reason
 from portal.paytronix.errors import FailureError, InvalidStatusError, PaytronixError
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def guest_page_url(account_id: int) -> str:
