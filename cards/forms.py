@@ -4,7 +4,6 @@ and the audit door answers with the first outcome instead of changing the card a
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django import forms
@@ -12,13 +11,10 @@ from django.core.exceptions import ValidationError
 
 from cards.bulk import CARD_NUMBER, MAX_REASON_LENGTH, BulkAction, normalize_card_number
 from portal.audit.actions import OTHER, action_get
+from portal.audit.forms import IdempotencyKeyForm, new_idempotency_key
 
 
-def new_idempotency_key() -> str:
-    return uuid.uuid4().hex
-
-
-class IdempotentForm(forms.Form):
+class IdempotentForm(IdempotencyKeyForm):
     """A mutation form: a hidden idempotency key and the reason the door asks for this action.
 
     With reason codes (disable, enable) the reason is a choice, and "other" needs details; an
@@ -27,7 +23,6 @@ class IdempotentForm(forms.Form):
 
     action: str = ""
 
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
     reason_code = forms.ChoiceField(label="Reason", widget=forms.RadioSelect)
     reason_text = forms.CharField(
         label="Details",
@@ -48,14 +43,6 @@ class IdempotentForm(forms.Form):
             del self.fields["reason_code"]
             self.fields["reason_text"].label = "Reason"
             self.fields["reason_text"].required = True
-        if not self.is_bound:
-            self.initial.setdefault("idempotency_key", new_idempotency_key())
-
-    def clean_idempotency_key(self) -> str:
-        key: str = self.cleaned_data["idempotency_key"]
-        if not key.isalnum():
-            raise ValidationError("This form is out of date; reload the page and try again.")
-        return key
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

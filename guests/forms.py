@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import uuid
 from datetime import date
 from typing import Any, ClassVar
 
@@ -39,6 +38,7 @@ from guests.selectors.query import (
 )
 from guests.selectors.reads import HistoryFilter
 from portal.audit.actions import action_get
+from portal.audit.forms import IdempotencyKeyForm
 from portal.audit.services import MAX_REASON_LENGTH
 from portal.paytronix.csr import MAX_COMMENT_LENGTH
 
@@ -187,16 +187,11 @@ class HistoryFilterForm(forms.Form):
         )
 
 
-def new_idempotency_key() -> str:
-    return uuid.uuid4().hex
-
-
-class ChangeForm(forms.Form):
+class ChangeForm(IdempotencyKeyForm):
     """A change: a hidden idempotency key and, where the action wants one, a reason."""
 
     action: ClassVar[str] = ""
 
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
     reason = forms.CharField(
         label="Reason",
         max_length=MAX_REASON_LENGTH,
@@ -208,14 +203,6 @@ class ChangeForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["reason"].required = action_get(self.action).reason_required
-        if not self.is_bound:
-            self.initial.setdefault("idempotency_key", new_idempotency_key())
-
-    def clean_idempotency_key(self) -> str:
-        key: str = self.cleaned_data["idempotency_key"]
-        if not key.isalnum():
-            raise ValidationError("This form is out of date; reload the page and try again.")
-        return key
 
     def clean_reason(self) -> str:
         return str(self.cleaned_data.get("reason") or "").strip()

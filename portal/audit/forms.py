@@ -1,4 +1,5 @@
-"""The audit screen's filter form and the export form."""
+"""The audit screen's filter form and the export form, and the base of every form that goes
+through the door with an idempotency key."""
 
 from __future__ import annotations
 
@@ -13,6 +14,29 @@ from portal.audit.scrub import card_hash, card_normalize
 from portal.audit.selectors import AuditFilters
 
 _LOCAL = "%Y-%m-%dT%H:%M"
+
+
+def new_idempotency_key() -> str:
+    return uuid.uuid4().hex
+
+
+class IdempotencyKeyForm(forms.Form):
+    """A form the door takes: a hidden idempotency key, minted when the form is first shown, so
+    a double click, a refresh or the back button resubmits the same key and the door answers
+    with the first outcome instead of acting twice."""
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", new_idempotency_key())
+
+    def clean_idempotency_key(self) -> str:
+        key: str = self.cleaned_data["idempotency_key"]
+        if not key.isalnum():
+            raise forms.ValidationError("This form is out of date; reload the page and try again.")
+        return key
 
 
 def _when(label: str) -> forms.DateTimeField:
@@ -90,4 +114,4 @@ class AuditExportForm(AuditFilterForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
+        self.initial.setdefault("idempotency_key", new_idempotency_key())
