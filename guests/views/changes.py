@@ -64,12 +64,21 @@ def _change(
     panel: str,
     form_name: str,
     form: ChangeForm,
-    perform: Callable[[dict[str, Any]], ChangeResult],
+    perform: Callable[[dict[str, Any], dict[str, Any]], ChangeResult],
 ) -> HttpResponse:
+    """Validate ``form``, make the change with ``perform(cleaned_data, door)`` (``door`` holds
+    the arguments every service takes alike: actor, request, account and idempotency key) and
+    answer with its outcome."""
     result: ChangeResult | None = None
     if form.is_valid():
+        door = {
+            "actor": viewer_of(request),
+            "request": request,
+            "account_id": account_id,
+            "idempotency_key": form.cleaned_data["idempotency_key"],
+        }
         try:
-            result = perform(form.cleaned_data)
+            result = perform(form.cleaned_data, door)
         except ValidationError as error:
             form.add_error(None, error)
         except ChangeRefusedError as error:
@@ -119,10 +128,6 @@ def _change_done(
     return render(request, "guests/_change_done.html", context)
 
 
-def _request_of(request: HtmxHttpRequest) -> dict[str, Any]:
-    return {"actor": viewer_of(request), "request": request}
-
-
 @require_POST
 @requires("lookup_guests", "change_messaging")
 @guest_errors
@@ -133,12 +138,10 @@ def message_frequency(request: HtmxHttpRequest, account_id: int) -> HttpResponse
         panel="header",
         form_name="frequency",
         form=MessageFrequencyForm(request.POST),
-        perform=lambda data: services.message_frequency_change(
-            account_id=account_id,
+        perform=lambda data, door: services.message_frequency_change(
             preference=data["preference"],
             reason=data["reason"],
-            idempotency_key=data["idempotency_key"],
-            **_request_of(request),
+            **door,
         ),
     )
 
@@ -153,12 +156,10 @@ def language(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
         panel="header",
         form_name="language",
         form=LanguageForm(request.POST),
-        perform=lambda data: services.language_change(
-            account_id=account_id,
+        perform=lambda data, door: services.language_change(
             language_code=data["language_code"],
             reason=data["reason"],
-            idempotency_key=data["idempotency_key"],
-            **_request_of(request),
+            **door,
         ),
     )
 
@@ -173,12 +174,10 @@ def username_migrate(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
         panel="header",
         form_name="username",
         form=UsernameMigrateForm(request.POST),
-        perform=lambda data: services.username_migrate(
-            account_id=account_id,
+        perform=lambda data, door: services.username_migrate(
             email=data["email"],
             reason=data["reason"],
-            idempotency_key=data["idempotency_key"],
-            **_request_of(request),
+            **door,
         ),
     )
 
@@ -193,13 +192,11 @@ def referrals_add(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
         panel="referrals",
         form_name="referrals",
         form=ReferralsAddForm(request.POST),
-        perform=lambda data: services.referrals_add(
-            account_id=account_id,
+        perform=lambda data, door: services.referrals_add(
             emails=data["emails"],
             message=data["message"],
             reason=data["reason"],
-            idempotency_key=data["idempotency_key"],
-            **_request_of(request),
+            **door,
         ),
     )
 
@@ -214,11 +211,9 @@ def referral_code_create(request: HtmxHttpRequest, account_id: int) -> HttpRespo
         panel="referrals",
         form_name="referral_code",
         form=ReferralCodeCreateForm(request.POST),
-        perform=lambda data: services.referral_code_create(
-            account_id=account_id,
+        perform=lambda data, door: services.referral_code_create(
             reason=data["reason"],
-            idempotency_key=data["idempotency_key"],
-            **_request_of(request),
+            **door,
         ),
     )
 
@@ -277,12 +272,10 @@ def visit_code_apply(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
         panel="wallets",
         form_name="visit_apply",
         form=VisitCodeApplyForm(request.POST),
-        perform=lambda data: services.visit_code_apply(
-            account_id=account_id,
+        perform=lambda data, door: services.visit_code_apply(
             code=data["code"],
             reason=data["reason"],
-            idempotency_key=data["idempotency_key"],
-            **_request_of(request),
+            **door,
         ),
     )
 
@@ -297,11 +290,9 @@ def note_add(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
         panel="notes",
         form_name="note",
         form=NoteForm(request.POST),
-        perform=lambda data: services.account_note_add(
-            account_id=account_id,
+        perform=lambda data, door: services.account_note_add(
             note=data["note"],
-            idempotency_key=data["idempotency_key"],
-            **_request_of(request),
+            **door,
         ),
     )
 
