@@ -299,6 +299,9 @@ AUDIT_ABANDONED_AFTER = _read("AUDIT_ABANDONED_AFTER", env.int, default=120)
 AUDIT_RECONCILE_EVERY = _read("AUDIT_RECONCILE_EVERY", env.int, default=300)
 AUDIT_SETTLE_AFTER = _read("AUDIT_SETTLE_AFTER", env.int, default=60)
 AUDIT_REVIEW_AFTER = _read("AUDIT_REVIEW_AFTER", env.int, default=3600)
+# Upstream is eventually consistent: a write whose read-back still shows the old state counts as
+# not applied only once it is this many seconds old; before that, "cannot tell yet".
+AUDIT_NOT_APPLIED_AFTER = _read("AUDIT_NOT_APPLIED_AFTER", env.int, default=300)
 if AUDIT_ABANDONED_AFTER <= PAYTRONIX_CONNECT_TIMEOUT + PAYTRONIX_READ_TIMEOUT:
     raise ImproperlyConfigured(
         "AUDIT_ABANDONED_AFTER must be longer than PAYTRONIX_CONNECT_TIMEOUT + "

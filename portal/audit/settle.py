@@ -50,9 +50,9 @@ def _not_applied(message: str) -> Settlement:
 
 def _settled_upstream(intent: AuditRecord) -> bool:
     """Upstream is eventually consistent: a read soon after a write may show the old state.
-    Only once the intent is older than half of ``AUDIT_REVIEW_AFTER`` does "not changed" mean
+    Only once the intent is older than ``AUDIT_NOT_APPLIED_AFTER`` does "not changed" mean
     "not applied"; before that it means "cannot tell yet" (and the reconciler reads again)."""
-    grace = timedelta(seconds=settings.AUDIT_REVIEW_AFTER / 2)
+    grace = timedelta(seconds=settings.AUDIT_NOT_APPLIED_AFTER)
     return timezone.now() - intent.occurred_at >= grace
 
 

@@ -63,7 +63,7 @@ def test_an_unknown_card_disable_that_never_arrived_is_settled_as_failed(
     assert result.outcome == Outcome.UNKNOWN
 
     # Upstream is eventually consistent: "still ACTIVE" is final only after the grace period.
-    with time_machine.travel(timezone.now() + timedelta(seconds=settings.AUDIT_REVIEW_AFTER / 2)):
+    with time_machine.travel(timezone.now() + timedelta(seconds=settings.AUDIT_NOT_APPLIED_AFTER)):
         unknown_outcomes_reconcile()
 
     assert _latest(result.intent_id).outcome == Outcome.FAILED
@@ -132,7 +132,7 @@ def test_an_intent_whose_process_died_is_recorded_unknown_then_settled(
         )
 
     # Past the abandon time and the settle grace period (the card reads "still ACTIVE").
-    wait = max(settings.AUDIT_ABANDONED_AFTER + 1, settings.AUDIT_REVIEW_AFTER / 2)
+    wait = max(settings.AUDIT_ABANDONED_AFTER + 1, settings.AUDIT_NOT_APPLIED_AFTER)
     with time_machine.travel(timezone.now() + timedelta(seconds=wait)):
         summary = unknown_outcomes_reconcile()
 

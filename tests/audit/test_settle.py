@@ -36,7 +36,7 @@ def _latest(intent_id: int) -> AuditRecord:
 
 
 def _after_grace(settings: Any) -> Any:
-    return time_machine.travel(timezone.now() + timedelta(seconds=settings.AUDIT_REVIEW_AFTER / 2))
+    return time_machine.travel(timezone.now() + timedelta(seconds=settings.AUDIT_NOT_APPLIED_AFTER))
 
 
 def _unknown(sandbox: Any, endpoint: str, *, applied: bool, **door: Any) -> MutationResult:

@@ -165,6 +165,7 @@ def test_a_job_whose_worker_is_killed_mid_way_finishes_every_row_exactly_once(
         "PAYTRONIX_CONNECT_TIMEOUT": "1",
         "PAYTRONIX_READ_TIMEOUT": "2",
         "AUDIT_ABANDONED_AFTER": "4",
+        "AUDIT_NOT_APPLIED_AFTER": "4",
         "AUDIT_IN_PROGRESS_WAIT": "1",
         "CARDS_BULK_CONCURRENCY": "2",
         "WORKER_TEST_QUEUE": queue,

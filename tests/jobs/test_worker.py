@@ -87,6 +87,8 @@ def _worker_env(base_url: str, broker: str) -> dict[str, str]:
         "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
         # An item under way when the worker died is settled by reading back after this long.
         "AUDIT_ABANDONED_AFTER": "3",
+        # ... and a card still unchanged that long after its write counts as not applied.
+        "AUDIT_NOT_APPLIED_AFTER": "3",
         "AUDIT_IN_PROGRESS_WAIT": "0.5",
         "PAYTRONIX_CONNECT_TIMEOUT": "0.5",
         "PAYTRONIX_READ_TIMEOUT": "2",
