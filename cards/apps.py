@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class CardsConfig(AppConfig):
@@ -6,8 +7,19 @@ class CardsConfig(AppConfig):
     verbose_name = "Cards"
 
     def ready(self) -> None:
+        # Imported here, not at the top: these modules use models, which exist only once every
+        # app is loaded (Django's rule for AppConfig.ready).
         from cards.hooks import account_actions, card_actions
+        from cards.services.bulk import card_status_item
+        from cards.services.combine import card_combine_item
         from guests.hooks import register_account_actions, register_card_actions
+        from portal.jobs.kinds import job_kind_register
 
         register_card_actions(card_actions)
         register_account_actions(account_actions)
+        job_kind_register("cards.combine", items=card_combine_item)
+        job_kind_register(
+            "bulk.card_status",
+            items=card_status_item,
+            concurrency=lambda: settings.CARDS_BULK_CONCURRENCY,
+        )

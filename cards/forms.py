@@ -1,6 +1,7 @@
-"""Forms of the card screens. Every mutation form carries a hidden idempotency key, minted when
-the form is first shown, so a double click, a refresh or the back button resubmits the same key
-and the audit door answers with the first outcome instead of changing the card again."""
+"""Forms of the card screens. Every change form is a ``portal.audit.forms.ChangeForm``: a hidden
+idempotency key, minted when the form is first shown (a double click, a refresh or the back
+button resubmits the same key and the door answers with the first outcome instead of changing
+the card again), and the reason its action asks for."""
 
 from __future__ import annotations
 
@@ -10,68 +11,14 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from cards.bulk import CARD_NUMBER, MAX_REASON_LENGTH, BulkAction, normalize_card_number
-from portal.audit.actions import OTHER, action_get
-from portal.audit.forms import IdempotencyKeyForm, new_idempotency_key
+from portal.audit.forms import ChangeForm, IdempotencyKeyForm, new_idempotency_key
 
 
-class IdempotentForm(IdempotencyKeyForm):
-    """A mutation form: a hidden idempotency key and the reason the door asks for this action.
-
-    With reason codes (disable, enable) the reason is a choice, and "other" needs details; an
-    action without codes (attach, combine) takes the reason as free text.
-    """
-
-    action: str = ""
-
-    reason_code = forms.ChoiceField(label="Reason", widget=forms.RadioSelect)
-    reason_text = forms.CharField(
-        label="Details",
-        required=False,
-        max_length=MAX_REASON_LENGTH,
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        codes = action_get(self.action).reason_codes
-        if codes:
-            reason_field = self.fields["reason_code"]
-            assert isinstance(reason_field, forms.ChoiceField)
-            reason_field.choices = list(codes)
-            self.fields["reason_text"].help_text = "Required when the reason is Other."
-        else:
-            del self.fields["reason_code"]
-            self.fields["reason_text"].label = "Reason"
-            self.fields["reason_text"].required = True
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("reason_code") == OTHER and not data.get("reason_text", "").strip():
-            self.add_error("reason_text", "Say why, in a few words.")
-        return data
-
-    def renew_key(self) -> None:
-        """Show this (bound) form again with a fresh key: the next submit is a new attempt.
-
-        For a change that failed. Not for one whose outcome is unknown or still pending: that
-        one must be resubmitted with the same key, so the door settles it instead of sending
-        it again.
-        """
-        data = dict(self.data.items())
-        data[self.add_prefix("idempotency_key")] = new_idempotency_key()
-        self.data = data
-
-    def reason(self) -> tuple[str, str]:
-        """(reason code, reason text) as the door takes them; the code is empty without codes."""
-        code = str(self.cleaned_data.get("reason_code") or "")
-        return code, str(self.cleaned_data.get("reason_text") or "").strip()
-
-
-class DisableCardForm(IdempotentForm):
+class DisableCardForm(ChangeForm):
     action = "card.disable"
 
 
-class EnableCardForm(IdempotentForm):
+class EnableCardForm(ChangeForm):
     action = "card.enable"
 
 
@@ -82,7 +29,7 @@ def _card_number(value: str) -> str:
     return number
 
 
-class AttachCardForm(IdempotentForm):
+class AttachCardForm(ChangeForm):
     """Attach another card. Upstream may answer ``more_info``: the form is then shown again with
     exactly the fields it named, and ``needed`` lists them (``registrationCode``, or
     ``username`` and ``password``). The password widget never renders its value back."""
@@ -155,10 +102,11 @@ class AttachCardForm(IdempotentForm):
         """The same form again, asking for ``upstream_fields``, with a fresh idempotency key
         (the first key's outcome is "more info needed" and would be answered again)."""
         wanted = [name for name in upstream_fields if name in self.UPSTREAM_FIELDS]
+        reason = self.reason()
         initial = {
             "other_card_number": self.cleaned_data["other_card_number"],
-            "reason_code": self.reason()[0],
-            "reason_text": self.reason()[1],
+            "reason_code": reason.code,
+            "reason_text": reason.text,
             "needed": ",".join(wanted),
             "idempotency_key": new_idempotency_key(),
         }
@@ -169,7 +117,7 @@ class AttachAndCombineForm(AttachCardForm):
     action = "cards.attach_and_combine"
 
 
-class CombineCardForm(IdempotentForm):
+class CombineCardForm(ChangeForm):
     action = "cards.combine"
 
     understood = forms.BooleanField(
@@ -196,8 +144,9 @@ class BulkUploadForm(forms.Form):
     )
 
 
-class BulkConfirmForm(forms.Form):
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+class BulkConfirmForm(IdempotencyKeyForm):
+    """Start the job of an upload: the key makes a second click find the same job."""
+
     skip_bad_rows = forms.BooleanField(
         label="Skip the rows with problems and run the others",
         required=False,

@@ -18,18 +18,18 @@ from django.core.exceptions import ValidationError
 
 from cards.bulk import mask_card_number
 from cards.models import BulkUpload
-from guests.messages import explain
 from guests.selectors import guest_account, reads, scope_of
 from guests.selectors.fanout import run_reads
 from guests.selectors.scope import Viewer
-from portal.audit.records import latest_outcome
+from portal.audit.selectors import latest_outcome
 from portal.jobs.models import Job, JobItem, JobStatus
 from portal.jobs.selectors import job_of_owner
 from portal.paytronix.client import client_from_settings
 from portal.paytronix.errors import FailureError, PaytronixError
 from portal.paytronix.models import AccountInformation, BalanceInformation, UserInformation
+from portal.sentences import NotShownError, explain
 
-CARD_JOB_KINDS = frozenset({"cards.combine", "cards.attach_and_combine"})
+CARD_JOB_KINDS = frozenset({"cards.combine"})
 
 
 #: What the attach screens say when upstream's reply names no primary card for the account.
@@ -50,8 +50,12 @@ def primary_card_number(guest: GuestCards) -> str:
     return primary.printed_card_number
 
 
-class CardNotFoundError(LookupError):
+class CardNotFoundError(NotShownError):
     """No card with that masked number on the account (or it matches more than one)."""
+
+    @property
+    def sentence(self) -> str:
+        return "This account has no card with that number."
 
 
 @dataclass(frozen=True)

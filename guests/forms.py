@@ -37,9 +37,7 @@ from guests.selectors.query import (
     username_query,
 )
 from guests.selectors.reads import HistoryFilter
-from portal.audit.actions import action_get
-from portal.audit.forms import IdempotencyKeyForm
-from portal.audit.services import MAX_REASON_LENGTH
+from portal.audit.forms import ChangeForm
 from portal.paytronix.csr import MAX_COMMENT_LENGTH
 
 MAX_REFERRAL_EMAILS = 10
@@ -185,27 +183,6 @@ class HistoryFilterForm(forms.Form):
             ),
             page=data.get("page") or 1,
         )
-
-
-class ChangeForm(IdempotencyKeyForm):
-    """A change: a hidden idempotency key and, where the action wants one, a reason."""
-
-    action: ClassVar[str] = ""
-
-    reason = forms.CharField(
-        label="Reason",
-        max_length=MAX_REASON_LENGTH,
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
-        help_text="Recorded in the audit log with the change.",
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["reason"].required = action_get(self.action).reason_required
-
-    def clean_reason(self) -> str:
-        return str(self.cleaned_data.get("reason") or "").strip()
 
 
 class MessageFrequencyForm(ChangeForm):

@@ -1,29 +1,13 @@
 """Upstream codes in words a CSR can read to a guest: statuses, preferences, referral states.
 
 The code lists are the spec's "Constant Values" and the status values of the account replies;
-the words are ours. Templates and the error catalogue (``guests.messages``) read them, and the
-cards app may too.
+the words are ours. Account and card statuses in words are shared by every app, with the
+error sentences: ``portal.sentences``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-ACCOUNT_STATUS_WORDS: dict[str, str] = {
-    "ACTIVE": "active",
-    "SUSPENDED": "suspended (it can be looked at but not used until customer service reviews it)",
-    "EXISTS": "created but never activated",
-    "TERMINATED": "closed",
-    "EXPIRED": "expired",
-    "ABANDONED": "merged into another account",
-}
-
-CARD_STATUS_WORDS: dict[str, str] = {
-    "ACTIVE": "active",
-    "DISABLED": "disabled (it cannot be used until it is enabled again)",
-    "EXCHANGED": "replaced by another card",
-    "EXISTS": "printed but never activated",
-}
 
 REGISTRATION_STATUS_WORDS: dict[str, str] = {
     "REGISTERED": "Registered",
@@ -102,10 +86,3 @@ def message_frequency(code: str | None) -> Choice | None:
 def language(code: str | None) -> Choice | None:
     """The documented language ``code`` stands for, or None if it is not one."""
     return _LANGUAGE_BY_CODE.get(code or "")
-
-
-def words(table: dict[str, str], code: str | None) -> str:
-    """``code`` in words from ``table``; an undocumented code is shown as it came."""
-    if not code:
-        return "unknown"
-    return table.get(code, code)

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from guests.selectors.page import GuestPage
+from portal.audit.outcome import ChangeOutcome
 
 #: How long a pending change is remembered at all (it stops polling much earlier).
 _REMEMBER_SECONDS = 30 * 60
@@ -92,6 +93,12 @@ def pending_add(*, account_id: int, change: PendingChange) -> None:
     same kind (a second frequency change supersedes the first)."""
     changes = [c for c in _load(account_id) if (c.action, c.check) != (change.action, change.check)]
     _store(account_id, [*changes, change])
+
+
+def pending_watch(outcome: ChangeOutcome, *, account_id: int, change: PendingChange) -> None:
+    """After a change: watch for it on the page if it was applied, or may have been."""
+    if outcome.may_have_applied:
+        pending_add(account_id=account_id, change=change)
 
 
 def pending_sources(*, account_id: int, panels: Iterable[str]) -> set[str]:

@@ -11,7 +11,8 @@ urlpatterns = [
     path("search/advanced/", search.advanced_search, name="advanced_search"),
     path("<int:account_id>/", page.guest, name="guest"),
     path("<int:account_id>/panels/<slug:panel>/", page.panel, name="panel"),
-    path("<int:account_id>/history/", page.history, name="history"),
+    # The history panel under its own address (its filters and pages are links to it).
+    path("<int:account_id>/history/", page.panel, {"panel": "history"}, name="history"),
     path(
         "<int:account_id>/history/<int:transaction_id>/comments/",
         page.comments,

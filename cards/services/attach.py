@@ -1,10 +1,13 @@
-"""Attaching another card to a guest's account, through the audit door (``card.attach``).
+"""Attaching another card to a guest's account (``card.attach``), and attaching it and combining
+its balances in one step (``cards.attach_and_combine``), each one upstream write through the
+audit door, made in the request.
 
 Secrets: the credentials upstream may ask for (registration code, the current owner's username
 and password) live only in an ``AttachCredentials`` handed to the client call. What the audit
 records is the marker ``(given)`` in their place; they are never logged, stored, cached or
-queued, and the functions holding them are marked ``sensitive_variables`` so that even a crash
-report shows no value.
+queued (which is why attach-and-combine is not a job: a password must not reach the broker),
+and the functions holding them are marked ``sensitive_variables`` so that even a crash report
+shows no value.
 """
 
 from __future__ import annotations
@@ -12,14 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.http import HttpRequest
 from django.views.decorators.debug import sensitive_variables
 
 from cards.selectors import GuestCards, primary_card_number
-from cards.services.common import CardChange, card_change_from
+from portal.audit.outcome import ChangeOutcome, change_run
 from portal.audit.scrub import SECRET_GIVEN, card_mask
-from portal.audit.services import Reason, Target, mutation_run
+from portal.audit.types import AuditContext, Reason, Target
 from portal.paytronix.client import PaytronixClient
+from portal.staff.models import User
 
 
 @dataclass(frozen=True)
@@ -48,27 +51,34 @@ class AttachCredentials:
         }
 
 
-@sensitive_variables("credentials", "attach")
+@sensitive_variables("credentials", "write")
 def card_attach(
     *,
-    actor: Any,
-    request: HttpRequest | None,
+    actor: User,
+    context: AuditContext,
     guest: GuestCards,
     other_card_number: str,
     credentials: AttachCredentials,
     reason: Reason,
     idempotency_key: str,
-) -> CardChange:
-    """Attach ``other_card_number`` to the guest's account (``card.attach``).
+    combine: bool = False,
+) -> ChangeOutcome:
+    """Attach ``other_card_number`` to the guest's account (``card.attach``) or, with
+    ``combine``, attach it and combine its balances into the guest's main account in the same
+    write (``cards.attach_and_combine``: ``attach_failure`` and ``combine_failure`` are told
+    apart in the message).
 
     On ``needs_more_info`` the result's ``fields`` name what to ask for; resubmit with those
     ``credentials`` and a new idempotency key. The credentials go to upstream in this call and
-    nowhere else.
+    nowhere else. A second submit of the same form gets the first outcome back. Raises
+    ``PermissionDenied`` or ``ValidationError`` as the door does, before anything is sent.
     """
     primary = primary_card_number(guest)
+    masked = card_mask(other_card_number)
 
-    def attach(client: PaytronixClient) -> None:
-        client.guest.attach_card(
+    def write(client: PaytronixClient) -> None:
+        endpoint = client.guest.attach_and_combine if combine else client.guest.attach_card
+        endpoint(
             printed_card_number=primary,
             other_printed_card_number=other_card_number,
             other_registration_code=credentials.registration_code or None,
@@ -76,9 +86,9 @@ def card_attach(
             other_password=credentials.password or None,
         )
 
-    result = mutation_run(
+    return change_run(
         actor=actor,
-        action="card.attach",
+        action="cards.attach_and_combine" if combine else "card.attach",
         target=Target(
             account_id=guest.account_id, printed_card_number=primary, username=guest.username
         ),
@@ -89,10 +99,12 @@ def card_attach(
         },
         reason=reason,
         idempotency_key=idempotency_key,
-        request=request,
-        call=attach,
+        context=context,
+        call=write,
+        success=(
+            f"Card ending {masked} is attached and its balances combined into this account."
+            if combine
+            else f"Card ending {masked} is now attached to this account."
+        ),
         also_invalidate=[Target(printed_card_number=other_card_number)],
-    )
-    return card_change_from(
-        result, f"Card ending {card_mask(other_card_number)} is now attached to this account."
     )

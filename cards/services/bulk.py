@@ -14,25 +14,26 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 from django.utils import timezone
 
 from cards.bulk import BulkAction, mask_card_number, parse_bulk_file
 from cards.models import BulkUpload
-from cards.services.common import result_sentence
 from portal.audit.actions import OTHER, action_get
-from portal.audit.services import Reason, Target, mutation_run
+from portal.audit.door import mutation_run
+from portal.audit.outcome import outcome_sentence
+from portal.audit.types import AuditContext, Reason, Target
 from portal.jobs.models import Job
 from portal.jobs.runner import ItemResult, ItemRun
 from portal.jobs.services import ItemSpec, job_create
 from portal.paytronix.client import client_from_settings
 from portal.paytronix.errors import PaytronixError
+from portal.staff.models import User
 
 CARD_ACTIONS = {BulkAction.DISABLE: "card.disable", BulkAction.ENABLE: "card.enable"}
 
 
 def bulk_upload_create(
-    *, owner: Any, data: bytes, filename: str, action: BulkAction, reason: str
+    *, owner: User, data: bytes, filename: str, action: BulkAction, reason: str
 ) -> BulkUpload:
     """Read and judge a whole file and keep it for the owner to confirm; nothing runs yet.
 
@@ -100,8 +101,8 @@ def _without_numbers(row: dict[str, Any]) -> dict[str, Any]:
 
 def bulk_card_status_start(
     *,
-    owner: Any,
-    request: HttpRequest | None,
+    owner: User,
+    context: AuditContext,
     upload: BulkUpload,
     skip_bad_rows: bool,
     idempotency_key: str,
@@ -111,8 +112,6 @@ def bulk_card_status_start(
     Raises ``ValidationError`` when the file has bad rows and the owner did not choose to skip
     them, or when no row is left to run; ``PermissionDenied`` as the door does.
     """
-    from cards.tasks import cards_bulk_status_task
-
     if upload.job is not None:
         return upload.job
     good = [row for row in upload.rows if not row["problem"]]
@@ -127,8 +126,8 @@ def bulk_card_status_start(
     job = job_create(
         owner=owner,
         kind="bulk.card_status",
-        task=cards_bulk_status_task,
         idempotency_key=idempotency_key,
+        context=context,
         params={
             "file": upload.filename,
             "action": upload.action,
@@ -137,7 +136,6 @@ def bulk_card_status_start(
         },
         items=[_item(row) for row in good],
         reason=Reason(text=upload.reason),
-        request=request,
     )
     upload.job = job
     upload.started_at = timezone.now()
@@ -186,5 +184,5 @@ def card_status_item(run: ItemRun) -> ItemResult:
     if result.ok:
         message = f"Card ending {mask_card_number(number)} {action.value}d."
     else:
-        message = result_sentence(result)
+        message = outcome_sentence(result)
     return ItemResult.from_mutation(result, message=message)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
-from django.http import HttpRequest
+from typing import Literal
 
 from cards.selectors import GuestCard, GuestCards
-from cards.services.common import CardChange, card_change_from
-from portal.audit.services import AuditContext, Reason, Target, mutation_run
+from portal.audit.outcome import ChangeOutcome, change_run
+from portal.audit.types import AuditContext, Reason, Target
+from portal.staff.models import User
 
 CardStatus = Literal["ACTIVE", "DISABLED"]
 
@@ -17,21 +16,19 @@ STATUS_WORDS: dict[str, str] = {"ACTIVE": "enabled", "DISABLED": "disabled"}
 
 def card_status_change(
     *,
-    actor: Any,
-    request: HttpRequest | None,
+    actor: User,
+    context: AuditContext,
     guest: GuestCards,
     card: GuestCard,
     status: CardStatus,
     reason: Reason,
     idempotency_key: str,
-    context: AuditContext | None = None,
-    job_id: int | None = None,
-) -> CardChange:
+) -> ChangeOutcome:
     """Enable (``ACTIVE``) or disable (``DISABLED``) one card, audited as ``card.enable`` /
     ``card.disable``. Raises ``PermissionDenied`` or ``ValidationError`` (a missing reason)
     before anything is sent."""
     number = card.printed_card_number
-    result = mutation_run(
+    return change_run(
         actor=actor,
         action="card.disable" if status == "DISABLED" else "card.enable",
         target=Target(
@@ -40,13 +37,9 @@ def card_status_change(
         params={"printedCardNumber": number, "status": status},
         reason=reason,
         idempotency_key=idempotency_key,
-        request=request,
         context=context,
-        job_id=job_id,
         call=lambda client: client.guest.change_card_status(
             printed_card_number=number, status=status
         ),
-    )
-    return card_change_from(
-        result, f"Card ending {card.masked_card_number} is now {STATUS_WORDS[status]}."
+        success=f"Card ending {card.masked_card_number} is now {STATUS_WORDS[status]}.",
     )

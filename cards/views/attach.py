@@ -10,30 +10,27 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from cards.forms import (
-    AttachAndCombineForm,
-    AttachCardForm,
-)
+from cards.forms import AttachAndCombineForm, AttachCardForm
 from cards.selectors import NO_PRIMARY_CARD
 from cards.services.attach import card_attach
-from cards.services.combine import cards_attach_and_combine_run
 from cards.views.common import (
-    HtmxHttpRequest,
+    card_screen,
     credentials_from,
-    form_response,
-    guest_or_404,
+    guest_of,
     guest_page_url,
-    reason_of,
-    redirect_after_change,
     retry_or_settle,
-    upstream_trouble,
 )
-from portal.paytronix.errors import PaytronixError
 from portal.staff.access import requires
+from portal.web import (
+    HtmxHttpRequest,
+    audit_context,
+    form_response,
+    redirect_after_change,
+    viewer_of,
+)
 
 ATTACH_PAGE = {
     "title": "Attach another card",
@@ -50,39 +47,40 @@ ATTACH_PAGE = {
 
 @require_GET
 @requires("attach_cards")
+@card_screen
 def card_attach_form(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
-    try:
-        guest = guest_or_404(request, account_id)
-    except PaytronixError as error:
-        return upstream_trouble(request, error)
-    return render(
-        request,
-        "cards/attach.html",
-        {"guest": guest, "form": AttachCardForm(), "page": ATTACH_PAGE},
-    )
+    guest = guest_of(request, account_id)
+    context = {"guest": guest, "form": AttachCardForm(), "page": ATTACH_PAGE}
+    return render(request, "cards/attach.html", context)
 
 
 @sensitive_post_parameters("other_password", "registration_code", "other_card_number")
 @require_POST
 @requires("attach_cards")
+@card_screen
 def card_attach_submit(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
-    try:
-        guest = guest_or_404(request, account_id, fresh=True)
-    except PaytronixError as error:
-        return upstream_trouble(request, error)
-    form = AttachCardForm(request.POST)
-    context: dict[str, Any] = {"guest": guest, "form": form, "page": ATTACH_PAGE, "error": ""}
-    if not form.is_valid():
+    return _attach_submit(request, account_id, AttachCardForm(request.POST), ATTACH_PAGE)
+
+
+def _attach_submit(
+    request: HtmxHttpRequest, account_id: int, form: AttachCardForm, page: dict[str, str]
+) -> HttpResponse:
+    """Attach (or attach and combine): the change, or the form asking for what upstream named."""
+    valid = form.is_valid()
+    guest = guest_of(request, account_id, fresh=valid)
+    context: dict[str, Any] = {"guest": guest, "form": form, "page": page, "error": ""}
+    if not valid:
         return form_response(request, "cards/attach.html", context, status=422)
     try:
         result = card_attach(
-            actor=request.user,
-            request=request,
+            actor=viewer_of(request),
+            context=audit_context(request),
             guest=guest,
             other_card_number=form.cleaned_data["other_card_number"],
             credentials=credentials_from(form),
-            reason=reason_of(form),
+            reason=form.reason(),
             idempotency_key=form.cleaned_data["idempotency_key"],
+            combine=isinstance(form, AttachAndCombineForm),
         )
     except ValidationError as invalid:
         context["error"] = " ".join(invalid.messages)
@@ -118,11 +116,9 @@ ATTACH_AND_COMBINE_PAGE = {
 
 @require_GET
 @requires("combine_cards")
+@card_screen
 def attach_and_combine_form(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
-    try:
-        guest = guest_or_404(request, account_id)
-    except PaytronixError as error:
-        return upstream_trouble(request, error)
+    guest = guest_of(request, account_id)
     context = {"guest": guest, "form": AttachAndCombineForm(), "page": ATTACH_AND_COMBINE_PAGE}
     return render(request, "cards/attach.html", context)
 
@@ -130,30 +126,7 @@ def attach_and_combine_form(request: HtmxHttpRequest, account_id: int) -> HttpRe
 @sensitive_post_parameters("other_password", "registration_code", "other_card_number")
 @require_POST
 @requires("combine_cards")
+@card_screen
 def attach_and_combine_submit(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
-    try:
-        guest = guest_or_404(request, account_id, fresh=True)
-    except PaytronixError as error:
-        return upstream_trouble(request, error)
     form = AttachAndCombineForm(request.POST)
-    context: dict[str, Any] = {"guest": guest, "form": form, "page": ATTACH_AND_COMBINE_PAGE}
-    if not form.is_valid():
-        return form_response(request, "cards/attach.html", context, status=422)
-    try:
-        job, result = cards_attach_and_combine_run(
-            actor=request.user,
-            request=request,
-            guest=guest,
-            other_card_number=form.cleaned_data["other_card_number"],
-            credentials=credentials_from(form),
-            reason=reason_of(form),
-            idempotency_key=form.cleaned_data["idempotency_key"],
-        )
-    except ValidationError as invalid:
-        context["error"] = " ".join(invalid.messages)
-        return form_response(request, "cards/attach.html", context, status=422)
-    if job is None or result.needs_more_info:
-        context["form"] = form.ask_for(list(result.fields))
-        context["asked_sentence"] = result.message
-        return form_response(request, "cards/attach.html", context)
-    return redirect_after_change(request, reverse("cards:job", args=[job.pk]))
+    return _attach_submit(request, account_id, form, ATTACH_AND_COMBINE_PAGE)

@@ -9,38 +9,30 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from cards.bulk import MAX_FILE_BYTES, BulkAction, BulkFileError
-from cards.forms import (
-    BulkConfirmForm,
-    BulkUploadForm,
-    new_idempotency_key,
-)
+from cards.forms import BulkConfirmForm, BulkUploadForm
 from cards.models import BulkUpload
-from cards.selectors import (
-    bulk_upload_of_owner,
-)
+from cards.selectors import bulk_upload_of_owner
 from cards.services.bulk import bulk_card_status_start, bulk_upload_create
-from cards.views.common import (
-    HtmxHttpRequest,
-)
 from portal.staff.access import requires
+from portal.web import audit_context, viewer_of
 
 
 @require_GET
 @requires("run_bulk_jobs")
-def bulk_upload_form(request: HtmxHttpRequest) -> HttpResponse:
+def bulk_upload_form(request: HttpRequest) -> HttpResponse:
     return render(request, "cards/bulk_upload.html", {"form": BulkUploadForm()})
 
 
 @require_POST
 @requires("run_bulk_jobs")
-def bulk_upload_submit(request: HtmxHttpRequest) -> HttpResponse:
+def bulk_upload_submit(request: HttpRequest) -> HttpResponse:
     form = BulkUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return render(request, "cards/bulk_upload.html", {"form": form}, status=422)
     upload_file = form.cleaned_data["file"]
     try:
         upload = bulk_upload_create(
-            owner=request.user,
+            owner=viewer_of(request),
             data=upload_file.read(MAX_FILE_BYTES + 1),
             filename=upload_file.name or "",
             action=BulkAction(form.cleaned_data["action"]),
@@ -53,7 +45,7 @@ def bulk_upload_submit(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _own_upload(request: HttpRequest, upload_id: int) -> BulkUpload:
-    upload = bulk_upload_of_owner(owner=request.user, upload_id=upload_id)
+    upload = bulk_upload_of_owner(owner=viewer_of(request), upload_id=upload_id)
     if upload is None:
         raise Http404("No such upload.")
     return upload
@@ -61,18 +53,18 @@ def _own_upload(request: HttpRequest, upload_id: int) -> BulkUpload:
 
 @require_GET
 @requires("run_bulk_jobs")
-def bulk_review(request: HtmxHttpRequest, upload_id: int) -> HttpResponse:
+def bulk_review(request: HttpRequest, upload_id: int) -> HttpResponse:
     """Every problem of the file with its line number; nothing runs until Start."""
     upload = _own_upload(request, upload_id)
     if upload.job is not None:
         return HttpResponseRedirect(reverse("jobs:detail", args=[upload.job.pk]))
-    form = BulkConfirmForm(initial={"idempotency_key": new_idempotency_key()})
+    form = BulkConfirmForm()
     return render(request, "cards/bulk_review.html", {"upload": upload, "form": form})
 
 
 @require_POST
 @requires("run_bulk_jobs")
-def bulk_start(request: HtmxHttpRequest, upload_id: int) -> HttpResponse:
+def bulk_start(request: HttpRequest, upload_id: int) -> HttpResponse:
     upload = _own_upload(request, upload_id)
     form = BulkConfirmForm(request.POST)
     context = {"upload": upload, "form": form}
@@ -80,8 +72,8 @@ def bulk_start(request: HtmxHttpRequest, upload_id: int) -> HttpResponse:
         return render(request, "cards/bulk_review.html", context, status=422)
     try:
         job = bulk_card_status_start(
-            owner=request.user,
-            request=request,
+            owner=viewer_of(request),
+            context=audit_context(request),
             upload=upload,
             skip_bad_rows=form.cleaned_data["skip_bad_rows"],
             idempotency_key=form.cleaned_data["idempotency_key"],

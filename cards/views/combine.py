@@ -10,28 +10,18 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from cards.forms import (
-    CombineCardForm,
-)
-from cards.selectors import (
-    CardNotFoundError,
-    CombinePreview,
-    card_job_outcome,
-    combine_preview,
-)
+from cards.forms import CombineCardForm
+from cards.selectors import CombinePreview, card_job_outcome, combine_preview
 from cards.services.combine import cards_combine_start
-from cards.views.common import (
-    HtmxHttpRequest,
-    form_response,
-    reason_of,
-    redirect_after_change,
-    upstream_trouble,
-)
-from guests.messages import explain
-from guests.selectors import GuestNotFoundError, GuestUnavailableError
-from guests.views.viewer import viewer_of
-from portal.paytronix.errors import FailureError, InvalidStatusError, PaytronixError
+from cards.views.common import card_screen
 from portal.staff.access import requires
+from portal.web import (
+    HtmxHttpRequest,
+    audit_context,
+    form_response,
+    redirect_after_change,
+    viewer_of,
+)
 
 
 def _combine_context(
@@ -46,56 +36,44 @@ def _combine_context(
     }
 
 
-def _preview_or_404(
+def _preview(
     request: HtmxHttpRequest, account_id: int, masked: str, *, fresh: bool = False
 ) -> CombinePreview:
-    try:
-        return combine_preview(
-            viewer=viewer_of(request), account_id=account_id, masked_card_number=masked, fresh=fresh
-        )
-    except CardNotFoundError:
-        raise Http404("This account has no card with that number.") from None
-    except GuestNotFoundError:
-        raise Http404(f"No guest with account id {account_id}.") from None
-    except GuestUnavailableError as error:
-        raise Http404(error.sentence) from None
-    except (FailureError, InvalidStatusError) as error:
-        raise Http404(explain(error)) from None
+    return combine_preview(
+        viewer=viewer_of(request), account_id=account_id, masked_card_number=masked, fresh=fresh
+    )
 
 
 @require_GET
 @requires("combine_cards")
+@card_screen
 def card_combine_form(request: HtmxHttpRequest, account_id: int, masked: str) -> HttpResponse:
     """Is the card combinable, the balances before and after, the warning, and the reason."""
-    try:
-        preview = _preview_or_404(request, account_id, masked)
-    except PaytronixError as error:
-        return upstream_trouble(request, error)
+    preview = _preview(request, account_id, masked)
     return render(request, "cards/combine.html", _combine_context(preview, CombineCardForm()))
 
 
 @require_POST
 @requires("combine_cards")
+@card_screen
 def card_combine_submit(request: HtmxHttpRequest, account_id: int, masked: str) -> HttpResponse:
-    try:
-        preview = _preview_or_404(request, account_id, masked, fresh=True)
-    except PaytronixError as error:
-        return upstream_trouble(request, error)
     form = CombineCardForm(request.POST)
+    valid = form.is_valid()
+    preview = _preview(request, account_id, masked, fresh=valid)
     context = _combine_context(preview, form)
     if not preview.combinable:
         context["error"] = "This card cannot be combined into this account."
         return form_response(request, "cards/combine.html", context, status=409)
-    if not form.is_valid():
+    if not valid:
         return form_response(request, "cards/combine.html", context, status=422)
     try:
         job = cards_combine_start(
-            actor=request.user,
-            request=request,
+            actor=viewer_of(request),
+            context=audit_context(request),
             guest=preview.guest,
             card=preview.card,
             other_account_id=preview.other_account_id,
-            reason=reason_of(form),
+            reason=form.reason(),
             idempotency_key=form.cleaned_data["idempotency_key"],
         )
     except ValidationError as invalid:
@@ -107,9 +85,9 @@ def card_combine_submit(request: HtmxHttpRequest, account_id: int, masked: str) 
 @require_GET
 @requires("view_jobs")
 def card_job(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
-    """A combine or attach-and-combine job: its progress, then the surviving account and its
-    balances as upstream shows them now."""
-    outcome = card_job_outcome(owner=request.user, job_id=job_id)
+    """A combine job: its progress, then the surviving account and its balances as upstream
+    shows them now."""
+    outcome = card_job_outcome(owner=viewer_of(request), job_id=job_id)
     if outcome is None:
         raise Http404("No such job.")
     return render(request, "cards/job.html", {"outcome": outcome, "job": outcome.job})

@@ -11,29 +11,19 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from cards.forms import (
-    DisableCardForm,
-    EnableCardForm,
-    IdempotentForm,
-)
-from cards.selectors import (
-    GuestCard,
-    GuestCards,
-)
+from cards.forms import DisableCardForm, EnableCardForm
+from cards.selectors import GuestCard, GuestCards
 from cards.services.status import card_status_change
-from cards.views.common import (
-    HtmxHttpRequest,
-    card_or_404,
-    form_response,
-    guest_or_404,
-    guest_page_url,
-    reason_of,
-    redirect_after_change,
-    retry_or_settle,
-    upstream_trouble,
-)
-from portal.paytronix.errors import PaytronixError
+from cards.views.common import card_screen, guest_of, guest_page_url, retry_or_settle
+from portal.audit.forms import ChangeForm
 from portal.staff.access import requires
+from portal.web import (
+    HtmxHttpRequest,
+    audit_context,
+    form_response,
+    redirect_after_change,
+    viewer_of,
+)
 
 
 @dataclass(frozen=True)
@@ -43,7 +33,7 @@ class StatusChange:
     status: str
     title: str
     consequence: str
-    form_class: type[IdempotentForm]
+    form_class: type[ChangeForm]
     submit_url: str
 
     @property
@@ -76,7 +66,7 @@ STATUS_CHANGES: dict[str, StatusChange] = {
 
 
 def _status_context(
-    guest: GuestCards, card: GuestCard, change: str, form: IdempotentForm, error: str = ""
+    guest: GuestCards, card: GuestCard, change: str, form: ChangeForm, error: str = ""
 ) -> dict[str, Any]:
     return {
         "guest": guest,
@@ -89,42 +79,39 @@ def _status_context(
 
 @require_GET
 @requires("change_card_status")
+@card_screen
 def card_status_form(
     request: HtmxHttpRequest, account_id: int, masked: str, change: str
 ) -> HttpResponse:
     """The confirmation step: the card, its guest, what will happen, and the reason."""
-    try:
-        guest = guest_or_404(request, account_id)
-    except PaytronixError as error:
-        return upstream_trouble(request, error)
-    card = card_or_404(guest, masked)
+    guest = guest_of(request, account_id)
+    card = guest.find(masked)
     form = STATUS_CHANGES[change].form_class()
     return render(request, "cards/status_change.html", _status_context(guest, card, change, form))
 
 
 @require_POST
 @requires("change_card_status")
+@card_screen
 def card_status_submit(
     request: HtmxHttpRequest, account_id: int, masked: str, change: str
 ) -> HttpResponse:
     spec = STATUS_CHANGES[change]
-    try:
-        guest = guest_or_404(request, account_id, fresh=True)
-    except PaytronixError as error:
-        return upstream_trouble(request, error)
-    card = card_or_404(guest, masked)
     form = spec.form_class(request.POST)
+    valid = form.is_valid()
+    guest = guest_of(request, account_id, fresh=valid)
+    card = guest.find(masked)
     context = _status_context(guest, card, change, form)
-    if not form.is_valid():
+    if not valid:
         return form_response(request, "cards/status_change.html", context, status=422)
     try:
         result = card_status_change(
-            actor=request.user,
-            request=request,
+            actor=viewer_of(request),
+            context=audit_context(request),
             guest=guest,
             card=card,
             status="DISABLED" if spec.disable else "ACTIVE",
-            reason=reason_of(form),
+            reason=form.reason(),
             idempotency_key=form.cleaned_data["idempotency_key"],
         )
     except ValidationError as invalid:

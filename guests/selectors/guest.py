@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from guests.messages import explain
 from guests.selectors import reads
 from guests.selectors.fanout import run_reads
 from guests.selectors.history import HistoryQuery, history_page
@@ -28,6 +27,7 @@ from portal.paytronix.models import (
     TransactionAnnotation,
     UserInformation,
 )
+from portal.sentences import NotShownError, explain
 
 PANELS = ("header", "cards", "wallets", "history", "referrals", "profile", "notes")
 
@@ -43,16 +43,20 @@ PANEL_SOURCES: dict[str, tuple[str, ...]] = {
 }
 
 
-class GuestUnavailableError(Exception):
+class GuestUnavailableError(NotShownError):
     """The account exists but upstream will not show it (``invalid_status``): closed, never
     activated... ``sentence`` says so with the account and card status."""
 
     def __init__(self, *, account_id: int, sentence: str, account_status: str, card_status: str):
         super().__init__(sentence)
         self.account_id = account_id
-        self.sentence = sentence
+        self._sentence = sentence
         self.account_status = account_status
         self.card_status = card_status
+
+    @property
+    def sentence(self) -> str:
+        return self._sentence
 
 
 def guest_account(*, viewer: Viewer, account_id: int, fresh: bool = False) -> AccountInformation:

@@ -14,7 +14,6 @@ from typing import Any
 
 from guests import labels
 from guests.labels import Choice
-from guests.messages import explain
 from guests.selectors.fanout import Outcome
 from guests.selectors.history import HistoryPage, HistoryQuery
 from portal.paytronix.models import (
@@ -32,6 +31,7 @@ from portal.paytronix.models import (
     UserFields,
     UserInformation,
 )
+from portal.sentences import ACCOUNT_STATUS_WORDS, CARD_STATUS_WORDS, explain, words
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class GuestCard:
 
     @property
     def status_words(self) -> str:
-        return labels.words(labels.CARD_STATUS_WORDS, self.status)
+        return words(CARD_STATUS_WORDS, self.status)
 
 
 @dataclass(frozen=True)
@@ -153,11 +153,11 @@ class GuestPage:
 
     @property
     def registration_words(self) -> str:
-        return labels.words(labels.REGISTRATION_STATUS_WORDS, self.account.registration_status)
+        return words(labels.REGISTRATION_STATUS_WORDS, self.account.registration_status)
 
     @property
     def account_status_words(self) -> str:
-        return labels.words(labels.ACCOUNT_STATUS_WORDS, self.account.account_status)
+        return words(ACCOUNT_STATUS_WORDS, self.account.account_status)
 
     @property
     def enrolled(self) -> date | None:
@@ -234,7 +234,7 @@ class GuestPage:
             ReferralRow(
                 who=r.email or "",
                 status=r.status or "",
-                words=labels.words(labels.REFERRAL_STATUS_WORDS, r.status),
+                words=words(labels.REFERRAL_STATUS_WORDS, r.status),
                 reward=r.reward or "",
             )
             for r in self.referrals.get().user_referrals
@@ -248,7 +248,7 @@ class GuestPage:
             ReferralRow(
                 who=r.detail or "",
                 status=r.status or "",
-                words=labels.words(labels.REFERRAL_STATUS_WORDS, r.status),
+                words=words(labels.REFERRAL_STATUS_WORDS, r.status),
                 reward=r.reward or "",
             )
             for r in self.referrals.get().bulk_referrals

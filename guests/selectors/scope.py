@@ -16,8 +16,10 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from portal.audit.models import Outcome
-from portal.audit.services import Target, event_record
+from portal.audit.records import event_record
+from portal.audit.types import Target
 from portal.paytronix.errors import FailureError, PaytronixError
+from portal.sentences import NotShownError
 
 logger = logging.getLogger("guests.scope")
 
@@ -32,8 +34,16 @@ class Viewer(Protocol):
     def is_store_scoped(self) -> bool: ...
 
 
-class GuestNotFoundError(LookupError):
-    """No guest for this viewer: unknown, or outside a store manager's store group."""
+class GuestNotFoundError(NotShownError):
+    """No guest for this viewer: unknown, or outside a store manager's store group. The first
+    argument is the account id looked for, when there was one."""
+
+    @property
+    def sentence(self) -> str:
+        looked_for = self.args[0] if self.args else None
+        if isinstance(looked_for, int):
+            return f"No guest with account id {looked_for}."
+        return "No such guest."
 
 
 def scope_of(viewer: Viewer) -> int | None:

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 
-from guests.messages import explain
 from guests.selectors import reads
 from guests.selectors.fanout import run_reads
 from guests.selectors.query import Kind, Query
@@ -31,6 +30,7 @@ from guests.selectors.scope import GuestNotFoundError, Viewer, note_scope_miss, 
 from portal.paytronix.client import client_from_settings
 from portal.paytronix.errors import FailureError, InvalidStatusError
 from portal.paytronix.models import AccountInformation, AccountQueryMatch
+from portal.sentences import explain
 
 logger = logging.getLogger(__name__)
 

@@ -2,31 +2,25 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
-
 from guests import labels
-from guests.pending import PendingChange
+from guests.pending import PendingChange, pending_watch
 from guests.selectors import reads
 from guests.selectors.guest import guest_account
-from guests.selectors.scope import Viewer
-from guests.services.door import (
-    Change,
-    ChangeRefusedError,
-    ChangeResult,
-    change_run,
-    registered_username,
-)
+from guests.services.account import ChangeRefusedError, account_target, registered_username
+from portal.audit.outcome import ChangeOutcome, change_run
+from portal.audit.types import AuditContext, Reason
+from portal.staff.models import User
 
 
 def message_frequency_change(
     *,
-    actor: Viewer,
+    actor: User,
+    context: AuditContext,
     account_id: int,
     preference: str,
-    reason: str,
+    reason: Reason,
     idempotency_key: str,
-    request: HttpRequest | None = None,
-) -> ChangeResult:
+) -> ChangeOutcome:
     """Set how often the guest gets marketing messages (one of ``labels.MESSAGE_FREQUENCIES``)."""
     account = guest_account(viewer=actor, account_id=account_id)
     username = registered_username(account)
@@ -34,14 +28,23 @@ def message_frequency_change(
     if choice is None:
         raise ChangeRefusedError("Choose one of the listed message frequencies.")
     summary = f"Message frequency: {choice.label}"
-    change = Change(
+    outcome = change_run(
+        actor=actor,
         action="messaging.frequency",
+        target=account_target(actor, account_id, account),
         params={"username": username, "preference": preference},
+        reason=reason,
+        idempotency_key=idempotency_key,
+        context=context,
         call=lambda client: client.guest.update_message_frequency(
             username=username, preference=preference
         ),
         success=f"{summary}. {choice.explanation}",
-        watch=PendingChange(
+    )
+    pending_watch(
+        outcome,
+        account_id=account_id,
+        change=PendingChange(
             action="messaging.frequency",
             panel="header",
             sources=("user",),
@@ -50,27 +53,18 @@ def message_frequency_change(
             summary=summary,
         ),
     )
-    outcome, _ = change_run(
-        actor=actor,
-        account_id=account_id,
-        account=account,
-        change=change,
-        reason=reason,
-        idempotency_key=idempotency_key,
-        request=request,
-    )
     return outcome
 
 
 def language_change(
     *,
-    actor: Viewer,
+    actor: User,
+    context: AuditContext,
     account_id: int,
     language_code: str,
-    reason: str,
+    reason: Reason,
     idempotency_key: str,
-    request: HttpRequest | None = None,
-) -> ChangeResult:
+) -> ChangeOutcome:
     """Set the guest's language preference (one of ``labels.LANGUAGES``)."""
     account = guest_account(viewer=actor, account_id=account_id)
     registered_username(account)
@@ -78,14 +72,23 @@ def language_change(
     if choice is None:
         raise ChangeRefusedError("Choose one of the listed languages.")
     summary = f"Language: {choice.label}"
-    change = Change(
+    outcome = change_run(
+        actor=actor,
         action="language.set",
+        target=account_target(actor, account_id, account),
         params={"accountId": account_id, "languageCode": language_code},
+        reason=reason,
+        idempotency_key=idempotency_key,
+        context=context,
         call=lambda client: client.guest.update_language_preference_by_account_id(
             account_id=account_id, language_code=language_code
         ),
         success=summary + ".",
-        watch=PendingChange(
+    )
+    pending_watch(
+        outcome,
+        account_id=account_id,
+        change=PendingChange(
             action="language.set",
             panel="header",
             sources=("user",),
@@ -94,27 +97,18 @@ def language_change(
             summary=summary,
         ),
     )
-    outcome, _ = change_run(
-        actor=actor,
-        account_id=account_id,
-        account=account,
-        change=change,
-        reason=reason,
-        idempotency_key=idempotency_key,
-        request=request,
-    )
     return outcome
 
 
 def username_migrate(
     *,
-    actor: Viewer,
+    actor: User,
+    context: AuditContext,
     account_id: int,
     email: str,
-    reason: str,
+    reason: Reason,
     idempotency_key: str,
-    request: HttpRequest | None = None,
-) -> ChangeResult:
+) -> ChangeOutcome:
     """Make the guest's email address their username. ``email`` is the address the CSR was
     shown; it must still be the one on file (read afresh)."""
     account = guest_account(viewer=actor, account_id=account_id)
@@ -130,14 +124,23 @@ def username_migrate(
     if on_file.lower() == username.lower():
         raise ChangeRefusedError("The guest's email address is already their username.")
     summary = f"Username: {on_file}"
-    change = Change(
+    outcome = change_run(
+        actor=actor,
         action="username.migrate_email",
+        target=account_target(actor, account_id, account),
         params={"username": username, "email": on_file},
+        reason=reason,
+        idempotency_key=idempotency_key,
+        context=context,
         call=lambda client: client.guest.migrate_email_as_username(
             username=username, email=on_file
         ),
         success=f"{summary}. The guest now signs in with their email address.",
-        watch=PendingChange(
+    )
+    pending_watch(
+        outcome,
+        account_id=account_id,
+        change=PendingChange(
             action="username.migrate_email",
             panel="header",
             sources=("account", "user"),
@@ -145,14 +148,5 @@ def username_migrate(
             expected=on_file,
             summary=summary,
         ),
-    )
-    outcome, _ = change_run(
-        actor=actor,
-        account_id=account_id,
-        account=account,
-        change=change,
-        reason=reason,
-        idempotency_key=idempotency_key,
-        request=request,
     )
     return outcome

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
-from django.http import HttpRequest
-
-from guests.pending import PendingChange
+from guests.pending import PendingChange, pending_watch
 from guests.selectors.guest import guest_account
 from guests.selectors.reads import referrals_of_account
-from guests.selectors.scope import Viewer
-from guests.services.door import (
-    Change,
-    ChangeResult,
-    change_run,
-)
+from guests.services.account import account_target
+from portal.audit.door import mutation_run
+from portal.audit.outcome import ChangeOutcome, change_run
+from portal.audit.types import AuditContext, Reason
 from portal.paytronix.errors import PaytronixError
 from portal.paytronix.models import ReferralCode
+from portal.staff.models import User
 
 
 def _already_referred(account_id: int, emails: Sequence[str]) -> list[str] | None:
@@ -35,14 +33,14 @@ def _already_referred(account_id: int, emails: Sequence[str]) -> list[str] | Non
 
 def referrals_add(
     *,
-    actor: Viewer,
+    actor: User,
+    context: AuditContext,
     account_id: int,
     emails: Sequence[str],
     message: str,
-    reason: str,
+    reason: Reason,
     idempotency_key: str,
-    request: HttpRequest | None = None,
-) -> ChangeResult:
+) -> ChangeOutcome:
     """Refer friends by email on the guest's behalf (upstream emails each of them)."""
     account = guest_account(viewer=actor, account_id=account_id)
     emails = list(emails)
@@ -51,14 +49,23 @@ def referrals_add(
     already = _already_referred(account_id, emails)
     if already is not None:
         params["alreadyReferred"] = already
-    change = Change(
+    outcome = change_run(
+        actor=actor,
         action="referrals.add",
+        target=account_target(actor, account_id, account),
         params=params,
+        reason=reason,
+        idempotency_key=idempotency_key,
+        context=context,
         call=lambda client: client.guest.add_referrals_by_account_id(
             account_id=account_id, emails=emails, message=message or None
         ),
         success=f"{count} sent: " + ", ".join(emails) + ".",
-        watch=PendingChange(
+    )
+    pending_watch(
+        outcome,
+        account_id=account_id,
+        change=PendingChange(
             action="referrals.add",
             panel="referrals",
             sources=("referrals",),
@@ -67,43 +74,32 @@ def referrals_add(
             summary=f"{count}: " + ", ".join(emails),
         ),
     )
-    outcome, _ = change_run(
-        actor=actor,
-        account_id=account_id,
-        account=account,
-        change=change,
-        reason=reason,
-        idempotency_key=idempotency_key,
-        request=request,
-    )
     return outcome
 
 
 def referral_code_create(
     *,
-    actor: Viewer,
+    actor: User,
+    context: AuditContext,
     account_id: int,
-    reason: str,
+    reason: Reason,
     idempotency_key: str,
-    request: HttpRequest | None = None,
-) -> ChangeResult:
+) -> ChangeOutcome:
     """Create the guest's referral code and enrolment link. ``value`` is the ``ReferralCode``
     (also for a second submit of the same form, rebuilt from the audit record)."""
     account = guest_account(viewer=actor, account_id=account_id)
-    change = Change(
-        action="referrals.create_code",
-        params={"accountId": account_id},
-        call=lambda client: client.guest.create_referral_code_by_account_id(account_id=account_id),
-        success="Referral code created. Give the guest the code or the link.",
-    )
-    outcome, result = change_run(
+    result = mutation_run(
         actor=actor,
-        account_id=account_id,
-        account=account,
-        change=change,
+        action="referrals.create_code",
+        target=account_target(actor, account_id, account),
+        params={"accountId": account_id},
         reason=reason,
         idempotency_key=idempotency_key,
-        request=request,
+        context=context,
+        call=lambda client: client.guest.create_referral_code_by_account_id(account_id=account_id),
+    )
+    outcome = ChangeOutcome.of(
+        result, success="Referral code created. Give the guest the code or the link."
     )
     if outcome.ok and outcome.value is None:
         code = ReferralCode(
@@ -111,5 +107,5 @@ def referral_code_create(
             name=str(result.detail.get("name") or "") or None,
             url=str(result.detail.get("url") or "") or None,
         )
-        return ChangeResult(outcome.level, outcome.message, code)
+        return dataclasses.replace(outcome, value=code)
     return outcome

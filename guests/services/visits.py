@@ -2,49 +2,43 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+import dataclasses
 
 from guests.pending import PendingChange, pending_add
 from guests.selectors.guest import guest_account
-from guests.selectors.scope import Viewer
-from guests.services.door import (
-    Change,
-    ChangeResult,
-    change_run,
-)
+from guests.services.account import account_target
+from portal.audit.outcome import ChangeOutcome, change_run
+from portal.audit.types import AuditContext, Reason
 from portal.paytronix.client import PaytronixClient
 from portal.paytronix.models import AddRedeemReply
+from portal.staff.models import User
 
 
 def visit_code_apply(
     *,
-    actor: Viewer,
+    actor: User,
+    context: AuditContext,
     account_id: int,
     code: str,
-    reason: str,
+    reason: Reason,
     idempotency_key: str,
-    request: HttpRequest | None = None,
-) -> ChangeResult:
+) -> ChangeOutcome:
     """Credit a visit code to the account (check it first with ``visit_code_check``)."""
     account = guest_account(viewer=actor, account_id=account_id)
 
     def apply(client: PaytronixClient) -> AddRedeemReply:
         return client.guest.apply_visit_code(code=code, account_id=account_id)
 
-    change = Change(
-        action="visit_code.apply",
-        params={"accountId": account_id, "code": code},
-        call=apply,
-        success="Visit code applied.",
-    )
-    outcome, _ = change_run(
+    outcome = change_run(
         actor=actor,
-        account_id=account_id,
-        account=account,
-        change=change,
+        action="visit_code.apply",
+        target=account_target(actor, account_id, account),
+        params={"accountId": account_id, "code": code},
         reason=reason,
         idempotency_key=idempotency_key,
-        request=request,
+        context=context,
+        call=apply,
+        success="Visit code applied.",
     )
     reply = outcome.value
     if outcome.ok and isinstance(reply, AddRedeemReply) and reply.wallet_contents:
@@ -65,5 +59,5 @@ def visit_code_apply(
                 summary=f"Visit code {code}: {earned}",
             ),
         )
-        return ChangeResult("success", f"Visit code applied: {earned}.", reply)
+        return dataclasses.replace(outcome, message=f"Visit code applied: {earned}.")
     return outcome

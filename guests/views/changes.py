@@ -22,7 +22,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from guests import services
 from guests.forms import (
-    ChangeForm,
     LanguageForm,
     MessageFrequencyForm,
     NoteForm,
@@ -33,19 +32,21 @@ from guests.forms import (
     VisitCodeApplyForm,
     VisitCodeCheckForm,
 )
-from guests.messages import explain
 from guests.selectors import referral_code_check, visit_code_check
 from guests.selectors.codes import ReferralCodeCheck, VisitCodeCheck
-from guests.services import ChangeRefusedError, ChangeResult
+from guests.services import ChangeRefusedError
 from guests.views.page import GUEST_TEMPLATE, guest_context, guest_errors
-from guests.views.viewer import HtmxHttpRequest, viewer_of
+from portal.audit.forms import ChangeForm
+from portal.audit.outcome import ChangeOutcome
 from portal.paytronix.errors import PaytronixError
+from portal.sentences import explain
 from portal.staff.access import requires
+from portal.web import HtmxHttpRequest, audit_context, viewer_of
 
 _LEVELS = {"success": messages.SUCCESS, "warning": messages.WARNING, "error": messages.ERROR}
 
 
-def _form_after(form: ChangeForm, result: ChangeResult | None) -> django_forms.Form | None:
+def _form_after(form: ChangeForm, result: ChangeOutcome | None) -> django_forms.Form | None:
     """The form to show next: None after a success (the page's own fresh form, filled in from
     the guest's data); as typed (with a new key) after a refusal; the same (same key:
     resubmitting is safe) while the outcome is not known."""
@@ -64,17 +65,18 @@ def _change(
     panel: str,
     form_name: str,
     form: ChangeForm,
-    perform: Callable[[dict[str, Any], dict[str, Any]], ChangeResult],
+    perform: Callable[[dict[str, Any], dict[str, Any]], ChangeOutcome],
 ) -> HttpResponse:
     """Validate ``form``, make the change with ``perform(cleaned_data, door)`` (``door`` holds
-    the arguments every service takes alike: actor, request, account and idempotency key) and
-    answer with its outcome."""
-    result: ChangeResult | None = None
+    the arguments every service takes alike: actor, audit context, account, reason and
+    idempotency key) and answer with its outcome."""
+    result: ChangeOutcome | None = None
     if form.is_valid():
         door = {
             "actor": viewer_of(request),
-            "request": request,
+            "context": audit_context(request),
             "account_id": account_id,
+            "reason": form.reason(),
             "idempotency_key": form.cleaned_data["idempotency_key"],
         }
         try:
@@ -113,7 +115,7 @@ def _change_done(
     account_id: int,
     *,
     panel: str,
-    result: ChangeResult,
+    result: ChangeOutcome,
     error: PaytronixError,
 ) -> HttpResponse:
     """The outcome of a change whose panel could not be read again, with a retry of the read."""
@@ -140,7 +142,6 @@ def message_frequency(request: HtmxHttpRequest, account_id: int) -> HttpResponse
         form=MessageFrequencyForm(request.POST),
         perform=lambda data, door: services.message_frequency_change(
             preference=data["preference"],
-            reason=data["reason"],
             **door,
         ),
     )
@@ -158,7 +159,6 @@ def language(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
         form=LanguageForm(request.POST),
         perform=lambda data, door: services.language_change(
             language_code=data["language_code"],
-            reason=data["reason"],
             **door,
         ),
     )
@@ -176,7 +176,6 @@ def username_migrate(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
         form=UsernameMigrateForm(request.POST),
         perform=lambda data, door: services.username_migrate(
             email=data["email"],
-            reason=data["reason"],
             **door,
         ),
     )
@@ -195,7 +194,6 @@ def referrals_add(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
         perform=lambda data, door: services.referrals_add(
             emails=data["emails"],
             message=data["message"],
-            reason=data["reason"],
             **door,
         ),
     )
@@ -212,7 +210,6 @@ def referral_code_create(request: HtmxHttpRequest, account_id: int) -> HttpRespo
         form_name="referral_code",
         form=ReferralCodeCreateForm(request.POST),
         perform=lambda data, door: services.referral_code_create(
-            reason=data["reason"],
             **door,
         ),
     )
@@ -274,7 +271,6 @@ def visit_code_apply(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
         form=VisitCodeApplyForm(request.POST),
         perform=lambda data, door: services.visit_code_apply(
             code=data["code"],
-            reason=data["reason"],
             **door,
         ),
     )

@@ -30,7 +30,6 @@ from guests.forms import (
     VisitCodeCheckForm,
 )
 from guests.hooks import account_actions, card_actions
-from guests.messages import explain
 from guests.pending import pending_settle, pending_sources
 from guests.selectors import (
     PANELS,
@@ -40,9 +39,10 @@ from guests.selectors import (
     guest_page,
     transaction_comments,
 )
-from guests.views.viewer import HtmxHttpRequest, viewer_of
 from portal.paytronix.errors import PaytronixError
+from portal.sentences import explain
 from portal.staff.access import requires
+from portal.web import HtmxHttpRequest, viewer_of
 
 GUEST_TEMPLATE = "guests/guest.html"
 PROBLEM_TEMPLATE = "guests/guest_problem.html"
@@ -184,14 +184,6 @@ def panel(request: HtmxHttpRequest, account_id: int, panel: str) -> HttpResponse
         return render(request, GUEST_TEMPLATE, guest_context(request, account_id))
     context = guest_context(request, account_id, panels=[panel])
     return render(request, f"{GUEST_TEMPLATE}#{_fragment(request, panel)}", context)
-
-
-@require_GET
-@requires("lookup_guests")
-@guest_errors
-def history(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
-    """The history panel with its filters and page (the whole page without htmx)."""
-    return panel(request, account_id, panel="history")
 
 
 @require_GET

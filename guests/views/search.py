@@ -11,11 +11,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from guests.forms import AdvancedSearchForm, SearchForm
-from guests.messages import explain
 from guests.selectors import Query, SearchResult, guests_search
-from guests.views.viewer import HtmxHttpRequest, viewer_of
 from portal.paytronix.errors import PaytronixError
+from portal.sentences import explain
 from portal.staff.access import requires
+from portal.web import HtmxHttpRequest, viewer_of
 
 
 def _run(request: HtmxHttpRequest, query: Query) -> tuple[SearchResult | None, str]:

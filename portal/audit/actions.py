@@ -1,9 +1,11 @@
-"""Every action the portal can take, and what the door demands of each.
+"""Every action the portal can take, and what the door demands of each: a pure registry.
 
 An action name (``card.disable``) is what the audit log shows and filters on. Its spec says
-which permission (``portal/staff/roles.py``) a user needs, whether a reason is required and from
-which codes, and how the reconciler can settle an outcome that stayed ``unknown`` (a function
-that reads upstream state back; without one, an unknown outcome is marked for review).
+which permission (``portal/staff/roles.py``) a user needs and whether a reason is required and
+from which codes. How the reconciler settles an outcome that stayed ``unknown`` (a function that
+reads upstream state back; without one, an unknown outcome is marked for review) is registered
+separately, by ``portal.audit.settle`` (``settler_register``), so this module imports no
+behaviour.
 """
 
 from __future__ import annotations
@@ -12,16 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from portal.audit import settle
 from portal.staff.roles import PERMISSIONS
 
 if TYPE_CHECKING:
     from portal.audit.models import AuditRecord
-    from portal.audit.services import Target
-    from portal.audit.settle import Settlement
+    from portal.audit.types import Settlement, Target
 
 #: ``settle(client, intent, target)``: ``target`` only when the door settles in-process.
 SettleFunc = Callable[[Any, "AuditRecord", "Target | None"], "Settlement | None"]
+
+#: The settle function of each action that has one (``settler_register``).
+SETTLERS: dict[str, SettleFunc] = {}
 
 OTHER = "other"
 
@@ -50,8 +53,6 @@ class ActionSpec:
     #: The code ``other`` always needs text.
     reason_required: bool = False
     reason_codes: tuple[tuple[str, str], ...] = ()
-    #: Reads upstream state to settle an ``unknown`` outcome; None marks it for review.
-    settle: SettleFunc | None = None
     #: False for records of work that is not one upstream write (a bulk job, an export).
     upstream: bool = True
 
@@ -62,6 +63,11 @@ class ActionSpec:
     @property
     def reason_code_labels(self) -> dict[str, str]:
         return dict(self.reason_codes)
+
+    @property
+    def settle(self) -> SettleFunc | None:
+        """Reads upstream state to settle an ``unknown`` outcome; None marks it for review."""
+        return SETTLERS.get(self.name)
 
 
 ACTIONS: dict[str, ActionSpec] = {}
@@ -82,15 +88,20 @@ def action_get(name: str) -> ActionSpec:
         raise LookupError(f"no such audited action: {name!r}") from None
 
 
+def settler_register(action: str, settle: SettleFunc) -> None:
+    """Say how an unknown outcome of ``action`` (a registered action) is settled."""
+    action_get(action)
+    SETTLERS[action] = settle
+
+
 for _spec in (
-    # Cards (issue 6).
+    # Cards.
     ActionSpec(
         "card.disable",
         "Disable a card",
         "change_card_status",
         reason_required=True,
         reason_codes=CARD_DISABLE_REASONS,
-        settle=settle.card_status_settle,
     ),
     ActionSpec(
         "card.enable",
@@ -98,21 +109,18 @@ for _spec in (
         "change_card_status",
         reason_required=True,
         reason_codes=CARD_ENABLE_REASONS,
-        settle=settle.card_status_settle,
     ),
     ActionSpec(
         "card.attach",
         "Attach a card",
         "attach_cards",
         reason_required=True,
-        settle=settle.card_attached_settle,
     ),
     ActionSpec(
         "cards.combine",
         "Combine cards",
         "combine_cards",
         reason_required=True,
-        settle=settle.cards_combined_settle,
     ),
     ActionSpec(
         "cards.attach_and_combine", "Attach and combine", "combine_cards", reason_required=True
@@ -124,12 +132,11 @@ for _spec in (
         reason_required=True,
         upstream=False,
     ),
-    # Guests (issue 5).
+    # Guests.
     ActionSpec(
         "referrals.add",
         "Add referrals",
         "manage_referrals",
-        settle=settle.referrals_added_settle,
     ),
     ActionSpec("referrals.create_code", "Create a referral code", "manage_referrals"),
     ActionSpec(
@@ -137,28 +144,24 @@ for _spec in (
         "Change message frequency",
         "change_messaging",
         reason_required=True,
-        settle=settle.message_frequency_settle,
     ),
     ActionSpec(
         "language.set",
         "Change language preference",
         "change_messaging",
         reason_required=True,
-        settle=settle.language_settle,
     ),
     ActionSpec("visit_code.apply", "Apply a visit code", "apply_visit_codes", reason_required=True),
     ActionSpec(
         "account_note.add",
         "Add an account note",
         "add_account_notes",
-        settle=settle.account_note_settle,
     ),
     ActionSpec(
         "username.migrate_email",
         "Use email as username",
         "migrate_username",
         reason_required=True,
-        settle=settle.username_migrated_settle,
     ),
     # The audit log itself.
     ActionSpec("audit.export", "Export the audit log", "export_audit_log", upstream=False),

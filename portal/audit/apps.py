@@ -7,4 +7,11 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit log"
 
     def ready(self) -> None:
-        from portal.audit import receivers  # noqa: F401  (records logins, lockouts, denials)
+        # Imported here, not at the top: these modules use models, which exist only once every
+        # app is loaded (Django's rule for AppConfig.ready). Importing them registers what they
+        # hold: the security-event receivers, each action's settle function.
+        from portal.audit import receivers, settle  # noqa: F401
+        from portal.audit.export import audit_export_run
+        from portal.jobs.kinds import job_kind_register
+
+        job_kind_register("audit.export", run=audit_export_run)

@@ -1,4 +1,5 @@
-"""CSV export of a filtered view of the audit log, run as a job.
+"""CSV export of a filtered view of the audit log, run as a job (the kind ``audit.export``,
+registered in ``AuditConfig.ready``).
 
 The rows are those that existed when the export started (a fixed upper record id), written in
 chunks straight from a database cursor to a file, so memory stays flat whatever the size. Cells
@@ -14,19 +15,20 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Max
-from django.http import HttpRequest
 
 from portal.audit.models import AuditRecord
 from portal.audit.selectors import AuditFilters, audit_records_filter
-from portal.jobs.models import Job, JobStatus
-from portal.jobs.services import (
+from portal.audit.types import AuditContext
+from portal.jobs.lifecycle import (
     job_cancel_requested,
-    job_create,
     job_file_path,
     job_finish,
     job_progress,
     job_start,
 )
+from portal.jobs.models import Job, JobStatus
+from portal.jobs.services import job_create
+from portal.staff.models import User
 
 CHUNK = 2000
 COLUMNS = (
@@ -117,16 +119,13 @@ def audit_export_run(job_id: int) -> None:
 
 
 def audit_export_create(
-    *, owner: Any, filters: AuditFilters, idempotency_key: str, request: HttpRequest | None
+    *, owner: User, filters: AuditFilters, idempotency_key: str, context: AuditContext
 ) -> Job:
     """Queue an export of the records ``filters`` selects (needs ``export_audit_log``)."""
-    from portal.audit.tasks import audit_export_task
-
     return job_create(
         owner=owner,
         kind="audit.export",
-        task=audit_export_task,
         idempotency_key=idempotency_key,
+        context=context,
         params={"filters": filters.as_query()},
-        request=request,
     )

@@ -1,19 +1,23 @@
-"""The audit screen's filter form and the export form, and the base of every form that goes
-through the door with an idempotency key."""
+"""The base of every form that goes through the door (``ChangeForm``: an idempotency key and
+the reason its action asks for), and the audit screen's filter and export forms."""
 
 from __future__ import annotations
 
+import re
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 
-from portal.audit.actions import action_choices
+from portal.audit.actions import OTHER, action_choices, action_get
 from portal.audit.models import Outcome
 from portal.audit.scrub import card_hash, card_normalize
 from portal.audit.selectors import AuditFilters
+from portal.audit.types import MAX_REASON_LENGTH, Reason
 
 _LOCAL = "%Y-%m-%dT%H:%M"
+#: What a key minted here looks like (hex), or a caller's (letters, digits, - and _).
+_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def new_idempotency_key() -> str:
@@ -34,9 +38,67 @@ class IdempotencyKeyForm(forms.Form):
 
     def clean_idempotency_key(self) -> str:
         key: str = self.cleaned_data["idempotency_key"]
-        if not key.isalnum():
+        if not _KEY.fullmatch(key):
             raise forms.ValidationError("This form is out of date; reload the page and try again.")
         return key
+
+    def renew_key(self) -> None:
+        """Show this (bound) form again with a fresh key: the next submit is a new attempt.
+
+        For a change that failed. Not for one whose outcome is unknown or still pending: that
+        one must be resubmitted with the same key, so the door settles it instead of sending
+        it again.
+        """
+        data = dict(self.data.items())
+        data[self.add_prefix("idempotency_key")] = new_idempotency_key()
+        self.data = data
+
+
+class ChangeForm(IdempotencyKeyForm):
+    """Every change form: the hidden idempotency key, and the reason as the door asks for it.
+
+    The reason fields come from the action's ``ActionSpec``, so the form and the door never
+    disagree: with reason codes (disable, enable) a choice, where "other" needs details;
+    without codes, free text, required when the action requires a reason.
+    """
+
+    action: ClassVar[str] = ""
+
+    reason_code = forms.ChoiceField(label="Reason", widget=forms.RadioSelect)
+    reason_text = forms.CharField(
+        label="Details",
+        required=False,
+        max_length=MAX_REASON_LENGTH,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        spec = action_get(self.action)
+        text = self.fields["reason_text"]
+        if spec.reason_codes:
+            codes = self.fields["reason_code"]
+            assert isinstance(codes, forms.ChoiceField)
+            codes.choices = list(spec.reason_codes)
+            text.help_text = "Required when the reason is Other."
+        else:
+            del self.fields["reason_code"]
+            text.label = "Reason"
+            text.required = spec.reason_required
+            text.help_text = "Recorded in the audit log with the change."
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("reason_code") == OTHER and not data.get("reason_text", "").strip():
+            self.add_error("reason_text", "Say why, in a few words.")
+        return data
+
+    def reason(self) -> Reason:
+        """The reason as the door takes it (the code is empty for an action without codes)."""
+        return Reason(
+            code=str(self.cleaned_data.get("reason_code") or ""),
+            text=str(self.cleaned_data.get("reason_text") or "").strip(),
+        )
 
 
 def _when(label: str) -> forms.DateTimeField:
@@ -107,11 +169,5 @@ class AuditFilterForm(forms.Form):
         )
 
 
-class AuditExportForm(AuditFilterForm):
+class AuditExportForm(AuditFilterForm, IdempotencyKeyForm):
     """The filters of the current view, posted with the form's idempotency key."""
-
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.initial.setdefault("idempotency_key", new_idempotency_key())

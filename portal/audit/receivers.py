@@ -11,15 +11,28 @@ from typing import Any
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
+from django.http import HttpRequest
 
 from portal.audit.models import Outcome
-from portal.audit.services import event_record
+from portal.audit.records import event_record
+from portal.audit.types import AuditContext
 from portal.staff.access import access_denied
+from portal.web import audit_context
+
+
+def _context(request: HttpRequest | None) -> AuditContext:
+    """Some signals come without a request (a login attempted outside a view)."""
+    return audit_context(request) if request is not None else AuditContext.ambient()
 
 
 @receiver(user_logged_in, dispatch_uid="audit_login")
 def record_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    event_record(action="auth.login", outcome=Outcome.SUCCEEDED, actor=user, request=request)
+    event_record(
+        action="auth.login",
+        outcome=Outcome.SUCCEEDED,
+        actor=user,
+        context=_context(request),
+    )
 
 
 @receiver(user_login_failed, dispatch_uid="audit_login_failed")
@@ -31,20 +44,23 @@ def record_login_failure(
         action="auth.login_failed",
         outcome=Outcome.FAILED,
         username=str(credentials.get("username", "")),
-        request=request,
+        context=_context(request),
     )
 
 
 @receiver(user_logged_out, dispatch_uid="audit_logout")
 def record_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if user is not None:
-        event_record(action="auth.logout", actor=user, request=request)
+        event_record(action="auth.logout", actor=user, context=audit_context(request))
 
 
 @receiver(user_locked_out, dispatch_uid="audit_lockout")
 def record_lockout(sender: Any, request: Any, username: Any, **kwargs: Any) -> None:
     event_record(
-        action="auth.lockout", outcome=Outcome.DENIED, username=str(username or ""), request=request
+        action="auth.lockout",
+        outcome=Outcome.DENIED,
+        username=str(username or ""),
+        context=_context(request),
     )
 
 
@@ -56,6 +72,6 @@ def record_access_denied(
         action="access.denied",
         outcome=Outcome.DENIED,
         actor=request.user,
-        request=request,
+        context=_context(request),
         params={"path": path, "method": request.method, "missing": sorted(missing or ())},
     )

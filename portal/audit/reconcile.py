@@ -13,18 +13,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from portal.audit.actions import ACTIONS, action_get
+from portal.audit.door import intent_abandon, outcome_settle
 from portal.audit.models import AuditRecord, Kind, Outcome
-from portal.audit.services import intent_abandon, outcome_record_if_latest, outcome_settle
-
-if TYPE_CHECKING:
-    from portal.paytronix.client import PaytronixClient
+from portal.audit.records import outcome_record_if_latest
+from portal.paytronix.client import PaytronixClient, client_from_settings
 
 logger = logging.getLogger("portal.audit")
 
@@ -77,10 +75,7 @@ def unknown_outcomes_reconcile(
     *, client: PaytronixClient | None = None, now: datetime | None = None
 ) -> ReconcileSummary:
     """One reconciler pass; see the module docstring."""
-    if client is None:
-        from portal.paytronix.client import client_from_settings
-
-        client = client_from_settings()
+    client = client or client_from_settings()
     now = now or timezone.now()
     summary = ReconcileSummary()
     for intent in _abandoned_intents(now):

@@ -1,136 +1,28 @@
-"""What an audit record is made of, and the writers every other module uses.
+"""The writers of the audit log: every record is appended here (through ``chain_append``).
 
-``Target``, ``Reason`` and ``AuditContext`` describe a change; ``MutationResult`` is what the
-door answers. ``outcome_record`` and ``event_record`` append records; the door itself (permission,
-reason, idempotency, the upstream call) is in ``portal.audit.services``.
+``outcome_record`` and ``event_record`` append records, ``outcome_record_if_latest`` appends a
+verdict only if nobody recorded one first; the door itself (permission, reason, idempotency, the
+upstream call) is ``portal.audit.door``; reads are ``portal.audit.selectors``.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import asdict, is_dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest
 
 from portal.audit.chain import chain_append, chain_lock
 from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.audit.scrub import card_hash, card_mask, params_scrub, text_scrub
+from portal.audit.selectors import latest_outcome
+from portal.audit.types import AuditContext, Target
 from portal.guestcache import guest_cache_invalidate
-from portal.middleware import current_request_id
-from portal.paytronix.errors import PaytronixError
 
 _MAX_DETAIL_CHARS = 8000
-
-
-@dataclass(frozen=True)
-class Target:
-    """The guest or card a change is about.
-
-    ``printed_card_number`` is the full number: the record keeps only its last six digits and a
-    keyed hash. Give every identifier you know: each one's cached reads are dropped afterwards.
-    A store-scoped user may change only a target whose ``store_group_code`` (from a scoped
-    read) is their own.
-    """
-
-    account_id: int | None = None
-    printed_card_number: str = field(default="", repr=False)
-    username: str = ""
-    store_group_code: int | None = None
-    merchant_id: int | None = None
-
-
-@dataclass(frozen=True)
-class Reason:
-    """Why: a code from the action's ``reason_codes`` and/or free text."""
-
-    code: str = ""
-    text: str = ""
-
-
-@dataclass(frozen=True)
-class AuditContext:
-    """Where a change came from. Jobs keep the context of the request that queued them."""
-
-    ip: str = ""
-    user_agent: str = ""
-    request_id: str = ""
-
-    @classmethod
-    def from_request(cls, request: HttpRequest | None) -> AuditContext:
-        ambient = current_request_id()
-        ambient = "" if ambient == "-" else ambient
-        if request is None:
-            return cls(request_id=ambient)
-        return cls(
-            ip=str(request.META.get("REMOTE_ADDR", ""))[:45],
-            user_agent=request.headers.get("User-Agent", "")[:300],
-            request_id=str(getattr(request, "request_id", "") or ambient)[:64],
-        )
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> AuditContext:
-        return cls(
-            ip=str(data.get("ip", "")),
-            user_agent=str(data.get("user_agent", "")),
-            request_id=str(data.get("request_id", "")),
-        )
-
-    def as_dict(self) -> dict[str, str]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class MutationResult:
-    """What happened to one change: fresh, or the first submit's outcome replayed.
-
-    ``value`` is what ``call`` returned (fresh successes only); ``error`` the client's exception
-    (fresh failures only: use it for ``MoreInfoError.fields`` or ``InvalidStatusError``).
-    A replay carries the same facts from the records: ``detail`` holds upstream's extra fields
-    (``fields`` for more_info, ``accountStatus``/``cardStatus`` for invalid_status).
-    ``outcome == "pending"`` means the first submit is still running.
-    """
-
-    intent_id: int
-    outcome: str
-    upstream_result: str = ""
-    error_code: str = ""
-    error_message: str = ""
-    detail: dict[str, Any] = field(default_factory=dict)
-    transient: bool = False
-    replayed: bool = False
-    value: Any = None
-    error: PaytronixError | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome == Outcome.SUCCEEDED
-
-    @property
-    def in_progress(self) -> bool:
-        return self.outcome == Outcome.PENDING
-
-    @property
-    def fields(self) -> list[str]:
-        """The fields upstream asked for (``needs_more_info``)."""
-        return [str(name) for name in self.detail.get("fields", [])]
-
-    @classmethod
-    def from_record(cls, outcome: AuditRecord, *, replayed: bool) -> MutationResult:
-        assert outcome.intent_id is not None
-        return cls(
-            intent_id=outcome.intent_id,
-            outcome=outcome.outcome,
-            upstream_result=outcome.upstream_result,
-            error_code=outcome.error_code,
-            error_message=outcome.error_message,
-            detail=dict(outcome.upstream_detail),
-            transient=outcome.transient,
-            replayed=replayed,
-        )
 
 
 # -- record fields --------------------------------------------------------------------------
@@ -180,7 +72,7 @@ _INHERITED = (
 def _outcome_fields(intent: AuditRecord, context: AuditContext | None) -> dict[str, Any]:
     """An outcome names the same who and what as its intent, so filters find both."""
     fields = {name: getattr(intent, name) for name in _INHERITED}
-    fields.update(context_fields(context or AuditContext.from_request(None)))
+    fields.update(context_fields(context or AuditContext.ambient()))
     return {**fields, "kind": Kind.OUTCOME, "intent": intent}
 
 
@@ -242,7 +134,6 @@ def event_record(
     outcome: Outcome = Outcome.RECORDED,
     actor: Any = None,
     username: str = "",
-    request: HttpRequest | None = None,
     context: AuditContext | None = None,
     params: Mapping[str, Any] | None = None,
     target: Target | None = None,
@@ -261,12 +152,8 @@ def event_record(
         params=params_scrub(params or {}),
         **who,
         **target_fields(target),
-        **context_fields(context or AuditContext.from_request(request)),
+        **context_fields(context or AuditContext.ambient()),
     )
-
-
-def latest_outcome(intent: AuditRecord) -> AuditRecord | None:
-    return intent.outcomes.order_by("-seq").first()
 
 
 def outcome_record_if_latest(

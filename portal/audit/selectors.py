@@ -1,4 +1,5 @@
-"""Reading the audit log: filters, keyset pages, one record with its intent and outcomes."""
+"""Reading the audit log: an intent's latest outcome, filters, keyset pages, one record with
+its intent and outcomes."""
 
 from __future__ import annotations
 
@@ -13,6 +14,11 @@ from django.utils.dateparse import parse_datetime
 from portal.audit.models import AuditRecord, AuditRecordQuerySet, Kind
 
 PAGE_SIZE = 50
+
+
+def latest_outcome(intent: AuditRecord) -> AuditRecord | None:
+    """The newest outcome recorded for ``intent`` (a later settlement wins over an unknown)."""
+    return intent.outcomes.order_by("-seq").first()
 
 
 @dataclass(frozen=True)

@@ -8,21 +8,23 @@ returns a ``Settlement``, or ``None`` when the state cannot tell (the reconciler
 later, and marks the intent for review once it is too old).
 
 The parameter names read here are the ones the door records for each action; see
-``portal/audit/actions.py`` and the door's docstring.
+``portal/audit/actions.py`` and the door's docstring. Each function is registered for its
+actions at the end of this module (imported by ``AuditConfig.ready``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils import timezone
 
+from portal.audit.actions import settler_register
 from portal.audit.models import Outcome
 from portal.audit.scrub import card_hash, text_scrub
+from portal.audit.types import Settlement, Target
 from portal.paytronix.errors import FailureError
 
 #: userInformation's answer for a username that does not exist (any other error tells nothing).
@@ -31,13 +33,6 @@ _CLOCK_SLACK = timedelta(minutes=1)
 
 if TYPE_CHECKING:
     from portal.audit.models import AuditRecord
-    from portal.audit.services import Target
-
-
-@dataclass(frozen=True)
-class Settlement:
-    outcome: Outcome
-    message: str
 
 
 def _applied(message: str) -> Settlement:
@@ -277,3 +272,17 @@ def username_migrated_settle(
     if user.fields is not None and (user.fields.username or "").lower() == email.lower():
         return _applied("the email is the username")
     return None
+
+
+for _action, _settle in (
+    ("card.disable", card_status_settle),
+    ("card.enable", card_status_settle),
+    ("card.attach", card_attached_settle),
+    ("cards.combine", cards_combined_settle),
+    ("referrals.add", referrals_added_settle),
+    ("messaging.frequency", message_frequency_settle),
+    ("language.set", language_settle),
+    ("account_note.add", account_note_settle),
+    ("username.migrate_email", username_migrated_settle),
+):
+    settler_register(_action, _settle)

@@ -15,9 +15,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portal.audit.export import audit_export_create
 from portal.audit.forms import AuditExportForm, AuditFilterForm
+from portal.audit.records import event_record
 from portal.audit.selectors import AuditFilters, audit_page, audit_story
-from portal.audit.services import event_record
 from portal.staff.access import requires
+from portal.web import audit_context, viewer_of
 
 
 def _cursor(value: str | None) -> int | None:
@@ -30,7 +31,7 @@ def _list_page(request: HttpRequest, form: AuditFilterForm, filters: AuditFilter
     event_record(
         action="audit.view",
         actor=request.user,
-        request=request,
+        context=audit_context(request),
         params={"filters": filters.as_query(), "before": before, "after": after},
     )
     export_form = AuditExportForm()
@@ -74,7 +75,10 @@ def record_detail(request: HttpRequest, record_id: int) -> HttpResponse:
     if story is None:
         raise Http404("No such audit record.")
     event_record(
-        action="audit.view", actor=request.user, request=request, params={"record": record_id}
+        action="audit.view",
+        actor=request.user,
+        context=audit_context(request),
+        params={"record": record_id},
     )
     return render(request, "audit/detail.html", {"story": story, "record": story.record})
 
@@ -87,9 +91,9 @@ def export_create(request: HttpRequest) -> HttpResponse:
         messages.error(request, "The export could not start: the filters are not valid.")
         return redirect("audit:list")
     job = audit_export_create(
-        owner=request.user,
+        owner=viewer_of(request),
         filters=form.filters(),
         idempotency_key=form.cleaned_data["idempotency_key"],
-        request=request,
+        context=audit_context(request),
     )
     return redirect("jobs:detail", job_id=job.pk)

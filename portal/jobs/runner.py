@@ -1,10 +1,9 @@
-"""Running a bulk job's items: the body of every item-by-item Celery task.
+"""Running a bulk job's items: how every item-by-item job kind runs.
 
-A task is a job id handed to ``job_run_items`` with a handler for one item::
+A kind registers the handler of one item (``portal.jobs.kinds``), and ``job_run_task`` hands
+the job id to ``job_run_items`` with it::
 
-    @shared_task
-    def cards_bulk_status_task(job_id: int) -> None:
-        job_run_items(job_id, card_status_item)
+    job_kind_register("bulk.card_status", items=card_status_item)   # in AppConfig.ready()
 
     def card_status_item(run: ItemRun) -> ItemResult:
         card = run.item.payload["card_number"]
@@ -50,15 +49,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections
 
 from portal.audit.models import AuditRecord, Kind, Outcome
-from portal.audit.services import AuditContext, MutationResult, Reason
-from portal.jobs.models import ItemOutcome, ItemStatus, Job, JobItem
-from portal.jobs.services import (
+from portal.audit.types import AuditContext, MutationResult, Reason
+from portal.jobs.lifecycle import (
     item_finish,
     items_cancel,
     job_cancel_requested,
     job_finish,
     job_start,
 )
+from portal.jobs.models import ItemOutcome, ItemStatus, Job, JobItem
+from portal.staff.models import User
 
 logger = logging.getLogger("portal.jobs")
 
@@ -80,7 +80,7 @@ class ItemRun:
     attempt: int
 
     @property
-    def actor(self) -> Any:
+    def actor(self) -> User:
         return self.job.owner
 
     @property

@@ -1,46 +1,34 @@
-"""Creating, progressing, cancelling and finishing jobs.
+"""Creating and cancelling jobs.
 
-``job_create`` is how any app queues slow or bulk work: it checks the owner may do the job's
-action, records the audit intent of the whole job, creates the job and its items, and sends the
-task the job's id once all of that is committed. A second submit of the same form (same
-idempotency key) gets the first job back.
+``job_create`` is how any app queues slow or bulk work of a registered kind
+(``portal.jobs.kinds``): it checks the owner may do the job's action, records the audit intent
+of the whole job, creates the job and its items, and sends ``job_run_task`` the job's id once
+all of that is committed. A second submit of the same form (same idempotency key) gets the
+first job back. What happens while a job runs is ``portal.jobs.lifecycle``.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, F
-from django.http import HttpRequest
 from django.utils import timezone
 
-from portal.audit.models import AuditRecord, Outcome
+from portal.audit.door import intent_claim, mutation_check
+from portal.audit.models import AuditRecord
 from portal.audit.scrub import params_scrub
-from portal.audit.services import (
-    AuditContext,
-    Reason,
-    Target,
-    intent_claim,
-    mutation_check,
-    outcome_record,
-)
-from portal.jobs.models import FINISHED_STATUSES, ItemOutcome, ItemStatus, Job, JobItem, JobStatus
+from portal.audit.types import AuditContext, Reason, Target
+from portal.jobs.kinds import job_kind
+from portal.jobs.lifecycle import items_cancel, job_finish
+from portal.jobs.models import Job, JobItem, JobStatus
+from portal.jobs.tasks import job_run_task
+from portal.staff.models import User
 
 logger = logging.getLogger("portal.jobs")
-
-
-class JobTask(Protocol):
-    """A Celery task that takes a job id (``@shared_task def x_task(job_id: int)``)."""
-
-    def delay(self, job_id: int) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -59,28 +47,27 @@ class _AlreadyQueued(Exception):
 
 def job_create(
     *,
-    owner: Any,
+    owner: User,
     kind: str,
-    task: JobTask,
     idempotency_key: str,
+    context: AuditContext,
     params: Mapping[str, Any] | None = None,
     items: Sequence[ItemSpec] = (),
     total: int | None = None,
     reason: Reason | None = None,
     target: Target | None = None,
-    request: HttpRequest | None = None,
-    context: AuditContext | None = None,
 ) -> Job:
-    """Queue a job of ``kind`` (an action of ``portal.audit.actions``) for ``owner``.
+    """Queue a job of ``kind`` (a registered job kind, and an action of
+    ``portal.audit.actions``) for ``owner``.
 
     Raises ``PermissionDenied`` (recorded) or ``ValidationError`` as the door does. The intent,
-    the job and its items commit together; ``task.delay(job.id)`` is sent after the commit
+    the job and its items commit together; ``job_run_task`` is sent the job id after the commit
     (inside the caller's transaction, after the caller's). ``params`` are scrubbed for the job
     row and the intent; item payloads are stored as given and emptied when each item ends.
     """
+    job_kind(kind)
     params = dict(params or {})
     reason = reason or Reason()
-    context = context or AuditContext.from_request(request)
     spec = mutation_check(
         actor=owner, action=kind, target=target, params=params, reason=reason, context=context
     )
@@ -117,7 +104,7 @@ def job_create(
             job.intent = intent
             job.save(update_fields=["intent"])
             job_id = job.pk
-            transaction.on_commit(lambda: task.delay(job_id))
+            transaction.on_commit(lambda: job_run_task.delay(job_id))
     except _AlreadyQueued as already:
         first = Job.objects.filter(intent=already.intent, owner=owner).first()
         if first is None:
@@ -130,134 +117,7 @@ def job_create(
     return job
 
 
-def job_start(job_id: int) -> Job | None:
-    """Mark a job running (a redelivered task finds it running already); None if it has
-    finished or was cancelled before it started."""
-    now = timezone.now()
-    with transaction.atomic():
-        job = Job.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.status in FINISHED_STATUSES:
-            return None
-        if job.status == JobStatus.QUEUED:
-            job.status = JobStatus.RUNNING
-            job.started_at = now
-            job.updated_at = now
-            job.save(update_fields=["status", "started_at", "updated_at"])
-    # Every item reads the owner (the door's actor) and the intent (the reason): load them once.
-    return Job.objects.select_related("owner", "intent").get(pk=job_id)
-
-
-def job_cancel_requested(job_id: int) -> bool:
-    return bool(Job.objects.filter(pk=job_id).values_list("cancel_requested", flat=True).first())
-
-
-def job_progress(job: Job, *, done: int, total: int | None = None) -> None:
-    """Report progress of a job that has no items (an export)."""
-    changes: dict[str, Any] = {"done": done, "updated_at": timezone.now()}
-    if total is not None:
-        changes["total"] = total
-    Job.objects.filter(pk=job.pk).update(**changes)
-
-
-def item_finish(
-    item: JobItem, *, outcome: str, message: str = "", intent_id: int | None = None
-) -> bool:
-    """End one item with its outcome and drop its payload; count it once, even when a
-    redelivered task reaches the same item again. True if this call ended it."""
-    now = timezone.now()
-    with transaction.atomic():
-        ended = (
-            JobItem.objects.filter(pk=item.pk)
-            .exclude(status=ItemStatus.DONE)
-            .update(
-                status=ItemStatus.DONE,
-                outcome=outcome,
-                message=message[:2000],
-                intent_id=intent_id,
-                payload={},
-                finished_at=now,
-            )
-        )
-        if ended and outcome != ItemOutcome.CANCELLED:
-            failed = 0 if outcome == ItemOutcome.SUCCEEDED else 1
-            Job.objects.filter(pk=item.job_id).update(
-                done=F("done") + 1, failed=F("failed") + failed, updated_at=now
-            )
-    return bool(ended)
-
-
-_JOB_OUTCOME = {
-    JobStatus.SUCCEEDED: Outcome.SUCCEEDED,
-    JobStatus.PARTLY_FAILED: Outcome.FAILED,
-    JobStatus.FAILED: Outcome.FAILED,
-    JobStatus.CANCELLED: Outcome.FAILED,
-}
-
-
-def _items_summary(job: Job) -> tuple[JobStatus, str, int, int]:
-    counts: dict[str, int] = {
-        row["outcome"]: row["n"]
-        for row in job.items.filter(status=ItemStatus.DONE)
-        .values("outcome")
-        .annotate(n=Count("id"))
-    }
-    succeeded = counts.get(ItemOutcome.SUCCEEDED, 0)
-    cancelled = counts.get(ItemOutcome.CANCELLED, 0)
-    ended = sum(counts.values()) - cancelled
-    not_ok = ended - succeeded
-    parts = [f"{counts[o]} {ItemOutcome(o).label.lower()}" for o in ItemOutcome if counts.get(o)]
-    summary = ", ".join(parts) or "nothing to do"
-    if cancelled:
-        status = JobStatus.CANCELLED
-    elif not_ok == 0:
-        status = JobStatus.SUCCEEDED
-    elif succeeded == 0:
-        status = JobStatus.FAILED
-    else:
-        status = JobStatus.PARTLY_FAILED
-    return status, summary, ended, not_ok
-
-
-def job_finish(
-    job: Job,
-    *,
-    status: JobStatus | None = None,
-    summary: str = "",
-    result_file: str = "",
-) -> Job:
-    """End a job once (its audit outcome is recorded by whichever call ends it).
-
-    Without ``status``, it follows from the items' outcomes: cancelled if any was cancelled,
-    else succeeded, failed or partly failed.
-    """
-    now = timezone.now()
-    changes: dict[str, Any] = {"finished_at": now, "updated_at": now}
-    if status is None:
-        status, summary, done, failed = _items_summary(job)
-        changes.update(done=done, failed=failed)
-    if result_file:
-        changes["result_file"] = result_file
-    with transaction.atomic():
-        ended = (
-            Job.objects.filter(pk=job.pk)
-            .exclude(status__in=FINISHED_STATUSES)
-            .update(status=status, summary=summary, **changes)
-        )
-        job.refresh_from_db()
-        if ended and job.intent is not None:
-            outcome_record(
-                intent=job.intent,
-                outcome=_JOB_OUTCOME[status],
-                upstream_result=status,
-                error_message=summary,
-                params={"done": job.done, "failed": job.failed, "total": job.total},
-            )
-    if ended:
-        logger.info("job %d %s: %s", job.pk, status, summary)
-    return job
-
-
-def job_cancel(*, job: Job, actor: Any) -> Job:
+def job_cancel(*, job: Job, actor: User) -> Job:
     """Ask the job to stop (its owner only). A queued job ends at once; a running one stops
     between items, finishing the items already under way."""
     if job.owner_id != actor.pk:
@@ -276,22 +136,3 @@ def job_cancel(*, job: Job, actor: Any) -> Job:
             return job_finish(job)
     job.refresh_from_db()
     return job
-
-
-def items_cancel(job: Job) -> int:
-    """End every item that has not started with the outcome ``cancelled``."""
-    return job.items.filter(status=ItemStatus.PENDING).update(
-        status=ItemStatus.DONE,
-        outcome=ItemOutcome.CANCELLED,
-        message="Cancelled before it started.",
-        payload={},
-        finished_at=timezone.now(),
-    )
-
-
-def job_file_path(job: Job, suffix: str) -> tuple[str, Path]:
-    """A fresh, unguessable file name for a job's output, and its path."""
-    name = f"{job.kind.replace('.', '-')}-{job.pk}-{uuid.uuid4().hex}.{suffix}"
-    directory = Path(settings.JOBS_FILES_DIR)
-    directory.mkdir(parents=True, exist_ok=True)
-    return name, directory / name

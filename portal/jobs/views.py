@@ -22,11 +22,12 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from portal.audit.actions import ACTIONS
-from portal.audit.services import event_record
+from portal.audit.records import event_record
 from portal.jobs.models import Job, JobStatus
 from portal.jobs.selectors import job_items_page, job_items_rows, job_of_owner, jobs_recent
 from portal.jobs.services import job_cancel
 from portal.staff.access import requires, user_may
+from portal.web import HtmxHttpRequest, audit_context, viewer_of
 
 _ROW_FIELDS = ("position", "item", "status", "outcome", "message", "audit_record")
 #: A page polls a running job for progress only this long after the last progress it saw (or
@@ -70,10 +71,10 @@ def _progress(request: HttpRequest, job: Job) -> HttpResponse:
 
 @require_GET
 @requires("view_jobs")
-def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_detail(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
     """The job page; an htmx poll gets just its progress, and a page reload once it ends."""
     job = _own_job(request, job_id)
-    if getattr(request, "htmx", False):
+    if request.htmx:
         if job.is_finished:
             return HttpResponseClientRefresh()
         return _progress(request, job)
@@ -93,9 +94,9 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @require_POST
 @requires("view_jobs")
-def job_cancel_view(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = job_cancel(job=_own_job(request, job_id), actor=request.user)
-    if getattr(request, "htmx", False):
+def job_cancel_view(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
+    job = job_cancel(job=_own_job(request, job_id), actor=viewer_of(request))
+    if request.htmx:
         return _progress(request, job)
     if job.status == JobStatus.CANCELLED:
         messages.info(request, "The job was cancelled.")
@@ -141,7 +142,7 @@ def job_file(request: HttpRequest, job_id: int) -> FileResponse:
     event_record(
         action="job.download",
         actor=request.user,
-        request=request,
+        context=audit_context(request),
         params={"job": job.pk, "kind": job.kind},
     )
     return FileResponse(

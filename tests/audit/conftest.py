@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from portal.audit.door import mutation_run
 from portal.audit.models import AuditRecord, Kind
-from portal.audit.services import MutationResult, Reason, Target, mutation_run
+from portal.audit.types import AuditContext, MutationResult, Reason, Target
 from portal.sandbox import demo
 
 CARD = demo.DEMO_ACTIVE_CARD
@@ -55,6 +56,7 @@ def disable_card(upstream: Upstream) -> Callable[..., MutationResult]:
             params={"printedCardNumber": card, "status": "DISABLED"},
             reason=reason or Reason(code="lost", text="Guest lost it on the train"),
             idempotency_key=key,
+            context=AuditContext(),
             call=call or upstream.disable(card),
         )
 

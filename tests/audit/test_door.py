@@ -11,10 +11,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
 
-from portal.audit import services
+from portal.audit import door
+from portal.audit.door import mutation_run
 from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.audit.scrub import card_hash
-from portal.audit.services import MutationResult, Reason, Target, mutation_run
+from portal.audit.types import AuditContext, MutationResult, Reason, Target
 from portal.guestcache import guest_cached
 from portal.jobs.runner import ItemResult
 from portal.paytronix.errors import MalformedReplyError, MoreInfoError
@@ -87,6 +88,7 @@ def test_more_info_is_recorded_with_the_fields_upstream_asked_for(
         params={"printedCardNumber": CARD, "otherPrintedCardNumber": other},
         reason=Reason(text="Guest found an old card"),
         idempotency_key="attach-1",
+        context=AuditContext(),
         call=lambda client: client.guest.attach_card(
             printed_card_number=CARD, other_printed_card_number=other
         ),
@@ -294,6 +296,7 @@ def test_an_action_without_reason_codes_needs_free_text(sandbox: Any, agent: Use
             params={"username": demo.DEMO_USERNAME, "preference": "SNOOZE"},
             reason=Reason(text="  "),
             idempotency_key="k",
+            context=AuditContext(),
             call=lambda client: None,
         )
 
@@ -325,6 +328,7 @@ def test_a_supervisor_only_action_is_refused_to_an_agent(sandbox: Any, agent: Us
             params={},
             reason=Reason(text="merge"),
             idempotency_key="k",
+            context=AuditContext(),
             call=lambda client: None,
         )
 
@@ -361,7 +365,7 @@ def test_when_the_intent_cannot_be_written_nothing_is_sent(
     def broken(**fields: Any) -> AuditRecord:
         raise DatabaseError("disk full")
 
-    monkeypatch.setattr(services, "chain_append", broken)
+    monkeypatch.setattr(door, "chain_append", broken)
 
     with pytest.raises(DatabaseError):
         disable_card(agent)
@@ -415,16 +419,16 @@ def test_a_resubmit_after_the_first_process_died_settles_by_reading_upstream(
     sandbox: Any, agent: User, disable_card: DisableCard, upstream: Upstream, settings: Any
 ) -> None:
     # The first process recorded its intent, changed the card upstream, then died.
-    spec = services.action_get("card.disable")
+    spec = door.action_get("card.disable")
     with transaction.atomic():
-        services.intent_claim(
+        door.intent_claim(
             actor=agent,
             spec=spec,
             target=Target(account_id=ACCOUNT, printed_card_number=CARD),
             params={},
             reason=Reason(code="lost"),
             idempotency_key="died",
-            context=services.AuditContext(),
+            context=door.AuditContext(),
         )
 
     def apply(model: Any, moment: Any) -> None:

@@ -54,5 +54,5 @@ def test_only_the_door_module_opens_the_write_guard() -> None:
     assert openers == {
         "portal/paytronix/guard.py",
         "portal/paytronix/__init__.py",
-        "portal/audit/services.py",
+        "portal/audit/door.py",
     }

@@ -11,18 +11,12 @@ import time_machine
 from django.db import transaction
 from django.utils import timezone
 
+from portal.audit.actions import action_get
+from portal.audit.door import intent_claim, mutation_run
 from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.audit.reconcile import unknown_outcomes_reconcile
-from portal.audit.services import (
-    AuditContext,
-    MutationResult,
-    Reason,
-    Target,
-    action_get,
-    intent_claim,
-    mutation_run,
-)
 from portal.audit.tasks import audit_reconcile_task
+from portal.audit.types import AuditContext, MutationResult, Reason, Target
 from portal.sandbox import demo
 from portal.staff.models import User
 from tests.audit.conftest import ACCOUNT, CARD, outcomes
@@ -92,6 +86,7 @@ def test_an_action_upstream_cannot_confirm_is_marked_for_review(sandbox: Any, ag
         params={"accountId": ACCOUNT},
         reason=Reason(),
         idempotency_key="code",
+        context=AuditContext(),
         call=lambda client: client.guest.create_referral_code_by_account_id(account_id=ACCOUNT),
     )
     assert result.outcome == Outcome.UNKNOWN

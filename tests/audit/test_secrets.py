@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 from django.forms.models import model_to_dict
 
+from portal.audit.door import mutation_run
 from portal.audit.models import AuditRecord
+from portal.audit.records import event_record
 from portal.audit.scrub import SECRET_GIVEN, card_hash, params_scrub, text_scrub
-from portal.audit.services import Reason, Target, event_record, mutation_run
+from portal.audit.types import AuditContext, Reason, Target
 from portal.sandbox import demo
 from portal.staff.models import User
 
@@ -94,6 +96,7 @@ def test_an_attach_with_the_owners_password_leaves_no_secret_in_records_or_logs(
         },
         reason=Reason(text=f"guest has card {OTHER} and knows the password"),
         idempotency_key="attach-owned",
+        context=AuditContext(),
         call=lambda client: client.guest.attach_card(
             printed_card_number=MAIN,
             other_printed_card_number=OTHER,

@@ -12,9 +12,10 @@ import time_machine
 from django.utils import timezone
 
 from portal.audit import settle
+from portal.audit.door import mutation_run
 from portal.audit.models import AuditRecord, Outcome
 from portal.audit.reconcile import unknown_outcomes_reconcile
-from portal.audit.services import MutationResult, Reason, Target, mutation_run
+from portal.audit.types import AuditContext, MutationResult, Reason, Target
 from portal.paytronix.errors import FailureError
 from portal.sandbox import demo
 from portal.staff.models import User
@@ -41,7 +42,7 @@ def _after_grace(settings: Any) -> Any:
 
 def _unknown(sandbox: Any, endpoint: str, *, applied: bool, **door: Any) -> MutationResult:
     sandbox.faults.drop(endpoint=endpoint, process=applied, times=1)
-    result = mutation_run(idempotency_key=f"{endpoint}-{applied}", **door)
+    result = mutation_run(idempotency_key=f"{endpoint}-{applied}", context=AuditContext(), **door)
     assert result.outcome == Outcome.UNKNOWN
     return result
 
@@ -241,7 +242,9 @@ def test_the_same_note_written_earlier_does_not_settle_a_new_one(
     sandbox: Any, agent: User, settings: Any
 ) -> None:
     with time_machine.travel(timezone.now() - timedelta(hours=2)):
-        assert mutation_run(idempotency_key="earlier", **_note(agent, "Called about points")).ok
+        assert mutation_run(
+            idempotency_key="earlier", context=AuditContext(), **_note(agent, "Called about points")
+        ).ok
     result = _unknown(
         sandbox, "addAccountComment", applied=False, **_note(agent, "Called about points")
     )

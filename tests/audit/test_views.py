@@ -18,7 +18,7 @@ from django.utils import timezone
 from portal.audit.chain import chain_append
 from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.audit.scrub import card_hash
-from portal.audit.services import MutationResult
+from portal.audit.types import MutationResult
 from portal.jobs.models import Job, JobStatus
 from portal.staff.models import User
 from tests.audit.conftest import ACCOUNT, CARD

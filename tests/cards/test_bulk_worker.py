@@ -22,6 +22,7 @@ from django.db import connection
 from cards.bulk import BulkAction
 from cards.models import BulkUpload
 from cards.services.bulk import bulk_card_status_start
+from portal.audit.types import AuditContext
 from portal.jobs.models import ItemStatus, Job
 
 pytestmark = [
@@ -130,9 +131,9 @@ def test_a_job_whose_worker_is_killed_mid_way_finishes_every_row_exactly_once(
 
         def delay(self, job_id: int) -> None:
             sent.append([job_id])
-            producer.send_task("cards.tasks.cards_bulk_status_task", args=[job_id], queue=queue)
+            producer.send_task("portal.jobs.tasks.job_run_task", args=[job_id], queue=queue)
 
-    monkeypatch.setattr("cards.tasks.cards_bulk_status_task", ToTheWorker())
+    monkeypatch.setattr("portal.jobs.services.job_run_task", ToTheWorker())
     # Slow enough to kill the worker with rows still to do, fast enough for a short test.
     sandbox.faults.latency(0.3, endpoint="guest/changeCardStatus")
     cards = _active_cards(sandbox, ROWS)
@@ -148,7 +149,11 @@ def test_a_job_whose_worker_is_killed_mid_way_finishes_every_row_exactly_once(
         row_count=ROWS,
     )
     job = bulk_card_status_start(
-        owner=supervisor, request=None, upload=upload, skip_bad_rows=False, idempotency_key="w1"
+        owner=supervisor,
+        context=AuditContext(),
+        upload=upload,
+        skip_bad_rows=False,
+        idempotency_key="w1",
     )
     assert sent == [[job.pk]]  # the broker carries the job id and nothing else
 

@@ -1,6 +1,6 @@
 """Combining a card: combinable check, balances before and after, a job that shows the
 surviving account, suspension explained calmly, every combine_card error; attach-and-combine
-as one job telling attach_failure from combine_failure."""
+as one audited write in the request, telling attach_failure from combine_failure."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
-from cards.services.combine import ABANDONED
-from guests.messages import explain_code
 from portal.jobs.models import Job
 from portal.sandbox import demo
+from portal.sentences import explain_code
 from tests.cards.conftest import INTENT, OUTCOME, writes
 
 pytestmark = pytest.mark.django_db
@@ -170,18 +169,18 @@ def hidden(html: str, name: str) -> str:
     return html.split(f'name="{name}" value="')[1].split('"')[0]
 
 
-def test_attach_and_combine_moves_the_card_and_its_balances_in_one_job(
+def test_attach_and_combine_moves_the_card_and_its_balances_in_one_write(
     sandbox, supervisor_client, records
 ):
     response = attach_and_combine(supervisor_client, demo.DEMO_ATTACHABLE_CARD)
-    job = Job.objects.get()
     assert response.status_code == 303
-    assert response["Location"] == reverse("cards:job", args=[job.pk])
-    assert (job.kind, job.status) == ("cards.attach_and_combine", "succeeded")
+    assert response["Location"] == reverse("guests:guest", args=[ACCOUNT]) + "#panel-cards"
+    assert not Job.objects.exists()
     assert sandbox.state.account_for_card(demo.DEMO_ATTACHABLE_CARD).account_id == ACCOUNT
     page = supervisor_client.get(response["Location"]).content.decode()
     assert "is attached and its balances combined" in page
-    assert len(records("cards.attach_and_combine", INTENT)) == 2
+    assert len(records("cards.attach_and_combine", INTENT)) == 1
+    assert [r.outcome for r in records("cards.attach_and_combine", OUTCOME)] == ["succeeded"]
 
 
 def test_attach_and_combine_asks_for_the_owners_password_and_keeps_it_out_of_everything(
@@ -190,8 +189,6 @@ def test_attach_and_combine_asks_for_the_owners_password_and_keeps_it_out_of_eve
     first = attach_and_combine(supervisor_client, demo.DEMO_CARD_OWNED_BY_OTHER_USER)
     html = first.content.decode()
     assert 'name="other_password"' in html
-    # Asking for the password is a normal step, not a failed job.
-    assert Job.objects.count() == 0
     assert [r.outcome for r in records("cards.attach_and_combine", OUTCOME)] == ["needs_more_info"]
     second = supervisor_client.post(
         AAC,
@@ -205,58 +202,58 @@ def test_attach_and_combine_asks_for_the_owners_password_and_keeps_it_out_of_eve
         },
     )
     assert second.status_code == 303
-    job = Job.objects.get()
-    assert job.status == "succeeded"
-    assert second["Location"] == reverse("cards:job", args=[job.pk])
+    assert second["Location"] == reverse("guests:guest", args=[ACCOUNT]) + "#panel-cards"
+    owned = demo.DEMO_CARD_OWNED_BY_OTHER_USER
+    assert sandbox.state.account_for_card(owned).account_id == ACCOUNT
+    assert not Job.objects.exists()
     for record in records("cards.attach_and_combine"):
         assert demo.DEMO_OTHER_PASSWORD not in str(record.params)
-    assert all(demo.DEMO_OTHER_PASSWORD not in str(job.params) for job in Job.objects.all())
-    assert all(
-        demo.DEMO_OTHER_PASSWORD not in str(item.payload)
-        for job in Job.objects.all()
-        for item in job.items.all()
-    )
     assert demo.DEMO_OTHER_PASSWORD not in caplog.text
     assert records("cards.attach_and_combine", INTENT)[-1].params["otherPassword"] == "(given)"
 
 
 def test_attach_failure_and_combine_failure_are_told_apart(sandbox, supervisor_client):
     refused_attach = attach_and_combine(supervisor_client, "6000209999999999", key="x1")
-    page = supervisor_client.get(refused_attach["Location"]).content.decode()
-    assert "The card could not be added" in page
+    assert "The card could not be added" in refused_attach.content.decode()
     # A Gift Card attaches to a Rewards account but cannot be combined into it.
     gift = demo.DEMO_NOT_COMBINABLE_PAIR[0]
     # Seeded registered to another user; made anonymous here so no credentials are asked.
     sandbox.state.account_for_card(gift).username = ""
     refused_combine = attach_and_combine(supervisor_client, gift, key="x2")
-    page = supervisor_client.get(refused_combine["Location"]).content.decode()
-    assert "The card was added, but could not be combined" in page
+    assert "The card was added, but could not be combined" in refused_combine.content.decode()
 
 
 def test_attach_and_combine_twice_with_one_key_calls_upstream_once(
     sandbox, supervisor_client, upstream_calls
 ):
-    attach_and_combine(supervisor_client, demo.DEMO_ATTACHABLE_CARD, key="twice")
-    attach_and_combine(supervisor_client, demo.DEMO_ATTACHABLE_CARD, key="twice")
+    first = attach_and_combine(supervisor_client, demo.DEMO_ATTACHABLE_CARD, key="twice")
+    second = attach_and_combine(supervisor_client, demo.DEMO_ATTACHABLE_CARD, key="twice")
     assert len(writes(upstream_calls, "guest/attachAndCombine.json")) == 1
-    assert Job.objects.count() == 1
+    assert first.status_code == second.status_code == 303
 
 
-def test_an_attach_and_combine_job_ends_failed_when_its_request_breaks(
-    sandbox, supervisor_client, monkeypatch
+def test_attach_and_combine_claims_the_forms_key_before_calling_upstream(
+    sandbox, supervisor_client, upstream_calls
 ):
-    from portal.jobs.services import job_start
+    used = {"idempotency_key": "used", "other_card_number": demo.DEMO_ATTACHABLE_CARD}
+    supervisor_client.post(
+        reverse("cards:attach-submit", args=[ACCOUNT]), used | {"reason_text": "Old card"}
+    )
+    response = attach_and_combine(
+        supervisor_client, demo.DEMO_CARD_WITH_REGISTRATION_CODE, key="used"
+    )
+    assert "This form was already used" in response.content.decode()
+    assert writes(upstream_calls, "guest/attachAndCombine.json") == []
 
-    def breaks(job_id: int, *args: object, **kwargs: object) -> None:
-        job_start(job_id)
-        raise RuntimeError("the request broke")
 
-    monkeypatch.setattr("cards.services.combine.job_run_items", breaks)
+def test_an_attach_and_combine_that_breaks_in_the_portal_is_left_unknown_not_open(
+    sandbox, supervisor_client, records, monkeypatch
+):
+    def breaks(self: object, **kwargs: object) -> None:
+        raise RuntimeError("the portal broke mid-call")
+
+    monkeypatch.setattr("portal.paytronix.guest.GuestService.attach_and_combine", breaks)
     with pytest.raises(RuntimeError):
         attach_and_combine(supervisor_client, demo.DEMO_ATTACHABLE_CARD)
-    job = Job.objects.get()
-    assert job.status == "failed"
-    assert job.summary == ABANDONED
-    item = job.items.get()
-    assert (item.status, item.outcome) == ("done", "unknown")
-    assert item.intent_id is not None
+    [outcome] = records("cards.attach_and_combine", OUTCOME)
+    assert (outcome.outcome, outcome.error_code) == ("unknown", "internal_error")

@@ -67,7 +67,7 @@ def test_upstream_trouble_on_an_htmx_post_replaces_the_main_content_with_200(
     def down(*args: object, **kwargs: object) -> None:
         raise TransportError("upstream down", endpoint="guest/accountInformationById.json")
 
-    monkeypatch.setattr("cards.views.status.guest_or_404", down)
+    monkeypatch.setattr("cards.views.status.guest_of", down)
     response = disable_without_words(agent_client, **HTMX)
     assert response.status_code == 200
     assert response["HX-Retarget"] == "#main"

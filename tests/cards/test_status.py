@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
-from guests.messages import explain_code
 from portal.sandbox import demo
+from portal.sentences import explain_code
 from tests.cards.conftest import INTENT, OUTCOME, writes
 
 pytestmark = pytest.mark.django_db

@@ -3,16 +3,19 @@ shows the results when the job ends, and a card search never puts the number in 
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 from playwright.sync_api import Page, expect
 
 from portal.audit.chain import chain_append
 from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.audit.scrub import card_hash
-from portal.audit.services import Reason
+from portal.audit.types import AuditContext, Reason
+from portal.jobs.lifecycle import job_progress
 from portal.jobs.models import ItemOutcome, Job
 from portal.jobs.runner import ItemResult, job_run_items
-from portal.jobs.services import ItemSpec, job_create, job_progress
+from portal.jobs.services import ItemSpec, job_create
 from portal.sandbox import demo
 from portal.staff.models import User
 from tests.e2e.conftest import axe_violations, login
@@ -26,14 +29,16 @@ class _Queued:
 
 
 def _job(owner: User, items: int) -> Job:
-    return job_create(
-        owner=owner,
-        kind="bulk.card_status",
-        task=_Queued(),
-        idempotency_key="browser-job",
-        items=[ItemSpec(label=f"card ending 00000{n}", payload={}) for n in range(items)],
-        reason=Reason(text="Browser test"),
-    )
+    """A queued job that no worker runs: the test moves its progress itself."""
+    with mock.patch("portal.jobs.services.job_run_task", _Queued()):
+        return job_create(
+            owner=owner,
+            kind="bulk.card_status",
+            idempotency_key="browser-job",
+            context=AuditContext(),
+            items=[ItemSpec(label=f"card ending 00000{n}", payload={}) for n in range(items)],
+            reason=Reason(text="Browser test"),
+        )
 
 
 def test_a_jobs_progress_updates_live_and_its_results_appear_when_it_ends(

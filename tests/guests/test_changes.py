@@ -33,7 +33,7 @@ def post(client: Client, name: str, data: dict[str, Any], *, htmx: bool = True) 
 def frequency(preference: str = "SNOOZE", *, key: str = "k1", reason: str = "Guest asked") -> dict:
     return {
         "frequency-preference": preference,
-        "frequency-reason": reason,
+        "frequency-reason_text": reason,
         "frequency-idempotency_key": key,
     }
 
@@ -213,7 +213,7 @@ def test_changing_the_language_by_name(
         "language",
         {
             "language-language_code": "fr-CA",
-            "language-reason": "Prefers French",
+            "language-reason_text": "Prefers French",
             "language-idempotency_key": "l1",
         },
     ).content.decode()
@@ -231,7 +231,7 @@ def test_an_undocumented_language_is_refused_by_the_form(
         "language",
         {
             "language-language_code": "xx-XX",
-            "language-reason": "r",
+            "language-reason_text": "r",
             "language-idempotency_key": "l2",
         },
     ).content.decode()
@@ -246,7 +246,7 @@ def test_using_the_email_as_username(
         "username_migrate",
         {
             "username-email": demo.DEMO_EMAIL,
-            "username-reason": "Forgot username",
+            "username-reason_text": "Forgot username",
             "username-idempotency_key": "u1",
         },
     ).content.decode()
@@ -270,7 +270,7 @@ def test_an_email_already_used_as_a_username_is_explained(
         "username_migrate",
         {
             "username-email": demo.DEMO_EMAIL,
-            "username-reason": "r",
+            "username-reason_text": "r",
             "username-idempotency_key": "u3",
         },
     ).content.decode()
@@ -288,7 +288,7 @@ def test_the_email_shown_must_still_be_the_one_on_file(
         "username_migrate",
         {
             "username-email": "old@example.com",
-            "username-reason": "r",
+            "username-reason_text": "r",
             "username-idempotency_key": "u2",
         },
     ).content.decode()
@@ -431,7 +431,7 @@ def test_a_visit_code_is_checked_first_showing_what_it_is_then_applied(
         "visit_code_apply",
         {
             "visit_apply-code": code.group(1),
-            "visit_apply-reason": "Receipt shown",
+            "visit_apply-reason_text": "Receipt shown",
             "visit_apply-idempotency_key": "v1",
         },
     ).content.decode()

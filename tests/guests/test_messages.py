@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from guests.messages import CATALOGUE, explain, explain_code, explain_recorded
 from portal.paytronix.errors import (
     AccountSuspendedError,
     AttachFailureError,
@@ -24,6 +23,7 @@ from portal.paytronix.errors import (
     WriteNotPermittedError,
 )
 from portal.sandbox.failures import MESSAGES as SANDBOX_MESSAGES
+from portal.sentences import CATALOGUE, explain, explain_code, explain_recorded
 
 SPEC = Path("/work/shared/spec/guest-service.txt")
 

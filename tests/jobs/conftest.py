@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from portal.audit.scrub import card_mask
-from portal.audit.services import Reason
+from portal.audit.types import AuditContext, Reason
 from portal.jobs.models import Job
 from portal.jobs.services import ItemSpec, job_create
 from portal.staff.models import User
@@ -35,20 +35,22 @@ def active_cards(sandbox: Any, count: int) -> list[str]:
 
 
 @pytest.fixture
-def bulk_job(supervisor: User) -> Callable[..., Job]:
-    """``bulk_job(cards, task=..., key=...)``: a queued bulk disable job of ``supervisor``."""
+def bulk_job(supervisor: User, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Job]:
+    """``bulk_job(cards, task=..., key=...)``: a queued bulk disable job of ``supervisor``;
+    ``task`` stands in for ``job_run_task`` (by default a ``RecordingTask``: nothing runs)."""
 
     def create(cards: list[str], *, task: Any = None, key: str = "bulk-1") -> Job:
+        monkeypatch.setattr("portal.jobs.services.job_run_task", task or RecordingTask())
         return job_create(
             owner=supervisor,
             kind="bulk.card_status",
-            task=task or RecordingTask(),
             idempotency_key=key,
+            context=AuditContext(),
             params={"action": "disable", "cards": len(cards)},
             items=[
                 ItemSpec(
                     label=f"card ending {card_mask(card)}",
-                    payload={"card_number": card, "reason_code": "stolen"},
+                    payload={"card_number": card, "action": "disable", "reason_code": "stolen"},
                 )
                 for card in cards
             ],

@@ -13,22 +13,18 @@ import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import connection, transaction
 
+from portal.audit.actions import action_get
+from portal.audit.door import intent_claim, mutation_run
 from portal.audit.models import AuditRecord, Kind, Outcome
-from portal.audit.services import (
-    AuditContext,
-    Reason,
-    Target,
-    action_get,
-    intent_claim,
-    mutation_run,
-)
+from portal.audit.types import AuditContext, Reason, Target
 from portal.jobs import runner
+from portal.jobs.lifecycle import item_finish
 from portal.jobs.models import ItemOutcome, ItemStatus, Job, JobItem, JobStatus
 from portal.jobs.runner import ItemResult, ItemRun, job_run_items
-from portal.jobs.services import item_finish, job_cancel
+from portal.jobs.services import job_cancel
 from portal.staff.models import User
 from tests.jobs.conftest import active_cards
-from tests.jobs.worker_tasks import disable_item
+from tests.jobs.handlers import disable_item
 
 pytestmark = pytest.mark.django_db
 

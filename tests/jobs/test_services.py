@@ -15,13 +15,13 @@ from django.utils import timezone
 
 from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.audit.reconcile import unknown_outcomes_reconcile
-from portal.audit.services import Reason
+from portal.audit.types import AuditContext, Reason
 from portal.jobs.models import ItemOutcome, ItemStatus, Job, JobStatus
 from portal.jobs.selectors import job_of_owner
 from portal.jobs.services import ItemSpec, job_cancel, job_create
+from portal.jobs.tasks import job_run_task
 from portal.staff.models import User
 from tests.jobs.conftest import RecordingTask, active_cards
-from tests.jobs.worker_tasks import disable_cards_task
 
 pytestmark = pytest.mark.django_db
 
@@ -55,9 +55,9 @@ def test_the_task_is_sent_the_job_id_only_after_the_commit(
 ) -> None:
     cards = active_cards(sandbox, 2)
 
-    with mock.patch.object(disable_cards_task, "apply_async") as send:
+    with mock.patch.object(job_run_task, "apply_async") as send:
         with django_capture_on_commit_callbacks() as callbacks:
-            job = bulk_job(cards, task=disable_cards_task)
+            job = bulk_job(cards, task=job_run_task)
         assert send.call_count == 0
         for callback in callbacks:
             callback()
@@ -87,18 +87,23 @@ def test_a_second_submit_of_the_same_form_returns_the_first_job(
     assert AuditRecord.objects.filter(kind=Kind.INTENT).count() == 1
 
 
-def test_a_job_is_refused_to_a_role_without_its_permission(sandbox: Any, agent: User) -> None:
+def test_a_job_is_refused_to_a_role_without_its_permission(
+    sandbox: Any, agent: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    task = RecordingTask()
+    monkeypatch.setattr("portal.jobs.services.job_run_task", task)
     with pytest.raises(PermissionDenied):
         job_create(
             owner=agent,
             kind="bulk.card_status",
-            task=RecordingTask(),
             idempotency_key="k",
+            context=AuditContext(),
             items=[ItemSpec(label="x", payload={"card_number": "1"})],
             reason=Reason(text="r"),
         )
 
     assert not Job.objects.exists()
+    assert task.sent == []
     assert AuditRecord.objects.get().outcome == Outcome.DENIED
 
 

@@ -14,9 +14,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.jobs.lifecycle import job_progress
 from portal.jobs.models import ItemOutcome, Job, JobStatus
 from portal.jobs.runner import ItemResult, job_run_items
-from portal.jobs.services import job_progress
 from tests.jobs.conftest import active_cards
 
 pytestmark = pytest.mark.django_db

@@ -24,10 +24,10 @@ from portal.audit.chain import chain_verify
 from portal.audit.models import AuditRecord, Kind
 from portal.celery import app as celery_app
 from portal.jobs.models import ItemOutcome, Job, JobStatus
+from portal.jobs.tasks import job_run_task
 from portal.sandbox.server import SandboxServer
 from portal.sandbox.testing import MERCHANT_ID, SECRET, USERNAME
 from tests.jobs.conftest import active_cards
-from tests.jobs.worker_tasks import disable_cards_task
 
 pytestmark = [
     pytest.mark.worker,
@@ -111,8 +111,6 @@ def _start_worker(env: dict[str, str], queue: str, log: Path) -> subprocess.Pope
         "--pool=solo",
         "--queues",
         queue,
-        "--include",
-        "tests.jobs.worker_tasks",
         "--without-gossip",
         "--without-mingle",
         "--without-heartbeat",
@@ -163,7 +161,7 @@ def test_a_job_survives_its_worker_being_killed_and_does_each_item_once(
             try:
                 with celery_app.connection_for_write(broker) as conn:
                     # celery-types does not know apply_async's ``connection`` option.
-                    send: Any = disable_cards_task.apply_async
+                    send: Any = job_run_task.apply_async
                     send(args=(job_id,), queue=queue, connection=conn)
             finally:
                 celery_app.conf.task_always_eager = eager

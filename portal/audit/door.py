@@ -28,26 +28,19 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from portal.audit.actions import OTHER, ActionSpec, action_get
 from portal.audit.chain import chain_append, chain_lock
 from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.audit.records import (
-    AuditContext,
-    MutationResult,
-    Reason,
-    Target,
     actor_fields,
     context_fields,
-    event_record,
-    latest_outcome,
     outcome_record,
     outcome_record_if_latest,
     reply_detail,
@@ -55,6 +48,9 @@ from portal.audit.records import (
     targets_invalidate,
 )
 from portal.audit.scrub import card_hash, params_scrub, text_scrub
+from portal.audit.selectors import latest_outcome
+from portal.audit.types import MAX_REASON_LENGTH, AuditContext, MutationResult, Reason, Target
+from portal.paytronix.client import PaytronixClient, client_from_settings
 from portal.paytronix.errors import (
     CircuitOpenError,
     MoreInfoError,
@@ -64,35 +60,18 @@ from portal.paytronix.errors import (
     UpstreamStatusError,
 )
 from portal.paytronix.guard import permit_writes
-
-if TYPE_CHECKING:
-    from portal.paytronix.client import PaytronixClient
+from portal.staff.models import User
 
 logger = logging.getLogger("portal.audit")
 
-MAX_REASON_LENGTH = 1000
 _POLL_SECONDS = 0.1
-
-__all__ = [
-    "AuditContext",
-    "MutationResult",
-    "Reason",
-    "Target",
-    "event_record",
-    "intent_abandon",
-    "intent_claim",
-    "mutation_check",
-    "mutation_run",
-    "outcome_record",
-    "outcome_settle",
-]
 
 
 # -- checks ---------------------------------------------------------------------------------
 
 
-def _in_scope(actor: Any, target: Target | None) -> bool:
-    if not getattr(actor, "is_store_scoped", False):
+def _in_scope(actor: User, target: Target | None) -> bool:
+    if not actor.is_store_scoped:
         return True
     return target is not None and target.store_group_code == actor.store_group_code
 
@@ -115,7 +94,7 @@ def _reason_check(spec: ActionSpec, reason: Reason) -> None:
 
 def mutation_check(
     *,
-    actor: Any,
+    actor: User,
     action: str,
     target: Target | None,
     params: Mapping[str, Any],
@@ -128,9 +107,7 @@ def mutation_check(
     a missing or wrong reason raises ``ValidationError`` and records nothing.
     """
     spec = action_get(action)
-    allowed = bool(getattr(actor, "is_authenticated", False)) and actor.has_perm(
-        f"staff.{spec.permission}"
-    )
+    allowed = actor.is_authenticated and actor.has_perm(f"staff.{spec.permission}")
     if not allowed or not _in_scope(actor, target):
         why = {"missing_permission": spec.permission} if not allowed else {"out_of_scope": True}
         chain_append(
@@ -147,7 +124,7 @@ def mutation_check(
         logger.warning(
             "mutation refused: action=%s user=%s %s",
             spec.name,
-            getattr(actor, "username", "?"),
+            actor.username,
             "missing permission" if not allowed else "out of store scope",
         )
         raise PermissionDenied(f"Your role does not allow this: {spec.label}.")
@@ -157,7 +134,7 @@ def mutation_check(
 
 def intent_claim(
     *,
-    actor: Any,
+    actor: User,
     spec: ActionSpec,
     target: Target | None,
     params: Mapping[str, Any],
@@ -206,15 +183,14 @@ def intent_claim(
 
 def mutation_run[T](
     *,
-    actor: Any,
+    actor: User,
     action: str,
     target: Target,
     params: Mapping[str, Any],
     reason: Reason,
     idempotency_key: str,
     call: Callable[[PaytronixClient], T],
-    request: HttpRequest | None = None,
-    context: AuditContext | None = None,
+    context: AuditContext,
     client: PaytronixClient | None = None,
     job_id: int | None = None,
     also_invalidate: Sequence[Target] = (),
@@ -227,16 +203,12 @@ def mutation_run[T](
     before anything is sent; upstream failures come back as the result's ``outcome``. Must not
     run inside a transaction: the intent has to be committed before the call.
     """
-    context = context or AuditContext.from_request(request)
     spec = mutation_check(
         actor=actor, action=action, target=target, params=params, reason=reason, context=context
     )
     if not spec.upstream:
         raise ValueError(f"{action} is not one upstream write; queue it as a job")
-    if client is None:
-        from portal.paytronix.client import client_from_settings
-
-        client = client_from_settings()
+    client = client or client_from_settings()
     with transaction.atomic(durable=True):
         intent, created = intent_claim(
             actor=actor,
@@ -346,7 +318,7 @@ def _replay(
     intent: AuditRecord,
     *,
     action: str,
-    actor: Any,
+    actor: User,
     target: Target,
     client: PaytronixClient,
     context: AuditContext,

@@ -1,14 +1,13 @@
-"""A bulk job of the tests: disable cards, each through the door. A real worker imports this
-module (``celery worker -I tests.jobs.worker_tasks``) to run it."""
+"""An item handler of the tests: disable one card through the door (the runner's tests hand it
+to ``job_run_items`` directly)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from celery import shared_task
-
-from portal.audit.services import Target, mutation_run
-from portal.jobs.runner import ItemResult, ItemRun, job_run_items
+from portal.audit.door import mutation_run
+from portal.audit.types import Target
+from portal.jobs.runner import ItemResult, ItemRun
 
 
 def disable_item(run: ItemRun) -> ItemResult:
@@ -29,8 +28,3 @@ def disable_item(run: ItemRun) -> ItemResult:
         call=call,
     )
     return ItemResult.from_mutation(result)
-
-
-@shared_task(name="tests.jobs.disable_cards_task")
-def disable_cards_task(job_id: int) -> None:
-    job_run_items(job_id, disable_item)

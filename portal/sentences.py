@@ -1,13 +1,14 @@
-"""Every upstream error as one clear sentence a CSR can read to a guest.
+"""Every upstream error as one clear sentence a CSR can read to a guest, for every app.
 
 ``explain(error)`` takes any exception the Paytronix client raises (and, defensively, anything
 else) and returns a sentence; nothing upstream ever reaches a CSR as a code or a stack trace.
-``explain_code(code)`` is the same for a bare error code (e.g. one stored in an audit record).
+``explain_code(code)`` is the same for a bare error code (e.g. one stored in an audit record),
+``explain_recorded`` for an outcome known only from its audit record. What a change's outcome
+says is built on these in ``portal.audit.outcome``.
 
 The codes are the Guest Service "Error Codes" section, word for word, plus the codes the
 sandbox uses for situations the spec names no code for (``csr.*``, ``visit_code.*``...; listed
-in /work/notes/wire-extra.md). The cards app reuses this module for ``card_status.*``,
-``attach_card.*`` and ``combine_card.*``.
+in docs/wire-notes.md).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from guests.labels import ACCOUNT_STATUS_WORDS, CARD_STATUS_WORDS, words
 from portal.paytronix.errors import (
     RESULT_ERRORS,
     AccountSuspendedError,
@@ -32,6 +32,40 @@ from portal.paytronix.errors import (
     UpstreamStatusError,
     WriteNotPermittedError,
 )
+
+
+class NotShownError(LookupError):
+    """What a read will not show this viewer (no such guest, one outside their store group, a
+    card the account does not have); ``sentence`` says so (web views answer it with a 404)."""
+
+    @property
+    def sentence(self) -> str:
+        return "Not found."
+
+
+ACCOUNT_STATUS_WORDS: dict[str, str] = {
+    "ACTIVE": "active",
+    "SUSPENDED": "suspended (it can be looked at but not used until customer service reviews it)",
+    "EXISTS": "created but never activated",
+    "TERMINATED": "closed",
+    "EXPIRED": "expired",
+    "ABANDONED": "merged into another account",
+}
+
+CARD_STATUS_WORDS: dict[str, str] = {
+    "ACTIVE": "active",
+    "DISABLED": "disabled (it cannot be used until it is enabled again)",
+    "EXCHANGED": "replaced by another card",
+    "EXISTS": "printed but never activated",
+}
+
+
+def words(table: Mapping[str, str], code: str | None) -> str:
+    """``code`` in words from ``table``; an undocumented code is shown as it came."""
+    if not code:
+        return "unknown"
+    return table.get(code, code)
+
 
 _CARD_NOT_FOUND = (
     "We could not find that card. Please check the number printed on the back of the card."

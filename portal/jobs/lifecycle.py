@@ -1,0 +1,168 @@
+"""The life of a job once queued: started, its progress, each item ended once, cancelled items,
+and the job ended once with its audit outcome. The runner and whole-job handlers (an export)
+call these; ``portal.jobs.services`` creates and cancels jobs.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F
+from django.utils import timezone
+
+from portal.audit.models import Outcome
+from portal.audit.records import outcome_record
+from portal.jobs.models import FINISHED_STATUSES, ItemOutcome, ItemStatus, Job, JobItem, JobStatus
+
+logger = logging.getLogger("portal.jobs")
+
+
+def job_start(job_id: int) -> Job | None:
+    """Mark a job running (a redelivered task finds it running already); None if it has
+    finished or was cancelled before it started."""
+    now = timezone.now()
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status in FINISHED_STATUSES:
+            return None
+        if job.status == JobStatus.QUEUED:
+            job.status = JobStatus.RUNNING
+            job.started_at = now
+            job.updated_at = now
+            job.save(update_fields=["status", "started_at", "updated_at"])
+    # Every item reads the owner (the door's actor) and the intent (the reason): load them once.
+    return Job.objects.select_related("owner", "intent").get(pk=job_id)
+
+
+def job_cancel_requested(job_id: int) -> bool:
+    return bool(Job.objects.filter(pk=job_id).values_list("cancel_requested", flat=True).first())
+
+
+def job_progress(job: Job, *, done: int, total: int | None = None) -> None:
+    """Report progress of a job that has no items (an export)."""
+    changes: dict[str, Any] = {"done": done, "updated_at": timezone.now()}
+    if total is not None:
+        changes["total"] = total
+    Job.objects.filter(pk=job.pk).update(**changes)
+
+
+def item_finish(
+    item: JobItem, *, outcome: str, message: str = "", intent_id: int | None = None
+) -> bool:
+    """End one item with its outcome and drop its payload; count it once, even when a
+    redelivered task reaches the same item again. True if this call ended it."""
+    now = timezone.now()
+    with transaction.atomic():
+        ended = (
+            JobItem.objects.filter(pk=item.pk)
+            .exclude(status=ItemStatus.DONE)
+            .update(
+                status=ItemStatus.DONE,
+                outcome=outcome,
+                message=message[:2000],
+                intent_id=intent_id,
+                payload={},
+                finished_at=now,
+            )
+        )
+        if ended and outcome != ItemOutcome.CANCELLED:
+            failed = 0 if outcome == ItemOutcome.SUCCEEDED else 1
+            Job.objects.filter(pk=item.job_id).update(
+                done=F("done") + 1, failed=F("failed") + failed, updated_at=now
+            )
+    return bool(ended)
+
+
+_JOB_OUTCOME = {
+    JobStatus.SUCCEEDED: Outcome.SUCCEEDED,
+    JobStatus.PARTLY_FAILED: Outcome.FAILED,
+    JobStatus.FAILED: Outcome.FAILED,
+    JobStatus.CANCELLED: Outcome.FAILED,
+}
+
+
+def _items_summary(job: Job) -> tuple[JobStatus, str, int, int]:
+    counts: dict[str, int] = {
+        row["outcome"]: row["n"]
+        for row in job.items.filter(status=ItemStatus.DONE)
+        .values("outcome")
+        .annotate(n=Count("id"))
+    }
+    succeeded = counts.get(ItemOutcome.SUCCEEDED, 0)
+    cancelled = counts.get(ItemOutcome.CANCELLED, 0)
+    ended = sum(counts.values()) - cancelled
+    not_ok = ended - succeeded
+    parts = [f"{counts[o]} {ItemOutcome(o).label.lower()}" for o in ItemOutcome if counts.get(o)]
+    summary = ", ".join(parts) or "nothing to do"
+    if cancelled:
+        status = JobStatus.CANCELLED
+    elif not_ok == 0:
+        status = JobStatus.SUCCEEDED
+    elif succeeded == 0:
+        status = JobStatus.FAILED
+    else:
+        status = JobStatus.PARTLY_FAILED
+    return status, summary, ended, not_ok
+
+
+def job_finish(
+    job: Job,
+    *,
+    status: JobStatus | None = None,
+    summary: str = "",
+    result_file: str = "",
+) -> Job:
+    """End a job once (its audit outcome is recorded by whichever call ends it).
+
+    Without ``status``, it follows from the items' outcomes: cancelled if any was cancelled,
+    else succeeded, failed or partly failed.
+    """
+    now = timezone.now()
+    changes: dict[str, Any] = {"finished_at": now, "updated_at": now}
+    if status is None:
+        status, summary, done, failed = _items_summary(job)
+        changes.update(done=done, failed=failed)
+    if result_file:
+        changes["result_file"] = result_file
+    with transaction.atomic():
+        ended = (
+            Job.objects.filter(pk=job.pk)
+            .exclude(status__in=FINISHED_STATUSES)
+            .update(status=status, summary=summary, **changes)
+        )
+        job.refresh_from_db()
+        if ended and job.intent is not None:
+            outcome_record(
+                intent=job.intent,
+                outcome=_JOB_OUTCOME[status],
+                upstream_result=status,
+                error_message=summary,
+                params={"done": job.done, "failed": job.failed, "total": job.total},
+            )
+    if ended:
+        logger.info("job %d %s: %s", job.pk, status, summary)
+    return job
+
+
+def items_cancel(job: Job) -> int:
+    """End every item that has not started with the outcome ``cancelled``."""
+    return job.items.filter(status=ItemStatus.PENDING).update(
+        status=ItemStatus.DONE,
+        outcome=ItemOutcome.CANCELLED,
+        message="Cancelled before it started.",
+        payload={},
+        finished_at=timezone.now(),
+    )
+
+
+def job_file_path(job: Job, suffix: str) -> tuple[str, Path]:
+    """A fresh, unguessable file name for a job's output, and its path."""
+    name = f"{job.kind.replace('.', '-')}-{job.pk}-{uuid.uuid4().hex}.{suffix}"
+    directory = Path(settings.JOBS_FILES_DIR)
+    directory.mkdir(parents=True, exist_ok=True)
+    return name, directory / name
