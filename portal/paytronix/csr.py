@@ -6,8 +6,9 @@ object's field names are agreed with the sandbox in /work/notes/wire-extra.md.
 
 from __future__ import annotations
 
+from .endpoint import Endpoint
 from .models import AccountComment
-from .session import Endpoint, Transport
+from .session import Transport
 
 ADD_ACCOUNT_COMMENT = Endpoint(
     "csr/addAccountComment.json", "POST", write=True, success="addSuccess"

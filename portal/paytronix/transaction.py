@@ -8,8 +8,9 @@ Transaction Service requests carry ``headerInfo.merchantId``; shape agreed in
 
 from __future__ import annotations
 
+from .endpoint import Endpoint
 from .models import AccountQueryMatch
-from .session import Endpoint, Transport
+from .session import Transport
 
 ACCOUNT_QUERY = Endpoint("transaction/accountQuery.json", "POST")
 
