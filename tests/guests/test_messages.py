@@ -23,7 +23,7 @@ from portal.paytronix.errors import (
     UpstreamStatusError,
     WriteNotPermittedError,
 )
-from portal.sandbox.failures import MESSAGES as SANDBOX_MESSAGES
+from portal.sandbox.errors import MESSAGES as SANDBOX_MESSAGES
 
 SPEC = Path("/work/shared/spec/guest-service.txt")
 

@@ -1,4 +1,6 @@
-"""Non-success replies: documented error codes with their documented messages.
+"""Error replies: the documented error codes with their documented messages, and ``Failure``,
+which an endpoint raises to answer one. (Faults injected at run time, such as a 5xx, a hang or a
+dropped connection, are ``faults``.)
 
 Codes and messages are those of the Guest Service "Error Codes" section. A few situations the
 spec does not name a code for use sandbox codes (``request.*``, ``csr.*``,
