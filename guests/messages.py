@@ -6,7 +6,7 @@ else) and returns a sentence; nothing upstream ever reaches a CSR as a code or a
 
 The codes are the Guest Service "Error Codes" section, word for word, plus the codes the
 sandbox uses for situations the spec names no code for (``csr.*``, ``visit_code.*``...; listed
-in /work/notes/wire-extra.md). The cards app reuses this module for ``card_status.*``,
+in docs/wire-notes.md). The cards app reuses this module for ``card_status.*``,
 ``attach_card.*`` and ``combine_card.*``.
 """
 

@@ -1,7 +1,7 @@
 """CSR Service: account notes (vendor pages ``pxs_api_reference/csr.html``).
 
-Both endpoints answer their own success words: ``addSuccess`` and ``getSuccess``. The comment
-object's field names are agreed with the sandbox in /work/notes/wire-extra.md.
+Both endpoints answer their own success words: ``addSuccess`` (the vendor's) and ``getSuccess``
+(assumed). Those, and the comment object's field names, are in docs/wire-notes.md.
 """
 
 from __future__ import annotations
