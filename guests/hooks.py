@@ -15,7 +15,7 @@ An app registers a provider once, in its ``AppConfig.ready()``::
 ``page.account``, ``page.cards``, ``page.registered``...), ``card`` one ``GuestCard``
 (``masked_card_number``, ``status``, ``is_primary``). Actions are links (GET) to the app's own
 screens, which confirm before changing anything; the guest page renders them as buttons in the
-card's row (per card) or under the card list (per account). See /work/notes/guest-page-hooks.md.
+card's row (per card) or under the card list (per account).
 """
 
 from __future__ import annotations

@@ -326,12 +326,18 @@ if CARDS_UPLOAD_TTL_HOURS < 1:
     raise ImproperlyConfigured("CARDS_UPLOAD_TTL_HOURS must be at least 1")
 
 # Celery. JSON only; a task is acknowledged after it ran, so a worker that dies mid-task hands
-# it back; the broker's visibility timeout outlives the hard time limit of the longest task.
+# it back.
 CELERY_BROKER_URL = _read("CELERY_BROKER_URL", env.str, default="filesystem://")
 CELERY_TASK_SOFT_TIME_LIMIT = _read("CELERY_TASK_SOFT_TIME_LIMIT", env.int, default=15 * 60)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
+# The visibility timeout is how long the broker (Redis) waits for a task's acknowledgement before
+# handing it to another worker. Acknowledged late, a task is unacknowledged for as long as it
+# runs, up to the hard time limit: the timeout must outlive that limit or a task still running
+# would run twice. Twice the limit by default; lowered only by the killed-worker test.
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
-    "visibility_timeout": CELERY_TASK_TIME_LIMIT * 2,
+    "visibility_timeout": _read(
+        "CELERY_VISIBILITY_TIMEOUT", env.int, default=CELERY_TASK_TIME_LIMIT * 2
+    ),
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = str(VAR_DIR / "broker")
@@ -342,11 +348,6 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = _read("CELERY_TASK_ALWAYS_EAGER", _bool, default=TESTING)
-# How long the broker waits for an unacknowledged task before handing it to another worker
-# (Redis): only lowered to test recovery from a killed worker.
-CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = _read(
-    "CELERY_VISIBILITY_TIMEOUT", env.int, default=CELERY_TASK_TIME_LIMIT * 2
-)
 CELERY_BEAT_SCHEDULE = {
     "audit-reconcile": {
         "task": "portal.audit.tasks.audit_reconcile_task",

@@ -5,8 +5,9 @@ Use ``client_from_settings()`` for the process's client; writes run only inside
 """
 
 from .client import PaytronixClient, client_from_settings, config_from_settings, reset_client
+from .endpoint import Endpoint
 from .guard import permit_writes, writes_permitted
-from .session import ClientConfig, Endpoint, Transport
+from .session import ClientConfig, Transport
 
 __all__ = [
     "ClientConfig",

@@ -1,13 +1,14 @@
 """CSR Service: account notes (vendor pages ``pxs_api_reference/csr.html``).
 
-Both endpoints answer their own success words: ``addSuccess`` and ``getSuccess``. The comment
-object's field names are agreed with the sandbox in /work/notes/wire-extra.md.
+Both endpoints answer their own success words: ``addSuccess`` (the vendor's) and ``getSuccess``
+(assumed). Those, and the comment object's field names, are in docs/wire-notes.md.
 """
 
 from __future__ import annotations
 
+from .endpoint import Endpoint
 from .models import AccountComment
-from .session import Endpoint, Transport
+from .session import Transport
 
 ADD_ACCOUNT_COMMENT = Endpoint(
     "csr/addAccountComment.json", "POST", write=True, success="addSuccess"

@@ -27,9 +27,10 @@ What it guarantees, and why:
 * **A circuit breaker.** After ``breaker_threshold`` consecutive transport faults, calls fail
   fast with ``CircuitOpenError`` for ``breaker_cooldown`` seconds; then one trial call is let
   through (half-open): success closes the circuit, failure opens it for another cool-down.
-* **Every non-success ``result`` becomes an exception** from ``errors.RESULT_ERRORS``, carrying
-  ``errorCode``, ``errorMessage`` and every other field of the reply; a result this endpoint is
-  not documented to return becomes ``UnexpectedResultError``.
+* **Every non-success ``result`` becomes an exception** from ``errors.RESULT_ERRORS``,
+  carrying ``errorCode``, ``errorMessage`` and every other field of the reply; a result this
+  endpoint is not documented to return becomes ``UnexpectedResultError``
+  (``endpoint.success_payload``).
 * **Secrets never leave.** Log lines carry method, endpoint, status, duration, attempt and
   result, never parameters. Exception messages never include a ``requests`` exception's text
   (which holds the full URL, query string and card number included) and are raised ``from None``
@@ -47,22 +48,21 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal
+from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
 from .breaker import CircuitBreaker
+from .endpoint import Endpoint, encode_params, success_payload
 from .errors import (
-    RESULT_ERRORS,
     MalformedReplyError,
     OutcomeUnknownError,
     TransportError,
-    UnexpectedResultError,
     UpstreamStatusError,
     WriteNotPermittedError,
 )
@@ -71,9 +71,6 @@ from .guard import writes_permitted
 logger = logging.getLogger("portal.paytronix")
 
 _BASE_URL_SHAPE = re.compile(r"^https?://[^/?#]+(/[^?#]*)?/rest/[^/?#]+/$")
-# Card numbers, account ids: anything this long in upstream prose is masked to its last four.
-_LONG_DIGITS = re.compile(r"\d{10,}")
-_REPLY_KEYS = frozenset({"result", "errorCode", "errorMessage"})
 
 
 @dataclass(frozen=True)
@@ -104,28 +101,6 @@ class ClientConfig:
             raise ValueError("breaker_threshold must be at least 1")
         if min(self.connect_timeout, self.read_timeout) <= 0:
             raise ValueError("timeouts must be positive")
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """One upstream endpoint: how to send it and which replies it is documented to give."""
-
-    path: str
-    method: Literal["GET", "POST"] = "GET"
-    write: bool = False
-    #: The ``result`` word of a success reply (``addSuccess`` for csr/addAccountComment.json).
-    success: str = "success"
-    #: Non-success results documented for this endpoint besides ``failure``.
-    errors: frozenset[str] = frozenset()
-
-    @property
-    def results(self) -> frozenset[str]:
-        # ``failure`` is accepted everywhere: the spec warns of undocumented system-level errors.
-        return self.errors | {"failure"}
-
-    @property
-    def retryable(self) -> bool:
-        return self.method == "GET" and not self.write
 
 
 class _Fault(Exception):
@@ -206,7 +181,7 @@ class Transport:
                 endpoint=endpoint.path,
             )
         in_query = endpoint.method == "GET"
-        wire = {"merchantId": self.config.merchant_id, **_encode(params, in_query=in_query)}
+        wire = {"merchantId": self.config.merchant_id, **encode_params(params, in_query=in_query)}
         attempts = self.config.max_attempts if endpoint.retryable else 1
         attempt = 1
         while True:
@@ -256,7 +231,7 @@ class Transport:
             (self._clock() - started) * 1000,
             attempt,
         )
-        return _success_payload(endpoint, payload)
+        return success_payload(endpoint, payload)
 
     def _send(
         self, endpoint: Endpoint, wire: dict[str, Any], attempt: int, started: float
@@ -357,27 +332,6 @@ def _classify(exc: requests.RequestException) -> tuple[str, bool]:
     return "protocol error", True
 
 
-def _encode(params: Mapping[str, Any], *, in_query: bool) -> dict[str, Any]:
-    return {
-        key: _encode_value(value, in_query) for key, value in params.items() if value is not None
-    }
-
-
-def _encode_value(value: Any, in_query: bool) -> Any:
-    if isinstance(value, bool):
-        # A query string has no booleans; Paytronix reads the JSON spelling.
-        return ("true" if value else "false") if in_query else value
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Mapping):
-        return _encode(value, in_query=in_query)
-    if isinstance(value, list | tuple):
-        return [_encode_value(item, in_query) for item in value]
-    return value
-
-
 def _json_object(content: bytes) -> dict[str, Any] | None:
     try:
         # parse_float keeps any bare JSON number exact; the spec sends decimals as strings.
@@ -401,22 +355,3 @@ def _retry_after(header: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def mask_digits(text: str) -> str:
-    """Mask every run of 10+ digits (a card number, an account id) to its last four."""
-    return _LONG_DIGITS.sub(lambda m: "****" + m.group()[-4:], text)
-
-
-def _success_payload(endpoint: Endpoint, payload: dict[str, Any]) -> dict[str, Any]:
-    result = payload["result"]
-    if result == endpoint.success:
-        return payload
-    error_class = RESULT_ERRORS.get(result) if result in endpoint.results else None
-    raise (error_class or UnexpectedResultError)(
-        result=result,
-        error_code=str(payload.get("errorCode") or ""),
-        error_message=mask_digits(str(payload.get("errorMessage") or "")),
-        endpoint=endpoint.path,
-        extra={key: value for key, value in payload.items() if key not in _REPLY_KEYS},
-    )

@@ -2,14 +2,15 @@
 
 The vendor sends accountQuery as a POST. It changes nothing, so a transport fault on it is a
 plain ``TransportError`` (not "outcome unknown"), but like every POST it is not retried.
-Transaction Service requests carry ``headerInfo.merchantId``; shape agreed in
-/work/notes/wire-extra.md.
+Transaction Service requests carry ``headerInfo.merchantId``; the shape, mostly assumed, is in
+docs/wire-notes.md.
 """
 
 from __future__ import annotations
 
+from .endpoint import Endpoint
 from .models import AccountQueryMatch
-from .session import Endpoint, Transport
+from .session import Transport
 
 ACCOUNT_QUERY = Endpoint("transaction/accountQuery.json", "POST")
 

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from portal.sandbox.endpoints import ENDPOINTS, Endpoint, Request
-from portal.sandbox.failures import Failure
+from portal.sandbox.errors import Failure
 from portal.sandbox.faults import DropConnection, FaultRule, Faults
 from portal.sandbox.state import State
 

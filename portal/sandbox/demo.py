@@ -39,7 +39,6 @@ DEMO_ANNOTATED_TRANSACTION_ID = 900001
 # An unregistered Rewards card with balances and no registration code: attach or
 # attach-and-combine it to DEMO_ACTIVE_CARD in one step.
 DEMO_ATTACHABLE_CARD = "6000201900000021"
-DEMO_UNREGISTERED_CARD = DEMO_ATTACHABLE_CARD
 
 # An unregistered Rewards card with a registration code: attach answers more_info
 # ["registrationCode"] until the code is sent.

@@ -1,81 +1,26 @@
 """The deterministic seed: the merchant's catalog, the demo cases and a few hundred guests.
 
 ``build_model(seed)`` always returns the same data for the same seed (one ``random.Random``,
-fixed reference dates, no wall clock). The hand-made demo cases come first (``seed_demo``),
-then generated guests fill the rest with realistic variety.
+fixed reference dates, no wall clock). The program comes from ``catalog``; the hand-made demo
+cases come first (``seed_demo``), then generated guests fill the rest with realistic variety
+(``seed_guests``). Both build with ``seed_builders``.
 """
 
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 
-from portal.sandbox import demo
-from portal.sandbox.model import (
-    ACTIVE,
-    MERCHANT_TZ,
-    REGISTERED,
-    UNREGISTERED,
-    Account,
-    Card,
-    Detail,
-    Expiration,
-    Model,
-    Referral,
-    Store,
-    Template,
-    Tier,
-    User,
-    Wallet,
-)
+from portal.sandbox.catalog import STORES, TEMPLATES, TIERS
+from portal.sandbox.model import Model
+from portal.sandbox.seed_demo import add_demo_cases
+from portal.sandbox.seed_guests import add_generated_guest, add_generated_visit_codes
 
 DEFAULT_SEED = 20240611
 GENERATED_GUESTS = 300
-#: seeded histories end here; fixed so the data does not depend on the day it is built.
-SEED_TODAY = date(2025, 6, 1)
-
-TEMPLATES = {
-    demo.REWARDS_TEMPLATE: Template(demo.REWARDS_TEMPLATE, "Rewards Card", combinable=True),
-    demo.GIFT_TEMPLATE: Template(demo.GIFT_TEMPLATE, "Gift Card", combinable=False),
-    demo.ECLUB_TEMPLATE: Template(demo.ECLUB_TEMPLATE, "eClub", combinable=False, eclub=True),
-}
-TIERS = {
-    0: Tier(0, "eClub"),
-    1: Tier(1, "Member"),
-    2: Tier(2, "Silver"),
-    3: Tier(3, "Gold"),
-    4: Tier(4, "Platinum"),
-}
-STORES = {
-    s.code: s
-    for s in (
-        Store("001", "Waltham", demo.DEMO_STORE_GROUP),
-        Store("002", "Boston Back Bay", demo.DEMO_STORE_GROUP),
-        Store("003", "Cambridge Kendall", demo.DEMO_STORE_GROUP),
-        Store("101", "Manhattan Midtown", demo.DEMO_OTHER_STORE_GROUP),
-        Store("102", "Brooklyn Heights", demo.DEMO_OTHER_STORE_GROUP),
-        Store("201", "Chicago Loop", demo.DEMO_THIRD_STORE_GROUP),
-    )
-}
-
-# Wallet codes, stable like Paytronix's.
-STORED_VALUE, CHARGE, BIRTHDAY, POINTS, FREE_ENTREE, VISITS, FIVE_OFF = 0, 1, 3, 5, 6, 7, 8
-
-PERKS = ((1, "Gluten free"), (2, "Vegetarian"), (3, "Birthday club"), (4, "Wine club"))
-REFERRAL_REWARDS = {"INVITATION_SENT": "", "ENROLLED": "", "REWARD_EARNED": "Free Entree"}
-EVENTS = (
-    ("Double Points Weekend", "DPW24", "Bonus Points", Decimal("50")),
-    ("Summer Click To Load", "CTL-SUMMER", "Free Appetizer", Decimal("1")),
-    ("App Download Bonus", "ATL-APP", "$5 Off", Decimal("1")),
-)
 
 
 def build_model(seed: int = DEFAULT_SEED) -> Model:
     """The whole seeded model for ``seed``: same seed, same data."""
-    from portal.sandbox.seed_demo import add_demo_cases
-    from portal.sandbox.seed_guests import add_generated_guest, add_generated_visit_codes
-
     model = Model(templates=dict(TEMPLATES), tiers=dict(TIERS), stores=dict(STORES))
     add_demo_cases(model)
     rng = random.Random(seed)
@@ -83,206 +28,3 @@ def build_model(seed: int = DEFAULT_SEED) -> Model:
         add_generated_guest(model, rng, index)
     add_generated_visit_codes(model, rng)
     return model
-
-
-# -- building blocks shared with seed_demo --------------------------------------------------
-
-
-def new_user(
-    model: Model,
-    *,
-    username: str,
-    password: str,
-    first: str,
-    last: str,
-    email: str,
-    phone: str,
-    postal_code: str,
-    city: str = "Waltham",
-    state: str = "MA",
-    street: str = "307 Waverly Oaks Rd",
-    birth: date = date(1988, 4, 12),
-    language: str = "en-US",
-    frequency: str = "ALL",
-    email_verified: bool = True,
-) -> User:
-    """Register a user with realistic UserFields."""
-    address = {
-        "addressId": 90000 + len(model.users),
-        "label": "Primary Address",
-        "address1": street,
-        "address2": "",
-        "city": city,
-        "stateProvince": state,
-        "postalCode": postal_code,
-        "country": "US",
-    }
-    user = User(
-        username=username,
-        password=password,
-        fields={
-            "salutation": "",
-            "firstName": first,
-            "lastName": last,
-            "email": email,
-            "emailVerified": email_verified,
-            "phone": phone,
-            "mobilePhone": phone,
-            "addressLabel": "Primary Address",
-            "address1": street,
-            "address2": "",
-            "city": city,
-            "stateProvince": state,
-            "postalCode": postal_code,
-            "country": "US",
-            "dateOfBirth": birth.isoformat(),
-            "optIn": frequency != "UNSUBSCRIBE",
-            "textCampaignOptIn": False,
-            "smsOptInVerified": False,
-            "username": username,
-            "userLanguagePref": language,
-        },
-        account_ids=[],
-        addresses=[address],
-        message_frequency=frequency,
-    )
-    model.users[username] = user
-    return user
-
-
-def new_account(
-    model: Model,
-    *,
-    account_id: int,
-    template_code: int,
-    cards: list[tuple[str, str]],
-    store: Store,
-    enroll_date: date,
-    user: User | None = None,
-    tier_code: int = 1,
-    status: str = ACTIVE,
-    registration_code: str = "",
-    registration_status: str | None = None,
-    charge: bool = False,
-) -> Account:
-    """An account with its cards (primary first) and the wallets its template has."""
-    account = Account(
-        account_id=account_id,
-        template_code=template_code,
-        tier_code=0 if template_code == demo.ECLUB_TEMPLATE else tier_code,
-        status=status,
-        cards=[number for number, _ in cards],
-        enroll_date=enroll_date,
-        store_group=store.group,
-        enrollment_store=store,
-        favorite_store=store,
-        customer_number=f"C{account_id}",
-        wallets=_wallets_for(template_code, charge=charge),
-    )
-    for position, (number, card_status) in enumerate(cards):
-        model.cards[number] = Card(
-            number=number,
-            template_code=template_code,
-            status=card_status,
-            account_id=account_id,
-            registration_code=registration_code if position == 0 else "",
-        )
-    if user is not None:
-        account.username = user.username
-        account.registration_status = registration_status or REGISTERED
-        user.account_ids.append(account_id)
-    else:
-        account.registration_status = UNREGISTERED
-    model.accounts[account_id] = account
-    return account
-
-
-def _wallets_for(template_code: int, *, charge: bool) -> list[Wallet]:
-    if template_code == demo.ECLUB_TEMPLATE:
-        return []
-    wallets = [Wallet(STORED_VALUE, "Stored Value", "storedValue", Decimal("0"), 2, True)]
-    if charge:
-        wallets.append(Wallet(CHARGE, "House Charge", "charge", Decimal("0"), 2, True))
-    if template_code == demo.GIFT_TEMPLATE:
-        return wallets
-    return [
-        *wallets,
-        Wallet(POINTS, "Points", "points", Decimal("0"), 0),
-        Wallet(VISITS, "Visits", "points", Decimal("0"), 0, True),
-        Wallet(BIRTHDAY, "Birthday Free Drink", "reward", Decimal("0"), 0, True),
-        Wallet(FREE_ENTREE, "Free Entree", "reward", Decimal("0"), 0),
-        Wallet(FIVE_OFF, "$5 Off", "reward", Decimal("0"), 0),
-    ]
-
-
-def fill_history(model: Model, account: Account, rng: random.Random, length: int) -> None:
-    """Generate ``length`` transactions and leave the wallets at their running balances."""
-    if not account.wallets:
-        return
-    start = datetime.combine(account.enroll_date, time(11, 0), tzinfo=MERCHANT_TZ)
-    span = max((SEED_TODAY - account.enroll_date).total_seconds(), 86400.0)
-    moments = sorted(start + timedelta(seconds=rng.uniform(0, span)) for _ in range(length))
-    stores = [s for s in STORES.values() if s.group == account.store_group]
-    balances = {w.code: w.balance for w in account.wallets}
-    for moment in moments:
-        kind, changes = _transaction_changes(account, balances, rng)
-        details = []
-        for code, (accrued, redeemed) in changes.items():
-            balances[code] += accrued - redeemed
-            details.append(Detail(code, accrued, redeemed, balances[code]))
-        store = rng.choice(stores)
-        model.add_transaction(
-            account,
-            transaction_type=kind,
-            moment=moment,
-            details=tuple(details),
-            store_code=store.code,
-            store_name=store.label,
-            pos_number=str(rng.randint(1, 9999)),
-            terminal_id=f"term{rng.randint(1, 8)}",
-            operator_id=rng.randint(10, 99),
-            auth_code=f"{rng.randint(0, 999999):06d}",
-            request_event={"Identify Customer": "LP100"}.get(kind, "LP207"),
-            guest_visible=kind != "Identify Customer",
-        )
-    for wallet in account.wallets:
-        wallet.balance = balances[wallet.code]
-    points = account.wallet(POINTS)
-    if points is not None and points.balance > 20:
-        expiring = (points.balance / 4).quantize(Decimal("1"))
-        points.expirations = [Expiration(expiring, SEED_TODAY + timedelta(days=400))]
-        points.additional_expiring = (points.balance / 10).quantize(Decimal("1"))
-    entree = account.wallet(FREE_ENTREE)
-    if entree is not None and entree.balance > 0:
-        entree.expirations = [Expiration(entree.balance, SEED_TODAY + timedelta(days=500))]
-
-
-def _transaction_changes(
-    account: Account, balances: dict[int, Decimal], rng: random.Random
-) -> tuple[str, dict[int, tuple[Decimal, Decimal]]]:
-    zero = Decimal("0")
-    roll = rng.random()
-    if account.template_code == demo.GIFT_TEMPLATE or roll < 0.15:
-        if balances[STORED_VALUE] >= 10 and rng.random() < 0.5:
-            spent = Decimal(rng.randint(500, int(balances[STORED_VALUE] * 100))) / 100
-            return "Stored Value Redeem", {STORED_VALUE: (zero, spent)}
-        return "Stored Value Add", {STORED_VALUE: (Decimal(rng.choice((10, 25, 50))), zero)}
-    if roll < 0.25:
-        return "Identify Customer", {}
-    if roll < 0.35 and balances[POINTS] >= 100:
-        return "Reward Earned", {POINTS: (zero, Decimal(100)), FREE_ENTREE: (Decimal(1), zero)}
-    if roll < 0.42 and balances[FREE_ENTREE] >= 1:
-        return "Redemption", {FREE_ENTREE: (zero, Decimal(1))}
-    if roll < 0.45 and balances[FIVE_OFF] < 2:
-        return "Bonus Reward", {FIVE_OFF: (Decimal(1), zero)}
-    spend = Decimal(rng.randint(800, 9000)) / 100
-    points = spend.quantize(Decimal("1"), rounding="ROUND_FLOOR")
-    return "Accrual", {POINTS: (points, zero), VISITS: (Decimal(1), zero)}
-
-
-def add_referrals(account: Account, rng: random.Random, count: int) -> None:
-    for n in range(count):
-        status = rng.choice(tuple(REFERRAL_REWARDS))
-        email = f"friend{n + 1}.{account.account_id}@example.net"
-        account.referrals.append(Referral(email, status, REFERRAL_REWARDS[status]))
-    account.referrals_available = max(0, 5 - count)

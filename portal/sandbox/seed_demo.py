@@ -7,6 +7,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from portal.sandbox import demo
+from portal.sandbox.catalog import POINTS, STORES
 from portal.sandbox.model import (
     ACTIVE,
     DISABLED,
@@ -29,14 +30,7 @@ from portal.sandbox.model import (
     VisitCode,
     normalize_visit_code,
 )
-from portal.sandbox.seed import (
-    POINTS,
-    SEED_TODAY,
-    STORES,
-    fill_history,
-    new_account,
-    new_user,
-)
+from portal.sandbox.seed_builders import SEED_TODAY, fill_history, new_account, new_user
 
 #: the demo cases use their own generator so that they do not depend on the seed.
 DEMO_RANDOM_SEED = 7

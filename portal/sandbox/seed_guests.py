@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from portal.sandbox import demo
+from portal.sandbox.catalog import EVENTS, PERKS, STORES
 from portal.sandbox.model import (
     ACTIVE,
     DISABLED,
@@ -24,11 +25,8 @@ from portal.sandbox.model import (
     User,
     VisitCode,
 )
-from portal.sandbox.seed import (
-    EVENTS,
-    PERKS,
+from portal.sandbox.seed_builders import (
     SEED_TODAY,
-    STORES,
     add_referrals,
     fill_history,
     new_account,

@@ -54,7 +54,7 @@ def upstream_refuses(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
     from dataclasses import replace
 
     from portal.sandbox.endpoints.registry import ENDPOINTS
-    from portal.sandbox.failures import Failure
+    from portal.sandbox.errors import Failure
 
     def refuse(endpoint: str, code: str, *, result: str = "failure", **extra: Any) -> None:
         def handler(request: Any) -> Any:

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.sandbox import demo
-from portal.sandbox.seed import POINTS
+from portal.sandbox.catalog import POINTS
 from portal.sandbox.testing import SandboxController
 from tests.guests.conftest import HTMX
 

@@ -22,7 +22,7 @@ from portal.paytronix.errors import (
     UpstreamStatusError,
     WriteNotPermittedError,
 )
-from portal.sandbox.failures import MESSAGES as SANDBOX_MESSAGES
+from portal.sandbox.errors import MESSAGES as SANDBOX_MESSAGES
 from portal.sentences import CATALOGUE, explain, explain_code, explain_recorded
 
 SPEC = Path("/work/shared/spec/guest-service.txt")

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from portal.audit.models import AuditRecord, Kind
 from portal.sandbox import demo
-from portal.sandbox.failures import Failure
+from portal.sandbox.errors import Failure
 from portal.sandbox.testing import SandboxController
 from tests.guests.conftest import search
 

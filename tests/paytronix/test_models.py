@@ -12,6 +12,7 @@ from portal.paytronix.errors import MalformedReplyError
 from portal.paytronix.models import (
     AccountInformation,
     AccountQueryMatch,
+    AddRedeemReply,
     AddressInformation,
     BalanceInformation,
     CardInformation,
@@ -207,3 +208,11 @@ def test_field_values_of_a_search_match_are_text() -> None:
 
     assert match.account_id == 7
     assert match.field_values == {"phone": "2223334444", "optIn": "true"}
+
+
+def test_a_px_transaction_id_sent_as_a_64_bit_number_reads_as_its_exact_digits() -> None:
+    # The vendor's change log (21.18) makes pxTransactionId a 64-bit integer; the sandbox sends a
+    # string (docs/wire-notes.md). Both must read as the same text.
+    reply = AddRedeemReply.from_wire({"pxTransactionId": 9007199254740993, "walletContents": []})
+
+    assert reply.px_transaction_id == "9007199254740993"

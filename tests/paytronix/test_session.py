@@ -14,6 +14,7 @@ from email.utils import format_datetime
 import pytest
 
 from portal.paytronix import ClientConfig, Endpoint, permit_writes, writes_permitted
+from portal.paytronix.endpoint import mask_digits
 from portal.paytronix.errors import (
     AttachFailureError,
     CircuitOpenError,
@@ -27,7 +28,6 @@ from portal.paytronix.errors import (
     UpstreamStatusError,
     WriteNotPermittedError,
 )
-from portal.paytronix.session import mask_digits
 
 from .conftest import MERCHANT_ID, SECRET, USERNAME, FakeUpstream, Harness, Reply
 

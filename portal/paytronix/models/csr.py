@@ -1,4 +1,4 @@
-"""CSR account notes (vendor CSR Service; field names agreed in /work/notes/wire-extra.md)."""
+"""CSR account notes (vendor CSR Service; field names assumed, see docs/wire-notes.md)."""
 
 from __future__ import annotations
 

@@ -64,7 +64,7 @@ class UserFields(WireModel):
     user_language_pref: str | None = None
     related_guests: list[RelatedGuest] = field(default_factory=list)
     #: Not in the spec's UserFields (which has only the write, updateMessageFrequency); the
-    #: sandbox sends it (see /work/notes/wire-extra.md) and the guest page shows it.
+    #: sandbox sends it (see docs/wire-notes.md) and the guest page shows it.
     message_frequency: str | None = None
 
 

@@ -1,7 +1,7 @@
 """Visit codes and what applying one changed (spec "Reply Objects": VisitCode, AddRedeemReply).
 
 The guest spec lists no fields for AddRedeemReply; the fields read here are the Transaction
-Service's (pxTransactionId, walletContents), as agreed in /work/notes/wire-extra.md.
+Service's (pxTransactionId, walletContents), assumed as docs/wire-notes.md says.
 """
 
 from __future__ import annotations

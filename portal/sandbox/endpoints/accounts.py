@@ -5,7 +5,7 @@ from __future__ import annotations
 from portal.sandbox import wire
 from portal.sandbox.endpoints import lookups
 from portal.sandbox.endpoints.registry import Json, Request, endpoint
-from portal.sandbox.failures import Failure
+from portal.sandbox.errors import Failure
 from portal.sandbox.model import ACTIVE, EXISTS, SUSPENDED, Account, Card, Model
 
 #: the account statuses accountInformation answers with success (the spec's list).

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from portal.sandbox.endpoints import lookups
 from portal.sandbox.endpoints.registry import Json, Request, endpoint
-from portal.sandbox.failures import Failure
+from portal.sandbox.errors import Failure
 from portal.sandbox.model import (
     ABANDONED,
     ACTIVE,

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from portal.sandbox.endpoints import lookups
 from portal.sandbox.endpoints.registry import Json, Request, endpoint
-from portal.sandbox.failures import Failure
+from portal.sandbox.errors import Failure
 from portal.sandbox.model import AccountComment, Model, wire_datetime
 
 #: "Comment must be fewer than 500 characters."

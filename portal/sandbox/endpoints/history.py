@@ -8,7 +8,7 @@ from datetime import date
 from portal.sandbox import wire
 from portal.sandbox.endpoints import lookups
 from portal.sandbox.endpoints.registry import Json, Request, endpoint
-from portal.sandbox.failures import Failure
+from portal.sandbox.errors import Failure
 from portal.sandbox.model import EXCHANGED, EXISTS, MERCHANT_TZ, Account, Model
 
 HISTORY_ERROR = "transaction_history.error"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portal.sandbox.failures import Failure
+from portal.sandbox.errors import Failure
 from portal.sandbox.model import Account, Card, Model, User
 
 

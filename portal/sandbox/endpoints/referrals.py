@@ -9,7 +9,7 @@ from datetime import datetime
 from portal.sandbox import wire
 from portal.sandbox.endpoints import lookups
 from portal.sandbox.endpoints.registry import Json, Request, endpoint
-from portal.sandbox.failures import Failure
+from portal.sandbox.errors import Failure
 from portal.sandbox.model import Account, Model, Referral, ReferralCode
 
 INVITATION_SENT = "INVITATION_SENT"

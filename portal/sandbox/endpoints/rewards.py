@@ -6,9 +6,10 @@ from datetime import date, datetime
 from decimal import ROUND_FLOOR, Decimal
 
 from portal.sandbox import wire
+from portal.sandbox.catalog import POINTS, VISITS
 from portal.sandbox.endpoints import lookups
 from portal.sandbox.endpoints.registry import Json, Request, endpoint
-from portal.sandbox.failures import Failure
+from portal.sandbox.errors import Failure
 from portal.sandbox.model import (
     ACTIVE,
     MERCHANT_TZ,
@@ -18,7 +19,6 @@ from portal.sandbox.model import (
     VisitCode,
     normalize_visit_code,
 )
-from portal.sandbox.seed import POINTS, VISITS
 
 
 def _pending(account: Account) -> Json:

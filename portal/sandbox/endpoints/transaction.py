@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from portal.sandbox.endpoints.registry import Json, Request, endpoint
-from portal.sandbox.failures import Failure
+from portal.sandbox.errors import Failure
 from portal.sandbox.model import ABANDONED, Model, User
 
 CRITERIA = ("phone", "email", "firstName", "lastName", "postalCode")

@@ -1,9 +1,11 @@
-"""Non-success replies: documented error codes with their documented messages.
+"""Error replies: the documented error codes with their documented messages, and ``Failure``,
+which an endpoint raises to answer one. (Faults injected at run time, such as a 5xx, a hang or a
+dropped connection, are ``faults``.)
 
 Codes and messages are those of the Guest Service "Error Codes" section. A few situations the
 spec does not name a code for use sandbox codes (``request.*``, ``csr.*``,
-``account_query.*``, ``visit_code.*``, ``referral.*``, ``preference.*``); they are listed in
-/work/notes/wire-extra.md so the client does not branch on them.
+``account_query.*``, ``visit_code.*``, ``referral.*``, ``preference.*``, ``migrate_email.*``);
+they are listed, marked ASSUMED, in docs/wire-notes.md, and the client does not branch on them.
 """
 
 from __future__ import annotations

@@ -1,0 +1,89 @@
+"""One upstream endpoint and its wire format, whatever the transport that carries it.
+
+An ``Endpoint`` says how a call is sent (path, method, whether it writes) and which ``result``
+words it is documented to answer. ``encode_params`` spells the parameters as Paytronix reads
+them; ``success_payload`` turns a reply into the success payload or the exception of its
+``result`` (see ``errors.RESULT_ERRORS``). ``session.Transport`` sends the call in between.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from .errors import RESULT_ERRORS, UnexpectedResultError
+
+# Card numbers, account ids: anything this long in upstream prose is masked to its last four.
+_LONG_DIGITS = re.compile(r"\d{10,}")
+_REPLY_KEYS = frozenset({"result", "errorCode", "errorMessage"})
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One upstream endpoint: how to send it and which replies it is documented to give."""
+
+    path: str
+    method: Literal["GET", "POST"] = "GET"
+    write: bool = False
+    #: The ``result`` word of a success reply (``addSuccess`` for csr/addAccountComment.json).
+    success: str = "success"
+    #: Non-success results documented for this endpoint besides ``failure``.
+    errors: frozenset[str] = frozenset()
+
+    @property
+    def results(self) -> frozenset[str]:
+        # ``failure`` is accepted everywhere: the spec warns of undocumented system-level errors.
+        return self.errors | {"failure"}
+
+    @property
+    def retryable(self) -> bool:
+        return self.method == "GET" and not self.write
+
+
+def encode_params(params: Mapping[str, Any], *, in_query: bool) -> dict[str, Any]:
+    """``params`` as sent: ``None`` values omitted, dates ISO, decimals as strings."""
+    return {
+        key: _encode_value(value, in_query) for key, value in params.items() if value is not None
+    }
+
+
+def _encode_value(value: Any, in_query: bool) -> Any:
+    if isinstance(value, bool):
+        # A query string has no booleans; Paytronix reads the JSON spelling.
+        return ("true" if value else "false") if in_query else value
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Mapping):
+        return encode_params(value, in_query=in_query)
+    if isinstance(value, list | tuple):
+        return [_encode_value(item, in_query) for item in value]
+    return value
+
+
+def mask_digits(text: str) -> str:
+    """Mask every run of 10+ digits (a card number, an account id) to its last four."""
+    return _LONG_DIGITS.sub(lambda m: "****" + m.group()[-4:], text)
+
+
+def success_payload(endpoint: Endpoint, payload: dict[str, Any]) -> dict[str, Any]:
+    """``payload`` if its ``result`` is ``endpoint``'s success word; else raise its error.
+
+    A result ``endpoint`` is not documented to answer raises ``UnexpectedResultError``.
+    """
+    result = payload["result"]
+    if result == endpoint.success:
+        return payload
+    error_class = RESULT_ERRORS.get(result) if result in endpoint.results else None
+    raise (error_class or UnexpectedResultError)(
+        result=result,
+        error_code=str(payload.get("errorCode") or ""),
+        error_message=mask_digits(str(payload.get("errorMessage") or "")),
+        endpoint=endpoint.path,
+        extra={key: value for key, value in payload.items() if key not in _REPLY_KEYS},
+    )
