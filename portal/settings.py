@@ -302,6 +302,23 @@ AUDIT_REVIEW_AFTER = _read("AUDIT_REVIEW_AFTER", env.int, default=3600)
 # Upstream is eventually consistent: a write whose read-back still shows the old state counts as
 # not applied only once it is this many seconds old; before that, "cannot tell yet".
 AUDIT_NOT_APPLIED_AFTER = _read("AUDIT_NOT_APPLIED_AFTER", env.int, default=300)
+# Anchors of the audit chain (portal/audit/anchor.py): the head is published every
+# AUDIT_ANCHOR_INTERVAL seconds (Celery beat) and after every AUDIT_ANCHOR_EVERY-th record (0:
+# only on the interval) to the "portal.audit.anchor" logger, and to an append-only file and a
+# Redis stream when those are set.
+AUDIT_ANCHOR_INTERVAL = _read("AUDIT_ANCHOR_INTERVAL", env.int, default=60)
+AUDIT_ANCHOR_EVERY = _read("AUDIT_ANCHOR_EVERY", env.int, default=100)
+AUDIT_ANCHOR_FILE = _read("AUDIT_ANCHOR_FILE", env.str, default="")
+AUDIT_ANCHOR_REDIS_URL = _read("AUDIT_ANCHOR_REDIS_URL", env.str, default="")
+AUDIT_ANCHOR_REDIS_STREAM = _read(
+    "AUDIT_ANCHOR_REDIS_STREAM", env.str, default="loyaltydesk:audit-anchors"
+)
+if not 1 <= AUDIT_ANCHOR_INTERVAL <= 60 or AUDIT_ANCHOR_EVERY < 0:
+    raise ImproperlyConfigured(
+        "AUDIT_ANCHOR_INTERVAL must be between 1 and 60 seconds and AUDIT_ANCHOR_EVERY at least 0"
+    )
+if AUDIT_ANCHOR_REDIS_URL and not AUDIT_ANCHOR_REDIS_URL.startswith(("redis://", "rediss://")):
+    raise ImproperlyConfigured("AUDIT_ANCHOR_REDIS_URL must be a redis:// or rediss:// URL")
 if AUDIT_ABANDONED_AFTER <= PAYTRONIX_CONNECT_TIMEOUT + PAYTRONIX_READ_TIMEOUT:
     raise ImproperlyConfigured(
         "AUDIT_ABANDONED_AFTER must be longer than PAYTRONIX_CONNECT_TIMEOUT + "
@@ -353,6 +370,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.audit.tasks.audit_reconcile_task",
         "schedule": AUDIT_RECONCILE_EVERY,
     },
+    "audit-anchor": {
+        "task": "portal.audit.tasks.audit_anchor_task",
+        "schedule": AUDIT_ANCHOR_INTERVAL,
+    },
     "cards-uploads-purge": {
         "task": "cards.tasks.cards_uploads_purge_task",
         "schedule": 60 * 60,
@@ -380,6 +401,9 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # Anchors of the audit chain are kept whatever LOG_LEVEL says: route this logger to a
+        # store the application cannot write back to (see README, Security).
+        "portal.audit.anchor": {"level": "INFO"},
     },
 }
 
