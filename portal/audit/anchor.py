@@ -22,7 +22,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -152,25 +152,28 @@ def anchor_from_file(path: Path) -> ChainAnchor:
     """The highest anchor in an anchor file or a log file holding ``audit-anchor`` lines."""
     try:
         with path.open(encoding="utf-8", errors="replace") as lines:
-            found = [a for line in lines if (a := _line_anchor(line, source=str(path)))]
+            anchors = (a for line in lines if (a := _line_anchor(line, source=str(path))))
+            return _highest(anchors, source=str(path))
     except OSError as exc:
         raise AnchorError(f"cannot read the anchor file {path}: {exc.strerror}") from exc
-    return _highest(found, source=str(path))
 
 
 def anchor_from_redis(url: str, stream: str) -> ChainAnchor:
     """The highest anchor in the Redis stream."""
     import redis
 
-    client = _redis_client(url)
-    found = []
-    start = "-"
     try:
-        while page := client.xrange(stream, min=start, count=_REDIS_PAGE):
-            for _entry_id, fields in page:
-                data = {key.decode(): value.decode() for key, value in fields.items()}
-                found.append(_anchor(data.get("seq"), data.get("hash"), source=stream))
-            start = "(" + page[-1][0].decode()
+        return _highest(
+            _stream_anchors(_redis_client(url), stream), source=f"the Redis stream {stream}"
+        )
     except redis.RedisError as exc:
         raise AnchorError(f"cannot read the Redis stream {stream}: {exc}") from exc
-    return _highest(found, source=f"the Redis stream {stream}")
+
+
+def _stream_anchors(client: Any, stream: str) -> Iterator[ChainAnchor]:
+    start = "-"
+    while page := client.xrange(stream, min=start, count=_REDIS_PAGE):
+        for _entry_id, fields in page:
+            data = {key.decode(): value.decode() for key, value in fields.items()}
+            yield _anchor(data.get("seq"), data.get("hash"), source=stream)
+        start = "(" + page[-1][0].decode()

@@ -117,7 +117,8 @@ def chain_append(**fields: Any) -> AuditRecord:
             from portal.audit.anchor import anchor_publish
 
             transaction.on_commit(
-                partial(anchor_publish, ChainAnchor(record.seq, record.record_hash), "records")
+                partial(anchor_publish, ChainAnchor(record.seq, record.record_hash), "records"),
+                robust=True,
             )
     return record
 

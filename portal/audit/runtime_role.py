@@ -13,12 +13,16 @@ exist now: run them again after every ``migrate`` that adds a table.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db import connections, transaction
 
 from portal.audit.models import AuditChainHead, AuditRecord
 
+# Quoting is plain double quotes (Django's quote_name does not escape), so the name is held to
+# PostgreSQL's unquoted identifier characters.
+_ROLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,62}")
 _TABLE_RIGHTS = "SELECT, INSERT, UPDATE, DELETE"
 _SPECIAL_RIGHTS = {
     AuditRecord._meta.db_table: "SELECT, INSERT",
@@ -33,13 +37,16 @@ class RuntimeRoleError(ValueError):
 
 def runtime_grants(*, role: str, using: str = "default") -> list[str]:
     """The GRANT and REVOKE statements that make ``role`` the runtime role of this database."""
+    if not _ROLE_NAME.fullmatch(role):
+        raise RuntimeRoleError(
+            f"{role!r} is not a role name this command takes: a letter or _ first, then "
+            "letters, digits, _ or $, at most 63 characters"
+        )
     connection = connections[using]
     if connection.vendor != "postgresql":
         raise RuntimeRoleError(
             f"database roles need PostgreSQL; this database is {connection.vendor}"
         )
-    if not role or role != role.strip() or "\x00" in role:
-        raise RuntimeRoleError(f"{role!r} is not a role name")
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_schema()")

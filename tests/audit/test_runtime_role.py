@@ -184,6 +184,14 @@ def test_grants_are_refused_to_a_role_they_cannot_limit(db: None, role: str, ref
         call_command("db_runtime_grants", role=role, apply=True)
 
 
+@pytest.mark.parametrize("role", ['app"; DROP TABLE audit_auditrecord; --', "", "9lives", "a" * 64])
+def test_a_role_name_that_is_not_a_plain_identifier_is_refused(db: None, role: str) -> None:
+    with pytest.raises(CommandError, match="is not a role name this command takes"):
+        call_command("db_runtime_grants", role=role, apply=True)
+
+    assert connection.introspection.table_names().count("audit_auditrecord") == 1
+
+
 def test_grants_need_postgresql(db: None) -> None:
     if connection.vendor == "postgresql":
         pytest.skip("the refusal is for other databases")
