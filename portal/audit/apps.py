@@ -9,8 +9,9 @@ class AuditConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: these modules use models, which exist only once every
         # app is loaded (Django's rule for AppConfig.ready). Importing them registers what they
-        # hold: the security-event receivers, each action's settle function.
-        from portal.audit import receivers, settle  # noqa: F401
+        # hold: the runtime role's deploy check, the security-event receivers, each action's
+        # settle function.
+        from portal.audit import checks, receivers, settle  # noqa: F401
         from portal.audit.export import audit_export_run
         from portal.jobs.kinds import job_kind_register
 

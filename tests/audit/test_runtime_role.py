@@ -16,6 +16,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from portal.audit.chain import chain_append, chain_head, chain_verify
+from portal.audit.checks import runtime_role_check
 from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.audit.runtime_role import runtime_grants
 from portal.staff.models import User
@@ -151,6 +152,20 @@ def test_a_new_chain_head_must_point_at_the_last_record(runtime_role: RunAs) -> 
 
     assert third.seq == 3
     assert chain_verify().intact
+
+
+@pytest.mark.postgres
+def test_the_deploy_check_warns_of_an_owner_connection_not_of_the_runtime_role(
+    runtime_role: RunAs,
+) -> None:
+    [warning] = runtime_role_check(app_configs=None, databases=["default"])
+    assert warning.id == "audit.W001"
+    assert ", a superuser, which can switch the audit log's append-only triggers off" in (
+        warning.msg
+    )
+
+    with runtime_role():
+        assert runtime_role_check(app_configs=None, databases=["default"]) == []
 
 
 @pytest.mark.postgres
