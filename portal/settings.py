@@ -313,10 +313,10 @@ AUDIT_ANCHOR_REDIS_URL = _read("AUDIT_ANCHOR_REDIS_URL", env.str, default="")
 AUDIT_ANCHOR_REDIS_STREAM = _read(
     "AUDIT_ANCHOR_REDIS_STREAM", env.str, default="loyaltydesk:audit-anchors"
 )
-if not 1 <= AUDIT_ANCHOR_INTERVAL <= 60 or AUDIT_ANCHOR_EVERY < 0:
-    raise ImproperlyConfigured(
-        "AUDIT_ANCHOR_INTERVAL must be between 1 and 60 seconds and AUDIT_ANCHOR_EVERY at least 0"
-    )
+if not 1 <= AUDIT_ANCHOR_INTERVAL <= 60:
+    raise ImproperlyConfigured("AUDIT_ANCHOR_INTERVAL must be between 1 and 60 seconds")
+if AUDIT_ANCHOR_EVERY < 0:
+    raise ImproperlyConfigured("AUDIT_ANCHOR_EVERY must be 0 (interval only) or more")
 if AUDIT_ANCHOR_REDIS_URL and not AUDIT_ANCHOR_REDIS_URL.startswith(("redis://", "rediss://")):
     raise ImproperlyConfigured("AUDIT_ANCHOR_REDIS_URL must be a redis:// or rediss:// URL")
 if AUDIT_ABANDONED_AFTER <= PAYTRONIX_CONNECT_TIMEOUT + PAYTRONIX_READ_TIMEOUT:

@@ -19,6 +19,7 @@ from portal.audit.anchor import anchor_from_file, anchor_publish_head
 from portal.audit.chain import GENESIS_HASH, ChainAnchor, chain_append, chain_head, chain_verify
 from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.audit.tasks import audit_anchor_task
+from tests.test_security import production_env, run_python
 
 pytestmark = pytest.mark.django_db
 
@@ -278,6 +279,29 @@ def test_a_file_without_anchors_is_refused(tmp_path: Path) -> None:
     empty.write_text("nothing here\n")
 
     assert "no audit anchor found in" in _verify("--anchor-file", str(empty))
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("AUDIT_ANCHOR_INTERVAL", "0"),
+        ("AUDIT_ANCHOR_INTERVAL", "300"),
+        ("AUDIT_ANCHOR_INTERVAL", "soon"),
+        ("AUDIT_ANCHOR_EVERY", "-1"),
+        ("AUDIT_ANCHOR_REDIS_URL", "http://anchors.internal:6379/0"),
+    ],
+)
+def test_a_malformed_anchor_setting_stops_start_up_naming_it(
+    tmp_path: Path, variable: str, value: str
+) -> None:
+    env = production_env(tmp_path, DJANGO_SETTINGS_MODULE="portal.settings", **{variable: value})
+
+    result = run_python(["-c", "import django; django.setup()"], env)
+
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("django.core.exceptions.ImproperlyConfigured")
+    assert variable in last_line
 
 
 @pytest.mark.redis
