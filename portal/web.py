@@ -16,7 +16,8 @@ from django.shortcuts import render
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
-from portal.audit.types import AuditContext
+from portal.audit.forms import ChangeForm
+from portal.audit.types import AuditContext, Submission
 from portal.paytronix.errors import FailureError, InvalidStatusError, PaytronixError
 from portal.sentences import NotShownError, explain
 from portal.staff.models import User
@@ -47,6 +48,16 @@ def audit_context(request: HttpRequest) -> AuditContext:
         request_id=str(getattr(request, "request_id", "") or AuditContext.ambient().request_id)[
             :64
         ],
+    )
+
+
+def submission_of(request: HttpRequest, form: ChangeForm) -> Submission:
+    """What a valid change form asks for, as the services take it."""
+    return Submission(
+        actor=viewer_of(request),
+        context=audit_context(request),
+        reason=form.reason(),
+        idempotency_key=form.cleaned_data["idempotency_key"],
     )
 
 

@@ -20,9 +20,8 @@ from django.views.decorators.debug import sensitive_variables
 from cards.selectors import GuestCards, primary_card_number
 from portal.audit.outcome import ChangeOutcome, change_run
 from portal.audit.scrub import SECRET_GIVEN, card_mask
-from portal.audit.types import AuditContext, Reason, Target
+from portal.audit.types import Submission, Target
 from portal.paytronix.client import PaytronixClient
-from portal.staff.models import User
 
 
 @dataclass(frozen=True)
@@ -53,14 +52,11 @@ class AttachCredentials:
 
 @sensitive_variables("credentials", "write")
 def card_attach(
+    submission: Submission,
     *,
-    actor: User,
-    context: AuditContext,
     guest: GuestCards,
     other_card_number: str,
     credentials: AttachCredentials,
-    reason: Reason,
-    idempotency_key: str,
     combine: bool = False,
 ) -> ChangeOutcome:
     """Attach ``other_card_number`` to the guest's account (``card.attach``) or, with
@@ -87,7 +83,7 @@ def card_attach(
         )
 
     return change_run(
-        actor=actor,
+        submission,
         action="cards.attach_and_combine" if combine else "card.attach",
         target=Target(
             account_id=guest.account_id, printed_card_number=primary, username=guest.username
@@ -97,9 +93,6 @@ def card_attach(
             "otherPrintedCardNumber": other_card_number,
             **credentials.audit_params(),
         },
-        reason=reason,
-        idempotency_key=idempotency_key,
-        context=context,
         call=write,
         success=(
             f"Card ending {masked} is attached and its balances combined into this account."

@@ -11,29 +11,21 @@ from cards.selectors import GuestCard, GuestCards
 from portal.audit.door import mutation_run
 from portal.audit.outcome import outcome_sentence
 from portal.audit.scrub import card_mask
-from portal.audit.types import AuditContext, MutationResult, Reason, Target
+from portal.audit.types import MutationResult, Submission, Target
 from portal.jobs.models import Job
 from portal.jobs.runner import ItemResult, ItemRun
 from portal.jobs.services import ItemSpec, job_create
-from portal.staff.models import User
 
 
 def cards_combine_start(
-    *,
-    actor: User,
-    context: AuditContext,
-    guest: GuestCards,
-    card: GuestCard,
-    other_account_id: int | None,
-    reason: Reason,
-    idempotency_key: str,
+    submission: Submission, *, guest: GuestCards, card: GuestCard, other_account_id: int | None
 ) -> Job:
     """Queue the combine of ``card`` into the main account of its template (a job)."""
     return job_create(
-        owner=actor,
+        owner=submission.actor,
         kind="cards.combine",
-        idempotency_key=idempotency_key,
-        context=context,
+        idempotency_key=submission.idempotency_key,
+        context=submission.context,
         params={"account_id": guest.account_id, "printedCardNumber": card.printed_card_number},
         items=[
             ItemSpec(
@@ -46,7 +38,7 @@ def cards_combine_start(
                 },
             )
         ],
-        reason=reason,
+        reason=submission.reason,
         target=Target(
             account_id=guest.account_id,
             printed_card_number=card.printed_card_number,

@@ -6,8 +6,7 @@ from typing import Literal
 
 from cards.selectors import GuestCard, GuestCards
 from portal.audit.outcome import ChangeOutcome, change_run
-from portal.audit.types import AuditContext, Reason, Target
-from portal.staff.models import User
+from portal.audit.types import Submission, Target
 
 CardStatus = Literal["ACTIVE", "DISABLED"]
 
@@ -15,29 +14,19 @@ STATUS_WORDS: dict[str, str] = {"ACTIVE": "enabled", "DISABLED": "disabled"}
 
 
 def card_status_change(
-    *,
-    actor: User,
-    context: AuditContext,
-    guest: GuestCards,
-    card: GuestCard,
-    status: CardStatus,
-    reason: Reason,
-    idempotency_key: str,
+    submission: Submission, *, guest: GuestCards, card: GuestCard, status: CardStatus
 ) -> ChangeOutcome:
     """Enable (``ACTIVE``) or disable (``DISABLED``) one card, audited as ``card.enable`` /
     ``card.disable``. Raises ``PermissionDenied`` or ``ValidationError`` (a missing reason)
     before anything is sent."""
     number = card.printed_card_number
     return change_run(
-        actor=actor,
+        submission,
         action="card.disable" if status == "DISABLED" else "card.enable",
         target=Target(
             account_id=guest.account_id, printed_card_number=number, username=guest.username
         ),
         params={"printedCardNumber": number, "status": status},
-        reason=reason,
-        idempotency_key=idempotency_key,
-        context=context,
         call=lambda client: client.guest.change_card_status(
             printed_card_number=number, status=status
         ),

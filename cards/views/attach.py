@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -18,19 +17,15 @@ from cards.selectors import NO_PRIMARY_CARD
 from cards.services.attach import card_attach
 from cards.views.common import (
     card_screen,
+    change_answer,
+    change_refused,
     credentials_from,
     guest_of,
     guest_page_url,
-    retry_or_settle,
 )
+from portal.audit.actions import action_get
 from portal.staff.access import requires
-from portal.web import (
-    HtmxHttpRequest,
-    audit_context,
-    form_response,
-    redirect_after_change,
-    viewer_of,
-)
+from portal.web import HtmxHttpRequest, ViewFunc, form_response, submission_of
 
 ATTACH_PAGE = {
     "title": "Attach another card",
@@ -43,59 +38,6 @@ ATTACH_PAGE = {
     "submit_url": "cards:attach-submit",
     "no_primary_card": NO_PRIMARY_CARD,
 }
-
-
-@require_GET
-@requires("attach_cards")
-@card_screen
-def card_attach_form(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
-    guest = guest_of(request, account_id)
-    context = {"guest": guest, "form": AttachCardForm(), "page": ATTACH_PAGE}
-    return render(request, "cards/attach.html", context)
-
-
-@sensitive_post_parameters("other_password", "registration_code", "other_card_number")
-@require_POST
-@requires("attach_cards")
-@card_screen
-def card_attach_submit(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
-    return _attach_submit(request, account_id, AttachCardForm(request.POST), ATTACH_PAGE)
-
-
-def _attach_submit(
-    request: HtmxHttpRequest, account_id: int, form: AttachCardForm, page: dict[str, str]
-) -> HttpResponse:
-    """Attach (or attach and combine): the change, or the form asking for what upstream named."""
-    valid = form.is_valid()
-    guest = guest_of(request, account_id, fresh=valid)
-    context: dict[str, Any] = {"guest": guest, "form": form, "page": page, "error": ""}
-    if not valid:
-        return form_response(request, "cards/attach.html", context, status=422)
-    try:
-        result = card_attach(
-            actor=viewer_of(request),
-            context=audit_context(request),
-            guest=guest,
-            other_card_number=form.cleaned_data["other_card_number"],
-            credentials=credentials_from(form),
-            reason=form.reason(),
-            idempotency_key=form.cleaned_data["idempotency_key"],
-            combine=isinstance(form, AttachAndCombineForm),
-        )
-    except ValidationError as invalid:
-        context["error"] = " ".join(invalid.messages)
-        return form_response(request, "cards/attach.html", context, status=422)
-    if result.needs_more_info:
-        context["form"] = form.ask_for(list(result.fields))
-        context["asked_sentence"] = result.message
-        return form_response(request, "cards/attach.html", context)
-    if not result.ok:
-        retry_or_settle(form, result)
-        context["error"] = result.message
-        return form_response(request, "cards/attach.html", context)
-    messages.success(request, result.message)
-    return redirect_after_change(request, guest_page_url(account_id))
-
 
 ATTACH_AND_COMBINE_PAGE = {
     "title": "Attach and combine a card",
@@ -113,20 +55,61 @@ ATTACH_AND_COMBINE_PAGE = {
     "no_primary_card": NO_PRIMARY_CARD,
 }
 
-
-@require_GET
-@requires("combine_cards")
-@card_screen
-def attach_and_combine_form(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
-    guest = guest_of(request, account_id)
-    context = {"guest": guest, "form": AttachAndCombineForm(), "page": ATTACH_AND_COMBINE_PAGE}
-    return render(request, "cards/attach.html", context)
+TEMPLATE = "cards/attach.html"
 
 
-@sensitive_post_parameters("other_password", "registration_code", "other_card_number")
-@require_POST
-@requires("combine_cards")
-@card_screen
-def attach_and_combine_submit(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
-    form = AttachAndCombineForm(request.POST)
-    return _attach_submit(request, account_id, form, ATTACH_AND_COMBINE_PAGE)
+def _attach_submit(
+    request: HtmxHttpRequest, account_id: int, form: AttachCardForm, page: dict[str, str]
+) -> HttpResponse:
+    """Attach (or attach and combine): the change, or the form asking for what upstream named."""
+    valid = form.is_valid()
+    guest = guest_of(request, account_id, fresh=valid)
+    context: dict[str, Any] = {"guest": guest, "form": form, "page": page, "error": ""}
+    if not valid:
+        return form_response(request, TEMPLATE, context, status=422)
+    try:
+        result = card_attach(
+            submission_of(request, form),
+            guest=guest,
+            other_card_number=form.cleaned_data["other_card_number"],
+            credentials=credentials_from(form),
+            combine=isinstance(form, AttachAndCombineForm),
+        )
+    except ValidationError as refusal:
+        return change_refused(request, TEMPLATE, context, refusal)
+    if result.needs_more_info:
+        context["form"] = form.ask_for(list(result.fields))
+        context["asked_sentence"] = result.message
+        return form_response(request, TEMPLATE, context)
+    done = guest_page_url(account_id)
+    return change_answer(request, TEMPLATE, context, form, result, done_url=done)
+
+
+def _attach_screens(
+    form_class: type[AttachCardForm], page: dict[str, str]
+) -> tuple[ViewFunc, ViewFunc]:
+    """The form and submit views of an attach screen; who may use them is whoever may do the
+    form's action (attach: agents; attach and combine: supervisors)."""
+    permission = action_get(form_class.action).permission
+
+    @require_GET
+    @requires(permission)
+    @card_screen
+    def form_view(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
+        context = {"guest": guest_of(request, account_id), "form": form_class(), "page": page}
+        return render(request, TEMPLATE, context)
+
+    @sensitive_post_parameters("other_password", "registration_code", "other_card_number")
+    @require_POST
+    @requires(permission)
+    @card_screen
+    def submit_view(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
+        return _attach_submit(request, account_id, form_class(request.POST), page)
+
+    return form_view, submit_view
+
+
+card_attach_form, card_attach_submit = _attach_screens(AttachCardForm, ATTACH_PAGE)
+attach_and_combine_form, attach_and_combine_submit = _attach_screens(
+    AttachAndCombineForm, ATTACH_AND_COMBINE_PAGE
+)

@@ -13,13 +13,13 @@ from django.views.decorators.http import require_GET, require_POST
 from cards.forms import CombineCardForm
 from cards.selectors import CombinePreview, card_job_outcome, combine_preview
 from cards.services.combine import cards_combine_start
-from cards.views.common import card_screen
+from cards.views.common import card_screen, change_refused
 from portal.staff.access import requires
 from portal.web import (
     HtmxHttpRequest,
-    audit_context,
     form_response,
     redirect_after_change,
+    submission_of,
     viewer_of,
 )
 
@@ -68,17 +68,13 @@ def card_combine_submit(request: HtmxHttpRequest, account_id: int, masked: str) 
         return form_response(request, "cards/combine.html", context, status=422)
     try:
         job = cards_combine_start(
-            actor=viewer_of(request),
-            context=audit_context(request),
+            submission_of(request, form),
             guest=preview.guest,
             card=preview.card,
             other_account_id=preview.other_account_id,
-            reason=form.reason(),
-            idempotency_key=form.cleaned_data["idempotency_key"],
         )
-    except ValidationError as invalid:
-        context["error"] = " ".join(invalid.messages)
-        return form_response(request, "cards/combine.html", context, status=422)
+    except ValidationError as refusal:
+        return change_refused(request, "cards/combine.html", context, refusal)
     return redirect_after_change(request, reverse("cards:job", args=[job.pk]))
 
 

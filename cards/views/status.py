@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -14,15 +13,19 @@ from django.views.decorators.http import require_GET, require_POST
 from cards.forms import DisableCardForm, EnableCardForm
 from cards.selectors import GuestCard, GuestCards
 from cards.services.status import card_status_change
-from cards.views.common import card_screen, guest_of, guest_page_url, retry_or_settle
+from cards.views.common import (
+    card_screen,
+    change_answer,
+    change_refused,
+    guest_of,
+    guest_page_url,
+)
 from portal.audit.forms import ChangeForm
 from portal.staff.access import requires
 from portal.web import (
     HtmxHttpRequest,
-    audit_context,
     form_response,
-    redirect_after_change,
-    viewer_of,
+    submission_of,
 )
 
 
@@ -106,20 +109,12 @@ def card_status_submit(
         return form_response(request, "cards/status_change.html", context, status=422)
     try:
         result = card_status_change(
-            actor=viewer_of(request),
-            context=audit_context(request),
+            submission_of(request, form),
             guest=guest,
             card=card,
             status="DISABLED" if spec.disable else "ACTIVE",
-            reason=form.reason(),
-            idempotency_key=form.cleaned_data["idempotency_key"],
         )
-    except ValidationError as invalid:
-        context["error"] = " ".join(invalid.messages)
-        return form_response(request, "cards/status_change.html", context, status=422)
-    if not result.ok:
-        retry_or_settle(form, result)
-        context["error"] = result.message
-        return form_response(request, "cards/status_change.html", context)
-    messages.success(request, result.message)
-    return redirect_after_change(request, guest_page_url(account_id))
+    except ValidationError as refusal:
+        return change_refused(request, "cards/status_change.html", context, refusal)
+    done = guest_page_url(account_id)
+    return change_answer(request, "cards/status_change.html", context, form, result, done_url=done)

@@ -1,28 +1,50 @@
-"""What every guests service needs before its change: the audit target of the guest's account,
-and a refusal for a change that cannot be asked for."""
+"""What every guests service shares: the change on the guest's account through the door, with
+the pending change the page watches for, and a refusal for a change that cannot be asked for."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from guests.pending import PendingChange, pending_watch
 from guests.selectors.scope import scope_of
-from portal.audit.types import Target
+from portal.audit.outcome import ChangeOutcome, change_run
+from portal.audit.types import Submission, Target
+from portal.paytronix.client import PaytronixClient
 from portal.paytronix.models import AccountInformation
-from portal.staff.models import User
 
 
 class ChangeRefusedError(Exception):
     """A change that cannot be asked for; the message says why, for the CSR."""
 
 
-def account_target(actor: User, account_id: int, account: AccountInformation) -> Target:
-    """The account read with the CSR's scope, as the door's target: its identifiers (whose
-    cached reads are dropped after the change) and the store group the door checks."""
+def account_change(
+    submission: Submission,
+    *,
+    account_id: int,
+    account: AccountInformation,
+    action: str,
+    params: Mapping[str, Any],
+    call: Callable[[PaytronixClient], Any],
+    success: str,
+    watch: PendingChange | None = None,
+) -> ChangeOutcome:
+    """The change on the guest's ``account`` (read with the CSR's scope: the door's store-group
+    check and the target's identifiers come from it). ``watch`` is what the page should show
+    once upstream has applied it, watched for when the change was applied or may have been."""
     card = account.primary_card.printed_card_number if account.primary_card else None
-    return Target(
+    target = Target(
         account_id=account_id,
         printed_card_number=card or "",
         username=account.username or "",
-        store_group_code=scope_of(actor),
+        store_group_code=scope_of(submission.actor),
     )
+    outcome = change_run(
+        submission, action=action, target=target, params=params, call=call, success=success
+    )
+    if watch is not None:
+        pending_watch(outcome, account_id=account_id, change=watch)
+    return outcome
 
 
 def registered_username(account: AccountInformation) -> str:

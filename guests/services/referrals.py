@@ -5,16 +5,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from guests.pending import PendingChange, pending_watch
+from guests.pending import PendingChange
 from guests.selectors.guest import guest_account
 from guests.selectors.reads import referrals_of_account
-from guests.services.account import account_target
-from portal.audit.door import mutation_run
-from portal.audit.outcome import ChangeOutcome, change_run
-from portal.audit.types import AuditContext, Reason
+from guests.services.account import account_change
+from portal.audit.outcome import ChangeOutcome
+from portal.audit.selectors import recorded_reply
+from portal.audit.types import Submission
 from portal.paytronix.errors import PaytronixError
 from portal.paytronix.models import ReferralCode
-from portal.staff.models import User
 
 
 def _already_referred(account_id: int, emails: Sequence[str]) -> list[str] | None:
@@ -32,40 +31,27 @@ def _already_referred(account_id: int, emails: Sequence[str]) -> list[str] | Non
 
 
 def referrals_add(
-    *,
-    actor: User,
-    context: AuditContext,
-    account_id: int,
-    emails: Sequence[str],
-    message: str,
-    reason: Reason,
-    idempotency_key: str,
+    submission: Submission, *, account_id: int, emails: Sequence[str], message: str
 ) -> ChangeOutcome:
     """Refer friends by email on the guest's behalf (upstream emails each of them)."""
-    account = guest_account(viewer=actor, account_id=account_id)
+    account = guest_account(viewer=submission.actor, account_id=account_id)
     emails = list(emails)
     count = f"{len(emails)} referral{'s' if len(emails) != 1 else ''}"
     params: dict[str, object] = {"accountId": account_id, "emails": emails, "message": message}
     already = _already_referred(account_id, emails)
     if already is not None:
         params["alreadyReferred"] = already
-    outcome = change_run(
-        actor=actor,
+    return account_change(
+        submission,
+        account_id=account_id,
+        account=account,
         action="referrals.add",
-        target=account_target(actor, account_id, account),
         params=params,
-        reason=reason,
-        idempotency_key=idempotency_key,
-        context=context,
         call=lambda client: client.guest.add_referrals_by_account_id(
             account_id=account_id, emails=emails, message=message or None
         ),
         success=f"{count} sent: " + ", ".join(emails) + ".",
-    )
-    pending_watch(
-        outcome,
-        account_id=account_id,
-        change=PendingChange(
+        watch=PendingChange(
             action="referrals.add",
             panel="referrals",
             sources=("referrals",),
@@ -74,38 +60,31 @@ def referrals_add(
             summary=f"{count}: " + ", ".join(emails),
         ),
     )
-    return outcome
 
 
-def referral_code_create(
-    *,
-    actor: User,
-    context: AuditContext,
-    account_id: int,
-    reason: Reason,
-    idempotency_key: str,
-) -> ChangeOutcome:
-    """Create the guest's referral code and enrolment link. ``value`` is the ``ReferralCode``
-    (also for a second submit of the same form, rebuilt from the audit record)."""
-    account = guest_account(viewer=actor, account_id=account_id)
-    result = mutation_run(
-        actor=actor,
+def referral_code_create(submission: Submission, *, account_id: int) -> ChangeOutcome:
+    """Create the guest's referral code and enrolment link. ``value`` is the ``ReferralCode``:
+    the reply's, or for a second submit of the same form, rebuilt from the audit record."""
+    account = guest_account(viewer=submission.actor, account_id=account_id)
+    outcome = account_change(
+        submission,
+        account_id=account_id,
+        account=account,
         action="referrals.create_code",
-        target=account_target(actor, account_id, account),
         params={"accountId": account_id},
-        reason=reason,
-        idempotency_key=idempotency_key,
-        context=context,
         call=lambda client: client.guest.create_referral_code_by_account_id(account_id=account_id),
+        success="Referral code created. Give the guest the code or the link.",
     )
-    outcome = ChangeOutcome.of(
-        result, success="Referral code created. Give the guest the code or the link."
-    )
-    if outcome.ok and outcome.value is None:
-        code = ReferralCode(
-            code=str(result.detail.get("code") or "") or None,
-            name=str(result.detail.get("name") or "") or None,
-            url=str(result.detail.get("url") or "") or None,
-        )
-        return dataclasses.replace(outcome, value=code)
+    if outcome.ok and outcome.value is None and outcome.intent_id is not None:
+        return dataclasses.replace(outcome, value=_recorded_code(outcome.intent_id))
     return outcome
+
+
+def _recorded_code(intent_id: int) -> ReferralCode:
+    """The code as the audit recorded upstream's reply to the first submit."""
+    detail = recorded_reply(intent_id)
+    return ReferralCode(
+        code=str(detail.get("code") or "") or None,
+        name=str(detail.get("name") or "") or None,
+        url=str(detail.get("url") or "") or None,
+    )

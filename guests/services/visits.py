@@ -6,37 +6,26 @@ import dataclasses
 
 from guests.pending import PendingChange, pending_add
 from guests.selectors.guest import guest_account
-from guests.services.account import account_target
-from portal.audit.outcome import ChangeOutcome, change_run
-from portal.audit.types import AuditContext, Reason
+from guests.services.account import account_change
+from portal.audit.outcome import ChangeOutcome
+from portal.audit.types import Submission
 from portal.paytronix.client import PaytronixClient
 from portal.paytronix.models import AddRedeemReply
-from portal.staff.models import User
 
 
-def visit_code_apply(
-    *,
-    actor: User,
-    context: AuditContext,
-    account_id: int,
-    code: str,
-    reason: Reason,
-    idempotency_key: str,
-) -> ChangeOutcome:
+def visit_code_apply(submission: Submission, *, account_id: int, code: str) -> ChangeOutcome:
     """Credit a visit code to the account (check it first with ``visit_code_check``)."""
-    account = guest_account(viewer=actor, account_id=account_id)
+    account = guest_account(viewer=submission.actor, account_id=account_id)
 
     def apply(client: PaytronixClient) -> AddRedeemReply:
         return client.guest.apply_visit_code(code=code, account_id=account_id)
 
-    outcome = change_run(
-        actor=actor,
+    outcome = account_change(
+        submission,
+        account_id=account_id,
+        account=account,
         action="visit_code.apply",
-        target=account_target(actor, account_id, account),
         params={"accountId": account_id, "code": code},
-        reason=reason,
-        idempotency_key=idempotency_key,
-        context=context,
         call=apply,
         success="Visit code applied.",
     )

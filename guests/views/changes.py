@@ -35,13 +35,14 @@ from guests.forms import (
 from guests.selectors import referral_code_check, visit_code_check
 from guests.selectors.codes import ReferralCodeCheck, VisitCodeCheck
 from guests.services import ChangeRefusedError
-from guests.views.page import GUEST_TEMPLATE, guest_context, guest_errors
+from guests.views.page import GUEST_TEMPLATE, ViewFunc, guest_context, guest_errors
+from portal.audit.actions import action_get
 from portal.audit.forms import ChangeForm
 from portal.audit.outcome import ChangeOutcome
 from portal.paytronix.errors import PaytronixError
 from portal.sentences import explain
 from portal.staff.access import requires
-from portal.web import HtmxHttpRequest, audit_context, viewer_of
+from portal.web import HtmxHttpRequest, submission_of, viewer_of
 
 _LEVELS = {"success": messages.SUCCESS, "warning": messages.WARNING, "error": messages.ERROR}
 
@@ -58,27 +59,23 @@ def _form_after(form: ChangeForm, result: ChangeOutcome | None) -> django_forms.
     return type(form)(initial=kept)
 
 
+Perform = Callable[[dict[str, Any], dict[str, Any]], ChangeOutcome]
+
+
 def _change(
     request: HtmxHttpRequest,
     account_id: int,
     *,
     panel: str,
-    form_name: str,
     form: ChangeForm,
-    perform: Callable[[dict[str, Any], dict[str, Any]], ChangeOutcome],
+    perform: Perform,
 ) -> HttpResponse:
     """Validate ``form``, make the change with ``perform(cleaned_data, door)`` (``door`` holds
-    the arguments every service takes alike: actor, audit context, account, reason and
-    idempotency key) and answer with its outcome."""
+    the arguments every service takes alike: the submission and the account) and answer with
+    its outcome."""
     result: ChangeOutcome | None = None
     if form.is_valid():
-        door = {
-            "actor": viewer_of(request),
-            "context": audit_context(request),
-            "account_id": account_id,
-            "reason": form.reason(),
-            "idempotency_key": form.cleaned_data["idempotency_key"],
-        }
+        door = {"submission": submission_of(request, form), "account_id": account_id}
         try:
             result = perform(form.cleaned_data, door)
         except ValidationError as error:
@@ -88,6 +85,7 @@ def _change(
     if not request.htmx and result is not None:
         messages.add_message(request, _LEVELS[result.level], result.message)
         return redirect(reverse("guests:guest", args=[account_id]) + f"#panel-{panel}")
+    form_name = str(form.prefix)
     shown = _form_after(form, result)
     forms = {form_name: shown} if shown is not None else {}
     if not request.htmx:
@@ -128,91 +126,6 @@ def _change_done(
         "target": f"panel-{panel}",
     }
     return render(request, "guests/_change_done.html", context)
-
-
-@require_POST
-@requires("lookup_guests", "change_messaging")
-@guest_errors
-def message_frequency(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
-    return _change(
-        request,
-        account_id,
-        panel="header",
-        form_name="frequency",
-        form=MessageFrequencyForm(request.POST),
-        perform=lambda data, door: services.message_frequency_change(
-            preference=data["preference"],
-            **door,
-        ),
-    )
-
-
-@require_POST
-@requires("lookup_guests", "change_messaging")
-@guest_errors
-def language(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
-    return _change(
-        request,
-        account_id,
-        panel="header",
-        form_name="language",
-        form=LanguageForm(request.POST),
-        perform=lambda data, door: services.language_change(
-            language_code=data["language_code"],
-            **door,
-        ),
-    )
-
-
-@require_POST
-@requires("lookup_guests", "migrate_username")
-@guest_errors
-def username_migrate(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
-    return _change(
-        request,
-        account_id,
-        panel="header",
-        form_name="username",
-        form=UsernameMigrateForm(request.POST),
-        perform=lambda data, door: services.username_migrate(
-            email=data["email"],
-            **door,
-        ),
-    )
-
-
-@require_POST
-@requires("lookup_guests", "manage_referrals")
-@guest_errors
-def referrals_add(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
-    return _change(
-        request,
-        account_id,
-        panel="referrals",
-        form_name="referrals",
-        form=ReferralsAddForm(request.POST),
-        perform=lambda data, door: services.referrals_add(
-            emails=data["emails"],
-            message=data["message"],
-            **door,
-        ),
-    )
-
-
-@require_POST
-@requires("lookup_guests", "manage_referrals")
-@guest_errors
-def referral_code_create(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
-    return _change(
-        request,
-        account_id,
-        panel="referrals",
-        form_name="referral_code",
-        form=ReferralCodeCreateForm(request.POST),
-        perform=lambda data, door: services.referral_code_create(
-            **door,
-        ),
-    )
 
 
 @require_GET
@@ -259,40 +172,6 @@ def visit_code_check_view(request: HtmxHttpRequest, account_id: int) -> HttpResp
     return _render_panel(request, account_id, panel="wallets", forms=page_forms, visit=checked)
 
 
-@require_POST
-@requires("lookup_guests", "apply_visit_codes")
-@guest_errors
-def visit_code_apply(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
-    return _change(
-        request,
-        account_id,
-        panel="wallets",
-        form_name="visit_apply",
-        form=VisitCodeApplyForm(request.POST),
-        perform=lambda data, door: services.visit_code_apply(
-            code=data["code"],
-            **door,
-        ),
-    )
-
-
-@require_POST
-@requires("lookup_guests", "add_account_notes")
-@guest_errors
-def note_add(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
-    return _change(
-        request,
-        account_id,
-        panel="notes",
-        form_name="note",
-        form=NoteForm(request.POST),
-        perform=lambda data, door: services.account_note_add(
-            note=data["note"],
-            **door,
-        ),
-    )
-
-
 def _render_panel(
     request: HtmxHttpRequest, account_id: int, *, panel: str, **extra: Any
 ) -> HttpResponse:
@@ -300,3 +179,62 @@ def _render_panel(
         context = guest_context(request, account_id, panels=[panel], **extra)
         return render(request, f"{GUEST_TEMPLATE}#panel-{panel}", context)
     return render(request, GUEST_TEMPLATE, guest_context(request, account_id, **extra))
+
+
+def _change_view(form_class: type[ChangeForm], *, panel: str, perform: Perform) -> ViewFunc:
+    """The view of a change posted from a panel of the guest page (the form's prefix names it
+    in the page). Who may post it is whoever may do the form's action."""
+
+    @require_POST
+    @requires("lookup_guests", action_get(form_class.action).permission)
+    @guest_errors
+    def change(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
+        return _change(
+            request, account_id, panel=panel, form=form_class(request.POST), perform=perform
+        )
+
+    change.__name__ = change.__qualname__ = f"{form_class.prefix}_change"
+    return change
+
+
+message_frequency = _change_view(
+    MessageFrequencyForm,
+    panel="header",
+    perform=lambda data, door: services.message_frequency_change(
+        preference=data["preference"], **door
+    ),
+)
+language = _change_view(
+    LanguageForm,
+    panel="header",
+    perform=lambda data, door: services.language_change(
+        language_code=data["language_code"], **door
+    ),
+)
+username_migrate = _change_view(
+    UsernameMigrateForm,
+    panel="header",
+    perform=lambda data, door: services.username_migrate(email=data["email"], **door),
+)
+referrals_add = _change_view(
+    ReferralsAddForm,
+    panel="referrals",
+    perform=lambda data, door: services.referrals_add(
+        emails=data["emails"], message=data["message"], **door
+    ),
+)
+referral_code_create = _change_view(
+    ReferralCodeCreateForm,
+    panel="referrals",
+    perform=lambda data, door: services.referral_code_create(**door),
+)
+visit_code_apply = _change_view(
+    VisitCodeApplyForm,
+    panel="wallets",
+    perform=lambda data, door: services.visit_code_apply(code=data["code"], **door),
+)
+note_add = _change_view(
+    NoteForm,
+    panel="notes",
+    perform=lambda data, door: services.account_note_add(note=data["note"], **door),
+)

@@ -1,10 +1,10 @@
 """What a change did, told to the CSR: one type for every app, built once from the door's
 ``MutationResult``, and the one place where an outcome becomes a sentence.
 
-``change_run`` is how a service makes one change: the door (``portal.audit.door.mutation_run``)
-and then ``ChangeOutcome.of``. Guests, cards and every service to come answer with a
-``ChangeOutcome``; views read ``ok``, ``needs_more_info`` (with ``fields`` to ask for),
-``level`` and ``message``.
+``change_run`` is how a service makes the one change a ``Submission`` asks for: the door
+(``portal.audit.door.mutation_run``) and then ``ChangeOutcome.of``. Guests, cards and every
+service to come answer with a ``ChangeOutcome``; views read ``ok``, ``needs_more_info`` (with
+``fields`` to ask for), ``level`` and ``message``.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ from typing import Any
 
 from portal.audit.door import mutation_run
 from portal.audit.models import Outcome
-from portal.audit.types import AuditContext, MutationResult, Reason, Target
+from portal.audit.types import MutationResult, Submission, Target
 from portal.paytronix.client import PaytronixClient
 from portal.sentences import explain, explain_recorded
-from portal.staff.models import User
 
 IN_PROGRESS = "This change is still being made. Reload the page in a moment to see how it went."
 
@@ -100,31 +99,27 @@ class ChangeOutcome:
 
 
 def change_run[T](
+    submission: Submission,
     *,
-    actor: User,
     action: str,
     target: Target,
     params: Mapping[str, Any],
-    reason: Reason,
-    idempotency_key: str,
-    context: AuditContext,
     call: Callable[[PaytronixClient], T],
     success: str,
     also_invalidate: Sequence[Target] = (),
-    job_id: int | None = None,
 ) -> ChangeOutcome:
-    """Make one audited upstream write through the door and say how it went (``success`` is
-    the sentence for a success). Raises what the door raises before anything is sent."""
+    """Make the one audited upstream write ``submission`` asks for, through the door, and say
+    how it went (``success`` is the sentence for a success). Raises what the door raises
+    before anything is sent."""
     result = mutation_run(
-        actor=actor,
+        actor=submission.actor,
         action=action,
         target=target,
         params=params,
-        reason=reason,
-        idempotency_key=idempotency_key,
-        context=context,
+        reason=submission.reason,
+        idempotency_key=submission.idempotency_key,
+        context=submission.context,
         call=call,
         also_invalidate=also_invalidate,
-        job_id=job_id,
     )
     return ChangeOutcome.of(result, success=success)

@@ -21,6 +21,12 @@ def latest_outcome(intent: AuditRecord) -> AuditRecord | None:
     return intent.outcomes.order_by("-seq").first()
 
 
+def recorded_reply(intent_id: int) -> dict[str, Any]:
+    """Upstream's reply to a change, as its latest outcome recorded it (scrubbed), or {}."""
+    latest = AuditRecord.objects.filter(intent_id=intent_id).order_by("-seq").first()
+    return dict(latest.upstream_detail) if latest is not None else {}
+
+
 @dataclass(frozen=True)
 class AuditFilters:
     """What the audit screen filters on. A card is searched by its keyed hash only."""

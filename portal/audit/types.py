@@ -1,6 +1,7 @@
 """The words of the audit door, with no behaviour: what a change is about (``Target``), why
-(``Reason``), where it came from (``AuditContext``), and how it went (``MutationResult``,
-``Settlement``). Every other audit module, and every app's services, import these from here.
+(``Reason``), where it came from (``AuditContext``), who asked with which form
+(``Submission``), and how it went (``MutationResult``, ``Settlement``). Every other audit
+module, and every app's services, import these from here.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from portal.paytronix.errors import PaytronixError
 
 if TYPE_CHECKING:
     from portal.audit.models import AuditRecord
+    from portal.staff.models import User
 
 MAX_REASON_LENGTH = 1000
 
@@ -70,6 +72,18 @@ class AuditContext:
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A change form as submitted: who asks (the staff user), from where, why, and the form's
+    idempotency key. A view builds it once (``portal.web.submission_of``); every service that
+    makes a change takes it."""
+
+    actor: User
+    context: AuditContext
+    reason: Reason
+    idempotency_key: str
 
 
 @dataclass(frozen=True)
