@@ -19,6 +19,7 @@ from django.urls import reverse
 
 from portal.staff.models import User
 from portal.staff.roles import Role
+from tests.conftest import HTMX
 from tests.url_walk import every_endpoint
 
 # Scripts of these types are data the browser never runs, so CSP does not govern them.
@@ -156,9 +157,9 @@ def test_htmx_requests_carry_the_csrf_token_from_hx_headers_on_body(agent: User)
     page = PageScan(client.get(reverse("home")).content.decode())
     headers = json.loads(page.body["hx-headers"] or "")
     assert set(headers) == {"X-CSRFToken"}
-    refused = client.post(reverse("logout"), headers={"HX-Request": "true"})
+    refused = client.post(reverse("logout"), headers=HTMX)
     assert refused.status_code == 403
-    accepted = client.post(reverse("logout"), headers={"HX-Request": "true", **headers})
+    accepted = client.post(reverse("logout"), headers={**HTMX, **headers})
     assert accepted.status_code == 302
 
 
