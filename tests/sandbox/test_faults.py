@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from portal.paytronix import PaytronixClient, Transport, config_from_settings, permit_writes
+from portal.paytronix import config_from_settings, permit_writes
 from portal.paytronix.errors import (
     CircuitOpenError,
     MalformedReplyError,
@@ -26,7 +26,7 @@ from portal.paytronix.errors import (
 from portal.sandbox import demo
 from portal.sandbox.faults import FaultRule, Faults
 from portal.sandbox.testing import SandboxController
-from tests.paytronix.conftest import FakeClock
+from tests.paytronix.conftest import Harness, harness_for
 from tests.sandbox.conftest import Api
 
 CARD = {"printedCardNumber": demo.DEMO_ACTIVE_CARD}
@@ -201,38 +201,27 @@ ACCOUNT_INFORMATION = "guest/accountInformation"
 CHANGE_CARD_STATUS = "guest/changeCardStatus"
 
 
-@dataclasses.dataclass
-class Probe:
-    client: PaytronixClient
-    sleeps: list[float]
-    clock: FakeClock
-
-
 @pytest.fixture
-def make_probe(sandbox: SandboxController) -> Iterator[Callable[..., Probe]]:
+def make_probe(sandbox: SandboxController) -> Iterator[Callable[..., Harness]]:
     """A client on the sandbox's settings, with recorded sleeps and a hand-driven clock."""
-    made: list[Transport] = []
+    made: list[Harness] = []
 
-    def make(**overrides: Any) -> Probe:
-        config = dataclasses.replace(config_from_settings(), **overrides)
-        sleeps: list[float] = []
-        clock = FakeClock()
-        transport = Transport(config, sleep=sleeps.append, clock=clock, jitter=lambda: 0.5)
-        made.append(transport)
-        return Probe(PaytronixClient(config, transport=transport), sleeps, clock)
+    def make(**overrides: Any) -> Harness:
+        made.append(harness_for(dataclasses.replace(config_from_settings(), **overrides)))
+        return made[-1]
 
     yield make
-    for transport in made:
-        transport.close()
+    for harness in made:
+        harness.transport.close()
 
 
-def _status(probe: Probe) -> str | None:
+def _status(probe: Harness) -> str | None:
     account = probe.client.guest.account_information(printed_card_number=demo.DEMO_ACTIVE_CARD)
     return account.query_card_status
 
 
 def test_a_get_failing_twice_then_succeeding_is_retried(
-    sandbox: SandboxController, make_probe: Callable[..., Probe]
+    sandbox: SandboxController, make_probe: Callable[..., Harness]
 ) -> None:
     probe = make_probe()
     sandbox.faults.error(503, endpoint=ACCOUNT_INFORMATION, times=2)
@@ -242,7 +231,7 @@ def test_a_get_failing_twice_then_succeeding_is_retried(
 
 
 def test_a_get_that_keeps_failing_gives_up_after_three_attempts(
-    sandbox: SandboxController, make_probe: Callable[..., Probe]
+    sandbox: SandboxController, make_probe: Callable[..., Harness]
 ) -> None:
     probe = make_probe()
     rule = sandbox.faults.error(500, endpoint=ACCOUNT_INFORMATION, times=4)
@@ -256,7 +245,7 @@ def test_a_get_that_keeps_failing_gives_up_after_three_attempts(
 
 
 def test_retry_after_from_upstream_is_honoured(
-    sandbox: SandboxController, make_probe: Callable[..., Probe]
+    sandbox: SandboxController, make_probe: Callable[..., Harness]
 ) -> None:
     probe = make_probe()
     sandbox.faults.error(503, endpoint=ACCOUNT_INFORMATION, times=1, retry_after=2)
@@ -267,7 +256,7 @@ def test_retry_after_from_upstream_is_honoured(
 
 @pytest.mark.parametrize("fault", ["drop", "malformed"])
 def test_a_dropped_or_garbled_get_is_retried(
-    sandbox: SandboxController, make_probe: Callable[..., Probe], fault: str
+    sandbox: SandboxController, make_probe: Callable[..., Harness], fault: str
 ) -> None:
     probe = make_probe()
     sandbox.faults.add(fault, endpoint=ACCOUNT_INFORMATION, times=1)
@@ -277,7 +266,7 @@ def test_a_dropped_or_garbled_get_is_retried(
 
 
 def test_a_reply_that_stays_garbled_is_a_malformed_reply(
-    sandbox: SandboxController, make_probe: Callable[..., Probe]
+    sandbox: SandboxController, make_probe: Callable[..., Harness]
 ) -> None:
     probe = make_probe()
     sandbox.faults.malformed(endpoint=ACCOUNT_INFORMATION)
@@ -287,7 +276,7 @@ def test_a_reply_that_stays_garbled_is_a_malformed_reply(
 
 
 def test_a_read_that_hangs_past_the_timeout_is_retried(
-    sandbox: SandboxController, make_probe: Callable[..., Probe]
+    sandbox: SandboxController, make_probe: Callable[..., Harness]
 ) -> None:
     probe = make_probe(read_timeout=0.3)
     sandbox.faults.hang(5.0, endpoint=ACCOUNT_INFORMATION, times=1)
@@ -296,7 +285,7 @@ def test_a_read_that_hangs_past_the_timeout_is_retried(
 
 
 def test_a_post_that_times_out_is_not_retried_and_is_settled_by_reading_back(
-    sandbox: SandboxController, make_probe: Callable[..., Probe]
+    sandbox: SandboxController, make_probe: Callable[..., Harness]
 ) -> None:
     probe = make_probe(read_timeout=0.3)
     # The sandbox applies the change, then holds the reply past the client's timeout.
@@ -313,7 +302,7 @@ def test_a_post_that_times_out_is_not_retried_and_is_settled_by_reading_back(
 
 
 def test_a_write_refused_before_processing_is_still_outcome_unknown_to_the_client(
-    sandbox: SandboxController, make_probe: Callable[..., Probe]
+    sandbox: SandboxController, make_probe: Callable[..., Harness]
 ) -> None:
     probe = make_probe()
     sandbox.faults.error(503, endpoint=CHANGE_CARD_STATUS, times=1)
@@ -327,7 +316,7 @@ def test_a_write_refused_before_processing_is_still_outcome_unknown_to_the_clien
 
 
 def test_the_breaker_opens_on_a_failing_upstream_and_closes_once_it_recovers(
-    sandbox: SandboxController, make_probe: Callable[..., Probe]
+    sandbox: SandboxController, make_probe: Callable[..., Harness]
 ) -> None:
     probe = make_probe(max_attempts=1, breaker_threshold=3, breaker_cooldown=30.0)
     sandbox.faults.error(503)
@@ -347,7 +336,7 @@ def test_the_breaker_opens_on_a_failing_upstream_and_closes_once_it_recovers(
 
 
 def test_wrong_credentials_are_a_permanent_status_error(
-    sandbox: SandboxController, make_probe: Callable[..., Probe]
+    sandbox: SandboxController, make_probe: Callable[..., Harness]
 ) -> None:
     probe = make_probe(secret="not-the-secret")
 
@@ -360,7 +349,7 @@ def test_wrong_credentials_are_a_permanent_status_error(
 
 def test_nothing_secret_is_logged_over_a_whole_session(
     sandbox: SandboxController,
-    make_probe: Callable[..., Probe],
+    make_probe: Callable[..., Harness],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="portal.paytronix")
