@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
 import pytest
@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
+from portal.audit.models import AuditRecord
 from portal.staff.models import User
 from portal.staff.roles import Role, sync_role_groups
 from portal.staff.services import staff_create
@@ -21,6 +22,8 @@ from portal.staff.services import staff_create
 pytest_plugins = ["portal.sandbox.testing"]
 
 PASSWORD = "correct horse battery staple"
+#: Headers of a test client request that make it an htmx request: ``client.get(url, headers=HTMX)``.
+HTMX: dict[str, str] = {"HX-Request": "true"}
 # In CI a test that needs PostgreSQL or Redis fails when the service is missing; elsewhere skips.
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
@@ -149,3 +152,52 @@ def auditor_client(auditor: User) -> Client:
 @pytest.fixture
 def admin_client_(admin_user: User) -> Client:
     return _logged_in(admin_user)
+
+
+Records = Callable[..., list[AuditRecord]]
+
+
+@pytest.fixture
+def records() -> Records:
+    """``records(action, kind=None)``: audit records of ``action`` (intents and outcomes), oldest
+    first."""
+
+    def of(action: str, kind: str | None = None) -> list[AuditRecord]:
+        found = AuditRecord.objects.filter(action=action).order_by("seq")
+        if kind is not None:
+            found = found.filter(kind=kind)
+        return list(found)
+
+    return of
+
+
+class UpstreamCall(NamedTuple):
+    path: str
+    params: dict[str, Any]
+
+
+class UpstreamCalls(list[UpstreamCall]):
+    """Every upstream call the client sent, in order."""
+
+    def paths(self) -> list[str]:
+        return [call.path for call in self]
+
+    def to(self, path: str) -> list[dict[str, Any]]:
+        """The parameters of each call to ``path``."""
+        return [call.params for call in self if call.path == path]
+
+
+@pytest.fixture
+def upstream_calls(monkeypatch: pytest.MonkeyPatch) -> UpstreamCalls:
+    """Records each call the client's transport sends (and still sends it)."""
+    from portal.paytronix.session import Transport
+
+    calls = UpstreamCalls()
+    original = Transport.call
+
+    def counting(self: Transport, endpoint: Any, params: Any) -> dict[str, Any]:
+        calls.append(UpstreamCall(endpoint.path, dict(params)))
+        return original(self, endpoint, params)
+
+    monkeypatch.setattr(Transport, "call", counting)
+    return calls

@@ -8,7 +8,7 @@ different view than the one it believes it is checking.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,12 +52,13 @@ class Endpoint:
         return f"{self.path} ({self.name})"
 
 
-def _fill_route(pattern: RoutePattern) -> str:
+def _fill_route(pattern: RoutePattern, values: Mapping[str, str]) -> str:
     route = str(pattern)
 
     def sample(match: re.Match[str]) -> str:
         converter = pattern.converters[match["parameter"]]
-        for value in SAMPLE_VALUES:
+        given = values.get(match["parameter"])
+        for value in (given, *SAMPLE_VALUES) if given else SAMPLE_VALUES:
             if value and re.fullmatch(converter.regex, value):
                 return str(converter.to_url(converter.to_python(value)))
         raise UnbuildablePatternError(f"no sample value fits <{match[0]}> in {route!r}")
@@ -105,29 +106,34 @@ def _fill_regex(pattern: RegexPattern) -> str:
     return candidate
 
 
-def _fill(pattern: object) -> str:
+def _fill(pattern: object, values: Mapping[str, str]) -> str:
     if isinstance(pattern, RoutePattern):
-        return _fill_route(pattern)
+        return _fill_route(pattern, values)
     if isinstance(pattern, RegexPattern):
         return _fill_regex(pattern)
     raise UnbuildablePatternError(f"unknown pattern type {type(pattern).__name__}")
 
 
 def _walk(
-    resolver: URLResolver, prefix: str, namespaces: tuple[str, ...]
+    resolver: URLResolver, prefix: str, namespaces: tuple[str, ...], values: Mapping[str, str]
 ) -> Iterator[tuple[str, tuple[str, ...], URLPattern]]:
     for entry in resolver.url_patterns:
         if isinstance(entry, URLResolver):
             inner = (*namespaces, entry.namespace) if entry.namespace else namespaces
-            yield from _walk(entry, prefix + _fill(entry.pattern), inner)
+            yield from _walk(entry, prefix + _fill(entry.pattern, values), inner, values)
         else:
-            yield prefix + _fill(entry.pattern), namespaces, entry
+            yield prefix + _fill(entry.pattern, values), namespaces, entry
 
 
-def every_endpoint(urlconf: str | None = None) -> list[Endpoint]:
-    """Every view reachable through ``urlconf`` (default: settings.ROOT_URLCONF)."""
+def every_endpoint(
+    urlconf: str | None = None, values: Mapping[str, str] | None = None
+) -> list[Endpoint]:
+    """Every view reachable through ``urlconf`` (default: settings.ROOT_URLCONF).
+
+    ``values`` fills route parameters by name (``{"account_id": "9000001"}``) where the
+    converter accepts the value, so a walk can reach real records instead of sample ids."""
     endpoints = []
-    for route, namespaces, pattern in _walk(get_resolver(urlconf), "", ()):
+    for route, namespaces, pattern in _walk(get_resolver(urlconf), "", (), values or {}):
         path = "/" + route
         resolved = resolve(path, urlconf)
         if resolved.func is not pattern.callback:

@@ -119,10 +119,14 @@ def test_an_attach_with_the_owners_password_leaves_no_secret_in_records_or_logs(
 def test_a_failed_login_records_the_username_only(client: Any, agent: User) -> None:
     client.post("/login/", {"username": "alice.agent", "password": "my secret guess"})
 
+    failed = AuditRecord.objects.get(action="auth.login_failed")
+    assert (failed.outcome, failed.actor_username) == ("failed", "alice.agent")
     assert "my secret guess" not in _everything_recorded()
 
 
 def test_event_params_are_scrubbed(agent: User) -> None:
     event_record(action="access.denied", actor=agent, params={"path": f"/cards/{MAIN}/"})
 
+    denied = AuditRecord.objects.get(action="access.denied")
+    assert denied.params == {"path": f"/cards/…{MAIN[-6:]}/"}
     assert MAIN not in _everything_recorded()

@@ -16,7 +16,7 @@ from django.utils.html import escape
 
 from portal.sandbox import demo
 from portal.sentences import explain_code
-from tests.cards.conftest import INTENT, OUTCOME, writes
+from tests.cards.conftest import INTENT, OUTCOME
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +89,7 @@ def test_a_card_with_a_registration_code_asks_for_it_then_attaches(
     )
     assert second.status_code == 303
     assert demo.DEMO_CARD_WITH_REGISTRATION_CODE in attached_numbers(sandbox)
-    sent = writes(upstream_calls, "guest/attachCard.json")
+    sent = upstream_calls.to("guest/attachCard.json")
     assert [call["otherRegistrationCode"] for call in sent] == [None, demo.DEMO_REGISTRATION_CODE]
     assert [r.outcome for r in records("card.attach", OUTCOME)] == ["needs_more_info", "succeeded"]
     assert records("card.attach", INTENT)[1].params["otherRegistrationCode"] == "(given)"
@@ -210,7 +210,7 @@ def test_every_attach_card_error_code_becomes_its_sentence(
 def test_a_double_submit_attaches_once(sandbox, agent_client, upstream_calls):
     assert attach(agent_client, demo.DEMO_ATTACHABLE_CARD, key="d1").status_code == 303
     assert attach(agent_client, demo.DEMO_ATTACHABLE_CARD, key="d1").status_code == 303
-    assert len(writes(upstream_calls, "guest/attachCard.json")) == 1
+    assert len(upstream_calls.to("guest/attachCard.json")) == 1
 
 
 def test_a_card_number_that_is_not_one_is_refused_before_anything_is_sent(

@@ -13,7 +13,7 @@ from django.urls import reverse
 from cards.models import BulkUpload
 from portal.jobs.models import Job
 from portal.sandbox import demo
-from tests.cards.conftest import INTENT, writes
+from tests.cards.conftest import INTENT
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +93,7 @@ def test_a_confirmed_job_changes_each_good_row_once_and_audits_each_card(
     assert sandbox.state.card(demo.DEMO_ACTIVE_CARD).status == "DISABLED"
     assert sandbox.state.card(demo.DEMO_ATTACHABLE_CARD).status == "DISABLED"
     assert sandbox.state.card(demo.DEMO_DISABLED_CARD).status == "ACTIVE"
-    assert len(writes(upstream_calls, "guest/changeCardStatus.json")) == 4
+    assert len(upstream_calls.to("guest/changeCardStatus.json")) == 4
     # One audit intent for the job, one per card.
     assert len(records("bulk.card_status", INTENT)) == 1
     disables = records("card.disable", INTENT)
@@ -137,7 +137,7 @@ def test_confirming_twice_starts_one_job(
         second = start(supervisor_client, upload_id, key="once")
     assert first["Location"] == second["Location"]
     assert Job.objects.count() == 1
-    assert len(writes(upstream_calls, "guest/changeCardStatus.json")) == 4
+    assert len(upstream_calls.to("guest/changeCardStatus.json")) == 4
 
 
 def test_the_owner_cancels_a_queued_job_and_no_card_changes(sandbox, supervisor_client):

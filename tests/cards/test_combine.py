@@ -13,7 +13,7 @@ from django.utils.html import escape
 from portal.jobs.models import Job
 from portal.sandbox import demo
 from portal.sentences import explain_code
-from tests.cards.conftest import INTENT, OUTCOME, writes
+from tests.cards.conftest import INTENT, OUTCOME
 
 pytestmark = pytest.mark.django_db
 
@@ -99,7 +99,7 @@ def test_a_card_that_is_not_combinable_is_said_so_and_cannot_be_submitted(
     assert "cannot be combined" in page.content.decode()
     assert 'name="understood"' not in page.content.decode()
     assert combine(supervisor_client, sandbox, demo.DEMO_DIFFERENT_TEMPLATE_PAIR).status_code == 409
-    assert writes(upstream_calls, "guest/combineCard.json") == []
+    assert upstream_calls.to("guest/combineCard.json") == []
     assert Job.objects.count() == 0
 
 
@@ -116,7 +116,7 @@ def test_a_double_submit_makes_one_job_and_one_combine(
         second = combine(supervisor_client, sandbox, key="same")
     assert first["Location"] == second["Location"]
     assert Job.objects.count() == 1
-    assert len(writes(upstream_calls, "guest/combineCard.json")) == 1
+    assert len(upstream_calls.to("guest/combineCard.json")) == 1
 
 
 def test_agents_cannot_combine(sandbox, agent_client):
@@ -228,7 +228,7 @@ def test_attach_and_combine_twice_with_one_key_calls_upstream_once(
 ):
     first = attach_and_combine(supervisor_client, demo.DEMO_ATTACHABLE_CARD, key="twice")
     second = attach_and_combine(supervisor_client, demo.DEMO_ATTACHABLE_CARD, key="twice")
-    assert len(writes(upstream_calls, "guest/attachAndCombine.json")) == 1
+    assert len(upstream_calls.to("guest/attachAndCombine.json")) == 1
     assert first.status_code == second.status_code == 303
 
 
@@ -243,7 +243,7 @@ def test_attach_and_combine_claims_the_forms_key_before_calling_upstream(
         supervisor_client, demo.DEMO_CARD_WITH_REGISTRATION_CODE, key="used"
     )
     assert "This form was already used" in response.content.decode()
-    assert writes(upstream_calls, "guest/attachAndCombine.json") == []
+    assert upstream_calls.to("guest/attachAndCombine.json") == []
 
 
 def test_an_attach_and_combine_that_breaks_in_the_portal_is_left_unknown_not_open(

@@ -28,10 +28,6 @@ def empty_cache():
     cache.clear()
 
 
-def paths(calls: list[tuple[str, dict[str, Any]]]) -> list[str]:
-    return [path for path, _ in calls]
-
-
 @pytest.fixture
 def no_primary_card(monkeypatch: pytest.MonkeyPatch) -> None:
     """The sandbox answers account information without a primary card."""
@@ -66,7 +62,7 @@ def test_the_attach_screens_explain_an_account_without_a_primary_card(
     )
     assert response.status_code == 422
     assert NO_PRIMARY_CARD in response.content.decode()
-    assert "guest/attachCard.json" not in paths(upstream_calls)
+    assert "guest/attachCard.json" not in upstream_calls.paths()
 
 
 def test_a_card_screen_opened_again_reads_the_guest_from_the_cache(
@@ -74,11 +70,11 @@ def test_a_card_screen_opened_again_reads_the_guest_from_the_cache(
 ):
     url = reverse("cards:disable", args=[ACCOUNT, ACTIVE])
     assert agent_client.get(url).status_code == 200
-    first = paths(upstream_calls)
+    first = upstream_calls.paths()
     assert "guest/accountInformationById.json" in first
     upstream_calls.clear()
     assert agent_client.get(url).status_code == 200
-    assert paths(upstream_calls) == []
+    assert upstream_calls.paths() == []
 
 
 def test_the_guest_page_and_a_card_screen_share_their_cached_reads(
@@ -87,7 +83,7 @@ def test_the_guest_page_and_a_card_screen_share_their_cached_reads(
     assert agent_client.get(f"/guests/{ACCOUNT}/").status_code == 200
     upstream_calls.clear()
     assert agent_client.get(reverse("cards:disable", args=[ACCOUNT, ACTIVE])).status_code == 200
-    assert paths(upstream_calls) == []
+    assert upstream_calls.paths() == []
 
 
 def test_a_submitted_change_reads_the_account_fresh(sandbox, agent_client, upstream_calls):
@@ -98,7 +94,7 @@ def test_a_submitted_change_reads_the_account_fresh(sandbox, agent_client, upstr
         {"idempotency_key": "k1", "reason_code": "lost"},
     )
     assert response.status_code == 303
-    called = paths(upstream_calls)
+    called = upstream_calls.paths()
     assert called.index("guest/accountInformationById.json") < called.index(
         "guest/changeCardStatus.json"
     )

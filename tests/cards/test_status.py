@@ -9,7 +9,8 @@ from django.utils.html import escape
 
 from portal.sandbox import demo
 from portal.sentences import explain_code
-from tests.cards.conftest import INTENT, OUTCOME, writes
+from tests.cards.conftest import INTENT, OUTCOME
+from tests.conftest import HTMX
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +80,7 @@ def test_a_double_submit_changes_the_card_once(sandbox, agent_client, upstream_c
     first = disable(agent_client, key="same")
     second = disable(agent_client, key="same")
     assert first.status_code == second.status_code == 303
-    assert len(writes(upstream_calls, "guest/changeCardStatus.json")) == 1
+    assert len(upstream_calls.to("guest/changeCardStatus.json")) == 1
     assert len(records("card.disable", INTENT)) == 1
 
 
@@ -87,7 +88,7 @@ def test_htmx_submit_redirects_the_whole_page_to_the_card(sandbox, agent_client)
     response = agent_client.post(
         reverse("cards:disable-submit", args=[ACCOUNT, ACTIVE]),
         {"idempotency_key": "h1", "reason_code": "lost"},
-        headers={"HX-Request": "true"},
+        headers=HTMX,
     )
     assert response.status_code == 200
     assert response["HX-Redirect"] == GUEST_PAGE
@@ -97,7 +98,7 @@ def test_an_htmx_form_error_swaps_only_the_form(sandbox, agent_client):
     response = agent_client.post(
         reverse("cards:disable-submit", args=[ACCOUNT, ACTIVE]),
         {"idempotency_key": "h2"},
-        headers={"HX-Request": "true"},
+        headers=HTMX,
     )
     html = response.content.decode()
     assert html.lstrip().startswith("<form")
@@ -180,4 +181,4 @@ def test_an_unknown_outcome_keeps_the_key_so_submitting_again_never_sends_twice(
     assert 'value="lostreply"' in html
     again = disable(agent_client, key="lostreply")
     assert "We could not confirm whether the change went through." in again.content.decode()
-    assert len(writes(upstream_calls, "guest/changeCardStatus.json")) == 1
+    assert len(upstream_calls.to("guest/changeCardStatus.json")) == 1

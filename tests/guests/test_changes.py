@@ -11,23 +11,21 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from portal.audit.models import AuditRecord, Kind, Outcome
+from portal.audit.models import Kind, Outcome
 from portal.sandbox import demo
 from portal.sandbox.catalog import POINTS
 from portal.sandbox.testing import SandboxController
-from tests.guests.conftest import HTMX
+from tests.conftest import HTMX, Records, UpstreamCalls
 
 pytestmark = pytest.mark.django_db
 
 ACCOUNT = demo.DEMO_ACCOUNT_ID
 GUEST_URL = reverse("guests:guest", args=[ACCOUNT])
 
-Records = Callable[..., list[AuditRecord]]
-
 
 def post(client: Client, name: str, data: dict[str, Any], *, htmx: bool = True) -> Any:
-    extra = HTMX if htmx else {}
-    return client.post(reverse(f"guests:{name}", args=[ACCOUNT]), data, **extra)
+    headers = HTMX if htmx else {}
+    return client.post(reverse(f"guests:{name}", args=[ACCOUNT]), data, headers=headers)
 
 
 def frequency(preference: str = "SNOOZE", *, key: str = "k1", reason: str = "Guest asked") -> dict:
@@ -127,17 +125,17 @@ def test_a_change_shows_pending_until_upstream_reflects_it_then_applied(
     assert "<dd>All messages" in html
 
     body_url = reverse("guests:panel", args=[ACCOUNT, "header"]) + "?part=body"
-    polled = agent_client.get(body_url, **HTMX).content.decode()
+    polled = agent_client.get(body_url, headers=HTMX).content.decode()
     assert polled.lstrip().startswith('<div id="header-body"')
     assert "Pending:" in polled
     assert 'hx-trigger="every 2s"' in polled
 
     sandbox.advance(31)
-    settled = agent_client.get(body_url, **HTMX).content.decode()
+    settled = agent_client.get(body_url, headers=HTMX).content.decode()
     assert "Now showing: Message frequency: Once a week." in settled
     assert "<dd>Once a week" in settled
     assert "hx-trigger" not in settled
-    again = agent_client.get(body_url, **HTMX).content.decode()
+    again = agent_client.get(body_url, headers=HTMX).content.decode()
     assert "Now showing" not in again
 
 
@@ -173,12 +171,15 @@ def test_without_htmx_a_change_redirects_to_the_guest_with_its_outcome(
 
 
 def test_submitting_the_same_form_twice_changes_upstream_once(
-    sandbox: SandboxController, agent_client: Client, records: Records, upstream_calls: list[str]
+    sandbox: SandboxController,
+    agent_client: Client,
+    records: Records,
+    upstream_calls: UpstreamCalls,
 ) -> None:
     first = post(agent_client, "message_frequency", frequency("SNOOZE", key="same"))
     second = post(agent_client, "message_frequency", frequency("SNOOZE", key="same"))
     assert first.status_code == second.status_code == 200
-    assert upstream_calls.count("guest/updateMessageFrequency.json") == 1
+    assert upstream_calls.paths().count("guest/updateMessageFrequency.json") == 1
     assert len(records("messaging.frequency", Kind.INTENT)) == 1
     assert "Message frequency: Snooze for 14 days." in second.content.decode()
 
@@ -381,9 +382,9 @@ def test_checking_a_referral_code_names_its_referrer(
     sandbox: SandboxController, agent_client: Client
 ) -> None:
     url = reverse("guests:referral_code_check", args=[ACCOUNT])
-    valid = agent_client.get(url, {"referral_check-code": demo.DEMO_REFERRAL_CODE}, **HTMX)
+    valid = agent_client.get(url, {"referral_check-code": demo.DEMO_REFERRAL_CODE}, headers=HTMX)
     assert "is valid: it refers to Ava T." in valid.content.decode()
-    invalid = agent_client.get(url, {"referral_check-code": "NOPE1234"}, **HTMX)
+    invalid = agent_client.get(url, {"referral_check-code": "NOPE1234"}, headers=HTMX)
     assert "That referral code is not valid." in invalid.content.decode()
 
 
@@ -392,7 +393,7 @@ def test_upstream_down_during_a_referral_code_check_is_explained_in_the_panel(
 ) -> None:
     sandbox.faults.error(503, endpoint="guest/validateReferralCode")
     url = reverse("guests:referral_code_check", args=[ACCOUNT])
-    response = agent_client.get(url, {"referral_check-code": demo.DEMO_REFERRAL_CODE}, **HTMX)
+    response = agent_client.get(url, {"referral_check-code": demo.DEMO_REFERRAL_CODE}, headers=HTMX)
     html = response.content.decode()
     assert html.lstrip().startswith('<section id="panel-referrals"')
     assert "did not answer in time" in html
@@ -473,7 +474,7 @@ def test_a_visit_code_on_a_suspended_account_is_explained(
     html = agent_client.post(
         reverse("guests:visit_code_check", args=[account_id]),
         {"visit_check-code": demo.DEMO_VISIT_CODE},
-        **HTMX,
+        headers=HTMX,
     ).content.decode()
     assert "This account is not in a state that can be used right now." in html
 

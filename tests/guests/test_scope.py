@@ -15,6 +15,7 @@ from guests.selectors import GuestNotFoundError, classify, guests_search
 from guests.selectors.guest import guest_account
 from portal.sandbox import demo
 from portal.sandbox.testing import SandboxController
+from tests.conftest import UpstreamCalls
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ class GrouplessManager:
 
 
 def test_a_store_manager_without_a_store_group_finds_nobody(
-    sandbox: SandboxController, upstream_calls: list[str], caplog: pytest.LogCaptureFixture
+    sandbox: SandboxController, upstream_calls: UpstreamCalls, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="guests.scope"):
         result = guests_search(viewer=GrouplessManager(), query=classify(demo.DEMO_ACTIVE_CARD))
@@ -37,7 +38,7 @@ def test_a_store_manager_without_a_store_group_finds_nobody(
 
 
 def test_a_store_manager_without_a_store_group_gets_not_found_for_any_guest(
-    sandbox: SandboxController, upstream_calls: list[str]
+    sandbox: SandboxController, upstream_calls: UpstreamCalls
 ) -> None:
     with pytest.raises(GuestNotFoundError):
         guest_account(viewer=GrouplessManager(), account_id=demo.DEMO_ACCOUNT_ID)

@@ -14,6 +14,7 @@ from portal.audit.models import AuditRecord, Kind
 from portal.sandbox import demo
 from portal.sandbox.errors import Failure
 from portal.sandbox.testing import SandboxController
+from tests.conftest import UpstreamCalls
 from tests.guests.conftest import search
 
 pytestmark = pytest.mark.django_db
@@ -286,7 +287,7 @@ def test_an_anonymous_card_without_an_account_id_is_explained_not_opened(
 
 
 def test_a_search_in_the_address_is_not_run_and_shows_the_empty_form(
-    sandbox: SandboxController, agent_client: Client, upstream_calls: list[str]
+    sandbox: SandboxController, agent_client: Client, upstream_calls: UpstreamCalls
 ) -> None:
     response = agent_client.get(reverse("guests:search"), {"q": demo.DEMO_ACTIVE_CARD})
     assert response.status_code == 200
@@ -333,13 +334,13 @@ def account_search_finds_nobody(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_an_email_the_account_search_does_not_know_is_looked_up_as_an_eclub_member(
     sandbox: SandboxController,
     agent_client: Client,
-    upstream_calls: list[str],
+    upstream_calls: UpstreamCalls,
     account_search_finds_nobody: None,
 ) -> None:
     account_id = sandbox.state.card(demo.DEMO_ECLUB_CARD).account_id
     response = search(agent_client, demo.DEMO_ECLUB_EMAIL)
     assert response["Location"] == reverse("guests:guest", args=[account_id])
-    assert upstream_calls[:2] == [
+    assert upstream_calls.paths()[:2] == [
         "transaction/accountQuery.json",
         "guest/eClubAccountInformation.json",
     ]
@@ -363,7 +364,7 @@ def test_an_eclub_match_is_named_from_its_eclub_user(
 def test_without_an_eclub_template_an_unknown_email_is_only_searched_by_account(
     sandbox: SandboxController,
     agent_client: Client,
-    upstream_calls: list[str],
+    upstream_calls: UpstreamCalls,
     settings: Any,
     account_search_finds_nobody: None,
 ) -> None:
@@ -371,4 +372,4 @@ def test_without_an_eclub_template_an_unknown_email_is_only_searched_by_account(
     response = search(agent_client, demo.DEMO_ECLUB_EMAIL)
     assert response.status_code == 200
     assert "No guest matches" in response.content.decode()
-    assert "guest/eClubAccountInformation.json" not in upstream_calls
+    assert "guest/eClubAccountInformation.json" not in upstream_calls.paths()

@@ -17,6 +17,7 @@ from django.utils import timezone
 from portal.jobs.lifecycle import job_progress
 from portal.jobs.models import ItemOutcome, Job, JobStatus
 from portal.jobs.runner import ItemResult, job_run_items
+from tests.conftest import HTMX
 from tests.jobs.conftest import active_cards
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +56,7 @@ def test_a_running_job_page_polls_its_progress(
     job_progress(job, done=1)
 
     page = supervisor_client.get(reverse("jobs:detail", args=[job.pk]))
-    fragment = supervisor_client.get(reverse("jobs:detail", args=[job.pk]), HTTP_HX_REQUEST="true")
+    fragment = supervisor_client.get(reverse("jobs:detail", args=[job.pk]), headers=HTMX)
 
     body = page.content.decode()
     assert 'hx-trigger="every 2s"' in body
@@ -79,9 +80,9 @@ def test_a_page_without_progress_for_ten_minutes_stops_polling_until_reloaded(
     assert f"""hx-vals='{{"watching_since": {since}}}'""" in page
 
     with time_machine.travel(loaded + timedelta(minutes=9), tick=False):
-        still = supervisor_client.get(url, {"watching_since": since}, HTTP_HX_REQUEST="true")
+        still = supervisor_client.get(url, {"watching_since": since}, headers=HTMX)
     with time_machine.travel(loaded + timedelta(minutes=10), tick=False):
-        idle = supervisor_client.get(url, {"watching_since": since}, HTTP_HX_REQUEST="true")
+        idle = supervisor_client.get(url, {"watching_since": since}, headers=HTMX)
         reloaded = supervisor_client.get(url).content.decode()
 
     assert 'hx-trigger="every 2s"' in still.content.decode()
@@ -100,7 +101,7 @@ def test_progress_keeps_a_page_polling(
     with time_machine.travel(timezone.now() + timedelta(minutes=8), tick=False):
         job_progress(job, done=1)
     with time_machine.travel(timezone.now() + timedelta(minutes=12), tick=False):
-        fragment = supervisor_client.get(url, {"watching_since": since}, HTTP_HX_REQUEST="true")
+        fragment = supervisor_client.get(url, {"watching_since": since}, headers=HTMX)
 
     assert 'hx-trigger="every 2s"' in fragment.content.decode()
 
@@ -111,7 +112,7 @@ def test_a_finished_job_stops_polling_and_shows_its_results(
     job = bulk_job(active_cards(sandbox, 2))
     job_run_items(job.pk, lambda run: ItemResult(ItemOutcome.SUCCEEDED, "ok"))
 
-    fragment = supervisor_client.get(reverse("jobs:detail", args=[job.pk]), HTTP_HX_REQUEST="true")
+    fragment = supervisor_client.get(reverse("jobs:detail", args=[job.pk]), headers=HTMX)
     page = supervisor_client.get(reverse("jobs:detail", args=[job.pk]))
 
     assert fragment["HX-Refresh"] == "true"

@@ -134,12 +134,21 @@ class FakeClock:
 
 @dataclass
 class Harness:
-    """A transport on the fake upstream with recorded sleeps and a hand-driven clock."""
+    """A transport with recorded sleeps and a hand-driven clock, and a client on it."""
 
     transport: Transport
     client: PaytronixClient
     sleeps: list[float]
     clock: FakeClock
+
+
+def harness_for(config: ClientConfig) -> Harness:
+    """A client on ``config`` whose sleeps are recorded and whose clock is the test's; jitter is
+    fixed at its midpoint. The caller closes ``harness.transport``."""
+    sleeps: list[float] = []
+    clock = FakeClock()
+    transport = Transport(config, sleep=sleeps.append, clock=clock, jitter=lambda: 0.5)
+    return Harness(transport, PaytronixClient(config, transport=transport), sleeps, clock)
 
 
 @pytest.fixture
@@ -159,12 +168,9 @@ def make_harness(upstream: FakeUpstream) -> Iterator[Callable[..., Harness]]:
             "breaker_threshold": 100,
             "breaker_cooldown": 30.0,
         }
-        config = ClientConfig(**(settings | overrides))
-        sleeps: list[float] = []
-        clock = FakeClock()
-        transport = Transport(config, sleep=sleeps.append, clock=clock, jitter=lambda: 0.5)
-        made.append(transport)
-        return Harness(transport, PaytronixClient(config, transport=transport), sleeps, clock)
+        harness = harness_for(ClientConfig(**(settings | overrides)))
+        made.append(harness.transport)
+        return harness
 
     yield make
     for transport in made:

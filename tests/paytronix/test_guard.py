@@ -32,4 +32,6 @@ def test_only_the_audit_door_opens_the_write_guard() -> None:
         and _mentions_permit_writes(path)
     }
 
-    assert users <= {("portal", "audit")}
+    # Equality, not a subset: a walk that found no user at all (the door renamed, the scan
+    # broken) must fail too.
+    assert users == {("portal", "audit")}

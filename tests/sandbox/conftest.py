@@ -1,14 +1,29 @@
-"""A tiny HTTP client for the sandbox tests: the wire as any Paytronix client would speak it."""
+"""The sandbox's contract tests speak to it two ways: ``api``, a tiny HTTP client that speaks
+the wire as any Paytronix client would, and ``px``, the portal's own client, for what the
+portal reads from a reply (typed models, error classes) and how it rides out the faults."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
 import requests
 
+from portal.paytronix import PaytronixClient, client_from_settings, permit_writes
 from portal.sandbox.testing import SandboxController
+
+#: A card number and an account id the sandbox does not know.
+UNKNOWN_CARD = "6000209999999999"
+UNKNOWN_ACCOUNT = 1
+#: A guest nobody has, by each key a guest endpoint takes (the endpoint's name ends ``By<key>``),
+#: and the error code each key answers with.
+NOBODY_BY_KEY = [
+    ("Username", {"username": "no.such.user"}, "account_info.invalid_user"),
+    ("PrintedCardNumber", {"printedCardNumber": UNKNOWN_CARD}, "account_info.invalid_card"),
+    ("AccountId", {"accountId": UNKNOWN_ACCOUNT}, "account_info.invalid_account"),
+]
 
 
 class Api:
@@ -55,7 +70,21 @@ def api(sandbox: SandboxController) -> Iterator[Api]:
     client.session.close()
 
 
+@pytest.fixture
+def px(sandbox: SandboxController) -> Iterator[PaytronixClient]:
+    """The portal's client on the sandbox, writes allowed: in the portal only the audit door
+    opens the write guard, and the door is not what these tests are about."""
+    with permit_writes():
+        yield client_from_settings()
+
+
 def card_statuses(reply: dict[str, Any]) -> dict[str, str]:
     """printedCardNumber → status over primaryCard and additionalCards of a reply."""
     cards = [reply["primaryCard"], *reply["additionalCards"]]
     return {c["printedCardNumber"]: c["status"] for c in cards}
+
+
+def wallet_balances(sandbox: SandboxController, number: str) -> dict[int, Decimal]:
+    """wallet code → balance of the account that card ``number`` belongs to, from the model."""
+    account = sandbox.state.account_for_card(number)
+    return {w.code: w.balance for w in account.wallets}

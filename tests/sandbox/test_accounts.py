@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from portal.paytronix import PaytronixClient
+from portal.paytronix.errors import FailureError, InvalidStatusError
 from portal.sandbox import demo
-from tests.sandbox.conftest import Api, card_statuses
+from portal.sandbox.testing import SandboxController
+from tests.sandbox.conftest import UNKNOWN_ACCOUNT, UNKNOWN_CARD, Api, card_statuses
 
 ACCOUNT_KEYS = {
     "result",
@@ -47,6 +55,7 @@ USER_KEYS = {"fields", "primaryCardNumbers", "relatedGuests", "addresses", "acco
 def test_account_information_by_card_has_every_documented_field(api: Api) -> None:
     reply = api.get("guest/accountInformation", printedCardNumber=demo.DEMO_ACTIVE_CARD)
     assert set(reply) == ACCOUNT_KEYS
+    assert reply["accountId"] == demo.DEMO_ACCOUNT_ID
     assert reply["username"] == demo.DEMO_USERNAME
     assert (reply["accountStatus"], reply["queryCardStatus"]) == ("ACTIVE", "ACTIVE")
     assert reply["registrationStatus"] == "REGISTERED"
@@ -73,7 +82,9 @@ def test_account_information_by_card_has_every_documented_field(api: Api) -> Non
     assert reply["fields"]["externalAccounts"] == [
         {"integration": "facebook", "accountCode": demo.DEMO_EXTERNAL_ACCOUNT_CODE}
     ]
-    assert {r["eventCode"] for r in reply["pendingEventRewards"]} == {"DPW24", "CTL-SUMMER"}
+    assert [r["eventCode"] for r in reply["pendingEventRewards"]] == ["DPW24", "CTL-SUMMER"]
+    assert [p["label"] for p in reply["fields"]["perks"]] == ["Gluten free", "Birthday club"]
+    assert reply["fields"]["enrollDate"] == "2019-03-14"
 
 
 def test_balances_carry_expirations_and_the_hide_flag(api: Api) -> None:
@@ -87,6 +98,7 @@ def test_balances_carry_expirations_and_the_hide_flag(api: Api) -> None:
 def test_querying_an_additional_card_reports_its_own_status(api: Api) -> None:
     reply = api.get("guest/accountInformation", printedCardNumber=demo.DEMO_DISABLED_CARD)
     assert reply["queryCardStatus"] == "DISABLED"
+    assert reply["accountId"] == demo.DEMO_ACCOUNT_ID
     assert reply["primaryCard"]["printedCardNumber"] == demo.DEMO_ACTIVE_CARD
 
 
@@ -163,6 +175,7 @@ def test_eclub_account_information_by_email_and_template(api: Api) -> None:
         cardTemplateCode=demo.ECLUB_TEMPLATE,
     )
     assert reply["result"] == "success"
+    assert reply["cardTemplateCode"] == demo.ECLUB_TEMPLATE
     assert (reply["cardTemplateLabel"], reply["tierLabel"]) == ("eClub", "eClub")
     assert reply["primaryCard"]["printedCardNumber"] == demo.DEMO_ECLUB_CARD
     assert reply["pointBalances"] == []
@@ -214,6 +227,7 @@ def test_user_information_fails_for_unknown_or_unregistered_guests(api: Api) -> 
 def test_eclub_user_information(api: Api) -> None:
     reply = api.get("guest/eClubUserInformation", email=demo.DEMO_ECLUB_EMAIL, cardTemplateCode=30)
     assert reply["userInformation"]["fields"]["email"] == demo.DEMO_ECLUB_EMAIL
+    assert reply["userInformation"]["fields"]["firstName"] == "Sophia"
     unknown = api.get("guest/eClubUserInformation", email="no@example.com", cardTemplateCode=30)
     assert unknown["errorCode"] == "account_info.invalid_user"
 
@@ -225,6 +239,7 @@ def test_user_and_account_information_together(api: Api) -> None:
     )
     assert set(reply) == {"result", "userInformation", "accountInformation"}
     assert reply["accountInformation"]["accountId"] == demo.DEMO_ACCOUNT_ID
+    assert reply["userInformation"]["fields"]["username"] == demo.DEMO_USERNAME
     terminated = api.get(
         "guest/userAndAccountInformationByPrintedCardNumber",
         printedCardNumber=demo.DEMO_TERMINATED_ACCOUNT_CARD,
@@ -241,8 +256,12 @@ def test_printed_card_number_for_an_external_account(api: Api) -> None:
     )
     assert set(reply) == {"result", "primaryCard", "additionalCards"}
     assert reply["primaryCard"]["printedCardNumber"] == demo.DEMO_ACTIVE_CARD
+    assert {c["printedCardNumber"] for c in reply["additionalCards"]} == {
+        demo.DEMO_DISABLED_CARD,
+        demo.DEMO_EXCHANGED_CARD,
+    }
     unknown = api.get("guest/printedCardNumberForExternalAccount", accountCode="nope")
-    assert unknown["result"] == "failure"
+    assert (unknown["result"], unknown["errorCode"]) == ("failure", "account_info.invalid_account")
 
 
 def test_migrating_the_email_as_username_renames_the_user(api: Api) -> None:
@@ -263,3 +282,113 @@ def test_migrating_with_another_email_fails(api: Api) -> None:
         "guest/migrateEmailAsUsername", username=demo.DEMO_USERNAME, email="x@example.com"
     )
     assert reply["errorCode"] == "migrate_email.email_mismatch"
+
+
+# -- as the portal's client reads them ---------------------------------------------------------
+
+
+def test_the_client_reads_the_showcase_account_typed(px: PaytronixClient) -> None:
+    account = px.guest.account_information(printed_card_number=demo.DEMO_ACTIVE_CARD)
+
+    assert account.account_id == demo.DEMO_ACCOUNT_ID
+    assert (account.account_status, account.query_card_status) == ("ACTIVE", "ACTIVE")
+    assert account.registration_status == "REGISTERED"
+    assert account.primary_card is not None
+    assert account.primary_card.status == "ACTIVE"
+    assert {c.status for c in account.additional_cards} == {"DISABLED", "EXCHANGED"}
+    assert account.point_balances
+    assert all(isinstance(b.balance, Decimal) for b in account.point_balances)
+    assert account.charge_balance is not None
+    assert [r.event_code for r in account.pending_event_rewards] == ["DPW24", "CTL-SUMMER"]
+    assert account.fields is not None
+    assert [p.label for p in account.fields.perks] == ["Gluten free", "Birthday club"]
+    assert account.fields.enroll_date == date(2019, 3, 14)
+
+
+@pytest.mark.parametrize(
+    ("card", "account_status", "card_status"),
+    [
+        (demo.DEMO_TERMINATED_ACCOUNT_CARD, "TERMINATED", "ACTIVE"),
+        (demo.DEMO_UNACTIVATED_CARD, "EXISTS", "EXISTS"),
+    ],
+)
+def test_an_unreadable_account_is_invalid_status_to_the_client(
+    px: PaytronixClient, card: str, account_status: str, card_status: str
+) -> None:
+    with pytest.raises(InvalidStatusError) as caught:
+        px.guest.account_information(printed_card_number=card)
+
+    assert (caught.value.account_status, caught.value.card_status) == (account_status, card_status)
+
+
+def test_a_terminated_account_read_by_id_is_invalid_status(px: PaytronixClient) -> None:
+    with pytest.raises(InvalidStatusError) as caught:
+        px.guest.account_information_by_id(account_id=9000101)
+
+    assert caught.value.error_code == "account_info.invalid_account_status"
+    assert caught.value.account_status == "TERMINATED"
+
+
+def test_a_terminated_eclub_member_is_invalid_status(
+    px: PaytronixClient, sandbox: SandboxController
+) -> None:
+    model = sandbox.state.live
+    terminated = next(
+        account
+        for account in model.accounts.values()
+        if account.template_code == demo.ECLUB_TEMPLATE and account.status == "TERMINATED"
+    )
+    email = str(model.users[terminated.username].fields["email"])
+
+    with pytest.raises(InvalidStatusError) as caught:
+        px.guest.eclub_account_information(email=email, card_template_code=demo.ECLUB_TEMPLATE)
+
+    assert caught.value.account_status == "TERMINATED"
+
+
+def test_user_information_by_username_card_and_account_agree_typed(px: PaytronixClient) -> None:
+    by_name = px.guest.user_information(username=demo.DEMO_USERNAME)
+    by_card = px.guest.user_information_by_printed_card_number(
+        printed_card_number=demo.DEMO_ACTIVE_CARD
+    )
+    by_account = px.guest.user_information_by_account_id(account_id=demo.DEMO_ACCOUNT_ID)
+
+    assert by_name == by_card == by_account
+    assert by_name.fields is not None
+    assert (by_name.fields.first_name, by_name.fields.last_name) == ("Ava", "Thompson")
+    assert by_name.fields.email == demo.DEMO_EMAIL
+    assert by_name.fields.date_of_birth == date(1990, 7, 18)
+    assert by_name.fields.message_frequency is not None
+    assert demo.DEMO_ACCOUNT_ID in by_name.account_ids
+    assert demo.DEMO_ACTIVE_CARD in by_name.primary_card_numbers
+    assert [g.first_name for g in by_name.related_guests] == ["Leo"]
+
+
+@pytest.mark.parametrize(
+    ("method", "kwargs", "error_code"),
+    [
+        ("user_information", {"username": "no.such.user"}, "account_info.invalid_user"),
+        (
+            "user_information_by_printed_card_number",
+            {"printed_card_number": UNKNOWN_CARD},
+            "account_info.invalid_card",
+        ),
+        (
+            "user_information_by_account_id",
+            {"account_id": UNKNOWN_ACCOUNT},
+            "account_info.invalid_account",
+        ),
+        (
+            "user_and_account_information",
+            {"printed_card_number": UNKNOWN_CARD},
+            "account_info.invalid_card",
+        ),
+    ],
+)
+def test_user_information_of_nobody_fails_with_its_code(
+    px: PaytronixClient, method: str, kwargs: dict[str, object], error_code: str
+) -> None:
+    with pytest.raises(FailureError) as caught:
+        getattr(px.guest, method)(**kwargs)
+
+    assert caught.value.error_code == error_code

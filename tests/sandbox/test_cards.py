@@ -1,4 +1,4 @@
-"""Card status, attach (with its more_info flow), combine, attach-and-combine, is-combinable."""
+"""Card status, attach (with its more_info flow), combine, is-combinable."""
 
 from __future__ import annotations
 
@@ -8,13 +8,7 @@ import pytest
 
 from portal.sandbox import demo
 from portal.sandbox.testing import SandboxController
-from tests.sandbox.conftest import Api, card_statuses
-
-
-def _balances(sandbox: SandboxController, number: str) -> dict[int, Decimal]:
-    account = sandbox.state.account_for_card(number)
-    return {w.code: w.balance for w in account.wallets}
-
+from tests.sandbox.conftest import Api, card_statuses, wallet_balances
 
 # -- changeCardStatus -------------------------------------------------------------------------
 
@@ -174,7 +168,8 @@ def test_combining_moves_the_balances_into_the_surviving_account(
     api: Api, sandbox: SandboxController
 ) -> None:
     main, other = demo.DEMO_COMBINABLE_PAIR
-    before_main, before_other = _balances(sandbox, main), _balances(sandbox, other)
+    before_main, before_other = wallet_balances(sandbox, main), wallet_balances(sandbox, other)
+    assert api.get("guest/isCardCombinable", printedCardNumber=other)["isCombinable"] is True
     reply = api.post("guest/combineCard", printedCardNumber=other)
     survivor = sandbox.state.account_for_card(main)
     assert reply == {
@@ -182,13 +177,16 @@ def test_combining_moves_the_balances_into_the_surviving_account(
         "username": demo.DEMO_COMBINE_USERNAME,
         "survivingAccountId": survivor.account_id,
     }
-    after = _balances(sandbox, main)
+    after = wallet_balances(sandbox, main)
     for code, amount in before_other.items():
         assert after[code] == before_main.get(code, Decimal("0")) + amount
     # The combined card now answers with the surviving account and its balances.
     combined = api.get("guest/accountInformation", printedCardNumber=other)
     assert combined["accountId"] == survivor.account_id
     assert combined["queryCardStatus"] == "ACTIVE"
+    assert card_statuses(api.get("guest/accountInformation", printedCardNumber=main))[other] == (
+        "ACTIVE"
+    )
     user = api.get("guest/userInformation", username=demo.DEMO_COMBINE_USERNAME)
     assert user["userInformation"]["accountIds"] == [survivor.account_id]
 
@@ -237,6 +235,7 @@ def test_the_suspension_threshold_is_configurable(
         ("6000000000000000", "combine_card.invalid_card"),
         (demo.DEMO_ATTACHABLE_CARD, "combine_card.not_attached"),
         (demo.DEMO_COMBINE_MAIN_CARD, "combine_card.same_card"),
+        (demo.DEMO_ACTIVE_CARD, "combine_card.same_card"),
         (demo.DEMO_DISABLED_CARD, "combine_card.already_combined"),
         (demo.DEMO_NOT_COMBINABLE_PAIR[1], "combine_card.not_combinable_template"),
         (demo.DEMO_DIFFERENT_TEMPLATE_PAIR[1], "combine_card.combine_different_templates"),
@@ -295,77 +294,3 @@ def test_is_card_combinable_predicts_combine(api: Api, number: str) -> None:
 def test_is_card_combinable_fails_for_an_unknown_card(api: Api) -> None:
     reply = api.get("guest/isCardCombinable", printedCardNumber="6000000000000000")
     assert reply["errorCode"] == "combine_card.invalid_card"
-
-
-# -- attachAndCombine -------------------------------------------------------------------------
-
-
-def test_attach_and_combine_in_one_step(api: Api, sandbox: SandboxController) -> None:
-    before = _balances(sandbox, demo.DEMO_ACTIVE_CARD)
-    moved = _balances(sandbox, demo.DEMO_ATTACHABLE_CARD)
-    reply = api.post(
-        "guest/attachAndCombine",
-        printedCardNumber=demo.DEMO_ACTIVE_CARD,
-        otherPrintedCardNumber=demo.DEMO_ATTACHABLE_CARD,
-    )
-    assert reply == {"result": "success"}
-    assert sandbox.state.account_for_card(demo.DEMO_ATTACHABLE_CARD).account_id == (
-        demo.DEMO_ACCOUNT_ID
-    )
-    after = _balances(sandbox, demo.DEMO_ACTIVE_CARD)
-    assert all(after[code] == before[code] + amount for code, amount in moved.items())
-
-
-def test_attach_and_combine_passes_more_info_through(api: Api) -> None:
-    reply = api.post(
-        "guest/attachAndCombine",
-        printedCardNumber=demo.DEMO_ACTIVE_CARD,
-        otherPrintedCardNumber=demo.DEMO_CARD_WITH_REGISTRATION_CODE,
-    )
-    assert reply == {"result": "more_info", "fields": ["registrationCode"]}
-    done = api.post(
-        "guest/attachAndCombine",
-        printedCardNumber=demo.DEMO_ACTIVE_CARD,
-        otherPrintedCardNumber=demo.DEMO_CARD_WITH_REGISTRATION_CODE,
-        otherRegistrationCode=demo.DEMO_REGISTRATION_CODE,
-    )
-    assert done == {"result": "success"}
-
-
-def test_attach_and_combine_reports_an_attach_failure(api: Api) -> None:
-    reply = api.post(
-        "guest/attachAndCombine",
-        printedCardNumber=demo.DEMO_ACTIVE_CARD,
-        otherPrintedCardNumber="6000000000000000",
-    )
-    assert (reply["result"], reply["errorCode"]) == (
-        "attach_failure",
-        "attach_card.invalid_other_card",
-    )
-
-
-def test_attach_and_combine_reports_a_combine_failure_and_keeps_the_attach(
-    api: Api, sandbox: SandboxController
-) -> None:
-    gift_main = demo.DEMO_NOT_COMBINABLE_PAIR[0]
-    gift_user = sandbox.state.account_for_card(gift_main).username
-    reply = api.post(
-        "guest/attachAndCombine",
-        printedCardNumber=gift_main,
-        otherPrintedCardNumber=demo.DEMO_ATTACHABLE_CARD,
-    )
-    assert (reply["result"], reply["errorCode"]) == (
-        "combine_failure",
-        "combine_card.combine_different_templates",
-    )
-    assert sandbox.state.account_for_card(demo.DEMO_ATTACHABLE_CARD).username == gift_user
-
-
-def test_attach_and_combine_can_suspend_the_account(api: Api) -> None:
-    main = demo.DEMO_NEAR_SUSPENSION_PAIR[0]
-    reply = api.post(
-        "guest/attachAndCombine",
-        printedCardNumber=main,
-        otherPrintedCardNumber=demo.DEMO_ATTACHABLE_CARD,
-    )
-    assert reply["result"] == "accountSuspended"

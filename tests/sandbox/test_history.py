@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
+from portal.paytronix import PaytronixClient
 from portal.sandbox import demo
 from tests.sandbox.conftest import Api
 
@@ -101,8 +103,49 @@ def test_transaction_annotation(api: Api) -> None:
         transactionId=demo.DEMO_ANNOTATED_TRANSACTION_ID,
     )
     assert reply["result"] == "success"
-    assert set(reply["annotation"]) == {"comment", "systemComment"}
+    assert reply["annotation"] == {
+        "comment": "25 bonus points for the wait on May 30.",
+        "systemComment": "Adjustment by customer service.",
+    }
     missing = api.get(
         "guest/transactionAnnotation", accountId=demo.DEMO_ACCOUNT_ID, transactionId=123456789
     )
     assert missing["errorCode"] == "transaction_annotation.error"
+
+
+# -- as the portal's client reads them ---------------------------------------------------------
+
+
+def test_the_client_reads_typed_transactions(px: PaytronixClient) -> None:
+    history = px.guest.transaction_history(
+        printed_card_number=demo.DEMO_ACTIVE_CARD, max_number_of_results=20
+    )
+
+    assert len(history.transactions) == 20
+    assert history.wallet_info
+    first = history.transactions[0]
+    assert first.occurred_at is not None
+    assert first.occurred_at.tzinfo is not None
+    assert first.transaction_id is not None
+    assert all(isinstance(d.balance, Decimal) for t in history.transactions for d in t.details)
+
+
+def test_date_and_balance_filters_combine(px: PaytronixClient) -> None:
+    everything = px.guest.transaction_history_by_account_id(account_id=demo.DEMO_ACCOUNT_ID)
+    dated = [t.occurred_at for t in everything.transactions if t.occurred_at]
+    end = max(dated).date()
+    start = end - timedelta(days=60)
+
+    window = px.guest.transaction_history_by_account_id(
+        account_id=demo.DEMO_ACCOUNT_ID,
+        date_start=start,
+        date_end=end,
+        limit_to_balance_affecting_transactions=True,
+        exclude_non_balance_affecting_identify_customer_transactions=True,
+    )
+
+    assert 0 < len(window.transactions) < len(everything.transactions)
+    for transaction in window.transactions:
+        assert transaction.occurred_at is not None
+        assert start <= transaction.occurred_at.date() <= end + timedelta(days=1)
+        assert transaction.details

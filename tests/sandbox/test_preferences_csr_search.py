@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from portal.sandbox import demo
-from tests.sandbox.conftest import Api
+from tests.sandbox.conftest import NOBODY_BY_KEY, Api
 
 
 def _fields(api: Api) -> dict[str, object]:
@@ -62,6 +62,14 @@ def test_language_preference_failures(api: Api) -> None:
     assert unregistered["errorCode"] == "account_info.invalid_user"
 
 
+@pytest.mark.parametrize(("by", "key", "error_code"), NOBODY_BY_KEY)
+def test_language_preference_of_nobody_fails_with_the_code_of_the_key(
+    api: Api, by: str, key: dict[str, object], error_code: str
+) -> None:
+    reply = api.post(f"guest/updateUserLanguagePrefBy{by}", **key, languageCode="en-US")
+    assert (reply["result"], reply["errorCode"]) == ("failure", error_code)
+
+
 def test_account_comments_are_added_and_listed_oldest_first(api: Api) -> None:
     reply = api.post(
         "csr/addAccountComment",
@@ -90,6 +98,12 @@ def test_account_comment_failures(api: Api) -> None:
     assert too_long["errorCode"] == "csr.invalid_comment"
     unknown = api.get("csr/accountComments", printedCardNumber="6000000000000000")
     assert unknown["errorCode"] == "csr.invalid_card"
+    adding_to_unknown = api.post(
+        "csr/addAccountComment",
+        printedCardNumber="6000000000000000",
+        comment={"comment": "Hello", "author": "agent.smith"},
+    )
+    assert adding_to_unknown["errorCode"] == "csr.invalid_card"
     empty = api.get("csr/accountComments", printedCardNumber=demo.DEMO_ATTACHABLE_CARD)
     assert empty == {"result": "getSuccess", "comments": []}
 

@@ -6,9 +6,11 @@ from decimal import Decimal
 
 import pytest
 
+from portal.paytronix import PaytronixClient
+from portal.paytronix.errors import FailureError, InvalidVisitCodeError
 from portal.sandbox import demo
 from portal.sandbox.testing import SandboxController
-from tests.sandbox.conftest import Api
+from tests.sandbox.conftest import NOBODY_BY_KEY, UNKNOWN_ACCOUNT, UNKNOWN_CARD, Api
 
 REFERRAL_KEYS = {"result", "numberOfAvailableUserReferrals", "userReferrals", "bulkReferrals"}
 
@@ -19,12 +21,13 @@ def test_referral_lists_by_username_card_and_account_agree(api: Api) -> None:
     by_id = api.get("guest/referralsByAccountId", accountId=demo.DEMO_ACCOUNT_ID)
     assert by_name == by_card == by_id
     assert set(by_name) == REFERRAL_KEYS
-    assert {r["status"] for r in by_name["userReferrals"]} == {
+    assert by_name["numberOfAvailableUserReferrals"] == 2
+    assert [r["status"] for r in by_name["userReferrals"]] == [
         "INVITATION_SENT",
         "ENROLLED",
         "REWARD_EARNED",
-    }
-    assert {r["status"] for r in by_name["bulkReferrals"]} == {"CARD_LINKED", "CARD_USED"}
+    ]
+    assert [r["status"] for r in by_name["bulkReferrals"]] == ["CARD_LINKED", "CARD_USED"]
     assert set(by_name["bulkReferrals"][0]) == {"detail", "status", "reward"}
 
 
@@ -50,12 +53,12 @@ def test_added_referrals_appear_as_invitations_sent(
 
 
 def test_adding_more_referrals_than_available_fails(api: Api) -> None:
-    reply = api.post(
-        "guest/addReferralsByUsername",
-        username=demo.DEMO_USERNAME,
-        emails=["a@example.org", "b@example.org", "c@example.org"],
-    )
-    assert reply["errorCode"] == "referral.none_available"
+    three = ["a@example.org", "b@example.org", "c@example.org"]
+    by_name = api.post("guest/addReferralsByUsername", username=demo.DEMO_USERNAME, emails=three)
+    by_id = api.post("guest/addReferralsByAccountId", accountId=demo.DEMO_ACCOUNT_ID, emails=three)
+    assert by_name["errorCode"] == by_id["errorCode"] == "referral.none_available"
+    listed = api.get("guest/referralsByUsername", username=demo.DEMO_USERNAME)
+    assert listed["numberOfAvailableUserReferrals"] == 2
 
 
 def test_an_invalid_referral_email_fails(api: Api) -> None:
@@ -65,12 +68,16 @@ def test_an_invalid_referral_email_fails(api: Api) -> None:
     assert reply["errorCode"] == "referral.invalid_email"
 
 
-def test_referral_lookups_fail_for_unknown_guests(api: Api) -> None:
-    assert api.get("guest/referralsByUsername", username="nobody")["errorCode"] == (
-        "account_info.invalid_user"
-    )
-    reply = api.get("guest/referralsByPrintedCardNumber", printedCardNumber="6000000000000000")
-    assert reply["errorCode"] == "account_info.invalid_card"
+@pytest.mark.parametrize(("by", "key", "error_code"), NOBODY_BY_KEY)
+def test_referrals_of_nobody_fail_with_the_code_of_the_key(
+    api: Api, by: str, key: dict[str, object], error_code: str
+) -> None:
+    assert api.get(f"guest/referralsBy{by}", **key)["errorCode"] == error_code
+    added = api.post(f"guest/addReferralsBy{by}", **key, emails=["a@example.net"])
+    assert added["errorCode"] == error_code
+    template = {"cardTemplateCode": demo.REWARDS_TEMPLATE} if by == "Username" else {}
+    created = api.post(f"guest/createReferralCodeBy{by}", **key, **template)
+    assert created["errorCode"] == error_code
 
 
 def test_referral_codes_are_created_stable_and_validated(api: Api) -> None:
@@ -82,11 +89,14 @@ def test_referral_codes_are_created_stable_and_validated(api: Api) -> None:
     assert set(by_name) == {"result", "code", "name", "cardTemplateCode", "url"}
     assert by_name["code"] == demo.DEMO_REFERRAL_CODE
     assert by_name["name"] == "Ava T."
+    assert by_name["url"].endswith(demo.DEMO_REFERRAL_CODE)
     by_card = api.post(
         "guest/createReferralCodeByPrintedCardNumber", printedCardNumber=demo.DEMO_ACTIVE_CARD
     )
     by_id = api.post("guest/createReferralCodeByAccountId", accountId=demo.DEMO_ACCOUNT_ID)
     assert by_name == by_card == by_id
+    seeded = api.post("guest/validateReferralCode", code=demo.DEMO_REFERRAL_CODE)
+    assert (seeded["name"], seeded["cardTemplateCode"]) == ("Ava T.", demo.REWARDS_TEMPLATE)
     fresh = api.post(
         "guest/createReferralCodeByPrintedCardNumber", printedCardNumber=demo.DEMO_ATTACHABLE_CARD
     )
@@ -115,6 +125,10 @@ def test_pending_event_rewards_by_card_and_account(api: Api) -> None:
     assert {"name", "amount", "eventName", "eventCode"} <= set(by_card["rewards"][0])
     empty = api.get("guest/pendingEventRewards", printedCardNumber=demo.DEMO_ATTACHABLE_CARD)
     assert empty == {"result": "success", "rewards": []}
+    no_card = api.get("guest/pendingEventRewards", printedCardNumber=UNKNOWN_CARD)
+    assert no_card["errorCode"] == "account_info.invalid_card"
+    no_account = api.get("guest/pendingEventRewardsByAccountId", accountId=UNKNOWN_ACCOUNT)
+    assert no_account["errorCode"] == "account_info.invalid_account"
 
 
 def test_validating_a_visit_code(api: Api) -> None:
@@ -145,6 +159,7 @@ def test_an_unusable_visit_code_is_invalid_with_its_info(
 ) -> None:
     reply = api.post("guest/validateVisitCode", accountId=demo.DEMO_ACCOUNT_ID, code=code)
     assert (reply["result"], reply["errorCode"]) == ("invalidVisitCode", error_code)
+    assert reply["codeInfo"]["storeCode"] == "001"
     assert set(reply["codeInfo"]) == {
         "storeCode",
         "checkNumber",
@@ -199,3 +214,36 @@ def test_a_visit_code_cannot_be_applied_to_a_suspended_account(api: Api) -> None
         code=demo.DEMO_VISIT_CODE,
     )
     assert reply["errorCode"] == "account_info.invalid_account_status"
+
+
+# -- as the portal's client reads them ---------------------------------------------------------
+
+
+def test_the_client_reads_pending_event_rewards_typed(px: PaytronixClient) -> None:
+    by_card = px.guest.pending_event_rewards(printed_card_number=demo.DEMO_ACTIVE_CARD)
+    by_account = px.guest.pending_event_rewards_by_account_id(account_id=demo.DEMO_ACCOUNT_ID)
+
+    assert by_card == by_account
+    assert [(r.name, r.amount, r.event_code) for r in by_card] == [
+        ("Bonus Points", Decimal(50), "DPW24"),
+        ("Free Appetizer", Decimal(1), "CTL-SUMMER"),
+    ]
+    assert by_card[1].expiration_date is not None
+
+
+def test_a_valid_visit_code_validates_then_applies_once(px: PaytronixClient) -> None:
+    info = px.guest.validate_visit_code(
+        code=demo.DEMO_VISIT_CODE, printed_card_number=demo.DEMO_ACTIVE_CARD
+    )
+    assert info.dollar_spent == Decimal("22.50")
+    assert info.check_number == "4821"
+
+    reply = px.guest.apply_visit_code(code=demo.DEMO_VISIT_CODE, account_id=demo.DEMO_ACCOUNT_ID)
+    assert reply.wallet_contents
+    assert all(isinstance(w.balance, Decimal) for w in reply.wallet_contents)
+
+    with pytest.raises(InvalidVisitCodeError) as validated:
+        px.guest.validate_visit_code(code=demo.DEMO_VISIT_CODE, account_id=demo.DEMO_ACCOUNT_ID)
+    with pytest.raises(FailureError) as applied:
+        px.guest.apply_visit_code(code=demo.DEMO_VISIT_CODE, account_id=demo.DEMO_ACCOUNT_ID)
+    assert validated.value.error_code == applied.value.error_code == "visit_code.already_used"

@@ -21,6 +21,7 @@ from django.urls import include, path, reverse
 from portal.staff.access import ANY_ROLE, LOGGED_IN, PUBLIC, access_denied
 from portal.staff.models import User
 from portal.staff.roles import PERMISSIONS, ROLE_PERMISSIONS, Role
+from tests.conftest import HTMX
 from tests.url_walk import Endpoint, every_endpoint
 
 pytestmark = pytest.mark.django_db
@@ -128,7 +129,7 @@ def test_anonymous_requests_to_every_url_but_the_public_ones_are_sent_to_login(
 
 
 def test_anonymous_htmx_requests_are_sent_to_login_by_htmx(client: Client) -> None:
-    response = client.get(reverse("home"), headers={"HX-Request": "true"})
+    response = client.get(reverse("home"), headers=HTMX)
     assert response["HX-Redirect"] == login_url_for(reverse("home"))
 
 

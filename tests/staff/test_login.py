@@ -170,9 +170,21 @@ def test_successful_and_failed_logins_are_logged_without_passwords(
     assert WRONG_PASSWORD not in caplog.text
 
 
-def test_the_session_cookie_age_is_the_idle_timeout() -> None:
-    assert settings.SESSION_IDLE_TIMEOUT == 15 * 60
-    assert settings.SESSION_COOKIE_AGE == settings.SESSION_IDLE_TIMEOUT
+def test_a_session_left_idle_for_fifteen_minutes_ends(agent: User) -> None:
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        signed_in_at = timezone.now()
+        still, gone = Client(), Client()
+        login(still, agent.username)
+        login(gone, agent.username)
+        row = Session.objects.get(session_key=still.session.session_key)
+        traveller.shift(timedelta(minutes=15) - timedelta(seconds=1))
+        before = still.get(reverse("home"))
+        traveller.shift(timedelta(seconds=2))
+        after = gone.get(reverse("home"))
+
+    assert row.expire_date == signed_in_at + timedelta(minutes=15)
+    assert before.status_code == 200
+    assert after["Location"] == f"{reverse('login')}?next=/"
 
 
 def test_activity_renews_the_session_at_most_once_a_minute(agent: User) -> None:
