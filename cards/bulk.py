@@ -26,7 +26,9 @@ MAX_ROWS: Final = 5000
 MAX_REASON_LENGTH: Final = 200
 # Paytronix printed card numbers seen in the spec run from 11 to 17 digits; allow some slack
 # either side without accepting things that are clearly not card numbers (phone numbers).
-CARD_NUMBER: Final = re.compile(r"^\d{11,19}$")
+# [0-9], not \d: \d also matches fullwidth, Arabic-Indic, Devanagari... digits, which upstream
+# does not read as a card number.
+CARD_NUMBER: Final = re.compile(r"^[0-9]{11,19}$")
 MASKED_DIGITS: Final = 6
 HEADER_NAMES: Final = ("card_number", "action", "reason")
 

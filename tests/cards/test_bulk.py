@@ -85,3 +85,14 @@ def test_a_row_keeps_its_full_number_out_of_its_repr_and_shows_it_masked():
     assert "6000201900000011" not in repr(row)
     assert row.masked == "000011"
     assert mask_card_number("123") == "******"
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["６０００２０１９０００００００１１", "٦٠٠٠٢٠١٩٠٠٠٠٠٠١١", "६०००२०१९०००००००११"],  # noqa: RUF001  (look-alike digits are the point)
+)
+def test_digits_of_other_scripts_are_not_a_card_number(number: str):
+    bulk = parse(f"{number}\n6000201900000011\n")
+    assert [(r.line, r.problem) for r in bulk.bad] == [
+        (1, "Not a card number: expected 11 to 19 digits.")
+    ]
