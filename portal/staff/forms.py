@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core import validators
 
 from portal.staff.context_processors import lockout_policy
 
@@ -20,7 +21,12 @@ class LoginForm(AuthenticationForm):
             **self.error_messages,
             "invalid_login": self.error_messages["invalid_login"].format(**lockout_policy()),
         }
-        self.fields["username"].widget.attrs.update({"autocomplete": "username"})
+        username = self.fields["username"]
+        assert isinstance(username, forms.CharField)
+        username.widget.attrs.update({"autocomplete": "username"})
+        # AuthenticationForm sets max_length after the field was built, so without this a longer
+        # name still reaches authenticate() and django-axes, whose column takes 255 characters.
+        username.validators.append(validators.MaxLengthValidator(username.max_length or 150))
         self.fields["password"].widget = forms.PasswordInput(
             attrs={"autocomplete": "current-password"}
         )

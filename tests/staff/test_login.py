@@ -207,3 +207,12 @@ def test_activity_within_the_idle_timeout_keeps_the_session(agent: User) -> None
         for _ in range(3):
             traveller.shift(idle - timedelta(seconds=30))
             assert client.get(reverse("home")).status_code == 200
+
+
+def test_a_username_longer_than_any_is_refused_before_it_is_tried(agent: User) -> None:
+    from axes.models import AccessAttempt
+
+    response = Client().post(reverse("login"), {"username": "a" * 300, "password": "x"})
+    assert response.status_code == 200
+    assert "at most 150 characters" in response.content.decode()
+    assert not AccessAttempt.objects.exists()
