@@ -55,6 +55,22 @@ def _bool(name: str, *, default: bool) -> bool:
     return _BOOLEANS[raw]
 
 
+def _strong_key(name: str, value: str, *, min_length: int) -> None:
+    """Refuse, in production, a key that is short, made of few distinct characters or a known
+    placeholder: the session signatures and the audit hashes are only as good as the key."""
+    weak = (
+        len(value) < min_length
+        or len(set(value)) < 10
+        or value.startswith("django-insecure-")
+        or "never-use-in-production" in value
+    )
+    if weak:
+        raise ImproperlyConfigured(
+            f"{name} is too weak for production: give at least {min_length} random characters "
+            f"(e.g. python -c 'import secrets; print(secrets.token_urlsafe({min_length}))')"
+        )
+
+
 def _database(name: str, **kwargs: Any) -> dict[str, Any]:
     config: dict[str, Any] = env.db_url(name, **kwargs)
     if not config.get("ENGINE"):
@@ -73,6 +89,7 @@ TESTING = LOYALTY_ENV == "test"
 DEBUG = _read("DJANGO_DEBUG", _bool, default=False)
 if PRODUCTION:
     SECRET_KEY = _read("SECRET_KEY", env.str)
+    _strong_key("SECRET_KEY", SECRET_KEY, min_length=50)
 else:
     SECRET_KEY = _read(
         "SECRET_KEY", env.str, default="development-only-key-never-use-in-production-0123456789"
@@ -261,6 +278,19 @@ if not PAYTRONIX_BASE_URL.rstrip("/").rsplit("/", 2)[-2:-1] == ["rest"]:
     raise ImproperlyConfigured(
         "PAYTRONIX_BASE_URL must end in /rest/<release>/, e.g. https://host/rest/25.33/"
     )
+# Plain HTTP would send the integration's Basic credentials in clear: production refuses it unless
+# told the upstream is a private test one.
+PAYTRONIX_ALLOW_INSECURE_HTTP = _read("PAYTRONIX_ALLOW_INSECURE_HTTP", _bool, default=False)
+if (
+    PRODUCTION
+    and not PAYTRONIX_BASE_URL.lower().startswith("https://")
+    and not PAYTRONIX_ALLOW_INSECURE_HTTP
+):
+    raise ImproperlyConfigured(
+        "PAYTRONIX_BASE_URL must be https:// in production (plain http sends the Basic "
+        "credentials in clear); set PAYTRONIX_ALLOW_INSECURE_HTTP=1 only for a private test "
+        "upstream"
+    )
 PAYTRONIX_MERCHANT_ID = _read("PAYTRONIX_MERCHANT_ID", env.int, default=1001)
 PAYTRONIX_USERNAME = _read(
     "PAYTRONIX_USERNAME", env.str, **({} if PRODUCTION else {"default": "loyaltydesk"})
@@ -288,6 +318,8 @@ GUESTS_ECLUB_TEMPLATE_CODE = _read(
 AUDIT_HASH_KEY = _read(
     "AUDIT_HASH_KEY", env.str, **({} if PRODUCTION else {"default": f"audit:{SECRET_KEY}"})
 )
+if PRODUCTION:
+    _strong_key("AUDIT_HASH_KEY", AUDIT_HASH_KEY, min_length=32)
 # The audit door (portal/audit). A repeated submit waits this long for the first one's outcome
 # before answering "in progress"; an intent with no outcome after AUDIT_ABANDONED_AFTER seconds
 # belongs to a process that died, and is settled by reading upstream back (so it must outlast
