@@ -208,6 +208,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# A typed username that is no staff user's (a password, a card number) is stored and locked by
+# a keyed hash only: see portal/staff/login.py.
+AXES_USERNAME_CALLABLE = "portal.staff.login.axes_username"
 if AXES_FAILURE_LIMIT > 10 or timedelta(minutes=30) > AXES_COOLOFF_TIME:
     raise ImproperlyConfigured(
         "AXES_FAILURE_LIMIT must be at most 10 and AXES_COOLOFF_MINUTES at least 30"

@@ -216,3 +216,60 @@ def test_a_username_longer_than_any_is_refused_before_it_is_tried(agent: User) -
     assert response.status_code == 200
     assert "at most 150 characters" in response.content.decode()
     assert not AccessAttempt.objects.exists()
+
+
+def _stored_text() -> str:
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django.core import serializers
+
+    from portal.audit.models import AuditRecord
+
+    querysets = (
+        AuditRecord.objects.all(),
+        AccessAttempt.objects.all(),
+        AccessFailureLog.objects.all(),
+        AccessLog.objects.all(),
+    )
+    return "".join(serializers.serialize("json", queryset) for queryset in querysets)
+
+
+def test_a_card_number_or_password_typed_as_username_is_kept_nowhere(
+    agent: User, caplog: pytest.LogCaptureFixture
+) -> None:
+    from axes.models import AccessAttempt
+
+    caplog.set_level(logging.DEBUG)
+    typed = ["6000201900000011", f"x{PASSWORD}", "6000-2019-0000-0011"]
+    for name in typed:
+        fail_login(Client(), name)
+
+    stored = _stored_text()
+    assert AccessAttempt.objects.count() == len(typed)
+    for name in typed:
+        assert name not in stored
+        assert name not in caplog.text
+    assert "6000201900000011" not in stored.replace("-", "")
+    assert WRONG_PASSWORD not in stored + caplog.text
+
+
+def test_a_mistyped_username_still_groups_and_locks_by_its_keyed_hash(settings: Any) -> None:
+    from portal.audit.models import AuditRecord
+
+    settings.AXES_FAILURE_LIMIT = 3
+    for _ in range(3):
+        response = fail_login(Client(), "nobody.here")
+    assert response.status_code == 429
+    names = set(
+        AuditRecord.objects.filter(action__startswith="auth.").values_list(
+            "actor_username", flat=True
+        )
+    )
+    assert len(names) == 1
+    assert names.pop().startswith("unknown:")
+
+
+def test_a_failed_login_of_a_staff_user_keeps_their_username(agent: User) -> None:
+    from axes.models import AccessAttempt
+
+    fail_login(Client(), agent.username)
+    assert list(AccessAttempt.objects.values_list("username", flat=True)) == [agent.username]
