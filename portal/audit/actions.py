@@ -177,6 +177,7 @@ EVENT_LABELS: dict[str, str] = {
     "access.denied": "Access denied",
     "audit.view": "Viewed the audit log",
     "job.download": "Downloaded a job file",
+    "staff.unlocked": "Unlocked a staff sign-in",
 }
 
 

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from axes.models import AccessAttempt
+from axes.utils import reset as axes_reset
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
+from django.http import HttpRequest
 
+from portal.audit.services import event_record
+from portal.staff.login import typed_username
 from portal.staff.models import User
 from portal.staff.roles import Role
 
@@ -45,3 +53,25 @@ def staff_create(
     user.save()
     user.groups.set([Group.objects.get(name=role.value)])
     return user
+
+
+def staff_unlock(*, actor: Any, user: User, request: HttpRequest | None) -> int:
+    """Clear ``user``'s failed sign-ins (every address), so a locked account signs in again;
+    recorded as ``staff.unlocked`` with the failures before and after. Returns how many failed
+    sign-ins were cleared."""
+    name = typed_username(user.username)
+    attempts = AccessAttempt.objects.filter(username=name)
+    failures = attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
+    with transaction.atomic():
+        axes_reset(username=name)
+        event_record(
+            action="staff.unlocked",
+            actor=actor,
+            request=request,
+            params={
+                "user": user.username,
+                "before": {"failed_sign_ins": failures},
+                "after": {"failed_sign_ins": 0},
+            },
+        )
+    return int(failures)
