@@ -103,12 +103,18 @@ _CHANGES: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 def staff_change_record(
-    *, actor: Any, request: HttpRequest | None, user: User, before: dict[str, Any] | None
+    *,
+    actor: Any,
+    request: HttpRequest | None,
+    user: User,
+    before: dict[str, Any] | None,
+    actor_name: str = "",
 ) -> list[str]:
     """Record an admin's change of ``user`` (``before``: its ``staff_snapshot`` before the
     change, None for a new user): ``staff.created``, or one record per kind of change, each
     with the changed fields before and after. Keeps admin-site access (``is_staff``) in step
-    with the role. Returns the actions recorded."""
+    with the role. ``actor_name`` names a change with no staff actor (a command). Returns the
+    actions recorded."""
     after = staff_snapshot(user)
     User.objects.filter(pk=user.pk).update(is_staff=after["role"] == Role.ADMIN.value)
     events: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
@@ -126,6 +132,7 @@ def staff_change_record(
         event_record(
             action=action,
             actor=actor,
+            username=actor_name,
             request=request,
             params={"user": after["username"], "before": old, "after": new},
         )
