@@ -18,6 +18,7 @@ from portal.staff.services import (
     staff_snapshot,
     staff_unlock,
 )
+from portal.web import audit_context
 
 #: Never edited in the console: permissions come from the role, admin-site access too.
 _NOT_IN_THE_CONSOLE = ("user_permissions", "is_superuser", "is_staff")
@@ -72,7 +73,10 @@ class StaffUserAdmin(UserAdmin):
                 refused += [name for name in _NOT_ON_ONESELF if name in request.POST]
             if refused:
                 staff_change_refuse(
-                    actor=request.user, request=request, target_id=str(object_id), fields=refused
+                    actor=request.user,
+                    context=audit_context(request),
+                    target_id=str(object_id),
+                    fields=refused,
                 )
         return super().changeform_view(request, object_id, form_url, extra_context)
 
@@ -83,7 +87,9 @@ class StaffUserAdmin(UserAdmin):
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         before = getattr(request, "_staff_before", None)
-        staff_change_record(actor=request.user, request=request, user=form.instance, before=before)
+        staff_change_record(
+            actor=request.user, context=audit_context(request), user=form.instance, before=before
+        )
 
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> Any:
         user = self.get_object(request, id)
@@ -91,14 +97,18 @@ class StaffUserAdmin(UserAdmin):
         response = super().user_change_password(request, id, form_url)
         if request.method == "POST" and user is not None:
             staff_password_reset_record(
-                actor=request.user, request=request, user=user, password_before=password_before
+                actor=request.user,
+                context=audit_context(request),
+                user=user,
+                password_before=password_before,
             )
         return response
 
     @admin.action(description="Unlock sign-in (clear failed attempts)", permissions=["change"])
     def unlock_sign_in(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         cleared = [
-            staff_unlock(actor=request.user, user=user, request=request) for user in queryset
+            staff_unlock(actor=request.user, user=user, context=audit_context(request))
+            for user in queryset
         ]
         messages.success(
             request,

@@ -11,10 +11,10 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
-from django.http import HttpRequest
 
 from portal.audit.models import Outcome
-from portal.audit.services import event_record
+from portal.audit.records import event_record
+from portal.audit.types import AuditContext
 from portal.staff.login import typed_username
 from portal.staff.models import User
 from portal.staff.roles import Role
@@ -56,7 +56,7 @@ def staff_create(
     return user
 
 
-def staff_unlock(*, actor: Any, user: User, request: HttpRequest | None) -> int:
+def staff_unlock(*, actor: Any, user: User, context: AuditContext) -> int:
     """Clear ``user``'s failed sign-ins (every address), so a locked account signs in again;
     recorded as ``staff.unlocked`` with the failures before and after. Returns how many failed
     sign-ins were cleared."""
@@ -68,7 +68,7 @@ def staff_unlock(*, actor: Any, user: User, request: HttpRequest | None) -> int:
         event_record(
             action="staff.unlocked",
             actor=actor,
-            request=request,
+            context=context,
             params={
                 "user": user.username,
                 "before": {"failed_sign_ins": failures},
@@ -105,7 +105,7 @@ _CHANGES: tuple[tuple[str, tuple[str, ...]], ...] = (
 def staff_change_record(
     *,
     actor: Any,
-    request: HttpRequest | None,
+    context: AuditContext,
     user: User,
     before: dict[str, Any] | None,
     actor_name: str = "",
@@ -133,14 +133,14 @@ def staff_change_record(
             action=action,
             actor=actor,
             username=actor_name,
-            request=request,
+            context=context,
             params={"user": after["username"], "before": old, "after": new},
         )
     return [action for action, _, _ in events]
 
 
 def staff_password_reset_record(
-    *, actor: Any, request: HttpRequest | None, user: User, password_before: str
+    *, actor: Any, context: AuditContext, user: User, password_before: str
 ) -> bool:
     """Record an admin's reset of ``user``'s password (never the password, nor its hash) if
     it changed from ``password_before`` (the stored hash before). True if it did."""
@@ -151,7 +151,7 @@ def staff_password_reset_record(
     event_record(
         action="staff.password_reset",
         actor=actor,
-        request=request,
+        context=context,
         params={
             "user": fresh.username,
             "before": {"sign_in": "with a password" if had_password else "disabled"},
@@ -162,7 +162,7 @@ def staff_password_reset_record(
 
 
 def staff_change_refuse(
-    *, actor: Any, request: HttpRequest, target_id: str, fields: list[str]
+    *, actor: Any, context: AuditContext, target_id: str, fields: list[str]
 ) -> None:
     """Record a refused staff change (a loose permission, superuser, or one's own role) and
     raise ``PermissionDenied``: roles are the only permission model, and nobody grants their
@@ -171,7 +171,7 @@ def staff_change_refuse(
         action="staff.change_refused",
         outcome=Outcome.DENIED,
         actor=actor,
-        request=request,
+        context=context,
         params={"user_id": target_id, "fields": sorted(fields)},
     )
     raise PermissionDenied("These fields cannot be changed here: " + ", ".join(sorted(fields)))

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from portal.audit.types import AuditContext
 from portal.staff.roles import Role
 from portal.staff.services import staff_change_record, staff_create
 
@@ -35,7 +36,11 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         staff_change_record(
-            actor=None, request=None, user=user, before=None, actor_name="manage.py createstaff"
+            actor=None,
+            context=AuditContext.ambient(),
+            user=user,
+            before=None,
+            actor_name="manage.py createstaff",
         )
         self.stdout.write(
             self.style.SUCCESS(f"Created {user.username} ({Role(options['role']).label}).")
