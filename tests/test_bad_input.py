@@ -78,6 +78,17 @@ def test_a_nasty_search_answers_in_words_without_asking_upstream(
 
 
 @pytest.mark.parametrize("text", NASTY)
+def test_a_nasty_number_or_email_in_the_advanced_search_is_refused_without_asking_upstream(
+    agent: User, upstream_calls: list[str], text: str
+) -> None:
+    client = _client(agent)
+    for field in ("card_number", "account_id", "phone", "email", "eclub_email"):
+        response = client.post(reverse("guests:advanced_search"), {field: text})
+        assert response.status_code == 200, field
+    assert upstream_calls == []
+
+
+@pytest.mark.parametrize("text", NASTY)
 def test_a_nasty_card_number_is_refused_by_the_attach_form(text: str) -> None:
     form = AttachCardForm({"idempotency_key": "k1", "other_card_number": text, "reason_text": "x"})
     assert not form.is_valid()
