@@ -26,9 +26,12 @@ MAX_ROWS: Final = 5000
 MAX_REASON_LENGTH: Final = 200
 # Paytronix printed card numbers seen in the spec run from 11 to 17 digits; allow some slack
 # either side without accepting things that are clearly not card numbers (phone numbers).
-CARD_NUMBER: Final = re.compile(r"^\d{11,19}$")
+# [0-9], not \d: \d also matches fullwidth, Arabic-Indic, Devanagari... digits, which upstream
+# does not read as a card number.
+CARD_NUMBER: Final = re.compile(r"^[0-9]{11,19}$")
 MASKED_DIGITS: Final = 6
 HEADER_NAMES: Final = ("card_number", "action", "reason")
+_CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class BulkAction(StrEnum):
@@ -94,11 +97,19 @@ def _decode(data: bytes) -> str:
     if len(data) > MAX_FILE_BYTES:
         raise BulkFileError(f"The file is larger than {MAX_FILE_BYTES // 1024} KB.")
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise BulkFileError(
             "The file is not plain text (UTF-8). Save it from the spreadsheet as CSV."
         ) from None
+    # A control character (NUL above all) means a binary file: a ZIP or an .xlsx may decode as
+    # UTF-8, and the database's JSON refuses NUL.
+    if _CONTROL.search(text):
+        raise BulkFileError(
+            "The file is not plain text: it holds control characters, as a ZIP or spreadsheet "
+            "file does. Save it from the spreadsheet as CSV."
+        )
+    return text
 
 
 def _is_header(cells: list[str]) -> bool:

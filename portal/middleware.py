@@ -41,3 +41,21 @@ class RequestIdLogFilter(logging.Filter):
         if not hasattr(record, "request_id"):
             record.request_id = _request_id.get()
         return True
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store, private`` on every response to a signed-in user and on every
+    download: guest data, audit records and job results must stay out of the browser's cache
+    and any shared proxy (what the next person on the computer could open). Static files are
+    served by WhiteNoise before this runs, and keep their long cache lifetime."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        download = response.get("Content-Disposition", "").startswith("attachment")
+        if download or (user is not None and user.is_authenticated):
+            response["Cache-Control"] = "no-store, private"
+        return response

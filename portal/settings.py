@@ -55,6 +55,22 @@ def _bool(name: str, *, default: bool) -> bool:
     return _BOOLEANS[raw]
 
 
+def _strong_key(name: str, value: str, *, min_length: int) -> None:
+    """Refuse, in production, a key that is short, made of few distinct characters or a known
+    placeholder: the session signatures and the audit hashes are only as good as the key."""
+    weak = (
+        len(value) < min_length
+        or len(set(value)) < 10
+        or value.startswith("django-insecure-")
+        or "never-use-in-production" in value
+    )
+    if weak:
+        raise ImproperlyConfigured(
+            f"{name} is too weak for production: give at least {min_length} random characters "
+            f"(e.g. python -c 'import secrets; print(secrets.token_urlsafe({min_length}))')"
+        )
+
+
 def _database(name: str, **kwargs: Any) -> dict[str, Any]:
     config: dict[str, Any] = env.db_url(name, **kwargs)
     if not config.get("ENGINE"):
@@ -73,6 +89,7 @@ TESTING = LOYALTY_ENV == "test"
 DEBUG = _read("DJANGO_DEBUG", _bool, default=False)
 if PRODUCTION:
     SECRET_KEY = _read("SECRET_KEY", env.str)
+    _strong_key("SECRET_KEY", SECRET_KEY, min_length=50)
 else:
     SECRET_KEY = _read(
         "SECRET_KEY", env.str, default="development-only-key-never-use-in-production-0123456789"
@@ -113,6 +130,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.middleware.NoStoreMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -183,13 +201,18 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Lockout: username + IP, at most AXES_FAILURE_LIMIT failures, then AXES_COOLOFF_MINUTES.
+# Lockout (PCI DSS v4 8.3.4): AXES_FAILURE_LIMIT failures of one account from any mix of
+# addresses lock it for AXES_COOLOFF_MINUTES; the username + IP count stays beside it. An admin
+# unlocks from the staff admin ("Unlock sign-in"), which is audited.
 AXES_FAILURE_LIMIT = _read("AXES_FAILURE_LIMIT", env.int, default=10)
 AXES_COOLOFF_TIME = timedelta(minutes=_read("AXES_COOLOFF_MINUTES", env.int, default=30))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# A typed username that is no staff user's (a password, a card number) is stored and locked by
+# a keyed hash only: see portal/staff/login.py.
+AXES_USERNAME_CALLABLE = "portal.staff.login.axes_username"
 if AXES_FAILURE_LIMIT > 10 or timedelta(minutes=30) > AXES_COOLOFF_TIME:
     raise ImproperlyConfigured(
         "AXES_FAILURE_LIMIT must be at most 10 and AXES_COOLOFF_MINUTES at least 30"
@@ -261,6 +284,19 @@ if not PAYTRONIX_BASE_URL.rstrip("/").rsplit("/", 2)[-2:-1] == ["rest"]:
     raise ImproperlyConfigured(
         "PAYTRONIX_BASE_URL must end in /rest/<release>/, e.g. https://host/rest/25.33/"
     )
+# Plain HTTP would send the integration's Basic credentials in clear: production refuses it unless
+# told the upstream is a private test one.
+PAYTRONIX_ALLOW_INSECURE_HTTP = _read("PAYTRONIX_ALLOW_INSECURE_HTTP", _bool, default=False)
+if (
+    PRODUCTION
+    and not PAYTRONIX_BASE_URL.lower().startswith("https://")
+    and not PAYTRONIX_ALLOW_INSECURE_HTTP
+):
+    raise ImproperlyConfigured(
+        "PAYTRONIX_BASE_URL must be https:// in production (plain http sends the Basic "
+        "credentials in clear); set PAYTRONIX_ALLOW_INSECURE_HTTP=1 only for a private test "
+        "upstream"
+    )
 PAYTRONIX_MERCHANT_ID = _read("PAYTRONIX_MERCHANT_ID", env.int, default=1001)
 PAYTRONIX_USERNAME = _read(
     "PAYTRONIX_USERNAME", env.str, **({} if PRODUCTION else {"default": "loyaltydesk"})
@@ -288,6 +324,8 @@ GUESTS_ECLUB_TEMPLATE_CODE = _read(
 AUDIT_HASH_KEY = _read(
     "AUDIT_HASH_KEY", env.str, **({} if PRODUCTION else {"default": f"audit:{SECRET_KEY}"})
 )
+if PRODUCTION:
+    _strong_key("AUDIT_HASH_KEY", AUDIT_HASH_KEY, min_length=32)
 # The audit door (portal/audit). A repeated submit waits this long for the first one's outcome
 # before answering "in progress"; an intent with no outcome after AUDIT_ABANDONED_AFTER seconds
 # belongs to a process that died, and is settled by reading upstream back (so it must outlast

@@ -264,6 +264,16 @@ def test_the_deploy_check_passes_with_production_settings(tmp_path: Path) -> Non
     assert "System check identified no issues" in output
 
 
+def start_up_error(tmp_path: Path, **overrides: str) -> str:
+    """The last line of a production start-up that must fail: its configuration error."""
+    env = production_env(tmp_path, DJANGO_SETTINGS_MODULE="portal.settings", **overrides)
+    result = run_python(["-c", "import django; django.setup()"], env)
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("django.core.exceptions.ImproperlyConfigured")
+    return last_line
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [
@@ -283,12 +293,7 @@ def test_the_deploy_check_passes_with_production_settings(tmp_path: Path) -> Non
 def test_a_malformed_variable_stops_start_up_naming_it(
     tmp_path: Path, variable: str, value: str
 ) -> None:
-    env = production_env(tmp_path, DJANGO_SETTINGS_MODULE="portal.settings", **{variable: value})
-    result = run_python(["-c", "import django; django.setup()"], env)
-    assert result.returncode != 0
-    last_line = result.stderr.strip().splitlines()[-1]
-    assert last_line.startswith("django.core.exceptions.ImproperlyConfigured")
-    assert variable in last_line
+    assert variable in start_up_error(tmp_path, **{variable: value})
 
 
 @pytest.mark.parametrize("variable", ["SECRET_KEY", "PAYTRONIX_SECRET", "AUDIT_HASH_KEY"])
@@ -298,3 +303,37 @@ def test_production_refuses_to_start_without_its_secrets(tmp_path: Path, variabl
     result = run_python(["-c", "import django; django.setup()"], env)
     assert result.returncode != 0
     assert variable in result.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("SECRET_KEY", "x"),
+        ("SECRET_KEY", "ab" * 40),
+        ("SECRET_KEY", "django-insecure-" + "k" * 10 + secrets.token_urlsafe(40)),
+        ("SECRET_KEY", "development-only-key-never-use-in-production-0123456789"),
+        ("AUDIT_HASH_KEY", "x"),
+        ("AUDIT_HASH_KEY", secrets.token_urlsafe(32)[:31]),
+        ("AUDIT_HASH_KEY", "0123" * 10),
+        ("PAYTRONIX_BASE_URL", "http://api.example.com/rest/25.33/"),
+    ],
+)
+def test_production_refuses_a_weak_key_or_a_plain_http_upstream_naming_it(
+    tmp_path: Path, variable: str, value: str
+) -> None:
+    last_line = start_up_error(tmp_path, **{variable: value})
+    assert variable in last_line
+    assert len(value) < 8 or value not in last_line  # the message never shows the key
+
+
+def test_production_takes_a_plain_http_upstream_only_when_told_it_is_a_private_one(
+    tmp_path: Path,
+) -> None:
+    env = production_env(
+        tmp_path,
+        DJANGO_SETTINGS_MODULE="portal.settings",
+        PAYTRONIX_BASE_URL="http://paytronix-test.internal/rest/25.33/",
+        PAYTRONIX_ALLOW_INSECURE_HTTP="1",
+    )
+    result = run_python(["-c", "import django; django.setup()"], env)
+    assert result.returncode == 0, result.stderr

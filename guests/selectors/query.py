@@ -47,12 +47,13 @@ CARD_MAX_DIGITS = 20
 ACCOUNT_ID_MAX_DIGITS = 15
 
 _SEPARATORS = re.compile(r"[\s-]+")
-_ACCOUNT_ID = re.compile(r"^(?:#|id:\s*)(\d+)$", re.IGNORECASE)
+_ACCOUNT_ID = re.compile(r"^(?:#|id:\s*)([0-9]+)$", re.IGNORECASE)
 _EXTERNAL = re.compile(r"^(?:ext|external):\s*(\S.*)$", re.IGNORECASE)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # A phone written as one: +1, parentheses, dots or 3-3-4 groups. Bare digits are ambiguous.
 _FORMATTED_PHONE = re.compile(
-    r"^(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s*|\d{3}[\s.-])\d{3}[\s.-]\d{4}$|^\+\d[\d\s.()-]{7,}$"
+    r"^(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s*|\d{3}[\s.-])\d{3}[\s.-]\d{4}$|^\+\d[\d\s.()-]{7,}$",
+    re.ASCII,
 )
 _NAME_WORD = r"[^\W\d_](?:[^\W\d_]|['.-])*"
 _NAME = re.compile(rf"^{_NAME_WORD}(?:\s+{_NAME_WORD})+$")
@@ -136,9 +137,15 @@ class Query:
         return f"{self.kind.label} {self.value}"
 
 
+def ascii_digits(text: str) -> bool:
+    """True for a non-empty run of 0-9 only. ``str.isdigit`` also accepts superscripts, circled,
+    fullwidth and other scripts' digits, which ``int`` refuses or upstream would not read."""
+    return text.isascii() and text.isdigit()
+
+
 def digits_only(text: str) -> str:
     """The digits of ``text``: a phone or card number without its formatting."""
-    return re.sub(r"\D", "", text)
+    return re.sub(r"[^0-9]", "", text)
 
 
 def normalise_phone(text: str) -> str:
@@ -180,8 +187,10 @@ def classify(text: str) -> Query:
     if _FORMATTED_PHONE.match(text):
         return _phone(text)
     compact = _SEPARATORS.sub("", text)
-    if compact.isdigit():
+    if ascii_digits(compact):
         return _digits(compact)
+    if compact.isdigit():
+        raise QueryError("Type the number with the digits 0 to 9.")
     if _NAME.match(text):
         return _name(text)
     if _USERNAME.match(text):
@@ -213,7 +222,7 @@ def _digits(digits: str) -> Query:
 def card_query(text: str) -> Query:
     """A printed card number as typed, spaces and dashes tolerated."""
     digits = _SEPARATORS.sub("", text.strip())
-    if not digits.isdigit() or not CARD_MIN_DIGITS <= len(digits) <= CARD_MAX_DIGITS:
+    if not ascii_digits(digits) or not CARD_MIN_DIGITS <= len(digits) <= CARD_MAX_DIGITS:
         raise QueryError(
             f"A card number has {CARD_MIN_DIGITS} to {CARD_MAX_DIGITS} digits "
             "(spaces and dashes are fine)."
@@ -223,7 +232,7 @@ def card_query(text: str) -> Query:
 
 def account_id_query(text: str) -> Query:
     digits = text.strip().lstrip("#")
-    if not digits.isdigit():
+    if not ascii_digits(digits):
         raise QueryError("An account id is a number.")
     return Query(Kind.ACCOUNT_ID, str(int(digits)))
 

@@ -177,6 +177,15 @@ EVENT_LABELS: dict[str, str] = {
     "access.denied": "Access denied",
     "audit.view": "Viewed the audit log",
     "job.download": "Downloaded a job file",
+    "staff.unlocked": "Unlocked a staff sign-in",
+    "staff.created": "Created a staff user",
+    "staff.role_changed": "Changed a staff role",
+    "staff.store_group_changed": "Changed a staff store group",
+    "staff.deactivated": "Deactivated a staff user",
+    "staff.reactivated": "Reactivated a staff user",
+    "staff.details_changed": "Changed a staff user's details",
+    "staff.password_reset": "Reset a staff password",
+    "staff.change_refused": "Refused a staff change",
 }
 
 

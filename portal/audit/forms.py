@@ -139,7 +139,7 @@ class AuditFilterForm(forms.Form):
 
     def clean_card(self) -> str:
         digits = card_normalize(self.cleaned_data.get("card", ""))
-        if digits and (not digits.isdigit() or not 6 <= len(digits) <= 25):
+        if digits and (not (digits.isascii() and digits.isdigit()) or not 6 <= len(digits) <= 25):
             raise forms.ValidationError("Enter the card's printed number (digits only).")
         return digits
 

@@ -17,6 +17,7 @@ from portal.audit.models import Outcome
 from portal.audit.records import event_record
 from portal.audit.types import AuditContext
 from portal.staff.access import access_denied
+from portal.staff.login import typed_username
 from portal.web import audit_context
 
 
@@ -39,11 +40,12 @@ def record_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 def record_login_failure(
     sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
 ) -> None:
-    # Only the username: Django has already masked the password in ``credentials``.
+    # Only the username (Django has already masked the password in ``credentials``), and only
+    # as typed when it is a staff user's: it may be a password or a card number.
     event_record(
         action="auth.login_failed",
         outcome=Outcome.FAILED,
-        username=str(credentials.get("username", "")),
+        username=typed_username(credentials.get("username")),
         context=_context(request),
     )
 
@@ -56,6 +58,7 @@ def record_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
 @receiver(user_locked_out, dispatch_uid="audit_lockout")
 def record_lockout(sender: Any, request: Any, username: Any, **kwargs: Any) -> None:
+    # ``username`` is axes' own, already through AXES_USERNAME_CALLABLE (typed_username).
     event_record(
         action="auth.lockout",
         outcome=Outcome.DENIED,

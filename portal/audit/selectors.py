@@ -60,7 +60,7 @@ class AuditFilters:
             username=str(query.get("username", "")),
             action=str(query.get("action", "")),
             outcome=str(query.get("outcome", "")),
-            account_id=int(account) if account.isdigit() else None,
+            account_id=int(account) if account.isascii() and account.isdigit() else None,
             card_hash=str(query.get("card_hash", "")),
         )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,7 +23,10 @@ from portal.web import audit_context, viewer_of
 
 
 def _cursor(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    # isascii: isdigit accepts "²", which int() refuses; 18 digits: a record id fits 64 bits.
+    if value and value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
 
 
 def _list_page(request: HttpRequest, form: AuditFilterForm, filters: AuditFilters) -> HttpResponse:
@@ -90,10 +94,14 @@ def export_create(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "The export could not start: the filters are not valid.")
         return redirect("audit:list")
-    job = audit_export_create(
-        owner=viewer_of(request),
-        filters=form.filters(),
-        idempotency_key=form.cleaned_data["idempotency_key"],
-        context=audit_context(request),
-    )
+    try:
+        job = audit_export_create(
+            owner=viewer_of(request),
+            filters=form.filters(),
+            idempotency_key=form.cleaned_data["idempotency_key"],
+            context=audit_context(request),
+        )
+    except ValidationError as refused:
+        messages.error(request, " ".join(refused.messages))
+        return redirect("audit:list")
     return redirect("jobs:detail", job_id=job.pk)

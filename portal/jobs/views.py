@@ -56,7 +56,7 @@ def _watching_since(request: HttpRequest, job: Job) -> int | None:
     """
     now = int(timezone.now().timestamp())
     raw = request.GET.get("watching_since", "")
-    since = min(int(raw), now) if raw.isdigit() else now
+    since = min(int(raw), now) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else now
     since = max(since, min(int(job.updated_at.timestamp()), now))
     return since if now - since < POLL_IDLE_SECONDS else None
 
@@ -79,7 +79,8 @@ def job_detail(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
             return HttpResponseClientRefresh()
         return _progress(request, job)
     after = request.GET.get("after", "")
-    page = job_items_page(job, after=int(after) if after.isdigit() else 0)
+    position = after.isascii() and after.isdigit() and len(after) <= 18
+    page = job_items_page(job, after=int(after) if position else 0)
     return render(
         request,
         "jobs/detail.html",

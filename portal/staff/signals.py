@@ -8,6 +8,8 @@ from typing import Any
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from portal.staff.login import typed_username
+
 logger = logging.getLogger("portal.staff.login")
 
 
@@ -24,9 +26,12 @@ def log_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 def log_login_failure(
     sender: Any, credentials: dict[str, Any], request: Any, **kwargs: Any
 ) -> None:
-    # Django has already masked the password in `credentials`; only the username is logged.
+    # Django has already masked the password in `credentials`; the username typed may be a
+    # password or a card number, so only a known staff username is logged as typed.
     logger.warning(
-        "login failed: user=%s ip=%s", credentials.get("username", "?"), client_ip(request)
+        "login failed: user=%s ip=%s",
+        typed_username(credentials.get("username")),
+        client_ip(request),
     )
 
 

@@ -203,22 +203,27 @@ def test_an_export_runs_as_a_job_and_writes_the_filtered_records(
     assert AuditRecord.objects.filter(action="job.download", actor_id=auditor.pk).count() == 1
 
 
+@pytest.fixture
+def other_auditor_client(make_staff: Callable[..., User]) -> Client:
+    from portal.staff.roles import Role
+
+    other = Client()
+    other.force_login(make_staff(Role.AUDITOR, username="other.auditor"))
+    return other
+
+
 def test_an_export_is_downloadable_by_its_owner_only(
-    auditor: User,
     auditor_client: Client,
-    make_staff: Callable[..., User],
+    other_auditor_client: Client,
     django_capture_on_commit_callbacks: Any,
     settings: Any,
     tmp_path: Any,
 ) -> None:
-    from portal.staff.roles import Role
-
     settings.JOBS_FILES_DIR = tmp_path
     with django_capture_on_commit_callbacks(execute=True):
         auditor_client.post(reverse("audit:export"), {"idempotency_key": "export-2"})
     job = Job.objects.get()
-    other = Client()
-    other.force_login(make_staff(Role.AUDITOR, username="other.auditor"))
+    other = other_auditor_client
 
     assert other.get(reverse("jobs:file", args=[job.pk])).status_code == 404
     assert other.get(reverse("jobs:detail", args=[job.pk])).status_code == 404
@@ -233,4 +238,24 @@ def test_a_double_submitted_export_is_one_job(
         second = auditor_client.post(reverse("audit:export"), {"idempotency_key": "same"})
 
     assert first["Location"] == second["Location"]
+    assert Job.objects.count() == 1
+
+
+def test_an_export_with_a_key_another_change_used_is_refused_in_words(
+    auditor_client: Client,
+    other_auditor_client: Client,
+    django_capture_on_commit_callbacks: Any,
+    settings: Any,
+    tmp_path: Any,
+) -> None:
+    settings.JOBS_FILES_DIR = tmp_path
+    with django_capture_on_commit_callbacks(execute=True):
+        other_auditor_client.post(reverse("audit:export"), {"idempotency_key": "shared"})
+        response = auditor_client.post(
+            reverse("audit:export"), {"idempotency_key": "shared"}, follow=True
+        )
+
+    assert response.status_code == 200
+    assert response.redirect_chain == [(reverse("audit:list"), 302)]
+    assert "This form was already used for a different job" in response.content.decode()
     assert Job.objects.count() == 1

@@ -85,3 +85,32 @@ def test_a_row_keeps_its_full_number_out_of_its_repr_and_shows_it_masked():
     assert "6000201900000011" not in repr(row)
     assert row.masked == "000011"
     assert mask_card_number("123") == "******"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"6000201900\x00000011,disable,lost\n",
+        b"6000201900000011,disable,lo\x00st\n",
+        # A ZIP of a CSV, stored uncompressed: valid UTF-8, yet not a CSV.
+        b"PK\x03\x04\x14\x00\x00\x00\x00\x00cards.csv6000201900000011\nPK\x05\x06\x00\x00",
+    ],
+)
+def test_a_binary_file_or_a_nul_byte_is_refused_whole(data: bytes):
+    with pytest.raises(BulkFileError, match="not plain text"):
+        parse_bulk_file(data, default_action=BulkAction.DISABLE, default_reason="Lost")
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["６０００２０１９０００００００１１", "٦٠٠٠٢٠١٩٠٠٠٠٠٠١١", "६०००२०१९०००००००११"],  # noqa: RUF001  (look-alike digits are the point)
+)
+def test_digits_of_other_scripts_are_not_a_card_number(number: str):
+    bulk = parse(f"{number}\n6000201900000011\n")
+    assert [(r.line, r.problem) for r in bulk.bad] == [
+        (1, "Not a card number: expected 11 to 19 digits.")
+    ]
+
+
+def test_a_tab_in_a_reason_is_still_text():
+    assert parse("6000201900000011,disable,lost\tat home\n").good[0].reason == "lost\tat home"

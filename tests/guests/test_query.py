@@ -152,3 +152,21 @@ def test_criteria_together_describe_themselves_and_name_their_main_kind() -> Non
     assert query.describe() == "last name Thompson, postal code 02452"
     with pytest.raises(QueryError):
         criteria_query(AccountCriteria())
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["²", "①", "12²", "６０００２０１９０００００００１１", "٦٠٠٠٢٠١٩٠٠٠٠٠٠١١", "६०००२०१९००००००११"],  # noqa: RUF001  (look-alike digits are the point)
+)
+def test_digits_other_than_0_to_9_are_refused_in_words(text: str) -> None:
+    with pytest.raises(QueryError, match="digits 0 to 9"):
+        classify(text)
+    with pytest.raises(QueryError):
+        card_query(text)
+    with pytest.raises(QueryError):
+        account_id_query(text)
+
+
+def test_a_phone_number_in_other_scripts_digits_is_not_a_phone_number() -> None:
+    with pytest.raises(QueryError):
+        classify("(٦١٧) ٥٥٥-٠١٤٢")  # noqa: RUF001  (look-alike digits are the point)

@@ -110,3 +110,13 @@ def test_demostaff_creates_one_user_per_role_once(settings: Any) -> None:
     call_command("demostaff", stdout=StringIO())
     assert sorted(str(u.role) for u in User.objects.all()) == sorted(Role)
     assert User.objects.get(username="storemanager").store_group_code is not None
+
+
+def test_createstaff_is_an_audit_record_naming_the_command() -> None:
+    from portal.audit.models import AuditRecord
+
+    createstaff("jo.staff", "--role", "auditor")
+    [created] = AuditRecord.objects.filter(action="staff.created")
+    assert created.actor_username == "manage.py createstaff"
+    assert created.params["after"]["role"] == "auditor"
+    assert STAFF_PASSWORD not in str(created.params)

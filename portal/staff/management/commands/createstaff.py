@@ -9,8 +9,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from portal.audit.types import AuditContext
 from portal.staff.roles import Role
-from portal.staff.services import staff_create
+from portal.staff.services import staff_change_record, staff_create
 
 
 class Command(BaseCommand):
@@ -34,6 +35,13 @@ class Command(BaseCommand):
             )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
+        staff_change_record(
+            actor=None,
+            context=AuditContext.ambient(),
+            user=user,
+            before=None,
+            actor_name="manage.py createstaff",
+        )
         self.stdout.write(
             self.style.SUCCESS(f"Created {user.username} ({Role(options['role']).label}).")
         )
