@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from cards.bulk import CARD_NUMBER, MAX_REASON_LENGTH, BulkAction, normalize_card_number
+from cards.bulk_file import CARD_NUMBER, MAX_REASON_LENGTH, BulkAction, normalize_card_number
 from portal.audit.forms import ChangeForm, IdempotencyKeyForm, new_idempotency_key
 
 

@@ -13,7 +13,7 @@ from guests.hooks import Action
 from portal.staff.access import user_may
 
 if TYPE_CHECKING:
-    from guests.selectors.guest import GuestCard, GuestPage
+    from guests.selectors.load import GuestCard, GuestPage
 
 
 def card_actions(request: HttpRequest, page: GuestPage, card: GuestCard) -> Iterator[Action]:
@@ -33,7 +33,7 @@ def account_actions(request: HttpRequest, page: GuestPage) -> Iterator[Action]:
     if user_may(request.user, "combine_cards"):
         yield Action(
             "Attach and combine a card",
-            reverse("cards:attach-and-combine", args=[page.account_id]),
+            reverse("cards:attach_and_combine", args=[page.account_id]),
         )
     if user_may(request.user, "run_bulk_jobs"):
         yield Action("Bulk enable or disable cards", reverse("cards:bulk"))

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from cards.bulk import mask_card_number
+from cards.bulk_file import mask_card_number
 from cards.models import BulkUpload
 from guests.selectors import guest_account, reads, scope_of
 from guests.selectors.fanout import run_reads
@@ -26,7 +26,7 @@ from portal.jobs.models import Job, JobItem, JobStatus
 from portal.jobs.selectors import job_of_owner
 from portal.paytronix.client import client_from_settings
 from portal.paytronix.errors import FailureError, PaytronixError
-from portal.paytronix.models import AccountInformation, BalanceInformation, UserInformation
+from portal.paytronix.replies import AccountInformation, BalanceInformation, UserInformation
 from portal.sentences import NotShownError, explain
 
 CARD_JOB_KINDS = frozenset({"cards.combine"})
@@ -59,7 +59,7 @@ class CardNotFoundError(NotShownError):
 
 
 @dataclass(frozen=True)
-class GuestCard:
+class AccountCard:
     """A card as the card screens show it. ``printed_card_number`` stays on the server."""
 
     account_id: int
@@ -76,7 +76,7 @@ class GuestCards:
     account_id: int
     account: AccountInformation = field(repr=False)
     user: UserInformation | None = field(repr=False)
-    cards: list[GuestCard]
+    cards: list[AccountCard]
 
     @property
     def guest_name(self) -> str:
@@ -90,16 +90,16 @@ class GuestCards:
         return self.account.username or ""
 
     @property
-    def primary_card(self) -> GuestCard | None:
+    def primary_card(self) -> AccountCard | None:
         """The account's primary card; None when upstream's reply names none (nothing can be
         attached to such an account)."""
         return next((card for card in self.cards if card.is_primary), None)
 
     @property
-    def additional_cards(self) -> list[GuestCard]:
+    def additional_cards(self) -> list[AccountCard]:
         return [card for card in self.cards if not card.is_primary]
 
-    def find(self, masked_card_number: str) -> GuestCard:
+    def find(self, masked_card_number: str) -> AccountCard:
         """The card of this account with that masked number; ``CardNotFoundError`` if none."""
         matches = [c for c in self.cards if c.masked_card_number == masked_card_number]
         if len(matches) != 1:
@@ -107,14 +107,14 @@ class GuestCards:
         return matches[0]
 
 
-def _own_cards(account_id: int, account: AccountInformation) -> list[GuestCard]:
+def _own_cards(account_id: int, account: AccountInformation) -> list[AccountCard]:
     cards = []
     listed = [(account.primary_card, True)] + [(c, False) for c in account.additional_cards]
     for info, is_primary in listed:
         if info is None or not info.printed_card_number:
             continue
         cards.append(
-            GuestCard(
+            AccountCard(
                 account_id=account_id,
                 masked_card_number=info.masked_card_number
                 or mask_card_number(info.printed_card_number),
@@ -172,7 +172,7 @@ class CombinePreview:
     """What a combine would do: the card to merge in, its account and the balances."""
 
     guest: GuestCards
-    card: GuestCard
+    card: AccountCard
     other_account: AccountInformation = field(repr=False)
     combinable: bool
     wallets: list[WalletLine]

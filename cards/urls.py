@@ -24,7 +24,7 @@ app_name = "cards"
 
 urlpatterns = [
     path("<int:account_id>/attach/", attach.card_attach_form, name="attach"),
-    path("<int:account_id>/attach/submit/", attach.card_attach_submit, name="attach-submit"),
+    path("<int:account_id>/attach/submit/", attach.card_attach_submit, name="attach_submit"),
     path(
         "<int:account_id>/<masked:masked>/disable/",
         status.card_status_form,
@@ -35,7 +35,7 @@ urlpatterns = [
         "<int:account_id>/<masked:masked>/disable/submit/",
         status.card_status_submit,
         {"change": "disable"},
-        name="disable-submit",
+        name="disable_submit",
     ),
     path(
         "<int:account_id>/<masked:masked>/enable/",
@@ -47,7 +47,7 @@ urlpatterns = [
         "<int:account_id>/<masked:masked>/enable/submit/",
         status.card_status_submit,
         {"change": "enable"},
-        name="enable-submit",
+        name="enable_submit",
     ),
     path(
         "<int:account_id>/<masked:masked>/combine/",
@@ -57,21 +57,21 @@ urlpatterns = [
     path(
         "<int:account_id>/<masked:masked>/combine/submit/",
         combine.card_combine_submit,
-        name="combine-submit",
+        name="combine_submit",
     ),
     path(
         "<int:account_id>/attach-and-combine/",
         attach.attach_and_combine_form,
-        name="attach-and-combine",
+        name="attach_and_combine",
     ),
     path(
         "<int:account_id>/attach-and-combine/submit/",
         attach.attach_and_combine_submit,
-        name="attach-and-combine-submit",
+        name="attach_and_combine_submit",
     ),
     path("jobs/<int:job_id>/", combine.card_job, name="job"),
     path("bulk/", bulk.bulk_upload_form, name="bulk"),
-    path("bulk/upload/", bulk.bulk_upload_submit, name="bulk-upload"),
-    path("bulk/<int:upload_id>/", bulk.bulk_review, name="bulk-review"),
-    path("bulk/<int:upload_id>/start/", bulk.bulk_start, name="bulk-start"),
+    path("bulk/upload/", bulk.bulk_upload_submit, name="bulk_upload"),
+    path("bulk/<int:upload_id>/", bulk.bulk_review, name="bulk_review"),
+    path("bulk/<int:upload_id>/start/", bulk.bulk_start, name="bulk_start"),
 ]

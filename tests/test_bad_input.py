@@ -118,7 +118,7 @@ def test_a_nasty_bulk_file_is_refused_or_judged_row_by_row(
     content = f"card_number,action,reason\n{text},disable,lost\n{CARD},disable,{text}\n"
     upload = SimpleUploadedFile("cards.csv", content.encode(), content_type="text/csv")
     response = client.post(
-        reverse("cards:bulk-upload"), {"action": "disable", "reason": "Lost", "file": upload}
+        reverse("cards:bulk_upload"), {"action": "disable", "reason": "Lost", "file": upload}
     )
     assert response.status_code in {303, 422}
     if response.status_code == 303:

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from cards.bulk import BulkAction, mask_card_number, parse_bulk_file
+from cards.bulk_file import BulkAction, mask_card_number, parse_bulk_file
 from cards.models import BulkUpload
 from portal.audit.actions import OTHER, action_get
 from portal.audit.door import mutation_run
@@ -37,7 +37,7 @@ def bulk_upload_create(
 ) -> BulkUpload:
     """Read and judge a whole file and keep it for the owner to confirm; nothing runs yet.
 
-    Raises ``cards.bulk.BulkFileError`` when the file as a whole cannot be used.
+    Raises ``cards.bulk_file.BulkFileError`` when the file as a whole cannot be used.
     """
     parsed = parse_bulk_file(data, default_action=action, default_reason=reason)
     return BulkUpload.objects.create(

@@ -7,7 +7,7 @@ request instead (``cards.services.attach``).
 
 from __future__ import annotations
 
-from cards.selectors import GuestCard, GuestCards
+from cards.selectors import AccountCard, GuestCards
 from portal.audit.door import mutation_run
 from portal.audit.outcome import outcome_sentence
 from portal.audit.scrub import card_mask
@@ -18,7 +18,7 @@ from portal.jobs.services import ItemSpec, job_create
 
 
 def cards_combine_start(
-    submission: Submission, *, guest: GuestCards, card: GuestCard, other_account_id: int | None
+    submission: Submission, *, guest: GuestCards, card: AccountCard, other_account_id: int | None
 ) -> Job:
     """Queue the combine of ``card`` into the main account of its template (a job)."""
     return job_create(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from cards.selectors import GuestCard, GuestCards
+from cards.selectors import AccountCard, GuestCards
 from portal.audit.outcome import ChangeOutcome, change_run
 from portal.audit.types import Submission, Target
 
@@ -14,7 +14,7 @@ STATUS_WORDS: dict[str, str] = {"ACTIVE": "enabled", "DISABLED": "disabled"}
 
 
 def card_status_change(
-    submission: Submission, *, guest: GuestCards, card: GuestCard, status: CardStatus
+    submission: Submission, *, guest: GuestCards, card: AccountCard, status: CardStatus
 ) -> ChangeOutcome:
     """Enable (``ACTIVE``) or disable (``DISABLED``) one card, audited as ``card.enable`` /
     ``card.disable``. Raises ``PermissionDenied`` or ``ValidationError`` (a missing reason)

@@ -35,7 +35,7 @@ ATTACH_PAGE = {
         "login, you will be asked for it next."
     ),
     "button": "Attach card",
-    "submit_url": "cards:attach-submit",
+    "submit_url": "cards:attach_submit",
     "no_primary_card": NO_PRIMARY_CARD,
 }
 
@@ -51,7 +51,7 @@ ATTACH_AND_COMBINE_PAGE = {
         "on hold for a review."
     ),
     "button": "Attach and combine",
-    "submit_url": "cards:attach-and-combine-submit",
+    "submit_url": "cards:attach_and_combine_submit",
     "no_primary_card": NO_PRIMARY_CARD,
 }
 

@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from cards.bulk import MAX_FILE_BYTES, BulkAction, BulkFileError
+from cards.bulk_file import MAX_FILE_BYTES, BulkAction, BulkFileError
 from cards.forms import BulkConfirmForm, BulkUploadForm
 from cards.models import BulkUpload
 from cards.selectors import bulk_upload_of_owner
@@ -41,7 +41,7 @@ def bulk_upload_submit(request: HttpRequest) -> HttpResponse:
     except BulkFileError as unusable:
         form.add_error("file", str(unusable))
         return render(request, "cards/bulk_upload.html", {"form": form}, status=422)
-    return HttpResponseRedirect(reverse("cards:bulk-review", args=[upload.pk]), status=303)
+    return HttpResponseRedirect(reverse("cards:bulk_review", args=[upload.pk]), status=303)
 
 
 def _own_upload(request: HttpRequest, upload_id: int) -> BulkUpload:

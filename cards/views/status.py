@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from cards.forms import DisableCardForm, EnableCardForm
-from cards.selectors import GuestCard, GuestCards
+from cards.selectors import AccountCard, GuestCards
 from cards.services.status import card_status_change
 from cards.views.common import (
     card_screen,
@@ -53,7 +53,7 @@ STATUS_CHANGES: dict[str, StatusChange] = {
             "again. Balances stay on the account and the guest's other cards keep working."
         ),
         form_class=DisableCardForm,
-        submit_url="cards:disable-submit",
+        submit_url="cards:disable_submit",
     ),
     "enable": StatusChange(
         status="ACTIVE",
@@ -63,13 +63,13 @@ STATUS_CHANGES: dict[str, StatusChange] = {
             "balances. Enable a card only when the guest has it in hand."
         ),
         form_class=EnableCardForm,
-        submit_url="cards:enable-submit",
+        submit_url="cards:enable_submit",
     ),
 }
 
 
 def _status_context(
-    guest: GuestCards, card: GuestCard, change: str, form: ChangeForm, error: str = ""
+    guest: GuestCards, card: AccountCard, change: str, form: ChangeForm, error: str = ""
 ) -> dict[str, Any]:
     return {
         "guest": guest,

@@ -1,7 +1,7 @@
 """Reads of the guests app: finding guests, and what the guest page shows.
 
 Split by topic: ``query`` (what the CSR typed), ``search`` (which endpoint answers it),
-``guest`` (loading the guest page and its panels), ``page`` (what the page shows),
+``load`` (loading the guest page and its panels), ``page`` (what the page shows),
 ``history``, ``codes`` (visit and referral codes), ``reads`` (the cached upstream reads),
 ``scope`` (store managers), ``fanout`` (concurrency).
 """
@@ -12,14 +12,14 @@ from guests.selectors.codes import (
     referral_code_check,
     visit_code_check,
 )
-from guests.selectors.guest import (
+from guests.selectors.history import HistoryPage, HistoryQuery
+from guests.selectors.load import (
     PANELS,
     GuestUnavailableError,
     guest_account,
     guest_page,
     transaction_comments,
 )
-from guests.selectors.history import HistoryPage, HistoryQuery
 from guests.selectors.page import GuestCard, GuestPage, Wallet
 from guests.selectors.query import AccountCriteria, Kind, Query, QueryError, classify
 from guests.selectors.reads import HistoryFilter

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from guests.selectors.guest import guest_account
+from guests.selectors.load import guest_account
 from guests.selectors.scope import Viewer
 from portal.paytronix.client import client_from_settings
 from portal.paytronix.errors import InvalidVisitCodeError, PaytronixResultError
-from portal.paytronix.models import ReferralCode, VisitCode
+from portal.paytronix.replies import ReferralCode, VisitCode
 from portal.sentences import explain
 
 

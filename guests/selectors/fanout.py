@@ -21,7 +21,7 @@ MAX_PARALLEL_READS = 8
 
 
 @dataclass(frozen=True)
-class Outcome[T]:
+class ReadResult[T]:
     """A read's value, or the upstream error that stopped it."""
 
     value: T | None = None
@@ -38,18 +38,18 @@ class Outcome[T]:
         return self.value  # type: ignore[return-value]
 
 
-def _attempt[T](read: Callable[[], T]) -> Outcome[T]:
+def _attempt[T](read: Callable[[], T]) -> ReadResult[T]:
     try:
-        return Outcome(value=read())
+        return ReadResult(value=read())
     except PaytronixError as error:
-        return Outcome(error=error)
+        return ReadResult(error=error)
 
 
-def run_reads(reads: Mapping[str, Callable[[], Any]]) -> dict[str, Outcome[Any]]:
+def run_reads(reads: Mapping[str, Callable[[], Any]]) -> dict[str, ReadResult[Any]]:
     """Run every read concurrently; return each one's outcome under its name."""
     if len(reads) <= 1:
         return {name: _attempt(read) for name, read in reads.items()}
-    futures: dict[str, Future[Outcome[Any]]] = {}
+    futures: dict[str, Future[ReadResult[Any]]] = {}
     with ThreadPoolExecutor(
         max_workers=min(MAX_PARALLEL_READS, len(reads)), thread_name_prefix="guest-read"
     ) as pool:

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from guests.selectors import reads
 from guests.selectors.reads import HistoryFilter
-from portal.paytronix.models import Transaction, TransactionHistory
+from portal.paytronix.replies import Transaction, TransactionHistory
 
 PAGE_SIZE = 25
 #: Deeper than this, narrow the dates instead (each page re-reads everything before it).

@@ -1,6 +1,6 @@
 """What the guest page shows, as the templates read it: ``GuestPage`` and its rows.
 
-A ``GuestPage`` holds the account (always loaded: it is the gate) and an ``Outcome`` for each
+A ``GuestPage`` holds the account (always loaded: it is the gate) and an ``ReadResult`` for each
 other source a render loaded (``None`` when it did not need it); its properties turn upstream
 codes into words and pick what each panel lists. Loading lives in ``guest``.
 """
@@ -14,9 +14,9 @@ from typing import Any
 
 from guests import labels
 from guests.labels import Choice
-from guests.selectors.fanout import Outcome
+from guests.selectors.fanout import ReadResult
 from guests.selectors.history import HistoryPage, HistoryQuery
-from portal.paytronix.models import (
+from portal.paytronix.replies import (
     AccountComment,
     AccountInformation,
     AddressInformation,
@@ -83,7 +83,7 @@ class ReferralRow:
     reward: str
 
 
-def _error_sentence(outcome: Outcome[Any] | None) -> str:
+def _error_sentence(outcome: ReadResult[Any] | None) -> str:
     if outcome is None or outcome.error is None:
         return ""
     return explain(outcome.error)
@@ -92,16 +92,16 @@ def _error_sentence(outcome: Outcome[Any] | None) -> str:
 @dataclass
 class GuestPage:
     """What the guest page (or one of its panels) shows. A source a render did not load is
-    ``None``; a source that failed is an ``Outcome`` with an error."""
+    ``None``; a source that failed is an ``ReadResult`` with an error."""
 
     account_id: int
     account: AccountInformation
     history_query: HistoryQuery = field(default_factory=HistoryQuery)
-    user: Outcome[UserInformation | None] | None = None
-    history: Outcome[HistoryPage] | None = None
-    referrals: Outcome[ReferralList] | None = None
-    pending_rewards: Outcome[list[PendingEventReward]] | None = None
-    notes: Outcome[list[AccountComment]] | None = None
+    user: ReadResult[UserInformation | None] | None = None
+    history: ReadResult[HistoryPage] | None = None
+    referrals: ReadResult[ReferralList] | None = None
+    pending_rewards: ReadResult[list[PendingEventReward]] | None = None
+    notes: ReadResult[list[AccountComment]] | None = None
 
     # -- who -----------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from django.core.cache import cache
 
 from portal.guestcache import guest_cache_key
 from portal.paytronix.client import client_from_settings
-from portal.paytronix.models import (
+from portal.paytronix.replies import (
     AccountComment,
     AccountInformation,
     PendingEventReward,

@@ -29,7 +29,7 @@ from guests.selectors.query import Kind, Query
 from guests.selectors.scope import GuestNotFoundError, Viewer, note_scope_miss, scope_of
 from portal.paytronix.client import client_from_settings
 from portal.paytronix.errors import FailureError, InvalidStatusError
-from portal.paytronix.models import AccountInformation, AccountQueryMatch
+from portal.paytronix.replies import AccountInformation, AccountQueryMatch
 from portal.sentences import explain
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from guests.selectors.scope import scope_of
 from portal.audit.outcome import ChangeOutcome, change_run
 from portal.audit.types import Submission, Target
 from portal.paytronix.client import PaytronixClient
-from portal.paytronix.models import AccountInformation
+from portal.paytronix.replies import AccountInformation
 
 
 class ChangeRefusedError(Exception):

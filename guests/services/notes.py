@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from guests.pending import PendingChange
-from guests.selectors.guest import guest_account
+from guests.selectors.load import guest_account
 from guests.services.account import ChangeRefusedError, account_change
 from portal.audit.outcome import ChangeOutcome
 from portal.audit.types import Submission

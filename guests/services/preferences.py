@@ -5,7 +5,7 @@ from __future__ import annotations
 from guests import labels
 from guests.pending import PendingChange
 from guests.selectors import reads
-from guests.selectors.guest import guest_account
+from guests.selectors.load import guest_account
 from guests.services.account import ChangeRefusedError, account_change, registered_username
 from portal.audit.outcome import ChangeOutcome
 from portal.audit.types import Submission

@@ -6,14 +6,14 @@ import dataclasses
 from collections.abc import Sequence
 
 from guests.pending import PendingChange
-from guests.selectors.guest import guest_account
+from guests.selectors.load import guest_account
 from guests.selectors.reads import referrals_of_account
 from guests.services.account import account_change
 from portal.audit.outcome import ChangeOutcome
 from portal.audit.selectors import recorded_reply
 from portal.audit.types import Submission
 from portal.paytronix.errors import PaytronixError
-from portal.paytronix.models import ReferralCode
+from portal.paytronix.replies import ReferralCode
 
 
 def _already_referred(account_id: int, emails: Sequence[str]) -> list[str] | None:

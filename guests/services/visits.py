@@ -5,12 +5,12 @@ from __future__ import annotations
 import dataclasses
 
 from guests.pending import PendingChange, pending_add
-from guests.selectors.guest import guest_account
+from guests.selectors.load import guest_account
 from guests.services.account import account_change
 from portal.audit.outcome import ChangeOutcome
 from portal.audit.types import Submission
 from portal.paytronix.client import PaytronixClient
-from portal.paytronix.models import AddRedeemReply
+from portal.paytronix.replies import AddRedeemReply
 
 
 def visit_code_apply(submission: Submission, *, account_id: int, code: str) -> ChangeOutcome:

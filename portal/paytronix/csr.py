@@ -7,7 +7,7 @@ Both endpoints answer their own success words: ``addSuccess`` (the vendor's) and
 from __future__ import annotations
 
 from .endpoint import Endpoint
-from .models import AccountComment
+from .replies import AccountComment
 from .session import Transport
 
 ADD_ACCOUNT_COMMENT = Endpoint(

@@ -9,7 +9,7 @@ docs/wire-notes.md.
 from __future__ import annotations
 
 from .endpoint import Endpoint
-from .models import AccountQueryMatch
+from .replies import AccountQueryMatch
 from .session import Transport
 
 ACCOUNT_QUERY = Endpoint("transaction/accountQuery.json", "POST")

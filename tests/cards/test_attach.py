@@ -21,7 +21,7 @@ from tests.cards.conftest import INTENT, OUTCOME
 pytestmark = pytest.mark.django_db
 
 ACCOUNT = demo.DEMO_ACCOUNT_ID
-ATTACH = reverse("cards:attach-submit", args=[ACCOUNT])
+ATTACH = reverse("cards:attach_submit", args=[ACCOUNT])
 
 
 def attach(client, other, *, key="a1", **extra):

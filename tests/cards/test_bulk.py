@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cards.bulk import (
+from cards.bulk_file import (
     MAX_REASON_LENGTH,
     MAX_ROWS,
     BulkAction,

@@ -30,7 +30,7 @@ GOOD_AND_BAD = (
 
 def upload(client, text: str, *, action="disable", reason="Fraud sweep 12 May"):
     response = client.post(
-        reverse("cards:bulk-upload"),
+        reverse("cards:bulk_upload"),
         {
             "action": action,
             "reason": reason,
@@ -44,7 +44,7 @@ def start(client, upload_id: int, *, key="b1", skip=True):
     data = {"idempotency_key": key}
     if skip:
         data["skip_bad_rows"] = "on"
-    return client.post(reverse("cards:bulk-start", args=[upload_id]), data)
+    return client.post(reverse("cards:bulk_start", args=[upload_id]), data)
 
 
 def test_the_review_lists_every_bad_row_with_its_line_and_changes_nothing(
@@ -160,7 +160,7 @@ def test_someone_elses_upload_does_not_exist_for_you(sandbox, supervisor_client,
     upload_id = _upload_id(supervisor_client, GOOD_AND_BAD)
     other = Client()
     other.force_login(make_staff(Role.SUPERVISOR))
-    assert other.get(reverse("cards:bulk-review", args=[upload_id])).status_code == 404
+    assert other.get(reverse("cards:bulk_review", args=[upload_id])).status_code == 404
     assert start(other, upload_id).status_code == 404
 
 

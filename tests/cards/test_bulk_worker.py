@@ -19,7 +19,7 @@ import pytest
 from celery import Celery
 from django.db import connection
 
-from cards.bulk import BulkAction
+from cards.bulk_file import BulkAction
 from cards.models import BulkUpload
 from cards.services.bulk import bulk_card_status_start
 from portal.audit.types import AuditContext

@@ -26,7 +26,7 @@ def account_of(sandbox, card: str) -> int:
 
 def combine(client, sandbox, pair=demo.DEMO_COMBINABLE_PAIR, *, key="c1", understood="on"):
     main, other = pair
-    url = reverse("cards:combine-submit", args=[account_of(sandbox, main), other[-6:]])
+    url = reverse("cards:combine_submit", args=[account_of(sandbox, main), other[-6:]])
     data = {"idempotency_key": key, "reason_text": "Guest has two cards"}
     if understood:
         data["understood"] = understood
@@ -157,7 +157,7 @@ def test_every_combine_card_error_code_is_explained_on_the_job_page(
 # -- attach and combine ----------------------------------------------------------------------
 
 ACCOUNT = demo.DEMO_ACCOUNT_ID
-AAC = reverse("cards:attach-and-combine-submit", args=[ACCOUNT])
+AAC = reverse("cards:attach_and_combine_submit", args=[ACCOUNT])
 
 
 def attach_and_combine(client, other, *, key="ac1", **extra):
@@ -237,7 +237,7 @@ def test_attach_and_combine_claims_the_forms_key_before_calling_upstream(
 ):
     used = {"idempotency_key": "used", "other_card_number": demo.DEMO_ATTACHABLE_CARD}
     supervisor_client.post(
-        reverse("cards:attach-submit", args=[ACCOUNT]), used | {"reason_text": "Old card"}
+        reverse("cards:attach_submit", args=[ACCOUNT]), used | {"reason_text": "Old card"}
     )
     response = attach_and_combine(
         supervisor_client, demo.DEMO_CARD_WITH_REGISTRATION_CODE, key="used"

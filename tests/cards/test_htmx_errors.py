@@ -20,7 +20,7 @@ FROM_GUEST_PAGE = {**HTMX, "HX-Current-URL": f"http://testserver/guests/{ACCOUNT
 
 def disable_without_words(client, headers=None):
     return client.post(
-        reverse("cards:disable-submit", args=[ACCOUNT, ACTIVE]),
+        reverse("cards:disable_submit", args=[ACCOUNT, ACTIVE]),
         {"idempotency_key": "k1", "reason_code": "other", "reason_text": ""},
         headers=headers or {},
     )
@@ -40,7 +40,7 @@ def test_an_htmx_status_change_with_an_error_gets_the_form_and_its_error_with_20
 def test_an_htmx_attach_with_an_invalid_card_number_gets_the_form_and_its_error_with_200(
     sandbox, agent_client
 ):
-    url = reverse("cards:attach-submit", args=[ACCOUNT])
+    url = reverse("cards:attach_submit", args=[ACCOUNT])
     data = {"idempotency_key": "a1", "other_card_number": "12", "reason_text": "Guest request"}
     response = agent_client.post(url, data, headers=FROM_GUEST_PAGE)
     assert response.status_code == 200
@@ -55,7 +55,7 @@ def test_an_htmx_combine_of_a_card_that_cannot_be_combined_says_so_with_200(
 ):
     main, other = demo.DEMO_DIFFERENT_TEMPLATE_PAIR
     account = sandbox.state.account_for_card(main).account_id
-    url = reverse("cards:combine-submit", args=[account, other[-6:]])
+    url = reverse("cards:combine_submit", args=[account, other[-6:]])
     data = {"idempotency_key": "c1", "reason_text": "Two cards", "understood": "on"}
     response = supervisor_client.post(url, data, headers=FROM_GUEST_PAGE)
     assert response.status_code == 200

@@ -51,13 +51,13 @@ def test_an_account_without_a_primary_card_has_none(sandbox, agent, no_primary_c
 def test_the_attach_screens_explain_an_account_without_a_primary_card(
     sandbox, supervisor_client, no_primary_card, upstream_calls
 ):
-    for name in ("cards:attach", "cards:attach-and-combine"):
+    for name in ("cards:attach", "cards:attach_and_combine"):
         page = supervisor_client.get(reverse(name, args=[ACCOUNT]))
         assert page.status_code == 200
         assert NO_PRIMARY_CARD in page.content.decode()
         assert 'name="other_card_number"' not in page.content.decode()
     response = supervisor_client.post(
-        reverse("cards:attach-submit", args=[ACCOUNT]),
+        reverse("cards:attach_submit", args=[ACCOUNT]),
         {"idempotency_key": "a1", "other_card_number": OTHER, "reason_text": "Guest request"},
     )
     assert response.status_code == 422
@@ -90,7 +90,7 @@ def test_a_submitted_change_reads_the_account_fresh(sandbox, agent_client, upstr
     agent_client.get(reverse("cards:disable", args=[ACCOUNT, ACTIVE]))
     upstream_calls.clear()
     response = agent_client.post(
-        reverse("cards:disable-submit", args=[ACCOUNT, ACTIVE]),
+        reverse("cards:disable_submit", args=[ACCOUNT, ACTIVE]),
         {"idempotency_key": "k1", "reason_code": "lost"},
     )
     assert response.status_code == 303

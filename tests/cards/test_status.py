@@ -22,7 +22,7 @@ GUEST_PAGE = f"/guests/{ACCOUNT}/#panel-cards"
 
 def disable(client, masked=ACTIVE, *, key="k1", reason="lost", text="", account=ACCOUNT):
     return client.post(
-        reverse("cards:disable-submit", args=[account, masked]),
+        reverse("cards:disable_submit", args=[account, masked]),
         {"idempotency_key": key, "reason_code": reason, "reason_text": text},
     )
 
@@ -68,7 +68,7 @@ def test_other_needs_words_and_nothing_is_sent_without_them(sandbox, agent_clien
 
 def test_enabling_a_disabled_card_makes_it_active(sandbox, agent_client, records):
     response = agent_client.post(
-        reverse("cards:enable-submit", args=[ACCOUNT, DISABLED]),
+        reverse("cards:enable_submit", args=[ACCOUNT, DISABLED]),
         {"idempotency_key": "e1", "reason_code": "found"},
     )
     assert response.status_code == 303
@@ -86,7 +86,7 @@ def test_a_double_submit_changes_the_card_once(sandbox, agent_client, upstream_c
 
 def test_htmx_submit_redirects_the_whole_page_to_the_card(sandbox, agent_client):
     response = agent_client.post(
-        reverse("cards:disable-submit", args=[ACCOUNT, ACTIVE]),
+        reverse("cards:disable_submit", args=[ACCOUNT, ACTIVE]),
         {"idempotency_key": "h1", "reason_code": "lost"},
         headers=HTMX,
     )
@@ -96,7 +96,7 @@ def test_htmx_submit_redirects_the_whole_page_to_the_card(sandbox, agent_client)
 
 def test_an_htmx_form_error_swaps_only_the_form(sandbox, agent_client):
     response = agent_client.post(
-        reverse("cards:disable-submit", args=[ACCOUNT, ACTIVE]),
+        reverse("cards:disable_submit", args=[ACCOUNT, ACTIVE]),
         {"idempotency_key": "h2"},
         headers=HTMX,
     )

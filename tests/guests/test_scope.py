@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 from guests.selectors import GuestNotFoundError, classify, guests_search
-from guests.selectors.guest import guest_account
+from guests.selectors.load import guest_account
 from portal.sandbox import demo
 from portal.sandbox.testing import SandboxController
 from tests.conftest import UpstreamCalls

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from portal.paytronix.errors import MalformedReplyError
-from portal.paytronix.models import (
+from portal.paytronix.replies import (
     AccountInformation,
     AccountQueryMatch,
     AddRedeemReply,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import (
+from ..replies import (
     AccountInformation,
     ExternalAccountCards,
     UserAndAccountInformation,

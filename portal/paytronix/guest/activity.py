@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from ..models import (
+from ..replies import (
     AddRedeemReply,
     PendingEventReward,
     TransactionAnnotation,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..models import CombineResult
+from ..replies import CombineResult
 from .endpoints import (
     ATTACH_AND_COMBINE,
     ATTACH_CARD,

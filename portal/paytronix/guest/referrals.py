@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..models import ReferralCode, ReferralList
+from ..replies import ReferralCode, ReferralList
 from .endpoints import (
     ADD_REFERRALS_BY_ACCOUNT_ID,
     ADD_REFERRALS_BY_PRINTED_CARD_NUMBER,

@@ -22,7 +22,7 @@ from guests.selectors.page import GuestPage
 from guests.selectors.scope import GuestNotFoundError, Viewer, note_scope_miss, scope_of
 from portal.paytronix.client import client_from_settings
 from portal.paytronix.errors import FailureError, InvalidStatusError
-from portal.paytronix.models import (
+from portal.paytronix.replies import (
     AccountInformation,
     TransactionAnnotation,
     UserInformation,
