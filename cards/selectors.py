@@ -28,6 +28,7 @@ from portal.paytronix.client import client_from_settings
 from portal.paytronix.errors import FailureError, PaytronixError
 from portal.paytronix.replies import AccountInformation, BalanceInformation, UserInformation
 from portal.sentences import NotShownError, explain
+from portal.staff.models import User
 
 CARD_JOB_KINDS = frozenset({"cards.combine"})
 
@@ -297,7 +298,7 @@ def _recorded_detail(item: JobItem | None) -> dict[str, Any]:
     return dict(latest.upstream_detail) if latest is not None else {}
 
 
-def card_job_outcome(*, owner: Any, job_id: int) -> CardJobOutcome | None:
+def card_job_outcome(*, owner: User, job_id: int) -> CardJobOutcome | None:
     """The owner's combine or attach-and-combine job, and once it succeeded the surviving
     account's balances read now. None for another person's job or another kind of job."""
     job = job_of_owner(owner=owner, job_id=job_id)
@@ -324,6 +325,6 @@ def card_job_outcome(*, owner: Any, job_id: int) -> CardJobOutcome | None:
     )
 
 
-def bulk_upload_of_owner(*, owner: Any, upload_id: int) -> BulkUpload | None:
+def bulk_upload_of_owner(*, owner: User, upload_id: int) -> BulkUpload | None:
     """The upload if ``owner`` made it: other people's uploads do not exist for them."""
     return BulkUpload.objects.filter(pk=upload_id, owner=owner).select_related("job").first()

@@ -20,6 +20,7 @@ from portal.audit.records import event_record
 from portal.audit.types import Target
 from portal.paytronix.errors import FailureError, PaytronixError
 from portal.sentences import NotShownError
+from portal.staff.models import User
 
 logger = logging.getLogger("guests.scope")
 
@@ -91,7 +92,8 @@ def note_scope_miss(
     event_record(
         action="access.denied",
         outcome=Outcome.DENIED,
-        actor=viewer,
+        actor=viewer if isinstance(viewer, User) else None,
+        username=viewer.username,
         params={"lookup": kind, "why": "guest outside the store group", "store_group": scope},
         target=Target(account_id=account_id, printed_card_number=printed_card_number),
     )

@@ -13,6 +13,7 @@ from dataclasses import asdict, is_dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 
 from portal.audit.chain import chain_append, chain_lock
@@ -21,6 +22,7 @@ from portal.audit.scrub import card_hash, card_mask, params_scrub, text_scrub
 from portal.audit.selectors import latest_outcome
 from portal.audit.types import AuditContext, Target
 from portal.guestcache import guest_cache_invalidate
+from portal.staff.models import User
 
 _MAX_DETAIL_CHARS = 8000
 
@@ -28,7 +30,7 @@ _MAX_DETAIL_CHARS = 8000
 # -- record fields --------------------------------------------------------------------------
 
 
-def actor_fields(actor: Any) -> dict[str, Any]:
+def actor_fields(actor: User | AnonymousUser | None) -> dict[str, Any]:
     if actor is None or not getattr(actor, "is_authenticated", False):
         return {"actor_id": None, "actor_username": "", "actor_role": ""}
     role = getattr(actor, "role", None)
@@ -132,7 +134,7 @@ def event_record(
     *,
     action: str,
     outcome: Outcome = Outcome.RECORDED,
-    actor: Any = None,
+    actor: User | AnonymousUser | None = None,
     username: str = "",
     context: AuditContext | None = None,
     params: Mapping[str, Any] | None = None,

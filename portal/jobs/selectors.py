@@ -9,16 +9,17 @@ from typing import Any
 from django.db.models import QuerySet
 
 from portal.jobs.models import Job, JobItem
+from portal.staff.models import User
 
 RECENT = 50
 ITEMS_PAGE = 100
 
 
-def jobs_recent(*, owner: Any, limit: int = RECENT) -> QuerySet[Job]:
+def jobs_recent(*, owner: User, limit: int = RECENT) -> QuerySet[Job]:
     return Job.objects.filter(owner=owner).order_by("-created_at", "-id")[:limit]
 
 
-def job_of_owner(*, owner: Any, job_id: int) -> Job | None:
+def job_of_owner(*, owner: User, job_id: int) -> Job | None:
     """The job if ``owner`` started it: other people's jobs do not exist for them."""
     return Job.objects.filter(pk=job_id, owner=owner).select_related("intent", "owner").first()
 

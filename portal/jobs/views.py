@@ -37,7 +37,7 @@ POLL_IDLE_SECONDS = 600
 
 
 def _own_job(request: HttpRequest, job_id: int) -> Job:
-    job = job_of_owner(owner=request.user, job_id=job_id)
+    job = job_of_owner(owner=viewer_of(request), job_id=job_id)
     if job is None:
         raise Http404("No such job.")
     return job
@@ -46,7 +46,7 @@ def _own_job(request: HttpRequest, job_id: int) -> Job:
 @require_GET
 @requires("view_jobs")
 def job_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "jobs/list.html", {"jobs": jobs_recent(owner=request.user)})
+    return render(request, "jobs/list.html", {"jobs": jobs_recent(owner=viewer_of(request))})
 
 
 def _watching_since(request: HttpRequest, job: Job) -> int | None:

@@ -18,7 +18,7 @@ from portal.staff.services import (
     staff_snapshot,
     staff_unlock,
 )
-from portal.web import audit_context
+from portal.web import audit_context, viewer_of
 
 #: Never edited in the console: permissions come from the role, admin-site access too.
 _NOT_IN_THE_CONSOLE = ("user_permissions", "is_superuser", "is_staff")
@@ -73,7 +73,7 @@ class StaffUserAdmin(UserAdmin):
                 refused += [name for name in _NOT_ON_ONESELF if name in request.POST]
             if refused:
                 staff_change_refuse(
-                    actor=request.user,
+                    actor=viewer_of(request),
                     context=audit_context(request),
                     target_id=str(object_id),
                     fields=refused,
@@ -88,7 +88,10 @@ class StaffUserAdmin(UserAdmin):
         super().save_related(request, form, formsets, change)
         before = getattr(request, "_staff_before", None)
         staff_change_record(
-            actor=request.user, context=audit_context(request), user=form.instance, before=before
+            actor=viewer_of(request),
+            context=audit_context(request),
+            user=form.instance,
+            before=before,
         )
 
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> Any:
@@ -97,7 +100,7 @@ class StaffUserAdmin(UserAdmin):
         response = super().user_change_password(request, id, form_url)
         if request.method == "POST" and user is not None:
             staff_password_reset_record(
-                actor=request.user,
+                actor=viewer_of(request),
                 context=audit_context(request),
                 user=user,
                 password_before=password_before,
@@ -107,7 +110,7 @@ class StaffUserAdmin(UserAdmin):
     @admin.action(description="Unlock sign-in (clear failed attempts)", permissions=["change"])
     def unlock_sign_in(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         cleared = [
-            staff_unlock(actor=request.user, user=user, context=audit_context(request))
+            staff_unlock(actor=viewer_of(request), user=user, context=audit_context(request))
             for user in queryset
         ]
         messages.success(

@@ -56,7 +56,7 @@ def staff_create(
     return user
 
 
-def staff_unlock(*, actor: Any, user: User, context: AuditContext) -> int:
+def staff_unlock(*, actor: User | None, user: User, context: AuditContext) -> int:
     """Clear ``user``'s failed sign-ins (every address), so a locked account signs in again;
     recorded as ``staff.unlocked`` with the failures before and after. Returns how many failed
     sign-ins were cleared."""
@@ -104,7 +104,7 @@ _CHANGES: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 def staff_change_record(
     *,
-    actor: Any,
+    actor: User | None,
     context: AuditContext,
     user: User,
     before: dict[str, Any] | None,
@@ -140,7 +140,7 @@ def staff_change_record(
 
 
 def staff_password_reset_record(
-    *, actor: Any, context: AuditContext, user: User, password_before: str
+    *, actor: User | None, context: AuditContext, user: User, password_before: str
 ) -> bool:
     """Record an admin's reset of ``user``'s password (never the password, nor its hash) if
     it changed from ``password_before`` (the stored hash before). True if it did."""
@@ -162,7 +162,7 @@ def staff_password_reset_record(
 
 
 def staff_change_refuse(
-    *, actor: Any, context: AuditContext, target_id: str, fields: list[str]
+    *, actor: User | None, context: AuditContext, target_id: str, fields: list[str]
 ) -> None:
     """Record a refused staff change (a loose permission, superuser, or one's own role) and
     raise ``PermissionDenied``: roles are the only permission model, and nobody grants their
