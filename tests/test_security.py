@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from axes.models import AccessLog
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
@@ -187,6 +188,11 @@ def test_every_page_a_role_can_render_has_only_nonced_scripts_and_no_inline_code
         "masked": demo.DEMO_ACTIVE_CARD[-6:],
         "panel": "notes",
         "record_id": str(record.pk),
+        # The admin's pages of one object of each model: ids that exist whatever the database's
+        # sequences have reached (the user, their role's group, the access log of their login).
+        "admin/staff/user/<object_id>": str(user.pk),
+        "admin/auth/group/<object_id>": str(user.groups.get().pk),
+        "admin/axes/accesslog/<object_id>": str(AccessLog.objects.latest("pk").pk),
     }
     problems, checked, rendered = [], [], set()
     for endpoint in every_endpoint(values=values):

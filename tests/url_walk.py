@@ -52,12 +52,13 @@ class Endpoint:
         return f"{self.path} ({self.name})"
 
 
-def _fill_route(pattern: RoutePattern, values: Mapping[str, str]) -> str:
+def _fill_route(pattern: RoutePattern, values: Mapping[str, str], prefix: str) -> str:
     route = str(pattern)
 
     def sample(match: re.Match[str]) -> str:
         converter = pattern.converters[match["parameter"]]
-        given = values.get(match["parameter"])
+        parameter = match["parameter"]
+        given = values.get(f"{prefix}<{parameter}>") or values.get(parameter)
         for value in (given, *SAMPLE_VALUES) if given else SAMPLE_VALUES:
             if value and re.fullmatch(converter.regex, value):
                 return str(converter.to_url(converter.to_python(value)))
@@ -106,9 +107,9 @@ def _fill_regex(pattern: RegexPattern) -> str:
     return candidate
 
 
-def _fill(pattern: object, values: Mapping[str, str]) -> str:
+def _fill(pattern: object, values: Mapping[str, str], prefix: str) -> str:
     if isinstance(pattern, RoutePattern):
-        return _fill_route(pattern, values)
+        return _fill_route(pattern, values, prefix)
     if isinstance(pattern, RegexPattern):
         return _fill_regex(pattern)
     raise UnbuildablePatternError(f"unknown pattern type {type(pattern).__name__}")
@@ -120,9 +121,9 @@ def _walk(
     for entry in resolver.url_patterns:
         if isinstance(entry, URLResolver):
             inner = (*namespaces, entry.namespace) if entry.namespace else namespaces
-            yield from _walk(entry, prefix + _fill(entry.pattern, values), inner, values)
+            yield from _walk(entry, prefix + _fill(entry.pattern, values, prefix), inner, values)
         else:
-            yield prefix + _fill(entry.pattern, values), namespaces, entry
+            yield prefix + _fill(entry.pattern, values, prefix), namespaces, entry
 
 
 def every_endpoint(
@@ -131,7 +132,9 @@ def every_endpoint(
     """Every view reachable through ``urlconf`` (default: settings.ROOT_URLCONF).
 
     ``values`` fills route parameters by name (``{"account_id": "9000001"}``) where the
-    converter accepts the value, so a walk can reach real records instead of sample ids."""
+    converter accepts the value, so a walk can reach real records instead of sample ids; a key
+    with the path before the parameter (``"admin/auth/group/<object_id>"``) fills it there only
+    (the admin's object pages share one parameter name across models)."""
     endpoints = []
     for route, namespaces, pattern in _walk(get_resolver(urlconf), "", (), values or {}):
         path = "/" + route
