@@ -69,9 +69,12 @@ class LogContextFilter(logging.Filter):
         redacted = text_redact(message)
         if redacted != message:
             record.msg, record.args = redacted, None
-        for name, value in vars(record).items():
-            if name not in _RECORD_ATTRS and isinstance(value, str):
-                setattr(record, name, text_redact(value))
+        for name, value in list(vars(record).items()):
+            if name in _RECORD_ATTRS or value is None or isinstance(value, bool | int | float):
+                continue
+            # Anything else is written as its text (Django's ``request`` extra shows the
+            # query string, where a search puts a card number): mask that text.
+            setattr(record, name, text_redact(value if isinstance(value, str) else str(value)))
         return True
 
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from typing import Any
 
+from django.db import DatabaseError
 from django.db.models import Min
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -32,6 +33,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from portal.paytronix.observe import CallEnded
+
+logger = logging.getLogger(__name__)
 
 _LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 BREAKER_STATES = {"closed": 0, "half_open": 1, "open": 2}
@@ -155,6 +158,13 @@ class DatabaseCollector(Collector):
     """Figures read from the database at scrape time."""
 
     def collect(self) -> Iterable[Metric]:
+        try:
+            yield from self._collect()
+        except DatabaseError as exc:
+            # /readyz reports the database; the rest of the scrape is still worth having.
+            logger.warning("metrics: database figures unavailable: %s", type(exc).__name__)
+
+    def _collect(self) -> Iterator[Metric]:
         from portal.audit.models import AuditChainHead
         from portal.audit.reconcile import unknown_backlog
         from portal.jobs.models import Job, JobStatus
