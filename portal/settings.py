@@ -409,6 +409,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": _broker_dir,
         "control_folder": str(VAR_DIR / "broker-control"),
         "store_processed": False,
+        # The file broker is polled; the default second between polls also delays a stop.
+        "polling_interval": 0.2,
     }
 CELERY_TASK_ALWAYS_EAGER = _read("CELERY_TASK_ALWAYS_EAGER", _bool, default=TESTING)
 CELERY_BEAT_SCHEDULE = {

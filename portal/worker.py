@@ -4,8 +4,8 @@
   (warm shutdown). A job task can run for an hour, so waiting for it would outlast any
   orchestrator's patience: ``stop_requested()`` tells the job runner to finish the items under
   way, start no other, and hand the task back to the broker (``portal/jobs/runner.py``). The
-  flag is set in the main process (solo and thread pools run tasks there) and, through SIGUSR2,
-  in every prefork pool process, which Celery does not signal itself.
+  flag lives in shared memory made before the pool forks, so prefork pool processes (which
+  Celery does not signal) see it as well as the main process (solo and thread pools).
 * **Heartbeat.** Every ``WORKER_HEARTBEAT_SECONDS`` the worker's event loop touches
   ``WORKER_HEARTBEAT_FILE``; ``manage.py workerhealth`` (for an orchestrator's liveness probe)
   checks that the file is fresh and that the broker answers. The file goes when the worker
@@ -17,19 +17,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
+import multiprocessing
 import os
-import signal
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from billiard.process import active_children
 from celery import bootsteps
 from celery.signals import (
-    worker_process_init,
     worker_process_shutdown,
     worker_ready,
     worker_shutdown,
@@ -38,28 +34,20 @@ from celery.signals import (
 
 logger = logging.getLogger("portal.worker")
 
-_stopping = threading.Event()
-_POOL_PROCESS_PREFIX = "ForkPoolWorker"
+# Shared memory, made before the pool forks: the main process sets it, and every pool
+# process (whatever task it is running) sees it set. A lock-free byte, because it is set from
+# a signal handler, which must not wait for a lock the interrupted code may hold.
+_stopping = multiprocessing.RawValue("b", 0)
 
 
 def stop_requested() -> bool:
     """True once this worker was asked to stop: finish what is under way, start nothing new."""
-    return _stopping.is_set()
+    return bool(_stopping.value)
 
 
 @worker_shutting_down.connect
 def _on_shutting_down(**kwargs: Any) -> None:
-    _stopping.set()
-    for child in active_children():
-        # Beat, when embedded, is a child too; only pool processes run tasks.
-        if child.name.startswith(_POOL_PROCESS_PREFIX) and child.pid:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(child.pid, signal.SIGUSR2)
-
-
-@worker_process_init.connect
-def _on_pool_process_start(**kwargs: Any) -> None:
-    signal.signal(signal.SIGUSR2, lambda signum, frame: _stopping.set())
+    _stopping.value = 1
 
 
 @worker_process_shutdown.connect
