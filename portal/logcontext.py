@@ -31,7 +31,10 @@ _context: ContextVar[dict[str, Any]] = ContextVar("log_context", default={})  # 
 
 # 13 to 19 digits, alone or in groups of four: a card number. Account ids are shorter.
 _CARD_NUMBER = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
-_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+# An address, also as a URL's query string carries it (``%40`` for the ``@``).
+_EMAIL = re.compile(
+    r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*?(@|%40)([A-Za-z0-9.-]+\.[A-Za-z]{2,})", re.IGNORECASE
+)
 # Attributes every LogRecord has; anything else on a record came from ``extra``.
 _RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "message",
@@ -43,7 +46,7 @@ _RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) |
 def text_redact(text: str) -> str:
     """``text`` with card numbers masked to their last four digits and emails masked."""
     text = _CARD_NUMBER.sub(lambda m: "****" + re.sub(r"\D", "", m.group())[-4:], text)
-    return _EMAIL.sub(r"\1***@\2", text)
+    return _EMAIL.sub(r"\1***\2\3", text)
 
 
 @contextmanager

@@ -476,6 +476,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # At DEBUG it logs every URL, query string (card number, email) included.
+        "urllib3": {"level": "WARNING"},
         # Anchors of the audit chain are kept whatever LOG_LEVEL says: route this logger to a
         # store the application cannot write back to (see README, Security).
         "portal.audit.anchor": {"level": "INFO", "handlers": ["anchor_metrics"]},
