@@ -46,9 +46,10 @@ NEVER_IN_CLEAR = (
 @pytest.fixture
 def json_log() -> Iterator[io.StringIO]:
     """Everything logged (DEBUG and up) while the test runs, formatted as production does."""
-    configurator = logging.config.DictConfigurator(settings.LOGGING)
-    formatter = configurator.configure_formatter(dict(settings.LOGGING["formatters"]["json"]))
-    context = configurator.configure_filter(dict(settings.LOGGING["filters"]["context"]))
+    config: dict[str, Any] = settings.LOGGING
+    configurator = logging.config.DictConfigurator(config)
+    formatter = configurator.configure_formatter(dict(config["formatters"]["json"]))
+    context = configurator.configure_filter(dict(config["filters"]["context"]))
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)

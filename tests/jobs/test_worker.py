@@ -127,6 +127,11 @@ def _start_worker(
     )
 
 
+def _worker_health(env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
+    command = [sys.executable, "manage.py", "workerhealth"]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, timeout=60, check=False)
+
+
 def _wait_for(condition: Any, seconds: float, what: str, log: Path) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -185,15 +190,22 @@ def test_sigterm_mid_job_finishes_the_item_under_way_and_hands_the_rest_back(
     queue = f"jobs-test-{uuid.uuid4().hex}"
     log = tmp_path / "worker.log"
     # No visibility timeout to wait out: a handed-back task is in the queue at once.
-    env = _worker_env(base_url, broker) | {"CELERY_VISIBILITY_TIMEOUT": "3600"}
+    heartbeat = tmp_path / "heartbeat"
+    env = _worker_env(base_url, broker) | {
+        "CELERY_VISIBILITY_TIMEOUT": "3600",
+        "WORKER_HEARTBEAT_FILE": str(heartbeat),
+    }
     cards = active_cards(sandbox, ITEMS)
-    sandbox.faults.latency(0.4, endpoint="changeCardStatus")
+    # Slow enough that the job is still under way after the health command has run.
+    sandbox.faults.latency(0.8, endpoint="changeCardStatus")
     job = bulk_job(cards, task=SendTo(broker, queue))
     # The production pool (prefork): Celery does not signal its pool processes on SIGTERM.
     prefork = ("--pool=prefork", "--concurrency=1")
     first = _start_worker(env, queue, log, pool=prefork)
     try:
         _wait_for(lambda: _job(job.pk).done >= 3, 90, "a few items done", log)
+        # The health command an orchestrator runs beside the worker says it is alive.
+        assert _worker_health(env).returncode == 0
         first.send_signal(signal.SIGTERM)
         # It stops after the item under way, not after the whole job.
         assert first.wait(30) == 0, log.read_text()[-4000:]
@@ -202,6 +214,7 @@ def test_sigterm_mid_job_finishes_the_item_under_way_and_hands_the_rest_back(
             first.kill()
             first.wait(10)
 
+    assert _worker_health(env).returncode == 1
     stopped = _job(job.pk)
     assert stopped.status == JobStatus.RUNNING
     assert 3 <= stopped.done < ITEMS, "the worker did not stop mid-job"
