@@ -100,6 +100,8 @@ else:
     SECRET_KEY = _read(
         "SECRET_KEY", env.str, default="development-only-key-never-use-in-production-0123456789"
     )
+# Keys signed with before the last rotation (docs/deploy.md): still accepted, never used to sign.
+SECRET_KEY_FALLBACKS = _read("SECRET_KEY_FALLBACKS", env.list, default=[])
 ALLOWED_HOSTS = _read(
     "ALLOWED_HOSTS", env.list, default=[] if PRODUCTION else ["127.0.0.1", "localhost"]
 )
