@@ -74,7 +74,7 @@ def hidden(html: str, name: str) -> str:
 
 
 def attach_with_more_info(client: Client, card: str, key: str, **answers: str) -> Any:
-    url = reverse("cards:attach-submit", args=[ACCOUNT])
+    url = reverse("cards:attach_submit", args=[ACCOUNT])
     first = client.post(
         url, {"idempotency_key": key, "other_card_number": card, "reason_text": "Guest request"}
     )
@@ -121,10 +121,10 @@ def run_card_and_guest_flows(
     assert attached.status_code == 303
     # Disabling a card, and the same while Paytronix drops the connection (outcome unknown).
     masked = demo.DEMO_ACTIVE_CARD[-6:]
-    disable = reverse("cards:disable-submit", args=[ACCOUNT, masked])
+    disable = reverse("cards:disable_submit", args=[ACCOUNT, masked])
     supervisor_client.post(disable, {"idempotency_key": "d1", "reason_code": "lost"})
     sandbox.faults.drop(endpoint="changeCardStatus")
-    enable = reverse("cards:enable-submit", args=[ACCOUNT, masked])
+    enable = reverse("cards:enable_submit", args=[ACCOUNT, masked])
     supervisor_client.post(enable, {"idempotency_key": "e1", "reason_code": "found"})
     sandbox.faults.clear()
     # Combining two cards: a job, run in-process here, item by item.
@@ -132,7 +132,7 @@ def run_card_and_guest_flows(
     main_account = sandbox.state.account_for_card(main).account_id
     with on_commit(execute=True):
         supervisor_client.post(
-            reverse("cards:combine-submit", args=[main_account, other[-6:]]),
+            reverse("cards:combine_submit", args=[main_account, other[-6:]]),
             {"idempotency_key": "c1", "reason_text": "Two cards", "understood": "on"},
         )
     # Guest changes that carry emails.

@@ -133,13 +133,13 @@ def test_jobs_audit_records_and_the_reconcilers_backlog_are_reported(
     main_account = sandbox.state.account_for_card(main).account_id
     with django_capture_on_commit_callbacks(execute=True):
         supervisor_client.post(
-            reverse("cards:combine-submit", args=[main_account, other[-6:]]),
+            reverse("cards:combine_submit", args=[main_account, other[-6:]]),
             {"idempotency_key": "c1", "reason_text": "Two cards", "understood": "on"},
         )
     # A write whose connection drops: its outcome is unknown until the reconciler settles it.
     sandbox.faults.drop(endpoint="changeCardStatus")
     supervisor_client.post(
-        reverse("cards:disable-submit", args=[ACCOUNT, demo.DEMO_ACTIVE_CARD[-6:]]),
+        reverse("cards:disable_submit", args=[ACCOUNT, demo.DEMO_ACTIVE_CARD[-6:]]),
         {"idempotency_key": "d1", "reason_code": "lost"},
     )
     after = scrape()
