@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.test import Client
 from django.urls import reverse
 
@@ -114,6 +114,10 @@ def test_readyz_answers_503_when_a_migration_is_not_applied(
 def test_readyz_answers_503_when_the_audit_chain_head_does_not_match_its_records(
     client: Client,
 ) -> None:
+    if connection.vendor == "postgresql":
+        # The database refuses such a head (a trigger): what a bad restore could still leave.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = replica")
     AuditChainHead.objects.create(pk=1, seq=41, last_hash="f" * 64)
     response = client.get(reverse("readyz"))
     assert response.status_code == 503
