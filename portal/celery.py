@@ -1,9 +1,17 @@
-"""The Celery application. Configuration lives in settings under the CELERY_ namespace."""
+"""The Celery application. Configuration lives in settings under the CELERY_ namespace.
+
+What matters in production (docs/deploy.md): a task is acknowledged after it ran and handed
+back if its worker is lost (acks late, reject on worker lost), a worker reserves one task at a
+time (prefetch 1), and the broker's visibility timeout (settings) outlives the longest task.
+``portal.worker`` adds the heartbeat, the worker's metrics and the graceful stop.
+"""
 
 import os
 from pathlib import Path
 
 from celery import Celery
+
+from portal.worker import Heartbeat
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -21,6 +29,7 @@ app.conf.update(
     worker_hijack_root_logger=False,
 )
 app.autodiscover_tasks()
+app.steps["worker"].add(Heartbeat)
 
 
 def _prepare_filesystem_broker() -> None:

@@ -13,6 +13,7 @@ A malformed value stops start-up with a message naming the variable.
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,11 @@ def _database(name: str, **kwargs: Any) -> dict[str, Any]:
     return config
 
 
+def _networks(name: str, **kwargs: Any) -> list[Any]:
+    """Addresses (``10.0.0.5``) or networks (``10.0.0.0/24``), comma-separated."""
+    return [ipaddress.ip_network(item, strict=False) for item in env.list(name, **kwargs)]
+
+
 LOYALTY_ENV = _read("LOYALTY_ENV", env.str, default="development")
 if LOYALTY_ENV not in {"development", "test", "production"}:
     raise ImproperlyConfigured(
@@ -94,6 +100,8 @@ else:
     SECRET_KEY = _read(
         "SECRET_KEY", env.str, default="development-only-key-never-use-in-production-0123456789"
     )
+# Keys signed with before the last rotation (docs/deploy.md): still accepted, never used to sign.
+SECRET_KEY_FALLBACKS = _read("SECRET_KEY_FALLBACKS", env.list, default=[])
 ALLOWED_HOSTS = _read(
     "ALLOWED_HOSTS", env.list, default=[] if PRODUCTION else ["127.0.0.1", "localhost"]
 )
@@ -123,6 +131,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "portal.middleware.RequestIdMiddleware",
+    "portal.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -131,6 +140,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "portal.middleware.NoStoreMiddleware",
+    "portal.logcontext.LogContextMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -401,6 +411,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": _broker_dir,
         "control_folder": str(VAR_DIR / "broker-control"),
         "store_processed": False,
+        # The file broker is polled; the default second between polls also delays a stop.
+        "polling_interval": 0.2,
     }
 CELERY_TASK_ALWAYS_EAGER = _read("CELERY_TASK_ALWAYS_EAGER", _bool, default=TESTING)
 CELERY_BEAT_SCHEDULE = {
@@ -419,29 +431,58 @@ CELERY_BEAT_SCHEDULE = {
 }
 CELERY_TASK_EAGER_PROPAGATES = True
 
+# Worker health (portal/worker.py, manage.py workerhealth): the file the worker touches every
+# WORKER_HEARTBEAT_SECONDS; the worker's own metrics page (multiprocess, off unless a port).
+WORKER_HEARTBEAT_FILE = Path(
+    _read("WORKER_HEARTBEAT_FILE", env.str, default=str(VAR_DIR / "worker-heartbeat"))
+)
+WORKER_HEARTBEAT_SECONDS = _read("WORKER_HEARTBEAT_SECONDS", env.int, default=15)
+WORKER_METRICS_PORT = _read("WORKER_METRICS_PORT", env.int, default=0)
+WORKER_METRICS_ADDRESS = _read("WORKER_METRICS_ADDRESS", env.str, default="127.0.0.1")
+if WORKER_HEARTBEAT_SECONDS < 1:
+    raise ImproperlyConfigured("WORKER_HEARTBEAT_SECONDS must be at least 1")
+
+
+# /metrics answers only to these addresses or networks (a scraper; never the load balancer).
+METRICS_ALLOWED_NETWORKS = _read("METRICS_ALLOWED_IPS", _networks, default=["127.0.0.1", "::1"])
+
+# Logs: one JSON object a line in production (python-json-logger), plain lines elsewhere. Every
+# record carries the context of portal/logcontext.py; card numbers and emails are masked.
+LOG_FORMAT = _read("LOG_FORMAT", env.str, default="json" if PRODUCTION else "plain")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "portal.middleware.RequestIdLogFilter"}},
+    "filters": {"context": {"()": "portal.logcontext.LogContextFilter"}},
     "formatters": {
         "plain": {
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
         },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
         },
+        "anchor_metrics": {"()": "portal.metrics.AnchorMetricsHandler"},
     },
     "root": {"handlers": ["console"], "level": _read("LOG_LEVEL", env.str, default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # At DEBUG it logs every URL, query string (card number, email) included.
+        "urllib3": {"level": "WARNING"},
         # Anchors of the audit chain are kept whatever LOG_LEVEL says: route this logger to a
         # store the application cannot write back to (see README, Security).
-        "portal.audit.anchor": {"level": "INFO"},
+        "portal.audit.anchor": {"level": "INFO", "handlers": ["anchor_metrics"]},
     },
 }
 

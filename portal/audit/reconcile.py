@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, Min, OuterRef, QuerySet
 from django.utils import timezone
 
 from portal.audit.actions import ACTIONS, action_get
 from portal.audit.door import intent_abandon, outcome_settle
 from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.audit.records import outcome_record_if_latest
+from portal.metrics import reconcile_observed
 from portal.paytronix.client import PaytronixClient, client_from_settings
 
 logger = logging.getLogger("portal.audit")
@@ -39,10 +40,10 @@ class ReconcileSummary:
     waiting: int = 0
 
 
-def _abandoned_intents(now: datetime) -> list[AuditRecord]:
+def _abandoned_intents_query(now: datetime) -> QuerySet[AuditRecord]:
     upstream_actions = [name for name, spec in ACTIONS.items() if spec.upstream]
     has_outcome = AuditRecord.objects.filter(intent_id=OuterRef("pk"))
-    return list(
+    return (
         AuditRecord.objects.filter(
             kind=Kind.INTENT,
             action__in=upstream_actions,
@@ -52,23 +53,37 @@ def _abandoned_intents(now: datetime) -> list[AuditRecord]:
         .filter(~Exists(has_outcome))
         # A job's own intent gets its outcome when the job ends, however long it runs.
         .filter(job__isnull=True)
-        .order_by("seq")[:BATCH]
     )
+
+
+def _open_unknowns_query(now: datetime) -> QuerySet[AuditRecord]:
+    later = AuditRecord.objects.filter(intent_id=OuterRef("intent_id"), seq__gt=OuterRef("seq"))
+    return AuditRecord.objects.filter(
+        kind=Kind.OUTCOME, outcome=Outcome.UNKNOWN, occurred_at__gte=now - WINDOW
+    ).filter(~Exists(later))
+
+
+def _abandoned_intents(now: datetime) -> list[AuditRecord]:
+    return list(_abandoned_intents_query(now).order_by("seq")[:BATCH])
 
 
 def _open_unknowns(now: datetime) -> list[AuditRecord]:
-    later = AuditRecord.objects.filter(intent_id=OuterRef("intent_id"), seq__gt=OuterRef("seq"))
     return list(
-        AuditRecord.objects.filter(
-            kind=Kind.OUTCOME,
-            outcome=Outcome.UNKNOWN,
-            occurred_at__gte=now - WINDOW,
-            intent__occurred_at__lt=now - timedelta(seconds=settings.AUDIT_SETTLE_AFTER),
-        )
-        .filter(~Exists(later))
+        _open_unknowns_query(now)
+        .filter(intent__occurred_at__lt=now - timedelta(seconds=settings.AUDIT_SETTLE_AFTER))
         .select_related("intent")
         .order_by("seq")[:BATCH]
     )
+
+
+def unknown_backlog(*, now: datetime) -> tuple[int, datetime | None]:
+    """The reconciler's backlog, for metrics: how many changes have an unknown outcome not yet
+    settled or marked for review (or no outcome at all, their process gone), and when the
+    oldest of them was made."""
+    unknowns = _open_unknowns_query(now).aggregate(n=Count("pk"), at=Min("intent__occurred_at"))
+    abandoned = _abandoned_intents_query(now).aggregate(n=Count("pk"), at=Min("occurred_at"))
+    times = [when for when in (unknowns["at"], abandoned["at"]) if when is not None]
+    return unknowns["n"] + abandoned["n"], min(times, default=None)
 
 
 def unknown_outcomes_reconcile(
@@ -103,6 +118,7 @@ def unknown_outcomes_reconcile(
             params={"settled_by": "reconciler"},
         )
         summary.reviewed += 1
+    reconcile_observed(summary)
     if summary.abandoned or summary.settled or summary.reviewed or summary.waiting:
         logger.info(
             "reconciler: %d abandoned, %d settled, %d marked for review, %d waiting",

@@ -29,6 +29,9 @@ What the runner guarantees:
   finish (their upstream call is in flight, and its outcome is the audit's), items never started
   end as "ran out of time", and an item still under way after that ends ``unknown``, linked to
   its intent, for the reconciler to settle.
+* When the worker is asked to stop (SIGTERM, ``portal.worker.stop_requested``) no further item
+  starts: items under way finish, one waiting to be retried goes back to pending, and the task
+  is handed back to the broker (``Reject(requeue=True)``) for another worker to go on with.
 * ``JOBS_CONCURRENCY`` items run at once, each in its own thread with its own database
   connection (closed when the thread ends).
 """
@@ -43,7 +46,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from celery.exceptions import SoftTimeLimitExceeded
+from celery.exceptions import Reject, SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections
@@ -58,7 +61,10 @@ from portal.jobs.lifecycle import (
     job_start,
 )
 from portal.jobs.models import ItemOutcome, ItemStatus, Job, JobItem
+from portal.logcontext import log_context
+from portal.metrics import job_item_observed
 from portal.staff.models import User
+from portal.worker import stop_requested
 
 logger = logging.getLogger("portal.jobs")
 
@@ -148,6 +154,19 @@ def _attempt(handle: ItemHandler, run: ItemRun) -> ItemResult:
         return ItemResult(ItemOutcome.FAILED, f"Internal error ({type(exc).__name__}).")
 
 
+def _finish(job: Job, item: JobItem, *, outcome: str, message: str, intent_id: int | None) -> None:
+    if item_finish(item, outcome=outcome, message=message, intent_id=intent_id):
+        job_item_observed(kind=job.kind, outcome=outcome)
+
+
+def _hand_back(item: JobItem, *, next_attempt: int) -> None:
+    """The worker is stopping: leave the item for the next delivery of the task, with the
+    attempt it is to make (the same one while its outcome is pending elsewhere)."""
+    JobItem.objects.filter(pk=item.pk).exclude(status=ItemStatus.DONE).update(
+        status=ItemStatus.PENDING, attempts=next_attempt
+    )
+
+
 def _run_item(
     job: Job, item: JobItem, handle: ItemHandler, stopping: threading.Event | None = None
 ) -> None:
@@ -155,23 +174,29 @@ def _run_item(
     waited_until = (
         time.monotonic() + settings.AUDIT_ABANDONED_AFTER + settings.AUDIT_IN_PROGRESS_WAIT
     )
-    while True:
-        result = _attempt(handle, ItemRun(job=job, item=item, attempt=attempt))
-        if stopping is not None and stopping.is_set():
-            # Out of time: no further attempt or wait; this one's outcome is the item's.
+    with log_context(job_id=job.pk, job_item=item.position):
+        while True:
+            result = _attempt(handle, ItemRun(job=job, item=item, attempt=attempt))
+            if stopping is not None and stopping.is_set():
+                # Out of time: no further attempt or wait; this one's outcome is the item's.
+                break
+            waits = result.in_progress and time.monotonic() < waited_until
+            retries = result.retry and attempt < settings.JOBS_ITEM_ATTEMPTS
+            if (waits or retries) and stop_requested():
+                _hand_back(item, next_attempt=attempt + 1 if retries else attempt)
+                return
+            if waits:
+                time.sleep(_PENDING_POLL)
+                continue
+            if retries:
+                time.sleep(_backoff(attempt))
+                attempt += 1
+                continue
             break
-        if result.in_progress and time.monotonic() < waited_until:
-            time.sleep(_PENDING_POLL)
-            continue
-        if result.retry and attempt < settings.JOBS_ITEM_ATTEMPTS:
-            time.sleep(_backoff(attempt))
-            attempt += 1
-            continue
-        break
-    message = result.message
-    if result.in_progress:
-        message = "Still in progress elsewhere; the reconciler will settle it."
-    item_finish(item, outcome=result.outcome, message=message, intent_id=result.intent_id)
+        message = result.message
+        if result.in_progress:
+            message = "Still in progress elsewhere; the reconciler will settle it."
+        _finish(job, item, outcome=result.outcome, message=message, intent_id=result.intent_id)
 
 
 def _pending_items(job: Job) -> Any:
@@ -215,15 +240,20 @@ def _out_of_time(job: Job) -> None:
             .values_list("pk", flat=True)
             .first()
         )
-        item_finish(
+        _finish(
+            job,
             item,
             outcome=ItemOutcome.UNKNOWN,
             message="Still under way when the job ran out of time; the audit log settles it.",
             intent_id=intent,
         )
     for item in JobItem.objects.filter(job=job, status=ItemStatus.PENDING).order_by("position"):
-        item_finish(
-            item, outcome=ItemOutcome.FAILED, message="The job ran out of time before this item."
+        _finish(
+            job,
+            item,
+            outcome=ItemOutcome.FAILED,
+            message="The job ran out of time before this item.",
+            intent_id=None,
         )
 
 
@@ -231,6 +261,8 @@ def _run_inline(job: Job, handle: ItemHandler) -> bool:
     for item in _pending_items(job):
         if job_cancel_requested(job.pk):
             return True
+        if stop_requested():
+            break
         _run_item(job, item, handle)
     return False
 
@@ -243,7 +275,7 @@ def _run_threaded(job: Job, handle: ItemHandler, concurrency: int) -> bool:
     def worker() -> None:
         try:
             while (item := work.get()) is not None:
-                if stopping.is_set():
+                if stopping.is_set() or stop_requested():
                     continue
                 # Items waiting in the queue have not started: a cancel stops them too.
                 if cancelled.is_set() or job_cancel_requested(job.pk):
@@ -263,6 +295,8 @@ def _run_threaded(job: Job, handle: ItemHandler, concurrency: int) -> bool:
         for item in _pending_items(job):
             if cancelled.is_set() or job_cancel_requested(job.pk):
                 cancelled.set()
+                break
+            if stop_requested():
                 break
             work.put(item)
         for _ in threads:
@@ -300,5 +334,9 @@ def job_run_items(
         _out_of_time(job)
         return job_finish(job)
     if stopped:
-        items_cancel(job)
+        for _ in range(items_cancel(job)):
+            job_item_observed(kind=job.kind, outcome=ItemOutcome.CANCELLED)
+    elif stop_requested() and job.items.exclude(status=ItemStatus.DONE).exists():
+        logger.info("job %d handed back to the broker: the worker is stopping", job.pk)
+        raise Reject("the worker is stopping", requeue=True)
     return job_finish(job)

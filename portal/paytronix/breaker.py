@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from .errors import CircuitOpenError
+from .observe import breaker_changed
 
 logger = logging.getLogger("portal.paytronix")
 
@@ -53,11 +54,13 @@ class CircuitBreaker:
                 # Half-open admits exactly one trial; the others still fail fast.
                 raise CircuitOpenError(endpoint=endpoint, retry_in=1.0)
             self._trial_in_flight = True
+            breaker_changed("half_open")
 
     def record_success(self) -> None:
         with self._lock:
             if self._opened_at is not None:
                 logger.warning("paytronix circuit closed: upstream answered again")
+                breaker_changed("closed")
             self._failures = 0
             self._opened_at = None
             self._trial_in_flight = False
@@ -73,6 +76,7 @@ class CircuitBreaker:
                 )
                 self._opened_at = self._clock()
                 self._trial_in_flight = False
+                breaker_changed("open")
 
     def abandon(self) -> None:
         """A trial call ended without an answer either way (a bug, an interrupt): free the slot."""

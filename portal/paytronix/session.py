@@ -57,6 +57,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
+from . import observe
 from .breaker import CircuitBreaker
 from .endpoint import Endpoint, encode_params, success_payload
 from .errors import (
@@ -221,15 +222,17 @@ class Transport:
             self.breaker.abandon()
             raise
         self.breaker.record_success()
-        result = payload.get("result")
-        logger.info(
-            "paytronix %s %s status=%d result=%s duration_ms=%.0f attempt=%d",
-            endpoint.method,
-            endpoint.path,
-            status,
-            result,
-            (self._clock() - started) * 1000,
-            attempt,
+        observe.call_ended(
+            observe.CallEnded(
+                method=endpoint.method,
+                endpoint=endpoint.path,
+                status=status,
+                result=str(payload["result"]),
+                error_code=str(payload.get("errorCode") or ""),
+                seconds=self._clock() - started,
+                attempt=attempt,
+                account_id=wire.get("accountId"),
+            )
         )
         return success_payload(endpoint, payload)
 
@@ -287,14 +290,17 @@ class Transport:
     def _log_fault(
         self, endpoint: Endpoint, kind: str, status: int | None, attempt: int, started: float
     ) -> None:
-        logger.warning(
-            "paytronix %s %s fault=%s status=%s duration_ms=%.0f attempt=%d",
-            endpoint.method,
-            endpoint.path,
-            kind,
-            status,
-            (self._clock() - started) * 1000,
-            attempt,
+        observe.call_ended(
+            observe.CallEnded(
+                method=endpoint.method,
+                endpoint=endpoint.path,
+                status=status,
+                result="fault",
+                error_code="",
+                seconds=self._clock() - started,
+                attempt=attempt,
+                fault=kind,
+            )
         )
 
     def _retry_delay(self, attempt: int, fault: _Fault) -> float | None:

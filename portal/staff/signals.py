@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from portal.metrics import lockouts, logins
 from portal.staff.login import typed_username
 
 logger = logging.getLogger("portal.staff.login")
@@ -20,6 +22,7 @@ def client_ip(request: Any) -> str:
 @receiver(user_logged_in)
 def log_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     logger.info("login succeeded: user=%s ip=%s", user.get_username(), client_ip(request))
+    logins.labels("succeeded").inc()
 
 
 @receiver(user_login_failed)
@@ -33,6 +36,12 @@ def log_login_failure(
         typed_username(credentials.get("username")),
         client_ip(request),
     )
+    logins.labels("failed").inc()
+
+
+@receiver(user_locked_out)
+def count_lockout(sender: Any, **kwargs: Any) -> None:
+    lockouts.inc()
 
 
 @receiver(user_logged_out)

@@ -1,5 +1,5 @@
-"""A job whose real Celery worker is killed mid-way finishes after a restart without doing any
-item twice: every card gets exactly one upstream write."""
+"""A job whose real Celery worker is killed mid-way, or stopped with SIGTERM, finishes after a
+restart without losing an item or doing one twice: every card gets exactly one upstream write."""
 
 from __future__ import annotations
 
@@ -100,7 +100,9 @@ def _worker_env(base_url: str, broker: str) -> dict[str, str]:
     }
 
 
-def _start_worker(env: dict[str, str], queue: str, log: Path) -> subprocess.Popen[bytes]:
+def _start_worker(
+    env: dict[str, str], queue: str, log: Path, pool: tuple[str, ...] = ("--pool=solo",)
+) -> subprocess.Popen[bytes]:
     command = [
         sys.executable,
         "-m",
@@ -108,7 +110,7 @@ def _start_worker(env: dict[str, str], queue: str, log: Path) -> subprocess.Pope
         "-A",
         "portal",
         "worker",
-        "--pool=solo",
+        *pool,
         "--queues",
         queue,
         "--without-gossip",
@@ -125,6 +127,11 @@ def _start_worker(env: dict[str, str], queue: str, log: Path) -> subprocess.Pope
     )
 
 
+def _worker_health(env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
+    command = [sys.executable, "manage.py", "workerhealth"]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, timeout=60, check=False)
+
+
 def _wait_for(condition: Any, seconds: float, what: str, log: Path) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -136,6 +143,94 @@ def _wait_for(condition: Any, seconds: float, what: str, log: Path) -> None:
 
 def _job(job_id: int) -> Job:
     return Job.objects.get(pk=job_id)
+
+
+class SendTo:
+    """The task, sent for real (tests otherwise run tasks eagerly) to one test's queue."""
+
+    def __init__(self, broker: str, queue: str) -> None:
+        self.broker = broker
+        self.queue = queue
+
+    def delay(self, job_id: int) -> None:
+        eager = celery_app.conf.task_always_eager
+        celery_app.conf.task_always_eager = False
+        try:
+            with celery_app.connection_for_write(self.broker) as conn:
+                # celery-types does not know apply_async's ``connection`` option.
+                send: Any = job_run_task.apply_async
+                send(args=(job_id,), queue=self.queue, connection=conn)
+        finally:
+            celery_app.conf.task_always_eager = eager
+
+
+def _assert_every_card_written_once(
+    job_id: int, cards: list[str], counting: Any, sandbox: Any
+) -> None:
+    job = _job(job_id)
+    assert (job.status, job.done, job.failed) == (JobStatus.SUCCEEDED, ITEMS, 0)
+    assert set(job.items.values_list("outcome", flat=True)) == {ItemOutcome.SUCCEEDED}
+    assert counting.writes == Counter(dict.fromkeys(cards, 1))
+    assert {sandbox.state.card(card).status for card in cards} == {"DISABLED"}
+    keys = AuditRecord.objects.filter(kind=Kind.INTENT, action="card.disable").values_list(
+        "idempotency_key", flat=True
+    )
+    assert sorted(keys) == sorted(f"job:{job_id}:item:{n}:try:1" for n in range(1, ITEMS + 1))
+    assert chain_verify().intact
+
+
+def test_sigterm_mid_job_finishes_the_item_under_way_and_hands_the_rest_back(
+    counting_sandbox: tuple[CountingSandbox, str],
+    sandbox: Any,
+    bulk_job: Any,
+    tmp_path: Path,
+) -> None:
+    counting, base_url = counting_sandbox
+    broker = os.environ["REDIS_URL"]
+    queue = f"jobs-test-{uuid.uuid4().hex}"
+    log = tmp_path / "worker.log"
+    # No visibility timeout to wait out: a handed-back task is in the queue at once.
+    heartbeat = tmp_path / "heartbeat"
+    env = _worker_env(base_url, broker) | {
+        "CELERY_VISIBILITY_TIMEOUT": "3600",
+        "WORKER_HEARTBEAT_FILE": str(heartbeat),
+    }
+    cards = active_cards(sandbox, ITEMS)
+    # Slow enough that the job is still under way after the health command has run.
+    sandbox.faults.latency(0.8, endpoint="changeCardStatus")
+    job = bulk_job(cards, task=SendTo(broker, queue))
+    # The production pool (prefork): Celery does not signal its pool processes on SIGTERM.
+    prefork = ("--pool=prefork", "--concurrency=1")
+    first = _start_worker(env, queue, log, pool=prefork)
+    try:
+        _wait_for(lambda: _job(job.pk).done >= 3, 90, "a few items done", log)
+        # The health command an orchestrator runs beside the worker says it is alive.
+        assert _worker_health(env).returncode == 0
+        first.send_signal(signal.SIGTERM)
+        # It stops after the item under way, not after the whole job.
+        assert first.wait(30) == 0, log.read_text()[-4000:]
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait(10)
+
+    assert _worker_health(env).returncode == 1
+    stopped = _job(job.pk)
+    assert stopped.status == JobStatus.RUNNING
+    assert 3 <= stopped.done < ITEMS, "the worker did not stop mid-job"
+    statuses = Counter(stopped.items.values_list("status", flat=True))
+    # Nothing left half-done: each item ended, or waits untouched for the next worker.
+    assert statuses == Counter({"done": stopped.done, "pending": ITEMS - stopped.done})
+    assert sum(counting.writes.values()) == stopped.done
+    assert "handed back to the broker" in log.read_text()
+
+    second = _start_worker(env, queue, log, pool=prefork)
+    try:
+        _wait_for(lambda: _job(job.pk).status == JobStatus.SUCCEEDED, 90, "the job", log)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(30)
+    _assert_every_card_written_once(job.pk, cards, counting, sandbox)
 
 
 def test_a_job_survives_its_worker_being_killed_and_does_each_item_once(
@@ -152,21 +247,7 @@ def test_a_job_survives_its_worker_being_killed_and_does_each_item_once(
     cards = active_cards(sandbox, ITEMS)
     sandbox.faults.latency(0.3, endpoint="changeCardStatus")
 
-    class SendToTestQueue:
-        """The task, sent for real (tests otherwise run tasks eagerly) to this test's queue."""
-
-        def delay(self, job_id: int) -> None:
-            eager = celery_app.conf.task_always_eager
-            celery_app.conf.task_always_eager = False
-            try:
-                with celery_app.connection_for_write(broker) as conn:
-                    # celery-types does not know apply_async's ``connection`` option.
-                    send: Any = job_run_task.apply_async
-                    send(args=(job_id,), queue=queue, connection=conn)
-            finally:
-                celery_app.conf.task_always_eager = eager
-
-    job = bulk_job(cards, task=SendToTestQueue())
+    job = bulk_job(cards, task=SendTo(broker, queue))
     first = _start_worker(env, queue, log)
     try:
         _wait_for(lambda: _job(job.pk).done >= 4, 90, "a few items done", log)
@@ -189,13 +270,4 @@ def test_a_job_survives_its_worker_being_killed_and_does_each_item_once(
             first.kill()
             first.wait(10)
 
-    job = _job(job.pk)
-    assert (job.done, job.failed) == (ITEMS, 0)
-    assert set(job.items.values_list("outcome", flat=True)) == {ItemOutcome.SUCCEEDED}
-    assert counting.writes == Counter(dict.fromkeys(cards, 1))
-    assert {sandbox.state.card(card).status for card in cards} == {"DISABLED"}
-    keys = AuditRecord.objects.filter(kind=Kind.INTENT, action="card.disable").values_list(
-        "idempotency_key", flat=True
-    )
-    assert sorted(keys) == sorted(f"job:{job.pk}:item:{n}:try:1" for n in range(1, ITEMS + 1))
-    assert chain_verify().intact
+    _assert_every_card_written_once(job.pk, cards, counting, sandbox)

@@ -37,7 +37,8 @@ urlpatterns = [
     path("", include("portal.urls")),
 ]
 
-PUBLIC_URL_NAMES = {"login", "healthz"}
+# The probes and metrics need no login; /metrics checks the caller's address instead.
+PUBLIC_URL_NAMES = {"login", "healthz", "readyz", "metrics"}
 
 
 def role_may_reach(role: Role, endpoint: Endpoint) -> bool:
@@ -109,7 +110,7 @@ def test_every_policy_names_only_permissions_that_exist() -> None:
     assert not unknown
 
 
-def test_only_login_and_healthz_are_public() -> None:
+def test_only_login_the_probes_and_metrics_are_public() -> None:
     public = {e.name for e in every_endpoint() if e.access_policy == PUBLIC and not e.in_admin}
     assert public == PUBLIC_URL_NAMES
 
