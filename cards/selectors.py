@@ -190,10 +190,6 @@ class CombinePreview:
     def other_account_status(self) -> str:
         return self.other_account.account_status or ""
 
-    @property
-    def other_card_status(self) -> str:
-        return self.other_account.query_card_status or ""
-
 
 def wallets_of(account: AccountInformation) -> list[BalanceInformation]:
     """Every wallet of an account, in the order the guest page shows them."""

@@ -6,6 +6,8 @@ class PortalConfig(AppConfig):
     verbose_name = "Loyalty Desk"
 
     def ready(self) -> None:
+        # Imported here, not at the top: models exist only once every app is loaded (Django's
+        # rule for AppConfig.ready).
         from django.db.models.signals import post_save
 
         from portal.audit.models import AuditRecord

@@ -25,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from portal.audit.models import AuditChainHead, AuditRecord
 from portal.celery import app as celery_app
 from portal.metrics import metrics_text
 from portal.staff.access import public
@@ -72,8 +73,6 @@ def _check_migrations() -> None:
 
 
 def _check_audit_chain() -> None:
-    from portal.audit.models import AuditChainHead, AuditRecord
-
     head = AuditChainHead.objects.values_list("seq", "last_hash").first()
     if head is None:
         return  # nothing written yet: the first append creates the head

@@ -165,6 +165,9 @@ class DatabaseCollector(Collector):
             logger.warning("metrics: database figures unavailable: %s", type(exc).__name__)
 
     def _collect(self) -> Iterator[Metric]:
+        # Imported at scrape time: the job runner and the reconciler import this module's
+        # counters, so importing them (and the models, not loaded when gunicorn's config imports
+        # this module) at the top would be a cycle.
         from portal.audit.models import AuditChainHead
         from portal.audit.reconcile import unknown_backlog
         from portal.jobs.models import Job, JobStatus

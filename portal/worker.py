@@ -116,6 +116,8 @@ def _on_ready(**kwargs: Any) -> None:
         Path(folder).mkdir(parents=True, exist_ok=True)
         _clear_dead_metric_files(Path(folder))
     if settings.WORKER_METRICS_PORT:
+        # Imported only when the worker serves its own metrics page (and after the metrics
+        # module has been set up for the worker's processes).
         from prometheus_client import start_http_server
 
         from portal.metrics import worker_registry
