@@ -181,9 +181,19 @@ def _render_panel(
     return render(request, GUEST_TEMPLATE, guest_context(request, account_id, **extra))
 
 
-def _change_view(form_class: type[ChangeForm], *, panel: str, perform: Perform) -> ViewFunc:
-    """The view of a change posted from a panel of the guest page (the form's prefix names it
-    in the page). Who may post it is whoever may do the form's action."""
+def _change_view(
+    form_class: type[ChangeForm],
+    *,
+    panel: str,
+    service: Callable[..., ChangeOutcome],
+    fields: tuple[str, ...] = (),
+) -> ViewFunc:
+    """The view of a change posted from a panel of the guest page: ``service`` is called with
+    the form's ``fields`` and the door's arguments. Who may post it is whoever may do the form's
+    action; the form's prefix names it in the page."""
+
+    def perform(data: dict[str, Any], door: dict[str, Any]) -> ChangeOutcome:
+        return service(**{name: data[name] for name in fields}, **door)
 
     @require_POST
     @requires("lookup_guests", action_get(form_class.action).permission)
@@ -197,44 +207,27 @@ def _change_view(form_class: type[ChangeForm], *, panel: str, perform: Perform) 
     return change
 
 
+# The changes of the guest page: form, panel, service, and the form fields the service takes.
 message_frequency = _change_view(
-    MessageFrequencyForm,
-    panel="header",
-    perform=lambda data, door: services.message_frequency_change(
-        preference=data["preference"], **door
-    ),
-)
+    MessageFrequencyForm, panel="header", service=services.message_frequency_change,
+    fields=("preference",),
+)  # fmt: skip
 language = _change_view(
-    LanguageForm,
-    panel="header",
-    perform=lambda data, door: services.language_change(
-        language_code=data["language_code"], **door
-    ),
+    LanguageForm, panel="header", service=services.language_change, fields=("language_code",)
 )
 username_migrate = _change_view(
-    UsernameMigrateForm,
-    panel="header",
-    perform=lambda data, door: services.username_migrate(email=data["email"], **door),
+    UsernameMigrateForm, panel="header", service=services.username_migrate, fields=("email",)
 )
 referrals_add = _change_view(
-    ReferralsAddForm,
-    panel="referrals",
-    perform=lambda data, door: services.referrals_add(
-        emails=data["emails"], message=data["message"], **door
-    ),
-)
+    ReferralsAddForm, panel="referrals", service=services.referrals_add,
+    fields=("emails", "message"),
+)  # fmt: skip
 referral_code_create = _change_view(
-    ReferralCodeCreateForm,
-    panel="referrals",
-    perform=lambda data, door: services.referral_code_create(**door),
+    ReferralCodeCreateForm, panel="referrals", service=services.referral_code_create
 )
 visit_code_apply = _change_view(
-    VisitCodeApplyForm,
-    panel="wallets",
-    perform=lambda data, door: services.visit_code_apply(code=data["code"], **door),
+    VisitCodeApplyForm, panel="wallets", service=services.visit_code_apply, fields=("code",)
 )
 note_add = _change_view(
-    NoteForm,
-    panel="notes",
-    perform=lambda data, door: services.account_note_add(note=data["note"], **door),
+    NoteForm, panel="notes", service=services.account_note_add, fields=("note",)
 )
