@@ -21,6 +21,7 @@ from cards.models import BulkUpload
 from guests.selectors import guest_account, reads, scope_of
 from guests.selectors.fanout import run_reads
 from guests.selectors.scope import Viewer
+from portal.audit.scrub import card_hash
 from portal.audit.selectors import latest_outcome
 from portal.jobs.models import Job, JobItem, JobStatus
 from portal.jobs.selectors import job_of_owner
@@ -48,7 +49,7 @@ def primary_card_number(guest: GuestCards) -> str:
     primary = guest.primary_card
     if primary is None:
         raise ValidationError(NO_PRIMARY_CARD)
-    return primary.printed_card_number
+    return primary.full_number
 
 
 class CardNotFoundError(NotShownError):
@@ -61,13 +62,24 @@ class CardNotFoundError(NotShownError):
 
 @dataclass(frozen=True)
 class AccountCard:
-    """A card as the card screens show it. ``printed_card_number`` stays on the server."""
+    """A card as the card screens show it. ``printed_card_number`` stays on the server, and is
+    empty when the account came from the cache (which keeps ``card_hash`` instead): a change
+    reads the account from upstream (``guest_cards(fresh=True)``) and takes ``full_number``."""
 
     account_id: int
     masked_card_number: str
     status: str
     is_primary: bool
-    printed_card_number: str = field(repr=False)
+    printed_card_number: str = field(default="", repr=False)
+    card_hash: str = field(default="", repr=False)
+
+    @property
+    def full_number(self) -> str:
+        """The printed number; a card read from the cache has none to give, and a write must
+        never be sent with a masked one."""
+        if not self.printed_card_number:
+            raise RuntimeError("a card read from the cache has no full number: read it fresh")
+        return self.printed_card_number
 
 
 @dataclass(frozen=True)
@@ -112,16 +124,17 @@ def _own_cards(account_id: int, account: AccountInformation) -> list[AccountCard
     cards = []
     listed = [(account.primary_card, True)] + [(c, False) for c in account.additional_cards]
     for info, is_primary in listed:
-        if info is None or not info.printed_card_number:
+        if info is None or not (info.printed_card_number or info.masked_card_number):
             continue
+        number = info.printed_card_number or ""
         cards.append(
             AccountCard(
                 account_id=account_id,
-                masked_card_number=info.masked_card_number
-                or mask_card_number(info.printed_card_number),
+                masked_card_number=info.masked_card_number or mask_card_number(number),
                 status=info.status or "",
                 is_primary=is_primary,
-                printed_card_number=info.printed_card_number,
+                printed_card_number=number,
+                card_hash=card_hash(number) if number else info.card_hash or "",
             )
         )
     return cards
@@ -237,12 +250,16 @@ def combine_preview(
     Raises ``CardNotFoundError`` for an unknown card, and as ``guest_cards`` does.
     """
     scope = scope_of(viewer)
-    account = guest_account(viewer=viewer, account_id=account_id, fresh=fresh)
+    # The card's own account and combinability are read by its full number: a cached copy of
+    # the account has it masked, so the account is then read from upstream.
+    account = reads.with_card_numbers(
+        guest_account(viewer=viewer, account_id=account_id, fresh=fresh), scope=scope
+    )
     cards = _own_cards(account_id, account)
     card = GuestCards(account_id=account_id, account=account, user=None, cards=cards).find(
         masked_card_number
     )
-    number = card.printed_card_number
+    number = card.full_number
     client = client_from_settings().guest
     outcomes = run_reads(
         {

@@ -26,14 +26,14 @@ def cards_combine_start(
         kind="cards.combine",
         idempotency_key=submission.idempotency_key,
         context=submission.context,
-        params={"account_id": guest.account_id, "printedCardNumber": card.printed_card_number},
+        params={"account_id": guest.account_id, "printedCardNumber": card.full_number},
         items=[
             ItemSpec(
                 label=f"Card ending {card.masked_card_number} into account {guest.account_id}",
                 payload={
                     "account_id": guest.account_id,
                     "other_account_id": other_account_id,
-                    "card_number": card.printed_card_number,
+                    "card_number": card.full_number,
                     "username": guest.username,
                 },
             )
@@ -41,7 +41,7 @@ def cards_combine_start(
         reason=submission.reason,
         target=Target(
             account_id=guest.account_id,
-            printed_card_number=card.printed_card_number,
+            printed_card_number=card.full_number,
             username=guest.username,
         ),
     )

@@ -19,7 +19,7 @@ def card_status_change(
     """Enable (``ACTIVE``) or disable (``DISABLED``) one card, audited as ``card.enable`` /
     ``card.disable``. Raises ``PermissionDenied`` or ``ValidationError`` (a missing reason)
     before anything is sent."""
-    number = card.printed_card_number
+    number = card.full_number
     return change_run(
         submission,
         action="card.disable" if status == "DISABLED" else "card.enable",

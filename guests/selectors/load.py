@@ -99,12 +99,18 @@ def _read_user(account: AccountInformation, fresh: bool) -> UserInformation | No
         raise
 
 
+def _primary_card_number(account: AccountInformation, scope: int | None) -> str:
+    """The number the notes are filed under; a cached account has it masked, so it is then read
+    from upstream (only when the notes themselves are)."""
+    primary = reads.with_card_numbers(account, scope=scope).primary_card
+    return (primary.printed_card_number or "") if primary is not None else ""
+
+
 def _panel_reads(
-    page: GuestPage, sources: Iterable[str], fresh: frozenset[str]
+    page: GuestPage, sources: Iterable[str], fresh: frozenset[str], scope: int | None
 ) -> dict[str, Callable[[], Any]]:
     account = page.account
     account_id = page.account_id
-    card_number = account.primary_card.printed_card_number if account.primary_card else None
     available: dict[str, Callable[[], Any]] = {
         "user": lambda: _read_user(account, "user" in fresh),
         "history": lambda: history_page(
@@ -119,10 +125,10 @@ def _panel_reads(
         "notes": lambda: (
             reads.notes_of_account(
                 account_id=account_id,
-                printed_card_number=card_number,
+                card_number=lambda: _primary_card_number(account, scope),
                 fresh="notes" in fresh,
             )
-            if card_number
+            if account.primary_card is not None
             else []
         ),
     }
@@ -149,7 +155,8 @@ def guest_page(
         account_id=account_id, account=account, history_query=history or HistoryQuery()
     )
     sources = {source for panel in panels for source in PANEL_SOURCES[panel]}
-    for name, outcome in run_reads(_panel_reads(page, sorted(sources), fresh_sources)).items():
+    loads = _panel_reads(page, sorted(sources), fresh_sources, scope_of(viewer))
+    for name, outcome in run_reads(loads).items():
         setattr(page, name, outcome)
     return page
 

@@ -7,6 +7,11 @@ uses it to see upstream's latest state.
 
 Account information is cached per store-group scope: a store manager's copy was fetched with
 ``accessFilterStoreGroupCode`` and is never served to, or taken from, another scope.
+
+A read answers what upstream just sent when it had to ask, and otherwise the cached copy, whose
+card numbers are masked (``masked_card_number`` and ``card_hash`` only, see
+``portal.guestcache.codec``). What needs a full number takes it from ``with_card_numbers``,
+which reads the account from upstream when the copy in hand is a cached one.
 """
 
 from __future__ import annotations
@@ -17,14 +22,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from django.conf import settings
-from django.core.cache import cache
-
-from portal.guestcache import guest_cache_key
+from portal.audit.scrub import card_hash
+from portal.guestcache import MISSING, guest_cache_get, guest_cache_key, guest_cache_set
 from portal.paytronix.client import client_from_settings
 from portal.paytronix.replies import (
     AccountComment,
     AccountInformation,
+    CardInformation,
     PendingEventReward,
     ReferralList,
     TransactionHistory,
@@ -32,9 +36,6 @@ from portal.paytronix.replies import (
 )
 
 logger = logging.getLogger(__name__)
-
-_MISSING = object()
-
 
 @dataclass(frozen=True)
 class HistoryFilter:
@@ -56,21 +57,17 @@ class HistoryFilter:
         )
 
 
-def _cache_seconds() -> int:
-    return int(settings.GUEST_CACHE_SECONDS)
-
-
 def cached[T](
     account_id: int, kind: str, load: Callable[[], T], *, fresh: bool = False, **params: Any
 ) -> T:
     """``load()`` through the guest cache of ``account_id``; failures are never cached."""
     key = guest_cache_key(kind, account_id=account_id, **params)
     if not fresh:
-        found = cache.get(key, _MISSING)
-        if found is not _MISSING:
+        found = guest_cache_get(key)
+        if found is not MISSING:
             return cast(T, found)
     value = load()
-    cache.set(key, value, timeout=_cache_seconds())
+    guest_cache_set(key, value)
     return value
 
 
@@ -100,11 +97,30 @@ def account_by_card(*, printed_card_number: str, scope: int | None) -> AccountIn
 def remember_account(account: AccountInformation, *, scope: int | None) -> None:
     """Cache an account reply fetched some other way (by card, by eClub email)."""
     if account.account_id is not None:
-        cache.set(
-            guest_cache_key("account", account_id=account.account_id, scope=scope),
-            account,
-            timeout=_cache_seconds(),
+        guest_cache_set(
+            guest_cache_key("account", account_id=account.account_id, scope=scope), account
         )
+
+
+def account_cards(account: AccountInformation) -> list[CardInformation]:
+    """The primary card (if any), then the additional cards."""
+    cards = [account.primary_card] if account.primary_card is not None else []
+    return cards + list(account.additional_cards)
+
+
+def card_is(card: CardInformation, number: str) -> bool:
+    """Whether ``card`` (fresh, or a cached copy with only its hash) is the card ``number``."""
+    if card.printed_card_number:
+        return card.printed_card_number == number
+    return bool(card.card_hash) and card.card_hash == card_hash(number)
+
+
+def with_card_numbers(account: AccountInformation, *, scope: int | None) -> AccountInformation:
+    """``account`` with its cards' full numbers: itself when it was just read from upstream,
+    else the account read afresh (a cached copy has masked numbers only)."""
+    if account.account_id is None or all(c.printed_card_number for c in account_cards(account)):
+        return account
+    return account_by_id(account_id=account.account_id, scope=scope, fresh=True)
 
 
 def user_of_account(*, account_id: int, fresh: bool = False) -> UserInformation:
@@ -157,14 +173,16 @@ def pending_rewards_of_account(*, account_id: int, fresh: bool = False) -> list[
 
 
 def notes_of_account(
-    *, account_id: int, printed_card_number: str, fresh: bool = False
+    *, account_id: int, card_number: Callable[[], str], fresh: bool = False
 ) -> list[AccountComment]:
-    """CSR notes on the account (the CSR service finds them by any card of the account)."""
-    return cached(
-        account_id,
-        "notes",
-        lambda: client_from_settings().csr.account_comments(
-            printed_card_number=printed_card_number
-        ),
-        fresh=fresh,
-    )
+    """CSR notes on the account. The CSR service finds them by a card of the account:
+    ``card_number()`` gives it (empty: the account has no card, so no notes), and is called
+    only when the notes are read from upstream."""
+
+    def load() -> list[AccountComment]:
+        number = card_number()
+        if not number:
+            return []
+        return client_from_settings().csr.account_comments(printed_card_number=number)
+
+    return cached(account_id, "notes", load, fresh=fresh)

@@ -167,8 +167,7 @@ def _card_account(viewer: Viewer, number: str) -> _Found:
 
 
 def _holds_card(account: AccountInformation, number: str) -> bool:
-    cards = [account.primary_card, *account.additional_cards]
-    return any(card is not None and card.printed_card_number == number for card in cards)
+    return any(reads.card_is(card, number) for card in reads.account_cards(account))
 
 
 def _by_card(viewer: Viewer, query: Query) -> _Found:

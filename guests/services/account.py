@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from guests.pending import PendingChange, pending_watch
+from guests.selectors.reads import with_card_numbers
 from guests.selectors.scope import scope_of
 from portal.audit.outcome import ChangeOutcome, change_run
 from portal.audit.types import Submission, Target
@@ -31,13 +32,18 @@ def account_change(
 ) -> ChangeOutcome:
     """The change on the guest's ``account`` (read with the CSR's scope: the door's store-group
     check and the target's identifiers come from it). ``watch`` is what the page should show
-    once upstream has applied it, watched for when the change was applied or may have been."""
+    once upstream has applied it, watched for when the change was applied or may have been.
+
+    The target names the primary card by its full number, which a cached copy of the account
+    does not hold: the account is then read from upstream now (``with_card_numbers``)."""
+    scope = scope_of(submission.actor)
+    account = with_card_numbers(account, scope=scope)
     card = account.primary_card.printed_card_number if account.primary_card else None
     target = Target(
         account_id=account_id,
         printed_card_number=card or "",
         username=account.username or "",
-        store_group_code=scope_of(submission.actor),
+        store_group_code=scope,
     )
     outcome = change_run(
         submission, action=action, target=target, params=params, call=call, success=success

@@ -11,7 +11,8 @@ from portal.audit.types import Submission
 
 def account_note_add(submission: Submission, *, account_id: int, note: str) -> ChangeOutcome:
     """Add a CSR note to the account, signed with the staff user's username."""
-    account = guest_account(viewer=submission.actor, account_id=account_id)
+    # Filed under the primary card's full number, which a cached copy does not hold.
+    account = guest_account(viewer=submission.actor, account_id=account_id, fresh=True)
     card = account.primary_card.printed_card_number if account.primary_card else None
     if not card:
         raise ChangeRefusedError("This account has no card to file the note under.")

@@ -16,6 +16,9 @@ class CardInformation(WireModel):
     printed_card_number: str | None = field(default=None, repr=False)
     masked_card_number: str | None = None
     status: str | None = None
+    #: Not on the wire: a cached copy (``portal.guestcache``) has no ``printed_card_number`` and
+    #: keeps this keyed hash of it (``portal.audit.scrub.card_hash``) to recognise the card by.
+    card_hash: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

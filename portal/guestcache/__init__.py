@@ -8,8 +8,9 @@ calls it after every mutation; readers use ``guest_cached`` (or the key function
 
 Pass every identifier the read depends on, and every parameter that changes its reply
 (``accessFilterStoreGroupCode`` above all: a store manager's read must never be served to
-someone else). Identifiers are hashed before they enter a key: a cache server never sees a
-card number.
+someone else). Identifiers are hashed before they enter a key, and values are stored as JSON
+with every full card number taken out (``portal.guestcache.codec``): a cache server never sees
+a card number, and the portal never unpickles what it reads back.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ import hmac
 import json
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import cache
+
+from portal.guestcache.codec import CACHE_FORMAT, CacheShapeError, cache_decode, cache_encode
 
 # A version outlives every read cached under it, so an evicted version cannot bring back
 # data cached before the change it marked.
@@ -72,7 +75,7 @@ def guest_cache_key(
     stamp = ".".join(str(versions.get(key, _INITIAL_VERSION)) for key in version_keys)
     who = _digest("|".join(identities))
     what = _digest(json.dumps(params, sort_keys=True, default=str)) if params else "-"
-    return f"guest:{kind}:{who}:{what}:{_digest(stamp)}"
+    return f"guest:{CACHE_FORMAT}:{kind}:{who}:{what}:{_digest(stamp)}"
 
 
 def guest_cache_invalidate(
@@ -88,6 +91,27 @@ def guest_cache_invalidate(
         cache.set_many(dict.fromkeys(_version_keys(identities), fresh), timeout=_VERSION_TTL)
 
 
+#: What ``guest_cache_get`` answers for a key with no usable entry.
+MISSING: Any = object()
+
+
+def guest_cache_get(key: str) -> Any:
+    """The value cached under ``key`` (card numbers masked: see ``codec``), or ``MISSING``."""
+    text = cache.get(key)
+    if text is None:
+        return MISSING
+    try:
+        return cache_decode(text)
+    except CacheShapeError:
+        return MISSING
+
+
+def guest_cache_set(key: str, value: Any, *, timeout: int | None = None) -> None:
+    """Cache ``value`` under ``key`` for ``timeout`` seconds (``GUEST_CACHE_SECONDS``)."""
+    seconds = settings.GUEST_CACHE_SECONDS if timeout is None else timeout
+    cache.set(key, cache_encode(value), timeout=seconds)
+
+
 def guest_cached[T](
     kind: str,
     fetch: Callable[[], T],
@@ -101,6 +125,8 @@ def guest_cached[T](
     """``fetch()`` once per ``GUEST_CACHE_SECONDS`` for this read of this guest.
 
     Errors are not cached: an exception from ``fetch`` propagates and the next call tries again.
+    What ``fetch()`` returned is answered as is; a copy from the cache has its card numbers
+    masked (``codec``).
     """
     key = guest_cache_key(
         kind,
@@ -109,9 +135,9 @@ def guest_cached[T](
         username=username,
         **params,
     )
-    missing = object()
-    value = cache.get(key, missing)
-    if value is missing:
-        value = fetch()
-        cache.set(key, value, timeout=settings.GUEST_CACHE_SECONDS if timeout is None else timeout)
+    found = guest_cache_get(key)
+    if found is not MISSING:
+        return cast(T, found)
+    value = fetch()
+    guest_cache_set(key, value, timeout=timeout)
     return value

@@ -1,0 +1,134 @@
+"""What a cached guest read looks like in the cache: JSON text, never a pickled object, and never
+a full card number.
+
+A reply (``portal.paytronix.replies``) is written in its own wire form (camelCase keys, decimals
+and dates as text) and read back with the reply class's ``from_wire``, the same type-driven
+reader that reads Paytronix. On the way in every full card number is taken out: a
+``CardInformation`` keeps ``maskedCardNumber`` (Paytronix's last six digits, or ours when upstream
+sent none) and ``cardHash`` (``portal.audit.scrub.card_hash``, the keyed hash the audit records
+use) instead of ``printedCardNumber``; a ``UserInformation`` keeps no ``primaryCardNumbers``. So a
+value read from the cache has ``printed_card_number=None``: whatever needs the number (a write, the
+notes filed under the primary card, a read by card number) reads the account from upstream.
+
+``CACHE_FORMAT`` is part of every key (``portal.guestcache.guest_cache_key``): change it with the
+shape, and a deploy never reads an entry written by the code before it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from portal.audit.scrub import card_hash, card_mask
+from portal.paytronix import replies
+from portal.paytronix.errors import PaytronixError
+from portal.paytronix.replies import CardInformation, UserInformation
+
+CACHE_FORMAT = "j1"
+
+#: Every reply class by name: the only classes a cached value may name.
+_REPLY_CLASSES: dict[str, type] = {name: getattr(replies, name) for name in replies.__all__}
+
+#: The fields that hold a full card number, per class; they never reach the cache.
+FULL_NUMBER_FIELDS: dict[type, frozenset[str]] = {
+    CardInformation: frozenset({"printed_card_number"}),
+    UserInformation: frozenset({"primary_card_numbers"}),
+}
+
+_PLAIN = "json"
+
+
+class CacheShapeError(ValueError):
+    """A cached entry that is not one this code wrote: read it as missing."""
+
+
+def _wire_name(field: dataclasses.Field[Any]) -> str:
+    names = field.metadata.get("wire")
+    if names:
+        return str(names[0])
+    head, *rest = field.name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_scalar(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _scalar(item) for key, item in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _reply_to_wire(value)
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    raise TypeError(f"{type(value).__name__} cannot be cached")
+
+
+def _reply_to_wire(reply: Any) -> dict[str, Any]:
+    skipped = FULL_NUMBER_FIELDS.get(type(reply), frozenset())
+    data: dict[str, Any] = {}
+    for field in dataclasses.fields(reply):
+        value = getattr(reply, field.name)
+        if field.name in skipped or value is None:
+            continue
+        data[_wire_name(field)] = _scalar(value)
+    number = reply.printed_card_number if isinstance(reply, CardInformation) else None
+    if number:
+        data.setdefault("maskedCardNumber", card_mask(number))
+        data["cardHash"] = card_hash(number)
+    return data
+
+
+def _is_reply(value: Any) -> bool:
+    return type(value).__name__ in _REPLY_CLASSES and dataclasses.is_dataclass(value)
+
+
+def cache_encode(value: Any) -> str:
+    """``value`` (a reply, a list of replies of one class, or plain JSON data) as cache text."""
+    if _is_reply(value):
+        envelope: dict[str, Any] = {"type": type(value).__name__, "value": _scalar(value)}
+    elif isinstance(value, list) and value and all(_is_reply(item) for item in value):
+        names = {type(item).__name__ for item in value}
+        if len(names) != 1:
+            raise TypeError("a cached list holds replies of one class")
+        envelope = {"type": names.pop(), "list": True, "value": _scalar(value)}
+    else:
+        envelope = {"type": _PLAIN, "value": _plain(value)}
+    return json.dumps(envelope, separators=(",", ":"), sort_keys=True)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict) and all(isinstance(key, str) for key in value):
+        return {key: _plain(item) for key, item in value.items()}
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    raise TypeError(f"{type(value).__name__} cannot be cached")
+
+
+def cache_decode(text: Any) -> Any:
+    """The value ``cache_encode`` wrote; ``CacheShapeError`` for anything else."""
+    if not isinstance(text, str):
+        raise CacheShapeError("not cache text")
+    try:
+        envelope = json.loads(text)
+        kind, value = envelope["type"], envelope["value"]
+    except (ValueError, TypeError, KeyError) as error:
+        raise CacheShapeError("not cache text") from error
+    if kind == _PLAIN:
+        return value
+    reply_class = _REPLY_CLASSES.get(kind)
+    if reply_class is None:
+        raise CacheShapeError("an unknown reply class")
+    try:
+        if envelope.get("list"):
+            return [reply_class.from_wire(item) for item in value]  # type: ignore[attr-defined]
+        return reply_class.from_wire(value)  # type: ignore[attr-defined]
+    except (ValueError, TypeError, PaytronixError) as error:
+        raise CacheShapeError("a reply of another shape") from error
