@@ -10,6 +10,8 @@ balances until a combine merges them in).
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -236,6 +238,48 @@ def combined_wallets(
     ]
 
 
+def _card_reads(
+    account: AccountInformation, card: AccountCard, *, scope: int | None, fresh: bool
+) -> dict[str, Callable[[], Any]]:
+    """The card's own account and whether it is combinable, both asked by its full number and
+    cached under this account and the card's hash. A cached copy of the account has the number
+    masked: the account is then read from upstream, once for both reads."""
+    number = card.printed_card_number
+    lock = threading.Lock()
+
+    def full_number() -> str:
+        nonlocal number
+        with lock:
+            if not number:
+                known = reads.with_card_numbers(account, scope=scope)
+                same = [
+                    c for c in _own_cards(card.account_id, known) if c.card_hash == card.card_hash
+                ]
+                if len(same) != 1:
+                    raise CardNotFoundError(card.masked_card_number)
+                number = same[0].full_number
+        return number
+
+    client = client_from_settings().guest
+    return {
+        "other": lambda: reads.cached(
+            card.account_id,
+            "card-account",
+            lambda: reads.account_by_card(printed_card_number=full_number(), scope=scope),
+            fresh=fresh,
+            card=card.card_hash,
+            scope=scope,
+        ),
+        "combinable": lambda: reads.cached(
+            card.account_id,
+            "card-combinable",
+            lambda: client.is_card_combinable(printed_card_number=full_number()),
+            fresh=fresh,
+            card=card.card_hash,
+        ),
+    }
+
+
 def combine_preview(
     *, viewer: Viewer, account_id: int, masked_card_number: str, fresh: bool = False
 ) -> CombinePreview:
@@ -244,28 +288,21 @@ def combine_preview(
     The card's own account (for an attached card, not this one until the combine) is read by
     card number; the balances after are the sums per wallet of the two accounts. When the card
     already belongs to this account there is nothing to add: ``wallets`` shows this account
-    alone and ``same_account`` is true. The account comes first (the card's number is in it);
-    the user, the card's account and whether it is combinable are then read at the same time.
+    alone and ``same_account`` is true. The account comes first (the card is in it); the user,
+    the card's account and whether it is combinable are then read at the same time.
     ``fresh=True`` (a submitted combine) reads the account from upstream rather than the cache.
     Raises ``CardNotFoundError`` for an unknown card, and as ``guest_cards`` does.
     """
     scope = scope_of(viewer)
-    # The card's own account and combinability are read by its full number: a cached copy of
-    # the account has it masked, so the account is then read from upstream.
-    account = reads.with_card_numbers(
-        guest_account(viewer=viewer, account_id=account_id, fresh=fresh), scope=scope
-    )
+    account = guest_account(viewer=viewer, account_id=account_id, fresh=fresh)
     cards = _own_cards(account_id, account)
     card = GuestCards(account_id=account_id, account=account, user=None, cards=cards).find(
         masked_card_number
     )
-    number = card.full_number
-    client = client_from_settings().guest
     outcomes = run_reads(
         {
             "user": lambda: _user_or_none(account, fresh=False),
-            "other": lambda: reads.account_by_card(printed_card_number=number, scope=scope),
-            "combinable": lambda: client.is_card_combinable(printed_card_number=number),
+            **_card_reads(account, card, scope=scope, fresh=fresh),
         }
     )
     other: AccountInformation = outcomes["other"].get()

@@ -37,6 +37,7 @@ from portal.paytronix.replies import (
 
 logger = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class HistoryFilter:
     """The history panel's filters, as transactionHistoryByAccount takes them."""

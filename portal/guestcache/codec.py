@@ -6,7 +6,9 @@ and dates as text) and read back with the reply class's ``from_wire``, the same 
 reader that reads Paytronix. On the way in every full card number is taken out: a
 ``CardInformation`` keeps ``maskedCardNumber`` (Paytronix's last six digits, or ours when upstream
 sent none) and ``cardHash`` (``portal.audit.scrub.card_hash``, the keyed hash the audit records
-use) instead of ``printedCardNumber``; a ``UserInformation`` keeps no ``primaryCardNumbers``. So a
+use) instead of ``printedCardNumber``; a ``UserInformation`` keeps no ``primaryCardNumbers``, an
+``AccountQueryMatch`` no ``printedCardNumber`` (``FULL_NUMBER_FIELDS``; a test holds every reply
+field named for a card number to that list). So a
 value read from the cache has ``printed_card_number=None``: whatever needs the number (a write, the
 notes filed under the primary card, a read by card number) reads the account from upstream.
 
@@ -25,7 +27,7 @@ from typing import Any
 from portal.audit.scrub import card_hash, card_mask
 from portal.paytronix import replies
 from portal.paytronix.errors import PaytronixError
-from portal.paytronix.replies import CardInformation, UserInformation
+from portal.paytronix.replies import AccountQueryMatch, CardInformation, UserInformation
 
 CACHE_FORMAT = "j1"
 
@@ -36,6 +38,7 @@ _REPLY_CLASSES: dict[str, type] = {name: getattr(replies, name) for name in repl
 FULL_NUMBER_FIELDS: dict[type, frozenset[str]] = {
     CardInformation: frozenset({"printed_card_number"}),
     UserInformation: frozenset({"primary_card_numbers"}),
+    AccountQueryMatch: frozenset({"printed_card_number"}),
 }
 
 _PLAIN = "json"
