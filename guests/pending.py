@@ -7,8 +7,9 @@ match, the panel says the change is pending and polls; once it matches, it says 
 showing and forgets it; after ``GUESTS_PENDING_SECONDS`` it stops polling and says the change
 has not shown yet (and keeps checking on later renders for a while, from the cache).
 
-Pending changes live in the cache under their own key, one list per account, shared by every
-CSR looking at the guest. They are not guest reads: the door's invalidation leaves them alone.
+Pending changes live in the guests' cache (``portal.guestcache.guest_cache``: plain JSON data)
+under their own key, one list per account, shared by every CSR looking at the guest. They are
+not guest reads: the door's invalidation leaves them alone.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 
 from guests.selectors.page import GuestPage
 from portal.audit.outcome import ChangeOutcome
+from portal.guestcache import guest_cache
 
 #: How long a pending change is remembered at all (it stops polling much earlier).
 _REMEMBER_SECONDS = 30 * 60
@@ -72,7 +73,7 @@ def _key(account_id: int) -> str:
 
 
 def _load(account_id: int) -> list[PendingChange]:
-    stored = cache.get(_key(account_id)) or []
+    stored = guest_cache().get(_key(account_id)) or []
     changes = []
     for item in stored:
         values = dict(item)
@@ -83,9 +84,9 @@ def _load(account_id: int) -> list[PendingChange]:
 
 def _store(account_id: int, changes: list[PendingChange]) -> None:
     if changes:
-        cache.set(_key(account_id), [asdict(c) for c in changes], timeout=_REMEMBER_SECONDS)
+        guest_cache().set(_key(account_id), [asdict(c) for c in changes], timeout=_REMEMBER_SECONDS)
     else:
-        cache.delete(_key(account_id))
+        guest_cache().delete(_key(account_id))
 
 
 def pending_add(*, account_id: int, change: PendingChange) -> None:

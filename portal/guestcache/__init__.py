@@ -23,9 +23,16 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
 
 from portal.guestcache.codec import CACHE_FORMAT, CacheShapeError, cache_decode, cache_encode
+
+
+def guest_cache() -> BaseCache:
+    """The cache of guest reads: the default cache's store, JSON on Redis (see settings)."""
+    return caches["guests"]
+
 
 # A version outlives every read cached under it, so an evicted version cannot bring back
 # data cached before the change it marked.
@@ -71,7 +78,7 @@ def guest_cache_key(
     if not identities:
         raise ValueError("guest_cache_key needs an account id, a card number or a username")
     version_keys = _version_keys(identities)
-    versions = cache.get_many(version_keys)
+    versions = guest_cache().get_many(version_keys)
     stamp = ".".join(str(versions.get(key, _INITIAL_VERSION)) for key in version_keys)
     who = _digest("|".join(identities))
     what = _digest(json.dumps(params, sort_keys=True, default=str)) if params else "-"
@@ -88,7 +95,9 @@ def guest_cache_invalidate(
     identities = _identities(account_id, printed_card_number, username)
     if identities:
         fresh = uuid.uuid4().hex
-        cache.set_many(dict.fromkeys(_version_keys(identities), fresh), timeout=_VERSION_TTL)
+        guest_cache().set_many(
+            dict.fromkeys(_version_keys(identities), fresh), timeout=_VERSION_TTL
+        )
 
 
 #: What ``guest_cache_get`` answers for a key with no usable entry.
@@ -97,7 +106,7 @@ MISSING: Any = object()
 
 def guest_cache_get(key: str) -> Any:
     """The value cached under ``key`` (card numbers masked: see ``codec``), or ``MISSING``."""
-    text = cache.get(key)
+    text = guest_cache().get(key)
     if text is None:
         return MISSING
     try:
@@ -109,7 +118,7 @@ def guest_cache_get(key: str) -> Any:
 def guest_cache_set(key: str, value: Any, *, timeout: int | None = None) -> None:
     """Cache ``value`` under ``key`` for ``timeout`` seconds (``GUEST_CACHE_SECONDS``)."""
     seconds = settings.GUEST_CACHE_SECONDS if timeout is None else timeout
-    cache.set(key, cache_encode(value), timeout=seconds)
+    guest_cache().set(key, cache_encode(value), timeout=seconds)
 
 
 def guest_cached[T](
