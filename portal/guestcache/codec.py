@@ -88,7 +88,7 @@ def _reply_to_wire(reply: Any) -> dict[str, Any]:
 
 
 def _is_reply(value: Any) -> bool:
-    return type(value).__name__ in _REPLY_CLASSES and dataclasses.is_dataclass(value)
+    return _REPLY_CLASSES.get(type(value).__name__) is type(value)
 
 
 def cache_encode(value: Any) -> str:
