@@ -189,7 +189,7 @@ _CATALOGUE: dict[str, str] = {
     "request.invalid_argument": "Something in this request was not accepted.",
     "csr.invalid_card": _CARD_NOT_FOUND,
     "csr.invalid_comment": "A note must have some text and be under 500 characters.",
-    "account_query.no_criteria": "Give at least one thing to search for.",
+    "transaction.no_criteria": "Give at least one thing to search for.",
     "visit_code.invalid_argument": "The visit code could not be checked for this account.",
     "visit_code.not_found": (
         "We do not recognise that visit code. Please check it against the receipt."

@@ -33,11 +33,21 @@ class Endpoint:
     success: str = "success"
     #: Non-success results documented for this endpoint besides ``failure``.
     errors: frozenset[str] = frozenset()
+    #: Other words that also mean success where the evidence disagrees with itself (the
+    #: Transaction Service's ``authorizedSuccess``; see docs/wire-notes.md "Result words").
+    also_success: frozenset[str] = frozenset()
+    #: The ``authentication`` style sent with every call (``"b2b"``), or ``None`` to send none
+    #: where the service's parameter tables list no such parameter (docs/wire-notes.md).
+    authentication: str | None = None
 
     @property
     def results(self) -> frozenset[str]:
         # ``failure`` is accepted everywhere: the spec warns of undocumented system-level errors.
         return self.errors | {"failure"}
+
+    @property
+    def successes(self) -> frozenset[str]:
+        return self.also_success | {self.success}
 
     @property
     def retryable(self) -> bool:
@@ -77,7 +87,7 @@ def success_payload(endpoint: Endpoint, payload: dict[str, Any]) -> dict[str, An
     A result ``endpoint`` is not documented to answer raises ``UnexpectedResultError``.
     """
     result = payload["result"]
-    if result == endpoint.success:
+    if result in endpoint.successes:
         return payload
     error_class = RESULT_ERRORS.get(result) if result in endpoint.results else None
     raise (error_class or UnexpectedResultError)(

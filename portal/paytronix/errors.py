@@ -59,6 +59,12 @@ class FailureError(PaytronixResultError):
     """``result: failure`` with an ``errorCode`` such as ``card_status.not_found``."""
 
 
+class UserDataError(FailureError):
+    """``result: userDataError``: the Transaction Service's word for a data error (a card in the
+    wrong state, an unknown card), with a ``transaction.*`` ``errorCode``. A ``FailureError``,
+    so every caller that handles a refusal handles it."""
+
+
 class MoreInfoError(PaytronixResultError):
     """``result: more_info``: the call needs the listed ``fields`` and must be resubmitted."""
 
@@ -101,6 +107,7 @@ class UnexpectedResultError(PaytronixResultError):
 
 RESULT_ERRORS: dict[str, type[PaytronixResultError]] = {
     "failure": FailureError,
+    "userDataError": UserDataError,
     "more_info": MoreInfoError,
     "accountSuspended": AccountSuspendedError,
     "invalid_status": InvalidStatusError,
@@ -133,6 +140,23 @@ class UpstreamStatusError(TransportError):
     """
 
     transient = False
+
+
+#: HTTP statuses that say an endpoint is not part of this integration: missing (404) or not
+#: authorised for these credentials (401, 403).
+UNAVAILABLE_STATUSES = frozenset({401, 403, 404})
+#: ``errorCode`` endings by which an upstream refuses a caller the service, not the request.
+_UNAUTHORISED_CODES = ("unauthorized", "not_authorized", "unauthorised", "access_denied")
+
+
+def service_unavailable(error: PaytronixError) -> bool:
+    """True when ``error`` says the service is not there for this integration (not found, not
+    authorised), rather than that this one request was refused or upstream is in trouble."""
+    if isinstance(error, UpstreamStatusError):
+        return error.status in UNAVAILABLE_STATUSES
+    if isinstance(error, PaytronixResultError):
+        return error.error_code.lower().endswith(_UNAUTHORISED_CODES)
+    return False
 
 
 class CircuitOpenError(TransportError):

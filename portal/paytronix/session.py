@@ -6,7 +6,11 @@ What it guarantees, and why:
   handshakes dominate small calls). The session is recreated in a forked child (gunicorn, Celery
   prefork), because sockets inherited from the parent must not be shared.
 * **HTTP Basic auth and ``merchantId`` on every call, timeouts on every call.** ``merchantId``
-  goes in the query string of a GET and in the JSON body of a POST, as the vendor documents.
+  goes in the query string of a GET and in the JSON body of a POST, as the vendor documents;
+  so does the endpoint's ``authentication`` style where its service names one.
+* **A 404 is never a reply.** Whatever its body, it says the endpoint (or the whole service)
+  is not part of this integration: ``UpstreamStatusError`` with the status, for the caller to
+  tell "not available here" from a refusal.
 * **Reads are retried, writes never are.** A read sent as GET is retried on transport faults
   (connect error, timeout, 5xx, 429, a reply that is not the documented JSON) with capped
   exponential backoff and full jitter, at most ``max_attempts`` attempts, never sooner than a
@@ -183,6 +187,8 @@ class Transport:
             )
         in_query = endpoint.method == "GET"
         wire = {"merchantId": self.config.merchant_id, **encode_params(params, in_query=in_query)}
+        if endpoint.authentication is not None:
+            wire = {"authentication": endpoint.authentication, **wire}
         attempts = self.config.max_attempts if endpoint.retryable else 1
         attempt = 1
         while True:
@@ -263,7 +269,7 @@ class Transport:
                 sent=True,
                 retry_after=_retry_after(response.headers.get("Retry-After")),
             )
-        if status in (401, 403) or 300 <= status < 400:
+        if status in (401, 403, 404) or 300 <= status < 400:
             self._log_fault(endpoint, "rejected", status, attempt, started)
             raise UpstreamStatusError(
                 f"{path}: HTTP {status} from Paytronix (check PAYTRONIX_BASE_URL and credentials)",

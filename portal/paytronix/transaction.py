@@ -2,8 +2,8 @@
 
 The vendor sends accountQuery as a POST. It changes nothing, so a transport fault on it is a
 plain ``TransportError`` (not "outcome unknown"), but like every POST it is not retried.
-Transaction Service requests carry ``headerInfo.merchantId``; the shape, mostly assumed, is in
-docs/wire-notes.md.
+Transaction Service requests carry ``headerInfo.merchantId`` and ``"authentication": "b2b"``;
+the shape, mostly assumed, and the result words are in docs/wire-notes.md.
 """
 
 from __future__ import annotations
@@ -12,7 +12,16 @@ from .endpoint import Endpoint
 from .replies import AccountQueryMatch
 from .session import Transport
 
-ACCOUNT_QUERY = Endpoint("transaction/accountQuery.json", "POST")
+#: Success is ``success`` by our first reading and ``authorizedSuccess`` by the calls of the
+#: Transaction Service seen in public code; data errors come as ``userDataError`` with
+#: ``transaction.*`` codes. Every call says ``"authentication": "b2b"``, as those callers do.
+ACCOUNT_QUERY = Endpoint(
+    "transaction/accountQuery.json",
+    "POST",
+    errors=frozenset({"userDataError"}),
+    also_success=frozenset({"authorizedSuccess"}),
+    authentication="b2b",
+)
 
 
 class TransactionService:

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
+from portal.sandbox import authentication, styles
 from portal.sandbox.endpoints import ENDPOINTS, Endpoint, Request
 from portal.sandbox.errors import Failure
 from portal.sandbox.faults import DropConnection, FaultRule, Faults
@@ -40,6 +41,7 @@ REASONS = {
     200: "OK",
     400: "Bad Request",
     401: "Unauthorized",
+    403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
     500: "Internal Server Error",
@@ -88,11 +90,18 @@ class SandboxApp:
         secret: str,
         merchant_id: int,
         release: str,
+        reply_style: str = styles.NESTED,
+        without: Iterable[str] = (),
     ) -> None:
         self.state = state
         self.faults = faults
         self.merchant_id = merchant_id
         self.release = release
+        #: How userInformation replies are spelled (``styles``); tests switch it per test.
+        self.reply_style = styles.checked_style(reply_style)
+        #: Services ("csr") or endpoints ("transaction/accountQuery") this integration lacks:
+        #: answered 404, as an upstream without them would.
+        self.without = frozenset(without)
         self._credentials = f"{username}:{secret}".encode()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -110,7 +119,8 @@ class SandboxApp:
         route = ROUTE.fullmatch(path)
         key = f"{route['service']}/{route['name']}" if route else ""
         found = ENDPOINTS.get(key)
-        if route is None or route["release"] != self.release or found is None:
+        missing = route is not None and ({route["service"], key} & self.without)
+        if route is None or route["release"] != self.release or found is None or missing:
             return _failure(404, "request.unknown_endpoint", f"No endpoint at {path}").send(
                 start_response
             )
@@ -131,17 +141,23 @@ class SandboxApp:
         fault = plan.fault
         if fault is not None and not fault.processes:
             return self._fault(fault, None)
-        reply = self._answer(found, method, environ)
+        reply = self._answer(key, found, method, environ)
         return reply if fault is None else self._fault(fault, reply)
 
-    def _answer(self, found: Endpoint, method: str, environ: dict[str, Any]) -> Reply:
+    def _answer(self, key: str, found: Endpoint, method: str, environ: dict[str, Any]) -> Reply:
         try:
             params = self._params(method, environ)
         except ValueError as problem:
             return _failure(400, "request.malformed_json", str(problem))
         try:
             self._check_merchant(params, found)
-            return Reply.json(found.handler(Request(params, self.state)))
+            self.state.read(
+                lambda model: authentication.check(key.split("/")[0], params, model)
+            )
+            payload = found.handler(Request(params, self.state))
+            return Reply.json(styles.restyle(payload, self.reply_style))
+        except authentication.StyleRefused as refused:
+            return _failure(403, authentication.NOT_ACCEPTED, refused.message)
         except Failure as refused:
             return Reply.json(refused.reply())
         except Exception:
@@ -254,8 +270,11 @@ def make_app(
     release: str,
     seed: int | None = None,
     combine_suspend_threshold: int | None = None,
+    reply_style: str = styles.NESTED,
+    without: Iterable[str] = (),
 ) -> SandboxApp:
-    """A ready sandbox: seeded state, empty faults, the given credentials and release."""
+    """A ready sandbox: seeded state, empty faults, the given credentials and release; replies
+    in ``reply_style``; the services or endpoints in ``without`` missing (404)."""
     faults = Faults()
     options: dict[str, Any] = {}
     if seed is not None:
@@ -270,4 +289,6 @@ def make_app(
         secret=secret,
         merchant_id=merchant_id,
         release=release,
+        reply_style=reply_style,
+        without=without,
     )

@@ -4,7 +4,7 @@ dropped connection, are ``faults``.)
 
 Codes and messages are those of the Guest Service "Error Codes" section. A few situations the
 spec does not name a code for use sandbox codes (``request.*``, ``csr.*``,
-``account_query.*``, ``visit_code.*``, ``referral.*``, ``preference.*``, ``migrate_email.*``);
+``transaction.no_criteria``, ``visit_code.*``, ``referral.*``, ``preference.*``, ``migrate_email.*``);
 they are listed, marked ASSUMED, in docs/wire-notes.md, and the client does not branch on them.
 """
 
@@ -76,7 +76,7 @@ MESSAGES: dict[str, str] = {
     "request.invalid_argument": "An argument has an invalid value",
     "csr.invalid_card": "Could not load card",
     "csr.invalid_comment": "Comment must be fewer than 500 characters",
-    "account_query.no_criteria": "At least one search criterion is required",
+    "transaction.no_criteria": "At least one search criterion is required",
     "visit_code.invalid_argument": "Supply exactly one of printedCardNumber or accountId",
     "visit_code.not_found": "Unknown visit code",
     "visit_code.already_used": "Visit code has already been used",

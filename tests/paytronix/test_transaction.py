@@ -30,6 +30,7 @@ def test_account_query_posts_one_query_with_the_given_criteria_only(
     (seen,) = upstream.requests
     assert (seen.method, seen.path) == ("POST", "/rest/25.33/transaction/accountQuery.json")
     assert seen.body == {
+        "authentication": "b2b",
         "merchantId": MERCHANT_ID,
         "headerInfo": {"merchantId": MERCHANT_ID},
         "accountQueries": [{"lastName": "James", "postalCode": "02452"}],

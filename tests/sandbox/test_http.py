@@ -74,7 +74,7 @@ def test_account_query_takes_the_merchant_from_header_info(api: Api) -> None:
         },
         timeout=10,
     )
-    assert response.json()["result"] == "success"
+    assert response.json()["result"] == "authorizedSuccess"
 
 
 def test_unknown_endpoints_and_other_releases_are_404(api: Api) -> None:

@@ -123,7 +123,7 @@ def test_account_query_finds_the_guest(api: Api, criteria: dict[str, str]) -> No
         headerInfo={"merchantId": api.sandbox.merchant_id},
         accountQueries=[criteria],
     )
-    assert reply["result"] == "success"
+    assert reply["result"] == "authorizedSuccess"
     found = {a["accountId"]: a for a in reply["accounts"]}
     assert found[demo.DEMO_ACCOUNT_ID]["printedCardNumber"] == demo.DEMO_ACTIVE_CARD
     assert found[demo.DEMO_ACCOUNT_ID]["fieldValues"]["email"] == demo.DEMO_EMAIL
@@ -135,12 +135,13 @@ def test_account_query_scopes_page_size_and_empty_results(api: Api) -> None:
         accountQueries=[{"email": demo.DEMO_EMAIL}],
         accessFilterStoreGroupCode=demo.DEMO_OTHER_STORE_GROUP,
     )
-    assert scoped == {"result": "success", "accounts": []}
+    assert scoped == {"result": "authorizedSuccess", "accounts": []}
     paged = api.post(
         "transaction/accountQuery", accountQueries=[{"postalCode": "02116"}], pageSize=2
     )
     assert len(paged["accounts"]) == 2
     nothing = api.post("transaction/accountQuery", accountQueries=[{"email": "no@example.com"}])
-    assert nothing == {"result": "success", "accounts": []}
+    assert nothing == {"result": "authorizedSuccess", "accounts": []}
     no_criteria = api.post("transaction/accountQuery", accountQueries=[{}])
-    assert no_criteria["errorCode"] == "account_query.no_criteria"
+    assert no_criteria["result"] == "userDataError"
+    assert no_criteria["errorCode"] == "transaction.no_criteria"

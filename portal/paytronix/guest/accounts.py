@@ -3,6 +3,8 @@ preferences (message frequency, language)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from typing import Any
 
 from ..replies import (
@@ -34,9 +36,19 @@ from .endpoints import (
 )
 
 
+#: Members of userInformation that clients of the live API (release 19.x) read at the top level
+#: of the reply, where the spec nests them: either place is read (docs/wire-notes.md).
+_HOISTED = ("accountIds", "fields", "primaryCardNumbers")
+
+
 def _user_information(payload: dict[str, Any]) -> UserInformation:
-    # The spec's eClub example puts the user fields at the top level of the reply.
-    return UserInformation.from_wire(payload.get("userInformation") or payload)
+    """The reply's user, nested under ``userInformation`` (the spec) or at the top level (the
+    spec's eClub example, and live releases), or split between both: the nested value wins."""
+    nested = payload.get("userInformation")
+    if not isinstance(nested, dict):
+        return UserInformation.from_wire(payload)
+    hoisted = {key: payload[key] for key in _HOISTED if payload.get(key) is not None}
+    return UserInformation.from_wire(hoisted | {k: v for k, v in nested.items() if v is not None})
 
 
 class AccountCalls(GuestCalls):
@@ -112,7 +124,8 @@ class AccountCalls(GuestCalls):
     ) -> UserAndAccountInformation:
         """User and account information of a card in one round trip."""
         reply = self._call(USER_AND_ACCOUNT_INFORMATION, {"printedCardNumber": printed_card_number})
-        return UserAndAccountInformation.from_wire(reply)
+        both = UserAndAccountInformation.from_wire(reply)
+        return dataclasses.replace(both, user_information=_user_information(reply))
 
     def migrate_email_as_username(self, *, username: str, email: str) -> str:
         """*Write* (a GET that mutates): make the user's email their username; return it."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -29,6 +30,13 @@ from ..errors import MalformedReplyError
 def wire(*names: str) -> dict[str, tuple[str, ...]]:
     """Field metadata naming the wire key(s) of a field whose name is not its camelCase."""
     return {"wire": names}
+
+
+def enumerated(*names: str) -> dict[str, Any]:
+    """Field metadata of an enumeration (a status): read without regard to case and kept in
+    the spec's upper case, because shipped clients of the live API compare ``Registered`` where
+    the spec says ``REGISTERED`` (docs/wire-notes.md). ``names`` as for ``wire``."""
+    return {"wire": names, "enum": True}
 
 
 class WireModel:
@@ -47,10 +55,15 @@ def _camel(name: str) -> str:
 
 
 @functools.cache
-def _plan(cls: type) -> tuple[tuple[str, tuple[str, ...], Any], ...]:
+def _plan(cls: type) -> tuple[tuple[str, tuple[str, ...], Any, bool], ...]:
     hints = typing.get_type_hints(cls)
     return tuple(
-        (f.name, f.metadata.get("wire") or (_camel(f.name),), hints[f.name])
+        (
+            f.name,
+            f.metadata.get("wire") or (_camel(f.name),),
+            hints[f.name],
+            bool(f.metadata.get("enum")),
+        )
         for f in dataclasses.fields(cls)
     )
 
@@ -59,10 +72,12 @@ def _decode(cls: type, data: Any, path: str) -> Any:
     if not isinstance(data, Mapping):
         raise _malformed(path, "an object")
     values: dict[str, Any] = {}
-    for name, wire_names, field_type in _plan(cls):
+    for name, wire_names, field_type, upper in _plan(cls):
         found = next((data[key] for key in wire_names if data.get(key) is not None), None)
         if found is not None:
             converted = _convert(field_type, found, f"{path}.{wire_names[0]}")
+            if upper and isinstance(converted, str):
+                converted = converted.strip().upper()
             if converted is not None:
                 values[name] = converted
     return cls(**values)
@@ -147,10 +162,25 @@ def _date(value: Any) -> date:
     return date.fromisoformat(value[:10])
 
 
+# The spec's other spelling, "yyyy-mm-dd hh:mm:ss [+-zzzz]": a space before the zone, which
+# ``fromisoformat`` takes only without fractional seconds, so it is read here whatever they are.
+_SPACED = re.compile(
+    r"(?P<day>\d{4}-\d{2}-\d{2}) (?P<time>\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)"
+    r"(?: ?(?P<zone>[+-]\d{2}:?\d{2}|Z))?"
+)
+
+
 def _datetime(value: Any) -> datetime:
+    """ISO 8601 (the vendor's preference, ``2014-06-13T23:01:50-0400``) or the spec's
+    ``yyyy-mm-dd hh:mm:ss ±zzzz``; a zone written ``-0400``, ``-04:00`` or ``Z``."""
     if not isinstance(value, str):
         raise TypeError(value)
-    return datetime.fromisoformat(value.strip())
+    text = value.strip()
+    spaced = _SPACED.fullmatch(text)
+    if spaced:
+        zone = spaced["zone"] or ""
+        text = f"{spaced['day']}T{spaced['time'].replace(',', '.')}{zone}"
+    return datetime.fromisoformat(text)
 
 
 _SCALARS: dict[Any, Callable[[Any], Any]] = {

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from ._wire import WireModel, wire
+from ._wire import WireModel, enumerated, wire
 
 
 @dataclass(frozen=True)
@@ -15,7 +15,7 @@ class CardInformation(WireModel):
 
     printed_card_number: str | None = field(default=None, repr=False)
     masked_card_number: str | None = None
-    status: str | None = None
+    status: str | None = field(default=None, metadata=enumerated())
     #: Not on the wire: a cached copy (``portal.guestcache``) has no ``printed_card_number`` and
     #: keeps this keyed hash of it (``portal.audit.scrub.card_hash``) to recognise the card by.
     card_hash: str | None = field(default=None, repr=False)
@@ -111,9 +111,9 @@ class AccountInformation(WireModel):
 
     account_id: int | None = None
     username: str | None = None
-    account_status: str | None = None
-    query_card_status: str | None = None
-    registration_status: str | None = None
+    account_status: str | None = field(default=None, metadata=enumerated())
+    query_card_status: str | None = field(default=None, metadata=enumerated())
+    registration_status: str | None = field(default=None, metadata=enumerated())
     card_template_code: int | None = None
     card_template_label: str | None = None
     tier_code: int | None = None

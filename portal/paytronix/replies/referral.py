@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ._wire import WireModel
+from ._wire import WireModel, enumerated
 
 
 @dataclass(frozen=True)
@@ -12,7 +12,7 @@ class Referral(WireModel):
     """A referral the guest sent by email. ``status``: see ``REFERRAL_STATUSES``."""
 
     email: str | None = None
-    status: str | None = None
+    status: str | None = field(default=None, metadata=enumerated())
     reward: str | None = None
 
 
@@ -21,7 +21,7 @@ class BulkReferral(WireModel):
     """A bulk referral: ``detail`` is a masked card number or the referent's name."""
 
     detail: str | None = None
-    status: str | None = None
+    status: str | None = field(default=None, metadata=enumerated())
     reward: str | None = None
 
 

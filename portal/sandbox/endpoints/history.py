@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 
@@ -11,7 +12,23 @@ from portal.sandbox.endpoints.registry import Json, Request, endpoint
 from portal.sandbox.errors import Failure
 from portal.sandbox.model import EXCHANGED, EXISTS, MERCHANT_TZ, Account, Model
 
+logger = logging.getLogger(__name__)
+
 HISTORY_ERROR = "transaction_history.error"
+#: The spec's parameters of both history endpoints, besides the card or account that names it.
+#: A live client was seen sending ``startDate`` for ``dateStart``: a parameter outside this
+#: list would be silently ignored, so it is named in the log (never its value).
+FILTER_PARAMETERS = frozenset(
+    {
+        "merchantId",
+        "authentication",
+        "dateStart",
+        "dateEnd",
+        "maxNumberOfResults",
+        "limitToBalanceAffectingTransactions",
+        "excludeNonBalanceAffectingIdentifyCustomerTransactions",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -23,7 +40,14 @@ class HistoryFilter:
     exclude_identify_customer: bool
 
     @classmethod
-    def of(cls, request: Request) -> HistoryFilter:
+    def of(cls, request: Request, *, names: str) -> HistoryFilter:
+        unknown = sorted(set(request.params) - FILTER_PARAMETERS - {names})
+        if unknown:
+            logger.warning(
+                "sandbox history request has unknown parameter(s) %s; the spec names dateStart, "
+                "dateEnd, maxNumberOfResults and the two Boolean filters",
+                ", ".join(unknown),
+            )
         limit = request.optional_integer("maxNumberOfResults")
         if limit is not None and limit < 0:
             raise Failure(HISTORY_ERROR, "maxNumberOfResults must not be negative")
@@ -65,7 +89,7 @@ class HistoryFilter:
 @endpoint("guest/transactionHistory", "GET")
 def transaction_history(request: Request) -> Json:
     number = request.text("printedCardNumber")
-    wanted = HistoryFilter.of(request)
+    wanted = HistoryFilter.of(request, names="printedCardNumber")
 
     def read(model: Model) -> Json:
         account, card = lookups.account_by_card(model, number, "transaction_history.card_not_found")
@@ -81,7 +105,7 @@ def transaction_history(request: Request) -> Json:
 @endpoint("guest/transactionHistoryByAccount", "GET")
 def transaction_history_by_account(request: Request) -> Json:
     account_id = request.integer("accountId")
-    wanted = HistoryFilter.of(request)
+    wanted = HistoryFilter.of(request, names="accountId")
 
     def read(model: Model) -> Json:
         account = lookups.account_by_id(model, account_id, HISTORY_ERROR)

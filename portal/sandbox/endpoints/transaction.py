@@ -1,4 +1,9 @@
-"""Transaction Service: accountQuery, the guest search by phone, email, name, postal code."""
+"""Transaction Service: accountQuery, the guest search by phone, email, name, postal code.
+
+It answers in the Transaction Service's own words, as public callers of that service see them:
+``authorizedSuccess`` for success and ``userDataError`` with a ``transaction.*`` code for a
+request it cannot answer (docs/wire-notes.md "Result words").
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from portal.sandbox.model import ABANDONED, Model, User
 
 CRITERIA = ("phone", "email", "firstName", "lastName", "postalCode")
 DEFAULT_PAGE_SIZE = 25
+SUCCESS = "authorizedSuccess"
+DATA_ERROR = "userDataError"
 REPLY_FIELDS = ("firstName", "lastName", "email", "phone", "mobilePhone", "postalCode", "city")
 
 
@@ -39,10 +46,10 @@ def _matches(user: User, query: dict[str, Any]) -> bool:
 def account_query(request: Request) -> Json:
     queries = request.params.get("accountQueries")
     if not isinstance(queries, list):
-        raise Failure("account_query.no_criteria")
+        raise Failure("transaction.no_criteria", result=DATA_ERROR)
     queries = [q for q in queries if isinstance(q, dict) and any(q.get(c) for c in CRITERIA)]
     if not queries:
-        raise Failure("account_query.no_criteria")
+        raise Failure("transaction.no_criteria", result=DATA_ERROR)
     page_size = request.optional_integer("pageSize") or DEFAULT_PAGE_SIZE
     store_group = request.optional_integer("accessFilterStoreGroupCode")
 
@@ -64,6 +71,6 @@ def account_query(request: Request) -> Json:
                         "fieldValues": {f: user.fields.get(f, "") for f in REPLY_FIELDS},
                     }
                 )
-        return {"result": "success", "accounts": found[:page_size]}
+        return {"result": SUCCESS, "accounts": found[:page_size]}
 
     return request.state.read(read)
