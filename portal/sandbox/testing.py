@@ -12,6 +12,8 @@ Both yield a ``SandboxController``: ``.url`` (the base URL, ending ``/rest/<rele
 ``.faults`` (``Faults``: ``error()``, ``hang()``, ``drop()``, ``malformed()``,
 ``latency()``, ``set_consistency_delay()``, ``set()``, ``clear()``), ``.reset()`` and
 ``.advance(seconds)`` for the sandbox clock.
+* ``sandbox_reply_style`` (function, parametrized): the ``sandbox`` answering userInformation
+  in each style of ``styles.REPLY_STYLES`` in turn; a test that takes it runs once per style.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from portal.sandbox import styles
 from portal.sandbox.app import SandboxApp, make_app
 from portal.sandbox.faults import Faults
 from portal.sandbox.server import SandboxServer
@@ -66,9 +69,12 @@ class SandboxController:
         return self.app.merchant_id
 
     def reset(self) -> None:
-        """Seeded data, no faults, no consistency delay, the clock back to wall time."""
+        """Seeded data, no faults, no consistency delay, the clock back to wall time, replies
+        nested as the spec spells them, every service present."""
         self.faults.clear()
         self.state.reset()
+        self.app.reply_style = styles.NESTED
+        self.app.without = frozenset()
 
     def advance(self, seconds: float) -> None:
         self.state.advance(seconds)
@@ -107,3 +113,9 @@ def sandbox(sandbox_server: SandboxController, settings: Any) -> Iterator[Sandbo
     # Let go of any request still held by a hang before the next test starts.
     sandbox_server.faults.clear()
     _reset_client()
+
+
+@pytest.fixture(params=styles.REPLY_STYLES)
+def sandbox_reply_style(sandbox: SandboxController, request: pytest.FixtureRequest) -> str:
+    sandbox.app.reply_style = request.param
+    return str(request.param)

@@ -346,7 +346,9 @@ def test_a_terminated_eclub_member_is_invalid_status(
     assert caught.value.account_status == "TERMINATED"
 
 
-def test_user_information_by_username_card_and_account_agree_typed(px: PaytronixClient) -> None:
+def test_user_information_by_username_card_and_account_agree_typed(
+    px: PaytronixClient, sandbox_reply_style: str
+) -> None:
     by_name = px.guest.user_information(username=demo.DEMO_USERNAME)
     by_card = px.guest.user_information_by_printed_card_number(
         printed_card_number=demo.DEMO_ACTIVE_CARD
@@ -386,7 +388,11 @@ def test_user_information_by_username_card_and_account_agree_typed(px: Paytronix
     ],
 )
 def test_user_information_of_nobody_fails_with_its_code(
-    px: PaytronixClient, method: str, kwargs: dict[str, object], error_code: str
+    px: PaytronixClient,
+    method: str,
+    kwargs: dict[str, object],
+    error_code: str,
+    sandbox_reply_style: str,
 ) -> None:
     with pytest.raises(FailureError) as caught:
         getattr(px.guest, method)(**kwargs)
