@@ -333,6 +333,20 @@ PAYTRONIX_MAX_ATTEMPTS = _read("PAYTRONIX_MAX_ATTEMPTS", env.int, default=3)
 PAYTRONIX_BREAKER_THRESHOLD = _read("PAYTRONIX_BREAKER_THRESHOLD", env.int, default=5)
 PAYTRONIX_BREAKER_COOLDOWN = _read("PAYTRONIX_BREAKER_COOLDOWN", env.float, default=30.0)
 SANDBOX_PORT = _read("SANDBOX_PORT", env.int, default=8001)
+# How the sandbox spells userInformation replies (nested as the spec, or top_level as live
+# clients of release 19.x read them), and the services or endpoints it leaves out (csr,
+# transaction/accountQuery) to behave like an integration without them.
+SANDBOX_REPLY_STYLE = _read("SANDBOX_REPLY_STYLE", env.str, default="nested")
+SANDBOX_WITHOUT = _read("SANDBOX_WITHOUT", env.list, default=[])
+
+# Services beyond the Guest Service that a merchant's integration may not have: switch each off
+# here, and an upstream that answers "not found" or "not authorised" for one is remembered as
+# missing for this many seconds (DESIGN.md "Services a merchant may not have").
+PAYTRONIX_CSR_SERVICE = _read("PAYTRONIX_CSR_SERVICE", _bool, default=True)
+PAYTRONIX_ACCOUNT_QUERY = _read("PAYTRONIX_ACCOUNT_QUERY", _bool, default=True)
+PAYTRONIX_UNAVAILABLE_SERVICE_SECONDS = _read(
+    "PAYTRONIX_UNAVAILABLE_SERVICE_SECONDS", env.int, default=600
+)
 
 # The guest page (guests app): seconds a guest's upstream reads stay cached (any change to that
 # guest drops them at once); seconds a change is shown as "pending" while the page waits for

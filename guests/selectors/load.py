@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from guests.selectors import reads
+from guests.selectors import optional, reads
 from guests.selectors.fanout import run_reads
 from guests.selectors.history import HistoryQuery, history_page
 
@@ -122,11 +122,14 @@ def _panel_reads(
         "pending_rewards": lambda: reads.pending_rewards_of_account(
             account_id=account_id, fresh="pending_rewards" in fresh
         ),
+        # None: the integration has no CSR service (the panel says so, calmly).
         "notes": lambda: (
-            reads.notes_of_account(
-                account_id=account_id,
-                card_number=lambda: _primary_card_number(account, scope),
-                fresh="notes" in fresh,
+            optional.NOTES.call(
+                lambda: reads.notes_of_account(
+                    account_id=account_id,
+                    card_number=lambda: _primary_card_number(account, scope),
+                    fresh="notes" in fresh,
+                )
             )
             if account.primary_card is not None
             else []

@@ -14,6 +14,7 @@ from typing import Any
 
 from guests import labels
 from guests.labels import Choice
+from guests.selectors import optional
 from guests.selectors.fanout import ReadResult
 from guests.selectors.history import HistoryPage, HistoryQuery
 from portal.paytronix.replies import (
@@ -101,7 +102,7 @@ class GuestPage:
     history: ReadResult[HistoryPage] | None = None
     referrals: ReadResult[ReferralList] | None = None
     pending_rewards: ReadResult[list[PendingEventReward]] | None = None
-    notes: ReadResult[list[AccountComment]] | None = None
+    notes: ReadResult[list[AccountComment] | None] | None = None
 
     # -- who -----------------------------------------------------------------------------
 
@@ -133,6 +134,13 @@ class GuestPage:
     @property
     def notes_error(self) -> str:
         return _error_sentence(self.notes)
+
+    @property
+    def notes_unavailable(self) -> str:
+        """Why there are no notes to show or add: the integration has no CSR service."""
+        if self.notes is not None and self.notes.ok and self.notes.value is None:
+            return optional.NOTES.sentence
+        return ""
 
     @property
     def registered(self) -> bool:

@@ -4,7 +4,9 @@
   accountId, so without one the card's user (userInformationByPrintedCardNumber) names it
 * account id -> guest/accountInformationById
 * username -> guest/userInformation, then each of the user's accounts by id
-* email, phone, name, postal code -> transaction/accountQuery, then each match's account
+* email, phone, name, postal code -> transaction/accountQuery, then each match's account;
+  an integration without accountQuery (``optional.ACCOUNT_SEARCH``) tries an email as a
+  username, then its eClub reading, and says once that this search is not available
 * eClub email -> guest/eClubAccountInformation (with the eClub card template), named by
   eClubUserInformation; the global search falls back to it for an email nobody else has
 * external account code -> guest/printedCardNumberForExternalAccount, then its card
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 
-from guests.selectors import reads
+from guests.selectors import optional, reads
 from guests.selectors.fanout import run_reads
 from guests.selectors.query import Kind, Query
 from guests.selectors.scope import GuestNotFoundError, Viewer, note_scope_miss, scope_of
@@ -63,6 +65,8 @@ class SearchResult:
     problem: str = ""
     #: The reading of the query that found the matches (its fallback, if the first found none).
     searched_as: Query | None = None
+    #: A calm word about a search this integration cannot run (no accountQuery).
+    notice: str = ""
 
     @property
     def described(self) -> str:
@@ -81,11 +85,18 @@ class _Found:
     """What one search kind produced, before the fallback decision."""
 
     def __init__(
-        self, matches: list[GuestMatch] | None = None, *, truncated: bool = False, problem: str = ""
+        self,
+        matches: list[GuestMatch] | None = None,
+        *,
+        truncated: bool = False,
+        problem: str = "",
+        notice: str = "",
     ) -> None:
         self.matches = matches or []
         self.truncated = truncated
         self.problem = problem
+        # A notice is no answer: the query's fallback reading is still tried.
+        self.notice = notice
 
     def __bool__(self) -> bool:
         return bool(self.matches or self.problem)
@@ -292,19 +303,34 @@ def _by_username(viewer: Viewer, query: Query) -> _Found:
 
 def _by_account_search(viewer: Viewer, query: Query) -> _Found:
     criteria = query.account_criteria()
-    found = client_from_settings().transaction.account_query(
-        phone=criteria.phone or None,
-        email=criteria.email or None,
-        first_name=criteria.first_name or None,
-        last_name=criteria.last_name or None,
-        postal_code=criteria.postal_code or None,
-        page_size=MAX_MATCHES + 1,
-        access_filter_store_group_code=scope_of(viewer),
+    found = optional.ACCOUNT_SEARCH.call(
+        lambda: client_from_settings().transaction.account_query(
+            phone=criteria.phone or None,
+            email=criteria.email or None,
+            first_name=criteria.first_name or None,
+            last_name=criteria.last_name or None,
+            postal_code=criteria.postal_code or None,
+            page_size=MAX_MATCHES + 1,
+            access_filter_store_group_code=scope_of(viewer),
+        )
     )
+    if found is None:
+        return _without_account_search(viewer, query)
     names = {m.account_id: _query_name(m) for m in found[:MAX_MATCHES] if m.account_id is not None}
     result = _accounts(viewer, names, kind=query.kind)
     result.truncated = len(found) > MAX_MATCHES
     return result
+
+
+def _without_account_search(viewer: Viewer, query: Query) -> _Found:
+    """What still works without accountQuery: an email may be the guest's username (the
+    console's "email as username" makes it so); the eClub reading follows as the fallback."""
+    notice = optional.ACCOUNT_SEARCH.sentence
+    if query.kind is Kind.EMAIL:
+        found = _by_username(viewer, Query(Kind.USERNAME, query.value))
+        if found:
+            return found
+    return _Found(notice=notice)
 
 
 def _query_name(match: AccountQueryMatch) -> str:
@@ -337,8 +363,10 @@ def guests_search(*, viewer: Viewer, query: Query) -> SearchResult:
         return SearchResult(query=query)
     reading: Query | None = query
     found = _Found()
+    notice = ""
     while reading is not None:
         found = _SEARCHES[reading.kind](viewer, reading)
+        notice = notice or found.notice
         if found or reading.fallback is None:
             break
         reading = reading.fallback
@@ -354,4 +382,5 @@ def guests_search(*, viewer: Viewer, query: Query) -> SearchResult:
         truncated=found.truncated,
         problem=found.problem,
         searched_as=reading,
+        notice="" if found.matches else notice,
     )

@@ -44,14 +44,19 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         release = release_from(settings.PAYTRONIX_BASE_URL)
-        app = make_app(
-            username=settings.PAYTRONIX_USERNAME,
-            secret=settings.PAYTRONIX_SECRET,
-            merchant_id=int(settings.PAYTRONIX_MERCHANT_ID),
-            release=release,
-            seed=options["seed"],
-            combine_suspend_threshold=options["combine_suspend_threshold"],
-        )
+        try:
+            app = make_app(
+                username=settings.PAYTRONIX_USERNAME,
+                secret=settings.PAYTRONIX_SECRET,
+                merchant_id=int(settings.PAYTRONIX_MERCHANT_ID),
+                release=release,
+                seed=options["seed"],
+                combine_suspend_threshold=options["combine_suspend_threshold"],
+                reply_style=getattr(settings, "SANDBOX_REPLY_STYLE", "nested"),
+                without=getattr(settings, "SANDBOX_WITHOUT", ()),
+            )
+        except ValueError as problem:
+            raise CommandError(f"SANDBOX_REPLY_STYLE: {problem}") from None
         try:
             server = SandboxServer(app, host=options["host"], port=options["port"])
         except OSError as problem:

@@ -1,0 +1,80 @@
+"""Upstream services a merchant's integration may not have (DESIGN.md "Services a merchant may
+not have"): the CSR service (account notes) and the Transaction Service's accountQuery (search
+by email, phone, name, postal code).
+
+Each can be switched off in settings. An upstream that answers "not found" or "not authorised"
+for one (``portal.paytronix.errors.service_unavailable``) is remembered in the cache for
+``PAYTRONIX_UNAVAILABLE_SERVICE_SECONDS``, so no page spends a call finding out again, and it is
+logged once per period, not per view. What needs the service says so in one calm sentence.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+
+from portal.paytronix.errors import PaytronixError, service_unavailable
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OptionalService:
+    """One service the portal can do without."""
+
+    name: str
+    #: The Boolean setting that switches it off.
+    setting: str
+    #: What the CSR reads where the service would be used.
+    sentence: str
+
+    @property
+    def _key(self) -> str:
+        return f"paytronix-unavailable:{self.name}"
+
+    def available(self) -> bool:
+        """Switched on, and not found missing upstream within the remembered period."""
+        return bool(getattr(settings, self.setting)) and not cache.get(self._key)
+
+    def remember_unavailable(self, error: PaytronixError) -> None:
+        seconds = int(settings.PAYTRONIX_UNAVAILABLE_SERVICE_SECONDS)
+        if cache.add(self._key, True, timeout=seconds):
+            logger.warning(
+                "paytronix %s service is not available to this integration (%s); "
+                "not asked again for %ds",
+                self.name,
+                type(error).__name__,
+                seconds,
+            )
+
+    def call[T](self, read: Callable[[], T]) -> T | None:
+        """``read()``, or ``None`` when the service is off or turns out to be missing;
+        any other upstream error is raised."""
+        if not self.available():
+            return None
+        try:
+            return read()
+        except PaytronixError as error:
+            if not service_unavailable(error):
+                raise
+            self.remember_unavailable(error)
+            return None
+
+
+NOTES = OptionalService(
+    name="csr",
+    setting="PAYTRONIX_CSR_SERVICE",
+    sentence="Account notes are not available for this Paytronix integration.",
+)
+ACCOUNT_SEARCH = OptionalService(
+    name="account_query",
+    setting="PAYTRONIX_ACCOUNT_QUERY",
+    sentence=(
+        "Search by email, phone or name is not available for this Paytronix integration. "
+        "Search by card number, account id, username or eClub email instead."
+    ),
+)
