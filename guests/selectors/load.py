@@ -18,7 +18,7 @@ from guests.selectors.history import HistoryQuery, history_page
 
 # GuestCard is re-exported: other apps type their guest page hooks with it from here.
 from guests.selectors.page import GuestCard as GuestCard
-from guests.selectors.page import GuestPage
+from guests.selectors.page import GuestPage, is_registered
 from guests.selectors.scope import GuestNotFoundError, Viewer, note_scope_miss, scope_of
 from portal.paytronix.client import client_from_settings
 from portal.paytronix.errors import FailureError, InvalidStatusError
@@ -88,8 +88,9 @@ def guest_account(*, viewer: Viewer, account_id: int, fresh: bool = False) -> Ac
 
 
 def _read_user(account: AccountInformation, fresh: bool) -> UserInformation | None:
-    # An anonymous card has no user: nothing to read, and nothing wrong.
-    if account.account_id is None or not account.username:
+    # An anonymous card has no user: nothing to read, and nothing wrong. An eClub account's
+    # reply names no username (the spec's example) but says REGISTERED: it has a user.
+    if account.account_id is None or not is_registered(account):
         return None
     try:
         return reads.user_of_account(account_id=account.account_id, fresh=fresh)

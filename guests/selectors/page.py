@@ -84,6 +84,11 @@ class ReferralRow:
     reward: str
 
 
+def is_registered(account: AccountInformation) -> bool:
+    """The account has a user: it names one, or says REGISTERED (eClub replies name none)."""
+    return bool(account.username) or account.registration_status == "REGISTERED"
+
+
 def _error_sentence(outcome: ReadResult[Any] | None) -> str:
     if outcome is None or outcome.error is None:
         return ""
@@ -144,7 +149,14 @@ class GuestPage:
 
     @property
     def registered(self) -> bool:
-        return bool(self.account.username)
+        return is_registered(self.account) or self.user_fields is not None
+
+    @property
+    def username(self) -> str:
+        """The guest's username: from the account, or (an eClub account's reply has none)
+        from the user."""
+        fields = self.user_fields
+        return self.account.username or (fields.username if fields else None) or ""
 
     @property
     def name(self) -> str:

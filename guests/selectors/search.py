@@ -237,6 +237,7 @@ def _by_eclub(viewer: Viewer, query: Query) -> _Found:
     except FailureError:
         pass  # a nameless match is still the match: the guest page reads the rest
     else:
+        reads.remember_user(account_id=account.account_id, user=user)
         fields = user.fields
         name = _name_of(fields.first_name, fields.last_name) if fields else ""
     # eClubAccountInformation has no store filter: check the account with the viewer's scope.

@@ -40,6 +40,7 @@ from portal.audit.actions import action_get
 from portal.audit.forms import ChangeForm
 from portal.audit.outcome import ChangeOutcome
 from portal.paytronix.errors import PaytronixError
+from portal.paytronix.replies import ReferralCode
 from portal.sentences import explain
 from portal.staff.access import requires
 from portal.web import HtmxHttpRequest, submission_of, viewer_of
@@ -82,10 +83,11 @@ def _change(
             form.add_error(None, error)
         except ChangeRefusedError as error:
             form.add_error(None, str(error))
-    if not request.htmx and result is not None:
-        messages.add_message(request, _LEVELS[result.level], result.message)
-        return redirect(reverse("guests:guest", args=[account_id]) + f"#panel-{panel}")
     form_name = str(form.prefix)
+    if not request.htmx and result is not None:
+        # The redirect's page cannot show what only this reply holds: the message carries it.
+        messages.add_message(request, _LEVELS[result.level], _plain_message(result, form_name))
+        return redirect(reverse("guests:guest", args=[account_id]) + f"#panel-{panel}")
     shown = _form_after(form, result)
     forms = {form_name: shown} if shown is not None else {}
     if not request.htmx:
@@ -106,6 +108,15 @@ def _change(
         # The change is made (or its outcome is known): say so, or the CSR would redo it.
         return _change_done(request, account_id, panel=panel, result=result, error=error)
     return render(request, f"{GUEST_TEMPLATE}#panel-{panel}", context)
+
+
+def _plain_message(result: ChangeOutcome, form_name: str) -> str:
+    """The outcome's sentence, with the created referral code and link where there is one."""
+    created = result.value if result.ok and form_name == "referral_code" else None
+    if not isinstance(created, ReferralCode) or not created.code:
+        return result.message
+    link = f" Link: {created.url}." if created.url else ""
+    return f"{result.message} Code: {created.code}.{link}"
 
 
 def _change_done(

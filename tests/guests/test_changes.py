@@ -378,6 +378,23 @@ def test_creating_a_referral_code_shows_the_code_and_link_with_copy_buttons(
     assert "referralCode=" in html
 
 
+def test_a_plain_post_creating_a_referral_code_shows_the_code_after_the_redirect(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    response = post(
+        agent_client,
+        "referral_code_create",
+        {"referral_code-idempotency_key": "c2"},
+        htmx=False,
+    )
+    assert response.status_code in (302, 303)
+
+    html = agent_client.get(response["Location"]).content.decode()
+
+    assert f"Code: {demo.DEMO_REFERRAL_CODE}." in html
+    assert "referralCode=" in html
+
+
 def test_checking_a_referral_code_names_its_referrer(
     sandbox: SandboxController, agent_client: Client
 ) -> None:

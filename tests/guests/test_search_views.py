@@ -373,3 +373,22 @@ def test_without_an_eclub_template_an_unknown_email_is_only_searched_by_account(
     assert response.status_code == 200
     assert "No guest matches" in response.content.decode()
     assert "guest/eClubAccountInformation.json" not in upstream_calls.paths()
+
+
+def test_the_guest_page_after_an_eclub_search_names_the_member_at_once(
+    sandbox: SandboxController,
+    agent_client: Client,
+    upstream_calls: UpstreamCalls,
+    account_search_finds_nobody: None,
+) -> None:
+    response = search(agent_client, demo.DEMO_ECLUB_EMAIL)
+    page = agent_client.get(response["Location"])
+
+    html = page.content.decode()
+    header = html[html.index('id="panel-header"') :]
+    header = header[: header.index("</section>")]
+    assert "Sophia Reyes" in header
+    assert "Anonymous card" not in html
+    assert "not registered" not in html
+    # The eClub user read by the search is the page's: no second read of it.
+    assert "guest/userInformationByAccountId.json" not in upstream_calls.paths()

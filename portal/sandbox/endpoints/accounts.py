@@ -90,7 +90,11 @@ def eclub_account_information(request: Request) -> Json:
         account = lookups.eclub_account(model, email, template_code)
         if account is None:
             raise Failure("account_info.invalid_account")
-        return _checked_information(model, account, model.cards[account.primary_card])
+        information = _checked_information(model, account, model.cards[account.primary_card])
+        # The spec's eClub reply lists no username (its example has none): eClubUserInformation
+        # names the user.
+        information.pop("username", None)
+        return information
 
     return request.state.read(read)
 
