@@ -63,6 +63,9 @@ class HistoryRow:
     cells: list[WalletCell | None]
     #: False for a transaction a guest would not see (not guest-type, or not authorized).
     guest_visible: bool
+    #: False when Paytronix did not authorise it (the spec: "If false, do not display this
+    #: transaction to the user"); the panel says what that means.
+    authorized: bool = True
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,7 @@ def _row(item: Transaction, columns: list[WalletColumn]) -> HistoryRow:
         check_number=item.pos_transaction_number or "",
         cells=cells,
         guest_visible=item.guest_type is not False and item.authorized is not False,
+        authorized=item.authorized is not False,
     )
 
 

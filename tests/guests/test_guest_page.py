@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -16,6 +18,7 @@ from guests.selectors.reads import HistoryFilter
 from portal.audit.models import AuditRecord, Kind
 from portal.paytronix.errors import FailureError
 from portal.sandbox import demo
+from portal.sandbox.endpoints.registry import ENDPOINTS
 from portal.sandbox.testing import SandboxController
 from tests.conftest import HTMX, UpstreamCalls
 from tests.guests.conftest import search
@@ -93,6 +96,32 @@ def test_history_has_one_column_per_wallet_and_store_and_check(
     assert "Page 1" in page_html
     assert 'hx-get="/guests/9000001/history/?page=2"' in page_html
     assert 'href="/guests/9000001/?page=2#panel-history"' in page_html
+
+
+def test_a_transaction_not_authorized_says_what_that_means(
+    sandbox: SandboxController, agent_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    found = ENDPOINTS["guest/transactionHistoryByAccount"]
+
+    def newest_not_authorized(request: Any) -> dict[str, Any]:
+        reply = found.handler(request)
+        reply["transactions"][0]["authorized"] = False
+        return reply
+
+    monkeypatch.setitem(
+        ENDPOINTS,
+        "guest/transactionHistoryByAccount",
+        replace(found, handler=newest_not_authorized),
+    )
+
+    html = agent_client.get(GUEST_URL).content.decode()
+
+    rows = html[html.index('id="panel-history"') :].split("<tr")
+    flagged = [row for row in rows if "Not authorized" in row]
+    assert len(flagged) == 1
+    assert "Paytronix did not authorize this transaction" in flagged[0]
+    assert "the guest does not see it" in flagged[0]
+    assert "Point Adjustment" in flagged[0]
 
 
 def test_history_amounts_are_scaled_by_the_wallet_info(sandbox: SandboxController) -> None:
