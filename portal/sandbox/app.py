@@ -151,9 +151,7 @@ class SandboxApp:
             return _failure(400, "request.malformed_json", str(problem))
         try:
             self._check_merchant(params, found)
-            self.state.read(
-                lambda model: authentication.check(key.split("/")[0], params, model)
-            )
+            self.state.read(lambda model: authentication.check(key.split("/")[0], params, model))
             payload = found.handler(Request(params, self.state))
             return Reply.json(styles.restyle(payload, self.reply_style))
         except authentication.StyleRefused as refused:

@@ -4,8 +4,9 @@ dropped connection, are ``faults``.)
 
 Codes and messages are those of the Guest Service "Error Codes" section. A few situations the
 spec does not name a code for use sandbox codes (``request.*``, ``csr.*``,
-``transaction.no_criteria``, ``visit_code.*``, ``referral.*``, ``preference.*``, ``migrate_email.*``);
-they are listed, marked ASSUMED, in docs/wire-notes.md, and the client does not branch on them.
+``transaction.no_criteria``, ``visit_code.*``, ``referral.*``, ``preference.*``,
+``migrate_email.*``); they are listed, marked ASSUMED, in docs/wire-notes.md, and the client
+does not branch on them.
 """
 
 from __future__ import annotations

@@ -113,7 +113,7 @@ def test_without_account_search_an_email_that_is_a_username_finds_its_guest(
     migrated = requests.get(
         f"{sandbox.url}guest/migrateEmailAsUsername.json",
         params={
-            "merchantId": sandbox.merchant_id,
+            "merchantId": str(sandbox.merchant_id),
             "username": demo.DEMO_USERNAME,
             "email": demo.DEMO_EMAIL,
         },

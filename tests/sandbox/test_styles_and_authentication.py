@@ -84,9 +84,10 @@ def test_the_transaction_service_takes_b2b_said_or_implied(api: Api) -> None:
 def test_a_style_the_service_does_not_accept_is_refused_with_403(
     api: Api, endpoint: str, method: str, style: str
 ) -> None:
-    params = {"printedCardNumber": demo.DEMO_ACTIVE_CARD, "authentication": style}
+    params: dict[str, object] = {"printedCardNumber": demo.DEMO_ACTIVE_CARD}
     if method == "post":
-        params = {"accountQueries": [{"email": demo.DEMO_EMAIL}], "authentication": style}
+        params = {"accountQueries": [{"email": demo.DEMO_EMAIL}]}
+    params["authentication"] = style
     response = getattr(api, f"{method}_raw")(endpoint, **params)
 
     assert response.status_code == 403
@@ -138,14 +139,18 @@ def test_a_missing_service_answers_404_and_the_client_says_unavailable(
 ) -> None:
     sandbox.app.without = frozenset({"csr", "transaction/accountQuery"})
 
-    assert api.get_raw("csr/accountComments", printedCardNumber=demo.DEMO_ACTIVE_CARD).status_code == 404
+    assert (
+        api.get_raw("csr/accountComments", printedCardNumber=demo.DEMO_ACTIVE_CARD).status_code
+        == 404
+    )
     with pytest.raises(UpstreamStatusError) as notes:
         px.csr.account_comments(printed_card_number=demo.DEMO_ACTIVE_CARD)
     with pytest.raises(UpstreamStatusError) as search:
         px.transaction.account_query(email=demo.DEMO_EMAIL)
 
     assert notes.value.status == search.value.status == 404
-    assert service_unavailable(notes.value) and service_unavailable(search.value)
+    assert service_unavailable(notes.value)
+    assert service_unavailable(search.value)
     # The rest of the integration is untouched.
     assert px.guest.account_information(printed_card_number=demo.DEMO_ACTIVE_CARD).account_id
 

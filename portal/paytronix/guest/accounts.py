@@ -4,7 +4,6 @@ preferences (message frequency, language)."""
 from __future__ import annotations
 
 import dataclasses
-
 from typing import Any
 
 from ..replies import (
@@ -34,7 +33,6 @@ from .endpoints import (
     checked_choice,
     required_field,
 )
-
 
 #: Members of userInformation that clients of the live API (release 19.x) read at the top level
 #: of the reply, where the spec nests them: either place is read (docs/wire-notes.md).
