@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from guests.pending import PendingChange
 from guests.selectors.load import guest_account
+from guests.selectors.optional import NOTES
 from guests.services.account import ChangeRefusedError, account_change
 from portal.audit.outcome import ChangeOutcome
 from portal.audit.types import Submission
@@ -11,6 +12,9 @@ from portal.audit.types import Submission
 
 def account_note_add(submission: Submission, *, account_id: int, note: str) -> ChangeOutcome:
     """Add a CSR note to the account, signed with the staff user's username."""
+    if not NOTES.available():
+        # Switched off or found missing: nothing to send, and nothing to audit.
+        raise ChangeRefusedError(NOTES.sentence)
     # Filed under the primary card's full number, which a cached copy does not hold.
     account = guest_account(viewer=submission.actor, account_id=account_id, fresh=True)
     card = account.primary_card.printed_card_number if account.primary_card else None

@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from guests.selectors.optional import ACCOUNT_SEARCH, NOTES
+from portal.audit.models import AuditRecord
 from portal.sandbox import demo
 from portal.sandbox.testing import SandboxController
 from tests.conftest import UpstreamCalls
@@ -135,3 +136,19 @@ def test_card_and_account_id_searches_need_no_account_search(
     assert search(agent_client, demo.DEMO_ACTIVE_CARD)["Location"] == GUEST_URL
     assert search(agent_client, str(demo.DEMO_ACCOUNT_ID))["Location"] == GUEST_URL
     assert search(agent_client, demo.DEMO_USERNAME)["Location"] == GUEST_URL
+
+
+def test_a_note_posted_without_the_csr_service_is_refused_calmly_and_sends_nothing(
+    sandbox: SandboxController, agent_client: Client, upstream_calls: UpstreamCalls, settings: Any
+) -> None:
+    settings.PAYTRONIX_CSR_SERVICE = False
+
+    response = agent_client.post(
+        reverse("guests:note_add", args=[demo.DEMO_ACCOUNT_ID]),
+        {"note-idempotency_key": "n1", "note-note": "Guest called"},
+    )
+
+    assert response.status_code == 200
+    assert NOTES.sentence in response.content.decode()
+    assert "csr/addAccountComment.json" not in upstream_calls.paths()
+    assert not AuditRecord.objects.filter(action="account_note.add").exists()
