@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
+from portal.sandbox import contract
 from portal.sandbox.endpoints import ENDPOINTS, Endpoint, Request
 from portal.sandbox.errors import Failure
 from portal.sandbox.faults import DropConnection, FaultRule, Faults
@@ -88,8 +89,11 @@ class SandboxApp:
         secret: str,
         merchant_id: int,
         release: str,
+        strict: bool = False,
     ) -> None:
         self.state = state
+        #: Refuse unknown parameters and wrong JSON types (tests) rather than log them.
+        self.strict = strict
         self.faults = faults
         self.merchant_id = merchant_id
         self.release = release
@@ -131,17 +135,23 @@ class SandboxApp:
         fault = plan.fault
         if fault is not None and not fault.processes:
             return self._fault(fault, None)
-        reply = self._answer(found, method, environ)
+        reply = self._answer(key, found, method, environ)
         return reply if fault is None else self._fault(fault, reply)
 
-    def _answer(self, found: Endpoint, method: str, environ: dict[str, Any]) -> Reply:
+    def _answer(self, key: str, found: Endpoint, method: str, environ: dict[str, Any]) -> Reply:
         try:
             params = self._params(method, environ)
         except ValueError as problem:
             return _failure(400, "request.malformed_json", str(problem))
+        terms = contract.endpoints().get(key)
         try:
-            self._check_merchant(params, found)
-            return Reply.json(found.handler(Request(params, self.state)))
+            if terms is None:
+                self._check_merchant(params, found.merchant_error)
+                return Reply.json(found.handler(Request(params, self.state)))
+            self._check_request(terms, params)
+            self._check_merchant(params, terms.merchant_error, terms.request_error_result)
+            request = Request(params, self.state, terms.request_error, terms.request_error_result)
+            return Reply.json(found.handler(request))
         except Failure as refused:
             return Reply.json(refused.reply())
         except Exception:
@@ -164,7 +174,25 @@ class SandboxApp:
             raise ValueError("The request body must be a JSON object")
         return params
 
-    def _check_merchant(self, params: dict[str, Any], found: Endpoint) -> None:
+    def _check_request(self, terms: contract.EndpointContract, params: dict[str, Any]) -> None:
+        """Hold a Guest Service request to the contract's table (see ``portal.sandbox.contract``).
+
+        Refused with the endpoint family's code: a missing parameter, a value outside its list,
+        and in the strict mode an unknown parameter or a wrong JSON type. Outside the strict
+        mode those two are logged (names only: values may be card numbers or passwords).
+        """
+        problems = contract.request_problems(terms, params)
+        refused = problems.refused + (problems.loose if self.strict else [])
+        if refused:
+            name, sentence = refused[0]
+            code = terms.parameter_errors.get(name, terms.request_error)
+            raise Failure(code, sentence, result=terms.request_error_result)
+        for _name, sentence in problems.loose:
+            logger.warning("sandbox request to %s outside the contract: %s", terms.path, sentence)
+
+    def _check_merchant(
+        self, params: dict[str, Any], error_code: str, result: str = "failure"
+    ) -> None:
         merchant = params.get("merchantId")
         header = params.get("headerInfo")
         if merchant in (None, "") and isinstance(header, dict):
@@ -173,7 +201,7 @@ class SandboxApp:
         if merchant in (None, ""):
             raise Failure("request.missing_argument", "Missing required argument: merchantId")
         if str(merchant).strip() != str(self.merchant_id):
-            raise Failure(found.merchant_error)
+            raise Failure(error_code, "Invalid merchant ID", result=result)
 
     def _fault(self, fault: FaultRule, reply: Reply | None) -> Reply:
         if fault.kind == "error":
@@ -254,6 +282,7 @@ def make_app(
     release: str,
     seed: int | None = None,
     combine_suspend_threshold: int | None = None,
+    strict: bool = False,
 ) -> SandboxApp:
     """A ready sandbox: seeded state, empty faults, the given credentials and release."""
     faults = Faults()
@@ -270,4 +299,5 @@ def make_app(
         secret=secret,
         merchant_id=merchant_id,
         release=release,
+        strict=strict,
     )

@@ -179,6 +179,36 @@ FIELDS: list[tuple[str, str, dict[str, Any], str]] = [
     ],
 ]
 
+#: Fields the sandbox sends beyond the table, by owner ("<endpoint>/<result>" or an object), with
+#: their evidence. A client must not need them against real Paytronix unless the evidence is the
+#: spec's own example; the contract tests allow exactly these.
+_ACCOUNT_EXTRAS = {
+    "accountId": "integer: in the spec's eClubAccountInformation example; the portal's guest "
+    "URL is /guests/<accountId>/ (docs/wire-notes.md, guest page need 1).",
+    "enrollmentStore": "object: in the spec's eClubAccountInformation example.",
+}
+EXTRAS: dict[str, dict[str, str]] = {
+    "accountInformation/success": _ACCOUNT_EXTRAS,
+    "accountInformationById/success": _ACCOUNT_EXTRAS,
+    "eClubAccountInformation/success": {
+        **_ACCOUNT_EXTRAS,
+        "username": "string: as in accountInformation's reply, of which eClub's is a sibling.",
+    },
+    "AccountInformation": _ACCOUNT_EXTRAS,
+    "UserFields": {
+        "messageFrequency": "string: ASSUMED, sandbox-only (the spec has no read of the "
+        "preference updateMessageFrequency writes; docs/wire-notes.md, guest page need 2).",
+    },
+    "TransactionHistoryTransaction": {
+        "storeNumber": "string: the spec's history example names the store code storeNumber.",
+    },
+    "AddRedeemReply": {
+        "pxTransactionId": "string: the reference lists no field of AddRedeemReply "
+        "(docs/wire-notes.md).",
+        "walletContents": "array<object>: the reference lists no field of AddRedeemReply.",
+    },
+}
+
 #: The error code answering a missing, ill-typed or unknown parameter and a wrong merchantId,
 #: per endpoint family. The reference documents codes per family, not per parameter.
 ACCOUNT_FAMILY = "account_info.error"
@@ -257,4 +287,5 @@ def apply(parsed: Table) -> Table:
             listed = table["constants"][values] if isinstance(values, str) else values
             _field(endpoints[name]["params"], param)["values"] = list(listed)
     table["requestErrorDecision"] = REQUEST_ERROR_WHY
+    table["sandboxExtras"] = copy.deepcopy(EXTRAS)
     return table

@@ -9,7 +9,7 @@ from portal.sandbox import wire
 from portal.sandbox.endpoints import lookups
 from portal.sandbox.endpoints.registry import Json, Request, endpoint
 from portal.sandbox.errors import Failure
-from portal.sandbox.model import EXCHANGED, EXISTS, MERCHANT_TZ, Account, Model
+from portal.sandbox.model import ACTIVE, EXCHANGED, MERCHANT_TZ, Account, Model
 
 HISTORY_ERROR = "transaction_history.error"
 
@@ -52,9 +52,9 @@ class HistoryFilter:
                 and not item.balance_affecting
             ):
                 continue
-            chosen.append(wire.transaction(account, item))
             if self.limit is not None and len(chosen) >= self.limit:
                 break
+            chosen.append(wire.transaction(account, item))
         return {
             "result": "success",
             "walletInfo": wire.wallet_info(account),
@@ -71,7 +71,8 @@ def transaction_history(request: Request) -> Json:
         account, card = lookups.account_by_card(model, number, "transaction_history.card_not_found")
         if card.status == EXCHANGED:
             raise Failure("transaction_history.card_exchanged")
-        if card.status == EXISTS:
+        if card.status != ACTIVE:
+            # A DISABLED card, or one never activated (EXISTS): the spec's "card inactive".
             raise Failure("transaction_history.card_inactive")
         return wanted.reply(account)
 

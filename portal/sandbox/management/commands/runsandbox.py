@@ -41,6 +41,11 @@ class Command(BaseCommand):
             default=None,
             help="the n-th combine into one account suspends it (default 3)",
         )
+        parser.add_argument(
+            "--strict",
+            action="store_true",
+            help="refuse unknown parameters and wrong JSON types (default: log them)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         release = release_from(settings.PAYTRONIX_BASE_URL)
@@ -51,6 +56,7 @@ class Command(BaseCommand):
             release=release,
             seed=options["seed"],
             combine_suspend_threshold=options["combine_suspend_threshold"],
+            strict=options["strict"],
         )
         try:
             server = SandboxServer(app, host=options["host"], port=options["port"])
