@@ -178,4 +178,8 @@ def _spoken(kind: str) -> str:
         "date": "a date yyyy-MM-dd",
         "string": "a string",
         "object": "an object",
-    }.get(kind, f"a {kind}")
+        "decimal": "a decimal in a string",
+        "array<string>": "a list of strings",
+        "array<integer>": "a list of integers",
+        "array<object>": "a list of objects",
+    }[kind]
