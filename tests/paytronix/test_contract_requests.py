@@ -4,7 +4,6 @@ with its JSON types, every required one present; optional parameters filled in t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -106,7 +105,7 @@ class RecordingTransport(Transport):
             base_url="http://127.0.0.1:9/rest/25.33/",
             merchant_id=1001,
             username="loyaltydesk-integration",
-            secret="not-used",  # noqa: S106
+            secret="not-used",
         )
         super().__init__(config)
         self.sent: list[tuple[Endpoint, dict[str, Any]]] = []
@@ -117,7 +116,7 @@ class RecordingTransport(Transport):
 
 
 @pytest.fixture
-def recorded() -> Iterator[list[tuple[str, Endpoint, dict[str, Any]]]]:
+def recorded() -> list[tuple[str, Endpoint, dict[str, Any]]]:
     transport = RecordingTransport()
     guest = GuestService(transport)
     seen: list[tuple[str, Endpoint, dict[str, Any]]] = []
@@ -127,7 +126,7 @@ def recorded() -> Iterator[list[tuple[str, Endpoint, dict[str, Any]]]]:
                 getattr(guest, method)(**kwargs)
             endpoint, wire = transport.sent[-1]
             seen.append((method, endpoint, wire))
-    yield seen
+    return seen
 
 
 def test_every_guest_service_method_of_the_client_is_exercised() -> None:

@@ -146,27 +146,27 @@ class Problems:
     loose: list[tuple[str, str]]
 
 
-def request_problems(contract: EndpointContract, params: dict[str, Any]) -> Problems:
-    """The problems of ``params`` sent to ``contract``'s endpoint."""
-    in_query = contract.method == "GET"
+def request_problems(terms: EndpointContract, params: dict[str, Any]) -> Problems:
+    """The problems of ``params`` sent to ``terms``' endpoint."""
+    in_query = terms.method == "GET"
     problems = Problems(refused=[], loose=[])
     present = {k for k, v in params.items() if v is not None and v != ""}
-    for param in contract.params:
+    for param in terms.params:
         if param.required and param.name not in present:
             problems.refused.append((param.name, f"Missing required argument: {param.name}"))
-    if contract.one_of and len(present & set(contract.one_of)) != 1:
-        names = " or ".join(contract.one_of)
-        problems.refused.append((contract.one_of[0], f"Supply exactly one of {names}"))
+    if terms.one_of and len(present & set(terms.one_of)) != 1:
+        names = " or ".join(terms.one_of)
+        problems.refused.append((terms.one_of[0], f"Supply exactly one of {names}"))
     for name, value in params.items():
-        param = contract.param(name)
-        if param is None:
+        known = terms.param(name)
+        if known is None:
             problems.loose.append((name, f"Unknown argument: {name}"))
         elif name not in present:
             continue
-        elif not json_type_fits(param.type, value, in_query=in_query):
-            problems.loose.append((name, f"Argument {name} must be {_spoken(param.type)}"))
-        elif param.values and value not in param.values:
-            allowed = ", ".join(param.values)
+        elif not json_type_fits(known.type, value, in_query=in_query):
+            problems.loose.append((name, f"Argument {name} must be {_spoken(known.type)}"))
+        elif known.values and value not in known.values:
+            allowed = ", ".join(known.values)
             problems.refused.append((name, f"Argument {name} must be one of {allowed}"))
     return problems
 

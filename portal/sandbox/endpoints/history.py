@@ -39,7 +39,7 @@ class HistoryFilter:
 
     def reply(self, account: Account) -> Json:
         """Newest first, filtered; dates compare in the merchant's zone, both ends included."""
-        chosen = []
+        chosen: list[Json] = []
         for item in reversed(account.transactions):
             day = item.moment.astimezone(MERCHANT_TZ).date()
             if (self.start and day < self.start) or (self.end and day > self.end):
