@@ -32,7 +32,7 @@ from portal.sandbox.model import (
 )
 
 
-@endpoint("guest/changeCardStatus", "POST", merchant_error="card_status.invalid_merchant")
+@endpoint("guest/changeCardStatus", "POST")
 def change_card_status(request: Request) -> Json:
     number = request.text("printedCardNumber")
     status = request.text("status")
