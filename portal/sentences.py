@@ -190,7 +190,6 @@ _CATALOGUE: dict[str, str] = {
     "csr.invalid_card": _CARD_NOT_FOUND,
     "csr.invalid_comment": "A note must have some text and be under 500 characters.",
     "transaction.no_criteria": "Give at least one thing to search for.",
-    "visit_code.invalid_argument": "The visit code could not be checked for this account.",
     "visit_code.not_found": (
         "We do not recognise that visit code. Please check it against the receipt."
     ),
@@ -198,8 +197,6 @@ _CATALOGUE: dict[str, str] = {
     "visit_code.expired": "That visit code has expired.",
     "referral.invalid_email": "One of the email addresses is not written correctly.",
     "referral.none_available": "The guest has no referrals left to send.",
-    "preference.invalid_frequency": "That message frequency is not one the program offers.",
-    "preference.invalid_language": "That language is not one the program offers.",
     "migrate_email.email_mismatch": (
         "That email address is not the one on the guest's account, so it cannot become "
         "their username."

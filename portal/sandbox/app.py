@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
-from portal.sandbox import authentication, styles
+from portal.sandbox import authentication, contract, styles
 from portal.sandbox.endpoints import ENDPOINTS, Endpoint, Request
 from portal.sandbox.errors import Failure
 from portal.sandbox.faults import DropConnection, FaultRule, Faults
@@ -92,8 +92,11 @@ class SandboxApp:
         release: str,
         reply_style: str = styles.NESTED,
         without: Iterable[str] = (),
+        strict: bool = False,
     ) -> None:
         self.state = state
+        #: Refuse unknown parameters and wrong JSON types (tests) rather than log them.
+        self.strict = strict
         self.faults = faults
         self.merchant_id = merchant_id
         self.release = release
@@ -149,10 +152,18 @@ class SandboxApp:
             params = self._params(method, environ)
         except ValueError as problem:
             return _failure(400, "request.malformed_json", str(problem))
+        terms = contract.endpoints().get(key)
         try:
-            self._check_merchant(params, found)
             self.state.read(lambda model: authentication.check(key.split("/")[0], params, model))
-            payload = found.handler(Request(params, self.state))
+            if terms is None:
+                self._check_merchant(params, found.merchant_error)
+                payload = found.handler(Request(params, self.state))
+            else:
+                self._check_request(terms, params)
+                self._check_merchant(params, terms.merchant_error, terms.request_error_result)
+                payload = found.handler(
+                    Request(params, self.state, terms.request_error, terms.request_error_result)
+                )
             return Reply.json(styles.restyle(payload, self.reply_style))
         except authentication.StyleRefused as refused:
             return _failure(403, authentication.NOT_ACCEPTED, refused.message)
@@ -178,7 +189,31 @@ class SandboxApp:
             raise ValueError("The request body must be a JSON object")
         return params
 
-    def _check_merchant(self, params: dict[str, Any], found: Endpoint) -> None:
+    def _check_request(self, terms: contract.EndpointContract, params: dict[str, Any]) -> None:
+        """Hold a Guest Service request to the contract's table (see ``portal.sandbox.contract``).
+
+        Refused with the endpoint family's code: a missing parameter, a value outside its list,
+        and in the strict mode an unknown parameter or a wrong JSON type. Outside the strict
+        mode those two are logged (names only: values may be card numbers or passwords).
+        """
+        styled = authentication.style_parameters(params)
+        own = {
+            name: value
+            for name, value in params.items()
+            if name not in styled or terms.param(name) is not None
+        }
+        problems = contract.request_problems(terms, own)
+        refused = problems.refused + (problems.loose if self.strict else [])
+        if refused:
+            name, sentence = refused[0]
+            code = terms.parameter_errors.get(name, terms.request_error)
+            raise Failure(code, sentence, result=terms.request_error_result)
+        for _name, sentence in problems.loose:
+            logger.warning("sandbox request to %s outside the contract: %s", terms.path, sentence)
+
+    def _check_merchant(
+        self, params: dict[str, Any], error_code: str, result: str = "failure"
+    ) -> None:
         merchant = params.get("merchantId")
         header = params.get("headerInfo")
         if merchant in (None, "") and isinstance(header, dict):
@@ -187,7 +222,7 @@ class SandboxApp:
         if merchant in (None, ""):
             raise Failure("request.missing_argument", "Missing required argument: merchantId")
         if str(merchant).strip() != str(self.merchant_id):
-            raise Failure(found.merchant_error)
+            raise Failure(error_code, "Invalid merchant ID", result=result)
 
     def _fault(self, fault: FaultRule, reply: Reply | None) -> Reply:
         if fault.kind == "error":
@@ -270,6 +305,7 @@ def make_app(
     combine_suspend_threshold: int | None = None,
     reply_style: str = styles.NESTED,
     without: Iterable[str] = (),
+    strict: bool = False,
 ) -> SandboxApp:
     """A ready sandbox: seeded state, empty faults, the given credentials and release; replies
     in ``reply_style``; the services or endpoints in ``without`` missing (404)."""
@@ -289,4 +325,5 @@ def make_app(
         release=release,
         reply_style=reply_style,
         without=without,
+        strict=strict,
     )

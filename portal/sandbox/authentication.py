@@ -46,6 +46,17 @@ def style_of(params: dict[str, Any]) -> str:
     return str(value).strip().lower()
 
 
+def style_parameters(params: dict[str, Any]) -> frozenset[str]:
+    """The parameters an authentication style adds to any endpoint's own (checked here, not
+    by the endpoint's contract)."""
+    style = style_of(params)
+    if style == "card":
+        return frozenset({"authentication", "cardRegCode"})
+    if style == "username":
+        return frozenset({"authentication", "username", "password"})
+    return frozenset({"authentication"})
+
+
 def check(service: str, params: dict[str, Any], model: Model) -> None:
     """Raise ``StyleRefused`` for a style ``service`` does not accept, ``Failure`` for a claim
     that does not hold; return quietly for an accepted, true claim."""

@@ -2,11 +2,12 @@
 which an endpoint raises to answer one. (Faults injected at run time, such as a 5xx, a hang or a
 dropped connection, are ``faults``.)
 
-Codes and messages are those of the Guest Service "Error Codes" section. A few situations the
-spec does not name a code for use sandbox codes (``request.*``, ``csr.*``,
-``transaction.no_criteria``, ``visit_code.*``, ``referral.*``, ``preference.*``,
-``migrate_email.*``); they are listed, marked ASSUMED, in docs/wire-notes.md, and the client
-does not branch on them.
+Codes and messages are those of the Guest Service "Error Codes" section. A request the Guest
+Service contract refuses (a missing, ill-typed or unknown parameter, a wrong merchant) answers
+the endpoint family's own code (``portal/sandbox/contract``). A few situations the spec does not
+name a code for use sandbox codes (``request.*`` outside the Guest Service, ``csr.*``,
+``transaction.no_criteria``, ``visit_code.*``, ``referral.*``, ``migrate_email.*``); they are
+listed, marked ASSUMED, in docs/wire-notes.md, and the client does not branch on them.
 """
 
 from __future__ import annotations
@@ -78,14 +79,11 @@ MESSAGES: dict[str, str] = {
     "csr.invalid_card": "Could not load card",
     "csr.invalid_comment": "Comment must be fewer than 500 characters",
     "transaction.no_criteria": "At least one search criterion is required",
-    "visit_code.invalid_argument": "Supply exactly one of printedCardNumber or accountId",
     "visit_code.not_found": "Unknown visit code",
     "visit_code.already_used": "Visit code has already been used",
     "visit_code.expired": "Visit code has expired",
     "referral.invalid_email": "Invalid email address",
     "referral.none_available": "No referrals available for this account",
-    "preference.invalid_frequency": "Unknown message frequency",
-    "preference.invalid_language": "Unknown language code",
     "migrate_email.email_mismatch": "Email does not match the user's email address",
     "migrate_email.email_in_use": "Email address is already used as a username",
 }

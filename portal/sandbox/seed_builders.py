@@ -57,7 +57,8 @@ def new_user(
 ) -> User:
     """Register a user with realistic UserFields."""
     address = {
-        "addressId": 90000 + len(model.users),
+        # AddressInformation.addressId is a String in the spec's table.
+        "addressId": str(90000 + len(model.users)),
         "label": "Primary Address",
         "address1": street,
         "address2": "",

@@ -92,7 +92,10 @@ def _reset_client() -> None:
 
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[SandboxController]:
-    app = make_app(username=USERNAME, secret=SECRET, merchant_id=MERCHANT_ID, release=RELEASE)
+    # Strict: a request outside the contract's table fails the test that sent it.
+    app = make_app(
+        username=USERNAME, secret=SECRET, merchant_id=MERCHANT_ID, release=RELEASE, strict=True
+    )
     server = SandboxServer(app).start()
     try:
         yield SandboxController(server=server, app=app)

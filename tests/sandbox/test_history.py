@@ -91,11 +91,6 @@ def test_history_failures(api: Api) -> None:
     assert by_account["errorCode"] == "transaction_history.error"
 
 
-def test_a_disabled_cards_history_stays_readable(api: Api) -> None:
-    reply = api.get("guest/transactionHistory", printedCardNumber=demo.DEMO_DISABLED_CARD)
-    assert reply["result"] == "success"
-
-
 def test_transaction_annotation(api: Api) -> None:
     reply = api.get(
         "guest/transactionAnnotation",

@@ -41,7 +41,7 @@ def test_a_missing_merchant_id_is_a_failure(api: Api) -> None:
     )
     assert response.json() == {
         "result": "failure",
-        "errorCode": "request.missing_argument",
+        "errorCode": "account_info.error",
         "errorMessage": "Missing required argument: merchantId",
     }
 
@@ -50,7 +50,7 @@ def test_another_merchant_is_refused(api: Api) -> None:
     reply = api.get(
         "guest/accountInformation", merchantId=999, printedCardNumber=demo.DEMO_ACTIVE_CARD
     )
-    assert (reply["result"], reply["errorCode"]) == ("failure", "request.invalid_merchant")
+    assert (reply["result"], reply["errorCode"]) == ("failure", "account_info.error")
 
 
 def test_change_card_status_answers_its_documented_merchant_code(api: Api) -> None:
@@ -109,10 +109,10 @@ def test_replies_are_json_with_result(api: Api) -> None:
 
 def test_a_missing_required_parameter_is_named(api: Api) -> None:
     reply = api.get("guest/accountInformation")
-    assert reply["errorCode"] == "request.missing_argument"
+    assert reply["errorCode"] == "account_info.error"
     assert "printedCardNumber" in reply["errorMessage"]
 
 
-def test_a_non_numeric_account_id_is_an_invalid_argument(api: Api) -> None:
+def test_a_non_numeric_account_id_is_refused_with_the_familys_code(api: Api) -> None:
     reply = api.get("guest/accountInformationById", accountId="abc")
-    assert reply["errorCode"] == "request.invalid_argument"
+    assert reply["errorCode"] == "account_info.error"

@@ -26,7 +26,7 @@ def test_message_frequency_shows_in_user_information(api: Api) -> None:
 
 def test_message_frequency_failures(api: Api) -> None:
     bad = api.post("guest/updateMessageFrequency", username=demo.DEMO_USERNAME, preference="HOURLY")
-    assert bad["errorCode"] == "preference.invalid_frequency"
+    assert bad["errorCode"] == "account_info.error"
     nobody = api.post("guest/updateMessageFrequency", username="nobody", preference="ALL")
     assert nobody["errorCode"] == "account_info.invalid_user"
 
@@ -53,7 +53,7 @@ def test_language_preference_failures(api: Api) -> None:
     bad = api.post(
         "guest/updateUserLanguagePrefByUsername", username=demo.DEMO_USERNAME, languageCode="xx"
     )
-    assert bad["errorCode"] == "preference.invalid_language"
+    assert bad["errorCode"] == "account_info.error"
     unregistered = api.post(
         "guest/updateUserLanguagePrefByPrintedCardNumber",
         printedCardNumber=demo.DEMO_ATTACHABLE_CARD,

@@ -176,7 +176,7 @@ def test_visit_code_argument_errors(api: Api) -> None:
         printedCardNumber=demo.DEMO_ACTIVE_CARD,
         code=demo.DEMO_VISIT_CODE,
     )
-    assert both["errorCode"] == "visit_code.invalid_argument"
+    assert both["errorCode"] == "account_info.error"
     unknown = api.post("guest/validateVisitCode", accountId=demo.DEMO_ACCOUNT_ID, code="XYZ")
     assert (unknown["result"], unknown["errorCode"]) == ("failure", "visit_code.not_found")
 

@@ -158,24 +158,28 @@ def test_a_missing_service_answers_404_and_the_client_says_unavailable(
 # -- parameters the sandbox does not know ------------------------------------------------------
 
 
-def test_an_unknown_history_parameter_is_named_in_the_log(
-    api: Api, caplog: pytest.LogCaptureFixture
+def test_an_unknown_history_parameter_is_refused_in_the_strict_mode_and_named_in_the_log(
+    api: Api, sandbox: SandboxController, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="portal.sandbox.endpoints.history"):
-        api.get(
-            "guest/transactionHistory",
-            printedCardNumber=demo.DEMO_ACTIVE_CARD,
-            startDate="2024-01-01",
-        )
-        flagged = [r.getMessage() for r in caplog.records]
-        caplog.clear()
-        api.get(
-            "guest/transactionHistory",
-            printedCardNumber=demo.DEMO_ACTIVE_CARD,
-            dateStart="2024-01-01",
-        )
+    # A live client was seen sending ``startDate`` for the spec's ``dateStart``: the contract
+    # check refuses it in the tests' strict mode, and names it (never its value) otherwise.
+    refused = api.get(
+        "guest/transactionHistory", printedCardNumber=demo.DEMO_ACTIVE_CARD, startDate="2024-01-01"
+    )
+    sandbox.app.strict = False
+    try:
+        with caplog.at_level(logging.WARNING, logger="portal.sandbox.app"):
+            served = api.get(
+                "guest/transactionHistory",
+                printedCardNumber=demo.DEMO_ACTIVE_CARD,
+                startDate="2024-01-01",
+            )
+    finally:
+        sandbox.app.strict = True
+    flagged = [r.getMessage() for r in caplog.records if "outside the contract" in r.getMessage()]
 
+    assert (refused["result"], refused["errorCode"]) == ("failure", "transaction_history.error")
+    assert served["result"] == "success"
     assert len(flagged) == 1
     assert "startDate" in flagged[0]
     assert "2024-01-01" not in flagged[0]
-    assert caplog.records == []

@@ -162,8 +162,9 @@ def user_and_account_information(request: Request) -> Json:
         try:
             information = _checked_information(model, account, card)
         except Failure as refused:
-            # This endpoint documents no invalid_status reply: the same code as a failure.
-            raise refused.with_result("failure") from None
+            # This endpoint documents no invalid_status reply: the same code as a failure,
+            # which carries only result, errorCode and errorMessage.
+            raise Failure(refused.error_code, refused.error_message) from None
         information.pop("result")
         user_reply = _user_reply(model, account)
         return {

@@ -32,7 +32,7 @@ from portal.sandbox.model import (
 )
 
 
-@endpoint("guest/changeCardStatus", "POST", merchant_error="card_status.invalid_merchant")
+@endpoint("guest/changeCardStatus", "POST")
 def change_card_status(request: Request) -> Json:
     number = request.text("printedCardNumber")
     status = request.text("status")
@@ -202,7 +202,14 @@ def _record_combine(
 
 
 def _combine(model: Model, main: Account, combined: Account, moment: datetime, limit: int) -> Json:
-    """Move balances and cards of ``combined`` into ``main``; record both sides in history."""
+    """Move balances and cards of ``combined`` into ``main``; record both sides in history.
+
+    The combine that would reach ``limit`` is Paytronix's fraud guard: the result is
+    accountSuspended, the main account is suspended and nothing moves.
+    """
+    if main.combine_count + 1 >= limit:
+        main.status = SUSPENDED
+        return Failure("combine_card.account_suspended", result="accountSuspended").reply()
     into_main: list[Detail] = []
     out_of_combined: list[Detail] = []
     for wallet in combined.wallets:
@@ -237,10 +244,6 @@ def _combine(model: Model, main: Account, combined: Account, moment: datetime, l
     combined.status, combined.attached_to = ABANDONED, None
     combined.combined_into = main.account_id
     main.combine_count += 1
-    if main.combine_count >= limit:
-        # Paytronix's fraud guard: the combine is done, and the account is suspended.
-        main.status = SUSPENDED
-        return Failure("combine_card.account_suspended", result="accountSuspended").reply()
     return {"result": "success", "username": owner.username, "survivingAccountId": main.account_id}
 
 
@@ -265,13 +268,12 @@ def is_card_combinable(request: Request) -> Json:
     number = request.text("printedCardNumber")
 
     def read(model: Model) -> Json:
-        try:
-            _plan_combine(model, number)
-        except Failure as refused:
-            if refused.error_code == "combine_card.invalid_card":
-                raise
-            return {"result": "success", "isCombinable": False}
-        return {"result": "success", "isCombinable": True}
+        # The spec: "combinable if it is not the main account and combine is enabled for the
+        # card template". An unregistered card belongs to nobody's main account.
+        account, _ = lookups.account_by_card(model, number, "combine_card.invalid_card")
+        is_main = model.user_of(account) is not None and account.attached_to is None
+        combinable = model.templates[account.template_code].combinable
+        return {"result": "success", "isCombinable": combinable and not is_main}
 
     return request.state.read(read)
 

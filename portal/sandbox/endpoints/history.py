@@ -10,25 +10,11 @@ from portal.sandbox import wire
 from portal.sandbox.endpoints import lookups
 from portal.sandbox.endpoints.registry import Json, Request, endpoint
 from portal.sandbox.errors import Failure
-from portal.sandbox.model import EXCHANGED, EXISTS, MERCHANT_TZ, Account, Model
+from portal.sandbox.model import ACTIVE, EXCHANGED, MERCHANT_TZ, Account, Model
 
 logger = logging.getLogger(__name__)
 
 HISTORY_ERROR = "transaction_history.error"
-#: The spec's parameters of both history endpoints, besides the card or account that names it.
-#: A live client was seen sending ``startDate`` for ``dateStart``: a parameter outside this
-#: list would be silently ignored, so it is named in the log (never its value).
-FILTER_PARAMETERS = frozenset(
-    {
-        "merchantId",
-        "authentication",
-        "dateStart",
-        "dateEnd",
-        "maxNumberOfResults",
-        "limitToBalanceAffectingTransactions",
-        "excludeNonBalanceAffectingIdentifyCustomerTransactions",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -41,13 +27,6 @@ class HistoryFilter:
 
     @classmethod
     def of(cls, request: Request, *, names: str) -> HistoryFilter:
-        unknown = sorted(set(request.params) - FILTER_PARAMETERS - {names})
-        if unknown:
-            logger.warning(
-                "sandbox history request has unknown parameter(s) %s; the spec names dateStart, "
-                "dateEnd, maxNumberOfResults and the two Boolean filters",
-                ", ".join(unknown),
-            )
         limit = request.optional_integer("maxNumberOfResults")
         if limit is not None and limit < 0:
             raise Failure(HISTORY_ERROR, "maxNumberOfResults must not be negative")
@@ -63,7 +42,7 @@ class HistoryFilter:
 
     def reply(self, account: Account) -> Json:
         """Newest first, filtered; dates compare in the merchant's zone, both ends included."""
-        chosen = []
+        chosen: list[Json] = []
         for item in reversed(account.transactions):
             day = item.moment.astimezone(MERCHANT_TZ).date()
             if (self.start and day < self.start) or (self.end and day > self.end):
@@ -76,9 +55,9 @@ class HistoryFilter:
                 and not item.balance_affecting
             ):
                 continue
-            chosen.append(wire.transaction(account, item))
             if self.limit is not None and len(chosen) >= self.limit:
                 break
+            chosen.append(wire.transaction(account, item))
         return {
             "result": "success",
             "walletInfo": wire.wallet_info(account),
@@ -95,7 +74,8 @@ def transaction_history(request: Request) -> Json:
         account, card = lookups.account_by_card(model, number, "transaction_history.card_not_found")
         if card.status == EXCHANGED:
             raise Failure("transaction_history.card_exchanged")
-        if card.status == EXISTS:
+        if card.status != ACTIVE:
+            # A DISABLED card, or one never activated (EXISTS): the spec's "card inactive".
             raise Failure("transaction_history.card_inactive")
         return wanted.reply(account)
 

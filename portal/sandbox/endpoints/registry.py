@@ -15,10 +15,20 @@ Json = dict[str, Any]
 
 @dataclass
 class Request:
-    """One call: its parameters (query string for GET, JSON body for POST) and the state."""
+    """One call: its parameters (query string for GET, JSON body for POST) and the state.
+
+    ``error_code`` and ``error_result`` answer a parameter the handler cannot use: the endpoint
+    family's code from the contract for the Guest Service, sandbox codes for the services the
+    Guest Service reference does not cover.
+    """
 
     params: dict[str, Any]
     state: State
+    error_code: str = ""
+    error_result: str = "failure"
+
+    def refuse(self, fallback: str, message: str) -> Failure:
+        return Failure(self.error_code or fallback, message, result=self.error_result)
 
     def has(self, name: str) -> bool:
         value = self.params.get(name)
@@ -27,7 +37,7 @@ class Request:
     def text(self, name: str) -> str:
         """A required string parameter."""
         if not self.has(name):
-            raise Failure("request.missing_argument", f"Missing required argument: {name}")
+            raise self.refuse("request.missing_argument", f"Missing required argument: {name}")
         return str(self.params[name]).strip()
 
     def optional_text(self, name: str) -> str:
@@ -39,7 +49,7 @@ class Request:
         try:
             return int(value)
         except ValueError:
-            raise Failure(
+            raise self.refuse(
                 "request.invalid_argument", f"Argument {name} must be an integer"
             ) from None
 
@@ -68,7 +78,7 @@ Handler = Callable[[Request], Json]
 class Endpoint:
     method: str
     handler: Handler
-    #: the errorCode of a wrong merchantId (only changeCardStatus documents its own).
+    #: the errorCode of a wrong merchantId outside the Guest Service (its codes are the contract's).
     merchant_error: str = "request.invalid_merchant"
 
 

@@ -52,10 +52,8 @@ class VisitCall:
     """The shared part of validate and apply: which account, which code."""
 
     def __init__(self, request: Request) -> None:
+        # The request check has made sure exactly one of the two account keys is here.
         self.code = normalize_visit_code(request.text("code"))
-        has_card, has_account = request.has("printedCardNumber"), request.has("accountId")
-        if has_card == has_account:
-            raise Failure("visit_code.invalid_argument")
         self.number = request.optional_text("printedCardNumber")
         self.account_id = request.optional_integer("accountId")
 
@@ -69,16 +67,20 @@ class VisitCall:
         return account
 
     def visit(self, model: Model, today: date, result: str) -> VisitCode:
-        """The code if it can be applied; otherwise a ``result`` reply with its codeInfo."""
+        """The code if it can be applied; otherwise a ``result`` reply, with the code's
+        codeInfo only where the spec lists it (validateVisitCode's invalidVisitCode)."""
         visit = model.visit_codes.get(self.code)
         if visit is None:
             raise Failure("visit_code.not_found")
+        refusal = ""
         if visit.used_by is not None:
-            raise Failure(
-                "visit_code.already_used", result=result, codeInfo=wire.visit_code_info(visit)
-            )
-        if visit.expires < today:
-            raise Failure("visit_code.expired", result=result, codeInfo=wire.visit_code_info(visit))
+            refusal = "visit_code.already_used"
+        elif visit.expires < today:
+            refusal = "visit_code.expired"
+        if refusal and result == "invalidVisitCode":
+            raise Failure(refusal, result=result, codeInfo=wire.visit_code_info(visit))
+        if refusal:
+            raise Failure(refusal, result=result)
         return visit
 
 

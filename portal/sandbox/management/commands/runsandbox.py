@@ -41,6 +41,11 @@ class Command(BaseCommand):
             default=None,
             help="the n-th combine into one account suspends it (default 3)",
         )
+        parser.add_argument(
+            "--strict",
+            action="store_true",
+            help="refuse unknown parameters and wrong JSON types (default: log them)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         release = release_from(settings.PAYTRONIX_BASE_URL)
@@ -54,6 +59,7 @@ class Command(BaseCommand):
                 combine_suspend_threshold=options["combine_suspend_threshold"],
                 reply_style=getattr(settings, "SANDBOX_REPLY_STYLE", "nested"),
                 without=getattr(settings, "SANDBOX_WITHOUT", ()),
+                strict=options["strict"],
             )
         except ValueError as problem:
             raise CommandError(f"SANDBOX_REPLY_STYLE: {problem}") from None
