@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import date
 
@@ -11,8 +10,6 @@ from portal.sandbox.endpoints import lookups
 from portal.sandbox.endpoints.registry import Json, Request, endpoint
 from portal.sandbox.errors import Failure
 from portal.sandbox.model import ACTIVE, EXCHANGED, MERCHANT_TZ, Account, Model
-
-logger = logging.getLogger(__name__)
 
 HISTORY_ERROR = "transaction_history.error"
 
