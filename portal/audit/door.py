@@ -194,6 +194,7 @@ def mutation_run[T](
     client: PaytronixClient | None = None,
     job_id: int | None = None,
     also_invalidate: Sequence[Target] = (),
+    retry_of: int | None = None,
 ) -> MutationResult:
     """Make one upstream write for ``actor``, audited; see the module docstring for the steps.
 
@@ -201,7 +202,9 @@ def mutation_run[T](
     ``params`` are what the record shows (scrubbed here; pass the API parameters, secrets and
     all, and they are replaced or masked). Raises ``PermissionDenied`` or ``ValidationError``
     before anything is sent; upstream failures come back as the result's ``outcome``. Must not
-    run inside a transaction: the intent has to be committed before the call.
+    run inside a transaction: the intent has to be committed before the call. ``retry_of`` is
+    the intent of an earlier attempt at the same change that was settled as not applied (a job
+    trying an item again): the new intent names it.
     """
     spec = mutation_check(
         actor=actor, action=action, target=target, params=params, reason=reason, context=context
@@ -214,7 +217,7 @@ def mutation_run[T](
             actor=actor,
             spec=spec,
             target=target,
-            params=params,
+            params={**params, "retry_of": retry_of} if retry_of else params,
             reason=reason,
             idempotency_key=idempotency_key,
             context=context,
@@ -344,6 +347,8 @@ def _replay(
         if intent.occurred_at > abandoned_before:
             return MutationResult(intent_id=intent.pk, outcome=Outcome.PENDING, replayed=True)
         latest = intent_abandon(intent, context=context)
+    if latest.outcome == Outcome.UNKNOWN:
+        # Read back now rather than answer "unknown" until the reconciler's next pass.
         latest = outcome_settle(intent, latest, client=client, target=target) or latest
     return MutationResult.from_record(latest, replayed=True)
 
