@@ -263,8 +263,12 @@ def _run_item(
                 time.sleep(_PENDING_POLL)
                 continue
             if again:
-                logger.info("job %d item %d: attempt %d never sent; trying again",
-                            job.pk, item.position, attempt)
+                logger.info(
+                    "job %d item %d: attempt %d never sent; trying again",
+                    job.pk,
+                    item.position,
+                    attempt,
+                )
                 notes.append(_never_sent(attempt))
                 attempt += 1
                 continue

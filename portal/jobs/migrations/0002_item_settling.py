@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0001_initial'),
+        ("jobs", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='jobitem',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('settling', 'Being settled'), ('done', 'Done')], default='pending', max_length=8),
+            model_name="jobitem",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Pending"),
+                    ("running", "Running"),
+                    ("settling", "Being settled"),
+                    ("done", "Done"),
+                ],
+                default="pending",
+                max_length=8,
+            ),
         ),
     ]
