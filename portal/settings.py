@@ -332,6 +332,21 @@ PAYTRONIX_READ_TIMEOUT = _read("PAYTRONIX_READ_TIMEOUT", env.float, default=10.0
 PAYTRONIX_MAX_ATTEMPTS = _read("PAYTRONIX_MAX_ATTEMPTS", env.int, default=3)
 PAYTRONIX_BREAKER_THRESHOLD = _read("PAYTRONIX_BREAKER_THRESHOLD", env.int, default=5)
 PAYTRONIX_BREAKER_COOLDOWN = _read("PAYTRONIX_BREAKER_COOLDOWN", env.float, default=30.0)
+# Where the circuit breaker keeps its state so every process shares it: the Redis cache by
+# default (one process's timeouts open it for all); without Redis each process has its own.
+# Tests keep it in the process unless they set it (each test builds a fresh client).
+_redis_cache = (
+    str(CACHES["default"].get("LOCATION", ""))
+    if "redis" in str(CACHES["default"].get("BACKEND", ""))
+    else ""
+)
+PAYTRONIX_BREAKER_REDIS_URL = _read(
+    "PAYTRONIX_BREAKER_REDIS_URL", env.str, default="" if TESTING else _redis_cache
+)
+if PAYTRONIX_BREAKER_REDIS_URL and not PAYTRONIX_BREAKER_REDIS_URL.startswith(
+    ("redis://", "rediss://", "unix://")
+):
+    raise ImproperlyConfigured("PAYTRONIX_BREAKER_REDIS_URL must be a redis:// or rediss:// URL")
 SANDBOX_PORT = _read("SANDBOX_PORT", env.int, default=8001)
 # How the sandbox spells userInformation replies (nested as the spec, or top_level as live
 # clients of release 19.x read them), and the services or endpoints it leaves out (csr,
@@ -353,6 +368,10 @@ PAYTRONIX_UNAVAILABLE_SERVICE_SECONDS = _read(
 # upstream (eventually consistent) to show it; the eClub card template of the eClub email search.
 GUEST_CACHE_SECONDS = _read("GUEST_CACHE_SECONDS", env.int, default=30)
 GUESTS_PENDING_SECONDS = _read("GUESTS_PENDING_SECONDS", env.int, default=30)
+# Seconds the guest page waits for upstream in all: a panel whose read is later fails alone.
+GUESTS_PAGE_DEADLINE = _read("GUESTS_PAGE_DEADLINE", env.float, default=4.0)
+if GUESTS_PAGE_DEADLINE <= 0:
+    raise ImproperlyConfigured("GUESTS_PAGE_DEADLINE must be positive")
 GUESTS_ECLUB_TEMPLATE_CODE = _read(
     "GUESTS_ECLUB_TEMPLATE_CODE", env.int, default=None if PRODUCTION else 30
 )

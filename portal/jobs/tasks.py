@@ -29,4 +29,7 @@ def job_run_task(self: Task, job_id: int) -> None:
         time.sleep(countdown)
     # To the queue this chunk came from (a worker may serve only some queues).
     queue = (self.request.delivery_info or {}).get("routing_key")
-    self.apply_async(args=(job_id,), countdown=countdown, queue=queue)
+    if queue:
+        self.apply_async(args=(job_id,), countdown=countdown, queue=queue)
+    else:
+        self.apply_async(args=(job_id,), countdown=countdown)

@@ -210,10 +210,12 @@ def test_a_job_whose_worker_is_killed_mid_way_finishes_every_row_exactly_once(
         # The row whose request never left was read back, found unchanged, and tried again.
         [again] = tried_again
         assert again.message.startswith("Attempt 1 never reached the loyalty system")
+        assert again.intent_id is not None
         retry = AuditRecord.objects.get(pk=again.intent_id)
         first_try = AuditRecord.objects.get(idempotency_key=retry.idempotency_key[:-1] + "1")
         assert retry.params["retry_of"] == first_try.pk
         settled = AuditRecord.objects.filter(intent=first_try).order_by("-seq").first()
+        assert settled is not None
         assert (settled.outcome, settled.upstream_result) == ("failed", "settled")
     else:
         assert not tried_again.exists()

@@ -59,7 +59,7 @@ def test_a_job_runs_in_chunks_and_the_task_queues_the_next_one(
 
     job_run_task.run(job.pk)
 
-    assert sent == [{"args": (job.pk,), "countdown": 0.0, "queue": None}]
+    assert sent == [{"args": (job.pk,), "countdown": 0.0}]
     job.refresh_from_db()
     assert job.done == 2
 
