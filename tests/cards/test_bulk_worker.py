@@ -28,6 +28,7 @@ from portal.jobs.models import ItemStatus, Job
 
 pytestmark = [
     pytest.mark.worker,
+    pytest.mark.proof,
     pytest.mark.redis,
     pytest.mark.postgres,
     pytest.mark.timeout(240),

@@ -32,6 +32,7 @@ from tests.jobs.conftest import active_cards
 
 pytestmark = [
     pytest.mark.worker,
+    pytest.mark.proof,
     pytest.mark.redis,
     pytest.mark.django_db(transaction=True),
     pytest.mark.timeout(180),
