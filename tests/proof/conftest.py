@@ -7,7 +7,7 @@ rest."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -19,7 +19,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture
-def figures(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., None]]:
+def figures(capsys: pytest.CaptureFixture[str]) -> Callable[..., None]:
     """``figures(title, **numbers)``: print a proof's figures past pytest's capture."""
 
     def show(title: str, **numbers: object) -> None:
@@ -28,4 +28,4 @@ def figures(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., None]]
             for name, value in numbers.items():
                 print(f"[proof]   {name.replace('_', ' ')}: {value}")
 
-    yield show
+    return show
