@@ -58,6 +58,13 @@ def _fault(sandbox: Any, kind: str, processed: bool | None) -> None:
         sandbox.faults.malformed(endpoint=endpoint, process=processed, times=1)
 
 
+def _disable(card: str) -> Callable[[Any], object]:
+    def call(client: Any) -> object:
+        return client.guest.change_card_status(printed_card_number=card, status="DISABLED")
+
+    return call
+
+
 def test_every_change_under_every_fault_takes_effect_at_most_once_and_is_settled_truly(
     sandbox: Any,
     supervisor: User,
@@ -94,9 +101,7 @@ def test_every_change_under_every_fault_takes_effect_at_most_once_and_is_settled
                 reason=Reason(code="stolen"),
                 idempotency_key=f"campaign-{n}",
                 context=AuditContext(),
-                call=lambda client, card=card: client.guest.change_card_status(
-                    printed_card_number=card, status="DISABLED"
-                ),
+                call=_disable(card),
             )
             first.setdefault(card, result.outcome)
         sandbox.faults.clear()

@@ -85,7 +85,9 @@ class MemoryBroker:
                     message = queue.get(timeout=0.5)
                 except queue.Empty:
                     break
-                self.raw.append(json.dumps(message.headers) + message.body.decode())
+                body: Any = message.body
+                raw = body.decode() if isinstance(body, bytes) else str(body)
+                self.raw.append(json.dumps(message.headers) + raw)
                 args, _, _ = message.decode()
                 message.ack()
                 job_run_task.apply(args=args)
