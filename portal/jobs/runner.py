@@ -60,9 +60,8 @@ from celery.exceptions import Reject, SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections
-from django.utils import timezone
 
-from portal.audit.models import AuditRecord, Kind, Outcome
+from portal.audit.models import Outcome
 from portal.audit.types import AuditContext, MutationResult, Reason
 from portal.jobs.lifecycle import (
     item_finish,
@@ -72,6 +71,15 @@ from portal.jobs.lifecycle import (
     job_start,
 )
 from portal.jobs.models import ItemOutcome, ItemStatus, Job, JobItem
+from portal.jobs.settling import (
+    intent_of,
+    item_key,
+    item_settling,
+    items_left,
+    never_sent,
+    settle_given_up,
+    settling_end,
+)
 from portal.logcontext import log_context
 from portal.metrics import job_item_observed
 from portal.staff.models import User
@@ -106,14 +114,14 @@ class ItemRun:
 
     @property
     def idempotency_key(self) -> str:
-        return _item_key(self.job.pk, self.item.position, self.attempt)
+        return item_key(self.job.pk, self.item.position, self.attempt)
 
     @property
     def retry_of(self) -> int | None:
         """The intent of this item's previous attempt (pass it to ``mutation_run``)."""
         if self.attempt <= 1:
             return None
-        return _intent_of(_item_key(self.job.pk, self.item.position, self.attempt - 1))
+        return intent_of(item_key(self.job.pk, self.item.position, self.attempt - 1))
 
     @property
     def reason(self) -> Reason:
@@ -162,15 +170,6 @@ class ItemResult:
 ItemHandler = Callable[[ItemRun], ItemResult]
 
 
-def _item_key(job_id: int, position: int, attempt: int) -> str:
-    return f"job:{job_id}:item:{position}:try:{attempt}"
-
-
-def _intent_of(key: str) -> int | None:
-    found = AuditRecord.objects.filter(kind=Kind.INTENT, idempotency_key=key)
-    return found.values_list("pk", flat=True).first()
-
-
 def _backoff(attempt: int) -> float:
     return float(min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** (attempt - 1)))
 
@@ -203,34 +202,6 @@ def _hand_back(item: JobItem, *, next_attempt: int) -> None:
     attempt it is to make (the same one while its outcome is pending elsewhere)."""
     JobItem.objects.filter(pk=item.pk).exclude(status=ItemStatus.DONE).update(
         status=ItemStatus.PENDING, attempts=next_attempt
-    )
-
-
-def _settling(item: JobItem, *, attempt: int) -> None:
-    """Leave the item to be read back by the next chunk, on the same attempt."""
-    JobItem.objects.filter(pk=item.pk).exclude(status=ItemStatus.DONE).update(
-        status=ItemStatus.SETTLING, attempts=attempt
-    )
-
-
-def _settle_given_up(intent_id: int | None) -> bool:
-    """Past every grace period (abandoned, then not applied): the reconciler takes it over."""
-    if intent_id is None:
-        return True
-    occurred = AuditRecord.objects.filter(pk=intent_id).values_list("occurred_at", flat=True)
-    at = occurred.first()
-    wait = (
-        settings.AUDIT_ABANDONED_AFTER
-        + settings.AUDIT_NOT_APPLIED_AFTER
-        + 2 * settings.JOBS_SETTLE_POLL
-    )
-    return at is None or (timezone.now() - at).total_seconds() > wait
-
-
-def _never_sent(attempt: int) -> str:
-    return (
-        f"Attempt {attempt} never reached the loyalty system (its worker stopped before "
-        "sending; reading back showed nothing changed), so it was tried again."
     )
 
 
@@ -269,15 +240,15 @@ def _run_item(
                     item.position,
                     attempt,
                 )
-                notes.append(_never_sent(attempt))
+                notes.append(never_sent(attempt))
                 attempt += 1
                 continue
             if retries:
                 time.sleep(_backoff(attempt))
                 attempt += 1
                 continue
-            if (result.in_progress or result.settling) and not _settle_given_up(result.intent_id):
-                _settling(item, attempt=attempt)
+            if (result.in_progress or result.settling) and not settle_given_up(result.intent_id):
+                item_settling(item, attempt=attempt)
                 return
             break
         message = result.message
@@ -325,12 +296,7 @@ def _out_of_time(job: Job) -> None:
     """End what the time limit left: items under way ``unknown`` (their audit outcome
     decides), items never started failed."""
     for item in JobItem.objects.filter(job=job, status=ItemStatus.RUNNING).order_by("position"):
-        key = f"job:{job.pk}:item:{item.position}:try:{max(item.attempts, 1)}"
-        intent = (
-            AuditRecord.objects.filter(kind=Kind.INTENT, idempotency_key=key)
-            .values_list("pk", flat=True)
-            .first()
-        )
+        intent = intent_of(item_key(job.pk, item.position, max(item.attempts, 1)))
         _finish(
             job,
             item,
@@ -401,19 +367,6 @@ def _run_threaded(job: Job, handle: ItemHandler, concurrency: int, chunk_ends: f
     return cancelled.is_set()
 
 
-def _settling_end(job: Job) -> None:
-    """The job was cancelled: items still being settled end ``unknown`` for the reconciler."""
-    for item in JobItem.objects.filter(job=job, status=ItemStatus.SETTLING).order_by("position"):
-        key = _item_key(job.pk, item.position, max(item.attempts, 1))
-        _finish(
-            job,
-            item,
-            outcome=ItemOutcome.UNKNOWN,
-            message="Its worker stopped mid-call; the reconciler will settle it.",
-            intent_id=_intent_of(key),
-        )
-
-
 def job_run_items(
     job_id: int, handle: ItemHandler, *, concurrency: int | None = None
 ) -> Job | None:
@@ -443,29 +396,11 @@ def job_run_items(
     if stopped:
         for _ in range(items_cancel(job)):
             job_item_observed(kind=job.kind, outcome=ItemOutcome.CANCELLED)
-        _settling_end(job)
+        settling_end(job)
     elif stop_requested() and job.items.exclude(status=ItemStatus.DONE).exists():
         logger.info("job %d handed back to the broker: the worker is stopping", job.pk)
         raise Reject("the worker is stopping", requeue=True)
     if job.items.exclude(status=ItemStatus.DONE).exists():
-        logger.info("job %d: chunk ended, %d items left", job.pk, _left(job))
+        logger.info("job %d: chunk ended, %d items left", job.pk, items_left(job))
         return job
     return job_finish(job)
-
-
-def _left(job: Job) -> int:
-    return job.items.exclude(status=ItemStatus.DONE).count()
-
-
-def job_next_run(job_id: int) -> float | None:
-    """When the task should run job ``job_id`` again: None when it has ended, at once (0) while
-    items wait to start, ``JOBS_SETTLE_POLL`` seconds when only items being settled are left."""
-    job = Job.objects.filter(pk=job_id).only("status").first()
-    if job is None or job.is_finished:
-        return None
-    left = JobItem.objects.filter(job_id=job_id).exclude(status=ItemStatus.DONE)
-    if not left.exists():
-        return None
-    if left.exclude(status=ItemStatus.SETTLING).exists():
-        return 0.0
-    return float(settings.JOBS_SETTLE_POLL)

@@ -8,7 +8,7 @@ from celery import Task, shared_task
 
 from portal.jobs.kinds import job_kind
 from portal.jobs.models import Job
-from portal.jobs.runner import job_next_run
+from portal.jobs.settling import job_next_run
 
 
 @shared_task(bind=True)

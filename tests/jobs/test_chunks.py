@@ -15,7 +15,8 @@ from portal.audit.models import AuditRecord, Kind
 from portal.audit.types import AuditContext, Reason, Target
 from portal.jobs import runner
 from portal.jobs.models import ItemOutcome, ItemStatus, Job, JobItem, JobStatus
-from portal.jobs.runner import job_next_run, job_run_items
+from portal.jobs.runner import job_run_items
+from portal.jobs.settling import job_next_run
 from portal.jobs.tasks import job_run_task
 from portal.staff.models import User
 from tests.jobs.conftest import active_cards
@@ -156,7 +157,7 @@ def test_an_item_never_settled_ends_unknown_for_the_reconciler(
     settings.AUDIT_IN_PROGRESS_WAIT = 0
     settings.AUDIT_ABANDONED_AFTER = 0
     settings.AUDIT_NOT_APPLIED_AFTER = 3600
-    monkeypatch.setattr(runner, "_settle_given_up", lambda intent_id: True)
+    monkeypatch.setattr(runner, "settle_given_up", lambda intent_id: True)
 
     job_run_items(job.pk, disable_item)
 
