@@ -6,7 +6,8 @@ In order, for one upstream write:
    recorded as a denial);
 2. the reason, where the action requires one (``ValidationError``; nothing recorded);
 3. the idempotency key: a second submit with the same key, concurrent or later, gets the first
-   one's outcome and makes no upstream call (a concurrent one waits briefly for it);
+   one's outcome and makes no upstream write (a concurrent one waits briefly for it; an
+   outcome still unknown is settled by reading upstream back, as the reconciler would);
 4. the intent record, committed before upstream is called: if it cannot be written, nothing is
    sent (fail closed);
 5. the call, inside the client's ``permit_writes()`` (opened nowhere else), and its outcome
