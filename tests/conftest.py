@@ -220,3 +220,16 @@ def counted_status_changes(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
 
     monkeypatch.setitem(ENDPOINTS, "guest/changeCardStatus", replace(found, handler=counting))
     return counts
+
+
+@pytest.fixture
+def figures(capsys: pytest.CaptureFixture[str]) -> Callable[..., None]:
+    """``figures(title, **numbers)``: print a proof's figures past pytest's capture."""
+
+    def show(title: str, **numbers: object) -> None:
+        with capsys.disabled():
+            print(f"\n[proof] {title}")
+            for name, value in numbers.items():
+                print(f"[proof]   {name.replace('_', ' ')}: {value}")
+
+    return show

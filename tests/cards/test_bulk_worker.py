@@ -105,7 +105,7 @@ DIES_AT_WRITE = 5
 
 @pytest.mark.parametrize("killed", ["after_a_write", "before_a_write_leaves"])
 def test_a_job_whose_worker_is_killed_mid_way_finishes_every_row_exactly_once(
-    killed, sandbox, supervisor, counted_status_changes, monkeypatch, tmp_path
+    killed, sandbox, supervisor, counted_status_changes, monkeypatch, tmp_path, figures
 ):
     redis_url = os.environ["REDIS_URL"]
     # Celery prefers this variable to the broker a Celery() is given (CI sets it).
@@ -188,6 +188,8 @@ def test_a_job_whose_worker_is_killed_mid_way_finishes_every_row_exactly_once(
     finally:
         first.kill()
     assert done() < ROWS, "the first worker finished before it could be killed"
+    killed_at = time.monotonic()
+    done_at_kill = done()
     # The killed worker's task is handed out again once its visibility timeout has passed.
     time.sleep(VISIBILITY_TIMEOUT + 1)
     second = Worker(env, log)
@@ -201,6 +203,15 @@ def test_a_job_whose_worker_is_killed_mid_way_finishes_every_row_exactly_once(
         second.stop()
 
     job.refresh_from_db()
+    figures(
+        f"killed worker ({killed.replace('_', ' ')})",
+        rows=ROWS,
+        rows_done_when_killed=done_at_kill,
+        seconds_from_kill_to_the_end=round(time.monotonic() - killed_at, 1),
+        rows_tried_again=job.items.filter(attempts=2).count(),
+        cards_changed_more_than_once=sum(1 for n in counted_status_changes.values() if n > 1),
+        cards_never_changed=sum(1 for c in cards if counted_status_changes[c] == 0),
+    )
     assert (job.status, job.done, job.failed) == ("succeeded", ROWS, 0)
     assert set(job.items.values_list("status", flat=True)) == {ItemStatus.DONE}
     assert set(job.items.values_list("outcome", flat=True)) == {"succeeded"}
