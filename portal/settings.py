@@ -332,6 +332,21 @@ PAYTRONIX_READ_TIMEOUT = _read("PAYTRONIX_READ_TIMEOUT", env.float, default=10.0
 PAYTRONIX_MAX_ATTEMPTS = _read("PAYTRONIX_MAX_ATTEMPTS", env.int, default=3)
 PAYTRONIX_BREAKER_THRESHOLD = _read("PAYTRONIX_BREAKER_THRESHOLD", env.int, default=5)
 PAYTRONIX_BREAKER_COOLDOWN = _read("PAYTRONIX_BREAKER_COOLDOWN", env.float, default=30.0)
+# Where the circuit breaker keeps its state so every process shares it: the Redis cache by
+# default (one process's timeouts open it for all); without Redis each process has its own.
+# Tests keep it in the process unless they set it (each test builds a fresh client).
+_redis_cache = (
+    str(CACHES["default"].get("LOCATION", ""))
+    if "redis" in str(CACHES["default"].get("BACKEND", ""))
+    else ""
+)
+PAYTRONIX_BREAKER_REDIS_URL = _read(
+    "PAYTRONIX_BREAKER_REDIS_URL", env.str, default="" if TESTING else _redis_cache
+)
+if PAYTRONIX_BREAKER_REDIS_URL and not PAYTRONIX_BREAKER_REDIS_URL.startswith(
+    ("redis://", "rediss://", "unix://")
+):
+    raise ImproperlyConfigured("PAYTRONIX_BREAKER_REDIS_URL must be a redis:// or rediss:// URL")
 SANDBOX_PORT = _read("SANDBOX_PORT", env.int, default=8001)
 # How the sandbox spells userInformation replies (nested as the spec, or top_level as live
 # clients of release 19.x read them), and the services or endpoints it leaves out (csr,
@@ -353,6 +368,10 @@ PAYTRONIX_UNAVAILABLE_SERVICE_SECONDS = _read(
 # upstream (eventually consistent) to show it; the eClub card template of the eClub email search.
 GUEST_CACHE_SECONDS = _read("GUEST_CACHE_SECONDS", env.int, default=30)
 GUESTS_PENDING_SECONDS = _read("GUESTS_PENDING_SECONDS", env.int, default=30)
+# Seconds the guest page waits for upstream in all: a panel whose read is later fails alone.
+GUESTS_PAGE_DEADLINE = _read("GUESTS_PAGE_DEADLINE", env.float, default=4.0)
+if GUESTS_PAGE_DEADLINE <= 0:
+    raise ImproperlyConfigured("GUESTS_PAGE_DEADLINE must be positive")
 GUESTS_ECLUB_TEMPLATE_CODE = _read(
     "GUESTS_ECLUB_TEMPLATE_CODE", env.int, default=None if PRODUCTION else 30
 )
@@ -401,12 +420,20 @@ if AUDIT_ABANDONED_AFTER <= PAYTRONIX_CONNECT_TIMEOUT + PAYTRONIX_READ_TIMEOUT:
     )
 
 # Jobs (portal/jobs): upstream calls one job makes at once, attempts per item on transient
-# upstream faults, and where job output files (exports) are kept.
+# upstream faults, and where job output files (exports) are kept. A job runs in chunks: one task
+# starts items for JOBS_CHUNK_SECONDS, lets those under way finish, and queues the job again, so
+# no task runs long and the broker's visibility timeout (below) can be short. An item left
+# without an outcome by a worker that died is read back every JOBS_SETTLE_POLL seconds until it
+# is settled (then, if it was not applied, tried again).
 JOBS_CONCURRENCY = _read("JOBS_CONCURRENCY", env.int, default=1 if TESTING else 4)
 JOBS_ITEM_ATTEMPTS = _read("JOBS_ITEM_ATTEMPTS", env.int, default=3)
+JOBS_CHUNK_SECONDS = _read("JOBS_CHUNK_SECONDS", env.float, default=60.0)
+JOBS_SETTLE_POLL = _read("JOBS_SETTLE_POLL", env.float, default=15.0)
 JOBS_FILES_DIR = Path(_read("JOBS_FILES_DIR", env.str, default=str(VAR_DIR / "jobs")))
 if JOBS_CONCURRENCY < 1 or JOBS_ITEM_ATTEMPTS < 1:
     raise ImproperlyConfigured("JOBS_CONCURRENCY and JOBS_ITEM_ATTEMPTS must be at least 1")
+if JOBS_CHUNK_SECONDS <= 0 or JOBS_SETTLE_POLL <= 0:
+    raise ImproperlyConfigured("JOBS_CHUNK_SECONDS and JOBS_SETTLE_POLL must be positive")
 
 # Cards (cards/): changeCardStatus calls a bulk card job makes at once (Paytronix rate limits).
 CARDS_BULK_CONCURRENCY = _read("CARDS_BULK_CONCURRENCY", env.int, default=1 if TESTING else 4)
@@ -420,17 +447,34 @@ if CARDS_UPLOAD_TTL_HOURS < 1:
 # Celery. JSON only; a task is acknowledged after it ran, so a worker that dies mid-task hands
 # it back.
 CELERY_BROKER_URL = _read("CELERY_BROKER_URL", env.str, default="filesystem://")
-CELERY_TASK_SOFT_TIME_LIMIT = _read("CELERY_TASK_SOFT_TIME_LIMIT", env.int, default=15 * 60)
+# A job task starts items for JOBS_CHUNK_SECONDS (60) and then lets the ones under way finish
+# (one upstream call each), so the soft time limit (120) is a safety net, not a schedule; the
+# hard limit kills the task 60 seconds after it.
+CELERY_TASK_SOFT_TIME_LIMIT = _read("CELERY_TASK_SOFT_TIME_LIMIT", env.int, default=120)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
 # The visibility timeout is how long the broker (Redis) waits for a task's acknowledgement before
-# handing it to another worker. Acknowledged late, a task is unacknowledged for as long as it
-# runs, up to the hard time limit: the timeout must outlive that limit or a task still running
-# would run twice. Twice the limit by default; lowered only by the killed-worker test.
+# handing it to another worker: how long a killed worker's job waits. Acknowledged late, a task
+# is unacknowledged for as long as it runs, up to the hard time limit: the timeout must outlive
+# that limit or a task still running would run twice. The hard limit plus a minute by default
+# (240 s: with Redis's 10 s restore check a killed worker's job resumes within about 4 minutes).
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
     "visibility_timeout": _read(
-        "CELERY_VISIBILITY_TIMEOUT", env.int, default=CELERY_TASK_TIME_LIMIT * 2
+        "CELERY_VISIBILITY_TIMEOUT", env.int, default=CELERY_TASK_TIME_LIMIT + 60
     ),
 }
+# The killed-worker tests shorten it below the limit on purpose (their tasks are short).
+if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIMIT and not TESTING:
+    raise ImproperlyConfigured(
+        "CELERY_VISIBILITY_TIMEOUT must be longer than CELERY_TASK_SOFT_TIME_LIMIT + 60 (the "
+        "hard time limit), or a task still running would be handed to a second worker"
+    )
+if JOBS_CHUNK_SECONDS + PAYTRONIX_CONNECT_TIMEOUT + PAYTRONIX_READ_TIMEOUT >= (
+    CELERY_TASK_SOFT_TIME_LIMIT
+):
+    raise ImproperlyConfigured(
+        "JOBS_CHUNK_SECONDS plus one upstream call (PAYTRONIX_CONNECT_TIMEOUT + "
+        "PAYTRONIX_READ_TIMEOUT) must fit inside CELERY_TASK_SOFT_TIME_LIMIT"
+    )
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = str(VAR_DIR / "broker")
     CELERY_BROKER_TRANSPORT_OPTIONS |= {

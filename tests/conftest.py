@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
@@ -201,3 +203,33 @@ def upstream_calls(monkeypatch: pytest.MonkeyPatch) -> UpstreamCalls:
 
     monkeypatch.setattr(Transport, "call", counting)
     return calls
+
+
+@pytest.fixture
+def counted_status_changes(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """changeCardStatus requests the sandbox carried out (not only received), per card number."""
+    from portal.sandbox.endpoints.registry import ENDPOINTS
+
+    counts: Counter[str] = Counter()
+    found = ENDPOINTS["guest/changeCardStatus"]
+
+    def counting(request: Any) -> Any:
+        reply = found.handler(request)
+        counts[request.text("printedCardNumber")] += 1
+        return reply
+
+    monkeypatch.setitem(ENDPOINTS, "guest/changeCardStatus", replace(found, handler=counting))
+    return counts
+
+
+@pytest.fixture
+def figures(capsys: pytest.CaptureFixture[str]) -> Callable[..., None]:
+    """``figures(title, **numbers)``: print a proof's figures past pytest's capture."""
+
+    def show(title: str, **numbers: object) -> None:
+        with capsys.disabled():
+            print(f"\n[proof] {title}")
+            for name, value in numbers.items():
+                print(f"[proof]   {name.replace('_', ' ')}: {value}")
+
+    return show

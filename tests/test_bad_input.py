@@ -16,7 +16,7 @@ from portal.staff.models import User
 from portal.staff.roles import Role
 from tests.conftest import PASSWORD
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.proof]
 
 CARD = "6000201900000021"
 #: Text no form may fail on: NUL, very long, digits of other scripts, direction marks, emoji.

@@ -177,6 +177,7 @@ def card_status_item(run: ItemRun) -> ItemResult:
         idempotency_key=run.idempotency_key,
         context=run.context,
         job_id=run.job.pk,
+        retry_of=run.retry_of,
         call=lambda client: client.guest.change_card_status(
             printed_card_number=number, status=status
         ),

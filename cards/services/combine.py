@@ -74,6 +74,7 @@ def card_combine_item(run: ItemRun) -> ItemResult:
         idempotency_key=run.idempotency_key,
         context=run.context,
         job_id=run.job.pk,
+        retry_of=run.retry_of,
         call=lambda client: client.guest.combine_card(printed_card_number=number),
         also_invalidate=[Target(account_id=int(other))] if other else [],
     )

@@ -4,17 +4,23 @@ Each read runs in a worker thread inside a copy of the caller's context (request
 logs, and nothing else: the client's write permission is never set in a read). An upstream
 failure is kept as that read's outcome for its panel to explain; any other exception is a bug
 and is raised after every read has finished.
+
+With a ``deadline`` a page stops waiting: a read still running then ends, for its panel, as a
+``TransportError`` ("did not answer in time") and the page is drawn without it. The read's
+thread is left to finish on its own (its call is bounded by the client's timeouts; a read sends
+nothing that changes upstream), and the breaker learns from its timeout.
 """
 
 from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import TimeoutError as FutureTimeoutError
 from dataclasses import dataclass
 from typing import Any
 
-from portal.paytronix.errors import PaytronixError
+from portal.paytronix.errors import PaytronixError, TransportError
 
 #: More reads than this at once queue up instead of opening more upstream connections.
 MAX_PARALLEL_READS = 8
@@ -45,15 +51,45 @@ def _attempt[T](read: Callable[[], T]) -> ReadResult[T]:
         return ReadResult(error=error)
 
 
-def run_reads(reads: Mapping[str, Callable[[], Any]]) -> dict[str, ReadResult[Any]]:
-    """Run every read concurrently; return each one's outcome under its name."""
-    if len(reads) <= 1:
+def _late(name: str, deadline: float) -> TransportError:
+    return TransportError(f"{name}: no answer within the page's {deadline:g}s", endpoint=name)
+
+
+def run_reads(
+    reads: Mapping[str, Callable[[], Any]], *, deadline: float | None = None
+) -> dict[str, ReadResult[Any]]:
+    """Run every read concurrently; return each one's outcome under its name. A read not done
+    within ``deadline`` seconds (if given) is returned as failed and no longer waited for."""
+    if len(reads) <= 1 and deadline is None:
         return {name: _attempt(read) for name, read in reads.items()}
     futures: dict[str, Future[ReadResult[Any]]] = {}
-    with ThreadPoolExecutor(
-        max_workers=min(MAX_PARALLEL_READS, len(reads)), thread_name_prefix="guest-read"
-    ) as pool:
+    pool = ThreadPoolExecutor(
+        max_workers=max(1, min(MAX_PARALLEL_READS, len(reads))), thread_name_prefix="guest-read"
+    )
+    try:
         for name, read in reads.items():
             context = contextvars.copy_context()
             futures[name] = pool.submit(context.run, _attempt, read)
-    return {name: future.result() for name, future in futures.items()}
+        finished, _ = wait(futures.values(), timeout=deadline)
+    finally:
+        pool.shutdown(wait=deadline is None, cancel_futures=True)
+    return {
+        name: future.result()
+        if future in finished
+        else ReadResult(error=_late(name, deadline or 0))
+        for name, future in futures.items()
+    }
+
+
+def read_within[T](read: Callable[[], T], *, name: str, deadline: float) -> T:
+    """``read()``, or ``TransportError`` if it has not answered within ``deadline`` seconds;
+    whatever it raises is raised here."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guest-read")
+    try:
+        future = pool.submit(contextvars.copy_context().run, read)
+    finally:
+        pool.shutdown(wait=False)
+    try:
+        return future.result(timeout=deadline)
+    except FutureTimeoutError:
+        raise _late(name, deadline) from None

@@ -9,11 +9,14 @@ with an error to explain; the others render.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.conf import settings
+
 from guests.selectors import optional, reads
-from guests.selectors.fanout import run_reads
+from guests.selectors.fanout import read_within, run_reads
 from guests.selectors.history import HistoryQuery, history_page
 
 # GuestCard is re-exported: other apps type their guest page hooks with it from here.
@@ -28,6 +31,9 @@ from portal.paytronix.replies import (
     UserInformation,
 )
 from portal.sentences import NotShownError, explain
+
+#: The panels' reads get at least this long, however long the account took.
+_PANELS_AT_LEAST = 0.5
 
 PANELS = ("header", "cards", "wallets", "history", "referrals", "profile", "notes")
 
@@ -59,15 +65,24 @@ class GuestUnavailableError(NotShownError):
         return self._sentence
 
 
-def guest_account(*, viewer: Viewer, account_id: int, fresh: bool = False) -> AccountInformation:
-    """The account as ``viewer`` may see it.
+def guest_account(
+    *, viewer: Viewer, account_id: int, fresh: bool = False, deadline: float | None = None
+) -> AccountInformation:
+    """The account as ``viewer`` may see it (a ``TransportError`` if upstream has not answered
+    within ``deadline`` seconds, when given).
 
     Raises ``GuestNotFoundError`` (unknown, or outside a store manager's group: the attempt is
     logged), ``GuestUnavailableError`` (``invalid_status``), or the client's ``PaytronixError``.
     """
     scope = scope_of(viewer)
     try:
-        return reads.account_by_id(account_id=account_id, scope=scope, fresh=fresh)
+
+        def read() -> AccountInformation:
+            return reads.account_by_id(account_id=account_id, scope=scope, fresh=fresh)
+
+        if deadline is None:
+            return read()
+        return read_within(read, name="account", deadline=deadline)
     except InvalidStatusError as error:
         raise GuestUnavailableError(
             account_id=account_id,
@@ -151,16 +166,26 @@ def guest_page(
 
     ``fresh`` names sources (``account``, ``user``, ``history``, ``referrals``,
     ``pending_rewards``, ``notes``) to read past the cache, for a change that is pending.
-    Raises as ``guest_account`` does when the account itself cannot be shown.
+    Raises as ``guest_account`` does when the account itself cannot be shown. The page as a
+    whole waits at most ``GUESTS_PAGE_DEADLINE`` seconds for upstream: the account first, then
+    the other reads in what is left (at least ``_PANELS_AT_LEAST``); a panel whose read is
+    late says so on its own and the rest of the page is drawn.
     """
+    ends = time.monotonic() + settings.GUESTS_PAGE_DEADLINE
     fresh_sources = frozenset(fresh)
-    account = guest_account(viewer=viewer, account_id=account_id, fresh="account" in fresh_sources)
+    account = guest_account(
+        viewer=viewer,
+        account_id=account_id,
+        fresh="account" in fresh_sources,
+        deadline=settings.GUESTS_PAGE_DEADLINE,
+    )
     page = GuestPage(
         account_id=account_id, account=account, history_query=history or HistoryQuery()
     )
     sources = {source for panel in panels for source in PANEL_SOURCES[panel]}
+    left = max(_PANELS_AT_LEAST, ends - time.monotonic())
     loads = _panel_reads(page, sorted(sources), fresh_sources, scope_of(viewer))
-    for name, outcome in run_reads(loads).items():
+    for name, outcome in run_reads(loads, deadline=left).items():
         setattr(page, name, outcome)
     return page
 

@@ -6,7 +6,8 @@ In order, for one upstream write:
    recorded as a denial);
 2. the reason, where the action requires one (``ValidationError``; nothing recorded);
 3. the idempotency key: a second submit with the same key, concurrent or later, gets the first
-   one's outcome and makes no upstream call (a concurrent one waits briefly for it);
+   one's outcome and makes no upstream write (a concurrent one waits briefly for it; an
+   outcome still unknown is settled by reading upstream back, as the reconciler would);
 4. the intent record, committed before upstream is called: if it cannot be written, nothing is
    sent (fail closed);
 5. the call, inside the client's ``permit_writes()`` (opened nowhere else), and its outcome
@@ -194,6 +195,7 @@ def mutation_run[T](
     client: PaytronixClient | None = None,
     job_id: int | None = None,
     also_invalidate: Sequence[Target] = (),
+    retry_of: int | None = None,
 ) -> MutationResult:
     """Make one upstream write for ``actor``, audited; see the module docstring for the steps.
 
@@ -201,7 +203,9 @@ def mutation_run[T](
     ``params`` are what the record shows (scrubbed here; pass the API parameters, secrets and
     all, and they are replaced or masked). Raises ``PermissionDenied`` or ``ValidationError``
     before anything is sent; upstream failures come back as the result's ``outcome``. Must not
-    run inside a transaction: the intent has to be committed before the call.
+    run inside a transaction: the intent has to be committed before the call. ``retry_of`` is
+    the intent of an earlier attempt at the same change that was settled as not applied (a job
+    trying an item again): the new intent names it.
     """
     spec = mutation_check(
         actor=actor, action=action, target=target, params=params, reason=reason, context=context
@@ -214,7 +218,7 @@ def mutation_run[T](
             actor=actor,
             spec=spec,
             target=target,
-            params=params,
+            params={**params, "retry_of": retry_of} if retry_of else params,
             reason=reason,
             idempotency_key=idempotency_key,
             context=context,
@@ -344,6 +348,8 @@ def _replay(
         if intent.occurred_at > abandoned_before:
             return MutationResult(intent_id=intent.pk, outcome=Outcome.PENDING, replayed=True)
         latest = intent_abandon(intent, context=context)
+    if latest.outcome == Outcome.UNKNOWN:
+        # Read back now rather than answer "unknown" until the reconciler's next pass.
         latest = outcome_settle(intent, latest, client=client, target=target) or latest
     return MutationResult.from_record(latest, replayed=True)
 

@@ -33,6 +33,8 @@ FINISHED_STATUSES = frozenset(
 class ItemStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     RUNNING = "running", "Running"
+    #: Its worker died mid-attempt: read back every chunk until the attempt is settled.
+    SETTLING = "settling", "Being settled"
     DONE = "done", "Done"
 
 

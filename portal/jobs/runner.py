@@ -18,9 +18,19 @@ the job id to ``job_run_items`` with it::
 
 What the runner guarantees:
 
+* A task runs the job in chunks: it starts items for ``JOBS_CHUNK_SECONDS``, lets the ones
+  under way finish, and returns; ``job_run_task`` queues the job again (``job_next_run``). No
+  task runs long, so the broker's visibility timeout, and with it the wait for a killed
+  worker's job, stays short.
 * Items already ended are skipped, so a task redelivered after its worker died picks up where
   it stopped. An item that was under way keeps its idempotency key: the door answers with the
   first attempt's outcome, or settles it by reading upstream back, and never calls twice.
+* An item whose worker died after its intent and before its outcome is ``settling``: read back
+  once a chunk (``JOBS_SETTLE_POLL`` apart when nothing else is left) until the door settles it.
+  Settled as applied, it succeeded; settled as not applied (the write never reached upstream),
+  it is tried again under a new key, its intent linked to the first (``retry_of``), and the
+  item's message says so; never settled within the grace periods, it ends ``unknown`` for the
+  reconciler.
 * A transient upstream fault (nothing reached upstream) is retried with backoff under a new
   key, up to ``JOBS_ITEM_ATTEMPTS`` attempts; an unknown outcome is never retried.
 * Every item ends with an outcome, also when its handler raises.
@@ -51,7 +61,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections
 
-from portal.audit.models import AuditRecord, Kind, Outcome
+from portal.audit.models import Outcome
 from portal.audit.types import AuditContext, MutationResult, Reason
 from portal.jobs.lifecycle import (
     item_finish,
@@ -61,6 +71,15 @@ from portal.jobs.lifecycle import (
     job_start,
 )
 from portal.jobs.models import ItemOutcome, ItemStatus, Job, JobItem
+from portal.jobs.settling import (
+    intent_of,
+    item_key,
+    item_settling,
+    items_left,
+    never_sent,
+    settle_given_up,
+    settling_end,
+)
 from portal.logcontext import log_context
 from portal.metrics import job_item_observed
 from portal.staff.models import User
@@ -95,7 +114,14 @@ class ItemRun:
 
     @property
     def idempotency_key(self) -> str:
-        return f"job:{self.job.pk}:item:{self.item.position}:try:{self.attempt}"
+        return item_key(self.job.pk, self.item.position, self.attempt)
+
+    @property
+    def retry_of(self) -> int | None:
+        """The intent of this item's previous attempt (pass it to ``mutation_run``)."""
+        if self.attempt <= 1:
+            return None
+        return intent_of(item_key(self.job.pk, self.item.position, self.attempt - 1))
 
     @property
     def reason(self) -> Reason:
@@ -116,6 +142,10 @@ class ItemResult:
     retry: bool = False
     #: Another process is still on this attempt: ask the door again with the same key.
     in_progress: bool = False
+    #: A replayed attempt whose outcome is still unknown (its worker died): read it back later.
+    settling: bool = False
+    #: A replayed attempt that reading back settled as not applied: it never reached upstream.
+    not_applied: bool = False
 
     @classmethod
     def from_mutation(cls, result: MutationResult, message: str = "") -> ItemResult:
@@ -126,7 +156,15 @@ class ItemResult:
             return cls(Outcome.UNKNOWN, text, result.intent_id, in_progress=True)
         outcome = result.outcome if result.outcome in ItemOutcome.values else ItemOutcome.UNKNOWN
         retry = result.outcome == Outcome.FAILED and result.transient and not result.replayed
-        return cls(outcome, text, result.intent_id, retry=retry)
+        settled = result.replayed and result.upstream_result == "settled"
+        return cls(
+            outcome,
+            text,
+            result.intent_id,
+            retry=retry,
+            settling=result.replayed and outcome == ItemOutcome.UNKNOWN,
+            not_applied=settled and result.outcome == Outcome.FAILED,
+        )
 
 
 ItemHandler = Callable[[ItemRun], ItemResult]
@@ -168,12 +206,18 @@ def _hand_back(item: JobItem, *, next_attempt: int) -> None:
 
 
 def _run_item(
-    job: Job, item: JobItem, handle: ItemHandler, stopping: threading.Event | None = None
+    job: Job,
+    item: JobItem,
+    handle: ItemHandler,
+    stopping: threading.Event | None = None,
+    chunk_ends: float = float("inf"),
 ) -> None:
     attempt = max(item.attempts, 1)
-    waited_until = (
-        time.monotonic() + settings.AUDIT_ABANDONED_AFTER + settings.AUDIT_IN_PROGRESS_WAIT
+    waited_until = min(
+        chunk_ends,
+        time.monotonic() + settings.AUDIT_ABANDONED_AFTER + settings.AUDIT_IN_PROGRESS_WAIT,
     )
+    notes: list[str] = []
     with log_context(job_id=job.pk, job_item=item.position):
         while True:
             result = _attempt(handle, ItemRun(job=job, item=item, attempt=attempt))
@@ -182,20 +226,38 @@ def _run_item(
                 break
             waits = result.in_progress and time.monotonic() < waited_until
             retries = result.retry and attempt < settings.JOBS_ITEM_ATTEMPTS
-            if (waits or retries) and stop_requested():
-                _hand_back(item, next_attempt=attempt + 1 if retries else attempt)
+            again = result.not_applied and attempt < settings.JOBS_ITEM_ATTEMPTS
+            if (waits or retries or again) and stop_requested():
+                _hand_back(item, next_attempt=attempt + 1 if retries or again else attempt)
                 return
             if waits:
                 time.sleep(_PENDING_POLL)
+                continue
+            if again:
+                logger.info(
+                    "job %d item %d: attempt %d never sent; trying again",
+                    job.pk,
+                    item.position,
+                    attempt,
+                )
+                notes.append(never_sent(attempt))
+                attempt += 1
                 continue
             if retries:
                 time.sleep(_backoff(attempt))
                 attempt += 1
                 continue
+            if (result.in_progress or result.settling) and not settle_given_up(result.intent_id):
+                item_settling(item, attempt=attempt)
+                return
             break
         message = result.message
         if result.in_progress:
             message = "Still in progress elsewhere; the reconciler will settle it."
+        elif result.settling:
+            message = "Its worker stopped mid-call and reading back cannot tell yet; the "
+            message += "reconciler will settle it."
+        message = " ".join([*notes, message]).strip()
         _finish(job, item, outcome=result.outcome, message=message, intent_id=result.intent_id)
 
 
@@ -234,12 +296,7 @@ def _out_of_time(job: Job) -> None:
     """End what the time limit left: items under way ``unknown`` (their audit outcome
     decides), items never started failed."""
     for item in JobItem.objects.filter(job=job, status=ItemStatus.RUNNING).order_by("position"):
-        key = f"job:{job.pk}:item:{item.position}:try:{max(item.attempts, 1)}"
-        intent = (
-            AuditRecord.objects.filter(kind=Kind.INTENT, idempotency_key=key)
-            .values_list("pk", flat=True)
-            .first()
-        )
+        intent = intent_of(item_key(job.pk, item.position, max(item.attempts, 1)))
         _finish(
             job,
             item,
@@ -257,17 +314,17 @@ def _out_of_time(job: Job) -> None:
         )
 
 
-def _run_inline(job: Job, handle: ItemHandler) -> bool:
+def _run_inline(job: Job, handle: ItemHandler, chunk_ends: float) -> bool:
     for item in _pending_items(job):
         if job_cancel_requested(job.pk):
             return True
-        if stop_requested():
+        if stop_requested() or time.monotonic() >= chunk_ends:
             break
-        _run_item(job, item, handle)
+        _run_item(job, item, handle, chunk_ends=chunk_ends)
     return False
 
 
-def _run_threaded(job: Job, handle: ItemHandler, concurrency: int) -> bool:
+def _run_threaded(job: Job, handle: ItemHandler, concurrency: int, chunk_ends: float) -> bool:
     work: queue.Queue[JobItem | None] = queue.Queue(maxsize=concurrency)
     cancelled = threading.Event()
     stopping = threading.Event()
@@ -281,7 +338,7 @@ def _run_threaded(job: Job, handle: ItemHandler, concurrency: int) -> bool:
                 if cancelled.is_set() or job_cancel_requested(job.pk):
                     cancelled.set()
                     continue
-                _run_item(job, item, handle, stopping)
+                _run_item(job, item, handle, stopping, chunk_ends)
         finally:
             connections.close_all()
 
@@ -296,7 +353,7 @@ def _run_threaded(job: Job, handle: ItemHandler, concurrency: int) -> bool:
             if cancelled.is_set() or job_cancel_requested(job.pk):
                 cancelled.set()
                 break
-            if stop_requested():
+            if stop_requested() or time.monotonic() >= chunk_ends:
                 break
             work.put(item)
         for _ in threads:
@@ -313,7 +370,9 @@ def _run_threaded(job: Job, handle: ItemHandler, concurrency: int) -> bool:
 def job_run_items(
     job_id: int, handle: ItemHandler, *, concurrency: int | None = None
 ) -> Job | None:
-    """Run every item of job ``job_id`` not yet ended through ``handle``, then end the job.
+    """Run one chunk of job ``job_id``: its items not yet ended, through ``handle``, for up to
+    ``JOBS_CHUNK_SECONDS``; end the job if nothing is left (``job_next_run`` says when the task
+    should come back otherwise).
 
     ``concurrency`` (default ``JOBS_CONCURRENCY``) is how many items run at once, for an app
     whose upstream calls have a limit of their own (``CARDS_BULK_CONCURRENCY``).
@@ -324,11 +383,12 @@ def job_run_items(
     if job is None:
         return None
     concurrency = max(1, int(settings.JOBS_CONCURRENCY if concurrency is None else concurrency))
+    chunk_ends = time.monotonic() + settings.JOBS_CHUNK_SECONDS
     try:
         if concurrency == 1:
-            stopped = _run_inline(job, handle)
+            stopped = _run_inline(job, handle, chunk_ends)
         else:
-            stopped = _run_threaded(job, handle, concurrency)
+            stopped = _run_threaded(job, handle, concurrency, chunk_ends)
     except SoftTimeLimitExceeded:
         logger.warning("job %d reached the task time limit; ending what is left", job.pk)
         _out_of_time(job)
@@ -336,7 +396,11 @@ def job_run_items(
     if stopped:
         for _ in range(items_cancel(job)):
             job_item_observed(kind=job.kind, outcome=ItemOutcome.CANCELLED)
+        settling_end(job)
     elif stop_requested() and job.items.exclude(status=ItemStatus.DONE).exists():
         logger.info("job %d handed back to the broker: the worker is stopping", job.pk)
         raise Reject("the worker is stopping", requeue=True)
+    if job.items.exclude(status=ItemStatus.DONE).exists():
+        logger.info("job %d: chunk ended, %d items left", job.pk, items_left(job))
+        return job
     return job_finish(job)

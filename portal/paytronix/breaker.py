@@ -6,6 +6,12 @@ request waiting out its timeouts. After ``cooldown`` seconds it is half-open: ex
 call goes upstream; its success closes the circuit, its failure opens it for another cool-down.
 Any answer from upstream (even a non-success ``result``) counts as success: only transport
 faults say upstream is unwell.
+
+``CircuitBreaker`` keeps its state in the process; ``SharedCircuitBreaker`` keeps it in Redis
+(``PAYTRONIX_BREAKER_REDIS_URL``), so that a hanging upstream costs one process's timeouts, not
+every gunicorn and Celery process's. Written on redis-py rather than pybreaker: pybreaker's
+Redis state shares the counts but lets every process send its own half-open trial, and this
+breaker's contract (exactly one trial, the metrics hooks) is a few lines of SET NX and TTLs.
 """
 
 from __future__ import annotations
@@ -82,3 +88,137 @@ class CircuitBreaker:
         """A trial call ended without an answer either way (a bug, an interrupt): free the slot."""
         with self._lock:
             self._trial_in_flight = False
+
+
+class SharedCircuitBreaker(CircuitBreaker):
+    """The same breaker with its state in Redis, so every process (each gunicorn worker, each
+    Celery worker) sees what one of them learnt: one process's timeouts open it for all.
+
+    Keys under ``prefix``: ``:failures`` (consecutive faults, any process; a success anywhere
+    resets it), ``:open`` (exists while the circuit is open; its TTL is the cool-down),
+    ``:tripped`` (the circuit opened and has not closed since: half-open once ``:open`` is
+    gone) and ``:trial`` (the one process whose trial call is in flight, held for at most
+    ``trial_ttl`` seconds should that process die). When Redis does not answer, the process
+    falls back to its own in-memory state (inherited), which is what the breaker was before.
+    """
+
+    def __init__(
+        self,
+        *,
+        threshold: int,
+        cooldown: float,
+        clock: Callable[[], float],
+        redis_url: str,
+        prefix: str,
+        trial_ttl: float,
+    ) -> None:
+        import redis
+
+        super().__init__(threshold=threshold, cooldown=cooldown, clock=clock)
+        self._redis = redis.Redis.from_url(
+            redis_url, socket_connect_timeout=0.25, socket_timeout=0.25
+        )
+        self._errors: tuple[type[Exception], ...] = (redis.RedisError,)
+        self._keys = {name: f"{prefix}:{name}" for name in ("failures", "open", "tripped", "trial")}
+        self._trial_ms = max(1, round(trial_ttl * 1000))
+        self._cooldown_ms = max(1, round(cooldown * 1000))
+        self._holds_trial = threading.local()
+        self._redis_down_logged = False
+
+    def _down(self) -> None:
+        if not self._redis_down_logged:
+            logger.warning("paytronix circuit state: Redis unreachable, this process decides alone")
+            self._redis_down_logged = True
+
+    def _open_and_tripped(self) -> tuple[int, int]:
+        """Milliseconds the circuit stays open (0 or less: not open), and whether it tripped."""
+        pipe = self._redis.pipeline()
+        pipe.pttl(self._keys["open"])
+        pipe.exists(self._keys["tripped"])
+        opened_ms, tripped = pipe.execute()
+        return int(opened_ms), int(tripped)
+
+    def _holding(self) -> bool:
+        return bool(getattr(self._holds_trial, "value", False))
+
+    @property
+    def state(self) -> Literal["closed", "open", "half_open"]:
+        try:
+            opened_ms, tripped = self._open_and_tripped()
+        except self._errors:
+            self._down()
+            return super().state
+        if opened_ms > 0:
+            return "open"
+        return "half_open" if tripped else "closed"
+
+    def allow(self, endpoint: str) -> None:
+        keys = self._keys
+        try:
+            opened_ms, tripped = self._open_and_tripped()
+            if opened_ms > 0:
+                raise CircuitOpenError(endpoint=endpoint, retry_in=opened_ms / 1000)
+            if not tripped:
+                return
+            # Half-open: one trial call for every process together.
+            if not self._redis.set(keys["trial"], 1, nx=True, px=self._trial_ms):
+                raise CircuitOpenError(endpoint=endpoint, retry_in=1.0)
+        except self._errors:
+            self._down()
+            super().allow(endpoint)
+            return
+        self._holds_trial.value = True
+        breaker_changed("half_open")
+
+    def record_success(self) -> None:
+        keys = self._keys
+        try:
+            pipe = self._redis.pipeline()
+            pipe.delete(keys["failures"])
+            pipe.delete(keys["open"], keys["tripped"], keys["trial"])
+            _, closed = pipe.execute()
+        except self._errors:
+            self._down()
+            super().record_success()
+            return
+        self._holds_trial.value = False
+        if closed:
+            logger.warning("paytronix circuit closed: upstream answered again")
+            breaker_changed("closed")
+
+    def record_failure(self) -> None:
+        keys = self._keys
+        try:
+            pipe = self._redis.pipeline()
+            pipe.incr(keys["failures"])
+            # Consecutive means recent: a count nobody adds to for a while is forgotten.
+            pipe.pexpire(keys["failures"], self._cooldown_ms * 10)
+            failures, _ = pipe.execute()
+            if not (self._holding() or failures >= self._threshold):
+                return
+            pipe = self._redis.pipeline()
+            pipe.set(keys["open"], 1, px=self._cooldown_ms)
+            pipe.set(keys["tripped"], 1, px=self._cooldown_ms * 10)
+            pipe.delete(keys["trial"], keys["failures"])
+            pipe.execute()
+        except self._errors:
+            self._down()
+            super().record_failure()
+            return
+        self._holds_trial.value = False
+        logger.warning(
+            "paytronix circuit open for %.0fs after %d consecutive transport faults",
+            self._cooldown,
+            failures,
+        )
+        breaker_changed("open")
+
+    def abandon(self) -> None:
+        if not self._holding():
+            super().abandon()
+            return
+        self._holds_trial.value = False
+        try:
+            self._redis.delete(self._keys["trial"])
+        except self._errors:
+            self._down()

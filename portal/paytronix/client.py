@@ -48,6 +48,7 @@ def config_from_settings() -> ClientConfig:
         max_attempts=settings.PAYTRONIX_MAX_ATTEMPTS,
         breaker_threshold=settings.PAYTRONIX_BREAKER_THRESHOLD,
         breaker_cooldown=settings.PAYTRONIX_BREAKER_COOLDOWN,
+        breaker_redis_url=settings.PAYTRONIX_BREAKER_REDIS_URL,
     )
 
 

@@ -31,6 +31,7 @@ What it guarantees, and why:
 * **A circuit breaker.** After ``breaker_threshold`` consecutive transport faults, calls fail
   fast with ``CircuitOpenError`` for ``breaker_cooldown`` seconds; then one trial call is let
   through (half-open): success closes the circuit, failure opens it for another cool-down.
+  With ``breaker_redis_url`` the state lives in Redis and every process shares it.
 * **Every non-success ``result`` becomes an exception** from ``errors.RESULT_ERRORS``,
   carrying ``errorCode``, ``errorMessage`` and every other field of the reply; a result this
   endpoint is not documented to return becomes ``UnexpectedResultError``
@@ -43,6 +44,7 @@ What it guarantees, and why:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -62,7 +64,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
 from . import observe
-from .breaker import CircuitBreaker
+from .breaker import CircuitBreaker, SharedCircuitBreaker
 from .endpoint import Endpoint, encode_params, success_payload
 from .errors import (
     MalformedReplyError,
@@ -93,6 +95,8 @@ class ClientConfig:
     backoff_cap: float = 4.0
     breaker_threshold: int = 5
     breaker_cooldown: float = 30.0
+    #: Redis holding the breaker's state for every process; "" keeps it in this process.
+    breaker_redis_url: str = ""
     pool_maxsize: int = 16
 
     def __post_init__(self) -> None:
@@ -118,6 +122,24 @@ class _Fault(Exception):
         self.retry_after = retry_after
 
 
+def _breaker(config: ClientConfig, clock: Callable[[], float]) -> CircuitBreaker:
+    if not config.breaker_redis_url:
+        return CircuitBreaker(
+            threshold=config.breaker_threshold, cooldown=config.breaker_cooldown, clock=clock
+        )
+    # One state per upstream (merchant and base URL), whoever shares the Redis.
+    upstream = hashlib.sha256(f"{config.merchant_id} {config.base_url}".encode()).hexdigest()
+    return SharedCircuitBreaker(
+        threshold=config.breaker_threshold,
+        cooldown=config.breaker_cooldown,
+        clock=clock,
+        redis_url=config.breaker_redis_url,
+        prefix=f"loyaltydesk:paytronix-breaker:{upstream[:16]}",
+        # A trial whose process died is given up after one call's longest time.
+        trial_ttl=config.connect_timeout + config.read_timeout + 1,
+    )
+
+
 class Transport:
     """Sends one endpoint call with the policy described in this module's docstring."""
 
@@ -133,9 +155,7 @@ class Transport:
         self._sleep = sleep
         self._clock = clock
         self._jitter = jitter
-        self.breaker = CircuitBreaker(
-            threshold=config.breaker_threshold, cooldown=config.breaker_cooldown, clock=clock
-        )
+        self.breaker = _breaker(config, clock)
         self._session_lock = threading.Lock()
         self._session: requests.Session | None = None
         self._session_pid: int | None = None

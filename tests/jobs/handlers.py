@@ -25,6 +25,7 @@ def disable_item(run: ItemRun) -> ItemResult:
         idempotency_key=run.idempotency_key,
         context=run.context,
         job_id=run.job.pk,
+        retry_of=run.retry_of,
         call=call,
     )
     return ItemResult.from_mutation(result)

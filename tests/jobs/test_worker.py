@@ -1,5 +1,6 @@
-"""A job whose real Celery worker is killed mid-way, or stopped with SIGTERM, finishes after a
-restart without losing an item or doing one twice: every card gets exactly one upstream write."""
+"""A job whose real Celery worker is killed mid-way (after a write was applied, or while a write
+hangs that upstream never carried out), or stopped with SIGTERM, finishes after a restart
+without losing an item or doing one twice: every card is changed exactly once."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from tests.jobs.conftest import active_cards
 
 pytestmark = [
     pytest.mark.worker,
+    pytest.mark.proof,
     pytest.mark.redis,
     pytest.mark.django_db(transaction=True),
     pytest.mark.timeout(180),
@@ -271,3 +273,56 @@ def test_a_job_survives_its_worker_being_killed_and_does_each_item_once(
             first.wait(10)
 
     _assert_every_card_written_once(job.pk, cards, counting, sandbox)
+
+
+def test_a_worker_killed_while_its_write_was_never_carried_out_has_that_item_tried_again(
+    counting_sandbox: tuple[CountingSandbox, str],
+    sandbox: Any,
+    bulk_job: Any,
+    counted_status_changes: Counter[str],
+    tmp_path: Path,
+) -> None:
+    counting, base_url = counting_sandbox
+    broker = os.environ["REDIS_URL"]
+    queue = f"jobs-test-{uuid.uuid4().hex}"
+    log = tmp_path / "worker.log"
+    # Time to kill the worker while the write is held, before its read timeout.
+    env = _worker_env(base_url, broker) | {
+        "PAYTRONIX_READ_TIMEOUT": "5",
+        "AUDIT_ABANDONED_AFTER": "6",
+    }
+    cards = active_cards(sandbox, ITEMS)
+    sandbox.faults.latency(0.3, endpoint="changeCardStatus")
+
+    job = bulk_job(cards, task=SendTo(broker, queue))
+    first = _start_worker(env, queue, log)
+    try:
+        _wait_for(lambda: _job(job.pk).done >= 4, 90, "a few items done", log)
+        # The next write reaches upstream and is held there, never carried out.
+        hang = sandbox.faults.hang(30, endpoint="changeCardStatus", process=False, times=1)
+        _wait_for(lambda: hang not in sandbox.faults.rules, 30, "a write to hang", log)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        sandbox.faults.clear()
+        time.sleep(VISIBILITY_TIMEOUT + 1)
+
+        second = _start_worker(env, queue, log)
+        try:
+            _wait_for(lambda: _job(job.pk).status == JobStatus.SUCCEEDED, 90, "the job", log)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            second.wait(20)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait(10)
+
+    done = _job(job.pk)
+    assert (done.done, done.failed) == (ITEMS, 0)
+    assert {sandbox.state.card(card).status for card in cards} == {"DISABLED"}
+    assert counted_status_changes == Counter(dict.fromkeys(cards, 1))
+    [again] = done.items.filter(attempts=2)
+    assert again.message.startswith("Attempt 1 never reached the loyalty system")
+    # Two requests for that card (the one held and the retry), one for every other card.
+    assert sorted(counting.writes.values()) == [1] * (ITEMS - 1) + [2]
+    assert chain_verify().intact

@@ -1,0 +1,79 @@
+"""A hanging upstream costs the guest page a few seconds, not each read's timeouts: the page has
+an overall deadline, and a panel whose read is late fails on its own."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from guests.selectors.fanout import read_within, run_reads
+from portal.paytronix.errors import TransportError
+from portal.sandbox import demo
+from portal.sandbox.testing import SandboxController
+
+pytestmark = pytest.mark.django_db
+
+GUEST_URL = reverse("guests:guest", args=[demo.DEMO_ACCOUNT_ID])
+
+
+def test_a_read_past_the_deadline_fails_alone_and_is_not_waited_for() -> None:
+    release = threading.Event()
+    started = time.monotonic()
+
+    outcomes = run_reads({"fast": lambda: 1, "stuck": lambda: release.wait(10)}, deadline=0.3)
+
+    assert time.monotonic() - started < 1.0
+    assert outcomes["fast"].get() == 1
+    error = outcomes["stuck"].error
+    assert isinstance(error, TransportError)
+    assert "no answer within the page's 0.3s" in error.message
+    release.set()
+
+
+def test_a_gate_read_past_the_deadline_raises_a_transport_error() -> None:
+    release = threading.Event()
+    with pytest.raises(TransportError):
+        read_within(lambda: release.wait(10), name="account", deadline=0.2)
+    release.set()
+    assert read_within(lambda: 2, name="account", deadline=1) == 2
+
+
+def test_a_hanging_panel_read_leaves_the_page_answering_within_its_deadline(
+    sandbox: SandboxController, agent_client: Client, settings: object
+) -> None:
+    settings.GUESTS_PAGE_DEADLINE = 1.5  # type: ignore[attr-defined]
+    settings.PAYTRONIX_READ_TIMEOUT = 20  # type: ignore[attr-defined]
+    settings.AUDIT_ABANDONED_AFTER = 60  # type: ignore[attr-defined]
+    sandbox.faults.hang(20, endpoint="guest/referralsByAccountId")
+    started = time.monotonic()
+
+    response = agent_client.get(GUEST_URL)
+
+    assert time.monotonic() - started < 3.0
+    assert response.status_code == 200
+    html = response.content.decode()
+    referrals = html[html.index('id="panel-referrals"') : html.index('id="panel-notes"')]
+    assert "did not answer in time" in referrals
+    assert "Try again" in referrals
+    assert "Ava Thompson" in html
+    assert "Point Adjustment" in html
+
+
+def test_a_hanging_account_read_answers_the_calm_page_within_the_deadline(
+    sandbox: SandboxController, agent_client: Client, settings: object
+) -> None:
+    settings.GUESTS_PAGE_DEADLINE = 1.0  # type: ignore[attr-defined]
+    settings.PAYTRONIX_READ_TIMEOUT = 20  # type: ignore[attr-defined]
+    settings.AUDIT_ABANDONED_AFTER = 60  # type: ignore[attr-defined]
+    sandbox.faults.hang(20, endpoint="guest/accountInformationById")
+    started = time.monotonic()
+
+    response = agent_client.get(GUEST_URL)
+
+    assert time.monotonic() - started < 2.5
+    assert response.status_code == 503
+    assert b"did not answer in time" in response.content

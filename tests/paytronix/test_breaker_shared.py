@@ -1,0 +1,163 @@
+"""The circuit breaker's state in Redis: one process's transport faults open it for every
+process, exactly one process sends the half-open trial, and without Redis each process still
+protects itself."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import redis
+
+from portal.paytronix import observe
+from portal.paytronix.breaker import SharedCircuitBreaker
+from portal.paytronix.errors import CircuitOpenError, TransportError
+
+from .conftest import FakeUpstream, Harness, Reply
+from .test_session import CARD, READ
+
+pytestmark = pytest.mark.redis
+
+COOLDOWN = 0.4
+
+
+class Changes:
+    """An observer of the breaker's changes of state (what the metrics hook sees)."""
+
+    def __init__(self) -> None:
+        self.states: list[str] = []
+
+    def call_ended(self, event: observe.CallEnded) -> None:
+        pass
+
+    def breaker_changed(self, state: str) -> None:
+        self.states.append(state)
+
+
+@pytest.fixture
+def changes(monkeypatch: pytest.MonkeyPatch) -> Changes:
+    seen = Changes()
+    monkeypatch.setattr(observe, "_observers", [seen])
+    return seen
+
+
+@pytest.fixture
+def shared() -> Iterator[Callable[..., SharedCircuitBreaker]]:
+    """``shared(**overrides)``: a breaker as one process would build it; every breaker of one
+    test shares one Redis prefix, as every process of one deployment does."""
+    url = os.environ["REDIS_URL"]
+    prefix = f"test-breaker:{uuid.uuid4().hex}"
+
+    def make(**overrides: Any) -> SharedCircuitBreaker:
+        options: dict[str, Any] = {
+            "threshold": 3,
+            "cooldown": COOLDOWN,
+            "clock": time.monotonic,
+            "redis_url": url,
+            "prefix": prefix,
+            "trial_ttl": 5.0,
+        }
+        return SharedCircuitBreaker(**(options | overrides))
+
+    yield make
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
+
+
+def test_faults_seen_by_one_process_open_the_circuit_for_another(
+    shared: Callable[..., SharedCircuitBreaker], changes: Changes
+) -> None:
+    web, worker = shared(), shared()
+    web.allow("guest/accountInformation.json")
+    web.record_failure()
+    worker.record_failure()
+    assert worker.state == "closed"
+    web.record_failure()
+
+    with pytest.raises(CircuitOpenError) as caught:
+        worker.allow("guest/userInformation.json")
+    assert 0 < caught.value.retry_in <= COOLDOWN
+    assert (web.state, worker.state) == ("open", "open")
+    assert changes.states == ["open"]
+
+
+def test_after_the_cooldown_exactly_one_process_sends_the_trial(
+    shared: Callable[..., SharedCircuitBreaker], changes: Changes
+) -> None:
+    first, second, third = shared(), shared(), shared()
+    for _ in range(3):
+        first.record_failure()
+    time.sleep(COOLDOWN + 0.05)
+    assert second.state == "half_open"
+
+    second.allow("guest/accountInformation.json")
+    for other in (first, third):
+        with pytest.raises(CircuitOpenError):
+            other.allow("guest/accountInformation.json")
+    second.record_success()
+
+    third.allow("guest/accountInformation.json")
+    assert first.state == "closed"
+    assert changes.states == ["open", "half_open", "closed"]
+
+
+def test_a_failed_trial_opens_the_circuit_again_for_everyone(
+    shared: Callable[..., SharedCircuitBreaker],
+) -> None:
+    first, second = shared(), shared()
+    for _ in range(3):
+        first.record_failure()
+    time.sleep(COOLDOWN + 0.05)
+    second.allow("guest/accountInformation.json")
+    second.record_failure()
+
+    with pytest.raises(CircuitOpenError):
+        first.allow("guest/accountInformation.json")
+
+
+def test_a_success_anywhere_resets_the_count_of_consecutive_faults(
+    shared: Callable[..., SharedCircuitBreaker],
+) -> None:
+    first, second = shared(), shared()
+    first.record_failure()
+    first.record_failure()
+    second.record_success()
+    first.record_failure()
+
+    second.allow("guest/accountInformation.json")
+    assert second.state == "closed"
+
+
+def test_without_redis_each_process_still_has_its_own_breaker(
+    shared: Callable[..., SharedCircuitBreaker],
+) -> None:
+    alone = shared(redis_url="redis://127.0.0.1:9/0", threshold=2)
+    alone.record_failure()
+    alone.record_failure()
+
+    with pytest.raises(CircuitOpenError):
+        alone.allow("guest/accountInformation.json")
+
+
+def test_two_clients_sharing_redis_one_learns_and_the_other_calls_nothing(
+    upstream: FakeUpstream, make_harness: Callable[..., Harness]
+) -> None:
+    url = os.environ["REDIS_URL"] + f"?client_name=breaker-{uuid.uuid4().hex[:8]}"
+    common = {"max_attempts": 1, "breaker_threshold": 2, "breaker_redis_url": url}
+    gunicorn, celery = make_harness(**common), make_harness(**common)
+    try:
+        upstream.reply(Reply(status=503), Reply(status=503))
+        for _ in range(2):
+            with pytest.raises(TransportError):
+                gunicorn.transport.call(READ, {"printedCardNumber": CARD})
+
+        with pytest.raises(CircuitOpenError):
+            celery.transport.call(READ, {"printedCardNumber": CARD})
+        assert len(upstream.requests) == 2
+    finally:
+        gunicorn.transport.breaker.record_success()
