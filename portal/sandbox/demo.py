@@ -50,21 +50,26 @@ DEMO_CARD_OWNED_BY_OTHER_USER = "6000201900000041"
 DEMO_OTHER_USERNAME = "noah.brooks"
 DEMO_OTHER_PASSWORD = "Sandbox-Noah-1"  # noqa: S105  (a fake guest's)
 
-# Two Rewards accounts of one user, the second attached to the first (the main account) and
-# not combined yet: combineCard(second) succeeds, isCardCombinable(second) is true.
+# Two Rewards accounts of one user (the second attached later): the first is the user's main
+# Rewards account by the spec's rule; combineCard(second) succeeds, isCardCombinable(second) is
+# true and isCardCombinable(first) false.
 DEMO_COMBINE_USERNAME = "liam.carter"
 DEMO_COMBINE_MAIN_CARD = "6000201900000051"
 DEMO_COMBINE_OTHER_CARD = "6000201900000052"
 DEMO_COMBINABLE_PAIR = (DEMO_COMBINE_MAIN_CARD, DEMO_COMBINE_OTHER_CARD)
 
-# Two Gift Card accounts of one user, attached: combine fails, not_combinable_template.
+# Two Gift Card accounts of one user: combine fails, not_combinable_template; neither card is
+# combinable.
 DEMO_NOT_COMBINABLE_PAIR = ("6000201900000061", "6000201900000062")
 
-# A Gift Card account attached to a Rewards main account: combine_different_templates.
+# A user with a Rewards account and a Gift Card account: each is the main (only) account of
+# its template, so neither is combinable; naming the other as the obsolete
+# otherPrintedCardNumber answers combine_different_templates.
 DEMO_DIFFERENT_TEMPLATE_PAIR = ("6000201900000071", "6000201900000072")
 
-# A main account with two combines behind it and one more attached card: combining that card
-# is the third combine, which suspends the account (threshold 3, the default).
+# A main account with two combines behind it and one more attached account: combining that
+# card would be the third combine, which suspends the main account and moves nothing
+# (accountSuspended; threshold 3, the default).
 DEMO_NEAR_SUSPENSION_PAIR = ("6000201900000081", "6000201900000082")
 
 # Accounts in a status that forbids changes. SUSPENDED still answers account information

@@ -188,9 +188,9 @@ class Account:
     bulk_referrals: list[BulkReferral] = field(default_factory=list)
     referrals_available: int = 5
     comments: list[AccountComment] = field(default_factory=list)
-    #: the main account this one is attached to (same user) until it is combined into it.
-    attached_to: int | None = None
+    #: the surviving account this one was combined into (it is ABANDONED since).
     combined_into: int | None = None
+    #: how many accounts were combined into this one: the first key of the main-account rule.
     combine_count: int = 0
 
     @property
@@ -289,9 +289,30 @@ class Model:
     def user_of(self, account: Account) -> User | None:
         return self.users.get(account.username) if account.username else None
 
-    def attached_accounts(self, main: Account) -> list[Account]:
-        """Accounts attached to ``main`` and not combined yet, in attach order."""
-        return [a for a in self.accounts.values() if a.attached_to == main.account_id]
+    def accounts_of(self, user: User, template_code: int) -> list[Account]:
+        """The user's accounts of one template (program), in the order the user got them."""
+        found = (self.accounts[i] for i in user.account_ids)
+        return [a for a in found if a.template_code == template_code]
+
+    def main_account(self, user: User, template_code: int) -> Account | None:
+        """The user's main account of a template, by the spec's rule (combineCard): the most
+        previously combined cards, then an ACTIVE account, the earliest enrollment, an ACTIVE
+        primary card, and the lowest printed card number."""
+        candidates = self.accounts_of(user, template_code)
+        if not candidates:
+            return None
+
+        def rank(account: Account) -> tuple[int, bool, date, bool, str]:
+            primary = self.cards[account.primary_card]
+            return (
+                -account.combine_count,
+                account.status != ACTIVE,
+                account.enroll_date,
+                primary.status != ACTIVE,
+                primary.number,
+            )
+
+        return min(candidates, key=rank)
 
     def add_transaction(
         self,

@@ -209,10 +209,18 @@ def _pair(
     main = _account(
         model, ids[0], [(cards[0], ACTIVE)], rng=rng, history=40, template=templates[0], user=user
     )
+    # Attached later: the user's second account, enrolled after the first (so, of one template,
+    # the first is the main account by the spec's rule).
     other = _account(
-        model, ids[1], [(cards[1], ACTIVE)], rng=rng, history=12, template=templates[1], user=user
+        model,
+        ids[1],
+        [(cards[1], ACTIVE)],
+        rng=rng,
+        history=12,
+        template=templates[1],
+        user=user,
+        enroll_date=date(2023, 9, 18),
     )
-    other.attached_to = main.account_id
     return main, other
 
 

@@ -142,7 +142,8 @@ def _decorate_registered(
             AccountComment("Guest called about a missing visit credit.", "csr.seed", moment)
         )
     if rng.random() < 0.15:
-        # A second account of the same program, attached to this one and not combined yet.
+        # A second account of the same program, attached to the same user and not combined
+        # yet (enrolled later: this one stays the main account).
         second = new_account(
             model,
             account_id=account.account_id + 1,
@@ -152,7 +153,6 @@ def _decorate_registered(
             enroll_date=enrolled + timedelta(days=rng.randint(1, 20)),
             user=user,
         )
-        second.attached_to = account.account_id
         fill_history(model, second, rng, rng.randint(2, 15))
 
 

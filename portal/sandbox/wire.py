@@ -88,9 +88,9 @@ def account_fields(account: Account) -> Json:
 
 
 def additional_cards(model: Model, account: Account) -> list[Json]:
-    """The account's other cards, then the cards attached to it and not combined yet."""
-    numbers = account.cards[1:] + [a.primary_card for a in model.attached_accounts(account)]
-    return [card_information(model.cards[n]) for n in numbers]
+    """The account's own cards after the primary one. A card attached to the account's user
+    keeps its own account and is not listed here (the user's ``accountIds`` name it)."""
+    return [card_information(model.cards[n]) for n in account.cards[1:]]
 
 
 def account_information(model: Model, account: Account, query_card: Card) -> Json:

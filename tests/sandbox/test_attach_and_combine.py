@@ -88,10 +88,10 @@ def test_attach_and_combine_can_suspend_the_account(api: Api, sandbox: SandboxCo
     }
     account = api.get("guest/accountInformation", printedCardNumber=main)
     assert account["accountStatus"] == "SUSPENDED"
-    # The attach stands; the combine that suspends moves nothing.
+    # Nothing moved; the attach (the first step) stands.
     attached = sandbox.state.account_for_card(demo.DEMO_ATTACHABLE_CARD)
     assert attached is not sandbox.state.account_for_card(main)
-    assert attached.attached_to == sandbox.state.account_for_card(main).account_id
+    assert (attached.status, attached.username) == ("ACTIVE", "olivia.nguyen")
 
 
 # -- as the portal's client reads them ---------------------------------------------------------

@@ -34,11 +34,12 @@ def test_a_disabled_card_shows_disabled_everywhere(api: Api) -> None:
     assert (latest["transactionType"], latest["guestType"]) == ("Card Status Change", False)
 
 
-def test_a_card_attached_elsewhere_shows_its_new_status_on_the_main_account(api: Api) -> None:
+def test_a_card_attached_to_the_user_is_not_listed_on_the_main_account(api: Api) -> None:
     main, other = demo.DEMO_COMBINABLE_PAIR
     api.post("guest/changeCardStatus", printedCardNumber=other, status="DISABLED")
-    reply = api.get("guest/accountInformation", printedCardNumber=main)
-    assert card_statuses(reply)[other] == "DISABLED"
+    assert other not in card_statuses(api.get("guest/accountInformation", printedCardNumber=main))
+    own = api.get("guest/accountInformation", printedCardNumber=other)
+    assert (own["primaryCard"]["printedCardNumber"], own["queryCardStatus"]) == (other, "DISABLED")
 
 
 def test_enabling_a_disabled_card(api: Api) -> None:
@@ -64,22 +65,35 @@ def test_card_status_failures(api: Api, number: str, status: str, code: str) -> 
 # -- attachCard -------------------------------------------------------------------------------
 
 
-def test_attaching_a_card_adds_it_to_additional_cards_and_the_user(api: Api) -> None:
+def test_attaching_a_card_links_its_account_to_the_user(
+    api: Api, sandbox: SandboxController
+) -> None:
+    own_account = sandbox.state.account_for_card(demo.DEMO_ATTACHABLE_CARD).account_id
+    before = wallet_balances(sandbox, demo.DEMO_ATTACHABLE_CARD)
     reply = api.post(
         "guest/attachCard",
         printedCardNumber=demo.DEMO_ACTIVE_CARD,
         otherPrintedCardNumber=demo.DEMO_ATTACHABLE_CARD,
     )
     assert reply == {"result": "success"}
+    # The card keeps its own account: not one of the main account's additional cards.
     account = api.get("guest/accountInformation", printedCardNumber=demo.DEMO_ACTIVE_CARD)
-    assert card_statuses(account)[demo.DEMO_ATTACHABLE_CARD] == "ACTIVE"
+    assert demo.DEMO_ATTACHABLE_CARD not in card_statuses(account)
     user = api.get("guest/userInformation", username=demo.DEMO_USERNAME)["userInformation"]
-    assert demo.DEMO_ATTACHABLE_CARD in user["primaryCardNumbers"]
+    assert user["accountIds"] == [demo.DEMO_ACCOUNT_ID, own_account]
+    assert user["primaryCardNumbers"] == [demo.DEMO_ACTIVE_CARD, demo.DEMO_ATTACHABLE_CARD]
     attached = api.get("guest/accountInformation", printedCardNumber=demo.DEMO_ATTACHABLE_CARD)
-    assert (attached["username"], attached["registrationStatus"]) == (
+    assert (attached["accountId"], attached["username"], attached["registrationStatus"]) == (
+        own_account,
         demo.DEMO_USERNAME,
         "REGISTERED",
     )
+    assert wallet_balances(sandbox, demo.DEMO_ATTACHABLE_CARD) == before
+    # Attached, not main (the showcase account was enrolled first): combinable now.
+    combinable = api.get("guest/isCardCombinable", printedCardNumber=demo.DEMO_ATTACHABLE_CARD)
+    assert combinable["isCombinable"] is True
+    main = api.get("guest/isCardCombinable", printedCardNumber=demo.DEMO_ACTIVE_CARD)
+    assert main["isCombinable"] is False
 
 
 def test_a_card_with_a_registration_code_asks_for_it(api: Api) -> None:
@@ -205,10 +219,12 @@ def test_combining_records_the_move_in_both_histories(api: Api, sandbox: Sandbox
     assert (gone["result"], gone["accountStatus"]) == ("invalid_status", "ABANDONED")
 
 
-def test_the_third_combine_into_one_account_suspends_it(
+def test_the_third_combine_into_one_account_suspends_it_and_moves_nothing(
     api: Api, sandbox: SandboxController
 ) -> None:
     main, other = demo.DEMO_NEAR_SUSPENSION_PAIR
+    before_main, before_other = wallet_balances(sandbox, main), wallet_balances(sandbox, other)
+    other_account = sandbox.state.account_for_card(other).account_id
     reply = api.post("guest/combineCard", printedCardNumber=other)
     assert reply == {
         "result": "accountSuspended",
@@ -218,8 +234,11 @@ def test_the_third_combine_into_one_account_suspends_it(
     assert api.get("guest/accountInformation", printedCardNumber=main)["accountStatus"] == (
         "SUSPENDED"
     )
-    # The spec: accountSuspended is the combine's result; nothing moves.
-    assert sandbox.state.account_for_card(other) is not sandbox.state.account_for_card(main)
+    still = api.get("guest/accountInformation", printedCardNumber=other)
+    assert (still["accountId"], still["accountStatus"]) == (other_account, "ACTIVE")
+    assert wallet_balances(sandbox, main) == before_main
+    assert wallet_balances(sandbox, other) == before_other
+    assert other_account in sandbox.state.user("olivia.nguyen").account_ids
 
 
 def test_the_suspension_threshold_is_configurable(
@@ -239,12 +258,44 @@ def test_the_suspension_threshold_is_configurable(
         (demo.DEMO_ACTIVE_CARD, "combine_card.same_card"),
         (demo.DEMO_DISABLED_CARD, "combine_card.already_combined"),
         (demo.DEMO_NOT_COMBINABLE_PAIR[1], "combine_card.not_combinable_template"),
-        (demo.DEMO_DIFFERENT_TEMPLATE_PAIR[1], "combine_card.combine_different_templates"),
+        (demo.DEMO_DIFFERENT_TEMPLATE_PAIR[1], "combine_card.not_combinable_template"),
+        (demo.DEMO_DIFFERENT_TEMPLATE_PAIR[0], "combine_card.same_card"),
     ],
 )
 def test_combine_failures(api: Api, number: str, code: str) -> None:
     reply = api.post("guest/combineCard", printedCardNumber=number)
     assert (reply["result"], reply["errorCode"]) == ("failure", code)
+
+
+def test_an_obsolete_other_card_of_another_template_is_refused(api: Api) -> None:
+    reply = api.post(
+        "guest/combineCard",
+        printedCardNumber=demo.DEMO_COMBINE_OTHER_CARD,
+        otherPrintedCardNumber=demo.DEMO_DIFFERENT_TEMPLATE_PAIR[1],
+    )
+    assert reply["errorCode"] == "combine_card.combine_different_templates"
+
+
+def test_the_main_account_is_chosen_by_the_number_of_previous_combines(
+    api: Api, sandbox: SandboxController, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main, other = demo.DEMO_COMBINABLE_PAIR
+    # The later account has one combine behind it: that ranks before the earlier enrollment.
+    monkeypatch.setattr(sandbox.state.account_for_card(other), "combine_count", 1)
+    assert api.get("guest/isCardCombinable", printedCardNumber=main)["isCombinable"] is True
+    reply = api.post("guest/combineCard", printedCardNumber=main)
+    assert reply["survivingAccountId"] == sandbox.state.account_for_card(other).account_id
+
+
+def test_an_active_account_is_the_main_one_before_a_suspended_one(
+    api: Api, sandbox: SandboxController, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main, other = demo.DEMO_COMBINABLE_PAIR
+    monkeypatch.setattr(sandbox.state.account_for_card(main), "status", "SUSPENDED")
+    assert api.get("guest/isCardCombinable", printedCardNumber=main)["isCombinable"] is True
+    assert api.get("guest/isCardCombinable", printedCardNumber=other)["isCombinable"] is False
+    refused = api.post("guest/combineCard", printedCardNumber=main)
+    assert refused["errorCode"] == "combine_card.account_not_active"
 
 
 def test_combining_a_disabled_attached_card_fails(api: Api) -> None:
@@ -289,6 +340,14 @@ def test_is_card_combinable_predicts_combine(api: Api, number: str) -> None:
     assert set(answer) == {"result", "isCombinable"}
     combined = api.post("guest/combineCard", printedCardNumber=number)
     assert answer["isCombinable"] == (combined["result"] in ("success", "accountSuspended"))
+
+
+def test_an_unregistered_card_of_a_combinable_template_is_combinable(api: Api) -> None:
+    # The spec: combinable "if it is not the main account and combine is enabled for the card
+    # template"; an unregistered card is nobody's main account (combineCard still needs it
+    # attached first).
+    answer = api.get("guest/isCardCombinable", printedCardNumber=demo.DEMO_ATTACHABLE_CARD)
+    assert answer == {"result": "success", "isCombinable": True}
 
 
 def test_is_card_combinable_fails_for_an_unknown_card(api: Api) -> None:

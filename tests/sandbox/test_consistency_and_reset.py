@@ -86,7 +86,8 @@ def test_reset_restores_the_seed(api: Api, sandbox: SandboxController) -> None:
     api.post("guest/changeCardStatus", **CARD, status="DISABLED")
     sandbox.reset()
     assert api.get("guest/accountInformation", **CARD) == seeded
-    assert sandbox.state.account_for_card(demo.DEMO_COMBINABLE_PAIR[1]).attached_to is not None
+    other = sandbox.state.account_for_card(demo.DEMO_COMBINABLE_PAIR[1])
+    assert (other.status, other.combined_into) == ("ACTIVE", None)
 
 
 def test_reset_through_the_control_endpoint_also_clears_faults(

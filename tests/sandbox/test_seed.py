@@ -82,7 +82,8 @@ def test_the_seed_covers_every_case(model: Model) -> None:
     assert sum(1 for a in accounts if a.pending_rewards) >= 10
     assert sum(1 for a in accounts if a.external_accounts) >= 10
     assert sum(1 for c in model.cards.values() if c.registration_code) >= 20
-    assert sum(1 for a in accounts if a.attached_to) >= 10
+    users_of_several = [u for u in model.users.values() if len(u.account_ids) >= 2]
+    assert len(users_of_several) >= 10
     assert sum(1 for a in accounts if a.comments) >= 5
     visits = list(model.visit_codes.values())
     assert any(v.used_by for v in visits)
@@ -174,9 +175,11 @@ def test_the_combine_pairs_are_attached_and_not_combined(
 ) -> None:
     main = model.accounts[model.cards[pair[0]].account_id]
     other = model.accounts[model.cards[pair[1]].account_id]
-    assert other.attached_to == main.account_id
-    assert main.attached_to is None
     assert main.username == other.username != ""
+    user = model.users[main.username]
+    assert user.account_ids == [main.account_id, other.account_id]
+    assert model.main_account(user, main.template_code) is main
+    assert other.combined_into is None and other.primary_card == pair[1]
     assert (main.template_code, other.template_code) == templates
     assert main.status == other.status == "ACTIVE"
 

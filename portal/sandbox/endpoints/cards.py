@@ -1,10 +1,12 @@
-"""Card status, attach, combine, attach-and-combine and is-combinable.
+"""Card status, attach, combine, attach-and-combine and is-combinable, on the spec's model.
 
-The model of a user's accounts: attaching a card links that card's account to the user and to
-the user's account of the card given (``attached_to``): it then shows among that account's
-``additionalCards`` while keeping its own balances. Combining an attached card moves its
-balances and cards into that main account (the surviving account) and leaves the combined
-account ABANDONED. The n-th combine into one account suspends it (``accountSuspended``).
+A user has one or more accounts (``User.account_ids``). Attaching another card links that
+card's account to the user: the card keeps its own account, balances and cards, and is not
+listed among any other account's ``additionalCards``. Combining a card moves its account's
+balances and cards into the user's main account of the same template (chosen by the spec's
+rule, ``Model.main_account``), which answers as ``survivingAccountId``; the source account is
+left ABANDONED and no longer the user's. The n-th combine into one main account is refused by
+Paytronix's fraud guard: the main account is suspended (``accountSuspended``) and nothing moves.
 """
 
 from __future__ import annotations
@@ -89,7 +91,6 @@ class AttachRequest:
 
 @dataclass
 class AttachPlan:
-    main: Account
     user: User
     other: Account
     other_card: Card
@@ -128,21 +129,17 @@ def _plan_attach(model: Model, asked: AttachRequest) -> AttachPlan:
             raise Failure("attach_card.user_pwd_invalid")
     if needed:
         raise Failure("", result="more_info", fields=needed)
-    main = model.accounts[account.attached_to] if account.attached_to else account
-    return AttachPlan(main=main, user=user, other=other, other_card=other_card)
+    return AttachPlan(user=user, other=other, other_card=other_card)
 
 
 def _attach(model: Model, plan: AttachPlan) -> None:
+    """Link the other card's account to the user; it keeps its own cards and balances."""
     other = plan.other
     previous_owner = model.user_of(other)
     if previous_owner is not None:
         previous_owner.account_ids.remove(other.account_id)
-        # Accounts the previous owner had attached to this one stay with that owner.
-        for attached in model.attached_accounts(other):
-            attached.attached_to = None
     other.username = plan.user.username
     other.registration_status = REGISTERED
-    other.attached_to = plan.main.account_id
     plan.user.account_ids.append(other.account_id)
 
 
@@ -160,20 +157,28 @@ def attach_card(request: Request) -> Json:
 # -- combine ---------------------------------------------------------------------------------
 
 
-def _plan_combine(model: Model, number: str) -> tuple[Account, Account, Card]:
-    """Check a combine of ``number`` into its main account: (main, combined, card)."""
+def _plan_combine(
+    model: Model, number: str, other_number: str = ""
+) -> tuple[Account, Account, Card]:
+    """Check a combine of ``number``'s account into its user's main account of the template:
+    (main, combined, card). ``other_number`` is the obsolete second card, checked if sent."""
     account, card = lookups.account_by_card(model, number, "combine_card.invalid_card")
-    if account.attached_to is None:
-        if model.user_of(account) is None:
-            raise Failure("combine_card.not_attached")
-        if card.number != account.primary_card:
-            raise Failure("combine_card.already_combined")
-        raise Failure("combine_card.same_card")
-    main = model.accounts[account.attached_to]
-    if main.template_code != account.template_code:
-        raise Failure("combine_card.combine_different_templates")
-    if not model.templates[main.template_code].combinable:
+    user = model.user_of(account)
+    if user is None:
+        raise Failure("combine_card.not_attached")
+    if other_number:
+        other = lookups.card(model, other_number, "combine_card.invalid_other")
+        if other.template_code != account.template_code:
+            raise Failure("combine_card.combine_different_templates")
+    if not model.templates[account.template_code].combinable:
         raise Failure("combine_card.not_combinable_template")
+    main = model.main_account(user, account.template_code)
+    if main is None or main is account:
+        # The main account's primary card is the card itself; its other cards were combined
+        # into it (or came with it) already.
+        if card.number == account.primary_card:
+            raise Failure("combine_card.same_card")
+        raise Failure("combine_card.already_combined")
     if account.status != ACTIVE:
         raise Failure("combine_card.account_not_active")
     if card.status != ACTIVE:
@@ -204,8 +209,8 @@ def _record_combine(
 def _combine(model: Model, main: Account, combined: Account, moment: datetime, limit: int) -> Json:
     """Move balances and cards of ``combined`` into ``main``; record both sides in history.
 
-    The combine that would reach ``limit`` is Paytronix's fraud guard: the result is
-    accountSuspended, the main account is suspended and nothing moves.
+    The combine that would reach ``limit`` combines into ``main`` is not made: Paytronix's
+    fraud guard suspends ``main`` and answers ``accountSuspended``; nothing moves.
     """
     if main.combine_count + 1 >= limit:
         main.status = SUSPENDED
@@ -239,9 +244,10 @@ def _combine(model: Model, main: Account, combined: Account, moment: datetime, l
         f"Balances combined into account {main.account_id}.",
         moment,
     )
+    combined.cards = [combined.primary_card]
     owner = model.users[main.username]
     owner.account_ids.remove(combined.account_id)
-    combined.status, combined.attached_to = ABANDONED, None
+    combined.status = ABANDONED
     combined.combined_into = main.account_id
     main.combine_count += 1
     return {"result": "success", "username": owner.username, "survivingAccountId": main.account_id}
@@ -255,9 +261,7 @@ def combine_card(request: Request) -> Json:
     limit = request.state.combine_suspend_threshold
 
     def write(model: Model, moment: datetime) -> Json:
-        if other_number and model.card(other_number) is None:
-            raise Failure("combine_card.invalid_other")
-        main, combined, _ = _plan_combine(model, number)
+        main, combined, _ = _plan_combine(model, number, other_number)
         return _combine(model, main, combined, moment, limit)
 
     return request.state.write(write)
@@ -268,12 +272,15 @@ def is_card_combinable(request: Request) -> Json:
     number = request.text("printedCardNumber")
 
     def read(model: Model) -> Json:
-        # The spec: "combinable if it is not the main account and combine is enabled for the
-        # card template". An unregistered card belongs to nobody's main account.
+        # The spec's definition, no more: "combinable if it is not the main account and combine
+        # is enabled for the card template". An unregistered card is nobody's main account;
+        # statuses are combineCard's to refuse.
         account, _ = lookups.account_by_card(model, number, "combine_card.invalid_card")
-        is_main = model.user_of(account) is not None and account.attached_to is None
-        combinable = model.templates[account.template_code].combinable
-        return {"result": "success", "isCombinable": combinable and not is_main}
+        user = model.user_of(account)
+        combinable = model.templates[account.template_code].combinable and (
+            user is None or model.main_account(user, account.template_code) is not account
+        )
+        return {"result": "success", "isCombinable": combinable}
 
     return request.state.read(read)
 
@@ -292,7 +299,9 @@ def attach_and_combine(request: Request) -> Json:
             raise refused.with_result("attach_failure") from None
         _attach(model, plan)
         try:
-            main, combined, _ = _plan_combine(model, plan.other_card.number)
+            # The card given must be of the other card's template (as the obsolete second
+            # card of combineCard is checked): there is nothing of that program to combine into.
+            main, combined, _ = _plan_combine(model, plan.other_card.number, asked.number)
         except Failure as refused:
             # The attach stands: Paytronix reports the failed step, it does not undo the first.
             return refused.with_result("combine_failure").reply()
