@@ -179,7 +179,8 @@ def test_the_combine_pairs_are_attached_and_not_combined(
     user = model.users[main.username]
     assert user.account_ids == [main.account_id, other.account_id]
     assert model.main_account(user, main.template_code) is main
-    assert other.combined_into is None and other.primary_card == pair[1]
+    assert other.combined_into is None
+    assert other.primary_card == pair[1]
     assert (main.template_code, other.template_code) == templates
     assert main.status == other.status == "ACTIVE"
 
