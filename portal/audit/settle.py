@@ -25,7 +25,7 @@ from portal.audit.actions import settler_register
 from portal.audit.models import Outcome
 from portal.audit.scrub import card_hash, text_scrub
 from portal.audit.types import Settlement, Target
-from portal.paytronix.errors import FailureError
+from portal.paytronix.errors import FailureError, InvalidStatusError
 
 #: userInformation's answer for a username that does not exist (any other error tells nothing).
 NO_SUCH_USER = "account_info.invalid_user"
@@ -95,48 +95,88 @@ def card_status_settle(
     return _not_applied_after_grace(intent, f"the card is still {card.status}")
 
 
+def _param_hash(intent: AuditRecord, name: str) -> str:
+    value = intent.params.get(name)
+    found = value.get("hash") if isinstance(value, dict) else None
+    return found if isinstance(found, str) else ""
+
+
+def _accounts_of_user(client: Any, account_id: int) -> Iterable[Any]:
+    """Each account of the user who owns ``account_id``, as upstream shows it now (the user's
+    ``accountIds``); a closed account of the list is skipped."""
+    user = client.guest.user_information_by_account_id(account_id=account_id)
+    for other_id in user.account_ids:
+        try:
+            yield client.guest.account_information_by_id(account_id=other_id)
+        except InvalidStatusError:
+            continue
+
+
 def card_attached_settle(
     client: Any, intent: AuditRecord, target: Target | None
 ) -> Settlement | None:
-    """card.attach: is the other card now one of the account's cards?"""
-    other = intent.params.get("otherPrintedCardNumber")
-    other_hash = other.get("hash") if isinstance(other, dict) else None
-    account = _account(client, intent, target)
-    if account is None or not other_hash:
+    """card.attach: is the other card's account now one of the user's accounts?
+
+    Attaching links the other card's account to the user; the card stays on its own account
+    and is not listed among the page account's cards, so only the user's ``accountIds`` prove
+    it.
+    """
+    other_hash = _param_hash(intent, "otherPrintedCardNumber")
+    if not other_hash or intent.account_id is None:
         return None
-    if _card_with_hash(account, other_hash) is not None:
-        return _applied("the other card is attached to the account")
-    return _not_applied("the other card is not attached to the account")
+    for account in _accounts_of_user(client, intent.account_id):
+        if _card_with_hash(account, other_hash) is not None:
+            return _applied(f"the other card's account {account.account_id} is the user's")
+    return _not_applied_after_grace(intent, "the other card's account is not the user's")
 
 
 def cards_combined_settle(
     client: Any, intent: AuditRecord, target: Target | None
 ) -> Settlement | None:
-    """cards.combine: does the card now belong to the main account (the intent's account)?
+    """cards.combine: was the card's account (the intent's account) combined away?
 
-    An attached card is listed among the main account's cards before the combine too, so that
-    list proves nothing; the card's own account does. Read by the card, it answers with the
-    account that holds it: the main account once combined (the combined one is left
-    ABANDONED), its own ACTIVE account before. Upstream picks the surviving account itself, so
-    an abandoned main account also means the combine happened.
+    The intent names the account being combined, not the one it goes into (upstream picks the
+    main account itself). A combine closes it (ABANDONED: its balances and cards now live in
+    the surviving account); while it is ACTIVE and still holds the card, nothing was combined,
+    whichever page the combine was started from. A suspension (``accountSuspended``) leaves it
+    ACTIVE too: nothing moved.
     """
     if not intent.card_hash or intent.account_id is None:
         return None
-    main = client.guest.account_information_by_id(account_id=intent.account_id)
-    if main.account_status == "ABANDONED":
-        return _applied("the main account was combined into the card's account")
-    number = _full_card(target)
-    if card_hash(number) != intent.card_hash:
-        found = _card_with_hash(main, intent.card_hash)
-        number = found.printed_card_number if found is not None else ""
-    if not number:
+    try:
+        source = client.guest.account_information_by_id(account_id=intent.account_id)
+    except InvalidStatusError as closed:
+        if closed.account_status == "ABANDONED":
+            return _applied("the card's account was closed into the surviving account")
         return None
-    holder = client.guest.account_information(printed_card_number=number)
-    if holder.account_id == intent.account_id or holder.account_status == "ABANDONED":
-        return _applied("the card belongs to the main account")
-    if holder.account_id is not None and holder.account_status == "ACTIVE":
+    if source.account_status == "ACTIVE" and _card_with_hash(source, intent.card_hash):
         return _not_applied_after_grace(intent, "the card is still in its own account")
     return None
+
+
+def attached_and_combined_settle(
+    client: Any, intent: AuditRecord, target: Target | None
+) -> Settlement | None:
+    """cards.attach_and_combine: is the other card now among the cards of one of the user's
+    accounts whose primary card is another (its account combined into that one)?
+
+    Still the primary card of its own account, linked to the user, means the attach happened
+    and the combine did not (upstream answered ``combine_failure`` or ``accountSuspended``):
+    not applied, as that reply would have said. On no account of the user: not attached.
+    """
+    other_hash = _param_hash(intent, "otherPrintedCardNumber")
+    if not other_hash or intent.account_id is None:
+        return None
+    for account in _accounts_of_user(client, intent.account_id):
+        card = _card_with_hash(account, other_hash)
+        if card is None:
+            continue
+        if card is account.primary_card:
+            return _not_applied_after_grace(
+                intent, "the other card's account is the user's but was not combined"
+            )
+        return _applied(f"the other card is in account {account.account_id}")
+    return _not_applied_after_grace(intent, "the other card is on none of the user's accounts")
 
 
 def account_note_settle(
@@ -195,7 +235,9 @@ def language_settle(client: Any, intent: AuditRecord, target: Target | None) -> 
         return None
     if user.fields.user_language_pref == wanted:
         return _applied(f"the language preference is {wanted}")
-    return _not_applied(f"the language preference is still {user.fields.user_language_pref}")
+    return _not_applied_after_grace(
+        intent, f"the language preference is still {user.fields.user_language_pref}"
+    )
 
 
 def message_frequency_settle(
@@ -279,6 +321,7 @@ for _action, _settle in (
     ("card.enable", card_status_settle),
     ("card.attach", card_attached_settle),
     ("cards.combine", cards_combined_settle),
+    ("cards.attach_and_combine", attached_and_combined_settle),
     ("referrals.add", referrals_added_settle),
     ("messaging.frequency", message_frequency_settle),
     ("language.set", language_settle),

@@ -255,21 +255,19 @@ def test_the_same_note_written_earlier_does_not_settle_a_new_one(
     assert _latest(result.intent_id).outcome == Outcome.FAILED
 
 
-# -- combine -------------------------------------------------------------------------------
+# -- combine: proven by the card's account being closed into the main account -------------
 
 
-def _combine(sandbox: Any, agent: User) -> dict[str, Any]:
-    other = demo.DEMO_COMBINE_OTHER_CARD
-    main_account = sandbox.state.card(demo.DEMO_COMBINE_MAIN_CARD).account_id
+def _combine(sandbox: Any, agent: User, card: str = demo.DEMO_COMBINE_OTHER_CARD) -> dict[str, Any]:
+    # The intent names the account being combined (the card's own), as cards.services does.
+    source = sandbox.state.card(card).account_id
     return {
         "actor": agent,
         "action": "cards.combine",
-        "target": Target(
-            account_id=main_account, printed_card_number=other, username=demo.DEMO_COMBINE_USERNAME
-        ),
-        "params": {"printedCardNumber": other},
+        "target": Target(account_id=source, printed_card_number=card, username=""),
+        "params": {"printedCardNumber": card},
         "reason": Reason(text="Guest asked to merge balances"),
-        "call": lambda client: client.guest.combine_card(printed_card_number=other),
+        "call": lambda client: client.guest.combine_card(printed_card_number=card),
     }
 
 
@@ -281,18 +279,161 @@ def test_an_unknown_combine_that_reached_upstream_is_settled_as_succeeded(
     assert unknown_outcomes_reconcile().settled == 1
     settled = _latest(result.intent_id)
     assert settled.outcome == Outcome.SUCCEEDED
-    assert "belongs to the main account" in settled.error_message
+    assert "closed into the surviving account" in settled.error_message
 
 
-def test_an_unknown_combine_that_never_arrived_fails_after_the_grace_period(
+def test_an_unknown_combine_started_from_the_attached_account_that_never_happened_fails(
     sandbox: Any, supervisor: User, settings: Any
 ) -> None:
-    # The card is listed among the main account's cards while attached: that proves nothing.
+    # The intent's account is the attached account itself: the card is on it before and
+    # after a combine that never happened; only its being closed would prove the combine.
     result = _unknown(sandbox, "combineCard", applied=False, **_combine(sandbox, supervisor))
+
+    assert unknown_outcomes_reconcile().waiting == 1
+    assert _latest(result.intent_id).outcome == Outcome.UNKNOWN
+    with _after_grace(settings):
+        assert unknown_outcomes_reconcile().settled == 1
+    settled = _latest(result.intent_id)
+    assert settled.outcome == Outcome.FAILED
+    assert "still in its own account" in settled.error_message
+
+
+def test_an_unknown_combine_not_yet_visible_waits_then_succeeds(
+    sandbox: Any, supervisor: User
+) -> None:
+    sandbox.faults.set_consistency_delay(30)
+    result = _unknown(sandbox, "combineCard", applied=True, **_combine(sandbox, supervisor))
+
+    assert unknown_outcomes_reconcile().waiting == 1
+    sandbox.advance(31)
+    assert unknown_outcomes_reconcile().settled == 1
+    assert _latest(result.intent_id).outcome == Outcome.SUCCEEDED
+
+
+def test_an_unknown_combine_that_suspended_the_account_settles_as_not_applied(
+    sandbox: Any, supervisor: User, settings: Any
+) -> None:
+    card = demo.DEMO_NEAR_SUSPENSION_PAIR[1]
+    result = _unknown(sandbox, "combineCard", applied=True, **_combine(sandbox, supervisor, card))
+
+    assert sandbox.state.account_for_card(demo.DEMO_NEAR_SUSPENSION_PAIR[0]).status == "SUSPENDED"
+    assert unknown_outcomes_reconcile().waiting == 1
+    with _after_grace(settings):
+        assert unknown_outcomes_reconcile().settled == 1
+    assert _latest(result.intent_id).outcome == Outcome.FAILED
+
+
+# -- attach: proven by the other card's account being the user's ---------------------------
+
+
+def _attach(agent: User, *, combine: bool = False, main: str = CARD) -> dict[str, Any]:
+    other = demo.DEMO_ATTACHABLE_CARD
+    account = ACCOUNT if main == CARD else None
+
+    def call(client: Any) -> None:
+        endpoint = client.guest.attach_and_combine if combine else client.guest.attach_card
+        endpoint(printed_card_number=main, other_printed_card_number=other)
+
+    return {
+        "actor": agent,
+        "action": "cards.attach_and_combine" if combine else "card.attach",
+        "target": Target(account_id=account, printed_card_number=main),
+        "params": {"printedCardNumber": main, "otherPrintedCardNumber": other},
+        "reason": Reason(text="Guest found an old card"),
+        "call": call,
+    }
+
+
+@pytest.mark.parametrize("combine", [False, True], ids=["attach", "attach_and_combine"])
+def test_an_unknown_attach_that_reached_upstream_is_settled_as_succeeded(
+    sandbox: Any, supervisor: User, combine: bool
+) -> None:
+    endpoint = "attachAndCombine" if combine else "attachCard"
+    result = _unknown(sandbox, endpoint, applied=True, **_attach(supervisor, combine=combine))
+
+    assert unknown_outcomes_reconcile().settled == 1
+    assert _latest(result.intent_id).outcome == Outcome.SUCCEEDED
+
+
+@pytest.mark.parametrize("combine", [False, True], ids=["attach", "attach_and_combine"])
+def test_an_unknown_attach_that_never_arrived_fails_only_after_the_grace_period(
+    sandbox: Any, supervisor: User, settings: Any, combine: bool
+) -> None:
+    endpoint = "attachAndCombine" if combine else "attachCard"
+    result = _unknown(sandbox, endpoint, applied=False, **_attach(supervisor, combine=combine))
+
+    assert unknown_outcomes_reconcile().waiting == 1
+    assert _latest(result.intent_id).outcome == Outcome.UNKNOWN
+    with _after_grace(settings):
+        assert unknown_outcomes_reconcile().settled == 1
+    assert _latest(result.intent_id).outcome == Outcome.FAILED
+
+
+@pytest.mark.parametrize("combine", [False, True], ids=["attach", "attach_and_combine"])
+def test_an_unknown_attach_not_yet_visible_waits_then_succeeds(
+    sandbox: Any, supervisor: User, combine: bool
+) -> None:
+    sandbox.faults.set_consistency_delay(30)
+    endpoint = "attachAndCombine" if combine else "attachCard"
+    result = _unknown(sandbox, endpoint, applied=True, **_attach(supervisor, combine=combine))
+
+    assert unknown_outcomes_reconcile().waiting == 1
+    sandbox.advance(31)
+    assert unknown_outcomes_reconcile().settled == 1
+    assert _latest(result.intent_id).outcome == Outcome.SUCCEEDED
+
+
+def test_an_attach_and_combine_that_attached_but_did_not_combine_is_not_applied(
+    sandbox: Any, supervisor: User, settings: Any
+) -> None:
+    # The near-suspension main account: the combine step is refused (accountSuspended) after
+    # the attach; the other card is the user's, on its own account, not combined.
+    main = demo.DEMO_NEAR_SUSPENSION_PAIR[0]
+    door = _attach(supervisor, combine=True, main=main)
+    door["target"] = Target(account_id=sandbox.state.card(main).account_id)
+    result = _unknown(sandbox, "attachAndCombine", applied=True, **door)
 
     assert unknown_outcomes_reconcile().waiting == 1
     with _after_grace(settings):
         assert unknown_outcomes_reconcile().settled == 1
     settled = _latest(result.intent_id)
     assert settled.outcome == Outcome.FAILED
-    assert "still in its own account" in settled.error_message
+    assert "was not combined" in settled.error_message
+
+
+# -- language: the same grace period as every other "not applied" --------------------------
+
+
+def _language(agent: User, code: str = "fr-FR") -> dict[str, Any]:
+    return {
+        "actor": agent,
+        "action": "language.set",
+        "target": Target(account_id=ACCOUNT, username=demo.DEMO_USERNAME),
+        "params": {"username": demo.DEMO_USERNAME, "languageCode": code},
+        "reason": Reason(text="Guest asked for French"),
+        "call": lambda client: client.guest.update_language_preference_by_username(
+            username=demo.DEMO_USERNAME, language_code=code
+        ),
+    }
+
+
+def test_an_unknown_language_change_that_reached_upstream_is_settled_as_succeeded(
+    sandbox: Any, agent: User
+) -> None:
+    result = _unknown(sandbox, "updateUserLanguagePrefByUsername", applied=True, **_language(agent))
+
+    assert unknown_outcomes_reconcile().settled == 1
+    assert _latest(result.intent_id).outcome == Outcome.SUCCEEDED
+
+
+def test_an_unknown_language_change_that_never_arrived_fails_only_after_the_grace_period(
+    sandbox: Any, agent: User, settings: Any
+) -> None:
+    result = _unknown(
+        sandbox, "updateUserLanguagePrefByUsername", applied=False, **_language(agent)
+    )
+
+    assert unknown_outcomes_reconcile().waiting == 1
+    with _after_grace(settings):
+        assert unknown_outcomes_reconcile().settled == 1
+    assert _latest(result.intent_id).outcome == Outcome.FAILED
