@@ -17,14 +17,17 @@ if TYPE_CHECKING:
 
 
 def card_actions(request: HttpRequest, page: GuestPage, card: GuestCard) -> Iterator[Action]:
-    args = [page.account_id, card.masked_card_number]
+    args = [card.account_id or page.account_id, card.masked_card_number]
     if user_may(request.user, "change_card_status"):
         if card.status == "ACTIVE":
             yield Action("Disable", reverse("cards:disable", args=args), "danger")
         elif card.status == "DISABLED":
             yield Action("Enable", reverse("cards:enable", args=args), "primary")
-    if user_may(request.user, "combine_cards") and not card.is_primary and card.status == "ACTIVE":
-        yield Action("Combine", reverse("cards:combine", args=args))
+    # Combine acts on an account (through its primary card), offered exactly where upstream's
+    # isCardCombinable says the account is an attached one, not the main one, of a program
+    # that combines (see guests.selectors.accounts).
+    if user_may(request.user, "combine_cards") and card.combinable:
+        yield Action("Combine into the main account", reverse("cards:combine", args=args))
 
 
 def account_actions(request: HttpRequest, page: GuestPage) -> Iterator[Action]:

@@ -3,15 +3,13 @@ combined, and what the balances would be after a combine.
 
 A card is always named by the account it shows on and its masked number (the last six digits,
 as Paytronix masks it); the full printed number is looked up here, on the server, and never
-travels in a URL. An account's cards are its primary card and its ``additionalCards``, which
-include the cards attached to it and not combined yet (those keep their own account and
-balances until a combine merges them in).
+travels in a URL. An account's cards are its primary card and its ``additionalCards``. A card
+attached to the guest keeps its own account (one of the user's ``accountIds``) until a combine
+moves that account into the guest's main account of the same program.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -21,7 +19,7 @@ from django.core.exceptions import ValidationError
 from cards.bulk_file import mask_card_number
 from cards.models import BulkUpload
 from guests.selectors import guest_account, reads, scope_of
-from guests.selectors.fanout import run_reads
+from guests.selectors.accounts import user_accounts
 from guests.selectors.scope import Viewer
 from portal.audit.scrub import card_hash
 from portal.audit.selectors import latest_outcome
@@ -185,25 +183,22 @@ class WalletLine:
 
 @dataclass(frozen=True)
 class CombinePreview:
-    """What a combine would do: the card to merge in, its account and the balances."""
+    """What a combine would do: this account (an attached one) goes into the guest's main
+    account of its program, with the balances of both and their sums."""
 
     guest: GuestCards
     card: AccountCard
-    other_account: AccountInformation = field(repr=False)
+    #: The main account it would go into: the guest's other account of the same program that
+    #: isCardCombinable says is not combinable itself. None when no such account was read.
+    main_account: AccountInformation | None = field(repr=False)
     combinable: bool
     wallets: list[WalletLine]
+    #: Why this account cannot be combined, when it cannot.
+    why_not: str = ""
 
     @property
-    def same_account(self) -> bool:
-        return self.other_account.account_id == self.guest.account_id
-
-    @property
-    def other_account_id(self) -> int | None:
-        return self.other_account.account_id
-
-    @property
-    def other_account_status(self) -> str:
-        return self.other_account.account_status or ""
+    def main_account_id(self) -> int | None:
+        return self.main_account.account_id if self.main_account is not None else None
 
 
 def wallets_of(account: AccountInformation) -> list[BalanceInformation]:
@@ -238,84 +233,55 @@ def combined_wallets(
     ]
 
 
-def _card_reads(
-    account: AccountInformation, card: AccountCard, *, scope: int | None, fresh: bool
-) -> dict[str, Callable[[], Any]]:
-    """The card's own account and whether it is combinable, both asked by its full number and
-    cached under this account and the card's hash. A cached copy of the account has the number
-    masked: the account is then read from upstream, once for both reads."""
-    number = card.printed_card_number
-    lock = threading.Lock()
+def combine_preview(*, viewer: Viewer, account_id: int, masked_card_number: str) -> CombinePreview:
+    """The preview of combining the account ``account_id`` (through its card
+    ``masked_card_number``) into the guest's main account of its program.
 
-    def full_number() -> str:
-        nonlocal number
-        with lock:
-            if not number:
-                known = reads.with_card_numbers(account, scope=scope)
-                same = [
-                    c for c in _own_cards(card.account_id, known) if c.card_hash == card.card_hash
-                ]
-                if len(same) != 1:
-                    raise CardNotFoundError(card.masked_card_number)
-                number = same[0].full_number
-        return number
-
-    client = client_from_settings().guest
-    return {
-        "other": lambda: reads.cached(
-            card.account_id,
-            "card-account",
-            lambda: reads.account_by_card(printed_card_number=full_number(), scope=scope),
-            fresh=fresh,
-            card=card.card_hash,
-            scope=scope,
-        ),
-        "combinable": lambda: reads.cached(
-            card.account_id,
-            "card-combinable",
-            lambda: client.is_card_combinable(printed_card_number=full_number()),
-            fresh=fresh,
-            card=card.card_hash,
-        ),
-    }
-
-
-def combine_preview(
-    *, viewer: Viewer, account_id: int, masked_card_number: str, fresh: bool = False
-) -> CombinePreview:
-    """The preview of combining the card ``masked_card_number`` into this account.
-
-    The card's own account (for an attached card, not this one until the combine) is read by
-    card number; the balances after are the sums per wallet of the two accounts. When the card
-    already belongs to this account there is nothing to add: ``wallets`` shows this account
-    alone and ``same_account`` is true. The account comes first (the card is in it); the user,
-    the card's account and whether it is combinable are then read at the same time.
-    ``fresh=True`` (a submitted combine) reads the account from upstream rather than the cache.
-    Raises ``CardNotFoundError`` for an unknown card, and as ``guest_cards`` does.
+    Everything is read now, past the cache: the figures a supervisor confirms are upstream's
+    current ones, also right after another combine. The guest's accounts and whether each is
+    combinable are read at the same time (``guests.selectors.accounts``); the main account is
+    the one of the same program upstream does not call combinable. Raises
+    ``CardNotFoundError`` for a card not on the account, and as ``guest_cards`` does.
     """
-    scope = scope_of(viewer)
-    account = guest_account(viewer=viewer, account_id=account_id, fresh=fresh)
+    account = guest_account(viewer=viewer, account_id=account_id, fresh=True)
     cards = _own_cards(account_id, account)
     card = GuestCards(account_id=account_id, account=account, user=None, cards=cards).find(
         masked_card_number
     )
-    outcomes = run_reads(
-        {
-            "user": lambda: _user_or_none(account, fresh=False),
-            **_card_reads(account, card, scope=scope, fresh=fresh),
-        }
+    user = _user_or_none(account, fresh=True)
+    listed = user_accounts(
+        account=account,
+        account_id=account_id,
+        user=lambda: user,
+        scope=scope_of(viewer),
+        fresh=True,
     )
-    other: AccountInformation = outcomes["other"].get()
-    guest = GuestCards(
-        account_id=account_id, account=account, user=outcomes["user"].get(), cards=cards
+    this = next((a for a in listed if a.account_id == account_id), None)
+    main = next(
+        (
+            a.account
+            for a in listed
+            if a.account_id != account_id
+            and a.account is not None
+            and a.template_code == account.card_template_code
+            and a.combinable is False
+        ),
+        None,
     )
-    same = other.account_id == account_id
+    combinable = bool(user is not None and this is not None and this.combinable)
+    why_not = ""
+    if not combinable:
+        why_not = (this.why_not_combinable if this is not None else "") or (
+            "This card is not attached to a registered guest: attach it to the guest's "
+            "account first."
+        )
     return CombinePreview(
-        guest=guest,
+        guest=GuestCards(account_id=account_id, account=account, user=user, cards=cards),
         card=card,
-        other_account=other,
-        combinable=bool(outcomes["combinable"].get()),
-        wallets=combined_wallets(account, None if same else other),
+        main_account=main,
+        combinable=combinable,
+        wallets=combined_wallets(main, account) if main is not None else [],
+        why_not=why_not,
     )
 
 

@@ -238,9 +238,13 @@ def _result_sentence(error: PaytronixResultError) -> str:
     if isinstance(error, InvalidStatusError):
         return status_sentence(account_status=error.account_status, card_status=error.card_status)
     if isinstance(error, AccountSuspendedError):
+        # The spec: a result of the combine, not an error of it. Nothing moved; the guest's
+        # main account is suspended until the merchant's customer service reviews it.
         return (
-            "The account has been put on hold for a review. Customer service will look at it; "
-            "the guest does not need to do anything else now."
+            "Nothing was combined: the loyalty system suspended the guest's main account "
+            "instead (too many cards combined into one account), and no balance moved. The "
+            "account stays suspended until it is reviewed: ask a supervisor to review it in "
+            "the loyalty system, then try again."
         )
     if isinstance(error, MoreInfoError):
         needed = [_MORE_INFO_FIELDS.get(name, name) for name in error.fields]

@@ -1,8 +1,12 @@
-"""Combining an attached card into the main account of its template (``cards.combine``): a job
-of one item (``portal.jobs``), whose write goes through the audit door. Combine needs no secret,
-so it runs on Celery: the item's payload holds the card (emptied when the item ends) and the
-task gets only the job id. Attach-and-combine, which may need a password, is one write in the
-request instead (``cards.services.attach``).
+"""Combining an attached account into the guest's main account of its program
+(``cards.combine``): a job of one item (``portal.jobs``), whose write goes through the audit
+door. Combine needs no secret, so it runs on Celery: the item's payload holds the card (emptied
+when the item ends) and the task gets only the job id. Attach-and-combine, which may need a
+password, is one write in the request instead (``cards.services.attach``).
+
+The audit names the account being combined (the card's own), not the main account it goes
+into: upstream picks that one, and the settle function proves the combine by the combined
+account being closed.
 """
 
 from __future__ import annotations
@@ -18,21 +22,25 @@ from portal.jobs.services import ItemSpec, job_create
 
 
 def cards_combine_start(
-    submission: Submission, *, guest: GuestCards, card: AccountCard, other_account_id: int | None
+    submission: Submission, *, guest: GuestCards, card: AccountCard, main_account_id: int | None
 ) -> Job:
-    """Queue the combine of ``card`` into the main account of its template (a job)."""
+    """Queue the combine of ``guest``'s account (through ``card``) into the guest's main
+    account of its program, ``main_account_id`` as the preview read it (a job)."""
+    # The job's page leads back to the account that will hold the balances.
+    back_to = main_account_id or guest.account_id
     return job_create(
         owner=submission.actor,
         kind="cards.combine",
         idempotency_key=submission.idempotency_key,
         context=submission.context,
-        params={"account_id": guest.account_id, "printedCardNumber": card.full_number},
+        params={"account_id": back_to, "printedCardNumber": card.full_number},
         items=[
             ItemSpec(
-                label=f"Card ending {card.masked_card_number} into account {guest.account_id}",
+                label=f"Account {guest.account_id} (card ending {card.masked_card_number}) "
+                "into the main account",
                 payload={
                     "account_id": guest.account_id,
-                    "other_account_id": other_account_id,
+                    "other_account_id": main_account_id,
                     "card_number": card.full_number,
                     "username": guest.username,
                 },

@@ -36,11 +36,9 @@ def _combine_context(
     }
 
 
-def _preview(
-    request: HtmxHttpRequest, account_id: int, masked: str, *, fresh: bool = False
-) -> CombinePreview:
+def _preview(request: HtmxHttpRequest, account_id: int, masked: str) -> CombinePreview:
     return combine_preview(
-        viewer=viewer_of(request), account_id=account_id, masked_card_number=masked, fresh=fresh
+        viewer=viewer_of(request), account_id=account_id, masked_card_number=masked
     )
 
 
@@ -48,7 +46,7 @@ def _preview(
 @requires("combine_cards")
 @card_screen
 def card_combine_form(request: HtmxHttpRequest, account_id: int, masked: str) -> HttpResponse:
-    """Is the card combinable, the balances before and after, the warning, and the reason."""
+    """Is the account combinable, the balances before and after, the warning, and the reason."""
     preview = _preview(request, account_id, masked)
     return render(request, "cards/combine.html", _combine_context(preview, CombineCardForm()))
 
@@ -59,10 +57,10 @@ def card_combine_form(request: HtmxHttpRequest, account_id: int, masked: str) ->
 def card_combine_submit(request: HtmxHttpRequest, account_id: int, masked: str) -> HttpResponse:
     form = CombineCardForm(request.POST)
     valid = form.is_valid()
-    preview = _preview(request, account_id, masked, fresh=valid)
+    preview = _preview(request, account_id, masked)
     context = _combine_context(preview, form)
     if not preview.combinable:
-        context["error"] = "This card cannot be combined into this account."
+        context["error"] = preview.why_not
         return form_response(request, "cards/combine.html", context, status=409)
     if not valid:
         return form_response(request, "cards/combine.html", context, status=422)
@@ -71,7 +69,7 @@ def card_combine_submit(request: HtmxHttpRequest, account_id: int, masked: str) 
             submission_of(request, form),
             guest=preview.guest,
             card=preview.card,
-            other_account_id=preview.other_account_id,
+            main_account_id=preview.main_account_id,
         )
     except ValidationError as refusal:
         return change_refused(request, "cards/combine.html", context, refusal)

@@ -9,6 +9,7 @@ with an error to explain; the others render.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from django.conf import settings
 
 from guests.selectors import optional, reads
+from guests.selectors.accounts import user_accounts
 from guests.selectors.fanout import read_within, run_reads
 from guests.selectors.history import HistoryQuery, history_page
 
@@ -24,7 +26,7 @@ from guests.selectors.page import GuestCard as GuestCard
 from guests.selectors.page import GuestPage, is_registered
 from guests.selectors.scope import GuestNotFoundError, Viewer, note_scope_miss, scope_of
 from portal.paytronix.client import client_from_settings
-from portal.paytronix.errors import FailureError, InvalidStatusError
+from portal.paytronix.errors import FailureError, InvalidStatusError, PaytronixError
 from portal.paytronix.replies import (
     AccountInformation,
     TransactionAnnotation,
@@ -40,7 +42,7 @@ PANELS = ("header", "cards", "wallets", "history", "referrals", "profile", "note
 #: The reads (besides the account itself) each panel needs.
 PANEL_SOURCES: dict[str, tuple[str, ...]] = {
     "header": ("user",),
-    "cards": (),
+    "cards": ("accounts",),
     "wallets": ("pending_rewards",),
     "history": ("history",),
     "referrals": ("referrals",),
@@ -122,13 +124,46 @@ def _primary_card_number(account: AccountInformation, scope: int | None) -> str:
     return (primary.printed_card_number or "") if primary is not None else ""
 
 
+class _Once[T]:
+    """A read two others need: the first caller makes it, the other waits for its answer
+    (an upstream error is raised to both)."""
+
+    def __init__(self, read: Callable[[], T]) -> None:
+        self._read = read
+        self._lock = threading.Lock()
+        self._done = False
+        self._value: T | None = None
+        self._error: PaytronixError | None = None
+
+    def __call__(self) -> T:
+        with self._lock:
+            if not self._done:
+                try:
+                    self._value = self._read()
+                except PaytronixError as error:
+                    self._error = error
+                self._done = True
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
+
+
 def _panel_reads(
     page: GuestPage, sources: Iterable[str], fresh: frozenset[str], scope: int | None
 ) -> dict[str, Callable[[], Any]]:
     account = page.account
     account_id = page.account_id
+    # The header's user read also names the guest's accounts: both start at once, one call.
+    user = _Once(lambda: _read_user(account, "user" in fresh))
     available: dict[str, Callable[[], Any]] = {
-        "user": lambda: _read_user(account, "user" in fresh),
+        "user": user,
+        "accounts": lambda: user_accounts(
+            account=account,
+            account_id=account_id,
+            user=user,
+            scope=scope,
+            fresh="accounts" in fresh,
+        ),
         "history": lambda: history_page(
             account_id=account_id, query=page.history_query, fresh="history" in fresh
         ),
@@ -164,7 +199,7 @@ def guest_page(
 ) -> GuestPage:
     """Load what ``panels`` show for ``viewer``; the reads run concurrently.
 
-    ``fresh`` names sources (``account``, ``user``, ``history``, ``referrals``,
+    ``fresh`` names sources (``account``, ``user``, ``accounts``, ``history``, ``referrals``,
     ``pending_rewards``, ``notes``) to read past the cache, for a change that is pending.
     Raises as ``guest_account`` does when the account itself cannot be shown. The page as a
     whole waits at most ``GUESTS_PAGE_DEADLINE`` seconds for upstream: the account first, then

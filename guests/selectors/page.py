@@ -37,11 +37,15 @@ from portal.sentences import ACCOUNT_STATUS_WORDS, CARD_STATUS_WORDS, explain, w
 
 @dataclass(frozen=True)
 class GuestCard:
-    """A card of the account as the page shows it: masked, never the full number."""
+    """A card of one of the guest's accounts as the page shows it: masked, never the full
+    number. ``combinable``: the card is its account's primary card and upstream says that
+    account can be combined into the guest's main account of its program (isCardCombinable)."""
 
     masked_card_number: str
     status: str
     is_primary: bool
+    account_id: int = 0
+    combinable: bool = False
 
     @property
     def status_words(self) -> str:
@@ -72,6 +76,92 @@ def _wallet(group: str, info: BalanceInformation) -> Wallet:
         additional_expiring=None if hides else (info.additional_expiring_balance or None),
         hides_expirations=hides,
     )
+
+
+def _account_cards(
+    account_id: int, account: AccountInformation, combinable: bool
+) -> list[GuestCard]:
+    listed = [(account.primary_card, True)]
+    listed += [(card, False) for card in account.additional_cards]
+    return [
+        GuestCard(
+            masked_card_number=card.masked_card_number or "",
+            status=card.status or "",
+            is_primary=is_primary,
+            account_id=account_id,
+            combinable=combinable and is_primary,
+        )
+        for card, is_primary in listed
+        if card is not None
+    ]
+
+
+def _account_wallets(account: AccountInformation) -> list[Wallet]:
+    found: list[Wallet] = []
+    if account.stored_value_balance is not None:
+        found.append(_wallet("Stored value", account.stored_value_balance))
+    if account.charge_balance is not None:
+        found.append(_wallet("Charge", account.charge_balance))
+    found += [_wallet("Points", info) for info in account.point_balances]
+    found += [_wallet("Rewards", info) for info in account.reward_balances]
+    return found
+
+
+@dataclass(frozen=True)
+class UserAccount:
+    """One of the guest's accounts (userInformation's ``accountIds``) as the cards panel shows
+    it. ``account`` is None when upstream would not show it (``error`` says why: closed, or
+    outside a store manager's group); ``combinable`` is None when that could not be read."""
+
+    account_id: int
+    account: AccountInformation | None
+    combinable: bool | None
+    error: str = ""
+    #: Why Combine is not offered for this account (empty when it is, or cannot tell).
+    why_not_combinable: str = ""
+
+    @property
+    def template_code(self) -> int | None:
+        return self.account.card_template_code if self.account else None
+
+    @property
+    def template_label(self) -> str:
+        label = self.account.card_template_label if self.account else ""
+        return label or "this program"
+
+    @property
+    def status_words(self) -> str:
+        return words(ACCOUNT_STATUS_WORDS, self.account.account_status) if self.account else ""
+
+    @property
+    def cards(self) -> list[GuestCard]:
+        if self.account is None:
+            return []
+        return _account_cards(self.account_id, self.account, bool(self.combinable))
+
+    @property
+    def wallets(self) -> list[Wallet]:
+        return _account_wallets(self.account) if self.account else []
+
+
+def why_not_combinable(account: UserAccount, accounts: list[UserAccount]) -> str:
+    """What the page says where it offers no Combine, from what isCardCombinable answered for
+    every account of the guest of the same program: the one account answering false among
+    others answering true is the main account; every one answering false means the program
+    does not combine; alone, there is nothing to combine it with."""
+    if account.combinable is not False or account.account is None:
+        return ""
+    label = account.template_label
+    same = [
+        a for a in accounts if a.account is not None and a.template_code == account.template_code
+    ]
+    if len(same) == 1:
+        return f"The guest's only {label} account: there is nothing to combine it with."
+    if any(a.combinable for a in same):
+        return (
+            f"The guest's main {label} account: the guest's other {label} accounts combine into it."
+        )
+    return f"Accounts of the {label} program cannot be combined."
 
 
 @dataclass(frozen=True)
@@ -108,6 +198,8 @@ class GuestPage:
     referrals: ReadResult[ReferralList] | None = None
     pending_rewards: ReadResult[list[PendingEventReward]] | None = None
     notes: ReadResult[list[AccountComment] | None] | None = None
+    #: every account of the guest, this one first (see ``UserAccount``).
+    accounts: ReadResult[list[UserAccount]] | None = None
 
     # -- who -----------------------------------------------------------------------------
 
@@ -219,30 +311,31 @@ class GuestPage:
     # -- cards and wallets ---------------------------------------------------------------
 
     @property
+    def accounts_error(self) -> str:
+        return _error_sentence(self.accounts)
+
+    @property
+    def this_account(self) -> UserAccount | None:
+        """This account among the guest's, with whether it can be combined (None when the
+        guest's accounts were not read: an anonymous card, or the read failed)."""
+        listed = self.accounts.value if self.accounts is not None and self.accounts.ok else None
+        return next((a for a in listed or [] if a.account_id == self.account_id), None)
+
+    @property
+    def other_accounts(self) -> list[UserAccount]:
+        """The guest's other accounts (attached, of any program), each with its cards."""
+        if self.accounts is None or not self.accounts.ok:
+            return []
+        return [a for a in self.accounts.get() if a.account_id != self.account_id]
+
+    @property
     def cards(self) -> list[GuestCard]:
-        listed = [(self.account.primary_card, True)]
-        listed += [(card, False) for card in self.account.additional_cards]
-        return [
-            GuestCard(
-                masked_card_number=card.masked_card_number or "",
-                status=card.status or "",
-                is_primary=is_primary,
-            )
-            for card, is_primary in listed
-            if card is not None
-        ]
+        this = self.this_account
+        return _account_cards(self.account_id, self.account, bool(this and this.combinable))
 
     @property
     def wallets(self) -> list[Wallet]:
-        account = self.account
-        found: list[Wallet] = []
-        if account.stored_value_balance is not None:
-            found.append(_wallet("Stored value", account.stored_value_balance))
-        if account.charge_balance is not None:
-            found.append(_wallet("Charge", account.charge_balance))
-        found += [_wallet("Points", info) for info in account.point_balances]
-        found += [_wallet("Rewards", info) for info in account.reward_balances]
-        return found
+        return _account_wallets(self.account)
 
     # -- referrals -----------------------------------------------------------------------
 

@@ -100,6 +100,10 @@ def guest_context(
         "account_id": account_id,
         "page": page,
         "card_rows": [(card, card_actions(request, page, card)) for card in page.cards],
+        "other_accounts": [
+            (other, [(card, card_actions(request, page, card)) for card in other.cards])
+            for other in page.other_accounts
+        ],
         "account_actions": account_actions(request, page),
         "pending": pending_settle(page=page, panels=wanted),
         "forms": page_forms,

@@ -1,0 +1,90 @@
+"""The guest's accounts (userInformation's ``accountIds``), each with whether it can be combined.
+
+A user has one or more accounts; attaching a card links that card's account to the user, and
+combining moves an attached account into the user's main account of the same program. The
+cards panel shows every account of the guest; Combine is offered where upstream's
+isCardCombinable says so (not the main account, a program that combines), read per account and
+cached with it, so a change to either account drops it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from guests.selectors import reads
+from guests.selectors.fanout import run_reads
+from guests.selectors.page import UserAccount, why_not_combinable
+from portal.paytronix.client import client_from_settings
+from portal.paytronix.errors import PaytronixError
+from portal.paytronix.replies import AccountInformation, UserInformation
+from portal.sentences import explain
+
+
+def combinable_of(account: AccountInformation, *, scope: int | None, fresh: bool = False) -> bool:
+    """isCardCombinable of the account's primary card, cached with the account. A cached copy
+    of the account has the card's number masked: on a miss it is then read from upstream."""
+    if account.account_id is None or account.primary_card is None:
+        return False
+
+    def load() -> bool:
+        primary = reads.with_card_numbers(account, scope=scope).primary_card
+        number = primary.printed_card_number if primary is not None else None
+        if not number:
+            return False
+        return client_from_settings().guest.is_card_combinable(printed_card_number=number)
+
+    return reads.cached(account.account_id, "combinable", load, fresh=fresh)
+
+
+def _one_account(
+    account_id: int, known: AccountInformation | None, scope: int | None, fresh: bool
+) -> UserAccount:
+    try:
+        account = known or reads.account_by_id(account_id=account_id, scope=scope, fresh=fresh)
+    except PaytronixError as trouble:
+        return UserAccount(
+            account_id=account_id, account=None, combinable=None, error=explain(trouble)
+        )
+    try:
+        combinable: bool | None = combinable_of(account, scope=scope, fresh=fresh)
+    except PaytronixError as trouble:
+        return UserAccount(
+            account_id=account_id,
+            account=account,
+            combinable=None,
+            why_not_combinable=f"Whether it can be combined could not be read: {explain(trouble)}",
+        )
+    return UserAccount(account_id=account_id, account=account, combinable=combinable)
+
+
+def user_accounts(
+    *,
+    account: AccountInformation,
+    account_id: int,
+    user: Callable[[], UserInformation | None],
+    scope: int | None,
+    fresh: bool = False,
+) -> list[UserAccount]:
+    """Every account of the guest who owns ``account`` (this one first), read at the same
+    time once ``user()`` has named them; empty for an anonymous card."""
+    info = user()
+    if info is None:
+        return []
+    ids = [account_id] + [i for i in dict.fromkeys(info.account_ids) if i != account_id]
+
+    def read(one: int) -> Callable[[], UserAccount]:
+        known = account if one == account_id else None
+        return lambda: _one_account(one, known, scope, fresh)
+
+    found = run_reads({str(i): read(i) for i in ids})
+    listed = [found[str(i)].get() for i in ids]
+    return [
+        UserAccount(
+            account_id=a.account_id,
+            account=a.account,
+            combinable=a.combinable,
+            error=a.error,
+            why_not_combinable=a.why_not_combinable or why_not_combinable(a, listed),
+        )
+        for a in listed
+    ]
