@@ -20,14 +20,22 @@ from portal.paytronix.replies import AccountInformation, UserInformation
 from portal.sentences import explain
 
 
-def combinable_of(account: AccountInformation, *, scope: int | None, fresh: bool = False) -> bool:
+def combinable_of(
+    account: AccountInformation,
+    *,
+    scope: int | None,
+    fresh: bool = False,
+    numbered: Callable[[], AccountInformation] | None = None,
+) -> bool:
     """isCardCombinable of the account's primary card, cached with the account. A cached copy
-    of the account has the card's number masked: on a miss it is then read from upstream."""
+    of the account has the card's number masked: on a miss it is then read from upstream
+    (through ``numbered`` when the page shares that read with others)."""
     if account.account_id is None or account.primary_card is None:
         return False
 
     def load() -> bool:
-        primary = reads.with_card_numbers(account, scope=scope).primary_card
+        full = numbered() if numbered else reads.with_card_numbers(account, scope=scope)
+        primary = full.primary_card
         number = primary.printed_card_number if primary is not None else None
         if not number:
             return False
@@ -37,7 +45,11 @@ def combinable_of(account: AccountInformation, *, scope: int | None, fresh: bool
 
 
 def _one_account(
-    account_id: int, known: AccountInformation | None, scope: int | None, fresh: bool
+    account_id: int,
+    known: AccountInformation | None,
+    scope: int | None,
+    fresh: bool,
+    numbered: Callable[[], AccountInformation] | None = None,
 ) -> UserAccount:
     try:
         account = known or reads.account_by_id(account_id=account_id, scope=scope, fresh=fresh)
@@ -46,7 +58,9 @@ def _one_account(
             account_id=account_id, account=None, combinable=None, error=explain(trouble)
         )
     try:
-        combinable: bool | None = combinable_of(account, scope=scope, fresh=fresh)
+        combinable: bool | None = combinable_of(
+            account, scope=scope, fresh=fresh, numbered=numbered if known else None
+        )
     except PaytronixError as trouble:
         return UserAccount(
             account_id=account_id,
@@ -64,9 +78,11 @@ def user_accounts(
     user: Callable[[], UserInformation | None],
     scope: int | None,
     fresh: bool = False,
+    numbered: Callable[[], AccountInformation] | None = None,
 ) -> list[UserAccount]:
     """Every account of the guest who owns ``account`` (this one first), read at the same
-    time once ``user()`` has named them; empty for an anonymous card."""
+    time once ``user()`` has named them; empty for an anonymous card. ``numbered`` gives
+    ``account`` with full card numbers when the caller shares that read."""
     info = user()
     if info is None:
         return []
@@ -74,7 +90,7 @@ def user_accounts(
 
     def read(one: int) -> Callable[[], UserAccount]:
         known = account if one == account_id else None
-        return lambda: _one_account(one, known, scope, fresh)
+        return lambda: _one_account(one, known, scope, fresh, numbered)
 
     found = run_reads({str(i): read(i) for i in ids})
     listed = [found[str(i)].get() for i in ids]

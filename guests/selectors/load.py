@@ -117,10 +117,10 @@ def _read_user(account: AccountInformation, fresh: bool) -> UserInformation | No
         raise
 
 
-def _primary_card_number(account: AccountInformation, scope: int | None) -> str:
-    """The number the notes are filed under; a cached account has it masked, so it is then read
-    from upstream (only when the notes themselves are)."""
-    primary = reads.with_card_numbers(account, scope=scope).primary_card
+def _primary_card_number(account: AccountInformation) -> str:
+    """The number the notes are filed under, from the account with full numbers (read from
+    upstream only when the notes themselves are, see ``_panel_reads``)."""
+    primary = account.primary_card
     return (primary.printed_card_number or "") if primary is not None else ""
 
 
@@ -155,6 +155,9 @@ def _panel_reads(
     account_id = page.account_id
     # The header's user read also names the guest's accounts: both start at once, one call.
     user = _Once(lambda: _read_user(account, "user" in fresh))
+    # A cached account has its card numbers masked; the notes and isCardCombinable both need
+    # the primary card's full number: read the account at most once for both.
+    numbered = _Once(lambda: reads.with_card_numbers(account, scope=scope))
     available: dict[str, Callable[[], Any]] = {
         "user": user,
         "accounts": lambda: user_accounts(
@@ -163,6 +166,7 @@ def _panel_reads(
             user=user,
             scope=scope,
             fresh="accounts" in fresh,
+            numbered=numbered,
         ),
         "history": lambda: history_page(
             account_id=account_id, query=page.history_query, fresh="history" in fresh
@@ -178,7 +182,7 @@ def _panel_reads(
             optional.NOTES.call(
                 lambda: reads.notes_of_account(
                     account_id=account_id,
-                    card_number=lambda: _primary_card_number(account, scope),
+                    card_number=lambda: _primary_card_number(numbered()),
                     fresh="notes" in fresh,
                 )
             )

@@ -25,8 +25,9 @@ def account_of(sandbox, card: str) -> int:
 
 
 def combine(client, sandbox, pair=demo.DEMO_COMBINABLE_PAIR, *, key="c1", understood="on"):
-    main, other = pair
-    url = reverse("cards:combine_submit", args=[account_of(sandbox, main), other[-6:]])
+    # Combine acts on the attached account (through its card), from that account's row.
+    _, other = pair
+    url = reverse("cards:combine_submit", args=[account_of(sandbox, other), other[-6:]])
     data = {"idempotency_key": key, "reason_text": "Guest has two cards"}
     if understood:
         data["understood"] = understood
@@ -37,10 +38,11 @@ def test_the_preview_shows_both_balances_their_sum_and_the_suspension_warning(
     sandbox, supervisor_client
 ):
     main, other = sandbox.state.account_for_card(MAIN), sandbox.state.account_for_card(OTHER)
-    page = supervisor_client.get(reverse("cards:combine", args=[main.account_id, OTHER[-6:]]))
+    page = supervisor_client.get(reverse("cards:combine", args=[other.account_id, OTHER[-6:]]))
     html = page.content.decode()
     assert page.status_code == 200
-    assert "can make the loyalty system put the account on hold" in html
+    assert "can make the loyalty system suspend the main account" in html
+    assert f">{main.account_id}</a>" in html
     for wallet in other.wallets:
         ours = main.wallet(wallet.code)
         total = wallet.balance + (ours.balance if ours else Decimal(0))
@@ -83,20 +85,28 @@ def test_the_combine_that_suspends_the_account_is_explained_calmly(
     job = Job.objects.get()
     assert job.status == "failed"
     page = supervisor_client.get(response["Location"]).content.decode()
-    assert "put on hold for a review" in page
-    assert "fraud" not in page.lower()
-    main = demo.DEMO_NEAR_SUSPENSION_PAIR[0]
+    assert "Nothing was combined" in page
+    assert "suspended the guest&#x27;s main account" in page
+    assert "no balance moved" in page
+    assert "ask a supervisor to review it" in page
+    main, other = demo.DEMO_NEAR_SUSPENSION_PAIR
     assert sandbox.state.account_for_card(main).status == "SUSPENDED"
+    assert sandbox.state.account_for_card(other).status == "ACTIVE"
+    # The job leads back to the main account, which now shows as suspended.
+    main_id = account_of(sandbox, main)
+    assert reverse("guests:guest", args=[main_id]) in page
+    guest = supervisor_client.get(reverse("guests:guest", args=[main_id])).content.decode()
+    assert "SUSPENDED" in guest
 
 
 def test_a_card_that_is_not_combinable_is_said_so_and_cannot_be_submitted(
     sandbox, supervisor_client, upstream_calls
 ):
-    main, other = demo.DEMO_DIFFERENT_TEMPLATE_PAIR
+    _, other = demo.DEMO_DIFFERENT_TEMPLATE_PAIR
     page = supervisor_client.get(
-        reverse("cards:combine", args=[account_of(sandbox, main), other[-6:]])
+        reverse("cards:combine", args=[account_of(sandbox, other), other[-6:]])
     )
-    assert "cannot be combined" in page.content.decode()
+    assert "The guest&#x27;s only Gift Card account" in page.content.decode()
     assert 'name="understood"' not in page.content.decode()
     assert combine(supervisor_client, sandbox, demo.DEMO_DIFFERENT_TEMPLATE_PAIR).status_code == 409
     assert upstream_calls.to("guest/combineCard.json") == []
@@ -257,3 +267,86 @@ def test_an_attach_and_combine_that_breaks_in_the_portal_is_left_unknown_not_ope
         attach_and_combine(supervisor_client, demo.DEMO_ATTACHABLE_CARD)
     [outcome] = records("cards.attach_and_combine", OUTCOME)
     assert (outcome.outcome, outcome.error_code) == ("unknown", "internal_error")
+
+
+# -- where the guest page offers Combine ------------------------------------------------------
+
+
+def cards_panel(client, account_id: int) -> str:
+    html = client.get(reverse("guests:guest", args=[account_id])).content.decode()
+    return html[html.index('id="panel-cards"') : html.index('id="panel-referrals"')]
+
+
+def combine_link(account_id: int, card: str) -> str:
+    return f'href="{reverse("cards:combine", args=[account_id, card[-6:]])}"'
+
+
+def test_the_main_accounts_page_lists_the_attached_account_and_offers_combine_there(
+    sandbox, supervisor_client
+):
+    main, other = account_of(sandbox, MAIN), account_of(sandbox, OTHER)
+    panel = cards_panel(supervisor_client, main)
+    assert f"Account {other}</a>" in panel
+    assert f"…{OTHER[-6:]}" in panel
+    for wallet in sandbox.state.account(other).wallets:
+        assert f"{wallet.name}: <strong>{wallet.balance:.{wallet.scale}f}</strong>" in panel
+    assert combine_link(other, OTHER) in panel
+    assert combine_link(main, MAIN) not in panel
+    assert "main Rewards Card account: the guest&#x27;s other Rewards Card accounts" in panel
+
+
+def test_the_attached_accounts_page_offers_combine_on_its_own_card(sandbox, supervisor_client):
+    main, other = account_of(sandbox, MAIN), account_of(sandbox, OTHER)
+    panel = cards_panel(supervisor_client, other)
+    assert combine_link(other, OTHER) in panel
+    assert f"Account {main}</a>" in panel
+    assert combine_link(main, MAIN) not in panel
+    assert panel.count("Combine into the main account") == 1
+
+
+@pytest.mark.parametrize(
+    ("pair", "notes"),
+    [
+        (demo.DEMO_NOT_COMBINABLE_PAIR, ["Accounts of the Gift Card program cannot be combined."]),
+        (
+            demo.DEMO_DIFFERENT_TEMPLATE_PAIR,
+            [
+                "The guest&#x27;s only Rewards Card account: there is nothing to combine it with.",
+                "The guest&#x27;s only Gift Card account: there is nothing to combine it with.",
+            ],
+        ),
+    ],
+    ids=["gift-cards", "different-programs"],
+)
+def test_no_combine_is_offered_where_the_spec_does_not_allow_it_and_the_page_says_why(
+    sandbox, supervisor_client, pair, notes
+):
+    panel = cards_panel(supervisor_client, account_of(sandbox, pair[0]))
+    assert "Combine into the main account" not in panel
+    assert "already part of this account" not in panel
+    for note in notes:
+        assert note in panel
+
+
+def test_an_attached_card_shows_as_another_account_of_the_guest_with_combine(
+    sandbox, supervisor_client
+):
+    data = {
+        "idempotency_key": "a1",
+        "other_card_number": demo.DEMO_ATTACHABLE_CARD,
+        "reason_text": "Old card",
+    }
+    attached = supervisor_client.post(
+        reverse("cards:attach_submit", args=[demo.DEMO_ACCOUNT_ID]), data
+    )
+    assert attached.status_code == 303
+    other = account_of(sandbox, demo.DEMO_ATTACHABLE_CARD)
+    panel = cards_panel(supervisor_client, demo.DEMO_ACCOUNT_ID)
+    assert f"Account {other}</a>" in panel
+    assert combine_link(other, demo.DEMO_ATTACHABLE_CARD) in panel
+
+
+def test_an_agent_sees_the_other_accounts_but_no_combine(sandbox, agent_client):
+    panel = cards_panel(agent_client, account_of(sandbox, MAIN))
+    assert f"Account {account_of(sandbox, OTHER)}</a>" in panel
+    assert "Combine into the main account" not in panel

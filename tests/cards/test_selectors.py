@@ -41,11 +41,10 @@ def test_combine_preview_sums_each_wallet_of_the_two_accounts(sandbox, viewer):
     main_account = sandbox.state.account_for_card(main)
     other_account = sandbox.state.account_for_card(other)
     preview = combine_preview(
-        viewer=viewer, account_id=main_account.account_id, masked_card_number=other[-6:]
+        viewer=viewer, account_id=other_account.account_id, masked_card_number=other[-6:]
     )
     assert preview.combinable is True
-    assert preview.same_account is False
-    assert preview.other_account_id == other_account.account_id
+    assert preview.main_account_id == main_account.account_id
     expected: dict[int, list[Decimal]] = {}
     for account, index in ((main_account, 0), (other_account, 1)):
         for wallet in account.wallets:
@@ -55,8 +54,29 @@ def test_combine_preview_sums_each_wallet_of_the_two_accounts(sandbox, viewer):
     assert all(line.after == line.this_account + line.other_account for line in preview.wallets)
 
 
-def test_combine_preview_of_a_card_of_another_template_is_not_combinable(sandbox, viewer):
-    main, other = demo.DEMO_DIFFERENT_TEMPLATE_PAIR
+def test_combine_preview_of_the_main_account_is_not_combinable_and_says_why(sandbox, viewer):
+    main = demo.DEMO_COMBINE_MAIN_CARD
     account_id = sandbox.state.account_for_card(main).account_id
-    preview = combine_preview(viewer=viewer, account_id=account_id, masked_card_number=other[-6:])
+    preview = combine_preview(viewer=viewer, account_id=account_id, masked_card_number=main[-6:])
     assert preview.combinable is False
+    assert preview.why_not == (
+        "The guest's main Rewards Card account: the guest's other Rewards Card accounts "
+        "combine into it."
+    )
+
+
+def test_combine_preview_of_a_gift_card_says_its_program_does_not_combine(sandbox, viewer):
+    gift = demo.DEMO_NOT_COMBINABLE_PAIR[1]
+    account_id = sandbox.state.account_for_card(gift).account_id
+    preview = combine_preview(viewer=viewer, account_id=account_id, masked_card_number=gift[-6:])
+    assert preview.combinable is False
+    assert preview.why_not == "Accounts of the Gift Card program cannot be combined."
+
+
+def test_combine_preview_of_an_anonymous_card_says_to_attach_it_first(sandbox, viewer):
+    # isCardCombinable is true for it (nobody's main account), but there is no guest.
+    card = demo.DEMO_ATTACHABLE_CARD
+    account_id = sandbox.state.account_for_card(card).account_id
+    preview = combine_preview(viewer=viewer, account_id=account_id, masked_card_number=card[-6:])
+    assert preview.combinable is False
+    assert "attach it to the guest's account first" in preview.why_not

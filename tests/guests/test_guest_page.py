@@ -403,10 +403,13 @@ def test_opened_from_a_search_the_page_costs_one_read_per_source(
     # for the account once more (and only while the notes are not cached).
     assert sorted(upstream_calls.paths()) == [
         "csr/accountComments.json",
+        # Once, though the notes and isCardCombinable both need the full card number.
         "guest/accountInformationById.json",
+        "guest/isCardCombinable.json",
         "guest/pendingEventRewardsByAccountId.json",
         "guest/referralsByAccountId.json",
         "guest/transactionHistoryByAccount.json",
+        # Once, though the header and the guest's accounts both need it.
         "guest/userInformationByAccountId.json",
     ]
 
