@@ -97,7 +97,8 @@ def card_attach(
         success=(
             f"Card ending {masked} is attached and its balances combined into this account."
             if combine
-            else f"Card ending {masked} is now attached to this account."
+            else f"Card ending {masked} is now attached to this guest: it keeps its own account "
+            "and balances until that account is combined."
         ),
         also_invalidate=[Target(printed_card_number=other_card_number)],
     )
