@@ -128,11 +128,12 @@ def run_card_and_guest_flows(
     supervisor_client.post(enable, {"idempotency_key": "e1", "reason_code": "found"})
     sandbox.faults.clear()
     # Combining two cards: a job, run in-process here, item by item.
-    main, other = demo.DEMO_COMBINABLE_PAIR
-    main_account = sandbox.state.account_for_card(main).account_id
+    # Combine acts on the attached account, through its card.
+    other = demo.DEMO_COMBINABLE_PAIR[1]
+    other_account = sandbox.state.account_for_card(other).account_id
     with on_commit(execute=True):
         supervisor_client.post(
-            reverse("cards:combine_submit", args=[main_account, other[-6:]]),
+            reverse("cards:combine_submit", args=[other_account, other[-6:]]),
             {"idempotency_key": "c1", "reason_text": "Two cards", "understood": "on"},
         )
     # Guest changes that carry emails.

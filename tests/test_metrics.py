@@ -129,11 +129,12 @@ def test_jobs_audit_records_and_the_reconcilers_backlog_are_reported(
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     before = scrape()
-    main, other = demo.DEMO_COMBINABLE_PAIR
-    main_account = sandbox.state.account_for_card(main).account_id
+    # Combine acts on the attached account, through its card.
+    other = demo.DEMO_COMBINABLE_PAIR[1]
+    other_account = sandbox.state.account_for_card(other).account_id
     with django_capture_on_commit_callbacks(execute=True):
         supervisor_client.post(
-            reverse("cards:combine_submit", args=[main_account, other[-6:]]),
+            reverse("cards:combine_submit", args=[other_account, other[-6:]]),
             {"idempotency_key": "c1", "reason_text": "Two cards", "understood": "on"},
         )
     # A write whose connection drops: its outcome is unknown until the reconciler settles it.
