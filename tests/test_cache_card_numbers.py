@@ -62,11 +62,13 @@ def _card_flows(sandbox: SandboxController, agent: Client, supervisor: Client) -
     )
     assert "Note added." in note.content.decode()
     main_account = sandbox.state.account_for_card(MAIN).account_id
-    preview = reverse("cards:combine", args=[main_account, OTHER[-6:]])
+    # Combine acts on the attached account, through its card.
+    other_account = sandbox.state.account_for_card(OTHER).account_id
+    preview = reverse("cards:combine", args=[other_account, OTHER[-6:]])
     assert supervisor.get(preview).status_code == 200
     assert supervisor.get(preview).status_code == 200
     combined = supervisor.post(
-        reverse("cards:combine_submit", args=[main_account, OTHER[-6:]]),
+        reverse("cards:combine_submit", args=[other_account, OTHER[-6:]]),
         {"idempotency_key": "c1", "reason_text": "Guest has two cards", "understood": "on"},
     )
     assert combined.status_code == 303
