@@ -91,11 +91,20 @@ def _leaks(entries: dict[str, bytes], numbers: list[str]) -> list[str]:
     ]
 
 
+@pytest.fixture
+def locmem_cache(settings: Any) -> None:
+    """The default and guests caches in this process's memory, whatever ``CACHE_URL`` says
+    (CI points it at Redis, which ``test_with_redis_...`` scans)."""
+    local = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "scan"}
+    settings.CACHES = {"default": local, "guests": local}
+
+
 def _locmem_entries() -> dict[str, bytes]:
     stored = cache._cache  # type: ignore[attr-defined]
     return {str(key): bytes(raw) for key, raw in stored.items()}
 
 
+@pytest.mark.usefixtures("locmem_cache")
 def test_after_the_card_and_guest_flows_no_cache_entry_holds_a_card_number(
     sandbox: SandboxController, agent_client: Client, supervisor_client: Client
 ) -> None:
@@ -108,6 +117,7 @@ def test_after_the_card_and_guest_flows_no_cache_entry_holds_a_card_number(
     assert all(isinstance(pickle.loads(raw), str) for raw in guest_reads.values())  # noqa: S301
 
 
+@pytest.mark.usefixtures("locmem_cache")
 def test_the_scan_finds_a_number_that_is_cached(sandbox: SandboxController) -> None:
     cache.set("planted", {"printedCardNumber": demo.DEMO_ACTIVE_CARD})
     assert _leaks(_locmem_entries(), _sandbox_numbers(sandbox)) == [":1:planted: ...0011"]

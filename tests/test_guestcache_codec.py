@@ -4,6 +4,7 @@ entries read as missing."""
 from __future__ import annotations
 
 import dataclasses
+import pickle
 import typing
 from dataclasses import replace
 from decimal import Decimal
@@ -17,6 +18,7 @@ from portal.guestcache.codec import (
     CACHE_FORMAT,
     FULL_NUMBER_FIELDS,
     CacheShapeError,
+    JsonSerializer,
     cache_decode,
     cache_encode,
 )
@@ -139,3 +141,14 @@ def test_no_reply_field_is_of_a_type_the_codec_cannot_write() -> None:
                 or dataclasses.is_dataclass(kind)
                 or kind.__name__ in ("date", "datetime")
             ), f"{name}.{field}"
+
+
+def test_the_redis_serializer_reads_a_foreign_entry_as_a_miss() -> None:
+    serializer = JsonSerializer()
+    planted = pickle.dumps(AccountInformation(account_id=7))
+
+    assert serializer.loads(planted) is None
+    assert serializer.loads(b"not json") is None
+    assert serializer.loads(b'{"a":1}') == {"a": 1}
+    assert serializer.dumps({"a": 1}) == b'{"a":1}'
+    assert serializer.loads(b"42") == 42

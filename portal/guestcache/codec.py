@@ -148,7 +148,13 @@ class JsonSerializer:
         return json.dumps(value, separators=(",", ":")).encode()
 
     def loads(self, data: bytes) -> Any:
+        """The value, or None (a miss) for an entry that is not ours: anything else written
+        under a guest key (a pickle, say) is fetched again, never read."""
         try:
             return int(data)
         except ValueError:
+            pass
+        try:
             return json.loads(data)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return None
