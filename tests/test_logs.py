@@ -219,3 +219,13 @@ def test_redaction_leaves_account_ids_and_times_alone() -> None:
     assert text_redact("account 9000001 at 2026-11-29T15:30:26") == (
         "account 9000001 at 2026-11-29T15:30:26"
     )
+
+
+def test_digits_inside_a_hash_are_not_masked_but_a_card_number_is() -> None:
+    anchor = 'audit-anchor {"seq":4,"hash":"f3484416f84916580841153b4f2966a1","trigger":"interval"}'
+
+    assert text_redact(anchor) == anchor
+    assert text_redact("card=6000201900000011 ok") == "card=****0011 ok"
+    assert text_redact('{"printedCardNumber": "6000 2019 0000 0011"}') == (
+        '{"printedCardNumber": "****0011"}'
+    )
