@@ -397,8 +397,3 @@ class GuestPage:
             return []
         stores = [fields.favorite_store] if fields.favorite_store else []
         return [s for s in stores + fields.favorite_stores if s.label or s.code]
-
-    @property
-    def other_account_ids(self) -> list[int]:
-        info = self.user_information
-        return [i for i in info.account_ids if i != self.account_id] if info else []
