@@ -6,13 +6,16 @@ import os
 import threading
 
 from .csr import CsrService
+from .enrollment import EnrollmentService
 from .guest import GuestService
+from .guestmanagement import GuestManagementService
 from .session import ClientConfig, Transport
 from .transaction import TransactionService
 
 
 class PaytronixClient:
-    """All Paytronix services over one transport: ``.guest``, ``.csr``, ``.transaction``."""
+    """All Paytronix services over one transport: ``.guest``, ``.csr``, ``.transaction``,
+    ``.enrollment``, ``.guestmanagement``."""
 
     def __init__(self, config: ClientConfig, *, transport: Transport | None = None) -> None:
         self.config = config
@@ -20,6 +23,8 @@ class PaytronixClient:
         self.guest = GuestService(self.transport)
         self.csr = CsrService(self.transport)
         self.transaction = TransactionService(self.transport)
+        self.enrollment = EnrollmentService(self.transport)
+        self.guestmanagement = GuestManagementService(self.transport)
 
     def __repr__(self) -> str:
         return f"PaytronixClient({self.config!r})"

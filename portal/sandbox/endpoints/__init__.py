@@ -4,6 +4,8 @@ from portal.sandbox.endpoints import (  # noqa: F401  (imported to register thei
     accounts,
     cards,
     csr,
+    enrollment,
+    guestmanagement,
     history,
     messaging,
     referrals,
