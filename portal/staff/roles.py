@@ -41,6 +41,9 @@ PERMISSIONS: dict[str, str] = {
     "apply_visit_codes": "Validate and apply visit codes",
     "add_account_notes": "Add account notes",
     "migrate_username": "Use a guest's email address as username",
+    "edit_guest_details": "Edit a guest's details and addresses",
+    "send_password_reset": "Send a guest a password reset email",
+    "request_privacy_deletion": "Request the deletion of a guest's personal data",
     "view_jobs": "See the jobs one started",
     "view_audit_log": "Read the audit log",
     "export_audit_log": "Export the audit log",
@@ -55,6 +58,9 @@ _AGENT = {
     "apply_visit_codes",
     "add_account_notes",
     "migrate_username",
+    "edit_guest_details",
+    "send_password_reset",
+    "request_privacy_deletion",
     "view_jobs",
 }
 

@@ -190,6 +190,11 @@ def edit_user(request: Request) -> Json:
         if errors:
             raise Failure(FIELD_ERRORS, "Some fields are not valid", errorsByField=errors)
         program = _program_fields(model, user)
+        if "email" in values and not _same(
+            "email", user.fields.get("email"), values["email"] or ""
+        ):
+            # A new address is not verified yet.
+            user.fields["emailVerified"] = False
         for name, value in values.items():
             user.fields[name] = _stored(value, str(program[name].get("type")))
         return {"result": "success"}
