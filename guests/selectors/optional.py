@@ -1,7 +1,8 @@
 """Upstream services a merchant's integration may not have (DESIGN.md "Services a merchant may
 not have"): the CSR service (account notes), the Transaction Service's accountQuery (search
-by email, phone, name, postal code), the Enrollment Service (the guest's details, addresses,
-privacy deletion) and the Guest Management Service (the password reset email).
+by email, phone, name, postal code) and its writes (wallet adjustments, voids, card exchange),
+the Enrollment Service (the guest's details, addresses, privacy deletion) and the Guest
+Management Service (the password reset email).
 
 Each can be switched off in settings. An upstream that answers "not found" or "not authorised"
 for one (``portal.paytronix.errors.service_unavailable``) is remembered in the cache for
@@ -101,4 +102,11 @@ GUEST_MANAGEMENT = OptionalService(
     name="guestmanagement",
     setting="PAYTRONIX_GUEST_MANAGEMENT_SERVICE",
     sentence="Sending a password reset email is not available for this Paytronix integration.",
+)
+TRANSACTIONS = OptionalService(
+    name="transaction",
+    setting="PAYTRONIX_TRANSACTION_SERVICE",
+    sentence=(
+        "Balance adjustments and card exchanges are not available for this Paytronix integration."
+    ),
 )

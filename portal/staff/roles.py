@@ -44,6 +44,11 @@ PERMISSIONS: dict[str, str] = {
     "edit_guest_details": "Edit a guest's details and addresses",
     "send_password_reset": "Send a guest a password reset email",
     "request_privacy_deletion": "Request the deletion of a guest's personal data",
+    "adjust_wallets": "Adjust a guest's wallets within the role's limits",
+    "void_adjustments": "Void one's own wallet adjustments",
+    "void_any_adjustment": "Void anyone's wallet adjustments",
+    "request_approvals": "Ask a supervisor to approve a change above one's limits",
+    "approve_requests": "Approve or reject other people's requests",
     "view_jobs": "See the jobs one started",
     "view_audit_log": "Read the audit log",
     "export_audit_log": "Export the audit log",
@@ -61,12 +66,24 @@ _AGENT = {
     "edit_guest_details",
     "send_password_reset",
     "request_privacy_deletion",
+    "adjust_wallets",
+    "void_adjustments",
+    "request_approvals",
     "view_jobs",
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.AGENT: frozenset(_AGENT),
-    Role.SUPERVISOR: frozenset(_AGENT | {"combine_cards", "run_bulk_jobs", "view_audit_log"}),
+    Role.SUPERVISOR: frozenset(
+        _AGENT
+        | {
+            "combine_cards",
+            "run_bulk_jobs",
+            "view_audit_log",
+            "void_any_adjustment",
+            "approve_requests",
+        }
+    ),
     Role.STORE_MANAGER: frozenset({"lookup_guests"}),
     Role.AUDITOR: frozenset({"view_audit_log", "export_audit_log", "view_jobs"}),
     # Admins manage staff in the Django admin; they get no guest or audit access by role.
