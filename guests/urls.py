@@ -82,4 +82,6 @@ urlpatterns = [
         privacy.password_reset_submit,
         name="password_reset_submit",
     ),
+    path("<int:account_id>/delete/", privacy.deletion_form, name="delete"),
+    path("<int:account_id>/delete/submit/", privacy.deletion_submit, name="delete_submit"),
 ]

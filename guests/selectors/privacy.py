@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from guests.selectors.profile import GuestProfile
+from portal.approvals.models import ApprovalRequest, Status
 from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.audit.personal import value_mask
 
@@ -57,9 +58,26 @@ def guest_deletion(*, account_id: int) -> GuestDeletion | None:
             account_id=account_id,
             outcome=Outcome.SUCCEEDED,
         )
+        .select_related("intent")
         .order_by("-seq")
         .first()
     )
     if done is None:
         return None
-    return GuestDeletion(deleted_at=done.occurred_at, deleted_by=done.actor_username)
+    asked = done.intent.params.get("requested_by") if done.intent is not None else ""
+    return GuestDeletion(
+        deleted_at=done.occurred_at,
+        deleted_by=done.actor_username,
+        requested_by=str(asked or ""),
+    )
+
+
+def deletion_waiting(*, account_id: int) -> ApprovalRequest | None:
+    """The deletion of the guest of ``account_id`` waiting for a second person, if any."""
+    return (
+        ApprovalRequest.objects.filter(
+            action=DELETE_ACTION, account_id=account_id, status=Status.OPEN
+        )
+        .order_by("requested_at")
+        .first()
+    )

@@ -6,7 +6,8 @@ from __future__ import annotations
 from django import template
 
 from guests.selectors.optional import ENROLLMENT, GUEST_MANAGEMENT
-from guests.selectors.privacy import GuestDeletion, guest_deletion
+from guests.selectors.privacy import GuestDeletion, deletion_waiting, guest_deletion
+from portal.approvals.models import ApprovalRequest
 
 register = template.Library()
 
@@ -21,3 +22,9 @@ def profile_services() -> dict[str, bool]:
 def deletion_of(account_id: int) -> GuestDeletion | None:
     """The privacy deletion made for the guest of ``account_id``, if any."""
     return guest_deletion(account_id=account_id)
+
+
+@register.simple_tag
+def deletion_waiting_of(account_id: int) -> ApprovalRequest | None:
+    """The deletion of the guest of ``account_id`` waiting for a second person, if any."""
+    return deletion_waiting(account_id=account_id)

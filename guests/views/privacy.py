@@ -10,10 +10,12 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from guests.profile_forms import PasswordResetForm
-from guests.selectors.optional import GUEST_MANAGEMENT
+from guests.profile_forms import DeletionRequestForm, PasswordResetForm
+from guests.selectors.optional import ENROLLMENT, GUEST_MANAGEMENT
+from guests.selectors.privacy import deletion_preview, deletion_waiting
 from guests.selectors.profile import GuestProfile
 from guests.services.password import RESET_WINDOW, password_reset_send, password_resets_sent
+from guests.services.privacy import guest_deletion_request
 from guests.views.profile import (
     answer_change,
     guest_page_url,
@@ -26,6 +28,7 @@ from portal.staff.access import requires
 from portal.web import HtmxHttpRequest, form_response, submission_of
 
 RESET_TEMPLATE = "guests/profile/password_reset.html"
+DELETION = "guests/profile/delete.html"
 
 
 def _reset_context(profile: GuestProfile, form: PasswordResetForm) -> dict[str, Any]:
@@ -67,5 +70,47 @@ def password_reset_submit(request: HtmxHttpRequest, account_id: int) -> HttpResp
         context,
         form,
         lambda: password_reset_send(submission_of(request, form), profile=fresh),
+        done_url=guest_page_url(account_id),
+    )
+
+
+def _deletion_context(profile: GuestProfile, form: DeletionRequestForm) -> dict[str, Any]:
+    return {
+        "profile": profile,
+        "form": form,
+        "items": deletion_preview(profile),
+        "waiting": deletion_waiting(account_id=profile.account_id),
+    }
+
+
+@require_GET
+@requires("lookup_guests", "request_privacy_deletion")
+@profile_screen
+def deletion_form(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
+    """Exactly what will be deleted, the identity checklist, the typed confirmation."""
+    if (off := service_unavailable(request, account_id, ENROLLMENT)) is not None:
+        return off
+    profile = profile_of(request, account_id)
+    form = DeletionRequestForm(account_id=account_id)
+    return render(request, DELETION, _deletion_context(profile, form))
+
+
+@require_POST
+@requires("lookup_guests", "request_privacy_deletion")
+@profile_screen
+def deletion_submit(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
+    if (off := service_unavailable(request, account_id, ENROLLMENT)) is not None:
+        return off
+    form = DeletionRequestForm(request.POST, account_id=account_id)
+    context = _deletion_context(profile_of(request, account_id), form)
+    if not form.is_valid():
+        return form_response(request, DELETION, context, status=422)
+    fresh = profile_of(request, account_id, fresh=True)
+    return answer_change(
+        request,
+        DELETION,
+        context,
+        form,
+        lambda: guest_deletion_request(submission_of(request, form), profile=fresh),
         done_url=guest_page_url(account_id),
     )
