@@ -72,7 +72,7 @@ def test_a_deletion_is_asked_for_by_one_person_and_approved_by_another(
     expect(page.locator(".deletion-waiting")).to_contain_text("alice.agent asked")
     assert demo.DEMO_USERNAME in sandbox.state.live.users
 
-    approver = browser.new_context(base_url=live_server.url, viewport=TABLET)
+    approver = browser.new_context(base_url=live_server.url, viewport=TABLET)  # type: ignore[arg-type]
     other = approver.new_page()
     login(other, supervisor)
     other.goto(f"/guests/{ACCOUNT}/")
