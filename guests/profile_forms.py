@@ -52,10 +52,11 @@ class DetailsForm(ChangeForm):
     prefix = "details"
 
     def __init__(self, *args: Any, profile: GuestProfile, **kwargs: Any) -> None:
-        if not kwargs.get("data") and not args:
-            kwargs.setdefault("initial", {})
-            for spec in profile.fields:
-                kwargs["initial"].setdefault(spec.name, profile.values.get(spec.name))
+        data = args[0] if args else kwargs.get("data")
+        if data is None:
+            kwargs["initial"] = {
+                spec.name: profile.values.get(spec.name) for spec in profile.fields
+            } | dict(kwargs.get("initial") or {})
         super().__init__(*args, **kwargs)
         self.profile = profile
         for spec in profile.fields:

@@ -8,7 +8,7 @@ the ``call`` closure.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from guests.pending import PendingChange
@@ -24,7 +24,7 @@ from portal.audit.personal import (
     normalized,
 )
 from portal.audit.types import Submission
-from portal.paytronix.enrollment import AddressFields
+from portal.paytronix.enrollment import AddressFields, EnrollmentService
 
 
 def changed_values(profile: GuestProfile, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -74,14 +74,37 @@ def guest_details_edit(
     )
 
 
-def _address_watch(action: str, summary: str, expected: dict[str, Any]) -> PendingChange:
-    return PendingChange(
+def _address_change(
+    submission: Submission,
+    *,
+    profile: GuestProfile,
+    action: str,
+    params: Mapping[str, Any],
+    write: Callable[[EnrollmentService, str], Any],
+    summary: str,
+    address_id: str = "",
+    digest: str = "",
+) -> ChangeOutcome:
+    """One change to the guest's addresses: ``write(enrollment, username)`` through the door,
+    watched for on the page until an address reads back with ``digest`` (under ``address_id``
+    when given), or, for a deletion (no digest), until ``address_id`` is gone."""
+    username = profile.username
+    return account_change(
+        submission,
+        account_id=profile.account_id,
+        account=profile.account,
         action=action,
-        panel="header",
-        sources=("user",),
-        check="address",
-        expected=expected,
-        summary=summary,
+        params={**params, "addressDigest": digest} if digest else params,
+        call=lambda client: ENROLLMENT.write(lambda: write(client.enrollment, username)),
+        success=summary + ".",
+        watch=PendingChange(
+            action=action,
+            panel="header",
+            sources=("user",),
+            check="address",
+            expected={"addressId": address_id, "digest": digest},
+            summary=summary,
+        ),
     )
 
 
@@ -89,22 +112,16 @@ def address_add(
     submission: Submission, *, profile: GuestProfile, address: AddressFields
 ) -> ChangeOutcome:
     """Add ``address`` to the guest's addresses."""
-    after = address_wire(address)
-    summary = f"Address added: {address.label or 'address'}"
-    username = profile.username
-    return account_change(
+    return _address_change(
         submission,
-        account_id=profile.account_id,
-        account=profile.account,
+        profile=profile,
         action="guest.address_add",
-        params={**changes_record({}, after), "addressDigest": address_digest(address)},
-        call=lambda client: ENROLLMENT.write(
-            lambda: client.enrollment.add_address_for_user(username=username, address=address)
+        params=changes_record({}, address_wire(address)),
+        write=lambda enrollment, username: enrollment.add_address_for_user(
+            username=username, address=address
         ),
-        success=summary + ".",
-        watch=_address_watch(
-            "guest.address_add", summary, {"addressId": "", "digest": address_digest(address)}
-        ),
+        summary=f"Address added: {address.label or 'address'}",
+        digest=address_digest(address),
     )
 
 
@@ -119,29 +136,17 @@ def address_edit(
     ]
     if not names:
         raise ChangeRefusedError("Nothing to change: the address is as on file.")
-    summary = f"Address changed: {address.label or 'address'}"
-    username = profile.username
-    return account_change(
+    return _address_change(
         submission,
-        account_id=profile.account_id,
-        account=profile.account,
+        profile=profile,
         action="guest.address_edit",
-        params={
-            "addressId": address_id,
-            **changes_record(before, after, names=names),
-            "addressDigest": address_digest(address),
-        },
-        call=lambda client: ENROLLMENT.write(
-            lambda: client.enrollment.edit_address_for_user(
-                username=username, address_id=address_id, address=address
-            )
+        params={"addressId": address_id, **changes_record(before, after, names=names)},
+        write=lambda enrollment, username: enrollment.edit_address_for_user(
+            username=username, address_id=address_id, address=address
         ),
-        success=summary + ".",
-        watch=_address_watch(
-            "guest.address_edit",
-            summary,
-            {"addressId": address_id, "digest": address_digest(address)},
-        ),
+        summary=f"Address changed: {address.label or 'address'}",
+        address_id=address_id,
+        digest=address_digest(address),
     )
 
 
@@ -150,24 +155,17 @@ def address_delete(
 ) -> ChangeOutcome:
     """Remove the address ``address_id`` from the guest's addresses."""
     before = profile.address(address_id)
-    summary = f"Address deleted: {before.label or 'address'}"
-    username = profile.username
-    return account_change(
+    return _address_change(
         submission,
-        account_id=profile.account_id,
-        account=profile.account,
+        profile=profile,
         action="guest.address_delete",
         params={
             "addressId": address_id,
             **changes_record(address_wire(before), {}, names=list(ADDRESS_WIRE)),
         },
-        call=lambda client: ENROLLMENT.write(
-            lambda: client.enrollment.delete_address_for_user(
-                username=username, address_id=address_id
-            )
+        write=lambda enrollment, username: enrollment.delete_address_for_user(
+            username=username, address_id=address_id
         ),
-        success=summary + ".",
-        watch=_address_watch(
-            "guest.address_delete", summary, {"addressId": address_id, "digest": ""}
-        ),
+        summary=f"Address deleted: {before.label or 'address'}",
+        address_id=address_id,
     )

@@ -1,15 +1,18 @@
 """The guest's details and addresses, each on a screen of its own (Enrollment Service).
 
-Each screen reads the guest with the CSR's scope; a form with errors is shown again from the
-cached read (bad input costs no upstream call); a valid one reads the guest afresh, makes the
-change through the door and answers like every change screen (``portal.web.change_answer``),
-with each field upstream refused marked on its field. Without the Enrollment Service the
-screens say so calmly and change nothing.
+Every profile screen (these, and the password reset and deletion of ``guests.views.privacy``)
+is a ``ProfileScreen``: its template, the service it needs, the form and what else it shows.
+Shown (GET), it reads the guest with the CSR's scope. Submitted (POST), a form with errors is
+shown again from the cached read (bad input costs no upstream call); a valid one reads the guest
+afresh, makes the change through the door and answers like every change screen
+(``portal.web.change_answer``), with each field upstream refused marked on its field. Without
+the service the screens say so calmly and change nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -25,9 +28,11 @@ from guests.services import ChangeRefusedError
 from guests.services.profile import address_add, address_delete, address_edit, guest_details_edit
 from portal.audit.forms import ChangeForm
 from portal.audit.outcome import ChangeOutcome
+from portal.audit.types import Submission
 from portal.staff.access import requires
 from portal.web import (
     HtmxHttpRequest,
+    ViewFunc,
     change_answer,
     change_refused,
     form_response,
@@ -36,125 +41,100 @@ from portal.web import (
     viewer_of,
 )
 
-DETAILS = "guests/profile/details.html"
-ADDRESSES = "guests/profile/addresses.html"
-ADDRESS_EDIT = "guests/profile/address_edit.html"
-ADDRESS_DELETE = "guests/profile/address_delete.html"
 UNAVAILABLE = "guests/profile/unavailable.html"
 
 profile_screen = upstream_errors(title="The guest's details could not be loaded")
+
+#: ``make(submission, fresh_profile, form)``: the change a valid form asks for.
+Make = Callable[[Submission, GuestProfile, Any], ChangeOutcome]
 
 
 def guest_page_url(account_id: int, panel: str = "header") -> str:
     return reverse("guests:guest", args=[account_id]) + f"#panel-{panel}"
 
 
-def service_unavailable(
-    request: HtmxHttpRequest, account_id: int, service: OptionalService
-) -> HttpResponse | None:
-    """The calm page of a service this integration does not have, or ``None`` if it has it."""
-    if service.available():
-        return None
-    context = {"account_id": account_id, "sentence": service.sentence}
-    return render(request, UNAVAILABLE, context)
+def addresses_url(account_id: int) -> str:
+    return reverse("guests:addresses", args=[account_id])
+
+
+def _nothing_more(profile: GuestProfile) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
+class ProfileScreen:
+    """One screen of the guest's profile: what it shows and the change its form makes."""
+
+    template: str
+    service: OptionalService
+    #: The form, unbound (``data`` None) or bound, for the guest shown.
+    form: Callable[[GuestProfile, Any], ChangeForm]
+    make: Make
+    #: Where a done change goes (a GET of its own): the account id's URL.
+    done: Callable[[int], str] = guest_page_url
+    #: What else the template shows, from the guest (an address, the deletion's items).
+    shows: Callable[[GuestProfile], dict[str, Any]] = _nothing_more
+
+    def unavailable(self, request: HtmxHttpRequest, account_id: int) -> HttpResponse | None:
+        """The calm page of a service this integration does not have, or ``None``."""
+        if self.service.available():
+            return None
+        context = {"account_id": account_id, "sentence": self.service.sentence}
+        return render(request, UNAVAILABLE, context)
+
+    def context(self, profile: GuestProfile, form: ChangeForm) -> dict[str, Any]:
+        return {"profile": profile, "form": form, **self.shows(profile)}
+
+    def show(self, request: HtmxHttpRequest, account_id: int) -> HttpResponse:
+        if (off := self.unavailable(request, account_id)) is not None:
+            return off
+        profile = profile_of(request, account_id)
+        return render(request, self.template, self.context(profile, self.form(profile, None)))
+
+    def submit(self, request: HtmxHttpRequest, account_id: int) -> HttpResponse:
+        if (off := self.unavailable(request, account_id)) is not None:
+            return off
+        profile = profile_of(request, account_id)
+        form = self.form(profile, request.POST)
+        context = self.context(profile, form)
+        if not form.is_valid():
+            return form_response(request, self.template, context, status=422)
+        fresh = profile_of(request, account_id, fresh=True)
+        try:
+            result = self.make(submission_of(request, form), fresh, form)
+        except ValidationError as refusal:
+            return change_refused(request, self.template, context, refusal)
+        except ChangeRefusedError as refusal:
+            context["error"] = str(refusal)
+            return form_response(request, self.template, context, status=422)
+        add_field_errors = getattr(form, "add_field_errors", None)
+        if result.field_errors and add_field_errors is not None:
+            add_field_errors(result.field_errors)
+        done = self.done(account_id)
+        return change_answer(request, self.template, context, form, result, done_url=done)
 
 
 def profile_of(request: HtmxHttpRequest, account_id: int, *, fresh: bool = False) -> GuestProfile:
     return guest_profile(viewer=viewer_of(request), account_id=account_id, fresh=fresh)
 
 
-def answer_change(
-    request: HtmxHttpRequest,
-    template: str,
-    context: dict[str, Any],
-    form: ChangeForm,
-    make: Callable[[], ChangeOutcome],
-    *,
-    done_url: str,
-) -> HttpResponse:
-    """Make the change (``make()``: a ``ChangeOutcome``) and answer it; a refusal before
-    anything is sent, and each field upstream refused, are shown on the form."""
-    try:
-        result = make()
-    except ValidationError as refusal:
-        return change_refused(request, template, context, refusal)
-    except ChangeRefusedError as refusal:
-        context["error"] = str(refusal)
-        return form_response(request, template, context, status=422)
-    add_field_errors = getattr(form, "add_field_errors", None)
-    if result.field_errors and add_field_errors is not None:
-        add_field_errors(result.field_errors)
-    return change_answer(request, template, context, form, result, done_url=done_url)
-
-
-@require_GET
-@requires("lookup_guests", "edit_guest_details")
-@profile_screen
-def details_form(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
-    """The guest's details as their program has them, to change."""
-    if (off := service_unavailable(request, account_id, ENROLLMENT)) is not None:
-        return off
-    profile = profile_of(request, account_id)
-    return render(request, DETAILS, {"profile": profile, "form": DetailsForm(profile=profile)})
-
-
-@require_POST
-@requires("lookup_guests", "edit_guest_details")
-@profile_screen
-def details_submit(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
-    if (off := service_unavailable(request, account_id, ENROLLMENT)) is not None:
-        return off
-    form = DetailsForm(request.POST, profile=profile_of(request, account_id))
-    context: dict[str, Any] = {"profile": form.profile, "form": form}
-    if not form.is_valid():
-        return form_response(request, DETAILS, context, status=422)
-    fresh = profile_of(request, account_id, fresh=True)
-    return answer_change(
-        request,
-        DETAILS,
-        context,
-        form,
-        lambda: guest_details_edit(
-            submission_of(request, form), profile=fresh, values=form.values()
-        ),
-        done_url=guest_page_url(account_id),
-    )
-
-
-def _addresses_context(profile: GuestProfile, form: ChangeForm) -> dict[str, Any]:
-    return {"profile": profile, "form": form}
-
-
-@require_GET
-@requires("lookup_guests", "edit_guest_details")
-@profile_screen
-def addresses(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
-    """The guest's addresses, each to edit or delete, and a form to add one."""
-    if (off := service_unavailable(request, account_id, ENROLLMENT)) is not None:
-        return off
-    profile = profile_of(request, account_id)
-    return render(request, ADDRESSES, _addresses_context(profile, AddressAddForm()))
-
-
-@require_POST
-@requires("lookup_guests", "edit_guest_details")
-@profile_screen
-def address_add_submit(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
-    if (off := service_unavailable(request, account_id, ENROLLMENT)) is not None:
-        return off
-    form = AddressAddForm(request.POST)
-    context = _addresses_context(profile_of(request, account_id), form)
-    if not form.is_valid():
-        return form_response(request, ADDRESSES, context, status=422)
-    fresh = profile_of(request, account_id, fresh=True)
-    return answer_change(
-        request,
-        ADDRESSES,
-        context,
-        form,
-        lambda: address_add(submission_of(request, form), profile=fresh, address=form.address()),
-        done_url=reverse("guests:addresses", args=[account_id]),
-    )
+DETAILS = ProfileScreen(
+    template="guests/profile/details.html",
+    service=ENROLLMENT,
+    form=lambda profile, data: DetailsForm(data, profile=profile),
+    make=lambda submission, fresh, form: guest_details_edit(
+        submission, profile=fresh, values=form.values()
+    ),
+)
+ADDRESSES = ProfileScreen(
+    template="guests/profile/addresses.html",
+    service=ENROLLMENT,
+    form=lambda profile, data: AddressAddForm(data),
+    make=lambda submission, fresh, form: address_add(
+        submission, profile=fresh, address=form.address()
+    ),
+    done=addresses_url,
+)
 
 
 def _address_initial(profile: GuestProfile, address_id: str) -> dict[str, str]:
@@ -170,79 +150,62 @@ def _address_initial(profile: GuestProfile, address_id: str) -> dict[str, str]:
     }
 
 
-@require_GET
-@requires("lookup_guests", "edit_guest_details")
-@profile_screen
-def address_edit_form(request: HtmxHttpRequest, account_id: int, address_id: str) -> HttpResponse:
-    if (off := service_unavailable(request, account_id, ENROLLMENT)) is not None:
-        return off
-    profile = profile_of(request, account_id)
-    form = AddressEditForm(initial=_address_initial(profile, address_id))
-    context = {"profile": profile, "form": form, "address": profile.address(address_id)}
-    return render(request, ADDRESS_EDIT, context)
-
-
-@require_POST
-@requires("lookup_guests", "edit_guest_details")
-@profile_screen
-def address_edit_submit(request: HtmxHttpRequest, account_id: int, address_id: str) -> HttpResponse:
-    if (off := service_unavailable(request, account_id, ENROLLMENT)) is not None:
-        return off
-    profile = profile_of(request, account_id)
-    form = AddressEditForm(request.POST)
-    context = {"profile": profile, "form": form, "address": profile.address(address_id)}
-    if not form.is_valid():
-        return form_response(request, ADDRESS_EDIT, context, status=422)
-    fresh = profile_of(request, account_id, fresh=True)
-    return answer_change(
-        request,
-        ADDRESS_EDIT,
-        context,
-        form,
-        lambda: address_edit(
-            submission_of(request, form),
-            profile=fresh,
-            address_id=address_id,
-            address=form.address(),
+def address_edit_screen(address_id: str) -> ProfileScreen:
+    return ProfileScreen(
+        template="guests/profile/address_edit.html",
+        service=ENROLLMENT,
+        form=lambda profile, data: AddressEditForm(
+            data, initial=_address_initial(profile, address_id)
         ),
-        done_url=reverse("guests:addresses", args=[account_id]),
+        make=lambda submission, fresh, form: address_edit(
+            submission, profile=fresh, address_id=address_id, address=form.address()
+        ),
+        done=addresses_url,
+        shows=lambda profile: {"address": profile.address(address_id)},
     )
 
 
-@require_GET
-@requires("lookup_guests", "edit_guest_details")
-@profile_screen
-def address_delete_form(request: HtmxHttpRequest, account_id: int, address_id: str) -> HttpResponse:
-    if (off := service_unavailable(request, account_id, ENROLLMENT)) is not None:
-        return off
-    profile = profile_of(request, account_id)
-    context = {
-        "profile": profile,
-        "form": AddressDeleteForm(),
-        "address": profile.address(address_id),
-    }
-    return render(request, ADDRESS_DELETE, context)
-
-
-@require_POST
-@requires("lookup_guests", "edit_guest_details")
-@profile_screen
-def address_delete_submit(
-    request: HtmxHttpRequest, account_id: int, address_id: str
-) -> HttpResponse:
-    if (off := service_unavailable(request, account_id, ENROLLMENT)) is not None:
-        return off
-    profile = profile_of(request, account_id)
-    form = AddressDeleteForm(request.POST)
-    context = {"profile": profile, "form": form, "address": profile.address(address_id)}
-    if not form.is_valid():
-        return form_response(request, ADDRESS_DELETE, context, status=422)
-    fresh = profile_of(request, account_id, fresh=True)
-    return answer_change(
-        request,
-        ADDRESS_DELETE,
-        context,
-        form,
-        lambda: address_delete(submission_of(request, form), profile=fresh, address_id=address_id),
-        done_url=reverse("guests:addresses", args=[account_id]),
+def address_delete_screen(address_id: str) -> ProfileScreen:
+    return ProfileScreen(
+        template="guests/profile/address_delete.html",
+        service=ENROLLMENT,
+        form=lambda profile, data: AddressDeleteForm(data),
+        make=lambda submission, fresh, form: address_delete(
+            submission, profile=fresh, address_id=address_id
+        ),
+        done=addresses_url,
+        shows=lambda profile: {"address": profile.address(address_id)},
     )
+
+
+def screen_views(
+    screen: Callable[..., ProfileScreen], permission: str, name: str
+) -> tuple[ViewFunc, ViewFunc]:
+    """The two views of a profile screen (``screen(**url ids)``): shown to whoever may do its
+    change (GET), and submitted (POST)."""
+
+    @require_GET
+    @requires("lookup_guests", permission)
+    @profile_screen
+    def show(request: HtmxHttpRequest, account_id: int, **ids: str) -> HttpResponse:
+        return screen(**ids).show(request, account_id)
+
+    @require_POST
+    @requires("lookup_guests", permission)
+    @profile_screen
+    def submit(request: HtmxHttpRequest, account_id: int, **ids: str) -> HttpResponse:
+        return screen(**ids).submit(request, account_id)
+
+    show.__name__ = show.__qualname__ = f"{name}_form"
+    submit.__name__ = submit.__qualname__ = f"{name}_submit"
+    return show, submit
+
+
+details_form, details_submit = screen_views(lambda: DETAILS, "edit_guest_details", "details")
+addresses, address_add_submit = screen_views(lambda: ADDRESSES, "edit_guest_details", "addresses")
+address_edit_form, address_edit_submit = screen_views(
+    address_edit_screen, "edit_guest_details", "address_edit"
+)
+address_delete_form, address_delete_submit = screen_views(
+    address_delete_screen, "edit_guest_details", "address_delete"
+)
