@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 
+from .balancetransfer import BalanceTransferService
 from .csr import CsrService
 from .guest import GuestService
 from .session import ClientConfig, Transport
@@ -12,7 +13,8 @@ from .transaction import TransactionService
 
 
 class PaytronixClient:
-    """All Paytronix services over one transport: ``.guest``, ``.csr``, ``.transaction``."""
+    """All Paytronix services over one transport: ``.guest``, ``.csr``, ``.transaction``,
+    ``.balance_transfer``."""
 
     def __init__(self, config: ClientConfig, *, transport: Transport | None = None) -> None:
         self.config = config
@@ -20,6 +22,7 @@ class PaytronixClient:
         self.guest = GuestService(self.transport)
         self.csr = CsrService(self.transport)
         self.transaction = TransactionService(self.transport)
+        self.balance_transfer = BalanceTransferService(self.transport)
 
     def __repr__(self) -> str:
         return f"PaytronixClient({self.config!r})"

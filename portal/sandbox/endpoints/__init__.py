@@ -2,6 +2,7 @@
 
 from portal.sandbox.endpoints import (  # noqa: F401  (imported to register their endpoints)
     accounts,
+    balancetransfer,
     cards,
     csr,
     history,
