@@ -151,3 +151,61 @@ class BulkConfirmForm(IdempotencyKeyForm):
         label="Skip the rows with problems and run the others",
         required=False,
     )
+
+
+class TransferBalanceForm(ChangeForm):
+    """Move the balances of another card to this account's primary card. The first submit
+    previews (``confirm`` unset); the second, with ``understood`` ticked, moves them."""
+
+    action = "balance.transfer"
+
+    ALL = "all"
+    TAKEN = "taken"
+
+    from_card_number = forms.CharField(
+        label="Card to move the balances from",
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+        help_text="The number printed on the old card (a lost card may be disabled already).",
+    )
+    which = forms.ChoiceField(
+        label="Which balances",
+        choices=[
+            (ALL, "Every balance: refuse if any cannot move to this card"),
+            (
+                TAKEN,
+                "What this card's program can take (into a gift card: the stored value only)",
+            ),
+        ],
+        initial=ALL,
+        widget=forms.RadioSelect,
+    )
+    confirm = forms.BooleanField(widget=forms.HiddenInput, required=False)
+    understood = forms.BooleanField(
+        label="I have told the guest the balances move to this card and the old card's account "
+        "may be closed for good.",
+        required=False,
+    )
+
+    def clean_from_card_number(self) -> str:
+        return _card_number(self.cleaned_data["from_card_number"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("confirm") and not data.get("understood"):
+            self.add_error("understood", "Tick this once you have told the guest.")
+        return data
+
+    @property
+    def must_transfer_all(self) -> bool:
+        return self.cleaned_data.get("which") != self.TAKEN
+
+    def to_confirm(self) -> TransferBalanceForm:
+        """The same choices, now asking for the confirmation (the key is kept)."""
+        data = self.cleaned_data
+        initial = {
+            name: data.get(name)
+            for name in ("from_card_number", "which", "reason_code", "reason_text")
+        }
+        initial.update(confirm=True, idempotency_key=data["idempotency_key"])
+        return type(self)(initial=initial, prefix=self.prefix)

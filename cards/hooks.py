@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.http import HttpRequest
 from django.urls import reverse
 
+from cards.previews import BALANCE_TRANSFER
 from guests.hooks import Action
 from portal.staff.access import user_may
 
@@ -37,6 +38,10 @@ def account_actions(request: HttpRequest, page: GuestPage) -> Iterator[Action]:
         yield Action(
             "Attach and combine a card",
             reverse("cards:attach_and_combine", args=[page.account_id]),
+        )
+    if user_may(request.user, "transfer_balances") and BALANCE_TRANSFER.available():
+        yield Action(
+            "Move a balance to this account", reverse("cards:transfer", args=[page.account_id])
         )
     if user_may(request.user, "run_bulk_jobs"):
         yield Action("Bulk enable or disable cards", reverse("cards:bulk"))

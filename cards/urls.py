@@ -3,7 +3,7 @@ POST bodies."""
 
 from django.urls import path, register_converter
 
-from cards.views import attach, bulk, combine, status
+from cards.views import attach, bulk, combine, status, transfer
 
 
 class MaskedCardNumberConverter:
@@ -69,6 +69,8 @@ urlpatterns = [
         attach.attach_and_combine_submit,
         name="attach_and_combine_submit",
     ),
+    path("<int:account_id>/transfer/", transfer.transfer_form, name="transfer"),
+    path("<int:account_id>/transfer/submit/", transfer.transfer_submit, name="transfer_submit"),
     path("jobs/<int:job_id>/", combine.card_job, name="job"),
     path("bulk/", bulk.bulk_upload_form, name="bulk"),
     path("bulk/upload/", bulk.bulk_upload_submit, name="bulk_upload"),

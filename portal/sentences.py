@@ -180,6 +180,26 @@ _CATALOGUE: dict[str, str] = {
     "card_status.invalid_status": "Cards cannot be set to that status.",
     "card_status.invalid_card": _CARD_NOT_FOUND,
     "card_status.internal_error": _TRY_AGAIN,
+    # Balance transfer (sandbox codes: the vendor lists none; docs/wire-notes.md).
+    "balance_transfer.invalid_card": "We could not find the card to move the balances to.",
+    "balance_transfer.invalid_from_card": (
+        "We could not find the card to move the balances from. Please check its number."
+    ),
+    "balance_transfer.same_account": "Both cards are on the same account: nothing to move.",
+    "balance_transfer.account_not_active": "This account is not active, so nothing can move to it.",
+    "balance_transfer.card_not_active": "The card to move the balances to is not active.",
+    "balance_transfer.from_account_not_active": (
+        "The old card's account is not active, so its balances cannot be moved."
+    ),
+    "balance_transfer.from_card_not_active": (
+        "The old card cannot be used (it was replaced or never activated)."
+    ),
+    "balance_transfer.invalid_reg_code": "The old card's registration code is not right.",
+    "balance_transfer.no_balance": "The old card has no balance this card can take.",
+    "balance_transfer.not_all_transferable": (
+        "Not every balance can move to this card, so nothing moved. Choose to move what this "
+        "card can take."
+    ),
     # Codes outside the Guest Service spec (CSR notes, account search, visit codes,
     # preferences), as the sandbox answers them.
     "request.invalid_merchant": (

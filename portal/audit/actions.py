@@ -42,6 +42,20 @@ CARD_ENABLE_REASONS: tuple[tuple[str, str], ...] = (
     ("disabled_in_error", "Disabled in error"),
     (OTHER, "Other (say why)"),
 )
+BALANCE_TRANSFER_REASONS: tuple[tuple[str, str], ...] = (
+    ("lost_card", "Card lost or stolen"),
+    ("damaged_card", "Card damaged"),
+    ("consolidate", "Guest wants one card"),
+    ("guest_request", "Guest request"),
+    (OTHER, "Other (say why)"),
+)
+CARD_EXCHANGE_REASONS: tuple[tuple[str, str], ...] = (
+    ("lost", "Lost"),
+    ("stolen", "Stolen"),
+    ("damaged", "Damaged"),
+    ("guest_request", "Guest request"),
+    (OTHER, "Other (say why)"),
+)
 
 
 @dataclass(frozen=True)
@@ -126,6 +140,20 @@ for _spec in (
         "cards.attach_and_combine", "Attach and combine", "combine_cards", reason_required=True
     ),
     ActionSpec(
+        "balance.transfer",
+        "Move a balance between cards",
+        "transfer_balances",
+        reason_required=True,
+        reason_codes=BALANCE_TRANSFER_REASONS,
+    ),
+    ActionSpec(
+        "card.exchange",
+        "Replace a card (exchange)",
+        "exchange_cards",
+        reason_required=True,
+        reason_codes=CARD_EXCHANGE_REASONS,
+    ),
+    ActionSpec(
         "bulk.card_status",
         "Bulk card status job",
         "run_bulk_jobs",
@@ -165,6 +193,12 @@ for _spec in (
     ),
     # The audit log itself.
     ActionSpec("audit.export", "Export the audit log", "export_audit_log", upstream=False),
+    ActionSpec(
+        "report.adjustments_export",
+        "Export the adjustments report",
+        "view_reports",
+        upstream=False,
+    ),
 ):
     action_register(_spec)
 

@@ -44,6 +44,9 @@ PERMISSIONS: dict[str, str] = {
     "view_jobs": "See the jobs one started",
     "view_audit_log": "Read the audit log",
     "export_audit_log": "Export the audit log",
+    "exchange_cards": "Replace a lost or damaged card (exchange)",
+    "transfer_balances": "Move balances from one card to another",
+    "view_reports": "Read the reports (adjustments) and export them",
 }
 
 _AGENT = {
@@ -56,13 +59,17 @@ _AGENT = {
     "add_account_notes",
     "migrate_username",
     "view_jobs",
+    "exchange_cards",
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.AGENT: frozenset(_AGENT),
-    Role.SUPERVISOR: frozenset(_AGENT | {"combine_cards", "run_bulk_jobs", "view_audit_log"}),
+    Role.SUPERVISOR: frozenset(
+        _AGENT
+        | {"combine_cards", "run_bulk_jobs", "view_audit_log", "transfer_balances", "view_reports"}
+    ),
     Role.STORE_MANAGER: frozenset({"lookup_guests"}),
-    Role.AUDITOR: frozenset({"view_audit_log", "export_audit_log", "view_jobs"}),
+    Role.AUDITOR: frozenset({"view_audit_log", "export_audit_log", "view_jobs", "view_reports"}),
     # Admins manage staff in the Django admin; they get no guest or audit access by role.
     Role.ADMIN: frozenset(),
 }
