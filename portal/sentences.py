@@ -210,6 +210,29 @@ _CATALOGUE: dict[str, str] = {
     "csr.invalid_card": _CARD_NOT_FOUND,
     "csr.invalid_comment": "A note must have some text and be under 500 characters.",
     "transaction.no_criteria": "Give at least one thing to search for.",
+    "transaction.invalid_card": _CARD_NOT_FOUND,
+    "transaction.invalid_new_card": "We could not find the new card. Check its number.",
+    "transaction.card_not_in_required_state": (
+        "The card is not active, so its balances cannot be changed this way."
+    ),
+    "transaction.card_already_active": (
+        "The new card has already been used. Choose a new card that was never activated."
+    ),
+    "transaction.card_template_mismatch": (
+        "The new card belongs to another program. Choose a card of the same kind."
+    ),
+    "transaction.same_card": "The new card must be a different card.",
+    "transaction.account_not_active": "This account is not active, so it cannot be changed.",
+    "transaction.invalid_wallet": "This account has no such balance.",
+    "transaction.invalid_quantity": "The amount is not valid for this balance.",
+    "transaction.invalid_activity_type": "The loyalty system did not accept this kind of change.",
+    "transaction.invalid_comment": "The comment must be under 500 characters.",
+    "transaction.invalid_expiration": "The expiration must be a date in the future.",
+    "transaction.insufficient_balance": ("The balance is too low: this would take it below zero."),
+    "transaction.no_wallet_contents": "Nothing was given to add or take away.",
+    "transaction.original_not_found": "The loyalty system has no such transaction to void.",
+    "transaction.already_voided": "That transaction was already voided.",
+    "transaction.void_mismatch": "The void does not match the transaction it voids.",
     "visit_code.not_found": (
         "We do not recognise that visit code. Please check it against the receipt."
     ),

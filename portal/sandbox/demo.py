@@ -80,6 +80,12 @@ DEMO_TERMINATED_ACCOUNT_CARD = "6000201900000101"
 # A printed card never activated (status EXISTS): account information answers invalid_status.
 DEMO_UNACTIVATED_CARD = "6000201900000111"
 
+# New Rewards cards never activated (status EXISTS, each on an empty account of its own): the
+# cards a lost or damaged Rewards card is exchanged for. And a new Gift Card, of another
+# template, which an exchange of a Rewards card refuses.
+DEMO_REPLACEMENT_CARDS = ("6000201900000141", "6000201900000142", "6000201900000143")
+DEMO_REPLACEMENT_GIFT_CARD = "6000201900000151"
+
 # A registered guest in store group 200, for accessFilterStoreGroupCode.
 DEMO_OTHER_STORE_GROUP_CARD = "6000201900000121"
 

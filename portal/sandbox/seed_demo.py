@@ -43,6 +43,7 @@ def add_demo_cases(model: Model) -> None:
     _combine_cases(model, rng)
     _status_cases(model, rng)
     _visit_codes(model)
+    _replacement_cards(model, rng)
 
 
 def _user(
@@ -284,6 +285,21 @@ def _status_cases(model: Model, rng: random.Random) -> None:
         template=demo.ECLUB_TEMPLATE,
         user=sophia,
     )
+
+
+def _replacement_cards(model: Model, rng: random.Random) -> None:
+    new_cards = [(number, demo.REWARDS_TEMPLATE) for number in demo.DEMO_REPLACEMENT_CARDS]
+    new_cards.append((demo.DEMO_REPLACEMENT_GIFT_CARD, demo.GIFT_TEMPLATE))
+    for account_id, (number, template) in enumerate(new_cards, start=9000141):
+        _account(
+            model,
+            account_id,
+            [(number, EXISTS)],
+            rng=rng,
+            history=0,
+            template=template,
+            status=EXISTS,
+        )
 
 
 def _visit_codes(model: Model) -> None:

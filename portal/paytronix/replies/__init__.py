@@ -23,6 +23,7 @@ from .history import (
 )
 from .referral import BulkReferral, Referral, ReferralCode, ReferralList
 from .search import AccountQueryMatch
+from .transaction import TransactionReply, WalletQuantity
 from .user import (
     AddressInformation,
     RelatedGuest,
@@ -57,10 +58,12 @@ __all__ = [
     "TransactionAnnotation",
     "TransactionDetail",
     "TransactionHistory",
+    "TransactionReply",
     "UserAndAccountInformation",
     "UserFields",
     "UserInformation",
     "VisitCode",
     "WalletContent",
     "WalletInfo",
+    "WalletQuantity",
 ]
