@@ -5,7 +5,7 @@ the card again), and the reason its action asks for."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -153,11 +153,50 @@ class BulkConfirmForm(IdempotencyKeyForm):
     )
 
 
-class TransferBalanceForm(ChangeForm):
-    """Move the balances of another card to this account's primary card. The first submit
-    previews (``confirm`` unset); the second, with ``understood`` ticked, moves them."""
+class PreviewedChangeForm(ChangeForm):
+    """A change shown twice: the first submit previews it (``confirm`` unset, nothing changes);
+    the second, with ``understood`` ticked, makes it. The key stays the same between the two,
+    so a double click on the confirmation still changes once."""
+
+    #: The fields the preview is about, carried into the confirmation.
+    preview_fields: ClassVar[tuple[str, ...]] = ()
+    understood_label: ClassVar[str] = ""
+
+    confirm = forms.BooleanField(widget=forms.HiddenInput, required=False)
+    understood = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["understood"].label = self.understood_label
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("confirm") and not data.get("understood"):
+            self.add_error("understood", "Tick this once you have told the guest.")
+        return data
+
+    @property
+    def confirmed(self) -> bool:
+        return bool(self.cleaned_data.get("confirm"))
+
+    def to_confirm(self) -> Self:
+        """The same choices, now asking for the confirmation (the key is kept)."""
+        data = self.cleaned_data
+        names = (*self.preview_fields, "reason_code", "reason_text")
+        initial = {name: data.get(name) for name in names}
+        initial.update(confirm=True, idempotency_key=data["idempotency_key"])
+        return type(self)(initial=initial, prefix=self.prefix)
+
+
+class TransferBalanceForm(PreviewedChangeForm):
+    """Move the balances of another card to this account's primary card."""
 
     action = "balance.transfer"
+    preview_fields = ("from_card_number", "which")
+    understood_label = (
+        "I have told the guest the balances move to this card and the old card's account may be "
+        "closed for good."
+    )
 
     ALL = "all"
     TAKEN = "taken"
@@ -180,32 +219,31 @@ class TransferBalanceForm(ChangeForm):
         initial=ALL,
         widget=forms.RadioSelect,
     )
-    confirm = forms.BooleanField(widget=forms.HiddenInput, required=False)
-    understood = forms.BooleanField(
-        label="I have told the guest the balances move to this card and the old card's account "
-        "may be closed for good.",
-        required=False,
-    )
 
     def clean_from_card_number(self) -> str:
         return _card_number(self.cleaned_data["from_card_number"])
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if data.get("confirm") and not data.get("understood"):
-            self.add_error("understood", "Tick this once you have told the guest.")
-        return data
 
     @property
     def must_transfer_all(self) -> bool:
         return self.cleaned_data.get("which") != self.TAKEN
 
-    def to_confirm(self) -> TransferBalanceForm:
-        """The same choices, now asking for the confirmation (the key is kept)."""
-        data = self.cleaned_data
-        initial = {
-            name: data.get(name)
-            for name in ("from_card_number", "which", "reason_code", "reason_text")
-        }
-        initial.update(confirm=True, idempotency_key=data["idempotency_key"])
-        return type(self)(initial=initial, prefix=self.prefix)
+
+class ExchangeCardForm(PreviewedChangeForm):
+    """Replace a lost or damaged card with a new, never used card of the same program."""
+
+    action = "card.exchange"
+    preview_fields = ("new_card_number",)
+    understood_label = (
+        "I have told the guest the old card stops working for good and the new card holds "
+        "their account from now on."
+    )
+
+    new_card_number = forms.CharField(
+        label="New card number",
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+        help_text="Printed on the new card; it must never have been used.",
+    )
+
+    def clean_new_card_number(self) -> str:
+        return _card_number(self.cleaned_data["new_card_number"])

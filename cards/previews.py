@@ -1,5 +1,6 @@
-"""Reads that preview a balance transfer: both cards' balances before and after, and why the
-transfer cannot go ahead when it cannot (checked here first, so that bad input costs no write).
+"""Reads that preview a change about a card's balances: a balance transfer (both cards'
+balances before and after) and a card exchange (the new card checked), each saying why the change
+cannot go ahead when it cannot (checked here first, so that bad input costs no write).
 
 The destination is the account's primary card (the guest page's account); the source is a card
 the CSR types (a lost card, a gift card the guest holds). Which wallets move is the Balance
@@ -18,11 +19,11 @@ from decimal import Decimal
 from cards.bulk_file import mask_card_number
 from cards.selectors import AccountCard, GuestCards, guest_cards
 from guests.selectors import reads, scope_of
-from guests.selectors.optional import OptionalService
+from guests.selectors.optional import TRANSACTIONS, OptionalService
 from guests.selectors.scope import Viewer
 from portal.paytronix.errors import FailureError, InvalidStatusError
 from portal.paytronix.replies import AccountInformation
-from portal.sentences import explain
+from portal.sentences import CARD_STATUS_WORDS, explain, words
 
 BALANCE_TRANSFER = OptionalService(
     name="balance_transfer",
@@ -209,4 +210,95 @@ def transfer_preview(
         must_transfer_all=must_transfer_all,
         lines=lines,
         problem=problem,
+    )
+
+
+# -- card exchange ---------------------------------------------------------------------------
+
+#: The card states an exchange replaces (a lost card is usually disabled first).
+EXCHANGEABLE_STATES = frozenset({"ACTIVE", "DISABLED"})
+#: The account states upstream exchanges a card of.
+EXCHANGE_ACCOUNT_STATES = frozenset({"ACTIVE", "SUSPENDED"})
+
+
+def exchange_offered(card_status: str) -> bool:
+    """Whether "Replace" is offered for a card in this state (the service switched on)."""
+    return card_status in EXCHANGEABLE_STATES and TRANSACTIONS.available()
+
+
+@dataclass(frozen=True)
+class ExchangeCheck:
+    """The card to replace, and what the check of the new card found."""
+
+    guest: GuestCards
+    card: AccountCard
+    new_masked: str = ""
+    new_number: str = field(default="", repr=False)
+    #: Why the exchange cannot go ahead; empty when it can.
+    problem: str = ""
+
+    @property
+    def possible(self) -> bool:
+        return bool(self.new_number) and not self.problem
+
+
+def old_card_problem(guest: GuestCards, card: AccountCard) -> str:
+    """Why ``card`` cannot be replaced, or ""."""
+    if card.status not in EXCHANGEABLE_STATES:
+        return (
+            f"This card is {words(CARD_STATUS_WORDS, card.status)}: only an active or disabled "
+            "card can be replaced."
+        )
+    if guest.account.account_status not in EXCHANGE_ACCOUNT_STATES:
+        return "This account is not active, so its cards cannot be replaced."
+    return ""
+
+
+def _new_card_problem(guest: GuestCards, number: str, scope: int | None) -> str:
+    if any(c.printed_card_number == number for c in guest.cards):
+        return "That is one of this account's own cards: the new card must be a new one."
+    try:
+        used = reads.account_by_card(printed_card_number=number, scope=scope)
+    except InvalidStatusError as unreadable:
+        if unreadable.card_status == "EXISTS":
+            # Never activated: the only state a new card may be in. Its program cannot be read
+            # before activation; upstream refuses another program's card itself.
+            return ""
+        return (
+            "That card cannot be the new card: it is "
+            f"{words(CARD_STATUS_WORDS, unreadable.card_status)}. Use a new card that was never "
+            "used."
+        )
+    except FailureError:
+        return (
+            "We could not find that card in this program. Check the number printed on the new card."
+        )
+    program = used.card_template_label or "another program"
+    if used.card_template_code != guest.account.card_template_code:
+        return (
+            f"That card is of another program ({program}) and already in use: the new card must "
+            f"be an unused {guest.account.card_template_label or 'card of this program'}."
+        )
+    return (
+        f"That card is already in use (account {used.account_id}): the new card must be one that "
+        "was never used. To move that card's balances here, use Move a balance."
+    )
+
+
+def exchange_check(
+    *, viewer: Viewer, account_id: int, masked_card_number: str, new_card_number: str = ""
+) -> ExchangeCheck:
+    """The card ``masked_card_number`` of ``account_id`` (read now) and, when given, the check
+    of ``new_card_number``: not one of the account's cards, and unused (never activated) as
+    upstream shows it. Raises as ``guest_cards`` does, and ``CardNotFoundError``."""
+    guest = guest_cards(viewer=viewer, account_id=account_id, fresh=True)
+    card = guest.find(masked_card_number)
+    check = ExchangeCheck(guest=guest, card=card, problem=old_card_problem(guest, card))
+    if check.problem or not new_card_number:
+        return check
+    return replace(
+        check,
+        new_masked=mask_card_number(new_card_number),
+        new_number=new_card_number,
+        problem=_new_card_problem(guest, new_card_number, scope_of(viewer)),
     )

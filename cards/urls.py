@@ -3,7 +3,7 @@ POST bodies."""
 
 from django.urls import path, register_converter
 
-from cards.views import attach, bulk, combine, status, transfer
+from cards.views import attach, bulk, combine, exchange, status, transfer
 
 
 class MaskedCardNumberConverter:
@@ -68,6 +68,16 @@ urlpatterns = [
         "<int:account_id>/attach-and-combine/submit/",
         attach.attach_and_combine_submit,
         name="attach_and_combine_submit",
+    ),
+    path(
+        "<int:account_id>/<masked:masked>/exchange/",
+        exchange.exchange_form,
+        name="exchange",
+    ),
+    path(
+        "<int:account_id>/<masked:masked>/exchange/submit/",
+        exchange.exchange_submit,
+        name="exchange_submit",
     ),
     path("<int:account_id>/transfer/", transfer.transfer_form, name="transfer"),
     path("<int:account_id>/transfer/submit/", transfer.transfer_submit, name="transfer_submit"),

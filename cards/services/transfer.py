@@ -8,10 +8,10 @@ transfer by a transaction accruing exactly those amounts, never by a balance dif
 from __future__ import annotations
 
 from cards.previews import BALANCE_TRANSFER, TransferPreview
+from cards.services.outcomes import service_outcome
 from portal.audit.door import mutation_run
 from portal.audit.outcome import ChangeOutcome
 from portal.audit.types import Submission, Target
-from portal.paytronix.errors import service_unavailable
 
 
 def _success(preview: TransferPreview) -> str:
@@ -62,12 +62,4 @@ def balances_transfer(submission: Submission, *, preview: TransferPreview) -> Ch
         ),
         also_invalidate=[Target(account_id=preview.source_account_id, printed_card_number=source)],
     )
-    outcome = ChangeOutcome.of(result, success=_success(preview))
-    if result.error is not None and service_unavailable(result.error):
-        BALANCE_TRANSFER.remember_unavailable(result.error)
-        return ChangeOutcome(
-            outcome=outcome.outcome,
-            message=BALANCE_TRANSFER.sentence,
-            intent_id=outcome.intent_id,
-        )
-    return outcome
+    return service_outcome(result, success=_success(preview), service=BALANCE_TRANSFER)

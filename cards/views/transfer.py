@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cards.forms import TransferBalanceForm
 from cards.previews import BALANCE_TRANSFER, TransferPreview, transfer_preview
-from cards.services.replay import already_submitted, change_replay
+from cards.services.outcomes import already_submitted, change_replay
 from cards.services.transfer import balances_transfer
 from cards.views.common import (
     card_screen,
@@ -65,7 +65,7 @@ def transfer_submit(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
     if not form.is_valid():
         return form_response(request, TEMPLATE, _context(request, account_id, form), status=422)
     submission = submission_of(request, form)
-    if form.cleaned_data.get("confirm") and already_submitted(submission):
+    if form.confirmed and already_submitted(submission):
         return _answer_again(request, account_id, form, submission)
     preview = transfer_preview(
         viewer=viewer_of(request),
@@ -76,7 +76,7 @@ def transfer_submit(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
     if not preview.possible:
         context = _context(request, account_id, form, preview)
         return form_response(request, TEMPLATE, context, status=409)
-    if not form.cleaned_data.get("confirm"):
+    if not form.confirmed:
         return form_response(
             request, TEMPLATE, _context(request, account_id, form.to_confirm(), preview)
         )

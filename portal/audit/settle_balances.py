@@ -14,7 +14,12 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from portal.audit.actions import settler_register
-from portal.audit.settle import _applied, _not_applied_after_grace
+from portal.audit.settle import (
+    _applied,
+    _card_with_hash,
+    _not_applied_after_grace,
+    _param_hash,
+)
 from portal.audit.types import Settlement, Target
 from portal.paytronix.errors import InvalidStatusError
 
@@ -102,4 +107,27 @@ def balance_transferred_settle(
     return None
 
 
+def card_exchanged_settle(
+    client: Any, intent: AuditRecord, target: Target | None
+) -> Settlement | None:
+    """card.exchange: is the new card on the account (the intent's) and the old one exchanged?
+
+    Applied: the new card is one of the account's cards and the old one (the intent's card)
+    reads EXCHANGED. Not applied, after the grace period: the new card is not on the account
+    and the old one is still usable (ACTIVE or DISABLED).
+    """
+    new_hash = _param_hash(intent, "newPrintedCardNumber")
+    if not new_hash or not intent.card_hash or intent.account_id is None:
+        return None
+    account = client.guest.account_information_by_id(account_id=intent.account_id)
+    new = _card_with_hash(account, new_hash)
+    old = _card_with_hash(account, intent.card_hash)
+    if new is not None and (old is None or old.status == "EXCHANGED"):
+        return _applied("the new card is on the account and the old one exchanged")
+    if new is None and old is not None and old.status in ("ACTIVE", "DISABLED"):
+        return _not_applied_after_grace(intent, f"the old card is still {old.status}")
+    return None
+
+
 settler_register("balance.transfer", balance_transferred_settle)
+settler_register("card.exchange", card_exchanged_settle)
