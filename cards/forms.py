@@ -11,6 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from cards.bulk_file import CARD_NUMBER, MAX_REASON_LENGTH, BulkAction, normalize_card_number
+from cards.reports import PERIODS, AdjustmentFilters, report_reason_choices
 from portal.audit.forms import ChangeForm, IdempotencyKeyForm, new_idempotency_key
 
 
@@ -247,3 +248,53 @@ class ExchangeCardForm(PreviewedChangeForm):
 
     def clean_new_card_number(self) -> str:
         return _card_number(self.cleaned_data["new_card_number"])
+
+
+class AdjustmentsReportForm(forms.Form):
+    """The adjustments report's filters, read from the query string (the report's URL)."""
+
+    since = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label="Until", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    agent = forms.CharField(label="Agent (username)", required=False, max_length=150)
+    reason = forms.ChoiceField(label="Reason", required=False)
+    store = forms.CharField(label="Store code", required=False, max_length=32)
+    wallet = forms.IntegerField(label="Wallet code", required=False, min_value=0)
+    period = forms.ChoiceField(
+        label="Periods of",
+        required=False,
+        choices=[(p, p.capitalize()) for p in PERIODS],
+        initial="day",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        reason = self.fields["reason"]
+        assert isinstance(reason, forms.ChoiceField)
+        reason.choices = [("", "Any"), *report_reason_choices()]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            self.add_error("until", "The end is before the start.")
+        return data
+
+    def filters(self) -> AdjustmentFilters:
+        data = self.cleaned_data
+        return AdjustmentFilters(
+            since=data.get("since"),
+            until=data.get("until"),
+            agent=(data.get("agent") or "").strip(),
+            reason=data.get("reason") or "",
+            store=(data.get("store") or "").strip(),
+            wallet=data.get("wallet"),
+            period=data.get("period") or "day",
+        )
+
+
+class AdjustmentsExportForm(IdempotencyKeyForm, AdjustmentsReportForm):
+    """The CSV of the report's filters (posted, with a key: a double click makes one job)."""

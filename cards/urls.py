@@ -3,7 +3,7 @@ POST bodies."""
 
 from django.urls import path, register_converter
 
-from cards.views import attach, bulk, combine, exchange, status, transfer
+from cards.views import attach, bulk, combine, exchange, reports, status, transfer
 
 
 class MaskedCardNumberConverter:
@@ -82,6 +82,16 @@ urlpatterns = [
     path("<int:account_id>/transfer/", transfer.transfer_form, name="transfer"),
     path("<int:account_id>/transfer/submit/", transfer.transfer_submit, name="transfer_submit"),
     path("jobs/<int:job_id>/", combine.card_job, name="job"),
+    path(
+        "reports/adjustments/",
+        reports.adjustments_report_page,
+        name="adjustments_report",
+    ),
+    path(
+        "reports/adjustments/export/",
+        reports.adjustments_report_export,
+        name="adjustments_report_export",
+    ),
     path("bulk/", bulk.bulk_upload_form, name="bulk"),
     path("bulk/upload/", bulk.bulk_upload_submit, name="bulk_upload"),
     path("bulk/<int:upload_id>/", bulk.bulk_review, name="bulk_review"),

@@ -276,6 +276,7 @@ EVENT_LABELS: dict[str, str] = {
     "auth.lockout": "Locked out",
     "access.denied": "Access denied",
     "audit.view": "Viewed the audit log",
+    "report.view": "Viewed a report",
     "job.download": "Downloaded a job file",
     "staff.unlocked": "Unlocked a staff sign-in",
     "staff.created": "Created a staff user",
