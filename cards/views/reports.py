@@ -5,7 +5,6 @@ Every look is itself recorded (``report.view``)."""
 from __future__ import annotations
 
 import io
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -37,17 +36,15 @@ def _seen(request: HttpRequest, filters: AdjustmentFilters, what: str) -> None:
 def adjustments_report_page(request: HttpRequest) -> HttpResponse:
     form = AdjustmentsReportForm(request.GET or None)
     report = None
-    query = ""
     if not request.GET or form.is_valid():
         filters = form.filters() if form.is_bound else AdjustmentFilters()
         report = adjustments_report(filters)
-        query = urlencode(filters.as_query())
         _seen(request, filters, "screen")
     export_form = AdjustmentsExportForm(initial=dict(request.GET.items()))
     return render(
         request,
         "cards/adjustments_report.html",
-        {"form": form, "report": report, "query": query, "export_form": export_form},
+        {"form": form, "report": report, "export_form": export_form},
     )
 
 
