@@ -3,7 +3,7 @@ POST bodies."""
 
 from django.urls import path, register_converter
 
-from cards.views import attach, bulk, combine, status
+from cards.views import attach, bulk, combine, payments, status
 
 
 class MaskedCardNumberConverter:
@@ -68,6 +68,27 @@ urlpatterns = [
         "<int:account_id>/attach-and-combine/submit/",
         attach.attach_and_combine_submit,
         name="attach_and_combine_submit",
+    ),
+    path("<int:account_id>/payments/", payments.payments_panel, name="payments"),
+    path(
+        "<int:account_id>/payments/auto-recharge/off/",
+        payments.auto_recharge_disable_form,
+        name="auto_recharge_disable",
+    ),
+    path(
+        "<int:account_id>/payments/auto-recharge/off/submit/",
+        payments.auto_recharge_disable_submit,
+        name="auto_recharge_disable_submit",
+    ),
+    path(
+        "<int:account_id>/payments/methods/<slug:token>/remove/",
+        payments.payment_method_remove_form,
+        name="payment_method_remove",
+    ),
+    path(
+        "<int:account_id>/payments/methods/<slug:token>/remove/submit/",
+        payments.payment_method_remove_submit,
+        name="payment_method_remove_submit",
     ),
     path("jobs/<int:job_id>/", combine.card_job, name="job"),
     path("bulk/", bulk.bulk_upload_form, name="bulk"),

@@ -359,6 +359,7 @@ SANDBOX_WITHOUT = _read("SANDBOX_WITHOUT", env.list, default=[])
 # missing for this many seconds (DESIGN.md "Services a merchant may not have").
 PAYTRONIX_CSR_SERVICE = _read("PAYTRONIX_CSR_SERVICE", _bool, default=True)
 PAYTRONIX_ACCOUNT_QUERY = _read("PAYTRONIX_ACCOUNT_QUERY", _bool, default=True)
+PAYTRONIX_PAYMENT_SERVICE = _read("PAYTRONIX_PAYMENT_SERVICE", _bool, default=True)
 PAYTRONIX_UNAVAILABLE_SERVICE_SECONDS = _read(
     "PAYTRONIX_UNAVAILABLE_SERVICE_SECONDS", env.int, default=600
 )

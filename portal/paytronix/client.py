@@ -7,12 +7,14 @@ import threading
 
 from .csr import CsrService
 from .guest import GuestService
+from .payment import PaymentService
 from .session import ClientConfig, Transport
 from .transaction import TransactionService
 
 
 class PaytronixClient:
-    """All Paytronix services over one transport: ``.guest``, ``.csr``, ``.transaction``."""
+    """All Paytronix services over one transport: ``.guest``, ``.csr``, ``.transaction``,
+    ``.payment``."""
 
     def __init__(self, config: ClientConfig, *, transport: Transport | None = None) -> None:
         self.config = config
@@ -20,6 +22,7 @@ class PaytronixClient:
         self.guest = GuestService(self.transport)
         self.csr = CsrService(self.transport)
         self.transaction = TransactionService(self.transport)
+        self.payment = PaymentService(self.transport)
 
     def __repr__(self) -> str:
         return f"PaytronixClient({self.config!r})"

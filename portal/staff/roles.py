@@ -41,6 +41,7 @@ PERMISSIONS: dict[str, str] = {
     "apply_visit_codes": "Validate and apply visit codes",
     "add_account_notes": "Add account notes",
     "migrate_username": "Use a guest's email address as username",
+    "manage_payment_methods": "Turn auto-recharge off and remove saved payment methods",
     "view_jobs": "See the jobs one started",
     "view_audit_log": "Read the audit log",
     "export_audit_log": "Export the audit log",
@@ -55,6 +56,7 @@ _AGENT = {
     "apply_visit_codes",
     "add_account_notes",
     "migrate_username",
+    "manage_payment_methods",
     "view_jobs",
 }
 
