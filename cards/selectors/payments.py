@@ -15,14 +15,19 @@ card number, and the Payment Service only ever answers brand and last four digit
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.conf import settings
 
 from guests.selectors import guest_account, reads, scope_of
 from guests.selectors.fanout import run_reads
 from guests.selectors.optional import PAYMENTS
 from guests.selectors.scope import Viewer
 from portal.audit.scrub import card_hash
+from portal.guestcache import guest_cache
 from portal.paytronix.client import client_from_settings
 from portal.paytronix.errors import PaytronixError
 from portal.paytronix.replies import (
@@ -38,6 +43,54 @@ RECHARGES_SHOWN = 10
 
 NO_STORED_VALUE = "This program keeps no stored value on this account."
 NO_CARD = "This account has no primary card, so its payments cannot be looked up."
+
+
+#: How long a change sent is remembered at all (it stops polling after GUESTS_PENDING_SECONDS).
+_PENDING_REMEMBER_SECONDS = 30 * 60
+AUTO_RECHARGE_OFF = "payment.autorecharge.disable"
+METHOD_REMOVED = "payment.method.remove"
+
+
+@dataclass(frozen=True)
+class PendingPayment:
+    """A payments change sent upstream (succeeded, or its outcome unknown) that the panel waits
+    to see: Paytronix is eventually consistent. ``token`` names the removed method."""
+
+    action: str
+    summary: str
+    token: str = ""
+    started: float = field(default_factory=time.time)
+
+    @property
+    def overdue(self) -> bool:
+        return time.time() - self.started > settings.GUESTS_PENDING_SECONDS
+
+
+def _pending_key(account_id: int) -> str:
+    return f"cards:payments-pending:{account_id}"
+
+
+def _pending_load(account_id: int) -> list[PendingPayment]:
+    stored: Any = guest_cache().get(_pending_key(account_id)) or []
+    return [PendingPayment(**item) for item in stored if isinstance(item, dict)]
+
+
+def _pending_store(account_id: int, changes: list[PendingPayment]) -> None:
+    if changes:
+        items = [asdict(change) for change in changes]
+        guest_cache().set(_pending_key(account_id), items, timeout=_PENDING_REMEMBER_SECONDS)
+    else:
+        guest_cache().delete(_pending_key(account_id))
+
+
+def pending_payment_add(*, account_id: int, change: PendingPayment) -> None:
+    """Remember a change sent for the panel to wait on (a newer one of the same kind and
+    method replaces it). Pending changes are not guest reads: the door's invalidation leaves
+    them alone."""
+    kept = [
+        c for c in _pending_load(account_id) if (c.action, c.token) != (change.action, change.token)
+    ]
+    _pending_store(account_id, [*kept, change])
 
 
 class PaymentMethodNotFoundError(NotShownError):
@@ -82,6 +135,19 @@ class GuestPayments:
     #: Each read that failed, by name (``methods``, ``auto_recharge``, ``recharges``): the
     #: sentence to show in its place.
     errors: dict[str, str] = field(default_factory=dict)
+    #: Changes sent that upstream does not show yet: within ``GUESTS_PENDING_SECONDS`` (the
+    #: panel polls) and past it (the panel says so and stops polling).
+    waiting: list[PendingPayment] = field(default_factory=list)
+    overdue: list[PendingPayment] = field(default_factory=list)
+
+    @property
+    def auto_recharge_off_pending(self) -> bool:
+        return any(c.action == AUTO_RECHARGE_OFF for c in (*self.waiting, *self.overdue))
+
+    @property
+    def removing(self) -> set[str]:
+        """Tokens of the saved methods whose removal was sent and does not show yet."""
+        return {c.token for c in (*self.waiting, *self.overdue) if c.action == METHOD_REMOVED}
 
     @property
     def card_number(self) -> str:
@@ -135,6 +201,9 @@ def guest_payments(*, viewer: Viewer, account_id: int, fresh: bool = False) -> G
     the account; a failed Payment Service read is kept in ``errors`` for its part of the panel.
     """
     account = guest_account(viewer=viewer, account_id=account_id, fresh=fresh)
+    pending = _pending_load(account_id)
+    # While a change is awaited, the Payment Service is read past the cache to see it arrive.
+    fresh = fresh or any(not change.overdue for change in pending)
     unavailable = _unavailable(account)
     if unavailable:
         return GuestPayments(account_id=account_id, account=account, unavailable=unavailable)
@@ -171,20 +240,45 @@ def guest_payments(*, viewer: Viewer, account_id: int, fresh: bool = False) -> G
     errors = {name: explain(r.error) for name, r in results.items() if r.error is not None}
     auto_recharge = results["auto_recharge"].value
     funding = auto_recharge.payment_method_id if auto_recharge and auto_recharge.enabled else None
-    methods = results["methods"].value or []
+    methods = [
+        PaymentMethodRow(m, funds_auto_recharge=bool(funding) and m.payment_method_id == funding)
+        for m in results["methods"].value or []
+    ]
+    waiting, overdue = _pending_settle(account_id, pending, auto_recharge, methods, errors)
     return GuestPayments(
         account_id=account_id,
         account=account,
-        methods=[
-            PaymentMethodRow(
-                m, funds_auto_recharge=bool(funding) and m.payment_method_id == funding
-            )
-            for m in methods
-        ],
+        methods=methods,
         auto_recharge=auto_recharge,
         recharges=results["recharges"].value or [],
         errors=errors,
+        waiting=waiting,
+        overdue=overdue,
     )
+
+
+def _pending_settle(
+    account_id: int,
+    pending: list[PendingPayment],
+    auto_recharge: AutoRecharge | None,
+    methods: list[PaymentMethodRow],
+    errors: dict[str, str],
+) -> tuple[list[PendingPayment], list[PendingPayment]]:
+    """Forget the changes upstream now shows; sort the others into waiting and overdue. A
+    change whose read failed stays as it was (it cannot be told)."""
+    if not pending:
+        return [], []
+    tokens = {row.token for row in methods}
+    kept: list[PendingPayment] = []
+    for change in pending:
+        if change.action == AUTO_RECHARGE_OFF:
+            failed, shown = "auto_recharge" in errors, not (auto_recharge and auto_recharge.enabled)
+        else:
+            failed, shown = "methods" in errors, change.token not in tokens
+        if failed or not shown:
+            kept.append(change)
+    _pending_store(account_id, kept)
+    return [c for c in kept if not c.overdue], [c for c in kept if c.overdue]
 
 
 def _primary_number(account: AccountInformation) -> str:

@@ -10,7 +10,14 @@ console never takes card data: there is no change here that recharges or saves a
 
 from __future__ import annotations
 
-from cards.selectors.payments import GuestPayments, PaymentMethodRow
+from cards.selectors.payments import (
+    AUTO_RECHARGE_OFF,
+    METHOD_REMOVED,
+    GuestPayments,
+    PaymentMethodRow,
+    PendingPayment,
+    pending_payment_add,
+)
 from portal.audit.outcome import ChangeOutcome, change_run
 from portal.audit.scrub import card_hash
 from portal.audit.types import Submission, Target
@@ -32,9 +39,9 @@ def auto_recharge_disable(submission: Submission, *, payments: GuestPayments) ->
     anything is sent.
     """
     number = payments.card_number
-    return change_run(
+    outcome = change_run(
         submission,
-        action="payment.autorecharge.disable",
+        action=AUTO_RECHARGE_OFF,
         target=_target(payments, number),
         params={"printedCardNumber": number},
         call=lambda client: client.payment.disable_auto_recharge(printed_card_number=number),
@@ -43,6 +50,8 @@ def auto_recharge_disable(submission: Submission, *, payments: GuestPayments) ->
             "automatically any more."
         ),
     )
+    _watch(outcome, payments, PendingPayment(AUTO_RECHARGE_OFF, "Turning auto-recharge off"))
+    return outcome
 
 
 def payment_method_remove(
@@ -52,9 +61,9 @@ def payment_method_remove(
     stored-value card. Raises as the door does, before anything is sent."""
     number = payments.card_number
     reference = row.method.payment_method_id or ""
-    return change_run(
+    outcome = change_run(
         submission,
-        action="payment.method.remove",
+        action=METHOD_REMOVED,
         target=_target(payments, number),
         params={
             "printedCardNumber": number,
@@ -66,3 +75,12 @@ def payment_method_remove(
         ),
         success=f"{row.label} is no longer saved for this guest.",
     )
+    _watch(outcome, payments, PendingPayment(METHOD_REMOVED, f"Removing {row.label}", row.token))
+    return outcome
+
+
+def _watch(outcome: ChangeOutcome, payments: GuestPayments, change: PendingPayment) -> None:
+    """The panel waits to see a change that was applied, or may have been (upstream is
+    eventually consistent)."""
+    if outcome.may_have_applied:
+        pending_payment_add(account_id=payments.account_id, change=change)

@@ -312,3 +312,40 @@ def test_an_unknown_removal_settles_both_ways(sandbox, agent_client, settings) -
     with _after_grace(settings):
         assert unknown_outcomes_reconcile().settled == 1
     assert "still saved" in _latest("payment.method.remove").error_message
+
+
+# -- pending until upstream shows the change --------------------------------------------------
+
+
+def test_a_change_upstream_shows_late_is_pending_and_polled_until_it_shows(
+    sandbox, agent_client
+) -> None:
+    sandbox.faults.set_consistency_delay(60)
+    assert turn_off(agent_client).status_code == 303
+    html = agent_client.get(PANEL, headers=HTMX).content.decode()
+    assert "Turning auto-recharge off: sent; waiting" in html
+    assert 'hx-trigger="every 2s"' in html
+    assert 'class="status active">On' in html
+    assert "Turn auto-recharge off</a>" not in html  # not offered twice
+    sandbox.advance(61)
+    html = agent_client.get(PANEL, headers=HTMX).content.decode()
+    assert 'class="status disabled">Off' in html
+    assert "data-payments-pending" not in html
+    assert 'hx-trigger="every 2s"' not in html
+
+
+def test_a_change_that_never_shows_stops_polling_and_says_so(
+    sandbox, agent_client, settings
+) -> None:
+    sandbox.faults.set_consistency_delay(3600)
+    agent_client.post(
+        remove_url(MASTERCARD), {"idempotency_key": "p1", "reason_code": "guest_request"}
+    )
+    assert "(removal sent)" in agent_client.get(PANEL, headers=HTMX).content.decode()
+    later = timezone.now() + timedelta(seconds=settings.GUESTS_PENDING_SECONDS + 1)
+    with time_machine.travel(later):
+        html = agent_client.get(PANEL, headers=HTMX).content.decode()
+    assert (
+        "Removing Mastercard ending 4444: sent, but the loyalty system does not show it yet" in html
+    )
+    assert 'hx-trigger="every 2s"' not in html
