@@ -26,6 +26,7 @@ from guests.selectors import guest_account, reads, scope_of
 from guests.selectors.fanout import run_reads
 from guests.selectors.optional import PAYMENTS
 from guests.selectors.scope import Viewer
+from portal.audit.models import AuditRecord, Kind
 from portal.audit.scrub import card_hash
 from portal.guestcache import guest_cache
 from portal.paytronix.client import client_from_settings
@@ -93,6 +94,17 @@ def pending_payment_add(*, account_id: int, change: PendingPayment) -> None:
     _pending_store(account_id, [*kept, change])
 
 
+def removal_sent(*, account_id: int, idempotency_key: str) -> bool:
+    """Whether this form (its idempotency key) already asked to remove a payment method of the
+    account: a second submit of it then gets the first outcome, though the method is gone."""
+    return AuditRecord.objects.filter(
+        kind=Kind.INTENT,
+        action=METHOD_REMOVED,
+        account_id=account_id,
+        idempotency_key=idempotency_key,
+    ).exists()
+
+
 class PaymentMethodNotFoundError(NotShownError):
     """No saved payment method of the guest's card under that reference (removed already?)."""
 
@@ -111,6 +123,8 @@ def method_token(method: SavedPaymentMethod) -> str:
 class PaymentMethodRow:
     method: SavedPaymentMethod
     funds_auto_recharge: bool
+    #: What to call a method no longer listed (a second submit of its removal).
+    name: str = ""
 
     @property
     def token(self) -> str:
@@ -118,7 +132,7 @@ class PaymentMethodRow:
 
     @property
     def label(self) -> str:
-        return self.method.label
+        return self.name or self.method.label
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,19 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from cards.forms import AutoRechargeDisableForm, PaymentMethodRemoveForm
-from cards.selectors.payments import GuestPayments, PaymentMethodRow, guest_payments
+from cards.selectors.payments import (
+    GuestPayments,
+    PaymentMethodRow,
+    guest_payments,
+    removal_sent,
+)
 from cards.services.payments import auto_recharge_disable, payment_method_remove
 from cards.views.common import change_answer, change_refused
 from portal.audit.forms import ChangeForm
 from portal.audit.outcome import ChangeOutcome
 from portal.audit.types import Submission
 from portal.paytronix.errors import PaytronixError
+from portal.paytronix.replies import SavedPaymentMethod
 from portal.sentences import explain
 from portal.staff.access import requires, user_may
 from portal.web import (
@@ -191,13 +197,23 @@ def payment_method_remove_submit(
     request: HtmxHttpRequest, account_id: int, token: str
 ) -> HttpResponse:
     submit_url = reverse("cards:payment_method_remove_submit", args=[account_id, token])
+    key = str(request.POST.get("idempotency_key", ""))
+
+    def find(payments: GuestPayments) -> PaymentMethodRow:
+        # The method is gone after its removal: a second submit of the same form still gets
+        # the first outcome from the door (which sends nothing again); anything else is a 404.
+        gone = key and not any(row.token == token for row in payments.methods)
+        if gone and removal_sent(account_id=account_id, idempotency_key=key):
+            return PaymentMethodRow(SavedPaymentMethod(), False, name="The payment method")
+        return payments.method(token)
+
     return _submit(
         request,
         account_id,
         METHOD_REMOVE,
         submit_url,
         lambda submission, payments: payment_method_remove(
-            submission, payments=payments, row=payments.method(token)
+            submission, payments=payments, row=find(payments)
         ),
-        lambda payments: payments.method(token),
+        find,
     )

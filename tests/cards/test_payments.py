@@ -349,3 +349,19 @@ def test_a_change_that_never_shows_stops_polling_and_says_so(
         "Removing Mastercard ending 4444: sent, but the loyalty system does not show it yet" in html
     )
     assert 'hx-trigger="every 2s"' not in html
+
+
+def test_a_second_submit_of_a_removal_gets_the_first_outcome(
+    sandbox, agent_client, upstream_calls, records
+) -> None:
+    form = {"idempotency_key": "same", "reason_code": "guest_request"}
+    assert agent_client.post(remove_url(MASTERCARD), form).status_code == 303
+    again = agent_client.post(remove_url(MASTERCARD), form)
+    assert again.status_code == 303
+    assert "The payment method is no longer saved for this guest." in (
+        agent_client.get(again["Location"]).content.decode()
+    )
+    assert upstream_calls.paths().count("payment/deletePaymentMethod.json") == 1
+    assert len(records("payment.method.remove", INTENT)) == 1
+    other_form = {"idempotency_key": "new", "reason_code": "guest_request"}
+    assert agent_client.post(remove_url(MASTERCARD), other_form).status_code == 404
