@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from portal.sandbox import demo
 from portal.staff.models import User
-from tests.e2e.conftest import login
+from tests.e2e.conftest import axe_violations, login
 
 pytestmark = pytest.mark.browser
 
@@ -25,12 +25,14 @@ def test_an_agent_turns_auto_recharge_off_from_the_guest_page(
     panel = page.locator("#panel-payments")
     expect(panel.locator(".payment-methods")).to_contain_text("Visa ending 1111")
     expect(panel.locator("#auto-recharge .status")).to_have_text("On")
+    assert axe_violations(page) == []
     panel.get_by_role("link", name="Turn auto-recharge off").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Turn auto-recharge off")
     expect(
         page.get_by_text("On: below 10.00 add 25.00, charged to Visa ending 1111")
     ).to_be_visible()
+    assert axe_violations(page) == []
     page.get_by_label("Guest did not expect an automatic charge").check()
     page.get_by_role("button", name="Turn auto-recharge off").click()
 
