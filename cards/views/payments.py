@@ -144,6 +144,10 @@ def _submit(
     context = _change_context(payments, change, form, submit_url, find(payments))
     if not valid:
         return form_response(request, CHANGE_TEMPLATE, context, status=422)
+    if payments.unavailable:
+        # Switched off (or found missing) since the form was shown: nothing is sent.
+        context["error"] = payments.unavailable
+        return form_response(request, CHANGE_TEMPLATE, context, status=409)
     try:
         result = act(submission_of(request, form), payments)
     except ValidationError as refusal:

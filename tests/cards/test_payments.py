@@ -191,6 +191,18 @@ def test_no_reason_no_change(sandbox, agent_client, records, upstream_calls) -> 
     assert auto_recharge_on(sandbox)
 
 
+def test_a_service_switched_off_after_the_form_was_shown_sends_nothing(
+    sandbox, agent_client, settings, records, upstream_calls
+) -> None:
+    settings.PAYTRONIX_PAYMENT_SERVICE = False
+    response = turn_off(agent_client)
+    assert response.status_code == 409
+    assert "not available for this Paytronix integration" in response.content.decode()
+    assert records("payment.autorecharge.disable") == []
+    assert "payment/disableAutoRecharge.json" not in upstream_calls.paths()
+    assert auto_recharge_on(sandbox)
+
+
 def test_a_double_submit_turns_it_off_once(sandbox, agent_client, records, upstream_calls) -> None:
     assert turn_off(agent_client, key="same").status_code == 303
     assert turn_off(agent_client, key="same").status_code == 303
