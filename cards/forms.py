@@ -23,6 +23,14 @@ class EnableCardForm(ChangeForm):
     action = "card.enable"
 
 
+class AutoRechargeDisableForm(ChangeForm):
+    action = "payment.autorecharge.disable"
+
+
+class PaymentMethodRemoveForm(ChangeForm):
+    action = "payment.method.remove"
+
+
 def _card_number(value: str) -> str:
     number = normalize_card_number(value)
     if not CARD_NUMBER.match(number):

@@ -233,6 +233,17 @@ _CATALOGUE: dict[str, str] = {
     "transaction.original_not_found": "The loyalty system has no such transaction to void.",
     "transaction.already_voided": "That transaction was already voided.",
     "transaction.void_mismatch": "The void does not match the transaction it voids.",
+    "payment.invalid_card": _CARD_NOT_FOUND,
+    "payment.not_stored_value": "This card's program keeps no stored value.",
+    "payment.invalid_argument": "Something in this request was not accepted.",
+    "payment.invalid_payment_method": (
+        "That payment method is no longer saved for this guest (it may have been removed already)."
+    ),
+    "payment.auto_recharge_not_enabled": "Auto-recharge is not on for this card.",
+    "payment.payment_method_in_use": (
+        "This payment method funds auto-recharge, so it cannot be removed: turn auto-recharge "
+        "off first."
+    ),
     "visit_code.not_found": (
         "We do not recognise that visit code. Please check it against the receipt."
     ),

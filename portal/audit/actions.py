@@ -65,6 +65,19 @@ CARD_EXCHANGE_REASONS: tuple[tuple[str, str], ...] = (
     (OTHER, "Other (say why)"),
 )
 
+AUTO_RECHARGE_DISABLE_REASONS: tuple[tuple[str, str], ...] = (
+    ("guest_request", "Guest request"),
+    ("unexpected_charge", "Guest did not expect an automatic charge"),
+    ("payment_card_lost", "Guest's payment card lost or stolen"),
+    (OTHER, "Other (say why)"),
+)
+PAYMENT_METHOD_REMOVE_REASONS: tuple[tuple[str, str], ...] = (
+    ("guest_request", "Guest request"),
+    ("payment_card_lost", "Guest's payment card lost or stolen"),
+    ("payment_card_replaced", "Guest's payment card expired or replaced"),
+    (OTHER, "Other (say why)"),
+)
+
 
 @dataclass(frozen=True)
 class ActionSpec:
@@ -193,6 +206,21 @@ for _spec in (
         "run_bulk_jobs",
         reason_required=True,
         upstream=False,
+    ),
+    # Stored-value payments (the guest's saved payment methods and auto-recharge).
+    ActionSpec(
+        "payment.autorecharge.disable",
+        "Turn auto-recharge off",
+        "manage_payment_methods",
+        reason_required=True,
+        reason_codes=AUTO_RECHARGE_DISABLE_REASONS,
+    ),
+    ActionSpec(
+        "payment.method.remove",
+        "Remove a saved payment method",
+        "manage_payment_methods",
+        reason_required=True,
+        reason_codes=PAYMENT_METHOD_REMOVE_REASONS,
     ),
     # Guests.
     ActionSpec(

@@ -8,13 +8,14 @@ import threading
 from .balancetransfer import BalanceTransferService
 from .csr import CsrService
 from .guest import GuestService
+from .payment import PaymentService
 from .session import ClientConfig, Transport
 from .transaction import TransactionService
 
 
 class PaytronixClient:
     """All Paytronix services over one transport: ``.guest``, ``.csr``, ``.transaction``,
-    ``.balance_transfer``."""
+    ``.balance_transfer``, ``.payment``."""
 
     def __init__(self, config: ClientConfig, *, transport: Transport | None = None) -> None:
         self.config = config
@@ -23,6 +24,7 @@ class PaytronixClient:
         self.csr = CsrService(self.transport)
         self.transaction = TransactionService(self.transport)
         self.balance_transfer = BalanceTransferService(self.transport)
+        self.payment = PaymentService(self.transport)
 
     def __repr__(self) -> str:
         return f"PaytronixClient({self.config!r})"

@@ -46,6 +46,7 @@ PERMISSIONS: dict[str, str] = {
     "void_any_adjustment": "Void anyone's wallet adjustments",
     "request_approvals": "Ask a supervisor to approve a change above one's limits",
     "approve_requests": "Approve or reject other people's requests",
+    "manage_payment_methods": "Turn auto-recharge off and remove saved payment methods",
     "view_jobs": "See the jobs one started",
     "view_audit_log": "Read the audit log",
     "export_audit_log": "Export the audit log",
@@ -66,6 +67,7 @@ _AGENT = {
     "adjust_wallets",
     "void_adjustments",
     "request_approvals",
+    "manage_payment_methods",
     "view_jobs",
     "exchange_cards",
 }

@@ -7,6 +7,7 @@ from portal.sandbox.endpoints import (  # noqa: F401  (imported to register thei
     csr,
     history,
     messaging,
+    payment,
     referrals,
     rewards,
     transaction,

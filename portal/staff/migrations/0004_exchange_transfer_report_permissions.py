@@ -1,5 +1,6 @@
 """The exchange, balance transfer and reports permissions, and the role groups synced again
-(0002's rule: a change to the role table comes with a migration that runs the sync)."""
+(0002's rule: a change to the role table comes with a migration that runs the sync). It follows
+both 0003 migrations (payments; wallet adjustments and approvals), which were made apart."""
 
 from django.db import migrations
 
@@ -12,6 +13,7 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
+        ("staff", "0003_manage_payment_methods"),
         ("staff", "0003_wallet_and_approval_permissions"),
     ]
 
@@ -38,6 +40,10 @@ class Migration(migrations.Migration):
                         "Ask a supervisor to approve a change above one's limits",
                     ),
                     ("approve_requests", "Approve or reject other people's requests"),
+                    (
+                        "manage_payment_methods",
+                        "Turn auto-recharge off and remove saved payment methods",
+                    ),
                     ("view_jobs", "See the jobs one started"),
                     ("view_audit_log", "Read the audit log"),
                     ("export_audit_log", "Export the audit log"),
