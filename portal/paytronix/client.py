@@ -5,17 +5,19 @@ from __future__ import annotations
 import os
 import threading
 
+from .balancetransfer import BalanceTransferService
 from .csr import CsrService
 from .enrollment import EnrollmentService
 from .guest import GuestService
 from .guestmanagement import GuestManagementService
+from .payment import PaymentService
 from .session import ClientConfig, Transport
 from .transaction import TransactionService
 
 
 class PaytronixClient:
     """All Paytronix services over one transport: ``.guest``, ``.csr``, ``.transaction``,
-    ``.enrollment``, ``.guestmanagement``."""
+    ``.balance_transfer``, ``.payment``, ``.enrollment``, ``.guestmanagement``."""
 
     def __init__(self, config: ClientConfig, *, transport: Transport | None = None) -> None:
         self.config = config
@@ -25,6 +27,8 @@ class PaytronixClient:
         self.transaction = TransactionService(self.transport)
         self.enrollment = EnrollmentService(self.transport)
         self.guestmanagement = GuestManagementService(self.transport)
+        self.balance_transfer = BalanceTransferService(self.transport)
+        self.payment = PaymentService(self.transport)
 
     def __repr__(self) -> str:
         return f"PaytronixClient({self.config!r})"

@@ -105,6 +105,12 @@ class FieldValidationError(FailureError):
         )
 
 
+class InvalidInputsError(FailureError):
+    """``result: invalidInputs``: the Payment Service's word for a request whose inputs could not
+    be validated (vendor page, recharge.json), with an ``errorCode``. A ``FailureError``, so
+    every caller that handles a refusal handles it."""
+
+
 class MoreInfoError(PaytronixResultError):
     """``result: more_info``: the call needs the listed ``fields`` and must be resubmitted."""
 
@@ -148,6 +154,7 @@ class UnexpectedResultError(PaytronixResultError):
 RESULT_ERRORS: dict[str, type[PaytronixResultError]] = {
     "failure": FailureError,
     "userDataError": UserDataError,
+    "invalidInputs": InvalidInputsError,
     "more_info": MoreInfoError,
     "accountSuspended": AccountSuspendedError,
     "invalid_status": InvalidStatusError,

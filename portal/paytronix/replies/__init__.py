@@ -22,6 +22,7 @@ from .history import (
     TransactionHistory,
     WalletInfo,
 )
+from .payment import AutoRecharge, Recharge, SavedPaymentMethod
 from .referral import BulkReferral, Referral, ReferralCode, ReferralList
 from .search import AccountQueryMatch
 from .transaction import TransactionReply, WalletQuantity
@@ -41,6 +42,7 @@ __all__ = [
     "AccountQueryMatch",
     "AddRedeemReply",
     "AddressInformation",
+    "AutoRecharge",
     "BalanceInformation",
     "BulkReferral",
     "CardInformation",
@@ -53,10 +55,12 @@ __all__ = [
     "FieldChoice",
     "PendingEventReward",
     "Perk",
+    "Recharge",
     "Referral",
     "ReferralCode",
     "ReferralList",
     "RelatedGuest",
+    "SavedPaymentMethod",
     "Store",
     "Transaction",
     "TransactionAnnotation",

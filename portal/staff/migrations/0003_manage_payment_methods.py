@@ -1,5 +1,5 @@
-"""The guest's details, password reset and privacy deletion permissions, given to the roles
-portal/staff/roles.py names (the same sync as 0002)."""
+"""The permission to turn auto-recharge off and remove saved payment methods (agents and
+supervisors), and the role groups synced again from portal/staff/roles.py."""
 
 from django.db import migrations
 
@@ -12,7 +12,7 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("staff", "0003_wallet_and_approval_permissions"),
+        ("staff", "0002_role_groups"),
     ]
 
     operations = [
@@ -30,17 +30,10 @@ class Migration(migrations.Migration):
                     ("apply_visit_codes", "Validate and apply visit codes"),
                     ("add_account_notes", "Add account notes"),
                     ("migrate_username", "Use a guest's email address as username"),
-                    ("edit_guest_details", "Edit a guest's details and addresses"),
-                    ("send_password_reset", "Send a guest a password reset email"),
-                    ("request_privacy_deletion", "Request the deletion of a guest's personal data"),
-                    ("adjust_wallets", "Adjust a guest's wallets within the role's limits"),
-                    ("void_adjustments", "Void one's own wallet adjustments"),
-                    ("void_any_adjustment", "Void anyone's wallet adjustments"),
                     (
-                        "request_approvals",
-                        "Ask a supervisor to approve a change above one's limits",
+                        "manage_payment_methods",
+                        "Turn auto-recharge off and remove saved payment methods",
                     ),
-                    ("approve_requests", "Approve or reject other people's requests"),
                     ("view_jobs", "See the jobs one started"),
                     ("view_audit_log", "Read the audit log"),
                     ("export_audit_log", "Export the audit log"),
