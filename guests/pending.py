@@ -214,6 +214,13 @@ def _user_values(page: GuestPage, expected: Any) -> bool | None:
     return values_digest({n: field_value(page.user_fields, n) for n in names}) == expected["digest"]
 
 
+def _account_values(page: GuestPage, expected: Any) -> bool | None:
+    """The account's fields named in ``expected`` read as the change set them (digest)."""
+    names = [str(name) for name in expected["fields"]]
+    fields = page.account.fields
+    return values_digest({n: field_value(fields, n) for n in names}) == expected["digest"]
+
+
 def _address(page: GuestPage, expected: Any) -> bool | None:
     """An address change shows: an address with the digest asked for (under ``addressId``
     when given), or, for a deletion (no digest), no address under ``addressId`` any more."""
@@ -237,5 +244,6 @@ _CHECKS: dict[str, Callable[[GuestPage, Any], Seen]] = {
     "note": _note,
     "wallet_balances": _wallet_balances,
     "user_values": _user_values,
+    "account_values": _account_values,
     "address": _address,
 }

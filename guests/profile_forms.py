@@ -51,15 +51,27 @@ class DetailsForm(ChangeForm):
     action = "guest.edit"
     prefix = "details"
 
+    @staticmethod
+    def specs(profile: GuestProfile) -> tuple[DetailField, ...]:
+        """The fields this form edits."""
+        return profile.fields
+
+    @staticmethod
+    def on_file(profile: GuestProfile) -> dict[str, Any]:
+        """Their values on file."""
+        return profile.values
+
     def __init__(self, *args: Any, profile: GuestProfile, **kwargs: Any) -> None:
+        self.specs_shown = type(self).specs(profile)
         data = args[0] if args else kwargs.get("data")
         if data is None:
+            values = type(self).on_file(profile)
             kwargs["initial"] = {
-                spec.name: profile.values.get(spec.name) for spec in profile.fields
+                spec.name: values.get(spec.name) for spec in self.specs_shown
             } | dict(kwargs.get("initial") or {})
         super().__init__(*args, **kwargs)
         self.profile = profile
-        for spec in profile.fields:
+        for spec in self.specs_shown:
             self.fields[spec.name] = _form_field(spec)
         # The reason last, after the guest's fields.
         for name in ("reason_code", "reason_text"):
@@ -68,7 +80,7 @@ class DetailsForm(ChangeForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        for spec in self.profile.fields:
+        for spec in self.specs_shown:
             value = data.get(spec.name)
             if spec.kind == PHONE and value:
                 try:
@@ -82,19 +94,34 @@ class DetailsForm(ChangeForm):
     def values(self) -> dict[str, Any]:
         """The guest's fields as typed (wire name → value; ``None`` for a cleared field)."""
         values: dict[str, Any] = {}
-        for spec in self.profile.fields:
+        for spec in self.specs_shown:
             value = self.cleaned_data.get(spec.name)
             values[spec.name] = bool(value) if spec.kind == BOOLEAN else (value or None)
         return values
 
     def detail_fields(self) -> list[forms.BoundField]:
-        return [self[spec.name] for spec in self.profile.fields]
+        return [self[spec.name] for spec in self.specs_shown]
 
     def add_field_errors(self, errors: Mapping[str, tuple[str, ...]]) -> None:
         """Upstream's refusals, each on its field (a field the form does not show: on top)."""
         for name, sentences in errors.items():
             for sentence in sentences:
                 self.add_error(name if name in self.fields else None, sentence)
+
+
+class AccountFieldsForm(DetailsForm):
+    """The account fields the program lists (the customer number)."""
+
+    action = "guest.edit_account"
+    prefix = "account_fields"
+
+    @staticmethod
+    def specs(profile: GuestProfile) -> tuple[DetailField, ...]:
+        return profile.account_fields
+
+    @staticmethod
+    def on_file(profile: GuestProfile) -> dict[str, Any]:
+        return profile.account_values
 
 
 class AddressForm(ChangeForm):

@@ -54,6 +54,12 @@ urlpatterns = [
     # The guest's details, addresses, password and privacy: a screen each.
     path("<int:account_id>/details/", profile.details_form, name="details"),
     path("<int:account_id>/details/submit/", profile.details_submit, name="details_submit"),
+    path("<int:account_id>/account-fields/", profile.account_fields_form, name="account_fields"),
+    path(
+        "<int:account_id>/account-fields/submit/",
+        profile.account_fields_submit,
+        name="account_fields_submit",
+    ),
     path("<int:account_id>/addresses/", profile.addresses, name="addresses"),
     path("<int:account_id>/addresses/add/", profile.address_add_submit, name="address_add"),
     path(

@@ -56,6 +56,9 @@ OWN_FIELDS = frozenset(
         *(f"custom{n}" for n in range(1, 7)),
     }
 )
+#: Account fields (``setAccountFields``) the console edits: the customer number. Perks, the
+#: footnote's other account field, are a list of the program's codes, not offered.
+ACCOUNT_EDITABLE = frozenset({"customerNumber"})
 _KINDS = {"email": EMAIL, "phone": PHONE, "date": DATE, "boolean": BOOLEAN}
 _FIELD_MAX = 80
 
@@ -86,6 +89,9 @@ class GuestProfile:
     addresses: tuple[AddressInformation, ...] = ()
     #: The fields the program requires to be unique among its guests.
     unique: tuple[str, ...] = ()
+    #: The account fields the program lists that the console edits, and their values.
+    account_fields: tuple[DetailField, ...] = ()
+    account_values: dict[str, Any] = field(default_factory=dict)
     display_name: str = field(default="")
 
     def address(self, address_id: str) -> AddressInformation:
@@ -134,9 +140,23 @@ def _detail_field(listed: EnrollmentField | None, name: str, label: str, kind: s
     )
 
 
+def _listed(config: EnrollmentConfig | None) -> dict[str, EnrollmentField]:
+    return {f.name: f for f in (config.fields if config else []) if f.name}
+
+
+def account_detail_fields(config: EnrollmentConfig | None) -> tuple[DetailField, ...]:
+    """The account fields the program lists that the console edits."""
+    listed = _listed(config)
+    return tuple(
+        _detail_field(item, name, name, TEXT)
+        for name, item in listed.items()
+        if name in ACCOUNT_EDITABLE
+    )
+
+
 def detail_fields(config: EnrollmentConfig | None) -> tuple[DetailField, ...]:
     """The standard fields (as the program labels them), then the program's own."""
-    listed = {f.name: f for f in (config.fields if config else []) if f.name}
+    listed = _listed(config)
     standard = tuple(
         _detail_field(listed.get(name), name, label, kind) for name, label, kind in STANDARD_FIELDS
     )
@@ -179,8 +199,10 @@ def guest_profile(*, viewer: Viewer, account_id: int, fresh: bool = False) -> Gu
         if error.error_code == "account_info.invalid_user":
             raise NotRegisteredError("not registered") from None
         raise
-    fields = detail_fields(program_config(account))
+    config = program_config(account)
+    fields = detail_fields(config)
     values = {f.name: field_value(user.fields, f.name) for f in fields}
+    account_fields = account_detail_fields(config)
     first, last = values.get("firstName") or "", values.get("lastName") or ""
     return GuestProfile(
         account_id=account_id,
@@ -190,5 +212,7 @@ def guest_profile(*, viewer: Viewer, account_id: int, fresh: bool = False) -> Gu
         values=values,
         addresses=tuple(user.addresses),
         unique=tuple(settings.GUESTS_UNIQUE_FIELDS),
+        account_fields=account_fields,
+        account_values={f.name: field_value(account.fields, f.name) for f in account_fields},
         display_name=f"{first} {last}".strip() or account.username,
     )

@@ -14,6 +14,8 @@ from typing import Any
 from guests.pending import PendingChange
 from guests.selectors.optional import ENROLLMENT
 from guests.selectors.profile import GuestProfile
+from guests.selectors.reads import with_card_numbers
+from guests.selectors.scope import scope_of
 from guests.services.account import ChangeRefusedError, account_change
 from portal.audit.outcome import ChangeOutcome
 from portal.audit.personal import (
@@ -68,6 +70,49 @@ def guest_details_edit(
             panel="header",
             sources=("user",),
             check="user_values",
+            expected={"fields": record["fields"], "digest": record["digest"]},
+            summary=summary,
+        ),
+    )
+
+
+def account_fields_edit(
+    submission: Submission, *, profile: GuestProfile, values: Mapping[str, Any]
+) -> ChangeOutcome:
+    """Change the account fields the program lists (the customer number) with editAccount, on
+    the account's primary card. ``profile`` is the guest read afresh."""
+    changed = {
+        name: value
+        for name, value in values.items()
+        if normalized(name, value) != normalized(name, profile.account_values.get(name))
+    }
+    if not changed:
+        raise ChangeRefusedError("Nothing to change: every field is as on file.")
+    account = with_card_numbers(profile.account, scope=scope_of(submission.actor))
+    number = account.primary_card.printed_card_number if account.primary_card else None
+    if not number:
+        raise ChangeRefusedError("The account has no primary card to name it by.")
+    record = changes_record(profile.account_values, changed)
+    summary = "Account fields changed: " + ", ".join(
+        f.label for f in profile.account_fields if f.name in changed
+    )
+    return account_change(
+        submission,
+        account_id=profile.account_id,
+        account=account,
+        action="guest.edit_account",
+        params=record,
+        call=lambda client: ENROLLMENT.write(
+            lambda: client.enrollment.edit_account(
+                printed_card_number=number, set_account_fields=changed
+            )
+        ),
+        success=summary + ".",
+        watch=PendingChange(
+            action="guest.edit_account",
+            panel="header",
+            sources=("account",),
+            check="account_values",
             expected={"fields": record["fields"], "digest": record["digest"]},
             summary=summary,
         ),

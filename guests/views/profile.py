@@ -21,11 +21,23 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from guests.profile_forms import AddressAddForm, AddressDeleteForm, AddressEditForm, DetailsForm
+from guests.profile_forms import (
+    AccountFieldsForm,
+    AddressAddForm,
+    AddressDeleteForm,
+    AddressEditForm,
+    DetailsForm,
+)
 from guests.selectors.optional import ENROLLMENT, OptionalService
 from guests.selectors.profile import GuestProfile, guest_profile
 from guests.services import ChangeRefusedError
-from guests.services.profile import address_add, address_delete, address_edit, guest_details_edit
+from guests.services.profile import (
+    account_fields_edit,
+    address_add,
+    address_delete,
+    address_edit,
+    guest_details_edit,
+)
 from portal.audit.forms import ChangeForm
 from portal.audit.outcome import ChangeOutcome
 from portal.audit.types import Submission
@@ -126,6 +138,20 @@ DETAILS = ProfileScreen(
         submission, profile=fresh, values=form.values()
     ),
 )
+ACCOUNT_FIELDS = ProfileScreen(
+    template="guests/profile/details.html",
+    service=ENROLLMENT,
+    form=lambda profile, data: AccountFieldsForm(data, profile=profile),
+    make=lambda submission, fresh, form: account_fields_edit(
+        submission, profile=fresh, values=form.values()
+    ),
+    shows=lambda profile: {
+        "heading": "Edit the account's fields",
+        "submit": "guests:account_fields_submit",
+        "button": "Save the account fields",
+        "account": True,
+    },
+)
 ADDRESSES = ProfileScreen(
     template="guests/profile/addresses.html",
     service=ENROLLMENT,
@@ -202,6 +228,9 @@ def screen_views(
 
 
 details_form, details_submit = screen_views(lambda: DETAILS, "edit_guest_details", "details")
+account_fields_form, account_fields_submit = screen_views(
+    lambda: ACCOUNT_FIELDS, "edit_guest_details", "account_fields"
+)
 addresses, address_add_submit = screen_views(lambda: ADDRESSES, "edit_guest_details", "addresses")
 address_edit_form, address_edit_submit = screen_views(
     address_edit_screen, "edit_guest_details", "address_edit"

@@ -264,6 +264,12 @@ for _spec in (
     ActionSpec(
         "guest.edit", "Edit the guest's details", "edit_guest_details", reason_required=True
     ),
+    ActionSpec(
+        "guest.edit_account",
+        "Edit the account's fields",
+        "edit_guest_details",
+        reason_required=True,
+    ),
     ActionSpec("guest.address_add", "Add an address", "edit_guest_details", reason_required=True),
     ActionSpec("guest.address_edit", "Edit an address", "edit_guest_details", reason_required=True),
     ActionSpec(

@@ -50,6 +50,20 @@ def guest_edited_settle(
     return _not_applied_after_grace(intent, "the changed fields do not read as sent")
 
 
+def account_edited_settle(
+    client: Any, intent: AuditRecord, target: Target | None
+) -> Settlement | None:
+    """guest.edit_account: do the account's changed fields read as sent (their digest)?"""
+    names, digest = intent.params.get("fields"), intent.params.get("digest")
+    if intent.account_id is None or not isinstance(names, list) or not isinstance(digest, str):
+        return None
+    account = client.guest.account_information_by_id(account_id=intent.account_id)
+    now = values_digest({str(n): field_value(account.fields, str(n)) for n in names})
+    if now == digest:
+        return _applied("the account's changed fields read as sent")
+    return _not_applied_after_grace(intent, "the account's changed fields do not read as sent")
+
+
 def address_changed_settle(
     client: Any, intent: AuditRecord, target: Target | None
 ) -> Settlement | None:
@@ -95,6 +109,7 @@ def guest_deleted_settle(
 
 for _action, _settle in (
     ("guest.edit", guest_edited_settle),
+    ("guest.edit_account", account_edited_settle),
     ("guest.address_add", address_changed_settle),
     ("guest.address_edit", address_changed_settle),
     ("guest.address_delete", address_changed_settle),

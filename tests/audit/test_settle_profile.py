@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from guests.selectors.profile import guest_profile
 from guests.services.privacy import guest_deletion_request
-from guests.services.profile import address_add, guest_details_edit
+from guests.services.profile import account_fields_edit, address_add, guest_details_edit
 from portal.approvals.services import approval_decide
 from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.audit.reconcile import unknown_outcomes_reconcile
@@ -86,6 +86,27 @@ def test_an_unknown_edit_not_yet_visible_waits_then_settles_as_applied(
     sandbox.advance(31)
     assert unknown_outcomes_reconcile().settled == 1
     assert _latest("guest.edit").outcome == Outcome.SUCCEEDED
+
+
+def test_an_unknown_account_field_change_settles_by_the_account_read_back(
+    sandbox: Any, agent: User, settings: Any
+) -> None:
+    for applied in (True, False):
+        sandbox.faults.drop(endpoint="enrollment/editAccount", process=applied, times=1)
+        profile = guest_profile(viewer=agent, account_id=ACCOUNT, fresh=True)
+        account_fields_edit(
+            _submission(agent, f"acct-{applied}"),
+            profile=profile,
+            values={"customerNumber": f"C-{applied}"},
+        )
+        if applied:
+            assert unknown_outcomes_reconcile().settled == 1
+            assert _latest("guest.edit_account").outcome == Outcome.SUCCEEDED
+    assert unknown_outcomes_reconcile().waiting == 1
+    later = timezone.now() + timedelta(seconds=settings.AUDIT_NOT_APPLIED_AFTER)
+    with time_machine.travel(later):
+        assert unknown_outcomes_reconcile().settled == 1
+    assert _latest("guest.edit_account").outcome == Outcome.FAILED
 
 
 def test_an_unknown_address_added_settles_by_the_address_read_back(

@@ -77,8 +77,40 @@ def test_the_details_form_shows_the_programs_fields_with_their_values(
     assert '<option value="LUNCH">Lunch</option>' in html
     assert "Anniversary" in html
     assert f'value="{demo.DEMO_EMAIL}"' in html
-    # An account field (customerNumber) is not a user field: not offered here.
-    assert "Customer number" not in html
+    # An account field (customerNumber) is not a user field: it has a form of its own.
+    assert 'name="details-customerNumber"' not in html
+    assert "Edit the account's fields (customer number)" in html
+
+
+def test_the_account_fields_are_changed_with_edit_account(
+    sandbox: SandboxController,
+    agent_client: Client,
+    records: Records,
+    upstream_calls: UpstreamCalls,
+) -> None:
+    form = agent_client.get(url("account_fields")).content.decode()
+    assert 'name="account_fields-customerNumber"' in form
+
+    response = agent_client.post(
+        url("account_fields_submit"),
+        {
+            "account_fields-customerNumber": "C-204417",
+            "account_fields-reason_text": "Guest gave their customer number",
+            "account_fields-idempotency_key": "c1",
+        },
+    )
+
+    assert response.status_code == 303
+    assert sandbox.state.account(ACCOUNT).customer_number == "C-204417"
+    (sent,) = upstream_calls.to("enrollment/editAccount.json")
+    assert sent["printedCardNumber"] == demo.DEMO_ACTIVE_CARD
+    assert sent["setAccountFields"] == {"style": "typed", "customerNumber": ["C-204417"]}
+    assert "C-204417" not in json.dumps(records("guest.edit_account")[0].params)
+    intent, outcome = records("guest.edit_account")
+    assert outcome.outcome == Outcome.SUCCEEDED
+    assert intent.params["changes"] == {"customerNumber": {"before": "C***", "after": "C***"}}
+    page = agent_client.get(GUEST_URL).content.decode()
+    assert "Now showing: Account fields changed: Customer number." in page
 
 
 def test_editing_details_sends_only_what_changed_and_audits_it_masked(
