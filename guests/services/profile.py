@@ -9,11 +9,12 @@ the ``call`` closure.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from guests.pending import PendingChange
 from guests.selectors.optional import ENROLLMENT
-from guests.selectors.profile import GuestProfile
+from guests.selectors.profile import DetailField, GuestProfile
 from guests.selectors.reads import with_card_numbers
 from guests.selectors.scope import scope_of
 from guests.services.account import ChangeRefusedError, account_change
@@ -27,15 +28,66 @@ from portal.audit.personal import (
 )
 from portal.audit.types import Submission
 from portal.paytronix.enrollment import AddressFields, EnrollmentService
+from portal.paytronix.replies import AccountInformation
 
 
-def changed_values(profile: GuestProfile, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields of ``values`` that differ from what the guest has on file."""
+def changed_values(on_file: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of ``values`` that differ from what is ``on_file``."""
     return {
         name: value
         for name, value in values.items()
-        if normalized(name, value) != normalized(name, profile.values.get(name))
+        if normalized(name, value) != normalized(name, on_file.get(name))
     }
+
+
+@dataclass(frozen=True)
+class FieldsChange:
+    """A change of the program's fields: which, where the page reads them back, how it is
+    said, and the write."""
+
+    action: str
+    fields: tuple[DetailField, ...]
+    on_file: Mapping[str, Any]
+    #: The guest page's source and pending check that read the fields back.
+    source: str
+    check: str
+    said: str
+    write: Callable[[EnrollmentService, dict[str, Any]], Any]
+
+
+def _fields_change(
+    submission: Submission,
+    *,
+    profile: GuestProfile,
+    account: AccountInformation,
+    change: FieldsChange,
+    values: Mapping[str, Any],
+) -> ChangeOutcome:
+    """Send the fields of ``values`` that differ from ``change.on_file`` with
+    ``change.write(enrollment, changed)`` through the door, audited masked (the fields, their
+    masked values and the digest of the new ones) and watched for on the page."""
+    changed = changed_values(change.on_file, values)
+    if not changed:
+        raise ChangeRefusedError("Nothing to change: every field is as on file.")
+    record = changes_record(change.on_file, changed)
+    summary = f"{change.said}: " + ", ".join(f.label for f in change.fields if f.name in changed)
+    return account_change(
+        submission,
+        account_id=profile.account_id,
+        account=account,
+        action=change.action,
+        params=record,
+        call=lambda client: ENROLLMENT.write(lambda: change.write(client.enrollment, changed)),
+        success=summary + ".",
+        watch=PendingChange(
+            action=change.action,
+            panel="header",
+            sources=(change.source,),
+            check=change.check,
+            expected={"fields": record["fields"], "digest": record["digest"]},
+            summary=summary,
+        ),
+    )
 
 
 def guest_details_edit(
@@ -46,33 +98,25 @@ def guest_details_edit(
     fields unique. Each field upstream refuses comes back in ``field_errors``.
 
     ``profile`` is the guest read afresh (``guest_profile(fresh=True)``)."""
-    changed = changed_values(profile, values)
-    if not changed:
-        raise ChangeRefusedError("Nothing to change: every field is as on file.")
-    unique = [name for name in profile.unique if changed.get(name)]
-    record = changes_record(profile.values, changed)
-    summary = "Details changed: " + ", ".join(f.label for f in profile.fields if f.name in changed)
     username = profile.username
-    return account_change(
-        submission,
-        account_id=profile.account_id,
-        account=profile.account,
+
+    def write(enrollment: EnrollmentService, changed: dict[str, Any]) -> None:
+        unique = [name for name in profile.unique if changed.get(name)]
+        enrollment.edit_user(
+            username=username, set_user_fields=changed, enforce_unique_fields=unique
+        )
+
+    change = FieldsChange(
         action="guest.edit",
-        params=record,
-        call=lambda client: ENROLLMENT.write(
-            lambda: client.enrollment.edit_user(
-                username=username, set_user_fields=changed, enforce_unique_fields=unique
-            )
-        ),
-        success=summary + ".",
-        watch=PendingChange(
-            action="guest.edit",
-            panel="header",
-            sources=("user",),
-            check="user_values",
-            expected={"fields": record["fields"], "digest": record["digest"]},
-            summary=summary,
-        ),
+        fields=profile.fields,
+        on_file=profile.values,
+        source="user",
+        check="user_values",
+        said="Details changed",
+        write=write,
+    )
+    return _fields_change(
+        submission, profile=profile, account=profile.account, change=change, values=values
     )
 
 
@@ -81,41 +125,23 @@ def account_fields_edit(
 ) -> ChangeOutcome:
     """Change the account fields the program lists (the customer number) with editAccount, on
     the account's primary card. ``profile`` is the guest read afresh."""
-    changed = {
-        name: value
-        for name, value in values.items()
-        if normalized(name, value) != normalized(name, profile.account_values.get(name))
-    }
-    if not changed:
-        raise ChangeRefusedError("Nothing to change: every field is as on file.")
     account = with_card_numbers(profile.account, scope=scope_of(submission.actor))
     number = account.primary_card.printed_card_number if account.primary_card else None
     if not number:
         raise ChangeRefusedError("The account has no primary card to name it by.")
-    record = changes_record(profile.account_values, changed)
-    summary = "Account fields changed: " + ", ".join(
-        f.label for f in profile.account_fields if f.name in changed
-    )
-    return account_change(
-        submission,
-        account_id=profile.account_id,
-        account=account,
+    change = FieldsChange(
         action="guest.edit_account",
-        params=record,
-        call=lambda client: ENROLLMENT.write(
-            lambda: client.enrollment.edit_account(
-                printed_card_number=number, set_account_fields=changed
-            )
+        fields=profile.account_fields,
+        on_file=profile.account_values,
+        source="account",
+        check="account_values",
+        said="Account fields changed",
+        write=lambda enrollment, changed: enrollment.edit_account(
+            printed_card_number=number, set_account_fields=changed
         ),
-        success=summary + ".",
-        watch=PendingChange(
-            action="guest.edit_account",
-            panel="header",
-            sources=("account",),
-            check="account_values",
-            expected={"fields": record["fields"], "digest": record["digest"]},
-            summary=summary,
-        ),
+    )
+    return _fields_change(
+        submission, profile=profile, account=account, change=change, values=values
     )
 
 

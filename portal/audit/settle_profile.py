@@ -34,34 +34,41 @@ def _user(client: Any, intent: AuditRecord) -> Any | None:
         raise
 
 
+def _read_back(intent: AuditRecord, fields: Any, what: str) -> Settlement | None:
+    """Applied when ``fields`` (a read's fields) give back the intent's digest of the new
+    values of its ``fields``; else not applied once the grace period is over."""
+    names = [str(n) for n in intent.params.get("fields") or []]
+    now = values_digest({n: field_value(fields, n) for n in names})
+    if now == intent.params.get("digest"):
+        return _applied(f"{what} read as sent")
+    return _not_applied_after_grace(intent, f"{what} do not read as sent")
+
+
+def _digest_recorded(intent: AuditRecord) -> bool:
+    names, digest = intent.params.get("fields"), intent.params.get("digest")
+    return isinstance(names, list) and bool(names) and isinstance(digest, str)
+
+
 def guest_edited_settle(
     client: Any, intent: AuditRecord, target: Target | None
 ) -> Settlement | None:
     """guest.edit: do the fields changed now read as the change set them (their digest)?"""
-    names, digest = intent.params.get("fields"), intent.params.get("digest")
-    if not isinstance(names, list) or not names or not isinstance(digest, str):
+    if not _digest_recorded(intent):
         return None
     user = _user(client, intent)
     if user is None or user.fields is None:
         return None
-    now = values_digest({str(n): field_value(user.fields, str(n)) for n in names})
-    if now == digest:
-        return _applied("the changed fields read as sent")
-    return _not_applied_after_grace(intent, "the changed fields do not read as sent")
+    return _read_back(intent, user.fields, "the changed fields")
 
 
 def account_edited_settle(
     client: Any, intent: AuditRecord, target: Target | None
 ) -> Settlement | None:
     """guest.edit_account: do the account's changed fields read as sent (their digest)?"""
-    names, digest = intent.params.get("fields"), intent.params.get("digest")
-    if intent.account_id is None or not isinstance(names, list) or not isinstance(digest, str):
+    if intent.account_id is None or not _digest_recorded(intent):
         return None
     account = client.guest.account_information_by_id(account_id=intent.account_id)
-    now = values_digest({str(n): field_value(account.fields, str(n)) for n in names})
-    if now == digest:
-        return _applied("the account's changed fields read as sent")
-    return _not_applied_after_grace(intent, "the account's changed fields do not read as sent")
+    return _read_back(intent, account.fields, "the account's changed fields")
 
 
 def address_changed_settle(
