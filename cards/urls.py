@@ -3,7 +3,7 @@ POST bodies."""
 
 from django.urls import path, register_converter
 
-from cards.views import attach, bulk, combine, status
+from cards.views import attach, bulk, combine, status, wallets
 
 
 class MaskedCardNumberConverter:
@@ -68,6 +68,26 @@ urlpatterns = [
         "<int:account_id>/attach-and-combine/submit/",
         attach.attach_and_combine_submit,
         name="attach_and_combine_submit",
+    ),
+    path(
+        "<int:account_id>/wallets/<int:wallet_code>/adjust/",
+        wallets.wallet_adjust_form,
+        name="wallet_adjust",
+    ),
+    path(
+        "<int:account_id>/wallets/<int:wallet_code>/adjust/submit/",
+        wallets.wallet_adjust_submit,
+        name="wallet_adjust_submit",
+    ),
+    path(
+        "<int:account_id>/adjustments/<int:intent_id>/void/",
+        wallets.wallet_void_form,
+        name="wallet_void",
+    ),
+    path(
+        "<int:account_id>/adjustments/<int:intent_id>/void/submit/",
+        wallets.wallet_void_submit,
+        name="wallet_void_submit",
     ),
     path("jobs/<int:job_id>/", combine.card_job, name="job"),
     path("bulk/", bulk.bulk_upload_form, name="bulk"),
