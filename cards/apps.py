@@ -11,6 +11,7 @@ class CardsConfig(AppConfig):
         # app is loaded (Django's rule for AppConfig.ready).
         from cards.hooks import account_actions, card_actions
         from cards.limits import wallet_adjust_limit, wallet_void_limit
+        from cards.report_export import KIND, adjustments_export_run
         from cards.services.bulk import card_status_item
         from cards.services.combine import card_combine_item
         from cards.services.wallets import wallet_adjust_approved, wallet_adjust_describe
@@ -22,6 +23,7 @@ class CardsConfig(AppConfig):
         register_card_actions(card_actions)
         register_account_actions(account_actions)
         job_kind_register("cards.combine", items=card_combine_item)
+        job_kind_register(KIND, run=adjustments_export_run)
         job_kind_register(
             "bulk.card_status",
             items=card_status_item,

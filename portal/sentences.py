@@ -180,6 +180,26 @@ _CATALOGUE: dict[str, str] = {
     "card_status.invalid_status": "Cards cannot be set to that status.",
     "card_status.invalid_card": _CARD_NOT_FOUND,
     "card_status.internal_error": _TRY_AGAIN,
+    # Balance transfer (sandbox codes: the vendor lists none; docs/wire-notes.md).
+    "balance_transfer.invalid_card": "We could not find the card to move the balances to.",
+    "balance_transfer.invalid_from_card": (
+        "We could not find the card to move the balances from. Please check its number."
+    ),
+    "balance_transfer.same_account": "Both cards are on the same account: nothing to move.",
+    "balance_transfer.account_not_active": "This account is not active, so nothing can move to it.",
+    "balance_transfer.card_not_active": "The card to move the balances to is not active.",
+    "balance_transfer.from_account_not_active": (
+        "The old card's account is not active, so its balances cannot be moved."
+    ),
+    "balance_transfer.from_card_not_active": (
+        "The old card cannot be used (it was replaced or never activated)."
+    ),
+    "balance_transfer.invalid_reg_code": "The old card's registration code is not right.",
+    "balance_transfer.no_balance": "The old card has no balance this card can take.",
+    "balance_transfer.not_all_transferable": (
+        "Not every balance can move to this card, so nothing moved. Choose to move what this "
+        "card can take."
+    ),
     # Codes outside the Guest Service spec (CSR notes, account search, visit codes,
     # preferences), as the sandbox answers them.
     "request.invalid_merchant": (
@@ -213,6 +233,17 @@ _CATALOGUE: dict[str, str] = {
     "transaction.original_not_found": "The loyalty system has no such transaction to void.",
     "transaction.already_voided": "That transaction was already voided.",
     "transaction.void_mismatch": "The void does not match the transaction it voids.",
+    "payment.invalid_card": _CARD_NOT_FOUND,
+    "payment.not_stored_value": "This card's program keeps no stored value.",
+    "payment.invalid_argument": "Something in this request was not accepted.",
+    "payment.invalid_payment_method": (
+        "That payment method is no longer saved for this guest (it may have been removed already)."
+    ),
+    "payment.auto_recharge_not_enabled": "Auto-recharge is not on for this card.",
+    "payment.payment_method_in_use": (
+        "This payment method funds auto-recharge, so it cannot be removed: turn auto-recharge "
+        "off first."
+    ),
     "visit_code.not_found": (
         "We do not recognise that visit code. Please check it against the receipt."
     ),

@@ -363,6 +363,10 @@ SANDBOX_WITHOUT = _read("SANDBOX_WITHOUT", env.list, default=[])
 PAYTRONIX_CSR_SERVICE = _read("PAYTRONIX_CSR_SERVICE", _bool, default=True)
 PAYTRONIX_ACCOUNT_QUERY = _read("PAYTRONIX_ACCOUNT_QUERY", _bool, default=True)
 PAYTRONIX_TRANSACTION_SERVICE = _read("PAYTRONIX_TRANSACTION_SERVICE", _bool, default=True)
+PAYTRONIX_BALANCE_TRANSFER_SERVICE = _read(
+    "PAYTRONIX_BALANCE_TRANSFER_SERVICE", _bool, default=True
+)
+PAYTRONIX_PAYMENT_SERVICE = _read("PAYTRONIX_PAYMENT_SERVICE", _bool, default=True)
 PAYTRONIX_UNAVAILABLE_SERVICE_SECONDS = _read(
     "PAYTRONIX_UNAVAILABLE_SERVICE_SECONDS", env.int, default=600
 )
@@ -500,6 +504,9 @@ JOBS_CONCURRENCY = _read("JOBS_CONCURRENCY", env.int, default=1 if TESTING else 
 JOBS_ITEM_ATTEMPTS = _read("JOBS_ITEM_ATTEMPTS", env.int, default=3)
 JOBS_CHUNK_SECONDS = _read("JOBS_CHUNK_SECONDS", env.float, default=60.0)
 JOBS_SETTLE_POLL = _read("JOBS_SETTLE_POLL", env.float, default=15.0)
+# The adjustments report's CSV is written at once up to this many adjustments and voids, and
+# by a job beyond (a large range).
+REPORT_CSV_INLINE_ROWS = _read("REPORT_CSV_INLINE_ROWS", env.int, default=2000)
 JOBS_FILES_DIR = Path(_read("JOBS_FILES_DIR", env.str, default=str(VAR_DIR / "jobs")))
 if JOBS_CONCURRENCY < 1 or JOBS_ITEM_ATTEMPTS < 1:
     raise ImproperlyConfigured("JOBS_CONCURRENCY and JOBS_ITEM_ATTEMPTS must be at least 1")

@@ -50,6 +50,33 @@ CARD_ENABLE_REASONS: tuple[tuple[str, str], ...] = (
     ("disabled_in_error", "Disabled in error"),
     (OTHER, "Other (say why)"),
 )
+BALANCE_TRANSFER_REASONS: tuple[tuple[str, str], ...] = (
+    ("lost_card", "Card lost or stolen"),
+    ("damaged_card", "Card damaged"),
+    ("consolidate", "Guest wants one card"),
+    ("guest_request", "Guest request"),
+    (OTHER, "Other (say why)"),
+)
+CARD_EXCHANGE_REASONS: tuple[tuple[str, str], ...] = (
+    ("lost", "Lost"),
+    ("stolen", "Stolen"),
+    ("damaged", "Damaged"),
+    ("guest_request", "Guest request"),
+    (OTHER, "Other (say why)"),
+)
+
+AUTO_RECHARGE_DISABLE_REASONS: tuple[tuple[str, str], ...] = (
+    ("guest_request", "Guest request"),
+    ("unexpected_charge", "Guest did not expect an automatic charge"),
+    ("payment_card_lost", "Guest's payment card lost or stolen"),
+    (OTHER, "Other (say why)"),
+)
+PAYMENT_METHOD_REMOVE_REASONS: tuple[tuple[str, str], ...] = (
+    ("guest_request", "Guest request"),
+    ("payment_card_lost", "Guest's payment card lost or stolen"),
+    ("payment_card_replaced", "Guest's payment card expired or replaced"),
+    (OTHER, "Other (say why)"),
+)
 
 
 @dataclass(frozen=True)
@@ -160,11 +187,40 @@ for _spec in (
         "cards.attach_and_combine", "Attach and combine", "combine_cards", reason_required=True
     ),
     ActionSpec(
+        "balance.transfer",
+        "Move a balance between cards",
+        "transfer_balances",
+        reason_required=True,
+        reason_codes=BALANCE_TRANSFER_REASONS,
+    ),
+    ActionSpec(
+        "card.exchange",
+        "Replace a card (exchange)",
+        "exchange_cards",
+        reason_required=True,
+        reason_codes=CARD_EXCHANGE_REASONS,
+    ),
+    ActionSpec(
         "bulk.card_status",
         "Bulk card status job",
         "run_bulk_jobs",
         reason_required=True,
         upstream=False,
+    ),
+    # Stored-value payments (the guest's saved payment methods and auto-recharge).
+    ActionSpec(
+        "payment.autorecharge.disable",
+        "Turn auto-recharge off",
+        "manage_payment_methods",
+        reason_required=True,
+        reason_codes=AUTO_RECHARGE_DISABLE_REASONS,
+    ),
+    ActionSpec(
+        "payment.method.remove",
+        "Remove a saved payment method",
+        "manage_payment_methods",
+        reason_required=True,
+        reason_codes=PAYMENT_METHOD_REMOVE_REASONS,
     ),
     # Guests.
     ActionSpec(
@@ -231,6 +287,12 @@ for _spec in (
     ),
     # The audit log itself.
     ActionSpec("audit.export", "Export the audit log", "export_audit_log", upstream=False),
+    ActionSpec(
+        "report.adjustments_export",
+        "Export the adjustments report",
+        "view_reports",
+        upstream=False,
+    ),
 ):
     action_register(_spec)
 
@@ -242,6 +304,7 @@ EVENT_LABELS: dict[str, str] = {
     "auth.lockout": "Locked out",
     "access.denied": "Access denied",
     "audit.view": "Viewed the audit log",
+    "report.view": "Viewed a report",
     "job.download": "Downloaded a job file",
     "staff.unlocked": "Unlocked a staff sign-in",
     "staff.created": "Created a staff user",

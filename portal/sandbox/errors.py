@@ -6,8 +6,9 @@ Codes and messages are those of the Guest Service "Error Codes" section. A reque
 Service contract refuses (a missing, ill-typed or unknown parameter, a wrong merchant) answers
 the endpoint family's own code (``portal/sandbox/contract``). A few situations the spec does not
 name a code for use sandbox codes (``request.*`` outside the Guest Service, ``csr.*``,
-``transaction.no_criteria``, ``visit_code.*``, ``referral.*``, ``migrate_email.*``); they are
-listed, marked ASSUMED, in docs/wire-notes.md, and the client does not branch on them.
+``transaction.no_criteria``, ``payment.*``, ``visit_code.*``, ``referral.*``,
+``migrate_email.*``); they are listed, marked ASSUMED, in docs/wire-notes.md, and the client
+does not branch on them.
 """
 
 from __future__ import annotations
@@ -96,6 +97,12 @@ MESSAGES: dict[str, str] = {
     "transaction.original_not_found": "No transaction with that reference to void",
     "transaction.already_voided": "That transaction has already been voided",
     "transaction.void_mismatch": "The void does not match the original transaction",
+    "payment.invalid_card": "Could not load card",
+    "payment.not_stored_value": "The card has no stored value",
+    "payment.invalid_argument": "An argument has an invalid value",
+    "payment.invalid_payment_method": "Could not load payment method",
+    "payment.auto_recharge_not_enabled": "Auto recharge is not enabled for the card",
+    "payment.payment_method_in_use": "The payment method funds auto recharge",
     "visit_code.not_found": "Unknown visit code",
     "visit_code.already_used": "Visit code has already been used",
     "visit_code.expired": "Visit code has expired",

@@ -21,6 +21,7 @@ from .history import (
     TransactionHistory,
     WalletInfo,
 )
+from .payment import AutoRecharge, Recharge, SavedPaymentMethod
 from .referral import BulkReferral, Referral, ReferralCode, ReferralList
 from .search import AccountQueryMatch
 from .transaction import TransactionReply, WalletQuantity
@@ -40,6 +41,7 @@ __all__ = [
     "AccountQueryMatch",
     "AddRedeemReply",
     "AddressInformation",
+    "AutoRecharge",
     "BalanceInformation",
     "BulkReferral",
     "CardInformation",
@@ -49,10 +51,12 @@ __all__ = [
     "ExternalAccountCards",
     "PendingEventReward",
     "Perk",
+    "Recharge",
     "Referral",
     "ReferralCode",
     "ReferralList",
     "RelatedGuest",
+    "SavedPaymentMethod",
     "Store",
     "Transaction",
     "TransactionAnnotation",
