@@ -23,6 +23,7 @@ from cards.services.wallets import (
 )
 from cards.views.common import card_screen, change_answer, change_refused, guest_of
 from portal.approvals.services import REQUEST_SENT
+from portal.audit.actions import action_get
 from portal.audit.door import LimitExceededError
 from portal.staff.access import requires
 from portal.web import HtmxHttpRequest, form_response, redirect_after_change, submission_of
@@ -107,7 +108,15 @@ def wallet_adjust_submit(
 def _void_context(
     guest: GuestCards, adjustment: Adjustment, form: WalletVoidForm, error: str = ""
 ) -> dict[str, Any]:
-    return {"guest": guest, "adjustment": adjustment, "form": form, "error": error}
+    labels = action_get("wallet.adjust").reason_code_labels
+    code = adjustment.intent.reason_code
+    return {
+        "guest": guest,
+        "adjustment": adjustment,
+        "reason_label": labels.get(code, code),
+        "form": form,
+        "error": error,
+    }
 
 
 @require_GET
