@@ -177,7 +177,9 @@ def wallet_adjust(
     if not TRANSACTIONS.available():
         return AdjustAnswer(outcome=_unavailable())
     target, number = _target(guest)
-    params = change.params(submission.reason)
+    store = guest.account.enrollment_store
+    # The adjustments report groups by the guest's enrollment store (cards/reports.py).
+    params = {**change.params(submission.reason), "store_code": store.code if store else None}
     over = wallet_adjust_over_limit(submission, guest=guest, change=change)
     if over:
         request = approval_request(

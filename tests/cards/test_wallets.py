@@ -118,6 +118,7 @@ def test_an_adjustment_moves_the_balance_and_records_what_the_report_reads(
         "comment": "Visit on May 3 did not credit",
     }
     assert params["reference"].startswith("LD-")
+    assert params["store_code"] == sandbox.state.account(ACCOUNT).enrollment_store.code
     assert (outcome.kind, outcome.outcome) == (OUTCOME, Outcome.SUCCEEDED)
     latest = sandbox.state.account(ACCOUNT).transactions[-1]
     assert latest.pos_number == params["reference"]
