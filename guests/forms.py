@@ -37,6 +37,8 @@ from guests.selectors.query import (
     username_query,
 )
 from guests.selectors.reads import HistoryFilter
+from guests.selectors.timeline import KINDS as TIMELINE_KINDS
+from guests.selectors.timeline import TimelineQuery
 from portal.audit.forms import ChangeForm
 from portal.paytronix.csr import MAX_COMMENT_LENGTH
 
@@ -299,15 +301,61 @@ class NoteForm(ChangeForm):
     action = "account_note.add"
     prefix = "note"
 
+    # No maxlength on the box: a browser would cut a pasted note silently. The counter
+    # (static/js/app.js, data-limit) shows the length as it is typed and the form refuses a
+    # note that is too long, keeping every character of it.
     note = forms.CharField(
         label="Note",
-        max_length=MAX_COMMENT_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_COMMENT_LENGTH}),
-        help_text="Under 500 characters. Signed with your username.",
+        widget=forms.Textarea(attrs={"rows": 3, "data-limit": MAX_COMMENT_LENGTH}),
+        help_text=f"At most {MAX_COMMENT_LENGTH} characters. Signed with your username.",
     )
 
     def clean_note(self) -> str:
         note = str(self.cleaned_data["note"]).strip()
         if not note:
             raise ValidationError("Write the note.")
+        if len(note) > MAX_COMMENT_LENGTH:
+            over = len(note) - MAX_COMMENT_LENGTH
+            raise ValidationError(
+                f"The note is {len(note)} characters; the limit is {MAX_COMMENT_LENGTH}. "
+                f"Shorten it by {over} character{'s' if over != 1 else ''}: nothing was saved."
+            )
         return note
+
+
+class TimelineFilterForm(forms.Form):
+    """The timeline's filters, from the query string: what to show and between which dates."""
+
+    kinds = forms.MultipleChoiceField(
+        label="Show",
+        choices=list(TIMELINE_KINDS.items()),
+        initial=list(TIMELINE_KINDS),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked shows everything.",
+    )
+    date_start = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_end = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start: date | None = data.get("date_start")
+        end: date | None = data.get("date_end")
+        if start and end and start > end:
+            self.add_error("date_end", "The end date is before the start date.")
+        return data
+
+    def timeline_query(self) -> TimelineQuery:
+        """The filters asked for; everything when the form is empty or not valid."""
+        if not self.is_bound or not self.is_valid():
+            return TimelineQuery()
+        data = self.cleaned_data
+        return TimelineQuery(
+            kinds=frozenset(data.get("kinds") or TIMELINE_KINDS),
+            date_start=data.get("date_start"),
+            date_end=data.get("date_end"),
+        )

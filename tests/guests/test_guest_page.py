@@ -41,8 +41,8 @@ def page_html(sandbox: SandboxController, agent_client: Client) -> str:
 
 def test_the_header_shows_who_the_guest_is_and_their_preferences(page_html: str) -> None:
     for text in (
-        '<h1 id="guest-name">Ava Thompson</h1>',
-        "<dd>ava.thompson</dd>",
+        ">Ava Thompson</h1>",
+        '<dd class="untrusted">ava.thompson</dd>',
         "<dd>Registered</dd>",
         "<dd>Active</dd>",
         "Rewards Card · Gold",
@@ -76,13 +76,18 @@ def test_wallets_show_balances_and_expirations_unless_the_program_hides_them(
     expiring = points.expirations[0]
     assert f"{expiring.amount} on {expiring.expires:%b} {expiring.expires.day}," in page_html
     assert f"{points.additional_expiring} more expiring later" in page_html
-    assert "Not shown (the program hides expiration dates)" in page_html
+    # Said once under the table, naming the wallets, not once per wallet.
+    hidden = [w.name for w in account.wallets if w.hide_expiration_dates]
+    assert hidden
+    said = re.findall(r"Expiration dates not shown for ([^:<]+): the program hides them", page_html)
+    assert len(said) == 1
+    assert set(said[0].split(", ")) == set(hidden)
 
 
 def test_pending_event_rewards_are_listed(page_html: str) -> None:
     assert "Bonus Points" in page_html
     assert "Double Points Weekend" in page_html
-    assert "until Sep 1, 2030" in page_html
+    assert 'until <span class="nowrap">Sep 1, 2030</span>' in page_html
 
 
 def test_history_has_one_column_per_wallet_and_store_and_check(
@@ -166,10 +171,12 @@ def test_history_filters_reach_upstream(sandbox: SandboxController, agent_client
         headers=HTMX,
     ).content.decode()
     # The seeded showcase history has exactly these three rows in March 2019, newest first.
-    assert re.findall(r"<td>(\w{3} \d{1,2}, \d{4} [^<]*)</td>", dated) == [
-        "Mar 23, 2019 11:07 PM",
-        "Mar 23, 2019 2:20 PM",
-        "Mar 15, 2019 4:42 AM",
+    assert re.findall(
+        r'<td class="nowrap">(\w{3} \d{1,2}, \d{4})<div class="muted">([^<]*)</div>', dated
+    ) == [
+        ("Mar 23, 2019", "11:07 PM"),
+        ("Mar 23, 2019", "2:20 PM"),
+        ("Mar 15, 2019", "4:42 AM"),
     ]
 
 
@@ -223,7 +230,7 @@ def test_profile_shows_addresses_related_guests_perks_external_accounts_and_stor
 
 def test_account_notes_show_author_and_time(page_html: str) -> None:
     assert "Offered 25 bonus points for the wait." in page_html
-    assert "csr.seed · Jun 1, 2025" in page_html
+    assert '<span class="untrusted">csr.seed</span> · <span class="nowrap">Jun 1, 2025' in page_html
 
 
 def test_a_panel_alone_for_htmx_and_the_whole_page_as_a_plain_link(
@@ -248,7 +255,7 @@ def test_a_failing_panel_explains_itself_and_offers_a_retry_while_the_rest_rende
     response = agent_client.get(GUEST_URL)
     assert response.status_code == 200
     html = response.content.decode()
-    referrals = html[html.index('id="panel-referrals"') : html.index('id="panel-notes"')]
+    referrals = html[html.index('id="panel-referrals"') : html.index('id="panel-profile"')]
     assert "did not answer in time" in referrals
     assert f'hx-get="{panel_url("referrals")}"' in referrals
     assert "Try again" in referrals
@@ -340,9 +347,26 @@ def test_an_eclub_member_page_has_no_balances(
     assert "This program keeps no balances on the account." in html
 
 
-def test_an_agent_sees_the_change_forms(page_html: str) -> None:
-    for text in ("Change message frequency", "Send referrals", "Check the code", "Add note"):
-        assert text in page_html
+def test_an_agent_sees_the_frequent_form_and_links_that_open_the_rare_ones(
+    page_html: str, agent_client: Client
+) -> None:
+    assert "Add note" in page_html
+    for drawer, panel, label, form_text in (
+        ("preferences", "header", "Change preferences", "Change message frequency"),
+        ("refer", "referrals", "Refer friends", "Send referrals"),
+        ("visit", "wallets", "Check a visit code", "Check the code"),
+        ("referral-check", "referrals", "Check a referral code", "Check a code"),
+    ):
+        # Drawn only when opened: a real link to the page with it open, htmx for the panel.
+        assert form_text not in page_html
+        link = f'href="{GUEST_URL}?open={drawer}#panel-{panel}"'
+        assert link in page_html
+        assert f'hx-get="{panel_url(panel)}?open={drawer}"' in page_html
+        assert label in page_html
+        opened = agent_client.get(GUEST_URL, {"open": drawer}).content.decode()
+        assert form_text in opened
+        fragment = agent_client.get(panel_url(panel), {"open": drawer}, headers=HTMX)
+        assert form_text in fragment.content.decode()
 
 
 # -- store managers -----------------------------------------------------------------------------
