@@ -40,6 +40,7 @@ from guests.selectors import (
     guest_page,
     transaction_comments,
 )
+from guests.selectors.load import unavailable_guest_name
 from portal.paytronix.errors import PaytronixError
 from portal.sentences import explain
 from portal.staff.access import requires
@@ -139,10 +140,16 @@ def guest_context(
 def _problem(
     request: HtmxHttpRequest, account_id: int, error: Exception, panel: str
 ) -> HttpResponse:
+    unavailable: dict[str, str] = {}
     if isinstance(error, GuestNotFoundError):
         title, message, status = "Guest not found", _not_found_sentence(request, account_id), 404
     elif isinstance(error, GuestUnavailableError):
         title, message, status = "This account cannot be shown", error.sentence, 200
+        unavailable = {
+            "name": unavailable_guest_name(viewer=viewer_of(request), account_id=account_id),
+            "account_status": error.account_status,
+            "card_status": error.card_status,
+        }
     else:
         assert isinstance(error, PaytronixError)
         title, message, status = "The guest could not be loaded", explain(error), 503
@@ -154,6 +161,7 @@ def _problem(
         "fragment_id": _fragment(request, panel),
         "retry_url": request.get_full_path() if panel else "",
         "retry": status == 503,
+        "unavailable": unavailable,
     }
     if not request.htmx:
         return render(request, PROBLEM_TEMPLATE, context, status=status)
@@ -214,7 +222,10 @@ def panel(request: HtmxHttpRequest, account_id: int, panel: str) -> HttpResponse
     if panel == "history":
         # The filters and page go into the address bar as the guest page's own URL, so a
         # reload or Back shows the same history (htmx restores Back from the server).
-        query = request.GET.urlencode()
+        kept = request.GET.copy()
+        for name in [name for name, values in kept.lists() if not any(values)]:
+            del kept[name]
+        query = kept.urlencode()
         guest_url = reverse("guests:guest", args=[account_id])
         response = push_url(response, f"{guest_url}{'?' if query else ''}{query}#panel-history")
     return response

@@ -316,7 +316,12 @@ def test_a_closed_account_shows_why_it_cannot_be_shown(
     account_id = sandbox.state.card(demo.DEMO_TERMINATED_ACCOUNT_CARD).account_id
     response = agent_client.get(reverse("guests:guest", args=[account_id]))
     assert response.status_code == 200
-    assert b"the account is closed" in response.content
+    html = response.content.decode()
+    assert "the account is closed" in html
+    # Who it was, not one line: the name, the id and both statuses.
+    assert '<dd class="untrusted">Grace Kim</dd>' in html
+    assert f'<dd class="mono">{account_id}</dd>' in html
+    assert '<span class="status terminated">TERMINATED</span>' in html
 
 
 def test_a_suspended_account_is_shown_with_its_status(
@@ -324,7 +329,16 @@ def test_a_suspended_account_is_shown_with_its_status(
 ) -> None:
     account_id = sandbox.state.card(demo.DEMO_SUSPENDED_ACCOUNT_CARD).account_id
     html = agent_client.get(reverse("guests:guest", args=[account_id])).content.decode()
-    assert '<span class="status suspended">SUSPENDED</span>' in html
+    assert '<span class="status big suspended">SUSPENDED</span>' in html
+    # Said at the top, with why the card actions upstream would refuse are not offered.
+    assert "This account is suspended" in html
+    assert "Paytronix refuses card status changes, attaching cards and combining" in html
+    for action in ("Disable", "Enable", "Attach a card", "Attach and combine a card", "Combine"):
+        assert f">{action}</a>" not in html
+    active = agent_client.get(GUEST_URL).content.decode()
+    assert ">Disable</a>" in active
+    assert ">Attach a card</a>" in active
+    assert "Paytronix refuses card status changes" not in active
 
 
 def test_an_anonymous_card_has_no_guest_details_and_no_preferences_to_change(
@@ -501,3 +515,89 @@ def test_the_data_part_of_a_polled_panel_is_only_its_data(
     response = agent_client.get(panel_url(name) + "?part=body", headers=HTMX)
     assert response.status_code == 200
     assert response.content.decode().lstrip().startswith(f'<div id="{name}-body"')
+
+
+def test_expirations_on_the_same_date_are_summed_and_listed_soonest_first() -> None:
+    from datetime import date
+
+    from guests.selectors.page import _wallet
+    from portal.paytronix.replies import BalanceInformation, Expiration
+
+    june, july = date(2026, 6, 30), date(2026, 7, 31)
+    wallet = _wallet(
+        "Points",
+        BalanceInformation(
+            wallet_code=1,
+            name="Points",
+            balance=Decimal("500"),
+            expirations=[
+                Expiration(amount=Decimal("40"), expiration_date=july),
+                Expiration(amount=Decimal("25"), expiration_date=june),
+                Expiration(amount=Decimal("15"), expiration_date=june),
+                Expiration(amount=Decimal("0"), expiration_date=july),
+            ],
+        ),
+    )
+    assert [(e.amount, e.expiration_date) for e in wallet.expirations] == [
+        (Decimal("40"), june),
+        (Decimal("40"), july),
+    ]
+
+
+def test_history_filters_and_page_go_into_the_address_bar_as_the_guest_pages_url(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    history_url = reverse("guests:history", args=[demo.DEMO_ACCOUNT_ID])
+    response = agent_client.get(history_url, {"balance_only": "on", "page": "2"}, headers=HTMX)
+    assert response["HX-Push-Url"] == f"{GUEST_URL}?balance_only=on&page=2#panel-history"
+    # That address, loaded as a page (reload, Back), shows the same history page.
+    reloaded = agent_client.get(GUEST_URL, {"balance_only": "on", "page": "2"}).content.decode()
+    assert "Page 2" in reloaded
+    assert 'name="balance_only" id="id_balance_only" checked' in reloaded
+    # Other panels and polls leave the address alone.
+    assert "HX-Push-Url" not in agent_client.get(panel_url("notes"), headers=HTMX)
+
+
+def test_a_note_waiting_to_show_is_not_contradicted_by_no_notes_yet(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    account_id = sandbox.state.card(demo.DEMO_SUSPENDED_ACCOUNT_CARD).account_id
+    assert "No notes yet." in agent_client.get(panel_url("notes", account_id)).content.decode()
+    sandbox.faults.set_consistency_delay(30)
+    added = agent_client.post(
+        reverse("guests:note_add", args=[account_id]),
+        {"note-note": "Asked about the suspension.", "note-idempotency_key": "pn1"},
+        headers=HTMX,
+    ).content.decode()
+    assert "Pending:</strong> Note by alice.agent" in added
+    assert "No notes yet." not in added
+    sandbox.advance(31)
+    settled = agent_client.get(panel_url("notes", account_id), headers=HTMX).content.decode()
+    assert "Asked about the suspension." in settled
+    assert settled.count("Asked about the suspension.") == 1
+
+
+def test_the_summary_at_the_top_says_status_tier_balances_and_last_transaction(
+    page_html: str,
+) -> None:
+    summary = page_html[page_html.index('id="panel-summary"') : page_html.index("panel-nav")]
+    assert "Gold" in summary
+    assert "Points: <strong>" in summary
+    assert "Jun 1, 2025</span>: Point Adjustment at" in summary
+    assert 'href="#panel-notes">2 notes</a>' in summary
+    assert "Pending changes" in summary
+    # Each panel has a skip link with its keyboard shortcut, and the timeline is reached.
+    for panel, key in (("cards", "c"), ("notes", "n"), ("history", "h")):
+        assert f'<a href="#panel-{panel}" data-shortcut="{key}" aria-keyshortcuts="{key}">' in (
+            page_html
+        )
+    assert f'href="{reverse("guests:timeline", args=[demo.DEMO_ACCOUNT_ID])}"' in page_html
+
+
+def test_a_closed_accounts_owner_is_not_named_to_a_store_manager(
+    sandbox: SandboxController, store_manager_client: Client
+) -> None:
+    # The user read has no store-group filter: a store manager's group could not be checked.
+    account_id = sandbox.state.card(demo.DEMO_TERMINATED_ACCOUNT_CARD).account_id
+    html = store_manager_client.get(reverse("guests:guest", args=[account_id])).content.decode()
+    assert "Grace" not in html
