@@ -306,7 +306,15 @@ class NoteForm(ChangeForm):
     # note that is too long, keeping every character of it.
     note = forms.CharField(
         label="Note",
-        widget=forms.Textarea(attrs={"rows": 3, "data-limit": MAX_COMMENT_LENGTH}),
+        widget=forms.Textarea(
+            attrs={
+                "rows": 3,
+                "data-limit": MAX_COMMENT_LENGTH,
+                "data-shortcut": "a",
+                "aria-keyshortcuts": "a",
+                "data-shortcut-label": "Write an account note",
+            }
+        ),
         help_text=f"At most {MAX_COMMENT_LENGTH} characters. Signed with your username.",
     )
 

@@ -114,7 +114,12 @@ def _account_cards(
             status=card.status or "",
             is_primary=is_primary,
             account_id=account_id,
-            combinable=combinable and is_primary and account.account_status == ACTIVE,
+            # combineCard refuses an account or card that is not active (account_not_active,
+            # card_not_active): Combine is not offered for them.
+            combinable=combinable
+            and is_primary
+            and account.account_status == ACTIVE
+            and card.status == ACTIVE,
             account_active=account.account_status == ACTIVE,
         )
         for card, is_primary in listed
@@ -174,8 +179,21 @@ def why_not_combinable(account: UserAccount, accounts: list[UserAccount]) -> str
     """What the page says where it offers no Combine, from what isCardCombinable answered for
     every account of the guest of the same program: the one account answering false among
     others answering true is the main account; every one answering false means the program
-    does not combine; alone, there is nothing to combine it with."""
-    if account.combinable is not False or account.account is None:
+    does not combine; alone, there is nothing to combine it with. An account upstream would
+    combine but whose account or primary card is not active is refused by combineCard."""
+    if account.account is None:
+        return ""
+    if account.combinable:
+        primary = account.account.primary_card
+        if account.account.account_status != ACTIVE:
+            return f"Combine is not offered: this account is {account.status_words}."
+        if primary is not None and primary.status != ACTIVE:
+            return (
+                "Combine is not offered: the account's primary card is "
+                f"{words(CARD_STATUS_WORDS, primary.status)}; Paytronix combines active cards only."
+            )
+        return ""
+    if account.combinable is not False:
         return ""
     label = account.template_label
     same = [

@@ -35,6 +35,20 @@ KINDS: dict[str, str] = {
     "referral": "Referrals",
 }
 
+#: Where on the guest page a change made from this console shows, by its action's first part.
+CHANGE_PANELS: dict[str, str] = {
+    "card": "cards",
+    "cards": "cards",
+    "bulk": "cards",
+    "wallet": "wallets",
+    "visit_code": "wallets",
+    "referrals": "referrals",
+    "account_note": "notes",
+    "messaging": "header",
+    "language": "header",
+    "username": "header",
+}
+
 #: The newest transactions read (and, at most, audit records): older ones by narrowing dates.
 TRANSACTION_LIMIT = 100
 CHANGE_LIMIT = 200
@@ -75,6 +89,13 @@ class Entry:
             return ""
         spec = ACTIONS.get(self.change.action)
         return spec.label if spec is not None else self.change.action
+
+    @property
+    def change_panel(self) -> str:
+        """The guest page panel the change shows in (the page's top when none fits)."""
+        if self.change is None:
+            return ""
+        return CHANGE_PANELS.get(self.change.action.split(".")[0], "header")
 
     @property
     def change_reason(self) -> str:

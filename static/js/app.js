@@ -144,6 +144,12 @@
   document.addEventListener("DOMContentLoaded", function () { counters(document); });
   document.addEventListener("htmx:load", function (event) { counters(event.detail.elt); });
 
+  // Back or Forward restoring a page from the browser's memory would show what was true
+  // then (a card's old status): every page is sent no-store, so ask the server again.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) window.location.reload();
+  });
+
   // Copy buttons: <button data-copy="#id-of-element-or-value">.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy]");

@@ -71,6 +71,8 @@ def test_a_csrs_guest_page_fits_the_screen_leads_with_the_summary_and_works_by_k
     expect(dialog).to_be_hidden()
     page.keyboard.press("c")
     expect(page.locator("#panel-cards")).to_be_focused()
+    page.keyboard.press("a")
+    expect(notes.get_by_label("Note")).to_be_focused()
     page.locator("#panel-header").get_by_role("link", name="Change preferences").click()
     expect(page.locator("#panel-header").get_by_label("All messages")).to_be_focused()
 

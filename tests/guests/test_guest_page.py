@@ -601,3 +601,30 @@ def test_a_closed_accounts_owner_is_not_named_to_a_store_manager(
     account_id = sandbox.state.card(demo.DEMO_TERMINATED_ACCOUNT_CARD).account_id
     html = store_manager_client.get(reverse("guests:guest", args=[account_id])).content.decode()
     assert "Grace" not in html
+
+
+@pytest.mark.parametrize(
+    ("account_status", "card_status", "said"),
+    [
+        ("ACTIVE", "ACTIVE", ""),
+        ("SUSPENDED", "ACTIVE", "Combine is not offered: this account is suspended"),
+        ("ACTIVE", "DISABLED", "Combine is not offered: the account's primary card is disabled"),
+    ],
+)
+def test_combine_is_offered_only_where_combine_card_would_not_refuse_the_status(
+    account_status: str, card_status: str, said: str
+) -> None:
+    from guests.selectors.page import UserAccount, why_not_combinable
+    from portal.paytronix.replies import AccountInformation, CardInformation
+
+    account = AccountInformation(
+        account_id=7,
+        account_status=account_status,
+        card_template_code=10,
+        primary_card=CardInformation(masked_card_number="000071", status=card_status),
+    )
+    attached = UserAccount(account_id=7, account=account, combinable=True)
+    offered = [card.combinable for card in attached.cards]
+    assert offered == [not said]
+    sentence = why_not_combinable(attached, [attached])
+    assert sentence.startswith(said) if said else sentence == ""

@@ -50,6 +50,9 @@ def test_the_timeline_puts_transactions_notes_and_console_changes_in_one_newest_
     assert "alice.agent" in first
     assert "Succeeded" in first
     assert f'href="{reverse("audit:detail", args=[intent.pk])}"' in first
+    assert (
+        f'href="{reverse("guests:guest", args=[ACCOUNT])}#panel-notes">On the guest page' in first
+    )
     # Transactions carry their wallet changes and a link to their comments.
     assert "Point Adjustment" in html
     assert "Points +25" in html
