@@ -150,8 +150,8 @@ class AdvancedSearchForm(forms.Form):
         )
 
 
-class HistoryFilterForm(forms.Form):
-    """The history panel's filters and page, from the query string."""
+class DateRangeForm(forms.Form):
+    """Filters from the query string between two optional dates, the end not before the start."""
 
     date_start = forms.DateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -159,9 +159,6 @@ class HistoryFilterForm(forms.Form):
     date_end = forms.DateField(
         label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    balance_only = forms.BooleanField(label="Only balance changes", required=False)
-    exclude_identify = forms.BooleanField(label="Hide card swipes without a change", required=False)
-    page = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -170,6 +167,14 @@ class HistoryFilterForm(forms.Form):
         if start and end and start > end:
             self.add_error("date_end", "The end date is before the start date.")
         return data
+
+
+class HistoryFilterForm(DateRangeForm):
+    """The history panel's filters and page, from the query string."""
+
+    balance_only = forms.BooleanField(label="Only balance changes", required=False)
+    exclude_identify = forms.BooleanField(label="Hide card swipes without a change", required=False)
+    page = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE)
 
     def history_query(self) -> HistoryQuery:
         """The filters asked for; the defaults when the form is invalid."""
@@ -331,7 +336,7 @@ class NoteForm(ChangeForm):
         return note
 
 
-class TimelineFilterForm(forms.Form):
+class TimelineFilterForm(DateRangeForm):
     """The timeline's filters, from the query string: what to show and between which dates."""
 
     kinds = forms.MultipleChoiceField(
@@ -342,20 +347,6 @@ class TimelineFilterForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="None ticked shows everything.",
     )
-    date_start = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_end = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        start: date | None = data.get("date_start")
-        end: date | None = data.get("date_end")
-        if start and end and start > end:
-            self.add_error("date_end", "The end date is before the start date.")
-        return data
 
     def timeline_query(self) -> TimelineQuery:
         """The filters asked for; everything when the form is empty or not valid."""

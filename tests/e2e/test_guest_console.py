@@ -78,14 +78,24 @@ def test_a_csrs_guest_page_fits_the_screen_leads_with_the_summary_and_works_by_k
 
     assert page_width(page) == width
     assert axe_violations(page) == []
+    # The other drawers, opened, are as accessible (opening one redraws its panel).
+    for panel, label in (("referrals", "Refer friends"), ("wallets", "Check a visit code")):
+        page.locator(f"#panel-{panel}").get_by_role("link", name=label).click()
+        expect(page.locator(f"#panel-{panel} .drawer")).to_be_visible()
+    assert page_width(page) == width
+    assert axe_violations(page) == []
 
 
-def test_history_filters_and_page_survive_a_reload_and_back_stays_on_the_guest(
+def test_history_comments_load_in_place_and_filters_and_page_survive_reload_and_back(
     page: Page, agent: User, sandbox: SandboxController
 ) -> None:
     login(page, agent)
     page.goto(GUEST_PATH)
     history = page.locator("#panel-history")
+    history.get_by_role("link", name="Comments").first.click()
+    expect(history).to_contain_text("25 bonus points for the wait on May 30.")
+    # Focus moves to what was loaded.
+    expect(page.locator(f"#comments-{demo.DEMO_ANNOTATED_TRANSACTION_ID}")).to_be_focused()
     history.get_by_label("Only balance changes").check()
     history.get_by_role("button", name="Show").click()
     expect(page).to_have_url(
@@ -122,9 +132,15 @@ def test_the_timeline_shows_the_consoles_changes_with_the_guests_activity_and_fi
     ).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Timeline of Ava Thompson")
     entries = page.locator("ol.timeline > li")
-    expect(entries.first).to_contain_text("Add an account note")
-    expect(entries.first).to_contain_text(supervisor.username)
-    expect(entries.first.get_by_role("link", name="Audit record")).to_be_visible()
+    # The change and the note it made, both a moment ago, lead the list.
+    change = entries.filter(has_text="Add an account note")
+    expect(change).to_have_count(1)
+    expect(change).to_contain_text(supervisor.username)
+    expect(change).to_contain_text("Succeeded")
+    expect(change.get_by_role("link", name="Audit record")).to_be_visible()
+    leading = " ".join(page.locator("ol.timeline > li:nth-child(-n+2)").all_inner_texts())
+    assert "Add an account note" in leading
+    assert "Walked the guest through the timeline." in leading
     expect(page.locator("ol.timeline")).to_contain_text("Point Adjustment")
 
     page.get_by_label("Transactions").uncheck()
