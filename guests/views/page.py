@@ -41,9 +41,10 @@ from guests.selectors import (
     transaction_comments,
 )
 from guests.selectors.load import unavailable_guest_name
+from portal.approvals.selectors import open_requests_of_account
 from portal.paytronix.errors import PaytronixError
 from portal.sentences import explain
-from portal.staff.access import requires
+from portal.staff.access import requires, user_may
 from portal.web import HtmxHttpRequest, viewer_of
 
 GUEST_TEMPLATE = "guests/guest.html"
@@ -119,6 +120,8 @@ def guest_context(
     given = extra.pop("forms", {})
     opened = opened_drawers(request, [*given, *extra.pop("open_forms", ())])
     page_forms = blank_forms(page) | given
+    # The summary (drawn with the whole page only) lists the account's open approval requests.
+    whole = set(wanted) == set(PANELS)
     return {
         "account_id": account_id,
         "page": page,
@@ -132,6 +135,8 @@ def guest_context(
         "forms": page_forms,
         "opened": opened,
         "history_form": history_form,
+        "open_approvals": open_requests_of_account(account_id) if whole else [],
+        "may_approve": user_may(request.user, "approve_requests"),
         "results": {},
         **extra,
     }
