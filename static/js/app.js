@@ -90,17 +90,18 @@
 
   // Focus follows the result: on arrival (the guest found by a search, the timeline) the
   // element marked data-focus-on-load, or the panel named in the address; after an htmx swap
-  // the first field of a form just opened, else the swapped-in result. A poll (hx-trigger
-  // "every ...") never moves focus.
+  // the first field of a form just opened, else the swapped-in result. Only what a person
+  // did moves focus: a poll or a panel loading by itself never does.
   document.addEventListener("DOMContentLoaded", function () {
     var hash = window.location.hash.slice(1);
     var named = hash && document.getElementById(hash);
     focusOn(named || document.querySelector("[data-focus-on-load]"));
   });
   document.addEventListener("htmx:beforeSwap", function (event) {
-    var source = event.detail.requestConfig && event.detail.requestConfig.elt;
-    var trigger = source && source.getAttribute && (source.getAttribute("hx-trigger") || "");
-    event.detail.target.dataset.swapFocus = /every/.test(trigger || "") ? "" : "1";
+    var config = event.detail.requestConfig;
+    var cause = config && config.triggeringEvent;
+    var byPerson = cause && /^(click|submit|keydown|keyup|change)$/.test(cause.type);
+    event.detail.target.dataset.swapFocus = byPerson ? "1" : "";
   });
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail.target;

@@ -628,3 +628,45 @@ def test_combine_is_offered_only_where_combine_card_would_not_refuse_the_status(
     assert offered == [not said]
     sentence = why_not_combinable(attached, [attached])
     assert sentence.startswith(said) if said else sentence == ""
+
+
+def test_the_summary_lists_the_accounts_open_approval_requests(
+    sandbox: SandboxController, agent: Any, agent_client: Client, store_manager_client: Client
+) -> None:
+    from portal.approvals.models import ApprovalRequest, Status
+
+    asked = ApprovalRequest.objects.create(
+        action="wallet.adjust",
+        summary="Add 900 points: goodwill for a lost order",
+        account_id=demo.DEMO_ACCOUNT_ID,
+        requester=agent,
+        requester_username=agent.username,
+        idempotency_key="ap1",
+    )
+    ApprovalRequest.objects.create(
+        action="wallet.adjust",
+        summary="Another guest's request",
+        account_id=demo.DEMO_ACCOUNT_ID + 1,
+        requester=agent,
+        requester_username=agent.username,
+        idempotency_key="ap2",
+    )
+    ApprovalRequest.objects.create(
+        action="wallet.adjust",
+        summary="Already decided",
+        account_id=demo.DEMO_ACCOUNT_ID,
+        status=Status.REJECTED,
+        requester=agent,
+        requester_username=agent.username,
+        idempotency_key="ap3",
+    )
+    html = agent_client.get(GUEST_URL).content.decode()
+    summary = html[html.index('id="panel-summary"') : html.index("panel-nav")]
+    detail = reverse("approvals:detail", args=[asked.pk])
+    assert f'<a href="{detail}" class="untrusted">Add 900 points: goodwill' in summary
+    assert "Another guest's request" not in summary
+    assert "Already decided" not in summary
+    # Someone who may neither decide it nor asked for it reads it without a link.
+    managed = store_manager_client.get(GUEST_URL).content.decode()
+    assert "Add 900 points: goodwill for a lost order" in managed
+    assert detail not in managed
