@@ -150,6 +150,18 @@ class AdvancedSearchForm(forms.Form):
         )
 
 
+def refuse_over_limit(text: str, limit: int, what: str) -> None:
+    """Refuse a text longer than ``limit``, saying by how much; it is never cut. The box has
+    no maxlength (a browser would cut a paste silently): data-limit drives a counter
+    (static/js/app.js) as the text is typed."""
+    if len(text) > limit:
+        over = len(text) - limit
+        raise ValidationError(
+            f"The {what} is {len(text)} characters; the limit is {limit}. "
+            f"Shorten it by {over} character{'s' if over != 1 else ''}: nothing was saved."
+        )
+
+
 class DateRangeForm(forms.Form):
     """Filters from the query string between two optional dates, the end not before the start."""
 
@@ -237,8 +249,8 @@ class ReferralsAddForm(ChangeForm):
     message = forms.CharField(
         label="Message in the invitation (optional)",
         required=False,
-        max_length=MAX_REFERRAL_MESSAGE,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 2, "data-limit": MAX_REFERRAL_MESSAGE}),
+        help_text=f"At most {MAX_REFERRAL_MESSAGE} characters.",
     )
 
     def clean_emails(self) -> list[str]:
@@ -263,7 +275,9 @@ class ReferralsAddForm(ChangeForm):
         return found
 
     def clean_message(self) -> str:
-        return str(self.cleaned_data.get("message") or "").strip()
+        message = str(self.cleaned_data.get("message") or "").strip()
+        refuse_over_limit(message, MAX_REFERRAL_MESSAGE, "message")
+        return message
 
 
 class ReferralCodeCreateForm(ChangeForm):
@@ -306,9 +320,7 @@ class NoteForm(ChangeForm):
     action = "account_note.add"
     prefix = "note"
 
-    # No maxlength on the box: a browser would cut a pasted note silently. The counter
-    # (static/js/app.js, data-limit) shows the length as it is typed and the form refuses a
-    # note that is too long, keeping every character of it.
+    # No maxlength: see refuse_over_limit.
     note = forms.CharField(
         label="Note",
         widget=forms.Textarea(
@@ -327,12 +339,7 @@ class NoteForm(ChangeForm):
         note = str(self.cleaned_data["note"]).strip()
         if not note:
             raise ValidationError("Write the note.")
-        if len(note) > MAX_COMMENT_LENGTH:
-            over = len(note) - MAX_COMMENT_LENGTH
-            raise ValidationError(
-                f"The note is {len(note)} characters; the limit is {MAX_COMMENT_LENGTH}. "
-                f"Shorten it by {over} character{'s' if over != 1 else ''}: nothing was saved."
-            )
+        refuse_over_limit(note, MAX_COMMENT_LENGTH, "note")
         return note
 
 

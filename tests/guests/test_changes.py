@@ -604,3 +604,25 @@ def test_a_change_whose_panel_cannot_be_read_again_still_says_it_was_made(
     assert "Do not make the change again." in html
     assert "The panel could not be shown again." in html
     assert sandbox.state.user(demo.DEMO_USERNAME).message_frequency == "SNOOZE"
+
+
+def test_a_referral_message_over_the_limit_is_refused_not_cut(
+    sandbox: SandboxController, agent_client: Client, records: Records
+) -> None:
+    message = "m" * 505
+    html = post(
+        agent_client,
+        "referrals_add",
+        {
+            "referrals-emails": "ana@example.org",
+            "referrals-message": message,
+            "referrals-idempotency_key": "rm1",
+        },
+    ).content.decode()
+    assert "The message is 505 characters; the limit is 500. Shorten it by 5 characters" in html
+    box = re.search(r'<textarea name="referrals-message"[^>]*>', html)
+    assert box is not None
+    assert "maxlength" not in box.group(0)
+    assert 'data-limit="500"' in box.group(0)
+    assert f">\n{message}</textarea>" in html
+    assert records("referrals.add") == []
