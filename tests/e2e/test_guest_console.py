@@ -85,6 +85,17 @@ def test_a_csrs_guest_page_fits_the_screen_leads_with_the_summary_and_works_by_k
     assert page_width(page) == width
     assert axe_violations(page) == []
 
+    # A suspended account says so at the top and offers no card action upstream would refuse.
+    suspended = sandbox.state.card(demo.DEMO_SUSPENDED_ACCOUNT_CARD).account_id
+    page.goto(f"/guests/{suspended}/")
+    expect(page.locator(".state-notice")).to_contain_text("This account is suspended")
+    cards = page.locator("#panel-cards")
+    expect(cards).to_contain_text("Paytronix refuses card status changes")
+    expect(cards.get_by_role("link", name="Disable")).to_have_count(0)
+    expect(cards.get_by_role("link", name="Attach a card")).to_have_count(0)
+    assert page_width(page) == width
+    assert axe_violations(page) == []
+
 
 def test_history_comments_load_in_place_and_filters_and_page_survive_reload_and_back(
     page: Page, agent: User, sandbox: SandboxController
