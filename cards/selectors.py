@@ -200,6 +200,16 @@ class CombinePreview:
     def main_account_id(self) -> int | None:
         return self.main_account.account_id if self.main_account is not None else None
 
+    @property
+    def main_card_count(self) -> int:
+        """How many cards the main account holds now (each combine adds the combined ones):
+        what the warning before a combine names, the suspension being upstream's guard
+        against too many cards in one account."""
+        if self.main_account is None:
+            return 0
+        primary = 1 if self.main_account.primary_card is not None else 0
+        return primary + len(self.main_account.additional_cards)
+
 
 def wallets_of(account: AccountInformation) -> list[BalanceInformation]:
     """Every wallet of an account, in the order the guest page shows them."""

@@ -17,6 +17,7 @@ from portal.audit.door import mutation_run
 from portal.audit.models import Outcome
 from portal.audit.types import MutationResult, Submission, Target
 from portal.paytronix.client import PaytronixClient
+from portal.paytronix.errors import ACCOUNT_SUSPENDED
 from portal.sentences import explain, explain_recorded
 
 IN_PROGRESS = "This change is still being made. Reload the page in a moment to see how it went."
@@ -60,6 +61,8 @@ class ChangeOutcome:
     value: Any = None
     replayed: bool = False
     intent_id: int | None = None
+    #: Upstream's ``result`` (``accountSuspended``...), fresh or replayed; empty if none.
+    upstream_result: str = ""
 
     @classmethod
     def of(cls, result: MutationResult, *, success: str) -> ChangeOutcome:
@@ -70,7 +73,14 @@ class ChangeOutcome:
             value=result.value,
             replayed=result.replayed,
             intent_id=result.intent_id,
+            upstream_result=result.upstream_result,
         )
+
+    @property
+    def account_suspended(self) -> bool:
+        """Upstream answered ``accountSuspended``: a combine's result, not a refusal (nothing
+        moved; the main account is suspended for a review). Trying again cannot help."""
+        return self.outcome == Outcome.FAILED and self.upstream_result == ACCOUNT_SUSPENDED
 
     @property
     def ok(self) -> bool:
