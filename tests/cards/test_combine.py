@@ -128,6 +128,22 @@ def test_the_preview_names_the_main_account_and_what_a_suspension_would_mean(
     assert "nothing is combined and no balance moves" in page
 
 
+def test_a_combine_into_a_suspended_main_account_is_refused_precisely_with_no_after_total(
+    sandbox, supervisor_client, upstream_calls
+):
+    main, other = demo.DEMO_NEAR_SUSPENSION_PAIR
+    main_account = sandbox.state.account_for_card(main)
+    main_account.status = "SUSPENDED"  # as the combine before left it
+    url = reverse("cards:combine", args=[account_of(sandbox, other), other[-6:]])
+    page = supervisor_client.get(url).content.decode()
+    assert f"The main account {main_account.account_id} it would go into is suspended" in page
+    assert "until it is active again" in page
+    assert ">After<" not in page
+    assert 'name="understood"' not in page
+    assert combine(supervisor_client, sandbox, demo.DEMO_NEAR_SUSPENSION_PAIR).status_code == 409
+    assert upstream_calls.to("guest/combineCard.json") == []
+
+
 def test_a_running_combine_job_page_keeps_updating_until_the_job_ends(
     sandbox, supervisor_client, django_capture_on_commit_callbacks
 ):
