@@ -138,7 +138,7 @@ def test_the_browsers_own_favicon_request_gets_the_icon(client: Client) -> None:
     response = client.get("/favicon.ico")
     assert response.status_code == 200
     assert response["Content-Type"] == "image/x-icon"
-    assert b"".join(response.streaming_content)[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert response.getvalue()[:4] == b"\x00\x00\x01\x00"  # an ICO file
 
 
 @pytest.mark.parametrize(
