@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_datetime
 
 from portal.audit.actions import READ_ACTIONS
 from portal.audit.models import AuditRecord, AuditRecordQuerySet, Kind, Outcome
+from portal.paytronix.errors import ACCOUNT_SUSPENDED
 
 PAGE_SIZE = 50
 
@@ -98,7 +99,7 @@ def audit_records_filter(filters: AuditFilters) -> AuditRecordQuerySet:
     return records
 
 
-def _change_rows(filters: AuditFilters) -> AuditRecordQuerySet:
+def audit_rows_filter(filters: AuditFilters) -> AuditRecordQuerySet:
     """The records that stand for one row each on the audit screen: a change by its intent
     (its outcomes join it), an event by itself. Filtered on an outcome, a change is found by
     the outcome record that says so (an intent with none yet by itself, for "pending")."""
@@ -124,6 +125,20 @@ class AuditEntry:
         """The record that says how it went: the outcome, the event itself, or the intent
         (pending) when no outcome is recorded yet."""
         return self.outcome or self.record
+
+    @property
+    def suspended(self) -> bool:
+        """A combine answered ``accountSuspended`` (or its job ended so): not a plain failure
+        but upstream's result, named as such on the screen."""
+        return self.result.upstream_result in (ACCOUNT_SUSPENDED, "suspended")
+
+    @property
+    def outcome_label(self) -> str:
+        return "Account suspended" if self.suspended else self.result.get_outcome_display()
+
+    @property
+    def outcome_class(self) -> str:
+        return "suspended" if self.suspended else self.result.outcome
 
 
 def _entries(rows: list[AuditRecord]) -> list[AuditEntry]:
@@ -171,7 +186,7 @@ def audit_page(
 ) -> AuditPage:
     """One page of rows (changes and events), newest first, by keyset on (occurred_at, id):
     every page costs the same, plus one query joining the page's changes to their outcomes."""
-    records = _change_rows(filters)
+    records = audit_rows_filter(filters)
     if filters.outcome and filters.outcome != Outcome.PENDING:
         records = records.select_related("intent")
     anchor = _anchor(before or after or 0) if (before or after) else None

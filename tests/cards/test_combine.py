@@ -105,6 +105,11 @@ def test_the_combine_that_suspends_the_account_is_explained_calmly(
     assert "Customer service will" not in page
     assert sandbox.state.account_for_card(main).status == "SUSPENDED"
     assert sandbox.state.account_for_card(other).status == "ACTIVE"
+    # The audit log says so too, for the job and for the combine.
+    audit = supervisor_client.get(reverse("audit:list"), {"action": "cards.combine"})
+    rows = audit.content.decode().split("<tbody>")[1]
+    assert rows.count('<span class="status suspended">Account suspended</span>') == 2
+    assert ">Failed<" not in rows
     # The job leads back to the main account, which now shows as suspended.
     assert reverse("guests:guest", args=[main_id]) in page
     guest = supervisor_client.get(reverse("guests:guest", args=[main_id])).content.decode()
