@@ -94,7 +94,8 @@ def audit_records_filter(filters: AuditFilters) -> AuditRecordQuerySet:
         records = records.filter(account_id=filters.account_id)
     if filters.card_hash:
         records = records.filter(card_hash=filters.card_hash)
-    if not filters.reads and filters.action not in READ_ACTIONS:
+    if not filters.reads and not filters.action:
+        # (An action asked for is itself the filter, reading or not, on its own index.)
         records = records.exclude(action__in=READ_ACTIONS)
     return records
 
