@@ -80,6 +80,14 @@ def _upload_id(client, text: str) -> int:
     return int(location.rstrip("/").rsplit("/", 1)[-1])
 
 
+def _ran(client, capture) -> Job:
+    """Upload ``GOOD_AND_BAD``, start it, and run its task at once: the finished job."""
+    upload_id = _upload_id(client, GOOD_AND_BAD)
+    with capture(execute=True):
+        start(client, upload_id)
+    return Job.objects.get()
+
+
 def test_a_confirmed_job_changes_each_good_row_once_and_audits_each_card(
     sandbox, supervisor_client, records, upstream_calls, django_capture_on_commit_callbacks
 ):
@@ -112,10 +120,7 @@ def test_a_confirmed_job_changes_each_good_row_once_and_audits_each_card(
 def test_the_results_download_has_one_row_per_card_with_its_line_and_outcome(
     sandbox, supervisor_client, django_capture_on_commit_callbacks
 ):
-    upload_id = _upload_id(supervisor_client, GOOD_AND_BAD)
-    with django_capture_on_commit_callbacks(execute=True):
-        start(supervisor_client, upload_id)
-    job = Job.objects.get()
+    job = _ran(supervisor_client, django_capture_on_commit_callbacks)
     response = supervisor_client.get(reverse("jobs:results", args=[job.pk]))
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert [(row["item"], row["outcome"]) for row in rows] == [
@@ -175,10 +180,7 @@ def test_bulk_cards_are_in_the_navigation_of_whoever_may_run_them(
 def test_the_items_that_did_not_succeed_can_be_shown_alone(
     sandbox, supervisor_client, django_capture_on_commit_callbacks
 ):
-    upload_id = _upload_id(supervisor_client, GOOD_AND_BAD)
-    with django_capture_on_commit_callbacks(execute=True):
-        start(supervisor_client, upload_id)
-    job = Job.objects.get()
+    job = _ran(supervisor_client, django_capture_on_commit_callbacks)
     url = reverse("jobs:detail", args=[job.pk])
     every = supervisor_client.get(url).content.decode()
     assert f'href="{url}?show=not-succeeded">Show only the items that did not succeed (1)' in every
