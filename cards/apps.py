@@ -10,6 +10,7 @@ class CardsConfig(AppConfig):
         # Imported here, not at the top: these modules use models, which exist only once every
         # app is loaded (Django's rule for AppConfig.ready).
         from cards.hooks import account_actions, card_actions
+        from cards.report_export import KIND, adjustments_export_run
         from cards.services.bulk import card_status_item
         from cards.services.combine import card_combine_item
         from guests.hooks import register_account_actions, register_card_actions
@@ -18,6 +19,7 @@ class CardsConfig(AppConfig):
         register_card_actions(card_actions)
         register_account_actions(account_actions)
         job_kind_register("cards.combine", items=card_combine_item)
+        job_kind_register(KIND, run=adjustments_export_run)
         job_kind_register(
             "bulk.card_status",
             items=card_status_item,

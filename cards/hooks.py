@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.http import HttpRequest
 from django.urls import reverse
 
+from cards.previews import BALANCE_TRANSFER, exchange_offered
 from guests.hooks import Action
 from portal.staff.access import user_may
 
@@ -23,6 +24,8 @@ def card_actions(request: HttpRequest, page: GuestPage, card: GuestCard) -> Iter
             yield Action("Disable", reverse("cards:disable", args=args), "danger")
         elif card.status == "DISABLED":
             yield Action("Enable", reverse("cards:enable", args=args), "primary")
+    if user_may(request.user, "exchange_cards") and exchange_offered(card.status):
+        yield Action("Replace", reverse("cards:exchange", args=args))
     # Combine acts on an account (through its primary card), offered exactly where upstream's
     # isCardCombinable says the account is an attached one, not the main one, of a program
     # that combines (see guests.selectors.accounts).
@@ -37,6 +40,10 @@ def account_actions(request: HttpRequest, page: GuestPage) -> Iterator[Action]:
         yield Action(
             "Attach and combine a card",
             reverse("cards:attach_and_combine", args=[page.account_id]),
+        )
+    if user_may(request.user, "transfer_balances") and BALANCE_TRANSFER.available():
+        yield Action(
+            "Move a balance to this account", reverse("cards:transfer", args=[page.account_id])
         )
     if user_may(request.user, "run_bulk_jobs"):
         yield Action("Bulk enable or disable cards", reverse("cards:bulk"))

@@ -133,7 +133,7 @@ class AuditFilterForm(forms.Form):
     reads = forms.BooleanField(
         label="Show reading rows too",
         required=False,
-        help_text="Looking at this log, downloading a job's file.",
+        help_text="Looking at this log or a report, downloading a job's file.",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
