@@ -98,11 +98,7 @@ class GuestMatch:
         return digits[-4:] if len(digits) >= 4 else ""
 
     def has_card_ending(self, digits: str) -> bool:
-        return any(
-            ending.endswith(digits) or digits.endswith(ending)
-            for ending in self.card_endings
-            if ending
-        )
+        return any(ending.endswith(digits) for ending in self.card_endings)
 
 
 @dataclass(frozen=True)
@@ -303,7 +299,7 @@ def _by_eclub(viewer: Viewer, query: Query) -> _Found:
         pass  # a nameless match is still the match: the guest page reads the rest
     else:
         reads.remember_user(account_id=account.account_id, user=user)
-        who = Who.of_fields(user.fields) if user.fields else Who()
+        who = Who.of_fields(user.fields)
     # eClubAccountInformation has no store filter: check the account with the viewer's scope.
     return _accounts(viewer, {account.account_id: who}, kind=query.kind)
 
@@ -364,7 +360,7 @@ def _by_username(viewer: Viewer, query: Query) -> _Found:
         user = guest.user_information(username=query.value)
     except FailureError:
         return _Found()
-    who = Who.of_fields(user.fields) if user.fields else Who(name=_name_of(None, None))
+    who = Who.of_fields(user.fields)
     return _accounts(viewer, dict.fromkeys(user.account_ids, who), kind=query.kind)
 
 

@@ -79,8 +79,10 @@ def _return_to(request: HttpRequest) -> str:
         safe = url_has_allowed_host_and_scheme(
             url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         )
-        if url and safe:
-            parts = urlsplit(url)
+        parts = urlsplit(url)
+        # The page a form was re-shown on by its own POST (an error, without htmx) is that
+        # POST's URL: no page to come back to.
+        if url and safe and parts.path != request.path:
             return parts.path + (f"?{parts.query}" if parts.query else "")
     if request.method in ("GET", "HEAD"):
         return request.get_full_path()

@@ -95,13 +95,13 @@ def test_an_htmx_request_after_the_end_returns_to_the_page_it_came_from(agent: U
     assert sent["HX-Redirect"] == f"{reverse('login')}?expired=1&next={page}%3Fhistory%3D2"
 
 
-def test_a_form_from_another_site_or_without_a_page_returns_home(agent: User) -> None:
+def test_a_form_from_another_site_or_from_its_own_post_returns_home(agent: User) -> None:
     submit = reverse("guests:note_add", args=[9000001])
     with time_machine.travel(timezone.now(), tick=False) as traveller:
         first, second = signed_in(agent), signed_in(agent)
         traveller.shift(IDLE + timedelta(seconds=1))
         foreign = first.post(submit, {}, headers={"Referer": "https://evil.example/x"})
-        bare = second.post(submit, {})
+        bare = second.post(submit, {}, headers={"Referer": f"http://testserver{submit}"})
     home = f"{reverse('login')}?expired=1&next={reverse('home')}"
     assert foreign["Location"] == bare["Location"] == home
 
