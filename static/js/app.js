@@ -129,7 +129,7 @@
   }
 
   // -- Drafts ------------------------------------------------------------------------------
-  // What is typed into a form that sends a change is kept in this tab (sessionStorage, keyed
+  // What is typed into a form that sends a change (one with an idempotency key) is kept in this tab (sessionStorage, keyed
   // by page and form) as it is typed, so a form sent after the session ended, or a page left
   // open past it, loses nothing: the same page fills it in again after signing in. A form
   // that reaches the server (anything but the login page) clears its draft. Passwords and
@@ -139,8 +139,10 @@
   var DRAFT_HOURS = 8;
 
   function draftable(form) {
-    return form.method === "post" && !form.matches("[data-login-form], [role=search]") &&
-      !form.closest("[data-no-draft]");
+    // A change form carries its one-use key; searches and filters (a card number typed into
+    // the audit filter...) are not drafts and are never kept.
+    return form.method === "post" && !form.closest("[data-no-draft]") &&
+      form.querySelector("input[name$='idempotency_key']") !== null;
   }
   function draftKey(form) {
     var name = form.id || form.getAttribute("action") || "";
