@@ -5,13 +5,17 @@ the card again), and the reason its action asks for."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, ClassVar, Self
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
+from cards.adjustments import AdjustableWallet
 from cards.bulk_file import CARD_NUMBER, MAX_REASON_LENGTH, BulkAction, normalize_card_number
 from cards.reports import PERIODS, AdjustmentFilters, report_reason_choices
+from cards.services.wallets import WalletChange
 from portal.audit.forms import ChangeForm, IdempotencyKeyForm, new_idempotency_key
 
 
@@ -160,6 +164,89 @@ class BulkConfirmForm(IdempotencyKeyForm):
         label="Skip the rows with problems and run the others",
         required=False,
     )
+
+
+DIRECTIONS = (("add", "Add"), ("take", "Take away"))
+#: The most one adjustment can move, whatever the ceilings say (a typo guard).
+MAX_ADJUSTMENT = Decimal("1000000")
+
+
+class WalletAdjustForm(ChangeForm):
+    """Add to or take away from one wallet: the amount in the wallet's own unit and scale, an
+    expiration where the program shows them (additions only), the reason code and a comment.
+    It refuses a result below zero before anything is sent."""
+
+    action = "wallet.adjust"
+
+    direction = forms.ChoiceField(label="Change", choices=DIRECTIONS, widget=forms.RadioSelect)
+    amount = forms.DecimalField(label="Amount", min_value=Decimal("0"), max_digits=12)
+    expiration = forms.DateField(
+        label="Expires on",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Optional: when what is added expires.",
+    )
+
+    def __init__(self, *args: Any, wallet: AdjustableWallet, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.wallet = wallet
+        # The wallet's scale decides the field's validators, so the field is made for it.
+        amount = forms.DecimalField(
+            label="Amount", min_value=Decimal("0"), max_digits=12, decimal_places=wallet.scale
+        )
+        self.fields["amount"] = amount
+        amount.widget.attrs.update(
+            {"step": "0.01" if wallet.money else "1", "min": "0", "inputmode": "decimal"}
+        )
+        amount.help_text = (
+            "In dollars and cents." if wallet.money else f"Whole {wallet.unit}, no fractions."
+        )
+        if not wallet.uses_expiration:
+            del self.fields["expiration"]
+        text = self.fields["reason_text"]
+        text.label = "Comment"
+        text.required = True
+        text.help_text = "What happened, for the audit log and the guest's history."
+
+    def clean_amount(self) -> Decimal:
+        value: Decimal = self.cleaned_data["amount"]
+        if value <= 0:
+            raise ValidationError("Enter an amount above zero.")
+        if value > MAX_ADJUSTMENT:
+            raise ValidationError("That amount is too large for one adjustment.")
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        amount, direction = data.get("amount"), data.get("direction")
+        if amount is not None and direction == "take" and amount > self.wallet.balance:
+            self.add_error(
+                "amount",
+                f"The balance is {self.wallet.words(self.wallet.balance)}: taking away more "
+                "would leave it below zero.",
+            )
+        expiration = data.get("expiration")
+        if expiration is not None:
+            if direction == "take":
+                self.add_error("expiration", "Only what is added can have an expiration.")
+            elif expiration <= timezone.localdate():
+                self.add_error("expiration", "Choose a date after today.")
+        return data
+
+    def change(self) -> WalletChange:
+        data = self.cleaned_data
+        return WalletChange(
+            wallet=self.wallet,
+            add=data["direction"] == "add",
+            amount=data["amount"],
+            expiration=data.get("expiration"),
+        )
+
+
+class WalletVoidForm(ChangeForm):
+    """Void an adjustment: one click and a reason."""
+
+    action = "wallet.void"
 
 
 class PreviewedChangeForm(ChangeForm):

@@ -3,7 +3,17 @@ POST bodies."""
 
 from django.urls import path, register_converter
 
-from cards.views import attach, bulk, combine, exchange, payments, reports, status, transfer
+from cards.views import (
+    attach,
+    bulk,
+    combine,
+    exchange,
+    payments,
+    reports,
+    status,
+    transfer,
+    wallets,
+)
 
 
 class MaskedCardNumberConverter:
@@ -68,6 +78,26 @@ urlpatterns = [
         "<int:account_id>/attach-and-combine/submit/",
         attach.attach_and_combine_submit,
         name="attach_and_combine_submit",
+    ),
+    path(
+        "<int:account_id>/wallets/<int:wallet_code>/adjust/",
+        wallets.wallet_adjust_form,
+        name="wallet_adjust",
+    ),
+    path(
+        "<int:account_id>/wallets/<int:wallet_code>/adjust/submit/",
+        wallets.wallet_adjust_submit,
+        name="wallet_adjust_submit",
+    ),
+    path(
+        "<int:account_id>/adjustments/<int:intent_id>/void/",
+        wallets.wallet_void_form,
+        name="wallet_void",
+    ),
+    path(
+        "<int:account_id>/adjustments/<int:intent_id>/void/submit/",
+        wallets.wallet_void_submit,
+        name="wallet_void_submit",
     ),
     path(
         "<int:account_id>/<masked:masked>/exchange/",

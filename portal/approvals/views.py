@@ -23,6 +23,7 @@ from portal.approvals.selectors import (
     requests_of,
 )
 from portal.approvals.services import approval_decide
+from portal.audit.actions import action_get
 from portal.staff.access import requires, user_may
 from portal.web import (
     HtmxHttpRequest,
@@ -61,13 +62,18 @@ def _detail_context(
     viewer = viewer_of(request)
     approver = user_may(viewer, "approve_requests")
     own = found.requester_id == viewer.pk
+    # The approver may look again when the change's outcome is not known yet, or when it
+    # never reached the door (upstream could not be read): the key fixed for the request
+    # makes that a settling read or the first attempt, never a second change.
     rerun = (
         found.status == "approved"
         and found.decided_by_id == viewer.pk
-        and found.change_outcome in ("unknown", "pending")
+        and (found.change_outcome in ("unknown", "pending") or found.change_record_id is None)
     )
+    labels = action_get(found.action).reason_code_labels
     return {
         "req": found,
+        "reason_label": labels.get(found.reason_code, found.reason_code),
         "description": approval_kind_get(found.action).describe(found),
         "form": form,
         "may_decide": approver and not own and found.is_open,

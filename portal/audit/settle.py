@@ -316,6 +316,29 @@ def username_migrated_settle(
     return None
 
 
+def wallet_adjusted_settle(
+    client: Any, intent: AuditRecord, target: Target | None
+) -> Settlement | None:
+    """wallet.adjust / wallet.void: is there a transaction in the account's history carrying
+    the adjustment's reference (``posTransactionNumber``)?
+
+    Never read from a balance: other activity (a visit, a redemption) moves balances too, so a
+    difference proves nothing. The history is read from the day before the intent (upstream
+    stamps in the merchant's zone); its absence is final only after the grace period.
+    """
+    reference = intent.params.get("reference")
+    if not isinstance(reference, str) or not reference or intent.account_id is None:
+        return None
+    history = client.guest.transaction_history_by_account_id(
+        account_id=intent.account_id,
+        date_start=(intent.occurred_at - timedelta(days=1)).date(),
+    )
+    for item in history.transactions:
+        if item.pos_transaction_number == reference:
+            return _applied(f"transaction {item.transaction_id} carries the reference {reference}")
+    return _not_applied_after_grace(intent, f"no transaction carries the reference {reference}")
+
+
 def _stored_value_card(client: Any, intent: AuditRecord, target: Target | None) -> str:
     """The full number of the stored-value card a payment change named: the target's when the
     door settles in-process, else the account's card with the intent's hash, read now."""
@@ -366,6 +389,8 @@ for _action, _settle in (
     ("language.set", language_settle),
     ("account_note.add", account_note_settle),
     ("username.migrate_email", username_migrated_settle),
+    ("wallet.adjust", wallet_adjusted_settle),
+    ("wallet.void", wallet_adjusted_settle),
     ("payment.autorecharge.disable", auto_recharge_disabled_settle),
     ("payment.method.remove", payment_method_removed_settle),
 ):

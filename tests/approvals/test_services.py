@@ -177,3 +177,16 @@ def test_the_open_count_is_one_query(agent: User, ask: Ask) -> None:
     with CaptureQueriesContext(connection) as queries:
         assert open_count() == 2
     assert len(queries) == 1
+
+
+def test_the_door_never_takes_an_approval_by_its_own_requester(
+    make_staff: Callable[..., User], ask: Ask
+) -> None:
+    boss = make_staff(Role.SUPERVISOR, username="sue.supervisor")
+    request = ask(boss)
+    # Even a row saying so (written around the service) does not let the requester through.
+    ApprovalRequest.objects.filter(pk=request.pk).update(status=Status.APPROVED, decided_by=boss)
+
+    assert not approval_authorizes(
+        request.pk, actor=boss, action=ACTION, account_id=ACCOUNT, params={"amount": "900"}
+    )
