@@ -82,6 +82,11 @@
     var stay = box.querySelector("[data-session-stay]");
     var login = box.querySelector("[data-session-login]");
     if (left > WARN_BEFORE) { box.hidden = true; return; }
+    if (left > 0 && Date.now() - lastTyped < WARN_BEFORE) {
+      // Typing is activity the server does not see: keep the session for the one typing.
+      stayAlive();
+      return;
+    }
     if (left > 0) {
       var seconds = Math.ceil(left / 1000);
       text.textContent = "You have been inactive for a while: your session ends in " + seconds +
@@ -95,16 +100,19 @@
       login.hidden = false;
       login.href = loginUrl();
     }
-    var opening = box.hidden;
+    // Shown, not focused: focus moved away from a field would take the next keystrokes.
     box.hidden = false;
-    if (opening) (left > 0 ? stay : login).focus();
   }
   function csrfToken() {
     try { return JSON.parse(body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || ""; }
     catch (e) { return ""; }
   }
-  document.addEventListener("click", function (event) {
-    if (!event.target.closest("[data-session-stay]")) return;
+  var lastTyped = 0;
+  var renewing = false;
+  document.addEventListener("input", function () { lastTyped = Date.now(); });
+  function stayAlive() {
+    if (renewing) return;
+    renewing = true;
     fetch(body.dataset.keepaliveUrl, {
       method: "POST",
       headers: { "X-CSRFToken": csrfToken() },
@@ -114,8 +122,14 @@
       if (!response.ok) { sessionLeft(0); return null; }
       return response.json();
     }).then(function (reply) {
+      renewing = false;
       if (reply) sessionLeft(reply.expiresIn);
-    }).catch(function () { /* no answer: the warning stays, the button can be pressed again */ });
+    }).catch(function () {
+      renewing = false;  // no answer: the warning stays, the button can be pressed again
+    });
+  }
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-session-stay]")) stayAlive();
   });
   document.addEventListener("htmx:afterRequest", function (event) {
     var xhr = event.detail && event.detail.xhr;

@@ -57,13 +57,20 @@ def test_a_combine_page_updates_until_its_job_ends_and_the_session_can_be_kept(
 
 @pytest.mark.parametrize("viewport", [TABLET])
 def test_a_form_sent_after_the_session_ended_keeps_the_draft_and_returns_to_its_page(
-    page: Page, agent: User, sandbox: Any
+    page: Page, agent: User, sandbox: Any, settings: Any
 ) -> None:
+    settings.SESSION_COOKIE_AGE = 65
     form_url = f"/cards/{demo.DEMO_ACCOUNT_ID}/000011/disable/"
     login(page, agent)
     page.goto(form_url)
     page.get_by_label("Stolen").check()
     page.get_by_label("Details").fill("Bag stolen on the train")
+    # Typing is activity: in the last minute the session is kept without a warning.
+    keepalive = page.wait_for_event(
+        "request", lambda request: "/session/keepalive/" in request.url, timeout=10_000
+    )
+    assert keepalive.method == "POST"
+    expect(page.locator("#session-warning")).to_be_hidden()
     Session.objects.all().delete()  # the session ends while the CSR types
     page.get_by_role("button", name="Disable card ending 000011").click()
 
