@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 
 
 def card_actions(request: HttpRequest, page: GuestPage, card: GuestCard) -> Iterator[Action]:
+    # Upstream refuses each of these on an account that is not active (account_not_active):
+    # the guest page says why instead.
+    if not card.account_active:
+        return
     args = [card.account_id or page.account_id, card.masked_card_number]
     if user_may(request.user, "change_card_status"):
         if card.status == "ACTIVE":
@@ -34,9 +38,10 @@ def card_actions(request: HttpRequest, page: GuestPage, card: GuestCard) -> Iter
 
 
 def account_actions(request: HttpRequest, page: GuestPage) -> Iterator[Action]:
-    if user_may(request.user, "attach_cards"):
+    # Attaching to an account that is not active is refused upstream (account_not_active).
+    if page.account_active and user_may(request.user, "attach_cards"):
         yield Action("Attach a card", reverse("cards:attach", args=[page.account_id]))
-    if user_may(request.user, "combine_cards"):
+    if page.account_active and user_may(request.user, "combine_cards"):
         yield Action(
             "Attach and combine a card",
             reverse("cards:attach_and_combine", args=[page.account_id]),

@@ -30,6 +30,12 @@ def open_requests() -> QuerySet[ApprovalRequest]:
     ]
 
 
+def open_requests_of_account(account_id: int) -> list[ApprovalRequest]:
+    """The requests about one account that wait for a decision (the guest page's summary)."""
+    found = ApprovalRequest.objects.filter(status=Status.OPEN, account_id=account_id)
+    return list(found.order_by("-requested_at", "-id")[:LIST_SIZE])
+
+
 def decided_requests() -> QuerySet[ApprovalRequest]:
     return ApprovalRequest.objects.exclude(status=Status.OPEN).order_by("-decided_at", "-id")[
         :LIST_SIZE
