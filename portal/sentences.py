@@ -161,6 +161,24 @@ _CATALOGUE: dict[str, str] = {
     # Referrals.
     "referral_code.invalid_code": "That referral code is not valid. Please check it and try again.",
     # Password resets (not offered in this portal, explained for completeness).
+    # Enrollment Service (sandbox codes, ASSUMED: the vendor's table could not be read).
+    "enrollment.invalid_user": _USER_NOT_FOUND,
+    "enrollment.invalid_card": _CARD_NOT_FOUND,
+    "enrollment.invalid_address": "That address is not on file for this guest any more.",
+    "enrollment.invalid_card_template": "The loyalty system does not know this guest's program.",
+    "enrollment.field_validation_error": (
+        "The loyalty system refused some of the details: see the fields marked."
+    ),
+    # Field validation errors (errorsByField) by code, for a change read back from the audit
+    # log; a fresh refusal shows upstream's own words.
+    "field.unknown": "This program has no such field.",
+    "field.required": "This program requires this field.",
+    "field.invalid_email": "This is not a valid email address.",
+    "field.invalid_phone": "This is not a valid phone number.",
+    "field.invalid_date": "This is not a valid date.",
+    "field.invalid_choice": "Choose one of the listed values.",
+    "field.not_unique": "Another guest already has this; it must be unique in this program.",
+    "field.not_editable": "This field cannot be changed here.",
     "reset_password.invalid_card": _CARD_NOT_FOUND,
     "reset_password.invalid_account": _ACCOUNT_NOT_FOUND,
     "reset_password.invalid_user": _USER_NOT_FOUND,

@@ -362,6 +362,10 @@ SANDBOX_WITHOUT = _read("SANDBOX_WITHOUT", env.list, default=[])
 # missing for this many seconds (DESIGN.md "Services a merchant may not have").
 PAYTRONIX_CSR_SERVICE = _read("PAYTRONIX_CSR_SERVICE", _bool, default=True)
 PAYTRONIX_ACCOUNT_QUERY = _read("PAYTRONIX_ACCOUNT_QUERY", _bool, default=True)
+PAYTRONIX_ENROLLMENT_SERVICE = _read("PAYTRONIX_ENROLLMENT_SERVICE", _bool, default=True)
+PAYTRONIX_GUEST_MANAGEMENT_SERVICE = _read(
+    "PAYTRONIX_GUEST_MANAGEMENT_SERVICE", _bool, default=True
+)
 PAYTRONIX_TRANSACTION_SERVICE = _read("PAYTRONIX_TRANSACTION_SERVICE", _bool, default=True)
 PAYTRONIX_BALANCE_TRANSFER_SERVICE = _read(
     "PAYTRONIX_BALANCE_TRANSFER_SERVICE", _bool, default=True
@@ -383,6 +387,18 @@ if GUESTS_PAGE_DEADLINE <= 0:
 GUESTS_ECLUB_TEMPLATE_CODE = _read(
     "GUESTS_ECLUB_TEMPLATE_CODE", env.int, default=None if PRODUCTION else 30
 )
+# The guest's details (Enrollment Service): the fields the merchant's program requires to be
+# unique among its guests (the username always is), sent as editUser's enforceUniqueFields;
+# and how many password reset emails a guest may be sent in an hour from the console.
+GUESTS_UNIQUE_FIELDS = _read("GUESTS_UNIQUE_FIELDS", env.list, default=["email"])
+_UNIQUE_FIELD_NAMES = {"email", "mobilePhone", "phone"}
+if not set(GUESTS_UNIQUE_FIELDS) <= _UNIQUE_FIELD_NAMES:
+    raise ImproperlyConfigured(
+        "GUESTS_UNIQUE_FIELDS may name only " + ", ".join(sorted(_UNIQUE_FIELD_NAMES))
+    )
+GUESTS_PASSWORD_RESETS_PER_HOUR = _read("GUESTS_PASSWORD_RESETS_PER_HOUR", env.int, default=3)
+if GUESTS_PASSWORD_RESETS_PER_HOUR < 1:
+    raise ImproperlyConfigured("GUESTS_PASSWORD_RESETS_PER_HOUR must be at least 1")
 
 
 def _program_names(name: str, **kwargs: Any) -> dict[int, str]:
