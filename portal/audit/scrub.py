@@ -47,6 +47,15 @@ def keyed_hash(text: str) -> str:
     return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
+def email_mask(email: str) -> str:
+    """An email address as records and lists show it: ``a***@example.com`` (its first
+    character and its domain), as the logs mask it; empty for no address."""
+    local, at, domain = (email or "").strip().partition("@")
+    if not at or not local or not domain:
+        return ""
+    return f"{local[0]}***@{domain}"
+
+
 def card_hash(number: str) -> str:
     """Keyed hash of the full number: the same card always gives the same value."""
     digits = card_normalize(number)

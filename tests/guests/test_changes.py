@@ -416,6 +416,23 @@ def test_checking_a_referral_code_names_its_referrer(
     assert "That referral code is not valid." in invalid.content.decode()
 
 
+def test_a_referral_codes_program_is_named_not_numbered(
+    sandbox: SandboxController, agent_client: Client, settings: Any
+) -> None:
+    url = reverse("guests:referral_code_check", args=[ACCOUNT])
+    ask = {"referral_check-code": demo.DEMO_REFERRAL_CODE}
+    # The guest's own account names the program of that code.
+    code = sandbox.state.account(ACCOUNT).template_code
+    name = sandbox.state.live.templates[code].label
+    html = agent_client.get(url, ask, headers=HTMX).content.decode()
+    assert f"Ava T.</span> ({name})." in html
+    assert f"program {code}" not in html
+    # Settings name it too, and first.
+    settings.GUESTS_PROGRAM_NAMES = {code: "Sandwich Rewards"}
+    html = agent_client.get(url, ask, headers=HTMX).content.decode()
+    assert "Ava T.</span> (Sandwich Rewards)." in html
+
+
 def test_upstream_down_during_a_referral_code_check_is_explained_in_the_panel(
     sandbox: SandboxController, agent_client: Client
 ) -> None:
