@@ -235,7 +235,7 @@ def test_after_the_guest_changes_no_full_personal_data_rests_in_the_audit_log_or
 
 
 def test_the_records_keep_masked_values_and_keyed_hashes_in_their_place(
-    sandbox: SandboxController, agent_client: Client
+    sandbox: SandboxController, agent_client: Client, supervisor_client: Client
 ) -> None:
     _changes(sandbox, agent_client)
 
@@ -257,7 +257,16 @@ def test_the_records_keep_masked_values_and_keyed_hashes_in_their_place(
     code_reply = intent("referrals.create_code").outcomes.get().upstream_detail
     assert code_reply["code"] == demo.DEMO_REFERRAL_CODE
     assert code_reply["name"] in ("A***", None)
-    # Searching the log by the guest's account still finds every change made about them.
+    # Searching the log by the guest's account still finds every change made about them, and
+    # shows the masked values in words.
+    page = supervisor_client.get(
+        reverse("audit:list"), {"account_id": str(ACCOUNT), "action": "username.migrate_email"}
+    )
+    assert [e.record.action for e in page.context["page"].entries] == ["username.migrate_email"]
+    html = page.content.decode()
+    assert '<span class="muted">Email:</span> a***@example.com' in html
+    assert "card ending a***" not in html
+    assert demo.DEMO_EMAIL not in html
     assert set(
         AuditRecord.objects.filter(kind=Kind.INTENT, account_id=ACCOUNT).values_list(
             "action", flat=True
