@@ -28,6 +28,7 @@ from typing import Any
 
 from django.conf import settings
 
+from portal.audit import scrub
 from portal.audit.scrub import keyed_hash
 
 EMPTY = "(empty)"
@@ -38,11 +39,9 @@ _PLAIN_FIELDS = frozenset({"optIn", "textCampaignOptIn", "country", "userLanguag
 
 
 def email_mask(value: str) -> str:
-    """``jane.doe@example.com`` → ``j***@example.com``."""
-    local, at, domain = value.strip().partition("@")
-    if not at:
-        return text_mask(value)
-    return f"{local[:1]}***@{domain}"
+    """``jane.doe@example.com`` → ``j***@example.com`` (``scrub.email_mask``, which search
+    uses too); what is not an address is masked as text, so nothing is ever kept in full."""
+    return scrub.email_mask(value) or text_mask(value)
 
 
 def phone_mask(value: str) -> str:
