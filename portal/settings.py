@@ -367,6 +367,8 @@ PAYTRONIX_UNAVAILABLE_SERVICE_SECONDS = _read(
 # guest drops them at once); seconds a change is shown as "pending" while the page waits for
 # upstream (eventually consistent) to show it; the eClub card template of the eClub email search.
 GUEST_CACHE_SECONDS = _read("GUEST_CACHE_SECONDS", env.int, default=30)
+# Seconds a guest read that failed upstream is remembered (per process) and not asked again.
+GUEST_FAILURE_SECONDS = _read("GUEST_FAILURE_SECONDS", env.int, default=10)
 GUESTS_PENDING_SECONDS = _read("GUESTS_PENDING_SECONDS", env.int, default=30)
 # Seconds the guest page waits for upstream in all: a panel whose read is later fails alone.
 GUESTS_PAGE_DEADLINE = _read("GUESTS_PAGE_DEADLINE", env.float, default=4.0)

@@ -79,12 +79,14 @@ def guest_context(
     *,
     panels: Iterable[str] = PANELS,
     history_form: HistoryFilterForm | None = None,
+    ask_again: bool = False,
     **extra: Any,
 ) -> dict[str, Any]:
     """Load ``panels`` of the guest page for this request and build the template context.
 
-    ``extra`` goes into the context as is; a ``forms`` entry replaces those of the blank forms
-    it names (a bound form with errors, or a fresh one after a change).
+    ``ask_again``: a panel asked for on its own (a retry, a poll) asks upstream again for a
+    source that failed a moment ago. ``extra`` goes into the context as is; a ``forms``
+    entry replaces those of the blank forms it names (a bound form with errors, or a fresh one after a change).
     """
     wanted = list(panels)
     history_form = history_form or HistoryFilterForm(request.GET or None)
@@ -94,6 +96,7 @@ def guest_context(
         panels=wanted,
         history=history_form.history_query(),
         fresh=pending_sources(account_id=account_id, panels=wanted),
+        ask_again=ask_again,
     )
     page_forms = blank_forms(page) | extra.pop("forms", {})
     return {
@@ -186,7 +189,7 @@ def panel(request: HtmxHttpRequest, account_id: int, panel: str) -> HttpResponse
         raise Http404("No such panel")
     if not request.htmx:
         return render(request, GUEST_TEMPLATE, guest_context(request, account_id))
-    context = guest_context(request, account_id, panels=[panel])
+    context = guest_context(request, account_id, panels=[panel], ask_again=True)
     return render(request, f"{GUEST_TEMPLATE}#{_fragment(request, panel)}", context)
 
 

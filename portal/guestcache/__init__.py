@@ -27,6 +27,18 @@ from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 
 from portal.guestcache.codec import CACHE_FORMAT, CacheShapeError, cache_decode, cache_encode
+from portal.guestcache.failures import failure_memory
+
+__all__ = [
+    "MISSING",
+    "failure_memory",
+    "guest_cache",
+    "guest_cache_get",
+    "guest_cache_invalidate",
+    "guest_cache_key",
+    "guest_cache_set",
+    "guest_cached",
+]
 
 
 def guest_cache() -> BaseCache:

@@ -17,6 +17,7 @@ from guests.selectors.history import PAGE_SIZE, HistoryQuery, history_page
 from guests.selectors.reads import HistoryFilter
 from portal.audit.models import AuditRecord, Kind
 from portal.paytronix.errors import FailureError
+from portal.paytronix.session import Transport
 from portal.sandbox import demo
 from portal.sandbox.endpoints.registry import ENDPOINTS
 from portal.sandbox.testing import SandboxController
@@ -281,6 +282,49 @@ def test_a_second_view_is_served_from_the_cache(
     assert "maya.friend@example.net" in html
 
 
+def test_a_warm_page_does_not_ask_again_for_a_source_that_just_failed_but_a_retry_does(
+    sandbox: SandboxController, agent_client: Client, upstream_calls: UpstreamCalls
+) -> None:
+    sandbox.faults.error(404, endpoint="guest/referralsByAccountId")
+    agent_client.get(GUEST_URL)
+    upstream_calls.clear()
+    html = agent_client.get(GUEST_URL).content.decode()
+    assert upstream_calls.paths() == []
+    referrals = html[html.index('id="panel-referrals"') : html.index('id="panel-notes"')]
+    assert "Try again" in referrals
+
+    sandbox.faults.clear()
+    retried = agent_client.get(panel_url("referrals"), headers=HTMX).content.decode()
+    assert upstream_calls.paths() == ["guest/referralsByAccountId.json"]
+    assert "maya.friend@example.net" in retried
+
+
+def test_a_page_starts_the_reads_by_account_id_beside_the_account_read(
+    sandbox: SandboxController, agent_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every read by account id waits for all the others: read after the account, the
+    # account's read would already be over and the meeting would never happen.
+    meeting = threading.Barrier(5, timeout=5)
+    original = Transport.call
+    by_id = {
+        "guest/accountInformationById.json",
+        "guest/userInformationByAccountId.json",
+        "guest/transactionHistoryByAccount.json",
+        "guest/referralsByAccountId.json",
+        "guest/pendingEventRewardsByAccountId.json",
+    }
+
+    def meeting_first(self: Transport, endpoint: Any, params: Any) -> dict[str, Any]:
+        if endpoint.path in by_id:
+            meeting.wait()
+        return original(self, endpoint, params)
+
+    monkeypatch.setattr(Transport, "call", meeting_first)
+    response = agent_client.get(GUEST_URL)
+    assert response.status_code == 200
+    assert "Ava Thompson" in response.content.decode()
+
+
 def test_the_page_reads_run_at_the_same_time() -> None:
     # Each read waits for all the others: run one after another, they would never meet.
     meeting = threading.Barrier(5, timeout=5)
@@ -414,12 +458,25 @@ def test_opened_from_a_search_the_page_costs_one_read_per_source(
     ]
 
 
-def test_a_store_managers_out_of_group_guest_is_never_read_beyond_the_gate(
+def test_a_store_managers_out_of_group_guest_shows_nothing_the_reads_beside_the_gate_found(
     sandbox: SandboxController, store_manager_client: Client, upstream_calls: UpstreamCalls
 ) -> None:
     account_id = sandbox.state.card(demo.DEMO_OTHER_STORE_GROUP_CARD).account_id
-    store_manager_client.get(reverse("guests:guest", args=[account_id]))
-    assert set(upstream_calls.paths()) == {"guest/accountInformationById.json"}
+    response = store_manager_client.get(reverse("guests:guest", args=[account_id]))
+    assert response.status_code == 404
+    # The reads by account id start beside the gate and are dropped unread; nothing that needs
+    # the account itself (its card numbers: notes, isCardCombinable) is ever asked.
+    assert set(upstream_calls.paths()) <= {
+        "guest/accountInformationById.json",
+        "guest/userInformationByAccountId.json",
+        "guest/transactionHistoryByAccount.json",
+        "guest/referralsByAccountId.json",
+        "guest/pendingEventRewardsByAccountId.json",
+    }
+    html = response.content.decode()
+    assert "in your store group" in html
+    assert "Point Adjustment" not in html
+    assert "Try again" not in html
 
 
 def test_for_htmx_a_panel_whose_account_cannot_be_read_is_replaced_by_the_problem(
