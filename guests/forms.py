@@ -37,7 +37,7 @@ from guests.selectors.query import (
     username_query,
 )
 from guests.selectors.reads import HistoryFilter
-from portal.audit.forms import ChangeForm
+from portal.audit.forms import BlankDrawnOnce, ChangeForm
 from portal.paytronix.csr import MAX_COMMENT_LENGTH
 
 MAX_REFERRAL_EMAILS = 10
@@ -150,6 +150,8 @@ class AdvancedSearchForm(forms.Form):
 
 class HistoryFilterForm(forms.Form):
     """The history panel's filters and page, from the query string."""
+
+    bound_field_class = BlankDrawnOnce
 
     date_start = forms.DateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -265,6 +267,7 @@ class ReferralCodeCreateForm(ChangeForm):
 
 
 class ReferralCodeCheckForm(forms.Form):
+    bound_field_class = BlankDrawnOnce
     prefix = "referral_check"
 
     code = forms.CharField(label="Referral code", max_length=64)
@@ -274,6 +277,7 @@ class ReferralCodeCheckForm(forms.Form):
 
 
 class VisitCodeCheckForm(forms.Form):
+    bound_field_class = BlankDrawnOnce
     prefix = "visit_check"
 
     code = forms.CharField(

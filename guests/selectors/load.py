@@ -35,7 +35,7 @@ from guests.selectors.history import HistoryQuery, history_page
 from guests.selectors.page import GuestCard as GuestCard
 from guests.selectors.page import GuestPage, is_registered
 from guests.selectors.scope import GuestNotFoundError, Viewer, note_scope_miss, scope_of
-from portal.guestcache import failure_memory
+from portal.guestcache import failure_memory, guest_cache_versions_pinned
 from portal.paytronix.client import client_from_settings
 from portal.paytronix.errors import FailureError, InvalidStatusError, PaytronixError
 from portal.paytronix.replies import (
@@ -262,7 +262,7 @@ def guest_page(
     seconds for upstream; a panel whose read is late then says so on its own. A source that
     failed a moment ago is not asked again (``failure_memory``) unless ``ask_again``.
     """
-    with failure_memory.asking_again(ask_again):
+    with failure_memory.asking_again(ask_again), guest_cache_versions_pinned():
         return _page_load(viewer, account_id, panels, history, frozenset(fresh))
 
 

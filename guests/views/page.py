@@ -8,7 +8,7 @@ works as a plain link.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import wraps
 from typing import Any
 
@@ -59,18 +59,61 @@ def _fragment(request: HtmxHttpRequest, panel: str) -> str:
     return f"panel-{panel}"
 
 
-def blank_forms(page: GuestPage) -> dict[str, django_forms.Form]:
-    """Every change form of the page, unbound, each with a fresh idempotency key."""
-    return {
-        "frequency": MessageFrequencyForm(initial={"preference": page.message_frequency_code}),
-        "language": LanguageForm(initial={"language_code": page.language_code}),
-        "username": UsernameMigrateForm(initial={"email": page.email}),
-        "referrals": ReferralsAddForm(),
-        "referral_code": ReferralCodeCreateForm(),
-        "referral_check": ReferralCodeCheckForm(),
-        "visit_check": VisitCodeCheckForm(),
-        "note": NoteForm(),
-    }
+class PageForms(Mapping[str, django_forms.Form]):
+    """The page's change forms, each built (unbound, with a fresh idempotency key) the first
+    time the template asks for it: a panel drawn without its forms, or a form drawn only when
+    opened, costs nothing here. ``given`` forms (bound with errors, or fresh after a change)
+    take the place of the blank ones they name."""
+
+    def __init__(self, page: GuestPage, given: Mapping[str, django_forms.Form]) -> None:
+        self._page = page
+        self._built: dict[str, django_forms.Form] = dict(given)
+
+    def _blank(self, name: str) -> django_forms.Form:
+        page = self._page
+        match name:
+            case "frequency":
+                return MessageFrequencyForm(initial={"preference": page.message_frequency_code})
+            case "language":
+                return LanguageForm(initial={"language_code": page.language_code})
+            case "username":
+                return UsernameMigrateForm(initial={"email": page.email})
+            case "referrals":
+                return ReferralsAddForm()
+            case "referral_code":
+                return ReferralCodeCreateForm()
+            case "referral_check":
+                return ReferralCodeCheckForm()
+            case "visit_check":
+                return VisitCodeCheckForm()
+            case "note":
+                return NoteForm()
+        raise KeyError(name)
+
+    def __getitem__(self, name: str) -> django_forms.Form:
+        form = self._built.get(name)
+        if form is None:
+            form = self._built[name] = self._blank(name)
+        return form
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*BLANK_FORMS, *self._built]))
+
+    def __len__(self) -> int:
+        return len(set(BLANK_FORMS) | set(self._built))
+
+
+#: The change forms every guest page can show (``PageForms`` builds them when drawn).
+BLANK_FORMS = (
+    "frequency",
+    "language",
+    "username",
+    "referrals",
+    "referral_code",
+    "referral_check",
+    "visit_check",
+    "note",
+)
 
 
 def guest_context(
@@ -86,7 +129,8 @@ def guest_context(
 
     ``ask_again``: a panel asked for on its own (a retry, a poll) asks upstream again for a
     source that failed a moment ago. ``extra`` goes into the context as is; a ``forms``
-    entry replaces those of the blank forms it names (a bound form with errors, or a fresh one after a change).
+    entry replaces those of the blank forms it names (a bound form with errors, or a fresh
+    one after a change).
     """
     wanted = list(panels)
     history_form = history_form or HistoryFilterForm(request.GET or None)
@@ -98,7 +142,7 @@ def guest_context(
         fresh=pending_sources(account_id=account_id, panels=wanted),
         ask_again=ask_again,
     )
-    page_forms = blank_forms(page) | extra.pop("forms", {})
+    page_forms = PageForms(page, extra.pop("forms", {}))
     return {
         "account_id": account_id,
         "page": page,
