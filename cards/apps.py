@@ -10,7 +10,7 @@ class CardsConfig(AppConfig):
         # Imported here, not at the top: these modules use models, which exist only once every
         # app is loaded (Django's rule for AppConfig.ready).
         from cards.hooks import account_actions, card_actions
-        from cards.services.bulk import card_status_item
+        from cards.services.bulk import card_status_ahead, card_status_item
         from cards.services.combine import card_combine_item
         from guests.hooks import register_account_actions, register_card_actions
         from portal.jobs.kinds import job_kind_register
@@ -22,4 +22,5 @@ class CardsConfig(AppConfig):
             "bulk.card_status",
             items=card_status_item,
             concurrency=lambda: settings.CARDS_BULK_CONCURRENCY,
+            ahead=card_status_ahead,
         )
