@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from guests.views import changes, page, search
+from guests.views import changes, page, search, timeline
 
 app_name = "guests"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("search/advanced/", search.advanced_search, name="advanced_search"),
     path("<int:account_id>/", page.guest, name="guest"),
     path("<int:account_id>/panels/<slug:panel>/", page.panel, name="panel"),
+    path("<int:account_id>/timeline/", timeline.timeline, name="timeline"),
     # The history panel under its own address (its filters and pages are links to it).
     path("<int:account_id>/history/", page.panel, {"panel": "history"}, name="history"),
     path(

@@ -1,6 +1,7 @@
 """Upstream services a merchant's integration may not have (DESIGN.md "Services a merchant may
-not have"): the CSR service (account notes) and the Transaction Service's accountQuery (search
-by email, phone, name, postal code).
+not have"): the CSR service (account notes), the Transaction Service's accountQuery (search
+by email, phone, name, postal code) and its writes (wallet adjustments, voids, card exchange),
+and the Payment Service (stored-value payments).
 
 Each can be switched off in settings. An upstream that answers "not found" or "not authorised"
 for one (``portal.paytronix.errors.service_unavailable``) is remembered in the cache for
@@ -76,5 +77,19 @@ ACCOUNT_SEARCH = OptionalService(
     sentence=(
         "Search by email, phone or name is not available for this Paytronix integration. "
         "Search by card number, account id, username or eClub email instead."
+    ),
+)
+TRANSACTIONS = OptionalService(
+    name="transaction",
+    setting="PAYTRONIX_TRANSACTION_SERVICE",
+    sentence=(
+        "Balance adjustments and card exchanges are not available for this Paytronix integration."
+    ),
+)
+PAYMENTS = OptionalService(
+    name="payment",
+    setting="PAYTRONIX_PAYMENT_SERVICE",
+    sentence=(
+        "Saved payment methods and auto-recharge are not available for this Paytronix integration."
     ),
 )

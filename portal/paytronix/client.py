@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 import threading
 
+from .balancetransfer import BalanceTransferService
 from .csr import CsrService
 from .guest import GuestService
+from .payment import PaymentService
 from .session import ClientConfig, Transport
 from .transaction import TransactionService
 
 
 class PaytronixClient:
-    """All Paytronix services over one transport: ``.guest``, ``.csr``, ``.transaction``."""
+    """All Paytronix services over one transport: ``.guest``, ``.csr``, ``.transaction``,
+    ``.balance_transfer``, ``.payment``."""
 
     def __init__(self, config: ClientConfig, *, transport: Transport | None = None) -> None:
         self.config = config
@@ -20,6 +23,8 @@ class PaytronixClient:
         self.guest = GuestService(self.transport)
         self.csr = CsrService(self.transport)
         self.transaction = TransactionService(self.transport)
+        self.balance_transfer = BalanceTransferService(self.transport)
+        self.payment = PaymentService(self.transport)
 
     def __repr__(self) -> str:
         return f"PaytronixClient({self.config!r})"

@@ -65,6 +65,12 @@ class UserDataError(FailureError):
     so every caller that handles a refusal handles it."""
 
 
+class InvalidInputsError(FailureError):
+    """``result: invalidInputs``: the Payment Service's word for a request whose inputs could not
+    be validated (vendor page, recharge.json), with an ``errorCode``. A ``FailureError``, so
+    every caller that handles a refusal handles it."""
+
+
 class MoreInfoError(PaytronixResultError):
     """``result: more_info``: the call needs the listed ``fields`` and must be resubmitted."""
 
@@ -108,6 +114,7 @@ class UnexpectedResultError(PaytronixResultError):
 RESULT_ERRORS: dict[str, type[PaytronixResultError]] = {
     "failure": FailureError,
     "userDataError": UserDataError,
+    "invalidInputs": InvalidInputsError,
     "more_info": MoreInfoError,
     "accountSuspended": AccountSuspendedError,
     "invalid_status": InvalidStatusError,

@@ -21,8 +21,10 @@ from .history import (
     TransactionHistory,
     WalletInfo,
 )
+from .payment import AutoRecharge, Recharge, SavedPaymentMethod
 from .referral import BulkReferral, Referral, ReferralCode, ReferralList
 from .search import AccountQueryMatch
+from .transaction import TransactionReply, WalletQuantity
 from .user import (
     AddressInformation,
     RelatedGuest,
@@ -39,6 +41,7 @@ __all__ = [
     "AccountQueryMatch",
     "AddRedeemReply",
     "AddressInformation",
+    "AutoRecharge",
     "BalanceInformation",
     "BulkReferral",
     "CardInformation",
@@ -48,19 +51,23 @@ __all__ = [
     "ExternalAccountCards",
     "PendingEventReward",
     "Perk",
+    "Recharge",
     "Referral",
     "ReferralCode",
     "ReferralList",
     "RelatedGuest",
+    "SavedPaymentMethod",
     "Store",
     "Transaction",
     "TransactionAnnotation",
     "TransactionDetail",
     "TransactionHistory",
+    "TransactionReply",
     "UserAndAccountInformation",
     "UserFields",
     "UserInformation",
     "VisitCode",
     "WalletContent",
     "WalletInfo",
+    "WalletQuantity",
 ]

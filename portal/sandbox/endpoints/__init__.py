@@ -2,10 +2,12 @@
 
 from portal.sandbox.endpoints import (  # noqa: F401  (imported to register their endpoints)
     accounts,
+    balancetransfer,
     cards,
     csr,
     history,
     messaging,
+    payment,
     referrals,
     rewards,
     transaction,
