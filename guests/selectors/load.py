@@ -304,6 +304,9 @@ def _page_load(
         except FutureTimeoutError:
             raise late("account", deadline) from None
         except PaytronixError as error:
+            # Not shown: the reads beside the gate are dropped unread, once those under way
+            # have ended (none outlives the request that started it).
+            pool.shutdown(wait=True, cancel_futures=True)
             raise _gate_error(viewer, account_id, error) from None
         page = GuestPage(
             account_id=account_id, account=account, history_query=history or HistoryQuery()

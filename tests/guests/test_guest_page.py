@@ -332,6 +332,37 @@ def test_a_page_starts_the_reads_by_account_id_beside_the_account_read(
     assert "Ava Thompson" in response.content.decode()
 
 
+def test_another_accounts_combinable_is_asked_beside_its_read_by_the_users_card_numbers(
+    sandbox: SandboxController, agent_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = next(u for u in sandbox.state.live.users.values() if len(u.account_ids) > 1)
+    account_id, other_id = user.account_ids[0], user.account_ids[1]
+    other_card = sandbox.state.account(other_id).cards[0]
+    # The other account's read and isCardCombinable of its card wait for each other: asked
+    # one after the other, they would never meet.
+    meeting = threading.Barrier(2, timeout=5)
+    original = Transport.call
+
+    def meeting_first(self: Transport, endpoint: Any, params: Any) -> dict[str, Any]:
+        other_read = endpoint.path == "guest/accountInformationById.json" and str(
+            params.get("accountId")
+        ) == str(other_id)
+        other_asked = endpoint.path == "guest/isCardCombinable.json" and (
+            params.get("printedCardNumber") == other_card
+        )
+        if other_read or other_asked:
+            meeting.wait()
+            met.append(endpoint.path)
+        return original(self, endpoint, params)
+
+    met: list[str] = []
+    monkeypatch.setattr(Transport, "call", meeting_first)
+    response = agent_client.get(reverse("guests:guest", args=[account_id]))
+    assert response.status_code == 200
+    assert sorted(met) == ["guest/accountInformationById.json", "guest/isCardCombinable.json"]
+    assert other_card[-4:] in response.content.decode()
+
+
 def test_the_page_reads_run_at_the_same_time() -> None:
     # Each read waits for all the others: run one after another, they would never meet.
     meeting = threading.Barrier(5, timeout=5)
