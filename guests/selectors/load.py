@@ -142,13 +142,21 @@ class _Once[T]:
 
 class _Gate:
     """The account as the viewer may see it, read in a worker thread while the other reads
-    run; what needs the account waits here for it."""
+    run; what needs the account waits here for it. Once the page has stopped waiting
+    (``abandon``), a read that was waiting asks upstream nothing more."""
 
     def __init__(self, future: Future[AccountInformation]) -> None:
         self._future = future
+        self._abandoned = threading.Event()
+
+    def abandon(self) -> None:
+        self._abandoned.set()
 
     def __call__(self) -> AccountInformation:
-        return self._future.result()
+        account = self._future.result()
+        if self._abandoned.is_set():
+            raise late("account", 0)
+        return account
 
 
 def _needs_card_numbers(account_id: int, sources: set[str]) -> bool:
@@ -289,8 +297,9 @@ def _page_load(
         gate: Future[AccountInformation] = submit(
             lambda: reads.account_by_id(account_id=account_id, scope=scope, fresh=account_fresh)
         )
+        account_of = _Gate(gate)
         loads = _panel_reads(
-            account=_Gate(gate),
+            account=account_of,
             account_id=account_id,
             history=history or HistoryQuery(),
             sources=sources,
@@ -302,6 +311,7 @@ def _page_load(
         try:
             account = gate.result(timeout=deadline)
         except FutureTimeoutError:
+            account_of.abandon()
             raise late("account", deadline) from None
         except PaytronixError as error:
             # Not shown: the reads beside the gate are dropped unread, once those under way
@@ -313,6 +323,7 @@ def _page_load(
         )
         left = max(_PANELS_AT_LEAST, ends - time.monotonic())
         finished, _ = wait(futures.values(), timeout=left)
+        account_of.abandon()
         for name, future in futures.items():
             setattr(page, name, future.result() if future in finished else late_result(name, left))
         return page

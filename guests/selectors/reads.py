@@ -144,6 +144,12 @@ def with_card_numbers(account: AccountInformation, *, scope: int | None) -> Acco
     return account_by_id(account_id=account.account_id, scope=scope, fresh=True)
 
 
+def remember(account_id: int, kind: str, value: Any, **params: Any) -> None:
+    """Cache a read of the account fetched some other way (by card number, for the page a
+    search opens), under the key ``cached`` looks it up by."""
+    guest_cache_set(guest_cache_key(kind, account_id=account_id, **params), value)
+
+
 def remember_combinable(*, account_id: int, combinable: bool) -> None:
     """Cache isCardCombinable of the account's primary card, asked some other way (by the
     number the user's reply named)."""

@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from guests.selectors import reads
 from guests.selectors.fanout import run_reads
 from guests.selectors.history import PAGE_SIZE, HistoryQuery, history_page
 from guests.selectors.reads import HistoryFilter
@@ -505,26 +506,41 @@ def test_scaled_amounts_keep_their_precision(sandbox: SandboxController) -> None
     assert all(isinstance(cell.balance, Decimal) for cell in stored)
 
 
-def test_opened_from_a_search_the_page_costs_one_read_per_source(
+def test_opened_from_a_search_by_card_the_page_asks_upstream_nothing(
     sandbox: SandboxController, agent_client: Client, upstream_calls: UpstreamCalls
 ) -> None:
     search(agent_client, demo.DEMO_ACTIVE_CARD)
-    upstream_calls.clear()
-    agent_client.get(GUEST_URL)
-    # The account itself comes from the search's cached copy; the notes are filed under the
-    # primary card's full number, which that copy holds only masked, so the notes' read asks
-    # for the account once more (and only while the notes are not cached).
+    # The search read the page's sources by card number beside its own account read.
     assert sorted(upstream_calls.paths()) == [
         "csr/accountComments.json",
-        # Once, though the notes and isCardCombinable both need the full card number.
-        "guest/accountInformationById.json",
+        "guest/accountInformation.json",
         "guest/isCardCombinable.json",
-        "guest/pendingEventRewardsByAccountId.json",
-        "guest/referralsByAccountId.json",
-        "guest/transactionHistoryByAccount.json",
-        # Once, though the header and the guest's accounts both need it.
-        "guest/userInformationByAccountId.json",
+        "guest/pendingEventRewards.json",
+        "guest/referralsByPrintedCardNumber.json",
+        "guest/transactionHistory.json",
+        "guest/userInformationByPrintedCardNumber.json",
     ]
+    upstream_calls.clear()
+    html = agent_client.get(GUEST_URL).content.decode()
+    assert upstream_calls.paths() == []
+    assert "Ava Thompson" in html
+    assert "Point Adjustment" in html
+    assert "Offered 25 bonus points for the wait." in html
+    assert "maya.friend@example.net" in html
+
+
+def test_a_search_for_a_card_outside_the_store_group_keeps_nothing_it_read(
+    sandbox: SandboxController, store_manager_client: Client, upstream_calls: UpstreamCalls
+) -> None:
+    account_id = sandbox.state.card(demo.DEMO_OTHER_STORE_GROUP_CARD).account_id
+    search(store_manager_client, demo.DEMO_OTHER_STORE_GROUP_CARD)
+    for kind in ("referrals", "pending-rewards", "user", "combinable"):
+        assert not reads.is_cached(account_id, kind)
+    upstream_calls.clear()
+    response = store_manager_client.get(reverse("guests:guest", args=[account_id]))
+    assert response.status_code == 404
+    # Nothing the search read by card was cached for the page: it asks (and is refused) again.
+    assert "guest/accountInformationById.json" in upstream_calls.paths()
 
 
 def test_a_store_managers_out_of_group_guest_shows_nothing_the_reads_beside_the_gate_found(
