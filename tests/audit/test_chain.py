@@ -143,10 +143,11 @@ def test_audit_verify_notices_a_rewritten_hash(raw_sql: Callable[..., None]) -> 
     assert report.broken.seq == 3
 
 
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_writers_cannot_fork_the_chain() -> None:
+def _writers(count: int, then: Callable[[], None] = lambda: None) -> list[BaseException]:
+    """``count`` threads, started together, each appending ten events and then calling
+    ``then``; what they raised."""
     errors: list[BaseException] = []
-    start = threading.Barrier(6)
+    start = threading.Barrier(count)
 
     def write(worker: int) -> None:
         try:
@@ -158,21 +159,28 @@ def test_concurrent_writers_cannot_fork_the_chain() -> None:
                     outcome=Outcome.RECORDED,
                     params={"worker": worker, "n": n},
                 )
+            then()
         except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=write, args=(w,)) for w in range(6)]
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    return errors
 
-    assert errors == []
-    assert list(AuditRecord.objects.order_by("seq").values_list("seq", flat=True)) == list(
-        range(1, 61)
-    )
+
+def _seqs() -> list[int]:
+    return list(AuditRecord.objects.order_by("seq").values_list("seq", flat=True))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_cannot_fork_the_chain() -> None:
+    assert _writers(6) == []
+    assert _seqs() == list(range(1, 61))
     report = chain_verify()
     assert report.intact
     assert report.checked == 60
@@ -190,43 +198,20 @@ def test_appends_at_the_same_moment_share_a_commit_and_the_chain_stays_verifiabl
         original(batch)
 
     monkeypatch.setattr(chain, "_batch_commit", counting)
-    errors: list[BaseException] = []
     claims: list[tuple[int, bool]] = []
-    start = threading.Barrier(8)
 
-    def write(worker: int) -> None:
-        try:
-            start.wait()
-            for n in range(10):
-                chain_append(
-                    kind=Kind.EVENT,
-                    action="auth.login",
-                    outcome=Outcome.RECORDED,
-                    params={"worker": worker, "n": n},
-                )
-            # Every worker claims the same key: one intent, the same one for all.
-            intent, created = intent_append_or_first(
-                idempotency_key="same-key",
-                kind=Kind.INTENT,
-                outcome=Outcome.PENDING,
-                action="card.disable",
-            )
-            claims.append((intent.pk, created))
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+    def claim() -> None:
+        # Every worker claims the same key: one intent, the same one for all.
+        intent, created = intent_append_or_first(
+            idempotency_key="same-key",
+            kind=Kind.INTENT,
+            outcome=Outcome.PENDING,
+            action="card.disable",
+        )
+        claims.append((intent.pk, created))
 
-    threads = [threading.Thread(target=write, args=(w,)) for w in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
-    assert list(AuditRecord.objects.order_by("seq").values_list("seq", flat=True)) == list(
-        range(1, 82)
-    )
+    assert _writers(8, claim) == []
+    assert _seqs() == list(range(1, 82))
     assert sum(created for _, created in claims) == 1
     assert len({pk for pk, _ in claims}) == 1
     assert sum(commits) == 88
