@@ -105,7 +105,12 @@ def user_accounts(
     # A user read from upstream names its accounts' primary cards: whether each can be
     # combined is asked beside the accounts' own reads, not after them (the cached copy of
     # the user names none: then each account asks once it is read, as before).
-    others = [n for n in dict.fromkeys(info.primary_card_numbers) if n] if len(ids) > 1 else []
+    mine = account.primary_card
+    others = [
+        n
+        for n in dict.fromkeys(info.primary_card_numbers)
+        if n and len(ids) > 1 and not (mine is not None and reads.card_is(mine, n))
+    ]
     guest = client_from_settings().guest
 
     def ask(number: str) -> Callable[[], bool]:
