@@ -368,6 +368,10 @@ SANDBOX_WITHOUT = _read("SANDBOX_WITHOUT", env.list, default=[])
 # missing for this many seconds (DESIGN.md "Services a merchant may not have").
 PAYTRONIX_CSR_SERVICE = _read("PAYTRONIX_CSR_SERVICE", _bool, default=True)
 PAYTRONIX_ACCOUNT_QUERY = _read("PAYTRONIX_ACCOUNT_QUERY", _bool, default=True)
+PAYTRONIX_ENROLLMENT_SERVICE = _read("PAYTRONIX_ENROLLMENT_SERVICE", _bool, default=True)
+PAYTRONIX_GUEST_MANAGEMENT_SERVICE = _read(
+    "PAYTRONIX_GUEST_MANAGEMENT_SERVICE", _bool, default=True
+)
 PAYTRONIX_TRANSACTION_SERVICE = _read("PAYTRONIX_TRANSACTION_SERVICE", _bool, default=True)
 PAYTRONIX_BALANCE_TRANSFER_SERVICE = _read(
     "PAYTRONIX_BALANCE_TRANSFER_SERVICE", _bool, default=True
@@ -391,6 +395,34 @@ if GUESTS_PAGE_DEADLINE <= 0:
 GUESTS_ECLUB_TEMPLATE_CODE = _read(
     "GUESTS_ECLUB_TEMPLATE_CODE", env.int, default=None if PRODUCTION else 30
 )
+# The guest's details (Enrollment Service): the fields the merchant's program requires to be
+# unique among its guests (the username always is), sent as editUser's enforceUniqueFields;
+# and how many password reset emails a guest may be sent in an hour from the console.
+GUESTS_UNIQUE_FIELDS = _read("GUESTS_UNIQUE_FIELDS", env.list, default=["email"])
+_UNIQUE_FIELD_NAMES = {"email", "mobilePhone", "phone"}
+if not set(GUESTS_UNIQUE_FIELDS) <= _UNIQUE_FIELD_NAMES:
+    raise ImproperlyConfigured(
+        "GUESTS_UNIQUE_FIELDS may name only " + ", ".join(sorted(_UNIQUE_FIELD_NAMES))
+    )
+GUESTS_PASSWORD_RESETS_PER_HOUR = _read("GUESTS_PASSWORD_RESETS_PER_HOUR", env.int, default=3)
+if GUESTS_PASSWORD_RESETS_PER_HOUR < 1:
+    raise ImproperlyConfigured("GUESTS_PASSWORD_RESETS_PER_HOUR must be at least 1")
+
+
+def _program_names(name: str, **kwargs: Any) -> dict[int, str]:
+    """``10=Rewards,20=Gift Card``: card template codes and the names the pages give them."""
+    names: dict[int, str] = {}
+    for item in env.list(name, **kwargs):
+        code, sep, label = item.partition("=")
+        if not sep or not code.strip().isdigit() or not label.strip():
+            raise ValueError(f"{item!r} is not code=name, e.g. 10=Rewards")
+        names[int(code)] = label.strip()
+    return names
+
+
+# Names of the merchant's programs (card templates) by code, for the replies that give only a
+# code (a referral code's program); an account's reply names its own program.
+GUESTS_PROGRAM_NAMES = _read("GUESTS_PROGRAM_NAMES", _program_names, default=[])
 
 # Keyed hash of full card numbers in audit records: exact search without storing the number.
 AUDIT_HASH_KEY = _read(

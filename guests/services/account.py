@@ -30,27 +30,32 @@ def account_change(
     success: str,
     watch: PendingChange | None = None,
 ) -> ChangeOutcome:
-    """The change on the guest's ``account`` (read with the CSR's scope: the door's store-group
-    check and the target's identifiers come from it). ``watch`` is what the page should show
-    once upstream has applied it, watched for when the change was applied or may have been.
-
-    The target names the primary card by its full number, which a cached copy of the account
-    does not hold: the account is then read from upstream now (``with_card_numbers``)."""
-    scope = scope_of(submission.actor)
-    account = with_card_numbers(account, scope=scope)
-    card = account.primary_card.printed_card_number if account.primary_card else None
-    target = Target(
-        account_id=account_id,
-        printed_card_number=card or "",
-        username=account.username or "",
-        store_group_code=scope,
-    )
+    """The change on the guest's ``account`` (``change_target``). ``watch`` is what the page
+    should show once upstream has applied it, watched for when the change was applied or may
+    have been."""
+    target = change_target(submission, account)
     outcome = change_run(
         submission, action=action, target=target, params=params, call=call, success=success
     )
     if watch is not None:
         pending_watch(outcome, account_id=account_id, change=watch)
     return outcome
+
+
+def change_target(submission: Submission, account: AccountInformation) -> Target:
+    """The ``Target`` of a change to ``account`` (read with the CSR's scope: the door's
+    store-group check and the target's identifiers come from it). It names the primary card by
+    its full number, which a cached copy of the account does not hold: the account is then
+    read from upstream now (``with_card_numbers``)."""
+    scope = scope_of(submission.actor)
+    account = with_card_numbers(account, scope=scope)
+    card = account.primary_card.printed_card_number if account.primary_card else None
+    return Target(
+        account_id=account.account_id,
+        printed_card_number=card or "",
+        username=account.username or "",
+        store_group_code=scope,
+    )
 
 
 def registered_username(account: AccountInformation) -> str:

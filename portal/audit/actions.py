@@ -78,6 +78,13 @@ PAYMENT_METHOD_REMOVE_REASONS: tuple[tuple[str, str], ...] = (
     (OTHER, "Other (say why)"),
 )
 
+PASSWORD_RESET_REASONS: tuple[tuple[str, str], ...] = (
+    ("forgot_password", "The guest forgot their password"),
+    ("locked_out", "The guest is locked out"),
+    ("link_expired", "An earlier link expired"),
+    (OTHER, "Other (say why)"),
+)
+
 
 @dataclass(frozen=True)
 class ActionSpec:
@@ -253,6 +260,34 @@ for _spec in (
         "migrate_username",
         reason_required=True,
     ),
+    # The guest's details, password and privacy (Enrollment, Guest Management).
+    ActionSpec(
+        "guest.edit", "Edit the guest's details", "edit_guest_details", reason_required=True
+    ),
+    ActionSpec(
+        "guest.edit_account",
+        "Edit the account's fields",
+        "edit_guest_details",
+        reason_required=True,
+    ),
+    ActionSpec("guest.address_add", "Add an address", "edit_guest_details", reason_required=True),
+    ActionSpec("guest.address_edit", "Edit an address", "edit_guest_details", reason_required=True),
+    ActionSpec(
+        "guest.address_delete", "Delete an address", "edit_guest_details", reason_required=True
+    ),
+    ActionSpec(
+        "guest.password_reset",
+        "Send a password reset email",
+        "send_password_reset",
+        reason_required=True,
+        reason_codes=PASSWORD_RESET_REASONS,
+    ),
+    ActionSpec(
+        "guest.delete",
+        "Delete the guest's personal data",
+        "request_privacy_deletion",
+        reason_required=True,
+    ),
     # Balances.
     ActionSpec(
         "wallet.adjust",
@@ -316,6 +351,10 @@ EVENT_LABELS: dict[str, str] = {
     "staff.password_reset": "Reset a staff password",
     "staff.change_refused": "Refused a staff change",
 }
+
+
+#: Records of someone reading, not changing: the audit screen leaves them out by default.
+READ_ACTIONS = frozenset({"audit.view", "report.view", "job.download"})
 
 
 def action_label(name: str) -> str:

@@ -7,7 +7,9 @@ import threading
 
 from .balancetransfer import BalanceTransferService
 from .csr import CsrService
+from .enrollment import EnrollmentService
 from .guest import GuestService
+from .guestmanagement import GuestManagementService
 from .payment import PaymentService
 from .session import ClientConfig, Transport
 from .transaction import TransactionService
@@ -15,7 +17,7 @@ from .transaction import TransactionService
 
 class PaytronixClient:
     """All Paytronix services over one transport: ``.guest``, ``.csr``, ``.transaction``,
-    ``.balance_transfer``, ``.payment``."""
+    ``.balance_transfer``, ``.payment``, ``.enrollment``, ``.guestmanagement``."""
 
     def __init__(self, config: ClientConfig, *, transport: Transport | None = None) -> None:
         self.config = config
@@ -23,6 +25,8 @@ class PaytronixClient:
         self.guest = GuestService(self.transport)
         self.csr = CsrService(self.transport)
         self.transaction = TransactionService(self.transport)
+        self.enrollment = EnrollmentService(self.transport)
+        self.guestmanagement = GuestManagementService(self.transport)
         self.balance_transfer = BalanceTransferService(self.transport)
         self.payment = PaymentService(self.transport)
 

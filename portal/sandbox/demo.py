@@ -49,6 +49,9 @@ DEMO_REGISTRATION_CODE = "482913"
 DEMO_CARD_OWNED_BY_OTHER_USER = "6000201900000041"
 DEMO_OTHER_USERNAME = "noah.brooks"
 DEMO_OTHER_PASSWORD = "Sandbox-Noah-1"  # noqa: S105  (a fake guest's)
+#: Noah's email address: editUser answers not_unique on the email for anyone else who asks
+#: for it with enforceUniqueFields ["email"].
+DEMO_OTHER_EMAIL = "noah.brooks@example.com"
 
 # Two Rewards accounts of one user (the second attached later): the first is the user's main
 # Rewards account by the spec's rule; combineCard(second) succeeds, isCardCombinable(second) is

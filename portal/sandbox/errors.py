@@ -110,6 +110,22 @@ MESSAGES: dict[str, str] = {
     "referral.none_available": "No referrals available for this account",
     "migrate_email.email_mismatch": "Email does not match the user's email address",
     "migrate_email.email_in_use": "Email address is already used as a username",
+    "reset_password.invalid_card": "Could not load card",
+    "reset_password.invalid_account": "Could not load account",
+    "reset_password.invalid_user": "Could not load user",
+    "reset_password.invalid_email_address": "Invalid email address format",
+    "reset_password.email_not_unique": (
+        "More than one user matches the specified email address; cannot uniquely identify "
+        "whose password to reset"
+    ),
+    "reset_password.non_matching_email": "No user found with the specified email address",
+    "reset_password.not_registered": "Cardholder is not registered",
+    "reset_password.no_email": "No email address defined for cardholder",
+    "enrollment.invalid_user": "Could not load user",
+    "enrollment.invalid_card": "Could not load card",
+    "enrollment.invalid_address": "Could not load address",
+    "enrollment.invalid_card_template": "Unknown card template",
+    "enrollment.field_validation_error": "Some fields are not valid",
 }
 
 

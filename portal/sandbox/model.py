@@ -264,6 +264,8 @@ class User:
     addresses: list[dict[str, Any]] = field(default_factory=list)
     related_guests: list[dict[str, Any]] = field(default_factory=list)
     message_frequency: str = "ALL"
+    #: when a password reset email was sent to the user, and to which address.
+    password_resets: list[tuple[datetime, str]] = field(default_factory=list)
 
     def clone(self) -> User:
         return dataclasses.replace(
@@ -272,6 +274,7 @@ class User:
             account_ids=list(self.account_ids),
             addresses=list(self.addresses),
             related_guests=list(self.related_guests),
+            password_resets=list(self.password_resets),
         )
 
 

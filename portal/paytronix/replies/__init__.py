@@ -14,6 +14,7 @@ from .account import (
     Store,
 )
 from .csr import AccountComment
+from .enrollment import EnrollmentConfig, EnrollmentField, FieldChoice
 from .history import (
     Transaction,
     TransactionAnnotation,
@@ -46,9 +47,12 @@ __all__ = [
     "BulkReferral",
     "CardInformation",
     "CombineResult",
+    "EnrollmentConfig",
+    "EnrollmentField",
     "Expiration",
     "ExternalAccount",
     "ExternalAccountCards",
+    "FieldChoice",
     "PendingEventReward",
     "Perk",
     "Recharge",

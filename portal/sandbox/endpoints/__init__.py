@@ -5,6 +5,8 @@ from portal.sandbox.endpoints import (  # noqa: F401  (imported to register thei
     balancetransfer,
     cards,
     csr,
+    enrollment,
+    guestmanagement,
     history,
     messaging,
     payment,
