@@ -12,7 +12,7 @@ class CardsConfig(AppConfig):
         from cards.hooks import account_actions, card_actions
         from cards.limits import wallet_adjust_limit, wallet_void_limit
         from cards.report_export import KIND, adjustments_export_run
-        from cards.services.bulk import card_status_item
+        from cards.services.bulk import card_status_ahead, card_status_item
         from cards.services.combine import card_combine_item
         from cards.services.wallets import wallet_adjust_approved, wallet_adjust_describe
         from guests.hooks import register_account_actions, register_card_actions
@@ -28,6 +28,7 @@ class CardsConfig(AppConfig):
             "bulk.card_status",
             items=card_status_item,
             concurrency=lambda: settings.CARDS_BULK_CONCURRENCY,
+            ahead=card_status_ahead,
         )
         limit_register("wallet.adjust", wallet_adjust_limit)
         limit_register("wallet.void", wallet_void_limit)
