@@ -51,6 +51,10 @@ PANEL_SOURCES: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Every read a panel may need (the account itself is always read).
+_READS = frozenset(source for names in PANEL_SOURCES.values() for source in names)
+
+
 class GuestUnavailableError(NotShownError):
     """The account exists but upstream will not show it (``invalid_status``): closed, never
     activated... ``sentence`` says so with the account and card status."""
@@ -221,7 +225,10 @@ def guest_page(
     page = GuestPage(
         account_id=account_id, account=account, history_query=history or HistoryQuery()
     )
+    # A pending change's sources are read for its panel too (an adjustment of the balances
+    # shows in the history): ``fresh`` names only those of the panels asked for.
     sources = {source for panel in panels for source in PANEL_SOURCES[panel]}
+    sources |= fresh_sources & _READS
     left = max(_PANELS_AT_LEAST, ends - time.monotonic())
     loads = _panel_reads(page, sorted(sources), fresh_sources, scope_of(viewer))
     for name, outcome in run_reads(loads, deadline=left).items():
