@@ -27,9 +27,10 @@ from portal.approvals.kinds import approval_params
 from portal.approvals.models import ApprovalRequest, Status
 from portal.approvals.services import approval_request
 from portal.audit.door import mutation_run
-from portal.audit.models import Outcome
+from portal.audit.models import AuditRecord, Outcome
 from portal.audit.outcome import ChangeOutcome, change_run, outcome_sentence
 from portal.audit.scrub import card_hash, card_mask
+from portal.audit.selectors import latest_outcome
 from portal.audit.types import MutationResult, Submission, Target
 from portal.jobs.models import Job
 from portal.jobs.runner import ItemResult, ItemRun
@@ -196,6 +197,21 @@ def _unread(request: ApprovalRequest, unread: NotShownError | PaytronixError) ->
     Never sent: a failed run, and approving again tries again."""
     why = unread.sentence if isinstance(unread, NotShownError) else explain(unread)
     if request.change_record_id is not None:
+        intent = AuditRecord.objects.filter(pk=request.change_record_id).first()
+        settled = latest_outcome(intent) if intent is not None else None
+        if settled is not None and settled.outcome in FINAL:
+            # The reconciler read it back meanwhile: say what it found.
+            done = settled.outcome == Outcome.SUCCEEDED
+            return ChangeOutcome(
+                outcome=settled.outcome,
+                message=(
+                    f"Account {request.account_id} (card ending {request.card_masked}) "
+                    + ("was combined" if done else "was not combined")
+                    + ", as the loyalty system shows it now."
+                ),
+                replayed=True,
+                intent_id=request.change_record_id,
+            )
         return ChangeOutcome(
             outcome=request.change_outcome,
             message=(

@@ -6,16 +6,19 @@ refuses an agent's combine that is not such a run."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from cards.selectors import combine_preview
 from cards.services.combine import cards_combine_start
 from portal.approvals.models import ApprovalRequest, Status
 from portal.audit.door import LimitExceededError
 from portal.audit.models import AuditRecord, Kind
+from portal.audit.reconcile import unknown_outcomes_reconcile
 from portal.audit.types import AuditContext, Reason, Submission
 from portal.jobs.models import Job
 from portal.sandbox import demo
@@ -181,3 +184,34 @@ def test_an_agent_may_not_decide_a_combine(sandbox, agent_client):
     assert decide(agent_client, request.pk).status_code == 403
     request.refresh_from_db()
     assert request.status == Status.OPEN
+
+
+def test_an_approved_combine_whose_reply_was_lost_is_settled_not_sent_again(
+    sandbox, agent_client, supervisor_client, upstream_calls, settings
+):
+    main_id = account_of(sandbox, MAIN)
+    sandbox.faults.drop(endpoint="combineCard", times=1, process=True)
+    combine(agent_client, sandbox, key="ask")
+    request = ApprovalRequest.objects.get()
+
+    decide(supervisor_client, request.pk)
+    request.refresh_from_db()
+    assert request.change_outcome == "unknown"
+    # Checking again before anything read it back: still not known, nothing sent again.
+    decide(supervisor_client, request.pk)
+    request.refresh_from_db()
+    assert request.change_outcome == "unknown"
+    assert "outcome is not known yet" in request.change_message
+
+    # The reconciler reads it back (after its wait for upstream to settle).
+    later = timezone.now() + timedelta(seconds=settings.AUDIT_SETTLE_AFTER + 1)
+    assert unknown_outcomes_reconcile(now=later).settled == 1
+    decide(supervisor_client, request.pk)
+
+    request.refresh_from_db()
+    assert request.change_outcome == "succeeded"
+    assert f"Account {request.account_id} (card ending {OTHER[-6:]}) was combined" in (
+        request.change_message
+    )
+    assert len(upstream_calls.to(COMBINE_CALL)) == 1
+    assert sandbox.state.account_for_card(OTHER).account_id == main_id
