@@ -215,3 +215,16 @@ def test_an_approved_combine_whose_reply_was_lost_is_settled_not_sent_again(
     )
     assert len(upstream_calls.to(COMBINE_CALL)) == 1
     assert sandbox.state.account_for_card(OTHER).account_id == main_id
+
+
+def test_a_second_request_for_a_combine_already_waiting_is_refused(sandbox, agent_client):
+    combine(agent_client, sandbox, key="first")
+    second = combine(agent_client, sandbox, key="second")
+    request = ApprovalRequest.objects.get()
+    assert second.status_code == 422
+    assert f"already waiting for approval (request #{request.pk}, asked by alice.agent)" in (
+        second.content.decode()
+    )
+    # The same form submitted twice answers the first request.
+    assert combine(agent_client, sandbox, key="first").status_code == 303
+    assert ApprovalRequest.objects.count() == 1
