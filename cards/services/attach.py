@@ -4,7 +4,8 @@ audit door, made in the request.
 
 Secrets: the credentials upstream may ask for (registration code, the current owner's username
 and password) live only in an ``AttachCredentials`` handed to the client call. What the audit
-records is the marker ``(given)`` in their place; they are never logged, stored, cached or
+records is the marker ``(given)`` in their place (the owner's username masked, as a username
+is personal data: ``portal.audit.personal``); they are never logged, stored, cached or
 queued (which is why attach-and-combine is not a job: a password must not reach the broker),
 and the functions holding them are marked ``sensitive_variables`` so that even a crash report
 shows no value.
@@ -19,6 +20,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from cards.selectors import GuestCards, primary_card_number
 from portal.audit.outcome import ChangeOutcome, change_run
+from portal.audit.personal import username_mask
 from portal.audit.scrub import SECRET_GIVEN, card_mask
 from portal.audit.types import Submission, Target
 from portal.paytronix.client import PaytronixClient
@@ -46,7 +48,7 @@ class AttachCredentials:
         """The credentials as the audit records them: whether each was given, nothing more."""
         return {
             "otherRegistrationCode": SECRET_GIVEN if self.registration_code else None,
-            "otherUsername": self.username or None,
+            "otherUsername": username_mask(self.username) if self.username else None,
             "otherPassword": SECRET_GIVEN if self.password else None,
         }
 

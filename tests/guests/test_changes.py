@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from portal.audit.models import Kind, Outcome
+from portal.audit.personal import identifier_record
 from portal.sandbox import demo
 from portal.sandbox.catalog import POINTS
 from portal.sandbox.testing import SandboxController
@@ -59,7 +60,7 @@ def test_changing_message_frequency_records_the_reason_and_shows_it(
         Outcome.SUCCEEDED,
     )
     assert intent.reason_text == "Guest asked"
-    assert intent.params == {"username": demo.DEMO_USERNAME, "preference": "SNOOZE"}
+    assert intent.params == {"accountId": ACCOUNT, "preference": "SNOOZE"}
     assert intent.actor_username == "alice.agent"
     assert intent.account_id == ACCOUNT
     assert intent.card_masked == demo.DEMO_ACTIVE_CARD[-6:]
@@ -318,7 +319,14 @@ def test_adding_referrals_lists_them(
     emails = [r.email for r in sandbox.state.account(ACCOUNT).referrals]
     assert emails[-2:] == ["ana@example.org", "ben@example.org"]
     intent = records("referrals.add", Kind.INTENT)[0]
-    assert intent.params["emails"] == ["ana@example.org", "ben@example.org"]
+    assert intent.params["emails"] == [
+        identifier_record("ana@example.org"),
+        identifier_record("ben@example.org"),
+    ]
+    assert [e["masked"] for e in intent.params["emails"]] == [
+        "a***@example.org",
+        "b***@example.org",
+    ]
     assert intent.params["alreadyReferred"] == []
 
 
@@ -335,7 +343,7 @@ def test_a_referral_records_which_emails_were_already_referred(
         },
     )
     intent = records("referrals.add", Kind.INTENT)[0]
-    assert intent.params["alreadyReferred"] == [earlier]
+    assert intent.params["alreadyReferred"] == [identifier_record(earlier)]
 
 
 def test_referral_emails_are_checked_before_sending(

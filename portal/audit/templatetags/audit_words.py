@@ -48,8 +48,11 @@ def _text(value: Any) -> str:
         return "no"
     if isinstance(value, Mapping):
         if "masked" in value and set(value) <= {"masked", "hash"}:
-            masked = value.get("masked")
-            return f"card ending {masked}" if masked else "a card"
+            # A card number (its last six digits) or a guest's email or username, masked.
+            masked = str(value.get("masked") or "")
+            if not masked or masked.isdigit():
+                return f"card ending {masked}" if masked else "a card"
+            return masked
         if not value:
             return "none"
         return "; ".join(f"{_label(str(k)).lower()} {_text(v)}" for k, v in value.items())
