@@ -128,14 +128,6 @@ def combine_approved(submission: Submission, request: ApprovalRequest) -> Change
     named is a failed run, said in words, with nothing sent."""
     if request.account_id is None:
         return ChangeOutcome(outcome=Outcome.FAILED, message="The request names no account.")
-    if request.change_record_id is not None and request.change_outcome in FINAL:
-        # Approved again (a double click): the combine's first outcome, nothing read or sent.
-        return ChangeOutcome(
-            outcome=request.change_outcome,
-            message=request.change_message,
-            replayed=True,
-            intent_id=request.change_record_id,
-        )
     try:
         preview = combine_preview(
             viewer=submission.actor,
@@ -187,7 +179,7 @@ def combine_approved(submission: Submission, request: ApprovalRequest) -> Change
     return outcome
 
 
-#: Outcomes a second approve answers as they are (an unknown one is read back instead).
+#: Outcomes the reconciler's read-back ends in.
 FINAL = (Outcome.SUCCEEDED, Outcome.FAILED)
 
 
