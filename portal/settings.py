@@ -534,6 +534,14 @@ WALLET_ADJUST_LIMITS: dict[str, dict[str, dict[str, Decimal]]] = {
     },
 }
 
+#: Roles whose combines a supervisor approves (portal/approvals): a combine by one of them is
+#: an approval request, and the door refuses it otherwise (cards/limits.py). A role not listed
+#: (and allowed to combine) combines directly. Attach-and-combine may need the other owner's
+#: password, which a request must not keep: these roles attach, then ask for the combine.
+COMBINE_APPROVAL_ROLES: frozenset[str] = frozenset(
+    _read("COMBINE_APPROVAL_ROLES", env.list, default=["agent"])
+)
+
 # Jobs (portal/jobs): upstream calls one job makes at once, attempts per item on transient
 # upstream faults, and where job output files (exports) are kept. A job runs in chunks: one task
 # starts items for JOBS_CHUNK_SECONDS, lets those under way finish, and queues the job again, so

@@ -62,6 +62,10 @@ PANEL_SOURCES: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Every read a panel may need (the account itself is always read).
+_READS = frozenset(source for names in PANEL_SOURCES.values() for source in names)
+
+
 class GuestUnavailableError(NotShownError):
     """The account exists but upstream will not show it (``invalid_status``): closed, never
     activated... ``sentence`` says so with the account and card status."""
@@ -285,6 +289,9 @@ def _page_load(
     ends = time.monotonic() + deadline
     scope = scope_of(viewer)
     sources = {source for panel in panels for source in PANEL_SOURCES[panel]}
+    # A pending change's sources are read for its panel too (an adjustment of the balances
+    # shows in the history): ``fresh`` names only those of the panels asked for.
+    sources |= fresh_sources & _READS
     # The account is read past the cache when the page needs its card numbers anyway, so the
     # gate and that read are one call.
     account_fresh = "account" in fresh_sources or _needs_card_numbers(account_id, sources)

@@ -80,6 +80,16 @@ def opened_drawers(request: HtmxHttpRequest, given: Iterable[str]) -> frozenset[
     return frozenset(asked | held)
 
 
+def adjust_opened(request: HtmxHttpRequest) -> int | None:
+    """The wallet whose adjustment form is drawn open (``?open=adjust-<wallet code>``: the
+    cards app's form, which the wallets panel loads into its drawer)."""
+    for name in request.GET.getlist("open"):
+        code = name.removeprefix("adjust-")
+        if code != name and code.isdigit():
+            return int(code)
+    return None
+
+
 class PageForms(Mapping[str, django_forms.Form]):
     """The page's change forms, each built (unbound, with a fresh idempotency key) the first
     time the template asks for it: a panel drawn without its forms, or a form drawn only when
@@ -181,6 +191,7 @@ def guest_context(
         "pending": pending_settle(page=page, panels=wanted),
         "forms": page_forms,
         "opened": opened,
+        "adjust_open": adjust_opened(request),
         "history_form": history_form,
         "open_approvals": open_requests_of_account(account_id) if whole else [],
         "may_approve": user_may(request.user, "approve_requests"),
