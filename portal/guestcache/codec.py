@@ -138,9 +138,9 @@ def cache_decode(text: Any) -> Any:
 
 
 class JsonSerializer:
-    """The Redis serializer of the ``guests`` cache alias (``settings.CACHES``): JSON, where
-    Django's own is pickle, so a value planted on the server cannot run code when read back.
-    Integers stay raw, as Django's do, for ``incr``."""
+    """The Redis serializer of every cache alias (``settings.CACHES``): JSON, where Django's
+    own is pickle, so a value planted on the server cannot run code when read back. Integers
+    stay raw, as Django's do, for ``incr``."""
 
     def dumps(self, value: Any) -> bytes | int:
         if type(value) is int:
