@@ -269,7 +269,7 @@ def test_a_write_refused_at_connect_then_sent_is_applied_once(
     def request(method: str, url: str, **kwargs: Any) -> Any:
         return send(method, url.replace(closed, next(bases)), **kwargs)
 
-    harness.transport.session.request = request  # type: ignore[method-assign]
+    harness.transport.session.request = request  # type: ignore[method-assign,assignment]
 
     with permit_writes():
         reply = harness.transport.call(WRITE, {"printedCardNumber": CARD, "status": "ACTIVE"})
