@@ -9,7 +9,7 @@ sent none) and ``cardHash`` (``portal.audit.scrub.card_hash``, the keyed hash th
 use) instead of ``printedCardNumber``; a ``UserInformation`` keeps no ``primaryCardNumbers``, an
 ``AccountQueryMatch`` no ``printedCardNumber`` (``FULL_NUMBER_FIELDS``; a test holds every reply
 field named for a card number to that list). So a
-value read from the cache has ``printed_card_number=None``: whatever needs the number (a write, the
+value read from the cache has ``printed_card_number=None``: whatever needs the number (a write that sends it, the
 notes filed under the primary card, a read by card number) reads the account from upstream.
 
 ``CACHE_FORMAT`` is part of every key (``portal.guestcache.guest_cache_key``): change it with the
