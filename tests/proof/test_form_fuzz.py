@@ -61,6 +61,15 @@ from tests.test_bad_input import NASTY
 pytestmark = pytest.mark.django_db
 
 EXAMPLES = 100
+#: Every fuzz: EXAMPLES inputs, the same on every run, no deadline (the machine is shared), and
+#: the test's fixtures (a client, the sandbox) shared by its examples on purpose.
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 ACCOUNT = demo.DEMO_ACCOUNT_ID
 CARD = demo.DEMO_ACTIVE_CARD
 MASKED = CARD[-6:]
@@ -302,13 +311,7 @@ def test_generated_input_never_breaks_a_form_nor_reaches_upstream_when_refused(
     tally = Tally()
     warm = {"needed": True}
 
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    )
+    @FUZZ
     @given(st.fixed_dictionaries(fuzzed.fields))
     def submit(generated: dict[str, Any]) -> None:
         data = {**fuzzed.fixed, **generated}
@@ -373,13 +376,7 @@ def test_generated_bulk_files_are_judged_without_server_errors_or_upstream_calls
     client = client_as(Role.SUPERVISOR)
     tally = Tally()
 
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    )
+    @FUZZ
     @given(CSV_FILE, FILE_NAME, st.one_of(st.sampled_from(["disable", "enable"]), TYPED), TYPED)
     def upload(content: bytes, filename: str, action: str, reason: str) -> None:
         upload = SimpleUploadedFile(filename, content, content_type="text/csv")
