@@ -5,12 +5,17 @@ the card again), and the reason its action asks for."""
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
+from typing import Any, ClassVar, Self
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
+from cards.adjustments import AdjustableWallet
 from cards.bulk_file import CARD_NUMBER, MAX_REASON_LENGTH, BulkAction, normalize_card_number
+from cards.reports import PERIODS, AdjustmentFilters, report_reason_choices
+from cards.services.wallets import WalletChange
 from portal.audit.forms import ChangeForm, IdempotencyKeyForm, new_idempotency_key
 
 
@@ -20,6 +25,14 @@ class DisableCardForm(ChangeForm):
 
 class EnableCardForm(ChangeForm):
     action = "card.enable"
+
+
+class AutoRechargeDisableForm(ChangeForm):
+    action = "payment.autorecharge.disable"
+
+
+class PaymentMethodRemoveForm(ChangeForm):
+    action = "payment.method.remove"
 
 
 def _card_number(value: str) -> str:
@@ -151,3 +164,232 @@ class BulkConfirmForm(IdempotencyKeyForm):
         label="Skip the rows with problems and run the others",
         required=False,
     )
+
+
+DIRECTIONS = (("add", "Add"), ("take", "Take away"))
+#: The most one adjustment can move, whatever the ceilings say (a typo guard).
+MAX_ADJUSTMENT = Decimal("1000000")
+
+
+class WalletAdjustForm(ChangeForm):
+    """Add to or take away from one wallet: the amount in the wallet's own unit and scale, an
+    expiration where the program shows them (additions only), the reason code and a comment.
+    It refuses a result below zero before anything is sent."""
+
+    action = "wallet.adjust"
+
+    direction = forms.ChoiceField(label="Change", choices=DIRECTIONS, widget=forms.RadioSelect)
+    amount = forms.DecimalField(label="Amount", min_value=Decimal("0"), max_digits=12)
+    expiration = forms.DateField(
+        label="Expires on",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Optional: when what is added expires.",
+    )
+
+    def __init__(self, *args: Any, wallet: AdjustableWallet, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.wallet = wallet
+        # The wallet's scale decides the field's validators, so the field is made for it.
+        amount = forms.DecimalField(
+            label="Amount", min_value=Decimal("0"), max_digits=12, decimal_places=wallet.scale
+        )
+        self.fields["amount"] = amount
+        amount.widget.attrs.update(
+            {"step": "0.01" if wallet.money else "1", "min": "0", "inputmode": "decimal"}
+        )
+        amount.help_text = (
+            "In dollars and cents." if wallet.money else f"Whole {wallet.unit}, no fractions."
+        )
+        if not wallet.uses_expiration:
+            del self.fields["expiration"]
+        text = self.fields["reason_text"]
+        text.label = "Comment"
+        text.required = True
+        text.help_text = "What happened, for the audit log and the guest's history."
+
+    def clean_amount(self) -> Decimal:
+        value: Decimal = self.cleaned_data["amount"]
+        if value <= 0:
+            raise ValidationError("Enter an amount above zero.")
+        if value > MAX_ADJUSTMENT:
+            raise ValidationError("That amount is too large for one adjustment.")
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        amount, direction = data.get("amount"), data.get("direction")
+        if amount is not None and direction == "take" and amount > self.wallet.balance:
+            self.add_error(
+                "amount",
+                f"The balance is {self.wallet.words(self.wallet.balance)}: taking away more "
+                "would leave it below zero.",
+            )
+        expiration = data.get("expiration")
+        if expiration is not None:
+            if direction == "take":
+                self.add_error("expiration", "Only what is added can have an expiration.")
+            elif expiration <= timezone.localdate():
+                self.add_error("expiration", "Choose a date after today.")
+        return data
+
+    def change(self) -> WalletChange:
+        data = self.cleaned_data
+        return WalletChange(
+            wallet=self.wallet,
+            add=data["direction"] == "add",
+            amount=data["amount"],
+            expiration=data.get("expiration"),
+        )
+
+
+class WalletVoidForm(ChangeForm):
+    """Void an adjustment: one click and a reason."""
+
+    action = "wallet.void"
+
+
+class PreviewedChangeForm(ChangeForm):
+    """A change shown twice: the first submit previews it (``confirm`` unset, nothing changes);
+    the second, with ``understood`` ticked, makes it. The key stays the same between the two,
+    so a double click on the confirmation still changes once."""
+
+    #: The fields the preview is about, carried into the confirmation.
+    preview_fields: ClassVar[tuple[str, ...]] = ()
+    understood_label: ClassVar[str] = ""
+
+    confirm = forms.BooleanField(widget=forms.HiddenInput, required=False)
+    understood = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["understood"].label = self.understood_label
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("confirm") and not data.get("understood"):
+            self.add_error("understood", "Tick this once you have told the guest.")
+        return data
+
+    @property
+    def confirmed(self) -> bool:
+        return bool(self.cleaned_data.get("confirm"))
+
+    def to_confirm(self) -> Self:
+        """The same choices, now asking for the confirmation (the key is kept)."""
+        data = self.cleaned_data
+        names = (*self.preview_fields, "reason_code", "reason_text")
+        initial = {name: data.get(name) for name in names}
+        initial.update(confirm=True, idempotency_key=data["idempotency_key"])
+        return type(self)(initial=initial, prefix=self.prefix)
+
+
+class TransferBalanceForm(PreviewedChangeForm):
+    """Move the balances of another card to this account's primary card."""
+
+    action = "balance.transfer"
+    preview_fields = ("from_card_number", "which")
+    understood_label = (
+        "I have told the guest the balances move to this card and the old card's account may be "
+        "closed for good."
+    )
+
+    ALL = "all"
+    TAKEN = "taken"
+
+    from_card_number = forms.CharField(
+        label="Card to move the balances from",
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+        help_text="The number printed on the old card (a lost card may be disabled already).",
+    )
+    which = forms.ChoiceField(
+        label="Which balances",
+        choices=[
+            (ALL, "Every balance: refuse if any cannot move to this card"),
+            (
+                TAKEN,
+                "What this card's program can take (into a gift card: the stored value only)",
+            ),
+        ],
+        initial=ALL,
+        widget=forms.RadioSelect,
+    )
+
+    def clean_from_card_number(self) -> str:
+        return _card_number(self.cleaned_data["from_card_number"])
+
+    @property
+    def must_transfer_all(self) -> bool:
+        return self.cleaned_data.get("which") != self.TAKEN
+
+
+class ExchangeCardForm(PreviewedChangeForm):
+    """Replace a lost or damaged card with a new, never used card of the same program."""
+
+    action = "card.exchange"
+    preview_fields = ("new_card_number",)
+    understood_label = (
+        "I have told the guest the old card stops working for good and the new card holds "
+        "their account from now on."
+    )
+
+    new_card_number = forms.CharField(
+        label="New card number",
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+        help_text="Printed on the new card; it must never have been used.",
+    )
+
+    def clean_new_card_number(self) -> str:
+        return _card_number(self.cleaned_data["new_card_number"])
+
+
+class AdjustmentsReportForm(forms.Form):
+    """The adjustments report's filters, read from the query string (the report's URL)."""
+
+    since = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label="Until", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    agent = forms.CharField(label="Agent (username)", required=False, max_length=150)
+    reason = forms.ChoiceField(label="Reason", required=False)
+    store = forms.CharField(label="Store code", required=False, max_length=32)
+    wallet = forms.IntegerField(label="Wallet code", required=False, min_value=0)
+    period = forms.ChoiceField(
+        label="Periods of",
+        required=False,
+        choices=[(p, p.capitalize()) for p in PERIODS],
+        initial="day",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        reason = self.fields["reason"]
+        assert isinstance(reason, forms.ChoiceField)
+        reason.choices = [("", "Any"), *report_reason_choices()]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            self.add_error("until", "The end is before the start.")
+        return data
+
+    def filters(self) -> AdjustmentFilters:
+        data = self.cleaned_data
+        return AdjustmentFilters(
+            since=data.get("since"),
+            until=data.get("until"),
+            agent=(data.get("agent") or "").strip(),
+            reason=data.get("reason") or "",
+            store=(data.get("store") or "").strip(),
+            wallet=data.get("wallet"),
+            period=data.get("period") or "day",
+        )
+
+
+class AdjustmentsExportForm(IdempotencyKeyForm, AdjustmentsReportForm):
+    """The CSV of the report's filters (posted, with a key: a double click makes one job)."""

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.http import HttpRequest
 from django.urls import reverse
 
+from cards.previews import BALANCE_TRANSFER, exchange_offered
 from guests.hooks import Action
 from portal.staff.access import user_may
 
@@ -17,12 +18,18 @@ if TYPE_CHECKING:
 
 
 def card_actions(request: HttpRequest, page: GuestPage, card: GuestCard) -> Iterator[Action]:
+    # Upstream refuses each of these on an account that is not active (account_not_active):
+    # the guest page says why instead.
+    if not card.account_active:
+        return
     args = [card.account_id or page.account_id, card.masked_card_number]
     if user_may(request.user, "change_card_status"):
         if card.status == "ACTIVE":
             yield Action("Disable", reverse("cards:disable", args=args), "danger")
         elif card.status == "DISABLED":
             yield Action("Enable", reverse("cards:enable", args=args), "primary")
+    if user_may(request.user, "exchange_cards") and exchange_offered(card.status):
+        yield Action("Replace", reverse("cards:exchange", args=args))
     # Combine acts on an account (through its primary card), offered exactly where upstream's
     # isCardCombinable says the account is an attached one, not the main one, of a program
     # that combines (see guests.selectors.accounts).
@@ -31,12 +38,17 @@ def card_actions(request: HttpRequest, page: GuestPage, card: GuestCard) -> Iter
 
 
 def account_actions(request: HttpRequest, page: GuestPage) -> Iterator[Action]:
-    if user_may(request.user, "attach_cards"):
+    # Attaching to an account that is not active is refused upstream (account_not_active).
+    if page.account_active and user_may(request.user, "attach_cards"):
         yield Action("Attach a card", reverse("cards:attach", args=[page.account_id]))
-    if user_may(request.user, "combine_cards"):
+    if page.account_active and user_may(request.user, "combine_cards"):
         yield Action(
             "Attach and combine a card",
             reverse("cards:attach_and_combine", args=[page.account_id]),
+        )
+    if user_may(request.user, "transfer_balances") and BALANCE_TRANSFER.available():
+        yield Action(
+            "Move a balance to this account", reverse("cards:transfer", args=[page.account_id])
         )
     if user_may(request.user, "run_bulk_jobs"):
         yield Action("Bulk enable or disable cards", reverse("cards:bulk"))

@@ -37,6 +37,8 @@ from guests.selectors.query import (
     username_query,
 )
 from guests.selectors.reads import HistoryFilter
+from guests.selectors.timeline import KINDS as TIMELINE_KINDS
+from guests.selectors.timeline import TimelineQuery
 from portal.audit.forms import ChangeForm
 from portal.paytronix.csr import MAX_COMMENT_LENGTH
 
@@ -148,8 +150,20 @@ class AdvancedSearchForm(forms.Form):
         )
 
 
-class HistoryFilterForm(forms.Form):
-    """The history panel's filters and page, from the query string."""
+def refuse_over_limit(text: str, limit: int, what: str) -> None:
+    """Refuse a text longer than ``limit``, saying by how much; it is never cut. The box has
+    no maxlength (a browser would cut a paste silently): data-limit drives a counter
+    (static/js/app.js) as the text is typed."""
+    if len(text) > limit:
+        over = len(text) - limit
+        raise ValidationError(
+            f"The {what} is {len(text)} characters; the limit is {limit}. "
+            f"Shorten it by {over} character{'s' if over != 1 else ''}: nothing was saved."
+        )
+
+
+class DateRangeForm(forms.Form):
+    """Filters from the query string between two optional dates, the end not before the start."""
 
     date_start = forms.DateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -157,9 +171,6 @@ class HistoryFilterForm(forms.Form):
     date_end = forms.DateField(
         label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    balance_only = forms.BooleanField(label="Only balance changes", required=False)
-    exclude_identify = forms.BooleanField(label="Hide card swipes without a change", required=False)
-    page = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -168,6 +179,14 @@ class HistoryFilterForm(forms.Form):
         if start and end and start > end:
             self.add_error("date_end", "The end date is before the start date.")
         return data
+
+
+class HistoryFilterForm(DateRangeForm):
+    """The history panel's filters and page, from the query string."""
+
+    balance_only = forms.BooleanField(label="Only balance changes", required=False)
+    exclude_identify = forms.BooleanField(label="Hide card swipes without a change", required=False)
+    page = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE)
 
     def history_query(self) -> HistoryQuery:
         """The filters asked for; the defaults when the form is invalid."""
@@ -230,8 +249,8 @@ class ReferralsAddForm(ChangeForm):
     message = forms.CharField(
         label="Message in the invitation (optional)",
         required=False,
-        max_length=MAX_REFERRAL_MESSAGE,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 2, "data-limit": MAX_REFERRAL_MESSAGE}),
+        help_text=f"At most {MAX_REFERRAL_MESSAGE} characters.",
     )
 
     def clean_emails(self) -> list[str]:
@@ -256,7 +275,9 @@ class ReferralsAddForm(ChangeForm):
         return found
 
     def clean_message(self) -> str:
-        return str(self.cleaned_data.get("message") or "").strip()
+        message = str(self.cleaned_data.get("message") or "").strip()
+        refuse_over_limit(message, MAX_REFERRAL_MESSAGE, "message")
+        return message
 
 
 class ReferralCodeCreateForm(ChangeForm):
@@ -299,15 +320,48 @@ class NoteForm(ChangeForm):
     action = "account_note.add"
     prefix = "note"
 
+    # No maxlength: see refuse_over_limit.
     note = forms.CharField(
         label="Note",
-        max_length=MAX_COMMENT_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_COMMENT_LENGTH}),
-        help_text="Under 500 characters. Signed with your username.",
+        widget=forms.Textarea(
+            attrs={
+                "rows": 3,
+                "data-limit": MAX_COMMENT_LENGTH,
+                "data-shortcut": "a",
+                "aria-keyshortcuts": "a",
+                "data-shortcut-label": "Write an account note",
+            }
+        ),
+        help_text=f"At most {MAX_COMMENT_LENGTH} characters. Signed with your username.",
     )
 
     def clean_note(self) -> str:
         note = str(self.cleaned_data["note"]).strip()
         if not note:
             raise ValidationError("Write the note.")
+        refuse_over_limit(note, MAX_COMMENT_LENGTH, "note")
         return note
+
+
+class TimelineFilterForm(DateRangeForm):
+    """The timeline's filters, from the query string: what to show and between which dates."""
+
+    kinds = forms.MultipleChoiceField(
+        label="Show",
+        choices=list(TIMELINE_KINDS.items()),
+        initial=list(TIMELINE_KINDS),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked shows everything.",
+    )
+
+    def timeline_query(self) -> TimelineQuery:
+        """The filters asked for; everything when the form is empty or not valid."""
+        if not self.is_bound or not self.is_valid():
+            return TimelineQuery()
+        data = self.cleaned_data
+        return TimelineQuery(
+            kinds=frozenset(data.get("kinds") or TIMELINE_KINDS),
+            date_start=data.get("date_start"),
+            date_end=data.get("date_end"),
+        )

@@ -24,6 +24,7 @@ from django.conf import settings
 
 from guests.selectors.page import GuestPage
 from portal.audit.outcome import ChangeOutcome
+from portal.audit.personal import address_digest, field_value, values_digest
 from portal.guestcache import guest_cache
 
 #: How long a pending change is remembered at all (it stops polling much earlier).
@@ -204,6 +205,37 @@ def _wallet_balances(page: GuestPage, expected: Any) -> bool | None:
         return None
 
 
+def _user_values(page: GuestPage, expected: Any) -> bool | None:
+    """The user's fields named in ``expected`` read as the change set them (by their digest:
+    the values themselves are not kept here)."""
+    if page.user is None or not page.user.ok:
+        return None
+    names = [str(name) for name in expected["fields"]]
+    return values_digest({n: field_value(page.user_fields, n) for n in names}) == expected["digest"]
+
+
+def _account_values(page: GuestPage, expected: Any) -> bool | None:
+    """The account's fields named in ``expected`` read as the change set them (digest)."""
+    names = [str(name) for name in expected["fields"]]
+    fields = page.account.fields
+    return values_digest({n: field_value(fields, n) for n in names}) == expected["digest"]
+
+
+def _address(page: GuestPage, expected: Any) -> bool | None:
+    """An address change shows: an address with the digest asked for (under ``addressId``
+    when given), or, for a deletion (no digest), no address under ``addressId`` any more."""
+    user = page.user_information
+    if user is None:
+        return None
+    wanted_id, digest = str(expected["addressId"]), str(expected["digest"])
+    if not digest:
+        return all(a.address_id != wanted_id for a in user.addresses)
+    return any(
+        address_digest(a) == digest and (not wanted_id or a.address_id == wanted_id)
+        for a in user.addresses
+    )
+
+
 _CHECKS: dict[str, Callable[[GuestPage, Any], Seen]] = {
     "message_frequency": _message_frequency,
     "language": _language,
@@ -211,4 +243,7 @@ _CHECKS: dict[str, Callable[[GuestPage, Any], Seen]] = {
     "referral_emails": _referral_emails,
     "note": _note,
     "wallet_balances": _wallet_balances,
+    "user_values": _user_values,
+    "account_values": _account_values,
+    "address": _address,
 }

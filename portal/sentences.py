@@ -144,6 +144,24 @@ _CATALOGUE: dict[str, str] = {
     # Referrals.
     "referral_code.invalid_code": "That referral code is not valid. Please check it and try again.",
     # Password resets (not offered in this portal, explained for completeness).
+    # Enrollment Service (sandbox codes, ASSUMED: the vendor's table could not be read).
+    "enrollment.invalid_user": _USER_NOT_FOUND,
+    "enrollment.invalid_card": _CARD_NOT_FOUND,
+    "enrollment.invalid_address": "That address is not on file for this guest any more.",
+    "enrollment.invalid_card_template": "The loyalty system does not know this guest's program.",
+    "enrollment.field_validation_error": (
+        "The loyalty system refused some of the details: see the fields marked."
+    ),
+    # Field validation errors (errorsByField) by code, for a change read back from the audit
+    # log; a fresh refusal shows upstream's own words.
+    "field.unknown": "This program has no such field.",
+    "field.required": "This program requires this field.",
+    "field.invalid_email": "This is not a valid email address.",
+    "field.invalid_phone": "This is not a valid phone number.",
+    "field.invalid_date": "This is not a valid date.",
+    "field.invalid_choice": "Choose one of the listed values.",
+    "field.not_unique": "Another guest already has this; it must be unique in this program.",
+    "field.not_editable": "This field cannot be changed here.",
     "reset_password.invalid_card": _CARD_NOT_FOUND,
     "reset_password.invalid_account": _ACCOUNT_NOT_FOUND,
     "reset_password.invalid_user": _USER_NOT_FOUND,
@@ -180,6 +198,26 @@ _CATALOGUE: dict[str, str] = {
     "card_status.invalid_status": "Cards cannot be set to that status.",
     "card_status.invalid_card": _CARD_NOT_FOUND,
     "card_status.internal_error": _TRY_AGAIN,
+    # Balance transfer (sandbox codes: the vendor lists none; docs/wire-notes.md).
+    "balance_transfer.invalid_card": "We could not find the card to move the balances to.",
+    "balance_transfer.invalid_from_card": (
+        "We could not find the card to move the balances from. Please check its number."
+    ),
+    "balance_transfer.same_account": "Both cards are on the same account: nothing to move.",
+    "balance_transfer.account_not_active": "This account is not active, so nothing can move to it.",
+    "balance_transfer.card_not_active": "The card to move the balances to is not active.",
+    "balance_transfer.from_account_not_active": (
+        "The old card's account is not active, so its balances cannot be moved."
+    ),
+    "balance_transfer.from_card_not_active": (
+        "The old card cannot be used (it was replaced or never activated)."
+    ),
+    "balance_transfer.invalid_reg_code": "The old card's registration code is not right.",
+    "balance_transfer.no_balance": "The old card has no balance this card can take.",
+    "balance_transfer.not_all_transferable": (
+        "Not every balance can move to this card, so nothing moved. Choose to move what this "
+        "card can take."
+    ),
     # Codes outside the Guest Service spec (CSR notes, account search, visit codes,
     # preferences), as the sandbox answers them.
     "request.invalid_merchant": (
@@ -190,6 +228,40 @@ _CATALOGUE: dict[str, str] = {
     "csr.invalid_card": _CARD_NOT_FOUND,
     "csr.invalid_comment": "A note must have some text and be under 500 characters.",
     "transaction.no_criteria": "Give at least one thing to search for.",
+    "transaction.invalid_card": _CARD_NOT_FOUND,
+    "transaction.invalid_new_card": "We could not find the new card. Check its number.",
+    "transaction.card_not_in_required_state": (
+        "The card is not active, so its balances cannot be changed this way."
+    ),
+    "transaction.card_already_active": (
+        "The new card has already been used. Choose a new card that was never activated."
+    ),
+    "transaction.card_template_mismatch": (
+        "The new card belongs to another program. Choose a card of the same kind."
+    ),
+    "transaction.same_card": "The new card must be a different card.",
+    "transaction.account_not_active": "This account is not active, so it cannot be changed.",
+    "transaction.invalid_wallet": "This account has no such balance.",
+    "transaction.invalid_quantity": "The amount is not valid for this balance.",
+    "transaction.invalid_activity_type": "The loyalty system did not accept this kind of change.",
+    "transaction.invalid_comment": "The comment must be under 500 characters.",
+    "transaction.invalid_expiration": "The expiration must be a date in the future.",
+    "transaction.insufficient_balance": ("The balance is too low: this would take it below zero."),
+    "transaction.no_wallet_contents": "Nothing was given to add or take away.",
+    "transaction.original_not_found": "The loyalty system has no such transaction to void.",
+    "transaction.already_voided": "That transaction was already voided.",
+    "transaction.void_mismatch": "The void does not match the transaction it voids.",
+    "payment.invalid_card": _CARD_NOT_FOUND,
+    "payment.not_stored_value": "This card's program keeps no stored value.",
+    "payment.invalid_argument": "Something in this request was not accepted.",
+    "payment.invalid_payment_method": (
+        "That payment method is no longer saved for this guest (it may have been removed already)."
+    ),
+    "payment.auto_recharge_not_enabled": "Auto-recharge is not on for this card.",
+    "payment.payment_method_in_use": (
+        "This payment method funds auto-recharge, so it cannot be removed: turn auto-recharge "
+        "off first."
+    ),
     "visit_code.not_found": (
         "We do not recognise that visit code. Please check it against the receipt."
     ),

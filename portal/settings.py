@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,7 @@ INSTALLED_APPS = [
     "portal.sandbox",
     "portal.audit",
     "portal.jobs",
+    "portal.approvals",
     "guests",
     "cards",
 ]
@@ -164,6 +166,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.staff.context_processors.staff",
+                "portal.approvals.context_processors.approvals",
             ],
         },
     },
@@ -356,6 +359,15 @@ SANDBOX_WITHOUT = _read("SANDBOX_WITHOUT", env.list, default=[])
 # missing for this many seconds (DESIGN.md "Services a merchant may not have").
 PAYTRONIX_CSR_SERVICE = _read("PAYTRONIX_CSR_SERVICE", _bool, default=True)
 PAYTRONIX_ACCOUNT_QUERY = _read("PAYTRONIX_ACCOUNT_QUERY", _bool, default=True)
+PAYTRONIX_ENROLLMENT_SERVICE = _read("PAYTRONIX_ENROLLMENT_SERVICE", _bool, default=True)
+PAYTRONIX_GUEST_MANAGEMENT_SERVICE = _read(
+    "PAYTRONIX_GUEST_MANAGEMENT_SERVICE", _bool, default=True
+)
+PAYTRONIX_TRANSACTION_SERVICE = _read("PAYTRONIX_TRANSACTION_SERVICE", _bool, default=True)
+PAYTRONIX_BALANCE_TRANSFER_SERVICE = _read(
+    "PAYTRONIX_BALANCE_TRANSFER_SERVICE", _bool, default=True
+)
+PAYTRONIX_PAYMENT_SERVICE = _read("PAYTRONIX_PAYMENT_SERVICE", _bool, default=True)
 PAYTRONIX_UNAVAILABLE_SERVICE_SECONDS = _read(
     "PAYTRONIX_UNAVAILABLE_SERVICE_SECONDS", env.int, default=600
 )
@@ -372,6 +384,18 @@ if GUESTS_PAGE_DEADLINE <= 0:
 GUESTS_ECLUB_TEMPLATE_CODE = _read(
     "GUESTS_ECLUB_TEMPLATE_CODE", env.int, default=None if PRODUCTION else 30
 )
+# The guest's details (Enrollment Service): the fields the merchant's program requires to be
+# unique among its guests (the username always is), sent as editUser's enforceUniqueFields;
+# and how many password reset emails a guest may be sent in an hour from the console.
+GUESTS_UNIQUE_FIELDS = _read("GUESTS_UNIQUE_FIELDS", env.list, default=["email"])
+_UNIQUE_FIELD_NAMES = {"email", "mobilePhone", "phone"}
+if not set(GUESTS_UNIQUE_FIELDS) <= _UNIQUE_FIELD_NAMES:
+    raise ImproperlyConfigured(
+        "GUESTS_UNIQUE_FIELDS may name only " + ", ".join(sorted(_UNIQUE_FIELD_NAMES))
+    )
+GUESTS_PASSWORD_RESETS_PER_HOUR = _read("GUESTS_PASSWORD_RESETS_PER_HOUR", env.int, default=3)
+if GUESTS_PASSWORD_RESETS_PER_HOUR < 1:
+    raise ImproperlyConfigured("GUESTS_PASSWORD_RESETS_PER_HOUR must be at least 1")
 
 # Keyed hash of full card numbers in audit records: exact search without storing the number.
 AUDIT_HASH_KEY = _read(
@@ -416,6 +440,73 @@ if AUDIT_ABANDONED_AFTER <= PAYTRONIX_CONNECT_TIMEOUT + PAYTRONIX_READ_TIMEOUT:
         "PAYTRONIX_READ_TIMEOUT, or a slow call would be settled while still running"
     )
 
+# Wallet adjustments (cards app): the reason codes a CSR picks from ("code:Label", comma
+# separated; "other" is always offered and needs words), and what each role may adjust alone,
+# per adjustment and per guest per day, by kind of wallet ("points" also counts visits,
+# "rewards", "stored_value" in money). Above a ceiling the adjustment becomes a request that a
+# supervisor approves (portal/approvals); the door refuses it otherwise.
+_DEFAULT_WALLET_REASONS = [
+    "missed_visit:Missed visit",
+    "service_recovery:Service recovery",
+    "duplicate_credit:Duplicate credit",
+    "goodwill:Goodwill",
+    "correction:Correction",
+]
+WALLET_ADJUST_REASONS: list[tuple[str, str]] = []
+for _item in _read("WALLET_ADJUST_REASONS", env.list, default=_DEFAULT_WALLET_REASONS):
+    _code, _, _label = str(_item).partition(":")
+    if not _code.strip() or not _label.strip() or not _code.strip().replace("_", "").isalnum():
+        raise ImproperlyConfigured(
+            f"WALLET_ADJUST_REASONS: {_item!r} is not code:Label (code: letters, digits, _)"
+        )
+    if _code.strip() != "other":
+        WALLET_ADJUST_REASONS.append((_code.strip(), _label.strip()))
+WALLET_LIMIT_KINDS = ("points", "rewards", "stored_value")
+
+
+def _wallet_limits(name: str, default: str) -> dict[str, Decimal]:
+    """``points=500,rewards=2,stored_value=10.00``: every kind, each a non-negative number."""
+    raw = env.str(name, default=default)
+    found: dict[str, Decimal] = {}
+    for part in raw.split(","):
+        kind, _, amount = part.partition("=")
+        try:
+            value = Decimal(amount.strip())
+        except ArithmeticError:
+            value = Decimal(-1)
+        if kind.strip() not in WALLET_LIMIT_KINDS or not value.is_finite() or value < 0:
+            raise ImproperlyConfigured(
+                f"{name}: {part.strip()!r} is not kind=amount with kind one of "
+                f"{', '.join(WALLET_LIMIT_KINDS)} and a non-negative amount"
+            )
+        found[kind.strip()] = value
+    missing = set(WALLET_LIMIT_KINDS) - set(found)
+    if missing:
+        raise ImproperlyConfigured(f"{name} has no limit for {', '.join(sorted(missing))}")
+    return found
+
+
+#: role → {"per_adjustment": {kind: ceiling}, "per_day": {kind: ceiling}}; a role not listed
+#: may adjust nothing alone.
+WALLET_ADJUST_LIMITS: dict[str, dict[str, dict[str, Decimal]]] = {
+    "agent": {
+        "per_adjustment": _wallet_limits(
+            "WALLET_LIMIT_AGENT", "points=500,rewards=2,stored_value=10.00"
+        ),
+        "per_day": _wallet_limits(
+            "WALLET_DAILY_LIMIT_AGENT", "points=1000,rewards=4,stored_value=20.00"
+        ),
+    },
+    "supervisor": {
+        "per_adjustment": _wallet_limits(
+            "WALLET_LIMIT_SUPERVISOR", "points=5000,rewards=10,stored_value=100.00"
+        ),
+        "per_day": _wallet_limits(
+            "WALLET_DAILY_LIMIT_SUPERVISOR", "points=10000,rewards=20,stored_value=200.00"
+        ),
+    },
+}
+
 # Jobs (portal/jobs): upstream calls one job makes at once, attempts per item on transient
 # upstream faults, and where job output files (exports) are kept. A job runs in chunks: one task
 # starts items for JOBS_CHUNK_SECONDS, lets those under way finish, and queues the job again, so
@@ -426,6 +517,9 @@ JOBS_CONCURRENCY = _read("JOBS_CONCURRENCY", env.int, default=1 if TESTING else 
 JOBS_ITEM_ATTEMPTS = _read("JOBS_ITEM_ATTEMPTS", env.int, default=3)
 JOBS_CHUNK_SECONDS = _read("JOBS_CHUNK_SECONDS", env.float, default=60.0)
 JOBS_SETTLE_POLL = _read("JOBS_SETTLE_POLL", env.float, default=15.0)
+# The adjustments report's CSV is written at once up to this many adjustments and voids, and
+# by a job beyond (a large range).
+REPORT_CSV_INLINE_ROWS = _read("REPORT_CSV_INLINE_ROWS", env.int, default=2000)
 JOBS_FILES_DIR = Path(_read("JOBS_FILES_DIR", env.str, default=str(VAR_DIR / "jobs")))
 if JOBS_CONCURRENCY < 1 or JOBS_ITEM_ATTEMPTS < 1:
     raise ImproperlyConfigured("JOBS_CONCURRENCY and JOBS_ITEM_ATTEMPTS must be at least 1")

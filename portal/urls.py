@@ -28,5 +28,6 @@ urlpatterns = [
     path("cards/", include("cards.urls")),
     path("audit/", include("portal.audit.urls")),
     path("jobs/", include("portal.jobs.urls")),
+    path("approvals/", include("portal.approvals.urls")),
     path("admin/", admin.site.urls),
 ]

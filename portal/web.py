@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
@@ -21,6 +23,9 @@ from portal.audit.types import AuditContext, Submission
 from portal.paytronix.errors import FailureError, InvalidStatusError, PaytronixError
 from portal.sentences import NotShownError, explain
 from portal.staff.models import User
+
+if TYPE_CHECKING:
+    from portal.audit.outcome import ChangeOutcome
 
 UPSTREAM_TROUBLE_TEMPLATE = "upstream_trouble.html"
 
@@ -119,3 +124,33 @@ def form_response(
     if request.htmx:
         return render(request, f"{template}#form", context)
     return render(request, template, context, status=status)
+
+
+def change_refused(
+    request: HtmxHttpRequest, template: str, context: dict[str, Any], refusal: ValidationError
+) -> HttpResponse:
+    """The door refused the change before sending it (a reason missing, a form reused)."""
+    context["error"] = " ".join(refusal.messages)
+    return form_response(request, template, context, status=422)
+
+
+def change_answer(
+    request: HtmxHttpRequest,
+    template: str,
+    context: dict[str, Any],
+    form: ChangeForm,
+    result: ChangeOutcome,
+    *,
+    done_url: str,
+) -> HttpResponse:
+    """After a change on a screen of its own: done, a message and a redirect to ``done_url``
+    (a GET of its own); otherwise the form with the sentence. A failed change may be tried
+    again (a new key); one whose outcome is unknown or still pending keeps its key, so
+    submitting again settles it rather than sending it twice."""
+    if result.ok:
+        messages.success(request, result.message)
+        return redirect_after_change(request, done_url)
+    if result.failed:
+        form.renew_key()
+    context["error"] = result.message
+    return form_response(request, template, context)

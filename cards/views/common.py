@@ -3,25 +3,27 @@ a change that did not go through, and the credentials an attach form carries."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import HttpResponse
 from django.urls import reverse
 
 from cards.forms import AttachCardForm
 from cards.selectors import GuestCards, guest_cards
 from cards.services.attach import AttachCredentials
-from portal.audit.forms import ChangeForm
-from portal.audit.outcome import ChangeOutcome
 from portal.web import (
     HtmxHttpRequest,
-    form_response,
-    redirect_after_change,
+    change_answer,
+    change_refused,
     upstream_errors,
     viewer_of,
 )
+
+__all__ = [
+    "card_screen",
+    "change_answer",
+    "change_refused",
+    "credentials_from",
+    "guest_of",
+    "guest_page_url",
+]
 
 #: Every card screen answers a guest, card or upstream it cannot read the same way.
 card_screen = upstream_errors(title="The cards could not be loaded")
@@ -37,36 +39,6 @@ def guest_of(request: HtmxHttpRequest, account_id: int, *, fresh: bool = False) 
     ``guest_cards``). A form with errors is shown again from the cached read: bad input costs
     no upstream call."""
     return guest_cards(viewer=viewer_of(request), account_id=account_id, fresh=fresh)
-
-
-def change_refused(
-    request: HtmxHttpRequest, template: str, context: dict[str, Any], refusal: ValidationError
-) -> HttpResponse:
-    """The door refused the change before sending it (a reason missing, a form reused)."""
-    context["error"] = " ".join(refusal.messages)
-    return form_response(request, template, context, status=422)
-
-
-def change_answer(
-    request: HtmxHttpRequest,
-    template: str,
-    context: dict[str, Any],
-    form: ChangeForm,
-    result: ChangeOutcome,
-    *,
-    done_url: str,
-) -> HttpResponse:
-    """After a change: done, a message and a redirect to ``done_url`` (a GET of its own);
-    otherwise the form with the sentence. A failed change may be tried again (a new key); one
-    whose outcome is unknown or still pending keeps its key, so submitting again settles it
-    rather than sending it twice."""
-    if result.ok:
-        messages.success(request, result.message)
-        return redirect_after_change(request, done_url)
-    if result.failed:
-        form.renew_key()
-    context["error"] = result.message
-    return form_response(request, template, context)
 
 
 def credentials_from(form: AttachCardForm) -> AttachCredentials:

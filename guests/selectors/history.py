@@ -149,3 +149,14 @@ def history_page(*, account_id: int, query: HistoryQuery, fresh: bool = False) -
         has_next=has_more and query.page < MAX_PAGE,
         beyond_last_page=has_more and query.page >= MAX_PAGE,
     )
+
+
+def history_rows(
+    *, account_id: int, filters: HistoryFilter, limit: int
+) -> tuple[list[WalletColumn], list[HistoryRow], bool]:
+    """The newest ``limit`` transactions matching ``filters`` as rows with their wallet
+    columns, and whether older ones match too (one request, ``limit`` + 1 asked for)."""
+    history = reads.history_of_account(account_id=account_id, filters=filters, limit=limit + 1)
+    columns = _columns(history)
+    rows = [_row(item, columns) for item in history.transactions[:limit]]
+    return columns, rows, len(history.transactions) > limit

@@ -242,3 +242,19 @@ def transaction_comments(
         ),
         transaction_id=transaction_id,
     )
+
+
+def unavailable_guest_name(*, viewer: Viewer, account_id: int) -> str:
+    """Whose account it is, for an account upstream will not show (closed, never activated):
+    the user's name, or "" when there is none, it cannot be read, or the viewer is limited to
+    a store group (the user read takes no store-group filter, so it could not be checked)."""
+    if viewer.is_store_scoped:
+        return ""
+    try:
+        user = reads.user_of_account(account_id=account_id)
+    except PaytronixError:
+        return ""
+    fields = user.fields
+    if fields is None:
+        return ""
+    return " ".join(p for p in (fields.first_name, fields.last_name) if p)

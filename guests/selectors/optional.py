@@ -1,6 +1,8 @@
 """Upstream services a merchant's integration may not have (DESIGN.md "Services a merchant may
-not have"): the CSR service (account notes) and the Transaction Service's accountQuery (search
-by email, phone, name, postal code).
+not have"): the CSR service (account notes), the Transaction Service's accountQuery (search
+by email, phone, name, postal code) and its writes (wallet adjustments, voids, card exchange),
+the Payment Service (stored-value payments), the Enrollment Service (the guest's details,
+addresses, privacy deletion) and the Guest Management Service (the password reset email).
 
 Each can be switched off in settings. An upstream that answers "not found" or "not authorised"
 for one (``portal.paytronix.errors.service_unavailable``) is remembered in the cache for
@@ -64,6 +66,16 @@ class OptionalService:
             self.remember_unavailable(error)
             return None
 
+    def write[T](self, call: Callable[[], T]) -> T:
+        """``call()`` (a write, inside the door), remembering the service as missing when
+        upstream answers so; every error is raised as it came, for the door to record."""
+        try:
+            return call()
+        except PaytronixError as error:
+            if service_unavailable(error):
+                self.remember_unavailable(error)
+            raise
+
 
 NOTES = OptionalService(
     name="csr",
@@ -76,5 +88,32 @@ ACCOUNT_SEARCH = OptionalService(
     sentence=(
         "Search by email, phone or name is not available for this Paytronix integration. "
         "Search by card number, account id, username or eClub email instead."
+    ),
+)
+ENROLLMENT = OptionalService(
+    name="enrollment",
+    setting="PAYTRONIX_ENROLLMENT_SERVICE",
+    sentence=(
+        "Editing the guest's details and addresses, and privacy deletion, are not available "
+        "for this Paytronix integration."
+    ),
+)
+GUEST_MANAGEMENT = OptionalService(
+    name="guestmanagement",
+    setting="PAYTRONIX_GUEST_MANAGEMENT_SERVICE",
+    sentence="Sending a password reset email is not available for this Paytronix integration.",
+)
+TRANSACTIONS = OptionalService(
+    name="transaction",
+    setting="PAYTRONIX_TRANSACTION_SERVICE",
+    sentence=(
+        "Balance adjustments and card exchanges are not available for this Paytronix integration."
+    ),
+)
+PAYMENTS = OptionalService(
+    name="payment",
+    setting="PAYTRONIX_PAYMENT_SERVICE",
+    sentence=(
+        "Saved payment methods and auto-recharge are not available for this Paytronix integration."
     ),
 )

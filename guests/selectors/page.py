@@ -16,7 +16,7 @@ from guests import labels
 from guests.labels import Choice
 from guests.selectors import optional
 from guests.selectors.fanout import ReadResult
-from guests.selectors.history import HistoryPage, HistoryQuery
+from guests.selectors.history import HistoryPage, HistoryQuery, HistoryRow
 from portal.paytronix.replies import (
     AccountComment,
     AccountInformation,
@@ -34,6 +34,16 @@ from portal.paytronix.replies import (
 )
 from portal.sentences import ACCOUNT_STATUS_WORDS, CARD_STATUS_WORDS, explain, words
 
+ACTIVE = "ACTIVE"
+
+#: What upstream refuses on an account that is not ACTIVE (the spec's ``account_not_active``
+#: codes of card_status, attach_card and combine_card), said to the CSR where the page offers
+#: none of them.
+NOT_ACTIVE_REFUSES = (
+    "Paytronix refuses card status changes, attaching cards and combining on an account "
+    "that is not active, so the page offers none of them."
+)
+
 
 @dataclass(frozen=True)
 class GuestCard:
@@ -46,6 +56,9 @@ class GuestCard:
     is_primary: bool
     account_id: int = 0
     combinable: bool = False
+    #: The card's account is ACTIVE: upstream refuses status changes, attach and combine on
+    #: any other (card_status/attach_card/combine_card ``account_not_active``).
+    account_active: bool = True
 
     @property
     def status_words(self) -> str:
@@ -65,6 +78,18 @@ class Wallet:
     hides_expirations: bool
 
 
+def _expirations_by_date(expirations: list[Expiration]) -> list[Expiration]:
+    """One expiration per date, amounts on the same date summed, soonest first (undated last)."""
+    summed: dict[date | None, Decimal] = {}
+    for item in expirations:
+        if item.amount:
+            summed[item.expiration_date] = (
+                summed.get(item.expiration_date, Decimal(0)) + item.amount
+            )
+    ordered = sorted(summed.items(), key=lambda pair: (pair[0] is None, pair[0] or date.min))
+    return [Expiration(amount=amount, expiration_date=when) for when, amount in ordered]
+
+
 def _wallet(group: str, info: BalanceInformation) -> Wallet:
     hides = bool(info.hide_expiration_dates)
     return Wallet(
@@ -72,7 +97,7 @@ def _wallet(group: str, info: BalanceInformation) -> Wallet:
         wallet_code=info.wallet_code,
         name=info.name or info.short_name or "",
         balance=info.balance if info.balance is not None else Decimal(0),
-        expirations=[] if hides else [e for e in info.expirations if e.amount],
+        expirations=[] if hides else _expirations_by_date(info.expirations),
         additional_expiring=None if hides else (info.additional_expiring_balance or None),
         hides_expirations=hides,
     )
@@ -89,7 +114,13 @@ def _account_cards(
             status=card.status or "",
             is_primary=is_primary,
             account_id=account_id,
-            combinable=combinable and is_primary,
+            # combineCard refuses an account or card that is not active (account_not_active,
+            # card_not_active): Combine is not offered for them.
+            combinable=combinable
+            and is_primary
+            and account.account_status == ACTIVE
+            and card.status == ACTIVE,
+            account_active=account.account_status == ACTIVE,
         )
         for card, is_primary in listed
         if card is not None
@@ -148,8 +179,21 @@ def why_not_combinable(account: UserAccount, accounts: list[UserAccount]) -> str
     """What the page says where it offers no Combine, from what isCardCombinable answered for
     every account of the guest of the same program: the one account answering false among
     others answering true is the main account; every one answering false means the program
-    does not combine; alone, there is nothing to combine it with."""
-    if account.combinable is not False or account.account is None:
+    does not combine; alone, there is nothing to combine it with. An account upstream would
+    combine but whose account or primary card is not active is refused by combineCard."""
+    if account.account is None:
+        return ""
+    if account.combinable:
+        primary = account.account.primary_card
+        if account.account.account_status != ACTIVE:
+            return f"Combine is not offered: this account is {account.status_words}."
+        if primary is not None and primary.status != ACTIVE:
+            return (
+                "Combine is not offered: the account's primary card is "
+                f"{words(CARD_STATUS_WORDS, primary.status)}; Paytronix combines active cards only."
+            )
+        return ""
+    if account.combinable is not False:
         return ""
     label = account.template_label
     same = [
@@ -270,6 +314,34 @@ class GuestPage:
     @property
     def account_status_words(self) -> str:
         return words(ACCOUNT_STATUS_WORDS, self.account.account_status)
+
+    @property
+    def account_active(self) -> bool:
+        return self.account.account_status == ACTIVE
+
+    @property
+    def state_notice(self) -> str:
+        """Why the page offers no card changes, for an account that is not ACTIVE (a
+        successful read says ACTIVE or SUSPENDED; anything else is not shown at all)."""
+        if self.account_active:
+            return ""
+        return f"This account is {self.account_status_words}. {NOT_ACTIVE_REFUSES}"
+
+    @property
+    def last_transaction(self) -> HistoryRow | None:
+        """The newest authorized transaction, when the history shown is the unfiltered first
+        page (newest first); None otherwise (the summary then says where to look)."""
+        if self.history is None or not self.history.ok:
+            return None
+        shown = self.history.get()
+        if shown.query != HistoryQuery():
+            return None
+        return next((row for row in shown.rows if row.authorized), None)
+
+    @property
+    def expirations_hidden(self) -> list[str]:
+        """The wallets whose expiration dates the program hides (said once, under the table)."""
+        return [wallet.name for wallet in self.wallets if wallet.hides_expirations]
 
     @property
     def enrolled(self) -> date | None:

@@ -29,28 +29,33 @@ def account_change(
     success: str,
     watch: PendingChange | None = None,
 ) -> ChangeOutcome:
-    """The change on the guest's ``account`` (read with the CSR's scope: the door's store-group
-    check and the target's identifiers come from it). ``watch`` is what the page should show
-    once upstream has applied it, watched for when the change was applied or may have been.
-
-    The target names the primary card by its full number when the account was just read, else
-    (a cached copy) by the masked number and keyed hash the cache keeps: none of these changes
-    needs the number itself, so none reads the account again for it."""
-    card = account.primary_card
-    target = Target(
-        account_id=account_id,
-        printed_card_number=(card.printed_card_number if card else None) or "",
-        card_hash=(card.card_hash if card else None) or "",
-        card_masked=(card.masked_card_number if card else None) or "",
-        username=account.username or "",
-        store_group_code=scope_of(submission.actor),
-    )
+    """The change on the guest's ``account`` (``change_target``). ``watch`` is what the page
+    should show once upstream has applied it, watched for when the change was applied or may
+    have been."""
+    target = change_target(submission, account)
     outcome = change_run(
         submission, action=action, target=target, params=params, call=call, success=success
     )
     if watch is not None:
         pending_watch(outcome, account_id=account_id, change=watch)
     return outcome
+
+
+def change_target(submission: Submission, account: AccountInformation) -> Target:
+    """The ``Target`` of a change to ``account`` (read with the CSR's scope: the door's
+    store-group check and the target's identifiers come from it). It names the primary card by
+    its full number when the account was just read, else (a cached copy) by the masked number
+    and keyed hash the cache keeps: the audit record needs no more, so nothing is read again
+    for it."""
+    card = account.primary_card
+    return Target(
+        account_id=account.account_id,
+        printed_card_number=(card.printed_card_number if card else None) or "",
+        card_hash=(card.card_hash if card else None) or "",
+        card_masked=(card.masked_card_number if card else None) or "",
+        username=account.username or "",
+        store_group_code=scope_of(submission.actor),
+    )
 
 
 def registered_username(account: AccountInformation) -> str:

@@ -8,26 +8,42 @@ from collections.abc import Sequence
 from guests.pending import PendingChange
 from guests.selectors.load import guest_account
 from guests.selectors.reads import referrals_of_account
-from guests.services.account import account_change
+from guests.services.account import ChangeRefusedError, account_change
 from portal.audit.outcome import ChangeOutcome
 from portal.audit.selectors import recorded_reply
 from portal.audit.types import Submission
 from portal.paytronix.errors import PaytronixError
-from portal.paytronix.replies import ReferralCode
+from portal.paytronix.replies import ReferralCode, ReferralList
 
 
-def _already_referred(account_id: int, emails: Sequence[str]) -> list[str] | None:
+def _already_referred(listing: ReferralList | None, emails: Sequence[str]) -> list[str] | None:
     """Which of ``emails`` the guest had referred before this write, or None if unknown.
 
     Recorded with the intent so the reconciler can tell, after a write whose outcome is
     unknown, a referral this write made from one that was already there.
     """
-    try:
-        listing = referrals_of_account(account_id=account_id)
-    except PaytronixError:
+    if listing is None:
         return None
     known = {(referral.email or "").lower() for referral in listing.user_referrals}
     return sorted(email for email in emails if email.lower() in known)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
+def _over_allowance(listing: ReferralList | None, asked: int) -> str:
+    """Why ``asked`` referrals cannot be sent, in exact numbers, or "" (also when the
+    allowance is not known: upstream then decides)."""
+    left = listing.number_of_available_user_referrals if listing is not None else None
+    if left is None or asked <= left:
+        return ""
+    if left <= 0:
+        return f"The guest has no referrals left to send; you asked for {asked}."
+    return (
+        f"You asked for {_plural(asked, 'referral')}; the guest has {left} left. "
+        f"Remove {asked - left} of the addresses, or send these later."
+    )
 
 
 def referrals_add(
@@ -36,9 +52,16 @@ def referrals_add(
     """Refer friends by email on the guest's behalf (upstream emails each of them)."""
     account = guest_account(viewer=submission.actor, account_id=account_id)
     emails = list(emails)
-    count = f"{len(emails)} referral{'s' if len(emails) != 1 else ''}"
+    try:
+        listing: ReferralList | None = referrals_of_account(account_id=account_id)
+    except PaytronixError:
+        listing = None
+    refusal = _over_allowance(listing, len(emails))
+    if refusal:
+        raise ChangeRefusedError(refusal)
+    count = _plural(len(emails), "referral")
     params: dict[str, object] = {"accountId": account_id, "emails": emails, "message": message}
-    already = _already_referred(account_id, emails)
+    already = _already_referred(listing, emails)
     if already is not None:
         params["alreadyReferred"] = already
     return account_change(

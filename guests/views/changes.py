@@ -99,6 +99,7 @@ def _change(
             account_id,
             panels=[panel],
             forms=forms,
+            open_forms=[form_name],
             results={panel: result} if result else {},
             created_code=result.value if result and form_name == "referral_code" else None,
         )

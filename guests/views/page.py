@@ -15,8 +15,9 @@ from typing import Any
 from django import forms as django_forms
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
-from django_htmx.http import reswap, retarget
+from django_htmx.http import push_url, reswap, retarget
 
 from guests.forms import (
     HistoryFilterForm,
@@ -39,9 +40,11 @@ from guests.selectors import (
     guest_page,
     transaction_comments,
 )
+from guests.selectors.load import unavailable_guest_name
+from portal.approvals.selectors import open_requests_of_account
 from portal.paytronix.errors import PaytronixError
 from portal.sentences import explain
-from portal.staff.access import requires
+from portal.staff.access import requires, user_may
 from portal.web import HtmxHttpRequest, viewer_of
 
 GUEST_TEMPLATE = "guests/guest.html"
@@ -57,6 +60,24 @@ def _fragment(request: HtmxHttpRequest, panel: str) -> str:
     if panel in BODY_PANELS and request.GET.get("part") == "body":
         return f"{panel}-body"
     return f"panel-{panel}"
+
+
+#: The rarely used forms, drawn only when opened (``?open=<drawer>``, a real link; htmx asks
+#: for the panel with it): each drawer and the page forms it holds. A drawer whose form comes
+#: back (with errors, or as typed after a refusal) stays open.
+DRAWERS: dict[str, tuple[str, ...]] = {
+    "preferences": ("frequency", "language", "username"),
+    "refer": ("referrals",),
+    "referral-check": ("referral_check",),
+    "visit": ("visit_check", "visit_apply"),
+}
+
+
+def opened_drawers(request: HtmxHttpRequest, given: Iterable[str]) -> frozenset[str]:
+    """The drawers to draw open: those the request asks for and those holding ``given`` forms."""
+    asked = {name for name in request.GET.getlist("open") if name in DRAWERS}
+    held = {drawer for drawer, names in DRAWERS.items() if set(names) & set(given)}
+    return frozenset(asked | held)
 
 
 def blank_forms(page: GuestPage) -> dict[str, django_forms.Form]:
@@ -84,7 +105,8 @@ def guest_context(
     """Load ``panels`` of the guest page for this request and build the template context.
 
     ``extra`` goes into the context as is; a ``forms`` entry replaces those of the blank forms
-    it names (a bound form with errors, or a fresh one after a change).
+    it names (a bound form with errors, or a fresh one after a change); ``open_forms`` names
+    forms whose drawer stays open (the one a change was just made from).
     """
     wanted = list(panels)
     history_form = history_form or HistoryFilterForm(request.GET or None)
@@ -95,7 +117,11 @@ def guest_context(
         history=history_form.history_query(),
         fresh=pending_sources(account_id=account_id, panels=wanted),
     )
-    page_forms = blank_forms(page) | extra.pop("forms", {})
+    given = extra.pop("forms", {})
+    opened = opened_drawers(request, [*given, *extra.pop("open_forms", ())])
+    page_forms = blank_forms(page) | given
+    # The summary (drawn with the whole page only) lists the account's open approval requests.
+    whole = set(wanted) == set(PANELS)
     return {
         "account_id": account_id,
         "page": page,
@@ -107,7 +133,10 @@ def guest_context(
         "account_actions": account_actions(request, page),
         "pending": pending_settle(page=page, panels=wanted),
         "forms": page_forms,
+        "opened": opened,
         "history_form": history_form,
+        "open_approvals": open_requests_of_account(account_id) if whole else [],
+        "may_approve": user_may(request.user, "approve_requests"),
         "results": {},
         **extra,
     }
@@ -116,10 +145,16 @@ def guest_context(
 def _problem(
     request: HtmxHttpRequest, account_id: int, error: Exception, panel: str
 ) -> HttpResponse:
+    unavailable: dict[str, str] = {}
     if isinstance(error, GuestNotFoundError):
         title, message, status = "Guest not found", _not_found_sentence(request, account_id), 404
     elif isinstance(error, GuestUnavailableError):
         title, message, status = "This account cannot be shown", error.sentence, 200
+        unavailable = {
+            "name": unavailable_guest_name(viewer=viewer_of(request), account_id=account_id),
+            "account_status": error.account_status,
+            "card_status": error.card_status,
+        }
     else:
         assert isinstance(error, PaytronixError)
         title, message, status = "The guest could not be loaded", explain(error), 503
@@ -131,6 +166,7 @@ def _problem(
         "fragment_id": _fragment(request, panel),
         "retry_url": request.get_full_path() if panel else "",
         "retry": status == 503,
+        "unavailable": unavailable,
     }
     if not request.htmx:
         return render(request, PROBLEM_TEMPLATE, context, status=status)
@@ -187,7 +223,17 @@ def panel(request: HtmxHttpRequest, account_id: int, panel: str) -> HttpResponse
     if not request.htmx:
         return render(request, GUEST_TEMPLATE, guest_context(request, account_id))
     context = guest_context(request, account_id, panels=[panel])
-    return render(request, f"{GUEST_TEMPLATE}#{_fragment(request, panel)}", context)
+    response = render(request, f"{GUEST_TEMPLATE}#{_fragment(request, panel)}", context)
+    if panel == "history":
+        # The filters and page go into the address bar as the guest page's own URL, so a
+        # reload or Back shows the same history (htmx restores Back from the server).
+        kept = request.GET.copy()
+        for name in [name for name, values in kept.lists() if not any(values)]:
+            del kept[name]
+        query = kept.urlencode()
+        guest_url = reverse("guests:guest", args=[account_id])
+        response = push_url(response, f"{guest_url}{'?' if query else ''}{query}#panel-history")
+    return response
 
 
 @require_GET

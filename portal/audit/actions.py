@@ -4,27 +4,35 @@ An action name (``card.disable``) is what the audit log shows and filters on. It
 which permission (``portal/staff/roles.py``) a user needs and whether a reason is required and
 from which codes. How the reconciler settles an outcome that stayed ``unknown`` (a function that
 reads upstream state back; without one, an unknown outcome is marked for review) is registered
-separately, by ``portal.audit.settle`` (``settler_register``), so this module imports no
-behaviour.
+separately, by ``portal.audit.settle`` (``settler_register``), and so is the limit an action may
+have (``limit_register``, from the app that knows it), so this module imports no behaviour.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
 
 from portal.staff.roles import PERMISSIONS
 
 if TYPE_CHECKING:
     from portal.audit.models import AuditRecord
     from portal.audit.types import Settlement, Target
+    from portal.staff.models import User
 
 #: ``settle(client, intent, target)``: ``target`` only when the door settles in-process.
 SettleFunc = Callable[[Any, "AuditRecord", "Target | None"], "Settlement | None"]
+#: ``limit(actor, target, params)``: why ``actor`` may not make this change alone (a sentence
+#: for the CSR), or ``""`` when it is within what their role allows.
+LimitFunc = Callable[["User", "Target | None", Mapping[str, Any]], str]
 
 #: The settle function of each action that has one (``settler_register``).
 SETTLERS: dict[str, SettleFunc] = {}
+#: The limit of each action that has one (``limit_register``): checked by the door.
+LIMITS: dict[str, LimitFunc] = {}
 
 OTHER = "other"
 
@@ -40,6 +48,40 @@ CARD_ENABLE_REASONS: tuple[tuple[str, str], ...] = (
     ("found", "Card found"),
     ("guest_request", "Guest request"),
     ("disabled_in_error", "Disabled in error"),
+    (OTHER, "Other (say why)"),
+)
+BALANCE_TRANSFER_REASONS: tuple[tuple[str, str], ...] = (
+    ("lost_card", "Card lost or stolen"),
+    ("damaged_card", "Card damaged"),
+    ("consolidate", "Guest wants one card"),
+    ("guest_request", "Guest request"),
+    (OTHER, "Other (say why)"),
+)
+CARD_EXCHANGE_REASONS: tuple[tuple[str, str], ...] = (
+    ("lost", "Lost"),
+    ("stolen", "Stolen"),
+    ("damaged", "Damaged"),
+    ("guest_request", "Guest request"),
+    (OTHER, "Other (say why)"),
+)
+
+AUTO_RECHARGE_DISABLE_REASONS: tuple[tuple[str, str], ...] = (
+    ("guest_request", "Guest request"),
+    ("unexpected_charge", "Guest did not expect an automatic charge"),
+    ("payment_card_lost", "Guest's payment card lost or stolen"),
+    (OTHER, "Other (say why)"),
+)
+PAYMENT_METHOD_REMOVE_REASONS: tuple[tuple[str, str], ...] = (
+    ("guest_request", "Guest request"),
+    ("payment_card_lost", "Guest's payment card lost or stolen"),
+    ("payment_card_replaced", "Guest's payment card expired or replaced"),
+    (OTHER, "Other (say why)"),
+)
+
+PASSWORD_RESET_REASONS: tuple[tuple[str, str], ...] = (
+    ("forgot_password", "The guest forgot their password"),
+    ("locked_out", "The guest is locked out"),
+    ("link_expired", "An earlier link expired"),
     (OTHER, "Other (say why)"),
 )
 
@@ -69,6 +111,11 @@ class ActionSpec:
         """Reads upstream state to settle an ``unknown`` outcome; None marks it for review."""
         return SETTLERS.get(self.name)
 
+    @property
+    def limit(self) -> LimitFunc | None:
+        """Says when a change is above what the actor may do alone (the door refuses it)."""
+        return LIMITS.get(self.name)
+
 
 ACTIONS: dict[str, ActionSpec] = {}
 
@@ -92,6 +139,27 @@ def settler_register(action: str, settle: SettleFunc) -> None:
     """Say how an unknown outcome of ``action`` (a registered action) is settled."""
     action_get(action)
     SETTLERS[action] = settle
+
+
+def limit_register(action: str, limit: LimitFunc) -> None:
+    """Give ``action`` (a registered action) a limit the door checks after the permission
+    (an app's ``AppConfig.ready()``: the limit may read that app's models)."""
+    action_get(action)
+    LIMITS[action] = limit
+
+
+def wallet_adjust_reasons() -> tuple[tuple[str, str], ...]:
+    """The reason codes of a wallet adjustment (``WALLET_ADJUST_REASONS``), and Other."""
+    return (*settings.WALLET_ADJUST_REASONS, (OTHER, "Other (say why)"))
+
+
+WALLET_VOID_REASONS: tuple[tuple[str, str], ...] = (
+    ("entered_in_error", "Entered in error"),
+    ("wrong_guest", "Wrong guest"),
+    ("wrong_amount", "Wrong amount"),
+    ("guest_request", "Guest request"),
+    (OTHER, "Other (say why)"),
+)
 
 
 for _spec in (
@@ -126,11 +194,40 @@ for _spec in (
         "cards.attach_and_combine", "Attach and combine", "combine_cards", reason_required=True
     ),
     ActionSpec(
+        "balance.transfer",
+        "Move a balance between cards",
+        "transfer_balances",
+        reason_required=True,
+        reason_codes=BALANCE_TRANSFER_REASONS,
+    ),
+    ActionSpec(
+        "card.exchange",
+        "Replace a card (exchange)",
+        "exchange_cards",
+        reason_required=True,
+        reason_codes=CARD_EXCHANGE_REASONS,
+    ),
+    ActionSpec(
         "bulk.card_status",
         "Bulk card status job",
         "run_bulk_jobs",
         reason_required=True,
         upstream=False,
+    ),
+    # Stored-value payments (the guest's saved payment methods and auto-recharge).
+    ActionSpec(
+        "payment.autorecharge.disable",
+        "Turn auto-recharge off",
+        "manage_payment_methods",
+        reason_required=True,
+        reason_codes=AUTO_RECHARGE_DISABLE_REASONS,
+    ),
+    ActionSpec(
+        "payment.method.remove",
+        "Remove a saved payment method",
+        "manage_payment_methods",
+        reason_required=True,
+        reason_codes=PAYMENT_METHOD_REMOVE_REASONS,
     ),
     # Guests.
     ActionSpec(
@@ -163,8 +260,74 @@ for _spec in (
         "migrate_username",
         reason_required=True,
     ),
+    # The guest's details, password and privacy (Enrollment, Guest Management).
+    ActionSpec(
+        "guest.edit", "Edit the guest's details", "edit_guest_details", reason_required=True
+    ),
+    ActionSpec(
+        "guest.edit_account",
+        "Edit the account's fields",
+        "edit_guest_details",
+        reason_required=True,
+    ),
+    ActionSpec("guest.address_add", "Add an address", "edit_guest_details", reason_required=True),
+    ActionSpec("guest.address_edit", "Edit an address", "edit_guest_details", reason_required=True),
+    ActionSpec(
+        "guest.address_delete", "Delete an address", "edit_guest_details", reason_required=True
+    ),
+    ActionSpec(
+        "guest.password_reset",
+        "Send a password reset email",
+        "send_password_reset",
+        reason_required=True,
+        reason_codes=PASSWORD_RESET_REASONS,
+    ),
+    ActionSpec(
+        "guest.delete",
+        "Delete the guest's personal data",
+        "request_privacy_deletion",
+        reason_required=True,
+    ),
+    # Balances.
+    ActionSpec(
+        "wallet.adjust",
+        "Adjust a wallet",
+        "adjust_wallets",
+        reason_required=True,
+        reason_codes=wallet_adjust_reasons(),
+    ),
+    ActionSpec(
+        "wallet.void",
+        "Void a wallet adjustment",
+        "void_adjustments",
+        reason_required=True,
+        reason_codes=WALLET_VOID_REASONS,
+    ),
+    # Approvals (portal/approvals): not upstream writes; an approved change is its own record.
+    # The reason of a request is the change's own, checked against that change's spec.
+    ActionSpec("approval.request", "Ask for approval", "request_approvals", upstream=False),
+    ActionSpec(
+        "approval.approve",
+        "Approve a request",
+        "approve_requests",
+        reason_required=True,
+        upstream=False,
+    ),
+    ActionSpec(
+        "approval.reject",
+        "Reject a request",
+        "approve_requests",
+        reason_required=True,
+        upstream=False,
+    ),
     # The audit log itself.
     ActionSpec("audit.export", "Export the audit log", "export_audit_log", upstream=False),
+    ActionSpec(
+        "report.adjustments_export",
+        "Export the adjustments report",
+        "view_reports",
+        upstream=False,
+    ),
 ):
     action_register(_spec)
 
@@ -176,6 +339,7 @@ EVENT_LABELS: dict[str, str] = {
     "auth.lockout": "Locked out",
     "access.denied": "Access denied",
     "audit.view": "Viewed the audit log",
+    "report.view": "Viewed a report",
     "job.download": "Downloaded a job file",
     "staff.unlocked": "Unlocked a staff sign-in",
     "staff.created": "Created a staff user",

@@ -11,7 +11,13 @@ class AuditConfig(AppConfig):
         # app is loaded (Django's rule for AppConfig.ready). Importing them registers what they
         # hold: the runtime role's deploy check, the security-event receivers, each action's
         # settle function.
-        from portal.audit import checks, receivers, settle  # noqa: F401
+        from portal.audit import (  # noqa: F401
+            checks,
+            receivers,
+            settle,
+            settle_balances,
+            settle_profile,
+        )
         from portal.audit.export import audit_export_run
         from portal.jobs.kinds import job_kind_register
 

@@ -4,7 +4,9 @@ In order, for one upstream write:
 
 1. the user's permission for the action, and the store-group scope (``PermissionDenied``,
    recorded as a denial);
-2. the reason, where the action requires one (``ValidationError``; nothing recorded);
+2. the reason, where the action requires one (``ValidationError``; nothing recorded), and the
+   action's limit (``LimitExceededError``, recorded as a denial: above it a second person
+   approves, ``portal.approvals``);
 3. the idempotency key: a second submit with the same key, concurrent or later, gets the first
    one's outcome and makes no upstream write (a concurrent one waits briefly for it; an
    outcome still unknown is settled by reading upstream back, as the reconciler would);
@@ -78,7 +80,17 @@ def _in_scope(actor: User, target: Target | None) -> bool:
     return target is not None and target.store_group_code == actor.store_group_code
 
 
-def _reason_check(spec: ActionSpec, reason: Reason) -> None:
+class LimitExceededError(PermissionDenied):
+    """The change is above what the actor may do alone (the action's limit): a second person
+    has to approve it (``portal.approvals``). ``sentence`` says which ceiling."""
+
+    def __init__(self, sentence: str) -> None:
+        super().__init__(sentence)
+        self.sentence = sentence
+
+
+def reason_check(spec: ActionSpec, reason: Reason) -> None:
+    """The reason ``spec`` asks for, or ``ValidationError`` (nothing is recorded)."""
     code, text = reason.code.strip(), reason.text.strip()
     if code and spec.reason_codes and code not in spec.reason_code_labels:
         raise ValidationError("Choose one of the listed reasons.", code="reason_unknown")
@@ -103,10 +115,12 @@ def mutation_check(
     reason: Reason,
     context: AuditContext,
 ) -> ActionSpec:
-    """Permission, store-group scope and reason for ``action``; return its spec.
+    """Permission, store-group scope, reason and the action's limit for ``action``; return its
+    spec.
 
-    A refusal is recorded (an ``event`` with outcome ``denied``) and raises ``PermissionDenied``;
-    a missing or wrong reason raises ``ValidationError`` and records nothing.
+    A refusal is recorded (an ``event`` with outcome ``denied``) and raises ``PermissionDenied``
+    (``LimitExceededError`` above the action's limit); a missing or wrong reason raises
+    ``ValidationError`` and records nothing.
     """
     spec = action_get(action)
     allowed = actor.is_authenticated and actor.has_perm(f"staff.{spec.permission}")
@@ -130,7 +144,22 @@ def mutation_check(
             "missing permission" if not allowed else "out of store scope",
         )
         raise PermissionDenied(f"Your role does not allow this: {spec.label}.")
-    _reason_check(spec, reason)
+    reason_check(spec, reason)
+    refusal = spec.limit(actor, target, params) if spec.limit is not None else ""
+    if refusal:
+        chain_append(
+            kind=Kind.EVENT,
+            outcome=Outcome.DENIED,
+            action=spec.name,
+            params={**params_scrub(params), "over_limit": refusal},
+            reason_code=reason.code.strip()[:64],
+            reason_text=text_scrub(reason.text.strip()[:MAX_REASON_LENGTH]),
+            **actor_fields(actor),
+            **target_fields(target),
+            **context_fields(context),
+        )
+        logger.warning("mutation refused: action=%s user=%s over limit", spec.name, actor.username)
+        raise LimitExceededError(refusal)
     return spec
 
 

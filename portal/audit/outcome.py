@@ -10,14 +10,15 @@ service to come answer with a ``ChangeOutcome``; views read ``ok``, ``needs_more
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from portal.audit.door import mutation_run
 from portal.audit.models import Outcome
 from portal.audit.types import MutationResult, Submission, Target
 from portal.paytronix.client import PaytronixClient
-from portal.sentences import explain, explain_recorded
+from portal.paytronix.errors import FieldValidationError
+from portal.sentences import explain, explain_code, explain_recorded
 
 IN_PROGRESS = "This change is still being made. Reload the page in a moment to see how it went."
 
@@ -27,6 +28,24 @@ _LEVELS = {
     Outcome.PENDING: "warning",
     Outcome.UNKNOWN: "warning",
 }
+
+
+def field_error_sentences(result: MutationResult) -> dict[str, tuple[str, ...]]:
+    """The fields upstream refused (``errorsByField``), each with its sentences: upstream's own
+    words when fresh, the sentence of each code when replayed (the audit keeps codes only)."""
+    if isinstance(result.error, FieldValidationError):
+        return {
+            name: tuple(e.message or explain_code(e.code) for e in errors)
+            for name, errors in result.error.field_errors.items()
+        }
+    recorded = result.detail.get("errorsByField")
+    if not isinstance(recorded, dict):
+        return {}
+    return {
+        str(name): tuple(explain_code(str(code)) for code in codes)
+        for name, codes in recorded.items()
+        if isinstance(codes, list)
+    }
 
 
 def outcome_sentence(result: MutationResult) -> str:
@@ -51,7 +70,8 @@ class ChangeOutcome:
 
     ``outcome`` is the audit's (succeeded, failed, unknown, needs_more_info, or pending while
     the first submit of the same form is still running); ``fields`` the upstream field names to
-    ask for (``needs_more_info``); ``value`` what the write returned (fresh successes only).
+    ask for (``needs_more_info``); ``value`` what the write returned (fresh successes only);
+    ``field_errors`` the sentences of each field upstream refused (``errorsByField``).
     """
 
     outcome: str
@@ -60,6 +80,7 @@ class ChangeOutcome:
     value: Any = None
     replayed: bool = False
     intent_id: int | None = None
+    field_errors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, result: MutationResult, *, success: str) -> ChangeOutcome:
@@ -70,6 +91,7 @@ class ChangeOutcome:
             value=result.value,
             replayed=result.replayed,
             intent_id=result.intent_id,
+            field_errors=field_error_sentences(result),
         )
 
     @property

@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 
 SECRET_GIVEN = "(given)"  # noqa: S105  (a marker replacing a secret, not one)
-_SECRET_WORDS = ("password", "passwd", "secret", "registrationcode", "apikey")
+_SECRET_WORDS = ("password", "passwd", "secret", "registrationcode", "regcode", "apikey")
 _SECRET_SUFFIXES = ("token", "pin")
 _CARD_WORDS = ("cardnumber", "cardnumbers")
 # Ten or more digits (eClub cards have 10 or 11; the client's ``mask_digits`` uses the same

@@ -21,6 +21,13 @@ def latest_outcome(intent: AuditRecord) -> AuditRecord | None:
     return intent.outcomes.order_by("-seq").first()
 
 
+def intent_of_key(idempotency_key: str) -> AuditRecord | None:
+    """The intent a change form's key already started, if any (a resubmit of that form)."""
+    if not idempotency_key:
+        return None
+    return AuditRecord.objects.filter(kind=Kind.INTENT, idempotency_key=idempotency_key).first()
+
+
 def recorded_reply(intent_id: int) -> dict[str, Any]:
     """Upstream's reply to a change, as its latest outcome recorded it (scrubbed), or {}."""
     latest = AuditRecord.objects.filter(intent_id=intent_id).order_by("-seq").first()

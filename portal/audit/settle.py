@@ -316,6 +316,68 @@ def username_migrated_settle(
     return None
 
 
+def wallet_adjusted_settle(
+    client: Any, intent: AuditRecord, target: Target | None
+) -> Settlement | None:
+    """wallet.adjust / wallet.void: is there a transaction in the account's history carrying
+    the adjustment's reference (``posTransactionNumber``)?
+
+    Never read from a balance: other activity (a visit, a redemption) moves balances too, so a
+    difference proves nothing. The history is read from the day before the intent (upstream
+    stamps in the merchant's zone); its absence is final only after the grace period.
+    """
+    reference = intent.params.get("reference")
+    if not isinstance(reference, str) or not reference or intent.account_id is None:
+        return None
+    history = client.guest.transaction_history_by_account_id(
+        account_id=intent.account_id,
+        date_start=(intent.occurred_at - timedelta(days=1)).date(),
+    )
+    for item in history.transactions:
+        if item.pos_transaction_number == reference:
+            return _applied(f"transaction {item.transaction_id} carries the reference {reference}")
+    return _not_applied_after_grace(intent, f"no transaction carries the reference {reference}")
+
+
+def _stored_value_card(client: Any, intent: AuditRecord, target: Target | None) -> str:
+    """The full number of the stored-value card a payment change named: the target's when the
+    door settles in-process, else the account's card with the intent's hash, read now."""
+    number = _full_card(target)
+    if number or intent.account_id is None or not intent.card_hash:
+        return number
+    account = client.guest.account_information_by_id(account_id=intent.account_id)
+    card = _card_with_hash(account, intent.card_hash)
+    return card.printed_card_number or "" if card is not None else ""
+
+
+def auto_recharge_disabled_settle(
+    client: Any, intent: AuditRecord, target: Target | None
+) -> Settlement | None:
+    """payment.autorecharge.disable: does the card's auto-recharge read as off?"""
+    number = _stored_value_card(client, intent, target)
+    if not number:
+        return None
+    status = client.payment.auto_recharge_status(printed_card_number=number)
+    if not status.enabled:
+        return _applied("auto-recharge is off")
+    return _not_applied_after_grace(intent, "auto-recharge is still on")
+
+
+def payment_method_removed_settle(
+    client: Any, intent: AuditRecord, target: Target | None
+) -> Settlement | None:
+    """payment.method.remove: is the payment method (known by the keyed hash of its reference,
+    ``paymentMethodHash``) gone from the card's saved payment methods?"""
+    wanted = intent.params.get("paymentMethodHash")
+    number = _stored_value_card(client, intent, target)
+    if not isinstance(wanted, str) or not wanted or not number:
+        return None
+    saved = client.payment.saved_payment_methods(printed_card_number=number)
+    if any(card_hash(method.payment_method_id or "") == wanted for method in saved):
+        return _not_applied_after_grace(intent, "the payment method is still saved")
+    return _applied("the payment method is no longer saved")
+
+
 for _action, _settle in (
     ("card.disable", card_status_settle),
     ("card.enable", card_status_settle),
@@ -327,5 +389,9 @@ for _action, _settle in (
     ("language.set", language_settle),
     ("account_note.add", account_note_settle),
     ("username.migrate_email", username_migrated_settle),
+    ("wallet.adjust", wallet_adjusted_settle),
+    ("wallet.void", wallet_adjusted_settle),
+    ("payment.autorecharge.disable", auto_recharge_disabled_settle),
+    ("payment.method.remove", payment_method_removed_settle),
 ):
     settler_register(_action, _settle)

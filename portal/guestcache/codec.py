@@ -28,7 +28,12 @@ from typing import Any
 from portal.audit.scrub import card_hash, card_mask
 from portal.paytronix import replies
 from portal.paytronix.errors import PaytronixError
-from portal.paytronix.replies import AccountQueryMatch, CardInformation, UserInformation
+from portal.paytronix.replies import (
+    AccountQueryMatch,
+    CardInformation,
+    TransactionReply,
+    UserInformation,
+)
 
 CACHE_FORMAT = "j1"
 
@@ -40,6 +45,7 @@ FULL_NUMBER_FIELDS: dict[type, frozenset[str]] = {
     CardInformation: frozenset({"printed_card_number"}),
     UserInformation: frozenset({"primary_card_numbers"}),
     AccountQueryMatch: frozenset({"printed_card_number"}),
+    TransactionReply: frozenset({"printed_card_number"}),
 }
 
 _PLAIN = "json"

@@ -5,14 +5,19 @@ from __future__ import annotations
 import os
 import threading
 
+from .balancetransfer import BalanceTransferService
 from .csr import CsrService
+from .enrollment import EnrollmentService
 from .guest import GuestService
+from .guestmanagement import GuestManagementService
+from .payment import PaymentService
 from .session import ClientConfig, Transport
 from .transaction import TransactionService
 
 
 class PaytronixClient:
-    """All Paytronix services over one transport: ``.guest``, ``.csr``, ``.transaction``."""
+    """All Paytronix services over one transport: ``.guest``, ``.csr``, ``.transaction``,
+    ``.balance_transfer``, ``.payment``, ``.enrollment``, ``.guestmanagement``."""
 
     def __init__(self, config: ClientConfig, *, transport: Transport | None = None) -> None:
         self.config = config
@@ -20,6 +25,10 @@ class PaytronixClient:
         self.guest = GuestService(self.transport)
         self.csr = CsrService(self.transport)
         self.transaction = TransactionService(self.transport)
+        self.enrollment = EnrollmentService(self.transport)
+        self.guestmanagement = GuestManagementService(self.transport)
+        self.balance_transfer = BalanceTransferService(self.transport)
+        self.payment = PaymentService(self.transport)
 
     def __repr__(self) -> str:
         return f"PaytronixClient({self.config!r})"

@@ -27,7 +27,8 @@ class Endpoint:
     """One upstream endpoint: how to send it and which replies it is documented to give."""
 
     path: str
-    method: Literal["GET", "POST"] = "GET"
+    #: ``DELETE`` carries its parameters in the query string, as ``GET`` does.
+    method: Literal["GET", "POST", "DELETE"] = "GET"
     write: bool = False
     #: The ``result`` word of a success reply (``addSuccess`` for csr/addAccountComment.json).
     success: str = "success"
@@ -48,6 +49,11 @@ class Endpoint:
     @property
     def successes(self) -> frozenset[str]:
         return self.also_success | {self.success}
+
+    @property
+    def in_query(self) -> bool:
+        """Parameters go in the query string (GET, DELETE), not in a JSON body (POST)."""
+        return self.method != "POST"
 
     @property
     def retryable(self) -> bool:

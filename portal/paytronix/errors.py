@@ -16,6 +16,7 @@ Messages never contain credentials, passwords or registration codes: only the en
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -65,6 +66,51 @@ class UserDataError(FailureError):
     so every caller that handles a refusal handles it."""
 
 
+@dataclass(frozen=True)
+class FieldError:
+    """One upstream validation error of one field: its code and upstream's own words."""
+
+    code: str
+    message: str = ""
+
+
+class FieldValidationError(FailureError):
+    """The Enrollment Service refused some fields (``errorsByField``): each field's errors, to be
+    shown on that field.
+
+    Upstream's messages may repeat the value refused (an email address "already in use"), so
+    they live only on this object, for the form; ``extra`` (which the audit log records) keeps
+    each field's error codes and nothing else.
+    """
+
+    def __init__(
+        self,
+        *,
+        field_errors: dict[str, list[FieldError]],
+        result: str,
+        error_code: str = "",
+        error_message: str = "",
+        endpoint: str = "",
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.field_errors = field_errors
+        codes = {name: [e.code for e in errors] for name, errors in field_errors.items()}
+        kept = {k: v for k, v in (extra or {}).items() if k != "errorsByField"}
+        super().__init__(
+            result=result,
+            error_code=error_code,
+            error_message=error_message,
+            endpoint=endpoint,
+            extra={**kept, "errorsByField": codes},
+        )
+
+
+class InvalidInputsError(FailureError):
+    """``result: invalidInputs``: the Payment Service's word for a request whose inputs could not
+    be validated (vendor page, recharge.json), with an ``errorCode``. A ``FailureError``, so
+    every caller that handles a refusal handles it."""
+
+
 class MoreInfoError(PaytronixResultError):
     """``result: more_info``: the call needs the listed ``fields`` and must be resubmitted."""
 
@@ -108,6 +154,7 @@ class UnexpectedResultError(PaytronixResultError):
 RESULT_ERRORS: dict[str, type[PaytronixResultError]] = {
     "failure": FailureError,
     "userDataError": UserDataError,
+    "invalidInputs": InvalidInputsError,
     "more_info": MoreInfoError,
     "accountSuspended": AccountSuspendedError,
     "invalid_status": InvalidStatusError,

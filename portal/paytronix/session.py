@@ -6,7 +6,8 @@ What it guarantees, and why:
   handshakes dominate small calls). The session is recreated in a forked child (gunicorn, Celery
   prefork), because sockets inherited from the parent must not be shared.
 * **HTTP Basic auth and ``merchantId`` on every call, timeouts on every call.** ``merchantId``
-  goes in the query string of a GET and in the JSON body of a POST, as the vendor documents;
+  goes in the query string of a GET (and of a DELETE) and in the JSON body of a POST, as the
+  vendor documents;
   so does the endpoint's ``authentication`` style where its service names one.
 * **A 404 is never a reply.** Whatever its body, it says the endpoint (or the whole service)
   is not part of this integration: ``UpstreamStatusError`` with the status, for the caller to
@@ -214,8 +215,10 @@ class Transport:
                 f"{endpoint.path} changes upstream state; only the audit door may call it",
                 endpoint=endpoint.path,
             )
-        in_query = endpoint.method == "GET"
-        wire = {"merchantId": self.config.merchant_id, **encode_params(params, in_query=in_query)}
+        wire = {
+            "merchantId": self.config.merchant_id,
+            **encode_params(params, in_query=endpoint.in_query),
+        }
         if endpoint.authentication is not None:
             wire = {"authentication": endpoint.authentication, **wire}
         retrying = Retrying(
@@ -283,8 +286,8 @@ class Transport:
             response = self.session.request(
                 endpoint.method,
                 self.config.base_url + path,
-                params=wire if endpoint.method == "GET" else None,
-                json=wire if endpoint.method == "POST" else None,
+                params=wire if endpoint.in_query else None,
+                json=None if endpoint.in_query else wire,
                 timeout=(self.config.connect_timeout, self.config.read_timeout),
                 allow_redirects=False,
             )

@@ -149,7 +149,8 @@ class SandboxApp:
 
     def _answer(self, key: str, found: Endpoint, method: str, environ: dict[str, Any]) -> Reply:
         try:
-            params = self._params(method, environ)
+            # A DELETE carries its parameters in the query string, as a GET does.
+            params = self._params("GET" if method == "DELETE" else method, environ)
         except ValueError as problem:
             return _failure(400, "request.malformed_json", str(problem))
         terms = contract.endpoints().get(key)

@@ -23,6 +23,10 @@ ACCEPTED: dict[str, frozenset[str]] = {
     "guest": frozenset({B2B, "card", "username"}),
     "csr": frozenset({B2B}),
     "transaction": frozenset({B2B}),
+    # The vendor also lists OAuth for transferBalances; refused here as for the Guest Service.
+    "balancetransfer": frozenset({B2B}),
+    # The vendor's Payment page lists B2B and OAuth (recharge.json); no OAuth here, as above.
+    "payment": frozenset({B2B}),
 }
 #: Every style word the vendor names; anything else is not a style at all.
 KNOWN_STYLES = frozenset({B2B, "anonymous", "card", "username", "oauth", "guest_email"})

@@ -49,6 +49,9 @@ DEMO_REGISTRATION_CODE = "482913"
 DEMO_CARD_OWNED_BY_OTHER_USER = "6000201900000041"
 DEMO_OTHER_USERNAME = "noah.brooks"
 DEMO_OTHER_PASSWORD = "Sandbox-Noah-1"  # noqa: S105  (a fake guest's)
+#: Noah's email address: editUser answers not_unique on the email for anyone else who asks
+#: for it with enforceUniqueFields ["email"].
+DEMO_OTHER_EMAIL = "noah.brooks@example.com"
 
 # Two Rewards accounts of one user (the second attached later): the first is the user's main
 # Rewards account by the spec's rule; combineCard(second) succeeds, isCardCombinable(second) is
@@ -80,12 +83,32 @@ DEMO_TERMINATED_ACCOUNT_CARD = "6000201900000101"
 # A printed card never activated (status EXISTS): account information answers invalid_status.
 DEMO_UNACTIVATED_CARD = "6000201900000111"
 
+# New Rewards cards never activated (status EXISTS, each on an empty account of its own): the
+# cards a lost or damaged Rewards card is exchanged for. And a new Gift Card, of another
+# template, which an exchange of a Rewards card refuses.
+DEMO_REPLACEMENT_CARDS = ("6000201900000141", "6000201900000142", "6000201900000143")
+DEMO_REPLACEMENT_GIFT_CARD = "6000201900000151"
+
 # A registered guest in store group 200, for accessFilterStoreGroupCode.
 DEMO_OTHER_STORE_GROUP_CARD = "6000201900000121"
 
 # An eClub member, looked up by email and ECLUB_TEMPLATE.
 DEMO_ECLUB_EMAIL = "sophia.reyes@example.com"
 DEMO_ECLUB_CARD = "6000201900000131"
+
+# Payment Service. The showcase guest's stored-value card has two saved payment cards (a Visa
+# ending 1111 that funds auto-recharge, on: below 10.00 add 25.00; a Mastercard ending 4444)
+# and a recharge history. The combine guest's main card has one saved card (Amex ending 0005),
+# auto-recharge off (its last settings kept) and one recharge the guest made.
+DEMO_PAYMENT_CARD = DEMO_ACTIVE_CARD
+DEMO_AUTO_RECHARGE_METHOD_ID = "pm-7Q2K9-visa"
+DEMO_AUTO_RECHARGE_LAST_FOUR = "1111"
+DEMO_OTHER_METHOD_ID = "pm-7Q2K9-mc"
+DEMO_OTHER_METHOD_LAST_FOUR = "4444"
+DEMO_AUTO_RECHARGE_THRESHOLD = "10.00"
+DEMO_AUTO_RECHARGE_AMOUNT = "25.00"
+DEMO_RECHARGE_COUNT = 6
+DEMO_AUTO_RECHARGE_OFF_CARD = DEMO_COMBINE_MAIN_CARD
 
 # Visit codes: one valid, one already used, one expired.
 DEMO_VISIT_CODE = "VC-1001-4821-2250"

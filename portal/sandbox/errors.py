@@ -6,8 +6,9 @@ Codes and messages are those of the Guest Service "Error Codes" section. A reque
 Service contract refuses (a missing, ill-typed or unknown parameter, a wrong merchant) answers
 the endpoint family's own code (``portal/sandbox/contract``). A few situations the spec does not
 name a code for use sandbox codes (``request.*`` outside the Guest Service, ``csr.*``,
-``transaction.no_criteria``, ``visit_code.*``, ``referral.*``, ``migrate_email.*``); they are
-listed, marked ASSUMED, in docs/wire-notes.md, and the client does not branch on them.
+``transaction.no_criteria``, ``payment.*``, ``visit_code.*``, ``referral.*``,
+``migrate_email.*``); they are listed, marked ASSUMED, in docs/wire-notes.md, and the client
+does not branch on them.
 """
 
 from __future__ import annotations
@@ -79,6 +80,29 @@ MESSAGES: dict[str, str] = {
     "csr.invalid_card": "Could not load card",
     "csr.invalid_comment": "Comment must be fewer than 500 characters",
     "transaction.no_criteria": "At least one search criterion is required",
+    "transaction.invalid_card": "Could not load card",
+    "transaction.invalid_new_card": "Could not load the new card",
+    "transaction.card_not_in_required_state": "Card is not in the required state",
+    "transaction.card_already_active": "The new card has already been activated",
+    "transaction.card_template_mismatch": "The new card is of another card template",
+    "transaction.same_card": "The new card is the card being replaced",
+    "transaction.account_not_active": "Account not active",
+    "transaction.invalid_wallet": "The account has no wallet with that code",
+    "transaction.invalid_quantity": "Quantity must be positive, in the wallet's scale",
+    "transaction.invalid_activity_type": "Unknown activity type",
+    "transaction.invalid_comment": "Comment must be fewer than 500 characters",
+    "transaction.invalid_expiration": "Expiration must be a future date yyyy-MM-dd",
+    "transaction.insufficient_balance": "Not enough value in the wallet",
+    "transaction.no_wallet_contents": "Nothing to add or redeem",
+    "transaction.original_not_found": "No transaction with that reference to void",
+    "transaction.already_voided": "That transaction has already been voided",
+    "transaction.void_mismatch": "The void does not match the original transaction",
+    "payment.invalid_card": "Could not load card",
+    "payment.not_stored_value": "The card has no stored value",
+    "payment.invalid_argument": "An argument has an invalid value",
+    "payment.invalid_payment_method": "Could not load payment method",
+    "payment.auto_recharge_not_enabled": "Auto recharge is not enabled for the card",
+    "payment.payment_method_in_use": "The payment method funds auto recharge",
     "visit_code.not_found": "Unknown visit code",
     "visit_code.already_used": "Visit code has already been used",
     "visit_code.expired": "Visit code has expired",
@@ -86,6 +110,22 @@ MESSAGES: dict[str, str] = {
     "referral.none_available": "No referrals available for this account",
     "migrate_email.email_mismatch": "Email does not match the user's email address",
     "migrate_email.email_in_use": "Email address is already used as a username",
+    "reset_password.invalid_card": "Could not load card",
+    "reset_password.invalid_account": "Could not load account",
+    "reset_password.invalid_user": "Could not load user",
+    "reset_password.invalid_email_address": "Invalid email address format",
+    "reset_password.email_not_unique": (
+        "More than one user matches the specified email address; cannot uniquely identify "
+        "whose password to reset"
+    ),
+    "reset_password.non_matching_email": "No user found with the specified email address",
+    "reset_password.not_registered": "Cardholder is not registered",
+    "reset_password.no_email": "No email address defined for cardholder",
+    "enrollment.invalid_user": "Could not load user",
+    "enrollment.invalid_card": "Could not load card",
+    "enrollment.invalid_address": "Could not load address",
+    "enrollment.invalid_card_template": "Unknown card template",
+    "enrollment.field_validation_error": "Some fields are not valid",
 }
 
 

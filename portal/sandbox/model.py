@@ -163,6 +163,39 @@ class AccountComment:
     created: datetime
 
 
+@dataclass(frozen=True)
+class PaymentMethod:
+    """A payment card saved with the program: the processor keeps the card, the sandbox (like
+    Paytronix) only its reference, brand and last four digits."""
+
+    payment_method_id: str
+    card_type: str
+    last_four: str
+    cardholder_name: str
+    usages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AutoRecharge:
+    """Auto-recharge of a stored-value account: ``amount`` from ``payment_method_id`` whenever
+    the balance falls below ``threshold``. Kept when turned off, as the guest's last settings."""
+
+    enabled: bool
+    threshold: Decimal
+    amount: Decimal
+    payment_method_id: str
+
+
+@dataclass(frozen=True)
+class Recharge:
+    moment: datetime
+    amount: Decimal
+    card_type: str
+    last_four: str
+    state: str = "Succeeded"
+    automatic: bool = False
+
+
 @dataclass
 class Account:
     account_id: int
@@ -188,6 +221,10 @@ class Account:
     bulk_referrals: list[BulkReferral] = field(default_factory=list)
     referrals_available: int = 5
     comments: list[AccountComment] = field(default_factory=list)
+    #: Payment Service: saved payment methods, auto-recharge, recharges (oldest first).
+    payment_methods: list[PaymentMethod] = field(default_factory=list)
+    auto_recharge: AutoRecharge | None = None
+    recharges: list[Recharge] = field(default_factory=list)
     #: the surviving account this one was combined into (it is ABANDONED since).
     combined_into: int | None = None
     #: how many accounts were combined into this one: the first key of the main-account rule.
@@ -212,6 +249,8 @@ class Account:
             referrals=list(self.referrals),
             bulk_referrals=list(self.bulk_referrals),
             comments=list(self.comments),
+            payment_methods=list(self.payment_methods),
+            recharges=list(self.recharges),
         )
 
 
@@ -225,6 +264,8 @@ class User:
     addresses: list[dict[str, Any]] = field(default_factory=list)
     related_guests: list[dict[str, Any]] = field(default_factory=list)
     message_frequency: str = "ALL"
+    #: when a password reset email was sent to the user, and to which address.
+    password_resets: list[tuple[datetime, str]] = field(default_factory=list)
 
     def clone(self) -> User:
         return dataclasses.replace(
@@ -233,6 +274,7 @@ class User:
             account_ids=list(self.account_ids),
             addresses=list(self.addresses),
             related_guests=list(self.related_guests),
+            password_resets=list(self.password_resets),
         )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from portal.sandbox import demo
@@ -18,11 +18,14 @@ from portal.sandbox.model import (
     TERMINATED,
     Account,
     AccountComment,
+    AutoRecharge,
     BulkReferral,
     Card,
     Detail,
     Model,
+    PaymentMethod,
     PendingReward,
+    Recharge,
     Referral,
     ReferralCode,
     Transaction,
@@ -43,6 +46,8 @@ def add_demo_cases(model: Model) -> None:
     _combine_cases(model, rng)
     _status_cases(model, rng)
     _visit_codes(model)
+    _replacement_cards(model, rng)
+    _payment_cases(model)
 
 
 def _user(
@@ -286,6 +291,21 @@ def _status_cases(model: Model, rng: random.Random) -> None:
     )
 
 
+def _replacement_cards(model: Model, rng: random.Random) -> None:
+    new_cards = [(number, demo.REWARDS_TEMPLATE) for number in demo.DEMO_REPLACEMENT_CARDS]
+    new_cards.append((demo.DEMO_REPLACEMENT_GIFT_CARD, demo.GIFT_TEMPLATE))
+    for account_id, (number, template) in enumerate(new_cards, start=9000141):
+        _account(
+            model,
+            account_id,
+            [(number, EXISTS)],
+            rng=rng,
+            history=0,
+            template=template,
+            status=EXISTS,
+        )
+
+
 def _visit_codes(model: Model) -> None:
     cases = (
         (demo.DEMO_VISIT_CODE, "4821", "22.50", date(2099, 12, 31), None),
@@ -303,3 +323,46 @@ def _visit_codes(model: Model) -> None:
             expires=expires,
             used_by=used_by,
         )
+
+
+def _payment_cases(model: Model) -> None:
+    noon = datetime.combine(SEED_TODAY, time(12, 0), tzinfo=MERCHANT_TZ)
+    ava = model.account_for_card(demo.DEMO_PAYMENT_CARD)
+    assert ava is not None
+    visa = PaymentMethod(
+        demo.DEMO_AUTO_RECHARGE_METHOD_ID,
+        "VISA",
+        demo.DEMO_AUTO_RECHARGE_LAST_FOUR,
+        "Ava Thompson",
+        ("AUTO_RECHARGE", "RECHARGE"),
+    )
+    mastercard = PaymentMethod(
+        demo.DEMO_OTHER_METHOD_ID, "MASTERCARD", demo.DEMO_OTHER_METHOD_LAST_FOUR, "Ava Thompson"
+    )
+    ava.payment_methods = [visa, mastercard]
+    ava.auto_recharge = AutoRecharge(
+        True,
+        Decimal(demo.DEMO_AUTO_RECHARGE_THRESHOLD),
+        Decimal(demo.DEMO_AUTO_RECHARGE_AMOUNT),
+        visa.payment_method_id,
+    )
+    # Oldest first: automatic recharges every three weeks, one declined, one the guest made.
+    ava.recharges = [
+        Recharge(
+            noon - timedelta(days=21 * (demo.DEMO_RECHARGE_COUNT - index)),
+            Decimal("50.00") if index == 1 else Decimal(demo.DEMO_AUTO_RECHARGE_AMOUNT),
+            "MASTERCARD" if index == 1 else "VISA",
+            demo.DEMO_OTHER_METHOD_LAST_FOUR if index == 1 else visa.last_four,
+            "Declined" if index == 3 else "Succeeded",
+            automatic=index != 1,
+        )
+        for index in range(demo.DEMO_RECHARGE_COUNT)
+    ]
+    liam = model.account_for_card(demo.DEMO_AUTO_RECHARGE_OFF_CARD)
+    assert liam is not None
+    amex = PaymentMethod("pm-L4C8-amex", "AMEX", "0005", "Liam Carter", ("RECHARGE",))
+    liam.payment_methods = [amex]
+    liam.auto_recharge = AutoRecharge(
+        False, Decimal("5.00"), Decimal("20.00"), amex.payment_method_id
+    )
+    liam.recharges = [Recharge(noon - timedelta(days=40), Decimal("20.00"), "AMEX", "0005")]

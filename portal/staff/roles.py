@@ -41,9 +41,21 @@ PERMISSIONS: dict[str, str] = {
     "apply_visit_codes": "Validate and apply visit codes",
     "add_account_notes": "Add account notes",
     "migrate_username": "Use a guest's email address as username",
+    "edit_guest_details": "Edit a guest's details and addresses",
+    "send_password_reset": "Send a guest a password reset email",
+    "request_privacy_deletion": "Request the deletion of a guest's personal data",
+    "adjust_wallets": "Adjust a guest's wallets within the role's limits",
+    "void_adjustments": "Void one's own wallet adjustments",
+    "void_any_adjustment": "Void anyone's wallet adjustments",
+    "request_approvals": "Ask a supervisor to approve a change above one's limits",
+    "approve_requests": "Approve or reject other people's requests",
+    "manage_payment_methods": "Turn auto-recharge off and remove saved payment methods",
     "view_jobs": "See the jobs one started",
     "view_audit_log": "Read the audit log",
     "export_audit_log": "Export the audit log",
+    "exchange_cards": "Replace a lost or damaged card (exchange)",
+    "transfer_balances": "Move balances from one card to another",
+    "view_reports": "Read the reports (adjustments) and export them",
 }
 
 _AGENT = {
@@ -55,14 +67,33 @@ _AGENT = {
     "apply_visit_codes",
     "add_account_notes",
     "migrate_username",
+    "edit_guest_details",
+    "send_password_reset",
+    "request_privacy_deletion",
+    "adjust_wallets",
+    "void_adjustments",
+    "request_approvals",
+    "manage_payment_methods",
     "view_jobs",
+    "exchange_cards",
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.AGENT: frozenset(_AGENT),
-    Role.SUPERVISOR: frozenset(_AGENT | {"combine_cards", "run_bulk_jobs", "view_audit_log"}),
+    Role.SUPERVISOR: frozenset(
+        _AGENT
+        | {
+            "combine_cards",
+            "run_bulk_jobs",
+            "view_audit_log",
+            "void_any_adjustment",
+            "approve_requests",
+            "transfer_balances",
+            "view_reports",
+        }
+    ),
     Role.STORE_MANAGER: frozenset({"lookup_guests"}),
-    Role.AUDITOR: frozenset({"view_audit_log", "export_audit_log", "view_jobs"}),
+    Role.AUDITOR: frozenset({"view_audit_log", "export_audit_log", "view_jobs", "view_reports"}),
     # Admins manage staff in the Django admin; they get no guest or audit access by role.
     Role.ADMIN: frozenset(),
 }

@@ -50,7 +50,8 @@ def test_changing_message_frequency_records_the_reason_and_shows_it(
     assert (
         "Message frequency: Snooze for 14 days. No marketing messages for the next 14 days" in html
     )
-    assert "Now showing: Message frequency: Snooze for 14 days." in html
+    # The outcome says it once: no second "Now showing" banner for the same change.
+    assert "Now showing" not in html
     assert sandbox.state.user(demo.DEMO_USERNAME).message_frequency == "SNOOZE"
     intent, outcome = records("messaging.frequency")
     assert (intent.kind, outcome.kind, outcome.outcome) == (
@@ -111,7 +112,7 @@ def test_a_change_without_a_reason_is_refused_before_anything_is_sent(
 ) -> None:
     html = post(agent_client, "message_frequency", frequency(reason="")).content.decode()
     assert "This field is required." in html
-    assert '<details class="changes" open>' in html
+    assert 'id="drawer-preferences"' in html
     assert sandbox.state.user(demo.DEMO_USERNAME).message_frequency == "ALL"
     assert records("messaging.frequency") == []
 
@@ -148,7 +149,7 @@ def test_a_change_that_does_not_show_within_the_bound_says_so_and_stops_polling(
     post(agent_client, "message_frequency", frequency("ONCE_PER_MONTH"))
     html = agent_client.get(GUEST_URL).content.decode()
     assert "Not showing yet:</strong> Message frequency: Once a month." in html
-    assert "hx-trigger" not in html
+    assert 'hx-trigger="every' not in html
 
 
 def test_a_pending_change_shows_on_the_whole_page_too(
@@ -279,7 +280,7 @@ def test_using_the_email_as_username(
         },
     ).content.decode()
     assert f"Username: {demo.DEMO_EMAIL}." in html
-    assert f"<dd>{demo.DEMO_EMAIL}</dd>" in html
+    assert f'<dd class="untrusted">{demo.DEMO_EMAIL}</dd>' in html
     assert sandbox.state.account(ACCOUNT).username == demo.DEMO_EMAIL
     assert records("username.migrate_email", Kind.OUTCOME)[0].outcome == Outcome.SUCCEEDED
 
@@ -340,7 +341,7 @@ def test_adding_referrals_lists_them(
         },
     ).content.decode()
     assert "2 referrals sent: ana@example.org, ben@example.org." in html
-    assert "ana@example.org</td>" in html
+    assert '<span class="untrusted who">ana@example.org</span>' in html
     emails = [r.email for r in sandbox.state.account(ACCOUNT).referrals]
     assert emails[-2:] == ["ana@example.org", "ben@example.org"]
     intent = records("referrals.add", Kind.INTENT)[0]
@@ -387,10 +388,12 @@ def test_more_referrals_than_are_left_is_explained(
             "referrals-idempotency_key": "r3",
         },
     ).content.decode()
-    assert "The guest has no referrals left to send." in html
+    # The guest has 2 left: said in exact numbers before anything is sent, the text kept.
+    assert "You asked for 3 referrals; the guest has 2 left. Remove 1 of the addresses" in html
+    assert "no referrals left" not in html
     assert "a@example.org b@example.org c@example.org</textarea>" in html
-    assert 'value="r3"' not in html
-    assert records("referrals.add", Kind.OUTCOME)[0].error_code == "referral.none_available"
+    assert records("referrals.add") == []
+    assert [r.email for r in sandbox.state.account(ACCOUNT).referrals][-1] != "c@example.org"
 
 
 def test_creating_a_referral_code_shows_the_code_and_link_with_copy_buttons(
@@ -427,7 +430,7 @@ def test_checking_a_referral_code_names_its_referrer(
 ) -> None:
     url = reverse("guests:referral_code_check", args=[ACCOUNT])
     valid = agent_client.get(url, {"referral_check-code": demo.DEMO_REFERRAL_CODE}, headers=HTMX)
-    assert "is valid: it refers to Ava T." in valid.content.decode()
+    assert 'is valid: it refers to <span class="untrusted">Ava T.</span>' in valid.content.decode()
     invalid = agent_client.get(url, {"referral_check-code": "NOPE1234"}, headers=HTMX)
     assert "That referral code is not valid." in invalid.content.decode()
 
@@ -483,7 +486,7 @@ def test_a_visit_code_is_checked_first_showing_what_it_is_then_applied(
     points_after = points.balance
     assert points_after == points_before + 22
     assert f"Visit code applied: Points now {points_after}" in applied
-    assert f"Now showing: Visit code VC100148212250: Points now {points_after}" in applied
+    assert "Now showing" not in applied
     assert records("visit_code.apply", Kind.OUTCOME)[0].outcome == Outcome.SUCCEEDED
 
 
@@ -544,10 +547,16 @@ def test_adding_a_note_signs_it_with_the_staff_username(
 def test_a_note_must_be_under_500_characters(
     sandbox: SandboxController, agent_client: Client, records: Records
 ) -> None:
+    typed = "x" * 250 + " " + "y" * 250
     html = post(
-        agent_client, "note_add", {"note-note": "x" * 500, "note-idempotency_key": "n2"}
+        agent_client, "note_add", {"note-note": typed, "note-idempotency_key": "n2"}
     ).content.decode()
-    assert "Ensure this value has at most 499 characters" in html
+    assert "The note is 501 characters; the limit is 499. Shorten it by 2 characters" in html
+    # Refused, never cut: every character is still in the box, and the box has no maxlength
+    # (a browser would cut a pasted note silently); the counter reads data-limit.
+    assert f">\n{typed}</textarea>" in html
+    assert "maxlength" not in html
+    assert 'data-limit="499"' in html
     assert records("account_note.add") == []
 
 
@@ -622,3 +631,25 @@ def test_a_change_whose_panel_cannot_be_read_again_still_says_it_was_made(
     assert "Do not make the change again." in html
     assert "The panel could not be shown again." in html
     assert sandbox.state.user(demo.DEMO_USERNAME).message_frequency == "SNOOZE"
+
+
+def test_a_referral_message_over_the_limit_is_refused_not_cut(
+    sandbox: SandboxController, agent_client: Client, records: Records
+) -> None:
+    message = "m" * 505
+    html = post(
+        agent_client,
+        "referrals_add",
+        {
+            "referrals-emails": "ana@example.org",
+            "referrals-message": message,
+            "referrals-idempotency_key": "rm1",
+        },
+    ).content.decode()
+    assert "The message is 505 characters; the limit is 500. Shorten it by 5 characters" in html
+    box = re.search(r'<textarea name="referrals-message"[^>]*>', html)
+    assert box is not None
+    assert "maxlength" not in box.group(0)
+    assert 'data-limit="500"' in box.group(0)
+    assert f">\n{message}</textarea>" in html
+    assert records("referrals.add") == []

@@ -41,8 +41,8 @@ def page_html(sandbox: SandboxController, agent_client: Client) -> str:
 
 def test_the_header_shows_who_the_guest_is_and_their_preferences(page_html: str) -> None:
     for text in (
-        '<h1 id="guest-name">Ava Thompson</h1>',
-        "<dd>ava.thompson</dd>",
+        ">Ava Thompson</h1>",
+        '<dd class="untrusted">ava.thompson</dd>',
         "<dd>Registered</dd>",
         "<dd>Active</dd>",
         "Rewards Card · Gold",
@@ -76,13 +76,18 @@ def test_wallets_show_balances_and_expirations_unless_the_program_hides_them(
     expiring = points.expirations[0]
     assert f"{expiring.amount} on {expiring.expires:%b} {expiring.expires.day}," in page_html
     assert f"{points.additional_expiring} more expiring later" in page_html
-    assert "Not shown (the program hides expiration dates)" in page_html
+    # Said once under the table, naming the wallets, not once per wallet.
+    hidden = [w.name for w in account.wallets if w.hide_expiration_dates]
+    assert hidden
+    said = re.findall(r"Expiration dates not shown for ([^:<]+): the program hides them", page_html)
+    assert len(said) == 1
+    assert set(said[0].split(", ")) == set(hidden)
 
 
 def test_pending_event_rewards_are_listed(page_html: str) -> None:
     assert "Bonus Points" in page_html
     assert "Double Points Weekend" in page_html
-    assert "until Sep 1, 2030" in page_html
+    assert 'until <span class="nowrap">Sep 1, 2030</span>' in page_html
 
 
 def test_history_has_one_column_per_wallet_and_store_and_check(
@@ -166,10 +171,12 @@ def test_history_filters_reach_upstream(sandbox: SandboxController, agent_client
         headers=HTMX,
     ).content.decode()
     # The seeded showcase history has exactly these three rows in March 2019, newest first.
-    assert re.findall(r"<td>(\w{3} \d{1,2}, \d{4} [^<]*)</td>", dated) == [
-        "Mar 23, 2019 11:07 PM",
-        "Mar 23, 2019 2:20 PM",
-        "Mar 15, 2019 4:42 AM",
+    assert re.findall(
+        r'<td class="nowrap">(\w{3} \d{1,2}, \d{4})<div class="muted">([^<]*)</div>', dated
+    ) == [
+        ("Mar 23, 2019", "11:07 PM"),
+        ("Mar 23, 2019", "2:20 PM"),
+        ("Mar 15, 2019", "4:42 AM"),
     ]
 
 
@@ -223,7 +230,7 @@ def test_profile_shows_addresses_related_guests_perks_external_accounts_and_stor
 
 def test_account_notes_show_author_and_time(page_html: str) -> None:
     assert "Offered 25 bonus points for the wait." in page_html
-    assert "csr.seed · Jun 1, 2025" in page_html
+    assert '<span class="untrusted">csr.seed</span> · <span class="nowrap">Jun 1, 2025' in page_html
 
 
 def test_a_panel_alone_for_htmx_and_the_whole_page_as_a_plain_link(
@@ -248,7 +255,7 @@ def test_a_failing_panel_explains_itself_and_offers_a_retry_while_the_rest_rende
     response = agent_client.get(GUEST_URL)
     assert response.status_code == 200
     html = response.content.decode()
-    referrals = html[html.index('id="panel-referrals"') : html.index('id="panel-notes"')]
+    referrals = html[html.index('id="panel-referrals"') : html.index('id="panel-profile"')]
     assert "did not answer in time" in referrals
     assert f'hx-get="{panel_url("referrals")}"' in referrals
     assert "Try again" in referrals
@@ -309,7 +316,12 @@ def test_a_closed_account_shows_why_it_cannot_be_shown(
     account_id = sandbox.state.card(demo.DEMO_TERMINATED_ACCOUNT_CARD).account_id
     response = agent_client.get(reverse("guests:guest", args=[account_id]))
     assert response.status_code == 200
-    assert b"the account is closed" in response.content
+    html = response.content.decode()
+    assert "the account is closed" in html
+    # Who it was, not one line: the name, the id and both statuses.
+    assert '<dd class="untrusted">Grace Kim</dd>' in html
+    assert f'<dd class="mono">{account_id}</dd>' in html
+    assert '<span class="status terminated">TERMINATED</span>' in html
 
 
 def test_a_suspended_account_is_shown_with_its_status(
@@ -317,7 +329,16 @@ def test_a_suspended_account_is_shown_with_its_status(
 ) -> None:
     account_id = sandbox.state.card(demo.DEMO_SUSPENDED_ACCOUNT_CARD).account_id
     html = agent_client.get(reverse("guests:guest", args=[account_id])).content.decode()
-    assert '<span class="status suspended">SUSPENDED</span>' in html
+    assert '<span class="status big suspended">SUSPENDED</span>' in html
+    # Said at the top, with why the card actions upstream would refuse are not offered.
+    assert "This account is suspended" in html
+    assert "Paytronix refuses card status changes, attaching cards and combining" in html
+    for action in ("Disable", "Enable", "Attach a card", "Attach and combine a card", "Combine"):
+        assert f">{action}</a>" not in html
+    active = agent_client.get(GUEST_URL).content.decode()
+    assert ">Disable</a>" in active
+    assert ">Attach a card</a>" in active
+    assert "Paytronix refuses card status changes" not in active
 
 
 def test_an_anonymous_card_has_no_guest_details_and_no_preferences_to_change(
@@ -340,9 +361,26 @@ def test_an_eclub_member_page_has_no_balances(
     assert "This program keeps no balances on the account." in html
 
 
-def test_an_agent_sees_the_change_forms(page_html: str) -> None:
-    for text in ("Change message frequency", "Send referrals", "Check the code", "Add note"):
-        assert text in page_html
+def test_an_agent_sees_the_frequent_form_and_links_that_open_the_rare_ones(
+    page_html: str, agent_client: Client
+) -> None:
+    assert "Add note" in page_html
+    for drawer, panel, label, form_text in (
+        ("preferences", "header", "Change preferences", "Change message frequency"),
+        ("refer", "referrals", "Refer friends", "Send referrals"),
+        ("visit", "wallets", "Check a visit code", "Check the code"),
+        ("referral-check", "referrals", "Check a referral code", "Check a code"),
+    ):
+        # Drawn only when opened: a real link to the page with it open, htmx for the panel.
+        assert form_text not in page_html
+        link = f'href="{GUEST_URL}?open={drawer}#panel-{panel}"'
+        assert link in page_html
+        assert f'hx-get="{panel_url(panel)}?open={drawer}"' in page_html
+        assert label in page_html
+        opened = agent_client.get(GUEST_URL, {"open": drawer}).content.decode()
+        assert form_text in opened
+        fragment = agent_client.get(panel_url(panel), {"open": drawer}, headers=HTMX)
+        assert form_text in fragment.content.decode()
 
 
 # -- store managers -----------------------------------------------------------------------------
@@ -477,3 +515,158 @@ def test_the_data_part_of_a_polled_panel_is_only_its_data(
     response = agent_client.get(panel_url(name) + "?part=body", headers=HTMX)
     assert response.status_code == 200
     assert response.content.decode().lstrip().startswith(f'<div id="{name}-body"')
+
+
+def test_expirations_on_the_same_date_are_summed_and_listed_soonest_first() -> None:
+    from datetime import date
+
+    from guests.selectors.page import _wallet
+    from portal.paytronix.replies import BalanceInformation, Expiration
+
+    june, july = date(2026, 6, 30), date(2026, 7, 31)
+    wallet = _wallet(
+        "Points",
+        BalanceInformation(
+            wallet_code=1,
+            name="Points",
+            balance=Decimal("500"),
+            expirations=[
+                Expiration(amount=Decimal("40"), expiration_date=july),
+                Expiration(amount=Decimal("25"), expiration_date=june),
+                Expiration(amount=Decimal("15"), expiration_date=june),
+                Expiration(amount=Decimal("0"), expiration_date=july),
+            ],
+        ),
+    )
+    assert [(e.amount, e.expiration_date) for e in wallet.expirations] == [
+        (Decimal("40"), june),
+        (Decimal("40"), july),
+    ]
+
+
+def test_history_filters_and_page_go_into_the_address_bar_as_the_guest_pages_url(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    history_url = reverse("guests:history", args=[demo.DEMO_ACCOUNT_ID])
+    response = agent_client.get(history_url, {"balance_only": "on", "page": "2"}, headers=HTMX)
+    assert response["HX-Push-Url"] == f"{GUEST_URL}?balance_only=on&page=2#panel-history"
+    # That address, loaded as a page (reload, Back), shows the same history page.
+    reloaded = agent_client.get(GUEST_URL, {"balance_only": "on", "page": "2"}).content.decode()
+    assert "Page 2" in reloaded
+    assert 'name="balance_only" id="id_balance_only" checked' in reloaded
+    # Other panels and polls leave the address alone.
+    assert "HX-Push-Url" not in agent_client.get(panel_url("notes"), headers=HTMX)
+
+
+def test_a_note_waiting_to_show_is_not_contradicted_by_no_notes_yet(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    account_id = sandbox.state.card(demo.DEMO_SUSPENDED_ACCOUNT_CARD).account_id
+    assert "No notes yet." in agent_client.get(panel_url("notes", account_id)).content.decode()
+    sandbox.faults.set_consistency_delay(30)
+    added = agent_client.post(
+        reverse("guests:note_add", args=[account_id]),
+        {"note-note": "Asked about the suspension.", "note-idempotency_key": "pn1"},
+        headers=HTMX,
+    ).content.decode()
+    assert "Pending:</strong> Note by alice.agent" in added
+    assert "No notes yet." not in added
+    sandbox.advance(31)
+    settled = agent_client.get(panel_url("notes", account_id), headers=HTMX).content.decode()
+    assert "Asked about the suspension." in settled
+    assert settled.count("Asked about the suspension.") == 1
+
+
+def test_the_summary_at_the_top_says_status_tier_balances_and_last_transaction(
+    page_html: str,
+) -> None:
+    summary = page_html[page_html.index('id="panel-summary"') : page_html.index("panel-nav")]
+    assert "Gold" in summary
+    assert "Points: <strong>" in summary
+    assert "Jun 1, 2025</span>: Point Adjustment at" in summary
+    assert 'href="#panel-notes">2 notes</a>' in summary
+    assert "Pending changes" in summary
+    # Each panel has a skip link with its keyboard shortcut, and the timeline is reached.
+    for panel, key in (("cards", "c"), ("notes", "n"), ("history", "h")):
+        assert f'<a href="#panel-{panel}" data-shortcut="{key}" aria-keyshortcuts="{key}">' in (
+            page_html
+        )
+    assert f'href="{reverse("guests:timeline", args=[demo.DEMO_ACCOUNT_ID])}"' in page_html
+
+
+def test_a_closed_accounts_owner_is_not_named_to_a_store_manager(
+    sandbox: SandboxController, store_manager_client: Client
+) -> None:
+    # The user read has no store-group filter: a store manager's group could not be checked.
+    account_id = sandbox.state.card(demo.DEMO_TERMINATED_ACCOUNT_CARD).account_id
+    html = store_manager_client.get(reverse("guests:guest", args=[account_id])).content.decode()
+    assert "Grace" not in html
+
+
+@pytest.mark.parametrize(
+    ("account_status", "card_status", "said"),
+    [
+        ("ACTIVE", "ACTIVE", ""),
+        ("SUSPENDED", "ACTIVE", "Combine is not offered: this account is suspended"),
+        ("ACTIVE", "DISABLED", "Combine is not offered: the account's primary card is disabled"),
+    ],
+)
+def test_combine_is_offered_only_where_combine_card_would_not_refuse_the_status(
+    account_status: str, card_status: str, said: str
+) -> None:
+    from guests.selectors.page import UserAccount, why_not_combinable
+    from portal.paytronix.replies import AccountInformation, CardInformation
+
+    account = AccountInformation(
+        account_id=7,
+        account_status=account_status,
+        card_template_code=10,
+        primary_card=CardInformation(masked_card_number="000071", status=card_status),
+    )
+    attached = UserAccount(account_id=7, account=account, combinable=True)
+    offered = [card.combinable for card in attached.cards]
+    assert offered == [not said]
+    sentence = why_not_combinable(attached, [attached])
+    assert sentence.startswith(said) if said else sentence == ""
+
+
+def test_the_summary_lists_the_accounts_open_approval_requests(
+    sandbox: SandboxController, agent: Any, agent_client: Client, store_manager_client: Client
+) -> None:
+    from portal.approvals.models import ApprovalRequest, Status
+
+    asked = ApprovalRequest.objects.create(
+        action="wallet.adjust",
+        summary="Add 900 points: goodwill for a lost order",
+        account_id=demo.DEMO_ACCOUNT_ID,
+        requester=agent,
+        requester_username=agent.username,
+        idempotency_key="ap1",
+    )
+    ApprovalRequest.objects.create(
+        action="wallet.adjust",
+        summary="Another guest's request",
+        account_id=demo.DEMO_ACCOUNT_ID + 1,
+        requester=agent,
+        requester_username=agent.username,
+        idempotency_key="ap2",
+    )
+    ApprovalRequest.objects.create(
+        action="wallet.adjust",
+        summary="Already decided",
+        account_id=demo.DEMO_ACCOUNT_ID,
+        status=Status.REJECTED,
+        requester=agent,
+        requester_username=agent.username,
+        idempotency_key="ap3",
+    )
+    html = agent_client.get(GUEST_URL).content.decode()
+    summary = html[html.index('id="panel-summary"') : html.index("panel-nav")]
+    detail = reverse("approvals:detail", args=[asked.pk])
+    assert f'<a href="{detail}" class="untrusted">Add 900 points: goodwill' in summary
+    assert "Another guest's request" not in summary
+    assert "Already decided" not in summary
+    # Someone who may neither decide it nor asked for it reads it without a link.
+    managed = store_manager_client.get(GUEST_URL).content.decode()
+    assert "Add 900 points: goodwill for a lost order" in managed
+    assert detail not in managed

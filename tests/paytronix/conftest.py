@@ -63,6 +63,9 @@ class FakeUpstream:
             def do_POST(self) -> None:
                 upstream.handle(self)
 
+            def do_DELETE(self) -> None:
+                upstream.handle(self)
+
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(

@@ -14,6 +14,7 @@ from .account import (
     Store,
 )
 from .csr import AccountComment
+from .enrollment import EnrollmentConfig, EnrollmentField, FieldChoice
 from .history import (
     Transaction,
     TransactionAnnotation,
@@ -21,8 +22,10 @@ from .history import (
     TransactionHistory,
     WalletInfo,
 )
+from .payment import AutoRecharge, Recharge, SavedPaymentMethod
 from .referral import BulkReferral, Referral, ReferralCode, ReferralList
 from .search import AccountQueryMatch
+from .transaction import TransactionReply, WalletQuantity
 from .user import (
     AddressInformation,
     RelatedGuest,
@@ -39,28 +42,36 @@ __all__ = [
     "AccountQueryMatch",
     "AddRedeemReply",
     "AddressInformation",
+    "AutoRecharge",
     "BalanceInformation",
     "BulkReferral",
     "CardInformation",
     "CombineResult",
+    "EnrollmentConfig",
+    "EnrollmentField",
     "Expiration",
     "ExternalAccount",
     "ExternalAccountCards",
+    "FieldChoice",
     "PendingEventReward",
     "Perk",
+    "Recharge",
     "Referral",
     "ReferralCode",
     "ReferralList",
     "RelatedGuest",
+    "SavedPaymentMethod",
     "Store",
     "Transaction",
     "TransactionAnnotation",
     "TransactionDetail",
     "TransactionHistory",
+    "TransactionReply",
     "UserAndAccountInformation",
     "UserFields",
     "UserInformation",
     "VisitCode",
     "WalletContent",
     "WalletInfo",
+    "WalletQuantity",
 ]

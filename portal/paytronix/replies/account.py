@@ -128,6 +128,12 @@ class AccountInformation(WireModel):
     reward_balances: list[BalanceInformation] = field(default_factory=list)
     pending_event_rewards: list[PendingEventReward] = field(default_factory=list)
 
+    @property
+    def wallets(self) -> list[BalanceInformation]:
+        """Every wallet: stored value, charge, points, then rewards (the guest page's order)."""
+        money = [w for w in (self.stored_value_balance, self.charge_balance) if w is not None]
+        return money + list(self.point_balances) + list(self.reward_balances)
+
 
 @dataclass(frozen=True)
 class ExternalAccountCards(WireModel):

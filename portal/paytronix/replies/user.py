@@ -63,6 +63,15 @@ class UserFields(WireModel):
     email_verified: bool | None = None
     user_language_pref: str | None = None
     related_guests: list[RelatedGuest] = field(default_factory=list)
+    #: Demographic fields a program may configure (vendor glossary, "Demographic Fields"; not
+    #: in the Guest spec's UserFields table): read so the details form can show them.
+    company_name: str | None = None
+    custom1: str | None = None
+    custom2: str | None = None
+    custom3: str | None = None
+    custom4: str | None = None
+    custom5: str | None = None
+    custom6: str | None = None
     #: Not in the spec's UserFields (which has only the write, updateMessageFrequency); the
     #: sandbox sends it (see docs/wire-notes.md) and the guest page shows it.
     message_frequency: str | None = None

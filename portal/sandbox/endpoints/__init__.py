@@ -2,10 +2,14 @@
 
 from portal.sandbox.endpoints import (  # noqa: F401  (imported to register their endpoints)
     accounts,
+    balancetransfer,
     cards,
     csr,
+    enrollment,
+    guestmanagement,
     history,
     messaging,
+    payment,
     referrals,
     rewards,
     transaction,

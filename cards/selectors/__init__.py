@@ -203,12 +203,7 @@ class CombinePreview:
 
 def wallets_of(account: AccountInformation) -> list[BalanceInformation]:
     """Every wallet of an account, in the order the guest page shows them."""
-    wallets: list[BalanceInformation] = []
-    if account.stored_value_balance is not None:
-        wallets.append(account.stored_value_balance)
-    if account.charge_balance is not None:
-        wallets.append(account.charge_balance)
-    return wallets + list(account.point_balances) + list(account.reward_balances)
+    return account.wallets
 
 
 def combined_wallets(

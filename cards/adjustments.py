@@ -1,0 +1,226 @@
+"""Reads for wallet adjustments and voids: which wallets of an account can be adjusted, in which
+unit; an adjustment as the audit log recorded it and whether it was voided; and how much was
+adjusted on a guest today (what the per-day ceiling counts).
+
+An adjustment is known by its audit intent (``wallet.adjust``): its params carry the wallet
+(``wallet_code``), the signed ``quantity`` in the wallet's unit, the ``reason_code``, the
+``comment``, the ``expiration`` and the ``reference`` upstream's history transaction carries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from decimal import Decimal, InvalidOperation
+
+from django.utils import timezone
+
+from portal.audit.models import AuditRecord, Kind, Outcome
+from portal.paytronix.replies import AccountInformation, BalanceInformation
+from portal.sentences import NotShownError
+
+POINTS, REWARDS, STORED_VALUE = "points", "rewards", "stored_value"
+#: Outcomes that count as "may have moved the balance" (a failed one moved nothing).
+_MAY_HAVE_APPLIED = frozenset(
+    {Outcome.PENDING, Outcome.SUCCEEDED, Outcome.UNKNOWN, Outcome.NEEDS_REVIEW}
+)
+
+
+@dataclass(frozen=True)
+class AdjustableWallet:
+    """A wallet a CSR may adjust: stored value (money, two decimals), points (whole; visits
+    are points too) or rewards (whole). ``kind`` is also which ceiling applies."""
+
+    wallet_code: int
+    name: str
+    kind: str
+    balance: Decimal
+    #: The program shows expiration dates for this wallet: an addition may carry one.
+    uses_expiration: bool
+
+    @property
+    def scale(self) -> int:
+        return 2 if self.kind == STORED_VALUE else 0
+
+    @property
+    def money(self) -> bool:
+        return self.kind == STORED_VALUE
+
+    @property
+    def unit(self) -> str:
+        return "dollars" if self.money else self.name.lower()
+
+    def amount(self, value: Decimal) -> Decimal:
+        """``value`` in the wallet's scale (no rounding: callers check it is exact)."""
+        return value.quantize(Decimal(1).scaleb(-self.scale))
+
+    def words(self, value: Decimal) -> str:
+        """``$10.00`` or ``25``, as a CSR says it."""
+        shown = self.amount(abs(value))
+        return f"${shown:,}" if self.money else f"{shown:,}"
+
+
+def _wallet(info: BalanceInformation, kind: str) -> AdjustableWallet | None:
+    if info.wallet_code is None:
+        return None
+    return AdjustableWallet(
+        wallet_code=info.wallet_code,
+        name=info.name or info.short_name or f"Wallet {info.wallet_code}",
+        kind=kind,
+        balance=info.balance if info.balance is not None else Decimal(0),
+        uses_expiration=not info.hide_expiration_dates,
+    )
+
+
+def adjustable_wallets(account: AccountInformation) -> list[AdjustableWallet]:
+    """The account's wallets that can be adjusted, in the guest page's order (a house charge
+    balance is not a loyalty balance: it is not adjusted here)."""
+    found: list[tuple[BalanceInformation, str]] = []
+    if account.stored_value_balance is not None:
+        found.append((account.stored_value_balance, STORED_VALUE))
+    found += [(info, POINTS) for info in account.point_balances]
+    found += [(info, REWARDS) for info in account.reward_balances]
+    wallets = (_wallet(info, kind) for info, kind in found)
+    return [wallet for wallet in wallets if wallet is not None]
+
+
+class WalletNotFoundError(NotShownError):
+    @property
+    def sentence(self) -> str:
+        return "This account has no such balance to adjust."
+
+
+def adjustable_wallet(account: AccountInformation, wallet_code: int) -> AdjustableWallet:
+    for wallet in adjustable_wallets(account):
+        if wallet.wallet_code == wallet_code:
+            return wallet
+    raise WalletNotFoundError(wallet_code)
+
+
+def signed_quantity(intent: AuditRecord) -> Decimal:
+    """The signed quantity an adjustment (or void) recorded; zero if it recorded none."""
+    try:
+        return Decimal(str(intent.params.get("quantity", "0")))
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def _latest_outcomes(intents: Iterable[AuditRecord]) -> dict[int, str]:
+    """intent id → its latest outcome (or pending), in one query."""
+    ids = [intent.pk for intent in intents]
+    latest: dict[int, str] = dict.fromkeys(ids, Outcome.PENDING)
+    rows = AuditRecord.objects.filter(intent_id__in=ids).order_by("seq")
+    for intent_id, outcome in rows.values_list("intent_id", "outcome"):
+        latest[intent_id] = outcome
+    return latest
+
+
+def adjusted_today(account_id: int | None, kind: str, *, besides: str = "") -> Decimal:
+    """How much was adjusted (taken away or added: both count) on the account today, in the
+    merchant's day (``TIME_ZONE``), in wallets of ``kind``: every adjustment that may have
+    applied, by anyone, approved ones included, except the one with reference ``besides`` (the
+    change being checked: its own resubmit must not count it twice)."""
+    if account_id is None:
+        return Decimal(0)
+    start = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
+    intents = list(
+        AuditRecord.objects.filter(
+            kind=Kind.INTENT,
+            action="wallet.adjust",
+            account_id=account_id,
+            occurred_at__gte=start,
+            params__limit_kind=kind,
+        )
+    )
+    intents = [i for i in intents if not besides or i.params.get("reference") != besides]
+    latest = _latest_outcomes(intents)
+    return sum(
+        (abs(signed_quantity(i)) for i in intents if latest[i.pk] in _MAY_HAVE_APPLIED),
+        Decimal(0),
+    )
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """An adjustment as the audit log has it: its intent, how it went, its voids."""
+
+    intent: AuditRecord
+    outcome: str
+    #: ``wallet.void`` intents naming it, each with its latest outcome, oldest first.
+    voids: list[tuple[AuditRecord, str]] = field(default_factory=list)
+
+    @property
+    def applied(self) -> bool:
+        return self.outcome == Outcome.SUCCEEDED
+
+    @property
+    def quantity(self) -> Decimal:
+        return signed_quantity(self.intent)
+
+    @property
+    def void(self) -> AuditRecord | None:
+        """The void that went through, if one did."""
+        return next((v for v, outcome in self.voids if outcome == Outcome.SUCCEEDED), None)
+
+    @property
+    def failed_voids(self) -> int:
+        return sum(1 for _, outcome in self.voids if outcome == Outcome.FAILED)
+
+    @property
+    def void_under_way(self) -> AuditRecord | None:
+        """A void whose outcome is not known yet (pending, unknown, for review)."""
+        return next(
+            (v for v, outcome in self.voids if outcome not in (Outcome.SUCCEEDED, Outcome.FAILED)),
+            None,
+        )
+
+
+class AdjustmentNotFoundError(NotShownError):
+    @property
+    def sentence(self) -> str:
+        return "There is no such balance adjustment on this account."
+
+
+def _adjustments(intents: list[AuditRecord]) -> list[Adjustment]:
+    voids = list(
+        AuditRecord.objects.filter(
+            kind=Kind.INTENT, action="wallet.void", params__voids__in=[i.pk for i in intents]
+        ).order_by("seq")
+    )
+    latest = _latest_outcomes([*intents, *voids])
+    return [
+        Adjustment(
+            intent=intent,
+            outcome=latest[intent.pk],
+            voids=[(v, latest[v.pk]) for v in voids if v.params.get("voids") == intent.pk],
+        )
+        for intent in intents
+    ]
+
+
+def adjustment_of(account_id: int, intent_id: int) -> Adjustment:
+    """The adjustment ``intent_id`` on ``account_id``; ``AdjustmentNotFoundError`` if none."""
+    intent = AuditRecord.objects.filter(
+        pk=intent_id, kind=Kind.INTENT, action="wallet.adjust", account_id=account_id
+    ).first()
+    if intent is None:
+        raise AdjustmentNotFoundError(intent_id)
+    return _adjustments([intent])[0]
+
+
+def adjustments_by_reference(account_id: int, references: Iterable[str]) -> dict[str, Adjustment]:
+    """The console's adjustments among history rows, by the reference upstream's transaction
+    carries (``posTransactionNumber``): two queries for a page of rows."""
+    wanted = sorted({ref for ref in references if ref and ref.startswith("LD-")})
+    if not wanted:
+        return {}
+    intents = list(
+        AuditRecord.objects.filter(
+            kind=Kind.INTENT,
+            action="wallet.adjust",
+            account_id=account_id,
+            params__reference__in=wanted,
+        )
+    )
+    return {str(a.intent.params["reference"]): a for a in _adjustments(intents)} if intents else {}

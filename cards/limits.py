@@ -1,0 +1,85 @@
+"""What a role may adjust alone: the door's limits of ``wallet.adjust`` and ``wallet.void``
+(registered in ``CardsConfig.ready()`` with ``portal.audit.actions.limit_register``).
+
+A wallet adjustment above the role's ceiling per adjustment, or that would take the guest's
+adjustments today above the role's ceiling per guest per day (``WALLET_ADJUST_LIMITS``), is
+refused by the door unless a supervisor approved exactly this change
+(``portal.approvals.selectors.approval_authorizes``). A void is of one's own adjustment, unless
+the role may void anyone's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+
+from cards.adjustments import STORED_VALUE, adjusted_today
+from portal.approvals.selectors import approval_authorizes
+from portal.audit.models import AuditRecord, Kind
+from portal.audit.types import Target
+from portal.staff.access import user_may
+from portal.staff.models import User
+
+KIND_WORDS = {"points": "points", "rewards": "rewards", STORED_VALUE: "stored value"}
+
+
+def _words(kind: str, amount: Decimal) -> str:
+    return f"${amount:,.2f}" if kind == STORED_VALUE else f"{amount:,.0f} {KIND_WORDS[kind]}"
+
+
+def wallet_adjust_limit(actor: User, target: Target | None, params: Mapping[str, Any]) -> str:
+    """Why ``actor`` may not make this adjustment alone, or ``""``."""
+    account_id = target.account_id if target is not None else None
+    if approval_authorizes(
+        params.get("approval_request"),
+        actor=actor,
+        action="wallet.adjust",
+        account_id=account_id,
+        params=params,
+    ):
+        return ""
+    kind = str(params.get("limit_kind", ""))
+    try:
+        amount = abs(Decimal(str(params.get("quantity", ""))))
+    except InvalidOperation:
+        return "The amount of this adjustment cannot be read."
+    role = actor.role.value if actor.role is not None else ""
+    ceilings = settings.WALLET_ADJUST_LIMITS.get(role)
+    if ceilings is None or kind not in ceilings["per_adjustment"]:
+        return "Your role may not adjust balances without a supervisor's approval."
+    per_adjustment = ceilings["per_adjustment"][kind]
+    if amount > per_adjustment:
+        return (
+            f"{_words(kind, amount)} is above your limit of {_words(kind, per_adjustment)} "
+            "per adjustment."
+        )
+    per_day = ceilings["per_day"][kind]
+    today = adjusted_today(account_id, kind, besides=str(params.get("reference") or ""))
+    if today + amount > per_day:
+        return (
+            f"This guest already had {_words(kind, today)} adjusted today: "
+            f"{_words(kind, amount)} more is above your limit of {_words(kind, per_day)} "
+            "per guest per day."
+        )
+    return ""
+
+
+def wallet_void_limit(actor: User, target: Target | None, params: Mapping[str, Any]) -> str:
+    """A void is of one's own adjustment unless the role may void anyone's."""
+    voids = params.get("voids")
+    voided = (
+        AuditRecord.objects.filter(pk=voids, kind=Kind.INTENT, action="wallet.adjust").first()
+        if isinstance(voids, int)
+        else None
+    )
+    if voided is None or (target is not None and voided.account_id != target.account_id):
+        return "There is no such adjustment on this account to void."
+    if voided.actor_id != actor.pk and not user_may(actor, "void_any_adjustment"):
+        return (
+            f"You can void only your own adjustments: this one is {voided.actor_username}'s. "
+            "Ask a supervisor."
+        )
+    return ""

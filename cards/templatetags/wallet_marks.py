@@ -1,0 +1,25 @@
+"""The history panel's marks for the console's own adjustments: which rows can be voided and
+which were voided (``{% adjustment_marks account_id rows as marks %}`` once per page of rows,
+then ``marks|mark_of:row.check_number`` per row)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django import template
+
+from cards.adjustments import Adjustment, adjustments_by_reference
+
+register = template.Library()
+
+
+@register.simple_tag
+def adjustment_marks(account_id: int, rows: Iterable[Any]) -> dict[str, Adjustment]:
+    """reference → the adjustment it is, for the rows that are the console's adjustments."""
+    return adjustments_by_reference(account_id, (str(row.check_number) for row in rows))
+
+
+@register.filter
+def mark_of(marks: Mapping[str, Adjustment], reference: str) -> Adjustment | None:
+    return marks.get(reference) if marks else None

@@ -1,0 +1,152 @@
+"""Adjust a wallet (form, preview of before and after, then the change or a request for
+approval) and void an adjustment (from its history row or its audit record)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from cards.adjustments import AdjustableWallet, Adjustment, adjustable_wallet, adjustment_of
+from cards.forms import WalletAdjustForm, WalletVoidForm
+from cards.selectors import GuestCards
+from cards.services.wallets import (
+    WalletChange,
+    wallet_adjust,
+    wallet_adjust_over_limit,
+    wallet_void,
+)
+from cards.views.common import card_screen, change_answer, change_refused, guest_of
+from portal.approvals.services import REQUEST_SENT
+from portal.audit.actions import action_get
+from portal.audit.door import LimitExceededError
+from portal.staff.access import requires
+from portal.web import HtmxHttpRequest, form_response, redirect_after_change, submission_of
+
+ADJUST_TEMPLATE = "cards/wallet_adjust.html"
+VOID_TEMPLATE = "cards/wallet_void.html"
+
+
+def _wallets_url(account_id: int) -> str:
+    return reverse("guests:guest", args=[account_id]) + "#panel-wallets"
+
+
+def _adjust_context(
+    guest: GuestCards,
+    wallet: AdjustableWallet,
+    form: WalletAdjustForm,
+    *,
+    preview: WalletChange | None = None,
+    over_limit: str = "",
+    error: str = "",
+) -> dict[str, Any]:
+    return {
+        "guest": guest,
+        "wallet": wallet,
+        "form": form,
+        "preview": preview,
+        "over_limit": over_limit,
+        "error": error,
+    }
+
+
+@require_GET
+@requires("adjust_wallets")
+@card_screen
+def wallet_adjust_form(request: HtmxHttpRequest, account_id: int, wallet_code: int) -> HttpResponse:
+    """The adjustment form for one wallet of the account (its balance as last read)."""
+    guest = guest_of(request, account_id)
+    wallet = adjustable_wallet(guest.account, wallet_code)
+    form = WalletAdjustForm(wallet=wallet)
+    return render(request, ADJUST_TEMPLATE, _adjust_context(guest, wallet, form))
+
+
+@require_POST
+@requires("adjust_wallets")
+@card_screen
+def wallet_adjust_submit(
+    request: HtmxHttpRequest, account_id: int, wallet_code: int
+) -> HttpResponse:
+    """Without ``confirm``: the preview (before, after, and whether a supervisor must approve),
+    no change made. With ``confirm``: the balance is read again and the change is made, or the
+    request for approval is recorded."""
+    confirm = "confirm" in request.POST
+    guest = guest_of(request, account_id, fresh=confirm)
+    wallet = adjustable_wallet(guest.account, wallet_code)
+    form = WalletAdjustForm(request.POST, wallet=wallet)
+    if not form.is_valid():
+        context = _adjust_context(guest, wallet, form)
+        return form_response(request, ADJUST_TEMPLATE, context, status=422)
+    change = form.change()
+    submission = submission_of(request, form)
+    if not confirm:
+        over = wallet_adjust_over_limit(submission, guest=guest, change=change)
+        context = _adjust_context(guest, wallet, form, preview=change, over_limit=over)
+        return form_response(request, ADJUST_TEMPLATE, context)
+    context = _adjust_context(guest, wallet, form, preview=change)
+    try:
+        answer = wallet_adjust(submission, guest=guest, change=change)
+    except LimitExceededError as over:
+        context["over_limit"] = over.sentence
+        return form_response(request, ADJUST_TEMPLATE, context, status=403)
+    except ValidationError as refusal:
+        return change_refused(request, ADJUST_TEMPLATE, context, refusal)
+    if answer.request is not None:
+        messages.info(request, f"{answer.limit} {REQUEST_SENT}")
+        return redirect_after_change(request, reverse("approvals:detail", args=[answer.request.pk]))
+    assert answer.outcome is not None
+    return change_answer(
+        request, ADJUST_TEMPLATE, context, form, answer.outcome, done_url=_wallets_url(account_id)
+    )
+
+
+def _void_context(
+    guest: GuestCards, adjustment: Adjustment, form: WalletVoidForm, error: str = ""
+) -> dict[str, Any]:
+    labels = action_get("wallet.adjust").reason_code_labels
+    code = adjustment.intent.reason_code
+    return {
+        "guest": guest,
+        "adjustment": adjustment,
+        "reason_label": labels.get(code, code),
+        "form": form,
+        "error": error,
+    }
+
+
+@require_GET
+@requires("void_adjustments")
+@card_screen
+def wallet_void_form(request: HtmxHttpRequest, account_id: int, intent_id: int) -> HttpResponse:
+    """The adjustment, whether it can be voided, and the reason."""
+    guest = guest_of(request, account_id)
+    adjustment = adjustment_of(account_id, intent_id)
+    context = _void_context(guest, adjustment, WalletVoidForm())
+    return render(request, VOID_TEMPLATE, context)
+
+
+@require_POST
+@requires("void_adjustments")
+@card_screen
+def wallet_void_submit(request: HtmxHttpRequest, account_id: int, intent_id: int) -> HttpResponse:
+    form = WalletVoidForm(request.POST)
+    valid = form.is_valid()
+    guest = guest_of(request, account_id, fresh=valid)
+    adjustment = adjustment_of(account_id, intent_id)
+    context = _void_context(guest, adjustment, form)
+    if not valid:
+        return form_response(request, VOID_TEMPLATE, context, status=422)
+    try:
+        outcome = wallet_void(submission_of(request, form), guest=guest, adjustment=adjustment)
+    except LimitExceededError as refused:
+        context["error"] = refused.sentence
+        return form_response(request, VOID_TEMPLATE, context, status=403)
+    except ValidationError as refusal:
+        return change_refused(request, VOID_TEMPLATE, context, refusal)
+    done = reverse("guests:guest", args=[account_id]) + "#panel-history"
+    return change_answer(request, VOID_TEMPLATE, context, form, outcome, done_url=done)

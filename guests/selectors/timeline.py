@@ -1,0 +1,210 @@
+"""The guest's timeline: transactions, account notes and the changes made from this console, in
+one list, newest first, with the guest's referrals (upstream gives them no dates) beside it.
+
+Upstream pushes its events only to customer-data platforms, so the timeline pulls what it shows:
+the account first (the store-group gate, as the guest page), then the notes and referrals the
+page reads, the newest transactions, and the audit log's intents about the account with their
+latest outcome. When more transactions match than the timeline reads, it shows only the span
+the transactions it read cover, so nothing in it is out of order or missing between two rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.utils import timezone
+
+from guests.selectors.history import HistoryRow, WalletCell, history_rows
+from guests.selectors.load import guest_page
+from guests.selectors.page import GuestPage, ReferralRow
+from guests.selectors.reads import HistoryFilter
+from guests.selectors.scope import Viewer
+from portal.audit.actions import ACTIONS
+from portal.audit.models import AuditRecord, Kind
+from portal.audit.selectors import latest_outcome
+from portal.paytronix.errors import PaytronixError
+from portal.paytronix.replies import AccountComment
+from portal.sentences import explain
+
+#: What the timeline can show, in the order its filters list them.
+KINDS: dict[str, str] = {
+    "transaction": "Transactions",
+    "note": "Account notes",
+    "change": "Changes made in Loyalty Desk",
+    "referral": "Referrals",
+}
+
+#: Where on the guest page a change made from this console shows, by its action's first part.
+CHANGE_PANELS: dict[str, str] = {
+    "card": "cards",
+    "cards": "cards",
+    "bulk": "cards",
+    "wallet": "wallets",
+    "visit_code": "wallets",
+    "referrals": "referrals",
+    "account_note": "notes",
+    "messaging": "header",
+    "language": "header",
+    "username": "header",
+}
+
+#: The newest transactions read (and, at most, audit records): older ones by narrowing dates.
+TRANSACTION_LIMIT = 100
+CHANGE_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class TimelineQuery:
+    kinds: frozenset[str] = frozenset(KINDS)
+    date_start: date | None = None
+    date_end: date | None = None
+
+    def covers(self, moment: datetime | None) -> bool:
+        if moment is None:
+            return self.date_start is None and self.date_end is None
+        day = timezone.localtime(_aware(moment)).date()
+        if self.date_start is not None and day < self.date_start:
+            return False
+        return self.date_end is None or day <= self.date_end
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One row of the timeline. ``transaction``/``note``/``change`` hold the source row."""
+
+    kind: str
+    when: datetime | None
+    transaction: HistoryRow | None = None
+    note: AccountComment | None = None
+    change: AuditRecord | None = None
+    #: The change's latest outcome record (None while none is recorded).
+    outcome: AuditRecord | None = None
+    #: A transaction's effect on each wallet it touched: (wallet name, cell).
+    amounts: tuple[tuple[str, WalletCell], ...] = ()
+
+    @property
+    def change_label(self) -> str:
+        if self.change is None:
+            return ""
+        spec = ACTIONS.get(self.change.action)
+        return spec.label if spec is not None else self.change.action
+
+    @property
+    def change_panel(self) -> str:
+        """The guest page panel the change shows in (the page's top when none fits)."""
+        if self.change is None:
+            return ""
+        return CHANGE_PANELS.get(self.change.action.split(".")[0], "header")
+
+    @property
+    def change_reason(self) -> str:
+        record = self.change
+        if record is None:
+            return ""
+        spec = ACTIONS.get(record.action)
+        code = spec.reason_code_labels.get(record.reason_code, "") if spec else ""
+        return "; ".join(part for part in (code or record.reason_code, record.reason_text) if part)
+
+    @property
+    def change_outcome(self) -> str:
+        if self.outcome is None:
+            return "No outcome recorded yet"
+        return str(self.outcome.get_outcome_display())
+
+    @property
+    def change_outcome_code(self) -> str:
+        return self.outcome.outcome if self.outcome is not None else "pending"
+
+
+@dataclass
+class Timeline:
+    page: GuestPage
+    query: TimelineQuery
+    entries: list[Entry] = field(default_factory=list)
+    referrals: list[ReferralRow] = field(default_factory=list)
+    #: Why a source is missing ("The notes could not be loaded: ...").
+    problems: list[str] = field(default_factory=list)
+    #: Transactions older than those shown exist: the list starts at ``shown_since``.
+    shown_since: datetime | None = None
+
+
+def _aware(moment: datetime) -> datetime:
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+def _changes(account_id: int, query: TimelineQuery) -> list[Entry]:
+    records = AuditRecord.objects.filter(account_id=account_id, kind=Kind.INTENT)
+    if query.date_start is not None:
+        records = records.filter(occurred_at__date__gte=query.date_start)
+    if query.date_end is not None:
+        records = records.filter(occurred_at__date__lte=query.date_end)
+    newest = records.newest_first().prefetch_related("outcomes")[:CHANGE_LIMIT]
+    return [
+        Entry(kind="change", when=record.occurred_at, change=record, outcome=latest_outcome(record))
+        for record in newest
+    ]
+
+
+def guest_timeline(*, viewer: Viewer, account_id: int, query: TimelineQuery) -> Timeline:
+    """The timeline of the account as ``viewer`` may see it (raises as ``guest_page`` does)."""
+    # "header": the guest's name, for the title.
+    wanted = ["header"] + [
+        panel
+        for panel, kind in (("notes", "note"), ("referrals", "referral"))
+        if kind in query.kinds
+    ]
+    page = guest_page(viewer=viewer, account_id=account_id, panels=wanted)
+    timeline = Timeline(page=page, query=query)
+    entries: list[Entry] = []
+    if "transaction" in query.kinds:
+        filters = HistoryFilter(date_start=query.date_start, date_end=query.date_end)
+        try:
+            columns, rows, more = history_rows(
+                account_id=account_id, filters=filters, limit=TRANSACTION_LIMIT
+            )
+        except PaytronixError as error:
+            # Said on the page, as a panel says its own read failed; the rest is shown.
+            timeline.problems.append(f"The transactions could not be loaded: {explain(error)}")
+        else:
+            entries += [
+                Entry(
+                    kind="transaction",
+                    when=row.occurred_at,
+                    transaction=row,
+                    amounts=tuple(
+                        (column.name, cell)
+                        for column, cell in zip(columns, row.cells, strict=True)
+                        if cell is not None
+                    ),
+                )
+                for row in rows
+            ]
+            if more and rows and rows[-1].occurred_at is not None:
+                timeline.shown_since = _aware(rows[-1].occurred_at)
+    if "note" in query.kinds:
+        if page.notes_unavailable:
+            timeline.problems.append(page.notes_unavailable)
+        elif page.notes_error:
+            timeline.problems.append(f"The notes could not be loaded: {page.notes_error}")
+        elif page.notes is not None and page.notes.ok:
+            entries += [
+                Entry(kind="note", when=note.date_created, note=note)
+                for note in page.notes.get() or []
+                if query.covers(note.date_created)
+            ]
+    if "change" in query.kinds:
+        entries += _changes(account_id, query)
+    if "referral" in query.kinds:
+        if page.referrals_error:
+            timeline.problems.append(f"The referrals could not be loaded: {page.referrals_error}")
+        timeline.referrals = page.referral_rows + page.bulk_referral_rows
+    since = timeline.shown_since
+    if since is not None:
+        entries = [e for e in entries if e.when is None or _aware(e.when) >= since]
+    # Newest first; an undated entry (a note read back without its time) last.
+    entries.sort(
+        key=lambda e: _aware(e.when).timestamp() if e.when else float("-inf"), reverse=True
+    )
+    timeline.entries = entries
+    return timeline

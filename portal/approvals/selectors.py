@@ -1,0 +1,76 @@
+"""Reads of the approval queue: the open count, the queue, a requester's own requests."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import QuerySet
+
+from portal.approvals.models import ApprovalRequest, Status
+from portal.staff.access import user_may
+from portal.staff.models import User
+
+#: How many requests a list shows (newest first).
+LIST_SIZE = 50
+
+
+class ApprovalNotFoundError(LookupError):
+    """No such request, or not one the viewer may see."""
+
+
+def open_count() -> int:
+    """How many requests wait for a decision: one count over the status index."""
+    return ApprovalRequest.objects.filter(status=Status.OPEN).count()
+
+
+def open_requests() -> QuerySet[ApprovalRequest]:
+    return ApprovalRequest.objects.filter(status=Status.OPEN).order_by("-requested_at", "-id")[
+        :LIST_SIZE
+    ]
+
+
+def open_requests_of_account(account_id: int) -> list[ApprovalRequest]:
+    """The requests about one account that wait for a decision (the guest page's summary)."""
+    found = ApprovalRequest.objects.filter(status=Status.OPEN, account_id=account_id)
+    return list(found.order_by("-requested_at", "-id")[:LIST_SIZE])
+
+
+def decided_requests() -> QuerySet[ApprovalRequest]:
+    return ApprovalRequest.objects.exclude(status=Status.OPEN).order_by("-decided_at", "-id")[
+        :LIST_SIZE
+    ]
+
+
+def requests_of(user: User) -> QuerySet[ApprovalRequest]:
+    """The user's own requests, newest first, with how each went."""
+    return ApprovalRequest.objects.filter(requester=user).order_by("-requested_at", "-id")[
+        :LIST_SIZE
+    ]
+
+
+def request_for(viewer: User, request_id: int) -> ApprovalRequest:
+    """A request its requester or an approver may see; ``ApprovalNotFoundError`` otherwise."""
+    found = ApprovalRequest.objects.filter(pk=request_id).first()
+    if found is None:
+        raise ApprovalNotFoundError(request_id)
+    if found.requester_id != viewer.pk and not user_may(viewer, "approve_requests"):
+        raise ApprovalNotFoundError(request_id)
+    return found
+
+
+def approval_authorizes(
+    request_id: Any, *, actor: User, action: str, account_id: int | None, params: Mapping[str, Any]
+) -> bool:
+    """True when ``request_id`` is an approved request for this change, decided by ``actor``
+    who is not its requester: the same action on the same account with the same parameters
+    (every parameter the request recorded). An action's limit lets such a change through, so
+    the door itself holds the second person to being another one."""
+    if not isinstance(request_id, int):
+        return False
+    found = ApprovalRequest.objects.filter(
+        pk=request_id, status=Status.APPROVED, decided_by=actor, action=action
+    ).first()
+    if found is None or found.account_id != account_id or found.requester_id == actor.pk:
+        return False
+    return all(params.get(key) == value for key, value in found.params.items())

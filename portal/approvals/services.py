@@ -1,0 +1,245 @@
+"""Asking for a second person's approval, and deciding: the maker-checker of the console.
+
+``approval_request`` records a change that is above what its maker may do alone (a wallet
+adjustment over the role's ceiling) or that the program marks sensitive; ``approval_decide``
+lets another staff user with ``approve_requests`` approve it (the change then goes through the
+audit door as the approver's action, linked to the request) or reject it, with a reason. The
+approver is never the requester: refused here and recorded as a denial. Each step is audited:
+``approval.request``, ``approval.approve`` / ``approval.reject``, then the change itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from portal.approvals.kinds import approval_kind_get
+from portal.approvals.models import ApprovalRequest, Status
+from portal.audit.actions import action_get
+from portal.audit.door import intent_claim, mutation_check, reason_check
+from portal.audit.models import Outcome
+from portal.audit.outcome import ChangeOutcome
+from portal.audit.records import event_record, outcome_record
+from portal.audit.scrub import card_hash, card_mask, params_scrub
+from portal.audit.types import Reason, Submission, Target
+from portal.staff.access import user_may
+from portal.staff.models import User
+
+logger = logging.getLogger(__name__)
+
+OWN_REQUEST = "You cannot decide your own request: another supervisor has to."
+REQUEST_SENT = "Sent for approval: a supervisor will approve or reject it."
+
+
+def _denied(
+    actor: User, action: str, submission: Submission, target: Target | None, **why: Any
+) -> None:
+    event_record(
+        action=action,
+        outcome=Outcome.DENIED,
+        actor=actor,
+        context=submission.context,
+        params=why,
+        target=target,
+    )
+
+
+def request_target(request: ApprovalRequest) -> Target:
+    """The account a request is about, as the audit records name it (no full card number)."""
+    return Target(account_id=request.account_id, store_group_code=request.store_group_code)
+
+
+def approval_request(
+    submission: Submission,
+    *,
+    action: str,
+    target: Target,
+    params: Mapping[str, Any],
+    summary: str,
+) -> ApprovalRequest:
+    """Ask for ``action`` on ``target`` with ``params`` (as its audit record would show them)
+    to be approved by a second person; ``summary`` says what it does. Audited as
+    ``approval.request``. A second submit of the same form (its idempotency key) answers the
+    first request. Raises ``PermissionDenied`` (recorded) when the requester could not make such
+    a change at all, ``ValidationError`` for a missing or wrong reason; ``LookupError`` when
+    ``action`` has no approval kind."""
+    approval_kind_get(action)
+    spec = action_get(action)
+    actor = submission.actor
+    recorded = {"action": action, **params_scrub(params), "summary": summary}
+    request_spec = mutation_check(
+        actor=actor,
+        action="approval.request",
+        target=target,
+        params=recorded,
+        reason=submission.reason,
+        context=submission.context,
+    )
+    if not user_may(actor, spec.permission):
+        _denied(actor, "approval.request", submission, target, missing_permission=spec.permission)
+        raise PermissionDenied(f"Your role does not allow this: {spec.label}.")
+    reason_check(spec, submission.reason)
+    with transaction.atomic(durable=True):
+        intent, created = intent_claim(
+            actor=actor,
+            spec=request_spec,
+            target=target,
+            params=recorded,
+            reason=submission.reason,
+            idempotency_key=submission.idempotency_key,
+            context=submission.context,
+        )
+        if not created:
+            first = ApprovalRequest.objects.filter(idempotency_key=intent.idempotency_key).first()
+            if first is None or first.requester_id != actor.pk:
+                raise ValidationError(
+                    "This form was already used for a different change. Reload the page and "
+                    "try again.",
+                    code="idempotency_conflict",
+                )
+            return first
+        request = ApprovalRequest.objects.create(
+            action=action,
+            summary=summary,
+            params=params_scrub(params),
+            reason_code=submission.reason.code.strip()[:64],
+            reason_text=submission.reason.text.strip(),
+            account_id=target.account_id,
+            card_masked=card_mask(target.printed_card_number),
+            card_hash=card_hash(target.printed_card_number),
+            store_group_code=target.store_group_code,
+            requester=actor,
+            requester_username=actor.get_username(),
+            idempotency_key=submission.idempotency_key,
+            request_record_id=intent.pk,
+        )
+        outcome_record(
+            intent=intent,
+            outcome=Outcome.SUCCEEDED,
+            upstream_result="recorded",
+            params={"approval_request": request.pk},
+            context=submission.context,
+        )
+    logger.info("approval requested: request=%d action=%s by=%s", request.pk, action, actor)
+    return request
+
+
+def _approved_by(request: ApprovalRequest, actor: User) -> bool:
+    return request.status == Status.APPROVED and request.decided_by_id == actor.pk
+
+
+def _decided(request: ApprovalRequest) -> ChangeOutcome:
+    """A request decided before this submit: what was decided, and by whom."""
+    word = "approved" if request.status == Status.APPROVED else "rejected"
+    return ChangeOutcome(
+        outcome=Outcome.FAILED,
+        message=f"This request was already {word} by {request.decided_by_username}.",
+        replayed=True,
+        intent_id=request.decision_record_id,
+    )
+
+
+def approval_decide(submission: Submission, request_id: int, *, approve: bool) -> ChangeOutcome:
+    """Approve or reject request ``request_id`` as ``submission.actor``, with its reason.
+
+    Approving runs the change through the door as the approver's action (the kind's ``run``);
+    the answer is that change's ``ChangeOutcome``, also kept on the request for the requester
+    to see. Rejecting answers a success that says so. Submitting the same decision again (a
+    double click, or "check again" after an unknown outcome) runs nothing twice: the change's
+    idempotency key is fixed for the request, so the door answers the first outcome (settling
+    it if it was unknown). Raises ``PermissionDenied`` (recorded) for the requester themself or
+    a role that may not decide, ``ValidationError`` without a reason, and
+    ``ApprovalRequest.DoesNotExist`` for an unknown request.
+    """
+    actor = submission.actor
+    decision = "approval.approve" if approve else "approval.reject"
+    request = ApprovalRequest.objects.get(pk=request_id)
+    target = request_target(request)
+    if request.requester_id == actor.pk:
+        _denied(actor, decision, submission, target, approval_request=request.pk, own_request=True)
+        raise PermissionDenied(OWN_REQUEST)
+    params = {"approval_request": request.pk, "action": request.action}
+    spec = mutation_check(
+        actor=actor,
+        action=decision,
+        target=target,
+        params=params,
+        reason=submission.reason,
+        context=submission.context,
+    )
+    kind = approval_kind_get(request.action)
+    change = action_get(request.action)
+    if approve and not user_may(actor, change.permission):
+        _denied(
+            actor,
+            decision,
+            submission,
+            target,
+            approval_request=request.pk,
+            missing=change.permission,
+        )
+        raise PermissionDenied(f"Your role does not allow this: {change.label}.")
+    with transaction.atomic(durable=True):
+        request = ApprovalRequest.objects.select_for_update().get(pk=request_id)
+        if request.is_open:
+            intent, _ = intent_claim(
+                actor=actor,
+                spec=spec,
+                target=target,
+                params=params,
+                reason=submission.reason,
+                idempotency_key=submission.idempotency_key,
+                context=submission.context,
+            )
+            request.status = Status.APPROVED if approve else Status.REJECTED
+            request.decided_by = actor
+            request.decided_by_username = actor.get_username()
+            request.decided_at = timezone.now()
+            request.decision_reason = submission.reason.text.strip()
+            request.decision_record_id = intent.pk
+            request.save()
+            outcome_record(
+                intent=intent,
+                outcome=Outcome.SUCCEEDED,
+                upstream_result="recorded",
+                context=submission.context,
+            )
+        elif not (approve and _approved_by(request, actor)):
+            return _decided(request)
+    if not approve:
+        return ChangeOutcome(
+            outcome=Outcome.SUCCEEDED,
+            message=f"Request rejected. {request.requester_username} will see why.",
+            intent_id=request.decision_record_id,
+        )
+    return _run(kind_run=kind.run, submission=submission, request=request)
+
+
+def _run(kind_run: Any, *, submission: Submission, request: ApprovalRequest) -> ChangeOutcome:
+    """Make the approved change as the approver, with the request's reason and a key fixed
+    for the request, and keep its outcome on the request."""
+    as_approver = Submission(
+        actor=submission.actor,
+        context=submission.context,
+        reason=Reason(code=request.reason_code, text=request.reason_text),
+        idempotency_key=f"approval-{request.pk}",
+    )
+    try:
+        outcome: ChangeOutcome = kind_run(as_approver, request)
+    except (PermissionDenied, ValidationError) as refusal:
+        words = refusal.messages if isinstance(refusal, ValidationError) else [str(refusal)]
+        outcome = ChangeOutcome(outcome=Outcome.FAILED, message=" ".join(words))
+    ApprovalRequest.objects.filter(pk=request.pk).update(
+        change_outcome=outcome.outcome,
+        change_message=outcome.message,
+        change_record_id=outcome.intent_id,
+    )
+    logger.info(
+        "approval run: request=%d action=%s outcome=%s", request.pk, request.action, outcome.outcome
+    )
+    return outcome

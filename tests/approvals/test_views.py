@@ -1,0 +1,113 @@
+"""The queue, a request's page, the decision form, and the count in the navigation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from portal.approvals.models import ApprovalRequest, Status
+from portal.staff.models import User
+from portal.staff.roles import Role
+from tests.approvals.conftest import Writes
+
+pytestmark = pytest.mark.django_db
+
+Ask = Callable[..., ApprovalRequest]
+
+
+def test_a_supervisor_sees_the_open_count_and_the_queue(
+    agent: User, supervisor_client: Client, ask: Ask
+) -> None:
+    ask(agent, "a")
+    ask(agent, "b", amount="700")
+
+    page = supervisor_client.get(reverse("approvals:queue")).content.decode()
+
+    assert 'aria-label="2 waiting"' in page
+    assert "Give 700" in page
+    assert "Give 900" in page
+    assert "Waiting for a decision" in page
+
+
+def test_an_agent_sees_only_their_own_requests_and_no_decision_form(
+    agent: User, agent_client: Client, make_staff: Callable[..., User], ask: Ask
+) -> None:
+    mine = ask(agent)
+    ask(make_staff(Role.AGENT, username="bob.agent"), "other", amount="555")
+
+    queue = agent_client.get(reverse("approvals:queue")).content.decode()
+    detail = agent_client.get(reverse("approvals:detail", args=[mine.pk])).content.decode()
+
+    assert "My requests" in queue
+    assert "Give 900" in queue
+    assert "Give 555" not in queue
+    assert "Waiting for a decision" not in queue
+    assert "Give 900 to the guest." in detail
+    assert 'value="approve"' not in detail
+    assert agent_client.post(reverse("approvals:decide", args=[mine.pk])).status_code == 403
+
+
+def test_a_request_of_someone_else_is_not_shown_to_an_agent(
+    agent_client: Client, make_staff: Callable[..., User], ask: Ask
+) -> None:
+    theirs = ask(make_staff(Role.AGENT, username="bob.agent"), "other")
+    assert agent_client.get(reverse("approvals:detail", args=[theirs.pk])).status_code == 404
+
+
+def test_approving_from_the_page_makes_the_change_and_the_requester_sees_it(
+    agent: User, agent_client: Client, supervisor_client: Client, ask: Ask, writes: Writes
+) -> None:
+    request = ask(agent)
+    url = reverse("approvals:detail", args=[request.pk])
+    form = supervisor_client.get(url).content.decode()
+    key = form.split('name="idempotency_key" value="')[1].split('"')[0]
+
+    answer = supervisor_client.post(
+        reverse("approvals:decide", args=[request.pk]),
+        {"idempotency_key": key, "decision": "approve", "reason_text": "Receipt checked"},
+    )
+
+    assert answer.status_code == 303
+    assert answer["Location"] == url
+    assert writes.calls == ["sam.supervisor"]
+    seen = agent_client.get(reverse("approvals:queue")).content.decode()
+    assert "Approved" in seen
+    assert "by sam.supervisor" in seen
+    assert "The big change is made." in seen
+
+
+def test_the_requester_supervisor_gets_no_form_and_is_refused(
+    make_staff: Callable[..., User], ask: Ask, writes: Writes
+) -> None:
+    boss = make_staff(Role.SUPERVISOR, username="sue.supervisor")
+    client = Client()
+    client.force_login(boss)
+    request = ask(boss)
+
+    detail = client.get(reverse("approvals:detail", args=[request.pk])).content.decode()
+    answer = client.post(
+        reverse("approvals:decide", args=[request.pk]),
+        {"idempotency_key": "k-self", "decision": "approve", "reason_text": "mine"},
+    )
+
+    assert 'value="approve"' not in detail
+    assert "Another supervisor has to decide" in detail
+    assert answer.status_code == 403
+    assert "another supervisor" in answer.content.decode()
+    assert ApprovalRequest.objects.get().status == Status.OPEN
+    assert writes.calls == []
+
+
+def test_a_decision_without_a_reason_is_refused_and_changes_nothing(
+    agent: User, supervisor_client: Client, ask: Ask
+) -> None:
+    request = ask(agent)
+    answer = supervisor_client.post(
+        reverse("approvals:decide", args=[request.pk]),
+        {"idempotency_key": "k1", "decision": "reject", "reason_text": ""},
+    )
+    assert answer.status_code == 422
+    assert ApprovalRequest.objects.get().status == Status.OPEN

@@ -1,0 +1,113 @@
+"""Voiding an adjustment: from its history row and its audit record, one click and a reason,
+idempotent, linked to what it voids, shown as voided; an agent voids only their own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from portal.audit.models import AuditRecord, Outcome
+from portal.sandbox import demo
+from portal.sandbox.catalog import POINTS
+from tests.cards.conftest import INTENT
+from tests.cards.test_wallets import ACCOUNT, ADJUST, adjust, balance
+
+pytestmark = pytest.mark.django_db
+
+
+def void(client: Client, intent_id: int, *, key: str = "void-1", reason: str = "entered_in_error"):
+    return client.post(
+        reverse("cards:wallet_void_submit", args=[ACCOUNT, intent_id]),
+        {"idempotency_key": key, "reason_code": reason, "reason_text": ""},
+    )
+
+
+def adjusted(client: Client, **kwargs: Any) -> AuditRecord:
+    assert adjust(client, **kwargs).status_code == 303
+    return AuditRecord.objects.filter(action="wallet.adjust", kind=INTENT).latest("seq")
+
+
+def test_the_history_row_of_an_adjustment_offers_void_then_shows_it_voided(
+    sandbox, agent_client, upstream_calls, records
+):
+    before = balance(sandbox)
+    intent = adjusted(agent_client, amount="25", direction="take")
+    page = agent_client.get(reverse("guests:guest", args=[ACCOUNT])).content.decode()
+    void_url = reverse("cards:wallet_void", args=[ACCOUNT, intent.pk])
+    assert void_url in page
+    form = agent_client.get(void_url).content.decode()
+    assert "Void this adjustment" in form
+    assert intent.params["reference"] in form
+
+    done = void(agent_client, intent.pk)
+    again = void(agent_client, intent.pk, key="void-2")
+
+    assert done.status_code == again.status_code == 303
+    assert balance(sandbox) == before
+    assert len(upstream_calls.to(ADJUST)) == 2
+    [void_intent] = records("wallet.void", INTENT)
+    assert void_intent.params["voids"] == intent.pk
+    assert void_intent.params["voided_reference"] == intent.params["reference"]
+    assert (void_intent.params["quantity"], void_intent.params["activity_type"]) == (
+        "25",
+        "VOID_REDEEM",
+    )
+    assert void_intent.reason_code == "entered_in_error"
+    latest = sandbox.state.account(ACCOUNT).transactions[-1]
+    assert latest.transaction_type == "Administrative Void Redeem"
+    assert latest.comment.startswith(f"Void of {intent.params['reference']}: Entered in error")
+    after = agent_client.get(reverse("guests:guest", args=[ACCOUNT])).content.decode()
+    assert '<span class="status voided">Voided</span>' in after
+    assert void_url not in after
+    assert "This adjustment was already voided by alice.agent." in after
+
+
+def test_an_agent_voids_only_their_own_and_a_supervisor_anyones(
+    sandbox, supervisor_client, make_staff, records
+):
+    from portal.staff.roles import Role
+
+    bob = make_staff(Role.AGENT, username="bob.agent")
+    bob_client = Client()
+    bob_client.force_login(bob)
+    intent = adjusted(supervisor_client, amount="10", key="sup-adj")
+    before = balance(sandbox)
+
+    refused = void(bob_client, intent.pk)
+    done = void(supervisor_client, intent.pk, key="sup-void")
+
+    assert refused.status_code == 403
+    assert "You can void only your own adjustments" in refused.content.decode()
+    assert done.status_code == 303
+    assert balance(sandbox) == before - 10
+    denial = [r for r in records("wallet.void") if r.outcome == Outcome.DENIED]
+    assert [d.actor_username for d in denial] == ["bob.agent"]
+
+
+def test_the_audit_record_of_an_adjustment_links_to_its_void(sandbox, supervisor_client):
+    intent = adjusted(supervisor_client, amount="5", key="aud")
+    page = supervisor_client.get(reverse("audit:detail", args=[intent.pk])).content.decode()
+    assert reverse("cards:wallet_void", args=[ACCOUNT, intent.pk]) in page
+
+
+def test_a_failed_adjustment_cannot_be_voided(sandbox, agent_client, upstream_refuses):
+    upstream_refuses(ADJUST.removesuffix(".json"), "transaction.account_not_active")
+    adjust(agent_client, key="refused")
+    intent = AuditRecord.objects.get(action="wallet.adjust", kind=INTENT)
+
+    page = agent_client.get(reverse("cards:wallet_void", args=[ACCOUNT, intent.pk]))
+    answer = void(agent_client, intent.pk)
+
+    assert "Only an adjustment that went through can be voided." in page.content.decode()
+    assert answer.status_code == 422
+    assert AuditRecord.objects.filter(action="wallet.void").count() == 0
+
+
+def test_an_unknown_adjustment_is_not_found_on_another_account(sandbox, agent_client):
+    intent = adjusted(agent_client, key="mine", code=POINTS)
+    other_account = sandbox.state.account_for_card(demo.DEMO_ATTACHABLE_CARD).account_id
+    url = reverse("cards:wallet_void", args=[other_account, intent.pk])
+    assert agent_client.get(url).status_code == 404

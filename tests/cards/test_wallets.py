@@ -1,0 +1,318 @@
+"""Wallet adjustments: the form and its preview, the unit and scale of each wallet, no result
+below zero, the ceilings (per adjustment, per guest per day) in the form and in the door, the
+request for approval above them, faults, and a double submit that changes nothing twice."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+
+from portal.approvals.models import ApprovalRequest, Status
+from portal.approvals.services import approval_decide
+from portal.audit.door import LimitExceededError, mutation_run
+from portal.audit.models import AuditRecord, Outcome
+from portal.audit.types import AuditContext, Reason, Submission, Target
+from portal.sandbox import demo
+from portal.sandbox.catalog import POINTS, STORED_VALUE
+from tests.cards.conftest import INTENT, OUTCOME
+
+pytestmark = pytest.mark.django_db
+
+ACCOUNT = demo.DEMO_ACCOUNT_ID
+CARD = demo.DEMO_ACTIVE_CARD
+ADJUST = "transaction/adminAdjust.json"
+
+
+def balance(sandbox: Any, code: int = POINTS) -> Decimal:
+    wallet = sandbox.state.account(ACCOUNT).wallet(code)
+    return wallet.balance
+
+
+def adjust(
+    client: Any,
+    *,
+    code: int = POINTS,
+    amount: str = "25",
+    direction: str = "add",
+    key: str = "adj-1",
+    reason: str = "missed_visit",
+    comment: str = "Visit on May 3 did not credit",
+    confirm: bool = True,
+    **extra: str,
+) -> Any:
+    data = {
+        "idempotency_key": key,
+        "direction": direction,
+        "amount": amount,
+        "reason_code": reason,
+        "reason_text": comment,
+        **extra,
+    }
+    if confirm:
+        data["confirm"] = "1"
+    return client.post(reverse("cards:wallet_adjust_submit", args=[ACCOUNT, code]), data)
+
+
+def test_each_wallet_on_the_guest_page_has_adjust_and_the_form_shows_its_unit(
+    sandbox, agent_client
+):
+    page = agent_client.get(reverse("guests:guest", args=[ACCOUNT])).content.decode()
+    form = agent_client.get(reverse("cards:wallet_adjust", args=[ACCOUNT, STORED_VALUE]))
+
+    assert reverse("cards:wallet_adjust", args=[ACCOUNT, POINTS]) in page
+    assert reverse("cards:wallet_adjust", args=[ACCOUNT, STORED_VALUE]) in page
+    html = form.content.decode()
+    assert "Adjust Stored Value" in html
+    assert "In dollars and cents." in html
+    assert 'step="0.01"' in html
+    assert "Goodwill" in html
+    assert "Service recovery" in html
+
+
+def test_the_store_manager_and_auditor_get_no_adjust(sandbox, auditor_client):
+    url = reverse("cards:wallet_adjust", args=[ACCOUNT, POINTS])
+    assert auditor_client.get(url).status_code == 403
+
+
+def test_the_preview_shows_before_and_after_and_changes_nothing(
+    sandbox, agent_client, upstream_calls, records
+):
+    before = balance(sandbox)
+
+    preview = adjust(agent_client, amount="40", direction="take", confirm=False)
+
+    html = preview.content.decode()
+    assert preview.status_code == 200
+    assert f'<span id="preview-before">{before}</span>' in html
+    assert f'<span id="preview-after">{before - 40}</span>' in html
+    assert "Confirm: Take 40 from Points" in html
+    assert upstream_calls.to(ADJUST) == []
+    assert records("wallet.adjust") == []
+
+
+def test_an_adjustment_moves_the_balance_and_records_what_the_report_reads(
+    sandbox, agent_client, records
+):
+    before = balance(sandbox)
+
+    answer = adjust(agent_client, amount="25")
+
+    assert answer.status_code == 303
+    assert answer["Location"] == f"/guests/{ACCOUNT}/#panel-wallets"
+    assert balance(sandbox) == before + 25
+    intent, outcome = records("wallet.adjust")
+    assert (intent.kind, intent.actor_username, intent.reason_code) == (
+        INTENT,
+        "alice.agent",
+        "missed_visit",
+    )
+    params = intent.params
+    assert {k: params[k] for k in ("wallet_code", "quantity", "reason_code", "comment")} == {
+        "wallet_code": POINTS,
+        "quantity": "25",
+        "reason_code": "missed_visit",
+        "comment": "Visit on May 3 did not credit",
+    }
+    assert params["reference"].startswith("LD-")
+    assert params["store_code"] == sandbox.state.account(ACCOUNT).enrollment_store.code
+    assert (outcome.kind, outcome.outcome) == (OUTCOME, Outcome.SUCCEEDED)
+    latest = sandbox.state.account(ACCOUNT).transactions[-1]
+    assert latest.pos_number == params["reference"]
+    assert latest.comment == "Missed visit: Visit on May 3 did not credit"
+    page = agent_client.get(answer["Location"]).content.decode()
+    assert "Add 25 to Points: done." in page
+
+
+def test_stored_value_is_money_and_points_are_whole(sandbox, agent_client, records):
+    before = balance(sandbox, STORED_VALUE)
+
+    money = adjust(agent_client, code=STORED_VALUE, amount="2.5", key="sv")
+    fraction = adjust(agent_client, amount="2.5", key="pts")
+
+    assert money.status_code == 303
+    assert balance(sandbox, STORED_VALUE) == before + Decimal("2.50")
+    assert records("wallet.adjust", INTENT)[0].params["quantity"] == "2.50"
+    assert fraction.status_code == 422
+    assert "Ensure that there are no more than 0 decimal places." in fraction.content.decode()
+
+
+def test_a_result_below_zero_is_refused_before_anything_is_sent(
+    sandbox, agent_client, upstream_calls, records
+):
+    before = balance(sandbox, STORED_VALUE)
+    answer = adjust(
+        agent_client, code=STORED_VALUE, amount=str(before + 1), direction="take", key="neg"
+    )
+    assert answer.status_code == 422
+    assert "below zero" in answer.content.decode()
+    assert upstream_calls.to(ADJUST) == []
+    assert records("wallet.adjust") == []
+
+
+def test_above_the_agents_ceiling_the_adjustment_becomes_a_request(
+    sandbox, agent_client, upstream_calls, records
+):
+    before = balance(sandbox)
+
+    preview = adjust(agent_client, amount="600", key="big", confirm=False)
+    answer = adjust(agent_client, amount="600", key="big")
+    again = adjust(agent_client, amount="600", key="big")
+
+    assert "Send for approval" in preview.content.decode()
+    assert "above your limit of 500 points per adjustment" in preview.content.decode()
+    request = ApprovalRequest.objects.get()
+    assert answer.status_code == 303
+    assert answer["Location"] == reverse("approvals:detail", args=[request.pk])
+    assert again["Location"] == answer["Location"]
+    assert (request.status, request.params["quantity"], request.requester_username) == (
+        Status.OPEN,
+        "600",
+        "alice.agent",
+    )
+    assert upstream_calls.to(ADJUST) == []
+    assert records("wallet.adjust") == []
+    assert balance(sandbox) == before
+    page = agent_client.get(answer["Location"]).content.decode()
+    assert "a supervisor will approve or reject it" in page
+
+
+def test_the_daily_ceiling_counts_the_guests_adjustments_today(sandbox, agent_client):
+    assert adjust(agent_client, amount="400", key="d1").status_code == 303
+    assert adjust(agent_client, amount="400", key="d2", direction="take").status_code == 303
+
+    third = adjust(agent_client, amount="400", key="d3", confirm=False)
+
+    assert "already had 800 points adjusted today" in third.content.decode()
+    assert "1,000 points per guest per day" in third.content.decode()
+
+
+def test_the_door_itself_refuses_an_adjustment_above_the_ceiling(sandbox, agent, records):
+    with pytest.raises(LimitExceededError) as refused:
+        mutation_run(
+            actor=agent,
+            action="wallet.adjust",
+            target=Target(account_id=ACCOUNT, printed_card_number=CARD),
+            params={"wallet_code": POINTS, "limit_kind": "points", "quantity": "501"},
+            reason=Reason(code="goodwill", text="bypassing the form"),
+            idempotency_key="direct",
+            context=AuditContext(),
+            call=lambda client: pytest.fail("nothing may be sent"),
+        )
+    assert "above your limit" in refused.value.sentence
+    [denial] = records("wallet.adjust")
+    assert denial.outcome == Outcome.DENIED
+    assert "over_limit" in denial.params
+
+
+def test_a_double_submit_adjusts_once(sandbox, agent_client, upstream_calls, records):
+    before = balance(sandbox)
+
+    first = adjust(agent_client, amount="30", key="twice")
+    second = adjust(agent_client, amount="30", key="twice")
+
+    assert first.status_code == second.status_code == 303
+    assert balance(sandbox) == before + 30
+    assert len(upstream_calls.to(ADJUST)) == 1
+    assert len(records("wallet.adjust", INTENT)) == 1
+
+
+def test_a_5xx_is_unknown_until_the_history_shows_it_was_not_applied(
+    sandbox, agent_client, upstream_calls, settings, records
+):
+    before = balance(sandbox)
+    sandbox.faults.error(status=503, endpoint="adminAdjust", times=1)
+
+    first = adjust(agent_client, key="k5xx")
+    settings.AUDIT_NOT_APPLIED_AFTER = 0
+    settled = adjust(agent_client, key="k5xx")
+    fresh_key = settled.content.decode().split('name="idempotency_key" value="')[1].split('"')[0]
+    retried = adjust(agent_client, key=fresh_key)
+
+    assert 'value="k5xx"' in first.content.decode()
+    assert fresh_key != "k5xx"
+    assert retried.status_code == 303
+    assert balance(sandbox) == before + 25
+    assert len(upstream_calls.to(ADJUST)) == 2
+    first_intent = records("wallet.adjust", INTENT)[0]
+    outcomes = [r.outcome for r in first_intent.outcomes.order_by("seq")]
+    assert outcomes == [Outcome.UNKNOWN, Outcome.FAILED]
+
+
+def test_a_lost_reply_is_settled_from_the_history_without_sending_twice(
+    sandbox, agent_client, upstream_calls, records
+):
+    before = balance(sandbox)
+    sandbox.faults.drop(endpoint="adminAdjust", times=1, process=True)
+
+    first = adjust(agent_client, key="lost")
+    again = adjust(agent_client, key="lost")
+
+    assert "We could not confirm whether the change went through." in first.content.decode()
+    assert again.status_code == 303
+    assert balance(sandbox) == before + 25
+    assert len(upstream_calls.to(ADJUST)) == 1
+    outcomes = [r.outcome for r in records("wallet.adjust", OUTCOME)]
+    assert outcomes == [Outcome.UNKNOWN, Outcome.SUCCEEDED]
+
+
+def test_a_timeout_is_an_unknown_outcome_kept_for_settling(
+    sandbox, agent_client, upstream_calls, settings, records
+):
+    settings.PAYTRONIX_READ_TIMEOUT = 0.5
+    sandbox.faults.hang(seconds=2, endpoint="adminAdjust", times=1)
+
+    first = adjust(agent_client, key="slow")
+
+    assert 'value="slow"' in first.content.decode()
+    assert records("wallet.adjust", OUTCOME)[0].outcome == Outcome.UNKNOWN
+
+
+def test_an_approved_request_is_made_as_the_supervisor_with_both_names(
+    sandbox, agent_client, agent, supervisor, records
+):
+    before = balance(sandbox)
+    adjust(agent_client, amount="700", key="ask", reason="service_recovery")
+    request = ApprovalRequest.objects.get()
+    decide = Submission(
+        actor=supervisor,
+        context=AuditContext(),
+        reason=Reason(text="Manager confirmed the bad meal"),
+        idempotency_key="decide-1",
+    )
+
+    with pytest.raises(PermissionDenied):
+        approval_decide(
+            Submission(agent, AuditContext(), Reason(text="mine"), "self"), request.pk, approve=True
+        )
+    outcome = approval_decide(decide, request.pk, approve=True)
+
+    assert outcome.ok
+    assert balance(sandbox) == before + 700
+    intent = records("wallet.adjust", INTENT)[0]
+    assert intent.actor_username == "sam.supervisor"
+    assert (intent.params["requested_by"], intent.params["approved_by"]) == (
+        "alice.agent",
+        "sam.supervisor",
+    )
+    assert intent.params["approval_request"] == request.pk
+    assert intent.reason_code == "service_recovery"
+    request.refresh_from_db()
+    assert request.change_record_id == intent.pk
+
+
+def test_the_transaction_service_switched_off_says_so_calmly(
+    sandbox, agent_client, settings, upstream_calls
+):
+    settings.PAYTRONIX_TRANSACTION_SERVICE = False
+    answer = adjust(agent_client, key="off")
+    assert "not available for this Paytronix integration" in answer.content.decode()
+    assert upstream_calls.to(ADJUST) == []
+
+
+def test_no_full_card_number_in_the_records(sandbox, agent_client):
+    adjust(agent_client, key="cardless")
+    assert not AuditRecord.objects.filter(params__icontains=CARD).exists()

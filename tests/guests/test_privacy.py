@@ -1,0 +1,153 @@
+"""Privacy deletion: what will be deleted said first, the identity checklist and typed
+confirmation, a second person's approval, and the guest page afterwards."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.test import Client
+from django.urls import reverse
+
+from guests.selectors.profile import guest_profile
+from guests.services.privacy import guest_delete
+from portal.approvals.models import ApprovalRequest, Status
+from portal.audit.models import AuditRecord, Kind, Outcome
+from portal.audit.types import AuditContext, Reason, Submission
+from portal.sandbox import demo
+from portal.sandbox.testing import SandboxController
+from portal.staff.models import User
+from tests.conftest import Records
+
+pytestmark = pytest.mark.django_db
+
+ACCOUNT = demo.DEMO_ACCOUNT_ID
+USER = demo.DEMO_USERNAME
+GUEST_URL = reverse("guests:guest", args=[ACCOUNT])
+CHECKS = ["name", "email", "card", "request"]
+
+
+def request_form(**changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "deletion-identity": CHECKS,
+        "deletion-confirmation": f"DELETE {ACCOUNT}",
+        "deletion-reason_text": "Guest asked by email to be forgotten",
+        "deletion-idempotency_key": "del-1",
+    }
+    data.update({f"deletion-{name}": value for name, value in changes.items()})
+    return data
+
+
+def decide(client: Client, request_id: int, decision: str, key: str = "dec-1") -> Any:
+    return client.post(
+        reverse("approvals:decide", args=[request_id]),
+        {"decision": decision, "reason_text": "Identity checked", "idempotency_key": key},
+    )
+
+
+def test_the_screen_says_exactly_what_will_be_deleted_masked(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    html = agent_client.get(reverse("guests:delete", args=[ACCOUNT])).content.decode()
+
+    assert "Username and password (the guest can no longer sign in)" in html
+    assert 'Email address: <span class="mono">a***@example.com</span>' in html
+    assert 'Phone: <span class="mono">***0142</span>' in html
+    assert "Address: Primary Address" in html
+    assert demo.DEMO_EMAIL not in html
+    assert demo.DEMO_PHONE not in html
+    assert "cards and balances is not documented" in html
+
+
+def test_the_checklist_and_the_typed_confirmation_are_required(
+    sandbox: SandboxController, agent_client: Client, records: Records
+) -> None:
+    response = agent_client.post(
+        reverse("guests:delete_submit", args=[ACCOUNT]),
+        request_form(identity=CHECKS[:3], confirmation="delete it"),
+    )
+
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "Confirm the guest&#x27;s identity: tick every check." in html
+    assert f"Type DELETE {ACCOUNT} exactly to confirm." in html
+    assert not ApprovalRequest.objects.exists()
+    assert records("approval.request") == []
+
+
+def test_asking_deletes_nothing_and_a_supervisor_approves_it(
+    sandbox: SandboxController,
+    agent_client: Client,
+    supervisor_client: Client,
+    supervisor: User,
+    records: Records,
+) -> None:
+    asked = agent_client.post(
+        reverse("guests:delete_submit", args=[ACCOUNT]), request_form(), follow=True
+    )
+
+    assert "Sent for approval" in asked.content.decode()
+    assert "Deletion requested:" in asked.content.decode()
+    request = ApprovalRequest.objects.get()
+    assert (request.action, request.status, request.account_id) == ("guest.delete", "open", ACCOUNT)
+    assert USER in sandbox.state.live.users
+    # The requester cannot decide it.
+    own = decide(agent_client, request.pk, "approve")
+    assert own.status_code == 403
+    assert USER in sandbox.state.live.users
+
+    approved = decide(supervisor_client, request.pk, "approve")
+
+    assert approved.status_code == 303
+    assert USER not in sandbox.state.live.users
+    request.refresh_from_db()
+    assert (request.status, request.change_outcome) == (Status.APPROVED, Outcome.SUCCEEDED)
+    page = agent_client.get(GUEST_URL).content.decode()
+    assert "Personal data deleted</strong> on" in page
+    assert "by sam.supervisor, asked for by alice.agent." in page
+    intent = records("guest.delete", kind=Kind.INTENT)[0]
+    assert intent.actor_username == "sam.supervisor"
+    assert intent.params["requested_by"] == "alice.agent"
+    assert intent.params["approved_by"] == "sam.supervisor"
+    assert intent.params["addressesOnFile"] == 1
+    stored = json.dumps([r.params for r in AuditRecord.objects.all()])
+    for personal in (demo.DEMO_EMAIL, demo.DEMO_PHONE, demo.DEMO_LAST_NAME):
+        assert personal not in stored
+
+
+def test_a_second_request_while_one_waits_is_refused(
+    sandbox: SandboxController, agent_client: Client, supervisor_client: Client
+) -> None:
+    agent_client.post(reverse("guests:delete_submit", args=[ACCOUNT]), request_form())
+
+    again = supervisor_client.post(
+        reverse("guests:delete_submit", args=[ACCOUNT]), request_form(idempotency_key="del-2")
+    )
+
+    assert again.status_code == 422
+    assert "already waiting for approval: asked by alice.agent" in again.content.decode()
+    assert ApprovalRequest.objects.count() == 1
+
+
+def test_the_door_refuses_a_deletion_no_second_person_approved(
+    sandbox: SandboxController, supervisor: User, records: Records
+) -> None:
+    profile = guest_profile(viewer=supervisor, account_id=ACCOUNT, fresh=True)
+    submission = Submission(
+        actor=supervisor, context=AuditContext(), reason=Reason(text="x"), idempotency_key="k"
+    )
+
+    with pytest.raises(PermissionDenied):
+        guest_delete(submission, profile=profile, approval={"approval_request": 12345})
+
+    assert USER in sandbox.state.live.users
+    (denied,) = records("guest.delete")
+    assert (denied.kind, denied.outcome) == (Kind.EVENT, Outcome.DENIED)
+
+
+def test_a_store_manager_cannot_ask_for_a_deletion(
+    sandbox: SandboxController, store_manager_client: Client
+) -> None:
+    assert store_manager_client.get(reverse("guests:delete", args=[ACCOUNT])).status_code == 403

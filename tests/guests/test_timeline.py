@@ -1,0 +1,115 @@
+"""The guest's timeline: transactions, notes, referrals and the console's changes, in one list."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from portal.audit.models import AuditRecord, Kind
+from portal.sandbox import demo
+from portal.sandbox.testing import SandboxController
+from tests.conftest import HTMX
+
+pytestmark = pytest.mark.django_db
+
+ACCOUNT = demo.DEMO_ACCOUNT_ID
+TIMELINE_URL = reverse("guests:timeline", args=[ACCOUNT])
+
+
+def add_note(client: Client, text: str, key: str) -> None:
+    response = client.post(
+        reverse("guests:note_add", args=[ACCOUNT]),
+        {"note-note": text, "note-idempotency_key": key},
+        headers=HTMX,
+    )
+    assert response.status_code == 200
+
+
+def kinds_in_order(html: str) -> list[str]:
+    return re.findall(r'<li class="entry entry-(\w+)">', html)
+
+
+def test_the_timeline_puts_transactions_notes_and_console_changes_in_one_newest_first_list(
+    sandbox: SandboxController, agent_client: Client, supervisor_client: Client
+) -> None:
+    add_note(agent_client, "Guest called about the timeline.", "t1")
+    html = supervisor_client.get(TIMELINE_URL).content.decode()
+
+    assert "Timeline of Ava Thompson" in html
+    # The change made a moment ago and the note it added lead the list (the same moment).
+    kinds = kinds_in_order(html)
+    assert "change" in kinds[:2]
+    assert {"transaction", "note", "change"} <= set(kinds)
+    intent = AuditRecord.objects.get(action="account_note.add", kind=Kind.INTENT)
+    first = html[html.index('<li class="entry entry-change">') :]
+    first = first[: first.index("</li>")]
+    assert "alice.agent" in first
+    assert "Succeeded" in first
+    assert f'href="{reverse("audit:detail", args=[intent.pk])}"' in first
+    assert (
+        f'href="{reverse("guests:guest", args=[ACCOUNT])}#panel-notes">On the guest page' in first
+    )
+    # Transactions carry their wallet changes and a link to their comments.
+    assert "Point Adjustment" in html
+    assert "Points +25" in html
+    assert (
+        reverse("guests:transaction_comments", args=[ACCOUNT, demo.DEMO_ANNOTATED_TRANSACTION_ID])
+        in html
+    )
+    # The seeded notes, and the referrals (undated upstream) beside the list.
+    assert "Offered 25 bonus points for the wait." in html
+    assert "Paytronix gives them no dates" in html
+    assert "maya.friend@example.net" in html
+    # Newest first throughout.
+    dates = [
+        datetime.strptime(f"{text} +0000", "%b %d, %Y %z")
+        for text in re.findall(r'<div class="entry-when nowrap">(\w{3} \d{1,2}, \d{4})', html)
+    ]
+    assert len(dates) > 100
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_the_timeline_filters_by_kind_and_date_from_the_address(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    add_note(agent_client, "Only changes please.", "t2")
+    changes = agent_client.get(TIMELINE_URL, {"kinds": "change"}).content.decode()
+    assert set(kinds_in_order(changes)) == {"change"}
+    assert "Paytronix gives them no dates" not in changes
+    # An agent reads who and why, without the audit log's record link (a supervisor's right).
+    assert "alice.agent" in changes
+    assert "Audit record" not in changes
+
+    march = agent_client.get(
+        TIMELINE_URL, {"kinds": "transaction", "date_start": "2019-03-01", "date_end": "2019-03-31"}
+    ).content.decode()
+    assert kinds_in_order(march) == ["transaction"] * 3
+    assert "Showing everything since" not in march
+
+    # htmx asks for the list only; the same URL, pushed, shows the whole page on reload.
+    fragment = agent_client.get(TIMELINE_URL, {"kinds": "change"}, headers=HTMX)
+    assert fragment.content.decode().lstrip().startswith('<section id="timeline-body"')
+
+
+def test_a_long_history_shows_only_the_span_the_transactions_read_cover(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    html = agent_client.get(TIMELINE_URL).content.decode()
+    # The showcase account has 420 transactions: the newest 100 are read, and nothing older
+    # than the oldest of them is listed (the list would have a hole).
+    assert "older transactions exist; narrow the dates to see them" in html
+    assert kinds_in_order(html).count("transaction") == 100
+
+
+def test_the_timeline_is_gated_like_the_guest_page(
+    sandbox: SandboxController, store_manager_client: Client, auditor_client: Client
+) -> None:
+    other = sandbox.state.card(demo.DEMO_OTHER_STORE_GROUP_CARD).account_id
+    outside = store_manager_client.get(reverse("guests:timeline", args=[other]))
+    assert outside.status_code == 404
+    assert b"Ava" not in outside.content
+    assert auditor_client.get(TIMELINE_URL).status_code == 403
