@@ -179,28 +179,6 @@ def _frequency(agent: User, preference: str = "SNOOZE") -> dict[str, Any]:
     }
 
 
-def test_an_unknown_frequency_change_that_reached_upstream_is_settled_as_succeeded(
-    sandbox: Any, agent: User
-) -> None:
-    result = _unknown(sandbox, "updateMessageFrequency", applied=True, **_frequency(agent))
-
-    assert unknown_outcomes_reconcile().settled == 1
-    settled = _latest(result.intent_id)
-    assert settled.outcome == Outcome.SUCCEEDED
-    assert "SNOOZE" in settled.error_message
-
-
-def test_an_unknown_frequency_change_that_never_arrived_fails_after_the_grace_period(
-    sandbox: Any, agent: User, settings: Any
-) -> None:
-    result = _unknown(sandbox, "updateMessageFrequency", applied=False, **_frequency(agent))
-
-    assert unknown_outcomes_reconcile().waiting == 1
-    with _after_grace(settings):
-        assert unknown_outcomes_reconcile().settled == 1
-    assert _latest(result.intent_id).outcome == Outcome.FAILED
-
-
 def test_a_reply_without_the_frequency_cannot_settle_it() -> None:
     user = SimpleNamespace(fields=SimpleNamespace(message_frequency=None))
     client = SimpleNamespace(guest=SimpleNamespace(user_information=lambda *, username: user))
@@ -334,31 +312,6 @@ def _attach(agent: User, *, combine: bool = False, main: str = CARD) -> dict[str
     }
 
 
-@pytest.mark.parametrize("combine", [False, True], ids=["attach", "attach_and_combine"])
-def test_an_unknown_attach_that_reached_upstream_is_settled_as_succeeded(
-    sandbox: Any, supervisor: User, combine: bool
-) -> None:
-    endpoint = "attachAndCombine" if combine else "attachCard"
-    result = _unknown(sandbox, endpoint, applied=True, **_attach(supervisor, combine=combine))
-
-    assert unknown_outcomes_reconcile().settled == 1
-    assert _latest(result.intent_id).outcome == Outcome.SUCCEEDED
-
-
-@pytest.mark.parametrize("combine", [False, True], ids=["attach", "attach_and_combine"])
-def test_an_unknown_attach_that_never_arrived_fails_only_after_the_grace_period(
-    sandbox: Any, supervisor: User, settings: Any, combine: bool
-) -> None:
-    endpoint = "attachAndCombine" if combine else "attachCard"
-    result = _unknown(sandbox, endpoint, applied=False, **_attach(supervisor, combine=combine))
-
-    assert unknown_outcomes_reconcile().waiting == 1
-    assert _latest(result.intent_id).outcome == Outcome.UNKNOWN
-    with _after_grace(settings):
-        assert unknown_outcomes_reconcile().settled == 1
-    assert _latest(result.intent_id).outcome == Outcome.FAILED
-
-
 def test_an_attach_and_combine_that_attached_but_did_not_combine_is_not_applied(
     sandbox: Any, supervisor: User, settings: Any
 ) -> None:
@@ -391,28 +344,6 @@ def _language(agent: User, code: str = "fr-FR") -> dict[str, Any]:
             username=demo.DEMO_USERNAME, language_code=code
         ),
     }
-
-
-def test_an_unknown_language_change_that_reached_upstream_is_settled_as_succeeded(
-    sandbox: Any, agent: User
-) -> None:
-    result = _unknown(sandbox, "updateUserLanguagePrefByUsername", applied=True, **_language(agent))
-
-    assert unknown_outcomes_reconcile().settled == 1
-    assert _latest(result.intent_id).outcome == Outcome.SUCCEEDED
-
-
-def test_an_unknown_language_change_that_never_arrived_fails_only_after_the_grace_period(
-    sandbox: Any, agent: User, settings: Any
-) -> None:
-    result = _unknown(
-        sandbox, "updateUserLanguagePrefByUsername", applied=False, **_language(agent)
-    )
-
-    assert unknown_outcomes_reconcile().waiting == 1
-    with _after_grace(settings):
-        assert unknown_outcomes_reconcile().settled == 1
-    assert _latest(result.intent_id).outcome == Outcome.FAILED
 
 
 # -- wallet adjustments: from the history's reference, never from a balance ----------------
@@ -501,31 +432,7 @@ def _migrate(agent: User) -> dict[str, Any]:
     }
 
 
-def test_an_unknown_username_migration_that_reached_upstream_is_settled_as_succeeded(
-    sandbox: Any, agent: User
-) -> None:
-    result = _unknown(sandbox, "migrateEmailAsUsername", applied=True, **_migrate(agent))
-
-    assert unknown_outcomes_reconcile().settled == 1
-    settled = _latest(result.intent_id)
-    assert settled.outcome == Outcome.SUCCEEDED
-    assert "the email is the username" in settled.error_message
-
-
-def test_an_unknown_username_migration_that_never_arrived_fails_only_after_the_grace_period(
-    sandbox: Any, agent: User, settings: Any
-) -> None:
-    result = _unknown(sandbox, "migrateEmailAsUsername", applied=False, **_migrate(agent))
-
-    assert unknown_outcomes_reconcile().waiting == 1
-    with _after_grace(settings):
-        assert unknown_outcomes_reconcile().settled == 1
-    settled = _latest(result.intent_id)
-    assert settled.outcome == Outcome.FAILED
-    assert "not a username" in settled.error_message
-
-
-# -- not yet visible: every action waits for a change upstream shows late ---------------------
+# -- every action both ways, and not yet visible (a change upstream shows late) ---------------
 
 
 def _disable(sandbox: Any, agent: User) -> dict[str, Any]:
@@ -617,3 +524,30 @@ def test_an_unknown_change_not_yet_visible_waits_then_settles_as_succeeded(
     sandbox.advance(31)
     assert unknown_outcomes_reconcile().settled == 1
     assert _latest(result.intent_id).outcome == Outcome.SUCCEEDED
+
+
+@pytest.mark.parametrize("action", sorted(_EVERY_ACTION))
+def test_an_unknown_change_that_reached_upstream_settles_as_succeeded(
+    sandbox: Any, supervisor: User, action: str
+) -> None:
+    endpoint, door = _EVERY_ACTION[action]
+    result = _unknown(sandbox, endpoint, applied=True, **door(sandbox, supervisor))
+
+    assert unknown_outcomes_reconcile().settled == 1
+    settled = _latest(result.intent_id)
+    assert (settled.outcome, settled.upstream_result) == (Outcome.SUCCEEDED, "settled")
+
+
+@pytest.mark.parametrize("action", sorted(_EVERY_ACTION))
+def test_an_unknown_change_that_never_arrived_fails_only_after_the_grace_period(
+    sandbox: Any, supervisor: User, settings: Any, action: str
+) -> None:
+    endpoint, door = _EVERY_ACTION[action]
+    result = _unknown(sandbox, endpoint, applied=False, **door(sandbox, supervisor))
+
+    assert unknown_outcomes_reconcile().waiting == 1
+    assert _latest(result.intent_id).outcome == Outcome.UNKNOWN
+    with _after_grace(settings):
+        assert unknown_outcomes_reconcile().settled == 1
+    settled = _latest(result.intent_id)
+    assert (settled.outcome, settled.upstream_result) == (Outcome.FAILED, "settled")
