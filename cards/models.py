@@ -52,3 +52,18 @@ class BulkUpload(models.Model):
 
     def bad_rows(self) -> list[dict[str, Any]]:
         return [row for row in self.rows if row.get("problem")]
+
+    def action_counts(self) -> list[tuple[str, int]]:
+        """How many good rows each action has (disable first), leaving out an action with
+        none: rows name their own action, which need not be the file's default."""
+        counts = {"disable": 0, "enable": 0}
+        for row in self.rows:
+            if not row.get("problem") and row.get("action") in counts:
+                counts[row["action"]] += 1
+        return [(action, count) for action, count in counts.items() if count]
+
+    @property
+    def start_label(self) -> str:
+        """What the start button does, e.g. ``disable 60 cards, enable 60 cards``."""
+        parts = [f"{action} {n} card{'s' if n != 1 else ''}" for action, n in self.action_counts()]
+        return ", ".join(parts) or "nothing to do"

@@ -60,6 +60,21 @@ CARD_STATUS_WORDS: dict[str, str] = {
 }
 
 
+#: What a CSR is told when upstream answers a combine with ``accountSuspended`` (the spec: a
+#: result of the combine, for the fraud guard; nothing moves). Written for the CSR, not the
+#: guest: what happened, then what to do.
+SUSPENDED_WHAT_TO_DO = (
+    "What to do: tell the guest their balances are safe and the account is under review; do "
+    "not try the combine again; ask a supervisor to have the main account reviewed in the "
+    "loyalty system, which alone can make it active again."
+)
+SUSPENDED_BY_COMBINE = (
+    "Nothing was combined: the loyalty system suspended the guest's main account instead "
+    "(its guard against too many cards combined into one account), and no balance moved. "
+    + SUSPENDED_WHAT_TO_DO
+)
+
+
 def words(table: Mapping[str, str], code: str | None) -> str:
     """``code`` in words from ``table``; an undocumented code is shown as it came."""
     if not code:
@@ -139,7 +154,9 @@ _CATALOGUE: dict[str, str] = {
         "These cards belong to different programs and cannot be combined."
     ),
     "combine_card.account_suspended": (
-        "The account needs a review by customer service before it can be used again."
+        "Nothing was combined: the loyalty system suspended the account for a review (too "
+        "many cards combined into one account). Do not combine again; ask a supervisor to have "
+        "the account reviewed in the loyalty system."
     ),
     # Referrals.
     "referral_code.invalid_code": "That referral code is not valid. Please check it and try again.",
@@ -312,12 +329,7 @@ def _result_sentence(error: PaytronixResultError) -> str:
     if isinstance(error, AccountSuspendedError):
         # The spec: a result of the combine, not an error of it. Nothing moved; the guest's
         # main account is suspended until the merchant's customer service reviews it.
-        return (
-            "Nothing was combined: the loyalty system suspended the guest's main account "
-            "instead (too many cards combined into one account), and no balance moved. The "
-            "account stays suspended until it is reviewed: ask a supervisor to review it in "
-            "the loyalty system, then try again."
-        )
+        return SUSPENDED_BY_COMBINE
     if isinstance(error, MoreInfoError):
         needed = [_MORE_INFO_FIELDS.get(name, name) for name in error.fields]
         return "To go on we also need " + (" and ".join(needed) or "more details") + "."

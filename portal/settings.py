@@ -397,6 +397,22 @@ GUESTS_PASSWORD_RESETS_PER_HOUR = _read("GUESTS_PASSWORD_RESETS_PER_HOUR", env.i
 if GUESTS_PASSWORD_RESETS_PER_HOUR < 1:
     raise ImproperlyConfigured("GUESTS_PASSWORD_RESETS_PER_HOUR must be at least 1")
 
+
+def _program_names(name: str, **kwargs: Any) -> dict[int, str]:
+    """``10=Rewards,20=Gift Card``: card template codes and the names the pages give them."""
+    names: dict[int, str] = {}
+    for item in env.list(name, **kwargs):
+        code, sep, label = item.partition("=")
+        if not sep or not code.strip().isdigit() or not label.strip():
+            raise ValueError(f"{item!r} is not code=name, e.g. 10=Rewards")
+        names[int(code)] = label.strip()
+    return names
+
+
+# Names of the merchant's programs (card templates) by code, for the replies that give only a
+# code (a referral code's program); an account's reply names its own program.
+GUESTS_PROGRAM_NAMES = _read("GUESTS_PROGRAM_NAMES", _program_names, default=[])
+
 # Keyed hash of full card numbers in audit records: exact search without storing the number.
 AUDIT_HASH_KEY = _read(
     "AUDIT_HASH_KEY", env.str, **({} if PRODUCTION else {"default": f"audit:{SECRET_KEY}"})

@@ -150,6 +150,10 @@ def change_answer(
     if result.ok:
         messages.success(request, result.message)
         return redirect_after_change(request, done_url)
+    if result.account_suspended:
+        # Answered, and nothing to try again: the guest's page now shows the suspended account.
+        messages.warning(request, result.message)
+        return redirect_after_change(request, done_url)
     if result.failed:
         form.renew_key()
     context["error"] = result.message

@@ -308,6 +308,7 @@ def start_up_error(tmp_path: Path, **overrides: str) -> str:
         ("CACHE_URL", "bogus://"),
         ("SECURE_SSL_REDIRECT", "ture"),
         ("DJANGO_DEBUG", "maybe"),
+        ("GUESTS_PROGRAM_NAMES", "10:Rewards"),
     ],
 )
 def test_a_malformed_variable_stops_start_up_naming_it(

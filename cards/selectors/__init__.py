@@ -20,6 +20,7 @@ from cards.bulk_file import mask_card_number
 from cards.models import BulkUpload
 from guests.selectors import guest_account, reads, scope_of
 from guests.selectors.accounts import user_accounts
+from guests.selectors.page import UserAccount
 from guests.selectors.scope import Viewer
 from portal.audit.scrub import card_hash
 from portal.audit.selectors import latest_outcome
@@ -28,7 +29,13 @@ from portal.jobs.selectors import job_of_owner
 from portal.paytronix.client import client_from_settings
 from portal.paytronix.errors import FailureError, PaytronixError
 from portal.paytronix.replies import AccountInformation, BalanceInformation, UserInformation
-from portal.sentences import NotShownError, explain
+from portal.sentences import (
+    ACCOUNT_STATUS_WORDS,
+    CARD_STATUS_WORDS,
+    NotShownError,
+    explain,
+    words,
+)
 from portal.staff.models import User
 
 CARD_JOB_KINDS = frozenset({"cards.combine"})
@@ -200,6 +207,16 @@ class CombinePreview:
     def main_account_id(self) -> int | None:
         return self.main_account.account_id if self.main_account is not None else None
 
+    @property
+    def main_card_count(self) -> int:
+        """How many cards the main account holds now (each combine adds the combined ones):
+        what the warning before a combine names, the suspension being upstream's guard
+        against too many cards in one account."""
+        if self.main_account is None:
+            return 0
+        primary = 1 if self.main_account.primary_card is not None else 0
+        return primary + len(self.main_account.additional_cards)
+
 
 def wallets_of(account: AccountInformation) -> list[BalanceInformation]:
     """Every wallet of an account, in the order the guest page shows them."""
@@ -266,13 +283,8 @@ def combine_preview(
         ),
         None,
     )
-    combinable = bool(user is not None and this is not None and this.combinable)
-    why_not = ""
-    if not combinable:
-        why_not = (this.why_not_combinable if this is not None else "") or (
-            "This card is not attached to a registered guest: attach it to the guest's "
-            "account first."
-        )
+    why_not = _why_not_combined(user=user, this=this, card=card, main=main)
+    combinable = not why_not
     return CombinePreview(
         guest=GuestCards(account_id=account_id, account=account, user=user, cards=cards),
         card=card,
@@ -281,6 +293,49 @@ def combine_preview(
         wallets=combined_wallets(main, account) if main is not None else [],
         why_not=why_not,
     )
+
+
+def _why_not_combined(
+    *,
+    user: UserInformation | None,
+    this: UserAccount | None,
+    card: AccountCard,
+    main: AccountInformation | None,
+) -> str:
+    """Why this combine cannot be made, as precisely as the reads tell (empty: it can). The
+    statuses are checked here too, so a combine upstream would refuse (an account suspended by
+    an earlier combine...) is said so before, with no balances "after" that will never be."""
+    if user is None or this is None:
+        return (
+            "This card is not attached to a registered guest: attach it to the guest's "
+            "account first."
+        )
+    if this.combinable is None:
+        return (
+            "Whether this account can be combined could not be read from the loyalty system "
+            "just now. Reload the page in a moment to try again."
+        )
+    if not this.combinable:
+        return this.why_not_combinable or "The loyalty system does not offer Combine for it."
+    account = this.account
+    if account is not None and account.account_status not in (None, "ACTIVE"):
+        return (
+            f"This account is {words(ACCOUNT_STATUS_WORDS, account.account_status)}; only an "
+            "active account can be combined."
+        )
+    if card.status not in ("", "ACTIVE"):
+        return (
+            f"Card ending {card.masked_card_number} is {words(CARD_STATUS_WORDS, card.status)}; "
+            "only an active card can be combined. Enable it first if the guest still has it."
+        )
+    if main is not None and main.account_status not in (None, "ACTIVE"):
+        return (
+            f"The main account {main.account_id} it would go into is "
+            f"{words(ACCOUNT_STATUS_WORDS, main.account_status)}, so nothing can be combined "
+            "into it until it is active again (a supervisor has it reviewed in the loyalty "
+            "system)."
+        )
+    return ""
 
 
 def account_balances(*, account_id: int) -> list[BalanceInformation]:

@@ -4,7 +4,8 @@ audit door, made in the request.
 
 Secrets: the credentials upstream may ask for (registration code, the current owner's username
 and password) live only in an ``AttachCredentials`` handed to the client call. What the audit
-records is the marker ``(given)`` in their place; they are never logged, stored, cached or
+records is the marker ``(given)`` in their place (the owner's username masked, as a username
+is personal data: ``portal.audit.personal``); they are never logged, stored, cached or
 queued (which is why attach-and-combine is not a job: a password must not reach the broker),
 and the functions holding them are marked ``sensitive_variables`` so that even a crash report
 shows no value.
@@ -12,16 +13,18 @@ shows no value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.views.decorators.debug import sensitive_variables
 
 from cards.selectors import GuestCards, primary_card_number
 from portal.audit.outcome import ChangeOutcome, change_run
+from portal.audit.personal import username_mask
 from portal.audit.scrub import SECRET_GIVEN, card_mask
 from portal.audit.types import Submission, Target
 from portal.paytronix.client import PaytronixClient
+from portal.sentences import SUSPENDED_WHAT_TO_DO
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class AttachCredentials:
         """The credentials as the audit records them: whether each was given, nothing more."""
         return {
             "otherRegistrationCode": SECRET_GIVEN if self.registration_code else None,
-            "otherUsername": self.username or None,
+            "otherUsername": username_mask(self.username) if self.username else None,
             "otherPassword": SECRET_GIVEN if self.password else None,
         }
 
@@ -82,7 +85,7 @@ def card_attach(
             other_password=credentials.password or None,
         )
 
-    return change_run(
+    outcome = change_run(
         submission,
         action="cards.attach_and_combine" if combine else "card.attach",
         target=Target(
@@ -101,4 +104,20 @@ def card_attach(
             "and balances until that account is combined."
         ),
         also_invalidate=[Target(printed_card_number=other_card_number)],
+    )
+    if outcome.account_suspended:
+        # The combine step's result; the attach step before it stands (upstream reports the
+        # step that did not go through, it does not undo the first).
+        return replace(outcome, message=attached_not_combined(masked))
+    return outcome
+
+
+def attached_not_combined(masked: str) -> str:
+    """What the CSR is told after an attach-and-combine whose combine step suspended the
+    guest's main account."""
+    return (
+        f"Card ending {masked} is attached to this guest, but its balances were not combined: "
+        "the loyalty system suspended the guest's main account instead (its guard against too "
+        "many cards combined into one account). The card keeps its own account and balances. "
+        + SUSPENDED_WHAT_TO_DO
     )

@@ -14,6 +14,7 @@ from cards.forms import CombineCardForm
 from cards.selectors import CombinePreview, card_job_outcome, combine_preview
 from cards.services.combine import cards_combine_start
 from cards.views.common import card_screen, change_refused
+from portal.jobs.views import progress_context
 from portal.staff.access import requires
 from portal.web import (
     HtmxHttpRequest,
@@ -87,4 +88,4 @@ def card_job(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
     outcome = card_job_outcome(owner=viewer_of(request), job_id=job_id)
     if outcome is None:
         raise Http404("No such job.")
-    return render(request, "cards/job.html", {"outcome": outcome, "job": outcome.job})
+    return render(request, "cards/job.html", progress_context(outcome.job) | {"outcome": outcome})

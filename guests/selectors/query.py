@@ -2,8 +2,13 @@
 
 A caller identifies themselves however they like; the CSR types what they hear. ``classify``
 turns that text into a ``Query`` naming what to search by. Where the text could be several
-things (bare digits: a card number, an account id or a phone number; one word: a username or
-a surname) the query carries a ``fallback`` tried when the first reading finds nobody.
+things (bare digits: a card number, an account id or a phone number; one word: a username, a
+surname or a first name; a code: a username or an external account code) the query carries a
+``fallback`` tried when the first reading finds nobody, at most ``MAX_READINGS`` readings in
+all: each reading is one upstream search, and the next one is asked only when the one before
+found nobody. A name with the last digits of a card ("Thompson 0011") is a name search whose
+results are narrowed to that card ending; digits alone too short for a card number are an
+account id, and the page says that the end of a card number cannot be searched alone.
 """
 
 from __future__ import annotations
@@ -41,7 +46,11 @@ KIND_LABELS: dict[Kind, str] = {
     Kind.EXTERNAL: "external account code",
 }
 
+#: The most readings of one text a search tries (one upstream search each, in turn).
+MAX_READINGS = 3
 CARD_MIN_DIGITS = 8
+#: "The last digits of a card" as callers read them out: four to six (Paytronix masks to six).
+CARD_ENDING_DIGITS = (4, 6)
 CARD_MAX_DIGITS = 20
 #: Account ids run to 15 digits, so bare digits of card length may be an account id too.
 ACCOUNT_ID_MAX_DIGITS = 15
@@ -57,6 +66,11 @@ _FORMATTED_PHONE = re.compile(
 )
 _NAME_WORD = r"[^\W\d_](?:[^\W\d_]|['.-])*"
 _NAME = re.compile(rf"^{_NAME_WORD}(?:\s+{_NAME_WORD})+$")
+_NAMES = rf"{_NAME_WORD}(?:\s+{_NAME_WORD})*"
+# "Thompson, Ava": the surname first, as lists and forms write it.
+_SURNAME_FIRST = re.compile(rf"^({_NAMES})\s*,\s*({_NAMES})$")
+# "Thompson 0011", "Ava Thompson 001142": a name and the last digits of a card.
+_NAME_AND_ENDING = re.compile(rf"^({_NAMES})\s+(?:…|\.\.\.)?(\d{{4,6}})$")
 _USERNAME = re.compile(r"^[\w.@+-]{2,80}$")
 _POSTAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,9}$")
 
@@ -109,6 +123,28 @@ class Query:
     card_template_code: int | None = None
     criteria: AccountCriteria | None = None
     fallback: Query | None = None
+    #: Only guests with a card ending in these digits (a name said with a card's last digits).
+    card_ending: str = ""
+    #: The digits as typed when they read as another number (``000011`` is account id 11).
+    typed: str = ""
+
+    @property
+    def readings(self) -> list[Query]:
+        """This reading and its fallbacks, in the order a search tries them."""
+        found: list[Query] = []
+        reading: Query | None = self
+        while reading is not None:
+            found.append(reading)
+            reading = reading.fallback
+        return found
+
+    @property
+    def may_be_card_ending(self) -> bool:
+        """Digits too short for a card number, as long as a card's last digits: the loyalty
+        system cannot search by them alone (the page says so and what to add)."""
+        digits = self.typed or self.value
+        low, high = CARD_ENDING_DIGITS
+        return self.kind is Kind.ACCOUNT_ID and low <= len(digits) <= high
 
     @property
     def account_id(self) -> int:
@@ -133,8 +169,14 @@ class Query:
     def describe(self) -> str:
         """What was searched for, in words: "card number 6000…0011", "name Ava Thompson"."""
         if self.uses_account_search:
-            return self.account_criteria().describe()
-        return f"{self.kind.label} {self.value}"
+            described = self.account_criteria().describe()
+        else:
+            described = f"{self.kind.label} {self.value}"
+        if self.typed and self.typed != self.value:
+            described += f" (typed {self.typed})"
+        if self.card_ending:
+            described += f" with a card ending {self.card_ending}"
+        return described
 
 
 def ascii_digits(text: str) -> bool:
@@ -168,9 +210,27 @@ def _phone(text: str) -> Query:
     return Query(Kind.PHONE, phone_number(text))
 
 
-def _name(text: str) -> Query:
+def _name(text: str, *, card_ending: str = "") -> Query:
     first, _, last = " ".join(text.split()).partition(" ")
-    return Query(Kind.NAME, f"{first} {last}", first_name=first, last_name=last)
+    return Query(
+        Kind.NAME, f"{first} {last}", first_name=first, last_name=last, card_ending=card_ending
+    )
+
+
+def _one_name(word: str, *, card_ending: str = "", fallback: Query | None = None) -> Query:
+    """One name alone: a surname, then a first name ("Ava" is said as often as "Thompson")."""
+    first = Query(Kind.NAME, word, first_name=word, card_ending=card_ending)
+    surname = Query(Kind.NAME, word, last_name=word, card_ending=card_ending, fallback=first)
+    if fallback is None:
+        return surname
+    return Query(fallback.kind, fallback.value, fallback=surname)
+
+
+def _names(text: str, *, card_ending: str = "") -> Query:
+    text = " ".join(text.split())
+    if " " in text:
+        return _name(text, card_ending=card_ending)
+    return _one_name(text, card_ending=card_ending)
 
 
 def classify(text: str) -> Query:
@@ -191,18 +251,30 @@ def classify(text: str) -> Query:
         return _digits(compact)
     if compact.isdigit():
         raise QueryError("Type the number with the digits 0 to 9.")
+    if match := _SURNAME_FIRST.match(text):
+        last, first = (" ".join(part.split()) for part in match.groups())
+        return Query(Kind.NAME, f"{first} {last}", first_name=first, last_name=last)
+    if match := _NAME_AND_ENDING.match(text):
+        return _names(match.group(1), card_ending=match.group(2))
     if _NAME.match(text):
         return _name(text)
     if _USERNAME.match(text):
-        # One word: a username, or else a surname (the account search matches it).
-        surname = Query(Kind.NAME, text, last_name=text) if text.isalpha() else None
-        return Query(Kind.USERNAME, text, fallback=surname)
+        if text.isalpha():
+            # One word: a username, else a surname, else a first name.
+            return _one_name(text, fallback=Query(Kind.USERNAME, text))
+        # A code ("fb-ava-100042"): a username, else an external account code without ext:.
+        return Query(Kind.USERNAME, text, fallback=Query(Kind.EXTERNAL, text))
     raise QueryError("We cannot tell what to search by. Try the advanced search.")
+
+
+def _account_id(digits: str, *, fallback: Query | None = None) -> Query:
+    value = str(int(digits))
+    return Query(Kind.ACCOUNT_ID, value, typed=digits if digits != value else "", fallback=fallback)
 
 
 def _digits(digits: str) -> Query:
     if len(digits) < CARD_MIN_DIGITS:
-        return Query(Kind.ACCOUNT_ID, str(int(digits)))
+        return _account_id(digits)
     if len(digits) > CARD_MAX_DIGITS:
         raise QueryError(
             f"That is too long for a card number ({len(digits)} digits; at most {CARD_MAX_DIGITS})."
@@ -212,9 +284,7 @@ def _digits(digits: str) -> Query:
     is_phone_length = len(digits) == 10 or (len(digits) == 11 and digits.startswith("1"))
     phone = _phone(digits) if is_phone_length else None
     account_id = (
-        Query(Kind.ACCOUNT_ID, str(int(digits)), fallback=phone)
-        if len(digits) <= ACCOUNT_ID_MAX_DIGITS
-        else phone
+        _account_id(digits, fallback=phone) if len(digits) <= ACCOUNT_ID_MAX_DIGITS else phone
     )
     return Query(Kind.CARD, digits, fallback=account_id)
 

@@ -21,17 +21,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
 
 from guests.selectors import optional, reads
+from guests.selectors.accounts import combinable_of
 from guests.selectors.fanout import run_reads
-from guests.selectors.query import Kind, Query
+from guests.selectors.query import MAX_READINGS, Kind, Query, digits_only
 from guests.selectors.scope import GuestNotFoundError, Viewer, note_scope_miss, scope_of
+from portal.audit.scrub import card_mask, email_mask
 from portal.paytronix.client import client_from_settings
 from portal.paytronix.errors import FailureError, InvalidStatusError
-from portal.paytronix.replies import AccountInformation, AccountQueryMatch
+from portal.paytronix.replies import AccountInformation, AccountQueryMatch, UserFields
 from portal.sentences import explain
 
 logger = logging.getLogger(__name__)
@@ -41,8 +43,30 @@ MAX_MATCHES = 25
 
 
 @dataclass(frozen=True)
+class Who:
+    """What a search learned of a guest beside their account: name and contact details, as
+    upstream gave them (kept on the server; the page shows them masked)."""
+
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    city: str = ""
+
+    @classmethod
+    def of_fields(cls, fields: UserFields | None) -> Who:
+        if fields is None:
+            return cls()
+        return cls(
+            name=_name_of(fields.first_name, fields.last_name),
+            email=fields.email or "",
+            phone=fields.phone or fields.mobile_phone or "",
+            city=fields.city or "",
+        )
+
+
+@dataclass(frozen=True)
 class GuestMatch:
-    """One guest in a list of search results."""
+    """One guest in a list of search results, with what tells guests of one name apart."""
 
     account_id: int
     name: str
@@ -53,6 +77,28 @@ class GuestMatch:
     enrolled: date | None
     #: Set when the account cannot be opened (closed, never activated): why, in words.
     problem: str = ""
+    email: str = field(default="", repr=False)
+    phone: str = field(default="", repr=False)
+    city: str = ""
+    username: str = ""
+    template_code: int | None = None
+    #: The masked numbers of every card of the account (primary first).
+    card_endings: tuple[str, ...] = ()
+    #: True for the guest's main account of its program, False for an attached one; None when
+    #: the guest has no other account of that program among the results (nothing to tell).
+    main: bool | None = None
+
+    @property
+    def email_masked(self) -> str:
+        return email_mask(self.email)
+
+    @property
+    def phone_ending(self) -> str:
+        digits = digits_only(self.phone)
+        return digits[-4:] if len(digits) >= 4 else ""
+
+    def has_card_ending(self, digits: str) -> bool:
+        return any(ending.endswith(digits) for ending in self.card_endings)
 
 
 @dataclass(frozen=True)
@@ -67,6 +113,12 @@ class SearchResult:
     searched_as: Query | None = None
     #: A calm word about a search this integration cannot run (no accountQuery).
     notice: str = ""
+    #: Every reading of the query that was searched, in order (the last found the matches).
+    tried: list[Query] = field(default_factory=list)
+
+    @property
+    def tried_described(self) -> list[str]:
+        return [reading.describe() for reading in self.tried]
 
     @property
     def described(self) -> str:
@@ -106,17 +158,26 @@ def _name_of(first: str | None, last: str | None) -> str:
     return " ".join(part for part in (first, last) if part) or "(no name on file)"
 
 
-def _match(account: AccountInformation, *, account_id: int, name: str) -> GuestMatch:
+def _match(account: AccountInformation, *, account_id: int, who: Who) -> GuestMatch:
     card = account.primary_card
     fields = account.fields
+    cards = [c for c in (card, *account.additional_cards) if c is not None]
     return GuestMatch(
         account_id=account_id,
-        name=name,
+        name=who.name,
         masked_card_number=(card.masked_card_number or "") if card else "",
         card_status=(card.status or "") if card else "",
         account_status=account.account_status or "",
         program=account.card_template_label or "",
         enrolled=fields.enroll_date if fields else None,
+        email=who.email,
+        phone=who.phone,
+        city=who.city,
+        username=account.username or "",
+        template_code=account.card_template_code,
+        card_endings=tuple(
+            c.masked_card_number or card_mask(c.printed_card_number or "") for c in cards
+        ),
     )
 
 
@@ -142,7 +203,7 @@ def _one_account(
         return _Found()
     reads.remember_account(account, scope=scope)
     if account.account_id is not None:
-        return _Found([_match(account, account_id=account.account_id, name="")])
+        return _Found([_match(account, account_id=account.account_id, who=Who())])
     if query.kind is not Kind.CARD:
         return _Found(problem=NO_ACCOUNT_ID)
     # The spec's accountInformation reply has no accountId (only the sandbox sends one): the
@@ -165,7 +226,7 @@ def _card_account(viewer: Viewer, number: str) -> _Found:
     except FailureError:
         # An anonymous card has no user to ask.
         return _Found(problem=NO_ACCOUNT_ID)
-    found = _accounts(viewer, dict.fromkeys(user.account_ids, ""), kind=Kind.CARD)
+    found = _accounts(viewer, dict.fromkeys(user.account_ids, Who()), kind=Kind.CARD)
     if len(found.matches) > 1:
         scope = scope_of(viewer)
         found.matches = [
@@ -229,7 +290,7 @@ def _by_eclub(viewer: Viewer, query: Query) -> _Found:
     if account.account_id is None:
         return _Found()
     reads.remember_account(account, scope=None)
-    name = ""
+    who = Who()
     try:
         user = guest.eclub_user_information(
             email=query.value, card_template_code=query.card_template_code
@@ -238,13 +299,12 @@ def _by_eclub(viewer: Viewer, query: Query) -> _Found:
         pass  # a nameless match is still the match: the guest page reads the rest
     else:
         reads.remember_user(account_id=account.account_id, user=user)
-        fields = user.fields
-        name = _name_of(fields.first_name, fields.last_name) if fields else ""
+        who = Who.of_fields(user.fields)
     # eClubAccountInformation has no store filter: check the account with the viewer's scope.
-    return _accounts(viewer, {account.account_id: name}, kind=query.kind)
+    return _accounts(viewer, {account.account_id: who}, kind=query.kind)
 
 
-def _accounts(viewer: Viewer, names: dict[int, str], *, kind: Kind) -> _Found:
+def _accounts(viewer: Viewer, names: dict[int, Who], *, kind: Kind) -> _Found:
     """Read each account (with the viewer's scope) concurrently; drop the ones not found."""
     scope = scope_of(viewer)
     outcomes = run_reads(
@@ -255,12 +315,12 @@ def _accounts(viewer: Viewer, names: dict[int, str], *, kind: Kind) -> _Found:
     )
     matches: list[GuestMatch] = []
     hidden = 0
-    for account_id, name in names.items():
+    for account_id, who in names.items():
         outcome = outcomes[str(account_id)]
         if outcome.ok:
-            matches.append(_match(outcome.get(), account_id=account_id, name=name))
+            matches.append(_match(outcome.get(), account_id=account_id, who=who))
         elif isinstance(outcome.error, InvalidStatusError):
-            matches.append(_unreadable(account_id, name, outcome.error))
+            matches.append(_unreadable(account_id, who, outcome.error))
         elif isinstance(outcome.error, FailureError):
             hidden += 1
         else:
@@ -278,10 +338,13 @@ def _accounts(viewer: Viewer, names: dict[int, str], *, kind: Kind) -> _Found:
     return _Found(matches)
 
 
-def _unreadable(account_id: int, name: str, error: InvalidStatusError) -> GuestMatch:
+def _unreadable(account_id: int, who: Who, error: InvalidStatusError) -> GuestMatch:
     return GuestMatch(
         account_id=account_id,
-        name=name,
+        name=who.name,
+        email=who.email,
+        phone=who.phone,
+        city=who.city,
         masked_card_number="",
         card_status=error.card_status,
         account_status=error.account_status,
@@ -297,9 +360,8 @@ def _by_username(viewer: Viewer, query: Query) -> _Found:
         user = guest.user_information(username=query.value)
     except FailureError:
         return _Found()
-    fields = user.fields
-    name = _name_of(fields.first_name if fields else None, fields.last_name if fields else None)
-    return _accounts(viewer, dict.fromkeys(user.account_ids, name), kind=query.kind)
+    who = Who.of_fields(user.fields)
+    return _accounts(viewer, dict.fromkeys(user.account_ids, who), kind=query.kind)
 
 
 def _by_account_search(viewer: Viewer, query: Query) -> _Found:
@@ -317,9 +379,14 @@ def _by_account_search(viewer: Viewer, query: Query) -> _Found:
     )
     if found is None:
         return _without_account_search(viewer, query)
-    names = {m.account_id: _query_name(m) for m in found[:MAX_MATCHES] if m.account_id is not None}
+    names = {m.account_id: _query_who(m) for m in found[:MAX_MATCHES] if m.account_id is not None}
     result = _accounts(viewer, names, kind=query.kind)
     result.truncated = len(found) > MAX_MATCHES
+    if query.card_ending:
+        # Upstream cannot search by part of a card number: the name's matches are narrowed
+        # here, to the accounts holding a card with that ending.
+        result.matches = [m for m in result.matches if m.has_card_ending(query.card_ending)]
+        result.truncated = result.truncated and not result.matches
     return result
 
 
@@ -334,9 +401,47 @@ def _without_account_search(viewer: Viewer, query: Query) -> _Found:
     return _Found(notice=notice)
 
 
-def _query_name(match: AccountQueryMatch) -> str:
+def _query_who(match: AccountQueryMatch) -> Who:
     values = match.field_values
-    return _name_of(values.get("firstName"), values.get("lastName"))
+    return Who(
+        name=_name_of(values.get("firstName"), values.get("lastName")),
+        email=values.get("email") or "",
+        phone=values.get("phone") or values.get("mobilePhone") or "",
+        city=values.get("city") or "",
+    )
+
+
+def _mark_main_accounts(viewer: Viewer, matches: list[GuestMatch]) -> list[GuestMatch]:
+    """Say which account is the guest's main one where the results hold several accounts of
+    one guest and program (what otherwise looks like the same guest listed twice). Costs one
+    isCardCombinable per such account (cached with the account, as the cards panel reads it),
+    all at once, and only for those: at most ``MAX_MATCHES`` calls, none for other results."""
+    groups: dict[tuple[str, int | None], list[GuestMatch]] = {}
+    for match in matches:
+        if match.username and not match.problem:
+            groups.setdefault((match.username, match.template_code), []).append(match)
+    ambiguous = [m for group in groups.values() if len(group) > 1 for m in group]
+    if not ambiguous:
+        return matches
+    scope = scope_of(viewer)
+
+    def combinable(account_id: int) -> Callable[[], bool]:
+        return lambda: combinable_of(
+            reads.account_by_id(account_id=account_id, scope=scope), scope=scope
+        )
+
+    outcomes = run_reads({str(m.account_id): combinable(m.account_id) for m in ambiguous})
+    main: dict[int, bool] = {}
+    for group in groups.values():
+        answers = {m.account_id: outcomes.get(str(m.account_id)) for m in group}
+        if len(group) < 2 or not all(a is not None and a.ok for a in answers.values()):
+            continue  # one unread answer: say nothing rather than guess
+        # The spec: an account is combinable if it is not the main account (and the program
+        # combines): the one not combinable among combinable ones is the main account.
+        values = {account_id: a.get() for account_id, a in answers.items() if a is not None}
+        if any(values.values()) and not all(values.values()):
+            main.update({account_id: not value for account_id, value in values.items()})
+    return [replace(m, main=main[m.account_id]) if m.account_id in main else m for m in matches]
 
 
 _SEARCHES: dict[Kind, Callable[[Viewer, Query], _Found]] = {
@@ -365,12 +470,15 @@ def guests_search(*, viewer: Viewer, query: Query) -> SearchResult:
     reading: Query | None = query
     found = _Found()
     notice = ""
-    while reading is not None:
+    tried: list[Query] = []
+    for reading in query.readings[:MAX_READINGS]:
+        tried.append(reading)
         found = _SEARCHES[reading.kind](viewer, reading)
         notice = notice or found.notice
-        if found or reading.fallback is None:
+        if found:
             break
-        reading = reading.fallback
+    if len(found.matches) > 1:
+        found.matches = _mark_main_accounts(viewer, found.matches)
     logger.info(
         "guest search kind=%s matches=%d user=%s",
         (reading or query).kind.value,
@@ -384,4 +492,5 @@ def guests_search(*, viewer: Viewer, query: Query) -> SearchResult:
         problem=found.problem,
         searched_as=reading,
         notice="" if found.matches else notice,
+        tried=tried,
     )

@@ -7,6 +7,7 @@ from guests.selectors.load import guest_account
 from guests.selectors.optional import NOTES
 from guests.services.account import ChangeRefusedError, account_change
 from portal.audit.outcome import ChangeOutcome
+from portal.audit.personal import text_digest, text_personal_mask
 from portal.audit.types import Submission
 
 
@@ -26,7 +27,14 @@ def account_note_add(submission: Submission, *, account_id: int, note: str) -> C
         account_id=account_id,
         account=account,
         action="account_note.add",
-        params={"printedCardNumber": card, "comment": note, "author": author},
+        # The note as the audit keeps it: addresses and phone numbers masked, and its keyed
+        # hash (the settle function finds the note upstream by it).
+        params={
+            "printedCardNumber": card,
+            "comment": text_personal_mask(note),
+            "commentHash": text_digest(note),
+            "author": author,
+        },
         call=lambda client: client.csr.add_account_comment(
             printed_card_number=card, comment=note, author=author
         ),

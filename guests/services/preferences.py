@@ -8,6 +8,7 @@ from guests.selectors import reads
 from guests.selectors.load import guest_account
 from guests.services.account import ChangeRefusedError, account_change, registered_username
 from portal.audit.outcome import ChangeOutcome
+from portal.audit.personal import identifier_record
 from portal.audit.types import Submission
 
 
@@ -26,7 +27,7 @@ def message_frequency_change(
         account_id=account_id,
         account=account,
         action="messaging.frequency",
-        params={"username": username, "preference": preference},
+        params={"accountId": account_id, "preference": preference},
         call=lambda client: client.guest.update_message_frequency(
             username=username, preference=preference
         ),
@@ -75,7 +76,8 @@ def language_change(
 
 def username_migrate(submission: Submission, *, account_id: int, email: str) -> ChangeOutcome:
     """Make the guest's email address their username. ``email`` is the address the CSR was
-    shown; it must still be the one on file (read afresh)."""
+    shown; it must still be the one on file (read afresh). The audit keeps both the old
+    username and the address masked, with their keyed hashes (the settle function compares)."""
     account = guest_account(viewer=submission.actor, account_id=account_id)
     username = registered_username(account)
     user = reads.user_of_account(account_id=account_id, fresh=True)
@@ -94,7 +96,7 @@ def username_migrate(submission: Submission, *, account_id: int, email: str) -> 
         account_id=account_id,
         account=account,
         action="username.migrate_email",
-        params={"username": username, "email": on_file},
+        params={"username": identifier_record(username), "email": identifier_record(on_file)},
         call=lambda client: client.guest.migrate_email_as_username(
             username=username, email=on_file
         ),

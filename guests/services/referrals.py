@@ -10,14 +10,18 @@ from guests.selectors.load import guest_account
 from guests.selectors.reads import referrals_of_account
 from guests.services.account import ChangeRefusedError, account_change
 from portal.audit.outcome import ChangeOutcome
+from portal.audit.personal import identifier_record, text_personal_mask
 from portal.audit.selectors import recorded_reply
 from portal.audit.types import Submission
 from portal.paytronix.errors import PaytronixError
 from portal.paytronix.replies import ReferralCode, ReferralList
 
 
-def _already_referred(listing: ReferralList | None, emails: Sequence[str]) -> list[str] | None:
-    """Which of ``emails`` the guest had referred before this write, or None if unknown.
+def _already_referred(
+    listing: ReferralList | None, emails: Sequence[str]
+) -> list[dict[str, str]] | None:
+    """Which of ``emails`` the guest had referred before this write (``identifier_record``s),
+    or None if unknown.
 
     Recorded with the intent so the reconciler can tell, after a write whose outcome is
     unknown, a referral this write made from one that was already there.
@@ -25,7 +29,7 @@ def _already_referred(listing: ReferralList | None, emails: Sequence[str]) -> li
     if listing is None:
         return None
     known = {(referral.email or "").lower() for referral in listing.user_referrals}
-    return sorted(email for email in emails if email.lower() in known)
+    return [identifier_record(email) for email in sorted(emails) if email.lower() in known]
 
 
 def _plural(count: int, noun: str) -> str:
@@ -60,7 +64,12 @@ def referrals_add(
     if refusal:
         raise ChangeRefusedError(refusal)
     count = _plural(len(emails), "referral")
-    params: dict[str, object] = {"accountId": account_id, "emails": emails, "message": message}
+    # The friends' addresses and the message as the audit keeps them: masked (and hashed).
+    params: dict[str, object] = {
+        "accountId": account_id,
+        "emails": [identifier_record(email) for email in emails],
+        "message": text_personal_mask(message),
+    }
     already = _already_referred(listing, emails)
     if already is not None:
         params["alreadyReferred"] = already
@@ -70,8 +79,11 @@ def referrals_add(
         account=account,
         action="referrals.add",
         params=params,
-        call=lambda client: client.guest.add_referrals_by_account_id(
-            account_id=account_id, emails=emails, message=message or None
+        # The reply lists every friend's address: only how many referrals are left is kept.
+        call=lambda client: (
+            client.guest.add_referrals_by_account_id(
+                account_id=account_id, emails=emails, message=message or None
+            ).number_of_available_user_referrals
         ),
         success=f"{count} sent: " + ", ".join(emails) + ".",
         watch=PendingChange(

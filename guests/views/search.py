@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from guests.forms import AdvancedSearchForm, SearchForm
 from guests.selectors import Query, SearchResult, guests_search
+from guests.selectors.query import MAX_READINGS
 from portal.paytronix.errors import PaytronixError
 from portal.sentences import explain
 from portal.staff.access import requires
@@ -28,6 +29,7 @@ def _run(request: HtmxHttpRequest, query: Query) -> tuple[SearchResult | None, s
 def _respond(
     request: HtmxHttpRequest, template: str, context: dict[str, Any], result: SearchResult | None
 ) -> HttpResponse:
+    """One match opens the guest page; otherwise the list (or why there is none)."""
     if result is not None and result.single is not None:
         # 303: the browser GETs the guest page, and reloading it does not post the search again.
         return _see_other(reverse("guests:guest", args=[result.single.account_id]))
@@ -52,7 +54,12 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
     """``q``: what the caller said, whatever it is. One match opens the guest page."""
     text = request.POST.get("q", "").strip() if request.method == "POST" else ""
     form = SearchForm(request.POST if text else None)
-    context: dict[str, Any] = {"form": form, "query": text, "problem": ""}
+    context: dict[str, Any] = {
+        "form": form,
+        "query": text,
+        "problem": "",
+        "max_readings": MAX_READINGS,
+    }
     if not text or not form.is_valid():
         return render(request, "guests/search.html", context)
     result, context["problem"] = _run(request, form.cleaned_data["q"])

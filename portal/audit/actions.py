@@ -353,6 +353,10 @@ EVENT_LABELS: dict[str, str] = {
 }
 
 
+#: Records of someone reading, not changing: the audit screen leaves them out by default.
+READ_ACTIONS = frozenset({"audit.view", "report.view", "job.download"})
+
+
 def action_label(name: str) -> str:
     spec = ACTIONS.get(name)
     return spec.label if spec else EVENT_LABELS.get(name, name)

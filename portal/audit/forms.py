@@ -130,6 +130,11 @@ class AuditFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     card_hash = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    reads = forms.BooleanField(
+        label="Show reading rows too",
+        required=False,
+        help_text="Looking at this log or a report, downloading a job's file.",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -166,6 +171,7 @@ class AuditFilterForm(forms.Form):
             outcome=data.get("outcome", ""),
             account_id=data.get("account_id"),
             card_hash=card_hash(data["card"]) if data.get("card") else data.get("card_hash", ""),
+            reads=bool(data.get("reads")),
         )
 
 

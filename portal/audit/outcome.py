@@ -17,7 +17,7 @@ from portal.audit.door import mutation_run
 from portal.audit.models import Outcome
 from portal.audit.types import MutationResult, Submission, Target
 from portal.paytronix.client import PaytronixClient
-from portal.paytronix.errors import FieldValidationError
+from portal.paytronix.errors import ACCOUNT_SUSPENDED, FieldValidationError
 from portal.sentences import explain, explain_code, explain_recorded
 
 IN_PROGRESS = "This change is still being made. Reload the page in a moment to see how it went."
@@ -81,6 +81,8 @@ class ChangeOutcome:
     replayed: bool = False
     intent_id: int | None = None
     field_errors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Upstream's ``result`` (``accountSuspended``...), fresh or replayed; empty if none.
+    upstream_result: str = ""
 
     @classmethod
     def of(cls, result: MutationResult, *, success: str) -> ChangeOutcome:
@@ -92,7 +94,14 @@ class ChangeOutcome:
             replayed=result.replayed,
             intent_id=result.intent_id,
             field_errors=field_error_sentences(result),
+            upstream_result=result.upstream_result,
         )
+
+    @property
+    def account_suspended(self) -> bool:
+        """Upstream answered ``accountSuspended``: a combine's result, not a refusal (nothing
+        moved; the main account is suspended for a review). Trying again cannot help."""
+        return self.outcome == Outcome.FAILED and self.upstream_result == ACCOUNT_SUSPENDED
 
     @property
     def ok(self) -> bool:

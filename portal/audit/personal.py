@@ -7,6 +7,13 @@ last four digits, a name or street as its first letter), and one keyed digest of
 values together: enough for the settle function to tell, by reading the guest back, whether
 upstream applied the change, and useless for reading any one value back (each guess would have
 to be right about every field at once, and needs the key).
+
+The other guest changes follow the same rule. A username or email address (the guest's, a
+referred friend's, the owner's of a card being attached) is kept as ``identifier_record``: its
+mask and its keyed hash, which a settle function compares with what upstream reads back. A
+note's text is kept with the addresses and phone numbers in it masked (``text_personal_mask``)
+and its keyed hash. Upstream's replies and error texts are recorded with the personal values in
+them masked (``reply_personal_mask``, ``emails_mask``).
 """
 
 from __future__ import annotations
@@ -21,6 +28,9 @@ from typing import Any
 
 from django.conf import settings
 
+from portal.audit import scrub
+from portal.audit.scrub import keyed_hash
+
 EMPTY = "(empty)"
 PHONE_FIELDS = frozenset({"phone", "mobilePhone", "fax"})
 _DATE_FIELDS = frozenset({"dateOfBirth", "anniversaryDate"})
@@ -29,11 +39,9 @@ _PLAIN_FIELDS = frozenset({"optIn", "textCampaignOptIn", "country", "userLanguag
 
 
 def email_mask(value: str) -> str:
-    """``jane.doe@example.com`` → ``j***@example.com``."""
-    local, at, domain = value.strip().partition("@")
-    if not at:
-        return text_mask(value)
-    return f"{local[:1]}***@{domain}"
+    """``jane.doe@example.com`` → ``j***@example.com`` (``scrub.email_mask``, which search
+    uses too); what is not an address is masked as text, so nothing is ever kept in full."""
+    return scrub.email_mask(value) or text_mask(value)
 
 
 def phone_mask(value: str) -> str:
@@ -46,6 +54,113 @@ def text_mask(value: str) -> str:
     """A name, a street, a code: its first character only."""
     text = value.strip()
     return f"{text[:1]}***" if text else EMPTY
+
+
+def username_mask(value: str) -> str:
+    """A username as the record shows it: masked as an email address when it is one
+    (email-as-username), else its first character."""
+    return email_mask(value) if "@" in value else text_mask(value)
+
+
+def identifier_digest(value: str) -> str:
+    """The keyed hash of an email address or username (case and outer spaces ignored, as
+    Paytronix compares them); "" for none."""
+    text = value.strip().casefold()
+    return keyed_hash("identifier:" + text) if text else ""
+
+
+def identifier_record(value: str) -> dict[str, str]:
+    """An email address or username as an audit record keeps it: masked, and its keyed hash."""
+    return {"masked": username_mask(value), "hash": identifier_digest(value)}
+
+
+def identifier_hash(recorded: Any) -> str:
+    """The keyed hash in what ``identifier_record`` wrote. A record written before the log
+    masked identifiers holds the value itself: it is hashed here, so its intent still
+    settles."""
+    if isinstance(recorded, Mapping):
+        found = recorded.get("hash")
+        return found if isinstance(found, str) else ""
+    return identifier_digest(recorded) if isinstance(recorded, str) else ""
+
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+# Seven or more digits, as a phone number is typed (a leading +, spaces, dots, dashes,
+# parentheses), standing alone; not a date written 2026-11-29.
+_PHONE = re.compile(
+    r"(?<![0-9A-Za-z])(?!\d{4}-\d{2}-\d{2}(?!\d))\+?\(?\d(?:[ ().-]{0,2}\d){6,}(?![0-9A-Za-z])"
+)
+
+
+def emails_mask(text: str) -> str:
+    """``text`` with every email address in it masked (``j***@example.com``)."""
+    return _EMAIL.sub(lambda m: email_mask(m.group()), text)
+
+
+def text_personal_mask(text: str) -> str:
+    """Free text (a note, a message to referred friends) with the email addresses and phone
+    numbers in it masked. A name in it cannot be told by its shape: the text is kept for what
+    it says, the guest's name being a profile value the profile's records mask."""
+    return _PHONE.sub(lambda m: phone_mask(m.group()), emails_mask(text))
+
+
+def text_digest(text: str) -> str:
+    """The keyed hash of free text as sent (outer spaces ignored), to recognise it upstream."""
+    return keyed_hash("text:" + text.strip())
+
+
+#: Fields of upstream's replies (folded: lower case, letters only) that hold personal data.
+_REPLY_PERSONAL = frozenset(
+    {
+        "email",
+        "username",
+        "newusername",
+        "name",
+        "firstname",
+        "lastname",
+        "fullname",
+        "phone",
+        "mobilephone",
+        "fax",
+        "address1",
+        "address2",
+        "city",
+        "postalcode",
+        "dateofbirth",
+        "birthday",
+        "anniversarydate",
+    }
+)
+_REPLY_PHONES = frozenset({"phone", "mobilephone", "fax"})
+
+
+def _reply_value_mask(folded: str, value: Any) -> Any:
+    if value is None or value == "" or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, date) or folded in {"dateofbirth", "birthday", "anniversarydate"}:
+        return "(a date)"
+    text = str(value)
+    if folded in _REPLY_PHONES:
+        return phone_mask(text)
+    return username_mask(text)
+
+
+def reply_personal_mask(value: Any, *, by_field: bool = True, field_name: str = "") -> Any:
+    """Upstream's reply (a mapping, as ``dataclasses.asdict`` gives it) as an audit record may
+    keep it: the value of every personal field masked (``by_field``) and every email address in
+    any text masked. Without ``by_field`` only addresses are masked: an error's fields map a
+    field's name to upstream's message, not to a value."""
+    folded = re.sub(r"[^a-z]", "", field_name.lower())
+    if isinstance(value, Mapping):
+        return {
+            k: reply_personal_mask(v, by_field=by_field, field_name=str(k))
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [reply_personal_mask(v, by_field=by_field, field_name=field_name) for v in value]
+    if by_field and folded in _REPLY_PERSONAL:
+        return _reply_value_mask(folded, value)
+    return emails_mask(value) if isinstance(value, str) else value
 
 
 def value_mask(name: str, value: Any) -> str:

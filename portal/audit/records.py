@@ -18,6 +18,7 @@ from django.db import transaction
 
 from portal.audit.chain import chain_append, chain_lock
 from portal.audit.models import AuditRecord, Kind, Outcome
+from portal.audit.personal import emails_mask, reply_personal_mask
 from portal.audit.scrub import card_hash, card_mask, params_scrub, text_scrub
 from portal.audit.selectors import latest_outcome
 from portal.audit.types import AuditContext, Target
@@ -96,7 +97,7 @@ def reply_detail(value: Any) -> dict[str, Any]:
         data = dict(value)
     else:
         data = {"value": value}
-    detail = params_scrub(data)
+    detail = params_scrub(reply_personal_mask(data))
     if len(json.dumps(detail, default=str)) > _MAX_DETAIL_CHARS:
         return {"omitted": "reply too large to record"}
     return detail
@@ -126,13 +127,14 @@ def outcome_record(
     params: Mapping[str, Any] | None = None,
     context: AuditContext | None = None,
 ) -> AuditRecord:
-    """Append an outcome for ``intent`` (never an edit of it)."""
+    """Append an outcome for ``intent`` (never an edit of it). Email addresses in upstream's
+    words (its message, its errors by field) are masked."""
     return chain_append(
         outcome=outcome,
         upstream_result=upstream_result[:64],
         error_code=error_code[:128],
-        error_message=text_scrub(error_message),
-        upstream_detail=params_scrub(detail or {}),
+        error_message=text_scrub(emails_mask(error_message)),
+        upstream_detail=params_scrub(reply_personal_mask(detail or {}, by_field=False)),
         transient=transient,
         duration_ms=duration_ms,
         params=params_scrub(params or {}),

@@ -40,13 +40,26 @@ def card_mask(number: str) -> str:
     return card_normalize(number)[-6:]
 
 
+def keyed_hash(text: str) -> str:
+    """HMAC-SHA256 of ``text`` under ``settings.AUDIT_HASH_KEY``: the same text always gives the
+    same value, and nobody without the key can test a guess against it."""
+    key = settings.AUDIT_HASH_KEY.encode()
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+
+def email_mask(email: str) -> str:
+    """An email address as records and lists show it: ``a***@example.com`` (its first
+    character and its domain), as the logs mask it; empty for no address."""
+    local, at, domain = (email or "").strip().partition("@")
+    if not at or not local or not domain:
+        return ""
+    return f"{local[0]}***@{domain}"
+
+
 def card_hash(number: str) -> str:
     """Keyed hash of the full number: the same card always gives the same value."""
     digits = card_normalize(number)
-    if not digits:
-        return ""
-    key = settings.AUDIT_HASH_KEY.encode()
-    return hmac.new(key, digits.encode(), hashlib.sha256).hexdigest()
+    return keyed_hash(digits) if digits else ""
 
 
 def _key_kind(key: str) -> str:

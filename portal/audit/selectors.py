@@ -4,14 +4,16 @@ its intent and outcomes."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.dateparse import parse_datetime
 
-from portal.audit.models import AuditRecord, AuditRecordQuerySet, Kind
+from portal.audit.actions import READ_ACTIONS
+from portal.audit.models import AuditRecord, AuditRecordQuerySet, Kind, Outcome
+from portal.paytronix.errors import ACCOUNT_SUSPENDED
 
 PAGE_SIZE = 50
 
@@ -45,12 +47,18 @@ class AuditFilters:
     outcome: str = ""
     account_id: int | None = None
     card_hash: str = ""
+    #: Also the rows of reading (looking at the audit log, downloading a job's file): left
+    #: out unless asked for, so the changes are not lost among the auditors' own views.
+    reads: bool = False
 
     def as_query(self) -> dict[str, str]:
         """The filters as URL query parameters (and as a job's params): no empty ones."""
         query = {}
         for name, value in asdict(self).items():
-            if value in (None, ""):
+            if value in (None, "", False):
+                continue
+            if value is True:
+                query[name] = "1"
                 continue
             query[name] = value.isoformat() if isinstance(value, datetime) else str(value)
         return query
@@ -69,6 +77,7 @@ class AuditFilters:
             outcome=str(query.get("outcome", "")),
             account_id=int(account) if account.isascii() and account.isdigit() else None,
             card_hash=str(query.get("card_hash", "")),
+            reads=str(query.get("reads", "")) in ("1", "True", "true", "on"),
         )
 
     @property
@@ -92,15 +101,83 @@ def audit_records_filter(filters: AuditFilters) -> AuditRecordQuerySet:
         records = records.filter(account_id=filters.account_id)
     if filters.card_hash:
         records = records.filter(card_hash=filters.card_hash)
+    if not filters.reads and not filters.action:
+        # (An action asked for is itself the filter, reading or not, on its own index.)
+        records = records.exclude(action__in=READ_ACTIONS)
     return records
+
+
+def audit_rows_filter(filters: AuditFilters) -> AuditRecordQuerySet:
+    """The records that stand for one row each on the audit screen: a change by its intent
+    (its outcomes join it), an event by itself. Filtered on an outcome, a change is found by
+    the outcome record that says so (an intent with none yet by itself, for "pending")."""
+    records = audit_records_filter(replace(filters, outcome=""))
+    if not filters.outcome:
+        return records.filter(kind__in=(Kind.INTENT, Kind.EVENT))
+    if filters.outcome == Outcome.PENDING:
+        settled = AuditRecord.objects.filter(intent_id=OuterRef("pk"))
+        return records.filter(kind=Kind.INTENT, outcome=Outcome.PENDING).exclude(Exists(settled))
+    return records.filter(kind__in=(Kind.OUTCOME, Kind.EVENT), outcome=filters.outcome)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One row of the audit screen: a change (its intent) with its latest outcome, or an
+    event (which is its own outcome)."""
+
+    record: AuditRecord
+    outcome: AuditRecord | None = None
+
+    @property
+    def result(self) -> AuditRecord:
+        """The record that says how it went: the outcome, the event itself, or the intent
+        (pending) when no outcome is recorded yet."""
+        return self.outcome or self.record
+
+    @property
+    def suspended(self) -> bool:
+        """A combine answered ``accountSuspended`` (or its job ended so): not a plain failure
+        but upstream's result, named as such on the screen."""
+        return self.result.upstream_result in (ACCOUNT_SUSPENDED, "suspended")
+
+    @property
+    def outcome_label(self) -> str:
+        return "Account suspended" if self.suspended else self.result.get_outcome_display()
+
+    @property
+    def outcome_class(self) -> str:
+        return "suspended" if self.suspended else self.result.outcome
+
+
+def _entries(rows: list[AuditRecord]) -> list[AuditEntry]:
+    """Rows joined to their intents or latest outcomes: one query for the whole page."""
+    intents = [row.pk for row in rows if row.kind == Kind.INTENT]
+    latest: dict[int, AuditRecord] = {}
+    if intents:
+        for outcome in AuditRecord.objects.filter(intent_id__in=intents).order_by("seq"):
+            assert outcome.intent_id is not None
+            latest[outcome.intent_id] = outcome
+    entries = []
+    for row in rows:
+        if row.kind == Kind.OUTCOME and row.intent is not None:
+            entries.append(AuditEntry(record=row.intent, outcome=row))
+        else:
+            entries.append(AuditEntry(record=row, outcome=latest.get(row.pk)))
+    return entries
 
 
 @dataclass(frozen=True)
 class AuditPage:
+    #: The records the page was read from (the cursors are theirs).
     records: list[AuditRecord]
     #: Record ids to page from: ``?before=older`` and ``?after=newer``; None at either end.
     older: int | None
     newer: int | None
+
+    @property
+    def entries(self) -> list[AuditEntry]:
+        """The rows as the screen shows them, each change with its outcome."""
+        return _entries(self.records)
 
 
 def _anchor(record_id: int) -> tuple[datetime, int] | None:
@@ -115,8 +192,11 @@ def audit_page(
     after: int | None = None,
     size: int = PAGE_SIZE,
 ) -> AuditPage:
-    """One page, newest first, by keyset on (occurred_at, id): every page costs the same."""
-    records = audit_records_filter(filters)
+    """One page of rows (changes and events), newest first, by keyset on (occurred_at, id):
+    every page costs the same, plus one query joining the page's changes to their outcomes."""
+    records = audit_rows_filter(filters)
+    if filters.outcome and filters.outcome != Outcome.PENDING:
+        records = records.select_related("intent")
     anchor = _anchor(before or after or 0) if (before or after) else None
     if anchor is not None and after:
         at, pk = anchor

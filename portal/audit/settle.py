@@ -14,7 +14,7 @@ actions at the end of this module (imported by ``AuditConfig.ready``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from portal.audit.actions import settler_register
 from portal.audit.models import Outcome
+from portal.audit.personal import identifier_digest, identifier_hash, text_digest
 from portal.audit.scrub import card_hash, text_scrub
 from portal.audit.types import Settlement, Target
 from portal.paytronix.errors import FailureError, InvalidStatusError
@@ -179,6 +180,18 @@ def attached_and_combined_settle(
     return _not_applied_after_grace(intent, "the other card is on none of the user's accounts")
 
 
+def _note_text_matcher(intent: AuditRecord) -> Callable[[str], bool] | None:
+    """Whether a note's text is the intent's: by the keyed hash of the text sent
+    (``commentHash``), or, in a record written before the log masked notes, by the text kept."""
+    wanted = intent.params.get("commentHash")
+    if isinstance(wanted, str) and wanted:
+        return lambda text: text_digest(text) == wanted
+    comment = intent.params.get("comment")
+    if isinstance(comment, str) and comment:
+        return lambda text: text_scrub(text.strip()) == comment.strip()
+    return None
+
+
 def account_note_settle(
     client: Any, intent: AuditRecord, target: Target | None
 ) -> Settlement | None:
@@ -187,10 +200,11 @@ def account_note_settle(
     A note with the same text and author written before the intent does not count. The note's
     absence is final only after the grace period (comments may show up late).
     """
-    comment, author = intent.params.get("comment"), intent.params.get("author")
+    author = intent.params.get("author")
     card = intent.params.get("printedCardNumber")
     wanted_hash = card.get("hash") if isinstance(card, dict) else intent.card_hash
-    if not isinstance(comment, str) or not comment or not wanted_hash:
+    same_text = _note_text_matcher(intent)
+    if same_text is None or not wanted_hash:
         return None
     number = _full_card(target) if target and card_hash(_full_card(target)) == wanted_hash else ""
     if not number and intent.account_id is not None:
@@ -204,11 +218,7 @@ def account_note_settle(
     for note in client.csr.account_comments(printed_card_number=number):
         created = note.date_created
         written_after = created is None or created.tzinfo is None or created >= since
-        if (
-            note.author == author
-            and text_scrub((note.comment or "").strip()) == comment.strip()
-            and written_after
-        ):
+        if note.author == author and same_text(note.comment or "") and written_after:
             return _applied(f"the note by {author} is on the account")
     return _not_applied_after_grace(intent, f"no such note by {author} on the account")
 
@@ -270,27 +280,35 @@ def _referrals(client: Any, intent: AuditRecord, target: Target | None) -> Any |
     return None
 
 
+def _identifier_hashes(recorded: Any) -> set[str]:
+    """The keyed hashes of a recorded list of identifiers (``identifier_record``s)."""
+    if not isinstance(recorded, list):
+        return set()
+    return {found for item in recorded if (found := identifier_hash(item))}
+
+
 def referrals_added_settle(
     client: Any, intent: AuditRecord, target: Target | None
 ) -> Settlement | None:
-    """referrals.add: are the referred emails now in the guest's referrals?
+    """referrals.add: are the referred emails now in the guest's referrals (by their keyed
+    hashes, ``identifier_record``)?
 
     A referral carries no creation date, so an email listed now may have been referred before
     this write. Only the emails the caller recorded as not yet referred (``alreadyReferred`` in
     the intent's params, read before the write) can tell that the write was applied; without
     that record, "every email is listed" cannot tell, and only "none is listed" can.
     """
-    emails = {str(email).lower() for email in intent.params.get("emails") or []}
+    emails = _identifier_hashes(intent.params.get("emails"))
     referrals = _referrals(client, intent, target)
     if not emails or referrals is None:
         return None
-    present = {(r.email or "").lower() for r in referrals.user_referrals} & emails
+    present = {identifier_digest(r.email or "") for r in referrals.user_referrals} & emails
     if not present:
         return _not_applied_after_grace(intent, "none of the referred emails is listed")
     already = intent.params.get("alreadyReferred")
     if not isinstance(already, list):
         return None
-    new = emails - {str(email).lower() for email in already}
+    new = emails - _identifier_hashes(already)
     if new and new <= present:
         return _applied("every newly referred email is listed")
     if new and not new & present:
@@ -301,19 +319,22 @@ def referrals_added_settle(
 def username_migrated_settle(
     client: Any, intent: AuditRecord, target: Target | None
 ) -> Settlement | None:
-    """username.migrate_email: does the email now work as the user's username?"""
-    email = intent.params.get("email")
-    if not isinstance(email, str) or not email:
+    """username.migrate_email: is the user of the intent's account now signed in by the email
+    (the keyed hash of their username is the email's, ``identifier_record``)?"""
+    wanted = identifier_hash(intent.params.get("email"))
+    if not wanted or intent.account_id is None:
         return None
     try:
-        user = client.guest.user_information(username=email)
+        user = client.guest.user_information_by_account_id(account_id=intent.account_id)
     except FailureError as exc:
         if exc.error_code != NO_SUCH_USER:
             return None
-        return _not_applied_after_grace(intent, "the email is not a username")
-    if user.fields is not None and (user.fields.username or "").lower() == email.lower():
+        return _not_applied_after_grace(intent, "the account has no user")
+    if user.fields is None or not user.fields.username:
+        return None
+    if identifier_digest(user.fields.username) == wanted:
         return _applied("the email is the username")
-    return None
+    return _not_applied_after_grace(intent, "the username is not the email")
 
 
 def wallet_adjusted_settle(

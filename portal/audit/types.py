@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from portal.audit.models import Outcome
 from portal.middleware import current_request_id
-from portal.paytronix.errors import PaytronixError
+from portal.paytronix.errors import ACCOUNT_SUSPENDED, PaytronixError
 
 if TYPE_CHECKING:
     from portal.audit.models import AuditRecord
@@ -119,6 +119,12 @@ class MutationResult:
     @property
     def in_progress(self) -> bool:
         return self.outcome == Outcome.PENDING
+
+    @property
+    def account_suspended(self) -> bool:
+        """Upstream answered ``accountSuspended`` (a combine's result: nothing moved, the
+        guest's main account is suspended for a review)."""
+        return self.upstream_result == ACCOUNT_SUSPENDED
 
     @property
     def fields(self) -> list[str]:

@@ -83,6 +83,7 @@ _JOB_OUTCOME = {
     JobStatus.PARTLY_FAILED: Outcome.FAILED,
     JobStatus.FAILED: Outcome.FAILED,
     JobStatus.CANCELLED: Outcome.FAILED,
+    JobStatus.SUSPENDED: Outcome.FAILED,
 }
 
 
@@ -95,6 +96,7 @@ def _items_summary(job: Job) -> tuple[JobStatus, str, int, int]:
     }
     succeeded = counts.get(ItemOutcome.SUCCEEDED, 0)
     cancelled = counts.get(ItemOutcome.CANCELLED, 0)
+    suspended = counts.get(ItemOutcome.SUSPENDED, 0)
     ended = sum(counts.values()) - cancelled
     not_ok = ended - succeeded
     parts = [f"{counts[o]} {ItemOutcome(o).label.lower()}" for o in ItemOutcome if counts.get(o)]
@@ -103,6 +105,8 @@ def _items_summary(job: Job) -> tuple[JobStatus, str, int, int]:
         status = JobStatus.CANCELLED
     elif not_ok == 0:
         status = JobStatus.SUCCEEDED
+    elif suspended == not_ok and succeeded == 0:
+        status = JobStatus.SUSPENDED
     elif succeeded == 0:
         status = JobStatus.FAILED
     else:
@@ -120,7 +124,8 @@ def job_finish(
     """End a job once (its audit outcome is recorded by whichever call ends it).
 
     Without ``status``, it follows from the items' outcomes: cancelled if any was cancelled,
-    else succeeded, failed or partly failed.
+    else succeeded, account suspended (every item that did not succeed was answered
+    ``accountSuspended`` and none succeeded), failed or partly failed.
     """
     now = timezone.now()
     changes: dict[str, Any] = {"finished_at": now, "updated_at": now}

@@ -23,10 +23,19 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", "Failed"
     PARTLY_FAILED = "partly_failed", "Partly failed"
     CANCELLED = "cancelled", "Cancelled"
+    #: Upstream answered a combine with ``accountSuspended``: not a failure of the request but
+    #: its result (nothing moved, the main account is suspended for a review).
+    SUSPENDED = "suspended", "Account suspended"
 
 
 FINISHED_STATUSES = frozenset(
-    {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.PARTLY_FAILED, JobStatus.CANCELLED}
+    {
+        JobStatus.SUCCEEDED,
+        JobStatus.FAILED,
+        JobStatus.PARTLY_FAILED,
+        JobStatus.CANCELLED,
+        JobStatus.SUSPENDED,
+    }
 )
 
 
@@ -44,6 +53,8 @@ class ItemOutcome(models.TextChoices):
     NEEDS_MORE_INFO = "needs_more_info", "Needs more information"
     UNKNOWN = "unknown", "Unknown (being settled)"
     CANCELLED = "cancelled", "Cancelled"
+    #: Upstream's ``accountSuspended``: the item was answered, nothing moved (see JobStatus).
+    SUSPENDED = "suspended", "Account suspended"
 
 
 class Job(models.Model):

@@ -155,6 +155,10 @@ class ItemResult:
         if result.in_progress:
             return cls(Outcome.UNKNOWN, text, result.intent_id, in_progress=True)
         outcome = result.outcome if result.outcome in ItemOutcome.values else ItemOutcome.UNKNOWN
+        if result.outcome == Outcome.FAILED and result.account_suspended:
+            # Upstream answered, and its answer is that the account is now suspended: an
+            # outcome of its own, not a failure to do the work (nothing to retry either).
+            outcome = ItemOutcome.SUSPENDED
         retry = result.outcome == Outcome.FAILED and result.transient and not result.replayed
         settled = result.replayed and result.upstream_result == "settled"
         return cls(

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from portal.jobs.models import Job, JobItem
+from portal.jobs.models import ItemOutcome, Job, JobItem
 from portal.staff.models import User
 
 RECENT = 50
@@ -16,7 +16,10 @@ ITEMS_PAGE = 100
 
 
 def jobs_recent(*, owner: User, limit: int = RECENT) -> QuerySet[Job]:
-    return Job.objects.filter(owner=owner).order_by("-created_at", "-id")[:limit]
+    # The intent names the account a one-account job acts on (what the list shows per job).
+    return (
+        Job.objects.filter(owner=owner).select_related("intent").order_by("-created_at", "-id")
+    )[:limit]
 
 
 def job_of_owner(*, owner: User, job_id: int) -> Job | None:
@@ -30,8 +33,25 @@ class ItemsPage:
     next_after: int | None
 
 
-def job_items_page(job: Job, *, after: int = 0, size: int = ITEMS_PAGE) -> ItemsPage:
-    rows = list(job.items.filter(position__gt=after).order_by("position")[: size + 1])
+#: The outcomes of items that did not do what they were asked ("not succeeded" on the page):
+#: what the owner filters for to see what needs another look. Cancelled items never started.
+NOT_SUCCEEDED = (
+    ItemOutcome.FAILED,
+    ItemOutcome.NEEDS_MORE_INFO,
+    ItemOutcome.UNKNOWN,
+    ItemOutcome.SUSPENDED,
+)
+
+
+def job_items_page(
+    job: Job, *, after: int = 0, size: int = ITEMS_PAGE, not_succeeded: bool = False
+) -> ItemsPage:
+    """A page of the job's items after position ``after``; with ``not_succeeded``, only the
+    items that ended without succeeding."""
+    items = job.items.filter(position__gt=after)
+    if not_succeeded:
+        items = items.filter(outcome__in=NOT_SUCCEEDED)
+    rows = list(items.order_by("position")[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
     return ItemsPage(rows, rows[-1].position if more and rows else None)

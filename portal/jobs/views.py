@@ -61,6 +61,13 @@ def _watching_since(request: HttpRequest, job: Job) -> int | None:
     return since if now - since < POLL_IDLE_SECONDS else None
 
 
+def progress_context(job: Job) -> dict[str, Any]:
+    """What a page showing ``job``'s progress needs when it is loaded: the job, and the clock
+    its polling starts from (every job page renders ``jobs/detail.html#progress`` with it;
+    without it the partial has nothing to poll with and says it stopped updating)."""
+    return {"job": job, "watching_since": int(timezone.now().timestamp())}
+
+
 def _progress(request: HttpRequest, job: Job) -> HttpResponse:
     return render(
         request,
@@ -80,15 +87,17 @@ def job_detail(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
         return _progress(request, job)
     after = request.GET.get("after", "")
     position = after.isascii() and after.isdigit() and len(after) <= 18
-    page = job_items_page(job, after=int(after) if position else 0)
+    not_succeeded = request.GET.get("show") == "not-succeeded"
+    page = job_items_page(job, after=int(after) if position else 0, not_succeeded=not_succeeded)
     return render(
         request,
         "jobs/detail.html",
-        {
-            "job": job,
+        progress_context(job)
+        | {
             "page": page,
-            "cancellable": not job.is_finished,
-            "watching_since": int(timezone.now().timestamp()),
+            "not_succeeded": not_succeeded,
+            # Once asked to stop, there is nothing more to cancel: the button goes.
+            "cancellable": not job.is_finished and not job.cancel_requested,
         },
     )
 

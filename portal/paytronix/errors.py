@@ -119,6 +119,10 @@ class MoreInfoError(PaytronixResultError):
         return [str(f) for f in self.extra.get("fields", [])]
 
 
+#: The ``result`` of a combine that suspended the main account instead (nothing moved).
+ACCOUNT_SUSPENDED = "accountSuspended"
+
+
 class AccountSuspendedError(PaytronixResultError):
     """``result: accountSuspended``: too many cards were combined into one account."""
 
@@ -156,7 +160,7 @@ RESULT_ERRORS: dict[str, type[PaytronixResultError]] = {
     "userDataError": UserDataError,
     "invalidInputs": InvalidInputsError,
     "more_info": MoreInfoError,
-    "accountSuspended": AccountSuspendedError,
+    ACCOUNT_SUSPENDED: AccountSuspendedError,
     "invalid_status": InvalidStatusError,
     "attach_failure": AttachFailureError,
     "combine_failure": CombineFailureError,

@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from typing import Any, Final
+from urllib.parse import urlsplit
 
-from django.contrib.auth.views import redirect_to_login
+from django.conf import settings
 from django.dispatch import Signal
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
 from portal.staff.roles import Role
@@ -64,6 +66,40 @@ def user_may(user: Any, *codenames: str) -> bool:
     return bool(user.is_authenticated) and all(user.has_perm(f"staff.{c}") for c in codenames)
 
 
+def _return_to(request: HttpRequest) -> str:
+    """Where to come back to after signing in: the page, never a POST-only URL. A plain GET
+    comes back to itself; an htmx request (a poll, a form sent with htmx) or a form posted
+    after the session ended comes back to the page it was sent from (``HX-Current-URL``, else
+    ``Referer``) when that is this site; failing that, home."""
+    htmx = bool(getattr(request, "htmx", False))
+    if request.method in ("GET", "HEAD") and not htmx:
+        return request.get_full_path()
+    for header in ("HX-Current-URL", "Referer"):
+        url = request.headers.get(header, "")
+        safe = url_has_allowed_host_and_scheme(
+            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        parts = urlsplit(url)
+        # The page a form was re-shown on by its own POST (an error, without htmx) is that
+        # POST's URL: no page to come back to.
+        if url and safe and parts.path != request.path:
+            return parts.path + (f"?{parts.query}" if parts.query else "")
+    if request.method in ("GET", "HEAD"):
+        return request.get_full_path()
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def _login_url(request: HttpRequest) -> str:
+    """The login page, with where to come back to, and ``expired=1`` when the browser still
+    holds a session cookie (its session ended: the login page says so; a signed-out browser
+    has none, as logging out deletes it)."""
+    query = QueryDict(mutable=True)
+    if request.COOKIES.get(settings.SESSION_COOKIE_NAME):
+        query["expired"] = "1"
+    query["next"] = _return_to(request)
+    return f"{resolve_url(settings.LOGIN_URL)}?{query.urlencode(safe='/')}"
+
+
 def _deny(request: HttpRequest, missing: frozenset[str] | None) -> HttpResponse:
     logger.warning(
         "access denied: user=%s path=%s missing=%s",
@@ -90,9 +126,10 @@ class AccessPolicyMiddleware:
             return None
         user = request.user
         if not user.is_authenticated:
+            to_login = _login_url(request)
             if getattr(request, "htmx", False):
-                return HttpResponseClientRedirect(redirect_to_login(request.get_full_path()).url)
-            return redirect_to_login(request.get_full_path())
+                return HttpResponseClientRedirect(to_login)
+            return HttpResponseRedirect(to_login)
         match = request.resolver_match
         if match is not None and match.app_name == "admin":
             # The Django admin checks model permissions itself; only admins get in at all. The

@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from portal.staff.idle import session_seconds_left
 from portal.staff.roles import PERMISSIONS
 
 
@@ -29,4 +30,11 @@ def lockout_policy() -> dict[str, int]:
 
 
 def staff(request: HttpRequest) -> dict[str, Any]:
-    return {"can": _Capabilities(request.user), "lockout": lockout_policy()}
+    context: dict[str, Any] = {
+        "can": _Capabilities(request.user),
+        "lockout": lockout_policy(),
+        "idle_minutes": settings.SESSION_IDLE_TIMEOUT // 60,
+    }
+    if request.user.is_authenticated:
+        context["session_seconds"] = session_seconds_left(request.session)
+    return context

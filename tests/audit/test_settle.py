@@ -16,6 +16,7 @@ from portal.audit import settle
 from portal.audit.actions import SETTLERS
 from portal.audit.door import mutation_run
 from portal.audit.models import AuditRecord, Outcome
+from portal.audit.personal import identifier_record, text_digest, text_personal_mask
 from portal.audit.reconcile import unknown_outcomes_reconcile
 from portal.audit.types import AuditContext, MutationResult, Reason, Target
 from portal.paytronix.errors import FailureError
@@ -79,16 +80,26 @@ def test_a_card_still_active_after_the_grace_period_settles_the_disable_as_faile
 
 
 def _user_lookup_failing(error_code: str) -> Any:
-    def user_information(*, username: str) -> Any:
+    def user_information_by_account_id(*, account_id: int) -> Any:
         raise FailureError(result="failure", error_code=error_code)
 
-    return SimpleNamespace(guest=SimpleNamespace(user_information=user_information))
+    return SimpleNamespace(
+        guest=SimpleNamespace(user_information_by_account_id=user_information_by_account_id)
+    )
 
 
-def _migrate_intent(age: timedelta = timedelta(0)) -> Any:
+def _user_named(username: str) -> Any:
+    user = SimpleNamespace(fields=SimpleNamespace(username=username))
+    return SimpleNamespace(
+        guest=SimpleNamespace(user_information_by_account_id=lambda *, account_id: user)
+    )
+
+
+def _migrate_intent(age: timedelta = timedelta(0), email: Any = None) -> Any:
     return SimpleNamespace(
         action="username.migrate_email",
-        params={"email": "ava@example.com"},
+        account_id=ACCOUNT,
+        params={"email": email or identifier_record("ava@example.com")},
         occurred_at=timezone.now() - age,
     )
 
@@ -114,6 +125,29 @@ def test_no_such_user_settles_a_migration_as_not_applied_only_after_the_grace_pe
     assert settlement.outcome == Outcome.FAILED
 
 
+def test_a_username_reading_as_the_email_by_its_hash_settles_a_migration_as_applied(
+    settings: Any,
+) -> None:
+    old = timedelta(seconds=settings.AUDIT_REVIEW_AFTER)
+    applied = settle.username_migrated_settle(
+        _user_named("Ava@Example.com"), _migrate_intent(), None
+    )
+    assert applied is not None
+    assert applied.outcome == Outcome.SUCCEEDED
+    # The old username still: not applied, once the grace period is over.
+    assert settle.username_migrated_settle(_user_named("ava"), _migrate_intent(), None) is None
+    stale = settle.username_migrated_settle(_user_named("ava"), _migrate_intent(old), None)
+    assert stale is not None
+    assert stale.outcome == Outcome.FAILED
+
+
+def test_a_migration_recorded_before_the_log_masked_emails_still_settles() -> None:
+    intent = _migrate_intent(email="ava@example.com")
+    settlement = settle.username_migrated_settle(_user_named("ava@example.com"), intent, None)
+    assert settlement is not None
+    assert settlement.outcome == Outcome.SUCCEEDED
+
+
 # -- referrals: a listed email may have been referred before -------------------------------
 
 
@@ -122,7 +156,11 @@ def _refer(agent: User, emails: list[str], **extra: Any) -> dict[str, Any]:
         "actor": agent,
         "action": "referrals.add",
         "target": Target(account_id=ACCOUNT),
-        "params": {"accountId": ACCOUNT, "emails": emails, **extra},
+        "params": {
+            "accountId": ACCOUNT,
+            "emails": [identifier_record(email) for email in emails],
+            **extra,
+        },
         "reason": Reason(),
         "call": lambda client: client.guest.add_referrals_by_account_id(
             account_id=ACCOUNT, emails=emails
@@ -144,7 +182,9 @@ def test_an_email_referred_before_does_not_prove_an_unknown_referral_was_applied
 def test_newly_referred_emails_listed_settle_the_referral_as_applied(
     sandbox: Any, agent: User
 ) -> None:
-    door = _refer(agent, [ALREADY_REFERRED, NEW_EMAIL], alreadyReferred=[ALREADY_REFERRED])
+    door = _refer(
+        agent, [ALREADY_REFERRED, NEW_EMAIL], alreadyReferred=[identifier_record(ALREADY_REFERRED)]
+    )
     result = _unknown(sandbox, "addReferralsByAccountId", applied=True, **door)
 
     assert unknown_outcomes_reconcile().settled == 1
@@ -154,7 +194,9 @@ def test_newly_referred_emails_listed_settle_the_referral_as_applied(
 def test_newly_referred_emails_missing_after_the_grace_period_settle_it_as_not_applied(
     sandbox: Any, agent: User, settings: Any
 ) -> None:
-    door = _refer(agent, [ALREADY_REFERRED, NEW_EMAIL], alreadyReferred=[ALREADY_REFERRED])
+    door = _refer(
+        agent, [ALREADY_REFERRED, NEW_EMAIL], alreadyReferred=[identifier_record(ALREADY_REFERRED)]
+    )
     result = _unknown(sandbox, "addReferralsByAccountId", applied=False, **door)
 
     assert unknown_outcomes_reconcile().waiting == 1
@@ -171,7 +213,7 @@ def _frequency(agent: User, preference: str = "SNOOZE") -> dict[str, Any]:
         "actor": agent,
         "action": "messaging.frequency",
         "target": Target(account_id=ACCOUNT, username=demo.DEMO_USERNAME),
-        "params": {"username": demo.DEMO_USERNAME, "preference": preference},
+        "params": {"accountId": ACCOUNT, "preference": preference},
         "reason": Reason(text="Too many emails"),
         "call": lambda client: client.guest.update_message_frequency(
             username=demo.DEMO_USERNAME, preference=preference
@@ -199,7 +241,12 @@ def _note(agent: User, text: str) -> dict[str, Any]:
         "actor": agent,
         "action": "account_note.add",
         "target": Target(account_id=ACCOUNT, printed_card_number=CARD),
-        "params": {"printedCardNumber": CARD, "comment": text, "author": agent.username},
+        "params": {
+            "printedCardNumber": CARD,
+            "comment": text_personal_mask(text),
+            "commentHash": text_digest(text),
+            "author": agent.username,
+        },
         "reason": Reason(),
         "call": lambda client: client.csr.add_account_comment(
             printed_card_number=CARD, comment=text, author=agent.username
@@ -210,10 +257,13 @@ def _note(agent: User, text: str) -> dict[str, Any]:
 def test_an_unknown_note_that_reached_upstream_is_settled_as_succeeded(
     sandbox: Any, agent: User
 ) -> None:
-    result = _unknown(
-        sandbox, "addAccountComment", applied=True, **_note(agent, "Called about points")
-    )
+    # The record keeps the phone number masked; the note is found upstream by its hash.
+    text = "Called about points, call back on 617-555-0142"
+    result = _unknown(sandbox, "addAccountComment", applied=True, **_note(agent, text))
 
+    assert AuditRecord.objects.get(pk=result.intent_id).params["comment"] == (
+        "Called about points, call back on ***0142"
+    )
     assert unknown_outcomes_reconcile().settled == 1
     assert _latest(result.intent_id).outcome == Outcome.SUCCEEDED
 

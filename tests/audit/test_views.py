@@ -259,3 +259,116 @@ def test_an_export_with_a_key_another_change_used_is_refused_in_words(
     assert response.redirect_chain == [(reverse("audit:list"), 302)]
     assert "This form was already used for a different job" in response.content.decode()
     assert Job.objects.count() == 1
+
+
+# -- one row per change, in words -------------------------------------------------------------
+
+
+def _rows(response: Any) -> list[str]:
+    """The table's body rows as text, tags removed."""
+    import re
+
+    body = response.content.decode().split("<tbody>")[1].split("</tbody>")[0]
+    return [
+        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
+        for row in body.split("</tr>")
+        if "<td" in row
+    ]
+
+
+def test_a_change_is_one_row_with_its_outcome_reason_and_readable_parameters(
+    sandbox: Any,
+    agent: User,
+    supervisor_client: Client,
+    disable_card: Callable[..., MutationResult],
+) -> None:
+    disable_card(agent)
+    response = supervisor_client.get(reverse("audit:list"), {"action": "card.disable"})
+    rows = _rows(response)
+    assert len(rows) == 1  # the intent and its outcome are one row
+    row = rows[0]
+    assert "Disable a card" in row
+    assert "Succeeded" in row
+    assert "Guest lost it on the train" in row
+    assert "Card: card ending 000011" in row
+    assert "card.disable" not in row
+    html = response.content.decode()
+    assert "{&#x27;" not in html  # no Python dict
+    # The account links to the guest (for whoever may look guests up) and to its changes.
+    assert f'href="{reverse("guests:guest", args=[ACCOUNT])}"' in html
+    assert f'href="{reverse("audit:list")}?account_id={ACCOUNT}"' in html
+
+
+def test_an_outcome_filter_finds_the_change_by_how_it_went(
+    sandbox: Any,
+    agent: User,
+    auditor_client: Client,
+    disable_card: Callable[..., MutationResult],
+) -> None:
+    result = disable_card(agent)
+    query = {"action": "card.disable"}
+    page = auditor_client.get(reverse("audit:list"), query | {"outcome": "succeeded"})
+    entries = page.context["page"].entries
+    assert [e.record.pk for e in entries] == [result.intent_id]
+    assert [e.result.outcome for e in entries] == ["succeeded"]
+    none_failed = auditor_client.get(reverse("audit:list"), query | {"outcome": "failed"})
+    assert none_failed.context["page"].entries == []
+
+
+def test_reading_rows_are_left_out_unless_asked_for(auditor_client: Client) -> None:
+    denied = _record(kind=Kind.EVENT, action="access.denied", outcome=Outcome.DENIED)
+    auditor_client.get(reverse("audit:list"))  # itself an audit.view row
+    auditor_client.get(reverse("audit:list"))
+    plain = auditor_client.get(reverse("audit:list"))
+    listed = plain.context["page"].records
+    assert listed[0].pk == denied.pk
+    assert [r for r in listed if r.action == "audit.view"] == []
+    rows = _rows(plain)
+    assert "Access denied" in rows[0]
+    assert "access.denied" not in rows[0]
+    assert "Viewed the audit log" not in plain.content.decode().split("<tbody>")[1]
+    with_reads = auditor_client.get(reverse("audit:list"), {"reads": "1"})
+    views = [r for r in with_reads.context["page"].records if r.action == "audit.view"]
+    assert len(views) == 3
+    assert "Viewed the audit log" in _rows(with_reads)[0]
+    # Asking for the reading action itself shows it too.
+    asked = auditor_client.get(reverse("audit:list"), {"action": "audit.view"})
+    assert len(_listed(asked)) >= 4
+
+
+def test_a_page_of_changes_costs_the_same_few_queries_however_many_rows(
+    sandbox: Any,
+    agent: User,
+    auditor_client: Client,
+    disable_card: Callable[..., MutationResult],
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def page_queries() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as seen:
+            response = auditor_client.get(reverse("audit:list"), {"action": "card.disable"})
+        reads = [q for q in seen.captured_queries if "audit_auditrecord" in q["sql"]]
+        return len(_rows(response)), len(reads)
+
+    disable_card(agent, key="key-first")
+    rows_one, queries_one = page_queries()
+    for n in range(30):
+        disable_card(agent, key=f"key-{n}")
+    rows_many, queries_many = page_queries()
+    assert (rows_one, rows_many) == (1, 31)
+    # The rows, their outcomes in one query, the audit.view record: the same for 1 or 31 rows.
+    assert queries_one == queries_many <= 4
+
+
+def test_the_detail_names_the_action_and_its_parameters_in_words(
+    sandbox: Any,
+    agent: User,
+    auditor_client: Client,
+    disable_card: Callable[..., MutationResult],
+) -> None:
+    result = disable_card(agent)
+    html = auditor_client.get(reverse("audit:detail", args=[result.intent_id])).content.decode()
+    assert "<dt>Card</dt><dd>card ending 000011</dd>" in html
+    assert "<dt>Status</dt><dd>DISABLED</dd>" in html
+    assert "{&#x27;" not in html

@@ -80,6 +80,14 @@ def _upload_id(client, text: str) -> int:
     return int(location.rstrip("/").rsplit("/", 1)[-1])
 
 
+def _ran(client, capture) -> Job:
+    """Upload ``GOOD_AND_BAD``, start it, and run its task at once: the finished job."""
+    upload_id = _upload_id(client, GOOD_AND_BAD)
+    with capture(execute=True):
+        start(client, upload_id)
+    return Job.objects.get()
+
+
 def test_a_confirmed_job_changes_each_good_row_once_and_audits_each_card(
     sandbox, supervisor_client, records, upstream_calls, django_capture_on_commit_callbacks
 ):
@@ -112,10 +120,7 @@ def test_a_confirmed_job_changes_each_good_row_once_and_audits_each_card(
 def test_the_results_download_has_one_row_per_card_with_its_line_and_outcome(
     sandbox, supervisor_client, django_capture_on_commit_callbacks
 ):
-    upload_id = _upload_id(supervisor_client, GOOD_AND_BAD)
-    with django_capture_on_commit_callbacks(execute=True):
-        start(supervisor_client, upload_id)
-    job = Job.objects.get()
+    job = _ran(supervisor_client, django_capture_on_commit_callbacks)
     response = supervisor_client.get(reverse("jobs:results", args=[job.pk]))
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert [(row["item"], row["outcome"]) for row in rows] == [
@@ -150,6 +155,53 @@ def test_the_owner_cancels_a_queued_job_and_no_card_changes(sandbox, supervisor_
     assert job.status == "cancelled"
     assert {item.outcome for item in job.items.all()} == {"cancelled"}
     assert sandbox.state.card(demo.DEMO_ACTIVE_CARD).status == "ACTIVE"
+
+
+def test_the_start_button_counts_each_action_the_rows_name(sandbox, supervisor_client):
+    # Two rows disable (one by the file's default), one enables: not "disable 3 cards".
+    text = (
+        f"{demo.DEMO_ACTIVE_CARD},disable\n{demo.DEMO_ATTACHABLE_CARD}\n"
+        f"{demo.DEMO_DISABLED_CARD},enable\n"
+    )
+    review = supervisor_client.get(
+        reverse("cards:bulk_review", args=[_upload_id(supervisor_client, text)])
+    ).content.decode()
+    assert "Start: disable 2 cards, enable 1 card</button>" in review
+
+
+def test_bulk_cards_are_in_the_navigation_of_whoever_may_run_them(
+    sandbox, supervisor_client, agent_client
+):
+    link = f'<a href="{reverse("cards:bulk")}">Bulk cards</a>'
+    assert link in supervisor_client.get(reverse("home")).content.decode()
+    assert link not in agent_client.get(reverse("home")).content.decode()
+
+
+def test_the_items_that_did_not_succeed_can_be_shown_alone(
+    sandbox, supervisor_client, django_capture_on_commit_callbacks
+):
+    job = _ran(supervisor_client, django_capture_on_commit_callbacks)
+    url = reverse("jobs:detail", args=[job.pk])
+    every = supervisor_client.get(url).content.decode()
+    assert f'href="{url}?show=not-succeeded">Show only the items that did not succeed (1)' in every
+    assert "Line 2: disable card ending 000011" in every
+    only = supervisor_client.get(url, {"show": "not-succeeded"}).content.decode()
+    assert "Line 7: disable card ending 000013" in only
+    assert "Line 2: disable card ending 000011" not in only
+    assert f'<a href="{url}">Show every item</a>' in only
+
+
+def test_cancel_goes_once_the_job_is_asked_to_stop(sandbox, supervisor_client):
+    start(supervisor_client, _upload_id(supervisor_client, GOOD_AND_BAD))
+    job = Job.objects.get()
+    # Under way: cancelling asks it to stop after the items being changed.
+    Job.objects.filter(pk=job.pk).update(status="running")
+    url = reverse("jobs:detail", args=[job.pk])
+    assert "Cancel the job" in supervisor_client.get(url).content.decode()
+    response = supervisor_client.post(reverse("jobs:cancel", args=[job.pk]), follow=True)
+    page = response.content.decode()
+    assert "The job stops after the items under way." in page
+    assert "Cancel the job" not in page
 
 
 def test_someone_elses_upload_does_not_exist_for_you(sandbox, supervisor_client, make_staff):

@@ -83,20 +83,89 @@ def test_the_combine_that_suspends_the_account_is_explained_calmly(
     with django_capture_on_commit_callbacks(execute=True):
         response = combine(supervisor_client, sandbox, demo.DEMO_NEAR_SUSPENSION_PAIR)
     job = Job.objects.get()
-    assert job.status == "failed"
+    # A result of the combine, not a failure of it: the jobs list says what it was.
+    assert (job.status, job.get_status_display()) == ("suspended", "Account suspended")
+    assert [i.outcome for i in job.items.all()] == ["suspended"]
+    jobs = supervisor_client.get(reverse("jobs:list")).content.decode()
+    assert "Account suspended" in jobs
+    assert "Failed" not in jobs
     page = supervisor_client.get(response["Location"]).content.decode()
-    assert "Nothing was combined" in page
-    assert "suspended the guest&#x27;s main account" in page
-    assert "no balance moved" in page
-    assert "ask a supervisor to review it" in page
     main, other = demo.DEMO_NEAR_SUSPENSION_PAIR
+    main_id, other_id = account_of(sandbox, main), account_of(sandbox, other)
+    # The jobs list names the account each job acted on.
+    assert f'>{other_id}</a> <span class="muted">card ending {other[-6:]}</span>' in jobs
+    assert f'<span class="mono">{main_id}</span> is now suspended, and nothing was combined' in page
+    assert "Nothing was combined" in page
+    assert "no balance moved" in page
+    assert "tell the guest their balances are safe" in page
+    assert "do not try the combine again" in page
+    assert "ask a supervisor to have the main account reviewed" in page
+    assert f">{other_id}</a>: unchanged, still attached" in page
+    # Nothing in it is written for the guest to read.
+    assert "Customer service will" not in page
     assert sandbox.state.account_for_card(main).status == "SUSPENDED"
     assert sandbox.state.account_for_card(other).status == "ACTIVE"
+    # The audit log says so too, for the job and for the combine.
+    audit = supervisor_client.get(reverse("audit:list"), {"action": "cards.combine"})
+    rows = audit.content.decode().split("<tbody>")[1]
+    assert rows.count('<span class="status suspended">Account suspended</span>') == 2
+    assert ">Failed<" not in rows
     # The job leads back to the main account, which now shows as suspended.
-    main_id = account_of(sandbox, main)
     assert reverse("guests:guest", args=[main_id]) in page
     guest = supervisor_client.get(reverse("guests:guest", args=[main_id])).content.decode()
     assert "SUSPENDED" in guest
+
+
+def test_the_preview_names_the_main_account_and_what_a_suspension_would_mean(
+    sandbox, supervisor_client
+):
+    main, other = demo.DEMO_NEAR_SUSPENSION_PAIR
+    main_account = sandbox.state.account_for_card(main)
+    page = supervisor_client.get(
+        reverse("cards:combine", args=[account_of(sandbox, other), other[-6:]])
+    ).content.decode()
+    held = len(main_account.cards)
+    assert (
+        f'main account <span class="mono">{main_account.account_id}</span> holds {held} card'
+        in page
+    )
+    assert "suspend the main account for a review instead" in page
+    assert "nothing is combined and no balance moves" in page
+
+
+def test_a_combine_into_a_suspended_main_account_is_refused_precisely_with_no_after_total(
+    sandbox, supervisor_client, upstream_calls
+):
+    main, other = demo.DEMO_NEAR_SUSPENSION_PAIR
+    main_account = sandbox.state.account_for_card(main)
+    main_account.status = "SUSPENDED"  # as the combine before left it
+    url = reverse("cards:combine", args=[account_of(sandbox, other), other[-6:]])
+    page = supervisor_client.get(url).content.decode()
+    assert f"The main account {main_account.account_id} it would go into is suspended" in page
+    assert "until it is active again" in page
+    assert ">After<" not in page
+    assert 'name="understood"' not in page
+    assert combine(supervisor_client, sandbox, demo.DEMO_NEAR_SUSPENSION_PAIR).status_code == 409
+    assert upstream_calls.to("guest/combineCard.json") == []
+
+
+def test_a_running_combine_job_page_keeps_updating_until_the_job_ends(
+    sandbox, supervisor_client, django_capture_on_commit_callbacks
+):
+    # The task is not run: the job stays queued, as in the first seconds after the submit.
+    response = combine(supervisor_client, sandbox)
+    job = Job.objects.get()
+    assert job.status == "queued"
+    page = supervisor_client.get(response["Location"]).content.decode()
+    assert f'hx-get="{reverse("jobs:detail", args=[job.pk])}"' in page
+    assert 'hx-trigger="every 2s"' in page
+    assert "stopped updating" not in page
+    # Each poll answers the progress until the job ends, then reloads the page for the result.
+    htmx = {"HX-Request": "true"}
+    poll = supervisor_client.get(reverse("jobs:detail", args=[job.pk]), headers=htmx)
+    assert 'hx-trigger="every 2s"' in poll.content.decode()
+    Job.objects.filter(pk=job.pk).update(status="succeeded")
+    assert supervisor_client.get(poll.request["PATH_INFO"], headers=htmx)["HX-Refresh"] == "true"
 
 
 def test_a_card_that_is_not_combinable_is_said_so_and_cannot_be_submitted(
@@ -235,6 +304,27 @@ def test_attach_failure_and_combine_failure_are_told_apart(sandbox, supervisor_c
     sandbox.state.account_for_card(gift).username = ""
     refused_combine = attach_and_combine(supervisor_client, gift, key="x2")
     assert "The card was added, but could not be combined" in refused_combine.content.decode()
+
+
+def test_an_attach_and_combine_whose_combine_suspends_says_the_card_stayed_attached(
+    sandbox, supervisor_client, records, monkeypatch
+):
+    monkeypatch.setattr(sandbox.state, "combine_suspend_threshold", 1)
+    response = attach_and_combine(supervisor_client, demo.DEMO_ATTACHABLE_CARD)
+    # Nothing to try again: back to the guest's page, which says what happened.
+    assert response.status_code == 303
+    assert response["Location"] == reverse("guests:guest", args=[ACCOUNT]) + "#panel-cards"
+    page = supervisor_client.get(response["Location"]).content.decode()
+    masked = demo.DEMO_ATTACHABLE_CARD[-6:]
+    assert f"Card ending {masked} is attached to this guest, but its balances were not" in page
+    assert "The card keeps its own account and balances" in page
+    assert "do not try the combine again" in page
+    attached = sandbox.state.account_for_card(demo.DEMO_ATTACHABLE_CARD)
+    assert attached.account_id != ACCOUNT
+    owner = sandbox.state.user(sandbox.state.account(ACCOUNT).username)
+    assert attached.account_id in owner.account_ids
+    outcome = records("cards.attach_and_combine", OUTCOME)[-1]
+    assert outcome.upstream_result == "accountSuspended"
 
 
 def test_attach_and_combine_twice_with_one_key_calls_upstream_once(

@@ -61,12 +61,13 @@ def test_a_message_frequency_change_shows_pending_then_applied_and_is_audited(
     assert sandbox.state.user(demo.DEMO_USERNAME).message_frequency == "SNOOZE"
 
     page.goto("/audit/")
-    records = page.locator("tr", has_text="messaging.frequency")
-    intent = records.filter(has_text="Guest is on holiday")
-    expect(intent).to_have_count(1)
-    expect(intent).to_contain_text(supervisor.username)
-    expect(intent).to_contain_text(str(demo.DEMO_ACCOUNT_ID))
-    expect(records.filter(has_text="Succeeded")).to_have_count(1)
+    # One row for the change: the action in words, its reason and its outcome together.
+    change = page.locator("tbody tr", has_text="Change message frequency")
+    expect(change).to_have_count(1)
+    expect(change).to_contain_text("Guest is on holiday")
+    expect(change).to_contain_text("Succeeded")
+    expect(change).to_contain_text(supervisor.username)
+    expect(change).to_contain_text(str(demo.DEMO_ACCOUNT_ID))
 
 
 def test_the_search_page_has_no_accessibility_violations(

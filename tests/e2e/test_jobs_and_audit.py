@@ -80,6 +80,6 @@ def test_an_auditor_finds_a_change_by_card_number_and_reads_it(
     expect(page.get_by_text("Filtered on one card number")).to_be_visible()
     page.get_by_role("link", name=record.occurred_at.strftime("%Y-%m-%d %H:%M:%S")).click()
 
-    expect(page.get_by_role("heading", level=1)).to_contain_text("card.disable")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Disable a card")
     assert axe_violations(page) == []
     assert AuditRecord.objects.filter(action="audit.view", actor_id=auditor.pk).count() == 3

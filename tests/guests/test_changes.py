@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from portal.audit.models import Kind, Outcome
+from portal.audit.personal import identifier_record
 from portal.audit.scrub import card_hash
 from portal.sandbox import demo
 from portal.sandbox.catalog import POINTS
@@ -60,7 +61,7 @@ def test_changing_message_frequency_records_the_reason_and_shows_it(
         Outcome.SUCCEEDED,
     )
     assert intent.reason_text == "Guest asked"
-    assert intent.params == {"username": demo.DEMO_USERNAME, "preference": "SNOOZE"}
+    assert intent.params == {"accountId": ACCOUNT, "preference": "SNOOZE"}
     assert intent.actor_username == "alice.agent"
     assert intent.account_id == ACCOUNT
     assert intent.card_masked == demo.DEMO_ACTIVE_CARD[-6:]
@@ -345,7 +346,14 @@ def test_adding_referrals_lists_them(
     emails = [r.email for r in sandbox.state.account(ACCOUNT).referrals]
     assert emails[-2:] == ["ana@example.org", "ben@example.org"]
     intent = records("referrals.add", Kind.INTENT)[0]
-    assert intent.params["emails"] == ["ana@example.org", "ben@example.org"]
+    assert intent.params["emails"] == [
+        identifier_record("ana@example.org"),
+        identifier_record("ben@example.org"),
+    ]
+    assert [e["masked"] for e in intent.params["emails"]] == [
+        "a***@example.org",
+        "b***@example.org",
+    ]
     assert intent.params["alreadyReferred"] == []
 
 
@@ -362,7 +370,7 @@ def test_a_referral_records_which_emails_were_already_referred(
         },
     )
     intent = records("referrals.add", Kind.INTENT)[0]
-    assert intent.params["alreadyReferred"] == [earlier]
+    assert intent.params["alreadyReferred"] == [identifier_record(earlier)]
 
 
 def test_referral_emails_are_checked_before_sending(
@@ -433,6 +441,23 @@ def test_checking_a_referral_code_names_its_referrer(
     assert 'is valid: it refers to <span class="untrusted">Ava T.</span>' in valid.content.decode()
     invalid = agent_client.get(url, {"referral_check-code": "NOPE1234"}, headers=HTMX)
     assert "That referral code is not valid." in invalid.content.decode()
+
+
+def test_a_referral_codes_program_is_named_not_numbered(
+    sandbox: SandboxController, agent_client: Client, settings: Any
+) -> None:
+    url = reverse("guests:referral_code_check", args=[ACCOUNT])
+    ask = {"referral_check-code": demo.DEMO_REFERRAL_CODE}
+    # The guest's own account names the program of that code.
+    code = sandbox.state.account(ACCOUNT).template_code
+    name = sandbox.state.live.templates[code].label
+    html = agent_client.get(url, ask, headers=HTMX).content.decode()
+    assert f"Ava T.</span> ({name})." in html
+    assert f"program {code}" not in html
+    # Settings name it too, and first.
+    settings.GUESTS_PROGRAM_NAMES = {code: "Sandwich Rewards"}
+    html = agent_client.get(url, ask, headers=HTMX).content.decode()
+    assert "Ava T.</span> (Sandwich Rewards)." in html
 
 
 def test_upstream_down_during_a_referral_code_check_is_explained_in_the_panel(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from guests.selectors.query import (
+    MAX_READINGS,
     AccountCriteria,
     Kind,
     Query,
@@ -101,17 +102,50 @@ def test_two_words_are_a_first_and_last_name() -> None:
     assert query.account_criteria() == AccountCriteria(first_name="Mary", last_name="Ann O'Neil")
 
 
-def test_one_word_is_a_username_then_a_surname() -> None:
-    query = classify("Thompson")
-    assert query.kind is Kind.USERNAME
-    assert query.fallback is not None
-    assert query.fallback.account_criteria() == AccountCriteria(last_name="Thompson")
+def test_one_word_is_a_username_then_a_surname_then_a_first_name() -> None:
+    query = classify("Ava")
+    assert [r.describe() for r in query.readings] == [
+        "username Ava",
+        "last name Ava",
+        "first name Ava",
+    ]
+    assert query.readings[2].account_criteria() == AccountCriteria(first_name="Ava")
+    assert len(query.readings) <= MAX_READINGS
 
 
-@pytest.mark.parametrize("text", ["ava.thompson", "mmhc-112310", "_px_38828819"])
-def test_a_word_with_dots_dashes_or_digits_is_a_username_only(text: str) -> None:
+@pytest.mark.parametrize("text", ["ava.thompson", "fb-ava-100042", "_px_38828819"])
+def test_a_code_is_a_username_then_an_external_account_code(text: str) -> None:
+    assert readings(text) == [(Kind.USERNAME, text), (Kind.EXTERNAL, text)]
+
+
+@pytest.mark.parametrize("text", ["Thompson, Ava", "Thompson ,Ava", "  Thompson,   Ava "])
+def test_a_surname_then_a_comma_is_a_last_and_first_name(text: str) -> None:
     query = classify(text)
-    assert (query.kind, query.value, query.fallback) == (Kind.USERNAME, text, None)
+    assert query.account_criteria() == AccountCriteria(first_name="Ava", last_name="Thompson")
+    assert query.fallback is None
+
+
+def test_a_name_with_a_cards_last_digits_narrows_the_name_search_to_that_card() -> None:
+    query = classify("Ava Thompson 0011")
+    assert (query.kind, query.card_ending) == (Kind.NAME, "0011")
+    assert query.account_criteria() == AccountCriteria(first_name="Ava", last_name="Thompson")
+    assert query.describe() == "first name Ava, last name Thompson with a card ending 0011"
+    assert [r.card_ending for r in classify("Thompson 000011").readings] == ["000011"] * 2
+
+
+def test_an_account_id_with_leading_zeros_says_what_was_typed_and_may_be_a_card_ending() -> None:
+    query = classify("000011")
+    assert (query.kind, query.account_id) == (Kind.ACCOUNT_ID, 11)
+    assert query.describe() == "account id 11 (typed 000011)"
+    assert query.may_be_card_ending
+    assert not classify("9000001").may_be_card_ending
+
+
+@pytest.mark.parametrize(
+    "text", ["Ava", "Thompson 0011", "fb-ava-100042", "6175550142", "000011", "Thompson, Ava"]
+)
+def test_no_text_is_read_more_ways_than_the_bound(text: str) -> None:
+    assert len(classify(text).readings) <= MAX_READINGS
 
 
 @pytest.mark.parametrize(

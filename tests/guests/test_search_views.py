@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from guests.selectors.query import MAX_READINGS
 from portal.audit.models import AuditRecord, Kind
 from portal.sandbox import demo
 from portal.sandbox.errors import Failure
@@ -75,6 +76,79 @@ def test_a_surname_shared_by_several_guests_lists_them_to_pick_from(
     assert "…000011" in html
     assert "Mar 14, 2019" in html
     assert demo.DEMO_ACTIVE_CARD not in html
+
+
+def test_results_show_what_tells_guests_of_one_name_apart(
+    sandbox: SandboxController, agent_client: Client, upstream_calls: UpstreamCalls
+) -> None:
+    html = search(agent_client, demo.DEMO_LAST_NAME).content.decode()
+    # Ava's row: account id, card ending, status, masked email, phone ending, city.
+    row = html.split(f'href="{GUEST_URL}"')[1].split("</tr>")[0]
+    assert f'<span class="mono">{demo.DEMO_ACCOUNT_ID}</span>' in row
+    assert "…000011" in row
+    assert "ACTIVE" in row
+    assert "<span>a***@example.com</span>" in row
+    assert "<span>phone ending 0142</span>" in row
+    assert "<span>Waltham</span>" in row
+    assert demo.DEMO_EMAIL not in html
+    assert demo.DEMO_PHONE not in html
+    # Two accounts of one guest and program: which is the main one is said.
+    assert "· <strong>main account</strong>" in html
+    assert "· attached account" in html
+    # The readings tried are named.
+    assert "Searched as username Thompson, then as last name Thompson: found by the last." in html
+    # The main-account check costs a call only for the accounts it tells apart.
+    assert len(upstream_calls.to("guest/isCardCombinable.json")) == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        demo.DEMO_FIRST_NAME,
+        f"{demo.DEMO_LAST_NAME}, {demo.DEMO_FIRST_NAME}",
+        f"{demo.DEMO_LAST_NAME} 0011",
+        f"{demo.DEMO_LAST_NAME} 000011",
+        demo.DEMO_EXTERNAL_ACCOUNT_CODE,
+    ],
+)
+def test_what_callers_say_finds_the_guest(
+    sandbox: SandboxController, agent_client: Client, upstream_calls: UpstreamCalls, text: str
+) -> None:
+    response = search(agent_client, text)
+    assert response.status_code == 303
+    assert response["Location"] == GUEST_URL
+    searches = [
+        path
+        for path in upstream_calls.paths()
+        if path
+        in (
+            "guest/userInformation.json",
+            "transaction/accountQuery.json",
+            "guest/printedCardNumberForExternalAccount.json",
+        )
+    ]
+    assert len(searches) <= MAX_READINGS
+
+
+def test_an_account_id_with_leading_zeros_says_what_was_typed_and_what_else_it_may_be(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    html = search(agent_client, "000011").content.decode()
+    assert "No guest matches <strong>account id 11 (typed 000011)</strong>" in html
+    assert "No guest matches <strong>account id 11</strong>" not in html
+    assert "the loyalty system cannot search by part of a card number" in html
+    assert '<span class="mono">Thompson 000011</span>' in html
+
+
+def test_a_word_found_by_no_reading_names_every_reading_tried(
+    sandbox: SandboxController, agent_client: Client, upstream_calls: UpstreamCalls
+) -> None:
+    html = search(agent_client, "Zebulon").content.decode()
+    assert (
+        "Searched as username Zebulon, as last name Zebulon, then as first name Zebulon: "
+        "none found a guest." in html
+    )
+    assert len(upstream_calls.to("transaction/accountQuery.json")) == 2
 
 
 def test_a_username_with_two_accounts_lists_both(

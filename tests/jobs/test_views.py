@@ -33,6 +33,8 @@ def test_the_jobs_page_lists_only_ones_own_jobs(
 
     assert list(mine.context["jobs"]) == [job]
     assert list(theirs.context["jobs"]) == []
+    # A bulk job acts on many accounts: the list says how many cards.
+    assert "<td>1 card</td>" in mine.content.decode()
 
 
 def test_someone_elses_job_does_not_exist_for_you(

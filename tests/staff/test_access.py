@@ -38,7 +38,7 @@ urlpatterns = [
 ]
 
 # The probes and metrics need no login; /metrics checks the caller's address instead.
-PUBLIC_URL_NAMES = {"login", "healthz", "readyz", "metrics"}
+PUBLIC_URL_NAMES = {"login", "healthz", "readyz", "metrics", "favicon"}
 
 
 def role_may_reach(role: Role, endpoint: Endpoint) -> bool:
@@ -110,7 +110,7 @@ def test_every_policy_names_only_permissions_that_exist() -> None:
     assert not unknown
 
 
-def test_only_login_the_probes_and_metrics_are_public() -> None:
+def test_only_login_the_probes_metrics_and_the_icon_are_public() -> None:
     public = {e.name for e in every_endpoint() if e.access_policy == PUBLIC and not e.in_admin}
     assert public == PUBLIC_URL_NAMES
 
@@ -134,7 +134,16 @@ def test_anonymous_htmx_requests_are_sent_to_login_by_htmx(client: Client) -> No
     assert response["HX-Redirect"] == login_url_for(reverse("home"))
 
 
-@pytest.mark.parametrize("asset", ["css/app.css", "js/app.js", "vendor/htmx-2.0.11.min.js"])
+def test_the_browsers_own_favicon_request_gets_the_icon(client: Client) -> None:
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/x-icon"
+    assert response.getvalue()[:4] == b"\x00\x00\x01\x00"  # an ICO file
+
+
+@pytest.mark.parametrize(
+    "asset", ["css/app.css", "js/app.js", "vendor/htmx-2.0.11.min.js", "favicon.svg"]
+)
 def test_static_files_are_served_to_anonymous_users(client: Client, asset: str) -> None:
     response = client.get(f"/static/{asset}")
     assert response.status_code == 200

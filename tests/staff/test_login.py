@@ -194,7 +194,7 @@ def test_a_session_left_idle_for_fifteen_minutes_ends(agent: User) -> None:
 
     assert row.expire_date == signed_in_at + timedelta(minutes=15)
     assert before.status_code == 200
-    assert after["Location"] == f"{reverse('login')}?next=/"
+    assert after["Location"] == f"{reverse('login')}?expired=1&next=/"
 
 
 def test_activity_renews_the_session_at_most_once_a_minute(agent: User) -> None:
@@ -218,7 +218,7 @@ def test_an_idle_session_is_sent_to_login(agent: User) -> None:
         login(client, agent.username)
         traveller.shift(idle + timedelta(seconds=1))
         response = client.get(reverse("home"))
-    assert response["Location"] == f"{reverse('login')}?next=/"
+    assert response["Location"] == f"{reverse('login')}?expired=1&next=/"
 
 
 def test_activity_within_the_idle_timeout_keeps_the_session(agent: User) -> None:
