@@ -17,6 +17,7 @@ from django.db import connection
 from django.test import Client
 
 from portal.audit.models import AuditRecord
+from portal.guestcache import failure_memory
 from portal.staff.models import User
 from portal.staff.roles import Role, sync_role_groups
 from portal.staff.services import staff_create
@@ -57,6 +58,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
     cache.clear()
+    failure_memory.clear()
 
 
 @pytest.fixture(scope="session", autouse=True)
