@@ -193,19 +193,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 _default_cache = "locmemcache://" if TESTING else f"filecache://{VAR_DIR / 'cache'}"
 CACHES = {"default": _read("CACHE_URL", env.cache_url, default=_default_cache)}
-# The guests' reads (portal.guestcache) share the default cache's server and store, through an
-# alias whose Redis serializer is JSON: nothing read back from Redis for a guest is unpickled.
-CACHES["guests"] = {
-    **CACHES["default"],
-    "OPTIONS": {
+# On Redis every value is JSON, never a pickle (Django's default serializer): a value planted on
+# the server cannot run code when read back, and an entry that is not JSON reads as a miss. The
+# guests' reads (portal.guestcache) share the default cache's server and store through their
+# own alias.
+if CACHES["default"]["BACKEND"].endswith(".RedisCache"):
+    CACHES["default"]["OPTIONS"] = {
         **CACHES["default"].get("OPTIONS", {}),
-        **(
-            {"serializer": "portal.guestcache.codec.JsonSerializer"}
-            if CACHES["default"]["BACKEND"].endswith(".RedisCache")
-            else {}
-        ),
-    },
-}
+        "serializer": "portal.guestcache.codec.JsonSerializer",
+    }
+CACHES["guests"] = {**CACHES["default"]}
 
 AUTH_USER_MODEL = "staff.User"
 AUTHENTICATION_BACKENDS = [

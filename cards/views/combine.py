@@ -43,9 +43,11 @@ def _combine_context(
     }
 
 
-def _preview(request: HtmxHttpRequest, account_id: int, masked: str) -> CombinePreview:
+def _preview(
+    request: HtmxHttpRequest, account_id: int, masked: str, *, fresh: bool = True
+) -> CombinePreview:
     return combine_preview(
-        viewer=viewer_of(request), account_id=account_id, masked_card_number=masked
+        viewer=viewer_of(request), account_id=account_id, masked_card_number=masked, fresh=fresh
     )
 
 
@@ -67,7 +69,8 @@ def card_combine_submit(request: HtmxHttpRequest, account_id: int, masked: str) 
     (then its page, where the requester later sees how it went)."""
     form = CombineCardForm(request.POST)
     valid = form.is_valid()
-    preview = _preview(request, account_id, masked)
+    # A form shown again with its errors takes the figures just shown from the cache.
+    preview = _preview(request, account_id, masked, fresh=valid)
     context = _combine_context(request, preview, form)
     if not preview.combinable:
         context["error"] = preview.why_not

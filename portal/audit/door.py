@@ -47,10 +47,11 @@ from portal.audit.records import (
     outcome_record,
     outcome_record_if_latest,
     reply_detail,
+    target_card,
     target_fields,
     targets_invalidate,
 )
-from portal.audit.scrub import card_hash, params_scrub, text_scrub
+from portal.audit.scrub import params_scrub, text_scrub
 from portal.audit.selectors import latest_outcome
 from portal.audit.types import MAX_REASON_LENGTH, AuditContext, MutationResult, Reason, Target
 from portal.paytronix.client import PaytronixClient, client_from_settings
@@ -375,7 +376,7 @@ def _replay(
         intent.action == action
         and intent.actor_id == actor.pk
         and intent.account_id == target.account_id
-        and intent.card_hash == card_hash(target.printed_card_number)
+        and intent.card_hash == target_card(target)[1]
     )
     if not same:
         raise ValidationError(

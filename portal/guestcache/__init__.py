@@ -31,6 +31,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 
+from portal.audit.scrub import card_hash
 from portal.guestcache.codec import CACHE_FORMAT, CacheShapeError, cache_decode, cache_encode
 from portal.guestcache.failures import failure_memory
 
@@ -64,13 +65,19 @@ def _digest(text: str) -> str:
 
 
 def _identities(
-    account_id: int | None, printed_card_number: str | None, username: str | None
+    account_id: int | None,
+    printed_card_number: str | None,
+    username: str | None,
+    hashed_card: str = "",
 ) -> list[str]:
+    """A card is named by its keyed hash (the audit records' own), so a change that has only
+    the hash (a cached account's card) drops the card's reads as its full number would."""
     found = []
     if account_id is not None:
         found.append(f"account:{int(account_id)}")
-    if printed_card_number:
-        found.append("card:" + "".join(ch for ch in printed_card_number if ch.isdigit()))
+    card = card_hash(printed_card_number) if printed_card_number else hashed_card
+    if card:
+        found.append(f"card:{card}")
     if username:
         found.append(f"user:{username.strip().lower()}")
     return found
@@ -136,10 +143,12 @@ def guest_cache_invalidate(
     *,
     account_id: int | None = None,
     printed_card_number: str | None = None,
+    card_hash: str = "",
     username: str | None = None,
 ) -> None:
-    """Drop every cached read that names any of these identifiers."""
-    identities = _identities(account_id, printed_card_number, username)
+    """Drop every cached read that names any of these identifiers (a card by its full number
+    or by its keyed hash, ``portal.audit.scrub.card_hash``)."""
+    identities = _identities(account_id, printed_card_number, username, card_hash)
     if identities:
         fresh = uuid.uuid4().hex
         guest_cache().set_many(

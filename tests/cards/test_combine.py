@@ -182,9 +182,13 @@ def test_a_card_that_is_not_combinable_is_said_so_and_cannot_be_submitted(
     assert Job.objects.count() == 0
 
 
-def test_the_warning_must_be_acknowledged(sandbox, supervisor_client):
+def test_the_warning_must_be_acknowledged(sandbox, supervisor_client, upstream_calls):
+    supervisor_client.get(reverse("cards:combine", args=[account_of(sandbox, OTHER), OTHER[-6:]]))
+    upstream_calls.clear()
     assert combine(supervisor_client, sandbox, understood="").status_code == 422
     assert Job.objects.count() == 0
+    # Shown again from what the form page just read: an invalid form costs no upstream call.
+    assert upstream_calls == []
 
 
 def test_a_double_submit_makes_one_job_and_one_combine(
