@@ -1,17 +1,22 @@
 """The history table draws its dates, numbers and comment links in Python (one page is 25 rows):
-each must come out exactly as the template tags and filters it replaces would draw it."""
+each must come out exactly as the template tags and filters it replaces would draw it. Its rows
+are drawn once per distinct content (a signed fragment in the guests' cache)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
+from django.core.cache import caches
 from django.template import engines
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from guests.selectors.history import HistoryRow, WalletCell, comments_url_maker, number_text
+from guests.templatetags.history_table import history_rows_key
 
 _TEMPLATE = engines["django"].from_string(
     '{{ when|date:"M j, Y" }}|{{ when|date:"g:i A" }}|'
@@ -83,3 +88,41 @@ def test_the_comments_address_is_reversed_once_and_filled_in_per_row() -> None:
             "guests:transaction_comments", args=[9000001, transaction_id]
         )
     assert url_of(None) == ""
+
+
+_FRAGMENT = engines["django"].from_string(
+    "{% load history_table %}{% signed_fragment key %}<b>{{ text }}</b>{% endsigned_fragment %}"
+)
+
+
+def test_a_fragment_is_drawn_once_per_key_and_a_planted_one_is_never_shown() -> None:
+    caches["guests"].clear()
+    assert _FRAGMENT.render({"key": "k1", "text": "first"}) == "<b>first</b>"
+    # Same key: the drawn HTML again, the body not drawn (the key is the content).
+    assert _FRAGMENT.render({"key": "k1", "text": "other"}) == "<b>first</b>"
+    assert _FRAGMENT.render({"key": "k2", "text": "<i>"}) == "<b>&lt;i&gt;</b>"
+    # Something else written under the key (unsigned, or signed by another salt) is drawn over.
+    caches["guests"].set("guests:fragment:k3", "<script>alert(1)</script>")
+    assert _FRAGMENT.render({"key": "k3", "text": "fresh"}) == "<b>fresh</b>"
+    assert _FRAGMENT.render({"key": "k3", "text": "again"}) == "<b>fresh</b>"
+
+
+def test_the_rows_key_changes_with_everything_the_rows_show() -> None:
+    rows = [_row(datetime(2026, 1, 5, 0, 7, tzinfo=UTC))]
+    mark = SimpleNamespace(intent=SimpleNamespace(pk=3), void=None, applied=True)
+    voided = SimpleNamespace(intent=SimpleNamespace(pk=3), void=object(), applied=True)
+    base = history_rows_key(1, rows, {}, False)
+    assert history_rows_key(1, list(rows), {}, False) == base
+    variants = {
+        history_rows_key(2, rows, {}, False),
+        history_rows_key(1, [replace(rows[0], store_name="Elm St")], {}, False),
+        history_rows_key(1, rows, {"A-1": mark}, False),
+        history_rows_key(1, rows, {"A-1": mark}, True),
+        history_rows_key(1, rows, {"A-1": voided}, True),
+    }
+    with timezone.override("America/New_York"):
+        variants.add(history_rows_key(1, rows, {}, False))
+    with translation.override("fr"):
+        variants.add(history_rows_key(1, rows, {}, False))
+    assert base not in variants
+    assert len(variants) == 7

@@ -1,0 +1,85 @@
+"""The history table's rows, drawn once per distinct content.
+
+``{% history_rows_key account_id rows marks may_void as key %}`` is a digest of everything the
+rows' HTML depends on; ``{% signed_fragment key %}…{% endsigned_fragment %}`` draws its body
+once per key and keeps it in the guests' cache for ``FRAGMENT_SECONDS``. The key is the content
+itself (not the guest's cache version), so a fragment can never outlive what it shows; the
+stored HTML is signed, so a value planted in the cache is never put on the page (it is drawn
+afresh instead).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django import template
+from django.core.cache import caches
+from django.core.signing import BadSignature, Signer
+from django.template.base import FilterExpression, NodeList, Parser, Token
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+
+register = template.Library()
+
+#: How long drawn rows are kept; any length is correct (the key is the content), this one
+#: bounds the cache's memory.
+FRAGMENT_SECONDS = 300
+_SIGNER = Signer(salt="guests.history_table.fragment")
+
+
+@register.simple_tag
+def history_rows_key(
+    account_id: int, rows: Sequence[Any], marks: Mapping[str, Any] | None, may_void: Any
+) -> str:
+    """The digest of what the drawn rows depend on: the rows (their data and comment links),
+    the console's adjustment marks on them, whether the viewer may void, and the time zone
+    and language they are drawn in."""
+    marked = sorted(
+        (reference, mark.intent.pk, bool(mark.void), bool(mark.applied))
+        for reference, mark in (marks or {}).items()
+    )
+    text = repr(
+        (
+            account_id,
+            rows,
+            marked,
+            bool(may_void),
+            timezone.get_current_timezone_name(),
+            get_language(),
+        )
+    )
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+class SignedFragmentNode(template.Node):
+    def __init__(self, nodelist: NodeList, key: FilterExpression) -> None:
+        self.nodelist = nodelist
+        self.key = key
+
+    def render(self, context: template.Context) -> str:
+        cache_key = f"guests:fragment:{self.key.resolve(context)}"
+        cache = caches["guests"]
+        stored = cache.get(cache_key)
+        if isinstance(stored, str):
+            try:
+                # Signed by this node: only HTML it drew itself is ever served back.
+                return mark_safe(_SIGNER.unsign(stored))  # noqa: S308
+            except BadSignature:
+                pass
+        drawn: SafeString = self.nodelist.render(context)
+        cache.set(cache_key, _SIGNER.sign(drawn), timeout=FRAGMENT_SECONDS)
+        return drawn
+
+
+@register.tag
+def signed_fragment(parser: Parser, token: Token) -> SignedFragmentNode:
+    """``{% signed_fragment key %}…{% endsigned_fragment %}``."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError("signed_fragment takes one argument: the key")
+    nodelist = parser.parse(("endsigned_fragment",))
+    parser.delete_first_token()
+    return SignedFragmentNode(nodelist, parser.compile_filter(bits[1]))
