@@ -228,7 +228,8 @@ class DeletionRequestForm(ChangeForm):
         return ticked
 
     def clean_confirmation(self) -> str:
-        typed = " ".join(str(self.cleaned_data.get("confirmation") or "").split())
-        if typed.upper() != self.expected:
+        # Exactly as asked, capitals and all: only spaces around it are forgiven.
+        typed = str(self.cleaned_data.get("confirmation") or "").strip()
+        if typed != self.expected:
             raise ValidationError(f"Type {self.expected} exactly to confirm.")
-        return typed.upper()
+        return typed

@@ -26,7 +26,7 @@ from guests.selectors import guest_account, reads, scope_of
 from guests.selectors.fanout import run_reads
 from guests.selectors.optional import PAYMENTS
 from guests.selectors.scope import Viewer
-from portal.audit.models import AuditRecord, Kind
+from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.audit.scrub import card_hash
 from portal.guestcache import guest_cache
 from portal.paytronix.client import client_from_settings
@@ -103,6 +103,35 @@ def removal_sent(*, account_id: int, idempotency_key: str) -> bool:
         account_id=account_id,
         idempotency_key=idempotency_key,
     ).exists()
+
+
+@dataclass(frozen=True)
+class MethodRemoval:
+    """A removal of a saved payment method that succeeded, as the audit log holds it."""
+
+    label: str
+    removed_at: Any
+    by: str
+
+
+def removal_done(*, account_id: int, token: str) -> MethodRemoval | None:
+    """The latest successful removal of the method ``token`` names from the account, from the
+    audit log (which holds the method's hash, never its reference), or None."""
+    intents = AuditRecord.objects.filter(
+        kind=Kind.INTENT,
+        action=METHOD_REMOVED,
+        account_id=account_id,
+        outcomes__outcome=Outcome.SUCCEEDED,
+    ).order_by("-seq")
+    for intent in intents[:50]:
+        if str(intent.params.get("paymentMethodHash", ""))[: len(token)] == token:
+            done = intent.outcomes.filter(outcome=Outcome.SUCCEEDED).order_by("-seq").first()
+            return MethodRemoval(
+                label=str(intent.params.get("paymentMethod") or "The payment method"),
+                removed_at=done.occurred_at if done else intent.occurred_at,
+                by=intent.actor_username,
+            )
+    return None
 
 
 class PaymentMethodNotFoundError(NotShownError):

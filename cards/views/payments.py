@@ -21,8 +21,10 @@ from django.views.decorators.http import require_GET, require_POST
 from cards.forms import AutoRechargeDisableForm, PaymentMethodRemoveForm
 from cards.selectors.payments import (
     GuestPayments,
+    PaymentMethodNotFoundError,
     PaymentMethodRow,
     guest_payments,
+    removal_done,
     removal_sent,
 )
 from cards.services.payments import auto_recharge_disable, payment_method_remove
@@ -44,6 +46,7 @@ from portal.web import (
 
 PANEL_TEMPLATE = "cards/payments.html"
 CHANGE_TEMPLATE = "cards/payment_change.html"
+GONE_TEMPLATE = "cards/payment_method_gone.html"
 
 payments_screen = upstream_errors(title="The guest's payments could not be loaded")
 
@@ -188,7 +191,18 @@ def payment_method_remove_form(
     request: HtmxHttpRequest, account_id: int, token: str
 ) -> HttpResponse:
     payments = _payments(request, account_id)
-    row = payments.method(token)
+    try:
+        row = payments.method(token)
+    except PaymentMethodNotFoundError:
+        # Back to the page of a method removed since (or never saved): say so, and where to go.
+        removal = removal_done(account_id=account_id, token=token)
+        context = {
+            "payments": payments,
+            "account_id": account_id,
+            "removal": removal,
+            "back_url": payments_url(account_id),
+        }
+        return render(request, GONE_TEMPLATE, context, status=410 if removal else 404)
     submit_url = reverse("cards:payment_method_remove_submit", args=[account_id, token])
     context = _change_context(payments, METHOD_REMOVE, PaymentMethodRemoveForm(), submit_url, row)
     return render(request, CHANGE_TEMPLATE, context)

@@ -12,6 +12,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
+
 from guests import labels
 from guests.labels import Choice
 from guests.selectors import optional
@@ -76,6 +78,29 @@ class Wallet:
     expirations: list[Expiration]
     additional_expiring: Decimal | None
     hides_expirations: bool
+
+    @property
+    def expiration_lines(self) -> list[ExpirationLine]:
+        """The expirations as the page says them, judged today (a cached page stays right):
+        upstream lists "expiring balances", so a date already gone is said as expired, never
+        as upcoming, and never left out."""
+        today = timezone.localdate()
+        return [
+            ExpirationLine(
+                amount=item.amount or Decimal(0),
+                expiration_date=item.expiration_date,
+                past=item.expiration_date is not None and item.expiration_date < today,
+            )
+            for item in self.expirations
+        ]
+
+
+@dataclass(frozen=True)
+class ExpirationLine:
+    amount: Decimal
+    expiration_date: date | None
+    #: The date is before today: the amount expired on it, it is not expiring.
+    past: bool
 
 
 def _expirations_by_date(expirations: list[Expiration]) -> list[Expiration]:

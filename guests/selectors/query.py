@@ -248,6 +248,13 @@ def classify(text: str) -> Query:
         return _phone(text)
     compact = _SEPARATORS.sub("", text)
     if ascii_digits(compact):
+        if text[0] == "-" or text[-1] == "-":
+            # A minus sign is no part of a card number or an account id: dropping it silently would
+            # search for another number than the one typed.
+            raise QueryError(
+                f"A card number or account id has no minus sign: {text} cannot be searched. "
+                f"Type the digits only ({compact})."
+            )
         return _digits(compact)
     if compact.isdigit():
         raise QueryError("Type the number with the digits 0 to 9.")

@@ -129,11 +129,16 @@ class ItemRun:
 
     @property
     def reason(self) -> Reason:
-        """The item's own reason if its payload has one, else the job's intent's."""
+        """The item's own reason where its payload names it, else the job's intent's, field by
+        field: a payload that holds ``reason_text`` (even blank: a bulk row's "found" is
+        "Card found", nothing more) never takes the job's text."""
         payload = self.item.payload
         intent = self.job.intent
         code = payload.get("reason_code") or (intent.reason_code if intent else "")
-        text = payload.get("reason_text") or (intent.reason_text if intent else "")
+        if "reason_text" in payload:
+            text = payload["reason_text"] or ""
+        else:
+            text = intent.reason_text if intent else ""
         return Reason(code=str(code), text=str(text))
 
 

@@ -228,6 +228,7 @@
       stay.hidden = false;
       login.hidden = true;
     } else {
+      sessionEnded();
       text.textContent = "Your session has ended. What you were typing on this page is kept " +
         "in this tab; sign in again to go on.";
       stay.hidden = true;
@@ -243,6 +244,7 @@
   }
   var lastTyped = 0;
   var renewing = false;
+  var sessionEnded = function () { /* set with the drafts below */ };
   document.addEventListener("input", function () { lastTyped = Date.now(); });
   function stayAlive() {
     if (renewing) return;
@@ -277,14 +279,18 @@
   }
 
   // -- Drafts ------------------------------------------------------------------------------
-  // What is typed into a form that sends a change (one with an idempotency key) is kept in this tab (sessionStorage, keyed
-  // by page and form) as it is typed, so a form sent after the session ended, or a page left
-  // open past it, loses nothing: the same page fills it in again after signing in. A form
-  // that reaches the server (anything but the login page) clears its draft. Passwords and
+  // What is typed into a form that sends a change (one with an idempotency key) is kept in
+  // this tab (sessionStorage, keyed by page and form) as it is typed. It is filled in again
+  // only when it never reached the server: the form was sent after the session ended (it led
+  // to the login page), or the session ended while the page was open. Then, and only on the
+  // first page after signing in again (the page it came from), it comes back once. A form the
+  // server answered (a success, a refusal, a field error: any answer) clears its draft, and a
+  // draft left behind on a page (typed, not sent) is dropped on the next page. Passwords and
   // hidden fields (the form's one-use key) are never kept.
   var DRAFT = "loyaltydesk:draft:";
   var SENT = "loyaltydesk:draft-sent";
   var DRAFT_HOURS = 8;
+  var onLogin = document.querySelector("[data-login-form]") !== null;
 
   function draftable(form) {
     // A change form carries its one-use key; searches and filters (a card number typed into
@@ -301,32 +307,83 @@
       return field.name && !field.disabled && !/^(password|hidden|file|submit|button)$/.test(field.type);
     });
   }
-  function draftSave(form) {
+  function draftRead(key) {
+    try { return JSON.parse(sessionStorage.getItem(key) || "null"); } catch (e) { return null; }
+  }
+  function draftWrite(key, draft) {
+    try { sessionStorage.setItem(key, JSON.stringify(draft)); } catch (e) { /* full or off */ }
+  }
+  function draftDrop(key) {
+    try { sessionStorage.removeItem(key); } catch (e) { /* off */ }
+  }
+  function draftKeys() {
+    var keys = [];
+    try {
+      for (var i = 0; i < sessionStorage.length; i++) {
+        var key = sessionStorage.key(i);
+        if (key && key.indexOf(DRAFT) === 0) keys.push(key);
+      }
+    } catch (e) { /* off */ }
+    return keys;
+  }
+  function changed(field) {
+    if (field.tagName !== "SELECT") return field.value !== field.defaultValue;
+    return Array.prototype.some.call(field.options, function (option) {
+      return option.selected !== option.defaultSelected;
+    });
+  }
+  // state: "typing" (on its page), "sent" (waiting for an answer), "signin" (never arrived:
+  // the session had ended; comes back after signing in again).
+  function draftSave(form, state) {
     var values = {};
     var typed = false;
     keptFields(form).forEach(function (field) {
       if (field.type === "checkbox" || field.type === "radio") {
         if (field.checked) { values[field.name + "=" + field.value] = true; }
+        if (field.checked !== field.defaultChecked) typed = true;
       } else {
         values[field.name] = field.value;
-        if (field.value && field.value !== field.defaultValue) typed = true;
+        if (changed(field)) typed = true;
       }
     });
-    try {
-      if (typed) sessionStorage.setItem(draftKey(form), JSON.stringify({ at: Date.now(), values: values }));
-      else sessionStorage.removeItem(draftKey(form));
-    } catch (e) { /* storage full or off: nothing kept */ }
+    if (typed) draftWrite(draftKey(form), { at: Date.now(), state: state, values: values });
+    else draftDrop(draftKey(form));
   }
-  function draftRestore(form) {
-    var raw;
-    try { raw = sessionStorage.getItem(draftKey(form)); } catch (e) { return; }
-    if (!raw) return;
-    var draft;
-    try { draft = JSON.parse(raw); } catch (e) { sessionStorage.removeItem(draftKey(form)); return; }
-    if (!draft || Date.now() - draft.at > DRAFT_HOURS * 3600 * 1000) {
-      sessionStorage.removeItem(draftKey(form));
+  function draftsAwaitSignin(keys) {
+    keys.forEach(function (key) {
+      var draft = draftRead(key);
+      if (draft) { draft.state = "signin"; draftWrite(key, draft); }
+    });
+  }
+
+  // What this page may fill in again: the drafts of this page that never arrived. Every
+  // other draft is stale (typed and left, or answered) and is dropped. On the login page
+  // nothing is restored or dropped: a form sent there never arrived.
+  var restorable = {};
+  (function settle() {
+    var sent = null;
+    try { sent = sessionStorage.getItem(SENT); sessionStorage.removeItem(SENT); } catch (e) { return; }
+    if (onLogin) {
+      if (sent) draftsAwaitSignin([sent]);
       return;
     }
+    if (!body.dataset.loginUrl) return;  // signed out: keep them for the sign-in
+    var here = DRAFT + window.location.pathname + "#";
+    draftKeys().forEach(function (key) {
+      var draft = draftRead(key);
+      if (key !== sent && key.indexOf(here) === 0 && draft && draft.state === "signin" &&
+          Date.now() - draft.at < DRAFT_HOURS * 3600 * 1000) {
+        restorable[key] = draft;
+      }
+      draftDrop(key);
+    });
+  })();
+
+  function draftRestore(form) {
+    var key = draftKey(form);
+    var draft = restorable[key];
+    if (!draft) return;
+    delete restorable[key];
     keptFields(form).forEach(function (field) {
       if (field.type === "checkbox" || field.type === "radio") {
         field.checked = draft.values[field.name + "=" + field.value] === true;
@@ -334,18 +391,19 @@
         field.value = draft.values[field.name];
       }
     });
+    draftSave(form, "typing");
     var note = document.createElement("div");
     note.className = "alert info draft-note";
     note.setAttribute("role", "status");
     note.setAttribute("data-draft-note", "");
     var text = document.createElement("span");
-    text.textContent = "What you typed here and had not sent (before your session ended, or before you left the page) is filled in again. Check it, then send it.";
+    text.textContent = "What you typed here and had not sent (before your session ended) is filled in again. Check it, then send it.";
     var discard = document.createElement("button");
     discard.type = "button";
     discard.className = "button link";
     discard.textContent = "Clear it";
     discard.addEventListener("click", function () {
-      sessionStorage.removeItem(draftKey(form));
+      draftDrop(key);
       form.reset();
       note.remove();
     });
@@ -354,22 +412,20 @@
     form.insertBefore(note, form.firstChild);
   }
   function draftsRestore(root) {
-    (root.querySelectorAll ? root : document).querySelectorAll("form").forEach(function (form) {
+    root.querySelectorAll("form").forEach(function (form) {
       if (draftable(form)) draftRestore(form);
     });
   }
-  document.addEventListener("input", function (event) {
+  function typedInto(event) {
     var form = event.target.form;
-    if (form && draftable(form)) draftSave(form);
-  });
-  document.addEventListener("change", function (event) {
-    var form = event.target.form;
-    if (form && draftable(form)) draftSave(form);
-  });
+    if (form && draftable(form)) draftSave(form, ended ? "signin" : "typing");
+  }
+  document.addEventListener("input", typedInto);
+  document.addEventListener("change", typedInto);
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!draftable(form)) return;
-    draftSave(form);
+    draftSave(form, "sent");
     try { sessionStorage.setItem(SENT, draftKey(form)); } catch (e) { /* nothing kept */ }
   });
   document.addEventListener("htmx:afterRequest", function (event) {
@@ -377,27 +433,21 @@
     var xhr = event.detail && event.detail.xhr;
     if (!form || !xhr || !draftable(form)) return;
     var redirect = xhr.getResponseHeader("HX-Redirect") || "";
-    if (redirect.indexOf(body.dataset.loginUrl || "/login/") === 0) return;
-    if (xhr.status && xhr.status < 500) {
-      sessionStorage.removeItem(draftKey(form));
-      sessionStorage.removeItem(SENT);
-    }
+    if (redirect.indexOf(body.dataset.loginUrl || "/login/") === 0) return;  // the login page settles it
+    try { sessionStorage.removeItem(SENT); } catch (e) { /* off */ }
+    if (xhr.status) draftDrop(draftKey(form));  // answered, whatever the answer
+    else draftSave(form, "typing");  // no answer at all: nothing arrived, the form still holds it
   });
-  (function settleSent() {
-    var sent;
-    try { sent = sessionStorage.getItem(SENT); } catch (e) { return; }
-    if (!sent) return;
-    sessionStorage.removeItem(SENT);
-    // Sent and answered by the server: the page it led to has what was sent (a success, or
-    // the form again with what was typed). On the login page it never arrived: keep it.
-    if (!document.querySelector("[data-login-form]")) sessionStorage.removeItem(sent);
-  })();
+  // The session ended with the page open: what is typed here never arrived.
+  var ended = false;
+  sessionEnded = function () {
+    ended = true;
+    draftsAwaitSignin(draftKeys().filter(function (key) {
+      return key.indexOf(DRAFT + window.location.pathname + "#") === 0;
+    }));
+  };
   draftsRestore(document);
   document.addEventListener("htmx:load", function (event) {
-    if (event.target && event.target.querySelectorAll) {
-      event.target.querySelectorAll("form").forEach(function (form) {
-        if (draftable(form) && !form.querySelector("[data-draft-note]")) draftRestore(form);
-      });
-    }
+    if (event.target && event.target.querySelectorAll) draftsRestore(event.target);
   });
 })();

@@ -106,7 +106,7 @@ def test_a_confirmed_job_changes_each_good_row_once_and_audits_each_card(
     assert len(records("bulk.card_status", INTENT)) == 1
     disables = records("card.disable", INTENT)
     assert [(r.card_masked, r.reason_code, r.reason_text, r.job_id) for r in disables] == [
-        ("000011", "lost", "Fraud sweep 12 May", job.pk),
+        ("000011", "lost", "", job.pk),
         ("000021", "other", "Left at the counter", job.pk),
         ("000013", "other", "Fraud sweep 12 May", job.pk),
     ]
@@ -115,6 +115,27 @@ def test_a_confirmed_job_changes_each_good_row_once_and_audits_each_card(
     bulk = BulkUpload.objects.get(pk=upload_id)
     assert demo.DEMO_ACTIVE_CARD not in str(bulk.rows)
     assert all(item.payload == {} for item in job.items.all())
+
+
+def test_a_rows_own_reason_is_recorded_alone_and_the_default_only_where_a_row_gives_none(
+    sandbox, supervisor_client, records, django_capture_on_commit_callbacks
+):
+    text = f"{demo.DEMO_DISABLED_CARD},enable,found\n{demo.DEMO_ACTIVE_CARD},disable,\n"
+    location = upload(supervisor_client, text, action="enable", reason="QA bulk")["Location"]
+    upload_id = int(location.rstrip("/").rsplit("/", 1)[-1])
+    with django_capture_on_commit_callbacks(execute=True):
+        start(supervisor_client, upload_id)
+
+    enable = records("card.enable", INTENT)
+    disable = records("card.disable", INTENT)
+    assert [(r.reason_code, r.reason_text) for r in enable] == [("found", "")]
+    assert [(r.reason_code, r.reason_text) for r in disable] == [("other", "QA bulk")]
+    timeline = supervisor_client.get(
+        reverse("guests:timeline", args=[demo.DEMO_ACCOUNT_ID])
+    ).content.decode()
+    assert "Why: Card found<" in timeline
+    assert "Why: Card found; QA bulk" not in timeline
+    assert "Why: Other (say why); QA bulk<" in timeline
 
 
 def test_the_results_download_has_one_row_per_card_with_its_line_and_outcome(

@@ -244,7 +244,27 @@ def test_removing_a_saved_card_removes_it_and_audits_only_its_label_and_hash(
     assert intent.params["paymentMethod"] == "Mastercard ending 4444"
     assert demo.DEMO_OTHER_METHOD_ID not in str(intent.params)
     assert outcome.outcome == Outcome.SUCCEEDED
-    assert agent_client.get(remove_url(MASTERCARD, submit=False)).status_code == 404
+
+    # Back to its removal page: it says the method is gone, when and by whom, and the way back.
+    again = agent_client.get(remove_url(MASTERCARD, submit=False))
+    assert again.status_code == 410
+    html = again.content.decode()
+    assert "Page not found" not in html
+    assert "Mastercard ending 4444 was already removed" in html
+    assert "alice.agent" in html
+    assert f'href="/guests/{ACCOUNT}/#panel-payments">Back to the guest\'s payments' in html
+    assert "Remove this payment method" not in html
+
+
+def test_the_removal_page_of_a_method_never_saved_says_there_is_nothing_to_remove(
+    sandbox, agent_client
+) -> None:
+    response = agent_client.get(remove_url("0" * 16, submit=False))
+
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "This guest has no such saved payment method: it may have been removed already." in html
+    assert f'href="/guests/{ACCOUNT}/#panel-payments">Back to the guest\'s payments' in html
 
 
 def test_the_card_funding_auto_recharge_is_refused_until_auto_recharge_is_off(

@@ -60,6 +60,17 @@ def test_a_csrs_guest_page_fits_the_screen_leads_with_the_summary_and_works_by_k
     expect(notes).to_contain_text("Shorten it by 11 characters")
     expect(notes.get_by_label("Note")).to_have_value(too_long)
 
+    # The history fits its box: every column, the last wallet's too, is read without scrolling.
+    history = page.locator("table.history")
+    expect(history.locator("tbody tr").first).to_be_visible()
+    fits = history.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth")
+    assert fits, history.evaluate("t => [t.scrollWidth, t.parentElement.clientWidth]")
+    comments = history.get_by_role("link", name="Comments").first.bounding_box()
+    scroll_box = page.locator(".table-scroll:has(table.history)").bounding_box()
+    assert comments is not None
+    assert scroll_box is not None
+    assert comments["x"] + comments["width"] <= scroll_box["x"] + scroll_box["width"]
+
     # Keyboard: "?" lists the shortcuts; "c" goes to the cards; a drawer opened from its
     # link puts the cursor in its first field.
     page.locator("body").press("Escape")

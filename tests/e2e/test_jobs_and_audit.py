@@ -18,7 +18,7 @@ from portal.jobs.runner import ItemResult, job_run_items
 from portal.jobs.services import ItemSpec, job_create
 from portal.sandbox import demo
 from portal.staff.models import User
-from tests.e2e.conftest import axe_violations, login
+from tests.e2e.conftest import TABLET, axe_violations, login
 
 pytestmark = pytest.mark.browser
 
@@ -59,6 +59,7 @@ def test_a_jobs_progress_updates_live_and_its_results_appear_when_it_ends(
     expect(page.locator("#job-progress")).not_to_have_attribute("hx-trigger", "every 2s")
 
 
+@pytest.mark.parametrize("viewport", [TABLET])
 def test_an_auditor_finds_a_change_by_card_number_and_reads_it(
     page: Page, auditor: User, agent: User
 ) -> None:
@@ -67,8 +68,12 @@ def test_an_auditor_finds_a_change_by_card_number_and_reads_it(
         action="card.disable",
         outcome=Outcome.DENIED,
         actor_username=agent.username,
+        account_id=demo.DEMO_ACCOUNT_ID,
         card_hash=card_hash(demo.DEMO_ACTIVE_CARD),
         card_masked=demo.DEMO_ACTIVE_CARD[-6:],
+        reason_code="stolen",
+        reason_text="Guest called: wallet stolen on the train this morning",
+        params={"status": "DISABLED", "paymentMethodHash": card_hash(demo.DEMO_OTHER_METHOD_ID)},
     )
     login(page, auditor)
     page.goto("/audit/")
@@ -78,6 +83,12 @@ def test_an_auditor_finds_a_change_by_card_number_and_reads_it(
     assert demo.DEMO_ACTIVE_CARD not in page.url
     assert "card_hash=" in page.url
     expect(page.get_by_text("Filtered on one card number")).to_be_visible()
+    # At 768 px every row is readable in place: nothing scrolls sideways, no column is cut.
+    rows = page.locator("table.audit-rows")
+    assert rows.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= TABLET["width"]
+    expect(rows.get_by_text("wallet stolen on the train")).to_be_in_viewport()
+    assert axe_violations(page) == []
     page.get_by_role("link", name=record.occurred_at.strftime("%Y-%m-%d %H:%M:%S")).click()
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("Disable a card")

@@ -90,3 +90,44 @@ def test_a_form_sent_after_the_session_ended_keeps_the_draft_and_returns_to_its_
     page.get_by_role("button", name="Disable card ending 000011").click()
     expect(page.get_by_text("Card ending 000011 is now disabled.")).to_be_visible()
     assert page.evaluate("Object.keys(sessionStorage).filter(k => k.includes('draft'))") == []
+
+
+@pytest.mark.parametrize("viewport", [TABLET])
+def test_a_draft_comes_back_only_when_it_never_reached_the_server(
+    page: Page, agent: User, sandbox: Any
+) -> None:
+    account = demo.DEMO_ACCOUNT_ID
+    login(page, agent)
+    banner = page.get_by_text("is filled in again")
+
+    # A note the server took: the form is empty again, nothing is refilled.
+    page.goto(f"/guests/{account}/")
+    notes = page.locator("#panel-notes")
+    notes.get_by_label("Note").fill("Called about the missing points")
+    notes.get_by_role("button", name="Add note").click()
+    expect(notes.get_by_text("Note added.")).to_be_visible()
+    expect(notes.get_by_label("Note")).to_have_value("")
+    expect(banner).to_have_count(0)
+
+    # A field error is an answer: the server's form shows, with no banner.
+    page.goto(f"/cards/{account}/000011/exchange/")
+    page.get_by_label("New card number").fill("99")
+    page.get_by_label("Lost").check()
+    with page.expect_response(lambda response: response.request.method == "POST"):
+        page.get_by_role("button", name="Check the new card").click()
+    expect(page.locator("#exchange .errorlist")).to_contain_text("11 to 19 digits")
+    expect(banner).to_have_count(0)
+    expect(page.get_by_label("New card number")).to_have_value("99")
+    expect(banner).to_have_count(0)
+
+    # Typed and left without sending: a later visit shows the guest's own value.
+    details = f"/guests/{account}/details/"
+    page.goto(details)
+    first_name = page.get_by_label("First name")
+    saved = first_name.input_value()
+    first_name.fill("")
+    page.goto(f"/guests/{account}/")
+    page.goto(details)
+    expect(page.get_by_label("First name")).to_have_value(saved)
+    expect(banner).to_have_count(0)
+    assert page.evaluate("Object.keys(sessionStorage).filter(k => k.includes('draft'))") == []

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from guests.selectors import reads
 from guests.selectors.fanout import run_reads
@@ -21,6 +23,7 @@ from portal.paytronix.errors import FailureError
 from portal.paytronix.session import Transport
 from portal.sandbox import demo
 from portal.sandbox.endpoints.registry import ENDPOINTS
+from portal.sandbox.model import Expiration as SandboxExpiration
 from portal.sandbox.testing import SandboxController
 from tests.conftest import HTMX, UpstreamCalls
 from tests.guests.conftest import search
@@ -76,7 +79,9 @@ def test_wallets_show_balances_and_expirations_unless_the_program_hides_them(
     assert f'<td class="num">{stored.balance:.2f}</td>' in page_html
     assert f'<td class="num">{points.balance}</td>' in page_html
     expiring = points.expirations[0]
-    assert f"{expiring.amount} on {expiring.expires:%b} {expiring.expires.day}," in page_html
+    # The demo's dates are fixed: one gone by today is said as expired.
+    phrase = "expired on" if expiring.expires < timezone.localdate() else "on"
+    assert f"{expiring.amount} {phrase} {expiring.expires:%b} {expiring.expires.day}," in page_html
     assert f"{points.additional_expiring} more expiring later" in page_html
     # Said once under the table, naming the wallets, not once per wallet.
     hidden = [w.name for w in account.wallets if w.hide_expiration_dates]
@@ -84,6 +89,25 @@ def test_wallets_show_balances_and_expirations_unless_the_program_hides_them(
     said = re.findall(r"Expiration dates not shown for ([^:<]+): the program hides them", page_html)
     assert len(said) == 1
     assert set(said[0].split(", ")) == set(hidden)
+
+
+def test_an_expiration_date_already_past_is_said_as_expired_not_as_upcoming(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    today = timezone.localdate()
+    past, coming = today - timedelta(days=146), today + timedelta(days=30)
+    account = sandbox.state.account(demo.DEMO_ACCOUNT_ID)
+    points = next(w for w in account.wallets if w.name == "Points")
+    points.expirations = [
+        SandboxExpiration(amount=Decimal("2547"), expires=past),
+        SandboxExpiration(amount=Decimal("120"), expires=coming),
+    ]
+
+    html = agent_client.get(reverse("guests:guest", args=[demo.DEMO_ACCOUNT_ID])).content.decode()
+
+    assert f"2547 expired on {past:%b} {past.day}, {past.year}" in html
+    assert f"2547 on {past:%b} {past.day}" not in html
+    assert f"120 on {coming:%b} {coming.day}, {coming.year}" in html
 
 
 def test_pending_event_rewards_are_listed(page_html: str) -> None:

@@ -77,6 +77,20 @@ def test_the_checklist_and_the_typed_confirmation_are_required(
     assert records("approval.request") == []
 
 
+@pytest.mark.parametrize("typed", [f"delete {ACCOUNT}", f"Delete {ACCOUNT}", f"DELETE  {ACCOUNT}"])
+def test_the_confirmation_is_refused_unless_typed_exactly_as_stated(
+    sandbox: SandboxController, agent_client: Client, records: Records, typed: str
+) -> None:
+    response = agent_client.post(
+        reverse("guests:delete_submit", args=[ACCOUNT]), request_form(confirmation=typed)
+    )
+
+    assert response.status_code == 422
+    assert f"Type DELETE {ACCOUNT} exactly to confirm." in response.content.decode()
+    assert not ApprovalRequest.objects.exists()
+    assert records("approval.request") == []
+
+
 def test_asking_deletes_nothing_and_a_supervisor_approves_it(
     sandbox: SandboxController,
     agent_client: Client,

@@ -194,6 +194,18 @@ def test_text_that_cannot_be_searched_is_explained_next_to_the_box(
     assert 'aria-invalid="true"' in html
 
 
+@pytest.mark.parametrize("typed", ["-5", "- 5", "5-", "-6000201900000011"])
+def test_a_number_with_a_sign_is_refused_in_words_not_searched_without_it(
+    sandbox: SandboxController, agent_client: Client, upstream_calls: Any, typed: str
+) -> None:
+    html = search(agent_client, typed).content.decode()
+
+    assert f"A card number or account id has no minus sign: {typed} cannot be searched." in html
+    assert "No guest matches" not in html
+    assert 'aria-invalid="true"' in html
+    assert list(upstream_calls) == []
+
+
 def test_an_empty_search_shows_the_form(agent_client: Client) -> None:
     response = agent_client.get(reverse("guests:search"))
     assert response.status_code == 200
