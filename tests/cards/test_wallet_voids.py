@@ -111,3 +111,55 @@ def test_an_unknown_adjustment_is_not_found_on_another_account(sandbox, agent_cl
     other_account = sandbox.state.account_for_card(demo.DEMO_ATTACHABLE_CARD).account_id
     url = reverse("cards:wallet_void", args=[other_account, intent.pk])
     assert agent_client.get(url).status_code == 404
+
+
+def test_an_agent_voiding_someone_elses_adjustment_from_the_page_gets_the_refusal(
+    sandbox, supervisor_client, make_staff, records
+):
+    from portal.staff.roles import Role
+
+    bob_client = Client()
+    bob_client.force_login(make_staff(Role.AGENT, username="bob.agent"))
+    intent = adjusted(supervisor_client, amount="10", key="sup-adj")
+    before = balance(sandbox)
+
+    swapped = bob_client.post(
+        reverse("cards:wallet_void_submit", args=[ACCOUNT, intent.pk]),
+        {"idempotency_key": "bob-void", "reason_code": "entered_in_error", "reason_text": ""},
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert swapped.status_code == 200
+    assert (
+        "You can void only your own adjustments: this one is sam.supervisor&#x27;s."
+        in swapped.content.decode()
+    )
+    assert balance(sandbox) == before
+    assert [r.outcome for r in records("wallet.void")] == [Outcome.DENIED]
+
+
+def test_void_is_offered_only_on_adjustments_the_viewer_may_void(
+    sandbox, supervisor_client, agent_client, auditor_client, make_staff
+):
+    from portal.staff.roles import Role
+
+    bob_client = Client()
+    bob_client.force_login(make_staff(Role.AGENT, username="bob.agent"))
+    theirs = adjusted(supervisor_client, amount="10", key="sup-adj")
+    mine = adjusted(agent_client, amount="5", key="alice-adj")
+    void_theirs = reverse("cards:wallet_void", args=[ACCOUNT, theirs.pk])
+    void_mine = reverse("cards:wallet_void", args=[ACCOUNT, mine.pk])
+
+    alice_page = agent_client.get(reverse("guests:guest", args=[ACCOUNT])).content.decode()
+    bob_form = bob_client.get(void_theirs).content.decode()
+    audit_page = auditor_client.get(reverse("audit:detail", args=[theirs.pk])).content.decode()
+    supervisor_page = supervisor_client.get(reverse("guests:guest", args=[ACCOUNT])).content
+    supervisor_page = supervisor_page.decode()
+
+    assert void_mine in alice_page
+    assert void_theirs not in alice_page
+    assert "Void this adjustment</button>" not in bob_form
+    assert "this one is sam.supervisor&#x27;s. Ask a supervisor." in bob_form
+    assert void_theirs not in audit_page
+    assert void_theirs in supervisor_page
+    assert void_mine in supervisor_page
