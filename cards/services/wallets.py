@@ -264,6 +264,8 @@ def wallet_void(
         "voided_reference": original.get("reference"),
         "wallet_code": original.get("wallet_code"),
         "wallet_name": wallet_name,
+        # The report nets a void against its adjustment's store (cards/reports.py).
+        "store_code": original.get("store_code"),
         "limit_kind": original.get("limit_kind"),
         "quantity": str(quantity),
         "activity_type": "VOID_ADD" if original.get("activity_type") == "ADD" else "VOID_REDEEM",

@@ -3,6 +3,7 @@ idempotent, linked to what it voids, shown as voided; an agent voids only their 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -163,3 +164,26 @@ def test_void_is_offered_only_on_adjustments_the_viewer_may_void(
     assert void_theirs not in audit_page
     assert void_theirs in supervisor_page
     assert void_mine in supervisor_page
+
+
+def test_a_void_counts_against_its_adjustments_store_in_the_report(sandbox, agent_client, records):
+    from cards.reports import AdjustmentFilters, adjustments_report
+
+    kept = adjusted(agent_client, amount="40", key="kept")
+    voided = adjusted(agent_client, amount="25", key="voided")
+    store = voided.params["store_code"]
+    answer = agent_client.post(
+        reverse("cards:wallet_void_submit", args=[ACCOUNT, voided.pk]),
+        {"idempotency_key": "v", "reason_code": "entered_in_error", "reason_text": "Twice"},
+    )
+
+    assert answer.status_code == 303
+    [void_intent] = records("wallet.void", INTENT)
+    assert (void_intent.params["store_code"], void_intent.params["wallet_code"]) == (store, POINTS)
+    assert (void_intent.params["comment"], void_intent.reason_text) == ("Twice", "Twice")
+    report = adjustments_report(AdjustmentFilters())
+    assert store
+    assert [group.label for group in report.by_store] == [store]
+    [points] = report.by_store[0].wallets
+    assert (points.added, points.voided, points.net) == (65, -25, 40)
+    assert points.net == Decimal(kept.params["quantity"])
