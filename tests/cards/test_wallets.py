@@ -137,7 +137,43 @@ def test_stored_value_is_money_and_points_are_whole(sandbox, agent_client, recor
     assert balance(sandbox, STORED_VALUE) == before + Decimal("2.50")
     assert records("wallet.adjust", INTENT)[0].params["quantity"] == "2.50"
     assert fraction.status_code == 422
-    assert "Ensure that there are no more than 0 decimal places." in fraction.content.decode()
+    assert "Points are whole numbers: enter 1 or 2, not 2.5." in fraction.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("code", "amount", "sentence"),
+    [
+        (POINTS, "-5", "Enter an amount above zero."),
+        (POINTS, "0", "Enter an amount above zero."),
+        (POINTS, "99999999999999999999", "One adjustment can move at most 1,000,000 points"),
+        (STORED_VALUE, "1.505", "Enter dollars and cents: at most two decimals, like 2.50."),
+        (STORED_VALUE, "2000000", "One adjustment can move at most $1,000,000.00:"),
+        (POINTS, "many", "Enter the amount as a number, like 25."),
+    ],
+)
+def test_a_bad_amount_is_refused_in_the_wallets_own_words(
+    sandbox, agent_client, upstream_calls, code, amount, sentence
+):
+    answer = adjust(agent_client, code=code, amount=amount, confirm=False)
+
+    html = answer.content.decode()
+    assert answer.status_code == 422
+    assert sentence in html
+    assert "Ensure" not in html
+    assert upstream_calls.to(ADJUST) == []
+
+
+def test_a_comment_is_needed_only_when_the_reason_is_other(sandbox, agent_client, records):
+    form = agent_client.get(reverse("cards:wallet_adjust", args=[ACCOUNT, POINTS])).content
+    plain = adjust(agent_client, amount="5", comment="", key="plain")
+    other = adjust(agent_client, amount="5", comment="", reason="other", key="other")
+
+    assert "Comment (required when the reason is Other)" in form.decode()
+    assert plain.status_code == 303
+    [intent] = records("wallet.adjust", INTENT)
+    assert (intent.reason_code, intent.params["comment"]) == ("missed_visit", "")
+    assert other.status_code == 422
+    assert "Say why, in a few words." in other.content.decode()
 
 
 def test_a_result_below_zero_is_refused_before_anything_is_sent(
