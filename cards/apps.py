@@ -9,6 +9,7 @@ class CardsConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: these modules use models, which exist only once every
         # app is loaded (Django's rule for AppConfig.ready).
+        from cards.adjustments import voided_later
         from cards.hooks import account_actions, card_actions
         from cards.limits import wallet_adjust_limit, wallet_void_limit
         from cards.report_export import KIND, adjustments_export_run
@@ -32,5 +33,8 @@ class CardsConfig(AppConfig):
         limit_register("wallet.adjust", wallet_adjust_limit)
         limit_register("wallet.void", wallet_void_limit)
         approval_kind_register(
-            "wallet.adjust", run=wallet_adjust_approved, describe=wallet_adjust_describe
+            "wallet.adjust",
+            run=wallet_adjust_approved,
+            describe=wallet_adjust_describe,
+            later=voided_later,
         )

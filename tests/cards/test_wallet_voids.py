@@ -187,3 +187,34 @@ def test_a_void_counts_against_its_adjustments_store_in_the_report(sandbox, agen
     [points] = report.by_store[0].wallets
     assert (points.added, points.voided, points.net) == (65, -25, 40)
     assert points.net == Decimal(kept.params["quantity"])
+
+
+def test_the_requester_sees_that_their_approved_adjustment_was_voided_later(
+    sandbox, agent_client, supervisor, supervisor_client, records
+):
+    from django.utils import timezone
+    from django.utils.formats import date_format
+
+    from portal.approvals.models import ApprovalRequest
+    from portal.approvals.services import approval_decide
+    from portal.audit.types import AuditContext, Reason, Submission
+
+    adjust(agent_client, amount="700", key="ask")
+    request = ApprovalRequest.objects.get()
+    decide = Submission(supervisor, AuditContext(), Reason(text="Receipt checked"), "decide-1")
+    assert approval_decide(decide, request.pk, approve=True).ok
+    request.refresh_from_db()
+    approved_only = agent_client.get(reverse("approvals:queue")).content.decode()
+
+    assert request.change_record_id is not None
+    assert void(supervisor_client, request.change_record_id).status_code == 303
+
+    [void_intent] = records("wallet.void", INTENT)
+    when = date_format(timezone.localtime(void_intent.occurred_at), "M j, Y g:i A")
+    voided = f"Voided later, on {when}, by sam.supervisor."
+    mine = agent_client.get(reverse("approvals:queue")).content.decode()
+    detail = agent_client.get(reverse("approvals:detail", args=[request.pk])).content.decode()
+    assert "Approved and done" in approved_only
+    assert "Voided later" not in approved_only
+    assert voided in mine
+    assert voided in detail
