@@ -20,7 +20,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from cards.adjustments import AdjustableWallet, Adjustment, adjustable_wallet
+from cards.adjustments import STORED_VALUE, AdjustableWallet, Adjustment, adjustable_wallet
 from cards.limits import wallet_adjust_limit
 from cards.selectors import GuestCards, guest_cards, primary_card_number
 from guests.selectors.optional import TRANSACTIONS
@@ -111,6 +111,11 @@ def wallet_adjust_over_limit(
     params = change.params(submission.reason)
     params["reference"] = adjustment_reference(submission.idempotency_key)
     return wallet_adjust_limit(submission.actor, Target(account_id=guest.account_id), params)
+
+
+def _quantity_words(quantity: Decimal, limit_kind: Any) -> str:
+    """An amount recorded in params, unsigned, as the guest page shows it (``$2.50``, ``1,000``)."""
+    return f"${abs(quantity):,.2f}" if limit_kind == STORED_VALUE else f"{abs(quantity):,}"
 
 
 def _comment(params: dict[str, Any], label: str) -> str:
@@ -224,8 +229,7 @@ def wallet_adjust_describe(request: ApprovalRequest) -> str:
     """What approving will do, in words."""
     params = request.params
     quantity = Decimal(str(params.get("quantity", "0")))
-    money = params.get("limit_kind") == "stored_value"
-    amount = f"${abs(quantity):,.2f}" if money else f"{abs(quantity):,}"
+    amount = _quantity_words(quantity, params.get("limit_kind"))
     verb = "add" if quantity > 0 else "take away"
     reasons = action_get("wallet.adjust").reason_code_labels
     reason = reasons.get(str(params.get("reason_code")), str(params.get("reason_code") or ""))
@@ -313,5 +317,8 @@ def wallet_void(
         target=target,
         params=params,
         call=call,
-        success=f"Adjustment voided: {abs(quantity)} {direction} {wallet_name}.",
+        success=(
+            f"Adjustment voided: {_quantity_words(quantity, original.get('limit_kind'))} "
+            f"{direction} {wallet_name}."
+        ),
     )

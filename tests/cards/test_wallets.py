@@ -87,8 +87,8 @@ def test_the_preview_shows_before_and_after_and_changes_nothing(
 
     html = preview.content.decode()
     assert preview.status_code == 200
-    assert f'<span id="preview-before">{before}</span>' in html
-    assert f'<span id="preview-after">{before - 40}</span>' in html
+    assert f'<span id="preview-before">{before:,}</span>' in html
+    assert f'<span id="preview-after">{before - 40:,}</span>' in html
     assert "Confirm: Take 40 from Points" in html
     assert upstream_calls.to(ADJUST) == []
     assert records("wallet.adjust") == []
@@ -352,3 +352,16 @@ def test_the_transaction_service_switched_off_says_so_calmly(
 def test_no_full_card_number_in_the_records(sandbox, agent_client):
     adjust(agent_client, key="cardless")
     assert not AuditRecord.objects.filter(params__icontains=CARD).exists()
+
+
+def test_a_balance_reads_the_same_on_the_guest_page_and_in_the_message(sandbox, agent_client):
+    before = balance(sandbox)
+    assert before >= 1000  # the demo guest's points show the thousands separator
+
+    page = adjust(agent_client, amount="25", key="fmt")
+    shown = agent_client.get(page["Location"]).content.decode()
+
+    after = before + 25
+    assert f"went from {before:,} to {after:,}." in shown
+    assert f'<td class="num">{after:,}</td>' in shown
+    assert f'<td class="num">{after}</td>' not in shown

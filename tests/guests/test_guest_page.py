@@ -72,10 +72,10 @@ def test_wallets_show_balances_and_expirations_unless_the_program_hides_them(
     points = next(w for w in account.wallets if w.name == "Points")
     stored = next(w for w in account.wallets if w.name == "Stored Value")
     assert f'<td class="num">{stored.balance:.2f}</td>' in page_html
-    assert f'<td class="num">{points.balance}</td>' in page_html
+    assert f'<td class="num">{points.balance:,}</td>' in page_html
     expiring = points.expirations[0]
-    assert f"{expiring.amount} on {expiring.expires:%b} {expiring.expires.day}," in page_html
-    assert f"{points.additional_expiring} more expiring later" in page_html
+    assert f"{expiring.amount:,} on {expiring.expires:%b} {expiring.expires.day}," in page_html
+    assert f"{points.additional_expiring:,} more expiring later" in page_html
     # Said once under the table, naming the wallets, not once per wallet.
     hidden = [w.name for w in account.wallets if w.hide_expiration_dates]
     assert hidden
