@@ -36,9 +36,17 @@ class CountingApp:
 
 
 @contextmanager
-def bench_sandbox() -> Iterator[CountingApp]:
+def bench_sandbox(*, without: Iterable[str] = ()) -> Iterator[CountingApp]:
+    """The sandbox serving on a free port, the client's settings pointed at it; ``without``
+    names services it lacks (``"csr"``: a merchant without the CSR service)."""
     app = CountingApp(
-        make_app(username=USERNAME, secret=SECRET, merchant_id=MERCHANT_ID, release=RELEASE)
+        make_app(
+            username=USERNAME,
+            secret=SECRET,
+            merchant_id=MERCHANT_ID,
+            release=RELEASE,
+            without=without,
+        )
     )
     server = SandboxServer(app)
     server.start()

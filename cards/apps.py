@@ -11,10 +11,15 @@ class CardsConfig(AppConfig):
         # app is loaded (Django's rule for AppConfig.ready).
         from cards.adjustments import voided_later
         from cards.hooks import account_actions, card_actions
-        from cards.limits import wallet_adjust_limit, wallet_void_limit
+        from cards.limits import (
+            attach_and_combine_limit,
+            combine_limit,
+            wallet_adjust_limit,
+            wallet_void_limit,
+        )
         from cards.report_export import KIND, adjustments_export_run
-        from cards.services.bulk import card_status_item
-        from cards.services.combine import card_combine_item
+        from cards.services.bulk import card_status_ahead, card_status_item
+        from cards.services.combine import card_combine_item, combine_approved, combine_describe
         from cards.services.wallets import wallet_adjust_approved, wallet_adjust_describe
         from guests.hooks import register_account_actions, register_card_actions
         from portal.approvals.kinds import approval_kind_register
@@ -29,6 +34,7 @@ class CardsConfig(AppConfig):
             "bulk.card_status",
             items=card_status_item,
             concurrency=lambda: settings.CARDS_BULK_CONCURRENCY,
+            ahead=card_status_ahead,
         )
         limit_register("wallet.adjust", wallet_adjust_limit)
         limit_register("wallet.void", wallet_void_limit)
@@ -38,3 +44,7 @@ class CardsConfig(AppConfig):
             describe=wallet_adjust_describe,
             later=voided_later,
         )
+        # Combines by the roles of COMBINE_APPROVAL_ROLES: a supervisor approves, then runs.
+        limit_register("cards.combine", combine_limit)
+        limit_register("cards.attach_and_combine", attach_and_combine_limit)
+        approval_kind_register("cards.combine", run=combine_approved, describe=combine_describe)

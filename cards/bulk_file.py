@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 
-MAX_FILE_BYTES: Final = 1024 * 1024
-MAX_ROWS: Final = 5000
+# 10,000 rows with a reason each: a few hundred bytes a row at most.
+MAX_FILE_BYTES: Final = 4 * 1024 * 1024
+MAX_ROWS: Final = 10_000
 MAX_REASON_LENGTH: Final = 200
 # Paytronix printed card numbers seen in the spec run from 11 to 17 digits; allow some slack
 # either side without accepting things that are clearly not card numbers (phone numbers).

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.http import HttpRequest
 from django.urls import reverse
 
+from cards.limits import combine_needs_approval
 from cards.previews import BALANCE_TRANSFER, exchange_offered
 from guests.hooks import Action
 from portal.staff.access import user_may
@@ -41,7 +42,13 @@ def account_actions(request: HttpRequest, page: GuestPage) -> Iterator[Action]:
     # Attaching to an account that is not active is refused upstream (account_not_active).
     if page.account_active and user_may(request.user, "attach_cards"):
         yield Action("Attach a card", reverse("cards:attach", args=[page.account_id]))
-    if page.account_active and user_may(request.user, "combine_cards"):
+    # Attach-and-combine may need the other owner's password, which an approval request must
+    # not keep: a role whose combines a supervisor approves attaches, then asks for the combine.
+    if (
+        page.account_active
+        and user_may(request.user, "combine_cards")
+        and not combine_needs_approval(request.user)
+    ):
         yield Action(
             "Attach and combine a card",
             reverse("cards:attach_and_combine", args=[page.account_id]),

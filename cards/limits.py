@@ -5,7 +5,9 @@ A wallet adjustment above the role's ceiling per adjustment, or that would take 
 adjustments today above the role's ceiling per guest per day (``WALLET_ADJUST_LIMITS``), is
 refused by the door unless a supervisor approved exactly this change
 (``portal.approvals.selectors.approval_authorizes``). A void is of one's own adjustment, unless
-the role may void anyone's.
+the role may void anyone's. A combine (``cards.combine``) by a role of
+``COMBINE_APPROVAL_ROLES`` is refused unless it is the approver's run of an approved request for
+this card; attach-and-combine, whose credentials a request must not keep, is refused to them.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 
 from cards.adjustments import STORED_VALUE, adjusted_today
 from portal.approvals.selectors import approval_authorizes
 from portal.audit.models import AuditRecord, Kind
+from portal.audit.scrub import card_hash
 from portal.audit.types import Target
 from portal.staff.access import user_may
 from portal.staff.models import User
@@ -91,3 +95,42 @@ def wallet_void_limit(actor: User, target: Target | None, params: Mapping[str, A
             "Ask a supervisor."
         )
     return ""
+
+
+COMBINE_NEEDS_APPROVAL = (
+    "A supervisor approves the combines your role makes: ask for it from the combine screen."
+)
+ATTACH_THEN_COMBINE = (
+    "A supervisor approves the combines your role makes: attach the card, then ask for its "
+    "account to be combined from the guest's cards."
+)
+
+
+def combine_needs_approval(user: User | AnonymousUser) -> bool:
+    """Whether ``user``'s combines are approval requests (``COMBINE_APPROVAL_ROLES``)."""
+    role = getattr(user, "role", None)
+    return role is not None and role.value in settings.COMBINE_APPROVAL_ROLES
+
+
+def combine_limit(actor: User, target: Target | None, params: Mapping[str, Any]) -> str:
+    """The door's limit of ``cards.combine``: for a role whose combines need approval, only
+    the approver's run of an approved request for this card of this account."""
+    if not combine_needs_approval(actor):
+        return ""
+    if target is None or not target.printed_card_number:
+        return COMBINE_NEEDS_APPROVAL
+    approved = approval_authorizes(
+        params.get("approval_request"),
+        actor=actor,
+        action="cards.combine",
+        account_id=target.account_id,
+        params=params,
+        card_hash=card_hash(target.printed_card_number),
+    )
+    return "" if approved else COMBINE_NEEDS_APPROVAL
+
+
+def attach_and_combine_limit(actor: User, target: Target | None, params: Mapping[str, Any]) -> str:
+    """The door's limit of ``cards.attach_and_combine``: not for a role whose combines need
+    approval (they attach, then ask for the combine)."""
+    return ATTACH_THEN_COMBINE if combine_needs_approval(actor) else ""

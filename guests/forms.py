@@ -39,7 +39,7 @@ from guests.selectors.query import (
 from guests.selectors.reads import HistoryFilter
 from guests.selectors.timeline import KINDS as TIMELINE_KINDS
 from guests.selectors.timeline import TimelineQuery
-from portal.audit.forms import ChangeForm
+from portal.audit.forms import BlankDrawnOnce, ChangeForm
 from portal.paytronix.csr import MAX_COMMENT_LENGTH
 
 MAX_REFERRAL_EMAILS = 10
@@ -165,6 +165,8 @@ def refuse_over_limit(text: str, limit: int, what: str) -> None:
 class DateRangeForm(forms.Form):
     """Filters from the query string between two optional dates, the end not before the start."""
 
+    bound_field_class = BlankDrawnOnce
+
     date_start = forms.DateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -286,6 +288,7 @@ class ReferralCodeCreateForm(ChangeForm):
 
 
 class ReferralCodeCheckForm(forms.Form):
+    bound_field_class = BlankDrawnOnce
     prefix = "referral_check"
 
     code = forms.CharField(label="Referral code", max_length=64)
@@ -295,6 +298,7 @@ class ReferralCodeCheckForm(forms.Form):
 
 
 class VisitCodeCheckForm(forms.Form):
+    bound_field_class = BlankDrawnOnce
     prefix = "visit_check"
 
     code = forms.CharField(

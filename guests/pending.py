@@ -236,6 +236,14 @@ def _address(page: GuestPage, expected: Any) -> bool | None:
     )
 
 
+def _history_reference(page: GuestPage, expected: Any) -> bool | None:
+    """A transaction carrying the reference ``expected`` (its ``posTransactionNumber``, the
+    history's check number) is on the history's first page: a wallet adjustment showing."""
+    if page.history is None or not page.history.ok:
+        return None
+    return any(row.check_number == expected for row in page.history.get().rows)
+
+
 _CHECKS: dict[str, Callable[[GuestPage, Any], Seen]] = {
     "message_frequency": _message_frequency,
     "language": _language,
@@ -246,4 +254,5 @@ _CHECKS: dict[str, Callable[[GuestPage, Any], Seen]] = {
     "user_values": _user_values,
     "account_values": _account_values,
     "address": _address,
+    "history_reference": _history_reference,
 }

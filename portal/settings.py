@@ -193,19 +193,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 _default_cache = "locmemcache://" if TESTING else f"filecache://{VAR_DIR / 'cache'}"
 CACHES = {"default": _read("CACHE_URL", env.cache_url, default=_default_cache)}
-# The guests' reads (portal.guestcache) share the default cache's server and store, through an
-# alias whose Redis serializer is JSON: nothing read back from Redis for a guest is unpickled.
-CACHES["guests"] = {
-    **CACHES["default"],
-    "OPTIONS": {
+# On Redis every value is JSON, never a pickle (Django's default serializer): a value planted on
+# the server cannot run code when read back, and an entry that is not JSON reads as a miss. The
+# guests' reads (portal.guestcache) share the default cache's server and store through their
+# own alias.
+if CACHES["default"]["BACKEND"].endswith(".RedisCache"):
+    CACHES["default"]["OPTIONS"] = {
         **CACHES["default"].get("OPTIONS", {}),
-        **(
-            {"serializer": "portal.guestcache.codec.JsonSerializer"}
-            if CACHES["default"]["BACKEND"].endswith(".RedisCache")
-            else {}
-        ),
-    },
-}
+        "serializer": "portal.guestcache.codec.JsonSerializer",
+    }
+CACHES["guests"] = {**CACHES["default"]}
 
 AUTH_USER_MODEL = "staff.User"
 AUTHENTICATION_BACKENDS = [
@@ -335,6 +332,12 @@ PAYTRONIX_READ_TIMEOUT = _read("PAYTRONIX_READ_TIMEOUT", env.float, default=10.0
 PAYTRONIX_MAX_ATTEMPTS = _read("PAYTRONIX_MAX_ATTEMPTS", env.int, default=3)
 PAYTRONIX_BREAKER_THRESHOLD = _read("PAYTRONIX_BREAKER_THRESHOLD", env.int, default=5)
 PAYTRONIX_BREAKER_COOLDOWN = _read("PAYTRONIX_BREAKER_COOLDOWN", env.float, default=30.0)
+# Connections to Paytronix a process keeps open: a web worker's threads times the guest page's
+# reads at once, or a bulk job's writes and reads ahead. Beyond it connections are opened and
+# dropped per call.
+PAYTRONIX_POOL_SIZE = _read("PAYTRONIX_POOL_SIZE", env.int, default=64)
+if PAYTRONIX_POOL_SIZE < 1:
+    raise ImproperlyConfigured("PAYTRONIX_POOL_SIZE must be at least 1")
 # Where the circuit breaker keeps its state so every process shares it: the Redis cache by
 # default (one process's timeouts open it for all); without Redis each process has its own.
 # Tests keep it in the process unless they set it (each test builds a fresh client).
@@ -379,6 +382,8 @@ PAYTRONIX_UNAVAILABLE_SERVICE_SECONDS = _read(
 # guest drops them at once); seconds a change is shown as "pending" while the page waits for
 # upstream (eventually consistent) to show it; the eClub card template of the eClub email search.
 GUEST_CACHE_SECONDS = _read("GUEST_CACHE_SECONDS", env.int, default=30)
+# Seconds a guest read that failed upstream is remembered (per process) and not asked again.
+GUEST_FAILURE_SECONDS = _read("GUEST_FAILURE_SECONDS", env.int, default=10)
 GUESTS_PENDING_SECONDS = _read("GUESTS_PENDING_SECONDS", env.int, default=30)
 # Seconds the guest page waits for upstream in all: a panel whose read is later fails alone.
 GUESTS_PAGE_DEADLINE = _read("GUESTS_PAGE_DEADLINE", env.float, default=4.0)
@@ -525,6 +530,14 @@ WALLET_ADJUST_LIMITS: dict[str, dict[str, dict[str, Decimal]]] = {
         ),
     },
 }
+
+#: Roles whose combines a supervisor approves (portal/approvals): a combine by one of them is
+#: an approval request, and the door refuses it otherwise (cards/limits.py). A role not listed
+#: (and allowed to combine) combines directly. Attach-and-combine may need the other owner's
+#: password, which a request must not keep: these roles attach, then ask for the combine.
+COMBINE_APPROVAL_ROLES: frozenset[str] = frozenset(
+    _read("COMBINE_APPROVAL_ROLES", env.list, default=["agent"])
+)
 
 # Jobs (portal/jobs): upstream calls one job makes at once, attempts per item on transient
 # upstream faults, and where job output files (exports) are kept. A job runs in chunks: one task

@@ -17,6 +17,7 @@ from django.db import connection
 from django.test import Client
 
 from portal.audit.models import AuditRecord
+from portal.guestcache import failure_memory
 from portal.staff.models import User
 from portal.staff.roles import Role, sync_role_groups
 from portal.staff.services import staff_create
@@ -57,6 +58,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
     cache.clear()
+    failure_memory.clear()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -75,6 +77,48 @@ def _flush_past_audit_triggers() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(DatabaseOperations, "sql_flush", sql_flush)
         yield
+
+
+#: The least-privilege role the web and worker connect as in production (CI creates it).
+RUNTIME_ROLE = os.environ.get("DATABASE_RUNTIME_ROLE", "")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    """The test database, created and migrated by its owner; on PostgreSQL with
+    ``DATABASE_RUNTIME_ROLE`` the runtime role is then given its grants, as a deployment does."""
+    if RUNTIME_ROLE and connection.vendor == "postgresql":
+        from django.core.management import call_command
+
+        with django_db_blocker.unblock():
+            call_command("db_runtime_grants", role=RUNTIME_ROLE, apply=True, verbosity=0)
+
+
+def _in_one_transaction(request: pytest.FixtureRequest) -> bool:
+    """Whether the test's database work is one transaction rolled back afterwards (``db``),
+    not committed and flushed (``transactional_db``, a live server)."""
+    marker = request.node.get_closest_marker("django_db")
+    uses = set(request.fixturenames)
+    if marker is None and "db" not in uses:
+        return False
+    transactional = marker is not None and marker.kwargs.get("transaction", False)
+    return not transactional and not uses & {"transactional_db", "live_server"}
+
+
+@pytest.fixture(autouse=True)
+def _as_the_runtime_role(request: pytest.FixtureRequest) -> None:
+    """On PostgreSQL with ``DATABASE_RUNTIME_ROLE``, every test in a transaction runs as the
+    runtime role (``SET LOCAL ROLE``: the connection stays the owner's, its rights are the
+    role's until the test's rollback), so the suite proves the application needs no more.
+    Tests that play an attacker holding the owner's rights say so (``table_owner``); tests
+    that commit run as the owner, who empties the tables afterwards."""
+    if not RUNTIME_ROLE or connection.vendor != "postgresql":
+        return
+    if request.node.get_closest_marker("table_owner") or not _in_one_transaction(request):
+        return
+    request.getfixturevalue("db")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL ROLE {connection.ops.quote_name(RUNTIME_ROLE)}")
 
 
 @pytest.fixture

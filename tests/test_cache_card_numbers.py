@@ -176,15 +176,14 @@ def redis_cache(settings: Any) -> Iterator[tuple[Any, str]]:
 
     url = os.environ["REDIS_URL"]
     prefix = f"cache-scan-{uuid.uuid4().hex}"
+    # As portal/settings.py builds them for a redis:// CACHE_URL (test_security checks that).
     default = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": url,
         "KEY_PREFIX": prefix,
+        "OPTIONS": {"serializer": "portal.guestcache.codec.JsonSerializer"},
     }
-    settings.CACHES = {
-        "default": default,
-        "guests": {**default, "OPTIONS": {"serializer": "portal.guestcache.codec.JsonSerializer"}},
-    }
+    settings.CACHES = {"default": default, "guests": default}
     server = redis.Redis.from_url(url)
     yield server, prefix
     for key in server.scan_iter(match=f"{prefix}:*"):
@@ -210,3 +209,20 @@ def test_with_redis_no_cache_entry_holds_a_card_number(
     assert _leaks(entries, _sandbox_numbers(sandbox)) == []
     # Stored as JSON by the guests alias's serializer: nothing here is unpickled when read.
     assert all(isinstance(json.loads(raw), str) for raw in guest_reads)
+
+
+@pytest.mark.redis
+def test_with_redis_the_default_cache_stores_json_and_reads_a_pickle_as_a_miss(
+    redis_cache: tuple[Any, str],
+) -> None:
+    server, prefix = redis_cache
+    cache.set("readyz", "ok")
+    cache.set("flag", True)
+    cache.set("count", 3)
+    assert (cache.get("readyz"), cache.get("flag"), cache.incr("count")) == ("ok", True, 4)
+    raw = {
+        key.decode().rsplit(":", 1)[-1]: server.get(key) for key in server.scan_iter(f"{prefix}:*")
+    }
+    assert raw == {"readyz": b'"ok"', "flag": b"true", "count": b"4"}
+    server.set(f"{prefix}:1:readyz", pickle.dumps("planted"))
+    assert cache.get("readyz") is None

@@ -13,7 +13,7 @@ import pytest
 from django.core.cache import cache
 
 from portal.audit.scrub import card_hash
-from portal.guestcache import guest_cache_key, guest_cached
+from portal.guestcache import guest_cache_invalidate, guest_cache_key, guest_cached
 from portal.guestcache.codec import (
     CACHE_FORMAT,
     FULL_NUMBER_FIELDS,
@@ -120,13 +120,35 @@ def test_an_entry_this_code_did_not_write_is_read_as_missing(stored: object) -> 
 
 
 def test_a_foreign_entry_under_a_guest_key_is_fetched_again() -> None:
-    cache.set(guest_cache_key("account", account_id=7), AccountInformation(account_id=7))
+    # Something else's value (JSON, as every cache on Redis stores: not our envelope's text).
+    cache.set(guest_cache_key("account", account_id=7), {"accountId": 7})
     assert guest_cached("account", lambda: "fetched", account_id=7) == "fetched"
     assert guest_cached("account", lambda: "again", account_id=7) == "fetched"
 
 
 def test_the_format_is_part_of_every_key() -> None:
     assert guest_cache_key("account", account_id=7).startswith(f"guest:{CACHE_FORMAT}:account:")
+
+
+@pytest.mark.parametrize("by_hash", [True, False], ids=["by_hash", "by_number"])
+def test_a_cards_reads_are_dropped_by_its_keyed_hash_as_by_its_number(by_hash: bool) -> None:
+    # A change on a cached account knows the card by its hash only (the cache keeps no number).
+    number = demo.DEMO_ACTIVE_CARD
+    guest_cache_invalidate(printed_card_number=number)
+    fetches: list[str] = []
+
+    def read() -> str:
+        fetches.append("read")
+        return "account"
+
+    guest_cached("account", read, printed_card_number=number)
+    guest_cached("account", read, printed_card_number=number)
+    if by_hash:
+        guest_cache_invalidate(card_hash=card_hash(number))
+    else:
+        guest_cache_invalidate(printed_card_number=number)
+    guest_cached("account", read, printed_card_number=number)
+    assert fetches == ["read", "read"]
 
 
 def test_no_reply_field_is_of_a_type_the_codec_cannot_write() -> None:

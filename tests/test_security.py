@@ -270,6 +270,20 @@ def test_the_deploy_check_passes_with_production_settings(tmp_path: Path) -> Non
     assert "System check identified no issues" in output
 
 
+def test_on_redis_every_cache_alias_stores_json_not_pickle(tmp_path: Path) -> None:
+    env = production_env(
+        tmp_path, DJANGO_SETTINGS_MODULE="portal.settings", CACHE_URL="redis://127.0.0.1:6379/1"
+    )
+    script = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print({a: c['OPTIONS']['serializer'] for a, c in sorted(settings.CACHES.items())})"
+    )
+    result = run_python(["-c", script], env)
+    assert result.returncode == 0, result.stderr
+    serializer = "portal.guestcache.codec.JsonSerializer"
+    assert result.stdout.strip() == str({"default": serializer, "guests": serializer})
+
+
 def start_up_error(tmp_path: Path, **overrides: str) -> str:
     """The last line of a production start-up that must fail: its configuration error."""
     env = production_env(tmp_path, DJANGO_SETTINGS_MODULE="portal.settings", **overrides)

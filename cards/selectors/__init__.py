@@ -245,28 +245,31 @@ def combined_wallets(
     ]
 
 
-def combine_preview(*, viewer: Viewer, account_id: int, masked_card_number: str) -> CombinePreview:
+def combine_preview(
+    *, viewer: Viewer, account_id: int, masked_card_number: str, fresh: bool = True
+) -> CombinePreview:
     """The preview of combining the account ``account_id`` (through its card
     ``masked_card_number``) into the guest's main account of its program.
 
     Everything is read now, past the cache: the figures a supervisor confirms are upstream's
     current ones, also right after another combine. The guest's accounts and whether each is
     combinable are read at the same time (``guests.selectors.accounts``); the main account is
-    the one of the same program upstream does not call combinable. Raises
+    the one of the same program upstream does not call combinable. ``fresh=False`` takes them
+    from the cache (a form shown again with its errors: nothing is combined on them). Raises
     ``CardNotFoundError`` for a card not on the account, and as ``guest_cards`` does.
     """
-    account = guest_account(viewer=viewer, account_id=account_id, fresh=True)
+    account = guest_account(viewer=viewer, account_id=account_id, fresh=fresh)
     cards = _own_cards(account_id, account)
     card = GuestCards(account_id=account_id, account=account, user=None, cards=cards).find(
         masked_card_number
     )
-    user = _user_or_none(account, fresh=True)
+    user = _user_or_none(account, fresh=fresh)
     listed = user_accounts(
         account=account,
         account_id=account_id,
         user=lambda: user,
         scope=scope_of(viewer),
-        fresh=True,
+        fresh=fresh,
     )
     this = next((a for a in listed if a.account_id == account_id), None)
     main = next(

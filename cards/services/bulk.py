@@ -22,7 +22,7 @@ from portal.audit.actions import OTHER, action_get
 from portal.audit.door import mutation_run
 from portal.audit.outcome import outcome_sentence
 from portal.audit.types import AuditContext, Reason, Target
-from portal.jobs.models import Job
+from portal.jobs.models import Job, JobItem
 from portal.jobs.runner import ItemResult, ItemRun
 from portal.jobs.services import ItemSpec, job_create
 from portal.paytronix.client import client_from_settings
@@ -162,16 +162,23 @@ def _card_target(number: str) -> Target:
     )
 
 
+def card_status_ahead(item: JobItem) -> Target:
+    """Read ahead of a row's write (while the rows before it run): its card's account."""
+    return _card_target(str(item.payload["card_number"]))
+
+
 def card_status_item(run: ItemRun) -> ItemResult:
-    """One row of a bulk job: ``changeCardStatus`` through the door, audited per card."""
+    """One row of a bulk job: ``changeCardStatus`` through the door, audited per card. The
+    card's account was read ahead (``card_status_ahead``) when the job runs rows at once."""
     payload = run.item.payload
     number = str(payload["card_number"])
     action = BulkAction(payload["action"])
     status = action.upstream_status
+    target = run.prepared() if run.prepared is not None else _card_target(number)
     result = mutation_run(
         actor=run.actor,
         action=CARD_ACTIONS[action],
-        target=_card_target(number),
+        target=target,
         params={"printedCardNumber": number, "status": status},
         reason=run.reason,
         idempotency_key=run.idempotency_key,

@@ -7,18 +7,37 @@ password, is one write in the request instead (``cards.services.attach``).
 The audit names the account being combined (the card's own), not the main account it goes
 into: upstream picks that one, and the settle function proves the combine by the combined
 account being closed.
+
+A role of ``COMBINE_APPROVAL_ROLES`` (agents, by default) asks for the combine instead
+(``combine_request``, an approval request); the supervisor who approves it makes it as theirs,
+one write in their request (``combine_approved``, the approval kind registered in
+``CardsConfig.ready()``), and its outcome, a suspension (``accountSuspended``) included, is kept
+on the request. The door refuses such a role's combine otherwise (``cards.limits``).
 """
 
 from __future__ import annotations
 
-from cards.selectors import AccountCard, GuestCards
+from dataclasses import replace
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from cards.selectors import AccountCard, CombinePreview, GuestCards, combine_preview
+from portal.approvals.kinds import approval_params
+from portal.approvals.models import ApprovalRequest, Status
+from portal.approvals.services import approval_request
 from portal.audit.door import mutation_run
-from portal.audit.outcome import outcome_sentence
-from portal.audit.scrub import card_mask
+from portal.audit.models import AuditRecord, Outcome
+from portal.audit.outcome import ChangeOutcome, change_run, outcome_sentence
+from portal.audit.scrub import card_hash, card_mask
+from portal.audit.selectors import latest_outcome
 from portal.audit.types import MutationResult, Submission, Target
 from portal.jobs.models import Job
 from portal.jobs.runner import ItemResult, ItemRun
 from portal.jobs.services import ItemSpec, job_create
+from portal.paytronix.client import PaytronixClient
+from portal.paytronix.errors import PaytronixError
+from portal.sentences import NotShownError, explain
 
 
 def cards_combine_start(
@@ -47,11 +66,7 @@ def cards_combine_start(
             )
         ],
         reason=submission.reason,
-        target=Target(
-            account_id=guest.account_id,
-            printed_card_number=card.full_number,
-            username=guest.username,
-        ),
+        target=_target(guest, card.full_number),
     )
 
 
@@ -61,6 +76,164 @@ def _surviving_account_id(result: MutationResult) -> int | None:
         return int(value.surviving_account_id)
     recorded = result.detail.get("surviving_account_id")
     return int(recorded) if isinstance(recorded, int) else None
+
+
+def _request_params(preview: CombinePreview) -> dict[str, Any]:
+    """What a combine request records (no full card number: the request keeps its hash)."""
+    return {
+        "card_ending": preview.card.masked_card_number,
+        "main_account_id": preview.main_account_id,
+    }
+
+
+def combine_request(submission: Submission, *, preview: CombinePreview) -> ApprovalRequest:
+    """Ask a supervisor to combine the previewed account (an approval request; nothing is
+    sent upstream). A second submit of the same form answers the first request; another
+    request for a card whose combine already waits is refused (``ValidationError``)."""
+    card = preview.card
+    waiting = (
+        ApprovalRequest.objects.filter(
+            action="cards.combine", status=Status.OPEN, card_hash=card_hash(card.full_number)
+        )
+        .exclude(idempotency_key=submission.idempotency_key)
+        .first()
+    )
+    if waiting is not None:
+        raise ValidationError(
+            f"A combine of this card is already waiting for approval (request #{waiting.pk}, "
+            f"asked by {waiting.requester_username}).",
+            code="already_requested",
+        )
+    main = preview.main_account_id
+    return approval_request(
+        submission,
+        action="cards.combine",
+        target=_target(preview.guest, card.full_number),
+        params=_request_params(preview),
+        summary=(
+            f"Combine account {preview.guest.account_id} (card ending {card.masked_card_number}) "
+            + (f"into the main account {main}" if main else "into the guest's main account")
+        ),
+    )
+
+
+def _target(guest: GuestCards, number: str) -> Target:
+    return Target(account_id=guest.account_id, printed_card_number=number, username=guest.username)
+
+
+def combine_approved(submission: Submission, request: ApprovalRequest) -> ChangeOutcome:
+    """The approval kind's ``run``: the requested combine, made now as the approver, one write
+    through the door linked to the request. The account is read again first: a card that is
+    no longer there, no longer combinable, or a main account other than the one the request
+    named is a failed run, said in words, with nothing sent."""
+    if request.account_id is None:
+        return ChangeOutcome(outcome=Outcome.FAILED, message="The request names no account.")
+    try:
+        preview = combine_preview(
+            viewer=submission.actor,
+            account_id=request.account_id,
+            masked_card_number=request.card_masked,
+        )
+    except (NotShownError, PaytronixError) as unread:
+        return _unread(request, unread)
+    number = preview.card.full_number
+    if card_hash(number) != request.card_hash:
+        return ChangeOutcome(
+            outcome=Outcome.FAILED, message="The account no longer holds the requested card."
+        )
+    if not preview.combinable:
+        return ChangeOutcome(outcome=Outcome.FAILED, message=preview.why_not)
+    if preview.main_account_id != request.params.get("main_account_id"):
+        return ChangeOutcome(
+            outcome=Outcome.FAILED,
+            message=(
+                "The guest's main account is not the one the request named any more: nothing "
+                "was combined. Ask for the combine again from the guest's cards."
+            ),
+        )
+    main = preview.main_account_id
+    outcome = change_run(
+        submission,
+        action="cards.combine",
+        target=_target(preview.guest, number),
+        params={
+            "printedCardNumber": number,
+            **_request_params(preview),
+            **approval_params(request),
+        },
+        call=lambda client: _combine_call(client, number),
+        success=(
+            f"Approved and done: account {request.account_id} (card ending "
+            f"{preview.card.masked_card_number}) was combined into account {main}."
+        ),
+        also_invalidate=[Target(account_id=main)] if main else [],
+    )
+    if outcome.account_suspended:
+        return replace(
+            outcome,
+            message=(
+                "Nothing was combined: the loyalty system suspended the guest's main account "
+                f"for a review (accountSuspended). {outcome.message}"
+            ),
+        )
+    return outcome
+
+
+#: Outcomes the reconciler's read-back ends in.
+FINAL = (Outcome.SUCCEEDED, Outcome.FAILED)
+
+
+def _unread(request: ApprovalRequest, unread: NotShownError | PaytronixError) -> ChangeOutcome:
+    """The account could not be read before the combine. Sent before with an outcome not known
+    (a combined account reads as closed): still not known, and the reconciler settles it.
+    Never sent: a failed run, and approving again tries again."""
+    why = unread.sentence if isinstance(unread, NotShownError) else explain(unread)
+    if request.change_record_id is not None:
+        intent = AuditRecord.objects.filter(pk=request.change_record_id).first()
+        settled = latest_outcome(intent) if intent is not None else None
+        if settled is not None and settled.outcome in FINAL:
+            # The reconciler read it back meanwhile: say what it found.
+            done = settled.outcome == Outcome.SUCCEEDED
+            return ChangeOutcome(
+                outcome=settled.outcome,
+                message=(
+                    f"Account {request.account_id} (card ending {request.card_masked}) "
+                    + ("was combined" if done else "was not combined")
+                    + ", as the loyalty system shows it now."
+                ),
+                replayed=True,
+                intent_id=request.change_record_id,
+            )
+        return ChangeOutcome(
+            outcome=request.change_outcome,
+            message=(
+                f"The combine's outcome is not known yet and the account could not be read "
+                f"({why}). The console reads it back by itself; look again later."
+            ),
+            intent_id=request.change_record_id,
+        )
+    return ChangeOutcome(
+        outcome=Outcome.FAILED,
+        message=f"The account could not be read, so nothing was combined. {why}",
+    )
+
+
+def _combine_call(client: PaytronixClient, number: str) -> Any:
+    return client.guest.combine_card(printed_card_number=number)
+
+
+def combine_describe(request: ApprovalRequest) -> str:
+    """What approving does, for the approver."""
+    main = request.params.get("main_account_id")
+    into = f"the guest's main account {main}" if main else "the guest's main account"
+    return (
+        f"As your own action, combine account {request.account_id} (card ending "
+        f"{request.card_masked}) into {into}: its balances and cards move there and account "
+        f"{request.account_id} is closed. The account is read again before: if it changed, "
+        "nothing is sent. Combining many cards into one account can make the loyalty system "
+        "suspend the main account for a review; then nothing is combined. It cannot be undone "
+        "here."
+    )
 
 
 def card_combine_item(run: ItemRun) -> ItemResult:
@@ -83,7 +256,7 @@ def card_combine_item(run: ItemRun) -> ItemResult:
         context=run.context,
         job_id=run.job.pk,
         retry_of=run.retry_of,
-        call=lambda client: client.guest.combine_card(printed_card_number=number),
+        call=lambda client: _combine_call(client, number),
         also_invalidate=[Target(account_id=int(other))] if other else [],
     )
     if result.ok:

@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from cards.adjustments import STORED_VALUE, AdjustableWallet, Adjustment, adjustable_wallet
 from cards.limits import wallet_adjust_limit
 from cards.selectors import GuestCards, guest_cards, primary_card_number
+from guests.pending import PendingChange, pending_watch
 from guests.selectors.optional import TRANSACTIONS
 from portal.approvals.kinds import approval_params
 from portal.approvals.models import ApprovalRequest
@@ -149,9 +150,24 @@ def _adjust(
             expiration=date.fromisoformat(expiration) if expiration else None,
         )
 
-    return _through_door(
+    outcome = _through_door(
         submission, action="wallet.adjust", target=target, params=params, call=call, success=success
     )
+    if target.account_id is not None:
+        # The guest page says it is pending until the history shows its transaction.
+        pending_watch(
+            outcome,
+            account_id=target.account_id,
+            change=PendingChange(
+                action="wallet.adjust",
+                panel="wallets",
+                sources=("history",),
+                check="history_reference",
+                expected=reference,
+                summary=f"{params.get('wallet_name') or 'Wallet'} adjusted by {quantity:+}",
+            ),
+        )
+    return outcome
 
 
 def _through_door(

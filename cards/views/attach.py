@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from cards.forms import AttachAndCombineForm, AttachCardForm
+from cards.limits import ATTACH_THEN_COMBINE, combine_needs_approval
 from cards.selectors import NO_PRIMARY_CARD
 from cards.services.attach import card_attach
 from cards.views.common import (
@@ -24,8 +27,9 @@ from cards.views.common import (
     guest_page_url,
 )
 from portal.audit.actions import action_get
+from portal.audit.door import LimitExceededError
 from portal.staff.access import requires
-from portal.web import HtmxHttpRequest, ViewFunc, form_response, submission_of
+from portal.web import HtmxHttpRequest, ViewFunc, form_response, submission_of, viewer_of
 
 ATTACH_PAGE = {
     "title": "Attach another card",
@@ -75,6 +79,9 @@ def _attach_submit(
             credentials=credentials_from(form),
             combine=isinstance(form, AttachAndCombineForm),
         )
+    except LimitExceededError as refused:
+        context["error"] = refused.sentence
+        return form_response(request, TEMPLATE, context, status=403)
     except ValidationError as refusal:
         return change_refused(request, TEMPLATE, context, refusal)
     if result.needs_more_info:
@@ -96,6 +103,10 @@ def _attach_screens(
     @requires(permission)
     @card_screen
     def form_view(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
+        if form_class is AttachAndCombineForm and combine_needs_approval(viewer_of(request)):
+            # The door refuses it to them (cards.limits): attach, then ask for the combine.
+            messages.info(request, ATTACH_THEN_COMBINE)
+            return redirect(reverse("cards:attach", args=[account_id]))
         context = {"guest": guest_of(request, account_id), "form": form_class(), "page": page}
         return render(request, TEMPLATE, context)
 

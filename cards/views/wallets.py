@@ -52,6 +52,7 @@ def _adjust_context(
     preview: WalletChange | None = None,
     over_limit: str = "",
     error: str = "",
+    in_drawer: bool = False,
 ) -> dict[str, Any]:
     return {
         "guest": guest,
@@ -60,6 +61,8 @@ def _adjust_context(
         "preview": preview,
         "over_limit": over_limit,
         "error": error,
+        # Drawn in the guest page's wallets panel (htmx), not on a page of its own.
+        "in_drawer": in_drawer,
     }
 
 
@@ -67,10 +70,15 @@ def _adjust_context(
 @requires("adjust_wallets")
 @card_screen
 def wallet_adjust_form(request: HtmxHttpRequest, account_id: int, wallet_code: int) -> HttpResponse:
-    """The adjustment form for one wallet of the account (its balance as last read)."""
+    """The adjustment form for one wallet of the account (its balance as last read): a page,
+    or for htmx the drawer the guest page's wallets panel opens it in."""
     guest = guest_of(request, account_id)
     wallet = adjustable_wallet(guest.account, wallet_code)
     form = WalletAdjustForm(wallet=wallet)
+    if request.htmx:
+        # Asked from the guest page: the form in the wallets panel's drawer.
+        context = _adjust_context(guest, wallet, form, in_drawer=True)
+        return render(request, f"{ADJUST_TEMPLATE}#drawer", context)
     return render(request, ADJUST_TEMPLATE, _adjust_context(guest, wallet, form))
 
 
@@ -84,19 +92,22 @@ def wallet_adjust_submit(
     no change made. With ``confirm``: the balance is read again and the change is made, or the
     request for approval is recorded."""
     confirm = "confirm" in request.POST
+    drawer = bool(request.htmx) and "in_drawer" in request.POST
     guest = guest_of(request, account_id, fresh=confirm)
     wallet = adjustable_wallet(guest.account, wallet_code)
     form = WalletAdjustForm(request.POST, wallet=wallet)
     if not form.is_valid():
-        context = _adjust_context(guest, wallet, form)
+        context = _adjust_context(guest, wallet, form, in_drawer=drawer)
         return form_response(request, ADJUST_TEMPLATE, context, status=422)
     change = form.change()
     submission = submission_of(request, form)
     if not confirm:
         over = wallet_adjust_over_limit(submission, guest=guest, change=change)
-        context = _adjust_context(guest, wallet, form, preview=change, over_limit=over)
+        context = _adjust_context(
+            guest, wallet, form, preview=change, over_limit=over, in_drawer=drawer
+        )
         return form_response(request, ADJUST_TEMPLATE, context)
-    context = _adjust_context(guest, wallet, form, preview=change)
+    context = _adjust_context(guest, wallet, form, preview=change, in_drawer=drawer)
     try:
         answer = wallet_adjust(submission, guest=guest, change=change)
     except LimitExceededError as over:

@@ -9,10 +9,11 @@ cached with it, so a change to either account drops it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Mapping
 
 from guests.selectors import reads
-from guests.selectors.fanout import run_reads
+from guests.selectors.fanout import ReadResult, run_reads
 from guests.selectors.page import UserAccount, why_not_combinable
 from portal.paytronix.client import client_from_settings
 from portal.paytronix.errors import PaytronixError
@@ -44,12 +45,22 @@ def combinable_of(
     return reads.cached(account.account_id, "combinable", load, fresh=fresh)
 
 
+def _by_number(account: AccountInformation, answers: Mapping[str, ReadResult[bool]]) -> bool | None:
+    """What isCardCombinable answered for the account's primary card, when it was asked by
+    the number the user's reply named (None: it was not, or it failed)."""
+    primary = account.primary_card
+    number = primary.printed_card_number if primary is not None else None
+    answer = answers.get(number or "")
+    return answer.value if answer is not None and answer.ok else None
+
+
 def _one_account(
     account_id: int,
     known: AccountInformation | None,
     scope: int | None,
     fresh: bool,
     numbered: Callable[[], AccountInformation] | None = None,
+    answers: Callable[[], Mapping[str, ReadResult[bool]]] | None = None,
 ) -> UserAccount:
     try:
         account = known or reads.account_by_id(account_id=account_id, scope=scope, fresh=fresh)
@@ -57,6 +68,10 @@ def _one_account(
         return UserAccount(
             account_id=account_id, account=None, combinable=None, error=explain(trouble)
         )
+    asked = _by_number(account, answers()) if known is None and answers else None
+    if asked is not None and account.account_id is not None:
+        reads.remember_combinable(account_id=account.account_id, combinable=asked)
+        return UserAccount(account_id=account_id, account=account, combinable=asked)
     try:
         combinable: bool | None = combinable_of(
             account, scope=scope, fresh=fresh, numbered=numbered if known else None
@@ -87,12 +102,49 @@ def user_accounts(
     if info is None:
         return []
     ids = [account_id] + [i for i in dict.fromkeys(info.account_ids) if i != account_id]
+    # A user read from upstream names its accounts' primary cards: whether each can be
+    # combined is asked beside the accounts' own reads, not after them (the cached copy of
+    # the user names none: then each account asks once it is read, as before).
+    mine = account.primary_card
+    others = [
+        n
+        for n in dict.fromkeys(info.primary_card_numbers)
+        if n and len(ids) > 1 and not (mine is not None and reads.card_is(mine, n))
+    ]
+    guest = client_from_settings().guest
+
+    def ask(number: str) -> Callable[[], bool]:
+        return lambda: guest.is_card_combinable(printed_card_number=number)
+
+    asked = {f"card:{n}": ask(n) for n in others}
+    answers: dict[str, ReadResult[bool]] = {}
+    ready = threading.Event()
 
     def read(one: int) -> Callable[[], UserAccount]:
         known = account if one == account_id else None
-        return lambda: _one_account(one, known, scope, fresh, numbered)
 
-    found = run_reads({str(i): read(i) for i in ids})
+        def one_account() -> UserAccount:
+            return _one_account(one, known, scope, fresh, numbered, answered if asked else None)
+
+        return one_account
+
+    def answered() -> Mapping[str, ReadResult[bool]]:
+        ready.wait()
+        return answers
+
+    def ask_all() -> None:
+        try:
+            answers.update(
+                {key.removeprefix("card:"): value for key, value in run_reads(asked).items()}
+            )
+        finally:
+            ready.set()
+
+    # The asking goes first: the account reads that wait for its answers (once they are read
+    # themselves) must never hold every thread.
+    reads_of_accounts: dict[str, Callable[[], object]] = {"combinable": ask_all} if asked else {}
+    reads_of_accounts.update({str(i): read(i) for i in ids})
+    found = run_reads(reads_of_accounts)
     listed = [found[str(i)].get() for i in ids]
     return [
         UserAccount(

@@ -44,15 +44,20 @@ class ReadResult[T]:
         return self.value  # type: ignore[return-value]
 
 
-def _attempt[T](read: Callable[[], T]) -> ReadResult[T]:
+def attempt[T](read: Callable[[], T]) -> ReadResult[T]:
     try:
         return ReadResult(value=read())
     except PaytronixError as error:
         return ReadResult(error=error)
 
 
-def _late(name: str, deadline: float) -> TransportError:
+def late(name: str, deadline: float) -> TransportError:
     return TransportError(f"{name}: no answer within the page's {deadline:g}s", endpoint=name)
+
+
+def late_result(name: str, deadline: float) -> ReadResult[Any]:
+    """The outcome of a read the page stopped waiting for."""
+    return ReadResult(error=late(name, deadline))
 
 
 def run_reads(
@@ -61,7 +66,7 @@ def run_reads(
     """Run every read concurrently; return each one's outcome under its name. A read not done
     within ``deadline`` seconds (if given) is returned as failed and no longer waited for."""
     if len(reads) <= 1 and deadline is None:
-        return {name: _attempt(read) for name, read in reads.items()}
+        return {name: attempt(read) for name, read in reads.items()}
     futures: dict[str, Future[ReadResult[Any]]] = {}
     pool = ThreadPoolExecutor(
         max_workers=max(1, min(MAX_PARALLEL_READS, len(reads))), thread_name_prefix="guest-read"
@@ -69,14 +74,12 @@ def run_reads(
     try:
         for name, read in reads.items():
             context = contextvars.copy_context()
-            futures[name] = pool.submit(context.run, _attempt, read)
+            futures[name] = pool.submit(context.run, attempt, read)
         finished, _ = wait(futures.values(), timeout=deadline)
     finally:
         pool.shutdown(wait=deadline is None, cancel_futures=True)
     return {
-        name: future.result()
-        if future in finished
-        else ReadResult(error=_late(name, deadline or 0))
+        name: future.result() if future in finished else late_result(name, deadline or 0)
         for name, future in futures.items()
     }
 
@@ -92,4 +95,4 @@ def read_within[T](read: Callable[[], T], *, name: str, deadline: float) -> T:
     try:
         return future.result(timeout=deadline)
     except FutureTimeoutError:
-        raise _late(name, deadline) from None
+        raise late(name, deadline) from None

@@ -9,22 +9,33 @@ with an error to explain; the others render.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import TimeoutError as FutureTimeoutError
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 
 from guests.selectors import optional, reads
 from guests.selectors.accounts import user_accounts
-from guests.selectors.fanout import read_within, run_reads
+from guests.selectors.fanout import (
+    MAX_PARALLEL_READS,
+    attempt,
+    late,
+    late_result,
+    read_within,
+)
 from guests.selectors.history import HistoryQuery, history_page
 
 # GuestCard is re-exported: other apps type their guest page hooks with it from here.
 from guests.selectors.page import GuestCard as GuestCard
 from guests.selectors.page import GuestPage, is_registered
 from guests.selectors.scope import GuestNotFoundError, Viewer, note_scope_miss, scope_of
+from portal.guestcache import failure_memory, guest_cache_versions_pinned
 from portal.paytronix.client import client_from_settings
 from portal.paytronix.errors import FailureError, InvalidStatusError, PaytronixError
 from portal.paytronix.replies import (
@@ -49,6 +60,10 @@ PANEL_SOURCES: dict[str, tuple[str, ...]] = {
     "profile": ("user",),
     "notes": ("notes",),
 }
+
+
+#: Every read a panel may need (the account itself is always read).
+_READS = frozenset(source for names in PANEL_SOURCES.values() for source in names)
 
 
 class GuestUnavailableError(NotShownError):
@@ -77,40 +92,22 @@ def guest_account(
     logged), ``GuestUnavailableError`` (``invalid_status``), or the client's ``PaytronixError``.
     """
     scope = scope_of(viewer)
+
+    def read() -> AccountInformation:
+        return reads.account_by_id(account_id=account_id, scope=scope, fresh=fresh)
+
     try:
-
-        def read() -> AccountInformation:
-            return reads.account_by_id(account_id=account_id, scope=scope, fresh=fresh)
-
         if deadline is None:
             return read()
         return read_within(read, name="account", deadline=deadline)
-    except InvalidStatusError as error:
-        raise GuestUnavailableError(
-            account_id=account_id,
-            sentence=explain(error),
-            account_status=error.account_status,
-            card_status=error.card_status,
-        ) from None
-    except FailureError:
-        note_scope_miss(
-            viewer,
-            kind="account_id",
-            account_id=account_id,
-            exists_unscoped=lambda: client_from_settings().guest.account_information_by_id(
-                account_id=account_id
-            ),
-        )
-        raise GuestNotFoundError(account_id) from None
+    except PaytronixError as error:
+        raise _gate_error(viewer, account_id, error) from None
 
 
-def _read_user(account: AccountInformation, fresh: bool) -> UserInformation | None:
-    # An anonymous card has no user: nothing to read, and nothing wrong. An eClub account's
-    # reply names no username (the spec's example) but says REGISTERED: it has a user.
-    if account.account_id is None or not is_registered(account):
-        return None
+def _read_user(account_id: int, fresh: bool) -> UserInformation | None:
+    """The user of the account by its id; None where upstream says it has none."""
     try:
-        return reads.user_of_account(account_id=account.account_id, fresh=fresh)
+        return reads.user_of_account(account_id=account_id, fresh=fresh)
     except FailureError as error:
         if error.error_code == "account_info.invalid_user":
             return None
@@ -118,8 +115,7 @@ def _read_user(account: AccountInformation, fresh: bool) -> UserInformation | No
 
 
 def _primary_card_number(account: AccountInformation) -> str:
-    """The number the notes are filed under, from the account with full numbers (read from
-    upstream only when the notes themselves are, see ``_panel_reads``)."""
+    """The number the notes are filed under, from the account with full numbers."""
     primary = account.primary_card
     return (primary.printed_card_number or "") if primary is not None else ""
 
@@ -148,20 +144,64 @@ class _Once[T]:
         return self._value  # type: ignore[return-value]
 
 
+class _Gate:
+    """The account as the viewer may see it, read in a worker thread while the other reads
+    run; what needs the account waits here for it. Once the page has stopped waiting
+    (``abandon``), a read that was waiting asks upstream nothing more."""
+
+    def __init__(self, future: Future[AccountInformation]) -> None:
+        self._future = future
+        self._abandoned = threading.Event()
+
+    def abandon(self) -> None:
+        self._abandoned.set()
+
+    def __call__(self) -> AccountInformation:
+        account = self._future.result()
+        if self._abandoned.is_set():
+            raise late("account", 0)
+        return account
+
+
+def _needs_card_numbers(account_id: int, sources: set[str]) -> bool:
+    """Whether a read of this page needs the account's full card numbers (the notes, and
+    isCardCombinable, are read by card number): a cached account has them masked, so the
+    account is then read from upstream, at the same time as everything else."""
+    notes = "notes" in sources and optional.NOTES.available()
+    if notes and not reads.is_cached(account_id, "notes"):
+        return True
+    return "accounts" in sources and not reads.is_cached(account_id, "combinable")
+
+
 def _panel_reads(
-    page: GuestPage, sources: Iterable[str], fresh: frozenset[str], scope: int | None
+    *,
+    account: Callable[[], AccountInformation],
+    account_id: int,
+    history: HistoryQuery,
+    sources: Iterable[str],
+    fresh: frozenset[str],
+    scope: int | None,
+    submit: Callable[[Callable[[], Any]], Future[Any]],
 ) -> dict[str, Callable[[], Any]]:
-    account = page.account
-    account_id = page.account_id
-    # The header's user read also names the guest's accounts: both start at once, one call.
-    user = _Once(lambda: _read_user(account, "user" in fresh))
-    # A cached account has its card numbers masked; the notes and isCardCombinable both need
-    # the primary card's full number: read the account at most once for both.
-    numbered = _Once(lambda: reads.with_card_numbers(account, scope=scope))
+    """Each source's read. Reads by account id start at once (``submit``); the ones that need
+    the account (its card numbers, whether it has a user) wait for it, and no longer."""
+    wanted = set(sources)
+    by_id = _Once(lambda: _read_user(account_id, "user" in fresh))
+    if wanted & {"user", "accounts"}:
+        submit(by_id)
+
+    def user() -> UserInformation | None:
+        # An anonymous card has no user: nothing to show, and nothing wrong. An eClub
+        # account's reply names no username (the spec's example) but says REGISTERED.
+        if not is_registered(account()):
+            return None
+        return by_id()
+
+    numbered = _Once(lambda: reads.with_card_numbers(account(), scope=scope))
     available: dict[str, Callable[[], Any]] = {
         "user": user,
         "accounts": lambda: user_accounts(
-            account=account,
+            account=account(),
             account_id=account_id,
             user=user,
             scope=scope,
@@ -169,7 +209,7 @@ def _panel_reads(
             numbered=numbered,
         ),
         "history": lambda: history_page(
-            account_id=account_id, query=page.history_query, fresh="history" in fresh
+            account_id=account_id, query=history, fresh="history" in fresh
         ),
         "referrals": lambda: reads.referrals_of_account(
             account_id=account_id, fresh="referrals" in fresh
@@ -186,11 +226,33 @@ def _panel_reads(
                     fresh="notes" in fresh,
                 )
             )
-            if account.primary_card is not None
+            if account().primary_card is not None
             else []
         ),
     }
-    return {name: available[name] for name in sources}
+    return {name: available[name] for name in sorted(wanted)}
+
+
+def _gate_error(viewer: Viewer, account_id: int, error: BaseException) -> BaseException:
+    """What the page raises when the account itself cannot be shown (see ``guest_account``)."""
+    if isinstance(error, InvalidStatusError):
+        return GuestUnavailableError(
+            account_id=account_id,
+            sentence=explain(error),
+            account_status=error.account_status,
+            card_status=error.card_status,
+        )
+    if isinstance(error, FailureError):
+        note_scope_miss(
+            viewer,
+            kind="account_id",
+            account_id=account_id,
+            exists_unscoped=lambda: client_from_settings().guest.account_information_by_id(
+                account_id=account_id
+            ),
+        )
+        return GuestNotFoundError(account_id)
+    return error
 
 
 def guest_page(
@@ -200,33 +262,82 @@ def guest_page(
     panels: Iterable[str] = PANELS,
     history: HistoryQuery | None = None,
     fresh: Iterable[str] = (),
+    ask_again: bool = False,
 ) -> GuestPage:
-    """Load what ``panels`` show for ``viewer``; the reads run concurrently.
+    """Load what ``panels`` show for ``viewer``; every read starts at once.
 
-    ``fresh`` names sources (``account``, ``user``, ``accounts``, ``history``, ``referrals``,
-    ``pending_rewards``, ``notes``) to read past the cache, for a change that is pending.
-    Raises as ``guest_account`` does when the account itself cannot be shown. The page as a
-    whole waits at most ``GUESTS_PAGE_DEADLINE`` seconds for upstream: the account first, then
-    the other reads in what is left (at least ``_PANELS_AT_LEAST``); a panel whose read is
-    late says so on its own and the rest of the page is drawn.
+    The account (read with the viewer's store-group scope) is the gate: the reads by account
+    id start beside it, and if it cannot be shown their answers are dropped unread and the page
+    raises as ``guest_account`` does. ``fresh`` names sources (``account``, ``user``,
+    ``accounts``, ``history``, ``referrals``, ``pending_rewards``, ``notes``) to read past the
+    cache, for a change that is pending. The page waits at most ``GUESTS_PAGE_DEADLINE``
+    seconds for upstream; a panel whose read is late then says so on its own. A source that
+    failed a moment ago is not asked again (``failure_memory``) unless ``ask_again``.
     """
-    ends = time.monotonic() + settings.GUESTS_PAGE_DEADLINE
-    fresh_sources = frozenset(fresh)
-    account = guest_account(
-        viewer=viewer,
-        account_id=account_id,
-        fresh="account" in fresh_sources,
-        deadline=settings.GUESTS_PAGE_DEADLINE,
-    )
-    page = GuestPage(
-        account_id=account_id, account=account, history_query=history or HistoryQuery()
-    )
+    with failure_memory.asking_again(ask_again), guest_cache_versions_pinned():
+        return _page_load(viewer, account_id, panels, history, frozenset(fresh))
+
+
+def _page_load(
+    viewer: Viewer,
+    account_id: int,
+    panels: Iterable[str],
+    history: HistoryQuery | None,
+    fresh_sources: frozenset[str],
+) -> GuestPage:
+    deadline = float(settings.GUESTS_PAGE_DEADLINE)
+    ends = time.monotonic() + deadline
+    scope = scope_of(viewer)
     sources = {source for panel in panels for source in PANEL_SOURCES[panel]}
-    left = max(_PANELS_AT_LEAST, ends - time.monotonic())
-    loads = _panel_reads(page, sorted(sources), fresh_sources, scope_of(viewer))
-    for name, outcome in run_reads(loads, deadline=left).items():
-        setattr(page, name, outcome)
-    return page
+    # A pending change's sources are read for its panel too (an adjustment of the balances
+    # shows in the history): ``fresh`` names only those of the panels asked for.
+    sources |= fresh_sources & _READS
+    # The account is read past the cache when the page needs its card numbers anyway, so the
+    # gate and that read are one call.
+    account_fresh = "account" in fresh_sources or _needs_card_numbers(account_id, sources)
+    pool = ThreadPoolExecutor(max_workers=MAX_PARALLEL_READS, thread_name_prefix="guest-read")
+
+    def submit(read: Callable[[], Any]) -> Future[Any]:
+        return pool.submit(contextvars.copy_context().run, read)
+
+    try:
+        gate: Future[AccountInformation] = submit(
+            lambda: reads.account_by_id(account_id=account_id, scope=scope, fresh=account_fresh)
+        )
+        account_of = _Gate(gate)
+        loads = _panel_reads(
+            account=account_of,
+            account_id=account_id,
+            history=history or HistoryQuery(),
+            sources=sources,
+            fresh=fresh_sources,
+            scope=scope,
+            submit=submit,
+        )
+        futures = {name: submit(partial(attempt, read)) for name, read in loads.items()}
+        try:
+            account = gate.result(timeout=deadline)
+        except FutureTimeoutError:
+            account_of.abandon()
+            raise late("account", deadline) from None
+        except PaytronixError as error:
+            # Not shown: the reads beside the gate are dropped unread, once those under way
+            # have ended (none outlives the request that started it).
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise _gate_error(viewer, account_id, error) from None
+        page = GuestPage(
+            account_id=account_id, account=account, history_query=history or HistoryQuery()
+        )
+        left = max(_PANELS_AT_LEAST, ends - time.monotonic())
+        finished, _ = wait(futures.values(), timeout=left)
+        account_of.abandon()
+        for name, future in futures.items():
+            setattr(page, name, future.result() if future in finished else late_result(name, left))
+        return page
+    finally:
+        # Reads still running (the page stopped waiting, or the gate refused) end on their
+        # own, bounded by the client's timeouts; nobody reads their answers.
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def transaction_comments(

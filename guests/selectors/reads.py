@@ -23,8 +23,15 @@ from datetime import date
 from typing import Any, cast
 
 from portal.audit.scrub import card_hash
-from portal.guestcache import MISSING, guest_cache_get, guest_cache_key, guest_cache_set
+from portal.guestcache import (
+    MISSING,
+    failure_memory,
+    guest_cache_get,
+    guest_cache_key,
+    guest_cache_set,
+)
 from portal.paytronix.client import client_from_settings
+from portal.paytronix.errors import PaytronixError
 from portal.paytronix.replies import (
     AccountComment,
     AccountInformation,
@@ -61,15 +68,28 @@ class HistoryFilter:
 def cached[T](
     account_id: int, kind: str, load: Callable[[], T], *, fresh: bool = False, **params: Any
 ) -> T:
-    """``load()`` through the guest cache of ``account_id``; failures are never cached."""
+    """``load()`` through the guest cache of ``account_id``. A failure is remembered in this
+    process for ``GUEST_FAILURE_SECONDS`` (``failure_memory``) and raised again without a
+    call; a change to the guest (a new cache version) or ``fresh`` asks again."""
     key = guest_cache_key(kind, account_id=account_id, **params)
     if not fresh:
         found = guest_cache_get(key)
         if found is not MISSING:
             return cast(T, found)
-    value = load()
+        failure_memory.raise_if_failed(key)
+    try:
+        value = load()
+    except PaytronixError as error:
+        failure_memory.remember(key, error)
+        raise
     guest_cache_set(key, value)
     return value
+
+
+def is_cached(account_id: int, kind: str, **params: Any) -> bool:
+    """Whether ``cached`` would answer this read without asking upstream."""
+    key = guest_cache_key(kind, account_id=account_id, **params)
+    return guest_cache_get(key) is not MISSING
 
 
 def account_by_id(*, account_id: int, scope: int | None, fresh: bool = False) -> AccountInformation:
@@ -122,6 +142,18 @@ def with_card_numbers(account: AccountInformation, *, scope: int | None) -> Acco
     if account.account_id is None or all(c.printed_card_number for c in account_cards(account)):
         return account
     return account_by_id(account_id=account.account_id, scope=scope, fresh=True)
+
+
+def remember(account_id: int, kind: str, value: Any, **params: Any) -> None:
+    """Cache a read of the account fetched some other way (by card number, for the page a
+    search opens), under the key ``cached`` looks it up by."""
+    guest_cache_set(guest_cache_key(kind, account_id=account_id, **params), value)
+
+
+def remember_combinable(*, account_id: int, combinable: bool) -> None:
+    """Cache isCardCombinable of the account's primary card, asked some other way (by the
+    number the user's reply named)."""
+    guest_cache_set(guest_cache_key("combinable", account_id=account_id), combinable)
 
 
 def remember_user(*, account_id: int, user: UserInformation) -> None:

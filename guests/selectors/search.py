@@ -28,6 +28,7 @@ from functools import partial
 from guests.selectors import optional, reads
 from guests.selectors.accounts import combinable_of
 from guests.selectors.fanout import run_reads
+from guests.selectors.handoff import CardPageReads
 from guests.selectors.query import MAX_READINGS, Kind, Query, digits_only
 from guests.selectors.scope import GuestNotFoundError, Viewer, note_scope_miss, scope_of
 from portal.audit.scrub import card_mask, email_mask
@@ -244,13 +245,29 @@ def _holds_card(account: AccountInformation, number: str) -> bool:
 
 def _by_card(viewer: Viewer, query: Query) -> _Found:
     guest = client_from_settings().guest
-    return _one_account(
-        viewer,
-        query,
-        lambda scope: guest.account_information(
+    viewer_scope = scope_of(viewer)  # a viewer who may see nobody starts nothing
+    ahead = CardPageReads(query.value)
+    seen: list[AccountInformation] = []
+
+    def read(scope: int | None) -> AccountInformation:
+        account = guest.account_information(
             printed_card_number=query.value, access_filter_store_group_code=scope
-        ),
-    )
+        )
+        if scope == viewer_scope:
+            seen.append(account)
+        return account
+
+    found = None
+    try:
+        found = _one_account(viewer, query, read)
+    finally:
+        # The page's reads are kept only for the one account the viewer was shown.
+        shown = [m for m in found.matches if not m.problem] if found is not None else []
+        if len(shown) == 1 and seen and shown[0].account_id == seen[0].account_id:
+            ahead.keep(seen[0])
+        else:
+            ahead.drop()
+    return found
 
 
 def _by_account_id(viewer: Viewer, query: Query) -> _Found:

@@ -7,7 +7,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from guests.pending import PendingChange, pending_watch
-from guests.selectors.reads import with_card_numbers
 from guests.selectors.scope import scope_of
 from portal.audit.outcome import ChangeOutcome, change_run
 from portal.audit.types import Submission, Target
@@ -45,16 +44,17 @@ def account_change(
 def change_target(submission: Submission, account: AccountInformation) -> Target:
     """The ``Target`` of a change to ``account`` (read with the CSR's scope: the door's
     store-group check and the target's identifiers come from it). It names the primary card by
-    its full number, which a cached copy of the account does not hold: the account is then
-    read from upstream now (``with_card_numbers``)."""
-    scope = scope_of(submission.actor)
-    account = with_card_numbers(account, scope=scope)
-    card = account.primary_card.printed_card_number if account.primary_card else None
+    its full number when the account was just read, else (a cached copy) by the masked number
+    and keyed hash the cache keeps: the audit record needs no more, so nothing is read again
+    for it."""
+    card = account.primary_card
     return Target(
         account_id=account.account_id,
-        printed_card_number=card or "",
+        printed_card_number=(card.printed_card_number if card else None) or "",
+        card_hash=(card.card_hash if card else None) or "",
+        card_masked=(card.masked_card_number if card else None) or "",
         username=account.username or "",
-        store_group_code=scope,
+        store_group_code=scope_of(submission.actor),
     )
 
 

@@ -8,7 +8,7 @@ works as a plain link.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import wraps
 from typing import Any
 
@@ -80,18 +80,71 @@ def opened_drawers(request: HtmxHttpRequest, given: Iterable[str]) -> frozenset[
     return frozenset(asked | held)
 
 
-def blank_forms(page: GuestPage) -> dict[str, django_forms.Form]:
-    """Every change form of the page, unbound, each with a fresh idempotency key."""
-    return {
-        "frequency": MessageFrequencyForm(initial={"preference": page.message_frequency_code}),
-        "language": LanguageForm(initial={"language_code": page.language_code}),
-        "username": UsernameMigrateForm(initial={"email": page.email}),
-        "referrals": ReferralsAddForm(),
-        "referral_code": ReferralCodeCreateForm(),
-        "referral_check": ReferralCodeCheckForm(),
-        "visit_check": VisitCodeCheckForm(),
-        "note": NoteForm(),
-    }
+def adjust_opened(request: HtmxHttpRequest) -> int | None:
+    """The wallet whose adjustment form is drawn open (``?open=adjust-<wallet code>``: the
+    cards app's form, which the wallets panel loads into its drawer)."""
+    for name in request.GET.getlist("open"):
+        code = name.removeprefix("adjust-")
+        if code != name and code.isdigit():
+            return int(code)
+    return None
+
+
+class PageForms(Mapping[str, django_forms.Form]):
+    """The page's change forms, each built (unbound, with a fresh idempotency key) the first
+    time the template asks for it: a panel drawn without its forms, or a form drawn only when
+    opened, costs nothing here. ``given`` forms (bound with errors, or fresh after a change)
+    take the place of the blank ones they name."""
+
+    def __init__(self, page: GuestPage, given: Mapping[str, django_forms.Form]) -> None:
+        self._page = page
+        self._built: dict[str, django_forms.Form] = dict(given)
+
+    def _blank(self, name: str) -> django_forms.Form:
+        page = self._page
+        match name:
+            case "frequency":
+                return MessageFrequencyForm(initial={"preference": page.message_frequency_code})
+            case "language":
+                return LanguageForm(initial={"language_code": page.language_code})
+            case "username":
+                return UsernameMigrateForm(initial={"email": page.email})
+            case "referrals":
+                return ReferralsAddForm()
+            case "referral_code":
+                return ReferralCodeCreateForm()
+            case "referral_check":
+                return ReferralCodeCheckForm()
+            case "visit_check":
+                return VisitCodeCheckForm()
+            case "note":
+                return NoteForm()
+        raise KeyError(name)
+
+    def __getitem__(self, name: str) -> django_forms.Form:
+        form = self._built.get(name)
+        if form is None:
+            form = self._built[name] = self._blank(name)
+        return form
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*BLANK_FORMS, *self._built]))
+
+    def __len__(self) -> int:
+        return len(set(BLANK_FORMS) | set(self._built))
+
+
+#: The change forms every guest page can show (``PageForms`` builds them when drawn).
+BLANK_FORMS = (
+    "frequency",
+    "language",
+    "username",
+    "referrals",
+    "referral_code",
+    "referral_check",
+    "visit_check",
+    "note",
+)
 
 
 def guest_context(
@@ -100,13 +153,16 @@ def guest_context(
     *,
     panels: Iterable[str] = PANELS,
     history_form: HistoryFilterForm | None = None,
+    ask_again: bool = False,
     **extra: Any,
 ) -> dict[str, Any]:
     """Load ``panels`` of the guest page for this request and build the template context.
 
-    ``extra`` goes into the context as is; a ``forms`` entry replaces those of the blank forms
-    it names (a bound form with errors, or a fresh one after a change); ``open_forms`` names
-    forms whose drawer stays open (the one a change was just made from).
+    ``ask_again``: a panel asked for on its own (a retry, a poll) asks upstream again for a
+    source that failed a moment ago. ``extra`` goes into the context as is; a ``forms`` entry
+    replaces those of the blank forms it names (a bound form with errors, or a fresh one after
+    a change); ``open_forms`` names forms whose drawer stays open (the one a change was just
+    made from).
     """
     wanted = list(panels)
     history_form = history_form or HistoryFilterForm(request.GET or None)
@@ -116,10 +172,11 @@ def guest_context(
         panels=wanted,
         history=history_form.history_query(),
         fresh=pending_sources(account_id=account_id, panels=wanted),
+        ask_again=ask_again,
     )
     given = extra.pop("forms", {})
     opened = opened_drawers(request, [*given, *extra.pop("open_forms", ())])
-    page_forms = blank_forms(page) | given
+    page_forms = PageForms(page, given)
     # The summary (drawn with the whole page only) lists the account's open approval requests.
     whole = set(wanted) == set(PANELS)
     return {
@@ -134,6 +191,7 @@ def guest_context(
         "pending": pending_settle(page=page, panels=wanted),
         "forms": page_forms,
         "opened": opened,
+        "adjust_open": adjust_opened(request),
         "history_form": history_form,
         "open_approvals": open_requests_of_account(account_id) if whole else [],
         "may_approve": user_may(request.user, "approve_requests"),
@@ -222,7 +280,7 @@ def panel(request: HtmxHttpRequest, account_id: int, panel: str) -> HttpResponse
         raise Http404("No such panel")
     if not request.htmx:
         return render(request, GUEST_TEMPLATE, guest_context(request, account_id))
-    context = guest_context(request, account_id, panels=[panel])
+    context = guest_context(request, account_id, panels=[panel], ask_again=True)
     response = render(request, f"{GUEST_TEMPLATE}#{_fragment(request, panel)}", context)
     if panel == "history":
         # The filters and page go into the address bar as the guest page's own URL, so a

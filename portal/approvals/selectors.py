@@ -62,18 +62,27 @@ def request_for(viewer: User, request_id: int) -> ApprovalRequest:
 
 
 def approval_authorizes(
-    request_id: Any, *, actor: User, action: str, account_id: int | None, params: Mapping[str, Any]
+    request_id: Any,
+    *,
+    actor: User,
+    action: str,
+    account_id: int | None,
+    params: Mapping[str, Any],
+    card_hash: str | None = None,
 ) -> bool:
     """True when ``request_id`` is an approved request for this change, decided by ``actor``
     who is not its requester: the same action on the same account with the same parameters
-    (every parameter the request recorded). An action's limit lets such a change through, so
-    the door itself holds the second person to being another one."""
+    (every parameter the request recorded) and, given ``card_hash``, on the same card. An
+    action's limit lets such a change through, so the door itself holds the second person to
+    being another one."""
     if not isinstance(request_id, int):
         return False
     found = ApprovalRequest.objects.filter(
         pk=request_id, status=Status.APPROVED, decided_by=actor, action=action
     ).first()
     if found is None or found.account_id != account_id or found.requester_id == actor.pk:
+        return False
+    if card_hash is not None and found.card_hash != card_hash:
         return False
     return all(params.get(key) == value for key, value in found.params.items())
 

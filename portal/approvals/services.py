@@ -222,7 +222,20 @@ def approval_decide(submission: Submission, request_id: int, *, approve: bool) -
 
 def _run(kind_run: Any, *, submission: Submission, request: ApprovalRequest) -> ChangeOutcome:
     """Make the approved change as the approver, with the request's reason and a key fixed
-    for the request, and keep its outcome on the request."""
+    for the request, and keep its outcome on the request. A change that reached the door and
+    ended (succeeded or failed) is answered from the request: a kind's run reads upstream
+    before the door, and what it reads after the change (a combined account closed, a deleted
+    guest) must not overwrite how the change went."""
+    if request.change_record_id is not None and request.change_outcome in (
+        Outcome.SUCCEEDED,
+        Outcome.FAILED,
+    ):
+        return ChangeOutcome(
+            outcome=request.change_outcome,
+            message=request.change_message,
+            replayed=True,
+            intent_id=request.change_record_id,
+        )
     as_approver = Submission(
         actor=submission.actor,
         context=submission.context,

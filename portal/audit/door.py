@@ -39,7 +39,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from portal.audit.actions import OTHER, ActionSpec, action_get
-from portal.audit.chain import chain_append, chain_lock
+from portal.audit.chain import chain_append, chain_lock, intent_append_or_first
 from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.audit.records import (
     actor_fields,
@@ -47,10 +47,11 @@ from portal.audit.records import (
     outcome_record,
     outcome_record_if_latest,
     reply_detail,
+    target_card,
     target_fields,
     targets_invalidate,
 )
-from portal.audit.scrub import card_hash, params_scrub, text_scrub
+from portal.audit.scrub import params_scrub, text_scrub
 from portal.audit.selectors import latest_outcome
 from portal.audit.types import MAX_REASON_LENGTH, AuditContext, MutationResult, Reason, Target
 from portal.paytronix.client import PaytronixClient, client_from_settings
@@ -187,25 +188,37 @@ def intent_claim(
     first = existing.first()
     if first is not None:
         return first, False
+    fields = _intent_fields(actor, spec, target, params, reason, context, job_id)
     try:
         with transaction.atomic():
-            intent = chain_append(
-                kind=Kind.INTENT,
-                outcome=Outcome.PENDING,
-                action=spec.name,
-                params=params_scrub(params),
-                reason_code=reason.code.strip()[:64],
-                reason_text=text_scrub(reason.text.strip()),
-                idempotency_key=idempotency_key,
-                job_id=job_id,
-                **actor_fields(actor),
-                **target_fields(target),
-                **context_fields(context),
-            )
+            intent = chain_append(idempotency_key=idempotency_key, **fields)
     except IntegrityError:
         # Only reachable if the chain lock did not serialise us (a misconfigured database).
         return existing.get(), False
     return intent, True
+
+
+def _intent_fields(
+    actor: User,
+    spec: ActionSpec,
+    target: Target | None,
+    params: Mapping[str, Any],
+    reason: Reason,
+    context: AuditContext,
+    job_id: int | None,
+) -> dict[str, Any]:
+    return {
+        "kind": Kind.INTENT,
+        "outcome": Outcome.PENDING,
+        "action": spec.name,
+        "params": params_scrub(params),
+        "reason_code": reason.code.strip()[:64],
+        "reason_text": text_scrub(reason.text.strip()),
+        "job_id": job_id,
+        **actor_fields(actor),
+        **target_fields(target),
+        **context_fields(context),
+    }
 
 
 # -- the door -------------------------------------------------------------------------------
@@ -242,17 +255,20 @@ def mutation_run[T](
     if not spec.upstream:
         raise ValueError(f"{action} is not one upstream write; queue it as a job")
     client = client or client_from_settings()
-    with transaction.atomic(durable=True):
-        intent, created = intent_claim(
-            actor=actor,
-            spec=spec,
-            target=target,
-            params={**params, "retry_of": retry_of} if retry_of else params,
-            reason=reason,
-            idempotency_key=idempotency_key,
-            context=context,
-            job_id=job_id,
-        )
+    # Committed before the call (the connection must not be in a transaction), together with
+    # whatever other threads of this process are appending at the same moment.
+    intent, created = intent_append_or_first(
+        idempotency_key=idempotency_key,
+        **_intent_fields(
+            actor,
+            spec,
+            target,
+            {**params, "retry_of": retry_of} if retry_of else params,
+            reason,
+            context,
+            job_id,
+        ),
+    )
     if not created:
         return _replay(
             intent, action=action, actor=actor, target=target, client=client, context=context
@@ -360,7 +376,7 @@ def _replay(
         intent.action == action
         and intent.actor_id == actor.pk
         and intent.account_id == target.account_id
-        and intent.card_hash == card_hash(target.printed_card_number)
+        and intent.card_hash == target_card(target)[1]
     )
     if not same:
         raise ValidationError(

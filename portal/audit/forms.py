@@ -4,10 +4,14 @@ the reason its action asks for), and the audit screen's filter and export forms.
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from typing import Any, ClassVar
 
 from django import forms
+from django.forms.boundfield import BoundField
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 
 from portal.audit.actions import OTHER, action_choices, action_get
 from portal.audit.models import Outcome
@@ -24,10 +28,71 @@ def new_idempotency_key() -> str:
     return uuid.uuid4().hex
 
 
+#: A blank field's label, widget and help as drawn, by everything that drawing depends on.
+_DRAWN: dict[tuple[Any, ...], SafeString] = {}
+_DRAWN_MAX = 512
+_DRAWN_LOCK = threading.Lock()
+
+
+def _drawing_key(bound: BoundField) -> tuple[Any, ...] | None:
+    """What a blank field's drawing depends on, or None when it cannot be told (choices read
+    from somewhere else, a value that is not plain data)."""
+    field, form = bound.field, bound.form
+    choices = getattr(field, "choices", ())
+    if not isinstance(choices, (list, tuple)):
+        return None
+    value = bound.value()
+    if not isinstance(value, (str, int, bool, type(None))):
+        return None
+    return (
+        get_language(),
+        type(form),
+        form.prefix,
+        form.auto_id,
+        form.label_suffix,
+        form.use_required_attribute,
+        getattr(form, "required_css_class", None),
+        getattr(form, "error_css_class", None),
+        bound.name,
+        value,
+        str(field.label),
+        str(field.help_text),
+        field.required,
+        field.disabled,
+        type(field.widget),
+        repr(sorted(field.widget.attrs.items())),
+        repr(choices),
+        bound.template_name,
+    )
+
+
+class BlankDrawnOnce(BoundField):
+    """A field of a blank (unbound) change form is drawn the same way every time: the guest
+    page draws a dozen of them on every view, so each is drawn once per process and reused.
+    A bound field (with the CSR's input and its errors) is always drawn afresh."""
+
+    def as_field_group(self) -> SafeString:
+        if self.form.is_bound:
+            return super().as_field_group()
+        key = _drawing_key(self)
+        if key is None:
+            return super().as_field_group()
+        drawn = _DRAWN.get(key)
+        if drawn is None:
+            drawn = super().as_field_group()
+            with _DRAWN_LOCK:
+                if len(_DRAWN) >= _DRAWN_MAX:
+                    _DRAWN.clear()
+                _DRAWN[key] = drawn
+        return drawn
+
+
 class IdempotencyKeyForm(forms.Form):
     """A form the door takes: a hidden idempotency key, minted when the form is first shown, so
     a double click, a refresh or the back button resubmits the same key and the door answers
     with the first outcome instead of acting twice."""
+
+    bound_field_class = BlankDrawnOnce
 
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 

@@ -42,16 +42,25 @@ def actor_fields(actor: User | AnonymousUser | None) -> dict[str, Any]:
     }
 
 
+def target_card(target: Target) -> tuple[str, str]:
+    """The target's card as a record keeps it: (last six digits, keyed hash), from the full
+    number when the target has it, else from the masked number and hash it was given."""
+    number = target.printed_card_number
+    if number:
+        return card_mask(number), card_hash(number)
+    return card_mask(target.card_masked), target.card_hash
+
+
 def target_fields(target: Target | None) -> dict[str, Any]:
     target = target or Target()
-    number = target.printed_card_number
+    masked, hashed = target_card(target)
     return {
         "merchant_id": (
             target.merchant_id if target.merchant_id is not None else settings.PAYTRONIX_MERCHANT_ID
         ),
         "account_id": target.account_id,
-        "card_masked": card_mask(number),
-        "card_hash": card_hash(number),
+        "card_masked": masked,
+        "card_hash": hashed,
     }
 
 
@@ -100,6 +109,7 @@ def targets_invalidate(targets: Sequence[Target | None]) -> None:
             guest_cache_invalidate(
                 account_id=target.account_id,
                 printed_card_number=target.printed_card_number,
+                card_hash=target.card_hash,
                 username=target.username,
             )
 

@@ -26,13 +26,17 @@ class Target:
     """The guest or card a change is about.
 
     ``printed_card_number`` is the full number: the record keeps only its last six digits and a
-    keyed hash. Give every identifier you know: each one's cached reads are dropped afterwards.
-    A store-scoped user may change only a target whose ``store_group_code`` (from a scoped
-    read) is their own.
+    keyed hash. Where the full number is not at hand (a cached account keeps only the masked
+    number and the keyed hash: ``portal.guestcache.codec``), give ``card_hash`` and
+    ``card_masked`` instead; a full number, when given, wins. Give every identifier you know:
+    each one's cached reads are dropped afterwards. A store-scoped user may change only a
+    target whose ``store_group_code`` (from a scoped read) is their own.
     """
 
     account_id: int | None = None
     printed_card_number: str = field(default="", repr=False)
+    card_hash: str = field(default="", repr=False)
+    card_masked: str = ""
     username: str = ""
     store_group_code: int | None = None
     merchant_id: int | None = None

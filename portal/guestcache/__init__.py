@@ -15,18 +15,37 @@ a card number, and the portal never unpickles what it reads back.
 
 from __future__ import annotations
 
+import contextvars
+import dataclasses
 import hashlib
 import hmac
 import json
+import threading
 import uuid
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 
+from portal.audit.scrub import card_hash
 from portal.guestcache.codec import CACHE_FORMAT, CacheShapeError, cache_decode, cache_encode
+from portal.guestcache.failures import failure_memory
+
+__all__ = [
+    "MISSING",
+    "failure_memory",
+    "guest_cache",
+    "guest_cache_get",
+    "guest_cache_invalidate",
+    "guest_cache_key",
+    "guest_cache_set",
+    "guest_cache_versions_pinned",
+    "guest_cached",
+]
 
 
 def guest_cache() -> BaseCache:
@@ -46,13 +65,19 @@ def _digest(text: str) -> str:
 
 
 def _identities(
-    account_id: int | None, printed_card_number: str | None, username: str | None
+    account_id: int | None,
+    printed_card_number: str | None,
+    username: str | None,
+    hashed_card: str = "",
 ) -> list[str]:
+    """A card is named by its keyed hash (the audit records' own), so a change that has only
+    the hash (a cached account's card) drops the card's reads as its full number would."""
     found = []
     if account_id is not None:
         found.append(f"account:{int(account_id)}")
-    if printed_card_number:
-        found.append("card:" + "".join(ch for ch in printed_card_number if ch.isdigit()))
+    card = card_hash(printed_card_number) if printed_card_number else hashed_card
+    if card:
+        found.append(f"card:{card}")
     if username:
         found.append(f"user:{username.strip().lower()}")
     return found
@@ -60,6 +85,35 @@ def _identities(
 
 def _version_keys(identities: list[str]) -> list[str]:
     return [f"guestver:{_digest(identity)}" for identity in identities]
+
+
+#: The versions a page load has read (``guest_cache_versions_pinned``); None outside one.
+_pinned: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "guest_cache_pinned_versions", default=None
+)
+
+
+def _versions_of(version_keys: list[str]) -> dict[str, Any]:
+    pinned = _pinned.get()
+    if pinned is None:
+        return guest_cache().get_many(version_keys)
+    missing = [key for key in version_keys if key not in pinned]
+    if missing:
+        found = guest_cache().get_many(missing)
+        pinned.update({key: found.get(key, _INITIAL_VERSION) for key in missing})
+    return {key: pinned[key] for key in version_keys}
+
+
+@contextmanager
+def guest_cache_versions_pinned() -> Iterator[None]:
+    """Within it, each guest's cache version is read once: a page's reads of one guest all
+    build their keys from the same version, at the cost of one cache round trip instead of
+    one per read. Only for reads (a change inside it would not be seen by the keys)."""
+    token = _pinned.set({})
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
 
 
 def guest_cache_key(
@@ -78,7 +132,7 @@ def guest_cache_key(
     if not identities:
         raise ValueError("guest_cache_key needs an account id, a card number or a username")
     version_keys = _version_keys(identities)
-    versions = guest_cache().get_many(version_keys)
+    versions = _versions_of(version_keys)
     stamp = ".".join(str(versions.get(key, _INITIAL_VERSION)) for key in version_keys)
     who = _digest("|".join(identities))
     what = _digest(json.dumps(params, sort_keys=True, default=str)) if params else "-"
@@ -89,10 +143,12 @@ def guest_cache_invalidate(
     *,
     account_id: int | None = None,
     printed_card_number: str | None = None,
+    card_hash: str = "",
     username: str | None = None,
 ) -> None:
-    """Drop every cached read that names any of these identifiers."""
-    identities = _identities(account_id, printed_card_number, username)
+    """Drop every cached read that names any of these identifiers (a card by its full number
+    or by its keyed hash, ``portal.audit.scrub.card_hash``)."""
+    identities = _identities(account_id, printed_card_number, username, card_hash)
     if identities:
         fresh = uuid.uuid4().hex
         guest_cache().set_many(
@@ -104,13 +160,52 @@ def guest_cache_invalidate(
 MISSING: Any = object()
 
 
+class _DecodedMemo:
+    """The last values decoded in this process, by key and the text they were decoded from:
+    the same text (a warm page reads the same entries again and again) is not decoded again.
+    Replies are frozen dataclasses; a list is handed out as a copy."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._memo: OrderedDict[str, tuple[str, Any]] = OrderedDict()
+
+    def decode(self, key: str, text: Any) -> Any:
+        with self._lock:
+            found = self._memo.get(key)
+            if found is not None and found[0] == text:
+                self._memo.move_to_end(key)
+                value = found[1]
+                return list(value) if isinstance(value, list) else value
+        value = cache_decode(text)
+        if isinstance(value, (dict, list)) and not _is_reply_list(value):
+            return value  # plain JSON: mutable, decoded afresh each time
+        with self._lock:
+            self._memo[key] = (text, value)
+            self._memo.move_to_end(key)
+            while len(self._memo) > self._size:
+                self._memo.popitem(last=False)
+        return list(value) if isinstance(value, list) else value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._memo.clear()
+
+
+def _is_reply_list(value: Any) -> bool:
+    return isinstance(value, list) and all(dataclasses.is_dataclass(item) for item in value)
+
+
+_decoded = _DecodedMemo(512)
+
+
 def guest_cache_get(key: str) -> Any:
     """The value cached under ``key`` (card numbers masked: see ``codec``), or ``MISSING``."""
     text = guest_cache().get(key)
     if text is None:
         return MISSING
     try:
-        return cache_decode(text)
+        return _decoded.decode(key, text)
     except CacheShapeError:
         return MISSING
 

@@ -8,9 +8,10 @@ reader that reads Paytronix. On the way in every full card number is taken out: 
 sent none) and ``cardHash`` (``portal.audit.scrub.card_hash``, the keyed hash the audit records
 use) instead of ``printedCardNumber``; a ``UserInformation`` keeps no ``primaryCardNumbers``, an
 ``AccountQueryMatch`` no ``printedCardNumber`` (``FULL_NUMBER_FIELDS``; a test holds every reply
-field named for a card number to that list). So a
-value read from the cache has ``printed_card_number=None``: whatever needs the number (a write, the
-notes filed under the primary card, a read by card number) reads the account from upstream.
+field named for a card number to that list). So a value read from the cache has
+``printed_card_number=None``: whatever needs the number (a write that sends it, the notes filed
+under the primary card, a read by card number) reads the account from upstream; an audit target
+takes the masked number and hash instead (``portal.audit.types.Target``).
 
 ``CACHE_FORMAT`` is part of every key (``portal.guestcache.guest_cache_key``): change it with the
 shape, and a deploy never reads an entry written by the code before it.
@@ -144,9 +145,9 @@ def cache_decode(text: Any) -> Any:
 
 
 class JsonSerializer:
-    """The Redis serializer of the ``guests`` cache alias (``settings.CACHES``): JSON, where
-    Django's own is pickle, so a value planted on the server cannot run code when read back.
-    Integers stay raw, as Django's do, for ``incr``."""
+    """The Redis serializer of every cache alias (``settings.CACHES``): JSON, where Django's
+    own is pickle, so a value planted on the server cannot run code when read back. Integers
+    stay raw, as Django's do, for ``incr``."""
 
     def dumps(self, value: Any) -> bytes | int:
         if type(value) is int:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from portal.jobs.runner import ItemHandler, job_run_items
+from portal.jobs.runner import ItemAhead, ItemHandler, job_run_items
 
 
 @dataclass(frozen=True)
@@ -32,10 +32,12 @@ def job_kind_register(
     *,
     items: ItemHandler | None = None,
     concurrency: Callable[[], int] | None = None,
+    ahead: ItemAhead | None = None,
     run: Callable[[int], object] | None = None,
 ) -> JobKind:
     """Register how jobs of ``name`` run: ``items`` (a handler of one item, ``concurrency()``
-    items at a time, ``JOBS_CONCURRENCY`` by default) or ``run`` (the whole job)."""
+    items at a time, ``JOBS_CONCURRENCY`` by default, with ``ahead`` reading what an item
+    needs while the items before it run) or ``run`` (the whole job)."""
     if (items is None) == (run is None):
         raise ValueError("a job kind runs either item by item or as a whole: give one of them")
     if items is not None:
@@ -43,7 +45,7 @@ def job_kind_register(
         how_many = concurrency or (lambda: settings.JOBS_CONCURRENCY)
 
         def run_items(job_id: int) -> object:
-            return job_run_items(job_id, handler, concurrency=how_many())
+            return job_run_items(job_id, handler, concurrency=how_many(), ahead=ahead)
 
         run = run_items
     assert run is not None

@@ -53,6 +53,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,6 +104,9 @@ class ItemRun:
     job: Job
     item: JobItem
     attempt: int
+    #: What the kind's ``ahead`` read for this item while earlier items ran (waits for it);
+    #: None when the kind reads nothing ahead or the item runs on its own.
+    prepared: Callable[[], Any] | None = None
 
     @property
     def actor(self) -> User:
@@ -172,6 +176,8 @@ class ItemResult:
 
 
 ItemHandler = Callable[[ItemRun], ItemResult]
+#: Reads what an item's write will need, ahead of it (upstream reads only: no database).
+ItemAhead = Callable[[JobItem], Any]
 
 
 def _backoff(attempt: int) -> float:
@@ -215,6 +221,7 @@ def _run_item(
     handle: ItemHandler,
     stopping: threading.Event | None = None,
     chunk_ends: float = float("inf"),
+    prepared: Callable[[], Any] | None = None,
 ) -> None:
     attempt = max(item.attempts, 1)
     waited_until = min(
@@ -224,7 +231,8 @@ def _run_item(
     notes: list[str] = []
     with log_context(job_id=job.pk, job_item=item.position):
         while True:
-            result = _attempt(handle, ItemRun(job=job, item=item, attempt=attempt))
+            run = ItemRun(job=job, item=item, attempt=attempt, prepared=prepared)
+            result = _attempt(handle, run)
             if stopping is not None and stopping.is_set():
                 # Out of time: no further attempt or wait; this one's outcome is the item's.
                 break
@@ -280,7 +288,7 @@ def _stop_wait() -> float:
 
 
 def _stop_threads(
-    work: queue.Queue[JobItem | None], threads: list[threading.Thread], stopping: threading.Event
+    work: queue.Queue[_Work], threads: list[threading.Thread], stopping: threading.Event
 ) -> None:
     """Out of time: take back the items not started, let the ones under way finish (bounded)."""
     stopping.set()
@@ -328,21 +336,42 @@ def _run_inline(job: Job, handle: ItemHandler, chunk_ends: float) -> bool:
     return False
 
 
-def _run_threaded(job: Job, handle: ItemHandler, concurrency: int, chunk_ends: float) -> bool:
-    work: queue.Queue[JobItem | None] = queue.Queue(maxsize=concurrency)
+_Work = tuple[JobItem, Callable[[], Any] | None] | None
+
+
+def _prepared(future: Future[Any]) -> Callable[[], Any]:
+    return future.result
+
+
+def _run_threaded(
+    job: Job,
+    handle: ItemHandler,
+    concurrency: int,
+    chunk_ends: float,
+    ahead: ItemAhead | None = None,
+) -> bool:
+    work: queue.Queue[_Work] = queue.Queue(maxsize=concurrency)
     cancelled = threading.Event()
     stopping = threading.Event()
+    # The reads ahead run beside the writes, at most ``concurrency`` at once, for the items in
+    # the queue (so never more than ``2 * concurrency`` items are held: memory stays flat).
+    reads = (
+        ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"job-{job.pk}-ahead")
+        if ahead is not None
+        else None
+    )
 
     def worker() -> None:
         try:
-            while (item := work.get()) is not None:
+            while (taken := work.get()) is not None:
+                item, prepared = taken
                 if stopping.is_set() or stop_requested():
                     continue
                 # Items waiting in the queue have not started: a cancel stops them too.
                 if cancelled.is_set() or job_cancel_requested(job.pk):
                     cancelled.set()
                     continue
-                _run_item(job, item, handle, stopping, chunk_ends)
+                _run_item(job, item, handle, stopping, chunk_ends, prepared)
         finally:
             connections.close_all()
 
@@ -359,7 +388,8 @@ def _run_threaded(job: Job, handle: ItemHandler, concurrency: int, chunk_ends: f
                 break
             if stop_requested() or time.monotonic() >= chunk_ends:
                 break
-            work.put(item)
+            prepared = _prepared(reads.submit(ahead, item)) if reads and ahead else None
+            work.put((item, prepared))
         for _ in threads:
             work.put(None)
         for thread in threads:
@@ -368,18 +398,28 @@ def _run_threaded(job: Job, handle: ItemHandler, concurrency: int, chunk_ends: f
         # The soft time limit (or anything else) while submitting or waiting.
         _stop_threads(work, threads, stopping)
         raise
+    finally:
+        if reads is not None:
+            reads.shutdown(wait=False, cancel_futures=True)
     return cancelled.is_set()
 
 
 def job_run_items(
-    job_id: int, handle: ItemHandler, *, concurrency: int | None = None
+    job_id: int,
+    handle: ItemHandler,
+    *,
+    concurrency: int | None = None,
+    ahead: ItemAhead | None = None,
 ) -> Job | None:
     """Run one chunk of job ``job_id``: its items not yet ended, through ``handle``, for up to
     ``JOBS_CHUNK_SECONDS``; end the job if nothing is left (``job_next_run`` says when the task
     should come back otherwise).
 
     ``concurrency`` (default ``JOBS_CONCURRENCY``) is how many items run at once, for an app
-    whose upstream calls have a limit of their own (``CARDS_BULK_CONCURRENCY``).
+    whose upstream calls have a limit of their own (``CARDS_BULK_CONCURRENCY``). ``ahead``
+    reads what an item will need (its card's account) while the items before it run, so each
+    item's own upstream call is its write alone; its answer reaches the handler as
+    ``run.prepared()``.
     Returns the job, or None if it had already ended (a duplicate delivery) or was cancelled
     before it started.
     """
@@ -392,7 +432,7 @@ def job_run_items(
         if concurrency == 1:
             stopped = _run_inline(job, handle, chunk_ends)
         else:
-            stopped = _run_threaded(job, handle, concurrency, chunk_ends)
+            stopped = _run_threaded(job, handle, concurrency, chunk_ends, ahead)
     except SoftTimeLimitExceeded:
         logger.warning("job %d reached the task time limit; ending what is left", job.pk)
         _out_of_time(job)

@@ -75,13 +75,15 @@ def items_left(job: Job) -> int:
 
 def job_next_run(job_id: int) -> float | None:
     """When the task should run job ``job_id`` again: None when it has ended, at once (0) while
-    items wait to start, ``JOBS_SETTLE_POLL`` seconds when only items being settled are left."""
+    items wait to start (or a job without items has not ended), ``JOBS_SETTLE_POLL`` seconds
+    when only items being settled are left."""
     job = Job.objects.filter(pk=job_id).only("status").first()
     if job is None or job.is_finished:
         return None
     left = JobItem.objects.filter(job_id=job_id).exclude(status=ItemStatus.DONE)
     if not left.exists():
-        return None
+        # A job without items (an export) that has not ended runs its next chunk at once.
+        return None if JobItem.objects.filter(job_id=job_id).exists() else 0.0
     if left.exclude(status=ItemStatus.SETTLING).exists():
         return 0.0
     return float(settings.JOBS_SETTLE_POLL)

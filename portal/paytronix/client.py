@@ -58,6 +58,7 @@ def config_from_settings() -> ClientConfig:
         breaker_threshold=settings.PAYTRONIX_BREAKER_THRESHOLD,
         breaker_cooldown=settings.PAYTRONIX_BREAKER_COOLDOWN,
         breaker_redis_url=settings.PAYTRONIX_BREAKER_REDIS_URL,
+        pool_maxsize=settings.PAYTRONIX_POOL_SIZE,
     )
 
 

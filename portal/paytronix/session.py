@@ -12,13 +12,14 @@ What it guarantees, and why:
 * **A 404 is never a reply.** Whatever its body, it says the endpoint (or the whole service)
   is not part of this integration: ``UpstreamStatusError`` with the status, for the caller to
   tell "not available here" from a refusal.
-* **Reads are retried, writes never are.** A read sent as GET is retried on transport faults
-  (connect error, timeout, 5xx, 429, a reply that is not the documented JSON) with capped
-  exponential backoff and full jitter, at most ``max_attempts`` attempts, never sooner than a
-  ``Retry-After`` header asks; a ``Retry-After`` longer than ``backoff_cap`` ends the retries
-  instead of holding a console request hostage.
-  A POST is never retried: POST is how the vendor sends writes, and even the few read-only
-  POSTs (validateVisitCode, validateReferralCode, accountQuery) are left to the caller.
+* **Reads are retried; a write never is once it may have been sent.** The policy is tenacity's
+  (``Retrying``): a read sent as GET is retried on transport faults (connect error, timeout,
+  5xx, 429, a reply that is not the documented JSON) with capped exponential backoff and full
+  jitter, at most ``max_attempts`` attempts, never sooner than a ``Retry-After`` header asks; a
+  ``Retry-After`` longer than ``backoff_cap`` ends the retries instead of holding a console
+  request hostage. Any other call (a write, or one of the few read-only POSTs:
+  validateVisitCode, validateReferralCode, accountQuery) is retried only after a fault that
+  proves nothing was sent (below); after any other fault it is left to the caller.
 * **A write that may have reached upstream raises ``OutcomeUnknownError``.** After a timeout,
   a dropped connection, a 5xx or a garbled reply we cannot know whether Paytronix applied the
   change; the audit door settles it by reading state back. The one exception: a connect error
@@ -62,6 +63,14 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
+from tenacity.stop import stop_base
 from urllib3.exceptions import NewConnectionError
 
 from . import observe
@@ -212,28 +221,32 @@ class Transport:
         }
         if endpoint.authentication is not None:
             wire = {"authentication": endpoint.authentication, **wire}
-        attempts = self.config.max_attempts if endpoint.retryable else 1
-        attempt = 1
-        while True:
-            try:
-                return self._attempt(endpoint, wire, attempt)
-            except _Fault as caught:
-                fault = caught
-            # Raised outside the ``except`` so that the error carries no chained context: the
-            # requests exception behind a fault holds the full URL, card number included.
-            delay = self._retry_delay(attempt, fault) if attempt < attempts else None
-            if delay is None:
-                raise self._final_error(endpoint, fault)
-            logger.info(
-                "paytronix retry %s %s in %.2fs (attempt %d of %d)",
-                endpoint.method,
-                endpoint.path,
-                delay,
-                attempt + 1,
-                attempts,
-            )
-            self._sleep(delay)
-            attempt += 1
+        retrying = Retrying(
+            stop=stop_after_attempt(self.config.max_attempts)
+            | _RetryAfterBeyond(self.config.backoff_cap),
+            wait=self._backoff,
+            retry=retry_if_exception(lambda error: _may_retry(endpoint, error)),
+            sleep=self._sleep,
+            before_sleep=lambda state: _log_retry(endpoint, state, self.config.max_attempts),
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return self._attempt(endpoint, wire, attempt.retry_state.attempt_number)
+        except _Fault as caught:
+            fault = caught
+        # Raised outside the ``except`` so that the error carries no chained context: the
+        # requests exception behind a fault holds the full URL, card number included.
+        raise self._final_error(endpoint, fault)
+
+    def _backoff(self, state: RetryCallState) -> float:
+        """Full jitter: a random share of the capped exponential backoff, never sooner than
+        the fault's ``Retry-After``."""
+        ceiling = wait_exponential(multiplier=self.config.backoff_base, max=self.config.backoff_cap)
+        delay = ceiling(state) * self._jitter()
+        retry_after = _fault_of(state).retry_after
+        return delay if retry_after is None else max(delay, retry_after)
 
     def _attempt(self, endpoint: Endpoint, wire: dict[str, Any], attempt: int) -> dict[str, Any]:
         self.breaker.allow(endpoint.path)
@@ -332,16 +345,6 @@ class Transport:
             )
         )
 
-    def _retry_delay(self, attempt: int, fault: _Fault) -> float | None:
-        """Full-jitter backoff for the next attempt, or ``None`` to stop retrying."""
-        ceiling = min(self.config.backoff_cap, self.config.backoff_base * 2 ** (attempt - 1))
-        delay = ceiling * self._jitter()
-        if fault.retry_after is not None:
-            if fault.retry_after > self.config.backoff_cap:
-                return None
-            delay = max(delay, fault.retry_after)
-        return delay
-
     @staticmethod
     def _final_error(endpoint: Endpoint, fault: _Fault) -> TransportError:
         if endpoint.write and fault.sent:
@@ -351,6 +354,42 @@ class Transport:
                 status=fault.error.status,
             )
         return fault.error
+
+
+class _RetryAfterBeyond(stop_base):
+    """Stop when the fault's ``Retry-After`` is beyond ``cap``: the retries end instead of
+    holding a console request hostage."""
+
+    def __init__(self, cap: float) -> None:
+        self.cap = cap
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        retry_after = _fault_of(retry_state).retry_after
+        return retry_after is not None and retry_after > self.cap
+
+
+def _may_retry(endpoint: Endpoint, error: BaseException) -> bool:
+    """A transport fault is retried when the call is a read sent as GET, or when nothing was
+    sent (a write, or a read-only POST, that never left: nothing to be applied twice)."""
+    return isinstance(error, _Fault) and (endpoint.retryable or not error.sent)
+
+
+def _fault_of(state: RetryCallState) -> _Fault:
+    error = state.outcome.exception() if state.outcome is not None else None
+    if not isinstance(error, _Fault):
+        raise TypeError("only a transport fault is retried")
+    return error
+
+
+def _log_retry(endpoint: Endpoint, state: RetryCallState, attempts: int) -> None:
+    logger.info(
+        "paytronix retry %s %s in %.2fs (attempt %d of %d)",
+        endpoint.method,
+        endpoint.path,
+        state.upcoming_sleep,
+        state.attempt_number + 1,
+        attempts,
+    )
 
 
 def _classify(exc: requests.RequestException) -> tuple[str, bool]:

@@ -62,6 +62,8 @@ _AGENT = {
     "lookup_guests",
     "change_card_status",
     "attach_cards",
+    # Combines by agents are approval requests (settings.COMBINE_APPROVAL_ROLES).
+    "combine_cards",
     "manage_referrals",
     "change_messaging",
     "apply_visit_codes",
@@ -83,7 +85,6 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.SUPERVISOR: frozenset(
         _AGENT
         | {
-            "combine_cards",
             "run_bulk_jobs",
             "view_audit_log",
             "void_any_adjustment",

@@ -74,12 +74,20 @@ def outcomes() -> list[AuditRecord]:
 @pytest.fixture
 def raw_sql() -> Callable[..., None]:
     """Run SQL around the model's refusals (tampering, for audit_verify to catch). On
-    PostgreSQL the append-only triggers are bypassed the way only a superuser can."""
+    PostgreSQL the append-only triggers are bypassed the way only a superuser can; the test
+    then goes on as the role it ran as."""
 
     def run(sql: str, params: list[Any] | None = None) -> None:
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute("SET LOCAL session_replication_role = replica")
+            if connection.vendor != "postgresql":
+                cursor.execute(sql, params or [])
+                return
+            # As the owner (the test may run as the runtime role, which can do none of this).
+            cursor.execute("SELECT current_user")
+            role = cursor.fetchone()[0]
+            cursor.execute("SET LOCAL ROLE NONE")
+            cursor.execute("SET LOCAL session_replication_role = replica")
             cursor.execute(sql, params or [])
+            cursor.execute(f"SET LOCAL ROLE {connection.ops.quote_name(role)}")
 
     return run

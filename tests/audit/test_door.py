@@ -362,10 +362,10 @@ def test_when_the_intent_cannot_be_written_nothing_is_sent(
     upstream: Upstream,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def broken(**fields: Any) -> AuditRecord:
+    def broken(**fields: Any) -> tuple[AuditRecord, bool]:
         raise DatabaseError("disk full")
 
-    monkeypatch.setattr(door, "chain_append", broken)
+    monkeypatch.setattr(door, "intent_append_or_first", broken)
 
     with pytest.raises(DatabaseError):
         disable_card(agent)
@@ -378,7 +378,7 @@ def test_the_door_refuses_to_run_inside_a_transaction(
     sandbox: Any, agent: User, disable_card: DisableCard, upstream: Upstream
 ) -> None:
     # Inside a transaction the intent could not be committed before the call.
-    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+    with pytest.raises(RuntimeError, match="outside a transaction"), transaction.atomic():
         disable_card(agent)
 
     assert upstream.calls == 0

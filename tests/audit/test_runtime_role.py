@@ -213,3 +213,33 @@ def test_grants_need_postgresql(db: None) -> None:
 
     with pytest.raises(CommandError, match="No grants made: database roles need PostgreSQL"):
         call_command("db_runtime_grants", role="loyaltydesk_app")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE audit_auditrecord SET outcome = 'failed'",
+        "DELETE FROM audit_auditrecord",
+        "TRUNCATE audit_auditrecord",
+        "ALTER TABLE audit_auditrecord DISABLE TRIGGER ALL",
+    ],
+)
+def test_the_suites_tests_run_as_the_runtime_role_and_are_refused_what_it_is_refused(
+    sql: str,
+) -> None:
+    # An ordinary test (tests/conftest.py: _as_the_runtime_role), not this file's fixture.
+    role = os.environ.get("DATABASE_RUNTIME_ROLE", "")
+    if not role:
+        (pytest.fail if REQUIRE_SERVICES else pytest.skip)("needs DATABASE_RUNTIME_ROLE")
+    records = _chain(2)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        assert cursor.fetchone()[0] == role
+        with pytest.raises(DatabaseError) as refused, transaction.atomic():
+            cursor.execute(sql)
+    assert getattr(refused.value.__cause__, "sqlstate", None) == INSUFFICIENT_PRIVILEGE
+    assert [r.record_hash for r in AuditRecord.objects.order_by("seq")] == [
+        r.record_hash for r in records
+    ]

@@ -66,12 +66,22 @@ def test_line_numbers_count_quoted_multiline_cells_as_a_spreadsheet_does():
         (b"", "The file has no card numbers."),
         (b"card_number\n\n", "The file has no card numbers."),
         (b"\xff\xfe6\x000\x00", "not plain text"),
-        (b"6" * (1024 * 1024 + 1), "larger than 1024 KB"),
+        (b"6" * (4 * 1024 * 1024 + 1), "larger than 4096 KB"),
     ],
 )
 def test_an_unusable_file_is_refused_whole(data: bytes, message: str):
     with pytest.raises(BulkFileError, match=message):
         parse_bulk_file(data, default_action=BulkAction.ENABLE, default_reason="Found")
+
+
+def test_ten_thousand_cards_with_their_reasons_are_accepted_in_one_upload():
+    text = "".join(
+        f"{6000300000000000 + i},disable,Reported lost by the guest at the front desk\n"
+        for i in range(10_000)
+    )
+    parsed = parse(text)
+    assert len(parsed.rows) == 10_000
+    assert parsed.bad == []
 
 
 def test_a_file_with_too_many_rows_is_refused_whole():

@@ -182,9 +182,13 @@ def test_a_card_that_is_not_combinable_is_said_so_and_cannot_be_submitted(
     assert Job.objects.count() == 0
 
 
-def test_the_warning_must_be_acknowledged(sandbox, supervisor_client):
+def test_the_warning_must_be_acknowledged(sandbox, supervisor_client, upstream_calls):
+    supervisor_client.get(reverse("cards:combine", args=[account_of(sandbox, OTHER), OTHER[-6:]]))
+    upstream_calls.clear()
     assert combine(supervisor_client, sandbox, understood="").status_code == 422
     assert Job.objects.count() == 0
+    # Shown again from what the form page just read: an invalid form costs no upstream call.
+    assert upstream_calls == []
 
 
 def test_a_double_submit_makes_one_job_and_one_combine(
@@ -198,9 +202,13 @@ def test_a_double_submit_makes_one_job_and_one_combine(
     assert len(upstream_calls.to("guest/combineCard.json")) == 1
 
 
-def test_agents_cannot_combine(sandbox, agent_client):
-    assert combine(agent_client, sandbox).status_code == 403
+def test_an_agents_combine_is_a_request_not_a_job(sandbox, agent_client, upstream_calls):
+    # Agents' combines go through a supervisor's approval (tests/cards/test_combine_approval.py).
+    response = combine(agent_client, sandbox)
+    assert response.status_code == 303
+    assert response["Location"].startswith(reverse("approvals:queue"))
     assert Job.objects.count() == 0
+    assert upstream_calls.to("guest/combineCard.json") == []
 
 
 COMBINE_CODES = [
@@ -436,7 +444,11 @@ def test_an_attached_card_shows_as_another_account_of_the_guest_with_combine(
     assert combine_link(other, demo.DEMO_ATTACHABLE_CARD) in panel
 
 
-def test_an_agent_sees_the_other_accounts_but_no_combine(sandbox, agent_client):
+def test_an_agent_sees_the_other_accounts_and_the_combine_but_no_attach_and_combine(
+    sandbox, agent_client
+):
+    # Their combine is a request a supervisor approves; attach-and-combine is not offered.
     panel = cards_panel(agent_client, account_of(sandbox, MAIN))
     assert f"Account {account_of(sandbox, OTHER)}</a>" in panel
-    assert "Combine into the main account" not in panel
+    assert "Combine into the main account" in panel
+    assert "Attach and combine a card" not in panel

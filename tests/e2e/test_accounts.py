@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 from portal.sandbox import demo
 from portal.staff.models import User
 from tests.e2e.conftest import login
+from tests.e2e.test_wallets import fits
 
 pytestmark = pytest.mark.browser
 
@@ -107,3 +108,40 @@ def test_a_supervisor_attaches_and_combines_a_card_in_one_step(
     expect(own_card_row(page, "000021")).to_have_count(1)
     expect(account_section(page, before)).to_have_count(0)
     expect(page.get_by_role("link", name=COMBINE)).to_have_count(0)
+
+
+def test_an_agents_combine_waits_for_a_supervisor_who_approves_it(
+    page: Page, browser: Any, live_server: Any, agent: User, supervisor: User, sandbox: Any
+) -> None:
+    main_card, other_card = demo.DEMO_COMBINABLE_PAIR
+    main = sandbox.state.card(main_card).account_id
+    other = sandbox.state.card(other_card).account_id
+    login(page, agent)
+    page.goto(f"/guests/{main}/")
+    account_section(page, other).get_by_role("link", name=COMBINE).click()
+
+    expect(page.get_by_text("A supervisor approves this combine.")).to_be_visible()
+    fits(page, "combine-approval-preview")
+    page.get_by_label("Reason").fill("Guest wants one balance")
+    page.get_by_label("I have told the guest").check()
+    page.get_by_role(
+        "button", name=f"Ask a supervisor to combine card ending {other_card[-6:]}"
+    ).click()
+    expect(page.get_by_text("a supervisor will approve or reject it")).to_be_visible()
+    request_url = page.url
+    assert sandbox.state.card(other_card).account_id == other
+
+    boss = browser.new_context(base_url=live_server.url)
+    approver = boss.new_page()
+    login(approver, supervisor)
+    approver.goto(request_url)
+    expect(approver.get_by_text(f"As your own action, combine account {other}")).to_be_visible()
+    approver.get_by_label("Reason").fill("Same guest, checked")
+    approver.get_by_role("button", name="Approve").click()
+    expect(approver.get_by_text(f"combined into account {main}").first).to_be_visible()
+    boss.close()
+
+    assert sandbox.state.card(other_card).account_id == main
+    page.goto(request_url)
+    expect(page.get_by_text("by sam.supervisor").first).to_be_visible()
+    fits(page, "combine-approval-outcome")

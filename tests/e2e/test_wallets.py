@@ -47,7 +47,11 @@ def test_an_over_limit_adjustment_waits_for_a_supervisor_who_approves_it(
         "link", name="Adjust"
     ).click()
 
-    expect(page.get_by_role("heading", level=1)).to_have_text("Adjust Points")
+    # The form opens in the wallets panel (htmx), the page's address saying so.
+    expect(page.locator("#drawer-adjust .drawer-title")).to_have_text("Adjust Points")
+    expect(page).to_have_url(
+        f"{live_server.url}/guests/{ACCOUNT}/?open=adjust-{POINTS}#panel-wallets"
+    )
     page.get_by_label("Add", exact=True).check()
     page.get_by_label("Amount").fill("600")
     page.get_by_label("Goodwill").check()

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from portal.audit.models import Kind, Outcome
 from portal.audit.personal import identifier_record
+from portal.audit.scrub import card_hash
 from portal.sandbox import demo
 from portal.sandbox.catalog import POINTS
 from portal.sandbox.testing import SandboxController
@@ -184,6 +185,32 @@ def test_submitting_the_same_form_twice_changes_upstream_once(
     assert upstream_calls.paths().count("guest/updateMessageFrequency.json") == 1
     assert len(records("messaging.frequency", Kind.INTENT)) == 1
     assert "Message frequency: Snooze for 14 days." in second.content.decode()
+
+
+def test_a_change_on_a_cached_guest_reads_nothing_before_its_write(
+    sandbox: SandboxController,
+    agent_client: Client,
+    records: Records,
+    upstream_calls: UpstreamCalls,
+) -> None:
+    # The cached account has the primary card masked and hashed only: the audit target takes
+    # those, so the change costs its write and the fresh reads of the panel it redraws.
+    agent_client.get(GUEST_URL)
+    upstream_calls.clear()
+
+    post(agent_client, "message_frequency", frequency("SNOOZE"))
+
+    assert upstream_calls.paths() == [
+        "guest/updateMessageFrequency.json",
+        "guest/accountInformationById.json",
+        "guest/userInformationByAccountId.json",
+    ]
+    intent, outcome = records("messaging.frequency")
+    assert (intent.card_masked, intent.card_hash) == (
+        demo.DEMO_ACTIVE_CARD[-6:],
+        card_hash(demo.DEMO_ACTIVE_CARD),
+    )
+    assert (outcome.card_masked, outcome.card_hash) == (intent.card_masked, intent.card_hash)
 
 
 def test_a_write_whose_outcome_is_unknown_is_explained_and_watched_for(

@@ -12,11 +12,13 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from guests.selectors import reads
 from guests.selectors.fanout import run_reads
 from guests.selectors.history import PAGE_SIZE, HistoryQuery, history_page
 from guests.selectors.reads import HistoryFilter
 from portal.audit.models import AuditRecord, Kind
 from portal.paytronix.errors import FailureError
+from portal.paytronix.session import Transport
 from portal.sandbox import demo
 from portal.sandbox.endpoints.registry import ENDPOINTS
 from portal.sandbox.testing import SandboxController
@@ -288,6 +290,80 @@ def test_a_second_view_is_served_from_the_cache(
     assert "maya.friend@example.net" in html
 
 
+def test_a_warm_page_does_not_ask_again_for_a_source_that_just_failed_but_a_retry_does(
+    sandbox: SandboxController, agent_client: Client, upstream_calls: UpstreamCalls
+) -> None:
+    sandbox.faults.error(404, endpoint="guest/referralsByAccountId")
+    agent_client.get(GUEST_URL)
+    upstream_calls.clear()
+    html = agent_client.get(GUEST_URL).content.decode()
+    assert upstream_calls.paths() == []
+    assert f'hx-get="{panel_url("referrals")}"' in html
+    assert "Try again" in html
+
+    sandbox.faults.clear()
+    retried = agent_client.get(panel_url("referrals"), headers=HTMX).content.decode()
+    assert upstream_calls.paths() == ["guest/referralsByAccountId.json"]
+    assert "maya.friend@example.net" in retried
+
+
+def test_a_page_starts_the_reads_by_account_id_beside_the_account_read(
+    sandbox: SandboxController, agent_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every read by account id waits for all the others: read after the account, the
+    # account's read would already be over and the meeting would never happen.
+    meeting = threading.Barrier(5, timeout=5)
+    original = Transport.call
+    by_id = {
+        "guest/accountInformationById.json",
+        "guest/userInformationByAccountId.json",
+        "guest/transactionHistoryByAccount.json",
+        "guest/referralsByAccountId.json",
+        "guest/pendingEventRewardsByAccountId.json",
+    }
+
+    def meeting_first(self: Transport, endpoint: Any, params: Any) -> dict[str, Any]:
+        if endpoint.path in by_id:
+            meeting.wait()
+        return original(self, endpoint, params)
+
+    monkeypatch.setattr(Transport, "call", meeting_first)
+    response = agent_client.get(GUEST_URL)
+    assert response.status_code == 200
+    assert "Ava Thompson" in response.content.decode()
+
+
+def test_another_accounts_combinable_is_asked_beside_its_read_by_the_users_card_numbers(
+    sandbox: SandboxController, agent_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = next(u for u in sandbox.state.live.users.values() if len(u.account_ids) > 1)
+    account_id, other_id = user.account_ids[0], user.account_ids[1]
+    other_card = sandbox.state.account(other_id).cards[0]
+    # The other account's read and isCardCombinable of its card wait for each other: asked
+    # one after the other, they would never meet.
+    meeting = threading.Barrier(2, timeout=5)
+    original = Transport.call
+
+    def meeting_first(self: Transport, endpoint: Any, params: Any) -> dict[str, Any]:
+        other_read = endpoint.path == "guest/accountInformationById.json" and str(
+            params.get("accountId")
+        ) == str(other_id)
+        other_asked = endpoint.path == "guest/isCardCombinable.json" and (
+            params.get("printedCardNumber") == other_card
+        )
+        if other_read or other_asked:
+            meeting.wait()
+            met.append(endpoint.path)
+        return original(self, endpoint, params)
+
+    met: list[str] = []
+    monkeypatch.setattr(Transport, "call", meeting_first)
+    response = agent_client.get(reverse("guests:guest", args=[account_id]))
+    assert response.status_code == 200
+    assert sorted(met) == ["guest/accountInformationById.json", "guest/isCardCombinable.json"]
+    assert other_card[-4:] in response.content.decode()
+
+
 def test_the_page_reads_run_at_the_same_time() -> None:
     # Each read waits for all the others: run one after another, they would never meet.
     meeting = threading.Barrier(5, timeout=5)
@@ -430,34 +506,62 @@ def test_scaled_amounts_keep_their_precision(sandbox: SandboxController) -> None
     assert all(isinstance(cell.balance, Decimal) for cell in stored)
 
 
-def test_opened_from_a_search_the_page_costs_one_read_per_source(
+def test_opened_from_a_search_by_card_the_page_asks_upstream_nothing(
     sandbox: SandboxController, agent_client: Client, upstream_calls: UpstreamCalls
 ) -> None:
     search(agent_client, demo.DEMO_ACTIVE_CARD)
-    upstream_calls.clear()
-    agent_client.get(GUEST_URL)
-    # The account itself comes from the search's cached copy; the notes are filed under the
-    # primary card's full number, which that copy holds only masked, so the notes' read asks
-    # for the account once more (and only while the notes are not cached).
+    # The search read the page's sources by card number beside its own account read.
     assert sorted(upstream_calls.paths()) == [
         "csr/accountComments.json",
-        # Once, though the notes and isCardCombinable both need the full card number.
-        "guest/accountInformationById.json",
+        "guest/accountInformation.json",
         "guest/isCardCombinable.json",
-        "guest/pendingEventRewardsByAccountId.json",
-        "guest/referralsByAccountId.json",
-        "guest/transactionHistoryByAccount.json",
-        # Once, though the header and the guest's accounts both need it.
-        "guest/userInformationByAccountId.json",
+        "guest/pendingEventRewards.json",
+        "guest/referralsByPrintedCardNumber.json",
+        "guest/transactionHistory.json",
+        "guest/userInformationByPrintedCardNumber.json",
     ]
+    upstream_calls.clear()
+    html = agent_client.get(GUEST_URL).content.decode()
+    assert upstream_calls.paths() == []
+    assert "Ava Thompson" in html
+    assert "Point Adjustment" in html
+    assert "Offered 25 bonus points for the wait." in html
+    assert "maya.friend@example.net" in html
 
 
-def test_a_store_managers_out_of_group_guest_is_never_read_beyond_the_gate(
+def test_a_search_for_a_card_outside_the_store_group_keeps_nothing_it_read(
     sandbox: SandboxController, store_manager_client: Client, upstream_calls: UpstreamCalls
 ) -> None:
     account_id = sandbox.state.card(demo.DEMO_OTHER_STORE_GROUP_CARD).account_id
-    store_manager_client.get(reverse("guests:guest", args=[account_id]))
-    assert set(upstream_calls.paths()) == {"guest/accountInformationById.json"}
+    search(store_manager_client, demo.DEMO_OTHER_STORE_GROUP_CARD)
+    for kind in ("referrals", "pending-rewards", "user", "combinable"):
+        assert not reads.is_cached(account_id, kind)
+    upstream_calls.clear()
+    response = store_manager_client.get(reverse("guests:guest", args=[account_id]))
+    assert response.status_code == 404
+    # Nothing the search read by card was cached for the page: it asks (and is refused) again.
+    assert "guest/accountInformationById.json" in upstream_calls.paths()
+
+
+def test_a_store_managers_out_of_group_guest_shows_nothing_the_reads_beside_the_gate_found(
+    sandbox: SandboxController, store_manager_client: Client, upstream_calls: UpstreamCalls
+) -> None:
+    account_id = sandbox.state.card(demo.DEMO_OTHER_STORE_GROUP_CARD).account_id
+    response = store_manager_client.get(reverse("guests:guest", args=[account_id]))
+    assert response.status_code == 404
+    # The reads by account id start beside the gate and are dropped unread; nothing that needs
+    # the account itself (its card numbers: notes, isCardCombinable) is ever asked.
+    assert set(upstream_calls.paths()) <= {
+        "guest/accountInformationById.json",
+        "guest/userInformationByAccountId.json",
+        "guest/transactionHistoryByAccount.json",
+        "guest/referralsByAccountId.json",
+        "guest/pendingEventRewardsByAccountId.json",
+    }
+    html = response.content.decode()
+    assert "in your store group" in html
+    assert "Point Adjustment" not in html
+    assert "Try again" not in html
 
 
 def test_for_htmx_a_panel_whose_account_cannot_be_read_is_replaced_by_the_problem(

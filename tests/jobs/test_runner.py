@@ -286,6 +286,37 @@ def test_concurrent_items_through_the_door_change_each_card_once(
     assert AuditRecord.objects.filter(kind=Kind.OUTCOME, action="card.disable").count() == 8
 
 
+@pytest.mark.django_db(transaction=True)
+def test_what_an_item_needs_is_read_ahead_while_the_items_before_it_run(
+    sandbox: Any, bulk_job: Callable[..., Job]
+) -> None:
+    cards = active_cards(sandbox, 10)
+    job = bulk_job(cards)
+    first_write_done = threading.Event()
+    read_before_first_write_ended: list[bool] = []
+
+    def ahead(item: JobItem) -> str:
+        read_before_first_write_ended.append(not first_write_done.is_set())
+        return f"read {item.payload['card_number']}"
+
+    def write(run: ItemRun) -> ItemResult:
+        assert run.prepared is not None
+        seen = run.prepared()
+        time.sleep(0.05)
+        first_write_done.set()
+        return ItemResult(ItemOutcome.SUCCEEDED, seen)
+
+    job_run_items(job.pk, Handler(write), concurrency=2, ahead=ahead)
+
+    job.refresh_from_db()
+    assert (job.status, job.done) == (JobStatus.SUCCEEDED, 10)
+    messages = list(job.items.order_by("position").values_list("message", flat=True))
+    assert messages == [f"read {card}" for card in cards]
+    # More reads started than the two writes running at once: they ran ahead.
+    assert sum(read_before_first_write_ended) > 2
+    connection.close()
+
+
 @pytest.fixture
 def soft_time_limit() -> Any:
     """``fire()`` raises ``SoftTimeLimitExceeded`` in the main thread, as Celery's signal does."""

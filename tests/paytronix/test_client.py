@@ -94,6 +94,8 @@ def test_the_client_package_imports_nothing_from_the_apps() -> None:
         # The circuit breaker's state shared between processes (breaker.py).
         "redis",
         "requests",
+        # The retry policy (session.py).
+        "tenacity",
         "threading",
         "time",
         "types",

@@ -151,6 +151,17 @@ def test_each_request_has_the_tables_path_method_parameters_and_types(
         assert (problems.refused, problems.loose) == ([], []), method
 
 
+def test_each_request_is_a_write_exactly_when_the_table_says_the_endpoint_writes(
+    recorded: list[tuple[str, Endpoint, dict[str, Any]]],
+) -> None:
+    # A write passes only through the audit door and is never retried; a read is retried only
+    # when it is a GET (a read-only POST is left to the caller).
+    for method, endpoint, _ in recorded:
+        terms = contract.endpoints()[endpoint.path.removesuffix(".json")]
+        assert endpoint.write is terms.writes, method
+        assert endpoint.retryable is (terms.method == "GET" and not terms.writes), method
+
+
 def test_the_check_catches_what_a_client_bug_would_send() -> None:
     terms = contract.endpoints()["guest/addReferralsByAccountId"]
     problems = contract.request_problems(

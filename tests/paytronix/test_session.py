@@ -10,6 +10,7 @@ import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from typing import Any
 
 import pytest
 
@@ -238,18 +239,44 @@ def test_a_write_whose_transport_fails_after_sending_is_outcome_unknown(
         harness.transport.call(WRITE, {"printedCardNumber": CARD, "status": "ACTIVE"})
 
     assert len(upstream.requests) == 1
+    assert harness.sleeps == []
 
 
-def test_a_write_that_cannot_connect_was_never_sent_so_it_is_a_plain_transport_error(
-    make_harness: Callable[..., Harness],
+@pytest.mark.parametrize("endpoint", [WRITE, READ_POST], ids=["write", "read_only_post"])
+def test_a_post_that_cannot_connect_was_never_sent_so_it_is_retried_then_a_plain_error(
+    make_harness: Callable[..., Harness], endpoint: Endpoint
 ) -> None:
+    # Nothing left the process: retrying cannot apply the write twice.
     harness = make_harness(base_url=f"http://127.0.0.1:{_closed_port()}/rest/25.33/")
 
     with permit_writes(), pytest.raises(TransportError) as caught:
-        harness.transport.call(WRITE, {"printedCardNumber": CARD, "status": "ACTIVE"})
+        harness.transport.call(endpoint, {"printedCardNumber": CARD, "status": "ACTIVE"})
 
     assert not isinstance(caught.value, OutcomeUnknownError)
     assert "cannot connect" in str(caught.value)
+    assert harness.sleeps == [0.125, 0.25]
+
+
+def test_a_write_refused_at_connect_then_sent_is_applied_once(
+    upstream: FakeUpstream, make_harness: Callable[..., Harness]
+) -> None:
+    closed = f"http://127.0.0.1:{_closed_port()}/rest/25.33/"
+    harness = make_harness(base_url=closed)
+    # The first attempt finds nobody listening; upstream is up by the retry.
+    bases = iter([closed, upstream.base_url])
+    send = harness.transport.session.request
+
+    def request(method: str, url: str, **kwargs: Any) -> Any:
+        return send(method, url.replace(closed, next(bases)), **kwargs)
+
+    harness.transport.session.request = request  # type: ignore[method-assign,assignment]
+
+    with permit_writes():
+        reply = harness.transport.call(WRITE, {"printedCardNumber": CARD, "status": "ACTIVE"})
+
+    assert reply == {"result": "success"}
+    assert len(upstream.requests) == 1
+    assert harness.sleeps == [0.125]
 
 
 def test_a_read_only_post_is_not_retried_and_its_fault_is_a_plain_transport_error(

@@ -192,6 +192,26 @@ def test_each_endpoint_answers_its_success_with_the_tables_fields_and_types(
     assert reply_problems(path, reply, exact=True) == []
 
 
+@pytest.mark.parametrize("path", PATHS)
+def test_each_endpoint_changes_state_exactly_when_the_table_says_it_writes(
+    api: Api, sandbox: SandboxController, path: str
+) -> None:
+    # The reads sent as POST (validateVisitCode, validateReferralCode) change nothing; the
+    # write sent as GET (migrateEmailAsUsername) does.
+    sandbox.reset()
+    reply = send(api, path, VALID[path])
+    assert reply["result"] == "success", reply
+    assert sandbox.state.summary()["changedSinceReset"] is contract.endpoints()[path].writes
+
+
+def test_the_table_names_a_read_sent_as_post_and_a_write_sent_as_get() -> None:
+    terms = contract.endpoints()
+    posted_reads = {p for p, t in terms.items() if t.method == "POST" and not t.writes}
+    writing_gets = {p for p, t in terms.items() if t.method == "GET" and t.writes}
+    assert posted_reads == {"guest/validateVisitCode", "guest/validateReferralCode"}
+    assert writing_gets == {"guest/migrateEmailAsUsername"}
+
+
 def test_the_failure_replies_of_every_endpoint_carry_only_the_tables_fields(api: Api) -> None:
     for path in PATHS:
         reply = send(api, path, {})

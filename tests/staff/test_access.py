@@ -226,3 +226,100 @@ def test_a_store_manager_without_a_store_group_is_refused_everywhere(
     client.force_login(store_manager)
     assert client.get(reverse("home")).status_code == 403
     assert client.get(reverse("guests:search")).status_code == 403
+
+
+# -- the staff admin screens, per role (proof) ------------------------------------------------
+
+#: (URL name, whether it names the subject user, what an admin gets). Only an admin reaches the
+#: admin site at all; within it, the role grants add/change/view of staff users and view of the
+#: role groups, never delete (a staff user is deactivated, so the audit trail keeps its name).
+STAFF_ADMIN_SCREENS: list[tuple[str, bool, int]] = [
+    ("admin:index", False, 200),
+    ("admin:staff_user_changelist", False, 200),
+    ("admin:staff_user_add", False, 200),
+    ("admin:staff_user_change", True, 200),
+    ("admin:auth_user_password_change", True, 200),
+    ("admin:staff_user_history", True, 200),
+    ("admin:staff_user_delete", True, 403),
+    ("admin:auth_group_changelist", False, 200),
+    ("admin:auth_group_add", False, 403),
+    # Lockouts are lifted through the staff list's unlock action (audited), not axes' screens.
+    ("admin:axes_accessattempt_changelist", False, 403),
+    ("admin:axes_accesslog_changelist", False, 403),
+    ("admin:axes_accessfailurelog_changelist", False, 403),
+    ("admin:password_change", False, 200),
+]
+
+
+def _staff_admin_posts(subject: User) -> list[tuple[str, dict[str, Any]]]:
+    """What a role might try to change through the staff admin: a role, a password, an unlock,
+    a new staff user."""
+    from django.contrib.auth.models import Group
+
+    supervisor = Group.objects.get(name=Role.SUPERVISOR.value)
+    return [
+        (
+            reverse("admin:staff_user_change", args=[subject.pk]),
+            {"username": subject.username, "groups": [supervisor.pk], "is_active": "on"},
+        ),
+        (
+            reverse("admin:auth_user_password_change", args=[subject.pk]),
+            {"password1": "a-New-pass-phrase-9", "password2": "a-New-pass-phrase-9"},
+        ),
+        (
+            reverse("admin:staff_user_changelist"),
+            {"action": "unlock_sign_in", "_selected_action": [subject.pk]},
+        ),
+        (
+            reverse("admin:staff_user_add"),
+            {"username": "newcomer", "password1": "a-New-pass-phrase-9", "password2": "x"},
+        ),
+    ]
+
+
+@pytest.mark.proof
+def test_the_staff_admin_screens_let_in_only_the_admin_and_refuse_every_other_roles_change(
+    make_staff: Callable[..., User], figures: Callable[..., None]
+) -> None:
+    from portal.audit.models import AuditRecord
+
+    subject = make_staff(Role.AGENT)
+    password_before = subject.password
+    checks, wrong = 0, []
+    for role in Role:
+        client = logged_in_client(make_staff(role))
+        for name, names_subject, admin_status in STAFF_ADMIN_SCREENS:
+            url = reverse(name, args=[subject.pk] if names_subject else [])
+            expected = admin_status if role is Role.ADMIN else 403
+            with recorded_denials() as denials:
+                status = client.get(url).status_code
+            # Outside the admin role the access middleware refuses before the admin site runs.
+            refused_by_policy = role is not Role.ADMIN
+            if status != expected or bool(denials) != refused_by_policy:
+                wrong.append(f"{role} GET {name}: {status}, expected {expected}")
+            checks += 1
+        if role is Role.ADMIN:
+            continue
+        for url, form in _staff_admin_posts(subject):
+            with recorded_denials() as denials:
+                status = client.post(url, form).status_code
+            if status != 403 or not denials:
+                wrong.append(f"{role} POST {url}: {status}, expected 403")
+            checks += 1
+    subject.refresh_from_db()
+    unchanged = (
+        subject.role is Role.AGENT
+        and subject.password == password_before
+        and not User.objects.filter(username="newcomer").exists()
+        and not AuditRecord.objects.filter(action__startswith="staff.").exists()
+    )
+    figures(
+        "staff admin access matrix",
+        roles=len(Role),
+        screens=len(STAFF_ADMIN_SCREENS),
+        checks=checks,
+        surprises=len(wrong),
+        staff_changes_by_other_roles=0 if unchanged else "some",
+    )
+    assert wrong == []
+    assert unchanged

@@ -41,6 +41,8 @@ class EndpointContract:
     merchant_error: str
     parameter_errors: dict[str, str]
     one_of: tuple[str, ...]
+    #: Whether the endpoint changes upstream state, whatever its method (``writesDecision``).
+    writes: bool
 
     @property
     def name(self) -> str:
@@ -80,6 +82,7 @@ def endpoints() -> dict[str, EndpointContract]:
             merchant_error=raw["merchantError"],
             parameter_errors=dict(raw.get("parameterErrors", {})),
             one_of=tuple(raw.get("oneOf", ())),
+            writes=raw["writes"],
         )
         found[raw["path"].removesuffix(".json")] = contract
     return found

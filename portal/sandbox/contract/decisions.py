@@ -74,6 +74,33 @@ ONE_OF = {
     "validateVisitCode": ["printedCardNumber", "accountId"],
 }
 
+#: Whether an endpoint changes upstream state. The reference does not say; its method mostly
+#: does (a GET reads, a POST writes), and these are the exceptions, each by its own description.
+#: The client never retries a write, settles its unknown outcome by reading back, and lets only
+#: the audit door send it; it retries a read only when it is a GET.
+WRITES_WHY = (
+    "Not in the reference: a GET reads and a POST writes, except where the endpoint's own "
+    "description says otherwise (the entry's writesDecision)."
+)
+WRITES: dict[str, tuple[bool, str]] = {
+    "migrateEmailAsUsername": (
+        True,
+        "A GET that changes state: 'Allows a user to use their email address as a username.' "
+        "A write: never retried, only through the audit door, an unknown outcome settled.",
+    ),
+    "validateReferralCode": (
+        False,
+        "A POST that changes nothing: 'Validate the given referral code.' A read, but sent as "
+        "a POST: not retried (the transport retries GETs only), nothing to settle.",
+    ),
+    "validateVisitCode": (
+        False,
+        "A POST that changes nothing: 'Validate that a visit code can be applied to an "
+        "account' (applyVisitCode applies it). A read, but sent as a POST: not retried, "
+        "nothing to settle.",
+    ),
+}
+
 #: Endpoints whose reply blocks the reference leaves out or leaves empty.
 RESULTS: dict[str, tuple[dict[str, list[dict[str, Any]]], str]] = {
     **{
@@ -282,10 +309,15 @@ def apply(parsed: Table) -> Table:
             endpoint["parameterErrors"] = PARAMETER_ERRORS[name]
         if name in ONE_OF:
             endpoint["oneOf"] = ONE_OF[name]
+        writes, why = WRITES.get(name, (endpoint["method"] == "POST", ""))
+        endpoint["writes"] = writes
+        if why:
+            endpoint["writesDecision"] = why
     for name, choices in VALUES.items():
         for param, values in choices.items():
             listed = table["constants"][values] if isinstance(values, str) else values
             _field(endpoints[name]["params"], param)["values"] = list(listed)
     table["requestErrorDecision"] = REQUEST_ERROR_WHY
+    table["writesDecision"] = WRITES_WHY
     table["sandboxExtras"] = copy.deepcopy(EXTRAS)
     return table

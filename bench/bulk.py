@@ -1,0 +1,158 @@
+"""P4: a bulk disable job against the sandbox at L = 20 ms, beside its ceiling N·L/C.
+
+    .venv/bin/python -m bench.bulk [--cards 2000] [--latency 0.02] [--concurrency 4 16]
+
+Starts the sandbox in its own process with ``--cards`` active cards for each concurrency, then
+for each concurrency C uploads a CSV of fresh cards and runs the job as production does
+(``bulk_card_status_start``: the job's intent, its items, the task; Celery runs it in this
+process), on PostgreSQL (``BENCH_DATABASE_URL``). Prints the wall time against N·L/C (every
+card's write one round trip, C at once), the worker's CPU per card, and this process's
+resident memory before, at the peak during, and after the job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATABASE_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/loyaltydesk_bench"
+)
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class _MemoryWatch:
+    """Samples this process's resident memory every 50 ms while a job runs."""
+
+    def __init__(self) -> None:
+        self.peak = _rss_mb()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.05):
+            self.peak = max(self.peak, _rss_mb())
+
+    def __enter__(self) -> _MemoryWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cards", type=int, default=2000, help="cards per run")
+    parser.add_argument("--latency", type=float, default=0.02, help="seconds per upstream call")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[4, 16])
+    args = parser.parse_args()
+
+    from bench._sandbox import MERCHANT_ID, RELEASE, SECRET, USERNAME
+    from bench.web import _database_create, _free_port, _listening, _process, sandbox_command
+
+    _database_create()
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "LOYALTY_ENV": "test",
+        "DATABASE_URL": DATABASE_URL,
+        "PAYTRONIX_BASE_URL": f"http://127.0.0.1:{port}/rest/{RELEASE}/",
+        "PAYTRONIX_USERNAME": USERNAME,
+        "PAYTRONIX_SECRET": SECRET,
+        "PAYTRONIX_MERCHANT_ID": str(MERCHANT_ID),
+        "LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from cards.bulk_file import BulkAction
+    from cards.services.bulk import bulk_card_status_start, bulk_upload_create
+    from portal.audit.chain import chain_verify
+    from portal.audit.types import AuditContext
+    from portal.jobs.models import Job
+    from portal.staff.models import User
+    from portal.staff.roles import Role
+    from portal.staff.services import staff_create
+
+    call_command("migrate", verbosity=0)
+    owner = User.objects.filter(username="bench-supervisor").first() or staff_create(
+        username="bench-supervisor",
+        role=Role.SUPERVISOR,
+        password="bench-password-1!",
+        validate=False,
+    )
+    runs = len(args.concurrency)
+    extra_card_base = 6000777000000000  # bench.sandbox_wsgi.EXTRA_CARD_BASE
+    sandbox = sandbox_command(port)
+    env["BENCH_SANDBOX_LATENCY"] = str(args.latency)
+    env["BENCH_SANDBOX_EXTRA_CARDS"] = str(args.cards * runs)
+    print(
+        f"bulk disable of {args.cards} cards, sandbox answering after "
+        f"L = {args.latency * 1000:.0f} ms; PostgreSQL; {os.cpu_count()} CPUs"
+    )
+    with _process(sandbox, env, _listening(port)):
+        for run, concurrency in enumerate(args.concurrency):
+            first = extra_card_base + run * args.cards
+            csv = "".join(f"{first + n},disable,Lost\n" for n in range(args.cards)).encode()
+            upload = bulk_upload_create(
+                owner=owner,
+                data=csv,
+                filename="bench.csv",
+                action=BulkAction.DISABLE,
+                reason="bench",
+            )
+            settings.CARDS_BULK_CONCURRENCY = concurrency
+            before = _rss_mb()
+            cpu, started = time.process_time(), time.perf_counter()
+            with _MemoryWatch() as memory:
+                job = bulk_card_status_start(
+                    owner=owner,
+                    context=AuditContext(ip="127.0.0.1", user_agent="bench", request_id="bench"),
+                    upload=upload,
+                    skip_bad_rows=False,
+                    idempotency_key=uuid.uuid4().hex,
+                )
+            wall = time.perf_counter() - started
+            cpu_ms = (time.process_time() - cpu) * 1000 / args.cards
+            job = Job.objects.get(pk=job.pk)
+            ideal = args.cards * args.latency / concurrency
+            target = 1.25 if concurrency <= 4 else 1.5
+            ratio = wall / ideal
+            print(
+                f"  P4 C={concurrency:<3} {wall:7.1f} s = {ratio:4.2f} x N·L/C ({ideal:.1f} s; "
+                f"target <= {target} x) {'ok' if ratio <= target else 'OVER'}; "
+                f"{args.cards / wall:5.0f} cards/s; worker CPU {cpu_ms:4.1f} ms a card "
+                f"(target <= 3 ms where the cores are the limit); {job.done} done, "
+                f"{job.failed} failed; memory {before:.0f} MB before, peak {memory.peak:.0f}, "
+                f"after {_rss_mb():.0f} MB"
+            )
+    report = chain_verify()
+    print(
+        f"  audit chain after the runs: {report.checked} records, "
+        f"{'intact' if report.intact else f'BROKEN at {report.broken}'}"
+    )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    print(f"  max RSS of this process: {peak} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""The sandbox as a WSGI application for the benchmarks, served by gunicorn (keep-alive, one
+process, many threads), as Paytronix keeps connections open where the stdlib server closes
+each one.
+
+    BENCH_SANDBOX_LATENCY=0.05 gunicorn -k gthread -w 1 --threads 256 bench.sandbox_wsgi
+
+Every API call is answered after ``BENCH_SANDBOX_LATENCY`` seconds; there is no CSR service (as a
+merchant without it has); ``BENCH_SANDBOX_EXTRA_CARDS`` anonymous active cards are added for
+bulk jobs (the n-th is ``EXTRA_CARD_BASE + n``).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+django.setup()
+
+from bench._sandbox import MERCHANT_ID, RELEASE, SECRET, USERNAME  # noqa: E402
+from portal.sandbox import demo  # noqa: E402
+from portal.sandbox.app import make_app  # noqa: E402
+from portal.sandbox.model import ACTIVE, Model  # noqa: E402
+from portal.sandbox.seed_builders import new_account  # noqa: E402
+
+EXTRA_CARD_BASE = 6000777000000000
+_EXTRA_ACCOUNT_BASE = 880_000_000
+
+
+def add_cards(model: Model, count: int) -> None:
+    """``count`` anonymous accounts of the demo's program, one active card each."""
+    demo_account = model.accounts[demo.DEMO_ACCOUNT_ID]
+    for n in range(count):
+        new_account(
+            model,
+            account_id=_EXTRA_ACCOUNT_BASE + n,
+            template_code=demo_account.template_code,
+            cards=[(str(EXTRA_CARD_BASE + n), ACTIVE)],
+            store=demo_account.enrollment_store,
+            enroll_date=date(2025, 1, 1),
+        )
+
+
+application = make_app(
+    username=USERNAME, secret=SECRET, merchant_id=MERCHANT_ID, release=RELEASE, without=("csr",)
+)
+application.faults.latency(float(os.environ.get("BENCH_SANDBOX_LATENCY", "0.05")))
+_extra = int(os.environ.get("BENCH_SANDBOX_EXTRA_CARDS", "0"))
+if _extra:
+    application.state.write(lambda model, moment: add_cards(model, _extra))

@@ -1,0 +1,91 @@
+"""What a search by card number reads for the guest page it opens, while it reads the account.
+
+A search by card number reaches one account; the guest page of that account opens right after
+(a 303). Every read the page makes by account id has a twin by card number in the Guest
+Service (userInformationByPrintedCardNumber, transactionHistory, referralsByPrintedCardNumber,
+pendingEventRewards, isCardCombinable, the CSR's notes), so the search starts them all beside
+its own account read, and once that read (with the viewer's store-group scope) has shown the
+account, caches their answers under the account id as the page's own reads would: the page
+then asks upstream nothing, and search plus page cost about one round trip. For an account the
+viewer may not see, the answers are dropped unread. What needs the primary card (notes,
+isCardCombinable) is kept only when the searched card is the account's primary card.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from guests.selectors import optional, reads
+from guests.selectors.fanout import MAX_PARALLEL_READS
+from guests.selectors.history import PAGE_SIZE
+from guests.selectors.page import is_registered
+from guests.selectors.reads import HistoryFilter
+from portal.paytronix.client import client_from_settings
+from portal.paytronix.errors import PaytronixError
+from portal.paytronix.replies import AccountInformation
+
+#: The guest page's first history page asks for this many (``history.history_page``).
+_FIRST_HISTORY = PAGE_SIZE + 1
+
+
+class CardPageReads:
+    """The page's reads by ``number``, started at once; ``keep`` or ``drop`` ends them."""
+
+    def __init__(self, number: str) -> None:
+        self._number = number
+        guest = client_from_settings().guest
+        loads: dict[str, Callable[[], Any]] = {
+            "user": lambda: guest.user_information_by_printed_card_number(
+                printed_card_number=number
+            ),
+            "history": lambda: guest.transaction_history(
+                printed_card_number=number, max_number_of_results=_FIRST_HISTORY
+            ),
+            "referrals": lambda: guest.referrals_by_printed_card_number(printed_card_number=number),
+            "pending-rewards": lambda: guest.pending_event_rewards(printed_card_number=number),
+            "combinable": lambda: guest.is_card_combinable(printed_card_number=number),
+        }
+        if optional.NOTES.available():
+            loads["notes"] = lambda: optional.NOTES.call(
+                lambda: client_from_settings().csr.account_comments(printed_card_number=number)
+            )
+        self._pool = ThreadPoolExecutor(
+            max_workers=min(MAX_PARALLEL_READS, len(loads)), thread_name_prefix="search-ahead"
+        )
+        self._futures: dict[str, Future[Any]] = {
+            kind: self._pool.submit(contextvars.copy_context().run, load)
+            for kind, load in loads.items()
+        }
+
+    def keep(self, account: AccountInformation) -> None:
+        """The viewer may see ``account`` (the searched card's): cache what was read for it."""
+        try:
+            account_id = account.account_id
+            if account_id is None:
+                return
+            primary = account.primary_card
+            on_primary = primary is not None and reads.card_is(primary, self._number)
+            for kind, future in self._futures.items():
+                if kind in ("notes", "combinable") and not on_primary:
+                    continue
+                if kind == "user" and not is_registered(account):
+                    continue
+                try:
+                    value = future.result()
+                except PaytronixError:
+                    continue  # the page asks again, and explains
+                if value is None:
+                    continue  # the notes' service is not there: the page says so itself
+                params: dict[str, Any] = {}
+                if kind == "history":
+                    params = {"filters": HistoryFilter().key(), "limit": _FIRST_HISTORY}
+                reads.remember(account_id, kind, value, **params)
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def drop(self) -> None:
+        """Not shown to this viewer (or not one account): nothing read is kept or looked at."""
+        self._pool.shutdown(wait=True, cancel_futures=True)

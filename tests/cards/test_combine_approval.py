@@ -1,0 +1,230 @@
+"""A combine by an agent goes through a supervisor's approval (COMBINE_APPROVAL_ROLES): the
+preview says so, the submit records a request and sends nothing, the supervisor's approval
+combines once as their action linked to the request, the requester sees how it went; the door
+refuses an agent's combine that is not such a run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from cards.selectors import combine_preview
+from cards.services.combine import cards_combine_start
+from portal.approvals.models import ApprovalRequest, Status
+from portal.audit.door import LimitExceededError
+from portal.audit.models import AuditRecord, Kind
+from portal.audit.reconcile import unknown_outcomes_reconcile
+from portal.audit.types import AuditContext, Reason, Submission
+from portal.jobs.models import Job
+from portal.sandbox import demo
+from portal.staff.models import User
+from portal.staff.roles import Role
+from tests.cards.test_combine import account_of, attach_and_combine, combine
+
+pytestmark = pytest.mark.django_db
+
+MAIN, OTHER = demo.DEMO_COMBINABLE_PAIR
+COMBINE_CALL = "guest/combineCard.json"
+
+
+def decide(client: Client, request_id: int, *, key: str = "d1", decision: str = "approve"):
+    return client.post(
+        reverse("approvals:decide", args=[request_id]),
+        {"idempotency_key": key, "decision": decision, "reason_text": "Two cards, one guest"},
+    )
+
+
+def test_the_agents_preview_says_a_supervisor_approves(sandbox, agent_client, supervisor_client):
+    url = reverse("cards:combine", args=[account_of(sandbox, OTHER), OTHER[-6:]])
+    page = agent_client.get(url).content.decode()
+    assert "A supervisor approves this combine." in page
+    assert "Ask a supervisor to combine card ending" in page
+    theirs = supervisor_client.get(url).content.decode()
+    assert "A supervisor approves this combine." not in theirs
+    assert f"Combine card ending {OTHER[-6:]}" in theirs
+
+
+def test_an_agents_request_approved_by_a_supervisor_combines_once_as_the_supervisors_action(
+    sandbox, agent, agent_client, supervisor_client, upstream_calls
+):
+    main_id, other_id = account_of(sandbox, MAIN), account_of(sandbox, OTHER)
+    asked = combine(agent_client, sandbox, key="ask")
+    request = ApprovalRequest.objects.get()
+    assert asked.status_code == 303
+    assert asked["Location"] == reverse("approvals:detail", args=[request.pk])
+    assert (request.action, request.status, request.requester_id) == (
+        "cards.combine",
+        Status.OPEN,
+        agent.pk,
+    )
+    assert (request.account_id, request.card_masked) == (other_id, OTHER[-6:])
+    assert request.params == {"card_ending": OTHER[-6:], "main_account_id": main_id}
+    assert OTHER not in str(request.params) + request.summary
+    # Nothing sent, no job: the agent sees the request, waiting.
+    assert upstream_calls.to(COMBINE_CALL) == []
+    assert Job.objects.count() == 0
+    detail = agent_client.get(asked["Location"]).content.decode()
+    assert "Sent for approval" in detail
+    assert "Waiting for approval" in detail
+    queue = supervisor_client.get(reverse("approvals:queue")).content.decode()
+    assert f"Combine account {other_id} (card ending {OTHER[-6:]})" in queue
+
+    approved = decide(supervisor_client, request.pk)
+    again = decide(supervisor_client, request.pk)
+    other_key = decide(supervisor_client, request.pk, key="d2")
+
+    assert approved.status_code == 303
+    # Approving again, with the same form or another, answers the first combine.
+    assert (again.status_code, other_key.status_code) == (303, 303)
+    assert len(upstream_calls.to(COMBINE_CALL)) == 1
+    assert sandbox.state.account_for_card(OTHER).account_id == main_id
+    request.refresh_from_db()
+    assert (request.status, request.change_outcome) == (Status.APPROVED, "succeeded")
+    assert f"combined into account {main_id}" in request.change_message
+    assert request.change_record_id is not None
+    change = AuditRecord.objects.get(pk=request.change_record_id)
+    assert (change.kind, change.action, change.actor_username) == (
+        Kind.INTENT,
+        "cards.combine",
+        "sam.supervisor",
+    )
+    assert change.params["approval_request"] == request.pk
+    assert change.params["requested_by"] == "alice.agent"
+    assert change.params["approved_by"] == "sam.supervisor"
+    assert AuditRecord.objects.filter(kind=Kind.INTENT, action="cards.combine").count() == 1
+    mine = agent_client.get(reverse("approvals:queue")).content.decode()
+    assert "by sam.supervisor" in mine
+    assert f"combined into account {main_id}" in mine
+
+
+def test_the_requester_cannot_approve_their_own_combine(
+    sandbox, make_staff: Callable[..., User], settings, upstream_calls
+):
+    settings.COMBINE_APPROVAL_ROLES = frozenset({"agent", "supervisor"})
+    sue = make_staff(Role.SUPERVISOR, username="sue.supervisor")
+    client = Client()
+    client.force_login(sue)
+    assert combine(client, sandbox, key="own").status_code == 303
+    request = ApprovalRequest.objects.get()
+
+    answer = decide(client, request.pk)
+
+    assert answer.status_code == 403
+    request.refresh_from_db()
+    assert request.status == Status.OPEN
+    assert upstream_calls.to(COMBINE_CALL) == []
+    assert sandbox.state.account_for_card(OTHER).account_id != account_of(sandbox, MAIN)
+
+
+def test_the_door_refuses_an_agents_combine_that_no_supervisor_approved(
+    sandbox, agent, agent_client, upstream_calls
+):
+    other_id = account_of(sandbox, OTHER)
+    preview = combine_preview(viewer=agent, account_id=other_id, masked_card_number=OTHER[-6:])
+    submission = Submission(
+        actor=agent,
+        context=AuditContext(),
+        reason=Reason(text="Guest has two cards"),
+        idempotency_key="direct",
+    )
+    with pytest.raises(LimitExceededError, match="A supervisor approves the combines"):
+        cards_combine_start(
+            submission,
+            guest=preview.guest,
+            card=preview.card,
+            main_account_id=preview.main_account_id,
+        )
+    assert Job.objects.count() == 0
+    denied = AuditRecord.objects.get(action="cards.combine")
+    assert (denied.kind, denied.outcome, denied.actor_username) == (
+        Kind.EVENT,
+        "denied",
+        "alice.agent",
+    )
+    # Attach-and-combine (whose password a request must not keep) is refused to them too.
+    refused = attach_and_combine(agent_client, demo.DEMO_ATTACHABLE_CARD)
+    assert refused.status_code == 403
+    assert "attach the card, then ask" in refused.content.decode()
+    assert upstream_calls.to(COMBINE_CALL) == []
+    assert upstream_calls.to("guest/attachAndCombine.json") == []
+    form = agent_client.get(reverse("cards:attach_and_combine", args=[demo.DEMO_ACCOUNT_ID]))
+    assert form.status_code == 302
+    assert form["Location"] == reverse("cards:attach", args=[demo.DEMO_ACCOUNT_ID])
+
+
+def test_an_approved_combine_that_suspends_the_account_is_reported_on_the_request(
+    sandbox, agent_client, supervisor_client
+):
+    main, other = demo.DEMO_NEAR_SUSPENSION_PAIR
+    assert combine(agent_client, sandbox, demo.DEMO_NEAR_SUSPENSION_PAIR).status_code == 303
+    request = ApprovalRequest.objects.get()
+
+    assert decide(supervisor_client, request.pk).status_code == 303
+
+    request.refresh_from_db()
+    assert request.change_outcome == "failed"
+    assert "suspended the guest's main account for a review (accountSuspended)" in (
+        request.change_message
+    )
+    assert sandbox.state.account_for_card(main).status == "SUSPENDED"
+    assert sandbox.state.account_for_card(other).status == "ACTIVE"
+    mine = agent_client.get(reverse("approvals:queue")).content.decode()
+    assert "accountSuspended" in mine
+
+
+def test_an_agent_may_not_decide_a_combine(sandbox, agent_client):
+    combine(agent_client, sandbox, key="ask")
+    request = ApprovalRequest.objects.get()
+    # The agent role has no approve_requests: only another person, a supervisor, decides.
+    assert decide(agent_client, request.pk).status_code == 403
+    request.refresh_from_db()
+    assert request.status == Status.OPEN
+
+
+def test_an_approved_combine_whose_reply_was_lost_is_settled_not_sent_again(
+    sandbox, agent_client, supervisor_client, upstream_calls, settings
+):
+    main_id = account_of(sandbox, MAIN)
+    sandbox.faults.drop(endpoint="combineCard", times=1, process=True)
+    combine(agent_client, sandbox, key="ask")
+    request = ApprovalRequest.objects.get()
+
+    decide(supervisor_client, request.pk)
+    request.refresh_from_db()
+    assert request.change_outcome == "unknown"
+    # Checking again before anything read it back: still not known, nothing sent again.
+    decide(supervisor_client, request.pk)
+    request.refresh_from_db()
+    assert request.change_outcome == "unknown"
+    assert "outcome is not known yet" in request.change_message
+
+    # The reconciler reads it back (after its wait for upstream to settle).
+    later = timezone.now() + timedelta(seconds=settings.AUDIT_SETTLE_AFTER + 1)
+    assert unknown_outcomes_reconcile(now=later).settled == 1
+    decide(supervisor_client, request.pk)
+
+    request.refresh_from_db()
+    assert request.change_outcome == "succeeded"
+    assert f"Account {request.account_id} (card ending {OTHER[-6:]}) was combined" in (
+        request.change_message
+    )
+    assert len(upstream_calls.to(COMBINE_CALL)) == 1
+    assert sandbox.state.account_for_card(OTHER).account_id == main_id
+
+
+def test_a_second_request_for_a_combine_already_waiting_is_refused(sandbox, agent_client):
+    combine(agent_client, sandbox, key="first")
+    second = combine(agent_client, sandbox, key="second")
+    request = ApprovalRequest.objects.get()
+    assert second.status_code == 422
+    assert f"already waiting for approval (request #{request.pk}, asked by alice.agent)" in (
+        second.content.decode()
+    )
+    # The same form submitted twice answers the first request.
+    assert combine(agent_client, sandbox, key="first").status_code == 303
+    assert ApprovalRequest.objects.count() == 1

@@ -1,0 +1,83 @@
+"""The Adjust form on the guest page: opened inline in the wallets panel with htmx (the real
+link still opens it as a page), and an adjustment pending on the page until the account's
+history shows its transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from portal.sandbox import demo
+from portal.sandbox.catalog import POINTS
+from tests.cards.test_wallets import adjust
+
+pytestmark = pytest.mark.django_db
+
+ACCOUNT = demo.DEMO_ACCOUNT_ID
+HTMX = {"HX-Request": "true"}
+GUEST_URL = reverse("guests:guest", args=[ACCOUNT])
+WALLETS_BODY = reverse("guests:panel", args=[ACCOUNT, "wallets"]) + "?part=body"
+
+
+def test_adjust_opens_in_the_wallets_panel_with_htmx_and_as_a_page_without(
+    sandbox: Any, agent_client: Any
+) -> None:
+    form_url = reverse("cards:wallet_adjust", args=[ACCOUNT, POINTS])
+    page = agent_client.get(GUEST_URL).content.decode()
+    # The real link, and htmx asking for the same URL into the panel's drawer.
+    assert f'href="{form_url}" hx-get="{form_url}" hx-target="#adjust-drawer"' in page
+    assert f'hx-push-url="{GUEST_URL}?open=adjust-{POINTS}#panel-wallets"' in page
+    assert '<div id="adjust-drawer">' in page
+
+    drawer = agent_client.get(form_url, headers=HTMX).content.decode()
+    assert drawer.lstrip().startswith('<div class="drawer" id="drawer-adjust"')
+    assert '<h3 class="drawer-title">Adjust Points</h3>' in drawer
+    assert 'name="in_drawer"' in drawer
+    assert "<h1>" not in drawer
+
+    whole = agent_client.get(form_url).content.decode()
+    assert "<h1>Adjust Points</h1>" in whole
+    assert 'name="in_drawer"' not in whole
+
+    # The page's own URL with ?open=adjust-<code> (a reload, Back) draws the drawer and loads it.
+    opened = agent_client.get(GUEST_URL, {"open": f"adjust-{POINTS}"}).content.decode()
+    assert f'hx-get="{form_url}" hx-trigger="load" hx-target="#adjust-drawer"' in opened
+    assert f'<a class="button" href="{form_url}">Open the adjustment form</a>' in opened
+
+
+def test_the_preview_from_the_drawer_stays_in_the_drawer(sandbox: Any, agent_client: Any) -> None:
+    url = reverse("cards:wallet_adjust_submit", args=[ACCOUNT, POINTS])
+    data = {
+        "idempotency_key": "d-1",
+        "direction": "add",
+        "amount": "25",
+        "reason_code": "missed_visit",
+        "reason_text": "Visit did not credit",
+        "in_drawer": "1",
+    }
+    preview = agent_client.post(url, data, headers=HTMX).content.decode()
+    assert preview.lstrip().startswith('<form id="adjust-form" method="post"')
+    assert 'name="in_drawer"' in preview
+    assert "Confirm: Add 25" in preview
+
+
+def test_an_adjustment_is_pending_on_the_guest_page_until_the_history_shows_it(
+    sandbox: Any, agent_client: Any
+) -> None:
+    sandbox.faults.set_consistency_delay(30)
+    done = adjust(agent_client, amount="25")
+    assert done.status_code in (302, 303)
+
+    page = agent_client.get(GUEST_URL).content.decode()
+    assert "Pending:</strong> Points adjusted by +25." in page
+    polled = agent_client.get(WALLETS_BODY, headers=HTMX).content.decode()
+    assert "Pending:</strong> Points adjusted by +25." in polled
+    assert 'hx-trigger="every 2s"' in polled
+
+    sandbox.advance(31)
+    settled = agent_client.get(WALLETS_BODY, headers=HTMX).content.decode()
+    assert "Now showing: Points adjusted by +25." in settled
+    assert "hx-trigger" not in settled
+    assert "Points adjusted by" not in agent_client.get(WALLETS_BODY, headers=HTMX).content.decode()

@@ -1,0 +1,83 @@
+"""Reading the guest cache on a warm page: versions read once per page, entries decoded once,
+failures remembered briefly."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.test import override_settings
+
+from portal.guestcache import (
+    MISSING,
+    failure_memory,
+    guest_cache,
+    guest_cache_get,
+    guest_cache_invalidate,
+    guest_cache_key,
+    guest_cache_set,
+    guest_cache_versions_pinned,
+)
+from portal.paytronix.errors import TransportError
+from portal.paytronix.replies import BalanceInformation
+
+
+def test_within_a_page_each_guests_version_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    reads: list[list[str]] = []
+    original = guest_cache().get_many
+
+    def counting(keys: list[str], *args: Any, **kwargs: Any) -> dict[str, Any]:
+        reads.append(list(keys))
+        return original(keys, *args, **kwargs)
+
+    monkeypatch.setattr(guest_cache(), "get_many", counting)
+    with guest_cache_versions_pinned():
+        first = guest_cache_key("history", account_id=7, limit=26)
+        again = guest_cache_key("notes", account_id=7)
+        other = guest_cache_key("notes", account_id=8)
+    assert len(reads) == 2
+    outside = guest_cache_key("history", account_id=7, limit=26)
+    assert outside == first
+    assert again != first
+    assert other != again
+    assert len(reads) == 3
+
+
+def test_a_change_outside_a_page_gives_new_keys_to_the_next_page() -> None:
+    with guest_cache_versions_pinned():
+        before = guest_cache_key("notes", account_id=7)
+    guest_cache_invalidate(account_id=7)
+    with guest_cache_versions_pinned():
+        after = guest_cache_key("notes", account_id=7)
+    assert before != after
+
+
+def test_an_entry_read_twice_is_the_same_reply_and_new_text_is_read_anew() -> None:
+    key = guest_cache_key("pending-rewards", account_id=7)
+    balance = BalanceInformation(wallet_code=1, name="Points", balance=Decimal("12.00"))
+    guest_cache_set(key, [balance])
+    first, second = guest_cache_get(key), guest_cache_get(key)
+    assert first == second == [balance]
+    assert first is not second  # a list is handed out as a copy
+    assert first[0] is second[0]
+    guest_cache_set(key, [balance, balance])
+    assert len(guest_cache_get(key)) == 2
+    guest_cache().delete(key)
+    assert guest_cache_get(key) is MISSING
+
+
+@override_settings(GUEST_FAILURE_SECONDS=10)
+def test_a_failure_is_remembered_until_asked_again() -> None:
+    failure_memory.remember("k", TransportError("no answer", endpoint="guest/x"))
+    with pytest.raises(TransportError):
+        failure_memory.raise_if_failed("k")
+    with failure_memory.asking_again():
+        failure_memory.raise_if_failed("k")
+    failure_memory.raise_if_failed("other")
+
+
+@override_settings(GUEST_FAILURE_SECONDS=0)
+def test_with_no_failure_seconds_nothing_is_remembered() -> None:
+    failure_memory.remember("k", TransportError("no answer", endpoint="guest/x"))
+    failure_memory.raise_if_failed("k")
