@@ -95,3 +95,6 @@ def test_an_over_limit_adjustment_waits_for_a_supervisor_who_approves_it(
     expect(page.get_by_text("Manager confirmed the complaint")).to_be_visible()
     expect(page.get_by_text("What was asked")).to_be_visible()
     fits(page, "approval-decided")
+    # The history now holds the console's adjustment (its long reference in the Check column).
+    page.goto(f"/guests/{ACCOUNT}/")
+    fits(page, "guest-page-adjusted")
