@@ -164,7 +164,7 @@ def _adjust(
                 sources=("history",),
                 check="history_reference",
                 expected=reference,
-                summary=f"{params.get('wallet_name') or 'Wallet'} adjusted by {quantity:+}",
+                summary=f"{params.get('wallet_name') or 'Wallet'} adjusted by {quantity:+,}",
             ),
         )
     return outcome
