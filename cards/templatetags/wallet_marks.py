@@ -1,6 +1,7 @@
 """The history panel's marks for the console's own adjustments: which rows can be voided and
 which were voided (``{% adjustment_marks account_id rows as marks %}`` once per page of rows,
-then ``marks|mark_of:row.check_number`` per row)."""
+then ``marks|mark_of:row.check_number`` per row), and whether the viewer may void one
+(``intent|voidable_by:user``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from typing import Any
 from django import template
 
 from cards.adjustments import Adjustment, adjustments_by_reference
+from cards.limits import may_void
+from portal.audit.models import AuditRecord
+from portal.staff.models import User
 
 register = template.Library()
 
@@ -23,3 +27,9 @@ def adjustment_marks(account_id: int, rows: Iterable[Any]) -> dict[str, Adjustme
 @register.filter
 def mark_of(marks: Mapping[str, Adjustment], reference: str) -> Adjustment | None:
     return marks.get(reference) if marks else None
+
+
+@register.filter
+def voidable_by(intent: AuditRecord, user: User) -> bool:
+    """Whether ``user`` may void the adjustment ``intent`` (Void is offered only then)."""
+    return may_void(user, intent)
