@@ -81,7 +81,8 @@ def test_wallets_show_balances_and_expirations_unless_the_program_hides_them(
     expiring = points.expirations[0]
     # The demo's dates are fixed: one gone by today is said as expired.
     phrase = "expired on" if expiring.expires < timezone.localdate() else "on"
-    assert f"{expiring.amount:,} {phrase} {expiring.expires:%b} {expiring.expires.day}," in page_html
+    when = f"{expiring.expires:%b} {expiring.expires.day},"
+    assert f"{expiring.amount:,} {phrase} {when}" in page_html
     assert f"{points.additional_expiring:,} more expiring later" in page_html
     # Said once under the table, naming the wallets, not once per wallet.
     hidden = [w.name for w in account.wallets if w.hide_expiration_dates]
