@@ -13,12 +13,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.paytronix.replies import AccountInformation, BalanceInformation
 from portal.sentences import NotShownError
+
+if TYPE_CHECKING:
+    from portal.approvals.models import ApprovalRequest
 
 POINTS, REWARDS, STORED_VALUE = "points", "rewards", "stored_value"
 #: Outcomes that count as "may have moved the balance" (a failed one moved nothing).
@@ -224,3 +229,21 @@ def adjustments_by_reference(account_id: int, references: Iterable[str]) -> dict
         )
     )
     return {str(a.intent.params["reference"]): a for a in _adjustments(intents)} if intents else {}
+
+
+def voided_later(requests: list[ApprovalRequest]) -> dict[int, str]:
+    """The approval kind's ``later`` for ``wallet.adjust``: of approved adjustments that were
+    made, the ones voided since, by request id, saying when and by whom (two queries)."""
+    by_intent = {r.change_record_id: r.pk for r in requests if r.change_record_id is not None}
+    intents = list(
+        AuditRecord.objects.filter(pk__in=by_intent, kind=Kind.INTENT, action="wallet.adjust")
+    )
+    notes: dict[int, str] = {}
+    for adjustment in _adjustments(intents) if intents else []:
+        void = adjustment.void
+        if void is not None:
+            when = date_format(timezone.localtime(void.occurred_at), "M j, Y g:i A")
+            notes[by_intent[adjustment.intent.pk]] = (
+                f"Voided later, on {when}, by {void.actor_username}."
+            )
+    return notes

@@ -9,6 +9,7 @@ class CardsConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: these modules use models, which exist only once every
         # app is loaded (Django's rule for AppConfig.ready).
+        from cards.adjustments import voided_later
         from cards.hooks import account_actions, card_actions
         from cards.limits import (
             attach_and_combine_limit,
@@ -38,7 +39,10 @@ class CardsConfig(AppConfig):
         limit_register("wallet.adjust", wallet_adjust_limit)
         limit_register("wallet.void", wallet_void_limit)
         approval_kind_register(
-            "wallet.adjust", run=wallet_adjust_approved, describe=wallet_adjust_describe
+            "wallet.adjust",
+            run=wallet_adjust_approved,
+            describe=wallet_adjust_describe,
+            later=voided_later,
         )
         # Combines by the roles of COMBINE_APPROVAL_ROLES: a supervisor approves, then runs.
         limit_register("cards.combine", combine_limit)

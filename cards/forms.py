@@ -173,13 +173,16 @@ MAX_ADJUSTMENT = Decimal("1000000")
 
 class WalletAdjustForm(ChangeForm):
     """Add to or take away from one wallet: the amount in the wallet's own unit and scale, an
-    expiration where the program shows them (additions only), the reason code and a comment.
-    It refuses a result below zero before anything is sent."""
+    expiration where the program shows them (additions only), the reason code and a comment
+    (needed for "Other", as the door asks). It refuses a result below zero before anything is
+    sent. The amount is checked here in the wallet's own words, not by the field's validators."""
 
     action = "wallet.adjust"
 
     direction = forms.ChoiceField(label="Change", choices=DIRECTIONS, widget=forms.RadioSelect)
-    amount = forms.DecimalField(label="Amount", min_value=Decimal("0"), max_digits=12)
+    amount = forms.DecimalField(
+        label="Amount", error_messages={"invalid": "Enter the amount as a number, like 25."}
+    )
     expiration = forms.DateField(
         label="Expires on",
         required=False,
@@ -190,11 +193,7 @@ class WalletAdjustForm(ChangeForm):
     def __init__(self, *args: Any, wallet: AdjustableWallet, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.wallet = wallet
-        # The wallet's scale decides the field's validators, so the field is made for it.
-        amount = forms.DecimalField(
-            label="Amount", min_value=Decimal("0"), max_digits=12, decimal_places=wallet.scale
-        )
-        self.fields["amount"] = amount
+        amount = self.fields["amount"]
         amount.widget.attrs.update(
             {"step": "0.01" if wallet.money else "1", "min": "0", "inputmode": "decimal"}
         )
@@ -204,17 +203,26 @@ class WalletAdjustForm(ChangeForm):
         if not wallet.uses_expiration:
             del self.fields["expiration"]
         text = self.fields["reason_text"]
-        text.label = "Comment"
-        text.required = True
+        text.label = "Comment (required when the reason is Other)"
         text.help_text = "What happened, for the audit log and the guest's history."
 
     def clean_amount(self) -> Decimal:
         value: Decimal = self.cleaned_data["amount"]
+        wallet = self.wallet
         if value <= 0:
             raise ValidationError("Enter an amount above zero.")
         if value > MAX_ADJUSTMENT:
-            raise ValidationError("That amount is too large for one adjustment.")
-        return value
+            raise ValidationError(
+                f"One adjustment can move at most {wallet.words(MAX_ADJUSTMENT)}"
+                f"{'' if wallet.money else ' ' + wallet.unit}: enter a smaller amount."
+            )
+        if value != value.quantize(Decimal(1).scaleb(-wallet.scale)):
+            if wallet.money:
+                raise ValidationError("Enter dollars and cents: at most two decimals, like 2.50.")
+            raise ValidationError(
+                f"{wallet.name} are whole numbers: enter 1 or 2, not {value.normalize():f}."
+            )
+        return wallet.amount(value)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -71,6 +71,14 @@ def wallet_adjust_limit(actor: User, target: Target | None, params: Mapping[str,
     return ""
 
 
+def may_void(actor: User, adjustment: AuditRecord) -> bool:
+    """Whether ``actor`` may void the adjustment ``adjustment`` (its ``wallet.adjust`` intent):
+    their own with ``void_adjustments``, anyone's with ``void_any_adjustment`` too."""
+    return user_may(actor, "void_adjustments") and (
+        adjustment.actor_id == actor.pk or user_may(actor, "void_any_adjustment")
+    )
+
+
 def wallet_void_limit(actor: User, target: Target | None, params: Mapping[str, Any]) -> str:
     """A void is of one's own adjustment unless the role may void anyone's."""
     voids = params.get("voids")
@@ -81,7 +89,7 @@ def wallet_void_limit(actor: User, target: Target | None, params: Mapping[str, A
     )
     if voided is None or (target is not None and voided.account_id != target.account_id):
         return "There is no such adjustment on this account to void."
-    if voided.actor_id != actor.pk and not user_may(actor, "void_any_adjustment"):
+    if not may_void(actor, voided):
         return (
             f"You can void only your own adjustments: this one is {voided.actor_username}'s. "
             "Ask a supervisor."

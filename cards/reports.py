@@ -11,8 +11,8 @@ Approvals are the ``approval.request`` / ``approval.approve`` / ``approval.rejec
 
 The store: the audit record itself names none (its target is the account and card), and the
 staff who adjust have no store group (only store managers do, and they change nothing). A line's
-store is the ``store_code`` its params carry (the guest's enrollment store, as the change that
-recorded it read it), or none.
+store is the ``store_code`` its params carry (the guest's enrollment store, as the adjustment
+read it; a void carries its adjustment's, so the two net out in the same store), or none.
 """
 
 from __future__ import annotations

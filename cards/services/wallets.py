@@ -20,7 +20,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from cards.adjustments import AdjustableWallet, Adjustment, adjustable_wallet
+from cards.adjustments import STORED_VALUE, AdjustableWallet, Adjustment, adjustable_wallet
 from cards.limits import wallet_adjust_limit
 from cards.selectors import GuestCards, guest_cards, primary_card_number
 from guests.pending import PendingChange, pending_watch
@@ -114,6 +114,11 @@ def wallet_adjust_over_limit(
     return wallet_adjust_limit(submission.actor, Target(account_id=guest.account_id), params)
 
 
+def _quantity_words(quantity: Decimal, limit_kind: Any) -> str:
+    """An amount recorded in params, unsigned, as the guest page shows it (``$2.50``, ``1,000``)."""
+    return f"${abs(quantity):,.2f}" if limit_kind == STORED_VALUE else f"{abs(quantity):,}"
+
+
 def _comment(params: dict[str, Any], label: str) -> str:
     """What upstream keeps with the transaction: the reason and the CSR's words."""
     text = f"{label}: {params.get('comment') or ''}".strip().rstrip(":")
@@ -159,7 +164,7 @@ def _adjust(
                 sources=("history",),
                 check="history_reference",
                 expected=reference,
-                summary=f"{params.get('wallet_name') or 'Wallet'} adjusted by {quantity:+}",
+                summary=f"{params.get('wallet_name') or 'Wallet'} adjusted by {quantity:+,}",
             ),
         )
     return outcome
@@ -240,8 +245,7 @@ def wallet_adjust_describe(request: ApprovalRequest) -> str:
     """What approving will do, in words."""
     params = request.params
     quantity = Decimal(str(params.get("quantity", "0")))
-    money = params.get("limit_kind") == "stored_value"
-    amount = f"${abs(quantity):,.2f}" if money else f"{abs(quantity):,}"
+    amount = _quantity_words(quantity, params.get("limit_kind"))
     verb = "add" if quantity > 0 else "take away"
     reasons = action_get("wallet.adjust").reason_code_labels
     reason = reasons.get(str(params.get("reason_code")), str(params.get("reason_code") or ""))
@@ -280,6 +284,8 @@ def wallet_void(
         "voided_reference": original.get("reference"),
         "wallet_code": original.get("wallet_code"),
         "wallet_name": wallet_name,
+        # The report nets a void against its adjustment's store (cards/reports.py).
+        "store_code": original.get("store_code"),
         "limit_kind": original.get("limit_kind"),
         "quantity": str(quantity),
         "activity_type": "VOID_ADD" if original.get("activity_type") == "ADD" else "VOID_REDEEM",
@@ -327,5 +333,8 @@ def wallet_void(
         target=target,
         params=params,
         call=call,
-        success=f"Adjustment voided: {abs(quantity)} {direction} {wallet_name}.",
+        success=(
+            f"Adjustment voided: {_quantity_words(quantity, original.get('limit_kind'))} "
+            f"{direction} {wallet_name}."
+        ),
     )

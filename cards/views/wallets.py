@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cards.adjustments import AdjustableWallet, Adjustment, adjustable_wallet, adjustment_of
 from cards.forms import WalletAdjustForm, WalletVoidForm
+from cards.limits import wallet_void_limit
 from cards.selectors import GuestCards
 from cards.services.wallets import (
     WalletChange,
@@ -25,8 +26,15 @@ from cards.views.common import card_screen, change_answer, change_refused, guest
 from portal.approvals.services import REQUEST_SENT
 from portal.audit.actions import action_get
 from portal.audit.door import LimitExceededError
+from portal.audit.types import Target
 from portal.staff.access import requires
-from portal.web import HtmxHttpRequest, form_response, redirect_after_change, submission_of
+from portal.web import (
+    HtmxHttpRequest,
+    form_response,
+    redirect_after_change,
+    submission_of,
+    viewer_of,
+)
 
 ADJUST_TEMPLATE = "cards/wallet_adjust.html"
 VOID_TEMPLATE = "cards/wallet_void.html"
@@ -117,16 +125,22 @@ def wallet_adjust_submit(
 
 
 def _void_context(
-    guest: GuestCards, adjustment: Adjustment, form: WalletVoidForm, error: str = ""
+    request: HtmxHttpRequest, guest: GuestCards, adjustment: Adjustment, form: WalletVoidForm
 ) -> dict[str, Any]:
     labels = action_get("wallet.adjust").reason_code_labels
     code = adjustment.intent.reason_code
+    # The form is also rendered alone (``#form``, an htmx answer): it names the intent itself.
     return {
         "guest": guest,
         "adjustment": adjustment,
+        "intent": adjustment.intent,
+        # The door's own check, so the page offers the form only to whom it would let void.
+        "refusal": wallet_void_limit(
+            viewer_of(request), Target(account_id=guest.account_id), {"voids": adjustment.intent.pk}
+        ),
         "reason_label": labels.get(code, code),
         "form": form,
-        "error": error,
+        "error": "",
     }
 
 
@@ -137,7 +151,7 @@ def wallet_void_form(request: HtmxHttpRequest, account_id: int, intent_id: int) 
     """The adjustment, whether it can be voided, and the reason."""
     guest = guest_of(request, account_id)
     adjustment = adjustment_of(account_id, intent_id)
-    context = _void_context(guest, adjustment, WalletVoidForm())
+    context = _void_context(request, guest, adjustment, WalletVoidForm())
     return render(request, VOID_TEMPLATE, context)
 
 
@@ -149,7 +163,7 @@ def wallet_void_submit(request: HtmxHttpRequest, account_id: int, intent_id: int
     valid = form.is_valid()
     guest = guest_of(request, account_id, fresh=valid)
     adjustment = adjustment_of(account_id, intent_id)
-    context = _void_context(guest, adjustment, form)
+    context = _void_context(request, guest, adjustment, form)
     if not valid:
         return form_response(request, VOID_TEMPLATE, context, status=422)
     try:

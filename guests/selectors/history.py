@@ -15,7 +15,7 @@ from functools import cached_property
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from guests.selectors import reads
 from guests.selectors.reads import HistoryFilter
 from portal.paytronix.replies import Transaction, TransactionHistory
+from portal.templatetags import amounts
 
 PAGE_SIZE = 25
 #: U+2212, the typographic minus the table puts before what a transaction redeemed.
@@ -65,11 +66,12 @@ class WalletCell:
     @property
     def html(self) -> SafeString:
         """The cell's content as the history table draws it (``+accrued``, a minus sign and
-        ``redeemed``, over the balance), built here rather than by a dozen template nodes."""
-        accrued = f"+{number_text(self.accrued)}" if self.accrued else ""
-        redeemed = f" {MINUS}{number_text(self.redeemed)}" if self.redeemed else ""
+        ``redeemed``, over the balance, each as ``|amount`` draws it), built here rather than
+        by a dozen template nodes."""
+        accrued = f"+{amounts.amount(self.accrued)}" if self.accrued else ""
+        redeemed = f" {MINUS}{amounts.amount(self.redeemed)}" if self.redeemed else ""
         return format_html(
-            '{}{}<div class="muted">{}</div>', accrued, redeemed, number_text(self.balance)
+            '{}{}<div class="muted">{}</div>', accrued, redeemed, amounts.amount(self.balance)
         )
 
 
@@ -135,19 +137,6 @@ class HistoryPage:
 def _local(moment: datetime) -> datetime:
     """What a template's date filter converts ``moment`` to: local time when it is aware."""
     return timezone.localtime(moment) if settings.USE_TZ and timezone.is_aware(moment) else moment
-
-
-def number_text(value: Decimal) -> str:
-    """``{{ value }}`` for a Decimal, as Django's localize draws it, without its per-call cost:
-    no grouping (USE_THOUSAND_SEPARATOR is off) and the locale's decimal separator."""
-    if settings.USE_THOUSAND_SEPARATOR or not value.is_finite():
-        return str(formats.localize(value))
-    _sign, digits, exponent = value.as_tuple()
-    if abs(int(exponent)) + len(digits) > 200:  # numberformat's scientific notation
-        return str(formats.localize(value))
-    text = f"{value:f}"
-    separator = formats.get_format("DECIMAL_SEPARATOR")
-    return text if separator == "." else text.replace(".", separator)
 
 
 def comments_url_maker(account_id: int) -> Callable[[int | None], str]:

@@ -1,8 +1,9 @@
 """The history table's rows, drawn once per distinct content.
 
-``{% history_rows_key account_id rows marks may_void as key %}`` is a digest of everything the
-rows' HTML depends on; ``{% signed_fragment key %}…{% endsigned_fragment %}`` draws its body
-once per key and keeps it in the guests' cache for ``FRAGMENT_SECONDS``. The key is the content
+``{% history_rows_key account_id rows marks|marks_state:user as key %}`` is a digest of
+everything the rows' HTML depends on (after the rows, whatever else they show, as plain
+values); ``{% signed_fragment key %}…{% endsigned_fragment %}`` draws its body once per key
+and keeps it in the guests' cache for ``FRAGMENT_SECONDS``. The key is the content
 itself (not the guest's cache version), so a fragment can never outlive what it shows; the
 stored HTML is signed, so a value planted in the cache is never put on the page (it is drawn
 afresh instead).
@@ -11,7 +12,7 @@ afresh instead).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from django import template
@@ -31,26 +32,11 @@ _SIGNER = Signer(salt="guests.history_table.fragment")
 
 
 @register.simple_tag
-def history_rows_key(
-    account_id: int, rows: Sequence[Any], marks: Mapping[str, Any] | None, may_void: Any
-) -> str:
+def history_rows_key(account_id: int, rows: Sequence[Any], *shown: Any) -> str:
     """The digest of what the drawn rows depend on: the rows (their data and comment links),
-    the console's adjustment marks on them, whether the viewer may void, and the time zone
-    and language they are drawn in."""
-    marked = sorted(
-        (reference, mark.intent.pk, bool(mark.void), bool(mark.applied))
-        for reference, mark in (marks or {}).items()
-    )
-    text = repr(
-        (
-            account_id,
-            rows,
-            marked,
-            bool(may_void),
-            timezone.get_current_timezone_name(),
-            get_language(),
-        )
-    )
+    what else they show (``shown``: the console's marks on them and whether the viewer may
+    void each, as plain values), and the time zone and language they are drawn in."""
+    text = repr((account_id, rows, shown, timezone.get_current_timezone_name(), get_language()))
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 

@@ -7,7 +7,10 @@ approver's (their user and request context), with the request's own reason and a
 key fixed for the request, so running it twice makes the change once. The change's params must
 include ``approval_params(request)``: that links its audit record to the request and names both
 people, and it is what lets the action's limit (portal/audit/actions.py ``limit_register``) know
-the change was approved. ``describe(request)`` says in words what will happen, for the approver.
+the change was approved. ``describe(request)`` says in words what will happen, for the approver
+(the request's page shows it only while they may decide; otherwise the request's summary).
+``later(requests)``, optional, says what became of approved changes since they were made (an
+adjustment voided after...), by request id, for the requester's list and the request's page.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
 
 RunFunc = Callable[["Submission", "ApprovalRequest"], "ChangeOutcome"]
 DescribeFunc = Callable[["ApprovalRequest"], str]
+LaterFunc = Callable[[list["ApprovalRequest"]], dict[int, str]]
 
 
 @dataclass(frozen=True)
@@ -32,15 +36,18 @@ class ApprovalKind:
     action: str
     run: RunFunc
     describe: DescribeFunc
+    later: LaterFunc | None = None
 
 
 KINDS: dict[str, ApprovalKind] = {}
 
 
-def approval_kind_register(action: str, *, run: RunFunc, describe: DescribeFunc) -> None:
+def approval_kind_register(
+    action: str, *, run: RunFunc, describe: DescribeFunc, later: LaterFunc | None = None
+) -> None:
     """Let changes of ``action`` (a registered audit action) wait for a second person."""
     action_get(action)
-    KINDS[action] = ApprovalKind(action, run, describe)
+    KINDS[action] = ApprovalKind(action, run, describe, later)
 
 
 def approval_kind_get(action: str) -> ApprovalKind:

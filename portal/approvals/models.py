@@ -64,6 +64,10 @@ class ApprovalRequest(models.Model):
     change_message = models.TextField(blank=True)
     change_record_id = models.BigIntegerField(null=True, blank=True)
 
+    #: Not stored: what became of the approved change since, in words (an adjustment voided
+    #: later...), as ``selectors.with_later`` reads it for the screens; "" otherwise.
+    later: str = ""
+
     class Meta:
         ordering: ClassVar[list[str]] = ["-requested_at", "-id"]
         indexes: ClassVar[list[models.Index]] = [

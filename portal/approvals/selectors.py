@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db.models import QuerySet
 
+from portal.approvals.kinds import KINDS
 from portal.approvals.models import ApprovalRequest, Status
 from portal.staff.access import user_may
 from portal.staff.models import User
@@ -83,3 +85,19 @@ def approval_authorizes(
     if card_hash is not None and found.card_hash != card_hash:
         return False
     return all(params.get(key) == value for key, value in found.params.items())
+
+
+def with_later(requests: Iterable[ApprovalRequest]) -> list[ApprovalRequest]:
+    """The requests, each approved one whose change was made with ``later`` set to what
+    became of that change since (its kind's ``later``; one read per kind)."""
+    found = list(requests)
+    made: dict[str, list[ApprovalRequest]] = defaultdict(list)
+    for request in found:
+        if request.status == Status.APPROVED and request.change_record_id is not None:
+            made[request.action].append(request)
+    for action, approved in made.items():
+        kind = KINDS.get(action)
+        notes = kind.later(approved) if kind is not None and kind.later is not None else {}
+        for request in approved:
+            request.later = notes.get(request.pk, "")
+    return found

@@ -21,6 +21,7 @@ from portal.approvals.selectors import (
     open_requests,
     request_for,
     requests_of,
+    with_later,
 )
 from portal.approvals.services import approval_decide
 from portal.audit.actions import action_get
@@ -43,15 +44,15 @@ def approval_queue(request: HtmxHttpRequest) -> HttpResponse:
     context = {
         "approver": approver,
         "open": list(open_requests()) if approver else [],
-        "decided": list(decided_requests()) if approver else [],
-        "mine": list(requests_of(viewer)),
+        "decided": with_later(decided_requests()) if approver else [],
+        "mine": with_later(requests_of(viewer)),
     }
     return render(request, "approvals/queue.html", context)
 
 
 def _request_or_404(request: HtmxHttpRequest, request_id: int) -> ApprovalRequest:
     try:
-        return request_for(viewer_of(request), request_id)
+        return with_later([request_for(viewer_of(request), request_id)])[0]
     except ApprovalNotFoundError:
         raise Http404("There is no such request.") from None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from django.test import Client
@@ -45,7 +46,10 @@ def test_an_agent_sees_only_their_own_requests_and_no_decision_form(
     assert "Give 900" in queue
     assert "Give 555" not in queue
     assert "Waiting for a decision" not in queue
-    assert "Give 900 to the guest." in detail
+    assert "<dt>Your request</dt><dd>Give 900</dd>" in detail
+    assert "What will happen" not in detail
+    assert "Give 900 to the guest." not in detail
+    assert "Another supervisor has to decide this request" in detail
     assert 'value="approve"' not in detail
     assert agent_client.post(reverse("approvals:decide", args=[mine.pk])).status_code == 403
 
@@ -111,3 +115,53 @@ def test_a_decision_without_a_reason_is_refused_and_changes_nothing(
     )
     assert answer.status_code == 422
     assert ApprovalRequest.objects.get().status == Status.OPEN
+
+
+def test_after_the_decision_the_page_says_what_was_asked_not_what_will_happen(
+    agent: User, supervisor_client: Client, ask: Ask
+) -> None:
+    request = ask(agent)
+    url = reverse("approvals:detail", args=[request.pk])
+    before = supervisor_client.get(url).content.decode()
+    key = before.split('name="idempotency_key" value="')[1].split('"')[0]
+    supervisor_client.post(
+        reverse("approvals:decide", args=[request.pk]),
+        {"idempotency_key": key, "decision": "reject", "reason_text": "No receipt"},
+    )
+
+    after = supervisor_client.get(url).content.decode()
+
+    assert "<dt>What will happen</dt><dd>Give 900 to the guest.</dd>" in before
+    assert "What will happen" not in after
+    assert "<dt>What was asked</dt><dd>Give 900" in after
+    assert "Rejected: nothing was changed." in after
+
+
+def test_a_reason_without_a_code_has_no_stray_separator(
+    agent: User, agent_client: Client, ask: Ask
+):
+    request = ask(agent)
+    page = agent_client.get(reverse("approvals:detail", args=[request.pk])).content.decode()
+    assert "<dt>Reason</dt><dd>Guest was promised it</dd>" in page
+
+
+def test_the_own_request_note_shows_only_on_the_supervisors_own_requests(
+    agent: User, supervisor: User, supervisor_client: Client, ask: Ask
+) -> None:
+    ask(agent, "theirs")
+    none_of_mine = supervisor_client.get(reverse("approvals:queue")).content.decode()
+    ask(supervisor, "mine", amount="700")
+    with_mine = supervisor_client.get(reverse("approvals:queue")).content.decode()
+
+    assert "another supervisor" not in none_of_mine
+    assert with_mine.count("(you: another supervisor decides)") == 1
+
+
+def test_the_queue_dates_read_like_the_rest_of_the_site(
+    agent: User, agent_client: Client, ask: Ask
+) -> None:
+    request = ask(agent)
+    request.requested_at = datetime(2026, 11, 29, 19, 14, tzinfo=UTC)
+    request.save(update_fields=["requested_at"])
+    page = agent_client.get(reverse("approvals:queue")).content.decode()
+    assert "Nov 29, 2026 7:14 PM" in page

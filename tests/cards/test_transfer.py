@@ -48,7 +48,7 @@ def test_the_preview_shows_both_cards_before_and_after_and_warns_of_the_closing(
     assert page.status_code == 200
     assert "The old card will be closed." in html
     for code, amount in source.items():
-        assert f"<strong>{destination[code] + amount}</strong>" in html
+        assert f"<strong>{destination[code] + amount:,}</strong>" in html
     assert 'name="understood"' in html
     assert "Move the balances now" in html
     # The confirmation carries the same key, and nothing was written.

@@ -81,3 +81,13 @@ def test_an_adjustment_is_pending_on_the_guest_page_until_the_history_shows_it(
     assert "Now showing: Points adjusted by +25." in settled
     assert "hx-trigger" not in settled
     assert "Points adjusted by" not in agent_client.get(WALLETS_BODY, headers=HTMX).content.decode()
+
+
+def test_the_pending_line_groups_thousands_like_the_balances(
+    sandbox: Any, supervisor_client: Any
+) -> None:
+    sandbox.faults.set_consistency_delay(30)
+    assert adjust(supervisor_client, amount="1500").status_code in (302, 303)
+
+    page = supervisor_client.get(GUEST_URL).content.decode()
+    assert "Pending:</strong> Points adjusted by +1,500." in page

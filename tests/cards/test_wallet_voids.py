@@ -3,6 +3,7 @@ idempotent, linked to what it voids, shown as voided; an agent voids only their 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -111,3 +112,109 @@ def test_an_unknown_adjustment_is_not_found_on_another_account(sandbox, agent_cl
     other_account = sandbox.state.account_for_card(demo.DEMO_ATTACHABLE_CARD).account_id
     url = reverse("cards:wallet_void", args=[other_account, intent.pk])
     assert agent_client.get(url).status_code == 404
+
+
+def test_an_agent_voiding_someone_elses_adjustment_from_the_page_gets_the_refusal(
+    sandbox, supervisor_client, make_staff, records
+):
+    from portal.staff.roles import Role
+
+    bob_client = Client()
+    bob_client.force_login(make_staff(Role.AGENT, username="bob.agent"))
+    intent = adjusted(supervisor_client, amount="10", key="sup-adj")
+    before = balance(sandbox)
+
+    swapped = bob_client.post(
+        reverse("cards:wallet_void_submit", args=[ACCOUNT, intent.pk]),
+        {"idempotency_key": "bob-void", "reason_code": "entered_in_error", "reason_text": ""},
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert swapped.status_code == 200
+    assert (
+        "You can void only your own adjustments: this one is sam.supervisor&#x27;s."
+        in swapped.content.decode()
+    )
+    assert balance(sandbox) == before
+    assert [r.outcome for r in records("wallet.void")] == [Outcome.DENIED]
+
+
+def test_void_is_offered_only_on_adjustments_the_viewer_may_void(
+    sandbox, supervisor_client, agent_client, auditor_client, make_staff
+):
+    from portal.staff.roles import Role
+
+    bob_client = Client()
+    bob_client.force_login(make_staff(Role.AGENT, username="bob.agent"))
+    theirs = adjusted(supervisor_client, amount="10", key="sup-adj")
+    mine = adjusted(agent_client, amount="5", key="alice-adj")
+    void_theirs = reverse("cards:wallet_void", args=[ACCOUNT, theirs.pk])
+    void_mine = reverse("cards:wallet_void", args=[ACCOUNT, mine.pk])
+
+    alice_page = agent_client.get(reverse("guests:guest", args=[ACCOUNT])).content.decode()
+    bob_form = bob_client.get(void_theirs).content.decode()
+    audit_page = auditor_client.get(reverse("audit:detail", args=[theirs.pk])).content.decode()
+    supervisor_page = supervisor_client.get(reverse("guests:guest", args=[ACCOUNT])).content
+    supervisor_page = supervisor_page.decode()
+
+    assert void_mine in alice_page
+    assert void_theirs not in alice_page
+    assert "Void this adjustment</button>" not in bob_form
+    assert "this one is sam.supervisor&#x27;s. Ask a supervisor." in bob_form
+    assert void_theirs not in audit_page
+    assert void_theirs in supervisor_page
+    assert void_mine in supervisor_page
+
+
+def test_a_void_counts_against_its_adjustments_store_in_the_report(sandbox, agent_client, records):
+    from cards.reports import AdjustmentFilters, adjustments_report
+
+    kept = adjusted(agent_client, amount="40", key="kept")
+    voided = adjusted(agent_client, amount="25", key="voided")
+    store = voided.params["store_code"]
+    answer = agent_client.post(
+        reverse("cards:wallet_void_submit", args=[ACCOUNT, voided.pk]),
+        {"idempotency_key": "v", "reason_code": "entered_in_error", "reason_text": "Twice"},
+    )
+
+    assert answer.status_code == 303
+    [void_intent] = records("wallet.void", INTENT)
+    assert (void_intent.params["store_code"], void_intent.params["wallet_code"]) == (store, POINTS)
+    assert (void_intent.params["comment"], void_intent.reason_text) == ("Twice", "Twice")
+    report = adjustments_report(AdjustmentFilters())
+    assert store
+    assert [group.label for group in report.by_store] == [store]
+    [points] = report.by_store[0].wallets
+    assert (points.added, points.voided, points.net) == (65, -25, 40)
+    assert points.net == Decimal(kept.params["quantity"])
+
+
+def test_the_requester_sees_that_their_approved_adjustment_was_voided_later(
+    sandbox, agent_client, supervisor, supervisor_client, records
+):
+    from django.utils import timezone
+    from django.utils.formats import date_format
+
+    from portal.approvals.models import ApprovalRequest
+    from portal.approvals.services import approval_decide
+    from portal.audit.types import AuditContext, Reason, Submission
+
+    adjust(agent_client, amount="700", key="ask")
+    request = ApprovalRequest.objects.get()
+    decide = Submission(supervisor, AuditContext(), Reason(text="Receipt checked"), "decide-1")
+    assert approval_decide(decide, request.pk, approve=True).ok
+    request.refresh_from_db()
+    approved_only = agent_client.get(reverse("approvals:queue")).content.decode()
+
+    assert request.change_record_id is not None
+    assert void(supervisor_client, request.change_record_id).status_code == 303
+
+    [void_intent] = records("wallet.void", INTENT)
+    when = date_format(timezone.localtime(void_intent.occurred_at), "M j, Y g:i A")
+    voided = f"Voided later, on {when}, by sam.supervisor."
+    mine = agent_client.get(reverse("approvals:queue")).content.decode()
+    detail = agent_client.get(reverse("approvals:detail", args=[request.pk])).content.decode()
+    assert "Approved and done" in approved_only
+    assert "Voided later" not in approved_only
+    assert voided in mine
+    assert voided in detail

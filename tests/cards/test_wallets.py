@@ -87,8 +87,8 @@ def test_the_preview_shows_before_and_after_and_changes_nothing(
 
     html = preview.content.decode()
     assert preview.status_code == 200
-    assert f'<span id="preview-before">{before}</span>' in html
-    assert f'<span id="preview-after">{before - 40}</span>' in html
+    assert f'<span id="preview-before">{before:,}</span>' in html
+    assert f'<span id="preview-after">{before - 40:,}</span>' in html
     assert "Confirm: Take 40 from Points" in html
     assert upstream_calls.to(ADJUST) == []
     assert records("wallet.adjust") == []
@@ -137,7 +137,43 @@ def test_stored_value_is_money_and_points_are_whole(sandbox, agent_client, recor
     assert balance(sandbox, STORED_VALUE) == before + Decimal("2.50")
     assert records("wallet.adjust", INTENT)[0].params["quantity"] == "2.50"
     assert fraction.status_code == 422
-    assert "Ensure that there are no more than 0 decimal places." in fraction.content.decode()
+    assert "Points are whole numbers: enter 1 or 2, not 2.5." in fraction.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("code", "amount", "sentence"),
+    [
+        (POINTS, "-5", "Enter an amount above zero."),
+        (POINTS, "0", "Enter an amount above zero."),
+        (POINTS, "99999999999999999999", "One adjustment can move at most 1,000,000 points"),
+        (STORED_VALUE, "1.505", "Enter dollars and cents: at most two decimals, like 2.50."),
+        (STORED_VALUE, "2000000", "One adjustment can move at most $1,000,000.00:"),
+        (POINTS, "many", "Enter the amount as a number, like 25."),
+    ],
+)
+def test_a_bad_amount_is_refused_in_the_wallets_own_words(
+    sandbox, agent_client, upstream_calls, code, amount, sentence
+):
+    answer = adjust(agent_client, code=code, amount=amount, confirm=False)
+
+    html = answer.content.decode()
+    assert answer.status_code == 422
+    assert sentence in html
+    assert "Ensure" not in html
+    assert upstream_calls.to(ADJUST) == []
+
+
+def test_a_comment_is_needed_only_when_the_reason_is_other(sandbox, agent_client, records):
+    form = agent_client.get(reverse("cards:wallet_adjust", args=[ACCOUNT, POINTS])).content
+    plain = adjust(agent_client, amount="5", comment="", key="plain")
+    other = adjust(agent_client, amount="5", comment="", reason="other", key="other")
+
+    assert "Comment (required when the reason is Other)" in form.decode()
+    assert plain.status_code == 303
+    [intent] = records("wallet.adjust", INTENT)
+    assert (intent.reason_code, intent.params["comment"]) == ("missed_visit", "")
+    assert other.status_code == 422
+    assert "Say why, in a few words." in other.content.decode()
 
 
 def test_a_result_below_zero_is_refused_before_anything_is_sent(
@@ -316,3 +352,16 @@ def test_the_transaction_service_switched_off_says_so_calmly(
 def test_no_full_card_number_in_the_records(sandbox, agent_client):
     adjust(agent_client, key="cardless")
     assert not AuditRecord.objects.filter(params__icontains=CARD).exists()
+
+
+def test_a_balance_reads_the_same_on_the_guest_page_and_in_the_message(sandbox, agent_client):
+    before = balance(sandbox)
+    assert before >= 1000  # the demo guest's points show the thousands separator
+
+    page = adjust(agent_client, amount="25", key="fmt")
+    shown = agent_client.get(page["Location"]).content.decode()
+
+    after = before + 25
+    assert f"went from {before:,} to {after:,}." in shown
+    assert f'<td class="num">{after:,}</td>' in shown
+    assert f'<td class="num">{after}</td>' not in shown

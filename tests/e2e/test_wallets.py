@@ -62,8 +62,9 @@ def test_an_over_limit_adjustment_waits_for_a_supervisor_who_approves_it(
     page.get_by_role("button", name="Send for approval").click()
 
     expect(page.get_by_text("a supervisor will approve or reject it")).to_be_visible()
-    expect(page.get_by_text("Another supervisor has to decide this request.")).to_be_visible()
+    expect(page.get_by_text("Another supervisor has to decide this request")).to_be_visible()
     expect(page.get_by_role("button", name="Approve")).to_have_count(0)
+    fits(page, "approval-own-request")
     request_url = page.url
     assert sandbox.state.account(ACCOUNT).wallet(POINTS).balance == before
 
@@ -92,3 +93,8 @@ def test_an_over_limit_adjustment_waits_for_a_supervisor_who_approves_it(
     page.goto(request_url)
     expect(page.get_by_text("by sam.supervisor").first).to_be_visible()
     expect(page.get_by_text("Manager confirmed the complaint")).to_be_visible()
+    expect(page.get_by_text("What was asked")).to_be_visible()
+    fits(page, "approval-decided")
+    # The history now holds the console's adjustment (its long reference in the Check column).
+    page.goto(f"/guests/{ACCOUNT}/")
+    fits(page, "guest-page-adjusted")

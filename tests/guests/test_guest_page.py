@@ -77,12 +77,13 @@ def test_wallets_show_balances_and_expirations_unless_the_program_hides_them(
     points = next(w for w in account.wallets if w.name == "Points")
     stored = next(w for w in account.wallets if w.name == "Stored Value")
     assert f'<td class="num">{stored.balance:.2f}</td>' in page_html
-    assert f'<td class="num">{points.balance}</td>' in page_html
+    assert f'<td class="num">{points.balance:,}</td>' in page_html
     expiring = points.expirations[0]
     # The demo's dates are fixed: one gone by today is said as expired.
     phrase = "expired on" if expiring.expires < timezone.localdate() else "on"
-    assert f"{expiring.amount} {phrase} {expiring.expires:%b} {expiring.expires.day}," in page_html
-    assert f"{points.additional_expiring} more expiring later" in page_html
+    when = f"{expiring.expires:%b} {expiring.expires.day},"
+    assert f"{expiring.amount:,} {phrase} {when}" in page_html
+    assert f"{points.additional_expiring:,} more expiring later" in page_html
     # Said once under the table, naming the wallets, not once per wallet.
     hidden = [w.name for w in account.wallets if w.hide_expiration_dates]
     assert hidden
@@ -105,8 +106,8 @@ def test_an_expiration_date_already_past_is_said_as_expired_not_as_upcoming(
 
     html = agent_client.get(reverse("guests:guest", args=[demo.DEMO_ACCOUNT_ID])).content.decode()
 
-    assert f"2547 expired on {past:%b} {past.day}, {past.year}" in html
-    assert f"2547 on {past:%b} {past.day}" not in html
+    assert f"2,547 expired on {past:%b} {past.day}, {past.year}" in html
+    assert f"2,547 on {past:%b} {past.day}" not in html
     assert f"120 on {coming:%b} {coming.day}, {coming.year}" in html
 
 
