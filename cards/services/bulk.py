@@ -81,16 +81,18 @@ def row_reason(action: BulkAction, text: str) -> Reason:
 
 def _item(row: dict[str, Any]) -> ItemSpec:
     action = BulkAction(row["action"])
-    reason = row_reason(action, row["reason"])
     masked = mask_card_number(row["card_number"])
+    payload: dict[str, Any] = {"card_number": row["card_number"], "action": action.value}
+    if str(row.get("reason") or "").strip():
+        # A row's own reason stands alone ("found" is "Card found", nothing more).
+        reason = row_reason(action, row["reason"])
+        payload |= {"reason_code": reason.code, "reason_text": reason.text}
+    else:
+        # A row that gives none: "other", in the form's words (the job's intent's text, which
+        # ``portal.jobs.runner.ItemRun.reason`` takes when the payload holds no text).
+        payload["reason_code"] = OTHER
     return ItemSpec(
-        label=f"Line {row['line']}: {action.value} card ending {masked}",
-        payload={
-            "card_number": row["card_number"],
-            "action": action.value,
-            "reason_code": reason.code,
-            "reason_text": reason.text,
-        },
+        label=f"Line {row['line']}: {action.value} card ending {masked}", payload=payload
     )
 
 
