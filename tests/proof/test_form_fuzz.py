@@ -30,11 +30,21 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cards.adjustments import adjustable_wallet
 from cards.forms import (
+    DIRECTIONS,
     AttachCardForm,
+    AutoRechargeDisableForm,
     CombineCardForm,
     DisableCardForm,
+    ExchangeCardForm,
+    PaymentMethodRemoveForm,
+    TransferBalanceForm,
+    WalletAdjustForm,
+    WalletVoidForm,
 )
+from cards.selectors import guest_cards
+from cards.selectors.payments import method_token
 from guests.forms import (
     AdvancedSearchForm,
     LanguageForm,
@@ -47,11 +57,26 @@ from guests.forms import (
     VisitCodeApplyForm,
     VisitCodeCheckForm,
 )
-from portal.audit.actions import CARD_DISABLE_REASONS
+from guests.profile_forms import (
+    IDENTITY_CHECKS,
+    AddressAddForm,
+    AddressEditForm,
+    DeletionRequestForm,
+    DetailsForm,
+    PasswordResetForm,
+)
+from guests.selectors.profile import guest_profile
+from guests.services.privacy import guest_deletion_request
+from portal.approvals.forms import DECISIONS, DecisionForm
+from portal.audit.actions import CARD_DISABLE_REASONS, action_get
+from portal.audit.models import AuditRecord, Kind
+from portal.audit.types import AuditContext, Reason, Submission
 from portal.guestcache import guest_cache
 from portal.jobs.models import Job
 from portal.paytronix.guest.endpoints import LANGUAGE_CODES, MESSAGE_FREQUENCIES
+from portal.paytronix.replies import SavedPaymentMethod
 from portal.sandbox import demo
+from portal.sandbox.catalog import POINTS
 from portal.sandbox.testing import SandboxController
 from portal.staff.models import User
 from portal.staff.roles import Role
@@ -125,7 +150,13 @@ class Fuzzed:
     url: Url
     fields: dict[str, st.SearchStrategy[Any]]
     fixed: dict[str, str] = field(default_factory=dict)
-    form: type[forms.Form] | None = None
+    form: Callable[..., forms.Form] | None = None
+    #: What the form class needs besides the data (the guest's profile, the wallet), read once
+    #: before the examples as the viewer.
+    form_kwargs: Callable[[User], dict[str, Any]] | None = None
+    #: What must exist before the form can be posted (an adjustment to void, a request to
+    #: decide), made once by the viewer (the client) or by another member of staff.
+    prepare: Callable[[Client, Callable[..., User]], None] | None = None
     #: What to read (GET) so the guest's reads are cached again after a valid submission.
     warm: Url = ""
     method: str = "post"
@@ -253,6 +284,270 @@ FORMS: list[Fuzzed] = [
 ]
 
 
+# -- the forms of the newer changes: wallets, exchange, transfer, payments, profile, approvals --
+
+
+def _reason_code(action: str) -> st.SearchStrategy[Any]:
+    """A code the action offers, or anything typed."""
+    return st.one_of(st.sampled_from([c for c, _ in action_get(action).reason_codes]), TYPED)
+
+
+def _change_fields(form: Any, **fields: Any) -> dict[str, Any]:
+    """The fields of a change form: the key, the reason as its action asks it, and ``fields``."""
+    action = form.action
+    codes = {"reason_code": _reason_code(action)} if action_get(action).reason_codes else {}
+    return _change(form, idempotency_key=KEY, reason_text=TYPED, **codes, **fields)
+
+
+#: An amount as typed: a plain number (valid or over a limit), or anything.
+AMOUNT = st.one_of(
+    st.decimals(min_value=-10, max_value=2_000_000, places=2, allow_nan=False).map(str), TYPED
+)
+#: A date as typed: none, an ISO date, or anything.
+DATE = st.one_of(st.just(""), st.dates().map(str), TYPED)
+#: A hidden "confirm" or a ticked box: as the page sends it, or anything.
+TICK = st.one_of(st.just(""), st.just("on"), TYPED)
+WALLET_ADJUST = reverse("cards:wallet_adjust", args=[ACCOUNT, POINTS])
+
+
+def _wallet(viewer: User) -> dict[str, Any]:
+    account = guest_cards(viewer=viewer, account_id=ACCOUNT).account
+    return {"wallet": adjustable_wallet(account, POINTS)}
+
+
+def _profile(viewer: User) -> dict[str, Any]:
+    return {"profile": guest_profile(viewer=viewer, account_id=ACCOUNT)}
+
+
+def _adjust(wallet_form: str, **fixed: str) -> Fuzzed:
+    return Fuzzed(
+        wallet_form,
+        Role.SUPERVISOR,
+        reverse("cards:wallet_adjust_submit", args=[ACCOUNT, POINTS]),
+        _change_fields(
+            WalletAdjustForm,
+            direction=st.one_of(st.sampled_from([c for c, _ in DIRECTIONS]), TYPED),
+            amount=AMOUNT,
+            expiration=DATE,
+        ),
+        fixed=fixed,
+        form=WalletAdjustForm,
+        htmx=True,
+        form_kwargs=_wallet,
+        warm=WALLET_ADJUST,
+    )
+
+
+def _an_adjustment(client: Client, make_staff: Callable[..., User]) -> None:
+    data = {"idempotency_key": "fuzz-adjusted", "direction": "add", "amount": "5"}
+    data |= {"reason_code": "missed_visit", "reason_text": "", "confirm": "1"}
+    assert client.post(reverse("cards:wallet_adjust_submit", args=[ACCOUNT, POINTS]), data)
+
+
+def _adjustment_url(name: str) -> Url:
+    def url(sandbox: SandboxController) -> str:
+        intent = AuditRecord.objects.filter(action="wallet.adjust", kind=Kind.INTENT).latest("seq")
+        return reverse(name, args=[ACCOUNT, intent.pk])
+
+    return url
+
+
+def _a_deletion_request(client: Client, make_staff: Callable[..., User]) -> None:
+    agent = make_staff(Role.AGENT)
+    submission = Submission(
+        actor=agent,
+        context=AuditContext(),
+        reason=Reason(text="Guest asked to be forgotten"),
+        idempotency_key="fuzz-deletion",
+    )
+    profile = guest_profile(viewer=agent, account_id=ACCOUNT, fresh=True)
+    assert guest_deletion_request(submission, profile=profile).ok
+
+
+def _request_url(sandbox: SandboxController) -> str:
+    from portal.approvals.models import ApprovalRequest
+
+    return reverse("approvals:decide", args=[ApprovalRequest.objects.latest("pk").pk])
+
+
+def _address_url(name: str) -> Url:
+    def url(sandbox: SandboxController) -> str:
+        address_id = sandbox.state.user(demo.DEMO_USERNAME).addresses[0]["addressId"]
+        return reverse(f"guests:{name}", args=[ACCOUNT, address_id])
+
+    return url
+
+
+def _profile_form(name: str, url: Url, warm: Url, form: Any, **fields: Any) -> Fuzzed:
+    return Fuzzed(
+        name,
+        Role.SUPERVISOR,
+        url,
+        _change_fields(form, **fields),
+        form=form,
+        htmx=True,
+        warm=warm,
+    )
+
+
+ADDRESS_FIELDS = {
+    name: TYPED
+    for name in ("label", "address1", "address2", "city", "state_province", "postal_code")
+} | {"country": st.one_of(st.sampled_from(["US", "CA", ""]), TYPED)}
+PAYMENTS_CARD_ACCOUNT = ACCOUNT
+MASTERCARD = method_token(SavedPaymentMethod(payment_method_id=demo.DEMO_OTHER_METHOD_ID))
+
+FORMS += [
+    _adjust("wallet adjust preview"),
+    _adjust("wallet adjust confirm", confirm="1"),
+    Fuzzed(
+        "wallet void",
+        Role.SUPERVISOR,
+        _adjustment_url("cards:wallet_void_submit"),
+        _change_fields(
+            WalletVoidForm,
+        ),
+        form=WalletVoidForm,
+        htmx=True,
+        warm=_adjustment_url("cards:wallet_void"),
+        prepare=_an_adjustment,
+    ),
+    Fuzzed(
+        "card exchange",
+        Role.SUPERVISOR,
+        reverse("cards:exchange_submit", args=[ACCOUNT, MASKED]),
+        _change_fields(
+            ExchangeCardForm,
+            new_card_number=st.one_of(st.sampled_from(demo.DEMO_REPLACEMENT_CARDS), TYPED),
+            confirm=TICK,
+            understood=TICK,
+        ),
+        form=ExchangeCardForm,
+        htmx=True,
+        warm=reverse("cards:exchange", args=[ACCOUNT, MASKED]),
+    ),
+    Fuzzed(
+        "balance transfer",
+        Role.SUPERVISOR,
+        reverse("cards:transfer_submit", args=[ACCOUNT]),
+        _change_fields(
+            TransferBalanceForm,
+            from_card_number=st.one_of(st.just(demo.DEMO_ATTACHABLE_CARD), TYPED),
+            which=st.one_of(
+                st.sampled_from([c for c, _ in TransferBalanceForm.base_fields["which"].choices]),  # type: ignore[attr-defined]
+                TYPED,
+            ),
+            confirm=TICK,
+            understood=TICK,
+        ),
+        form=TransferBalanceForm,
+        htmx=True,
+        warm=reverse("cards:transfer", args=[ACCOUNT]),
+    ),
+    Fuzzed(
+        "auto-recharge off",
+        Role.SUPERVISOR,
+        reverse("cards:auto_recharge_disable_submit", args=[PAYMENTS_CARD_ACCOUNT]),
+        _change_fields(
+            AutoRechargeDisableForm,
+        ),
+        form=AutoRechargeDisableForm,
+        htmx=True,
+        warm=reverse("cards:auto_recharge_disable", args=[PAYMENTS_CARD_ACCOUNT]),
+    ),
+    Fuzzed(
+        "payment method remove",
+        Role.SUPERVISOR,
+        reverse("cards:payment_method_remove_submit", args=[PAYMENTS_CARD_ACCOUNT, MASTERCARD]),
+        _change_fields(
+            PaymentMethodRemoveForm,
+        ),
+        form=PaymentMethodRemoveForm,
+        htmx=True,
+        warm=reverse("cards:payment_method_remove", args=[PAYMENTS_CARD_ACCOUNT, MASTERCARD]),
+    ),
+    Fuzzed(
+        "guest details",
+        Role.SUPERVISOR,
+        reverse("guests:details_submit", args=[ACCOUNT]),
+        _change_fields(
+            DetailsForm,
+            **{name: TYPED for name in ("firstName", "lastName", "email", "phone", "mobilePhone")},
+            dateOfBirth=DATE,
+            postalCode=TYPED,
+            optIn=TICK,
+        ),
+        form=DetailsForm,
+        htmx=True,
+        form_kwargs=_profile,
+        warm=reverse("guests:details", args=[ACCOUNT]),
+    ),
+    _profile_form(
+        "address add",
+        reverse("guests:address_add", args=[ACCOUNT]),
+        reverse("guests:addresses", args=[ACCOUNT]),
+        AddressAddForm,
+        **ADDRESS_FIELDS,
+    ),
+    _profile_form(
+        "address edit",
+        _address_url("address_edit_submit"),
+        _address_url("address_edit"),
+        AddressEditForm,
+        **ADDRESS_FIELDS,
+    ),
+    _profile_form(
+        "password reset",
+        reverse("guests:password_reset_submit", args=[ACCOUNT]),
+        reverse("guests:password_reset", args=[ACCOUNT]),
+        PasswordResetForm,
+    ),
+    Fuzzed(
+        "privacy deletion request",
+        Role.SUPERVISOR,
+        reverse("guests:delete_submit", args=[ACCOUNT]),
+        _change_fields(
+            DeletionRequestForm,
+            identity=st.one_of(
+                st.lists(st.sampled_from([c for c, _ in IDENTITY_CHECKS]), max_size=3),
+                TYPED,
+            ),
+            confirmation=st.one_of(st.just(f"DELETE {ACCOUNT}"), TYPED),
+        ),
+        form=DeletionRequestForm,
+        htmx=True,
+        form_kwargs=lambda viewer: {"account_id": ACCOUNT},
+        warm=reverse("guests:delete", args=[ACCOUNT]),
+    ),
+    Fuzzed(
+        "approval decide",
+        Role.SUPERVISOR,
+        _request_url,
+        _change_fields(
+            DecisionForm,
+            decision=st.one_of(st.sampled_from([c for c, _ in DECISIONS]), TYPED),
+        ),
+        form=DecisionForm,
+        prepare=_a_deletion_request,
+    ),
+    Fuzzed(
+        "adjustments report filters",
+        Role.SUPERVISOR,
+        reverse("cards:adjustments_report"),
+        {
+            "since": DATE,
+            "until": DATE,
+            "agent": TYPED,
+            "reason": TYPED,
+            "store": TYPED,
+            "wallet": TYPED,
+            "period": TYPED,
+        },
+        method="get",
+    ),
+]
+
+
 class Tally:
     """What one form's examples came to, for the figures and the assertions."""
 
@@ -291,10 +586,10 @@ def client_as(make_staff: Callable[..., User]) -> Callable[[Role | None], Client
     return client
 
 
-def _valid(fuzzed: Fuzzed, data: dict[str, Any]) -> bool | None:
+def _valid(fuzzed: Fuzzed, data: dict[str, Any], kwargs: dict[str, Any]) -> bool | None:
     if fuzzed.form is None:
         return None
-    return fuzzed.form(data).is_valid()
+    return fuzzed.form(data, **kwargs).is_valid()
 
 
 @pytest.mark.parametrize("fuzzed", FORMS, ids=[f.name for f in FORMS])
@@ -303,9 +598,13 @@ def test_generated_input_never_breaks_a_form_nor_reaches_upstream_when_refused(
     sandbox: SandboxController,
     calls: list[str],
     client_as: Callable[[Role | None], Client],
+    make_staff: Callable[..., User],
     figures: Callable[..., None],
 ) -> None:
     client = client_as(fuzzed.role)
+    if fuzzed.prepare is not None:
+        fuzzed.prepare(client, make_staff)
+    kwargs = fuzzed.form_kwargs(make_staff(Role.SUPERVISOR)) if fuzzed.form_kwargs else {}
     url, warm_url = (u if isinstance(u, str) else u(sandbox) for u in (fuzzed.url, fuzzed.warm))
     keys = count()
     tally = Tally()
@@ -318,7 +617,7 @@ def test_generated_input_never_breaks_a_form_nor_reaches_upstream_when_refused(
         for name, value in data.items():
             if name.endswith("idempotency_key") and value is None:
                 data[name] = f"fuzz-{fuzzed.name.replace(' ', '-')}-{next(keys)}"
-        valid = _valid(fuzzed, data)
+        valid = _valid(fuzzed, data, kwargs)
         if warm_url and warm["needed"]:
             # A change dropped the guest's cached reads (and may be pending): start again from
             # a cache holding what the form redraws, so what follows is counted from zero.
