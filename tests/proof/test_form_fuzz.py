@@ -319,22 +319,17 @@ def _profile(viewer: User) -> dict[str, Any]:
     return {"profile": guest_profile(viewer=viewer, account_id=ACCOUNT)}
 
 
-def _adjust(wallet_form: str, **fixed: str) -> Fuzzed:
-    return Fuzzed(
-        wallet_form,
-        Role.SUPERVISOR,
+def _adjust(name: str, **fixed: str) -> Fuzzed:
+    return _screen(
+        name,
         reverse("cards:wallet_adjust_submit", args=[ACCOUNT, POINTS]),
-        _change_fields(
-            WalletAdjustForm,
-            direction=st.one_of(st.sampled_from([c for c, _ in DIRECTIONS]), TYPED),
-            amount=AMOUNT,
-            expiration=DATE,
-        ),
-        fixed=fixed,
-        form=WalletAdjustForm,
-        htmx=True,
-        form_kwargs=_wallet,
+        WalletAdjustForm,
         warm=WALLET_ADJUST,
+        form_kwargs=_wallet,
+        fixed=fixed,
+        direction=st.one_of(st.sampled_from([c for c, _ in DIRECTIONS]), TYPED),
+        amount=AMOUNT,
+        expiration=DATE,
     )
 
 
@@ -378,154 +373,133 @@ def _address_url(name: str) -> Url:
     return url
 
 
-def _profile_form(name: str, url: Url, warm: Url, form: Any, **fields: Any) -> Fuzzed:
+def _screen(
+    name: str,
+    url: Url,
+    form: Any,
+    *,
+    warm: Url,
+    form_kwargs: Callable[[User], dict[str, Any]] | None = None,
+    prepare: Callable[[Client, Callable[..., User]], None] | None = None,
+    fixed: dict[str, str] | None = None,
+    **fields: Any,
+) -> Fuzzed:
+    """A change form of its own screen, posted with htmx as the screen posts it (the answer to
+    refused input is the form alone, not the page)."""
+    strategies = _change_fields(form, **fields)
     return Fuzzed(
         name,
         Role.SUPERVISOR,
         url,
-        _change_fields(form, **fields),
+        strategies,
+        fixed=fixed or {},
         form=form,
-        htmx=True,
+        form_kwargs=form_kwargs,
+        prepare=prepare,
         warm=warm,
+        htmx=True,
     )
 
 
-ADDRESS_FIELDS = {
+#: The demo program's details, as typed (a date, a tick box).
+DETAILS_FIELDS: dict[str, Any] = {
+    name: TYPED for name in ("firstName", "lastName", "email", "phone", "mobilePhone", "postalCode")
+} | {"dateOfBirth": DATE, "optIn": TICK}
+ADDRESS_FIELDS: dict[str, Any] = {
     name: TYPED
     for name in ("label", "address1", "address2", "city", "state_province", "postal_code")
 } | {"country": st.one_of(st.sampled_from(["US", "CA", ""]), TYPED)}
-PAYMENTS_CARD_ACCOUNT = ACCOUNT
 MASTERCARD = method_token(SavedPaymentMethod(payment_method_id=demo.DEMO_OTHER_METHOD_ID))
 
 FORMS += [
     _adjust("wallet adjust preview"),
     _adjust("wallet adjust confirm", confirm="1"),
-    Fuzzed(
+    _screen(
         "wallet void",
-        Role.SUPERVISOR,
         _adjustment_url("cards:wallet_void_submit"),
-        _change_fields(
-            WalletVoidForm,
-        ),
-        form=WalletVoidForm,
-        htmx=True,
+        WalletVoidForm,
         warm=_adjustment_url("cards:wallet_void"),
         prepare=_an_adjustment,
     ),
-    Fuzzed(
+    _screen(
         "card exchange",
-        Role.SUPERVISOR,
         reverse("cards:exchange_submit", args=[ACCOUNT, MASKED]),
-        _change_fields(
-            ExchangeCardForm,
-            new_card_number=st.one_of(st.sampled_from(demo.DEMO_REPLACEMENT_CARDS), TYPED),
-            confirm=TICK,
-            understood=TICK,
-        ),
-        form=ExchangeCardForm,
-        htmx=True,
+        ExchangeCardForm,
         warm=reverse("cards:exchange", args=[ACCOUNT, MASKED]),
+        new_card_number=st.one_of(st.sampled_from(demo.DEMO_REPLACEMENT_CARDS), TYPED),
+        confirm=TICK,
+        understood=TICK,
     ),
-    Fuzzed(
+    _screen(
         "balance transfer",
-        Role.SUPERVISOR,
         reverse("cards:transfer_submit", args=[ACCOUNT]),
-        _change_fields(
-            TransferBalanceForm,
-            from_card_number=st.one_of(st.just(demo.DEMO_ATTACHABLE_CARD), TYPED),
-            which=st.one_of(
-                st.sampled_from([c for c, _ in TransferBalanceForm.base_fields["which"].choices]),  # type: ignore[attr-defined]
-                TYPED,
-            ),
-            confirm=TICK,
-            understood=TICK,
-        ),
-        form=TransferBalanceForm,
-        htmx=True,
+        TransferBalanceForm,
         warm=reverse("cards:transfer", args=[ACCOUNT]),
+        from_card_number=st.one_of(st.just(demo.DEMO_ATTACHABLE_CARD), TYPED),
+        which=st.one_of(
+            st.sampled_from([TransferBalanceForm.ALL, TransferBalanceForm.TAKEN]), TYPED
+        ),
+        confirm=TICK,
+        understood=TICK,
     ),
-    Fuzzed(
+    _screen(
         "auto-recharge off",
-        Role.SUPERVISOR,
-        reverse("cards:auto_recharge_disable_submit", args=[PAYMENTS_CARD_ACCOUNT]),
-        _change_fields(
-            AutoRechargeDisableForm,
-        ),
-        form=AutoRechargeDisableForm,
-        htmx=True,
-        warm=reverse("cards:auto_recharge_disable", args=[PAYMENTS_CARD_ACCOUNT]),
+        reverse("cards:auto_recharge_disable_submit", args=[ACCOUNT]),
+        AutoRechargeDisableForm,
+        warm=reverse("cards:auto_recharge_disable", args=[ACCOUNT]),
     ),
-    Fuzzed(
+    _screen(
         "payment method remove",
-        Role.SUPERVISOR,
-        reverse("cards:payment_method_remove_submit", args=[PAYMENTS_CARD_ACCOUNT, MASTERCARD]),
-        _change_fields(
-            PaymentMethodRemoveForm,
-        ),
-        form=PaymentMethodRemoveForm,
-        htmx=True,
-        warm=reverse("cards:payment_method_remove", args=[PAYMENTS_CARD_ACCOUNT, MASTERCARD]),
+        reverse("cards:payment_method_remove_submit", args=[ACCOUNT, MASTERCARD]),
+        PaymentMethodRemoveForm,
+        warm=reverse("cards:payment_method_remove", args=[ACCOUNT, MASTERCARD]),
     ),
-    Fuzzed(
+    _screen(
         "guest details",
-        Role.SUPERVISOR,
         reverse("guests:details_submit", args=[ACCOUNT]),
-        _change_fields(
-            DetailsForm,
-            **{name: TYPED for name in ("firstName", "lastName", "email", "phone", "mobilePhone")},
-            dateOfBirth=DATE,
-            postalCode=TYPED,
-            optIn=TICK,
-        ),
-        form=DetailsForm,
-        htmx=True,
-        form_kwargs=_profile,
+        DetailsForm,
         warm=reverse("guests:details", args=[ACCOUNT]),
+        form_kwargs=_profile,
+        **DETAILS_FIELDS,
     ),
-    _profile_form(
+    _screen(
         "address add",
         reverse("guests:address_add", args=[ACCOUNT]),
-        reverse("guests:addresses", args=[ACCOUNT]),
         AddressAddForm,
+        warm=reverse("guests:addresses", args=[ACCOUNT]),
         **ADDRESS_FIELDS,
     ),
-    _profile_form(
+    _screen(
         "address edit",
         _address_url("address_edit_submit"),
-        _address_url("address_edit"),
         AddressEditForm,
+        warm=_address_url("address_edit"),
         **ADDRESS_FIELDS,
     ),
-    _profile_form(
+    _screen(
         "password reset",
         reverse("guests:password_reset_submit", args=[ACCOUNT]),
-        reverse("guests:password_reset", args=[ACCOUNT]),
         PasswordResetForm,
+        warm=reverse("guests:password_reset", args=[ACCOUNT]),
     ),
-    Fuzzed(
+    _screen(
         "privacy deletion request",
-        Role.SUPERVISOR,
         reverse("guests:delete_submit", args=[ACCOUNT]),
-        _change_fields(
-            DeletionRequestForm,
-            identity=st.one_of(
-                st.lists(st.sampled_from([c for c, _ in IDENTITY_CHECKS]), max_size=3),
-                TYPED,
-            ),
-            confirmation=st.one_of(st.just(f"DELETE {ACCOUNT}"), TYPED),
-        ),
-        form=DeletionRequestForm,
-        htmx=True,
-        form_kwargs=lambda viewer: {"account_id": ACCOUNT},
+        DeletionRequestForm,
         warm=reverse("guests:delete", args=[ACCOUNT]),
+        form_kwargs=lambda viewer: {"account_id": ACCOUNT},
+        identity=st.one_of(
+            st.lists(st.sampled_from([c for c, _ in IDENTITY_CHECKS]), max_size=3), TYPED
+        ),
+        confirmation=st.one_of(st.just(f"DELETE {ACCOUNT}"), TYPED),
     ),
+    # The decision form is a plain POST on the request's page (no guest reads behind it).
     Fuzzed(
         "approval decide",
         Role.SUPERVISOR,
         _request_url,
         _change_fields(
-            DecisionForm,
-            decision=st.one_of(st.sampled_from([c for c, _ in DECISIONS]), TYPED),
+            DecisionForm, decision=st.one_of(st.sampled_from([c for c, _ in DECISIONS]), TYPED)
         ),
         form=DecisionForm,
         prepare=_a_deletion_request,
@@ -534,15 +508,8 @@ FORMS += [
         "adjustments report filters",
         Role.SUPERVISOR,
         reverse("cards:adjustments_report"),
-        {
-            "since": DATE,
-            "until": DATE,
-            "agent": TYPED,
-            "reason": TYPED,
-            "store": TYPED,
-            "wallet": TYPED,
-            "period": TYPED,
-        },
+        {name: DATE for name in ("since", "until")}
+        | {name: TYPED for name in ("agent", "reason", "store", "wallet", "period")},
         method="get",
     ),
 ]
