@@ -286,12 +286,18 @@ def _new_card_problem(guest: GuestCards, number: str, scope: int | None) -> str:
 
 
 def exchange_check(
-    *, viewer: Viewer, account_id: int, masked_card_number: str, new_card_number: str = ""
+    *,
+    viewer: Viewer,
+    account_id: int,
+    masked_card_number: str,
+    new_card_number: str = "",
+    fresh: bool = True,
 ) -> ExchangeCheck:
-    """The card ``masked_card_number`` of ``account_id`` (read now) and, when given, the check
-    of ``new_card_number``: not one of the account's cards, and unused (never activated) as
+    """The card ``masked_card_number`` of ``account_id`` (read now; from the guests' cache with
+    ``fresh`` False, to redraw a refused form) and, when given, the check of
+    ``new_card_number``: not one of the account's cards, and unused (never activated) as
     upstream shows it. Raises as ``guest_cards`` does, and ``CardNotFoundError``."""
-    guest = guest_cards(viewer=viewer, account_id=account_id, fresh=True)
+    guest = guest_cards(viewer=viewer, account_id=account_id, fresh=fresh)
     card = guest.find(masked_card_number)
     check = ExchangeCheck(guest=guest, card=card, problem=old_card_problem(guest, card))
     if check.problem or not new_card_number:

@@ -36,13 +36,19 @@ def _context(check: ExchangeCheck, form: ExchangeCardForm) -> dict[str, Any]:
 
 
 def _check(
-    request: HtmxHttpRequest, account_id: int, masked: str, new_card_number: str = ""
+    request: HtmxHttpRequest,
+    account_id: int,
+    masked: str,
+    new_card_number: str = "",
+    *,
+    fresh: bool = True,
 ) -> ExchangeCheck:
     return exchange_check(
         viewer=viewer_of(request),
         account_id=account_id,
         masked_card_number=masked,
         new_card_number=new_card_number,
+        fresh=fresh,
     )
 
 
@@ -64,7 +70,8 @@ def exchange_submit(request: HtmxHttpRequest, account_id: int, masked: str) -> H
     form = ExchangeCardForm(request.POST)
     valid = form.is_valid()
     if not valid or not TRANSACTIONS.available():
-        check = _check(request, account_id, masked)
+        # Refused input costs no upstream call: the form is redrawn from the cached reads.
+        check = _check(request, account_id, masked, fresh=False)
         status = 422 if TRANSACTIONS.available() else 409
         return form_response(request, TEMPLATE, _context(check, form), status=status)
     submission = submission_of(request, form)

@@ -93,9 +93,15 @@ def wallet_adjust_submit(
     request for approval is recorded."""
     confirm = "confirm" in request.POST
     drawer = bool(request.htmx) and "in_drawer" in request.POST
-    guest = guest_of(request, account_id, fresh=confirm)
+    # Refused input costs no upstream call: judged on the cached reads first, and only a
+    # confirmed change that passes reads the balance again (and is judged again on it).
+    guest = guest_of(request, account_id)
     wallet = adjustable_wallet(guest.account, wallet_code)
     form = WalletAdjustForm(request.POST, wallet=wallet)
+    if form.is_valid() and confirm:
+        guest = guest_of(request, account_id, fresh=True)
+        wallet = adjustable_wallet(guest.account, wallet_code)
+        form = WalletAdjustForm(request.POST, wallet=wallet)
     if not form.is_valid():
         context = _adjust_context(guest, wallet, form, in_drawer=drawer)
         return form_response(request, ADJUST_TEMPLATE, context, status=422)

@@ -535,7 +535,7 @@ _EVERY_ACTION: dict[str, tuple[str, Callable[[Any, User], dict[str, Any]]]] = {
 #: Actions whose settle functions are proved not-yet-visible beside their own code.
 _TESTED_BESIDE_THEIR_CODE = {
     "wallet.adjust": "this file: test_an_unknown_adjustment_not_yet_visible_waits_then_succeeds",
-    "wallet.void": "wallet.adjust's settle function",
+    "wallet.void": "tests/cards/test_wallet_voids.py",
     "payment.autorecharge.disable": "tests/cards/test_payments.py",
     "payment.method.remove": "tests/cards/test_payments.py",
     "balance.transfer": "tests/cards/test_transfer.py",

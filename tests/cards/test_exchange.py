@@ -179,3 +179,17 @@ def test_settle_not_applied_only_after_the_grace_period(sandbox, agent_client, s
     assert verdict is not None
     assert verdict.outcome == "failed"
     assert "the old card is still ACTIVE" in verdict.message
+
+
+def test_refused_input_is_redrawn_from_the_cached_reads_without_an_upstream_call(
+    sandbox, agent_client, upstream_calls
+):
+    # Found by the form fuzz: the refused form used to read the account again.
+    agent_client.get(reverse("cards:exchange", args=[ACCOUNT, OLD[-6:]]))
+    upstream_calls.clear()
+
+    response = post(agent_client, new="", key="")
+
+    assert response.status_code == 422
+    assert OLD[-4:] in response.content.decode()
+    assert list(upstream_calls) == []

@@ -311,7 +311,7 @@ def test_an_unknown_disable_that_was_applied_settles_as_succeeded(sandbox, agent
 
 
 @pytest.mark.usefixtures("_settle_at_once")
-def test_an_unknown_disable_not_yet_visible_waits_then_fails_after_the_grace_period(
+def test_an_unknown_disable_that_never_arrived_fails_only_after_the_grace_period(
     sandbox, agent_client, settings
 ) -> None:
     sandbox.faults.drop(endpoint="disableAutoRecharge", process=False, times=1)
@@ -323,6 +323,33 @@ def test_an_unknown_disable_not_yet_visible_waits_then_fails_after_the_grace_per
     settled = _latest("payment.autorecharge.disable")
     assert settled.outcome == Outcome.FAILED
     assert "still on" in settled.error_message
+
+
+@pytest.mark.usefixtures("_settle_at_once")
+@pytest.mark.parametrize(
+    ("action", "endpoint", "send"),
+    [
+        ("payment.autorecharge.disable", "disableAutoRecharge", lambda c: turn_off(c)),
+        (
+            "payment.method.remove",
+            "deletePaymentMethod",
+            lambda c: c.post(
+                remove_url(MASTERCARD), {"idempotency_key": "u1", "reason_code": "guest_request"}
+            ),
+        ),
+    ],
+)
+def test_an_unknown_payment_change_not_yet_visible_waits_then_settles_as_applied(
+    sandbox, agent_client, action, endpoint, send
+) -> None:
+    sandbox.faults.set_consistency_delay(30)
+    sandbox.faults.drop(endpoint=endpoint, process=True, times=1)
+    send(agent_client)
+    assert unknown_outcomes_reconcile().waiting == 1
+    assert _latest(action).outcome == Outcome.UNKNOWN
+    sandbox.advance(31)
+    assert unknown_outcomes_reconcile().settled == 1
+    assert _latest(action).outcome == Outcome.SUCCEEDED
 
 
 @pytest.mark.usefixtures("_settle_at_once")

@@ -218,3 +218,46 @@ def test_the_requester_sees_that_their_approved_adjustment_was_voided_later(
     assert "Voided later" not in approved_only
     assert voided in mine
     assert voided in detail
+
+
+# -- a void whose reply is lost: wallet.adjust's settle function, by the void's own reference ---
+
+
+@pytest.mark.parametrize("case", ["applied", "not applied", "not yet visible"])
+def test_an_unknown_void_settles_by_its_reference_in_the_history(
+    sandbox, agent_client, settings, case
+):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from portal.audit.reconcile import unknown_outcomes_reconcile
+
+    settings.AUDIT_SETTLE_AFTER = 0
+    intent = adjusted(agent_client, amount="25", direction="take")
+    if case == "not yet visible":
+        sandbox.faults.set_consistency_delay(30)
+    sandbox.faults.drop(endpoint="adminAdjust", process=case != "not applied", times=1)
+    void(agent_client, intent.pk)
+    [void_intent] = AuditRecord.objects.filter(action="wallet.void", kind=INTENT)
+
+    def latest() -> AuditRecord:
+        return AuditRecord.objects.filter(intent=void_intent).latest("seq")
+
+    assert latest().outcome == Outcome.UNKNOWN
+    if case == "applied":
+        assert unknown_outcomes_reconcile().settled == 1
+        assert latest().outcome == Outcome.SUCCEEDED
+        return
+    assert unknown_outcomes_reconcile().waiting == 1
+    assert latest().outcome == Outcome.UNKNOWN
+    if case == "not yet visible":
+        sandbox.advance(31)
+        assert unknown_outcomes_reconcile().settled == 1
+        assert latest().outcome == Outcome.SUCCEEDED
+        return
+    later = timezone.now() + timedelta(seconds=settings.AUDIT_NOT_APPLIED_AFTER)
+    with time_machine.travel(later):
+        assert unknown_outcomes_reconcile().settled == 1
+    assert latest().outcome == Outcome.FAILED

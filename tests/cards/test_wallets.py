@@ -365,3 +365,17 @@ def test_a_balance_reads_the_same_on_the_guest_page_and_in_the_message(sandbox, 
     assert f"went from {before:,} to {after:,}." in shown
     assert f'<td class="num">{after:,}</td>' in shown
     assert f'<td class="num">{after}</td>' not in shown
+
+
+def test_a_refused_confirmed_adjustment_makes_no_upstream_call(
+    sandbox, agent_client, upstream_calls
+):
+    # Found by the form fuzz: a confirmed submission read the balance before judging the input.
+    agent_client.get(reverse("cards:wallet_adjust", args=[ACCOUNT, POINTS]))
+    upstream_calls.clear()
+
+    response = adjust(agent_client, amount="lots", confirm=True)
+
+    assert response.status_code == 422
+    assert "Enter the amount as a number, like 25." in response.content.decode()
+    assert list(upstream_calls) == []

@@ -30,11 +30,21 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cards.adjustments import adjustable_wallet
 from cards.forms import (
+    DIRECTIONS,
     AttachCardForm,
+    AutoRechargeDisableForm,
     CombineCardForm,
     DisableCardForm,
+    ExchangeCardForm,
+    PaymentMethodRemoveForm,
+    TransferBalanceForm,
+    WalletAdjustForm,
+    WalletVoidForm,
 )
+from cards.selectors import guest_cards
+from cards.selectors.payments import method_token
 from guests.forms import (
     AdvancedSearchForm,
     LanguageForm,
@@ -47,11 +57,26 @@ from guests.forms import (
     VisitCodeApplyForm,
     VisitCodeCheckForm,
 )
-from portal.audit.actions import CARD_DISABLE_REASONS
+from guests.profile_forms import (
+    IDENTITY_CHECKS,
+    AddressAddForm,
+    AddressEditForm,
+    DeletionRequestForm,
+    DetailsForm,
+    PasswordResetForm,
+)
+from guests.selectors.profile import guest_profile
+from guests.services.privacy import guest_deletion_request
+from portal.approvals.forms import DECISIONS, DecisionForm
+from portal.audit.actions import CARD_DISABLE_REASONS, action_get
+from portal.audit.models import AuditRecord, Kind
+from portal.audit.types import AuditContext, Reason, Submission
 from portal.guestcache import guest_cache
 from portal.jobs.models import Job
 from portal.paytronix.guest.endpoints import LANGUAGE_CODES, MESSAGE_FREQUENCIES
+from portal.paytronix.replies import SavedPaymentMethod
 from portal.sandbox import demo
+from portal.sandbox.catalog import POINTS
 from portal.sandbox.testing import SandboxController
 from portal.staff.models import User
 from portal.staff.roles import Role
@@ -125,7 +150,13 @@ class Fuzzed:
     url: Url
     fields: dict[str, st.SearchStrategy[Any]]
     fixed: dict[str, str] = field(default_factory=dict)
-    form: type[forms.Form] | None = None
+    form: Callable[..., forms.Form] | None = None
+    #: What the form class needs besides the data (the guest's profile, the wallet), read once
+    #: before the examples as the viewer.
+    form_kwargs: Callable[[User], dict[str, Any]] | None = None
+    #: What must exist before the form can be posted (an adjustment to void, a request to
+    #: decide), made once by the viewer (the client) or by another member of staff.
+    prepare: Callable[[Client, Callable[..., User]], None] | None = None
     #: What to read (GET) so the guest's reads are cached again after a valid submission.
     warm: Url = ""
     method: str = "post"
@@ -253,6 +284,237 @@ FORMS: list[Fuzzed] = [
 ]
 
 
+# -- the forms of the newer changes: wallets, exchange, transfer, payments, profile, approvals --
+
+
+def _reason_code(action: str) -> st.SearchStrategy[Any]:
+    """A code the action offers, or anything typed."""
+    return st.one_of(st.sampled_from([c for c, _ in action_get(action).reason_codes]), TYPED)
+
+
+def _change_fields(form: Any, **fields: Any) -> dict[str, Any]:
+    """The fields of a change form: the key, the reason as its action asks it, and ``fields``."""
+    action = form.action
+    codes = {"reason_code": _reason_code(action)} if action_get(action).reason_codes else {}
+    return _change(form, idempotency_key=KEY, reason_text=TYPED, **codes, **fields)
+
+
+#: An amount as typed: a plain number (valid or over a limit), or anything.
+AMOUNT = st.one_of(
+    st.decimals(min_value=-10, max_value=2_000_000, places=2, allow_nan=False).map(str), TYPED
+)
+#: A date as typed: none, an ISO date, or anything.
+DATE = st.one_of(st.just(""), st.dates().map(str), TYPED)
+#: A hidden "confirm" or a ticked box: as the page sends it, or anything.
+TICK = st.one_of(st.just(""), st.just("on"), TYPED)
+WALLET_ADJUST = reverse("cards:wallet_adjust", args=[ACCOUNT, POINTS])
+
+
+def _wallet(viewer: User) -> dict[str, Any]:
+    account = guest_cards(viewer=viewer, account_id=ACCOUNT).account
+    return {"wallet": adjustable_wallet(account, POINTS)}
+
+
+def _profile(viewer: User) -> dict[str, Any]:
+    return {"profile": guest_profile(viewer=viewer, account_id=ACCOUNT)}
+
+
+def _adjust(name: str, **fixed: str) -> Fuzzed:
+    return _screen(
+        name,
+        reverse("cards:wallet_adjust_submit", args=[ACCOUNT, POINTS]),
+        WalletAdjustForm,
+        warm=WALLET_ADJUST,
+        form_kwargs=_wallet,
+        fixed=fixed,
+        direction=st.one_of(st.sampled_from([c for c, _ in DIRECTIONS]), TYPED),
+        amount=AMOUNT,
+        expiration=DATE,
+    )
+
+
+def _an_adjustment(client: Client, make_staff: Callable[..., User]) -> None:
+    data = {"idempotency_key": "fuzz-adjusted", "direction": "add", "amount": "5"}
+    data |= {"reason_code": "missed_visit", "reason_text": "", "confirm": "1"}
+    assert client.post(reverse("cards:wallet_adjust_submit", args=[ACCOUNT, POINTS]), data)
+
+
+def _adjustment_url(name: str) -> Url:
+    def url(sandbox: SandboxController) -> str:
+        intent = AuditRecord.objects.filter(action="wallet.adjust", kind=Kind.INTENT).latest("seq")
+        return reverse(name, args=[ACCOUNT, intent.pk])
+
+    return url
+
+
+def _a_deletion_request(client: Client, make_staff: Callable[..., User]) -> None:
+    agent = make_staff(Role.AGENT)
+    submission = Submission(
+        actor=agent,
+        context=AuditContext(),
+        reason=Reason(text="Guest asked to be forgotten"),
+        idempotency_key="fuzz-deletion",
+    )
+    profile = guest_profile(viewer=agent, account_id=ACCOUNT, fresh=True)
+    assert guest_deletion_request(submission, profile=profile).ok
+
+
+def _request_url(sandbox: SandboxController) -> str:
+    from portal.approvals.models import ApprovalRequest
+
+    return reverse("approvals:decide", args=[ApprovalRequest.objects.latest("pk").pk])
+
+
+def _address_url(name: str) -> Url:
+    def url(sandbox: SandboxController) -> str:
+        address_id = sandbox.state.user(demo.DEMO_USERNAME).addresses[0]["addressId"]
+        return reverse(f"guests:{name}", args=[ACCOUNT, address_id])
+
+    return url
+
+
+def _screen(
+    name: str,
+    url: Url,
+    form: Any,
+    *,
+    warm: Url,
+    form_kwargs: Callable[[User], dict[str, Any]] | None = None,
+    prepare: Callable[[Client, Callable[..., User]], None] | None = None,
+    fixed: dict[str, str] | None = None,
+    **fields: Any,
+) -> Fuzzed:
+    """A change form of its own screen, posted with htmx as the screen posts it (the answer to
+    refused input is the form alone, not the page)."""
+    strategies = _change_fields(form, **fields)
+    return Fuzzed(
+        name,
+        Role.SUPERVISOR,
+        url,
+        strategies,
+        fixed=fixed or {},
+        form=form,
+        form_kwargs=form_kwargs,
+        prepare=prepare,
+        warm=warm,
+        htmx=True,
+    )
+
+
+#: The demo program's details, as typed (a date, a tick box).
+DETAILS_FIELDS: dict[str, Any] = {
+    name: TYPED for name in ("firstName", "lastName", "email", "phone", "mobilePhone", "postalCode")
+} | {"dateOfBirth": DATE, "optIn": TICK}
+ADDRESS_FIELDS: dict[str, Any] = {
+    name: TYPED
+    for name in ("label", "address1", "address2", "city", "state_province", "postal_code")
+} | {"country": st.one_of(st.sampled_from(["US", "CA", ""]), TYPED)}
+MASTERCARD = method_token(SavedPaymentMethod(payment_method_id=demo.DEMO_OTHER_METHOD_ID))
+
+FORMS += [
+    _adjust("wallet adjust preview"),
+    _adjust("wallet adjust confirm", confirm="1"),
+    _screen(
+        "wallet void",
+        _adjustment_url("cards:wallet_void_submit"),
+        WalletVoidForm,
+        warm=_adjustment_url("cards:wallet_void"),
+        prepare=_an_adjustment,
+    ),
+    _screen(
+        "card exchange",
+        reverse("cards:exchange_submit", args=[ACCOUNT, MASKED]),
+        ExchangeCardForm,
+        warm=reverse("cards:exchange", args=[ACCOUNT, MASKED]),
+        new_card_number=st.one_of(st.sampled_from(demo.DEMO_REPLACEMENT_CARDS), TYPED),
+        confirm=TICK,
+        understood=TICK,
+    ),
+    _screen(
+        "balance transfer",
+        reverse("cards:transfer_submit", args=[ACCOUNT]),
+        TransferBalanceForm,
+        warm=reverse("cards:transfer", args=[ACCOUNT]),
+        from_card_number=st.one_of(st.just(demo.DEMO_ATTACHABLE_CARD), TYPED),
+        which=st.one_of(
+            st.sampled_from([TransferBalanceForm.ALL, TransferBalanceForm.TAKEN]), TYPED
+        ),
+        confirm=TICK,
+        understood=TICK,
+    ),
+    _screen(
+        "auto-recharge off",
+        reverse("cards:auto_recharge_disable_submit", args=[ACCOUNT]),
+        AutoRechargeDisableForm,
+        warm=reverse("cards:auto_recharge_disable", args=[ACCOUNT]),
+    ),
+    _screen(
+        "payment method remove",
+        reverse("cards:payment_method_remove_submit", args=[ACCOUNT, MASTERCARD]),
+        PaymentMethodRemoveForm,
+        warm=reverse("cards:payment_method_remove", args=[ACCOUNT, MASTERCARD]),
+    ),
+    _screen(
+        "guest details",
+        reverse("guests:details_submit", args=[ACCOUNT]),
+        DetailsForm,
+        warm=reverse("guests:details", args=[ACCOUNT]),
+        form_kwargs=_profile,
+        **DETAILS_FIELDS,
+    ),
+    _screen(
+        "address add",
+        reverse("guests:address_add", args=[ACCOUNT]),
+        AddressAddForm,
+        warm=reverse("guests:addresses", args=[ACCOUNT]),
+        **ADDRESS_FIELDS,
+    ),
+    _screen(
+        "address edit",
+        _address_url("address_edit_submit"),
+        AddressEditForm,
+        warm=_address_url("address_edit"),
+        **ADDRESS_FIELDS,
+    ),
+    _screen(
+        "password reset",
+        reverse("guests:password_reset_submit", args=[ACCOUNT]),
+        PasswordResetForm,
+        warm=reverse("guests:password_reset", args=[ACCOUNT]),
+    ),
+    _screen(
+        "privacy deletion request",
+        reverse("guests:delete_submit", args=[ACCOUNT]),
+        DeletionRequestForm,
+        warm=reverse("guests:delete", args=[ACCOUNT]),
+        form_kwargs=lambda viewer: {"account_id": ACCOUNT},
+        identity=st.one_of(
+            st.lists(st.sampled_from([c for c, _ in IDENTITY_CHECKS]), max_size=3), TYPED
+        ),
+        confirmation=st.one_of(st.just(f"DELETE {ACCOUNT}"), TYPED),
+    ),
+    # The decision form is a plain POST on the request's page (no guest reads behind it).
+    Fuzzed(
+        "approval decide",
+        Role.SUPERVISOR,
+        _request_url,
+        _change_fields(
+            DecisionForm, decision=st.one_of(st.sampled_from([c for c, _ in DECISIONS]), TYPED)
+        ),
+        form=DecisionForm,
+        prepare=_a_deletion_request,
+    ),
+    Fuzzed(
+        "adjustments report filters",
+        Role.SUPERVISOR,
+        reverse("cards:adjustments_report"),
+        {name: DATE for name in ("since", "until")}
+        | {name: TYPED for name in ("agent", "reason", "store", "wallet", "period")},
+        method="get",
+    ),
+]
+
+
 class Tally:
     """What one form's examples came to, for the figures and the assertions."""
 
@@ -291,10 +553,10 @@ def client_as(make_staff: Callable[..., User]) -> Callable[[Role | None], Client
     return client
 
 
-def _valid(fuzzed: Fuzzed, data: dict[str, Any]) -> bool | None:
+def _valid(fuzzed: Fuzzed, data: dict[str, Any], kwargs: dict[str, Any]) -> bool | None:
     if fuzzed.form is None:
         return None
-    return fuzzed.form(data).is_valid()
+    return fuzzed.form(data, **kwargs).is_valid()
 
 
 @pytest.mark.parametrize("fuzzed", FORMS, ids=[f.name for f in FORMS])
@@ -303,9 +565,13 @@ def test_generated_input_never_breaks_a_form_nor_reaches_upstream_when_refused(
     sandbox: SandboxController,
     calls: list[str],
     client_as: Callable[[Role | None], Client],
+    make_staff: Callable[..., User],
     figures: Callable[..., None],
 ) -> None:
     client = client_as(fuzzed.role)
+    if fuzzed.prepare is not None:
+        fuzzed.prepare(client, make_staff)
+    kwargs = fuzzed.form_kwargs(make_staff(Role.SUPERVISOR)) if fuzzed.form_kwargs else {}
     url, warm_url = (u if isinstance(u, str) else u(sandbox) for u in (fuzzed.url, fuzzed.warm))
     keys = count()
     tally = Tally()
@@ -318,7 +584,7 @@ def test_generated_input_never_breaks_a_form_nor_reaches_upstream_when_refused(
         for name, value in data.items():
             if name.endswith("idempotency_key") and value is None:
                 data[name] = f"fuzz-{fuzzed.name.replace(' ', '-')}-{next(keys)}"
-        valid = _valid(fuzzed, data)
+        valid = _valid(fuzzed, data, kwargs)
         if warm_url and warm["needed"]:
             # A change dropped the guest's cached reads (and may be pending): start again from
             # a cache holding what the form redraws, so what follows is counted from zero.
