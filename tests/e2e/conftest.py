@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Error,
+    Page,
+    sync_playwright,
+)
 
 from portal.staff.models import User
 from tests.conftest import PASSWORD, REQUIRE_SERVICES
@@ -100,3 +107,31 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
         }
         for v in violations
     ]
+
+
+def console_errors(page: Page) -> list[str]:
+    """Collect the page's console errors, uncaught exceptions and CSP violations as they happen.
+
+    Chromium logs a refused inline style or script as a console error; the listener added to
+    every document names the violated directive too, in case a build stops logging it.
+    """
+    errors: list[str] = []
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e => console.error("
+        "'CSP violation: ' + e.violatedDirective + ' ' + (e.blockedURI || 'inline')))"
+    )
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    def on_page_error(error: Error) -> None:
+        errors.append(str(error))
+
+    page.on("console", on_console)
+    page.on("pageerror", on_page_error)
+    return errors
+
+
+def page_width(page: Page) -> int:
+    return int(page.evaluate("document.documentElement.scrollWidth"))

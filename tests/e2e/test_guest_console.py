@@ -10,17 +10,13 @@ from portal.paytronix.csr import MAX_COMMENT_LENGTH
 from portal.sandbox import demo
 from portal.sandbox.testing import SandboxController
 from portal.staff.models import User
-from tests.e2e.conftest import DESKTOP, TABLET, axe_violations, login
+from tests.e2e.conftest import DESKTOP, TABLET, axe_violations, login, page_width
 
 pytestmark = pytest.mark.browser
 
 GUEST_PATH = f"/guests/{demo.DEMO_ACCOUNT_ID}/"
 TIMELINE_PATH = f"/guests/{demo.DEMO_ACCOUNT_ID}/timeline/"
 VIEWPORTS = [pytest.param(DESKTOP, id="1280px"), pytest.param(TABLET, id="768px")]
-
-
-def page_width(page: Page) -> int:
-    return int(page.evaluate("document.documentElement.scrollWidth"))
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)

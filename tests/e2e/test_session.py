@@ -54,6 +54,12 @@ def test_a_combine_page_updates_until_its_job_ends_and_the_session_can_be_kept(
     expect(page.get_by_text(f"combined into account {main_account}")).to_be_visible(timeout=8_000)
     expect(page.get_by_role("heading", name="Result")).to_be_visible()
 
+    # The jobs list names the account the combine acted on and its card.
+    page.goto("/jobs/")
+    expect(page.get_by_role("link", name=str(other_account), exact=True)).to_be_visible()
+    expect(page.get_by_role("main")).to_contain_text(f"card ending {other[-6:]}")
+    assert axe_violations(page) == []
+
 
 @pytest.mark.parametrize("viewport", [TABLET])
 def test_a_form_sent_after_the_session_ended_keeps_the_draft_and_returns_to_its_page(
