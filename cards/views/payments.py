@@ -29,7 +29,7 @@ from cards.selectors.payments import (
 )
 from cards.services.payments import auto_recharge_disable, payment_method_remove
 from cards.views.common import change_answer, change_refused
-from portal.audit.forms import ChangeForm
+from portal.audit.forms import ChangeForm, idempotency_key_valid
 from portal.audit.outcome import ChangeOutcome
 from portal.audit.types import Submission
 from portal.paytronix.errors import PaytronixError
@@ -216,6 +216,9 @@ def payment_method_remove_submit(
 ) -> HttpResponse:
     submit_url = reverse("cards:payment_method_remove_submit", args=[account_id, token])
     key = str(request.POST.get("idempotency_key", ""))
+    if not idempotency_key_valid(key):
+        # Only a key this console minted is looked up (a forged one, a NUL byte, is no key).
+        key = ""
 
     def find(payments: GuestPayments) -> PaymentMethodRow:
         # The method is gone after its removal: a second submit of the same form still gets

@@ -87,6 +87,11 @@ class BlankDrawnOnce(BoundField):
         return drawn
 
 
+def idempotency_key_valid(key: str) -> bool:
+    """Whether ``key`` has the shape of a key this console mints (before it is looked up)."""
+    return bool(_KEY.fullmatch(key))
+
+
 class IdempotencyKeyForm(forms.Form):
     """A form the door takes: a hidden idempotency key, minted when the form is first shown, so
     a double click, a refresh or the back button resubmits the same key and the door answers
@@ -103,7 +108,7 @@ class IdempotencyKeyForm(forms.Form):
 
     def clean_idempotency_key(self) -> str:
         key: str = self.cleaned_data["idempotency_key"]
-        if not _KEY.fullmatch(key):
+        if not idempotency_key_valid(key):
             raise forms.ValidationError("This form is out of date; reload the page and try again.")
         return key
 
