@@ -18,12 +18,16 @@ import resource
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/loyaltydesk_bench"
 )
+EXTRA_CARD_BASE = 6000777000000000  # bench.sandbox_wsgi.EXTRA_CARD_BASE
 
 
 def _rss_mb() -> float:
@@ -54,13 +58,11 @@ class _MemoryWatch:
         self._thread.join()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cards", type=int, default=2000, help="cards per run")
-    parser.add_argument("--latency", type=float, default=0.02, help="seconds per upstream call")
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[4, 16])
-    args = parser.parse_args()
-
+@contextmanager
+def bench_environment(*, cards: int, latency: float) -> Iterator[Any]:
+    """Django set up on ``BENCH_DATABASE_URL`` (migrated) and the sandbox serving ``cards``
+    fresh active cards in its own process (``bench.sandbox_wsgi``), answering after
+    ``latency``; yields the bench supervisor who owns the jobs."""
     from bench._sandbox import MERCHANT_ID, RELEASE, SECRET, USERNAME
     from bench.web import _database_create, _free_port, _listening, _process, sandbox_command
 
@@ -81,14 +83,8 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.conf import settings
     from django.core.management import call_command
 
-    from cards.bulk_file import BulkAction
-    from cards.services.bulk import bulk_card_status_start, bulk_upload_create
-    from portal.audit.chain import chain_verify
-    from portal.audit.types import AuditContext
-    from portal.jobs.models import Job
     from portal.staff.models import User
     from portal.staff.roles import Role
     from portal.staff.services import staff_create
@@ -100,37 +96,64 @@ def main() -> None:
         password="bench-password-1!",
         validate=False,
     )
-    runs = len(args.concurrency)
-    extra_card_base = 6000777000000000  # bench.sandbox_wsgi.EXTRA_CARD_BASE
-    sandbox = sandbox_command(port)
-    env["BENCH_SANDBOX_LATENCY"] = str(args.latency)
-    env["BENCH_SANDBOX_EXTRA_CARDS"] = str(args.cards * runs)
+    env["BENCH_SANDBOX_LATENCY"] = str(latency)
+    env["BENCH_SANDBOX_EXTRA_CARDS"] = str(cards)
+    with _process(sandbox_command(port), env, _listening(port)):
+        yield owner
+
+
+def bench_upload(owner: Any, *, first: int, cards: int) -> Any:
+    """An upload disabling ``cards`` sandbox cards from the ``first``-th, ready to start."""
+    from cards.bulk_file import BulkAction
+    from cards.services.bulk import bulk_upload_create
+
+    csv = "".join(f"{EXTRA_CARD_BASE + first + n},disable,Lost\n" for n in range(cards))
+    return bulk_upload_create(
+        owner=owner,
+        data=csv.encode(),
+        filename="bench.csv",
+        action=BulkAction.DISABLE,
+        reason="bench",
+    )
+
+
+def bench_job_start(owner: Any, upload: Any) -> Any:
+    """Start the upload's job as production does (Celery runs it in this process)."""
+    from cards.services.bulk import bulk_card_status_start
+    from portal.audit.types import AuditContext
+
+    return bulk_card_status_start(
+        owner=owner,
+        context=AuditContext(ip="127.0.0.1", user_agent="bench", request_id="bench"),
+        upload=upload,
+        skip_bad_rows=False,
+        idempotency_key=uuid.uuid4().hex,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cards", type=int, default=2000, help="cards per run")
+    parser.add_argument("--latency", type=float, default=0.02, help="seconds per upstream call")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[4, 16])
+    args = parser.parse_args()
     print(
         f"bulk disable of {args.cards} cards, sandbox answering after "
         f"L = {args.latency * 1000:.0f} ms; PostgreSQL; {os.cpu_count()} CPUs"
     )
-    with _process(sandbox, env, _listening(port)):
+    runs = len(args.concurrency)
+    with bench_environment(cards=args.cards * runs, latency=args.latency) as owner:
+        from django.conf import settings
+
+        from portal.jobs.models import Job
+
         for run, concurrency in enumerate(args.concurrency):
-            first = extra_card_base + run * args.cards
-            csv = "".join(f"{first + n},disable,Lost\n" for n in range(args.cards)).encode()
-            upload = bulk_upload_create(
-                owner=owner,
-                data=csv,
-                filename="bench.csv",
-                action=BulkAction.DISABLE,
-                reason="bench",
-            )
+            upload = bench_upload(owner, first=run * args.cards, cards=args.cards)
             settings.CARDS_BULK_CONCURRENCY = concurrency
             before = _rss_mb()
             cpu, started = time.process_time(), time.perf_counter()
             with _MemoryWatch() as memory:
-                job = bulk_card_status_start(
-                    owner=owner,
-                    context=AuditContext(ip="127.0.0.1", user_agent="bench", request_id="bench"),
-                    upload=upload,
-                    skip_bad_rows=False,
-                    idempotency_key=uuid.uuid4().hex,
-                )
+                job = bench_job_start(owner, upload)
             wall = time.perf_counter() - started
             cpu_ms = (time.process_time() - cpu) * 1000 / args.cards
             job = Job.objects.get(pk=job.pk)
@@ -145,7 +168,9 @@ def main() -> None:
                 f"{job.failed} failed; memory {before:.0f} MB before, peak {memory.peak:.0f}, "
                 f"after {_rss_mb():.0f} MB"
             )
-    report = chain_verify()
+        from portal.audit.chain import chain_verify
+
+        report = chain_verify()
     print(
         f"  audit chain after the runs: {report.checked} records, "
         f"{'intact' if report.intact else f'BROKEN at {report.broken}'}"
