@@ -1,6 +1,6 @@
 """Where a bulk disable job's worker CPU goes: CPU and SQL statements per card, and a cProfile.
 
-    .venv/bin/python -m bench.profile_bulk [--cards 500] [--concurrency 4] [--top 30]
+    .venv/bin/python -m bench.profile_bulk [--cards 500] [--concurrency 4] [--top 30] [--save F]
 
 On ``BENCH_DATABASE_URL`` against the sandbox in its own process (as ``bench.bulk``), runs two
 jobs of ``--cards`` fresh cards each:
@@ -68,6 +68,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.02, help="seconds per upstream call")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--save", help="also write the profile to this file (for pstats)")
     args = parser.parse_args()
     with bench_environment(cards=args.cards * 2, latency=args.latency) as owner:
         from django.conf import settings
@@ -97,6 +98,8 @@ def main() -> None:
         profile.disable()
         cpu_ms = (time.process_time() - cpu) * 1000 / args.cards
         print(f"one row at a time under cProfile: {cpu_ms:.1f} ms of CPU a card (profiler's own)")
+    if args.save:
+        profile.dump_stats(args.save)
     stats = pstats.Stats(profile)
     stats.sort_stats("cumulative").print_stats(args.top)
     stats.sort_stats("tottime").print_stats(args.top)

@@ -34,7 +34,8 @@ What the runner guarantees:
 * A transient upstream fault (nothing reached upstream) is retried with backoff under a new
   key, up to ``JOBS_ITEM_ATTEMPTS`` attempts; an unknown outcome is never retried.
 * Every item ends with an outcome, also when its handler raises.
-* Cancellation is checked between items; items under way finish.
+* Cancellation is checked between items (as the last item to end read it back, or read
+  again when that is a second old); items under way finish.
 * At the task's soft time limit no further item starts: items under way get a bounded time to
   finish (their upstream call is in flight, and its outcome is the audit's), items never started
   end as "ran out of time", and an item still under way after that ends ``unknown``, linked to
@@ -65,7 +66,8 @@ from django.db import connections
 from portal.audit.models import Outcome
 from portal.audit.types import AuditContext, MutationResult, Reason
 from portal.jobs.lifecycle import (
-    item_finish,
+    item_end,
+    item_start,
     items_cancel,
     job_cancel_requested,
     job_finish,
@@ -95,6 +97,9 @@ _PENDING_POLL = 1.0
 #: (connect + read timeout) and a margin, well inside the minute before the hard limit.
 _STOP_MARGIN = 5.0
 _STOP_CAP = 45.0
+#: How stale the runner's knowledge of a cancel may get while no item ends (each item that
+#: ends reads it back with the job's count).
+_CANCEL_POLL = 1.0
 
 
 @dataclass(frozen=True)
@@ -189,8 +194,29 @@ def _backoff(attempt: int) -> float:
     return float(min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** (attempt - 1)))
 
 
+class _CancelWatch:
+    """Whether the job's owner asked it to stop, for the items about to start: as of the last
+    item that ended (``item_end`` reads the flag back with the job's count), or read again when
+    that is ``_CANCEL_POLL`` old. One statement per item fewer than asking before each."""
+
+    def __init__(self, job: Job) -> None:
+        self._job_id = job.pk
+        self._asked = job.cancel_requested
+        self._seen_at = time.monotonic()
+
+    def asked(self) -> bool:
+        if not self._asked and time.monotonic() - self._seen_at >= _CANCEL_POLL:
+            self.seen(job_cancel_requested(self._job_id))
+        return self._asked
+
+    def seen(self, asked: bool | None) -> None:
+        if asked is not None:
+            self._asked = self._asked or asked
+            self._seen_at = time.monotonic()
+
+
 def _attempt(handle: ItemHandler, run: ItemRun) -> ItemResult:
-    JobItem.objects.filter(pk=run.item.pk).update(status=ItemStatus.RUNNING, attempts=run.attempt)
+    item_start(run.item, attempt=run.attempt)
     try:
         return handle(run)
     except SoftTimeLimitExceeded:
@@ -207,9 +233,20 @@ def _attempt(handle: ItemHandler, run: ItemRun) -> ItemResult:
         return ItemResult(ItemOutcome.FAILED, f"Internal error ({type(exc).__name__}).")
 
 
-def _finish(job: Job, item: JobItem, *, outcome: str, message: str, intent_id: int | None) -> None:
-    if item_finish(item, outcome=outcome, message=message, intent_id=intent_id):
+def _finish(
+    job: Job,
+    item: JobItem,
+    *,
+    outcome: str,
+    message: str,
+    intent_id: int | None,
+    cancel: _CancelWatch | None = None,
+) -> None:
+    end = item_end(item, outcome=outcome, message=message, intent_id=intent_id)
+    if end.ended:
         job_item_observed(kind=job.kind, outcome=outcome)
+    if cancel is not None:
+        cancel.seen(end.cancel_requested)
 
 
 def _hand_back(item: JobItem, *, next_attempt: int) -> None:
@@ -224,6 +261,7 @@ def _run_item(
     job: Job,
     item: JobItem,
     handle: ItemHandler,
+    cancel: _CancelWatch,
     stopping: threading.Event | None = None,
     chunk_ends: float = float("inf"),
     prepared: Callable[[], Any] | None = None,
@@ -275,7 +313,14 @@ def _run_item(
             message = "Its worker stopped mid-call and reading back cannot tell yet; the "
             message += "reconciler will settle it."
         message = " ".join([*notes, message]).strip()
-        _finish(job, item, outcome=result.outcome, message=message, intent_id=result.intent_id)
+        _finish(
+            job,
+            item,
+            outcome=result.outcome,
+            message=message,
+            intent_id=result.intent_id,
+            cancel=cancel,
+        )
 
 
 def _pending_items(job: Job) -> Any:
@@ -332,12 +377,13 @@ def _out_of_time(job: Job) -> None:
 
 
 def _run_inline(job: Job, handle: ItemHandler, chunk_ends: float) -> bool:
+    cancel = _CancelWatch(job)
     for item in _pending_items(job):
-        if job_cancel_requested(job.pk):
+        if cancel.asked():
             return True
         if stop_requested() or time.monotonic() >= chunk_ends:
             break
-        _run_item(job, item, handle, chunk_ends=chunk_ends)
+        _run_item(job, item, handle, cancel, chunk_ends=chunk_ends)
     return False
 
 
@@ -356,6 +402,7 @@ def _run_threaded(
     ahead: ItemAhead | None = None,
 ) -> bool:
     work: queue.Queue[_Work] = queue.Queue(maxsize=concurrency)
+    cancel = _CancelWatch(job)
     cancelled = threading.Event()
     stopping = threading.Event()
     # The reads ahead run beside the writes, at most ``concurrency`` at once, for the items in
@@ -373,10 +420,10 @@ def _run_threaded(
                 if stopping.is_set() or stop_requested():
                     continue
                 # Items waiting in the queue have not started: a cancel stops them too.
-                if cancelled.is_set() or job_cancel_requested(job.pk):
+                if cancelled.is_set() or cancel.asked():
                     cancelled.set()
                     continue
-                _run_item(job, item, handle, stopping, chunk_ends, prepared)
+                _run_item(job, item, handle, cancel, stopping, chunk_ends, prepared)
         finally:
             connections.close_all()
 
@@ -388,7 +435,7 @@ def _run_threaded(
         thread.start()
     try:
         for item in _pending_items(job):
-            if cancelled.is_set() or job_cancel_requested(job.pk):
+            if cancelled.is_set() or cancel.asked():
                 cancelled.set()
                 break
             if stop_requested() or time.monotonic() >= chunk_ends:
