@@ -188,6 +188,13 @@ class Transport:
 
     def _new_session(self) -> requests.Session:
         session = requests.Session()
+        # The environment's proxy and CA bundle are read here, once: with trust_env on, requests
+        # reads os.environ again on every call, a measurable share of a bulk job's CPU.
+        session.trust_env = False
+        session.proxies = requests.utils.get_environ_proxies(self.config.base_url)
+        session.verify = (
+            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        )
         session.auth = (self.config.username, self.config.secret)
         session.headers.update({"Accept": "application/json", "User-Agent": "loyalty-desk"})
         adapter = HTTPAdapter(pool_maxsize=self.config.pool_maxsize, max_retries=0)

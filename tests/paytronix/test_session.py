@@ -97,6 +97,20 @@ def test_calls_reuse_one_pooled_session(upstream: FakeUpstream, harness: Harness
     assert len(upstream.requests) == 2
 
 
+def test_a_proxy_named_in_the_environment_is_used(
+    upstream: FakeUpstream, make_harness: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("no_proxy", "NO_PROXY", "HTTP_PROXY", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    proxy = upstream.base_url.split("/rest/")[0]
+    monkeypatch.setenv("http_proxy", proxy)
+    harness = make_harness(base_url="http://paytronix.invalid/rest/25.33/")
+
+    harness.transport.call(READ, {"printedCardNumber": CARD})
+
+    assert [seen.path for seen in upstream.requests] == [f"/rest/25.33/{READ.path}"]
+
+
 # Retries of reads
 
 
