@@ -65,9 +65,18 @@ class ItemEnd:
 # The statements every item of a bulk job runs, written once: built by the ORM per item they
 # cost more CPU than the item's own work around them (bench.profile_bulk). Values are prepared
 # by their fields, as ``QuerySet.update`` does.
+@dataclass(frozen=True)
+class _ItemSql:
+    started: str
+    ended: str
+    counted: str
+    #: ``ended`` and ``counted`` as one statement (PostgreSQL's data-modifying WITH): atomic
+    #: without a transaction, so one round trip where BEGIN, two updates and COMMIT were four.
+    ended_and_counted: str | None
+
+
 @functools.cache
-def _item_sql(vendor: str) -> tuple[str, str, str]:
-    """(item started, item ended, job counted) for ``vendor``'s database."""
+def _item_sql(vendor: str) -> _ItemSql:
     quote = connection.ops.quote_name
     items = quote(JobItem._meta.db_table)
     jobs = quote(Job._meta.db_table)
@@ -75,12 +84,21 @@ def _item_sql(vendor: str) -> tuple[str, str, str]:
         " RETURNING cancel_requested" if connection.features.can_return_rows_from_update else ""
     )
     # Table names from the models' metadata only; every value is a parameter.
-    return (
-        f"UPDATE {items} SET status = %s, attempts = %s WHERE id = %s",  # noqa: S608
+    ended = (
         f"UPDATE {items} SET status = %s, outcome = %s, message = %s, intent_id = %s, "  # noqa: S608
-        "payload = %s, finished_at = %s WHERE id = %s AND NOT status = %s",
-        f"UPDATE {jobs} SET done = done + 1, failed = failed + %s, updated_at = %s "  # noqa: S608
-        f"WHERE id = %s{returning}",
+        "payload = %s, finished_at = %s WHERE id = %s AND NOT status = %s"
+    )
+    counted = f"UPDATE {jobs} SET done = done + 1, failed = failed + %s, updated_at = %s"  # noqa: S608
+    return _ItemSql(
+        started=f"UPDATE {items} SET status = %s, attempts = %s WHERE id = %s",  # noqa: S608
+        ended=ended,
+        counted=f"{counted} WHERE id = %s{returning}",
+        ended_and_counted=(
+            f"WITH ended AS ({ended} RETURNING job_id) {counted} FROM ended "
+            f"WHERE {jobs}.id = ended.job_id RETURNING {jobs}.cancel_requested"
+            if vendor == "postgresql"
+            else None
+        ),
     )
 
 
@@ -92,7 +110,7 @@ def item_start(item: JobItem, *, attempt: int) -> None:
     """Mark an item under way in its ``attempt`` (what a redelivered task goes on from)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            _item_sql(connection.vendor)[0], [ItemStatus.RUNNING.value, attempt, item.pk]
+            _item_sql(connection.vendor).started, [ItemStatus.RUNNING.value, attempt, item.pk]
         )
 
 
@@ -102,27 +120,32 @@ def item_end(
     """End one item with its outcome and drop its payload; count it once, even when a
     redelivered task reaches the same item again."""
     now = timezone.now()
-    _, ended_sql, counted_sql = _item_sql(connection.vendor)
+    sql = _item_sql(connection.vendor)
+    ended = [
+        ItemStatus.DONE.value,
+        str(outcome),
+        message[:2000],
+        intent_id,
+        _at(JobItem, "payload", {}),
+        _at(JobItem, "finished_at", now),
+        item.pk,
+        ItemStatus.DONE.value,
+    ]
+    counted = [0 if outcome == ItemOutcome.SUCCEEDED else 1, _at(Job, "updated_at", now)]
+    if outcome == ItemOutcome.CANCELLED:
+        with connection.cursor() as cursor:
+            cursor.execute(sql.ended, ended)
+            return ItemEnd(ended=bool(cursor.rowcount))
+    if sql.ended_and_counted is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql.ended_and_counted, [*ended, *counted])
+            row = cursor.fetchone()
+        return ItemEnd(ended=row is not None, cancel_requested=bool(row[0]) if row else None)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            ended_sql,
-            [
-                ItemStatus.DONE.value,
-                str(outcome),
-                message[:2000],
-                intent_id,
-                _at(JobItem, "payload", {}),
-                _at(JobItem, "finished_at", now),
-                item.pk,
-                ItemStatus.DONE.value,
-            ],
-        )
+        cursor.execute(sql.ended, ended)
         if not cursor.rowcount:
             return ItemEnd(ended=False)
-        if outcome == ItemOutcome.CANCELLED:
-            return ItemEnd(ended=True)
-        failed = 0 if outcome == ItemOutcome.SUCCEEDED else 1
-        cursor.execute(counted_sql, [failed, _at(Job, "updated_at", now), item.job_id])
+        cursor.execute(sql.counted, [*counted, item.job_id])
         row = cursor.fetchone() if cursor.description else None
     return ItemEnd(ended=True, cancel_requested=bool(row[0]) if row else None)
 
