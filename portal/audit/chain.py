@@ -108,7 +108,9 @@ _INSERTED = tuple(field for field in AuditRecord._meta.concrete_fields if field.
 
 @functools.cache
 def _append_sql(vendor: str) -> tuple[str, str, str, str]:
-    """(head lock, record insert, head update, intent lookup) for ``vendor``'s database."""
+    """(head lock, record insert, head update, intent lookup) for ``vendor``'s database. The
+    insert writes nothing when it is an intent whose idempotency key another intent holds (the
+    unique index on intents' keys decides, so no lookup comes first)."""
     quote = connection.ops.quote_name
     head = quote(AuditChainHead._meta.db_table)
     records = quote(AuditRecord._meta.db_table)
@@ -119,7 +121,8 @@ def _append_sql(vendor: str) -> tuple[str, str, str, str]:
     # Names from the models' metadata only; every value is a parameter.
     return (
         f"SELECT seq, last_hash FROM {head} WHERE id = %s {lock}",  # noqa: S608
-        f"INSERT INTO {records} ({columns}) VALUES ({values}){returning}",  # noqa: S608
+        f"INSERT INTO {records} ({columns}) VALUES ({values}) "  # noqa: S608
+        f"ON CONFLICT (idempotency_key) WHERE kind = 'intent' DO NOTHING{returning}",
         f"UPDATE {head} SET seq = %s, last_hash = %s WHERE id = %s",  # noqa: S608
         f"SELECT id FROM {records} WHERE kind = %s AND idempotency_key = %s",  # noqa: S608
     )
@@ -158,23 +161,39 @@ def _anchor_after_commit(record: AuditRecord) -> None:
         )
 
 
-def _record_write(cursor: Any, seq: int, prev_hash: str, fields: dict[str, Any]) -> AuditRecord:
+def _record_write(
+    cursor: Any, seq: int, prev_hash: str, fields: dict[str, Any]
+) -> AuditRecord | None:
     """Insert one record at position ``seq`` after ``prev_hash`` and move the head to it (the
-    caller holds the lock). ``occurred_at`` is taken inside the lock so that chain order and
-    time order agree."""
+    caller holds the lock); None, and nothing written, for an intent whose idempotency key is
+    taken. ``occurred_at`` is taken inside the lock so that chain order and time order agree."""
     record = AuditRecord(seq=seq, prev_hash=prev_hash, occurred_at=timezone.now(), **fields)
     record.record_hash = record_hash_compute(record)
     cursor.execute(
         _append_sql(connection.vendor)[1],
         [field.get_db_prep_save(getattr(record, field.attname), connection) for field in _INSERTED],
     )
-    record.pk = cursor.fetchone()[0] if cursor.description else cursor.lastrowid
+    if cursor.description:
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        record.pk = row[0]
+    elif cursor.rowcount == 1:
+        record.pk = cursor.lastrowid
+    else:
+        return None
     record._state.adding = False
     record._state.db = connection.alias
     # The head follows record by record (on PostgreSQL it refuses any other step).
     _head_move(cursor, record)
     _anchor_after_commit(record)
     return record
+
+
+def _key_taken() -> IntegrityError:
+    """What appending an intent under a key another intent holds raises (as the unique index
+    did before the insert gave way to it); claims get the first intent instead."""
+    return IntegrityError("an intent with this idempotency key is already recorded")
 
 
 def _outside_transaction() -> bool:
@@ -193,7 +212,10 @@ def chain_append(**fields: Any) -> AuditRecord:
         return record
     with transaction.atomic(), connection.cursor() as cursor:
         seq, last_hash = _head_locked(cursor)
-        return _record_write(cursor, seq + 1, last_hash, fields)
+        written = _record_write(cursor, seq + 1, last_hash, fields)
+        if written is None:
+            raise _key_taken()
+    return written
 
 
 def intent_append_or_first(*, idempotency_key: str, **fields: Any) -> tuple[AuditRecord, bool]:
@@ -295,12 +317,14 @@ def _batch_commit(batch: list[_Append]) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         seq, last_hash = _head_locked(cursor)
         for request in batch:
-            if request.claim:
-                first = _intent_first(cursor, request.fields["idempotency_key"])
-                if first is not None:
-                    request.record, request.created = first, False
-                    continue
             record = _record_write(cursor, seq + 1, last_hash, request.fields)
+            if record is None:
+                if not request.claim:
+                    raise _key_taken()
+                # An intent whose key is taken: the first one's is the answer.
+                request.record = _intent_first(cursor, request.fields["idempotency_key"])
+                request.created = False
+                continue
             seq, last_hash = record.seq, record.record_hash
             request.record = record
 
