@@ -196,8 +196,10 @@ CACHES = {"default": _read("CACHE_URL", env.cache_url, default=_default_cache)}
 # On Redis every value is JSON, never a pickle (Django's default serializer): a value planted on
 # the server cannot run code when read back, and an entry that is not JSON reads as a miss. The
 # guests' reads (portal.guestcache) share the default cache's server and store through their
-# own alias.
+# own alias. One Redis client per process serves every thread and both aliases
+# (``portal.redis_cache``): a page's short-lived read threads reuse its connections.
 if CACHES["default"]["BACKEND"].endswith(".RedisCache"):
+    CACHES["default"]["BACKEND"] = "portal.redis_cache.RedisCache"
     CACHES["default"]["OPTIONS"] = {
         **CACHES["default"].get("OPTIONS", {}),
         "serializer": "portal.guestcache.codec.JsonSerializer",

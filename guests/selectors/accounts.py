@@ -10,6 +10,7 @@ cached with it, so a change to either account drops it.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from collections.abc import Callable, Mapping
 
 from guests.selectors import reads
@@ -102,6 +103,13 @@ def user_accounts(
     if info is None:
         return []
     ids = [account_id] + [i for i in dict.fromkeys(info.account_ids) if i != account_id]
+    if len(ids) == 1:
+        # The guest's only account: there is nothing to combine it with, whatever
+        # isCardCombinable would answer, so it is not asked (the page then costs one round
+        # trip). Remembered as not combinable so the next page needs no full card number.
+        alone = UserAccount(account_id=account_id, account=account, combinable=False)
+        reads.remember_combinable(account_id=account_id, combinable=False)
+        return [replace(alone, why_not_combinable=why_not_combinable(alone, [alone]))]
     # A user read from upstream names its accounts' primary cards: whether each can be
     # combined is asked beside the accounts' own reads, not after them (the cached copy of
     # the user names none: then each account asks once it is read, as before).
