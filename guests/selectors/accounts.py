@@ -10,8 +10,8 @@ cached with it, so a change to either account drops it.
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from guests.selectors import reads
 from guests.selectors.fanout import ReadResult, run_reads

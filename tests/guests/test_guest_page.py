@@ -799,3 +799,17 @@ def test_the_summary_lists_the_accounts_open_approval_requests(
     managed = store_manager_client.get(GUEST_URL).content.decode()
     assert "Add 900 points: goodwill for a lost order" in managed
     assert detail not in managed
+
+
+def test_a_guest_with_one_account_costs_no_combinable_read_and_says_why_there_is_no_combine(
+    sandbox: SandboxController, agent_client: Client, upstream_calls: UpstreamCalls
+) -> None:
+    html = agent_client.get(GUEST_URL).content.decode()
+    # Alone, the account has nothing to combine with: upstream is not asked whether it could.
+    assert upstream_calls.to("guest/isCardCombinable.json") == []
+    assert "only Rewards Card account: there is nothing to combine it with." in html
+    assert "Combine into the main account" not in html
+    upstream_calls.clear()
+    # The answer is remembered: the next page needs no full card number, so no fresh account read.
+    agent_client.get(GUEST_URL)
+    assert upstream_calls.paths() == []
