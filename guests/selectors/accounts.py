@@ -107,8 +107,8 @@ def user_accounts(
         # The guest's only account: there is nothing to combine it with, whatever
         # isCardCombinable would answer, so it is not asked (the page then costs one round
         # trip). Remembered as not combinable so the next page needs no full card number.
+        reads.cached(account_id, "combinable", lambda: False)
         alone = UserAccount(account_id=account_id, account=account, combinable=False)
-        reads.remember_combinable(account_id=account_id, combinable=False)
         return [replace(alone, why_not_combinable=why_not_combinable(alone, [alone]))]
     # A user read from upstream names its accounts' primary cards: whether each can be
     # combined is asked beside the accounts' own reads, not after them (the cached copy of
