@@ -177,8 +177,9 @@ def guest_context(
     given = extra.pop("forms", {})
     opened = opened_drawers(request, [*given, *extra.pop("open_forms", ())])
     page_forms = PageForms(page, given)
-    # The summary (drawn with the whole page only) lists the account's open approval requests.
-    whole = set(wanted) == set(PANELS)
+    # The summary (drawn with the whole page) lists the account's open approval requests; the
+    # header says whether a deletion of the guest waits among them.
+    with_approvals = set(wanted) == set(PANELS) or "header" in wanted
     return {
         "account_id": account_id,
         "page": page,
@@ -193,7 +194,7 @@ def guest_context(
         "opened": opened,
         "adjust_open": adjust_opened(request),
         "history_form": history_form,
-        "open_approvals": open_requests_of_account(account_id) if whole else [],
+        "open_approvals": open_requests_of_account(account_id) if with_approvals else [],
         "may_approve": user_may(request.user, "approve_requests"),
         "results": {},
         **extra,
