@@ -263,6 +263,7 @@ def guest_page(
     history: HistoryQuery | None = None,
     fresh: Iterable[str] = (),
     ask_again: bool = False,
+    meanwhile: Callable[[], object] | None = None,
 ) -> GuestPage:
     """Load what ``panels`` show for ``viewer``; every read starts at once.
 
@@ -273,9 +274,12 @@ def guest_page(
     cache, for a change that is pending. The page waits at most ``GUESTS_PAGE_DEADLINE``
     seconds for upstream; a panel whose read is late then says so on its own. A source that
     failed a moment ago is not asked again (``failure_memory``) unless ``ask_again``.
+    ``meanwhile`` runs in this thread once the reads are under way (the view's own database
+    reads, which need nothing from upstream); what it found is the caller's to show only if
+    the page is.
     """
     with failure_memory.asking_again(ask_again), guest_cache_versions_pinned():
-        return _page_load(viewer, account_id, panels, history, frozenset(fresh))
+        return _page_load(viewer, account_id, panels, history, frozenset(fresh), meanwhile)
 
 
 def _page_load(
@@ -284,6 +288,7 @@ def _page_load(
     panels: Iterable[str],
     history: HistoryQuery | None,
     fresh_sources: frozenset[str],
+    meanwhile: Callable[[], object] | None,
 ) -> GuestPage:
     deadline = float(settings.GUESTS_PAGE_DEADLINE)
     ends = time.monotonic() + deadline
@@ -315,6 +320,8 @@ def _page_load(
             submit=submit,
         )
         futures = {name: submit(partial(attempt, read)) for name, read in loads.items()}
+        if meanwhile is not None:
+            meanwhile()
         try:
             account = gate.result(timeout=deadline)
         except FutureTimeoutError:
