@@ -19,6 +19,7 @@ from guests.selectors.fanout import run_reads
 from guests.selectors.history import PAGE_SIZE, HistoryQuery, history_page
 from guests.selectors.reads import HistoryFilter
 from portal.audit.models import AuditRecord, Kind
+from portal.guestcache import guest_cache, guest_cache_key
 from portal.paytronix.errors import FailureError
 from portal.paytronix.session import Transport
 from portal.sandbox import demo
@@ -813,3 +814,45 @@ def test_a_guest_with_one_account_costs_no_combinable_read_and_says_why_there_is
     # The answer is remembered: the next page needs no full card number, so no fresh account read.
     agent_client.get(GUEST_URL)
     assert upstream_calls.paths() == []
+
+
+def test_a_warm_page_is_drawn_from_the_cache_in_the_request_thread_and_a_cold_one_is_not(
+    sandbox: SandboxController,
+    agent_client: Client,
+    upstream_calls: UpstreamCalls,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from guests.selectors import load
+
+    pools: list[object] = []
+
+    class Counted(ThreadPoolExecutor):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            pools.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(load, "ThreadPoolExecutor", Counted)
+    cold = agent_client.get(GUEST_URL).content.decode()
+    assert len(pools) == 1
+    assert upstream_calls.paths()
+    upstream_calls.clear()
+    warm = agent_client.get(GUEST_URL).content.decode()
+    # Every read was cached: no thread started, no call made, the same page.
+    assert len(pools) == 1
+    assert upstream_calls.paths() == []
+    for text in ("Ava Thompson", "Point Adjustment", "maya.friend@example.net"):
+        assert text in cold
+        assert text in warm
+
+
+def test_a_page_that_misses_one_cached_read_reads_as_usual_and_asks_only_for_it(
+    sandbox: SandboxController, agent_client: Client, upstream_calls: UpstreamCalls
+) -> None:
+    agent_client.get(GUEST_URL)
+    guest_cache().delete(guest_cache_key("referrals", account_id=demo.DEMO_ACCOUNT_ID))
+    upstream_calls.clear()
+    html = agent_client.get(GUEST_URL).content.decode()
+    assert upstream_calls.paths() == ["guest/referralsByAccountId.json"]
+    assert "maya.friend@example.net" in html
