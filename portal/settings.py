@@ -209,8 +209,10 @@ CACHES["guests"] = {**CACHES["default"]}
 AUTH_USER_MODEL = "staff.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend with the role and permissions cached per user (portal.staff).
+    "portal.staff.backends.StaffBackend",
 ]
+STAFF_ACCESS_SECONDS = _read("STAFF_ACCESS_SECONDS", env.int, default=300)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
