@@ -64,7 +64,8 @@ def test_a_user_taken_out_of_a_role_from_the_groups_side_loses_it_at_once(
 ) -> None:
     user = make_staff(Role.SUPERVISOR)
     assert fresh(user).has_perm("staff.approve_requests")
-    Group.objects.get(name=Role.SUPERVISOR.value).user_set.remove(user)
+    group = Group.objects.get(name=Role.SUPERVISOR.value)
+    group.user_set.remove(user)  # type: ignore[attr-defined]
     assert fresh(user).role is None
     assert not fresh(user).has_perm("staff.approve_requests")
 
