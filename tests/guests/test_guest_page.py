@@ -856,3 +856,31 @@ def test_a_page_that_misses_one_cached_read_reads_as_usual_and_asks_only_for_it(
     html = agent_client.get(GUEST_URL).content.decode()
     assert upstream_calls.paths() == ["guest/referralsByAccountId.json"]
     assert "maya.friend@example.net" in html
+
+
+def _wallets_panel(html: str) -> str:
+    return html[html.index('id="panel-wallets"') : html.index("Pending event rewards")]
+
+
+def test_the_balances_are_drawn_once_per_content_and_per_viewers_rights(
+    sandbox: SandboxController, agent_client: Client, store_manager_client: Client
+) -> None:
+    from portal.guestcache import guest_cache_invalidate
+    from portal.sandbox.catalog import POINTS
+
+    agent_first = _wallets_panel(agent_client.get(GUEST_URL).content.decode())
+    assert agent_client.get(GUEST_URL).content.decode().count("Adjust<span") >= 1
+    # The same balances for a viewer who may not adjust them: drawn without the links.
+    manager = store_manager_client.get(GUEST_URL)
+    assert manager.status_code == 200
+    assert "Adjust<span" not in _wallets_panel(manager.content.decode())
+    assert "Adjust<span" in _wallets_panel(agent_client.get(GUEST_URL).content.decode())
+
+    def new_balance(model: Any, moment: Any) -> None:
+        model.accounts[demo.DEMO_ACCOUNT_ID].wallet(POINTS).balance = Decimal("7777")
+
+    sandbox.state.write(new_balance)
+    guest_cache_invalidate(account_id=demo.DEMO_ACCOUNT_ID)
+    agent_after = _wallets_panel(agent_client.get(GUEST_URL).content.decode())
+    assert "7,777" in agent_after or "7777" in agent_after
+    assert agent_after != agent_first
