@@ -29,13 +29,13 @@ from guests.selectors.fanout import (
     late_result,
     read_within,
 )
-from guests.selectors.history import HistoryQuery, history_page
+from guests.selectors.history import HistoryQuery, history_limit, history_page
 
 # GuestCard is re-exported: other apps type their guest page hooks with it from here.
 from guests.selectors.page import GuestCard as GuestCard
 from guests.selectors.page import GuestPage, is_registered
 from guests.selectors.scope import GuestNotFoundError, Viewer, note_scope_miss, scope_of
-from portal.guestcache import failure_memory, guest_cache_versions_pinned
+from portal.guestcache import failure_memory, guest_cache_prefetch, guest_cache_versions_pinned
 from portal.paytronix.client import client_from_settings
 from portal.paytronix.errors import FailureError, InvalidStatusError, PaytronixError
 from portal.paytronix.guard import UpstreamNotAskedError, cached_only
@@ -335,6 +335,16 @@ def _page_load(
     sources |= fresh_sources & _READS
     # The account is read past the cache when the page needs its card numbers anyway, so the
     # gate and that read are one call.
+    query = history or HistoryQuery()
+    # Every cached read of the page looked up in one round trip, not one per read.
+    guest_cache_prefetch(
+        reads.page_cache_keys(
+            account_id=account_id,
+            scope=scope,
+            sources=sources,
+            history=(query.filters, history_limit(query)),
+        )
+    )
     account_fresh = "account" in fresh_sources or _needs_card_numbers(account_id, sources)
     if not account_fresh and not fresh_sources:
         cached_page = _page_from_cache(account_id, sources, history or HistoryQuery(), scope)

@@ -22,6 +22,8 @@ from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
+from portal.requestscope import request_forget, request_scoped
+
 
 @dataclass(frozen=True)
 class StaffAccess:
@@ -44,7 +46,11 @@ def _read(user: Any) -> StaffAccess:
 
 
 def staff_access(user: Any) -> StaffAccess:
-    """``user``'s groups and permissions (cached; see the module's note)."""
+    """``user``'s groups and permissions (cached; see the module's note), once per request."""
+    return request_scoped(_key(user.pk), lambda: _cached(user))
+
+
+def _cached(user: Any) -> StaffAccess:
     key = _key(user.pk)
     stored = cache.get(key)
     if isinstance(stored, dict):
@@ -58,6 +64,8 @@ def staff_access(user: Any) -> StaffAccess:
 def staff_access_forget(user_ids: list[int]) -> None:
     """Drop the cached access of these users, now and once the transaction commits."""
     keys = [_key(pk) for pk in user_ids]
+    for key in keys:
+        request_forget(key)
     if keys:
         cache.delete_many(keys)
         transaction.on_commit(lambda: cache.delete_many(keys))
