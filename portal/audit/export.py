@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db.models import Max, Q
 
 from portal.audit.models import AuditRecord
-from portal.audit.selectors import AuditFilters, audit_records_filter
+from portal.audit.selectors import AuditFilters, audit_records_filter, records_before
 from portal.audit.types import AuditContext
 from portal.jobs.lifecycle import (
     job_cancel_requested,
@@ -168,8 +168,7 @@ def _after(state: dict[str, Any]) -> Q:
     """The records after the last one written, newest first (time, then id)."""
     if state["after"] is None:
         return Q()
-    when, pk = datetime.fromisoformat(state["after"][0]), state["after"][1]
-    return Q(occurred_at__lt=when) | Q(occurred_at=when, id__lt=pk)
+    return records_before(datetime.fromisoformat(state["after"][0]), state["after"][1])
 
 
 def audit_export_create(

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from portal.audit import export
 from portal.audit.chain import chain_append
 from portal.audit.models import AuditRecord, Kind, Outcome
-from portal.audit.selectors import AuditFilters
+from portal.audit.selectors import AuditFilters, audit_records_filter
 from portal.audit.types import AuditContext
 from portal.jobs.kinds import JOB_KINDS, JobKind
 from portal.jobs.models import Job, JobStatus
@@ -128,3 +128,30 @@ def test_a_chunk_after_a_worker_died_mid_write_cuts_the_torn_row_and_goes_on(
         export.audit_export_run(job.pk)
 
     assert _exported(job) == wanted
+
+
+@pytest.mark.postgres
+def test_a_batch_deep_in_the_export_reads_an_index_range_not_every_newer_record(
+    small_chunks: None, wanted: list[int], new_export: Callable[[], Job]
+) -> None:
+    job = new_export()
+    export.audit_export_run(job.pk)
+    job.refresh_from_db()
+    state = job.params["export"]
+    batch = (
+        audit_records_filter(AuditFilters())
+        .filter(id__lte=state["upto"])
+        .newest_first()
+        .filter(export._after(state))[:BATCH]
+    )
+    sql, params = batch.query.sql_with_params()
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+
+    # The place reached bounds the index scan itself: the batch starts where the last ended.
+    # (As a filter alone, each batch would scan past every record exported before it.)
+    index_cond = next(line for line in plan.splitlines() if "Index Cond" in line)
+    assert "occurred_at <=" in index_cond, plan
