@@ -38,7 +38,7 @@ from portal.jobs.models import Job, JobStatus
 from portal.jobs.services import job_create
 from portal.staff.models import User
 
-CHUNK = 2000
+CHUNK = 5000
 COLUMNS = (
     "id",
     "seq",
