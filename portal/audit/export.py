@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db.models import CharField, DateTimeField, JSONField, Max, Q, TextField
+from django.db.models import CharField, DateTimeField, JSONField, Max, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from portal.audit.models import AuditRecord
@@ -165,19 +165,17 @@ def audit_export_run(job_id: int) -> None:
         out.seek(state["bytes"])
         writer = csv.writer(out)
         while True:
-            batch = list(records.filter(_after(state))[:CHUNK])
-            writer.writerows(export_rows(batch))
+            count, after = _batch_write(records.filter(_after(state))[:CHUNK], writer)
             out.flush()
-            if batch:
-                last = batch[-1]
+            if count:
                 state = {
                     **state,
-                    "after": [last[_AT].isoformat(), last[_ID]],
+                    "after": after,
                     "bytes": out.tell(),
-                    "written": state["written"] + len(batch),
+                    "written": state["written"] + count,
                 }
                 _export_save(job, state)
-            if len(batch) < CHUNK:
+            if count < CHUNK:
                 break
             if job_cancel_requested(job.pk):
                 partial.unlink(missing_ok=True)
@@ -194,6 +192,17 @@ def audit_export_run(job_id: int) -> None:
         summary=f"{state['written']} records exported",
         result_file=name,
     )
+
+
+def _batch_write(batch: QuerySet[Any, Any], writer: Any) -> tuple[int, list[Any] | None]:
+    """Write the rows of ``batch``: how many, and where the last one stands (its time and id).
+    The rows are let go on return, before the next batch is read, so one batch at a time is
+    held."""
+    rows = list(batch)
+    writer.writerows(export_rows(rows))
+    if not rows:
+        return 0, None
+    return len(rows), [rows[-1][_AT].isoformat(), rows[-1][_ID]]
 
 
 def _export_begin(job: Job, filters: AuditFilters) -> dict[str, Any]:
