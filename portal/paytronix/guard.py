@@ -9,6 +9,9 @@ The flag lives in a ``ContextVar`` so that it follows the current thread or asyn
 nothing else: a write permitted in one request cannot leak into a concurrent one, and a worker
 thread started inside the door does not inherit the permission unless the door hands its
 context over explicitly (``contextvars.copy_context().run``).
+
+``cached_only()`` closes the client altogether for a moment: a page that can be drawn from the
+cache alone is tried that way first, and any call it would make is refused before it leaves.
 """
 
 from __future__ import annotations
@@ -35,3 +38,29 @@ def permit_writes() -> Iterator[None]:
 def writes_permitted() -> bool:
     """True inside ``permit_writes()`` in the current context."""
     return _writes_permitted.get()
+
+
+class UpstreamNotAskedError(Exception):
+    """A call was about to leave inside ``cached_only()``: what was wanted is not cached. Not
+    a ``PaytronixError``: nothing was sent, and the caller takes the slower path."""
+
+
+_cached_only: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "paytronix_cached_only", default=False
+)
+
+
+@contextlib.contextmanager
+def cached_only() -> Iterator[None]:
+    """Within the ``with`` block no call leaves: the client raises ``UpstreamNotAskedError``
+    instead (a page answered from the cache alone, or not at all)."""
+    token = _cached_only.set(True)
+    try:
+        yield
+    finally:
+        _cached_only.reset(token)
+
+
+def upstream_closed() -> bool:
+    """True inside ``cached_only()`` in the current context."""
+    return _cached_only.get()
