@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import Any
 
 from guests.selectors import optional, reads
@@ -78,13 +78,17 @@ class CardPageReads:
                 return
             primary = account.primary_card
             on_primary = primary is not None and reads.card_is(primary, self._number)
-            for kind, future in self._futures.items():
-                if kind == "account":
-                    continue  # the search caches it itself
-                if kind in ("notes", "combinable") and not on_primary:
-                    continue
-                if kind == "user" and not is_registered(account):
-                    continue
+            wanted = {
+                future: kind
+                for kind, future in self._futures.items()
+                # The search caches the account itself.
+                if kind != "account"
+                and not (kind in ("notes", "combinable") and not on_primary)
+                and not (kind == "user" and not is_registered(account))
+            }
+            # Each answer is cached as it comes, while the others are still on their way.
+            for future in as_completed(wanted):
+                kind = wanted[future]
                 try:
                     value = future.result()
                 except PaytronixError:
