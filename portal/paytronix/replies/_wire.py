@@ -55,13 +55,15 @@ def _camel(name: str) -> str:
 
 
 @functools.cache
-def _plan(cls: type) -> tuple[tuple[str, tuple[str, ...], Any, bool], ...]:
+def _plan(cls: type) -> tuple[tuple[str, tuple[str, ...], Callable[[Any, str], Any], bool], ...]:
+    """Each field of ``cls``: its name, wire names, reader and whether it is an enumeration
+    (worked out once per class)."""
     hints = typing.get_type_hints(cls)
     return tuple(
         (
             f.name,
             f.metadata.get("wire") or (_camel(f.name),),
-            hints[f.name],
+            _reader(hints[f.name]),
             bool(f.metadata.get("enum")),
         )
         for f in dataclasses.fields(cls)
@@ -72,10 +74,10 @@ def _decode(cls: type, data: Any, path: str) -> Any:
     if not isinstance(data, Mapping):
         raise _malformed(path, "an object")
     values: dict[str, Any] = {}
-    for name, wire_names, field_type, upper in _plan(cls):
+    for name, wire_names, read, upper in _plan(cls):
         found = next((data[key] for key in wire_names if data.get(key) is not None), None)
         if found is not None:
-            converted = _convert(field_type, found, f"{path}.{wire_names[0]}")
+            converted = read(found, f"{path}.{wire_names[0]}")
             if upper and isinstance(converted, str):
                 converted = converted.strip().upper()
             if converted is not None:
@@ -83,31 +85,42 @@ def _decode(cls: type, data: Any, path: str) -> Any:
     return cls(**values)
 
 
-def _convert(field_type: Any, value: Any, path: str) -> Any:
+@functools.cache
+def _reader(field_type: Any) -> Callable[[Any, str], Any]:
+    """How a value of ``field_type`` is read from the wire (worked out once per type)."""
     origin = typing.get_origin(field_type)
     if origin in (typing.Union, types.UnionType):
         (field_type,) = [arg for arg in typing.get_args(field_type) if arg is not type(None)]
         origin = typing.get_origin(field_type)
     if origin is list:
         (item_type,) = typing.get_args(field_type)
-        items = [value] if isinstance(value, Mapping) else value
-        if not isinstance(items, list):
-            raise _malformed(path, "a list")
-        return [_convert(item_type, item, f"{path}[{i}]") for i, item in enumerate(items)]
+        return functools.partial(_read_list, _reader(item_type))
     if origin is dict:
-        if not isinstance(value, Mapping):
-            raise _malformed(path, "an object")
         _, item_type = typing.get_args(field_type)
-        return {
-            str(key): _convert(item_type, item, f"{path}.{key}")
-            for key, item in value.items()
-            if item is not None
-        }
+        return functools.partial(_read_dict, _reader(item_type))
     if dataclasses.is_dataclass(field_type):
-        return _decode(typing.cast(type, field_type), value, path)
+        return functools.partial(_decode, typing.cast(type, field_type))
+    return functools.partial(_read_scalar, field_type, _SCALARS[field_type])
+
+
+def _read_list(read: Callable[[Any, str], Any], value: Any, path: str) -> list[Any]:
+    items = [value] if isinstance(value, Mapping) else value
+    if not isinstance(items, list):
+        raise _malformed(path, "a list")
+    return [read(item, f"{path}[{i}]") for i, item in enumerate(items)]
+
+
+def _read_dict(read: Callable[[Any, str], Any], value: Any, path: str) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _malformed(path, "an object")
+    return {
+        str(key): read(item, f"{path}.{key}") for key, item in value.items() if item is not None
+    }
+
+
+def _read_scalar(field_type: type, reader: Callable[[Any], Any], value: Any, path: str) -> Any:
     if value == "" and field_type is not str:
         return None
-    reader = _SCALARS[field_type]
     try:
         return reader(value)
     except (TypeError, ValueError, ArithmeticError):
