@@ -884,3 +884,34 @@ def test_the_balances_are_drawn_once_per_content_and_per_viewers_rights(
     agent_after = _wallets_panel(agent_client.get(GUEST_URL).content.decode())
     assert "7,777" in agent_after or "7777" in agent_after
     assert agent_after != agent_first
+
+
+def test_an_account_with_no_open_request_is_remembered_until_one_is_made_or_decided(
+    sandbox: SandboxController, agent: Any, supervisor: Any, agent_client: Client
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from portal.approvals.models import ApprovalRequest, Status
+
+    def summary() -> str:
+        html = agent_client.get(GUEST_URL).content.decode()
+        return html[html.index('id="panel-summary"') : html.index("panel-nav")]
+
+    assert "Add 900 points" not in summary()
+    with CaptureQueriesContext(connection) as queries:
+        summary()
+    assert not [q for q in queries.captured_queries if "approvals_approvalrequest" in q["sql"]]
+    asked = ApprovalRequest.objects.create(
+        action="wallet.adjust",
+        summary="Add 900 points: goodwill",
+        account_id=demo.DEMO_ACCOUNT_ID,
+        requester=agent,
+        requester_username=agent.username,
+        idempotency_key="ap-new",
+    )
+    assert "Add 900 points: goodwill" in summary()
+    asked.status = Status.REJECTED
+    asked.decided_by = supervisor
+    asked.save()
+    assert "Add 900 points: goodwill" not in summary()
