@@ -26,13 +26,18 @@ _writes_permitted: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 
 @contextlib.contextmanager
-def permit_writes() -> Iterator[None]:
-    """Allow client write methods inside the ``with`` block (for the audit door only)."""
-    token = _writes_permitted.set(True)
+def _raised(flag: contextvars.ContextVar[bool]) -> Iterator[None]:
+    """``flag`` set inside the ``with`` block, in the current context only."""
+    token = flag.set(True)
     try:
         yield
     finally:
-        _writes_permitted.reset(token)
+        flag.reset(token)
+
+
+def permit_writes() -> contextlib.AbstractContextManager[None]:
+    """Allow client write methods inside the ``with`` block (for the audit door only)."""
+    return _raised(_writes_permitted)
 
 
 def writes_permitted() -> bool:
@@ -50,15 +55,10 @@ _cached_only: contextvars.ContextVar[bool] = contextvars.ContextVar(
 )
 
 
-@contextlib.contextmanager
-def cached_only() -> Iterator[None]:
+def cached_only() -> contextlib.AbstractContextManager[None]:
     """Within the ``with`` block no call leaves: the client raises ``UpstreamNotAskedError``
     instead (a page answered from the cache alone, or not at all)."""
-    token = _cached_only.set(True)
-    try:
-        yield
-    finally:
-        _cached_only.reset(token)
+    return _raised(_cached_only)
 
 
 def upstream_closed() -> bool:
