@@ -26,6 +26,7 @@ from guests.selectors.page import GuestPage
 from portal.audit.outcome import ChangeOutcome
 from portal.audit.personal import address_digest, field_value, values_digest
 from portal.guestcache import guest_cache
+from portal.requestscope import request_forget, request_scoped
 
 #: How long a pending change is remembered at all (it stops polling much earlier).
 _REMEMBER_SECONDS = 30 * 60
@@ -73,17 +74,23 @@ def _key(account_id: int) -> str:
     return f"guests:pending:{account_id}"
 
 
-def _load(account_id: int) -> list[PendingChange]:
-    stored = guest_cache().get(_key(account_id)) or []
-    changes = []
-    for item in stored:
-        values = dict(item)
-        values["sources"] = tuple(values["sources"])
-        changes.append(PendingChange(**values))
-    return changes
+def _load(account_id: int) -> tuple[PendingChange, ...]:
+    """The account's pending changes, read once per request (the page asks before its reads
+    and again after them)."""
+
+    def read() -> tuple[PendingChange, ...]:
+        changes = []
+        for item in guest_cache().get(_key(account_id)) or []:
+            values = dict(item)
+            values["sources"] = tuple(values["sources"])
+            changes.append(PendingChange(**values))
+        return tuple(changes)
+
+    return request_scoped(_key(account_id), read)
 
 
 def _store(account_id: int, changes: list[PendingChange]) -> None:
+    request_forget(_key(account_id))
     if changes:
         guest_cache().set(_key(account_id), [asdict(c) for c in changes], timeout=_REMEMBER_SECONDS)
     else:
@@ -122,7 +129,10 @@ def pending_settle(*, page: GuestPage, panels: Iterable[str]) -> dict[str, Panel
     wanted = set(panels)
     keep: list[PendingChange] = []
     sorted_out: dict[str, PanelChanges] = {}
-    for change in _load(page.account_id):
+    waiting = _load(page.account_id)
+    if not waiting:
+        return sorted_out
+    for change in waiting:
         if change.panel not in wanted:
             keep.append(change)
             continue

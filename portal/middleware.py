@@ -1,4 +1,5 @@
-"""Request ids: one per request, on the response, in every log line, in audit records."""
+"""Request ids: one per request, on the response, in every log line, in audit records; and
+the request's memo (``portal.requestscope``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Callable
 from contextvars import ContextVar
 
 from django.http import HttpRequest, HttpResponse
+
+from portal.requestscope import request_scope
 
 _request_id: ContextVar[str] = ContextVar("request_id", default="-")
 # Accept a caller's id (from a proxy) only when it looks like one, so logs cannot be forged.
@@ -28,7 +31,8 @@ class RequestIdMiddleware:
         request.request_id = request_id  # type: ignore[attr-defined]
         token = _request_id.set(request_id)
         try:
-            response = self.get_response(request)
+            with request_scope():
+                response = self.get_response(request)
         finally:
             _request_id.reset(token)
         response["X-Request-ID"] = request_id

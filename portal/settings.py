@@ -196,8 +196,10 @@ CACHES = {"default": _read("CACHE_URL", env.cache_url, default=_default_cache)}
 # On Redis every value is JSON, never a pickle (Django's default serializer): a value planted on
 # the server cannot run code when read back, and an entry that is not JSON reads as a miss. The
 # guests' reads (portal.guestcache) share the default cache's server and store through their
-# own alias.
+# own alias. One Redis client per process serves every thread and both aliases
+# (``portal.redis_cache``): a page's short-lived read threads reuse its connections.
 if CACHES["default"]["BACKEND"].endswith(".RedisCache"):
+    CACHES["default"]["BACKEND"] = "portal.redis_cache.RedisCache"
     CACHES["default"]["OPTIONS"] = {
         **CACHES["default"].get("OPTIONS", {}),
         "serializer": "portal.guestcache.codec.JsonSerializer",
@@ -207,8 +209,10 @@ CACHES["guests"] = {**CACHES["default"]}
 AUTH_USER_MODEL = "staff.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend with the role and permissions cached per user (portal.staff).
+    "portal.staff.backends.StaffBackend",
 ]
+STAFF_ACCESS_SECONDS = _read("STAFF_ACCESS_SECONDS", env.int, default=300)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -246,6 +250,8 @@ if AXES_FAILURE_LIMIT > 10 or timedelta(minutes=30) > AXES_COOLOFF_TIME:
 SESSION_IDLE_TIMEOUT = _read("SESSION_IDLE_TIMEOUT", env.int, default=15 * 60)
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
 SESSION_SAVE_EVERY_REQUEST = False
+# Sessions stay in the database alone (not cached_db): deleting a session's row ends it at
+# once, which operators rely on; one indexed read a request is the price.
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -236,13 +236,15 @@ class UpstreamCalls(list[UpstreamCall]):
 @pytest.fixture
 def upstream_calls(monkeypatch: pytest.MonkeyPatch) -> UpstreamCalls:
     """Records each call the client's transport sends (and still sends it)."""
+    from portal.paytronix.guard import upstream_closed
     from portal.paytronix.session import Transport
 
     calls = UpstreamCalls()
     original = Transport.call
 
     def counting(self: Transport, endpoint: Any, params: Any) -> dict[str, Any]:
-        calls.append(UpstreamCall(endpoint.path, dict(params)))
+        if not upstream_closed():  # inside cached_only() the transport refuses: nothing is sent
+            calls.append(UpstreamCall(endpoint.path, dict(params)))
         return original(self, endpoint, params)
 
     monkeypatch.setattr(Transport, "call", counting)

@@ -178,7 +178,7 @@ def redis_cache(settings: Any) -> Iterator[tuple[Any, str]]:
     prefix = f"cache-scan-{uuid.uuid4().hex}"
     # As portal/settings.py builds them for a redis:// CACHE_URL (test_security checks that).
     default = {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "portal.redis_cache.RedisCache",
         "LOCATION": url,
         "KEY_PREFIX": prefix,
         "OPTIONS": {"serializer": "portal.guestcache.codec.JsonSerializer"},

@@ -16,6 +16,7 @@ from portal.guestcache import (
     guest_cache_get,
     guest_cache_invalidate,
     guest_cache_key,
+    guest_cache_prefetch,
     guest_cache_set,
     guest_cache_versions_pinned,
 )
@@ -81,3 +82,31 @@ def test_a_failure_is_remembered_until_asked_again() -> None:
 def test_with_no_failure_seconds_nothing_is_remembered() -> None:
     failure_memory.remember("k", TransportError("no answer", endpoint="guest/x"))
     failure_memory.raise_if_failed("k")
+
+
+def test_within_a_page_prefetched_entries_are_read_in_one_round_trip_and_kept_current(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    one = guest_cache_key("user", account_id=1)
+    two = guest_cache_key("referrals", account_id=1)
+    guest_cache_set(one, {"name": "Ava"})
+    singles: list[str] = []
+    original = guest_cache().get
+
+    def counting(key: str, *args: Any, **kwargs: Any) -> Any:
+        singles.append(key)
+        return original(key, *args, **kwargs)
+
+    with guest_cache_versions_pinned():
+        keys = [guest_cache_key("user", account_id=1), guest_cache_key("referrals", account_id=1)]
+        guest_cache_prefetch(keys)
+        monkeypatch.setattr(guest_cache(), "get", counting)
+        assert guest_cache_get(keys[0]) == {"name": "Ava"}
+        assert guest_cache_get(keys[1]) is MISSING
+        # A read that missed and then cached its answer sees it within the page.
+        guest_cache_set(keys[1], ["x"])
+        assert guest_cache_get(keys[1]) == ["x"]
+        assert singles == []
+    # Outside a page, entries are read one by one, as ever.
+    assert guest_cache_get(two) == ["x"]
+    assert singles == [two]

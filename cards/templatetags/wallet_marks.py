@@ -2,7 +2,7 @@
 which were voided (``{% adjustment_marks account_id rows as marks %}`` once per page of rows,
 then ``marks|mark_of:row.check_number`` per row), and whether the viewer may void one
 (``intent|voidable_by:user``). ``marks|marks_state:user`` is all of that as plain values, for
-a key of the rows as drawn (guests' ``history_rows_key``)."""
+a key of the rows as drawn (guests' ``fragment_key``)."""
 
 from __future__ import annotations
 

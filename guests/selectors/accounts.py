@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from guests.selectors import reads
 from guests.selectors.fanout import ReadResult, run_reads
@@ -102,6 +103,13 @@ def user_accounts(
     if info is None:
         return []
     ids = [account_id] + [i for i in dict.fromkeys(info.account_ids) if i != account_id]
+    if len(ids) == 1:
+        # The guest's only account: there is nothing to combine it with, whatever
+        # isCardCombinable would answer, so it is not asked (the page then costs one round
+        # trip). Remembered as not combinable so the next page needs no full card number.
+        reads.cached(account_id, "combinable", lambda: False)
+        alone = UserAccount(account_id=account_id, account=account, combinable=False)
+        return [replace(alone, why_not_combinable=why_not_combinable(alone, [alone]))]
     # A user read from upstream names its accounts' primary cards: whether each can be
     # combined is asked beside the accounts' own reads, not after them (the cached copy of
     # the user names none: then each account asks once it is read, as before).

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import Any
 
 from guests.selectors import optional, reads
@@ -32,12 +32,17 @@ _FIRST_HISTORY = PAGE_SIZE + 1
 
 
 class CardPageReads:
-    """The page's reads by ``number``, started at once; ``keep`` or ``drop`` ends them."""
+    """The page's reads by ``number``, started at once; ``keep`` or ``drop`` ends them. The
+    search's own account read (with the viewer's ``scope``) is started first among them
+    (``account``): it is the one the search waits for."""
 
-    def __init__(self, number: str) -> None:
+    def __init__(self, number: str, *, scope: int | None) -> None:
         self._number = number
         guest = client_from_settings().guest
         loads: dict[str, Callable[[], Any]] = {
+            "account": lambda: guest.account_information(
+                printed_card_number=number, access_filter_store_group_code=scope
+            ),
             "user": lambda: guest.user_information_by_printed_card_number(
                 printed_card_number=number
             ),
@@ -60,6 +65,11 @@ class CardPageReads:
             for kind, load in loads.items()
         }
 
+    def account(self) -> AccountInformation:
+        """The searched card's account as the viewer may see it (its upstream error raised)."""
+        account: AccountInformation = self._futures["account"].result()
+        return account
+
     def keep(self, account: AccountInformation) -> None:
         """The viewer may see ``account`` (the searched card's): cache what was read for it."""
         try:
@@ -68,11 +78,17 @@ class CardPageReads:
                 return
             primary = account.primary_card
             on_primary = primary is not None and reads.card_is(primary, self._number)
-            for kind, future in self._futures.items():
-                if kind in ("notes", "combinable") and not on_primary:
-                    continue
-                if kind == "user" and not is_registered(account):
-                    continue
+            wanted = {
+                future: kind
+                for kind, future in self._futures.items()
+                # The search caches the account itself.
+                if kind != "account"
+                and not (kind in ("notes", "combinable") and not on_primary)
+                and not (kind == "user" and not is_registered(account))
+            }
+            # Each answer is cached as it comes, while the others are still on their way.
+            for future in as_completed(wanted):
+                kind = wanted[future]
                 try:
                     value = future.result()
                 except PaytronixError:

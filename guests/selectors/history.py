@@ -198,9 +198,15 @@ def _columns(history: TransactionHistory) -> list[WalletColumn]:
     return [c for c in columns if c.wallet_code in used] or columns
 
 
+def history_limit(query: HistoryQuery) -> int:
+    """How many transactions the page of ``query`` asks for (one more than it shows: whether
+    there is a next page)."""
+    return query.page * PAGE_SIZE + 1
+
+
 def history_page(*, account_id: int, query: HistoryQuery, fresh: bool = False) -> HistoryPage:
     """One page of the account's history, newest first."""
-    limit = query.page * PAGE_SIZE + 1
+    limit = history_limit(query)
     history = reads.history_of_account(
         account_id=account_id, filters=query.filters, limit=limit, fresh=fresh
     )

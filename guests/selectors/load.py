@@ -29,15 +29,16 @@ from guests.selectors.fanout import (
     late_result,
     read_within,
 )
-from guests.selectors.history import HistoryQuery, history_page
+from guests.selectors.history import HistoryQuery, history_limit, history_page
 
 # GuestCard is re-exported: other apps type their guest page hooks with it from here.
 from guests.selectors.page import GuestCard as GuestCard
 from guests.selectors.page import GuestPage, is_registered
 from guests.selectors.scope import GuestNotFoundError, Viewer, note_scope_miss, scope_of
-from portal.guestcache import failure_memory, guest_cache_versions_pinned
+from portal.guestcache import failure_memory, guest_cache_prefetch, guest_cache_versions_pinned
 from portal.paytronix.client import client_from_settings
 from portal.paytronix.errors import FailureError, InvalidStatusError, PaytronixError
+from portal.paytronix.guard import UpstreamNotAskedError, cached_only
 from portal.paytronix.replies import (
     AccountInformation,
     TransactionAnnotation,
@@ -263,6 +264,7 @@ def guest_page(
     history: HistoryQuery | None = None,
     fresh: Iterable[str] = (),
     ask_again: bool = False,
+    meanwhile: Callable[[], object] | None = None,
 ) -> GuestPage:
     """Load what ``panels`` show for ``viewer``; every read starts at once.
 
@@ -273,9 +275,47 @@ def guest_page(
     cache, for a change that is pending. The page waits at most ``GUESTS_PAGE_DEADLINE``
     seconds for upstream; a panel whose read is late then says so on its own. A source that
     failed a moment ago is not asked again (``failure_memory``) unless ``ask_again``.
+    ``meanwhile`` runs in this thread once the reads are under way (the view's own database
+    reads, which need nothing from upstream); what it found is the caller's to show only if
+    the page is.
     """
     with failure_memory.asking_again(ask_again), guest_cache_versions_pinned():
-        return _page_load(viewer, account_id, panels, history, frozenset(fresh))
+        return _page_load(viewer, account_id, panels, history, frozenset(fresh), meanwhile)
+
+
+def _at_once[T](read: Callable[[], T]) -> Future[T]:
+    """``read()`` run here and now, as a finished future."""
+    future: Future[T] = Future()
+    future.set_result(read())
+    return future
+
+
+def _page_from_cache(
+    account_id: int, sources: set[str], history: HistoryQuery, scope: int | None
+) -> GuestPage | None:
+    """The page from the cache alone, read in this thread (no thread started, no call made),
+    or None when a read it needs is not cached: the page is then read as usual. A read that
+    failed a moment ago fails here as it would there (``failure_memory``), without a call; an
+    account that cannot be shown is left to the usual path, which explains it."""
+    try:
+        with cached_only():
+            account = reads.account_by_id(account_id=account_id, scope=scope)
+            loads = _panel_reads(
+                account=lambda: account,
+                account_id=account_id,
+                history=history,
+                sources=sources,
+                fresh=frozenset(),
+                scope=scope,
+                submit=_at_once,
+            )
+            found = {name: attempt(read) for name, read in loads.items()}
+    except (UpstreamNotAskedError, PaytronixError):
+        return None
+    page = GuestPage(account_id=account_id, account=account, history_query=history)
+    for name, result in found.items():
+        setattr(page, name, result)
+    return page
 
 
 def _page_load(
@@ -284,6 +324,7 @@ def _page_load(
     panels: Iterable[str],
     history: HistoryQuery | None,
     fresh_sources: frozenset[str],
+    meanwhile: Callable[[], object] | None,
 ) -> GuestPage:
     deadline = float(settings.GUESTS_PAGE_DEADLINE)
     ends = time.monotonic() + deadline
@@ -294,7 +335,23 @@ def _page_load(
     sources |= fresh_sources & _READS
     # The account is read past the cache when the page needs its card numbers anyway, so the
     # gate and that read are one call.
+    query = history or HistoryQuery()
+    # Every cached read of the page looked up in one round trip, not one per read.
+    guest_cache_prefetch(
+        reads.page_cache_keys(
+            account_id=account_id,
+            scope=scope,
+            sources=sources,
+            history=(query.filters, history_limit(query)),
+        )
+    )
     account_fresh = "account" in fresh_sources or _needs_card_numbers(account_id, sources)
+    if not account_fresh and not fresh_sources:
+        cached_page = _page_from_cache(account_id, sources, history or HistoryQuery(), scope)
+        if cached_page is not None:
+            if meanwhile is not None:
+                meanwhile()
+            return cached_page
     pool = ThreadPoolExecutor(max_workers=MAX_PARALLEL_READS, thread_name_prefix="guest-read")
 
     def submit(read: Callable[[], Any]) -> Future[Any]:
@@ -315,6 +372,8 @@ def _page_load(
             submit=submit,
         )
         futures = {name: submit(partial(attempt, read)) for name, read in loads.items()}
+        if meanwhile is not None:
+            meanwhile()
         try:
             account = gate.result(timeout=deadline)
         except FutureTimeoutError:

@@ -20,8 +20,13 @@ from django.conf import settings
 from django.core.cache import cache
 
 from portal.paytronix.errors import PaytronixError, service_unavailable
+from portal.requestscope import request_forget, request_scoped
 
 logger = logging.getLogger(__name__)
+
+_FOUND_MISSING = "optional-services-found-missing"
+#: Every service declared (here and in other apps), read together by ``_found_missing``.
+_ALL: list[OptionalService] = []
 
 
 @dataclass(frozen=True)
@@ -34,16 +39,20 @@ class OptionalService:
     #: What the CSR reads where the service would be used.
     sentence: str
 
+    def __post_init__(self) -> None:
+        _ALL.append(self)
+
     @property
     def _key(self) -> str:
         return f"paytronix-unavailable:{self.name}"
 
     def available(self) -> bool:
         """Switched on, and not found missing upstream within the remembered period."""
-        return bool(getattr(settings, self.setting)) and not cache.get(self._key)
+        return bool(getattr(settings, self.setting)) and self.name not in _found_missing()
 
     def remember_unavailable(self, error: PaytronixError) -> None:
         seconds = int(settings.PAYTRONIX_UNAVAILABLE_SERVICE_SECONDS)
+        request_forget(_FOUND_MISSING)
         if cache.add(self._key, True, timeout=seconds):
             logger.warning(
                 "paytronix %s service is not available to this integration (%s); "
@@ -117,3 +126,14 @@ PAYMENTS = OptionalService(
         "Saved payment methods and auto-recharge are not available for this Paytronix integration."
     ),
 )
+
+
+def _found_missing() -> frozenset[str]:
+    """The services remembered as missing upstream: one cache round trip for all of them,
+    once per request (a guest page asks about several, some many times)."""
+
+    def read() -> frozenset[str]:
+        found = cache.get_many([service._key for service in _ALL])
+        return frozenset(service.name for service in _ALL if found.get(service._key))
+
+    return request_scoped(_FOUND_MISSING, read)

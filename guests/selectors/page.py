@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django.utils import timezone
@@ -79,7 +80,7 @@ class Wallet:
     additional_expiring: Decimal | None
     hides_expirations: bool
 
-    @property
+    @cached_property
     def expiration_lines(self) -> list[ExpirationLine]:
         """The expirations as the page says them, judged today (a cached page stays right):
         upstream lists "expiring balances", so a date already gone is said as expired, never
@@ -189,13 +190,13 @@ class UserAccount:
     def status_words(self) -> str:
         return words(ACCOUNT_STATUS_WORDS, self.account.account_status) if self.account else ""
 
-    @property
+    @cached_property
     def cards(self) -> list[GuestCard]:
         if self.account is None:
             return []
         return _account_cards(self.account_id, self.account, bool(self.combinable))
 
-    @property
+    @cached_property
     def wallets(self) -> list[Wallet]:
         return _account_wallets(self.account) if self.account else []
 
@@ -257,7 +258,9 @@ def _error_sentence(outcome: ReadResult[Any] | None) -> str:
 @dataclass
 class GuestPage:
     """What the guest page (or one of its panels) shows. A source a render did not load is
-    ``None``; a source that failed is an ``ReadResult`` with an error."""
+    ``None``; a source that failed is an ``ReadResult`` with an error. What the template asks
+    for again and again (wallets, cards, the user's fields...) is worked out once, so the page
+    is complete before anything reads it."""
 
     account_id: int
     account: AccountInformation
@@ -272,11 +275,11 @@ class GuestPage:
 
     # -- who -----------------------------------------------------------------------------
 
-    @property
+    @cached_property
     def user_information(self) -> UserInformation | None:
         return self.user.value if self.user is not None and self.user.ok else None
 
-    @property
+    @cached_property
     def user_fields(self) -> UserFields | None:
         info = self.user_information
         return info.fields if info else None
@@ -319,7 +322,7 @@ class GuestPage:
         fields = self.user_fields
         return self.account.username or (fields.username if fields else None) or ""
 
-    @property
+    @cached_property
     def name(self) -> str:
         fields = self.user_fields
         if fields is None:
@@ -352,7 +355,7 @@ class GuestPage:
             return ""
         return f"This account is {self.account_status_words}. {NOT_ACTIVE_REFUSES}"
 
-    @property
+    @cached_property
     def last_transaction(self) -> HistoryRow | None:
         """The newest authorized transaction, when the history shown is the unfiltered first
         page (newest first); None otherwise (the summary then says where to look)."""
@@ -363,7 +366,7 @@ class GuestPage:
             return None
         return next((row for row in shown.rows if row.authorized), None)
 
-    @property
+    @cached_property
     def expirations_hidden(self) -> list[str]:
         """The wallets whose expiration dates the program hides (said once, under the table)."""
         return [wallet.name for wallet in self.wallets if wallet.hides_expirations]
@@ -411,32 +414,32 @@ class GuestPage:
     def accounts_error(self) -> str:
         return _error_sentence(self.accounts)
 
-    @property
+    @cached_property
     def this_account(self) -> UserAccount | None:
         """This account among the guest's, with whether it can be combined (None when the
         guest's accounts were not read: an anonymous card, or the read failed)."""
         listed = self.accounts.value if self.accounts is not None and self.accounts.ok else None
         return next((a for a in listed or [] if a.account_id == self.account_id), None)
 
-    @property
+    @cached_property
     def other_accounts(self) -> list[UserAccount]:
         """The guest's other accounts (attached, of any program), each with its cards."""
         if self.accounts is None or not self.accounts.ok:
             return []
         return [a for a in self.accounts.get() if a.account_id != self.account_id]
 
-    @property
+    @cached_property
     def cards(self) -> list[GuestCard]:
         this = self.this_account
         return _account_cards(self.account_id, self.account, bool(this and this.combinable))
 
-    @property
+    @cached_property
     def wallets(self) -> list[Wallet]:
         return _account_wallets(self.account)
 
     # -- referrals -----------------------------------------------------------------------
 
-    @property
+    @cached_property
     def referral_rows(self) -> list[ReferralRow]:
         if self.referrals is None or not self.referrals.ok:
             return []
@@ -450,7 +453,7 @@ class GuestPage:
             for r in self.referrals.get().user_referrals
         ]
 
-    @property
+    @cached_property
     def bulk_referral_rows(self) -> list[ReferralRow]:
         if self.referrals is None or not self.referrals.ok:
             return []

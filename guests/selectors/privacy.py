@@ -8,6 +8,7 @@ is what the deletion is for, and says plainly what it cannot promise about the a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -70,6 +71,13 @@ def guest_deletion(*, account_id: int) -> GuestDeletion | None:
         deleted_by=done.actor_username,
         requested_by=str(asked or ""),
     )
+
+
+def deletion_waiting_among(requests: Iterable[ApprovalRequest]) -> ApprovalRequest | None:
+    """The oldest open deletion request among ``requests`` (an account's open requests, read
+    for the page anyway), if any."""
+    waiting = [r for r in requests if r.action == DELETE_ACTION and r.status == Status.OPEN]
+    return min(waiting, key=lambda r: r.requested_at, default=None)
 
 
 def deletion_waiting(*, account_id: int) -> ApprovalRequest | None:

@@ -86,6 +86,39 @@ def cached[T](
     return value
 
 
+#: The cache kind of each guest page source (the accounts panel starts from the user).
+_SOURCE_KINDS = {
+    "user": "user",
+    "accounts": "user",
+    "referrals": "referrals",
+    "pending_rewards": "pending-rewards",
+    "notes": "notes",
+}
+
+
+def page_cache_keys(
+    *,
+    account_id: int,
+    scope: int | None,
+    sources: set[str],
+    history: tuple[HistoryFilter, int],
+) -> list[str]:
+    """The cache keys a guest page with these sources looks up (``history``: its filters and
+    how many transactions it asks for), for ``guest_cache_prefetch``."""
+    keys = [
+        guest_cache_key("account", account_id=account_id, scope=scope),
+        guest_cache_key("combinable", account_id=account_id),
+    ]
+    kinds = {_SOURCE_KINDS[source] for source in sources if source in _SOURCE_KINDS}
+    keys += [guest_cache_key(kind, account_id=account_id) for kind in sorted(kinds)]
+    if "history" in sources:
+        filters, limit = history
+        keys.append(
+            guest_cache_key("history", account_id=account_id, filters=filters.key(), limit=limit)
+        )
+    return keys
+
+
 def is_cached(account_id: int, kind: str, **params: Any) -> bool:
     """Whether ``cached`` would answer this read without asking upstream."""
     key = guest_cache_key(kind, account_id=account_id, **params)

@@ -246,16 +246,17 @@ def _holds_card(account: AccountInformation, number: str) -> bool:
 def _by_card(viewer: Viewer, query: Query) -> _Found:
     guest = client_from_settings().guest
     viewer_scope = scope_of(viewer)  # a viewer who may see nobody starts nothing
-    ahead = CardPageReads(query.value)
+    ahead = CardPageReads(query.value, scope=viewer_scope)
     seen: list[AccountInformation] = []
 
     def read(scope: int | None) -> AccountInformation:
-        account = guest.account_information(
+        if scope == viewer_scope:
+            account = ahead.account()
+            seen.append(account)
+            return account
+        return guest.account_information(
             printed_card_number=query.value, access_filter_store_group_code=scope
         )
-        if scope == viewer_scope:
-            seen.append(account)
-        return account
 
     found = None
     try:

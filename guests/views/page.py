@@ -41,6 +41,7 @@ from guests.selectors import (
     transaction_comments,
 )
 from guests.selectors.load import unavailable_guest_name
+from portal.approvals.models import ApprovalRequest
 from portal.approvals.selectors import open_requests_of_account
 from portal.paytronix.errors import PaytronixError
 from portal.sentences import explain
@@ -166,6 +167,15 @@ def guest_context(
     """
     wanted = list(panels)
     history_form = history_form or HistoryFilterForm(request.GET or None)
+    # The summary (drawn with the whole page) lists the account's open approval requests; the
+    # header says whether a deletion of the guest waits among them. Read while upstream answers.
+    with_approvals = set(wanted) == set(PANELS) or "header" in wanted
+    open_approvals: list[ApprovalRequest] = []
+
+    def meanwhile() -> None:
+        if with_approvals:
+            open_approvals.extend(open_requests_of_account(account_id))
+
     page = guest_page(
         viewer=viewer_of(request),
         account_id=account_id,
@@ -173,12 +183,11 @@ def guest_context(
         history=history_form.history_query(),
         fresh=pending_sources(account_id=account_id, panels=wanted),
         ask_again=ask_again,
+        meanwhile=meanwhile,
     )
     given = extra.pop("forms", {})
     opened = opened_drawers(request, [*given, *extra.pop("open_forms", ())])
     page_forms = PageForms(page, given)
-    # The summary (drawn with the whole page only) lists the account's open approval requests.
-    whole = set(wanted) == set(PANELS)
     return {
         "account_id": account_id,
         "page": page,
@@ -193,7 +202,7 @@ def guest_context(
         "opened": opened,
         "adjust_open": adjust_opened(request),
         "history_form": history_form,
-        "open_approvals": open_requests_of_account(account_id) if whole else [],
+        "open_approvals": open_approvals,
         "may_approve": user_may(request.user, "approve_requests"),
         "results": {},
         **extra,

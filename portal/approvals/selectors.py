@@ -6,6 +6,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import QuerySet
 
 from portal.approvals.kinds import KINDS
@@ -15,6 +17,8 @@ from portal.staff.models import User
 
 #: How many requests a list shows (newest first).
 LIST_SIZE = 50
+#: How long an account with no open request is remembered as such.
+_NONE_OPEN_SECONDS = 60
 
 
 class ApprovalNotFoundError(LookupError):
@@ -32,10 +36,32 @@ def open_requests() -> QuerySet[ApprovalRequest]:
     ]
 
 
+def _none_open_key(account_id: int) -> str:
+    return f"approvals-none-open:{int(account_id)}"
+
+
 def open_requests_of_account(account_id: int) -> list[ApprovalRequest]:
-    """The requests about one account that wait for a decision (the guest page's summary)."""
+    """The requests about one account that wait for a decision (the guest page's summary).
+    An account with none is remembered as such for ``_NONE_OPEN_SECONDS`` (most guest pages
+    then ask the database nothing); a request made or decided about it drops that at once."""
+    key = _none_open_key(account_id)
+    if cache.get(key):
+        return []
     found = ApprovalRequest.objects.filter(status=Status.OPEN, account_id=account_id)
-    return list(found.order_by("-requested_at", "-id")[:LIST_SIZE])
+    listed = list(found.order_by("-requested_at", "-id")[:LIST_SIZE])
+    if not listed:
+        cache.set(key, True, timeout=_NONE_OPEN_SECONDS)
+    return listed
+
+
+def open_requests_changed(account_id: int | None) -> None:
+    """A request about ``account_id`` was made or decided: its open requests are read again
+    (now, and once the change is committed, so a page reading in between keeps nothing)."""
+    if account_id is None:
+        return
+    key = _none_open_key(account_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
 
 
 def decided_requests() -> QuerySet[ApprovalRequest]:

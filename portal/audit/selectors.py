@@ -180,6 +180,13 @@ class AuditPage:
         return _entries(self.records)
 
 
+def records_before(at: datetime, pk: int) -> Q:
+    """The records after ``(at, pk)`` newest first: ``(occurred_at, id) < (at, pk)``, spelt so
+    the index range on ``occurred_at`` applies (an ``occurred_at < at OR ...`` alone is a
+    filter over every newer record, each page of a deep keyset costing more than the last)."""
+    return Q(occurred_at__lte=at) & (Q(occurred_at__lt=at) | Q(id__lt=pk))
+
+
 def _anchor(record_id: int) -> tuple[datetime, int] | None:
     row = AuditRecord.objects.filter(pk=record_id).values_list("occurred_at", "id").first()
     return (row[0], row[1]) if row else None
@@ -207,9 +214,7 @@ def audit_page(
         rows = rows[:size][::-1]
         return AuditPage(rows, rows[-1].pk if rows else None, rows[0].pk if has_newer else None)
     if anchor is not None:
-        at, pk = anchor
-        earlier = Q(occurred_at__lte=at) & (Q(occurred_at__lt=at) | Q(id__lt=pk))
-        records = records.filter(earlier)
+        records = records.filter(records_before(*anchor))
     rows = list(records.newest_first()[: size + 1])
     has_older = len(rows) > size
     rows = rows[:size]

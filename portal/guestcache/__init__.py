@@ -42,6 +42,7 @@ __all__ = [
     "guest_cache_get",
     "guest_cache_invalidate",
     "guest_cache_key",
+    "guest_cache_prefetch",
     "guest_cache_set",
     "guest_cache_versions_pinned",
     "guest_cached",
@@ -91,6 +92,11 @@ def _version_keys(identities: list[str]) -> list[str]:
 _pinned: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "guest_cache_pinned_versions", default=None
 )
+#: The entries a page load has looked up at once (``guest_cache_prefetch``): key -> the stored
+#: text, or None for a miss; None outside a page load.
+_prefetched: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "guest_cache_prefetched", default=None
+)
 
 
 def _versions_of(version_keys: list[str]) -> dict[str, Any]:
@@ -110,10 +116,25 @@ def guest_cache_versions_pinned() -> Iterator[None]:
     build their keys from the same version, at the cost of one cache round trip instead of
     one per read. Only for reads (a change inside it would not be seen by the keys)."""
     token = _pinned.set({})
+    prefetched = _prefetched.set({})
     try:
         yield
     finally:
+        _prefetched.reset(prefetched)
         _pinned.reset(token)
+
+
+def guest_cache_prefetch(keys: list[str]) -> None:
+    """Within ``guest_cache_versions_pinned()``, look ``keys`` up in one round trip: the reads
+    that follow (each in its own thread, which would otherwise ask one by one) take them from
+    here, and what a read caches meanwhile replaces its entry. Does nothing outside it."""
+    held = _prefetched.get()
+    if held is None:
+        return
+    wanted = [key for key in keys if key not in held]
+    if wanted:
+        found = guest_cache().get_many(wanted)
+        held.update({key: found.get(key) for key in wanted})
 
 
 def guest_cache_key(
@@ -201,7 +222,8 @@ _decoded = _DecodedMemo(512)
 
 def guest_cache_get(key: str) -> Any:
     """The value cached under ``key`` (card numbers masked: see ``codec``), or ``MISSING``."""
-    text = guest_cache().get(key)
+    held = _prefetched.get()
+    text = held[key] if held is not None and key in held else guest_cache().get(key)
     if text is None:
         return MISSING
     try:
@@ -213,7 +235,11 @@ def guest_cache_get(key: str) -> Any:
 def guest_cache_set(key: str, value: Any, *, timeout: int | None = None) -> None:
     """Cache ``value`` under ``key`` for ``timeout`` seconds (``GUEST_CACHE_SECONDS``)."""
     seconds = settings.GUEST_CACHE_SECONDS if timeout is None else timeout
-    guest_cache().set(key, cache_encode(value), timeout=seconds)
+    text = cache_encode(value)
+    guest_cache().set(key, text, timeout=seconds)
+    held = _prefetched.get()
+    if held is not None and key in held:
+        held[key] = text
 
 
 def guest_cached[T](

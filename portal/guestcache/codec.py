@@ -20,6 +20,7 @@ shape, and a deploy never reads an entry written by the code before it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from datetime import date, datetime
 from decimal import Decimal
@@ -79,14 +80,24 @@ def _scalar(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} cannot be cached")
 
 
+@functools.cache
+def _written_fields(cls: type) -> tuple[tuple[str, str], ...]:
+    """The fields of ``cls`` a cached copy keeps, each with its wire name (once per class)."""
+    skipped = FULL_NUMBER_FIELDS.get(cls, frozenset())
+    return tuple(
+        (field.name, _wire_name(field))
+        for field in dataclasses.fields(cls)
+        if field.name not in skipped
+    )
+
+
 def _reply_to_wire(reply: Any) -> dict[str, Any]:
-    skipped = FULL_NUMBER_FIELDS.get(type(reply), frozenset())
     data: dict[str, Any] = {}
-    for field in dataclasses.fields(reply):
-        value = getattr(reply, field.name)
-        if field.name in skipped or value is None:
-            continue
-        data[_wire_name(field)] = _scalar(value)
+    reply_class: type = type(reply)
+    for name, wire_name in _written_fields(reply_class):
+        value = getattr(reply, name)
+        if value is not None:
+            data[wire_name] = _scalar(value)
     number = reply.printed_card_number if isinstance(reply, CardInformation) else None
     if number:
         data.setdefault("maskedCardNumber", card_mask(number))

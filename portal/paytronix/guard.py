@@ -9,6 +9,9 @@ The flag lives in a ``ContextVar`` so that it follows the current thread or asyn
 nothing else: a write permitted in one request cannot leak into a concurrent one, and a worker
 thread started inside the door does not inherit the permission unless the door hands its
 context over explicitly (``contextvars.copy_context().run``).
+
+``cached_only()`` closes the client altogether for a moment: a page that can be drawn from the
+cache alone is tried that way first, and any call it would make is refused before it leaves.
 """
 
 from __future__ import annotations
@@ -23,15 +26,41 @@ _writes_permitted: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 
 @contextlib.contextmanager
-def permit_writes() -> Iterator[None]:
-    """Allow client write methods inside the ``with`` block (for the audit door only)."""
-    token = _writes_permitted.set(True)
+def _raised(flag: contextvars.ContextVar[bool]) -> Iterator[None]:
+    """``flag`` set inside the ``with`` block, in the current context only."""
+    token = flag.set(True)
     try:
         yield
     finally:
-        _writes_permitted.reset(token)
+        flag.reset(token)
+
+
+def permit_writes() -> contextlib.AbstractContextManager[None]:
+    """Allow client write methods inside the ``with`` block (for the audit door only)."""
+    return _raised(_writes_permitted)
 
 
 def writes_permitted() -> bool:
     """True inside ``permit_writes()`` in the current context."""
     return _writes_permitted.get()
+
+
+class UpstreamNotAskedError(Exception):
+    """A call was about to leave inside ``cached_only()``: what was wanted is not cached. Not
+    a ``PaytronixError``: nothing was sent, and the caller takes the slower path."""
+
+
+_cached_only: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "paytronix_cached_only", default=False
+)
+
+
+def cached_only() -> contextlib.AbstractContextManager[None]:
+    """Within the ``with`` block no call leaves: the client raises ``UpstreamNotAskedError``
+    instead (a page answered from the cache alone, or not at all)."""
+    return _raised(_cached_only)
+
+
+def upstream_closed() -> bool:
+    """True inside ``cached_only()`` in the current context."""
+    return _cached_only.get()

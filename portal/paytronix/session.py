@@ -83,7 +83,7 @@ from .errors import (
     UpstreamStatusError,
     WriteNotPermittedError,
 )
-from .guard import writes_permitted
+from .guard import UpstreamNotAskedError, upstream_closed, writes_permitted
 
 logger = logging.getLogger("portal.paytronix")
 
@@ -217,6 +217,8 @@ class Transport:
         (or its ``OutcomeUnknownError`` / ``CircuitOpenError`` kinds) for a transport fault and
         ``WriteNotPermittedError`` for a write outside ``permit_writes()``.
         """
+        if upstream_closed():
+            raise UpstreamNotAskedError(endpoint.path)
         if endpoint.write and not writes_permitted():
             raise WriteNotPermittedError(
                 f"{endpoint.path} changes upstream state; only the audit door may call it",

@@ -7,4 +7,7 @@ class StaffConfig(AppConfig):
     verbose_name = "Staff"
 
     def ready(self) -> None:
-        from portal.staff import signals  # noqa: F401  (connects the login log receivers)
+        from portal.staff import (  # noqa: F401  (connect the login log and access receivers)
+            permissions,
+            signals,
+        )

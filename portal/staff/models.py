@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from portal.staff.permissions import staff_access
 from portal.staff.roles import PERMISSIONS, Role
 
 
@@ -26,7 +27,7 @@ class User(AbstractUser):
     @cached_property
     def role(self) -> Role | None:
         """The user's one role, from their group; superusers count as admins."""
-        names = {group.name for group in self.groups.all()}
+        names = staff_access(self).groups
         for role in Role:
             if role.value in names:
                 return role

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from portal.audit import export
 from portal.audit.chain import chain_append
 from portal.audit.models import AuditRecord, Kind, Outcome
-from portal.audit.selectors import AuditFilters
+from portal.audit.selectors import AuditFilters, audit_records_filter
 from portal.audit.types import AuditContext
 from portal.jobs.kinds import JOB_KINDS, JobKind
 from portal.jobs.models import Job, JobStatus
@@ -128,3 +128,102 @@ def test_a_chunk_after_a_worker_died_mid_write_cuts_the_torn_row_and_goes_on(
         export.audit_export_run(job.pk)
 
     assert _exported(job) == wanted
+
+
+@pytest.mark.postgres
+def test_a_batch_deep_in_the_export_reads_an_index_range_not_every_newer_record(
+    small_chunks: None, wanted: list[int], new_export: Callable[[], Job]
+) -> None:
+    job = new_export()
+    export.audit_export_run(job.pk)
+    job.refresh_from_db()
+    state = job.params["export"]
+    batch = (
+        audit_records_filter(AuditFilters())
+        .filter(id__lte=state["upto"])
+        .newest_first()
+        .filter(export._after(state))[:BATCH]
+    )
+    sql, params = batch.query.sql_with_params()
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+
+    # The place reached bounds the index scan itself: the batch starts where the last ended.
+    # (As a filter alone, each batch would scan past every record exported before it.)
+    index_cond = next(line for line in plan.splitlines() if "Index Cond" in line)
+    assert "occurred_at <=" in index_cond, plan
+
+
+def test_each_cell_is_written_as_the_record_holds_it_and_no_cell_reads_as_a_formula(
+    small_chunks: None, new_export: Callable[[], Job]
+) -> None:
+    def event(**fields: Any) -> AuditRecord:
+        return chain_append(kind=Kind.EVENT, action="card.disable", **fields)
+
+    record = event(
+        outcome=Outcome.FAILED,
+        actor_username="+ann",
+        ip="-1",
+        user_agent='say "hi", then\nleave',
+        reason_text="=SUM(A1)",
+        upstream_result="\rres",
+        error_code="\tcode",
+        error_message="@evil",
+        params={"z": [1, 2.5, None, True], "a": {"é": "=x"}},
+        duration_ms=7,
+    )
+    scalar = event(outcome=Outcome.SUCCEEDED, params="=cmd", account_id=9001, merchant_id=12)
+    empty = event(outcome=Outcome.SUCCEEDED, params=[])
+    job = new_export()
+    export.audit_export_run(job.pk)
+    while Job.objects.get(pk=job.pk).status == JobStatus.RUNNING:
+        export.audit_export_run(job.pk)
+
+    job.refresh_from_db()
+    path = export._partial(job.params["export"]).with_name(job.result_file)
+    text = path.read_bytes().decode()
+    header, *rows = csv.reader(io.StringIO(text, newline=""))
+    assert header == list(export.COLUMNS)
+    cells = [dict(zip(header, row, strict=True)) for row in rows]
+    assert [int(row["id"]) for row in cells] == [empty.pk, scalar.pk, record.pk]
+    assert cells[2] == {
+        "id": str(record.pk),
+        "seq": str(record.seq),
+        "occurred_at": record.occurred_at.isoformat(),
+        "kind": "event",
+        "action": "card.disable",
+        "outcome": "failed",
+        "actor_id": "",
+        "actor_username": "'+ann",
+        "actor_role": "",
+        "ip": "'-1",
+        "user_agent": 'say "hi", then\nleave',
+        "request_id": "",
+        "merchant_id": "",
+        "account_id": "",
+        "card_masked": "",
+        "card_hash": "",
+        "reason_code": "",
+        "reason_text": "'=SUM(A1)",
+        # JSON with its keys sorted, written as it reads (not escaped to ASCII).
+        "params": '{"a": {"é": "=x"}, "z": [1, 2.5, null, true]}',
+        "upstream_result": "'\rres",
+        "error_code": "'\tcode",
+        "error_message": "'@evil",
+        "duration_ms": "7",
+        "intent_id": "",
+        "job_id": "",
+        "record_hash": record.record_hash,
+    }
+    assert (cells[1]["params"], cells[1]["account_id"], cells[1]["merchant_id"]) == (
+        "'=cmd",
+        "9001",
+        "12",
+    )
+    assert cells[0]["params"] == "[]"
+    # Quoted as the csv module quotes, each row ending in CRLF.
+    assert '"say ""hi"", then\nleave"' in text
+    assert text.count("\r\n") == 4

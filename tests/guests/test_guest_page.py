@@ -19,6 +19,7 @@ from guests.selectors.fanout import run_reads
 from guests.selectors.history import PAGE_SIZE, HistoryQuery, history_page
 from guests.selectors.reads import HistoryFilter
 from portal.audit.models import AuditRecord, Kind
+from portal.guestcache import guest_cache, guest_cache_key
 from portal.paytronix.errors import FailureError
 from portal.paytronix.session import Transport
 from portal.sandbox import demo
@@ -799,3 +800,118 @@ def test_the_summary_lists_the_accounts_open_approval_requests(
     managed = store_manager_client.get(GUEST_URL).content.decode()
     assert "Add 900 points: goodwill for a lost order" in managed
     assert detail not in managed
+
+
+def test_a_guest_with_one_account_costs_no_combinable_read_and_says_why_there_is_no_combine(
+    sandbox: SandboxController, agent_client: Client, upstream_calls: UpstreamCalls
+) -> None:
+    html = agent_client.get(GUEST_URL).content.decode()
+    # Alone, the account has nothing to combine with: upstream is not asked whether it could.
+    assert upstream_calls.to("guest/isCardCombinable.json") == []
+    assert "only Rewards Card account: there is nothing to combine it with." in html
+    assert "Combine into the main account" not in html
+    upstream_calls.clear()
+    # The answer is remembered: the next page needs no full card number, so no fresh account read.
+    agent_client.get(GUEST_URL)
+    assert upstream_calls.paths() == []
+
+
+def test_a_warm_page_is_drawn_from_the_cache_in_the_request_thread_and_a_cold_one_is_not(
+    sandbox: SandboxController,
+    agent_client: Client,
+    upstream_calls: UpstreamCalls,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from guests.selectors import load
+
+    pools: list[object] = []
+
+    class Counted(ThreadPoolExecutor):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            pools.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(load, "ThreadPoolExecutor", Counted)
+    cold = agent_client.get(GUEST_URL).content.decode()
+    assert len(pools) == 1
+    assert upstream_calls.paths()
+    upstream_calls.clear()
+    warm = agent_client.get(GUEST_URL).content.decode()
+    # Every read was cached: no thread started, no call made, the same page.
+    assert len(pools) == 1
+    assert upstream_calls.paths() == []
+    for text in ("Ava Thompson", "Point Adjustment", "maya.friend@example.net"):
+        assert text in cold
+        assert text in warm
+
+
+def test_a_page_that_misses_one_cached_read_reads_as_usual_and_asks_only_for_it(
+    sandbox: SandboxController, agent_client: Client, upstream_calls: UpstreamCalls
+) -> None:
+    agent_client.get(GUEST_URL)
+    guest_cache().delete(guest_cache_key("referrals", account_id=demo.DEMO_ACCOUNT_ID))
+    upstream_calls.clear()
+    html = agent_client.get(GUEST_URL).content.decode()
+    assert upstream_calls.paths() == ["guest/referralsByAccountId.json"]
+    assert "maya.friend@example.net" in html
+
+
+def _wallets_panel(html: str) -> str:
+    return html[html.index('id="panel-wallets"') : html.index("Pending event rewards")]
+
+
+def test_the_balances_are_drawn_once_per_content_and_per_viewers_rights(
+    sandbox: SandboxController, agent_client: Client, store_manager_client: Client
+) -> None:
+    from portal.guestcache import guest_cache_invalidate
+    from portal.sandbox.catalog import POINTS
+
+    agent_first = _wallets_panel(agent_client.get(GUEST_URL).content.decode())
+    assert agent_client.get(GUEST_URL).content.decode().count("Adjust<span") >= 1
+    # The same balances for a viewer who may not adjust them: drawn without the links.
+    manager = store_manager_client.get(GUEST_URL)
+    assert manager.status_code == 200
+    assert "Adjust<span" not in _wallets_panel(manager.content.decode())
+    assert "Adjust<span" in _wallets_panel(agent_client.get(GUEST_URL).content.decode())
+
+    def new_balance(model: Any, moment: Any) -> None:
+        model.accounts[demo.DEMO_ACCOUNT_ID].wallet(POINTS).balance = Decimal("7777")
+
+    sandbox.state.write(new_balance)
+    guest_cache_invalidate(account_id=demo.DEMO_ACCOUNT_ID)
+    agent_after = _wallets_panel(agent_client.get(GUEST_URL).content.decode())
+    assert "7,777" in agent_after or "7777" in agent_after
+    assert agent_after != agent_first
+
+
+def test_an_account_with_no_open_request_is_remembered_until_one_is_made_or_decided(
+    sandbox: SandboxController, agent: Any, supervisor: Any, agent_client: Client
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from portal.approvals.models import ApprovalRequest, Status
+
+    def summary() -> str:
+        html = agent_client.get(GUEST_URL).content.decode()
+        return html[html.index('id="panel-summary"') : html.index("panel-nav")]
+
+    assert "Add 900 points" not in summary()
+    with CaptureQueriesContext(connection) as queries:
+        summary()
+    assert not [q for q in queries.captured_queries if "approvals_approvalrequest" in q["sql"]]
+    asked = ApprovalRequest.objects.create(
+        action="wallet.adjust",
+        summary="Add 900 points: goodwill",
+        account_id=demo.DEMO_ACCOUNT_ID,
+        requester=agent,
+        requester_username=agent.username,
+        idempotency_key="ap-new",
+    )
+    assert "Add 900 points: goodwill" in summary()
+    asked.status = Status.REJECTED
+    asked.decided_by = supervisor
+    asked.save()
+    assert "Add 900 points: goodwill" not in summary()

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from guests.selectors.history import HistoryRow, WalletCell, comments_url_maker
-from guests.templatetags.history_table import history_rows_key
+from guests.templatetags.fragments import fragment_key
 
 _TEMPLATE = engines["django"].from_string(
     "{% load amounts %}"
@@ -88,7 +88,7 @@ def test_the_comments_address_is_reversed_once_and_filled_in_per_row() -> None:
 
 
 _FRAGMENT = engines["django"].from_string(
-    "{% load history_table %}{% signed_fragment key %}<b>{{ text }}</b>{% endsigned_fragment %}"
+    "{% load fragments %}{% signed_fragment key %}<b>{{ text }}</b>{% endsigned_fragment %}"
 )
 
 
@@ -108,18 +108,18 @@ def test_the_rows_key_changes_with_everything_the_rows_show() -> None:
     rows = [_row(datetime(2026, 1, 5, 0, 7, tzinfo=UTC))]
     # What marks_state gives: (reference, intent, voided, applied, may the viewer void it).
     offered = (("A-1", 3, False, True, True),)
-    base = history_rows_key(1, rows, ())
-    assert history_rows_key(1, list(rows), ()) == base
+    base = fragment_key(1, rows, ())
+    assert fragment_key(1, list(rows), ()) == base
     variants = {
-        history_rows_key(2, rows, ()),
-        history_rows_key(1, [replace(rows[0], store_name="Elm St")], ()),
-        history_rows_key(1, rows, offered),
-        history_rows_key(1, rows, (("A-1", 3, False, True, False),)),
-        history_rows_key(1, rows, (("A-1", 3, True, True, True),)),
+        fragment_key(2, rows, ()),
+        fragment_key(1, [replace(rows[0], store_name="Elm St")], ()),
+        fragment_key(1, rows, offered),
+        fragment_key(1, rows, (("A-1", 3, False, True, False),)),
+        fragment_key(1, rows, (("A-1", 3, True, True, True),)),
     }
     with timezone.override("America/New_York"):
-        variants.add(history_rows_key(1, rows, ()))
+        variants.add(fragment_key(1, rows, ()))
     with translation.override("fr"):
-        variants.add(history_rows_key(1, rows, ()))
+        variants.add(fragment_key(1, rows, ()))
     assert base not in variants
     assert len(variants) == 7

@@ -152,3 +152,52 @@ def test_a_note_posted_without_the_csr_service_is_refused_calmly_and_sends_nothi
     assert NOTES.sentence in response.content.decode()
     assert "csr/addAccountComment.json" not in upstream_calls.paths()
     assert not AuditRecord.objects.filter(action="account_note.add").exists()
+
+
+def test_a_guest_page_reads_every_services_missing_flag_in_one_cache_round_trip(
+    sandbox: SandboxController, agent_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.cache import cache
+
+    agent_client.get(GUEST_URL)  # everything cached
+    asked: list[tuple[str, Any]] = []
+    get, get_many = cache.get, cache.get_many
+
+    inside_many = False
+
+    def counted_get(key: str, *args: Any, **kwargs: Any) -> Any:
+        if not inside_many:  # the local memory cache answers get_many by get
+            asked.append(("get", key))
+        return get(key, *args, **kwargs)
+
+    def counted_get_many(keys: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal inside_many
+        asked.append(("get_many", tuple(keys)))
+        inside_many = True
+        try:
+            return get_many(keys, *args, **kwargs)
+        finally:
+            inside_many = False
+
+    monkeypatch.setattr(cache, "get", counted_get)
+    monkeypatch.setattr(cache, "get_many", counted_get_many)
+    html = agent_client.get(GUEST_URL).content.decode()
+    flags = [(how, keys) for how, keys in asked if "paytronix-unavailable" in str(keys)]
+    assert len(flags) == 1
+    how, keys = flags[0]
+    assert how == "get_many"
+    assert {f"paytronix-unavailable:{name}" for name in ("csr", "transaction", "payment")} <= set(
+        keys
+    )
+    assert "Point Adjustment" in html
+
+
+def test_a_service_found_missing_mid_request_is_seen_missing_by_the_rest_of_that_request() -> None:
+    from portal.paytronix.errors import UpstreamStatusError
+    from portal.requestscope import request_scope
+
+    with request_scope():
+        assert NOTES.available()
+        NOTES.remember_unavailable(UpstreamStatusError("404", endpoint=NOTES_CALL, status=404))
+        assert not NOTES.available()
+        assert ACCOUNT_SEARCH.available()

@@ -10,10 +10,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from guests.selectors import guest_page
 from guests.selectors.fanout import read_within, run_reads
 from portal.paytronix.errors import TransportError
 from portal.sandbox import demo
 from portal.sandbox.testing import SandboxController
+from portal.staff.models import User
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +79,22 @@ def test_a_hanging_account_read_answers_the_calm_page_within_the_deadline(
     assert time.monotonic() - started < 2.5
     assert response.status_code == 503
     assert b"did not answer in time" in response.content
+
+
+def test_the_views_own_reads_run_while_upstream_answers_not_after(
+    sandbox: SandboxController, agent: User
+) -> None:
+    sandbox.faults.latency(0.4)
+    ran: list[float] = []
+    started = time.monotonic()
+    page = guest_page(
+        viewer=agent,
+        account_id=demo.DEMO_ACCOUNT_ID,
+        meanwhile=lambda: ran.append(time.monotonic()),
+    )
+    done = time.monotonic()
+    assert page.account.account_id == demo.DEMO_ACCOUNT_ID
+    assert len(ran) == 1
+    # Called once the reads were under way, long before their answers came.
+    assert ran[0] - started < 0.2
+    assert done - ran[0] >= 0.3

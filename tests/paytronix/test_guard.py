@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import ast
 import pathlib
+from typing import Any
+
+import pytest
 
 import portal
+from portal.paytronix.client import client_from_settings
+from portal.paytronix.guard import UpstreamNotAskedError, cached_only
+from portal.paytronix.session import Transport
+from portal.sandbox import demo
+from portal.sandbox.testing import SandboxController
 
 ROOT = pathlib.Path(portal.__file__).resolve().parent.parent
 SKIPPED = {".venv", "node_modules", "tests", "static", "var"}
@@ -35,3 +43,24 @@ def test_only_the_audit_door_opens_the_write_guard() -> None:
     # Equality, not a subset: a walk that found no user at all (the door renamed, the scan
     # broken) must fail too.
     assert users == {("portal", "audit")}
+
+
+def test_inside_cached_only_no_call_leaves(
+    sandbox: SandboxController, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[str] = []
+    original = Transport._send
+
+    def sending(self: Transport, endpoint: Any, *args: Any) -> Any:
+        sent.append(endpoint.path)
+        return original(self, endpoint, *args)
+
+    monkeypatch.setattr(Transport, "_send", sending)
+    guest = client_from_settings().guest
+    with cached_only(), pytest.raises(UpstreamNotAskedError):
+        guest.account_information_by_id(account_id=demo.DEMO_ACCOUNT_ID)
+    assert sent == []
+    # Outside it, the client calls as ever.
+    account = guest.account_information_by_id(account_id=demo.DEMO_ACCOUNT_ID)
+    assert account.account_id == demo.DEMO_ACCOUNT_ID
+    assert sent == ["guest/accountInformationById.json"]

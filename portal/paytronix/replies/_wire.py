@@ -54,11 +54,10 @@ def _camel(name: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
-_Reader = Callable[[Any, str], Any]
-
-
 @functools.cache
-def _plan(cls: type) -> tuple[tuple[str, tuple[str, ...], _Reader, bool], ...]:
+def _plan(cls: type) -> tuple[tuple[str, tuple[str, ...], Callable[[Any, str], Any], bool], ...]:
+    """Each field of ``cls``: its name, wire names, reader and whether it is an enumeration
+    (worked out once per class)."""
     hints = typing.get_type_hints(cls)
     return tuple(
         (
@@ -87,13 +86,12 @@ def _decode(cls: type, data: Any, path: str) -> Any:
 
 
 @functools.cache
-def _reader(field_type: Any) -> _Reader:
-    """How to read a value of ``field_type`` (worked out once per type: a reply has dozens of
-    fields and a bulk job reads thousands of replies)."""
+def _reader(field_type: Any) -> Callable[[Any, str], Any]:
+    """How a value of ``field_type`` is read from the wire (worked out once per type)."""
     origin = typing.get_origin(field_type)
     if origin in (typing.Union, types.UnionType):
         (field_type,) = [arg for arg in typing.get_args(field_type) if arg is not type(None)]
-        return _reader(field_type)
+        origin = typing.get_origin(field_type)
     if origin is list:
         (item_type,) = typing.get_args(field_type)
         return functools.partial(_read_list, _reader(item_type))
@@ -105,28 +103,26 @@ def _reader(field_type: Any) -> _Reader:
     return functools.partial(_read_scalar, field_type, _SCALARS[field_type])
 
 
-def _read_list(read_item: _Reader, value: Any, path: str) -> list[Any]:
+def _read_list(read: Callable[[Any, str], Any], value: Any, path: str) -> list[Any]:
     items = [value] if isinstance(value, Mapping) else value
     if not isinstance(items, list):
         raise _malformed(path, "a list")
-    return [read_item(item, f"{path}[{i}]") for i, item in enumerate(items)]
+    return [read(item, f"{path}[{i}]") for i, item in enumerate(items)]
 
 
-def _read_dict(read_item: _Reader, value: Any, path: str) -> dict[str, Any]:
+def _read_dict(read: Callable[[Any, str], Any], value: Any, path: str) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise _malformed(path, "an object")
     return {
-        str(key): read_item(item, f"{path}.{key}")
-        for key, item in value.items()
-        if item is not None
+        str(key): read(item, f"{path}.{key}") for key, item in value.items() if item is not None
     }
 
 
-def _read_scalar(field_type: type, read: Callable[[Any], Any], value: Any, path: str) -> Any:
+def _read_scalar(field_type: type, reader: Callable[[Any], Any], value: Any, path: str) -> Any:
     if value == "" and field_type is not str:
         return None
     try:
-        return read(value)
+        return reader(value)
     except (TypeError, ValueError, ArithmeticError):
         raise _malformed(path, field_type.__name__) from None
 

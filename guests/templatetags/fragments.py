@@ -1,9 +1,9 @@
-"""The history table's rows, drawn once per distinct content.
+"""Parts of the guest page drawn once per distinct content: the history's rows, the balances.
 
-``{% history_rows_key account_id rows marks|marks_state:user as key %}`` is a digest of
-everything the rows' HTML depends on (after the rows, whatever else they show, as plain
-values); ``{% signed_fragment key %}…{% endsigned_fragment %}`` draws its body once per key
-and keeps it in the guests' cache for ``FRAGMENT_SECONDS``. The key is the content
+``{% fragment_key account_id rows marks|marks_state:user as key %}`` is a digest of
+everything a fragment's HTML depends on (passed as plain values, with the time zone, language
+and day it is drawn in); ``{% signed_fragment key %}…{% endsigned_fragment %}`` draws its body
+once per key and keeps it in the guests' cache for ``FRAGMENT_SECONDS``. The key is the content
 itself (not the guest's cache version), so a fragment can never outlive what it shows; the
 stored HTML is signed, so a value planted in the cache is never put on the page (it is drawn
 afresh instead).
@@ -12,7 +12,6 @@ afresh instead).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from typing import Any
 
 from django import template
@@ -28,15 +27,15 @@ register = template.Library()
 #: How long drawn rows are kept; any length is correct (the key is the content), this one
 #: bounds the cache's memory.
 FRAGMENT_SECONDS = 300
-_SIGNER = Signer(salt="guests.history_table.fragment")
+_SIGNER = Signer(salt="guests.fragments")
 
 
 @register.simple_tag
-def history_rows_key(account_id: int, rows: Sequence[Any], *shown: Any) -> str:
-    """The digest of what the drawn rows depend on: the rows (their data and comment links),
-    what else they show (``shown``: the console's marks on them and whether the viewer may
-    void each, as plain values), and the time zone and language they are drawn in."""
-    text = repr((account_id, rows, shown, timezone.get_current_timezone_name(), get_language()))
+def fragment_key(*shown: Any) -> str:
+    """The digest of what a fragment depends on (``shown``: its data, the viewer's rights on
+    it, as plain values), and of the time zone, language and day it is drawn in (an
+    expiration is said as past from the day after its date)."""
+    text = repr((shown, timezone.get_current_timezone_name(), get_language(), timezone.localdate()))
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 

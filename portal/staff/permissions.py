@@ -1,0 +1,108 @@
+"""A staff user's groups (their role) and permissions: from the database once, then the cache.
+
+Every request needs them (the access policy, the navigation, the page's actions), and Django
+reads them with three queries each time (the user's groups, the user's permissions, the
+groups' permissions). Here one query pair fills a cache entry per user, kept for
+``STAFF_ACCESS_SECONDS``; a change to a user, their groups, a group's permissions or a
+permission drops the entries it touches at once and again once the change is committed (a
+request reading between the two cannot keep the old role). The user row itself is still read
+every request, so a deactivated user is out at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import receiver
+
+from portal.requestscope import request_forget, request_scoped
+
+
+@dataclass(frozen=True)
+class StaffAccess:
+    groups: frozenset[str]
+    #: ``app_label.codename`` of every permission the user has, directly or through a group.
+    permissions: frozenset[str]
+
+
+def _key(user_id: int) -> str:
+    return f"staff-access:{int(user_id)}"
+
+
+def _read(user: Any) -> StaffAccess:
+    groups = frozenset(user.groups.values_list("name", flat=True))
+    found = Permission.objects.all()
+    if not user.is_superuser:
+        found = found.filter(Q(user=user) | Q(group__user=user))
+    pairs = found.values_list("content_type__app_label", "codename").distinct()
+    return StaffAccess(groups=groups, permissions=frozenset(f"{a}.{c}" for a, c in pairs))
+
+
+def staff_access(user: Any) -> StaffAccess:
+    """``user``'s groups and permissions (cached; see the module's note), once per request."""
+    return request_scoped(_key(user.pk), lambda: _cached(user))
+
+
+def _cached(user: Any) -> StaffAccess:
+    key = _key(user.pk)
+    stored = cache.get(key)
+    if isinstance(stored, dict):
+        return StaffAccess(frozenset(stored["groups"]), frozenset(stored["permissions"]))
+    access = _read(user)
+    entry = {"groups": sorted(access.groups), "permissions": sorted(access.permissions)}
+    cache.set(key, entry, timeout=settings.STAFF_ACCESS_SECONDS)
+    return access
+
+
+def staff_access_forget(user_ids: list[int]) -> None:
+    """Drop the cached access of these users, now and once the transaction commits."""
+    keys = [_key(pk) for pk in user_ids]
+    for key in keys:
+        request_forget(key)
+    if keys:
+        cache.delete_many(keys)
+        transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+def _everyone() -> list[int]:
+    from portal.staff.models import User
+
+    return list(User.objects.values_list("pk", flat=True))
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL)
+@receiver(post_delete, sender=settings.AUTH_USER_MODEL)
+def _user_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+    staff_access_forget([instance.pk])
+
+
+@receiver(m2m_changed)
+def _links_changed(sender: Any, instance: Any, action: str, reverse: bool, **kwargs: Any) -> None:
+    from portal.staff.models import User
+
+    if not action.startswith("post_"):
+        return
+    if sender in (User.groups.through, User.user_permissions.through):
+        # From the user's side the instance is the user; from the group's or permission's
+        # side, the users are the ones named (all of them for a clear).
+        if not reverse:
+            staff_access_forget([instance.pk])
+        else:
+            staff_access_forget(list(kwargs.get("pk_set") or ()) or _everyone())
+    elif sender is Group.permissions.through:
+        staff_access_forget(_everyone())
+
+
+@receiver(post_save, sender=Group)
+@receiver(post_delete, sender=Group)
+@receiver(post_save, sender=Permission)
+@receiver(post_delete, sender=Permission)
+def _grants_changed(sender: Any, **kwargs: Any) -> None:
+    staff_access_forget(_everyone())

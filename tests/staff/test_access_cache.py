@@ -1,0 +1,80 @@
+"""A staff user's role and permissions are cached, and every change to them is seen at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from portal.staff.models import User
+from portal.staff.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+HOME = reverse("home")
+
+
+def fresh(user: User) -> User:
+    """The user as the next request loads it (no per-object permission cache)."""
+    return User.objects.get(pk=user.pk)
+
+
+def test_after_the_first_request_a_page_reads_no_groups_or_permissions(
+    make_staff: Callable[..., User],
+) -> None:
+    client = Client()
+    client.force_login(make_staff(Role.AGENT))
+    client.get(HOME)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(HOME).status_code == 200
+    read = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "auth_permission" not in read
+    assert "auth_group" not in read
+    assert "django_session" in read  # deleting a session's row ends it at once
+    assert "staff_user" in read  # the user row itself still is: a deactivation is seen at once
+
+
+def test_a_role_change_is_seen_by_the_next_request(make_staff: Callable[..., User]) -> None:
+    user = make_staff(Role.AGENT)
+    assert fresh(user).role is Role.AGENT
+    assert fresh(user).has_perm("staff.adjust_wallets")
+    user.groups.set([Group.objects.get(name=Role.AUDITOR.value)])
+    assert fresh(user).role is Role.AUDITOR
+    assert not fresh(user).has_perm("staff.adjust_wallets")
+    assert fresh(user).has_perm("staff.view_audit_log")
+
+
+def test_a_permission_taken_from_a_role_is_gone_for_its_users_at_once(
+    make_staff: Callable[..., User],
+) -> None:
+    user = make_staff(Role.AGENT)
+    assert fresh(user).has_perm("staff.adjust_wallets")
+    group = Group.objects.get(name=Role.AGENT.value)
+    group.permissions.remove(Permission.objects.get(codename="adjust_wallets"))
+    assert not fresh(user).has_perm("staff.adjust_wallets")
+    assert fresh(user).has_perm("staff.lookup_guests")
+
+
+def test_a_user_taken_out_of_a_role_from_the_groups_side_loses_it_at_once(
+    make_staff: Callable[..., User],
+) -> None:
+    user = make_staff(Role.SUPERVISOR)
+    assert fresh(user).has_perm("staff.approve_requests")
+    group = Group.objects.get(name=Role.SUPERVISOR.value)
+    group.user_set.remove(user)  # type: ignore[attr-defined]
+    assert fresh(user).role is None
+    assert not fresh(user).has_perm("staff.approve_requests")
+
+
+def test_a_deactivated_user_has_no_permission_whatever_the_cache_holds(
+    make_staff: Callable[..., User],
+) -> None:
+    user = make_staff(Role.SUPERVISOR)
+    assert fresh(user).has_perm("staff.approve_requests")
+    User.objects.filter(pk=user.pk).update(is_active=False)  # no signal: the row alone
+    assert not fresh(user).has_perm("staff.approve_requests")
