@@ -85,6 +85,7 @@ from portal.jobs.settling import (
 )
 from portal.logcontext import log_context
 from portal.metrics import job_item_observed
+from portal.paytronix.guard import writes_at_once
 from portal.staff.models import User
 from portal.worker import stop_requested
 
@@ -388,6 +389,8 @@ def _run_inline(job: Job, handle: ItemHandler, chunk_ends: float) -> bool:
 
 
 _Work = tuple[JobItem, Callable[[], Any] | None] | None
+#: Items under way per write in flight (``_run_threaded``).
+_ITEMS_PER_WRITE = 2
 
 
 def _prepared(future: Future[Any]) -> Callable[[], Any]:
@@ -401,35 +404,42 @@ def _run_threaded(
     chunk_ends: float,
     ahead: ItemAhead | None = None,
 ) -> bool:
-    work: queue.Queue[_Work] = queue.Queue(maxsize=concurrency)
+    workers = _ITEMS_PER_WRITE * concurrency
+    # Room for every worker's stop sentinel (``_stop_threads``).
+    work: queue.Queue[_Work] = queue.Queue(maxsize=workers)
     cancel = _CancelWatch(job)
     cancelled = threading.Event()
     stopping = threading.Event()
     # The reads ahead run beside the writes, at most ``concurrency`` at once, for the items in
-    # the queue (so never more than ``2 * concurrency`` items are held: memory stays flat).
+    # the queue (so never more than ``2 * workers`` items are held: memory stays flat).
     reads = (
         ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"job-{job.pk}-ahead")
         if ahead is not None
         else None
     )
 
+    # Twice as many items run as writes may be in flight: while one item's write is upstream,
+    # another records its intent or its outcome, so ``concurrency`` writes stay in flight.
+    slots = threading.BoundedSemaphore(concurrency)
+
     def worker() -> None:
         try:
-            while (taken := work.get()) is not None:
-                item, prepared = taken
-                if stopping.is_set() or stop_requested():
-                    continue
-                # Items waiting in the queue have not started: a cancel stops them too.
-                if cancelled.is_set() or cancel.asked():
-                    cancelled.set()
-                    continue
-                _run_item(job, item, handle, cancel, stopping, chunk_ends, prepared)
+            with writes_at_once(slots):
+                while (taken := work.get()) is not None:
+                    item, prepared = taken
+                    if stopping.is_set() or stop_requested():
+                        continue
+                    # Items waiting in the queue have not started: a cancel stops them too.
+                    if cancelled.is_set() or cancel.asked():
+                        cancelled.set()
+                        continue
+                    _run_item(job, item, handle, cancel, stopping, chunk_ends, prepared)
         finally:
             connections.close_all()
 
     threads = [
         threading.Thread(target=worker, name=f"job-{job.pk}-{n}", daemon=True)
-        for n in range(concurrency)
+        for n in range(workers)
     ]
     for thread in threads:
         thread.start()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import threading
 from collections.abc import Iterator
 
 _writes_permitted: contextvars.ContextVar[bool] = contextvars.ContextVar(
@@ -64,3 +65,49 @@ def cached_only() -> contextlib.AbstractContextManager[None]:
 def upstream_closed() -> bool:
     """True inside ``cached_only()`` in the current context."""
     return _cached_only.get()
+
+
+_write_slots: contextvars.ContextVar[threading.BoundedSemaphore | None] = contextvars.ContextVar(
+    "paytronix_write_slots", default=None
+)
+
+
+@contextlib.contextmanager
+def writes_at_once(slots: threading.BoundedSemaphore) -> Iterator[None]:
+    """Within the ``with`` block a write holds one of ``slots`` from its audit intent to
+    upstream's answer (``portal.audit.door``; a bulk job's threads share them: at most that
+    many writes in flight, whatever else runs, and an intent is never left waiting)."""
+    token = _write_slots.set(slots)
+    try:
+        yield
+    finally:
+        _write_slots.reset(token)
+
+
+def write_slots() -> threading.BoundedSemaphore | None:
+    """The slots a write waits for (``writes_at_once``), if any, in the current context."""
+    return _write_slots.get()
+
+
+class WriteSlot:
+    """One of the write slots of this context (``writes_at_once``: a bulk job's), taken by the
+    audit door before it records the intent and released once upstream has answered, so an
+    intent never waits for a slot; nothing where the context has none."""
+
+    def __init__(self) -> None:
+        self._slots = write_slots()
+        self._held = False
+
+    def __enter__(self) -> WriteSlot:
+        if self._slots is not None:
+            self._slots.acquire()
+            self._held = True
+        return self
+
+    def release(self) -> None:
+        if self._held and self._slots is not None:
+            self._held = False
+            self._slots.release()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

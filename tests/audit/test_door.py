@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connections, transaction
 
 from portal.audit import door
 from portal.audit.door import mutation_run
@@ -456,3 +456,34 @@ def test_roles_at_the_time_are_recorded(
     disable_card(supervisor)
 
     assert {r.actor_role for r in AuditRecord.objects.all()} == {"supervisor"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_write_slots_an_intent_is_recorded_only_once_a_slot_is_held_and_freed_by_the_answer(
+    sandbox: Any, agent: User, disable_card: DisableCard
+) -> None:
+    from portal.paytronix.guard import writes_at_once
+
+    slots = threading.BoundedSemaphore(1)
+    slots.acquire()  # another write holds the only slot
+    results: list[MutationResult] = []
+
+    def write() -> None:
+        try:
+            with writes_at_once(slots):
+                results.append(disable_card(agent))
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    time.sleep(0.3)
+    # Waiting for the slot: no intent yet, so none can outlive its wait unanswered.
+    assert intents() == []
+    slots.release()
+    writer.join(timeout=10)
+    [result] = results
+    assert result.ok
+    assert len(intents()) == 1
+    # The slot came back once upstream had answered.
+    assert slots.acquire(blocking=False)

@@ -287,6 +287,58 @@ def test_concurrent_items_through_the_door_change_each_card_once(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_more_items_run_than_writes_are_in_flight_and_never_more_writes_than_asked(
+    sandbox: Any, bulk_job: Callable[..., Job], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from portal.paytronix.session import Transport
+
+    cards = active_cards(sandbox, 12)
+    job = bulk_job(cards)
+    sandbox.faults.latency(0.05)
+    lock = threading.Lock()
+    sending = 0
+    most_sending = 0
+    running = 0
+    most_running = 0
+    original = Transport._send
+
+    def counted_send(self: Transport, endpoint: Any, *args: Any) -> Any:
+        nonlocal sending, most_sending
+        if not endpoint.write:
+            return original(self, endpoint, *args)
+        with lock:
+            sending += 1
+            most_sending = max(most_sending, sending)
+        try:
+            return original(self, endpoint, *args)
+        finally:
+            with lock:
+                sending -= 1
+
+    def counted_item(run: ItemRun) -> ItemResult:
+        nonlocal running, most_running
+        with lock:
+            running += 1
+            most_running = max(most_running, running)
+        try:
+            return disable_item(run)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(Transport, "_send", counted_send)
+    job_run_items(job.pk, Handler(counted_item), concurrency=2)
+
+    job.refresh_from_db()
+    assert (job.status, job.done) == (JobStatus.SUCCEEDED, 12)
+    assert {sandbox.state.card(card).status for card in cards} == {"DISABLED"}
+    # Two writes in flight at most, as asked; more items than that under way beside them.
+    assert most_sending == 2
+    assert most_running > 2
+    connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_what_an_item_needs_is_read_ahead_while_the_items_before_it_run(
     sandbox: Any, bulk_job: Callable[..., Job]
 ) -> None:
@@ -333,11 +385,13 @@ def soft_time_limit() -> Any:
 def test_at_the_time_limit_items_under_way_finish_and_no_other_item_starts(
     sandbox: Any, bulk_job: Callable[..., Job], soft_time_limit: Callable[[], None]
 ) -> None:
-    job = bulk_job(active_cards(sandbox, 6))
-    started = threading.Barrier(2)
+    # Two writes at once: twice as many items under way (runner._ITEMS_PER_WRITE).
+    under_way = 2 * runner._ITEMS_PER_WRITE
+    job = bulk_job(active_cards(sandbox, under_way + 4))
+    started = threading.Barrier(under_way)
 
     def slow(run: ItemRun) -> ItemResult:
-        # Both first items are under way when the limit strikes; they finish after it.
+        # Every first item is under way when the limit strikes; they finish after it.
         if started.wait(timeout=5) == 0:
             soft_time_limit()
         time.sleep(0.3)
@@ -347,14 +401,16 @@ def test_at_the_time_limit_items_under_way_finish_and_no_other_item_starts(
 
     job_run_items(job.pk, handler, concurrency=2)
 
-    assert handler.positions == [1, 2]
+    assert handler.positions == list(range(1, under_way + 1))
     items = list(job.items.order_by("position"))
-    assert [(i.outcome, i.message) for i in items[:2]] == [(ItemOutcome.SUCCEEDED, "disabled")] * 2
-    assert {(i.outcome, i.message) for i in items[2:]} == {
+    assert [(i.outcome, i.message) for i in items[:under_way]] == [
+        (ItemOutcome.SUCCEEDED, "disabled")
+    ] * under_way
+    assert {(i.outcome, i.message) for i in items[under_way:]} == {
         (ItemOutcome.FAILED, "The job ran out of time before this item.")
     }
     job.refresh_from_db()
-    assert (job.status, job.done, job.failed) == (JobStatus.PARTLY_FAILED, 6, 4)
+    assert (job.status, job.done, job.failed) == (JobStatus.PARTLY_FAILED, under_way + 4, 4)
     connection.close()
 
 
