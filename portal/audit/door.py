@@ -63,7 +63,7 @@ from portal.paytronix.errors import (
     TransportError,
     UpstreamStatusError,
 )
-from portal.paytronix.guard import WriteSlot, permit_writes
+from portal.paytronix.guard import permit_writes
 from portal.staff.models import User
 
 logger = logging.getLogger("portal.audit")
@@ -255,34 +255,27 @@ def mutation_run[T](
     if not spec.upstream:
         raise ValueError(f"{action} is not one upstream write; queue it as a job")
     client = client or client_from_settings()
-    with WriteSlot() as slot:
-        # Committed before the call (the connection must not be in a transaction), together
-        # with whatever other threads of this process are appending at the same moment.
-        intent, created = intent_append_or_first(
-            idempotency_key=idempotency_key,
-            **_intent_fields(
-                actor,
-                spec,
-                target,
-                {**params, "retry_of": retry_of} if retry_of else params,
-                reason,
-                context,
-                job_id,
-            ),
+    # Committed before the call (the connection must not be in a transaction), together with
+    # whatever other threads of this process are appending at the same moment.
+    intent, created = intent_append_or_first(
+        idempotency_key=idempotency_key,
+        **_intent_fields(
+            actor,
+            spec,
+            target,
+            {**params, "retry_of": retry_of} if retry_of else params,
+            reason,
+            context,
+            job_id,
+        ),
+    )
+    if not created:
+        return _replay(
+            intent, action=action, actor=actor, target=target, client=client, context=context
         )
-        if not created:
-            slot.release()
-            return _replay(
-                intent, action=action, actor=actor, target=target, client=client, context=context
-            )
-        return _execute(
-            intent,
-            call,
-            client=client,
-            context=context,
-            invalidate=[target, *also_invalidate],
-            slot=slot,
-        )
+    return _execute(
+        intent, call, client=client, context=context, invalidate=[target, *also_invalidate]
+    )
 
 
 def _execute[T](
@@ -292,7 +285,6 @@ def _execute[T](
     client: PaytronixClient,
     context: AuditContext,
     invalidate: Sequence[Target],
-    slot: WriteSlot,
 ) -> MutationResult:
     started = time.monotonic()
     value: T | None = None
@@ -300,10 +292,7 @@ def _execute[T](
     facts: dict[str, Any]
     try:
         with permit_writes():
-            try:
-                value = call(client)
-            finally:
-                slot.release()  # the answer is in: the outcome is recorded outside the slot
+            value = call(client)
     except PaytronixResultError as exc:
         error = exc
         facts = {

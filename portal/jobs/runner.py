@@ -85,7 +85,7 @@ from portal.jobs.settling import (
 )
 from portal.logcontext import log_context
 from portal.metrics import job_item_observed
-from portal.paytronix.guard import writes_at_once
+from portal.paytronix.guard import WriteSlots, writes_at_once
 from portal.staff.models import User
 from portal.worker import stop_requested
 
@@ -389,6 +389,17 @@ def _run_inline(job: Job, handle: ItemHandler, chunk_ends: float) -> bool:
 
 
 _Work = tuple[JobItem, Callable[[], Any] | None] | None
+
+
+def _slot_wait() -> float:
+    """How long an item's write waits for a slot, its intent already recorded: with its own
+    call, within ``AUDIT_ABANDONED_AFTER``, so the reconciler never takes a write still waiting
+    (or then sent) for an abandoned one. One not sent in time fails as never sent and is tried
+    again."""
+    call = settings.PAYTRONIX_CONNECT_TIMEOUT + settings.PAYTRONIX_READ_TIMEOUT
+    return max(0.0, (settings.AUDIT_ABANDONED_AFTER - call) / 2)
+
+
 #: Items under way per write in flight (``_run_threaded``).
 _ITEMS_PER_WRITE = 2
 
@@ -420,7 +431,7 @@ def _run_threaded(
 
     # Twice as many items run as writes may be in flight: while one item's write is upstream,
     # another records its intent or its outcome, so ``concurrency`` writes stay in flight.
-    slots = threading.BoundedSemaphore(concurrency)
+    slots = WriteSlots(threading.BoundedSemaphore(concurrency), wait=_slot_wait())
 
     def worker() -> None:
         try:

@@ -20,6 +20,7 @@ import contextlib
 import contextvars
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 _writes_permitted: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "paytronix_writes_permitted", default=False
@@ -67,16 +68,26 @@ def upstream_closed() -> bool:
     return _cached_only.get()
 
 
-_write_slots: contextvars.ContextVar[threading.BoundedSemaphore | None] = contextvars.ContextVar(
+@dataclass(frozen=True)
+class WriteSlots:
+    """At most ``slots``' count of writes in flight at once among the threads that share them
+    (a bulk job's), each waiting at most ``wait`` seconds for one (``writes_at_once``)."""
+
+    slots: threading.BoundedSemaphore
+    wait: float
+
+
+_write_slots: contextvars.ContextVar[WriteSlots | None] = contextvars.ContextVar(
     "paytronix_write_slots", default=None
 )
 
 
 @contextlib.contextmanager
-def writes_at_once(slots: threading.BoundedSemaphore) -> Iterator[None]:
-    """Within the ``with`` block a write holds one of ``slots`` from its audit intent to
-    upstream's answer (``portal.audit.door``; a bulk job's threads share them: at most that
-    many writes in flight, whatever else runs, and an intent is never left waiting)."""
+def writes_at_once(slots: WriteSlots) -> Iterator[None]:
+    """Within the ``with`` block a write holds one of ``slots`` while it is sent and answered.
+    One that finds none free within ``slots.wait`` is not sent at all (the client raises a
+    plain ``TransportError``: provably not applied), so the wait adds a known bound to the
+    time between a write's audit intent and its answer."""
     token = _write_slots.set(slots)
     try:
         yield
@@ -84,30 +95,6 @@ def writes_at_once(slots: threading.BoundedSemaphore) -> Iterator[None]:
         _write_slots.reset(token)
 
 
-def write_slots() -> threading.BoundedSemaphore | None:
-    """The slots a write waits for (``writes_at_once``), if any, in the current context."""
+def write_slots() -> WriteSlots | None:
+    """The slots a write holds (``writes_at_once``), if any, in the current context."""
     return _write_slots.get()
-
-
-class WriteSlot:
-    """One of the write slots of this context (``writes_at_once``: a bulk job's), taken by the
-    audit door before it records the intent and released once upstream has answered, so an
-    intent never waits for a slot; nothing where the context has none."""
-
-    def __init__(self) -> None:
-        self._slots = write_slots()
-        self._held = False
-
-    def __enter__(self) -> WriteSlot:
-        if self._slots is not None:
-            self._slots.acquire()
-            self._held = True
-        return self
-
-    def release(self) -> None:
-        if self._held and self._slots is not None:
-            self._held = False
-            self._slots.release()
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()

@@ -83,7 +83,7 @@ from .errors import (
     UpstreamStatusError,
     WriteNotPermittedError,
 )
-from .guard import UpstreamNotAskedError, upstream_closed, writes_permitted
+from .guard import UpstreamNotAskedError, upstream_closed, write_slots, writes_permitted
 
 logger = logging.getLogger("portal.paytronix")
 
@@ -239,12 +239,21 @@ class Transport:
             before_sleep=lambda state: _log_retry(endpoint, state, self.config.max_attempts),
             reraise=True,
         )
+        slots = write_slots() if endpoint.write else None
+        if slots is not None and not slots.slots.acquire(timeout=slots.wait):
+            raise TransportError(
+                f"{endpoint.path}: not sent, every write slot of the job stayed busy",
+                endpoint=endpoint.path,
+            )
         try:
             for attempt in retrying:
                 with attempt:
                     return self._attempt(endpoint, wire, attempt.retry_state.attempt_number)
         except _Fault as caught:
             fault = caught
+        finally:
+            if slots is not None:
+                slots.slots.release()
         # Raised outside the ``except`` so that the error carries no chained context: the
         # requests exception behind a fault holds the full URL, card number included.
         raise self._final_error(endpoint, fault)

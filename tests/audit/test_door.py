@@ -458,14 +458,34 @@ def test_roles_at_the_time_are_recorded(
     assert {r.actor_role for r in AuditRecord.objects.all()} == {"supervisor"}
 
 
-@pytest.mark.django_db(transaction=True)
-def test_with_write_slots_an_intent_is_recorded_only_once_a_slot_is_held_and_freed_by_the_answer(
+def test_a_write_that_finds_no_write_slot_in_time_is_not_sent_and_failed(
     sandbox: Any, agent: User, disable_card: DisableCard
 ) -> None:
-    from portal.paytronix.guard import writes_at_once
+    from portal.paytronix.guard import WriteSlots, writes_at_once
 
-    slots = threading.BoundedSemaphore(1)
-    slots.acquire()  # another write holds the only slot
+    slots = WriteSlots(threading.BoundedSemaphore(1), wait=0.2)
+    slots.slots.acquire()  # another write holds the only slot, and keeps it
+    with writes_at_once(slots):
+        result = disable_card(agent)
+    assert not result.ok
+    assert sandbox.state.card(CARD).status == "ACTIVE"  # nothing reached upstream
+    [outcome] = outcomes()
+    # Provably never sent: failed (not unknown), so a job tries the item again.
+    assert outcome.outcome == Outcome.FAILED
+    assert "not sent, every write slot of the job stayed busy" in outcome.error_message
+    slots.slots.release()
+    # The slot's own count is intact: the refused write took none.
+    assert slots.slots.acquire(blocking=False)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_waits_for_a_write_slot_and_gives_it_back_with_the_answer(
+    sandbox: Any, agent: User, disable_card: DisableCard
+) -> None:
+    from portal.paytronix.guard import WriteSlots, writes_at_once
+
+    slots = WriteSlots(threading.BoundedSemaphore(1), wait=10)
+    slots.slots.acquire()
     results: list[MutationResult] = []
 
     def write() -> None:
@@ -478,12 +498,10 @@ def test_with_write_slots_an_intent_is_recorded_only_once_a_slot_is_held_and_fre
     writer = threading.Thread(target=write)
     writer.start()
     time.sleep(0.3)
-    # Waiting for the slot: no intent yet, so none can outlive its wait unanswered.
-    assert intents() == []
-    slots.release()
+    assert sandbox.state.card(CARD).status == "ACTIVE"  # waiting for the slot: not sent
+    slots.slots.release()
     writer.join(timeout=10)
     [result] = results
     assert result.ok
-    assert len(intents()) == 1
-    # The slot came back once upstream had answered.
-    assert slots.acquire(blocking=False)
+    assert sandbox.state.card(CARD).status == "DISABLED"
+    assert slots.slots.acquire(blocking=False)

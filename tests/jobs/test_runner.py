@@ -490,3 +490,16 @@ def test_an_item_still_under_way_after_the_wait_is_left_unknown_for_the_reconcil
     # The late finish does not overwrite the recorded end.
     assert job.items.get(position=1).outcome == ItemOutcome.UNKNOWN
     connection.close()
+
+
+@pytest.mark.parametrize(("abandoned", "connect", "read"), [(120, 3.05, 10.0), (4, 1, 2)])
+def test_a_write_slot_is_waited_for_only_as_long_as_an_intent_may_stay_unanswered(
+    settings: Any, abandoned: int, connect: float, read: float
+) -> None:
+    settings.AUDIT_ABANDONED_AFTER = abandoned
+    settings.PAYTRONIX_CONNECT_TIMEOUT = connect
+    settings.PAYTRONIX_READ_TIMEOUT = read
+    wait = runner._slot_wait()
+    # The wait and the call itself end before the reconciler could take the intent.
+    assert wait > 0
+    assert wait + connect + read < abandoned
