@@ -32,6 +32,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models.signals import post_save
 from django.utils import timezone
 
 from portal.audit.models import AuditChainHead, AuditRecord
@@ -187,6 +188,16 @@ def _record_write(
     # The head follows record by record (on PostgreSQL it refuses any other step).
     _head_move(cursor, record)
     _anchor_after_commit(record)
+    # Written with SQL of its own, not ``save()``: what observes saved records (the metrics'
+    # records-written count) is told as a save would tell it.
+    post_save.send(
+        sender=AuditRecord,
+        instance=record,
+        created=True,
+        update_fields=None,
+        raw=False,
+        using=connection.alias,
+    )
     return record
 
 
