@@ -3,10 +3,13 @@
 Every request needs them (the access policy, the navigation, the page's actions), and Django
 reads them with three queries each time (the user's groups, the user's permissions, the
 groups' permissions). Here one query pair fills a cache entry per user, kept for
-``STAFF_ACCESS_SECONDS``; a change to a user, their groups, a group's permissions or a
-permission drops the entries it touches at once and again once the change is committed (a
-request reading between the two cannot keep the old role). The user row itself is still read
-every request, so a deactivated user is out at once.
+``STAFF_ACCESS_SECONDS``, versioned and signed (``portal.versioned``): a change to a user,
+their groups, a group's permissions or a permission, made through Django's signals, replaces
+the user's version at once and again on commit, so no request can serve (or cache for later)
+the access from before it; an entry written to the cache by anyone else reads as a miss. A
+change that sends no signal (``QuerySet.update``, raw SQL) waits up to
+``STAFF_ACCESS_SECONDS``. The user row itself is still read every request, so a deactivated
+user is out at once.
 """
 
 from __future__ import annotations
@@ -16,13 +19,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
-from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from portal.requestscope import request_forget, request_scoped
+from portal.versioned import versioned_bump, versioned_get, versioned_set
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class StaffAccess:
     permissions: frozenset[str]
 
 
-def _key(user_id: int) -> str:
+def _name(user_id: int) -> str:
     return f"staff-access:{int(user_id)}"
 
 
@@ -47,28 +49,26 @@ def _read(user: Any) -> StaffAccess:
 
 def staff_access(user: Any) -> StaffAccess:
     """``user``'s groups and permissions (cached; see the module's note), once per request."""
-    return request_scoped(_key(user.pk), lambda: _cached(user))
+    return request_scoped(_name(user.pk), lambda: _cached(user))
 
 
 def _cached(user: Any) -> StaffAccess:
-    key = _key(user.pk)
-    stored = cache.get(key)
+    name = _name(user.pk)
+    version, stored = versioned_get(name)
     if isinstance(stored, dict):
         return StaffAccess(frozenset(stored["groups"]), frozenset(stored["permissions"]))
     access = _read(user)
     entry = {"groups": sorted(access.groups), "permissions": sorted(access.permissions)}
-    cache.set(key, entry, timeout=settings.STAFF_ACCESS_SECONDS)
+    versioned_set(name, version, entry, timeout=settings.STAFF_ACCESS_SECONDS)
     return access
 
 
 def staff_access_forget(user_ids: list[int]) -> None:
-    """Drop the cached access of these users, now and once the transaction commits."""
-    keys = [_key(pk) for pk in user_ids]
-    for key in keys:
-        request_forget(key)
-    if keys:
-        cache.delete_many(keys)
-        transaction.on_commit(lambda: cache.delete_many(keys))
+    """These users' access changed: what was cached of it is never served again."""
+    names = [_name(pk) for pk in user_ids]
+    for name in names:
+        request_forget(name)
+    versioned_bump(names)
 
 
 def _everyone() -> list[int]:

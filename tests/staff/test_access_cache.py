@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -77,4 +78,42 @@ def test_a_deactivated_user_has_no_permission_whatever_the_cache_holds(
     user = make_staff(Role.SUPERVISOR)
     assert fresh(user).has_perm("staff.approve_requests")
     User.objects.filter(pk=user.pk).update(is_active=False)  # no signal: the row alone
+    assert not fresh(user).has_perm("staff.approve_requests")
+
+
+def test_an_access_entry_planted_in_the_cache_is_not_trusted(
+    make_staff: Callable[..., User],
+) -> None:
+    from django.core.cache import cache
+
+    user = make_staff(Role.AGENT)
+    assert not fresh(user).has_perm("staff.approve_requests")
+    entry = {"groups": ["admin"], "permissions": ["staff.approve_requests"]}
+    forged = json.dumps([f"staff-access:{user.pk}@0", entry]) + ":forged-signature"
+    for planted in (entry, json.dumps([f"staff-access:{user.pk}@0", entry]), forged):
+        cache.set(f"versioned:staff-access:{user.pk}:value", planted)
+        assert fresh(user).role is Role.AGENT
+        assert not fresh(user).has_perm("staff.approve_requests")
+
+
+def test_access_read_before_a_role_change_and_cached_after_it_is_never_served(
+    make_staff: Callable[..., User],
+) -> None:
+    from portal.staff.permissions import _cached, _name, _read
+    from portal.versioned import versioned_get, versioned_set
+
+    user = make_staff(Role.SUPERVISOR)
+    # A request reads the version and the database just before the role changes...
+    version, _ = versioned_get(_name(user.pk))
+    before = _read(fresh(user))
+    user.groups.set([Group.objects.get(name=Role.AGENT.value)])
+    # ...and caches what it read only after the change was committed.
+    versioned_set(
+        _name(user.pk),
+        version,
+        {"groups": sorted(before.groups), "permissions": sorted(before.permissions)},
+        timeout=300,
+    )
+    assert Role.SUPERVISOR.value in before.groups
+    assert _cached(fresh(user)).groups == frozenset({Role.AGENT.value})
     assert not fresh(user).has_perm("staff.approve_requests")

@@ -1,0 +1,72 @@
+"""A cached value that a change can never leave stale, and that cannot be planted.
+
+Each value lives under a name beside a *version* (a random token). A change replaces the
+version, now and again once its transaction commits (``versioned_bump``); a value is served
+only while it was cached under the version that is current (``versioned_get``). A reader that
+read the database before a change committed and caches its answer after it cached it under the
+old version: nobody is served it. Values are stored signed (their name and version included),
+so a value written to the cache by anyone else reads as a miss.
+
+A version outlives every value cached under it (``_VERSION_SECONDS``): an evicted version
+cannot bring back a value cached before the change that replaced it.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from django.core.cache import cache
+from django.core.signing import BadSignature, Signer
+from django.db import transaction
+
+_VERSION_SECONDS = 24 * 60 * 60
+_INITIAL = "0"
+_SIGNER = Signer(salt="portal.versioned")
+
+#: What ``versioned_get`` answers when no value is served.
+MISSING: Any = object()
+
+
+def _keys(name: str) -> tuple[str, str]:
+    return f"versioned:{name}:version", f"versioned:{name}:value"
+
+
+def versioned_get(name: str) -> tuple[str, Any]:
+    """The current version of ``name`` and its value (``MISSING`` when there is none for that
+    version, or it is not one this module signed): one cache round trip."""
+    version_key, value_key = _keys(name)
+    found = cache.get_many([version_key, value_key])
+    version = str(found.get(version_key) or _INITIAL)
+    stored = found.get(value_key)
+    if not isinstance(stored, str):
+        return version, MISSING
+    try:
+        signed_for, value = json.loads(_SIGNER.unsign(stored))
+    except (BadSignature, ValueError, TypeError):
+        return version, MISSING
+    if signed_for != f"{name}@{version}":
+        return version, MISSING
+    return version, value
+
+
+def versioned_set(name: str, version: str, value: Any, *, timeout: int) -> None:
+    """Cache ``value`` (JSON data) for ``name`` as read under ``version``."""
+    _, value_key = _keys(name)
+    text = json.dumps([f"{name}@{version}", value], separators=(",", ":"))
+    cache.set(value_key, _SIGNER.sign(text), timeout=timeout)
+
+
+def versioned_bump(names: list[str]) -> None:
+    """``names`` changed: no value cached before is served again (a new version now, and
+    another once the current transaction commits)."""
+    if not names:
+        return
+
+    def bump() -> None:
+        fresh = uuid.uuid4().hex
+        cache.set_many({_keys(name)[0]: fresh for name in names}, timeout=_VERSION_SECONDS)
+
+    bump()
+    transaction.on_commit(bump)
