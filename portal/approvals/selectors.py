@@ -6,14 +6,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.core.cache import cache
-from django.db import transaction
 from django.db.models import QuerySet
 
 from portal.approvals.kinds import KINDS
 from portal.approvals.models import ApprovalRequest, Status
 from portal.staff.access import user_may
 from portal.staff.models import User
+from portal.versioned import versioned_bump, versioned_get, versioned_set
 
 #: How many requests a list shows (newest first).
 LIST_SIZE = 50
@@ -36,32 +35,30 @@ def open_requests() -> QuerySet[ApprovalRequest]:
     ]
 
 
-def _none_open_key(account_id: int) -> str:
-    return f"approvals-none-open:{int(account_id)}"
+def _open_name(account_id: int) -> str:
+    return f"approvals-open:{int(account_id)}"
 
 
 def open_requests_of_account(account_id: int) -> list[ApprovalRequest]:
     """The requests about one account that wait for a decision (the guest page's summary).
     An account with none is remembered as such for ``_NONE_OPEN_SECONDS`` (most guest pages
-    then ask the database nothing); a request made or decided about it drops that at once."""
-    key = _none_open_key(account_id)
-    if cache.get(key):
+    then ask the database nothing); a request made or decided about it replaces that at once
+    and on commit (``portal.versioned``: an answer read before it is never served after)."""
+    name = _open_name(account_id)
+    version, none_open = versioned_get(name)
+    if none_open is True:
         return []
     found = ApprovalRequest.objects.filter(status=Status.OPEN, account_id=account_id)
     listed = list(found.order_by("-requested_at", "-id")[:LIST_SIZE])
     if not listed:
-        cache.set(key, True, timeout=_NONE_OPEN_SECONDS)
+        versioned_set(name, version, True, timeout=_NONE_OPEN_SECONDS)
     return listed
 
 
 def open_requests_changed(account_id: int | None) -> None:
-    """A request about ``account_id`` was made or decided: its open requests are read again
-    (now, and once the change is committed, so a page reading in between keeps nothing)."""
-    if account_id is None:
-        return
-    key = _none_open_key(account_id)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    """A request about ``account_id`` was made or decided: its open requests are read again."""
+    if account_id is not None:
+        versioned_bump([_open_name(account_id)])
 
 
 def decided_requests() -> QuerySet[ApprovalRequest]:
