@@ -86,6 +86,7 @@ from portal.jobs.settling import (
 from portal.logcontext import log_context
 from portal.metrics import job_item_observed
 from portal.paytronix.guard import WriteSlots, writes_at_once
+from portal.paytronix.session import ClientConfig
 from portal.staff.models import User
 from portal.worker import stop_requested
 
@@ -393,10 +394,15 @@ _Work = tuple[JobItem, Callable[[], Any] | None] | None
 
 def _slot_wait() -> float:
     """How long an item's write waits for a slot, its intent already recorded: with its own
-    call, within ``AUDIT_ABANDONED_AFTER``, so the reconciler never takes a write still waiting
-    (or then sent) for an abandoned one. One not sent in time fails as never sent and is tried
-    again."""
-    call = settings.PAYTRONIX_CONNECT_TIMEOUT + settings.PAYTRONIX_READ_TIMEOUT
+    call and every retry of it, within ``AUDIT_ABANDONED_AFTER``, so the reconciler never takes
+    a write still waiting (or then sent) for an abandoned one. One not sent in time fails as
+    never sent and is tried again."""
+    attempts = int(settings.PAYTRONIX_MAX_ATTEMPTS)
+    call = (
+        attempts * settings.PAYTRONIX_CONNECT_TIMEOUT
+        + settings.PAYTRONIX_READ_TIMEOUT
+        + (attempts - 1) * ClientConfig.backoff_cap
+    )
     return max(0.0, (settings.AUDIT_ABANDONED_AFTER - call) / 2)
 
 
@@ -415,7 +421,10 @@ def _run_threaded(
     chunk_ends: float,
     ahead: ItemAhead | None = None,
 ) -> bool:
-    workers = _ITEMS_PER_WRITE * concurrency
+    wait = _slot_wait()
+    # Where the settings leave no time to wait for a slot, one item per write, as many as
+    # there are slots: a worker never waits for one.
+    workers = (_ITEMS_PER_WRITE if wait > 0 else 1) * concurrency
     # Room for every worker's stop sentinel (``_stop_threads``).
     work: queue.Queue[_Work] = queue.Queue(maxsize=workers)
     cancel = _CancelWatch(job)
@@ -431,14 +440,20 @@ def _run_threaded(
 
     # Twice as many items run as writes may be in flight: while one item's write is upstream,
     # another records its intent or its outcome, so ``concurrency`` writes stay in flight.
-    slots = WriteSlots(threading.BoundedSemaphore(concurrency), wait=_slot_wait())
+    slots = WriteSlots(
+        threading.BoundedSemaphore(concurrency),
+        wait=wait,
+        ends=chunk_ends,
+        stopping=stopping,
+    )
 
     def worker() -> None:
         try:
             with writes_at_once(slots):
                 while (taken := work.get()) is not None:
                     item, prepared = taken
-                    if stopping.is_set() or stop_requested():
+                    # Past the chunk's end an item not started waits for the next chunk.
+                    if stopping.is_set() or stop_requested() or time.monotonic() >= chunk_ends:
                         continue
                     # Items waiting in the queue have not started: a cancel stops them too.
                     if cancelled.is_set() or cancel.asked():

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -71,10 +72,30 @@ def upstream_closed() -> bool:
 @dataclass(frozen=True)
 class WriteSlots:
     """At most ``slots``' count of writes in flight at once among the threads that share them
-    (a bulk job's), each waiting at most ``wait`` seconds for one (``writes_at_once``)."""
+    (a bulk job's). A write waits for one at most ``wait`` seconds, never past ``ends`` (a
+    ``time.monotonic()`` deadline: the job's chunk) and not once ``stopping`` is set."""
 
     slots: threading.BoundedSemaphore
     wait: float
+    ends: float = float("inf")
+    stopping: threading.Event | None = None
+
+    def take(self) -> bool:
+        """One slot, or False when none came free in time (then nothing may be sent)."""
+        if self.slots.acquire(blocking=False):
+            return True
+        give_up = min(time.monotonic() + self.wait, self.ends)
+        while self.stopping is None or not self.stopping.is_set():
+            left = give_up - time.monotonic()
+            if left <= 0:
+                return False
+            if self.slots.acquire(timeout=min(left, _STOP_CHECK_EVERY)):
+                return True
+        return False
+
+
+#: How often a write waiting for a slot looks whether its job is stopping (seconds).
+_STOP_CHECK_EVERY = 0.25
 
 
 _write_slots: contextvars.ContextVar[WriteSlots | None] = contextvars.ContextVar(

@@ -240,9 +240,10 @@ class Transport:
             reraise=True,
         )
         slots = write_slots() if endpoint.write else None
-        if slots is not None and not slots.slots.acquire(timeout=slots.wait):
+        if slots is not None and not slots.take():
             raise TransportError(
-                f"{endpoint.path}: not sent, every write slot of the job stayed busy",
+                f"{endpoint.path}: not sent, every write slot of the job stayed busy "
+                "(or the job stopped)",
                 endpoint=endpoint.path,
             )
         try:

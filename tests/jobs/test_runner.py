@@ -492,14 +492,47 @@ def test_an_item_still_under_way_after_the_wait_is_left_unknown_for_the_reconcil
     connection.close()
 
 
-@pytest.mark.parametrize(("abandoned", "connect", "read"), [(120, 3.05, 10.0), (4, 1, 2)])
 def test_a_write_slot_is_waited_for_only_as_long_as_an_intent_may_stay_unanswered(
-    settings: Any, abandoned: int, connect: float, read: float
+    settings: Any,
 ) -> None:
-    settings.AUDIT_ABANDONED_AFTER = abandoned
-    settings.PAYTRONIX_CONNECT_TIMEOUT = connect
-    settings.PAYTRONIX_READ_TIMEOUT = read
+    from portal.paytronix.session import ClientConfig
+
+    attempts = settings.PAYTRONIX_MAX_ATTEMPTS
+    connect, read = settings.PAYTRONIX_CONNECT_TIMEOUT, settings.PAYTRONIX_READ_TIMEOUT
     wait = runner._slot_wait()
-    # The wait and the call itself end before the reconciler could take the intent.
+    # The wait, the call and every retry of it end before the reconciler could take the intent.
     assert wait > 0
-    assert wait + connect + read < abandoned
+    call = attempts * connect + read + (attempts - 1) * ClientConfig.backoff_cap
+    assert wait + call < settings.AUDIT_ABANDONED_AFTER
+    # Settings that leave no room: no wait at all (and one item per write, see below).
+    settings.AUDIT_ABANDONED_AFTER = int(connect + read) + 1
+    assert runner._slot_wait() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_no_time_to_wait_for_a_slot_as_many_items_run_as_writes_may(
+    sandbox: Any, bulk_job: Callable[..., Job], settings: Any
+) -> None:
+    settings.AUDIT_ABANDONED_AFTER = (
+        int(settings.PAYTRONIX_CONNECT_TIMEOUT + settings.PAYTRONIX_READ_TIMEOUT) + 1
+    )
+    job = bulk_job(active_cards(sandbox, 8))
+    lock = threading.Lock()
+    running = 0
+    most_running = 0
+
+    def counted(run: ItemRun) -> ItemResult:
+        nonlocal running, most_running
+        with lock:
+            running += 1
+            most_running = max(most_running, running)
+        time.sleep(0.05)
+        with lock:
+            running -= 1
+        return ItemResult(ItemOutcome.SUCCEEDED)
+
+    job_run_items(job.pk, Handler(counted), concurrency=2)
+    job.refresh_from_db()
+    assert (job.status, job.done) == (JobStatus.SUCCEEDED, 8)
+    assert most_running == 2
+    connection.close()

@@ -64,3 +64,23 @@ def test_inside_cached_only_no_call_leaves(
     account = guest.account_information_by_id(account_id=demo.DEMO_ACCOUNT_ID)
     assert account.account_id == demo.DEMO_ACCOUNT_ID
     assert sent == ["guest/accountInformationById.json"]
+
+
+def test_a_write_slot_is_taken_when_free_and_never_past_its_deadline_or_a_stop() -> None:
+    import threading
+    import time
+
+    from portal.paytronix.guard import WriteSlots
+
+    free = WriteSlots(threading.BoundedSemaphore(1), wait=0)
+    assert free.take()  # free: taken at once, even with no time to wait
+    assert not free.take()  # busy, and no time to wait
+    stopping = threading.Event()
+    busy = WriteSlots(free.slots, wait=30, stopping=stopping)
+    stopping.set()
+    started = time.monotonic()
+    assert not busy.take()  # the job is stopping: no write waits on
+    assert time.monotonic() - started < 1
+    ended = WriteSlots(free.slots, wait=30, ends=time.monotonic() + 0.2)
+    assert not ended.take()  # the chunk ended while it waited
+    assert time.monotonic() - started < 2
