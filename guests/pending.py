@@ -127,26 +127,26 @@ def pending_settle(*, page: GuestPage, panels: Iterable[str]) -> dict[str, Panel
     A check whose data did not load (its read failed) keeps the change waiting.
     """
     wanted = set(panels)
-    keep: list[PendingChange] = []
+    done: list[PendingChange] = []
     sorted_out: dict[str, PanelChanges] = {}
-    waiting = _load(page.account_id)
-    if not waiting:
-        return sorted_out
-    for change in waiting:
+    for change in _load(page.account_id):
         if change.panel not in wanted:
-            keep.append(change)
             continue
         shown = _CHECKS[change.check](page, change.expected)
         bucket = sorted_out.setdefault(change.panel, PanelChanges())
         if shown is UNREPORTED:
             bucket.unreported.append(change)
-            continue
-        if shown:
+            done.append(change)
+        elif shown:
             bucket.applied.append(change)
-            continue
-        keep.append(change)
-        (bucket.overdue if change.overdue else bucket.waiting).append(change)
-    _store(page.account_id, keep)
+            done.append(change)
+        else:
+            (bucket.overdue if change.overdue else bucket.waiting).append(change)
+    if done:
+        # Read again, not from the request's memo: a change added meanwhile (by another
+        # request, while this page read upstream) stays; only the ones settled here go.
+        request_forget(_key(page.account_id))
+        _store(page.account_id, [c for c in _load(page.account_id) if c not in done])
     return sorted_out
 
 

@@ -27,7 +27,6 @@ register = template.Library()
 #: How long drawn rows are kept; any length is correct (the key is the content), this one
 #: bounds the cache's memory.
 FRAGMENT_SECONDS = 300
-_SIGNER = Signer(salt="guests.fragments")
 
 
 @register.simple_tag
@@ -46,16 +45,19 @@ class SignedFragmentNode(template.Node):
 
     def render(self, context: template.Context) -> str:
         cache_key = f"guests:fragment:{self.key.resolve(context)}"
+        # Signed for its key: HTML drawn for another key (another guest, another viewer's
+        # rights) copied under this one is not served either.
+        signer = Signer(salt=f"guests.fragments:{cache_key}")
         cache = caches["guests"]
         stored = cache.get(cache_key)
         if isinstance(stored, str):
             try:
                 # Signed by this node: only HTML it drew itself is ever served back.
-                return mark_safe(_SIGNER.unsign(stored))  # noqa: S308
+                return mark_safe(signer.unsign(stored))  # noqa: S308
             except BadSignature:
                 pass
         drawn: SafeString = self.nodelist.render(context)
-        cache.set(cache_key, _SIGNER.sign(drawn), timeout=FRAGMENT_SECONDS)
+        cache.set(cache_key, signer.sign(drawn), timeout=FRAGMENT_SECONDS)
         return drawn
 
 

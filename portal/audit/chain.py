@@ -189,14 +189,17 @@ def _record_write(
     _head_move(cursor, record)
     _anchor_after_commit(record)
     # Written with SQL of its own, not ``save()``: what observes saved records (the metrics'
-    # records-written count) is told as a save would tell it.
-    post_save.send(
-        sender=AuditRecord,
-        instance=record,
-        created=True,
-        update_fields=None,
-        raw=False,
-        using=connection.alias,
+    # records-written count) is told as a save would tell it, once the record is committed (a
+    # batch that fails and is written again record by record is not counted twice).
+    transaction.on_commit(
+        lambda: post_save.send(
+            sender=AuditRecord,
+            instance=record,
+            created=True,
+            update_fields=None,
+            raw=False,
+            using=connection.alias,
+        )
     )
     return record
 

@@ -915,3 +915,42 @@ def test_an_account_with_no_open_request_is_remembered_until_one_is_made_or_deci
     asked.decided_by = supervisor
     asked.save()
     assert "Add 900 points: goodwill" not in summary()
+
+
+def test_settling_a_pending_change_keeps_one_another_request_added_meanwhile(
+    sandbox: SandboxController, agent: Any
+) -> None:
+    from guests import pending
+    from guests.selectors import guest_page
+    from portal.requestscope import request_scope
+
+    frequency = pending.PendingChange(
+        action="guest.message_frequency",
+        panel="header",
+        sources=("user",),
+        check="message_frequency",
+        expected="ALL",  # what the demo guest shows: applied
+        summary="Message frequency: All",
+    )
+    language = pending.PendingChange(
+        action="guest.language",
+        panel="header",
+        sources=("user",),
+        check="language",
+        expected="fr",  # not shown yet: still waiting
+        summary="Language: French",
+    )
+    pending.pending_add(account_id=demo.DEMO_ACCOUNT_ID, change=frequency)
+    with request_scope():
+        assert pending.pending_sources(account_id=demo.DEMO_ACCOUNT_ID, panels=["header"])
+        page = guest_page(viewer=agent, account_id=demo.DEMO_ACCOUNT_ID, panels=["header"])
+        # Another request adds a change while this one reads upstream (not through its memo).
+        guest_cache().set(
+            f"guests:pending:{demo.DEMO_ACCOUNT_ID}",
+            [pending.asdict(c) for c in (frequency, language)],
+        )
+        sorted_out = pending.pending_settle(page=page, panels=["header"])
+    assert sorted_out["header"].applied == [frequency]
+    with request_scope():
+        left = pending.pending_sources(account_id=demo.DEMO_ACCOUNT_ID, panels=["header"])
+    assert left == {"user"}  # the language change is still waited for

@@ -102,6 +102,10 @@ def test_a_fragment_is_drawn_once_per_key_and_a_planted_one_is_never_shown() -> 
     caches["guests"].set("guests:fragment:k3", "<script>alert(1)</script>")
     assert _FRAGMENT.render({"key": "k3", "text": "fresh"}) == "<b>fresh</b>"
     assert _FRAGMENT.render({"key": "k3", "text": "again"}) == "<b>fresh</b>"
+    # A real fragment copied under another key (another guest's, another viewer's rights) is
+    # drawn over too: each is signed for its own key.
+    caches["guests"].set("guests:fragment:k4", caches["guests"].get("guests:fragment:k1"))
+    assert _FRAGMENT.render({"key": "k4", "text": "mine"}) == "<b>mine</b>"
 
 
 def test_the_rows_key_changes_with_everything_the_rows_show() -> None:
