@@ -24,6 +24,7 @@ from guests.selectors import optional, reads
 from guests.selectors.accounts import user_accounts
 from guests.selectors.fanout import (
     MAX_PARALLEL_READS,
+    ReadResult,
     attempt,
     late,
     late_result,
@@ -312,6 +313,16 @@ def _page_from_cache(
             found = {name: attempt(read) for name, read in loads.items()}
     except (UpstreamNotAskedError, PaytronixError):
         return None
+    return _page_of(account_id, account, history, found)
+
+
+def _page_of(
+    account_id: int,
+    account: AccountInformation,
+    history: HistoryQuery,
+    found: dict[str, ReadResult[Any]],
+) -> GuestPage:
+    """The page of ``account`` with each source's outcome (its value, or why it failed)."""
     page = GuestPage(account_id=account_id, account=account, history_query=history)
     for name, result in found.items():
         setattr(page, name, result)
@@ -333,8 +344,6 @@ def _page_load(
     # A pending change's sources are read for its panel too (an adjustment of the balances
     # shows in the history): ``fresh`` names only those of the panels asked for.
     sources |= fresh_sources & _READS
-    # The account is read past the cache when the page needs its card numbers anyway, so the
-    # gate and that read are one call.
     query = history or HistoryQuery()
     # Every cached read of the page looked up in one round trip, not one per read.
     guest_cache_prefetch(
@@ -345,9 +354,11 @@ def _page_load(
             history=(query.filters, history_limit(query)),
         )
     )
+    # The account is read past the cache when the page needs its card numbers anyway, so the
+    # gate and that read are one call.
     account_fresh = "account" in fresh_sources or _needs_card_numbers(account_id, sources)
     if not account_fresh and not fresh_sources:
-        cached_page = _page_from_cache(account_id, sources, history or HistoryQuery(), scope)
+        cached_page = _page_from_cache(account_id, sources, query, scope)
         if cached_page is not None:
             if meanwhile is not None:
                 meanwhile()
@@ -365,7 +376,7 @@ def _page_load(
         loads = _panel_reads(
             account=account_of,
             account_id=account_id,
-            history=history or HistoryQuery(),
+            history=query,
             sources=sources,
             fresh=fresh_sources,
             scope=scope,
@@ -384,15 +395,14 @@ def _page_load(
             # have ended (none outlives the request that started it).
             pool.shutdown(wait=True, cancel_futures=True)
             raise _gate_error(viewer, account_id, error) from None
-        page = GuestPage(
-            account_id=account_id, account=account, history_query=history or HistoryQuery()
-        )
         left = max(_PANELS_AT_LEAST, ends - time.monotonic())
         finished, _ = wait(futures.values(), timeout=left)
         account_of.abandon()
-        for name, future in futures.items():
-            setattr(page, name, future.result() if future in finished else late_result(name, left))
-        return page
+        outcomes = {
+            name: future.result() if future in finished else late_result(name, left)
+            for name, future in futures.items()
+        }
+        return _page_of(account_id, account, query, outcomes)
     finally:
         # Reads still running (the page stopped waiting, or the gate refused) end on their
         # own, bounded by the client's timeouts; nobody reads their answers.

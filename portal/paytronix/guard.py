@@ -29,18 +29,18 @@ _writes_permitted: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 
 @contextlib.contextmanager
-def _raised(flag: contextvars.ContextVar[bool]) -> Iterator[None]:
-    """``flag`` set inside the ``with`` block, in the current context only."""
-    token = flag.set(True)
+def _holding[T](variable: contextvars.ContextVar[T], value: T) -> Iterator[None]:
+    """``variable`` set to ``value`` inside the ``with`` block, in the current context only."""
+    token = variable.set(value)
     try:
         yield
     finally:
-        flag.reset(token)
+        variable.reset(token)
 
 
 def permit_writes() -> contextlib.AbstractContextManager[None]:
     """Allow client write methods inside the ``with`` block (for the audit door only)."""
-    return _raised(_writes_permitted)
+    return _holding(_writes_permitted, True)
 
 
 def writes_permitted() -> bool:
@@ -61,7 +61,7 @@ _cached_only: contextvars.ContextVar[bool] = contextvars.ContextVar(
 def cached_only() -> contextlib.AbstractContextManager[None]:
     """Within the ``with`` block no call leaves: the client raises ``UpstreamNotAskedError``
     instead (a page answered from the cache alone, or not at all)."""
-    return _raised(_cached_only)
+    return _holding(_cached_only, True)
 
 
 def upstream_closed() -> bool:
@@ -103,17 +103,12 @@ _write_slots: contextvars.ContextVar[WriteSlots | None] = contextvars.ContextVar
 )
 
 
-@contextlib.contextmanager
-def writes_at_once(slots: WriteSlots) -> Iterator[None]:
+def writes_at_once(slots: WriteSlots) -> contextlib.AbstractContextManager[None]:
     """Within the ``with`` block a write holds one of ``slots`` while it is sent and answered.
-    One that finds none free within ``slots.wait`` is not sent at all (the client raises a
-    plain ``TransportError``: provably not applied), so the wait adds a known bound to the
-    time between a write's audit intent and its answer."""
-    token = _write_slots.set(slots)
-    try:
-        yield
-    finally:
-        _write_slots.reset(token)
+    One that finds none free in time (``WriteSlots.take``) is not sent at all (the client
+    raises a plain ``TransportError``: provably not applied), so the wait adds a known bound to
+    the time between a write's audit intent and its answer."""
+    return _holding(_write_slots, slots)
 
 
 def write_slots() -> WriteSlots | None:
