@@ -150,13 +150,6 @@ def item_end(
     return ItemEnd(ended=True, cancel_requested=bool(row[0]) if row else None)
 
 
-def item_finish(
-    item: JobItem, *, outcome: str, message: str = "", intent_id: int | None = None
-) -> bool:
-    """``item_end``: True if this call ended the item."""
-    return item_end(item, outcome=outcome, message=message, intent_id=intent_id).ended
-
-
 _JOB_OUTCOME = {
     JobStatus.SUCCEEDED: Outcome.SUCCEEDED,
     JobStatus.PARTLY_FAILED: Outcome.FAILED,

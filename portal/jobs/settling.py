@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from portal.audit.models import AuditRecord, Kind
-from portal.jobs.lifecycle import item_finish
+from portal.jobs.lifecycle import item_end
 from portal.jobs.models import ItemOutcome, ItemStatus, Job, JobItem
 from portal.metrics import job_item_observed
 
@@ -59,13 +59,13 @@ def settling_end(job: Job) -> None:
     """The job was cancelled: items still being settled end ``unknown`` for the reconciler."""
     for item in JobItem.objects.filter(job=job, status=ItemStatus.SETTLING).order_by("position"):
         key = item_key(job.pk, item.position, max(item.attempts, 1))
-        ended = item_finish(
+        end = item_end(
             item,
             outcome=ItemOutcome.UNKNOWN,
             message="Its worker stopped mid-call; the reconciler will settle it.",
             intent_id=intent_of(key),
         )
-        if ended:
+        if end.ended:
             job_item_observed(kind=job.kind, outcome=ItemOutcome.UNKNOWN)
 
 

@@ -18,7 +18,7 @@ from portal.audit.door import intent_claim, mutation_run
 from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.audit.types import AuditContext, Reason, Target
 from portal.jobs import runner
-from portal.jobs.lifecycle import item_finish
+from portal.jobs.lifecycle import item_end
 from portal.jobs.models import ItemOutcome, ItemStatus, Job, JobItem, JobStatus
 from portal.jobs.runner import ItemResult, ItemRun, job_run_items
 from portal.jobs.services import job_cancel
@@ -92,7 +92,7 @@ def test_a_redelivered_job_skips_the_items_already_done(
 ) -> None:
     job = bulk_job(active_cards(sandbox, 5))
     for item in job.items.filter(position__lte=2):
-        item_finish(item, outcome=ItemOutcome.SUCCEEDED, message="before the worker died")
+        item_end(item, outcome=ItemOutcome.SUCCEEDED, message="before the worker died")
     handler = Handler()
 
     job_run_items(job.pk, handler)
