@@ -28,14 +28,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models.signals import post_save
 from django.utils import timezone
 
-from portal.audit.models import AuditChainHead, AuditRecord
+from portal.audit.models import AuditChainHead, AuditRecord, Kind
 
 GENESIS_HASH = "0" * 64
 _HEAD_PK = 1
@@ -107,9 +107,15 @@ def chain_lock() -> AuditChainHead:
 _INSERTED = tuple(field for field in AuditRecord._meta.concrete_fields if field.attname != "id")
 
 
+class _AppendSql(NamedTuple):
+    head_lock: str
+    insert: str
+    head_move: str
+
+
 @functools.cache
-def _append_sql(vendor: str) -> tuple[str, str, str, str]:
-    """(head lock, record insert, head update, intent lookup) for ``vendor``'s database. The
+def _append_sql(vendor: str) -> _AppendSql:
+    """The head lock, the record insert and the head update for ``vendor``'s database. The
     insert writes nothing when it is an intent whose idempotency key another intent holds (the
     unique index on intents' keys decides, so no lookup comes first)."""
     quote = connection.ops.quote_name
@@ -120,18 +126,17 @@ def _append_sql(vendor: str) -> tuple[str, str, str, str]:
     values = ", ".join(["%s"] * len(_INSERTED))
     returning = " RETURNING id" if connection.features.can_return_columns_from_insert else ""
     # Names from the models' metadata only; every value is a parameter.
-    return (
-        f"SELECT seq, last_hash FROM {head} WHERE id = %s {lock}",  # noqa: S608
-        f"INSERT INTO {records} ({columns}) VALUES ({values}) "  # noqa: S608
+    return _AppendSql(
+        head_lock=f"SELECT seq, last_hash FROM {head} WHERE id = %s {lock}",  # noqa: S608
+        insert=f"INSERT INTO {records} ({columns}) VALUES ({values}) "  # noqa: S608
         f"ON CONFLICT (idempotency_key) WHERE kind = 'intent' DO NOTHING{returning}",
-        f"UPDATE {head} SET seq = %s, last_hash = %s WHERE id = %s",  # noqa: S608
-        f"SELECT id FROM {records} WHERE kind = %s AND idempotency_key = %s",  # noqa: S608
+        head_move=f"UPDATE {head} SET seq = %s, last_hash = %s WHERE id = %s",  # noqa: S608
     )
 
 
 def _head_locked(cursor: Any) -> tuple[int, str]:
     """Lock the head (as ``chain_lock``) and return its position and hash."""
-    cursor.execute(_append_sql(connection.vendor)[0], [_HEAD_PK])
+    cursor.execute(_append_sql(connection.vendor).head_lock, [_HEAD_PK])
     row = cursor.fetchone()
     if row is None:
         head = chain_lock()
@@ -140,13 +145,13 @@ def _head_locked(cursor: Any) -> tuple[int, str]:
 
 
 def _head_move(cursor: Any, record: AuditRecord) -> None:
-    cursor.execute(_append_sql(connection.vendor)[2], [record.seq, record.record_hash, _HEAD_PK])
+    cursor.execute(
+        _append_sql(connection.vendor).head_move, [record.seq, record.record_hash, _HEAD_PK]
+    )
 
 
-def _intent_first(cursor: Any, idempotency_key: str) -> AuditRecord | None:
-    cursor.execute(_append_sql(connection.vendor)[3], ["intent", idempotency_key])
-    row = cursor.fetchone()
-    return AuditRecord.objects.get(pk=row[0]) if row is not None else None
+def _intent_first(idempotency_key: str) -> AuditRecord | None:
+    return AuditRecord.objects.filter(kind=Kind.INTENT, idempotency_key=idempotency_key).first()
 
 
 def _anchor_after_commit(record: AuditRecord) -> None:
@@ -171,7 +176,7 @@ def _record_write(
     record = AuditRecord(seq=seq, prev_hash=prev_hash, occurred_at=timezone.now(), **fields)
     record.record_hash = record_hash_compute(record)
     cursor.execute(
-        _append_sql(connection.vendor)[1],
+        _append_sql(connection.vendor).insert,
         [field.get_db_prep_save(getattr(record, field.attname), connection) for field in _INSERTED],
     )
     if cursor.description:
@@ -336,7 +341,7 @@ def _batch_commit(batch: list[_Append]) -> None:
                 if not request.claim:
                     raise _key_taken()
                 # An intent whose key is taken: the first one's is the answer.
-                request.record = _intent_first(cursor, request.fields["idempotency_key"])
+                request.record = _intent_first(request.fields["idempotency_key"])
                 request.created = False
                 continue
             seq, last_hash = record.seq, record.record_hash
