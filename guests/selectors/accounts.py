@@ -71,7 +71,7 @@ def _one_account(
         )
     asked = _by_number(account, answers()) if known is None and answers else None
     if asked is not None and account.account_id is not None:
-        reads.remember_combinable(account_id=account.account_id, combinable=asked)
+        reads.remember(account.account_id, "combinable", asked)
         return UserAccount(account_id=account_id, account=account, combinable=asked)
     try:
         combinable: bool | None = combinable_of(
@@ -117,7 +117,7 @@ def user_accounts(
     others = [
         n
         for n in dict.fromkeys(info.primary_card_numbers)
-        if n and len(ids) > 1 and not (mine is not None and reads.card_is(mine, n))
+        if n and not (mine is not None and reads.card_is(mine, n))
     ]
     guest = client_from_settings().guest
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from guests.selectors import optional, reads
 from guests.selectors.fanout import MAX_PARALLEL_READS
-from guests.selectors.history import PAGE_SIZE
+from guests.selectors.history import HistoryQuery, history_limit
 from guests.selectors.page import is_registered
 from guests.selectors.reads import HistoryFilter
 from portal.paytronix.client import client_from_settings
@@ -28,7 +28,7 @@ from portal.paytronix.errors import PaytronixError
 from portal.paytronix.replies import AccountInformation
 
 #: The guest page's first history page asks for this many (``history.history_page``).
-_FIRST_HISTORY = PAGE_SIZE + 1
+_FIRST_HISTORY = history_limit(HistoryQuery())
 
 
 class CardPageReads:
@@ -70,12 +70,11 @@ class CardPageReads:
         account: AccountInformation = self._futures["account"].result()
         return account
 
-    def keep(self, account: AccountInformation) -> None:
-        """The viewer may see ``account`` (the searched card's): cache what was read for it."""
+    def keep(self, account: AccountInformation, *, account_id: int) -> None:
+        """The viewer may see ``account`` (the searched card's, whose id is ``account_id``: the
+        spec's reply by card names none, the search finds it through the card's user): cache
+        what was read for it."""
         try:
-            account_id = account.account_id
-            if account_id is None:
-                return
             primary = account.primary_card
             on_primary = primary is not None and reads.card_is(primary, self._number)
             wanted = {

@@ -183,12 +183,6 @@ def remember(account_id: int, kind: str, value: Any, **params: Any) -> None:
     guest_cache_set(guest_cache_key(kind, account_id=account_id, **params), value)
 
 
-def remember_combinable(*, account_id: int, combinable: bool) -> None:
-    """Cache isCardCombinable of the account's primary card, asked some other way (by the
-    number the user's reply named)."""
-    guest_cache_set(guest_cache_key("combinable", account_id=account_id), combinable)
-
-
 def remember_user(*, account_id: int, user: UserInformation) -> None:
     """Cache a user reply fetched some other way (the eClub user an eClub search names), so the
     guest page opened right after shows the guest's name without asking again."""

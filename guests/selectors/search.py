@@ -264,8 +264,10 @@ def _by_card(viewer: Viewer, query: Query) -> _Found:
     finally:
         # The page's reads are kept only for the one account the viewer was shown.
         shown = [m for m in found.matches if not m.problem] if found is not None else []
-        if len(shown) == 1 and seen and shown[0].account_id == seen[0].account_id:
-            ahead.keep(seen[0])
+        # The spec's reply by card names no account id (the search then found the account
+        # through the card's user): the reply is the shown account's when it names none.
+        if len(shown) == 1 and seen and seen[0].account_id in (None, shown[0].account_id):
+            ahead.keep(seen[0], account_id=shown[0].account_id)
         else:
             ahead.drop()
     return found

@@ -349,6 +349,23 @@ def test_a_card_reply_without_an_account_id_opens_the_account_of_the_cards_user(
     assert response["Location"] == GUEST_URL
 
 
+def test_with_the_specs_card_reply_the_page_a_search_opens_still_asks_upstream_nothing_more(
+    sandbox: SandboxController,
+    agent_client: Client,
+    no_account_id_in_card_replies: None,
+    upstream_calls: UpstreamCalls,
+) -> None:
+    assert search(agent_client, demo.DEMO_ACTIVE_CARD)["Location"] == GUEST_URL
+    upstream_calls.clear()
+    html = agent_client.get(GUEST_URL).content.decode()
+    # What the search read by card was kept for the account its user named.
+    assert "guest/transactionHistoryByAccount.json" not in upstream_calls.paths()
+    assert "guest/referralsByAccountId.json" not in upstream_calls.paths()
+    assert "guest/userInformationByAccountId.json" not in upstream_calls.paths()
+    assert "Point Adjustment" in html
+    assert "maya.friend@example.net" in html
+
+
 def test_an_anonymous_card_without_an_account_id_is_explained_not_opened(
     sandbox: SandboxController,
     agent_client: Client,
