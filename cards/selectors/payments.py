@@ -114,9 +114,16 @@ class MethodRemoval:
     by: str
 
 
+#: How many characters of the keyed hash name a saved payment method in a URL.
+_TOKEN_LENGTH = 16
+
+
 def removal_done(*, account_id: int, token: str) -> MethodRemoval | None:
     """The latest successful removal of the method ``token`` names from the account, from the
-    audit log (which holds the method's hash, never its reference), or None."""
+    audit log (which holds the method's hash, never its reference), or None. Only a whole
+    token names a method (a shorter one would match any removal whose hash starts with it)."""
+    if len(token) != _TOKEN_LENGTH:
+        return None
     intents = AuditRecord.objects.filter(
         kind=Kind.INTENT,
         action=METHOD_REMOVED,
@@ -124,7 +131,7 @@ def removal_done(*, account_id: int, token: str) -> MethodRemoval | None:
         outcomes__outcome=Outcome.SUCCEEDED,
     ).order_by("-seq")
     for intent in intents[:50]:
-        if str(intent.params.get("paymentMethodHash", ""))[: len(token)] == token:
+        if str(intent.params.get("paymentMethodHash", ""))[:_TOKEN_LENGTH] == token:
             done = intent.outcomes.filter(outcome=Outcome.SUCCEEDED).order_by("-seq").first()
             return MethodRemoval(
                 label=str(intent.params.get("paymentMethod") or "The payment method"),
@@ -145,7 +152,7 @@ class PaymentMethodNotFoundError(NotShownError):
 def method_token(method: SavedPaymentMethod) -> str:
     """How a URL names a saved payment method: a keyed hash of upstream's reference, never the
     reference itself (which the audit log does not hold either)."""
-    return card_hash(method.payment_method_id or "")[:16]
+    return card_hash(method.payment_method_id or "")[:_TOKEN_LENGTH]
 
 
 @dataclass(frozen=True)

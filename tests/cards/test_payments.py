@@ -254,6 +254,9 @@ def test_removing_a_saved_card_removes_it_and_audits_only_its_label_and_hash(
     assert "alice.agent" in html
     assert f'href="/guests/{ACCOUNT}/#panel-payments">Back to the guest\'s payments' in html
     assert "Remove this payment method" not in html
+    # A shortened token names no method: not that removal, nor any other.
+    short = agent_client.get(remove_url(MASTERCARD[:1], submit=False))
+    assert "Mastercard ending 4444 was already removed" not in short.content.decode()
 
 
 def test_the_removal_page_of_a_method_never_saved_says_there_is_nothing_to_remove(
