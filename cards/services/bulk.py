@@ -176,7 +176,10 @@ def card_status_item(run: ItemRun) -> ItemResult:
     number = str(payload["card_number"])
     action = BulkAction(payload["action"])
     status = action.upstream_status
-    target = run.prepared() if run.prepared is not None else _card_target(number)
+    # The read ahead serves the first attempt; a retry reads the account again (the first
+    # read may be what failed, and the row's record should name its account).
+    ahead = run.prepared if run.attempt == 1 else None
+    target = ahead() if ahead is not None else _card_target(number)
     result = mutation_run(
         actor=run.actor,
         action=CARD_ACTIONS[action],

@@ -536,3 +536,26 @@ def test_with_no_time_to_wait_for_a_slot_as_many_items_run_as_writes_may(
     assert (job.status, job.done) == (JobStatus.SUCCEEDED, 8)
     assert most_running == 2
     connection.close()
+
+
+def test_a_bulk_rows_retry_reads_its_card_account_again_not_the_first_attempts_read_ahead(
+    sandbox: Any, bulk_job: Callable[..., Job]
+) -> None:
+    from cards.services.bulk import card_status_item
+    from portal.audit.types import Target
+
+    cards = active_cards(sandbox, 1)
+    job = bulk_job(cards)
+    item = job.items.get()
+
+    def failed_read_ahead() -> Target:  # what a read ahead that failed left: no account
+        return Target(printed_card_number=cards[0])
+
+    first = card_status_item(ItemRun(job=job, item=item, attempt=1, prepared=failed_read_ahead))
+    assert first.outcome == ItemOutcome.SUCCEEDED
+    [intent] = AuditRecord.objects.filter(kind=Kind.INTENT, action="card.disable")
+    assert intent.account_id is None  # the read ahead was used as it came
+    again = card_status_item(ItemRun(job=job, item=item, attempt=2, prepared=failed_read_ahead))
+    assert again.outcome == ItemOutcome.SUCCEEDED
+    retry = AuditRecord.objects.filter(kind=Kind.INTENT, action="card.disable").latest("seq")
+    assert retry.account_id == sandbox.state.card(cards[0]).account_id
