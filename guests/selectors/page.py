@@ -14,12 +14,14 @@ from functools import cached_property
 from typing import Any
 
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from guests import labels
 from guests.labels import Choice
 from guests.selectors import optional
 from guests.selectors.fanout import ReadResult
-from guests.selectors.history import HistoryPage, HistoryQuery, HistoryRow
+from guests.selectors.history import HistoryPage, HistoryQuery, HistoryRow, day_text
 from portal.paytronix.replies import (
     AccountComment,
     AccountInformation,
@@ -36,6 +38,7 @@ from portal.paytronix.replies import (
     UserInformation,
 )
 from portal.sentences import ACCOUNT_STATUS_WORDS, CARD_STATUS_WORDS, explain, words
+from portal.templatetags.amounts import amount
 
 ACTIVE = "ACTIVE"
 
@@ -95,6 +98,42 @@ class Wallet:
             for item in self.expirations
         ]
 
+    def html(self, adjust_link: str = "") -> SafeString:
+        """The wallet's row of the balances table; ``adjust_link`` is the cards app's Adjust
+        button for it (HTML it drew), when the viewer may adjust it. Built here rather than by
+        a template loop, as the history's rows are."""
+        if self.hides_expirations:
+            expiring = SafeString('<span class="muted">Not shown</span>')
+        else:
+            lines = [line.html for line in self.expiration_lines]
+            if self.additional_expiring:
+                lines.append(
+                    format_html(
+                        "<div>{} more expiring later</div>", amount(self.additional_expiring)
+                    )
+                )
+            expiring = (
+                SafeString("".join(lines))
+                if lines
+                else SafeString('<span class="muted">Nothing expiring</span>')
+            )
+        return format_html(
+            '<tr><th scope="row">{} <span class="muted">({})</span>{}</th>'
+            '<td class="num">{}</td><td>{}</td></tr>',
+            self.name,
+            self.group.lower(),
+            adjust_link,
+            amount(self.balance),
+            expiring,
+        )
+
+
+def wallet_rows_html(wallets: list[Wallet], adjust_links: dict[int, SafeString]) -> SafeString:
+    """The balances table's rows, each wallet with its Adjust button when it has one."""
+    return SafeString(
+        "\n".join(wallet.html(adjust_links.get(wallet.wallet_code, "")) for wallet in wallets)
+    )
+
 
 @dataclass(frozen=True)
 class ExpirationLine:
@@ -102,6 +141,19 @@ class ExpirationLine:
     expiration_date: date | None
     #: The date is before today: the amount expired on it, it is not expiring.
     past: bool
+
+    @property
+    def html(self) -> SafeString:
+        when = day_text(self.expiration_date) if self.expiration_date else None
+        if self.past:
+            return format_html(
+                '<div class="nowrap"><span class="muted">{} expired on {}</span></div>',
+                amount(self.amount),
+                when,
+            )
+        return format_html(
+            '<div class="nowrap">{} on {}</div>', amount(self.amount), when or "no date given"
+        )
 
 
 def _expirations_by_date(expirations: list[Expiration]) -> list[Expiration]:

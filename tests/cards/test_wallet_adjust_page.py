@@ -91,3 +91,25 @@ def test_the_pending_line_groups_thousands_like_the_balances(
 
     page = supervisor_client.get(GUEST_URL).content.decode()
     assert "Pending:</strong> Points adjusted by +1,500." in page
+
+
+def test_adjust_is_offered_only_for_wallets_the_viewer_may_adjust() -> None:
+    from types import SimpleNamespace
+
+    from cards.templatetags.wallet_adjust import wallet_adjust_links
+
+    wallets = [
+        SimpleNamespace(wallet_code=POINTS, group="Points", name="Points <b>"),
+        SimpleNamespace(wallet_code=9, group="Charge", name="House account"),
+        SimpleNamespace(wallet_code=None, group="Stored Value", name="No code"),
+    ]
+    assert wallet_adjust_links(ACCOUNT, wallets, False) == {}
+    links = wallet_adjust_links(ACCOUNT, wallets, True)
+    assert list(links) == [POINTS]
+    form_url = reverse("cards:wallet_adjust", args=[ACCOUNT, POINTS])
+    assert links[POINTS] == (
+        f' <a class="button small" href="{form_url}" hx-get="{form_url}"'
+        ' hx-target="#adjust-drawer" hx-swap="innerHTML"'
+        f' hx-push-url="{GUEST_URL}?open=adjust-{POINTS}#panel-wallets">Adjust'
+        '<span class="visually-hidden"> Points &lt;b&gt;</span></a>'
+    )

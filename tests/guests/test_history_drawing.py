@@ -5,17 +5,21 @@ are drawn once per distinct content (a signed fragment in the guests' cache)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from django.core.cache import caches
 from django.template import engines
+from django.test.html import parse_html
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.safestring import SafeString
 
-from guests.selectors.history import HistoryRow, WalletCell, comments_url_maker
+from guests.selectors.history import HistoryRow, WalletCell, comments_url_maker, rows_html
+from guests.selectors.page import Wallet, wallet_rows_html
 from guests.templatetags.fragments import fragment_key
+from portal.paytronix.replies import Expiration
 
 _TEMPLATE = engines["django"].from_string(
     "{% load amounts %}"
@@ -110,20 +114,147 @@ def test_a_fragment_is_drawn_once_per_key_and_a_planted_one_is_never_shown() -> 
 
 def test_the_rows_key_changes_with_everything_the_rows_show() -> None:
     rows = [_row(datetime(2026, 1, 5, 0, 7, tzinfo=UTC))]
-    # What marks_state gives: (reference, intent, voided, applied, may the viewer void it).
-    offered = (("A-1", 3, False, True, True),)
-    base = fragment_key(1, rows, ())
-    assert fragment_key(1, list(rows), ()) == base
+    # What adjustment_mark_cells gives: reference → the HTML under the row.
+    offered = {"A-1": SafeString('<div><a class="button small" href="/v/3">Void</a></div>')}
+    base = fragment_key(1, rows, {})
+    assert fragment_key(1, list(rows), {}) == base
     variants = {
-        fragment_key(2, rows, ()),
-        fragment_key(1, [replace(rows[0], store_name="Elm St")], ()),
+        fragment_key(2, rows, {}),
+        fragment_key(1, [replace(rows[0], store_name="Elm St")], {}),
         fragment_key(1, rows, offered),
-        fragment_key(1, rows, (("A-1", 3, False, True, False),)),
-        fragment_key(1, rows, (("A-1", 3, True, True, True),)),
+        fragment_key(1, rows, {"A-1": SafeString('<div><a href="/v/4">Void</a></div>')}),
+        fragment_key(1, rows, {"A-1": SafeString("<div>Voided</div>")}),
     }
     with timezone.override("America/New_York"):
-        variants.add(fragment_key(1, rows, ()))
+        variants.add(fragment_key(1, rows, {}))
     with translation.override("fr"):
-        variants.add(fragment_key(1, rows, ()))
+        variants.add(fragment_key(1, rows, {}))
     assert base not in variants
     assert len(variants) == 7
+
+
+# The loops the Python drawing replaced, as the template drew them: the drawing must say the
+# same (compared as HTML, so only insignificant whitespace may differ).
+_ROW_TEMPLATE = engines["django"].from_string(
+    '<tr{% if not row.guest_visible %} class="muted"{% endif %}>\n'
+    '<td class="nowrap">{{ row.date_text }}<div class="muted">{{ row.time_text }}</div></td>\n'
+    "<td>{{ row.transaction_type }}{% if not row.authorized %} "
+    '<span class="status warning">Not authorized</span><div class="help">Paytronix did not '
+    "authorize this transaction. It is kept in the history for reference, and the guest does "
+    "not see it.</div>{% elif not row.guest_visible %} "
+    '<span class="muted">(not shown to the guest)</span>{% endif %}\n'
+    "{% if row.transaction_id %}\n"
+    '<div><a class="small-link" href="{{ row.comments_url }}" hx-get="{{ row.comments_url }}" '
+    'hx-target="#comments-{{ row.transaction_id }}" hx-swap="innerHTML">Comments</a></div>\n'
+    '<div id="comments-{{ row.transaction_id }}" class="untrusted" aria-live="polite" '
+    'tabindex="-1"></div>\n'
+    "{% endif %}{{ mark }}</td>\n"
+    '<td class="untrusted">{{ row.store_name }}{% if row.store_code %} '
+    '<span class="muted">#{{ row.store_code }}</span>{% endif %}</td>\n'
+    '<td class="mono">{{ row.check_number }}</td>\n'
+    '{% for cell in row.cells %}<td class="num">{% if cell %}{{ cell.html }}{% endif %}</td>'
+    "{% endfor %}\n</tr>"
+)
+
+_VOID = SafeString('<div><a class="button small" href="/cards/1/void/3">Void</a></div>')
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        _row(datetime(2026, 1, 5, 0, 7, tzinfo=UTC)),
+        replace(_row(None), transaction_id=None, store_code="", check_number=""),
+        replace(_row(None), authorized=False, guest_visible=False),
+        replace(_row(None), guest_visible=False, transaction_type="Points <Bonus> & more"),
+        replace(
+            _row(datetime(2026, 6, 30, 12, 0, tzinfo=UTC)),
+            store_name='<script>alert("x")</script>',
+            store_code='"7"',
+            check_number="LD-<b>",
+            comments_url=reverse("guests:transaction_comments", args=[1, 7]),
+            cells=[
+                WalletCell(accrued=Decimal(5), redeemed=Decimal(0), balance=Decimal(1205)),
+                None,
+                WalletCell(accrued=Decimal(0), redeemed=Decimal("0.10"), balance=Decimal(-1)),
+            ],
+        ),
+    ],
+)
+@pytest.mark.parametrize("mark", ["", _VOID])
+def test_a_history_row_is_drawn_as_the_template_drew_it(row: HistoryRow, mark: str) -> None:
+    with timezone.override("America/New_York"):
+        drawn = rows_html([row], {row.check_number: mark} if mark else {})
+        expected = _ROW_TEMPLATE.render({"row": row, "mark": mark})
+    assert parse_html(drawn) == parse_html(expected)
+
+
+def test_only_html_the_cards_app_drew_is_drawn_as_html() -> None:
+    row = replace(_row(None), check_number="LD-1")
+    drawn = rows_html([row], {"LD-1": "<i>not marked safe</i>"})  # type: ignore[dict-item]
+    assert "&lt;i&gt;not marked safe&lt;/i&gt;" in drawn
+    assert "<i>" not in drawn
+
+
+def test_rows_are_drawn_newest_first_each_with_its_own_mark() -> None:
+    first = replace(_row(None), transaction_id=1, check_number="LD-1")
+    second = replace(_row(None), transaction_id=2, check_number="LD-2")
+    drawn = rows_html([first, second], {"LD-2": _VOID})
+    assert drawn.index('id="comments-1"') < drawn.index('id="comments-2"')
+    assert drawn.count("Void</a>") == 1
+    assert drawn.index("Void</a>") > drawn.index('id="comments-2"')
+
+
+_WALLET_TEMPLATE = engines["django"].from_string(
+    "{% load amounts %}"
+    '<tr><th scope="row">{{ wallet.name }} <span class="muted">({{ wallet.group|lower }})'
+    "</span>{{ link }}</th>"
+    '<td class="num">{{ wallet.balance|amount }}</td><td>'
+    '{% if wallet.hides_expirations %}<span class="muted">Not shown</span>{% else %}'
+    '{% for expiration in wallet.expiration_lines %}<div class="nowrap">{% if expiration.past %}'
+    '<span class="muted">{{ expiration.amount|amount }} expired on '
+    '{{ expiration.expiration_date|date:"M j, Y" }}</span>{% else %}'
+    '{{ expiration.amount|amount }} on {{ expiration.expiration_date|date:"M j, Y"'
+    '|default:"no date given" }}{% endif %}</div>{% empty %}'
+    '{% if not wallet.additional_expiring %}<span class="muted">Nothing expiring</span>'
+    "{% endif %}{% endfor %}{% if wallet.additional_expiring %}<div>"
+    "{{ wallet.additional_expiring|amount }} more expiring later</div>{% endif %}"
+    "{% endif %}</td></tr>"
+)
+
+
+def _wallet(**changes: object) -> Wallet:
+    wallet = Wallet(
+        group="Points",
+        wallet_code=4,
+        name="Rewards <points>",
+        balance=Decimal("10223.50"),
+        expirations=[],
+        additional_expiring=None,
+        hides_expirations=False,
+    )
+    return replace(wallet, **changes)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "wallet",
+    [
+        _wallet(),
+        _wallet(hides_expirations=True, group="Charge"),
+        _wallet(additional_expiring=Decimal(40)),
+        _wallet(
+            expirations=[
+                Expiration(amount=Decimal(5), expiration_date=date(2020, 1, 2)),
+                Expiration(amount=Decimal(1500), expiration_date=date(2099, 12, 31)),
+                Expiration(amount=Decimal("2.5"), expiration_date=None),
+            ],
+            additional_expiring=Decimal("0.75"),
+        ),
+        _wallet(wallet_code=None, balance=Decimal(-3)),
+    ],
+)
+@pytest.mark.parametrize("link", ["", SafeString(' <a class="button small" href="/a">Adjust</a>')])
+def test_a_balance_row_is_drawn_as_the_template_drew_it(wallet: Wallet, link: str) -> None:
+    links = {wallet.wallet_code: link} if link and wallet.wallet_code is not None else {}
+    drawn = wallet_rows_html([wallet], links)  # type: ignore[dict-item]
+    expected = _WALLET_TEMPLATE.render({"wallet": wallet, "link": link if links else ""})
+    assert parse_html(drawn) == parse_html(expected)
