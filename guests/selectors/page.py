@@ -7,6 +7,7 @@ codes into words and pick what each panel lists. Loading lives in ``guest``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -128,7 +129,9 @@ class Wallet:
         )
 
 
-def wallet_rows_html(wallets: list[Wallet], adjust_links: dict[int, SafeString]) -> SafeString:
+def wallet_rows_html(
+    wallets: list[Wallet], adjust_links: Mapping[int | None, SafeString]
+) -> SafeString:
     """The balances table's rows, each wallet with its Adjust button when it has one."""
     return SafeString(
         "\n".join(wallet.html(adjust_links.get(wallet.wallet_code, "")) for wallet in wallets)

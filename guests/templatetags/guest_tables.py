@@ -11,6 +11,8 @@ button (``{% wallet_adjust_links %}``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django import template
 from django.utils.safestring import SafeString
 
@@ -26,5 +28,5 @@ def history_rows(rows: list[HistoryRow], marks: dict[str, SafeString] | None) ->
 
 
 @register.simple_tag
-def wallet_rows(wallets: list[Wallet], links: dict[int, SafeString] | None) -> SafeString:
+def wallet_rows(wallets: list[Wallet], links: Mapping[int | None, SafeString] | None) -> SafeString:
     return wallet_rows_html(wallets, links or {})

@@ -180,8 +180,8 @@ _VOID = SafeString('<div><a class="button small" href="/cards/1/void/3">Void</a>
         ),
     ],
 )
-@pytest.mark.parametrize("mark", ["", _VOID])
-def test_a_history_row_is_drawn_as_the_template_drew_it(row: HistoryRow, mark: str) -> None:
+@pytest.mark.parametrize("mark", [SafeString(""), _VOID])
+def test_a_history_row_is_drawn_as_the_template_drew_it(row: HistoryRow, mark: SafeString) -> None:
     with timezone.override("America/New_York"):
         drawn = rows_html([row], {row.check_number: mark} if mark else {})
         expected = _ROW_TEMPLATE.render({"row": row, "mark": mark})
@@ -253,8 +253,8 @@ def _wallet(**changes: object) -> Wallet:
     ],
 )
 @pytest.mark.parametrize("link", ["", SafeString(' <a class="button small" href="/a">Adjust</a>')])
-def test_a_balance_row_is_drawn_as_the_template_drew_it(wallet: Wallet, link: str) -> None:
+def test_a_balance_row_is_drawn_as_the_template_drew_it(wallet: Wallet, link: SafeString) -> None:
     links = {wallet.wallet_code: link} if link and wallet.wallet_code is not None else {}
-    drawn = wallet_rows_html([wallet], links)  # type: ignore[dict-item]
+    drawn = wallet_rows_html([wallet], links)
     expected = _WALLET_TEMPLATE.render({"wallet": wallet, "link": link if links else ""})
     assert parse_html(drawn) == parse_html(expected)
