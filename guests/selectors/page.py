@@ -129,12 +129,15 @@ class Wallet:
         )
 
 
-def wallet_rows_html(
-    wallets: list[Wallet], adjust_links: Mapping[int | None, SafeString]
-) -> SafeString:
+def wallet_rows_html(wallets: list[Wallet], adjust_links: Mapping[int, SafeString]) -> SafeString:
     """The balances table's rows, each wallet with its Adjust button when it has one."""
     return SafeString(
-        "\n".join(wallet.html(adjust_links.get(wallet.wallet_code, "")) for wallet in wallets)
+        "\n".join(
+            wallet.html(
+                adjust_links.get(wallet.wallet_code, "") if wallet.wallet_code is not None else ""
+            )
+            for wallet in wallets
+        )
     )
 
 

@@ -28,5 +28,5 @@ def history_rows(rows: list[HistoryRow], marks: dict[str, SafeString] | None) ->
 
 
 @register.simple_tag
-def wallet_rows(wallets: list[Wallet], links: Mapping[int | None, SafeString] | None) -> SafeString:
+def wallet_rows(wallets: list[Wallet], links: Mapping[int, SafeString] | None) -> SafeString:
     return wallet_rows_html(wallets, links or {})
