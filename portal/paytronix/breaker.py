@@ -95,7 +95,8 @@ class SharedCircuitBreaker(CircuitBreaker):
     Celery worker) sees what one of them learnt: one process's timeouts open it for all.
 
     Keys under ``prefix``: ``:failures`` (consecutive faults, any process; a success anywhere
-    resets it), ``:open`` (exists while the circuit is open; its TTL is the cool-down),
+    resets it, except a call's that began with none counted: it has nothing to reset, and the
+    healthy call costs one round trip to Redis, not two), ``:open`` (exists while the circuit is open; its TTL is the cool-down),
     ``:tripped`` (the circuit opened and has not closed since: half-open once ``:open`` is
     gone) and ``:trial`` (the one process whose trial call is in flight, held for at most
     ``trial_ttl`` seconds should that process die). When Redis does not answer, the process
@@ -123,6 +124,8 @@ class SharedCircuitBreaker(CircuitBreaker):
         self._trial_ms = max(1, round(trial_ttl * 1000))
         self._cooldown_ms = max(1, round(cooldown * 1000))
         self._holds_trial = threading.local()
+        #: This thread's call was allowed with the circuit closed and no fault counted.
+        self._healthy = threading.local()
         self._redis_down_logged = False
 
     def _down(self) -> None:
@@ -130,13 +133,15 @@ class SharedCircuitBreaker(CircuitBreaker):
             logger.warning("paytronix circuit state: Redis unreachable, this process decides alone")
             self._redis_down_logged = True
 
-    def _open_and_tripped(self) -> tuple[int, int]:
-        """Milliseconds the circuit stays open (0 or less: not open), and whether it tripped."""
+    def _open_and_tripped(self) -> tuple[int, int, bool]:
+        """Milliseconds the circuit stays open (0 or less: not open), whether it tripped, and
+        whether any fault is counted."""
         pipe = self._redis.pipeline()
         pipe.pttl(self._keys["open"])
         pipe.exists(self._keys["tripped"])
-        opened_ms, tripped = pipe.execute()
-        return int(opened_ms), int(tripped)
+        pipe.exists(self._keys["failures"])
+        opened_ms, tripped, failures = pipe.execute()
+        return int(opened_ms), int(tripped), bool(failures)
 
     def _holding(self) -> bool:
         return bool(getattr(self._holds_trial, "value", False))
@@ -144,7 +149,7 @@ class SharedCircuitBreaker(CircuitBreaker):
     @property
     def state(self) -> Literal["closed", "open", "half_open"]:
         try:
-            opened_ms, tripped = self._open_and_tripped()
+            opened_ms, tripped, _ = self._open_and_tripped()
         except self._errors:
             self._down()
             return super().state
@@ -154,11 +159,14 @@ class SharedCircuitBreaker(CircuitBreaker):
 
     def allow(self, endpoint: str) -> None:
         keys = self._keys
+        self._healthy.value = False
         try:
-            opened_ms, tripped = self._open_and_tripped()
+            opened_ms, tripped, failing = self._open_and_tripped()
             if opened_ms > 0:
                 raise CircuitOpenError(endpoint=endpoint, retry_in=opened_ms / 1000)
             if not tripped:
+                # Closed, and with no fault counted the call's success has nothing to reset.
+                self._healthy.value = not failing
                 return
             # Half-open: one trial call for every process together.
             if not self._redis.set(keys["trial"], 1, nx=True, px=self._trial_ms):
@@ -171,6 +179,13 @@ class SharedCircuitBreaker(CircuitBreaker):
         breaker_changed("half_open")
 
     def record_success(self) -> None:
+        if getattr(self._healthy, "value", False):
+            # This thread's call found the circuit closed and no fault counted: the usual
+            # case costs one Redis round trip a call, not two. A fault counted while the call
+            # was in flight is reset by the next call that sees it (a success that started
+            # before a fault says nothing of upstream after it).
+            self._healthy.value = False
+            return
         keys = self._keys
         try:
             pipe = self._redis.pipeline()
@@ -188,6 +203,7 @@ class SharedCircuitBreaker(CircuitBreaker):
 
     def record_failure(self) -> None:
         keys = self._keys
+        self._healthy.value = False
         try:
             pipe = self._redis.pipeline()
             pipe.incr(keys["failures"])
@@ -214,6 +230,7 @@ class SharedCircuitBreaker(CircuitBreaker):
         breaker_changed("open")
 
     def abandon(self) -> None:
+        self._healthy.value = False
         if not self._holding():
             super().abandon()
             return

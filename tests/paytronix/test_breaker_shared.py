@@ -161,3 +161,39 @@ def test_two_clients_sharing_redis_one_learns_and_the_other_calls_nothing(
         assert len(upstream.requests) == 2
     finally:
         gunicorn.transport.breaker.record_success()
+
+
+def test_a_call_that_began_with_no_fault_counted_writes_nothing_when_it_succeeds(
+    shared: Callable[..., SharedCircuitBreaker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = shared(), shared()
+    first.allow("guest/accountInformation.json")
+    second.record_failure()  # while first's call is in flight
+    second.record_failure()
+    writes: list[str] = []
+    original = first._redis.pipeline
+    monkeypatch.setattr(first._redis, "pipeline", lambda: writes.append("pipe") or original())
+    first.record_success()
+    assert writes == []  # nothing sent to Redis for a healthy call's success
+    # The faults counted meanwhile stand: one more opens the circuit...
+    first.allow("guest/accountInformation.json")  # ...but this call sees them,
+    first.record_success()  # so its success resets them.
+    second.record_failure()
+    second.record_failure()
+    assert second.state == "closed"
+    second.record_failure()
+    assert second.state == "open"
+
+
+def test_a_success_after_a_call_saw_faults_resets_them_and_a_failed_call_never_skips(
+    shared: Callable[..., SharedCircuitBreaker],
+) -> None:
+    breaker = shared()
+    breaker.allow("guest/accountInformation.json")  # healthy...
+    breaker.record_failure()  # ...but this call failed: the next success must not skip
+    breaker.allow("guest/accountInformation.json")
+    breaker.record_failure()
+    breaker.record_success()  # no allow before it in this thread: always resets
+    breaker.record_failure()
+    breaker.record_failure()
+    assert breaker.state == "closed"  # 2 counted since the reset, threshold 3
