@@ -96,7 +96,8 @@ class SharedCircuitBreaker(CircuitBreaker):
 
     Keys under ``prefix``: ``:failures`` (consecutive faults, any process; a success anywhere
     resets it, except a call's that began with none counted: it has nothing to reset, and the
-    healthy call costs one round trip to Redis, not two), ``:open`` (exists while the circuit is open; its TTL is the cool-down),
+    healthy call costs one round trip to Redis, not two), ``:open`` (exists while the circuit
+    is open; its TTL is the cool-down),
     ``:tripped`` (the circuit opened and has not closed since: half-open once ``:open`` is
     gone) and ``:trial`` (the one process whose trial call is in flight, held for at most
     ``trial_ttl`` seconds should that process die). When Redis does not answer, the process
