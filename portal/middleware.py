@@ -10,7 +10,7 @@ from contextvars import ContextVar
 
 from django.http import HttpRequest, HttpResponse
 
-from portal.requestscope import request_scope
+from portal.requestscope import request_scope, run_after_response
 
 _request_id: ContextVar[str] = ContextVar("request_id", default="-")
 # Accept a caller's id (from a proxy) only when it looks like one, so logs cannot be forged.
@@ -31,12 +31,23 @@ class RequestIdMiddleware:
         request.request_id = request_id  # type: ignore[attr-defined]
         token = _request_id.set(request_id)
         try:
-            with request_scope():
+            with request_scope(after_response=True):
                 response = self.get_response(request)
+            if _leads_on(response):
+                # The browser asks for the next page at once, which may need what this
+                # request left for after the response (a search's reads for the guest page).
+                run_after_response()
         finally:
             _request_id.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+def _leads_on(response: HttpResponse) -> bool:
+    """A redirect, or htmx told to load another address."""
+    return 300 <= response.status_code < 400 or any(
+        name in response for name in ("HX-Redirect", "HX-Location")
+    )
 
 
 class NoStoreMiddleware:

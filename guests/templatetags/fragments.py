@@ -22,6 +22,8 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+from portal.requestscope import after_response
+
 register = template.Library()
 
 #: How long drawn rows are kept; any length is correct (the key is the content), this one
@@ -57,7 +59,8 @@ class SignedFragmentNode(template.Node):
             except BadSignature:
                 pass
         drawn: SafeString = self.nodelist.render(context)
-        cache.set(cache_key, signer.sign(drawn), timeout=FRAGMENT_SECONDS)
+        # Kept once the page is sent: the CSR does not wait for it.
+        after_response(lambda: cache.set(cache_key, signer.sign(drawn), timeout=FRAGMENT_SECONDS))
         return drawn
 
 

@@ -34,6 +34,7 @@ from django.core.cache.backends.base import BaseCache
 from portal.audit.scrub import card_hash
 from portal.guestcache.codec import CACHE_FORMAT, CacheShapeError, cache_decode, cache_encode
 from portal.guestcache.failures import failure_memory
+from portal.requestscope import after_response, request_scoped, response_pending
 
 __all__ = [
     "MISSING",
@@ -222,6 +223,10 @@ _decoded = _DecodedMemo(512)
 
 def guest_cache_get(key: str) -> Any:
     """The value cached under ``key`` (card numbers masked: see ``codec``), or ``MISSING``."""
+    written = _written_now()
+    if written is not None and key in written:
+        value = written[key]
+        return list(value) if isinstance(value, list) else value
     held = _prefetched.get()
     text = held[key] if held is not None and key in held else guest_cache().get(key)
     if text is None:
@@ -233,13 +238,39 @@ def guest_cache_get(key: str) -> Any:
 
 
 def guest_cache_set(key: str, value: Any, *, timeout: int | None = None) -> None:
-    """Cache ``value`` under ``key`` for ``timeout`` seconds (``GUEST_CACHE_SECONDS``)."""
+    """Cache ``value`` under ``key`` for ``timeout`` seconds (``GUEST_CACHE_SECONDS``).
+
+    In a web request, a reply (or list of replies, or a plain scalar) is written once the
+    response is sent (``portal.requestscope.after_response``): encoding it and the round trip
+    are not what the CSR waits for. The request itself reads it back from its own memo."""
     seconds = settings.GUEST_CACHE_SECONDS if timeout is None else timeout
+    written = _written_now()
+    if written is not None and _immutable(value):
+        written[key] = value
+        after_response(lambda: guest_cache().set(key, cache_encode(value), timeout=seconds))
+        return
     text = cache_encode(value)
     guest_cache().set(key, text, timeout=seconds)
     held = _prefetched.get()
     if held is not None and key in held:
         held[key] = text
+
+
+def _written_now() -> dict[str, Any] | None:
+    """What this web request cached and has not written yet, by key (None outside one)."""
+    return request_scoped(_WRITTEN, dict) if response_pending() else None
+
+
+_WRITTEN = "guestcache:written"
+
+
+def _immutable(value: Any) -> bool:
+    """Safe to hand out again as is: a frozen reply, a list of them (copied), a scalar."""
+    if value is None or isinstance(value, bool | int | str):
+        return True
+    if isinstance(value, list):
+        return _is_reply_list(value)
+    return dataclasses.is_dataclass(value) and not isinstance(value, type)
 
 
 def guest_cached[T](
