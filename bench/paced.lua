@@ -1,0 +1,42 @@
+-- wrk script: send at a fixed rate (wrk's -t threads share it evenly; the rate per thread is
+-- the script's argument), whatever the latency: each request gets the next slot of a schedule
+-- (or goes at once when the schedule is behind: the load is never eased off because answers
+-- are slow). Prints what bench.web reads, as p95.lua does.
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_usec; } bench_timeval;
+int gettimeofday(bench_timeval *tv, void *tz);
+]]
+local clock = ffi.new("bench_timeval")
+
+local function now_ms()
+  ffi.C.gettimeofday(clock, nil)
+  return tonumber(clock.tv_sec) * 1000 + tonumber(clock.tv_usec) / 1000
+end
+
+local interval, next_at
+
+function init(args)
+  interval = 1000 / tonumber(args[1])
+end
+
+function delay()
+  local now = now_ms()
+  if next_at == nil then
+    next_at = now
+  end
+  local wait = next_at - now
+  next_at = next_at + interval
+  if wait < 0 then
+    return 0
+  end
+  return wait
+end
+
+done = function(summary, latency, requests)
+  io.write(string.format("BENCH requests=%d seconds=%.3f errors=%d p50=%d p95=%d p99=%d\n",
+    summary.requests, summary.duration / 1e6,
+    summary.errors.connect + summary.errors.read + summary.errors.write
+      + summary.errors.status + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
