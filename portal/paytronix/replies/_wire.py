@@ -45,7 +45,7 @@ class WireModel:
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> Self:
         """Read one reply object; raise ``MalformedReplyError`` if it is not one."""
-        decoded: Self = _decode(cls, data, cls.__name__)
+        decoded: Self = _decode(cls, data, cls.__name__, None)
         return decoded
 
 
@@ -54,39 +54,55 @@ def _camel(name: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
+#: Where a value sits in the reply: its parent's path and its own key (a field's wire name,
+#: or a list index), joined into ``Account.pointBalances[0].balance`` only for an error message
+#: (a reply has thousands of values and almost never an error).
+type _Key = str | int | None
+type _Reader = Callable[[Any, str, _Key], Any]
+
+
+def _path(parent: str, key: _Key) -> str:
+    if key is None:
+        return parent
+    return f"{parent}[{key}]" if isinstance(key, int) else f"{parent}.{key}"
+
+
 @functools.cache
-def _plan(cls: type) -> tuple[tuple[str, tuple[str, ...], Callable[[Any, str], Any], bool], ...]:
-    """Each field of ``cls``: its name, wire names, reader and whether it is an enumeration
-    (worked out once per class)."""
+def _plan(cls: type) -> tuple[tuple[str, str, tuple[str, ...], _Reader, bool], ...]:
+    """Each field of ``cls``: its name, first wire name, other wire names, reader and whether
+    it is an enumeration (worked out once per class)."""
     hints = typing.get_type_hints(cls)
-    return tuple(
-        (
-            f.name,
-            f.metadata.get("wire") or (_camel(f.name),),
-            _reader(hints[f.name]),
-            bool(f.metadata.get("enum")),
+    plan = []
+    for f in dataclasses.fields(cls):
+        first, *others = f.metadata.get("wire") or (_camel(f.name),)
+        plan.append(
+            (f.name, first, tuple(others), _reader(hints[f.name]), bool(f.metadata.get("enum")))
         )
-        for f in dataclasses.fields(cls)
-    )
+    return tuple(plan)
 
 
-def _decode(cls: type, data: Any, path: str) -> Any:
+def _decode(cls: type, data: Any, parent: str, key: _Key) -> Any:
     if not isinstance(data, Mapping):
-        raise _malformed(path, "an object")
+        raise _malformed(_path(parent, key), "an object")
+    here = _path(parent, key)
     values: dict[str, Any] = {}
-    for name, wire_names, read, upper in _plan(cls):
-        found = next((data[key] for key in wire_names if data.get(key) is not None), None)
-        if found is not None:
-            converted = read(found, f"{path}.{wire_names[0]}")
-            if upper and isinstance(converted, str):
-                converted = converted.strip().upper()
-            if converted is not None:
-                values[name] = converted
+    get = data.get
+    for name, first, others, read, upper in _plan(cls):
+        found = get(first)
+        if found is None and others:
+            found = next((data[k] for k in others if get(k) is not None), None)
+        if found is None:
+            continue
+        converted = read(found, here, first)
+        if upper and isinstance(converted, str):
+            converted = converted.strip().upper()
+        if converted is not None:
+            values[name] = converted
     return cls(**values)
 
 
 @functools.cache
-def _reader(field_type: Any) -> Callable[[Any, str], Any]:
+def _reader(field_type: Any) -> _Reader:
     """How a value of ``field_type`` is read from the wire (worked out once per type)."""
     origin = typing.get_origin(field_type)
     if origin in (typing.Union, types.UnionType):
@@ -103,28 +119,30 @@ def _reader(field_type: Any) -> Callable[[Any, str], Any]:
     return functools.partial(_read_scalar, field_type, _SCALARS[field_type])
 
 
-def _read_list(read: Callable[[Any, str], Any], value: Any, path: str) -> list[Any]:
+def _read_list(read: _Reader, value: Any, parent: str, key: _Key) -> list[Any]:
     items = [value] if isinstance(value, Mapping) else value
     if not isinstance(items, list):
-        raise _malformed(path, "a list")
-    return [read(item, f"{path}[{i}]") for i, item in enumerate(items)]
+        raise _malformed(_path(parent, key), "a list")
+    here = _path(parent, key)
+    return [read(item, here, i) for i, item in enumerate(items)]
 
 
-def _read_dict(read: Callable[[Any, str], Any], value: Any, path: str) -> dict[str, Any]:
+def _read_dict(read: _Reader, value: Any, parent: str, key: _Key) -> dict[str, Any]:
     if not isinstance(value, Mapping):
-        raise _malformed(path, "an object")
-    return {
-        str(key): read(item, f"{path}.{key}") for key, item in value.items() if item is not None
-    }
+        raise _malformed(_path(parent, key), "an object")
+    here = _path(parent, key)
+    return {str(k): read(item, here, str(k)) for k, item in value.items() if item is not None}
 
 
-def _read_scalar(field_type: type, reader: Callable[[Any], Any], value: Any, path: str) -> Any:
+def _read_scalar(
+    field_type: type, reader: Callable[[Any], Any], value: Any, parent: str, key: _Key
+) -> Any:
     if value == "" and field_type is not str:
         return None
     try:
         return reader(value)
     except (TypeError, ValueError, ArithmeticError):
-        raise _malformed(path, field_type.__name__) from None
+        raise _malformed(_path(parent, key), field_type.__name__) from None
 
 
 def _malformed(path: str, expected: str) -> MalformedReplyError:
