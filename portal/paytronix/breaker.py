@@ -136,8 +136,8 @@ class SharedCircuitBreaker(CircuitBreaker):
 
     def _open_and_tripped(self) -> tuple[int, int, bool]:
         """Milliseconds the circuit stays open (0 or less: not open), whether it tripped, and
-        whether any fault is counted."""
-        pipe = self._redis.pipeline()
+        whether any fault is counted (three reads in one round trip; no MULTI needed)."""
+        pipe = self._redis.pipeline(transaction=False)
         pipe.pttl(self._keys["open"])
         pipe.exists(self._keys["tripped"])
         pipe.exists(self._keys["failures"])
