@@ -20,6 +20,7 @@ from django.utils.formats import date_format
 
 from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.paytronix.replies import AccountInformation, BalanceInformation
+from portal.paytronix.transaction import CONSOLE_REFERENCE_PREFIX
 from portal.sentences import NotShownError
 
 if TYPE_CHECKING:
@@ -217,7 +218,7 @@ def adjustment_of(account_id: int, intent_id: int) -> Adjustment:
 def adjustments_by_reference(account_id: int, references: Iterable[str]) -> dict[str, Adjustment]:
     """The console's adjustments among history rows, by the reference upstream's transaction
     carries (``posTransactionNumber``): two queries for a page of rows."""
-    wanted = sorted({ref for ref in references if ref and ref.startswith("LD-")})
+    wanted = sorted({ref for ref in references if ref and ref.startswith(CONSOLE_REFERENCE_PREFIX)})
     if not wanted:
         return {}
     intents = list(

@@ -56,6 +56,9 @@ PROGRAM_ID = "PX"
 MAX_COMMENT_LENGTH = 499
 #: The longest caller reference (``posTransactionId``) the console sends.
 MAX_REFERENCE_LENGTH = 40
+#: How every reference the console makes begins (``cards.services.wallets``): what tells one
+#: of ours from a POS check number where a history transaction shows it.
+CONSOLE_REFERENCE_PREFIX = "LD-"
 
 
 def _quantity(value: Decimal) -> Decimal:

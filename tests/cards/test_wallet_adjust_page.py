@@ -91,3 +91,49 @@ def test_the_pending_line_groups_thousands_like_the_balances(
 
     page = supervisor_client.get(GUEST_URL).content.decode()
     assert "Pending:</strong> Points adjusted by +1,500." in page
+
+
+@pytest.fixture
+def history_without_references(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The history as a merchant may send it if upstream does not keep the console's
+    ``posTransactionId``: every transaction's check number is upstream's own."""
+    from dataclasses import replace
+
+    from portal.sandbox.endpoints.registry import ENDPOINTS
+
+    path = "guest/transactionHistoryByAccount"
+    found = ENDPOINTS[path]
+
+    def own_numbers(request: Any, handler: Any = found.handler) -> Any:
+        reply = handler(request)
+        for item in reply.get("transactions", []):
+            item["posTransactionNumber"] = str(item["transactionId"])
+        return reply
+
+    monkeypatch.setitem(ENDPOINTS, path, replace(found, handler=own_numbers))
+
+
+def test_an_adjustment_the_history_shows_without_its_reference_is_said_sent_not_waited_for(
+    sandbox: Any, agent_client: Any, history_without_references: None
+) -> None:
+    sandbox.faults.set_consistency_delay(30)
+    assert adjust(agent_client, amount="25").status_code in (302, 303)
+
+    # Nothing newer than the adjustment in the history yet: it may simply not show yet.
+    page = agent_client.get(GUEST_URL).content.decode()
+    assert "Pending:</strong> Points adjusted by +25." in page
+
+    # It shows, under upstream's own check number: the page cannot tell it is ours.
+    sandbox.advance(31)
+    settled = agent_client.get(WALLETS_BODY, headers=HTMX).content.decode()
+    assert (
+        "Points adjusted by +25. Sent to Paytronix, whose history does not carry the reference "
+        "the console sent, so this page cannot tell which transaction is this one. Check the "
+        "balance and the history." in settled
+    )
+    assert "Pending:" not in settled
+    assert "Not showing yet" not in settled
+    assert "Now showing" not in settled
+    assert "hx-trigger" not in settled
+    # Said once: not watched on later renders either.
+    assert "Points adjusted by" not in agent_client.get(WALLETS_BODY, headers=HTMX).content.decode()
