@@ -144,12 +144,16 @@ class _Found:
         truncated: bool = False,
         problem: str = "",
         notice: str = "",
+        accounts: dict[int, AccountInformation] | None = None,
     ) -> None:
         self.matches = matches or []
         self.truncated = truncated
         self.problem = problem
         # A notice is no answer: the query's fallback reading is still tried.
         self.notice = notice
+        #: The account replies the matches were made from (read with the viewer's scope), by
+        #: account id: what marking the main accounts starts from instead of reading again.
+        self.accounts = accounts or {}
 
     def __bool__(self) -> bool:
         return bool(self.matches or self.problem)
@@ -204,7 +208,8 @@ def _one_account(
         return _Found()
     reads.remember_account(account, scope=scope)
     if account.account_id is not None:
-        return _Found([_match(account, account_id=account.account_id, who=Who())])
+        match = _match(account, account_id=account.account_id, who=Who())
+        return _Found([match], accounts={account.account_id: account})
     if query.kind is not Kind.CARD:
         return _Found(problem=NO_ACCOUNT_ID)
     # The spec's accountInformation reply has no accountId (only the sandbox sends one): the
@@ -334,11 +339,13 @@ def _accounts(viewer: Viewer, names: dict[int, Who], *, kind: Kind) -> _Found:
         }
     )
     matches: list[GuestMatch] = []
+    accounts: dict[int, AccountInformation] = {}
     hidden = 0
     for account_id, who in names.items():
         outcome = outcomes[str(account_id)]
         if outcome.ok:
-            matches.append(_match(outcome.get(), account_id=account_id, who=who))
+            accounts[account_id] = outcome.get()
+            matches.append(_match(accounts[account_id], account_id=account_id, who=who))
         elif isinstance(outcome.error, InvalidStatusError):
             matches.append(_unreadable(account_id, who, outcome.error))
         elif isinstance(outcome.error, FailureError):
@@ -355,7 +362,7 @@ def _accounts(viewer: Viewer, names: dict[int, Who], *, kind: Kind) -> _Found:
             hidden,
         )
     matches.sort(key=lambda m: (m.name.lower(), m.account_id))
-    return _Found(matches)
+    return _Found(matches, accounts=accounts)
 
 
 def _unreadable(account_id: int, who: Who, error: InvalidStatusError) -> GuestMatch:
@@ -431,11 +438,17 @@ def _query_who(match: AccountQueryMatch) -> Who:
     )
 
 
-def _mark_main_accounts(viewer: Viewer, matches: list[GuestMatch]) -> list[GuestMatch]:
+def _mark_main_accounts(
+    viewer: Viewer, matches: list[GuestMatch], accounts: dict[int, AccountInformation]
+) -> list[GuestMatch]:
     """Say which account is the guest's main one where the results hold several accounts of
     one guest and program (what otherwise looks like the same guest listed twice). Costs one
     isCardCombinable per such account (cached with the account, as the cards panel reads it),
-    all at once, and only for those: at most ``MAX_MATCHES`` calls, none for other results."""
+    all at once, and only for those: at most ``MAX_MATCHES`` calls, none for other results.
+
+    ``accounts`` are the replies the matches were made from, read with the viewer's scope:
+    one just read from upstream has its card's full number, so the account is not read again
+    (a cached copy, masked, is read afresh once, inside ``combinable_of``)."""
     groups: dict[tuple[str, int | None], list[GuestMatch]] = {}
     for match in matches:
         if match.username and not match.problem:
@@ -446,9 +459,7 @@ def _mark_main_accounts(viewer: Viewer, matches: list[GuestMatch]) -> list[Guest
     scope = scope_of(viewer)
 
     def combinable(account_id: int) -> Callable[[], bool]:
-        return lambda: combinable_of(
-            reads.account_by_id(account_id=account_id, scope=scope), scope=scope
-        )
+        return lambda: combinable_of(accounts[account_id], scope=scope)
 
     outcomes = run_reads({str(m.account_id): combinable(m.account_id) for m in ambiguous})
     main: dict[int, bool] = {}
@@ -498,7 +509,7 @@ def guests_search(*, viewer: Viewer, query: Query) -> SearchResult:
         if found:
             break
     if len(found.matches) > 1:
-        found.matches = _mark_main_accounts(viewer, found.matches)
+        found.matches = _mark_main_accounts(viewer, found.matches, found.accounts)
     logger.info(
         "guest search kind=%s matches=%d user=%s",
         (reading or query).kind.value,

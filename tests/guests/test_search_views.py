@@ -101,6 +101,19 @@ def test_results_show_what_tells_guests_of_one_name_apart(
     assert len(upstream_calls.to("guest/isCardCombinable.json")) == 2
 
 
+def test_the_main_account_check_reads_no_account_a_second_time(
+    sandbox: SandboxController, agent_client: Client, upstream_calls: UpstreamCalls
+) -> None:
+    html = search(agent_client, demo.DEMO_LAST_NAME).content.decode()
+    assert "· <strong>main account</strong>" in html
+    # isCardCombinable asks by the primary card's full number, which the search's own read
+    # of each account already has: each account is read once.
+    read = [call["accountId"] for call in upstream_calls.to("guest/accountInformationById.json")]
+    assert read
+    assert sorted(read) == sorted(set(read))
+    assert len(upstream_calls.to("guest/isCardCombinable.json")) == 2
+
+
 @pytest.mark.parametrize(
     "text",
     [
