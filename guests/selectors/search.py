@@ -34,7 +34,12 @@ from guests.selectors.scope import GuestNotFoundError, Viewer, note_scope_miss, 
 from portal.audit.scrub import card_mask, email_mask
 from portal.paytronix.client import client_from_settings
 from portal.paytronix.errors import FailureError, InvalidStatusError
-from portal.paytronix.replies import AccountInformation, AccountQueryMatch, UserFields
+from portal.paytronix.replies import (
+    AccountInformation,
+    AccountQueryMatch,
+    UserFields,
+    UserInformation,
+)
 from portal.sentences import explain
 
 logger = logging.getLogger(__name__)
@@ -190,8 +195,12 @@ def _one_account(
     viewer: Viewer,
     query: Query,
     read: Callable[[int | None], AccountInformation],
+    *,
+    card_user: Callable[[], UserInformation] | None = None,
 ) -> _Found:
-    """A lookup that names one account: read it with the viewer's scope; explain a refusal."""
+    """A lookup that names one account: read it with the viewer's scope; explain a refusal.
+    ``card_user`` reads the searched card's user (a search by card), which names the account
+    when the reply does not."""
     scope = scope_of(viewer)
     try:
         account = read(scope)
@@ -210,11 +219,11 @@ def _one_account(
     if account.account_id is not None:
         match = _match(account, account_id=account.account_id, who=Who())
         return _Found([match], accounts={account.account_id: account})
-    if query.kind is not Kind.CARD:
+    if card_user is None:
         return _Found(problem=NO_ACCOUNT_ID)
     # The spec's accountInformation reply has no accountId (only the sandbox sends one): the
     # card's user names the account; a user with several is read to find the card's own.
-    return _card_account(viewer, query.value)
+    return _card_account(viewer, query.value, card_user)
 
 
 #: Said when a card's account cannot be told: never a guest page for a made-up account id.
@@ -224,11 +233,9 @@ NO_ACCOUNT_ID = (
 )
 
 
-def _card_account(viewer: Viewer, number: str) -> _Found:
+def _card_account(viewer: Viewer, number: str, card_user: Callable[[], UserInformation]) -> _Found:
     try:
-        user = client_from_settings().guest.user_information_by_printed_card_number(
-            printed_card_number=number
-        )
+        user = card_user()
     except FailureError:
         # An anonymous card has no user to ask.
         return _Found(problem=NO_ACCOUNT_ID)
@@ -265,7 +272,7 @@ def _by_card(viewer: Viewer, query: Query) -> _Found:
 
     found = None
     try:
-        found = _one_account(viewer, query, read)
+        found = _one_account(viewer, query, read, card_user=ahead.user)
     finally:
         # The page's reads are kept only for the one account the viewer was shown.
         shown = [m for m in found.matches if not m.problem] if found is not None else []

@@ -369,6 +369,11 @@ def test_with_the_specs_card_reply_the_page_a_search_opens_still_asks_upstream_n
     upstream_calls: UpstreamCalls,
 ) -> None:
     assert search(agent_client, demo.DEMO_ACTIVE_CARD)["Location"] == GUEST_URL
+    # The search needs the card's user to name the account; the hand-off asks for the same
+    # user for the page: one call serves both.
+    assert upstream_calls.to("guest/userInformationByPrintedCardNumber.json") == [
+        {"printedCardNumber": demo.DEMO_ACTIVE_CARD}
+    ]
     upstream_calls.clear()
     html = agent_client.get(GUEST_URL).content.decode()
     # What the search read by card was kept for the account its user named.
