@@ -22,14 +22,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
 
 from guests.selectors.history import HistoryQuery
 from guests.selectors.page import GuestPage
 from portal.audit.outcome import ChangeOutcome
 from portal.audit.personal import address_digest, field_value, values_digest
 from portal.guestcache import guest_cache
-from portal.paytronix.transaction import CONSOLE_REFERENCE_PREFIX
+from portal.paytronix.transaction import reference_absence_unproven
 from portal.requestscope import request_forget, request_scoped
 
 #: How long a pending change is remembered at all (it stops polling much earlier).
@@ -282,8 +281,8 @@ def _history_reference(page: GuestPage, change: PendingChange) -> Seen:
 
     - the history shown is filtered or a later page: ours may be left out (None);
     - no transaction on it carries any of the console's references (``LD-…``) although one
-      is dated since the adjustment was sent: upstream has moved on, and keeps no reference
-      of ours where the page can see it (``UNREPORTED``: never "applied", never "missing");
+      is dated since the adjustment was sent (or has no date to tell): that one may be ours
+      under a number of upstream's own (``UNREPORTED``: never "applied", never "missing");
     - a console reference is there, only not ours: upstream does keep them; ours is not
       showing yet (False), as it is while nothing newer than the adjustment is there.
     """
@@ -294,16 +293,8 @@ def _history_reference(page: GuestPage, change: PendingChange) -> Seen:
         return True
     if shown.query != HistoryQuery():
         return None
-    if any(row.check_number.startswith(CONSOLE_REFERENCE_PREFIX) for row in shown.rows):
-        return False
-    since = _sent_after(change)
-    dated_since = any(
-        row.occurred_at is not None
-        and timezone.is_aware(row.occurred_at)
-        and row.occurred_at >= since
-        for row in shown.rows
-    )
-    return UNREPORTED if dated_since else False
+    rows = ((row.check_number, row.occurred_at) for row in shown.rows)
+    return UNREPORTED if reference_absence_unproven(rows, since=_sent_after(change)) else False
 
 
 def _sent_after(change: PendingChange) -> datetime:

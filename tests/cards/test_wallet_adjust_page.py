@@ -93,26 +93,6 @@ def test_the_pending_line_groups_thousands_like_the_balances(
     assert "Pending:</strong> Points adjusted by +1,500." in page
 
 
-@pytest.fixture
-def history_without_references(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The history as a merchant may send it if upstream does not keep the console's
-    ``posTransactionId``: every transaction's check number is upstream's own."""
-    from dataclasses import replace
-
-    from portal.sandbox.endpoints.registry import ENDPOINTS
-
-    path = "guest/transactionHistoryByAccount"
-    found = ENDPOINTS[path]
-
-    def own_numbers(request: Any, handler: Any = found.handler) -> Any:
-        reply = handler(request)
-        for item in reply.get("transactions", []):
-            item["posTransactionNumber"] = str(item["transactionId"])
-        return reply
-
-    monkeypatch.setitem(ENDPOINTS, path, replace(found, handler=own_numbers))
-
-
 def test_an_adjustment_the_history_shows_without_its_reference_is_said_sent_not_waited_for(
     sandbox: Any, agent_client: Any, history_without_references: None
 ) -> None:

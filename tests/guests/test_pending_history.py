@@ -104,6 +104,9 @@ def test_a_filtered_history_cannot_tell() -> None:
     assert _settle(_row(OURS, _ago(-5)), query=filtered).applied
 
 
-def test_a_transaction_without_a_zone_is_not_taken_as_newer() -> None:
-    naive = datetime.now() + timedelta(hours=30)  # noqa: DTZ005  (the point: no zone)
-    assert _settle(_row("4821", naive)).waiting
+def test_a_transaction_that_cannot_be_dated_may_be_the_adjustment() -> None:
+    naive = datetime.now() - timedelta(days=30)  # noqa: DTZ005  (the point: no zone)
+    assert _settle(_row("4821", naive)).unreported
+    assert _settle(_row("4821", None)).unreported
+    # A console reference still shows upstream keeps them.
+    assert _settle(_row("4821", None), _row("LD-ffffffffffffffffffffffff", naive)).waiting
