@@ -20,6 +20,8 @@ from django.utils.formats import date_format
 
 from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.paytronix.replies import AccountInformation, BalanceInformation
+from portal.paytronix.transaction import CONSOLE_REFERENCE_PREFIX
+from portal.requestscope import request_scoped
 from portal.sentences import NotShownError
 
 if TYPE_CHECKING:
@@ -204,12 +206,22 @@ def _adjustments(intents: list[AuditRecord]) -> list[Adjustment]:
     ]
 
 
+def adjustment_intent(intent_id: int) -> AuditRecord | None:
+    """The ``wallet.adjust`` intent ``intent_id`` (of any account), read once per request: a
+    void's form, the door's limit and the view each ask for it (an audit record never
+    changes)."""
+    return request_scoped(
+        f"cards:adjustment-intent:{intent_id}",
+        lambda: AuditRecord.objects.filter(
+            pk=intent_id, kind=Kind.INTENT, action="wallet.adjust"
+        ).first(),
+    )
+
+
 def adjustment_of(account_id: int, intent_id: int) -> Adjustment:
     """The adjustment ``intent_id`` on ``account_id``; ``AdjustmentNotFoundError`` if none."""
-    intent = AuditRecord.objects.filter(
-        pk=intent_id, kind=Kind.INTENT, action="wallet.adjust", account_id=account_id
-    ).first()
-    if intent is None:
+    intent = adjustment_intent(intent_id)
+    if intent is None or intent.account_id != account_id:
         raise AdjustmentNotFoundError(intent_id)
     return _adjustments([intent])[0]
 
@@ -217,7 +229,7 @@ def adjustment_of(account_id: int, intent_id: int) -> Adjustment:
 def adjustments_by_reference(account_id: int, references: Iterable[str]) -> dict[str, Adjustment]:
     """The console's adjustments among history rows, by the reference upstream's transaction
     carries (``posTransactionNumber``): two queries for a page of rows."""
-    wanted = sorted({ref for ref in references if ref and ref.startswith("LD-")})
+    wanted = sorted({ref for ref in references if ref and ref.startswith(CONSOLE_REFERENCE_PREFIX)})
     if not wanted:
         return {}
     intents = list(

@@ -19,9 +19,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 
-from cards.adjustments import STORED_VALUE, adjusted_today
+from cards.adjustments import STORED_VALUE, adjusted_today, adjustment_intent
 from portal.approvals.selectors import approval_authorizes
-from portal.audit.models import AuditRecord, Kind
+from portal.audit.models import AuditRecord
 from portal.audit.scrub import card_hash
 from portal.audit.types import Target
 from portal.staff.access import user_may
@@ -82,11 +82,7 @@ def may_void(actor: User, adjustment: AuditRecord) -> bool:
 def wallet_void_limit(actor: User, target: Target | None, params: Mapping[str, Any]) -> str:
     """A void is of one's own adjustment unless the role may void anyone's."""
     voids = params.get("voids")
-    voided = (
-        AuditRecord.objects.filter(pk=voids, kind=Kind.INTENT, action="wallet.adjust").first()
-        if isinstance(voids, int)
-        else None
-    )
+    voided = adjustment_intent(voids) if isinstance(voids, int) else None
     if voided is None or (target is not None and voided.account_id != target.account_id):
         return "There is no such adjustment on this account to void."
     if not may_void(actor, voided):

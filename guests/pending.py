@@ -17,19 +17,32 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
 
+from guests.selectors.history import HistoryQuery
 from guests.selectors.page import GuestPage
 from portal.audit.outcome import ChangeOutcome
 from portal.audit.personal import address_digest, field_value, values_digest
 from portal.guestcache import guest_cache
+from portal.paytronix.transaction import reference_absence_unproven
 from portal.requestscope import request_forget, request_scoped
 
 #: How long a pending change is remembered at all (it stops polling much earlier).
 _REMEMBER_SECONDS = 30 * 60
+#: How far upstream's clock (a history transaction's date) may be from ours.
+_CLOCK_DIFFERENCE_SECONDS = 60
+#: What the page says of a change it cannot follow (its check answers ``UNREPORTED``).
+_UNREPORTED_WORDS = {
+    "message_frequency": "Sent to Paytronix; it does not report this preference back.",
+    "history_reference": (
+        "Sent to Paytronix, whose history does not carry the reference the console sent, so "
+        "this page cannot tell which transaction is this one. Check the balance and the history."
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,13 @@ class PendingChange:
     @property
     def overdue(self) -> bool:
         return time.time() - self.started > settings.GUESTS_PENDING_SECONDS
+
+    @property
+    def unreported_words(self) -> str:
+        """What the page says when upstream gives no way to see the change applied."""
+        return _UNREPORTED_WORDS.get(
+            self.check, "Sent to Paytronix, which does not report it back."
+        )
 
 
 @dataclass(frozen=True)
@@ -132,7 +152,7 @@ def pending_settle(*, page: GuestPage, panels: Iterable[str]) -> dict[str, Panel
     for change in _load(page.account_id):
         if change.panel not in wanted:
             continue
-        shown = _CHECKS[change.check](page, change.expected)
+        shown = _CHECKS[change.check](page, change)
         bucket = sorted_out.setdefault(change.panel, PanelChanges())
         if shown is UNREPORTED:
             bucket.unreported.append(change)
@@ -168,76 +188,80 @@ def _user_field(page: GuestPage, name: str) -> str | None:
     return str(getattr(fields, name, None) or "") if fields else ""
 
 
-def _message_frequency(page: GuestPage, expected: Any) -> Seen:
+def _message_frequency(page: GuestPage, change: PendingChange) -> Seen:
     if page.user is None or not page.user.ok:
         return None
     # The spec's UserInformation has no messageFrequency (only the sandbox sends one).
     fields = page.user_fields
     value = fields.message_frequency if fields else None
-    return UNREPORTED if value is None else value == expected
+    return UNREPORTED if value is None else value == change.expected
 
 
-def _language(page: GuestPage, expected: Any) -> bool | None:
+def _language(page: GuestPage, change: PendingChange) -> bool | None:
     value = _user_field(page, "user_language_pref")
-    return None if value is None else value == expected
+    return None if value is None else value == change.expected
 
 
-def _username(page: GuestPage, expected: Any) -> bool | None:
-    return (page.account.username or "").lower() == str(expected).lower()
+def _username(page: GuestPage, change: PendingChange) -> bool | None:
+    return (page.account.username or "").lower() == str(change.expected).lower()
 
 
-def _referral_emails(page: GuestPage, expected: Any) -> bool | None:
+def _referral_emails(page: GuestPage, change: PendingChange) -> bool | None:
     if page.referrals is None or not page.referrals.ok:
         return None
     listed = {(r.email or "").lower() for r in page.referrals.get().user_referrals}
-    return {str(e).lower() for e in expected} <= listed
+    return {str(e).lower() for e in change.expected} <= listed
 
 
-def _note(page: GuestPage, expected: Any) -> bool | None:
+def _note(page: GuestPage, change: PendingChange) -> bool | None:
     notes = page.notes.get() if page.notes is not None and page.notes.ok else None
     if notes is None:
         # Not read, or the integration has no CSR service: nothing to compare.
         return None
     return any(
-        (n.comment or "") == expected["comment"] and (n.author or "") == expected["author"]
+        (n.comment or "") == change.expected["comment"]
+        and (n.author or "") == change.expected["author"]
         for n in notes
     )
 
 
-def _wallet_balances(page: GuestPage, expected: Any) -> bool | None:
+def _wallet_balances(page: GuestPage, change: PendingChange) -> bool | None:
     balances = {str(w.wallet_code): w.balance for w in page.wallets}
     try:
         return all(
             code in balances and balances[code] == Decimal(str(amount))
-            for code, amount in dict(expected).items()
+            for code, amount in dict(change.expected).items()
         )
     except InvalidOperation:
         return None
 
 
-def _user_values(page: GuestPage, expected: Any) -> bool | None:
+def _user_values(page: GuestPage, change: PendingChange) -> bool | None:
     """The user's fields named in ``expected`` read as the change set them (by their digest:
     the values themselves are not kept here)."""
     if page.user is None or not page.user.ok:
         return None
-    names = [str(name) for name in expected["fields"]]
-    return values_digest({n: field_value(page.user_fields, n) for n in names}) == expected["digest"]
+    names = [str(name) for name in change.expected["fields"]]
+    return (
+        values_digest({n: field_value(page.user_fields, n) for n in names})
+        == change.expected["digest"]
+    )
 
 
-def _account_values(page: GuestPage, expected: Any) -> bool | None:
+def _account_values(page: GuestPage, change: PendingChange) -> bool | None:
     """The account's fields named in ``expected`` read as the change set them (digest)."""
-    names = [str(name) for name in expected["fields"]]
+    names = [str(name) for name in change.expected["fields"]]
     fields = page.account.fields
-    return values_digest({n: field_value(fields, n) for n in names}) == expected["digest"]
+    return values_digest({n: field_value(fields, n) for n in names}) == change.expected["digest"]
 
 
-def _address(page: GuestPage, expected: Any) -> bool | None:
+def _address(page: GuestPage, change: PendingChange) -> bool | None:
     """An address change shows: an address with the digest asked for (under ``addressId``
     when given), or, for a deletion (no digest), no address under ``addressId`` any more."""
     user = page.user_information
     if user is None:
         return None
-    wanted_id, digest = str(expected["addressId"]), str(expected["digest"])
+    wanted_id, digest = str(change.expected["addressId"]), str(change.expected["digest"])
     if not digest:
         return all(a.address_id != wanted_id for a in user.addresses)
     return any(
@@ -246,15 +270,46 @@ def _address(page: GuestPage, expected: Any) -> bool | None:
     )
 
 
-def _history_reference(page: GuestPage, expected: Any) -> bool | None:
-    """A transaction carrying the reference ``expected`` (its ``posTransactionNumber``, the
-    history's check number) is on the history's first page: a wallet adjustment showing."""
+def _history_reference(page: GuestPage, change: PendingChange) -> Seen:
+    """A wallet adjustment showing: a transaction on the history's first page carries its
+    reference (``expected``, sent as ``posTransactionId``) as its check number
+    (``posTransactionNumber``).
+
+    That upstream keeps the reference there is ASSUMED (only the sandbox shows it;
+    docs/wire-notes.md). Where the page cannot tell, it says so rather than wait for a
+    reference that may never come, or call the adjustment missing:
+
+    - the history shown is filtered or a later page: ours may be left out (None);
+    - no transaction on it carries any of the console's references (``LD-…``) although one
+      is dated since the adjustment was sent (or has no date to tell): that one may be ours
+      under a number of upstream's own (``UNREPORTED``: never "applied", never "missing");
+    - a console reference is there, only not ours: upstream does keep them; ours is not
+      showing yet (False), as it is while nothing newer than the adjustment is there.
+    """
     if page.history is None or not page.history.ok:
         return None
-    return any(row.check_number == expected for row in page.history.get().rows)
+    shown = page.history.get()
+    if any(row.check_number == change.expected for row in shown.rows):
+        return True
+    if shown.query != HistoryQuery():
+        return None
+    rows = ((row.check_number, row.occurred_at) for row in shown.rows)
+    return UNREPORTED if reference_absence_unproven(rows, since=_sent_after(change)) else False
 
 
-_CHECKS: dict[str, Callable[[GuestPage, Any], Seen]] = {
+def _sent_after(change: PendingChange) -> datetime:
+    """The earliest moment upstream may have dated the change's transaction: ``started`` is
+    stamped once the call came back, which took at most the client's timeouts (a write is
+    never retried), and upstream's clock may run behind ours."""
+    slack = (
+        settings.PAYTRONIX_CONNECT_TIMEOUT
+        + settings.PAYTRONIX_READ_TIMEOUT
+        + _CLOCK_DIFFERENCE_SECONDS
+    )
+    return datetime.fromtimestamp(change.started - slack, tz=UTC)
+
+
+_CHECKS: dict[str, Callable[[GuestPage, PendingChange], Seen]] = {
     "message_frequency": _message_frequency,
     "language": _language,
     "username": _username,

@@ -23,6 +23,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 
 from portal.middleware import current_request_id
+from portal.paytronix.endpoint import mask_emails
 
 #: The fields this module adds to every record; a JSON log line always has each of them.
 CONTEXT_FIELDS = ("request_id", "user", "role", "account_id", "job_id", "job_item")
@@ -33,10 +34,6 @@ _context: ContextVar[dict[str, Any]] = ContextVar("log_context", default={})  # 
 # inside a word (a hash, an identifier: ``f84916580841153b``) are no card number: masking them
 # would break an audit anchor's hash, which production ships through these logs.
 _CARD_NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:\d[ -]?){12,18}\d(?![0-9A-Za-z])")
-# An address, also as a URL's query string carries it (``%40`` for the ``@``).
-_EMAIL = re.compile(
-    r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*?(@|%40)([A-Za-z0-9.-]+\.[A-Za-z]{2,})", re.IGNORECASE
-)
 # Attributes every LogRecord has; anything else on a record came from ``extra``.
 _RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "message",
@@ -48,7 +45,7 @@ _RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) |
 def text_redact(text: str) -> str:
     """``text`` with card numbers masked to their last four digits and emails masked."""
     text = _CARD_NUMBER.sub(lambda m: "****" + re.sub(r"\D", "", m.group())[-4:], text)
-    return _EMAIL.sub(r"\1***\2\3", text)
+    return mask_emails(text)
 
 
 @contextmanager

@@ -269,6 +269,24 @@ def counted_status_changes(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
 
 
 @pytest.fixture
+def history_without_references(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sandbox's account history as a merchant may send it if upstream does not keep the
+    console's ``posTransactionId``: every transaction's check number is upstream's own."""
+    from portal.sandbox.endpoints.registry import ENDPOINTS
+
+    path = "guest/transactionHistoryByAccount"
+    found = ENDPOINTS[path]
+
+    def own_numbers(request: Any, handler: Any = found.handler) -> Any:
+        reply = handler(request)
+        for item in reply.get("transactions", []):
+            item["posTransactionNumber"] = str(item["transactionId"])
+        return reply
+
+    monkeypatch.setitem(ENDPOINTS, path, replace(found, handler=own_numbers))
+
+
+@pytest.fixture
 def figures(capsys: pytest.CaptureFixture[str]) -> Callable[..., None]:
     """``figures(title, **numbers)``: print a proof's figures past pytest's capture."""
 

@@ -34,7 +34,11 @@ from portal.audit.outcome import ChangeOutcome, change_run
 from portal.audit.types import Reason, Submission, Target
 from portal.paytronix.client import PaytronixClient
 from portal.paytronix.errors import PaytronixError
-from portal.paytronix.transaction import MAX_COMMENT_LENGTH, ActivityType
+from portal.paytronix.transaction import (
+    CONSOLE_REFERENCE_PREFIX,
+    MAX_COMMENT_LENGTH,
+    ActivityType,
+)
 from portal.sentences import explain
 
 BELOW_ZERO = "This would take the balance below zero. Take away at most the balance."
@@ -43,7 +47,7 @@ BELOW_ZERO = "This would take the balance below zero. Take away at most the bala
 def adjustment_reference(idempotency_key: str) -> str:
     """The reference upstream keeps with the adjustment (``posTransactionId``): fixed by the
     change's idempotency key, so a resubmit and the settling read agree on it."""
-    return "LD-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
+    return CONSOLE_REFERENCE_PREFIX + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
 
 
 @dataclass(frozen=True)

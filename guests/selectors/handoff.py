@@ -25,7 +25,7 @@ from guests.selectors.page import is_registered
 from guests.selectors.reads import HistoryFilter
 from portal.paytronix.client import client_from_settings
 from portal.paytronix.errors import PaytronixError
-from portal.paytronix.replies import AccountInformation
+from portal.paytronix.replies import AccountInformation, UserInformation
 
 #: The guest page's first history page asks for this many (``history.history_page``).
 _FIRST_HISTORY = history_limit(HistoryQuery())
@@ -69,6 +69,13 @@ class CardPageReads:
         """The searched card's account as the viewer may see it (its upstream error raised)."""
         account: AccountInformation = self._futures["account"].result()
         return account
+
+    def user(self) -> UserInformation:
+        """The searched card's user (userInformationByPrintedCardNumber), which the search asks
+        for when the account reply names no account id: the page's read, not a second one
+        (its upstream error raised)."""
+        user: UserInformation = self._futures["user"].result()
+        return user
 
     def keep(self, account: AccountInformation, *, account_id: int) -> None:
         """The viewer may see ``account`` (the searched card's, whose id is ``account_id``: the

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from guests.selectors.profile import GuestProfile
 from portal.approvals.models import ApprovalRequest, Status
+from portal.approvals.selectors import LIST_SIZE
 from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.audit.personal import value_mask
 
@@ -74,9 +75,14 @@ def guest_deletion(*, account_id: int) -> GuestDeletion | None:
 
 
 def deletion_waiting_among(requests: Iterable[ApprovalRequest]) -> ApprovalRequest | None:
-    """The oldest open deletion request among ``requests`` (an account's open requests, read
-    for the page anyway), if any."""
-    waiting = [r for r in requests if r.action == DELETE_ACTION and r.status == Status.OPEN]
+    """The oldest open deletion request of an account, given its open requests as the page
+    reads them anyway (``open_requests_of_account``: newest first, at most ``LIST_SIZE``), if
+    any. A full list may have left older requests out, the deletion among them: it is then
+    asked for directly (one query, only for an account with that many open requests)."""
+    listed = list(requests)
+    if len(listed) >= LIST_SIZE and listed[0].account_id is not None:
+        return deletion_waiting(account_id=listed[0].account_id)
+    waiting = [r for r in listed if r.action == DELETE_ACTION and r.status == Status.OPEN]
     return min(waiting, key=lambda r: r.requested_at, default=None)
 
 

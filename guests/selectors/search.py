@@ -34,7 +34,12 @@ from guests.selectors.scope import GuestNotFoundError, Viewer, note_scope_miss, 
 from portal.audit.scrub import card_mask, email_mask
 from portal.paytronix.client import client_from_settings
 from portal.paytronix.errors import FailureError, InvalidStatusError
-from portal.paytronix.replies import AccountInformation, AccountQueryMatch, UserFields
+from portal.paytronix.replies import (
+    AccountInformation,
+    AccountQueryMatch,
+    UserFields,
+    UserInformation,
+)
 from portal.sentences import explain
 
 logger = logging.getLogger(__name__)
@@ -144,12 +149,16 @@ class _Found:
         truncated: bool = False,
         problem: str = "",
         notice: str = "",
+        accounts: dict[int, AccountInformation] | None = None,
     ) -> None:
         self.matches = matches or []
         self.truncated = truncated
         self.problem = problem
         # A notice is no answer: the query's fallback reading is still tried.
         self.notice = notice
+        #: The account replies the matches were made from (read with the viewer's scope), by
+        #: account id: what marking the main accounts starts from instead of reading again.
+        self.accounts = accounts or {}
 
     def __bool__(self) -> bool:
         return bool(self.matches or self.problem)
@@ -186,8 +195,12 @@ def _one_account(
     viewer: Viewer,
     query: Query,
     read: Callable[[int | None], AccountInformation],
+    *,
+    card_user: Callable[[], UserInformation] | None = None,
 ) -> _Found:
-    """A lookup that names one account: read it with the viewer's scope; explain a refusal."""
+    """A lookup that names one account: read it with the viewer's scope; explain a refusal.
+    ``card_user`` reads the searched card's user (a search by card), which names the account
+    when the reply does not."""
     scope = scope_of(viewer)
     try:
         account = read(scope)
@@ -204,12 +217,13 @@ def _one_account(
         return _Found()
     reads.remember_account(account, scope=scope)
     if account.account_id is not None:
-        return _Found([_match(account, account_id=account.account_id, who=Who())])
-    if query.kind is not Kind.CARD:
+        match = _match(account, account_id=account.account_id, who=Who())
+        return _Found([match], accounts={account.account_id: account})
+    if card_user is None:
         return _Found(problem=NO_ACCOUNT_ID)
     # The spec's accountInformation reply has no accountId (only the sandbox sends one): the
     # card's user names the account; a user with several is read to find the card's own.
-    return _card_account(viewer, query.value)
+    return _card_account(viewer, query.value, card_user)
 
 
 #: Said when a card's account cannot be told: never a guest page for a made-up account id.
@@ -219,11 +233,9 @@ NO_ACCOUNT_ID = (
 )
 
 
-def _card_account(viewer: Viewer, number: str) -> _Found:
+def _card_account(viewer: Viewer, number: str, card_user: Callable[[], UserInformation]) -> _Found:
     try:
-        user = client_from_settings().guest.user_information_by_printed_card_number(
-            printed_card_number=number
-        )
+        user = card_user()
     except FailureError:
         # An anonymous card has no user to ask.
         return _Found(problem=NO_ACCOUNT_ID)
@@ -260,7 +272,7 @@ def _by_card(viewer: Viewer, query: Query) -> _Found:
 
     found = None
     try:
-        found = _one_account(viewer, query, read)
+        found = _one_account(viewer, query, read, card_user=ahead.user)
     finally:
         # The page's reads are kept only for the one account the viewer was shown.
         shown = [m for m in found.matches if not m.problem] if found is not None else []
@@ -334,11 +346,13 @@ def _accounts(viewer: Viewer, names: dict[int, Who], *, kind: Kind) -> _Found:
         }
     )
     matches: list[GuestMatch] = []
+    accounts: dict[int, AccountInformation] = {}
     hidden = 0
     for account_id, who in names.items():
         outcome = outcomes[str(account_id)]
         if outcome.ok:
-            matches.append(_match(outcome.get(), account_id=account_id, who=who))
+            accounts[account_id] = outcome.get()
+            matches.append(_match(accounts[account_id], account_id=account_id, who=who))
         elif isinstance(outcome.error, InvalidStatusError):
             matches.append(_unreadable(account_id, who, outcome.error))
         elif isinstance(outcome.error, FailureError):
@@ -355,7 +369,7 @@ def _accounts(viewer: Viewer, names: dict[int, Who], *, kind: Kind) -> _Found:
             hidden,
         )
     matches.sort(key=lambda m: (m.name.lower(), m.account_id))
-    return _Found(matches)
+    return _Found(matches, accounts=accounts)
 
 
 def _unreadable(account_id: int, who: Who, error: InvalidStatusError) -> GuestMatch:
@@ -431,11 +445,17 @@ def _query_who(match: AccountQueryMatch) -> Who:
     )
 
 
-def _mark_main_accounts(viewer: Viewer, matches: list[GuestMatch]) -> list[GuestMatch]:
+def _mark_main_accounts(
+    viewer: Viewer, matches: list[GuestMatch], accounts: dict[int, AccountInformation]
+) -> list[GuestMatch]:
     """Say which account is the guest's main one where the results hold several accounts of
     one guest and program (what otherwise looks like the same guest listed twice). Costs one
     isCardCombinable per such account (cached with the account, as the cards panel reads it),
-    all at once, and only for those: at most ``MAX_MATCHES`` calls, none for other results."""
+    all at once, and only for those: at most ``MAX_MATCHES`` calls, none for other results.
+
+    ``accounts`` are the replies the matches were made from, read with the viewer's scope:
+    one just read from upstream has its card's full number, so the account is not read again
+    (a cached copy, masked, is read afresh once, inside ``combinable_of``)."""
     groups: dict[tuple[str, int | None], list[GuestMatch]] = {}
     for match in matches:
         if match.username and not match.problem:
@@ -446,9 +466,7 @@ def _mark_main_accounts(viewer: Viewer, matches: list[GuestMatch]) -> list[Guest
     scope = scope_of(viewer)
 
     def combinable(account_id: int) -> Callable[[], bool]:
-        return lambda: combinable_of(
-            reads.account_by_id(account_id=account_id, scope=scope), scope=scope
-        )
+        return lambda: combinable_of(accounts[account_id], scope=scope)
 
     outcomes = run_reads({str(m.account_id): combinable(m.account_id) for m in ambiguous})
     main: dict[int, bool] = {}
@@ -498,7 +516,7 @@ def guests_search(*, viewer: Viewer, query: Query) -> SearchResult:
         if found:
             break
     if len(found.matches) > 1:
-        found.matches = _mark_main_accounts(viewer, found.matches)
+        found.matches = _mark_main_accounts(viewer, found.matches, found.accounts)
     logger.info(
         "guest search kind=%s matches=%d user=%s",
         (reading or query).kind.value,

@@ -13,7 +13,7 @@ referred friend's, the owner's of a card being attached) is kept as ``identifier
 mask and its keyed hash, which a settle function compares with what upstream reads back. A
 note's text is kept with the addresses and phone numbers in it masked (``text_personal_mask``)
 and its keyed hash. Upstream's replies and error texts are recorded with the personal values in
-them masked (``reply_personal_mask``, ``emails_mask``).
+them masked (``reply_personal_mask``, ``portal.paytronix.endpoint.mask_emails``).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from django.conf import settings
 
 from portal.audit import scrub
 from portal.audit.scrub import keyed_hash
+from portal.paytronix.endpoint import mask_emails
 
 EMPTY = "(empty)"
 PHONE_FIELDS = frozenset({"phone", "mobilePhone", "fax"})
@@ -84,7 +85,6 @@ def identifier_hash(recorded: Any) -> str:
     return identifier_digest(recorded) if isinstance(recorded, str) else ""
 
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # Seven or more digits, as a phone number is typed (a leading +, spaces, dots, dashes,
 # parentheses), standing alone; not a date written 2026-11-29.
 _PHONE = re.compile(
@@ -92,16 +92,11 @@ _PHONE = re.compile(
 )
 
 
-def emails_mask(text: str) -> str:
-    """``text`` with every email address in it masked (``j***@example.com``)."""
-    return _EMAIL.sub(lambda m: email_mask(m.group()), text)
-
-
 def text_personal_mask(text: str) -> str:
     """Free text (a note, a message to referred friends) with the email addresses and phone
     numbers in it masked. A name in it cannot be told by its shape: the text is kept for what
     it says, the guest's name being a profile value the profile's records mask."""
-    return _PHONE.sub(lambda m: phone_mask(m.group()), emails_mask(text))
+    return _PHONE.sub(lambda m: phone_mask(m.group()), mask_emails(text))
 
 
 def text_digest(text: str) -> str:
@@ -160,7 +155,7 @@ def reply_personal_mask(value: Any, *, by_field: bool = True, field_name: str = 
         return [reply_personal_mask(v, by_field=by_field, field_name=field_name) for v in value]
     if by_field and folded in _REPLY_PERSONAL:
         return _reply_value_mask(folded, value)
-    return emails_mask(value) if isinstance(value, str) else value
+    return mask_emails(value) if isinstance(value, str) else value
 
 
 def value_mask(name: str, value: Any) -> str:

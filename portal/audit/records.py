@@ -18,11 +18,12 @@ from django.db import transaction
 
 from portal.audit.chain import chain_append, chain_lock
 from portal.audit.models import AuditRecord, Kind, Outcome
-from portal.audit.personal import emails_mask, reply_personal_mask
+from portal.audit.personal import reply_personal_mask
 from portal.audit.scrub import card_hash, card_mask, params_scrub, text_scrub
 from portal.audit.selectors import latest_outcome
 from portal.audit.types import AuditContext, Target
 from portal.guestcache import guest_cache_invalidate
+from portal.paytronix.endpoint import mask_emails
 from portal.staff.models import User
 
 _MAX_DETAIL_CHARS = 8000
@@ -133,7 +134,7 @@ def outcome_record(
         outcome=outcome,
         upstream_result=upstream_result[:64],
         error_code=error_code[:128],
-        error_message=text_scrub(emails_mask(error_message)),
+        error_message=text_scrub(mask_emails(error_message)),
         upstream_detail=params_scrub(reply_personal_mask(detail or {}, by_field=False)),
         transient=transient,
         duration_ms=duration_ms,

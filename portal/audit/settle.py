@@ -27,6 +27,7 @@ from portal.audit.personal import identifier_digest, identifier_hash, text_diges
 from portal.audit.scrub import card_hash, text_scrub
 from portal.audit.types import Settlement, Target
 from portal.paytronix.errors import FailureError, InvalidStatusError
+from portal.paytronix.transaction import reference_absence_unproven
 
 #: userInformation's answer for a username that does not exist (any other error tells nothing).
 NO_SUCH_USER = "account_info.invalid_user"
@@ -345,7 +346,11 @@ def wallet_adjusted_settle(
 
     Never read from a balance: other activity (a visit, a redemption) moves balances too, so a
     difference proves nothing. The history is read from the day before the intent (upstream
-    stamps in the merchant's zone); its absence is final only after the grace period.
+    stamps in the merchant's zone); its absence is final only after the grace period, and only
+    where it means something. That upstream keeps the reference there is ASSUMED (only the
+    sandbox shows it): when no transaction read carries any of the console's references
+    (``LD-…``) and one is dated since the intent (or cannot be dated), that one may be the
+    adjustment, so nothing is settled (the reconciler marks it for review once too old).
     """
     reference = intent.params.get("reference")
     if not isinstance(reference, str) or not reference or intent.account_id is None:
@@ -357,6 +362,11 @@ def wallet_adjusted_settle(
     for item in history.transactions:
         if item.pos_transaction_number == reference:
             return _applied(f"transaction {item.transaction_id} carries the reference {reference}")
+    if reference_absence_unproven(
+        ((item.pos_transaction_number, item.occurred_at) for item in history.transactions),
+        since=intent.occurred_at - _CLOCK_SLACK,
+    ):
+        return None
     return _not_applied_after_grace(intent, f"no transaction carries the reference {reference}")
 
 

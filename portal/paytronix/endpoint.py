@@ -19,6 +19,9 @@ from .errors import RESULT_ERRORS, UnexpectedResultError
 
 # Card numbers, account ids: anything this long in upstream prose is masked to its last four.
 _LONG_DIGITS = re.compile(r"\d{10,}")
+# An email address in text, also as a URL's query string writes it (``%40`` for the ``@``):
+# whatever its local part starts with, then a domain with a dot.
+_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*?(@|%40)([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 _REPLY_KEYS = frozenset({"result", "errorCode", "errorMessage"})
 
 
@@ -85,6 +88,15 @@ def _encode_value(value: Any, in_query: bool) -> Any:
 def mask_digits(text: str) -> str:
     """Mask every run of 10+ digits (a card number, an account id) to its last four."""
     return _LONG_DIGITS.sub(lambda m: "****" + m.group()[-4:], text)
+
+
+def mask_emails(text: str) -> str:
+    """Every email address in ``text`` kept to its first character and its domain
+    (``j***@example.com``; ``j***%40example.com`` in a query string), as ``scrub.email_mask``
+    masks one: upstream's words in the client's errors, the audit log's texts and the logs all
+    mask them here (this package imports nothing from the apps, so it is the one place all
+    three can share)."""
+    return _EMAIL.sub(r"\1***\2\3", text)
 
 
 def success_payload(endpoint: Endpoint, payload: dict[str, Any]) -> dict[str, Any]:

@@ -18,13 +18,12 @@ printed card number.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from .endpoint import Endpoint
+from .endpoint import Endpoint, mask_emails
 from .errors import FailureError, FieldError, FieldValidationError
 from .replies import EnrollmentConfig
 from .session import Transport
@@ -41,8 +40,6 @@ DELETE_USER_BY_CARD = Endpoint("enrollment/userByPrintedCardNumber.json", "DELET
 #: The account fields of the vendor's table footnote ("customer number, perks"); every other
 #: field a program lists is a user field.
 ACCOUNT_FIELDS = frozenset({"customerNumber", "perks"})
-
-_EMAIL = re.compile(r"([A-Za-z0-9])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 
 FieldValue = str | bool | date | None
 
@@ -85,11 +82,6 @@ def typed_fields(values: Mapping[str, FieldValue]) -> dict[str, Any]:
         else:
             typed[name] = [str(value)]
     return typed
-
-
-def mask_emails(text: str) -> str:
-    """Email addresses in upstream's words kept to their first letter and domain."""
-    return _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
 
 
 def field_errors_of(raw: Any) -> dict[str, list[FieldError]]:

@@ -12,8 +12,8 @@ call them. Shapes, and what is ASSUMED of them, are in docs/wire-notes.md.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -56,6 +56,26 @@ PROGRAM_ID = "PX"
 MAX_COMMENT_LENGTH = 499
 #: The longest caller reference (``posTransactionId``) the console sends.
 MAX_REFERENCE_LENGTH = 40
+#: How every reference the console makes begins (``cards.services.wallets``): what tells one
+#: of ours from a POS check number where a history transaction shows it.
+CONSOLE_REFERENCE_PREFIX = "LD-"
+
+
+def reference_absence_unproven(
+    transactions: Iterable[tuple[str | None, datetime | None]], *, since: datetime
+) -> bool:
+    """Whether a history that lacks a reference the console sent proves nothing by it.
+
+    ``transactions`` are the history's (check number, date) pairs as read. That upstream
+    keeps our ``posTransactionId`` as the check number (``posTransactionNumber``) is ASSUMED
+    (docs/wire-notes.md). When no transaction carries any console reference and one is dated
+    since ``since`` (or has no date with a zone to tell), that one may be the transaction the
+    reference went with, kept under a number of upstream's own. A console reference on any
+    transaction shows upstream keeps them; nothing since shows nothing happened."""
+    listed = list(transactions)
+    if any((number or "").startswith(CONSOLE_REFERENCE_PREFIX) for number, _ in listed):
+        return False
+    return any(moment is None or moment.tzinfo is None or moment >= since for _, moment in listed)
 
 
 def _quantity(value: Decimal) -> Decimal:

@@ -79,6 +79,36 @@ def test_digits_inside_a_hash_are_not_taken_for_a_card_number() -> None:
     assert text_scrub(digest) == digest
 
 
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("john.doe@example.com and a@b.io", "j***@example.com and a***@b.io"),
+        # A URL's query string writes the @ as %40.
+        (
+            "GET /guests/search/?q=jane.doe%40example.com",
+            "GET /guests/search/?q=j***%40example.com",
+        ),
+        # Whatever the local part starts with, only its first character is kept.
+        ("reply to +jane@example.com.", "reply to +***@example.com."),
+        ("Jane.Doe@Mail.Example.COM", "J***@Mail.Example.COM"),
+        ("no address @ here, nor user@localhost", "no address @ here, nor user@localhost"),
+    ],
+)
+def test_the_audit_the_enrollment_errors_and_the_logs_mask_emails_in_text_alike(
+    text: str, masked: str
+) -> None:
+    from portal.audit.personal import text_personal_mask
+    from portal.logcontext import text_redact
+    from portal.paytronix.endpoint import mask_emails
+    from portal.paytronix.enrollment import field_errors_of
+
+    [error] = field_errors_of({"email": {"code": "x", "message": text}})["email"]
+    assert mask_emails(text) == masked
+    assert text_personal_mask(text) == masked
+    assert error.message == masked
+    assert text_redact(text) == masked
+
+
 def test_an_attach_with_the_owners_password_leaves_no_secret_in_records_or_logs(
     sandbox: Any, agent: User, caplog: pytest.LogCaptureFixture
 ) -> None:

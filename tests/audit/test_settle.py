@@ -466,6 +466,30 @@ def test_an_unknown_adjustment_not_yet_visible_waits_then_succeeds(
     assert _latest(result.intent_id).outcome == Outcome.SUCCEEDED
 
 
+@pytest.mark.parametrize("applied", [True, False])
+def test_an_unknown_adjustment_is_not_failed_on_a_history_that_keeps_no_references(
+    sandbox: Any, agent: User, settings: Any, history_without_references: None, applied: bool
+) -> None:
+    # That upstream keeps the reference as posTransactionNumber is ASSUMED. Where no
+    # transaction carries one of the console's, a transaction dated since the adjustment may
+    # be it: that cannot be settled either way, and is left for review. With nothing since,
+    # nothing was applied.
+    result = _adjust(sandbox, agent, applied=applied)
+
+    with _after_grace(settings):
+        summary = unknown_outcomes_reconcile()
+    if applied:
+        assert (summary.settled, summary.waiting) == (0, 1)
+        assert _latest(result.intent_id).outcome == Outcome.UNKNOWN
+        later = timezone.now() + timedelta(seconds=settings.AUDIT_REVIEW_AFTER + 1)
+        with time_machine.travel(later):
+            assert unknown_outcomes_reconcile().reviewed == 1
+        assert _latest(result.intent_id).outcome == Outcome.NEEDS_REVIEW
+    else:
+        assert summary.settled == 1
+        assert _latest(result.intent_id).outcome == Outcome.FAILED
+
+
 # -- username migration through the sandbox --------------------------------------------------
 
 

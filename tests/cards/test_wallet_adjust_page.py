@@ -113,3 +113,29 @@ def test_adjust_is_offered_only_for_wallets_the_viewer_may_adjust() -> None:
         f' hx-push-url="{GUEST_URL}?open=adjust-{POINTS}#panel-wallets">Adjust'
         '<span class="visually-hidden"> Points &lt;b&gt;</span></a>'
     )
+
+
+def test_an_adjustment_the_history_shows_without_its_reference_is_said_sent_not_waited_for(
+    sandbox: Any, agent_client: Any, history_without_references: None
+) -> None:
+    sandbox.faults.set_consistency_delay(30)
+    assert adjust(agent_client, amount="25").status_code in (302, 303)
+
+    # Nothing newer than the adjustment in the history yet: it may simply not show yet.
+    page = agent_client.get(GUEST_URL).content.decode()
+    assert "Pending:</strong> Points adjusted by +25." in page
+
+    # It shows, under upstream's own check number: the page cannot tell it is ours.
+    sandbox.advance(31)
+    settled = agent_client.get(WALLETS_BODY, headers=HTMX).content.decode()
+    assert (
+        "Points adjusted by +25. Sent to Paytronix, whose history does not carry the reference "
+        "the console sent, so this page cannot tell which transaction is this one. Check the "
+        "balance and the history." in settled
+    )
+    assert "Pending:" not in settled
+    assert "Not showing yet" not in settled
+    assert "Now showing" not in settled
+    assert "hx-trigger" not in settled
+    # Said once: not watched on later renders either.
+    assert "Points adjusted by" not in agent_client.get(WALLETS_BODY, headers=HTMX).content.decode()

@@ -261,3 +261,29 @@ def test_an_unknown_void_settles_by_its_reference_in_the_history(
     with time_machine.travel(later):
         assert unknown_outcomes_reconcile().settled == 1
     assert latest().outcome == Outcome.FAILED
+
+
+def test_a_void_loads_its_adjustment_once_per_request(sandbox, agent_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    intent = adjusted(agent_client, amount="25")
+
+    def intent_loads(queries: CaptureQueriesContext) -> int:
+        # The adjustment's own record, by id (its voids and outcomes are other queries).
+        return sum(
+            1
+            for query in queries.captured_queries
+            if '"audit_auditrecord"."action" = \'wallet.adjust\'' in query["sql"]
+            and f'"audit_auditrecord"."id" = {intent.pk})' in query["sql"]
+        )
+
+    # The form (the view and the door's limit it shows) and the void (the view, the form's
+    # limit, the door's limit) each read it once.
+    with CaptureQueriesContext(connection) as form:
+        form_url = reverse("cards:wallet_void", args=[ACCOUNT, intent.pk])
+        assert agent_client.get(form_url).status_code == 200
+    with CaptureQueriesContext(connection) as voided:
+        assert void(agent_client, intent.pk).status_code == 303
+    assert (intent_loads(form), intent_loads(voided)) == (1, 1)
+    assert AuditRecord.objects.get(action="wallet.void", kind=INTENT).params["voids"] == intent.pk

@@ -165,3 +165,47 @@ def test_a_store_manager_cannot_ask_for_a_deletion(
     sandbox: SandboxController, store_manager_client: Client
 ) -> None:
     assert store_manager_client.get(reverse("guests:delete", args=[ACCOUNT])).status_code == 403
+
+
+def test_a_deletion_waiting_behind_more_open_requests_than_the_summary_lists_is_still_said(
+    sandbox: SandboxController, agent_client: Client, agent: User
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from portal.approvals.selectors import LIST_SIZE
+
+    def deletion_queries(queries: CaptureQueriesContext) -> list[str]:
+        return [
+            q["sql"]
+            for q in queries.captured_queries
+            if "approvals_approvalrequest" in q["sql"] and "'guest.delete'" in q["sql"]
+        ]
+
+    agent_client.post(reverse("guests:delete_submit", args=[ACCOUNT]), request_form())
+
+    def ask(count: int) -> None:
+        for n in range(count):
+            ApprovalRequest.objects.create(
+                action="wallet.adjust",
+                summary=f"Add {n + 1} points: goodwill",
+                account_id=ACCOUNT,
+                requester=agent,
+                requester_username=agent.username,
+                idempotency_key=f"ap-{ApprovalRequest.objects.count()}",
+            )
+
+    # Fewer open requests than the summary lists: the deletion is found among them.
+    ask(LIST_SIZE - 2)
+    with CaptureQueriesContext(connection) as queries:
+        page = agent_client.get(GUEST_URL).content.decode()
+    assert "Deletion requested:</strong> alice.agent asked on" in page
+    assert deletion_queries(queries) == []
+
+    # Newer requests push it out of the summary's list: the banner asks for it directly.
+    ask(2)
+    assert ApprovalRequest.objects.filter(status=Status.OPEN).count() == LIST_SIZE + 1
+    with CaptureQueriesContext(connection) as queries:
+        page = agent_client.get(GUEST_URL).content.decode()
+    assert "Deletion requested:</strong> alice.agent asked on" in page
+    assert len(deletion_queries(queries)) == 1

@@ -101,6 +101,19 @@ def test_results_show_what_tells_guests_of_one_name_apart(
     assert len(upstream_calls.to("guest/isCardCombinable.json")) == 2
 
 
+def test_the_main_account_check_reads_no_account_a_second_time(
+    sandbox: SandboxController, agent_client: Client, upstream_calls: UpstreamCalls
+) -> None:
+    html = search(agent_client, demo.DEMO_LAST_NAME).content.decode()
+    assert "· <strong>main account</strong>" in html
+    # isCardCombinable asks by the primary card's full number, which the search's own read
+    # of each account already has: each account is read once.
+    read = [call["accountId"] for call in upstream_calls.to("guest/accountInformationById.json")]
+    assert read
+    assert sorted(read) == sorted(set(read))
+    assert len(upstream_calls.to("guest/isCardCombinable.json")) == 2
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -356,6 +369,11 @@ def test_with_the_specs_card_reply_the_page_a_search_opens_still_asks_upstream_n
     upstream_calls: UpstreamCalls,
 ) -> None:
     assert search(agent_client, demo.DEMO_ACTIVE_CARD)["Location"] == GUEST_URL
+    # The search needs the card's user to name the account; the hand-off asks for the same
+    # user for the page: one call serves both.
+    assert upstream_calls.to("guest/userInformationByPrintedCardNumber.json") == [
+        {"printedCardNumber": demo.DEMO_ACTIVE_CARD}
+    ]
     upstream_calls.clear()
     html = agent_client.get(GUEST_URL).content.decode()
     # What the search read by card was kept for the account its user named.
