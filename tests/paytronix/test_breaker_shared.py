@@ -172,9 +172,12 @@ def test_a_call_that_began_with_no_fault_counted_writes_nothing_when_it_succeeds
     second.record_failure()
     writes: list[str] = []
     original = first._redis.pipeline
-    monkeypatch.setattr(
-        first._redis, "pipeline", lambda *a, **k: writes.append("pipe") or original(*a, **k)
-    )
+
+    def pipeline(*args: Any, **kwargs: Any) -> Any:
+        writes.append("pipe")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(first._redis, "pipeline", pipeline)
     first.record_success()
     assert writes == []  # nothing sent to Redis for a healthy call's success
     # The faults counted meanwhile stand: one more opens the circuit...
