@@ -310,7 +310,7 @@ def test_attach_failure_and_combine_failure_are_told_apart(sandbox, supervisor_c
     assert "The card was added, but could not be combined" in refused_combine.content.decode()
 
 
-def test_an_attach_and_combine_whose_combine_suspends_says_the_card_stayed_attached(
+def test_an_attach_and_combine_whose_combine_suspends_says_where_to_see_whether_it_attached(
     sandbox, supervisor_client, records, monkeypatch
 ):
     monkeypatch.setattr(sandbox.state, "combine_suspend_threshold", 1)
@@ -320,8 +320,11 @@ def test_an_attach_and_combine_whose_combine_suspends_says_the_card_stayed_attac
     assert response["Location"] == reverse("guests:guest", args=[ACCOUNT]) + "#panel-cards"
     page = supervisor_client.get(response["Location"]).content.decode()
     masked = demo.DEMO_ATTACHABLE_CARD[-6:]
-    assert f"Card ending {masked} is attached to this guest, but its balances were not" in page
-    assert "The card keeps its own account and balances" in page
+    assert "Nothing was combined: the loyalty system suspended the guest&#x27;s main" in page
+    # Only the sandbox is known to keep the attach: the CSR is told where to see it.
+    assert f"Card ending {masked} may still have been attached: if it was, the cards" in page
+    assert "the cards panel lists it under its own account, with its own balances." in page
+    assert "is attached to this guest" not in page
     assert "do not try the combine again" in page
     attached = sandbox.state.account_for_card(demo.DEMO_ATTACHABLE_CARD)
     assert attached.account_id != ACCOUNT
