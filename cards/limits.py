@@ -5,9 +5,10 @@ A wallet adjustment above the role's ceiling per adjustment, or that would take 
 adjustments today above the role's ceiling per guest per day (``WALLET_ADJUST_LIMITS``), is
 refused by the door unless a supervisor approved exactly this change
 (``portal.approvals.selectors.approval_authorizes``). A void is of one's own adjustment, unless
-the role may void anyone's. A combine (``cards.combine``) by a role of
-``COMBINE_APPROVAL_ROLES`` is refused unless it is the approver's run of an approved request for
-this card; attach-and-combine, whose credentials a request must not keep, is refused to them.
+the role may void anyone's. A combine (``cards.combine``) by someone without
+``combine_without_approval`` is refused unless it is the approver's run of an approved request
+for this card; attach-and-combine, whose credentials a request must not keep, is refused to
+them.
 """
 
 from __future__ import annotations
@@ -107,9 +108,9 @@ ATTACH_THEN_COMBINE = (
 
 
 def combine_needs_approval(user: User | AnonymousUser) -> bool:
-    """Whether ``user``'s combines are approval requests (``COMBINE_APPROVAL_ROLES``)."""
-    role = getattr(user, "role", None)
-    return role is not None and role.value in settings.COMBINE_APPROVAL_ROLES
+    """Whether ``user``'s combines are approval requests: without ``combine_without_approval``
+    (agents, by their role)."""
+    return not user_may(user, "combine_without_approval")
 
 
 def combine_limit(actor: User, target: Target | None, params: Mapping[str, Any]) -> str:

@@ -8,7 +8,7 @@ The audit names the account being combined (the card's own), not the main accoun
 into: upstream picks that one, and the settle function proves the combine by the combined
 account being closed.
 
-A role of ``COMBINE_APPROVAL_ROLES`` (agents, by default) asks for the combine instead
+Whoever lacks the permission ``combine_without_approval`` (agents) asks for the combine instead
 (``combine_request``, an approval request); the supervisor who approves it makes it as theirs,
 one write in their request (``combine_approved``, the approval kind registered in
 ``CardsConfig.ready()``), and its outcome, a suspension (``accountSuspended``) included, is kept
