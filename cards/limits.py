@@ -20,19 +20,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 
-from cards.adjustments import STORED_VALUE, adjusted_today
+from cards.adjustments import adjusted_today, amount_words
 from portal.approvals.selectors import approval_authorizes
 from portal.audit.models import AuditRecord, Kind
 from portal.audit.scrub import card_hash
 from portal.audit.types import Target
 from portal.staff.access import user_may
 from portal.staff.models import User
-
-KIND_WORDS = {"points": "points", "rewards": "rewards", STORED_VALUE: "stored value"}
-
-
-def _words(kind: str, amount: Decimal) -> str:
-    return f"${amount:,.2f}" if kind == STORED_VALUE else f"{amount:,.0f} {KIND_WORDS[kind]}"
 
 
 def wallet_adjust_limit(actor: User, target: Target | None, params: Mapping[str, Any]) -> str:
@@ -56,18 +50,18 @@ def wallet_adjust_limit(actor: User, target: Target | None, params: Mapping[str,
     if ceilings is None or kind not in ceilings["per_adjustment"]:
         return "Your role may not adjust balances without a supervisor's approval."
     per_adjustment = ceilings["per_adjustment"][kind]
+
+    def said(value: Decimal) -> str:
+        return amount_words(kind, value, unit=True)
+
     if amount > per_adjustment:
-        return (
-            f"{_words(kind, amount)} is above your limit of {_words(kind, per_adjustment)} "
-            "per adjustment."
-        )
+        return f"{said(amount)} is above your limit of {said(per_adjustment)} per adjustment."
     per_day = ceilings["per_day"][kind]
     today = adjusted_today(account_id, kind, besides=str(params.get("reference") or ""))
     if today + amount > per_day:
         return (
-            f"This guest already had {_words(kind, today)} adjusted today: "
-            f"{_words(kind, amount)} more is above your limit of {_words(kind, per_day)} "
-            "per guest per day."
+            f"This guest already had {said(today)} adjusted today: {said(amount)} more is above "
+            f"your limit of {said(per_day)} per guest per day."
         )
     return ""
 

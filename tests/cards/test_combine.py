@@ -13,6 +13,7 @@ from django.utils.html import escape
 from portal.jobs.models import Job
 from portal.sandbox import demo
 from portal.sentences import explain_code
+from portal.templatetags.amounts import amount
 from tests.cards.conftest import INTENT, OUTCOME
 
 pytestmark = pytest.mark.django_db
@@ -38,15 +39,22 @@ def test_the_preview_shows_both_balances_their_sum_and_the_suspension_warning(
     sandbox, supervisor_client
 ):
     main, other = sandbox.state.account_for_card(MAIN), sandbox.state.account_for_card(OTHER)
+
+    def many_points(model, moment):
+        model.accounts[other.account_id].wallets[0].balance = Decimal("12345")
+
+    sandbox.state.write(many_points)
     page = supervisor_client.get(reverse("cards:combine", args=[other.account_id, OTHER[-6:]]))
     html = page.content.decode()
     assert page.status_code == 200
     assert "can make the loyalty system suspend the main account" in html
     assert f">{main.account_id}</a>" in html
+    # Figures as every screen shows them (grouped by thousands).
+    assert '<td class="num">12,345.00</td>' in html
     for wallet in other.wallets:
         ours = main.wallet(wallet.code)
         total = wallet.balance + (ours.balance if ours else Decimal(0))
-        assert f"<strong>{total}</strong>" in html
+        assert f"<strong>{amount(total)}</strong>" in html
     assert 'name="understood"' in html
 
 
