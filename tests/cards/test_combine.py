@@ -146,7 +146,12 @@ def test_a_combine_into_a_suspended_main_account_is_refused_precisely_with_no_af
 ):
     main, other = demo.DEMO_NEAR_SUSPENSION_PAIR
     main_account = sandbox.state.account_for_card(main)
-    main_account.status = "SUSPENDED"  # as the combine before left it
+
+    def suspend(model, moment):
+        # As the combine before left it; a write, so the next test's reset undoes it.
+        model.accounts[main_account.account_id].status = "SUSPENDED"
+
+    sandbox.state.write(suspend)
     url = reverse("cards:combine", args=[account_of(sandbox, other), other[-6:]])
     page = supervisor_client.get(url).content.decode()
     assert f"The main account {main_account.account_id} it would go into is suspended" in page
