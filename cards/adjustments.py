@@ -63,9 +63,22 @@ class AdjustableWallet:
         return value.quantize(Decimal(1).scaleb(-self.scale))
 
     def words(self, value: Decimal) -> str:
-        """``$10.00`` or ``25``, as a CSR says it."""
-        shown = self.amount(abs(value))
-        return f"${shown:,}" if self.money else f"{shown:,}"
+        """``value``'s size, ``$10.00`` or ``25``, as a CSR says it."""
+        return amount_words(self.kind, abs(value))
+
+
+#: A figure's unit where a sentence names it (stored value is said in dollars).
+_UNITS = {POINTS: "points", REWARDS: "rewards"}
+
+
+def amount_words(kind: str, value: Decimal, *, unit: bool = False) -> str:
+    """``value`` as a CSR says it, in the scale of a wallet of ``kind`` and grouped by
+    thousands: ``$1,234.50`` (stored value) or ``1,235`` (points, rewards; ``1,235 points``
+    with ``unit``). The one format of the sentences, the limits and the adjust screen."""
+    if kind == STORED_VALUE:
+        return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+    shown = f"{value:,.0f}"
+    return f"{shown} {_UNITS[kind]}" if unit and kind in _UNITS else shown
 
 
 def _wallet(info: BalanceInformation, kind: str) -> AdjustableWallet | None:

@@ -44,7 +44,7 @@ class CardsConfig(AppConfig):
             describe=wallet_adjust_describe,
             later=voided_later,
         )
-        # Combines by the roles of COMBINE_APPROVAL_ROLES: a supervisor approves, then runs.
+        # Combines by whoever lacks combine_without_approval: a supervisor approves, then runs.
         limit_register("cards.combine", combine_limit)
         limit_register("cards.attach_and_combine", attach_and_combine_limit)
         approval_kind_register("cards.combine", run=combine_approved, describe=combine_describe)

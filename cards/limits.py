@@ -5,9 +5,10 @@ A wallet adjustment above the role's ceiling per adjustment, or that would take 
 adjustments today above the role's ceiling per guest per day (``WALLET_ADJUST_LIMITS``), is
 refused by the door unless a supervisor approved exactly this change
 (``portal.approvals.selectors.approval_authorizes``). A void is of one's own adjustment, unless
-the role may void anyone's. A combine (``cards.combine``) by a role of
-``COMBINE_APPROVAL_ROLES`` is refused unless it is the approver's run of an approved request for
-this card; attach-and-combine, whose credentials a request must not keep, is refused to them.
+the role may void anyone's. A combine (``cards.combine``) by someone without
+``combine_without_approval`` is refused unless it is the approver's run of an approved request
+for this card; attach-and-combine, whose credentials a request must not keep, is refused to
+them.
 """
 
 from __future__ import annotations
@@ -19,19 +20,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 
-from cards.adjustments import STORED_VALUE, adjusted_today, adjustment_intent
+from cards.adjustments import adjusted_today, adjustment_intent, amount_words
 from portal.approvals.selectors import approval_authorizes
 from portal.audit.models import AuditRecord
 from portal.audit.scrub import card_hash
 from portal.audit.types import Target
 from portal.staff.access import user_may
 from portal.staff.models import User
-
-KIND_WORDS = {"points": "points", "rewards": "rewards", STORED_VALUE: "stored value"}
-
-
-def _words(kind: str, amount: Decimal) -> str:
-    return f"${amount:,.2f}" if kind == STORED_VALUE else f"{amount:,.0f} {KIND_WORDS[kind]}"
 
 
 def wallet_adjust_limit(actor: User, target: Target | None, params: Mapping[str, Any]) -> str:
@@ -55,18 +50,18 @@ def wallet_adjust_limit(actor: User, target: Target | None, params: Mapping[str,
     if ceilings is None or kind not in ceilings["per_adjustment"]:
         return "Your role may not adjust balances without a supervisor's approval."
     per_adjustment = ceilings["per_adjustment"][kind]
+
+    def said(value: Decimal) -> str:
+        return amount_words(kind, value, unit=True)
+
     if amount > per_adjustment:
-        return (
-            f"{_words(kind, amount)} is above your limit of {_words(kind, per_adjustment)} "
-            "per adjustment."
-        )
+        return f"{said(amount)} is above your limit of {said(per_adjustment)} per adjustment."
     per_day = ceilings["per_day"][kind]
     today = adjusted_today(account_id, kind, besides=str(params.get("reference") or ""))
     if today + amount > per_day:
         return (
-            f"This guest already had {_words(kind, today)} adjusted today: "
-            f"{_words(kind, amount)} more is above your limit of {_words(kind, per_day)} "
-            "per guest per day."
+            f"This guest already had {said(today)} adjusted today: {said(amount)} more is above "
+            f"your limit of {said(per_day)} per guest per day."
         )
     return ""
 
@@ -103,9 +98,9 @@ ATTACH_THEN_COMBINE = (
 
 
 def combine_needs_approval(user: User | AnonymousUser) -> bool:
-    """Whether ``user``'s combines are approval requests (``COMBINE_APPROVAL_ROLES``)."""
-    role = getattr(user, "role", None)
-    return role is not None and role.value in settings.COMBINE_APPROVAL_ROLES
+    """Whether ``user``'s combines are approval requests: without ``combine_without_approval``
+    (agents, by their role)."""
+    return not user_may(user, "combine_without_approval")
 
 
 def combine_limit(actor: User, target: Target | None, params: Mapping[str, Any]) -> str:

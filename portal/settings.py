@@ -537,13 +537,16 @@ WALLET_ADJUST_LIMITS: dict[str, dict[str, dict[str, Decimal]]] = {
     },
 }
 
-#: Roles whose combines a supervisor approves (portal/approvals): a combine by one of them is
-#: an approval request, and the door refuses it otherwise (cards/limits.py). A role not listed
-#: (and allowed to combine) combines directly. Attach-and-combine may need the other owner's
-#: password, which a request must not keep: these roles attach, then ask for the combine.
-COMBINE_APPROVAL_ROLES: frozenset[str] = frozenset(
-    _read("COMBINE_APPROVAL_ROLES", env.list, default=["agent"])
-)
+# Whose combines a supervisor approves is the permission combine_without_approval (those
+# without it ask; portal/staff/roles.py, cards/limits.py), no longer COMBINE_APPROVAL_ROLES. A
+# deployment that set it to other roles than the permission's (agents ask) is told, not ignored.
+if _read("COMBINE_APPROVAL_ROLES", env.list, default=["agent"]) != ["agent"]:
+    raise ImproperlyConfigured(
+        "COMBINE_APPROVAL_ROLES is no longer read: whose combines a supervisor approves is now "
+        "the permission 'Combine cards without a supervisor's approval' "
+        "(combine_without_approval) of each role's group, in the admin. Set it there and remove "
+        "COMBINE_APPROVAL_ROLES from the environment."
+    )
 
 # Jobs (portal/jobs): upstream calls one job makes at once, attempts per item on transient
 # upstream faults, and where job output files (exports) are kept. A job runs in chunks: one task

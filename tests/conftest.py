@@ -287,6 +287,23 @@ def history_without_references(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def no_account_id_in_card_replies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """guest/accountInformation as the spec documents it: without ``accountId``."""
+    from portal.sandbox.endpoints.registry import ENDPOINTS
+
+    found = ENDPOINTS["guest/accountInformation"]
+
+    def without_account_id(request: Any) -> Any:
+        reply = dict(found.handler(request))
+        reply.pop("accountId", None)
+        return reply
+
+    monkeypatch.setitem(
+        ENDPOINTS, "guest/accountInformation", replace(found, handler=without_account_id)
+    )
+
+
+@pytest.fixture
 def figures(capsys: pytest.CaptureFixture[str]) -> Callable[..., None]:
     """``figures(title, **numbers)``: print a proof's figures past pytest's capture."""
 

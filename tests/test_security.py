@@ -309,6 +309,8 @@ def start_up_error(tmp_path: Path, **overrides: str) -> str:
         ("SECURE_SSL_REDIRECT", "ture"),
         ("DJANGO_DEBUG", "maybe"),
         ("GUESTS_PROGRAM_NAMES", "10:Rewards"),
+        # Retired: a permission of the role groups says it now.
+        ("COMBINE_APPROVAL_ROLES", "agent,supervisor"),
     ],
 )
 def test_a_malformed_variable_stops_start_up_naming_it(

@@ -302,26 +302,22 @@ def _why_not_combined(
     card: AccountCard,
     main: AccountInformation | None,
 ) -> str:
-    """Why this combine cannot be made, as precisely as the reads tell (empty: it can). The
-    statuses are checked here too, so a combine upstream would refuse (an account suspended by
-    an earlier combine...) is said so before, with no balances "after" that will never be."""
+    """Why this combine cannot be made, as precisely as the reads tell (empty: it can). About
+    the account itself, what the guest page says (``guests.selectors.page.why_not_combinable``:
+    not combinable, or not active, or its primary card not); here what the page does not know:
+    the card chosen and the main account. A combine upstream would refuse (an account suspended
+    by an earlier combine...) is said so before, with no balances "after" that will never be."""
     if user is None or this is None:
         return (
             "This card is not attached to a registered guest: attach it to the guest's "
             "account first."
         )
-    if this.combinable is None:
+    if this.why_not_combinable:
+        return this.why_not_combinable
+    if not this.combinable:
         return (
             "Whether this account can be combined could not be read from the loyalty system "
             "just now. Reload the page in a moment to try again."
-        )
-    if not this.combinable:
-        return this.why_not_combinable or "The loyalty system does not offer Combine for it."
-    account = this.account
-    if account is not None and account.account_status not in (None, "ACTIVE"):
-        return (
-            f"This account is {words(ACCOUNT_STATUS_WORDS, account.account_status)}; only an "
-            "active account can be combined."
         )
     if card.status not in ("", "ACTIVE"):
         return (

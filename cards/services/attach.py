@@ -106,18 +106,18 @@ def card_attach(
         also_invalidate=[Target(printed_card_number=other_card_number)],
     )
     if outcome.account_suspended:
-        # The combine step's result; the attach step before it stands (upstream reports the
-        # step that did not go through, it does not undo the first).
+        # The combine step's result. Whether the attach step before it stands, the spec does not
+        # say (only our sandbox keeps it: docs/wire-notes.md): the CSR is told how to see it.
         return replace(outcome, message=attached_not_combined(masked))
     return outcome
 
 
 def attached_not_combined(masked: str) -> str:
-    """What the CSR is told after an attach-and-combine whose combine step suspended the
-    guest's main account."""
+    """What the CSR is told after an attach-and-combine answered ``accountSuspended``: nothing
+    was combined; the card may or may not be attached, which the cards panel shows."""
     return (
-        f"Card ending {masked} is attached to this guest, but its balances were not combined: "
-        "the loyalty system suspended the guest's main account instead (its guard against too "
-        "many cards combined into one account). The card keeps its own account and balances. "
-        + SUSPENDED_WHAT_TO_DO
+        "Nothing was combined: the loyalty system suspended the guest's main account instead "
+        "(its guard against too many cards combined into one account). "
+        f"Card ending {masked} may still have been attached: if it was, the cards panel lists "
+        "it under its own account, with its own balances. " + SUSPENDED_WHAT_TO_DO
     )

@@ -9,6 +9,7 @@ The task receives only the job id. One audit record per card (``card.disable`` /
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from cards.bulk_file import BulkAction, mask_card_number, parse_bulk_file
 from cards.models import BulkUpload
+from guests.selectors.reads import card_account_id
 from portal.audit.actions import OTHER, action_get
 from portal.audit.door import mutation_run
 from portal.audit.outcome import outcome_sentence
@@ -151,16 +153,23 @@ def _card_target(number: str) -> Target:
     """The card and the account it is on: the account id makes the door drop that guest's
     cached page, lets the audit's account filter find the record and the reconciler settle an
     unknown outcome. Read fresh from upstream, never from a cache."""
+    guest = client_from_settings().guest
     try:
-        account = client_from_settings().guest.account_information(printed_card_number=number)
+        account = guest.account_information(printed_card_number=number)
     except PaytronixError:
         # An unknown card, or upstream unreachable: the change itself is still tried and
         # audited by card, and its own answer says what went wrong.
         return Target(printed_card_number=number)
+    account_id = account.account_id
+    if account_id is None:
+        # The spec's reply names no account (only the sandbox's does): the card's user does,
+        # one read more (and one per account for a user with several). Out of reach: by card.
+        with suppress(PaytronixError):
+            account_id = card_account_id(
+                number, read=lambda one: guest.account_information_by_id(account_id=one)
+            )
     return Target(
-        account_id=account.account_id,
-        printed_card_number=number,
-        username=account.username or "",
+        account_id=account_id, printed_card_number=number, username=account.username or ""
     )
 
 

@@ -8,7 +8,7 @@ The audit names the account being combined (the card's own), not the main accoun
 into: upstream picks that one, and the settle function proves the combine by the combined
 account being closed.
 
-A role of ``COMBINE_APPROVAL_ROLES`` (agents, by default) asks for the combine instead
+Whoever lacks the permission ``combine_without_approval`` (agents) asks for the combine instead
 (``combine_request``, an approval request); the supervisor who approves it makes it as theirs,
 one write in their request (``combine_approved``, the approval kind registered in
 ``CardsConfig.ready()``), and its outcome, a suspension (``accountSuspended``) included, is kept
@@ -27,10 +27,9 @@ from portal.approvals.kinds import approval_params
 from portal.approvals.models import ApprovalRequest, Status
 from portal.approvals.services import approval_request
 from portal.audit.door import mutation_run
-from portal.audit.models import AuditRecord, Outcome
+from portal.audit.models import Outcome
 from portal.audit.outcome import ChangeOutcome, change_run, outcome_sentence
 from portal.audit.scrub import card_hash, card_mask
-from portal.audit.selectors import latest_outcome
 from portal.audit.types import MutationResult, Submission, Target
 from portal.jobs.models import Job
 from portal.jobs.runner import ItemResult, ItemRun
@@ -135,7 +134,7 @@ def combine_approved(submission: Submission, request: ApprovalRequest) -> Change
             masked_card_number=request.card_masked,
         )
     except (NotShownError, PaytronixError) as unread:
-        return _unread(request, unread)
+        return _unread(unread)
     number = preview.card.full_number
     if card_hash(number) != request.card_hash:
         return ChangeOutcome(
@@ -179,39 +178,11 @@ def combine_approved(submission: Submission, request: ApprovalRequest) -> Change
     return outcome
 
 
-#: Outcomes the reconciler's read-back ends in.
-FINAL = (Outcome.SUCCEEDED, Outcome.FAILED)
-
-
-def _unread(request: ApprovalRequest, unread: NotShownError | PaytronixError) -> ChangeOutcome:
-    """The account could not be read before the combine. Sent before with an outcome not known
-    (a combined account reads as closed): still not known, and the reconciler settles it.
-    Never sent: a failed run, and approving again tries again."""
+def _unread(unread: NotShownError | PaytronixError) -> ChangeOutcome:
+    """The account could not be read before the combine: nothing is sent, and approving again
+    tries again. (After an earlier run whose outcome is not known, the approval says that
+    instead: ``portal.approvals.services``.)"""
     why = unread.sentence if isinstance(unread, NotShownError) else explain(unread)
-    if request.change_record_id is not None:
-        intent = AuditRecord.objects.filter(pk=request.change_record_id).first()
-        settled = latest_outcome(intent) if intent is not None else None
-        if settled is not None and settled.outcome in FINAL:
-            # The reconciler read it back meanwhile: say what it found.
-            done = settled.outcome == Outcome.SUCCEEDED
-            return ChangeOutcome(
-                outcome=settled.outcome,
-                message=(
-                    f"Account {request.account_id} (card ending {request.card_masked}) "
-                    + ("was combined" if done else "was not combined")
-                    + ", as the loyalty system shows it now."
-                ),
-                replayed=True,
-                intent_id=request.change_record_id,
-            )
-        return ChangeOutcome(
-            outcome=request.change_outcome,
-            message=(
-                f"The combine's outcome is not known yet and the account could not be read "
-                f"({why}). The console reads it back by itself; look again later."
-            ),
-            intent_id=request.change_record_id,
-        )
     return ChangeOutcome(
         outcome=Outcome.FAILED,
         message=f"The account could not be read, so nothing was combined. {why}",

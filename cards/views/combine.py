@@ -38,7 +38,7 @@ def _combine_context(
         "card": preview.card,
         "form": form,
         "error": error,
-        # The viewer's combines are approval requests (COMBINE_APPROVAL_ROLES): said before.
+        # The viewer's combines are approval requests (cards.limits): said before.
         "needs_approval": combine_needs_approval(viewer_of(request)),
     }
 

@@ -20,8 +20,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any, cast
 
+from guests.selectors.fanout import run_reads
 from portal.audit.scrub import card_hash
 from portal.guestcache import (
     MISSING,
@@ -31,7 +33,7 @@ from portal.guestcache import (
     guest_cache_set,
 )
 from portal.paytronix.client import client_from_settings
-from portal.paytronix.errors import PaytronixError
+from portal.paytronix.errors import FailureError, InvalidStatusError, PaytronixError
 from portal.paytronix.replies import (
     AccountComment,
     AccountInformation,
@@ -167,6 +169,44 @@ def card_is(card: CardInformation, number: str) -> bool:
     if card.printed_card_number:
         return card.printed_card_number == number
     return bool(card.card_hash) and card.card_hash == card_hash(number)
+
+
+def card_account_id(
+    number: str,
+    *,
+    read: Callable[[int], AccountInformation],
+    card_user: Callable[[], UserInformation] | None = None,
+) -> int | None:
+    """The account card ``number`` is on, when a reply by card did not say (the spec's
+    accountInformation reply has no ``accountId``; only the sandbox sends one): the card's user
+    (userInformationByPrintedCardNumber: ``card_user()`` when the caller has it under way,
+    otherwise read from upstream) names their accounts, and of several, the one whose cards
+    hold ``number`` (each read by ``read``, at the same time).
+
+    None for a card with no user (an anonymous card), or when not exactly one of the user's
+    accounts that can be read holds it. Upstream out of reach is raised (``PaytronixError``).
+    """
+    if card_user is None:
+        guest = client_from_settings().guest
+        card_user = partial(
+            guest.user_information_by_printed_card_number, printed_card_number=number
+        )
+    try:
+        user = card_user()
+    except FailureError:
+        return None
+    ids = list(dict.fromkeys(user.account_ids))
+    if len(ids) <= 1:
+        return ids[0] if ids else None
+    found = run_reads({str(account_id): partial(read, account_id) for account_id in ids})
+    holding = []
+    for account_id in ids:
+        outcome = found[str(account_id)]
+        if isinstance(outcome.error, FailureError | InvalidStatusError):
+            continue  # closed, or not shown to this reader: not the card's account to name
+        if any(card_is(card, number) for card in account_cards(outcome.get())):
+            holding.append(account_id)
+    return holding[0] if len(holding) == 1 else None
 
 
 def with_card_numbers(account: AccountInformation, *, scope: int | None) -> AccountInformation:

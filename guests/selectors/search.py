@@ -234,25 +234,16 @@ NO_ACCOUNT_ID = (
 
 
 def _card_account(viewer: Viewer, number: str, card_user: Callable[[], UserInformation]) -> _Found:
-    try:
-        user = card_user()
-    except FailureError:
-        # An anonymous card has no user to ask.
+    scope = scope_of(viewer)
+    account_id = reads.card_account_id(
+        number,
+        read=lambda one: reads.account_by_id(account_id=one, scope=scope),
+        card_user=card_user,
+    )
+    if account_id is None:
         return _Found(problem=NO_ACCOUNT_ID)
-    found = _accounts(viewer, dict.fromkeys(user.account_ids, Who()), kind=Kind.CARD)
-    if len(found.matches) > 1:
-        scope = scope_of(viewer)
-        found.matches = [
-            match
-            for match in found.matches
-            if not match.problem
-            and _holds_card(reads.account_by_id(account_id=match.account_id, scope=scope), number)
-        ]
+    found = _accounts(viewer, {account_id: Who()}, kind=Kind.CARD)
     return found if len(found.matches) == 1 else _Found(problem=NO_ACCOUNT_ID)
-
-
-def _holds_card(account: AccountInformation, number: str) -> bool:
-    return any(reads.card_is(card, number) for card in reads.account_cards(account))
 
 
 def _by_card(viewer: Viewer, query: Query) -> _Found:

@@ -22,10 +22,11 @@ from portal.approvals.kinds import approval_kind_get
 from portal.approvals.models import ApprovalRequest, Status
 from portal.audit.actions import action_get
 from portal.audit.door import intent_claim, mutation_check, reason_check
-from portal.audit.models import Outcome
+from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.audit.outcome import ChangeOutcome
 from portal.audit.records import event_record, outcome_record
 from portal.audit.scrub import card_hash, card_mask, params_scrub
+from portal.audit.selectors import latest_outcome
 from portal.audit.types import Reason, Submission, Target
 from portal.staff.access import user_may
 from portal.staff.models import User
@@ -220,22 +221,64 @@ def approval_decide(submission: Submission, request_id: int, *, approve: bool) -
     return _run(kind_run=kind.run, submission=submission, request=request)
 
 
+#: The outcomes a change ends in; an unknown one is settled into one of them later.
+FINAL = (Outcome.SUCCEEDED, Outcome.FAILED)
+#: After "not known yet": what the approver can do.
+LOOK_AGAIN = "The console reads it back from the loyalty system by itself; look again later."
+
+
+def _change_latest(request: ApprovalRequest) -> AuditRecord | None:
+    """The latest outcome of the change an earlier run of ``request`` sent through the door, as
+    its audit record is now (the door or the reconciler may have settled it since the run);
+    None when no run reached the door or no outcome is recorded yet."""
+    if request.change_record_id is None:
+        return None
+    intent = AuditRecord.objects.filter(pk=request.change_record_id, kind=Kind.INTENT).first()
+    return latest_outcome(intent) if intent is not None else None
+
+
+def _ended(request: ApprovalRequest, latest: AuditRecord) -> ChangeOutcome:
+    """A change that ended: in the run's own words, or, settled since (the run's words were
+    "not known yet"), as the read back found it."""
+    if latest.outcome == request.change_outcome:
+        message = request.change_message
+    else:
+        done = "Done" if latest.outcome == Outcome.SUCCEEDED else "Not done"
+        message = f"{done}, as the loyalty system shows it now."
+    return ChangeOutcome(
+        outcome=latest.outcome, message=message, replayed=True, intent_id=request.change_record_id
+    )
+
+
+def _still_open(request: ApprovalRequest, latest: AuditRecord | None) -> ChangeOutcome:
+    """An earlier run's change may have been applied, and this run stopped before the door:
+    that change as it stands, with its record (never "failed": it must not be made again). Not
+    in the run's words, which are about its own read (a combined account reads as closed)."""
+    if latest is not None and latest.outcome == Outcome.NEEDS_REVIEW:
+        outcome, then = Outcome.NEEDS_REVIEW, latest.error_message
+    else:
+        outcome, then = Outcome.UNKNOWN, LOOK_AGAIN
+    return ChangeOutcome(
+        outcome=outcome,
+        message=f"The change's outcome is not known yet, and this check sent nothing. {then}",
+        intent_id=request.change_record_id,
+    )
+
+
 def _run(kind_run: Any, *, submission: Submission, request: ApprovalRequest) -> ChangeOutcome:
     """Make the approved change as the approver, with the request's reason and a key fixed
     for the request, and keep its outcome on the request. A change that reached the door and
-    ended (succeeded or failed) is answered from the request: a kind's run reads upstream
-    before the door, and what it reads after the change (a combined account closed, a deleted
-    guest) must not overwrite how the change went."""
-    if request.change_record_id is not None and request.change_outcome in (
-        Outcome.SUCCEEDED,
-        Outcome.FAILED,
-    ):
-        return ChangeOutcome(
-            outcome=request.change_outcome,
-            message=request.change_message,
-            replayed=True,
-            intent_id=request.change_record_id,
-        )
+    ended (succeeded or failed, when it was made or settled since) is answered from its audit
+    record: a kind's run reads upstream before the door, and what it reads after the change (a
+    combined account closed, a deleted guest) must not overwrite how the change went. For the
+    same reason a change whose outcome is not known stays so, with its record, when a run
+    stops before the door."""
+    latest = _change_latest(request)
+    if latest is not None and latest.outcome in FINAL:
+        ended = _ended(request, latest)
+        if ended.outcome != request.change_outcome:
+            _keep(request, ended)
+        return ended
     as_approver = Submission(
         actor=submission.actor,
         context=submission.context,
@@ -247,12 +290,22 @@ def _run(kind_run: Any, *, submission: Submission, request: ApprovalRequest) -> 
     except (PermissionDenied, ValidationError) as refusal:
         words = refusal.messages if isinstance(refusal, ValidationError) else [str(refusal)]
         outcome = ChangeOutcome(outcome=Outcome.FAILED, message=" ".join(words))
+    sent_before = request.change_record_id is not None and (
+        latest is None or latest.outcome != Outcome.NEEDS_MORE_INFO
+    )
+    if sent_before and outcome.intent_id is None:
+        outcome = _still_open(request, latest)
+    _keep(request, outcome)
+    logger.info(
+        "approval run: request=%d action=%s outcome=%s", request.pk, request.action, outcome.outcome
+    )
+    return outcome
+
+
+def _keep(request: ApprovalRequest, outcome: ChangeOutcome) -> None:
+    """What the requester and the request's page see of the change."""
     ApprovalRequest.objects.filter(pk=request.pk).update(
         change_outcome=outcome.outcome,
         change_message=outcome.message,
         change_record_id=outcome.intent_id,
     )
-    logger.info(
-        "approval run: request=%d action=%s outcome=%s", request.pk, request.action, outcome.outcome
-    )
-    return outcome

@@ -35,6 +35,7 @@ PERMISSIONS: dict[str, str] = {
     "change_card_status": "Enable and disable cards",
     "attach_cards": "Attach another card to a guest",
     "combine_cards": "Combine cards and attach-and-combine",
+    "combine_without_approval": "Combine cards without a supervisor's approval",
     "run_bulk_jobs": "Run bulk card jobs",
     "manage_referrals": "Add referrals and create referral codes",
     "change_messaging": "Change message frequency and language preference",
@@ -62,7 +63,7 @@ _AGENT = {
     "lookup_guests",
     "change_card_status",
     "attach_cards",
-    # Combines by agents are approval requests (settings.COMBINE_APPROVAL_ROLES).
+    # Without combine_without_approval: an agent's combine is a request a supervisor approves.
     "combine_cards",
     "manage_referrals",
     "change_messaging",
@@ -85,6 +86,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.SUPERVISOR: frozenset(
         _AGENT
         | {
+            "combine_without_approval",
             "run_bulk_jobs",
             "view_audit_log",
             "void_any_adjustment",

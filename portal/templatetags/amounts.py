@@ -1,7 +1,8 @@
 """One way to show a balance or an amount on every screen: thousands grouped, the figure's own
 decimals kept (``10223`` → ``10,223``, ``12.50`` → ``12.50``), as the services' sentences say
-them (``cards.adjustments.AdjustableWallet.words``). ``{% load amounts %}``, then
-``{{ value|amount }}``. An account id or a check number is not an amount: never pass one."""
+them (``cards.adjustments.amount_words``, which adds a wallet's scale and dollar sign).
+``{% load amounts %}``, then ``{{ value|amount }}``. An account id or a check number is not an
+amount: never pass one."""
 
 from __future__ import annotations
 

@@ -12,8 +12,10 @@ from portal.approvals.kinds import KINDS, approval_kind_register, approval_param
 from portal.approvals.models import ApprovalRequest
 from portal.approvals.services import approval_request
 from portal.audit.actions import ACTIONS, ActionSpec, action_register
+from portal.audit.models import Outcome
 from portal.audit.outcome import ChangeOutcome, change_run
 from portal.audit.types import AuditContext, Reason, Submission, Target
+from portal.paytronix.errors import OutcomeUnknownError
 from portal.staff.models import User
 
 ACTION = "test.big_change"
@@ -23,6 +25,11 @@ ACCOUNT = 9000001
 class Writes:
     def __init__(self) -> None:
         self.calls: list[str] = []
+        #: The write's reply is lost after upstream received it (its outcome unknown).
+        self.reply_lost = False
+        #: What the run reads before its write can be read (a real kind's read may fail because
+        #: of the change itself: a combined account is closed, a deleted guest gone).
+        self.readable = True
 
 
 @pytest.fixture
@@ -30,8 +37,15 @@ def writes() -> Iterator[Writes]:
     counter = Writes()
 
     def run(submission: Submission, request: ApprovalRequest) -> ChangeOutcome:
+        if not counter.readable:
+            return ChangeOutcome(
+                outcome=Outcome.FAILED, message="The guest could not be read, so nothing was sent."
+            )
+
         def call(client: Any) -> str:
             counter.calls.append(submission.actor.get_username())
+            if counter.reply_lost:
+                raise OutcomeUnknownError("the reply was lost", endpoint="test/bigChange")
             return "done"
 
         return change_run(

@@ -12,8 +12,9 @@ from django.test.utils import CaptureQueriesContext
 
 from portal.approvals.models import ApprovalRequest, Status
 from portal.approvals.selectors import approval_authorizes, open_count
-from portal.approvals.services import approval_decide
+from portal.approvals.services import LOOK_AGAIN, approval_decide
 from portal.audit.models import AuditRecord, Kind, Outcome
+from portal.audit.records import outcome_record
 from portal.staff.models import User
 from portal.staff.roles import Role
 from tests.approvals.conftest import ACCOUNT, ACTION, Writes, submission
@@ -139,6 +140,60 @@ def test_an_approved_change_runs_once_as_the_approver_and_names_both_people(
     assert not approval_authorizes(
         request.pk, actor=agent, action=ACTION, account_id=ACCOUNT, params={"amount": "900"}
     )
+
+
+def test_an_unknown_outcome_settled_since_is_reported_on_the_request_without_running_again(
+    agent: User, supervisor: User, ask: Ask, writes: Writes
+) -> None:
+    request = ask(agent)
+    writes.reply_lost = True
+    first = approval_decide(submission(supervisor, "approve-1"), request.pk, approve=True)
+    assert first.outcome == Outcome.UNKNOWN
+    [change] = records(ACTION)
+    # The reconciler reads it back: applied. What the run would read first now shows the
+    # change's own doing (a combined account closed, a deleted guest gone).
+    outcome_record(
+        intent=change,
+        outcome=Outcome.SUCCEEDED,
+        upstream_result="settled",
+        error_message="the big change is there",
+        params={"settled_by": "reconciler"},
+    )
+    writes.readable = False
+
+    again = approval_decide(submission(supervisor, "approve-2"), request.pk, approve=True)
+
+    assert (again.outcome, again.replayed, again.intent_id) == (Outcome.SUCCEEDED, True, change.pk)
+    assert again.message == "Done, as the loyalty system shows it now."
+    assert writes.calls == ["sam.supervisor"]
+    request.refresh_from_db()
+    assert (request.change_outcome, request.change_record_id, request.change_message) == (
+        Outcome.SUCCEEDED,
+        change.pk,
+        again.message,
+    )
+
+
+def test_an_outcome_still_unknown_stays_so_when_the_run_stops_before_the_door(
+    agent: User, supervisor: User, ask: Ask, writes: Writes
+) -> None:
+    request = ask(agent)
+    writes.reply_lost = True
+    approval_decide(submission(supervisor, "approve-1"), request.pk, approve=True)
+    [change] = records(ACTION)
+    writes.readable = False
+
+    again = approval_decide(submission(supervisor, "approve-2"), request.pk, approve=True)
+
+    # Not "failed": the first write may have been applied, and the request keeps its record
+    # for the reconciler's answer.
+    assert (again.outcome, again.intent_id) == (Outcome.UNKNOWN, change.pk)
+    assert again.message == (
+        "The change's outcome is not known yet, and this check sent nothing. " + LOOK_AGAIN
+    )
+    assert writes.calls == ["sam.supervisor"]
+    request.refresh_from_db()
+    assert (request.change_outcome, request.change_record_id) == (Outcome.UNKNOWN, change.pk)
 
 
 def test_a_rejected_request_makes_no_change_and_cannot_be_approved_after(

@@ -260,6 +260,61 @@ def test_after_a_bulk_disable_the_guest_page_shows_the_card_disabled_and_audits_
     ]
 
 
+def test_with_the_specs_card_reply_a_bulk_rows_audit_names_the_account_of_the_cards_user(
+    sandbox,
+    supervisor_client,
+    records,
+    upstream_calls,
+    no_account_id_in_card_replies,
+    django_capture_on_commit_callbacks,
+):
+    # The spec's accountInformation reply names no account: the card's user does.
+    account = demo.DEMO_ACCOUNT_ID
+    before = supervisor_client.get(f"/guests/{account}/").content.decode()
+    assert before.count("DISABLED") == 1
+    upload_id = _upload_id(supervisor_client, f"card_number\n{demo.DEMO_ACTIVE_CARD}\n")
+    with django_capture_on_commit_callbacks(execute=True):
+        start(supervisor_client, upload_id)
+    assert [(r.kind, r.account_id) for r in records("card.disable")] == [
+        ("intent", account),
+        ("outcome", account),
+    ]
+    # The guest's cached page was dropped with the change.
+    after = supervisor_client.get(f"/guests/{account}/").content.decode()
+    assert after.count("DISABLED") == 2
+    # Read fresh, never from the page's cache: the user by card, once.
+    assert len(upstream_calls.to("guest/userInformationByPrintedCardNumber.json")) == 1
+
+
+def test_with_the_specs_card_reply_a_user_with_several_accounts_names_the_one_holding_the_card(
+    sandbox,
+    supervisor_client,
+    records,
+    no_account_id_in_card_replies,
+    django_capture_on_commit_callbacks,
+):
+    main, other = demo.DEMO_COMBINABLE_PAIR
+    upload_id = _upload_id(supervisor_client, f"card_number\n{other}\n{main}\n")
+    with django_capture_on_commit_callbacks(execute=True):
+        start(supervisor_client, upload_id)
+    named = {r.card_masked: r.account_id for r in records("card.disable", INTENT)}
+    assert named == {
+        other[-6:]: sandbox.state.account_for_card(other).account_id,
+        main[-6:]: sandbox.state.account_for_card(main).account_id,
+    }
+    assert named[other[-6:]] != named[main[-6:]]
+
+
+def test_a_card_reply_with_its_account_id_costs_no_read_of_the_cards_user(
+    sandbox, supervisor_client, records, upstream_calls, django_capture_on_commit_callbacks
+):
+    upload_id = _upload_id(supervisor_client, f"card_number\n{demo.DEMO_ACTIVE_CARD}\n")
+    with django_capture_on_commit_callbacks(execute=True):
+        start(supervisor_client, upload_id)
+    assert [r.account_id for r in records("card.disable", INTENT)] == [demo.DEMO_ACCOUNT_ID]
+    assert "guest/userInformationByPrintedCardNumber.json" not in upstream_calls.paths()
+
+
 def test_uploads_never_started_are_purged_after_the_ttl_and_started_ones_stay(
     sandbox, supervisor_client, settings, django_capture_on_commit_callbacks
 ):

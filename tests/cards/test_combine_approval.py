@@ -1,4 +1,5 @@
-"""A combine by an agent goes through a supervisor's approval (COMBINE_APPROVAL_ROLES): the
+"""A combine by an agent goes through a supervisor's approval (agents lack the permission
+``combine_without_approval``): the
 preview says so, the submit records a request and sends nothing, the supervisor's approval
 combines once as their action linked to the request, the requester sees how it went; the door
 refuses an agent's combine that is not such a run."""
@@ -9,10 +10,12 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from cards.limits import combine_needs_approval
 from cards.selectors import combine_preview
 from cards.services.combine import cards_combine_start
 from portal.approvals.models import ApprovalRequest, Status
@@ -23,7 +26,7 @@ from portal.audit.types import AuditContext, Reason, Submission
 from portal.jobs.models import Job
 from portal.sandbox import demo
 from portal.staff.models import User
-from portal.staff.roles import Role
+from portal.staff.roles import ROLE_PERMISSIONS, Role
 from tests.cards.test_combine import account_of, attach_and_combine, combine
 
 pytestmark = pytest.mark.django_db
@@ -102,10 +105,22 @@ def test_an_agents_request_approved_by_a_supervisor_combines_once_as_the_supervi
     assert f"combined into account {main_id}" in mine
 
 
+def _grant(role: Role, codename: str, *, granted: bool = True) -> None:
+    """What an administrator does in the Django admin: a role group's permission added or
+    taken away."""
+    permission = Permission.objects.get(content_type__app_label="staff", codename=codename)
+    group = Group.objects.get(name=role.value)
+    if granted:
+        group.permissions.add(permission)
+    else:
+        group.permissions.remove(permission)
+
+
 def test_the_requester_cannot_approve_their_own_combine(
-    sandbox, make_staff: Callable[..., User], settings, upstream_calls
+    sandbox, make_staff: Callable[..., User], upstream_calls
 ):
-    settings.COMBINE_APPROVAL_ROLES = frozenset({"agent", "supervisor"})
+    # Supervisors too ask for their combines once their role loses the permission.
+    _grant(Role.SUPERVISOR, "combine_without_approval", granted=False)
     sue = make_staff(Role.SUPERVISOR, username="sue.supervisor")
     client = Client()
     client.force_login(sue)
@@ -157,6 +172,26 @@ def test_the_door_refuses_an_agents_combine_that_no_supervisor_approved(
     assert form["Location"] == reverse("cards:attach", args=[demo.DEMO_ACCOUNT_ID])
 
 
+def test_a_role_granted_combine_without_approval_combines_directly(
+    sandbox, agent, agent_client, upstream_calls, django_capture_on_commit_callbacks
+):
+    _grant(Role.AGENT, "combine_without_approval")
+    url = reverse("cards:combine", args=[account_of(sandbox, OTHER), OTHER[-6:]])
+    assert "A supervisor approves this combine." not in agent_client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        combine(agent_client, sandbox, key="direct")
+    assert ApprovalRequest.objects.count() == 0
+    assert len(upstream_calls.to(COMBINE_CALL)) == 1
+    assert sandbox.state.account_for_card(OTHER).account_id == account_of(sandbox, MAIN)
+
+
+def test_the_roles_permissions_say_whose_combines_a_supervisor_approves(agent, supervisor) -> None:
+    assert combine_needs_approval(agent)
+    assert not combine_needs_approval(supervisor)
+    assert "combine_without_approval" in ROLE_PERMISSIONS[Role.SUPERVISOR]
+    assert "combine_without_approval" not in ROLE_PERMISSIONS[Role.AGENT]
+
+
 def test_an_approved_combine_that_suspends_the_account_is_reported_on_the_request(
     sandbox, agent_client, supervisor_client
 ):
@@ -202,6 +237,7 @@ def test_an_approved_combine_whose_reply_was_lost_is_settled_not_sent_again(
     request.refresh_from_db()
     assert request.change_outcome == "unknown"
     assert "outcome is not known yet" in request.change_message
+    assert "nothing was combined" not in request.change_message
 
     # The reconciler reads it back (after its wait for upstream to settle).
     later = timezone.now() + timedelta(seconds=settings.AUDIT_SETTLE_AFTER + 1)
@@ -210,9 +246,7 @@ def test_an_approved_combine_whose_reply_was_lost_is_settled_not_sent_again(
 
     request.refresh_from_db()
     assert request.change_outcome == "succeeded"
-    assert f"Account {request.account_id} (card ending {OTHER[-6:]}) was combined" in (
-        request.change_message
-    )
+    assert request.change_message == "Done, as the loyalty system shows it now."
     assert len(upstream_calls.to(COMBINE_CALL)) == 1
     assert sandbox.state.account_for_card(OTHER).account_id == main_id
 

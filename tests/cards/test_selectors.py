@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
+from django.utils.html import escape
 
 from cards.selectors import CardNotFoundError, combine_preview, guest_cards
 from portal.sandbox import demo
@@ -80,3 +82,28 @@ def test_combine_preview_of_an_anonymous_card_says_to_attach_it_first(sandbox, v
     preview = combine_preview(viewer=viewer, account_id=account_id, masked_card_number=card[-6:])
     assert preview.combinable is False
     assert "attach it to the guest's account first" in preview.why_not
+
+
+def test_combine_preview_of_a_suspended_account_says_what_the_guest_page_says(
+    sandbox, viewer, agent_client
+):
+    # isCardCombinable still answers true for it; combineCard would refuse the status.
+    other = demo.DEMO_COMBINE_OTHER_CARD
+    account = sandbox.state.account_for_card(other)
+
+    def suspend(model, moment):
+        model.accounts[account.account_id].status = "SUSPENDED"
+
+    sandbox.state.write(suspend)
+    preview = combine_preview(
+        viewer=viewer, account_id=account.account_id, masked_card_number=other[-6:]
+    )
+    assert preview.combinable is False
+    assert preview.why_not.startswith("Combine is not offered: this account is suspended")
+    page = agent_client.get(reverse("guests:guest", args=[account.account_id])).content.decode()
+    assert escape(preview.why_not) in page
+    # The combine screen says it once.
+    url = reverse("cards:combine", args=[account.account_id, other[-6:]])
+    screen = agent_client.get(url).content.decode()
+    assert escape(preview.why_not) in screen
+    assert screen.count("Combine is not offered") == 1

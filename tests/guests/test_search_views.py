@@ -337,23 +337,6 @@ def test_a_store_managers_name_search_leaves_out_guests_of_other_groups(
     assert "No guest matches" in theirs.content.decode()
 
 
-@pytest.fixture
-def no_account_id_in_card_replies(monkeypatch: pytest.MonkeyPatch) -> None:
-    """guest/accountInformation as the spec documents it: without ``accountId``."""
-    from portal.sandbox.endpoints.registry import ENDPOINTS
-
-    found = ENDPOINTS["guest/accountInformation"]
-
-    def without_account_id(request: Any) -> Any:
-        reply = dict(found.handler(request))
-        reply.pop("accountId", None)
-        return reply
-
-    monkeypatch.setitem(
-        ENDPOINTS, "guest/accountInformation", replace(found, handler=without_account_id)
-    )
-
-
 @pytest.mark.parametrize("text", [demo.DEMO_ACTIVE_CARD, f"ext:{demo.DEMO_EXTERNAL_ACCOUNT_CODE}"])
 def test_a_card_reply_without_an_account_id_opens_the_account_of_the_cards_user(
     sandbox: SandboxController, agent_client: Client, no_account_id_in_card_replies: None, text: str
