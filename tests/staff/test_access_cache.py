@@ -67,7 +67,7 @@ def test_a_user_taken_out_of_a_role_from_the_groups_side_loses_it_at_once(
     user = make_staff(Role.SUPERVISOR)
     assert fresh(user).has_perm("staff.approve_requests")
     group = Group.objects.get(name=Role.SUPERVISOR.value)
-    group.user_set.remove(user)  # type: ignore[attr-defined]
+    group.user_set.remove(user)
     assert fresh(user).role is None
     assert not fresh(user).has_perm("staff.approve_requests")
 
