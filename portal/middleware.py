@@ -44,9 +44,9 @@ class RequestIdMiddleware:
 
 
 def _leads_on(response: HttpResponse) -> bool:
-    """A redirect, or htmx told to load another address."""
+    """A redirect, or htmx told to load another address or this one again."""
     return 300 <= response.status_code < 400 or any(
-        name in response for name in ("HX-Redirect", "HX-Location")
+        name in response for name in ("HX-Redirect", "HX-Location", "HX-Refresh")
     )
 
 

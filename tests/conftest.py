@@ -18,6 +18,7 @@ from django.test import Client
 
 from portal.audit.models import AuditRecord
 from portal.guestcache import failure_memory
+from portal.requestscope import drop_after_response
 from portal.staff.models import User
 from portal.staff.roles import Role, sync_role_groups
 from portal.staff.services import staff_create
@@ -57,6 +58,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
+    # What a request before left for after its response (one never closed) is dropped, not
+    # written into this test's cache.
+    drop_after_response()
     cache.clear()
     failure_memory.clear()
 

@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.test import RequestFactory
 
@@ -108,3 +109,38 @@ def test_work_a_request_left_unrun_runs_when_its_thread_takes_the_next_request()
         after_response(lambda: ran.append("left"))
     with request_scope(after_response=True):
         assert ran == ["left"]
+
+
+def test_a_read_answering_after_the_response_was_sent_is_written_at_once() -> None:
+    """A read the page stopped waiting for (past its deadline) still fills the cache: the
+    request's queue is closed once its work has run, and later work runs at once."""
+    import contextvars
+
+    with request_scope(after_response=True):
+        late = contextvars.copy_context()  # what a read thread holds
+    run_after_response()
+    late.run(guest_cache_set, KEY, REPLY)
+    assert guest_cache().get(KEY) is not None
+
+
+def test_a_requests_writes_go_in_one_round_trip_after_its_response(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    other = "guest:test:after-response:other"
+    calls: list[tuple[str, int]] = []
+    original = guest_cache().set_many
+
+    def set_many(values: dict[str, Any], timeout: Any = None) -> Any:
+        calls.append((",".join(sorted(values)), timeout))
+        return original(values, timeout=timeout)
+
+    monkeypatch.setattr(guest_cache(), "set_many", set_many)
+    with request_scope(after_response=True):
+        guest_cache_set(KEY, REPLY)
+        guest_cache_set(other, [REPLY], timeout=60)
+        guest_cache_set(KEY, ReferralList(number_of_available_user_referrals=4))
+    run_after_response()
+    assert sorted(calls) == sorted([(KEY, settings.GUEST_CACHE_SECONDS), (other, 60)])
+    assert guest_cache_get(KEY) == ReferralList(number_of_available_user_referrals=4)
+    assert guest_cache_get(other) == [REPLY]
+    guest_cache().delete(other)

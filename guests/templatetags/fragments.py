@@ -1,9 +1,10 @@
 """Parts of the guest page drawn once per distinct content: the history's rows, the balances.
 
-``{% fragment_key account_id rows marks|marks_state:user as key %}`` is a digest of
+``{% fragment_key account_id rows marks as key %}`` is a digest of
 everything a fragment's HTML depends on (passed as plain values, with the time zone, language
 and day it is drawn in); ``{% signed_fragment key %}…{% endsigned_fragment %}`` draws its body
-once per key and keeps it in the guests' cache for ``FRAGMENT_SECONDS``. The key is the content
+once per key and keeps it in the guests' cache for ``FRAGMENT_SECONDS`` (written once the
+response is sent: ``portal.requestscope.after_response``). The key is the content
 itself (not the guest's cache version), so a fragment can never outlive what it shows; the
 stored HTML is signed, so a value planted in the cache is never put on the page (it is drawn
 afresh instead).

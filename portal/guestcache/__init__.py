@@ -34,7 +34,7 @@ from django.core.cache.backends.base import BaseCache
 from portal.audit.scrub import card_hash
 from portal.guestcache.codec import CACHE_FORMAT, CacheShapeError, cache_decode, cache_encode
 from portal.guestcache.failures import failure_memory
-from portal.requestscope import after_response, request_scoped, response_pending
+from portal.requestscope import after_response, request_shared
 
 __all__ = [
     "MISSING",
@@ -223,10 +223,11 @@ _decoded = _DecodedMemo(512)
 
 def guest_cache_get(key: str) -> Any:
     """The value cached under ``key`` (card numbers masked: see ``codec``), or ``MISSING``."""
-    written = _written_now()
-    if written is not None and key in written:
-        value = written[key]
-        return list(value) if isinstance(value, list) else value
+    waiting = _written_now()
+    if waiting is not None:
+        value = waiting.get(key)
+        if value is not MISSING:
+            return list(value) if isinstance(value, list) else value
     held = _prefetched.get()
     text = held[key] if held is not None and key in held else guest_cache().get(key)
     if text is None:
@@ -241,14 +242,14 @@ def guest_cache_set(key: str, value: Any, *, timeout: int | None = None) -> None
     """Cache ``value`` under ``key`` for ``timeout`` seconds (``GUEST_CACHE_SECONDS``).
 
     In a web request, a reply (or list of replies, or a plain scalar) is written once the
-    response is sent (``portal.requestscope.after_response``): encoding it and the round trip
-    are not what the CSR waits for. The request itself reads it back from its own memo."""
+    response is sent (``portal.requestscope.after_response``), with the request's other writes
+    in one round trip: encoding them is not what the CSR waits for. The request itself reads
+    them back from its own memo."""
     seconds = settings.GUEST_CACHE_SECONDS if timeout is None else timeout
-    written = _written_now()
-    if written is not None and _immutable(value):
-        written[key] = value
-        after_response(lambda: guest_cache().set(key, cache_encode(value), timeout=seconds))
-        return
+    if _immutable(value):
+        waiting = _written_now()
+        if waiting is not None and waiting.add(key, value, seconds):
+            return
     text = cache_encode(value)
     guest_cache().set(key, text, timeout=seconds)
     held = _prefetched.get()
@@ -256,21 +257,62 @@ def guest_cache_set(key: str, value: Any, *, timeout: int | None = None) -> None
         held[key] = text
 
 
-def _written_now() -> dict[str, Any] | None:
-    """What this web request cached and has not written yet, by key (None outside one)."""
-    return request_scoped(_WRITTEN, dict) if response_pending() else None
+class _Waiting:
+    """What a web request cached and has not written yet: read back by the request, written
+    together once its response is sent."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[str, tuple[Any, int]] = {}
+        self._written = False
+
+    def add(self, key: str, value: Any, seconds: int) -> bool:
+        """Keep ``value`` for the write after the response; False once that has run."""
+        with self._lock:
+            if self._written:
+                return False
+            first = not self._values
+            self._values[key] = (list(value) if isinstance(value, list) else value, seconds)
+        if first:
+            after_response(self.write)
+        return True
+
+    def get(self, key: str) -> Any:
+        found = self._values.get(key)
+        return MISSING if found is None else found[0]
+
+    def write(self) -> None:
+        with self._lock:
+            self._written = True
+            values, self._values = self._values, {}
+        by_timeout: dict[int, dict[str, str]] = {}
+        for key, (value, seconds) in values.items():
+            by_timeout.setdefault(seconds, {})[key] = cache_encode(value)
+        for seconds, texts in by_timeout.items():
+            guest_cache().set_many(texts, timeout=seconds)
 
 
-_WRITTEN = "guestcache:written"
+def _written_now() -> _Waiting | None:
+    """This web request's writes waiting for its response (None outside one, or once sent)."""
+    return request_shared(_WAITING, _Waiting)
+
+
+_WAITING = "guestcache:waiting"
 
 
 def _immutable(value: Any) -> bool:
-    """Safe to hand out again as is: a frozen reply, a list of them (copied), a scalar."""
+    """Safe to hand out again as is, and to encode later: a frozen reply, a list of them
+    (copied), a scalar."""
     if value is None or isinstance(value, bool | int | str):
         return True
     if isinstance(value, list):
-        return _is_reply_list(value)
-    return dataclasses.is_dataclass(value) and not isinstance(value, type)
+        return _is_reply_list(value) and all(_frozen(item) for item in value)
+    return _frozen(value)
+
+
+def _frozen(value: Any) -> bool:
+    params = getattr(type(value), "__dataclass_params__", None)
+    return bool(params is not None and params.frozen)
 
 
 def guest_cached[T](
