@@ -69,7 +69,7 @@ from urllib.parse import urlencode
 
 import certifi
 import urllib3
-from requests.utils import get_environ_proxies, select_proxy
+from requests.utils import get_auth_from_url, get_environ_proxies, select_proxy
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -81,8 +81,10 @@ from tenacity.stop import stop_base
 from urllib3.exceptions import (
     ConnectTimeoutError,
     HTTPError,
+    LocationValueError,
     NewConnectionError,
     ProtocolError,
+    ProxyError,
     ReadTimeoutError,
     SSLError,
 )
@@ -182,7 +184,15 @@ class Transport:
         self.breaker = _breaker(config, clock)
         self._session_lock = threading.Lock()
         self._session: urllib3.PoolManager | None = None
-        self._headers: dict[str, str] = {}
+        # Latin-1, as requests encodes Basic credentials.
+        credentials = f"{config.username}:{config.secret}".encode("latin-1")
+        self._headers = {
+            "Authorization": "Basic " + base64.b64encode(credentials).decode("ascii"),
+            "Accept": "application/json",
+            "Accept-Encoding": "gzip, deflate",
+            "Connection": "keep-alive",
+            "User-Agent": "loyalty-desk",
+        }
         self._session_pid: int | None = None
 
     def __repr__(self) -> str:
@@ -202,25 +212,26 @@ class Transport:
             return self._session
 
     def _new_session(self) -> urllib3.PoolManager:
-        # The environment's proxy and CA bundle are read here, once per process.
-        verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        # The environment's proxy and CA bundle are read here, once per process, as requests
+        # reads them: REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE (a file, or a directory of
+        # certificates), the proxy for the base URL (credentials in it sent to the proxy).
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
         options: dict[str, Any] = {
             "maxsize": self.config.pool_maxsize,
             "block": False,
             "retries": False,
             "cert_reqs": "CERT_REQUIRED",
-            "ca_certs": verify or certifi.where(),
         }
-        credentials = f"{self.config.username}:{self.config.secret}".encode()
-        self._headers = {
-            "Authorization": "Basic " + base64.b64encode(credentials).decode("ascii"),
-            "Accept": "application/json",
-            "Accept-Encoding": "gzip, deflate",
-            "Connection": "keep-alive",
-            "User-Agent": "loyalty-desk",
-        }
+        if bundle and os.path.isdir(bundle):
+            options["ca_cert_dir"] = bundle
+        else:
+            options["ca_certs"] = bundle or certifi.where()
         proxy = select_proxy(self.config.base_url, get_environ_proxies(self.config.base_url))
         if proxy:
+            username, password = get_auth_from_url(proxy)
+            if username:
+                token = base64.b64encode(f"{username}:{password}".encode("latin-1"))
+                options["proxy_headers"] = {"Proxy-Authorization": "Basic " + token.decode()}
             return urllib3.ProxyManager(proxy, **options)
         return urllib3.PoolManager(**options)
 
@@ -323,7 +334,6 @@ class Transport:
         self, endpoint: Endpoint, wire: dict[str, Any], attempt: int, started: float
     ) -> tuple[dict[str, Any], int]:
         path = endpoint.path
-        pool = self.session
         url = self.config.base_url + path
         headers = self._headers
         body = None
@@ -333,7 +343,7 @@ class Transport:
             body = json.dumps(wire, allow_nan=False).encode()
             headers = {**headers, "Content-Type": "application/json"}
         try:
-            response = pool.request(
+            response = self.session.request(
                 endpoint.method,
                 url,
                 body=body,
@@ -447,6 +457,13 @@ def _log_retry(endpoint: Endpoint, state: RetryCallState, attempts: int) -> None
 
 def _classify(exc: HTTPError) -> tuple[str, bool]:
     """A fault name for logs and messages, and whether the request may have been sent."""
+    if isinstance(exc, ProxyError):
+        # urllib3 raises it only before the connection through the proxy was made (the proxy
+        # unreachable, or it refused the tunnel: a 407 for credentials): nothing was sent.
+        return "proxy refused or unreachable", False
+    if isinstance(exc, LocationValueError):
+        # An address (or a proxy's) urllib3 cannot use: nothing was sent.
+        return "bad address", False
     # NewConnectionError is a kind of ConnectTimeoutError in urllib3: asked first.
     if isinstance(exc, NewConnectionError):
         return "cannot connect", False

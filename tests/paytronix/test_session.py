@@ -111,6 +111,53 @@ def test_a_proxy_named_in_the_environment_is_used(
     assert [seen.path for seen in upstream.requests] == [f"/rest/25.33/{READ.path}"]
 
 
+def test_credentials_in_the_proxy_url_are_sent_to_the_proxy(
+    upstream: FakeUpstream, make_harness: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("no_proxy", "NO_PROXY", "HTTP_PROXY", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    host = upstream.base_url.split("/rest/")[0].removeprefix("http://")
+    monkeypatch.setenv("http_proxy", f"http://egress:p%40ss@{host}")
+    harness = make_harness(base_url="http://paytronix.invalid/rest/25.33/")
+
+    harness.transport.call(READ, {"printedCardNumber": CARD})
+
+    sent = upstream.requests[0].headers["Proxy-Authorization"]
+    assert base64.b64decode(sent.removeprefix("Basic ")) == b"egress:p@ss"
+
+
+def test_a_write_through_an_unreachable_proxy_was_not_sent(
+    make_harness: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("no_proxy", "NO_PROXY", "HTTP_PROXY", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{closed_port}")
+    harness = make_harness(base_url="http://paytronix.invalid/rest/25.33/")
+
+    with permit_writes(), pytest.raises(TransportError) as caught:
+        harness.transport.call(WRITE, {"printedCardNumber": CARD, "status": "DISABLED"})
+
+    # Nothing reached Paytronix: a plain fault, never "outcome unknown".
+    assert not isinstance(caught.value, OutcomeUnknownError)
+    assert "proxy" in caught.value.message
+
+
+def test_a_ca_bundle_directory_is_accepted(
+    upstream: FakeUpstream,
+    make_harness: Callable[..., Harness],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Any,
+) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path))
+    harness = make_harness()
+    pool = harness.transport.session
+    assert pool.connection_pool_kw["ca_cert_dir"] == str(tmp_path)
+    assert "ca_certs" not in pool.connection_pool_kw
+
+
 # Retries of reads
 
 
