@@ -544,8 +544,11 @@ if _read("COMBINE_APPROVAL_ROLES", env.list, default=["agent"]) != ["agent"]:
     raise ImproperlyConfigured(
         "COMBINE_APPROVAL_ROLES is no longer read: whose combines a supervisor approves is now "
         "the permission 'Combine cards without a supervisor's approval' "
-        "(combine_without_approval) of each role's group, in the admin. Set it there and remove "
-        "COMBINE_APPROVAL_ROLES from the environment."
+        "(combine_without_approval), which the roles' definitions give to supervisors "
+        "(portal/staff/roles.py, applied by its migrations). To give it to another role, change "
+        "that definition in code with a migration (an edit of a role's group in the admin is "
+        "undone by the next migration that syncs the roles). Then remove COMBINE_APPROVAL_ROLES "
+        "from the environment."
     )
 
 # Jobs (portal/jobs): upstream calls one job makes at once, attempts per item on transient

@@ -14,6 +14,7 @@ user is out at once.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from portal.requestscope import request_forget, request_scoped
+from portal.staff.roles import ROLE_PERMISSIONS
 from portal.versioned import versioned_bump, versioned_get, versioned_set
 
 
@@ -34,8 +36,17 @@ class StaffAccess:
     permissions: frozenset[str]
 
 
+#: The roles' definitions as this code has them: part of every entry's name, so that the first
+#: request after a deploy that changes them (a migration syncing the role groups sends none of
+#: the signals that drop entries) never reads access cached before it.
+_ROLES = hashlib.blake2b(
+    repr(sorted((role.value, sorted(perms)) for role, perms in ROLE_PERMISSIONS.items())).encode(),
+    digest_size=6,
+).hexdigest()
+
+
 def _name(user_id: int) -> str:
-    return f"staff-access:{int(user_id)}"
+    return f"staff-access:{_ROLES}:{int(user_id)}"
 
 
 def _read(user: Any) -> StaffAccess:

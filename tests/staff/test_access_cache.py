@@ -88,14 +88,36 @@ def test_an_access_entry_planted_in_the_cache_is_not_trusted(
 ) -> None:
     from django.core.cache import cache
 
+    from portal.staff.permissions import _name
+
     user = make_staff(Role.AGENT)
     assert not fresh(user).has_perm("staff.approve_requests")
+    name = _name(user.pk)
+    key = f"versioned:{name}:value"
+    assert cache.get(key) is not None  # the entry the planted ones replace
     entry = {"groups": ["admin"], "permissions": ["staff.approve_requests"]}
-    forged = json.dumps([f"staff-access:{user.pk}@0", entry]) + ":forged-signature"
-    for planted in (entry, json.dumps([f"staff-access:{user.pk}@0", entry]), forged):
-        cache.set(f"versioned:staff-access:{user.pk}:value", planted)
+    forged = json.dumps([f"{name}@0", entry]) + ":forged-signature"
+    for planted in (entry, json.dumps([f"{name}@0", entry]), forged):
+        cache.set(key, planted)
         assert fresh(user).role is Role.AGENT
         assert not fresh(user).has_perm("staff.approve_requests")
+
+
+def test_access_cached_under_other_role_definitions_is_never_read(
+    make_staff: Callable[..., User], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deploy whose migration changes what a role may do sends no signal: the entry's name
+    carries the roles' definitions, so access cached by the code before it is not read."""
+    from portal.staff import permissions
+
+    user = make_staff(Role.SUPERVISOR)
+    assert fresh(user).has_perm("staff.approve_requests")
+    group = Group.objects.get(name=Role.SUPERVISOR.value)
+    with connection.cursor() as cursor:  # as a migration on historical models: no signal
+        cursor.execute("DELETE FROM auth_group_permissions WHERE group_id = %s", [group.pk])
+    assert fresh(user).has_perm("staff.approve_requests")  # still the cached access
+    monkeypatch.setattr(permissions, "_ROLES", "other-definitions")  # the code after the deploy
+    assert not fresh(user).has_perm("staff.approve_requests")
 
 
 def test_access_read_before_a_role_change_and_cached_after_it_is_never_served(
