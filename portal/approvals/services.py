@@ -250,17 +250,21 @@ def _ended(request: ApprovalRequest, latest: AuditRecord) -> ChangeOutcome:
     )
 
 
-def _still_open(request: ApprovalRequest, latest: AuditRecord | None) -> ChangeOutcome:
+def _still_open(
+    request: ApprovalRequest, latest: AuditRecord | None, *, refused: str = ""
+) -> ChangeOutcome:
     """An earlier run's change may have been applied, and this run stopped before the door:
     that change as it stands, with its record (never "failed": it must not be made again). Not
-    in the run's words, which are about its own read (a combined account reads as closed)."""
+    in the run's words, which are about its own read (a combined account reads as closed),
+    except a refusal of the approver (``refused``), which the approver must see."""
     if latest is not None and latest.outcome == Outcome.NEEDS_REVIEW:
         outcome, then = Outcome.NEEDS_REVIEW, latest.error_message
     else:
         outcome, then = Outcome.UNKNOWN, LOOK_AGAIN
+    why = f" This check was refused: {refused}" if refused else ""
     return ChangeOutcome(
         outcome=outcome,
-        message=f"The change's outcome is not known yet, and this check sent nothing. {then}",
+        message=f"The change's outcome is not known yet, and this check sent nothing.{why} {then}",
         intent_id=request.change_record_id,
     )
 
@@ -285,16 +289,18 @@ def _run(kind_run: Any, *, submission: Submission, request: ApprovalRequest) -> 
         reason=Reason(code=request.reason_code, text=request.reason_text),
         idempotency_key=f"approval-{request.pk}",
     )
+    refused = ""
     try:
         outcome: ChangeOutcome = kind_run(as_approver, request)
     except (PermissionDenied, ValidationError) as refusal:
         words = refusal.messages if isinstance(refusal, ValidationError) else [str(refusal)]
-        outcome = ChangeOutcome(outcome=Outcome.FAILED, message=" ".join(words))
+        refused = " ".join(words)
+        outcome = ChangeOutcome(outcome=Outcome.FAILED, message=refused)
     sent_before = request.change_record_id is not None and (
         latest is None or latest.outcome != Outcome.NEEDS_MORE_INFO
     )
     if sent_before and outcome.intent_id is None:
-        outcome = _still_open(request, latest)
+        outcome = _still_open(request, latest, refused=refused)
     _keep(request, outcome)
     logger.info(
         "approval run: request=%d action=%s outcome=%s", request.pk, request.action, outcome.outcome

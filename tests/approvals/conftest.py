@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from portal.approvals.kinds import KINDS, approval_kind_register, approval_params
 from portal.approvals.models import ApprovalRequest
@@ -30,6 +31,8 @@ class Writes:
         #: What the run reads before its write can be read (a real kind's read may fail because
         #: of the change itself: a combined account is closed, a deleted guest gone).
         self.readable = True
+        #: The run refuses the approver (a rule of the kind, checked before its write).
+        self.refusal = ""
 
 
 @pytest.fixture
@@ -37,6 +40,8 @@ def writes() -> Iterator[Writes]:
     counter = Writes()
 
     def run(submission: Submission, request: ApprovalRequest) -> ChangeOutcome:
+        if counter.refusal:
+            raise ValidationError(counter.refusal)
         if not counter.readable:
             return ChangeOutcome(
                 outcome=Outcome.FAILED, message="The guest could not be read, so nothing was sent."

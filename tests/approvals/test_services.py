@@ -196,6 +196,24 @@ def test_an_outcome_still_unknown_stays_so_when_the_run_stops_before_the_door(
     assert (request.change_outcome, request.change_record_id) == (Outcome.UNKNOWN, change.pk)
 
 
+def test_a_refusal_of_a_later_run_is_said_and_the_unknown_outcome_kept(
+    agent: User, supervisor: User, ask: Ask, writes: Writes
+) -> None:
+    request = ask(agent)
+    writes.reply_lost = True
+    approval_decide(submission(supervisor, "approve-1"), request.pk, approve=True)
+    [change] = records(ACTION)
+    writes.refusal = "The guest's account is not active."
+
+    again = approval_decide(submission(supervisor, "approve-2"), request.pk, approve=True)
+
+    assert (again.outcome, again.intent_id) == (Outcome.UNKNOWN, change.pk)
+    assert again.message == (
+        "The change's outcome is not known yet, and this check sent nothing. This check was "
+        "refused: The guest's account is not active. " + LOOK_AGAIN
+    )
+
+
 def test_a_rejected_request_makes_no_change_and_cannot_be_approved_after(
     agent: User, supervisor: User, make_staff: Callable[..., User], ask: Ask, writes: Writes
 ) -> None:
