@@ -23,6 +23,7 @@ from portal.paytronix.replies import AccountInformation, BalanceInformation
 from portal.paytronix.transaction import CONSOLE_REFERENCE_PREFIX
 from portal.requestscope import request_scoped
 from portal.sentences import NotShownError
+from portal.templatetags import amounts
 
 if TYPE_CHECKING:
     from portal.approvals.models import ApprovalRequest
@@ -74,10 +75,11 @@ _UNITS = {POINTS: "points", REWARDS: "rewards"}
 def amount_words(kind: str, value: Decimal, *, unit: bool = False) -> str:
     """``value`` as a CSR says it, in the scale of a wallet of ``kind`` and grouped by
     thousands: ``$1,234.50`` (stored value) or ``1,235`` (points, rewards; ``1,235 points``
-    with ``unit``). The one format of the sentences, the limits and the adjust screen."""
+    with ``unit``), a fraction of a point kept as the guest page shows it (``12.5``), never
+    rounded. The one format of the sentences, the limits and the adjust screen."""
     if kind == STORED_VALUE:
         return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
-    shown = f"{value:,.0f}"
+    shown = str(amounts.amount(value))
     return f"{shown} {_UNITS[kind]}" if unit and kind in _UNITS else shown
 
 

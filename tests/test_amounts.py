@@ -37,6 +37,10 @@ def test_an_amount_is_grouped_by_thousands_with_its_own_decimals(value, shown):
         ("points", Decimal("1500"), True, "1,500 points"),
         ("rewards", Decimal("2"), True, "2 rewards"),
         ("stored_value", Decimal("200"), True, "$200.00"),
+        # A fraction of a point is said as the guest page shows it, never rounded (half-even
+        # rounding made 12.5 say 12).
+        ("points", Decimal("12.5"), False, "12.5"),
+        ("points", Decimal("1234.50"), True, "1,234.50 points"),
     ],
 )
 def test_an_amount_in_a_wallet_reads_in_its_kinds_scale(kind, value, unit, said):
