@@ -1,7 +1,9 @@
 -- wrk script: send at a fixed rate (wrk's -t threads share it evenly; the rate per thread is
 -- the script's argument), whatever the latency: each request gets the next slot of a schedule
 -- (or goes at once when the schedule is behind: the load is never eased off because answers
--- are slow). Prints what bench.web reads, as p95.lua does.
+-- are slow). Latency is counted from when a request is sent: when the schedule falls behind
+-- (every connection busy), the wait for a free connection is not counted, so bench.web voids the
+-- figure unless the rate was reached. Prints what bench.web reads, as p95.lua does.
 local ffi = require("ffi")
 ffi.cdef[[
 typedef struct { long tv_sec; long tv_usec; } bench_timeval;
