@@ -258,3 +258,30 @@ def test_a_balance_row_is_drawn_as_the_template_drew_it(wallet: Wallet, link: Sa
     drawn = wallet_rows_html([wallet], links)
     expected = _WALLET_TEMPLATE.render({"wallet": wallet, "link": link if links else ""})
     assert parse_html(drawn) == parse_html(expected)
+
+
+_DRAWER_TEMPLATE = engines["django"].from_string(
+    '<p class="drawer-link"><a class="button" href="{% url \'guests:guest\' account_id %}'
+    "?open={{ drawer }}#panel-{{ panel }}\" hx-get=\"{% url 'guests:panel' account_id panel %}"
+    '?open={{ drawer }}" hx-target="#panel-{{ panel }}" hx-swap="outerHTML"{% if key %} '
+    'data-shortcut="{{ key }}" aria-keyshortcuts="{{ key }}"{% endif %}>{{ label }}</a></p>'
+)
+
+
+@pytest.mark.parametrize(
+    ("drawer", "panel", "label", "key"),
+    [
+        ("preferences", "header", "Change preferences", "m"),
+        ("visit", "wallets", "Check a visit code", ""),
+        ("refer", "referrals", "Refer <friends> & more", "f"),
+    ],
+)
+def test_a_drawer_link_is_drawn_as_the_included_template_drew_it(
+    drawer: str, panel: str, label: str, key: str
+) -> None:
+    from guests.templatetags.drawers import drawer_link
+
+    context = {"account_id": 9000001, "drawer": drawer, "panel": panel, "label": label}
+    expected = _DRAWER_TEMPLATE.render({**context, "key": key})
+    drawn = drawer_link(9000001, drawer, panel, label, key=key)
+    assert parse_html(drawn) == parse_html(expected)
