@@ -20,7 +20,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from cards.adjustments import STORED_VALUE, AdjustableWallet, Adjustment, adjustable_wallet
+from cards.adjustments import (
+    AdjustableWallet,
+    Adjustment,
+    adjustable_wallet,
+    amount_words,
+)
 from cards.limits import wallet_adjust_limit
 from cards.selectors import GuestCards, guest_cards, primary_card_number
 from guests.pending import PendingChange, pending_watch
@@ -118,9 +123,10 @@ def wallet_adjust_over_limit(
     return wallet_adjust_limit(submission.actor, Target(account_id=guest.account_id), params)
 
 
-def _quantity_words(quantity: Decimal, limit_kind: Any) -> str:
-    """An amount recorded in params, unsigned, as the guest page shows it (``$2.50``, ``1,000``)."""
-    return f"${abs(quantity):,.2f}" if limit_kind == STORED_VALUE else f"{abs(quantity):,}"
+def _recorded_amount(params: dict[str, Any], quantity: Decimal) -> str:
+    """An amount recorded in params, unsigned, as the guest page shows it (``$2.50``, ``1,000``),
+    in the scale of the wallet kind the params name."""
+    return amount_words(str(params.get("limit_kind") or ""), abs(quantity))
 
 
 def _comment(params: dict[str, Any], label: str) -> str:
@@ -249,7 +255,7 @@ def wallet_adjust_describe(request: ApprovalRequest) -> str:
     """What approving will do, in words."""
     params = request.params
     quantity = Decimal(str(params.get("quantity", "0")))
-    amount = _quantity_words(quantity, params.get("limit_kind"))
+    amount = _recorded_amount(params, quantity)
     verb = "add" if quantity > 0 else "take away"
     reasons = action_get("wallet.adjust").reason_code_labels
     reason = reasons.get(str(params.get("reason_code")), str(params.get("reason_code") or ""))
@@ -338,7 +344,6 @@ def wallet_void(
         params=params,
         call=call,
         success=(
-            f"Adjustment voided: {_quantity_words(quantity, original.get('limit_kind'))} "
-            f"{direction} {wallet_name}."
+            f"Adjustment voided: {_recorded_amount(original, quantity)} {direction} {wallet_name}."
         ),
     )
