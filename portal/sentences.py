@@ -341,7 +341,12 @@ def _result_sentence(error: PaytronixResultError) -> str:
     if isinstance(error, AttachFailureError):
         return f"The card could not be added: {_lower_first(sentence)}"
     if isinstance(error, CombineFailureError):
-        return f"The card was added, but could not be combined: {_lower_first(sentence)}"
+        # The spec: the write failed at its combine step, after the attach step; whether the
+        # attach then stands it does not say, so neither does the CSR's sentence.
+        return (
+            "The card's balances could not be combined (it may have been added to this "
+            f"guest: the cards panel lists it if so): {_lower_first(sentence)}"
+        )
     return sentence
 
 

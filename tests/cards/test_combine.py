@@ -320,7 +320,10 @@ def test_attach_failure_and_combine_failure_are_told_apart(sandbox, supervisor_c
     # Seeded registered to another user; made anonymous here so no credentials are asked.
     sandbox.state.account_for_card(gift).username = ""
     refused_combine = attach_and_combine(supervisor_client, gift, key="x2")
-    assert "The card was added, but could not be combined" in refused_combine.content.decode()
+    assert (
+        "The card&#x27;s balances could not be combined (it may have been added to this guest: "
+        "the cards panel lists it if so)" in refused_combine.content.decode()
+    )
 
 
 def test_an_attach_and_combine_whose_combine_suspends_says_where_to_see_whether_it_attached(

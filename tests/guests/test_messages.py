@@ -95,7 +95,10 @@ def test_attach_and_combine_say_which_step_failed() -> None:
         result="combine_failure", error_code="combine_card.not_combinable_template"
     )
     assert explain(attach).startswith("The card could not be added: adding cards")
-    assert explain(combine).startswith("The card was added, but could not be combined: cards")
+    assert explain(combine).startswith(
+        "The card's balances could not be combined (it may have been added to this guest: the "
+        "cards panel lists it if so): cards"
+    )
 
 
 def test_an_invalid_visit_code_is_explained_by_why() -> None:
