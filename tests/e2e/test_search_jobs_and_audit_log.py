@@ -6,6 +6,7 @@ Every screen: no axe violation, no console error or CSP violation, nothing wider
 
 from __future__ import annotations
 
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -130,7 +131,12 @@ def test_a_supervisor_runs_filters_and_cancels_bulk_jobs_and_reads_them_in_the_a
     # A combine into a suspended main account is refused precisely, with no "After" total.
     main, other = demo.DEMO_NEAR_SUSPENSION_PAIR
     main_account = sandbox.state.account_for_card(main)
-    main_account.status = "SUSPENDED"  # as a combine before left it
+
+    def suspend(model: Any, moment: Any) -> None:
+        # As a combine before left it; a write, so the next test's reset undoes it.
+        model.accounts[main_account.account_id].status = "SUSPENDED"
+
+    sandbox.state.write(suspend)
     other_account = sandbox.state.account_for_card(other).account_id
     page.goto(f"/cards/{other_account}/{other[-6:]}/combine/")
     refusal = page.get_by_role("main")
