@@ -155,7 +155,7 @@ def _card_target(number: str) -> Target:
     unknown outcome. Read fresh from upstream, never from a cache."""
     guest = client_from_settings().guest
     try:
-        account = guest.account_information(printed_card_number=number)
+        account = guest.account_identity(printed_card_number=number)
     except PaytronixError:
         # An unknown card, or upstream unreachable: the change itself is still tried and
         # audited by card, and its own answer says what went wrong.

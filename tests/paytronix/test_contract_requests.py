@@ -37,6 +37,7 @@ CALLS: list[tuple[str, dict[str, Any]]] = [
     ("printed_card_number_for_external_account", {"account_code": "fb-ava-100042"}),
     ("account_information", {"printed_card_number": CARD}),
     ("account_information", {"printed_card_number": CARD, "access_filter_store_group_code": 100}),
+    ("account_identity", {"printed_card_number": CARD}),
     ("account_information_by_id", {"account_id": ACCOUNT, "access_filter_store_group_code": 100}),
     ("eclub_account_information", {"email": "s@example.com", "card_template_code": 30}),
     ("user_information", {"username": "ava.thompson"}),

@@ -64,6 +64,13 @@ CASES = [
         {"printedCardNumber": CARD, "accessFilterStoreGroupCode": "12"},
     ),
     Case(
+        "account_identity",
+        {"printed_card_number": CARD},
+        "accountInformation",
+        {"printedCardNumber": CARD},
+        reply={"result": "success", "accountId": 42, "username": "ann", "pointBalances": []},
+    ),
+    Case(
         "account_information_by_id",
         {"account_id": 42},
         "accountInformationById",
@@ -324,7 +331,7 @@ def _call(harness: Harness, case: Case) -> Any:
 def test_every_guest_service_endpoint_has_a_case() -> None:
     public = {name for name in dir(GuestService) if not name.startswith("_")}
     assert public == {case.method for case in CASES}
-    assert len(CASES) == 36
+    assert len(CASES) == 37
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.method)

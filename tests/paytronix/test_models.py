@@ -216,3 +216,20 @@ def test_a_px_transaction_id_sent_as_a_64_bit_number_reads_as_its_exact_digits()
     reply = AddRedeemReply.from_wire({"pxTransactionId": 9007199254740993, "walletContents": []})
 
     assert reply.px_transaction_id == "9007199254740993"
+
+
+def test_an_account_identity_reads_whose_account_it_is_and_nothing_more() -> None:
+    from portal.paytronix.replies import AccountIdentity
+
+    reply = {
+        "result": "success",
+        "accountId": "9000001",
+        "username": "ava.thompson",
+        "primaryCard": {"printedCardNumber": "6000201000200841"},
+        "pointBalances": [{"balance": "lots"}],  # not read, so never malformed here
+    }
+    assert AccountIdentity.from_wire(reply) == AccountIdentity(
+        account_id=9000001, username="ava.thompson"
+    )
+    # The spec's reply names no account: whose it is then comes from the card's user.
+    assert AccountIdentity.from_wire({"username": "ava"}).account_id is None

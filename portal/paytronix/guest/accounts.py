@@ -7,6 +7,7 @@ import dataclasses
 from typing import Any
 
 from ..replies import (
+    AccountIdentity,
     AccountInformation,
     ExternalAccountCards,
     UserAndAccountInformation,
@@ -71,6 +72,12 @@ class AccountCalls(GuestCalls):
             },
         )
         return AccountInformation.from_wire(reply)
+
+    def account_identity(self, *, printed_card_number: str) -> AccountIdentity:
+        """accountInformation by card number, read only for whose account it is (see
+        ``AccountIdentity``); ``InvalidStatusError`` for a terminated account."""
+        reply = self._call(ACCOUNT_INFORMATION, {"printedCardNumber": printed_card_number})
+        return AccountIdentity.from_wire(reply)
 
     def account_information_by_id(
         self, *, account_id: int, access_filter_store_group_code: int | None = None

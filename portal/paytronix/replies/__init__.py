@@ -2,6 +2,7 @@
 
 from .account import (
     AccountFields,
+    AccountIdentity,
     AccountInformation,
     BalanceInformation,
     CardInformation,
@@ -38,6 +39,7 @@ from .visit import AddRedeemReply, VisitCode, WalletContent
 __all__ = [
     "AccountComment",
     "AccountFields",
+    "AccountIdentity",
     "AccountInformation",
     "AccountQueryMatch",
     "AddRedeemReply",

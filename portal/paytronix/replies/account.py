@@ -103,6 +103,16 @@ class PendingEventReward(WireModel):
 
 
 @dataclass(frozen=True)
+class AccountIdentity(WireModel):
+    """Of an accountInformation reply, only whose account it is: for a caller that needs no
+    more (a bulk row's audit target), which then decodes two fields, not the wallets and cards.
+    ``account_id`` is in the spec's eClub example reply only (the sandbox always sends it)."""
+
+    account_id: int | None = None
+    username: str | None = None
+
+
+@dataclass(frozen=True)
 class AccountInformation(WireModel):
     """Account information (balance inquiry): status, program, tier, cards and wallets.
 
