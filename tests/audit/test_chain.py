@@ -39,6 +39,34 @@ def test_each_record_links_to_the_one_before() -> None:
     assert (head.seq, head.last_hash) == (3, third.record_hash)
 
 
+def test_a_record_is_stored_exactly_as_appended_whatever_its_values() -> None:
+    """The append prepares only what needs it (a plain str of a text field goes as it is):
+    every value reads back as it was given, and the chain still verifies."""
+    from django.utils.functional import lazy
+
+    lazy_text = lazy(lambda: "Läzy <reason> ✓", str)()
+    record = chain_append(
+        kind=Kind.EVENT,
+        action="auth.login",
+        outcome=Outcome.SUCCEEDED,
+        actor_username="zoë.agent",
+        reason_text=lazy_text,
+        error_message="",
+        params={"n": 1, "note": "naïve", "nested": [1, None, "x"]},
+        account_id=9000001,
+        duration_ms=12,
+        transient=True,
+    )
+    stored = AuditRecord.objects.get(pk=record.pk)
+    assert stored.actor_username == "zoë.agent"
+    assert stored.reason_text == "Läzy <reason> ✓"
+    assert stored.error_message == ""
+    assert stored.params == {"n": 1, "note": "naïve", "nested": [1, None, "x"]}
+    assert (stored.account_id, stored.duration_ms, stored.transient) == (9000001, 12, True)
+    assert stored.record_hash == record.record_hash
+    assert chain_verify().intact
+
+
 def test_a_record_refuses_to_be_changed_or_deleted() -> None:
     record = _event()
     record.outcome = Outcome.FAILED
