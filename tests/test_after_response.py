@@ -144,3 +144,16 @@ def test_a_requests_writes_go_in_one_round_trip_after_its_response(
     assert guest_cache_get(KEY) == ReferralList(number_of_available_user_referrals=4)
     assert guest_cache_get(other) == [REPLY]
     guest_cache().delete(other)
+
+
+def test_work_given_after_the_response_was_sent_runs_at_once() -> None:
+    import contextvars
+
+    ran: list[str] = []
+    with request_scope(after_response=True):
+        late = contextvars.copy_context()  # what a read thread of the request holds
+        after_response(lambda: ran.append("before"))
+    run_after_response()
+    assert ran == ["before"]
+    late.run(after_response, lambda: ran.append("late"))
+    assert ran == ["before", "late"]  # not queued on a list nobody runs again

@@ -16,6 +16,7 @@ from portal.paytronix.errors import TransportError
 from portal.sandbox import demo
 from portal.sandbox.testing import SandboxController
 from portal.staff.models import User
+from tests.conftest import UpstreamCalls
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +64,32 @@ def test_a_hanging_panel_read_leaves_the_page_answering_within_its_deadline(
     assert "Try again" in referrals
     assert "Ava Thompson" in html
     assert "Point Adjustment" in html
+
+
+def test_a_panel_read_answering_after_the_page_was_sent_fills_the_cache_for_the_retry(
+    sandbox: SandboxController,
+    agent_client: Client,
+    settings: object,
+    upstream_calls: UpstreamCalls,
+) -> None:
+    """The page stops waiting for a slow read and is sent; the read's answer, coming after the
+    response, is still cached (it is written at once, not left for a response already gone),
+    so the panel's "Try again" is answered without asking upstream again."""
+    settings.GUESTS_PAGE_DEADLINE = 1.0  # type: ignore[attr-defined]
+    settings.PAYTRONIX_READ_TIMEOUT = 20  # type: ignore[attr-defined]
+    settings.AUDIT_ABANDONED_AFTER = 60  # type: ignore[attr-defined]
+    sandbox.faults.latency(1.8, endpoint="guest/referralsByAccountId")
+
+    page = agent_client.get(GUEST_URL).content.decode()
+    assert "did not answer in time" in page[page.index('id="panel-referrals"') :]
+    time.sleep(1.5)  # the read answers (1.8 s after it was sent) and caches what it read
+    before = len(upstream_calls.to("guest/referralsByAccountId.json"))
+
+    retry = agent_client.get(reverse("guests:panel", args=[demo.DEMO_ACCOUNT_ID, "referrals"]))
+
+    assert retry.status_code == 200
+    assert "did not answer in time" not in retry.content.decode()
+    assert len(upstream_calls.to("guest/referralsByAccountId.json")) == before == 1
 
 
 def test_a_hanging_account_read_answers_the_calm_page_within_the_deadline(
