@@ -103,7 +103,7 @@ class CardPageReads:
                     continue  # the notes' service is not there: the page says so itself
                 params: dict[str, Any] = {}
                 if kind == "history":
-                    params = {"filters": HistoryFilter().key(), "limit": _FIRST_HISTORY}
+                    params = reads.history_params(HistoryFilter(), _FIRST_HISTORY)
                 reads.remember(account_id, kind, value, **params)
         finally:
             self._pool.shutdown(wait=True, cancel_futures=True)

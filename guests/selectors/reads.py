@@ -98,6 +98,17 @@ _SOURCE_KINDS = {
 }
 
 
+def _account_params(scope: int | None) -> dict[str, Any]:
+    """What an account read's cache key holds besides the account: the store group it was
+    read for."""
+    return {"scope": scope}
+
+
+def history_params(filters: HistoryFilter, limit: int) -> dict[str, Any]:
+    """What a history read's cache key holds besides the account: its filters and size."""
+    return {"filters": filters.key(), "limit": limit}
+
+
 def page_cache_keys(
     *,
     account_id: int,
@@ -106,18 +117,16 @@ def page_cache_keys(
     history: tuple[HistoryFilter, int],
 ) -> list[str]:
     """The cache keys a guest page with these sources looks up (``history``: its filters and
-    how many transactions it asks for), for ``guest_cache_prefetch``."""
+    how many transactions it asks for), for ``guest_cache_prefetch``: each made from the same
+    parameters as the read that looks it up."""
     keys = [
-        guest_cache_key("account", account_id=account_id, scope=scope),
+        guest_cache_key("account", account_id=account_id, **_account_params(scope)),
         guest_cache_key("combinable", account_id=account_id),
     ]
     kinds = {_SOURCE_KINDS[source] for source in sources if source in _SOURCE_KINDS}
     keys += [guest_cache_key(kind, account_id=account_id) for kind in sorted(kinds)]
     if "history" in sources:
-        filters, limit = history
-        keys.append(
-            guest_cache_key("history", account_id=account_id, filters=filters.key(), limit=limit)
-        )
+        keys.append(guest_cache_key("history", account_id=account_id, **history_params(*history)))
     return keys
 
 
@@ -136,7 +145,7 @@ def account_by_id(*, account_id: int, scope: int | None, fresh: bool = False) ->
             account_id=account_id, access_filter_store_group_code=scope
         ),
         fresh=fresh,
-        scope=scope,
+        **_account_params(scope),
     )
 
 
@@ -153,9 +162,7 @@ def account_by_card(*, printed_card_number: str, scope: int | None) -> AccountIn
 def remember_account(account: AccountInformation, *, scope: int | None) -> None:
     """Cache an account reply fetched some other way (by card, by eClub email)."""
     if account.account_id is not None:
-        guest_cache_set(
-            guest_cache_key("account", account_id=account.account_id, scope=scope), account
-        )
+        remember(account.account_id, "account", account, **_account_params(scope))
 
 
 def account_cards(account: AccountInformation) -> list[CardInformation]:
@@ -255,7 +262,7 @@ def history_of_account(
             ),
         )
 
-    return cached(account_id, "history", load, fresh=fresh, filters=filters.key(), limit=limit)
+    return cached(account_id, "history", load, fresh=fresh, **history_params(filters, limit))
 
 
 def referrals_of_account(*, account_id: int, fresh: bool = False) -> ReferralList:

@@ -954,3 +954,27 @@ def test_settling_a_pending_change_keeps_one_another_request_added_meanwhile(
     with request_scope():
         left = pending.pending_sources(account_id=demo.DEMO_ACCOUNT_ID, panels=["header"])
     assert left == {"user"}  # the language change is still waited for
+
+
+def test_the_page_looks_up_in_one_round_trip_the_keys_its_reads_write(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    """The prefetch's keys and the reads' keys come from the same parameters: after a first
+    page every key it prefetches holds what a read wrote (the account for the viewer's store
+    group, the history of the page's size, the user, referrals, rewards, notes)."""
+    from guests.selectors.history import history_limit
+    from guests.selectors.load import PANEL_SOURCES
+
+    assert agent_client.get(GUEST_URL).status_code == 200
+    sources = {source for names in PANEL_SOURCES.values() for source in names}
+    keys = reads.page_cache_keys(
+        account_id=demo.DEMO_ACCOUNT_ID,
+        scope=None,
+        sources=sources,
+        history=(HistoryFilter(), history_limit(HistoryQuery())),
+    )
+    combinable = guest_cache_key("combinable", account_id=demo.DEMO_ACCOUNT_ID)
+    # One account: nothing to combine with, so isCardCombinable is never asked nor cached.
+    missing = [key for key in keys if key != combinable and guest_cache().get(key) is None]
+    assert missing == []
+    assert len(keys) == 7
