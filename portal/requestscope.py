@@ -102,11 +102,6 @@ def _queue_open(memo: dict[str, Any] | None) -> bool:
     return queue is not None and not queue.closed
 
 
-def response_pending() -> bool:
-    """Whether work given to ``after_response`` now waits for the response to be sent."""
-    return _queue_open(_memo.get())
-
-
 def after_response(work: Callable[[], None]) -> None:
     """Run ``work`` once this request's response is sent (at once outside a web request, or
     once it has been sent)."""

@@ -248,7 +248,8 @@ def guest_cache_set(key: str, value: Any, *, timeout: int | None = None) -> None
     seconds = settings.GUEST_CACHE_SECONDS if timeout is None else timeout
     if _immutable(value):
         waiting = _written_now()
-        if waiting is not None and waiting.add(key, value, seconds):
+        if waiting is not None:
+            waiting.add(key, value, seconds)
             return
     text = cache_encode(value)
     guest_cache().set(key, text, timeout=seconds)
@@ -264,18 +265,15 @@ class _Waiting:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._values: dict[str, tuple[Any, int]] = {}
-        self._written = False
 
-    def add(self, key: str, value: Any, seconds: int) -> bool:
-        """Keep ``value`` for the write after the response; False once that has run."""
+    def add(self, key: str, value: Any, seconds: int) -> None:
+        """Keep ``value`` for the write after the response. The first value since the last
+        write asks for one: once the response is sent, ``after_response`` runs it at once."""
         with self._lock:
-            if self._written:
-                return False
             first = not self._values
             self._values[key] = (list(value) if isinstance(value, list) else value, seconds)
         if first:
             after_response(self.write)
-        return True
 
     def get(self, key: str) -> Any:
         found = self._values.get(key)
@@ -283,7 +281,6 @@ class _Waiting:
 
     def write(self) -> None:
         with self._lock:
-            self._written = True
             values, self._values = self._values, {}
         by_timeout: dict[int, dict[str, str]] = {}
         for key, (value, seconds) in values.items():
