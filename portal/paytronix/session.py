@@ -184,10 +184,9 @@ class Transport:
         self.breaker = _breaker(config, clock)
         self._session_lock = threading.Lock()
         self._session: urllib3.PoolManager | None = None
-        # Latin-1, as requests encodes Basic credentials.
-        credentials = f"{config.username}:{config.secret}".encode("latin-1")
+        self._timeout = urllib3.Timeout(connect=config.connect_timeout, read=config.read_timeout)
         self._headers = {
-            "Authorization": "Basic " + base64.b64encode(credentials).decode("ascii"),
+            "Authorization": _basic_auth(config.username, config.secret),
             "Accept": "application/json",
             "Accept-Encoding": "gzip, deflate",
             "Connection": "keep-alive",
@@ -230,8 +229,7 @@ class Transport:
         if proxy:
             username, password = get_auth_from_url(proxy)
             if username:
-                token = base64.b64encode(f"{username}:{password}".encode("latin-1"))
-                options["proxy_headers"] = {"Proxy-Authorization": "Basic " + token.decode()}
+                options["proxy_headers"] = {"Proxy-Authorization": _basic_auth(username, password)}
             return urllib3.ProxyManager(proxy, **options)
         return urllib3.PoolManager(**options)
 
@@ -348,9 +346,7 @@ class Transport:
                 url,
                 body=body,
                 headers=headers,
-                timeout=urllib3.Timeout(
-                    connect=self.config.connect_timeout, read=self.config.read_timeout
-                ),
+                timeout=self._timeout,
                 retries=False,
                 redirect=False,
             )
@@ -453,6 +449,11 @@ def _log_retry(endpoint: Endpoint, state: RetryCallState, attempts: int) -> None
         state.attempt_number + 1,
         attempts,
     )
+
+
+def _basic_auth(username: str, password: str) -> str:
+    """An HTTP Basic credential, encoded Latin-1 as requests encodes it."""
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode("latin-1")).decode("ascii")
 
 
 def _classify(exc: HTTPError) -> tuple[str, bool]:
