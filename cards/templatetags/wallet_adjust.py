@@ -14,10 +14,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-register = template.Library()
+from guests.selectors.page import CHARGE_GROUP
 
-#: Charge wallets hold what the guest owes: not adjusted from the console.
-_NOT_ADJUSTED_GROUPS = frozenset({"Charge"})
+register = template.Library()
 
 
 @register.simple_tag
@@ -29,7 +28,7 @@ def wallet_adjust_links(
     page = reverse("guests:guest", args=[account_id])
     links = {}
     for wallet in wallets:
-        if wallet.wallet_code is None or wallet.group in _NOT_ADJUSTED_GROUPS:
+        if wallet.wallet_code is None or wallet.group == CHARGE_GROUP:
             continue
         url = reverse("cards:wallet_adjust", args=[account_id, wallet.wallet_code])
         links[wallet.wallet_code] = format_html(

@@ -211,12 +211,17 @@ def _account_cards(
     ]
 
 
+#: The group of a house charge balance: what the guest owes, not a loyalty balance (the cards
+#: app adjusts none of them).
+CHARGE_GROUP = "Charge"
+
+
 def _account_wallets(account: AccountInformation) -> list[Wallet]:
     found: list[Wallet] = []
     if account.stored_value_balance is not None:
         found.append(_wallet("Stored value", account.stored_value_balance))
     if account.charge_balance is not None:
-        found.append(_wallet("Charge", account.charge_balance))
+        found.append(_wallet(CHARGE_GROUP, account.charge_balance))
     found += [_wallet("Points", info) for info in account.point_balances]
     found += [_wallet("Rewards", info) for info in account.reward_balances]
     return found
