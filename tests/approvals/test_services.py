@@ -174,13 +174,21 @@ def test_an_unknown_outcome_settled_since_is_reported_on_the_request_without_run
     )
 
 
-def test_an_outcome_still_unknown_stays_so_when_the_run_stops_before_the_door(
+def _approved_with_reply_lost(
     agent: User, supervisor: User, ask: Ask, writes: Writes
-) -> None:
+) -> tuple[ApprovalRequest, AuditRecord]:
+    """A request approved once, its change sent and the reply lost (outcome unknown)."""
     request = ask(agent)
     writes.reply_lost = True
     approval_decide(submission(supervisor, "approve-1"), request.pk, approve=True)
     [change] = records(ACTION)
+    return request, change
+
+
+def test_an_outcome_still_unknown_stays_so_when_the_run_stops_before_the_door(
+    agent: User, supervisor: User, ask: Ask, writes: Writes
+) -> None:
+    request, change = _approved_with_reply_lost(agent, supervisor, ask, writes)
     writes.readable = False
 
     again = approval_decide(submission(supervisor, "approve-2"), request.pk, approve=True)
@@ -199,10 +207,7 @@ def test_an_outcome_still_unknown_stays_so_when_the_run_stops_before_the_door(
 def test_a_refusal_of_a_later_run_is_said_and_the_unknown_outcome_kept(
     agent: User, supervisor: User, ask: Ask, writes: Writes
 ) -> None:
-    request = ask(agent)
-    writes.reply_lost = True
-    approval_decide(submission(supervisor, "approve-1"), request.pk, approve=True)
-    [change] = records(ACTION)
+    request, change = _approved_with_reply_lost(agent, supervisor, ask, writes)
     writes.refusal = "The guest's account is not active."
 
     again = approval_decide(submission(supervisor, "approve-2"), request.pk, approve=True)
