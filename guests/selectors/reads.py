@@ -230,12 +230,6 @@ def remember(account_id: int, kind: str, value: Any, **params: Any) -> None:
     guest_cache_set(guest_cache_key(kind, account_id=account_id, **params), value)
 
 
-def remember_user(*, account_id: int, user: UserInformation) -> None:
-    """Cache a user reply fetched some other way (the eClub user an eClub search names), so the
-    guest page opened right after shows the guest's name without asking again."""
-    guest_cache_set(guest_cache_key("user", account_id=account_id), user)
-
-
 def user_of_account(*, account_id: int, fresh: bool = False) -> UserInformation:
     return cached(
         account_id,

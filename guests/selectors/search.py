@@ -321,7 +321,8 @@ def _by_eclub(viewer: Viewer, query: Query) -> _Found:
     except FailureError:
         pass  # a nameless match is still the match: the guest page reads the rest
     else:
-        reads.remember_user(account_id=account.account_id, user=user)
+        # The eClub user the search names: the page opened next shows the name without asking.
+        reads.remember(account.account_id, "user", user)
         who = Who.of_fields(user.fields)
     # eClubAccountInformation has no store filter: check the account with the viewer's scope.
     return _accounts(viewer, {account.account_id: who}, kind=query.kind)

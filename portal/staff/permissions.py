@@ -91,6 +91,8 @@ def _everyone() -> list[int]:
 @receiver(post_save, sender=settings.AUTH_USER_MODEL)
 @receiver(post_delete, sender=settings.AUTH_USER_MODEL)
 def _user_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+    if kwargs.get("update_fields") == frozenset({"last_login"}):
+        return  # a sign-in (Django's update_last_login) changes no access
     staff_access_forget([instance.pk])
 
 

@@ -141,3 +141,22 @@ def test_access_read_before_a_role_change_and_cached_after_it_is_never_served(
     assert Role.SUPERVISOR.value in before.groups
     assert _cached(fresh(user)).groups == frozenset({Role.AGENT.value})
     assert not fresh(user).has_perm("staff.approve_requests")
+
+
+def test_signing_in_keeps_the_cached_access_and_any_other_save_drops_it(
+    make_staff: Callable[..., User],
+) -> None:
+    from portal.staff.permissions import _name
+    from portal.versioned import MISSING, versioned_get
+
+    user = make_staff(Role.AGENT)
+    assert not fresh(user).has_perm("staff.approve_requests")  # cached now
+    version, stored = versioned_get(_name(user.pk))
+    assert stored is not MISSING
+    from django.contrib.auth.models import update_last_login
+
+    update_last_login(User, user)  # what signing in does: save(update_fields=["last_login"])
+    assert versioned_get(_name(user.pk)) == (version, stored)
+    user.first_name = "Changed"
+    user.save()
+    assert versioned_get(_name(user.pk))[1] is MISSING
