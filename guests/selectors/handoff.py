@@ -13,13 +13,12 @@ isCardCombinable) is kept only when the searched card is the account's primary c
 
 from __future__ import annotations
 
-import contextvars
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, as_completed
 from typing import Any
 
 from guests.selectors import optional, reads
-from guests.selectors.fanout import MAX_PARALLEL_READS
+from guests.selectors.fanout import ReadThreads
 from guests.selectors.history import HistoryQuery, history_limit
 from guests.selectors.page import is_registered
 from guests.selectors.reads import HistoryFilter
@@ -57,12 +56,9 @@ class CardPageReads:
             loads["notes"] = lambda: optional.NOTES.call(
                 lambda: client_from_settings().csr.account_comments(printed_card_number=number)
             )
-        self._pool = ThreadPoolExecutor(
-            max_workers=min(MAX_PARALLEL_READS, len(loads)), thread_name_prefix="search-ahead"
-        )
+        self._threads = ReadThreads()
         self._futures: dict[str, Future[Any]] = {
-            kind: self._pool.submit(contextvars.copy_context().run, load)
-            for kind, load in loads.items()
+            kind: self._threads.submit(load) for kind, load in loads.items()
         }
 
     def account(self) -> AccountInformation:
@@ -106,8 +102,8 @@ class CardPageReads:
                     params = reads.history_params(HistoryFilter(), _FIRST_HISTORY)
                 reads.remember(account_id, kind, value, **params)
         finally:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._threads.close(wait_for_running=True)
 
     def drop(self) -> None:
         """Not shown to this viewer (or not one account): nothing read is kept or looked at."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._threads.close(wait_for_running=True)

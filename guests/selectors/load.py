@@ -9,11 +9,10 @@ with an error to explain; the others render.
 
 from __future__ import annotations
 
-import contextvars
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 from concurrent.futures import TimeoutError as FutureTimeoutError
 from functools import partial
 from typing import Any
@@ -23,8 +22,8 @@ from django.conf import settings
 from guests.selectors import optional, reads
 from guests.selectors.accounts import user_accounts
 from guests.selectors.fanout import (
-    MAX_PARALLEL_READS,
     ReadResult,
+    ReadThreads,
     attempt,
     late,
     late_result,
@@ -363,11 +362,8 @@ def _page_load(
             if meanwhile is not None:
                 meanwhile()
             return cached_page
-    pool = ThreadPoolExecutor(max_workers=MAX_PARALLEL_READS, thread_name_prefix="guest-read")
-
-    def submit(read: Callable[[], Any]) -> Future[Any]:
-        return pool.submit(contextvars.copy_context().run, read)
-
+    threads = ReadThreads()
+    submit = threads.submit
     try:
         gate: Future[AccountInformation] = submit(
             lambda: reads.account_by_id(account_id=account_id, scope=scope, fresh=account_fresh)
@@ -393,7 +389,7 @@ def _page_load(
         except PaytronixError as error:
             # Not shown: the reads beside the gate are dropped unread, once those under way
             # have ended (none outlives the request that started it).
-            pool.shutdown(wait=True, cancel_futures=True)
+            threads.close(wait_for_running=True)
             raise _gate_error(viewer, account_id, error) from None
         left = max(_PANELS_AT_LEAST, ends - time.monotonic())
         finished, _ = wait(futures.values(), timeout=left)
@@ -406,7 +402,7 @@ def _page_load(
     finally:
         # Reads still running (the page stopped waiting, or the gate refused) end on their
         # own, bounded by the client's timeouts; nobody reads their answers.
-        pool.shutdown(wait=False, cancel_futures=True)
+        threads.close(wait_for_running=False)
 
 
 def transaction_comments(

@@ -822,18 +822,17 @@ def test_a_warm_page_is_drawn_from_the_cache_in_the_request_thread_and_a_cold_on
     upstream_calls: UpstreamCalls,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
     from guests.selectors import load
+    from guests.selectors.fanout import ReadThreads
 
     pools: list[object] = []
 
-    class Counted(ThreadPoolExecutor):
+    class Counted(ReadThreads):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             pools.append(self)
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(load, "ThreadPoolExecutor", Counted)
+    monkeypatch.setattr(load, "ReadThreads", Counted)
     cold = agent_client.get(GUEST_URL).content.decode()
     assert len(pools) == 1
     assert upstream_calls.paths()
