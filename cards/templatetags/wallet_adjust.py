@@ -10,11 +10,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import template
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from guests.selectors.page import CHARGE_GROUP
+from portal.urlcache import reverse_cached
 
 register = template.Library()
 
@@ -25,12 +25,12 @@ def wallet_adjust_links(
 ) -> dict[int, SafeString]:
     if not may_adjust:
         return {}
-    page = reverse("guests:guest", args=[account_id])
+    page = reverse_cached("guests:guest", account_id)
     links = {}
     for wallet in wallets:
         if wallet.wallet_code is None or wallet.group == CHARGE_GROUP:
             continue
-        url = reverse("cards:wallet_adjust", args=[account_id, wallet.wallet_code])
+        url = reverse_cached("cards:wallet_adjust", account_id, wallet.wallet_code)
         links[wallet.wallet_code] = format_html(
             ' <a class="button small" href="{0}" hx-get="{0}" hx-target="#adjust-drawer"'
             ' hx-swap="innerHTML" hx-push-url="{1}?open=adjust-{2}#panel-wallets">Adjust'

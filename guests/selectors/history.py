@@ -15,7 +15,6 @@ from decimal import Decimal
 from functools import cached_property
 
 from django.conf import settings
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString
@@ -25,6 +24,7 @@ from guests.selectors import reads
 from guests.selectors.reads import HistoryFilter
 from portal.paytronix.replies import Transaction, TransactionHistory
 from portal.templatetags import amounts
+from portal.urlcache import reverse_cached
 
 PAGE_SIZE = 25
 #: U+2212, the typographic minus the table puts before what a transaction redeemed.
@@ -205,10 +205,10 @@ def _local(moment: datetime) -> datetime:
 
 
 def comments_url_maker(account_id: int) -> Callable[[int | None], str]:
-    """The comments address of a transaction of ``account_id``: reversed once, then filled in
-    per row (a page has 25 rows; ``{% url %}`` per row was a reverse() each)."""
+    """The comments address of a transaction of ``account_id``: reversed once (and kept), then
+    filled in per row (a page has 25 rows; ``{% url %}`` per row was a reverse() each)."""
     sentinel = 987654321987654321
-    head, tail = reverse("guests:transaction_comments", args=[account_id, sentinel]).rsplit(
+    head, tail = reverse_cached("guests:transaction_comments", account_id, sentinel).rsplit(
         str(sentinel), 1
     )
     return lambda transaction_id: "" if transaction_id is None else f"{head}{transaction_id}{tail}"

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.forms.boundfield import BoundField
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
@@ -66,10 +67,47 @@ def _drawing_key(bound: BoundField) -> tuple[Any, ...] | None:
     )
 
 
+def _plain_hidden(bound: BoundField, widget: forms.Widget, attrs: Any, only_initial: bool) -> bool:
+    """Whether ``bound`` draws as a bare hidden input: a blank form's, with no attributes of
+    its own, no help, not disabled, a plain non-empty value (what Django's widget template then
+    draws)."""
+    field = bound.field
+    value = bound.value()
+    return (
+        not bound.form.is_bound
+        and type(widget) is forms.HiddenInput
+        and not attrs
+        and not widget.attrs
+        and not only_initial
+        and not field.disabled
+        and not field.help_text
+        and isinstance(value, str)
+        and bool(value)
+    )
+
+
 class BlankDrawnOnce(BoundField):
     """A field of a blank (unbound) change form is drawn the same way every time: the guest
     page draws a dozen of them on every view, so each is drawn once per process and reused.
-    A bound field (with the CSR's input and its errors) is always drawn afresh."""
+    A bound field (with the CSR's input and its errors) is always drawn afresh. A hidden input
+    with nothing but a name and a value (every change form's idempotency key, fresh on every
+    view) is drawn directly instead of through the widget's template."""
+
+    def as_widget(
+        self, widget: forms.Widget | None = None, attrs: Any = None, only_initial: bool = False
+    ) -> SafeString:
+        if not _plain_hidden(self, widget or self.field.widget, attrs, only_initial):
+            return super().as_widget(widget, attrs, only_initial)
+        if self.auto_id:
+            return format_html(
+                '<input type="hidden" name="{}" value="{}" id="{}">',
+                self.html_name,
+                self.value(),
+                self.auto_id,
+            )
+        return format_html(
+            '<input type="hidden" name="{}" value="{}">', self.html_name, self.value()
+        )
 
     def as_field_group(self) -> SafeString:
         if self.form.is_bound:

@@ -34,3 +34,35 @@ def test_a_bound_field_shows_what_was_typed_and_its_error_never_a_drawing_kept()
     drawn = str(bound["note"].as_field_group())
     assert "required" in drawn.lower()
     assert len(_DRAWN) == 1
+
+
+def test_a_blank_forms_idempotency_key_is_drawn_as_the_widget_template_draws_it() -> None:
+    from django import forms
+    from django.forms.boundfield import BoundField
+
+    from portal.audit.forms import IdempotencyKeyForm
+
+    for form in (
+        NoteForm(),
+        IdempotencyKeyForm(),
+        IdempotencyKeyForm(prefix="x"),
+        IdempotencyKeyForm(auto_id=False),
+        IdempotencyKeyForm(initial={"idempotency_key": 'a"<b>'}),
+    ):
+        bound = form["idempotency_key"]
+        # Django's own drawing, through the widget's template.
+        expected = BoundField(form, form.fields["idempotency_key"], "idempotency_key").as_widget()
+        assert str(bound) == str(expected)
+        assert isinstance(form.fields["idempotency_key"].widget, forms.HiddenInput)
+    drawn = str(IdempotencyKeyForm(initial={"idempotency_key": 'a"<b>'})["idempotency_key"])
+    assert 'value="a&quot;&lt;b&gt;"' in drawn
+
+
+def test_a_hidden_input_with_attributes_or_a_bound_form_goes_through_the_template() -> None:
+    from portal.audit.forms import IdempotencyKeyForm
+
+    form = IdempotencyKeyForm()
+    with_class = str(form["idempotency_key"].as_widget(attrs={"class": "k"}))
+    assert 'class="k"' in with_class
+    bound = IdempotencyKeyForm(data={"idempotency_key": "abc"})
+    assert 'value="abc"' in str(bound["idempotency_key"])
