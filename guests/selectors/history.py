@@ -7,14 +7,19 @@ the extra one; the extra one says whether there is a next page.
 
 from __future__ import annotations
 
+import hashlib
 import html
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cached_property
+from typing import Any
 
 from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString
@@ -198,6 +203,12 @@ class HistoryPage:
     def has_previous(self) -> bool:
         return self.query.page > 1
 
+    @cached_property
+    def rows_digest(self) -> str:
+        """A digest of everything the rows show (their drawn fragment's key takes it instead of
+        the rows: a page made once is digested once)."""
+        return hashlib.blake2b(repr(self.rows).encode(), digest_size=16).hexdigest()
+
 
 def _local(moment: datetime) -> datetime:
     """What a template's date filter converts ``moment`` to: local time when it is aware."""
@@ -275,6 +286,10 @@ def history_page(*, account_id: int, query: HistoryQuery, fresh: bool = False) -
     history = reads.history_of_account(
         account_id=account_id, filters=query.filters, limit=limit, fresh=fresh
     )
+    return _made.page(history, account_id, query)
+
+
+def _page_of(history: TransactionHistory, account_id: int, query: HistoryQuery) -> HistoryPage:
     start = (query.page - 1) * PAGE_SIZE
     columns = _columns(history)
     shown = history.transactions[start : start + PAGE_SIZE]
@@ -287,6 +302,49 @@ def history_page(*, account_id: int, query: HistoryQuery, fresh: bool = False) -
         has_next=has_more and query.page < MAX_PAGE,
         beyond_last_page=has_more and query.page >= MAX_PAGE,
     )
+
+
+class _MadePages:
+    """The pages last made from a history reply, by the reply itself: the guest cache hands
+    out the same decoded reply while its cached text is unchanged, so a warm page reuses its
+    rows (and their digest) instead of building 25 rows again. The key holds everything a page
+    depends on besides the reply: the account (its comments' addresses), the query, the
+    URLconf and script prefix of those addresses, and the time zone its rows' times are shown
+    in; the reply is held with its pages, so an entry is never mistaken for another reply's."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._made: OrderedDict[tuple[Any, ...], tuple[TransactionHistory, HistoryPage]] = (
+            OrderedDict()
+        )
+
+    def page(
+        self, history: TransactionHistory, account_id: int, query: HistoryQuery
+    ) -> HistoryPage:
+        key = (
+            id(history),
+            account_id,
+            query,
+            get_urlconf() or settings.ROOT_URLCONF,
+            get_script_prefix(),
+            timezone.get_current_timezone_name(),
+        )
+        with self._lock:
+            found = self._made.get(key)
+            if found is not None and found[0] is history:
+                self._made.move_to_end(key)
+                return found[1]
+        made = _page_of(history, account_id, query)
+        with self._lock:
+            self._made[key] = (history, made)
+            self._made.move_to_end(key)
+            while len(self._made) > self._size:
+                self._made.popitem(last=False)
+        return made
+
+
+_made = _MadePages(64)
 
 
 def history_rows(

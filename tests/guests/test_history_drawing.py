@@ -285,3 +285,49 @@ def test_a_drawer_link_is_drawn_as_the_included_template_drew_it(
     expected = _DRAWER_TEMPLATE.render({**context, "key": key})
     drawn = drawer_link(9000001, drawer, panel, label, key=key)
     assert parse_html(drawn) == parse_html(expected)
+
+
+def test_a_page_is_made_once_per_reply_query_and_time_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from guests.selectors import history as history_module
+    from guests.selectors.history import HistoryQuery, history_page
+    from portal.paytronix.replies import Transaction, TransactionHistory
+
+    def reply(store: str) -> TransactionHistory:
+        return TransactionHistory(
+            transactions=[
+                Transaction(
+                    transaction_id=5,
+                    occurred_at=datetime(2026, 1, 5, 0, 7, tzinfo=UTC),
+                    transaction_type="POS Sale",
+                    store_name=store,
+                )
+            ]
+        )
+
+    current = {"reply": reply("Main St")}
+    monkeypatch.setattr(
+        history_module.reads, "history_of_account", lambda **kwargs: current["reply"]
+    )
+
+    first = history_page(account_id=1, query=HistoryQuery())
+    # The same reply (the guest cache hands out the same decoded one): the same page, rows and
+    # digest, not made again.
+    assert history_page(account_id=1, query=HistoryQuery()) is first
+    assert first.rows_digest == history_page(account_id=1, query=HistoryQuery()).rows_digest
+    # Anything else the page depends on makes it afresh.
+    assert history_page(account_id=2, query=HistoryQuery()) is not first
+    assert history_page(account_id=1, query=HistoryQuery(page=2)) is not first
+    with timezone.override("America/New_York"):
+        elsewhere = history_page(account_id=1, query=HistoryQuery())
+        assert elsewhere is not first
+        assert elsewhere.rows[0].date_text == "Jan 4, 2026"
+    assert first.rows[0].date_text == "Jan 5, 2026"
+    # Another reply, even an equal one, is another page; a different one another digest.
+    current["reply"] = reply("Main St")
+    again = history_page(account_id=1, query=HistoryQuery())
+    assert again is not first
+    assert again.rows_digest == first.rows_digest
+    current["reply"] = reply("Elm St")
+    assert history_page(account_id=1, query=HistoryQuery()).rows_digest != first.rows_digest
