@@ -36,6 +36,7 @@ sys.path.insert(0, str(BASE_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 from portal import settings as portal  # noqa: E402  (after sys.path has the project)
+from portal.paytronix.client import config_from_settings  # noqa: E402  (builds no connection)
 
 
 def _int(name: str, default: int) -> int:
@@ -51,10 +52,9 @@ def _int(name: str, default: int) -> int:
 
 
 def _upstream_worst_case() -> float:
-    per_attempt = portal.PAYTRONIX_CONNECT_TIMEOUT + portal.PAYTRONIX_READ_TIMEOUT
-    backoff_cap = 4.0  # ClientConfig.backoff_cap, the longest pause between two attempts
-    attempts = portal.PAYTRONIX_MAX_ATTEMPTS
-    return attempts * per_attempt + (attempts - 1) * backoff_cap + portal.AUDIT_IN_PROGRESS_WAIT
+    """The longest call of any kind (a read: its read timeouts are retried too), then the
+    audit door's wait for an answer in progress."""
+    return config_from_settings().longest_call() + portal.AUDIT_IN_PROGRESS_WAIT
 
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")

@@ -85,8 +85,8 @@ from portal.jobs.settling import (
 )
 from portal.logcontext import log_context
 from portal.metrics import job_item_observed
+from portal.paytronix.client import config_from_settings
 from portal.paytronix.guard import WriteSlots, writes_at_once
-from portal.paytronix.session import ClientConfig
 from portal.staff.models import User
 from portal.worker import stop_requested
 
@@ -396,13 +396,9 @@ def _slot_wait() -> float:
     """How long an item's write waits for a slot, its intent already recorded: with its own
     call and every retry of it, within ``AUDIT_ABANDONED_AFTER``, so the reconciler never takes
     a write still waiting (or then sent) for an abandoned one. One not sent in time fails as
-    never sent and is tried again."""
-    attempts = int(settings.PAYTRONIX_MAX_ATTEMPTS)
-    call = (
-        attempts * settings.PAYTRONIX_CONNECT_TIMEOUT
-        + settings.PAYTRONIX_READ_TIMEOUT
-        + (attempts - 1) * ClientConfig.backoff_cap
-    )
+    never sent and is tried again. The call in the slot is a write: it is retried only after a
+    fault that proves nothing was sent (``ClientConfig.longest_call``)."""
+    call = config_from_settings().longest_call(retryable=False)
     return max(0.0, (settings.AUDIT_ABANDONED_AFTER - call) / 2)
 
 

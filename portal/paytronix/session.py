@@ -137,6 +137,36 @@ class ClientConfig:
         if min(self.connect_timeout, self.read_timeout) <= 0:
             raise ValueError("timeouts must be positive")
 
+    @property
+    def longest_attempt(self) -> float:
+        """The longest one attempt can take: its connect timeout, then its read timeout."""
+        return self.connect_timeout + self.read_timeout
+
+    def longest_call(self, *, retryable: bool = True) -> float:
+        """The longest one call can take, every retry and the pause before it included.
+
+        Derived from the retry rules (``_may_retry``, ``Transport._backoff``), so it holds for
+        what they retry: every attempt but the last ends in a retried fault, and no pause
+        between two attempts is longer than ``backoff_cap`` (the jittered backoff is capped
+        there, and a ``Retry-After`` beyond it ends the retries instead of being waited for).
+        The last attempt may take ``longest_attempt``. How long a retried attempt may take
+        depends on the call:
+
+        * ``retryable`` (a read sent as GET, ``Endpoint.retryable``; the default, the longest
+          of any call): a read timeout is retried too, so every attempt may take its connect
+          and read timeouts: ``attempts x (connect + read) + (attempts - 1) x backoff_cap``.
+        * not ``retryable`` (a write, or a read-only POST): only a fault that proves nothing
+          was sent is retried, a connect fault (refused, unreachable, connect timeout), which
+          ends within the connect timeout; a read timeout, a 5xx or a dropped connection ends
+          the call: ``attempts x connect + read + (attempts - 1) x backoff_cap``.
+
+        Both of the hand-written formulas this replaced were right, each for its own call:
+        gunicorn's worker timeout must outlast any call (a read's), a job's write slot is
+        waited for only around a write.
+        """
+        retried = self.longest_attempt if retryable else self.connect_timeout
+        return (self.max_attempts - 1) * (retried + self.backoff_cap) + self.longest_attempt
+
 
 class _Fault(Exception):
     """A transport fault of one attempt, before the call decides to retry or raise."""
@@ -161,8 +191,10 @@ def _breaker(config: ClientConfig, clock: Callable[[], float]) -> CircuitBreaker
         clock=clock,
         redis_url=config.breaker_redis_url,
         prefix=f"loyaltydesk:paytronix-breaker:{upstream[:16]}",
-        # A trial whose process died is given up after one call's longest time.
-        trial_ttl=config.connect_timeout + config.read_timeout + 1,
+        # The trial is one attempt, not one call: every attempt asks ``allow()`` and records
+        # its end, which closes or reopens the circuit. A trial whose process died is given
+        # up after one attempt's longest time, and a second for the Redis round trips around it.
+        trial_ttl=config.longest_attempt + 1,
     )
 
 

@@ -495,18 +495,33 @@ def test_an_item_still_under_way_after_the_wait_is_left_unknown_for_the_reconcil
 def test_a_write_slot_is_waited_for_only_as_long_as_an_intent_may_stay_unanswered(
     settings: Any,
 ) -> None:
+    settings.PAYTRONIX_CONNECT_TIMEOUT, settings.PAYTRONIX_READ_TIMEOUT = 2.0, 5.0
+    settings.PAYTRONIX_MAX_ATTEMPTS = 3
+    settings.AUDIT_ABANDONED_AFTER = 60
+    # The write's longest call: two connect timeouts and their 4 s pauses, then one attempt
+    # of 2 + 5 s (19 s; a write is not retried after a read timeout). Half of what is left.
+    assert runner._slot_wait() == (60 - 19.0) / 2
+    # Settings that leave no room: no wait at all (and one item per write, see below).
+    settings.AUDIT_ABANDONED_AFTER = 8
+    assert runner._slot_wait() == 0
+
+
+def test_a_write_slots_wait_leaves_room_for_the_clients_longest_write(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from portal.paytronix.session import ClientConfig
 
-    attempts = settings.PAYTRONIX_MAX_ATTEMPTS
-    connect, read = settings.PAYTRONIX_CONNECT_TIMEOUT, settings.PAYTRONIX_READ_TIMEOUT
-    wait = runner._slot_wait()
-    # The wait, the call and every retry of it end before the reconciler could take the intent.
-    assert wait > 0
-    call = attempts * connect + read + (attempts - 1) * ClientConfig.backoff_cap
-    assert wait + call < settings.AUDIT_ABANDONED_AFTER
-    # Settings that leave no room: no wait at all (and one item per write, see below).
-    settings.AUDIT_ABANDONED_AFTER = int(connect + read) + 1
-    assert runner._slot_wait() == 0
+    asked: list[bool] = []
+
+    def longest_call(config: ClientConfig, *, retryable: bool = True) -> float:
+        asked.append(retryable)
+        return 33.0
+
+    monkeypatch.setattr(ClientConfig, "longest_call", longest_call)
+    settings.AUDIT_ABANDONED_AFTER = 60
+
+    assert runner._slot_wait() == (60 - 33.0) / 2
+    assert asked == [False]
 
 
 @pytest.mark.django_db(transaction=True)

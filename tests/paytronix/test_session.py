@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from portal.paytronix import ClientConfig, Endpoint, permit_writes, writes_permitted
+from portal.paytronix import ClientConfig, Endpoint, Transport, permit_writes, writes_permitted
+from portal.paytronix.breaker import SharedCircuitBreaker
 from portal.paytronix.endpoint import mask_digits
 from portal.paytronix.errors import (
     AttachFailureError,
@@ -692,3 +693,57 @@ def test_config_adds_the_trailing_slash_and_hides_the_secret() -> None:
 def test_config_refuses_a_base_url_without_a_release(base_url: str) -> None:
     with pytest.raises(ValueError, match="/rest/<release>/"):
         ClientConfig(base_url=base_url, merchant_id=1, username="id", secret=SECRET)
+
+
+def _config(**overrides: Any) -> ClientConfig:
+    options: dict[str, Any] = {
+        "base_url": "https://m1001.api.example.com/rest/25.33/",
+        "merchant_id": 1001,
+        "username": "id",
+        "secret": SECRET,
+        "connect_timeout": 2.0,
+        "read_timeout": 5.0,
+        "max_attempts": 3,
+        "backoff_cap": 4.0,
+    }
+    return ClientConfig(**(options | overrides))
+
+
+def test_the_longest_read_waits_out_every_attempts_read_timeout() -> None:
+    # A GET is retried after a read timeout: three attempts of 2 + 5 s, two pauses of 4 s.
+    assert _config().longest_call() == 3 * (2.0 + 5.0) + 2 * 4.0 == 29.0
+
+
+def test_the_longest_write_retries_only_connect_faults() -> None:
+    # A write is retried only when nothing was sent: two connect timeouts and their pauses,
+    # then one attempt that connects and waits out its read timeout.
+    assert _config().longest_call(retryable=False) == 3 * 2.0 + 5.0 + 2 * 4.0 == 19.0
+
+
+def test_one_attempt_is_the_longest_call_when_there_are_no_retries() -> None:
+    config = _config(max_attempts=1)
+
+    assert config.longest_attempt == 7.0
+    assert config.longest_call() == config.longest_call(retryable=False) == 7.0
+
+
+def test_the_shared_breakers_trial_is_held_for_one_attempt_and_a_second() -> None:
+    # Building the breaker opens no connection to Redis; nothing listens on this port.
+    config = _config(breaker_redis_url=f"redis://127.0.0.1:{_closed_port()}/0")
+
+    breaker = Transport(config).breaker
+
+    assert isinstance(breaker, SharedCircuitBreaker)
+    assert breaker._trial_ms == 8000
+
+
+def test_the_breakers_trial_ttl_comes_from_the_configs_longest_attempt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ClientConfig, "longest_attempt", property(lambda config: 12.5))
+    config = _config(breaker_redis_url=f"redis://127.0.0.1:{_closed_port()}/0")
+
+    breaker = Transport(config).breaker
+
+    assert isinstance(breaker, SharedCircuitBreaker)
+    assert breaker._trial_ms == 13500

@@ -1,0 +1,63 @@
+"""gunicorn's settings (``portal/gunicorn.conf.py``): the worker timeout outlasts the longest
+upstream wait a request can meet, as the client defines it."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from portal.paytronix.session import ClientConfig
+
+CONF = Path(__file__).resolve().parent.parent / "portal" / "gunicorn.conf.py"
+
+
+@pytest.fixture
+def gunicorn_conf(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> ModuleType:
+    """The file gunicorn reads, loaded as gunicorn loads it; what it changes in the process
+    (its metrics folder, the environment, ``sys.path``) is undone after the test."""
+    monkeypatch.setattr(sys, "path", [*sys.path])
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
+    monkeypatch.setenv("LOYALTY_METRICS_DIR_EMPTIED_FOR", "")
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "portal.settings")
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", CONF)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_longest_upstream_wait_is_a_retried_reads_then_the_audit_doors(
+    gunicorn_conf: ModuleType, settings: Any
+) -> None:
+    settings.PAYTRONIX_CONNECT_TIMEOUT, settings.PAYTRONIX_READ_TIMEOUT = 2.0, 5.0
+    settings.PAYTRONIX_MAX_ATTEMPTS = 3
+    # A read's three attempts of 2 + 5 s (its read timeouts are retried) and two 4 s pauses.
+    waited = gunicorn_conf.portal.AUDIT_IN_PROGRESS_WAIT
+
+    assert gunicorn_conf._upstream_worst_case() == 29.0 + waited
+
+
+def test_the_longest_upstream_wait_is_the_clients_longest_call(
+    gunicorn_conf: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[bool] = []
+
+    def longest_call(config: ClientConfig, *, retryable: bool = True) -> float:
+        asked.append(retryable)
+        return 41.0
+
+    monkeypatch.setattr(ClientConfig, "longest_call", longest_call)
+    waited = gunicorn_conf.portal.AUDIT_IN_PROGRESS_WAIT
+
+    assert gunicorn_conf._upstream_worst_case() == 41.0 + waited
+    assert asked == [True]
+
+
+def test_the_worker_timeout_exceeds_the_longest_upstream_wait(gunicorn_conf: ModuleType) -> None:
+    assert gunicorn_conf.timeout > gunicorn_conf._upstream_worst_case()
