@@ -160,8 +160,7 @@ class ClientConfig:
           ends within the connect timeout; a read timeout, a 5xx or a dropped connection ends
           the call: ``attempts x connect + read + (attempts - 1) x backoff_cap``.
 
-        Both of the hand-written formulas this replaced were right, each for its own call:
-        gunicorn's worker timeout must outlast any call (a read's), a job's write slot is
+        gunicorn's worker timeout must outlast any call (a read's); a job's write slot is
         waited for only around a write.
         """
         retried = self.longest_attempt if retryable else self.connect_timeout
