@@ -10,8 +10,9 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from cards.limits import combine_needs_approval
-from cards.previews import BALANCE_TRANSFER, exchange_offered
+from cards.previews import exchange_offered
 from guests.hooks import Action
+from guests.selectors.optional import BALANCE_TRANSFER
 from portal.staff.access import user_may
 
 if TYPE_CHECKING:

@@ -19,17 +19,11 @@ from decimal import Decimal
 from cards.bulk_file import mask_card_number
 from cards.selectors import AccountCard, GuestCards, guest_cards
 from guests.selectors import reads, scope_of
-from guests.selectors.optional import TRANSACTIONS, OptionalService
+from guests.selectors.optional import TRANSACTIONS
 from guests.selectors.scope import Viewer
 from portal.paytronix.errors import FailureError, InvalidStatusError
 from portal.paytronix.replies import AccountInformation
 from portal.sentences import CARD_STATUS_WORDS, explain, words
-
-BALANCE_TRANSFER = OptionalService(
-    name="balance_transfer",
-    setting="PAYTRONIX_BALANCE_TRANSFER_SERVICE",
-    sentence="Moving a balance between cards is not available for this Paytronix integration.",
-)
 
 #: The card states a balance can be moved from: a lost card is usually disabled first.
 SOURCE_CARD_STATES = frozenset({"ACTIVE", "DISABLED"})

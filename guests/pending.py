@@ -109,19 +109,33 @@ def _load(account_id: int) -> tuple[PendingChange, ...]:
     return request_scoped(_key(account_id), read)
 
 
-def _store(account_id: int, changes: list[PendingChange]) -> None:
-    request_forget(_key(account_id))
+def _store(
+    account_id: int, update: Callable[[tuple[PendingChange, ...]], list[PendingChange]]
+) -> None:
+    """Store ``update(changes)`` as the account's pending changes: the one read-modify-write of
+    them, for adding and settling alike.
+
+    The changes updated are read again, not taken from the request's memo: a change another
+    request added or settled meanwhile (while this page read upstream) is kept as it is. The
+    memo is forgotten once stored, so a later read in this request sees what was stored.
+    """
+    key = _key(account_id)
+    request_forget(key)
+    changes = update(_load(account_id))
+    request_forget(key)
     if changes:
-        guest_cache().set(_key(account_id), [asdict(c) for c in changes], timeout=_REMEMBER_SECONDS)
+        guest_cache().set(key, [asdict(c) for c in changes], timeout=_REMEMBER_SECONDS)
     else:
-        guest_cache().delete(_key(account_id))
+        guest_cache().delete(key)
 
 
 def pending_add(*, account_id: int, change: PendingChange) -> None:
     """Remember ``change`` as sent and not yet shown; it replaces an earlier change of the
     same kind (a second frequency change supersedes the first)."""
-    changes = [c for c in _load(account_id) if (c.action, c.check) != (change.action, change.check)]
-    _store(account_id, [*changes, change])
+    kind = (change.action, change.check)
+    _store(
+        account_id, lambda changes: [*(c for c in changes if (c.action, c.check) != kind), change]
+    )
 
 
 def pending_watch(outcome: ChangeOutcome, *, account_id: int, change: PendingChange) -> None:
@@ -163,10 +177,9 @@ def pending_settle(*, page: GuestPage, panels: Iterable[str]) -> dict[str, Panel
         else:
             (bucket.overdue if change.overdue else bucket.waiting).append(change)
     if done:
-        # Read again, not from the request's memo: a change added meanwhile (by another
-        # request, while this page read upstream) stays; only the ones settled here go.
-        request_forget(_key(page.account_id))
-        _store(page.account_id, [c for c in _load(page.account_id) if c not in done])
+        # Only the ones settled here go (``_store`` reads the changes again: one added
+        # meanwhile by another request stays).
+        _store(page.account_id, lambda changes: [c for c in changes if c not in done])
     return sorted_out
 
 

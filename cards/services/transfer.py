@@ -7,8 +7,9 @@ transfer by a transaction accruing exactly those amounts, never by a balance dif
 
 from __future__ import annotations
 
-from cards.previews import BALANCE_TRANSFER, TransferPreview
+from cards.previews import TransferPreview
 from cards.services.outcomes import service_outcome
+from guests.selectors.optional import BALANCE_TRANSFER
 from portal.audit.door import mutation_run
 from portal.audit.outcome import ChangeOutcome
 from portal.audit.types import Submission, Target

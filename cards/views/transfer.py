@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from cards.forms import TransferBalanceForm
-from cards.previews import BALANCE_TRANSFER, TransferPreview, transfer_preview
+from cards.previews import TransferPreview, transfer_preview
 from cards.services.outcomes import already_submitted, change_replay
 from cards.services.transfer import balances_transfer
 from cards.views.common import (
@@ -21,6 +21,7 @@ from cards.views.common import (
     guest_of,
     guest_page_url,
 )
+from guests.selectors.optional import BALANCE_TRANSFER
 from portal.audit.types import Submission, Target
 from portal.staff.access import requires
 from portal.web import HtmxHttpRequest, form_response, submission_of, viewer_of

@@ -2,7 +2,9 @@
 not have"): the CSR service (account notes), the Transaction Service's accountQuery (search
 by email, phone, name, postal code) and its writes (wallet adjustments, voids, card exchange),
 the Payment Service (stored-value payments), the Enrollment Service (the guest's details,
-addresses, privacy deletion) and the Guest Management Service (the password reset email).
+addresses, privacy deletion), the Guest Management Service (the password reset email) and the
+Balance Transfer Service (moving a balance between cards). They are all declared here and listed
+once in ``_SERVICES``, the list every guest page reads.
 
 Each can be switched off in settings. An upstream that answers "not found" or "not authorised"
 for one (``portal.paytronix.errors.service_unavailable``) is remembered in the cache for
@@ -25,8 +27,6 @@ from portal.requestscope import request_forget, request_scoped
 logger = logging.getLogger(__name__)
 
 _FOUND_MISSING = "optional-services-found-missing"
-#: Every service declared (here and in other apps), read together by ``_found_missing``.
-_ALL: list[OptionalService] = []
 
 
 @dataclass(frozen=True)
@@ -38,9 +38,6 @@ class OptionalService:
     setting: str
     #: What the CSR reads where the service would be used.
     sentence: str
-
-    def __post_init__(self) -> None:
-        _ALL.append(self)
 
     @property
     def _key(self) -> str:
@@ -126,6 +123,24 @@ PAYMENTS = OptionalService(
         "Saved payment methods and auto-recharge are not available for this Paytronix integration."
     ),
 )
+BALANCE_TRANSFER = OptionalService(
+    name="balance_transfer",
+    setting="PAYTRONIX_BALANCE_TRANSFER_SERVICE",
+    sentence="Moving a balance between cards is not available for this Paytronix integration.",
+)
+
+#: Every service above, read together by ``_found_missing``. Listed by hand rather than
+#: collected as each is made, so that a service made elsewhere (a test's) never joins the
+#: list every guest page reads.
+_SERVICES: tuple[OptionalService, ...] = (
+    NOTES,
+    ACCOUNT_SEARCH,
+    ENROLLMENT,
+    GUEST_MANAGEMENT,
+    TRANSACTIONS,
+    PAYMENTS,
+    BALANCE_TRANSFER,
+)
 
 
 def _found_missing() -> frozenset[str]:
@@ -133,7 +148,7 @@ def _found_missing() -> frozenset[str]:
     once per request (a guest page asks about several, some many times)."""
 
     def read() -> frozenset[str]:
-        found = cache.get_many([service._key for service in _ALL])
-        return frozenset(service.name for service in _ALL if found.get(service._key))
+        found = cache.get_many([service._key for service in _SERVICES])
+        return frozenset(service.name for service in _SERVICES if found.get(service._key))
 
     return request_scoped(_FOUND_MISSING, read)

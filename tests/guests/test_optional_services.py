@@ -201,3 +201,28 @@ def test_a_service_found_missing_mid_request_is_seen_missing_by_the_rest_of_that
         NOTES.remember_unavailable(UpstreamStatusError("404", endpoint=NOTES_CALL, status=404))
         assert not NOTES.available()
         assert ACCOUNT_SEARCH.available()
+
+
+def test_every_service_declared_in_the_module_is_read_and_one_made_elsewhere_is_not() -> None:
+    from guests.selectors import optional
+    from portal.paytronix.errors import UpstreamStatusError
+
+    declared = [v for v in vars(optional).values() if isinstance(v, optional.OptionalService)]
+    made_elsewhere = optional.OptionalService(
+        name="made_elsewhere",
+        setting="PAYTRONIX_CSR_SERVICE",
+        sentence="A service a test made for itself.",
+    )
+    for service in (*declared, made_elsewhere):
+        service.remember_unavailable(UpstreamStatusError("404", endpoint=NOTES_CALL, status=404))
+
+    assert optional._found_missing() == {
+        "csr",
+        "account_query",
+        "enrollment",
+        "guestmanagement",
+        "transaction",
+        "payment",
+        "balance_transfer",
+    }
+    assert {service.name for service in declared} == optional._found_missing()

@@ -1,0 +1,76 @@
+"""Pending changes within one request: what is added or settled is what a later read in the
+same request sees, and a change another request stored meanwhile is kept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from guests import pending
+from guests.selectors.page import GuestPage
+from portal.guestcache import guest_cache
+from portal.paytronix.replies import AccountInformation
+from portal.requestscope import request_scope
+
+ACCOUNT = 7002
+
+
+def _change(check: str, source: str, expected: str) -> pending.PendingChange:
+    return pending.PendingChange(
+        action=f"guest.{check}",
+        panel="header",
+        sources=(source,),
+        check=check,
+        expected=expected,
+        summary=f"{check}: {expected}",
+    )
+
+
+USERNAME = _change("username", "account", "guest@example.com")
+LANGUAGE = _change("language", "user", "fr")
+
+
+@pytest.fixture(autouse=True)
+def _not_overdue(settings: Any) -> None:
+    """The changes (stamped when this module is imported) still wait however slow the run."""
+    settings.GUESTS_PENDING_SECONDS = 3600
+
+
+def _page_showing_the_username() -> GuestPage:
+    return GuestPage(account_id=ACCOUNT, account=AccountInformation(username="guest@example.com"))
+
+
+def test_a_change_added_is_read_later_in_the_same_request_though_read_before() -> None:
+    with request_scope():
+        assert pending.pending_sources(account_id=ACCOUNT, panels=["header"]) == set()
+        pending.pending_add(account_id=ACCOUNT, change=USERNAME)
+        assert pending.pending_sources(account_id=ACCOUNT, panels=["header"]) == {"account"}
+
+
+def test_a_change_added_then_settled_in_one_request_reads_as_settled_later_in_it() -> None:
+    with request_scope():
+        pending.pending_add(account_id=ACCOUNT, change=USERNAME)
+        first = pending.pending_settle(page=_page_showing_the_username(), panels=["header"])
+        assert first["header"].applied == [USERNAME]
+
+        assert pending.pending_sources(account_id=ACCOUNT, panels=["header"]) == set()
+        assert pending.pending_settle(page=_page_showing_the_username(), panels=["header"]) == {}
+    assert guest_cache().get(f"guests:pending:{ACCOUNT}") is None
+
+
+def test_adding_a_change_keeps_one_another_request_added_meanwhile() -> None:
+    with request_scope():
+        assert pending.pending_sources(account_id=ACCOUNT, panels=["header"]) == set()
+        with request_scope():  # another request, while this one reads upstream
+            pending.pending_add(account_id=ACCOUNT, change=LANGUAGE)
+        pending.pending_add(account_id=ACCOUNT, change=USERNAME)
+        assert pending.pending_sources(account_id=ACCOUNT, panels=["header"]) == {
+            "account",
+            "user",
+        }
+    with request_scope():
+        assert pending.pending_sources(account_id=ACCOUNT, panels=["header"]) == {
+            "account",
+            "user",
+        }
