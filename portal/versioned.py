@@ -7,6 +7,11 @@ read the database before a change committed and caches its answer after it cache
 old version: nobody is served it. Values are stored signed (their name and version included),
 so a value written to the cache by anyone else reads as a miss.
 
+A value may also depend on *shared* versions, names that hold no value of their own: each
+reader names them (``versioned_get(name, shared=...)``) and the value is served only while its
+own version and every shared one are those it was cached under. A change that concerns every
+value at once bumps the one shared name (one cache key) instead of each value's own.
+
 A version outlives every value cached under it (``_VERSION_SECONDS``): an evicted version
 cannot bring back a value cached before the change that replaced it.
 """
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.cache import cache
@@ -33,12 +39,14 @@ def _keys(name: str) -> tuple[str, str]:
     return f"versioned:{name}:version", f"versioned:{name}:value"
 
 
-def versioned_get(name: str) -> tuple[str, Any]:
-    """The current version of ``name`` and its value (``MISSING`` when there is none for that
-    version, or it is not one this module signed): one cache round trip."""
-    version_key, value_key = _keys(name)
-    found = cache.get_many([version_key, value_key])
-    version = str(found.get(version_key) or _INITIAL)
+def versioned_get(name: str, *, shared: Sequence[str] = ()) -> tuple[str, Any]:
+    """The current version of ``name`` (joined with those of the ``shared`` names, whose bump
+    drops its value as well) and its value (``MISSING`` when there is none for that version, or
+    it is not one this module signed): one cache round trip."""
+    version_keys = [_keys(each)[0] for each in (name, *shared)]
+    value_key = _keys(name)[1]
+    found = cache.get_many([*version_keys, value_key])
+    version = ".".join(str(found.get(key) or _INITIAL) for key in version_keys)
     stored = found.get(value_key)
     if not isinstance(stored, str):
         return version, MISSING
@@ -52,7 +60,8 @@ def versioned_get(name: str) -> tuple[str, Any]:
 
 
 def versioned_set(name: str, version: str, value: Any, *, timeout: int) -> None:
-    """Cache ``value`` (JSON data) for ``name`` as read under ``version``."""
+    """Cache ``value`` (JSON data) for ``name`` as read under ``version`` (as
+    ``versioned_get`` answered it, shared versions included)."""
     _, value_key = _keys(name)
     text = json.dumps([f"{name}@{version}", value], separators=(",", ":"))
     cache.set(value_key, _SIGNER.sign(text), timeout=timeout)

@@ -3,13 +3,16 @@
 Every request needs them (the access policy, the navigation, the page's actions), and Django
 reads them with three queries each time (the user's groups, the user's permissions, the
 groups' permissions). Here one query pair fills a cache entry per user, kept for
-``STAFF_ACCESS_SECONDS``, versioned and signed (``portal.versioned``): a change to a user,
-their groups, a group's permissions or a permission, made through Django's signals, replaces
-the user's version at once and again on commit, so no request can serve (or cache for later)
-the access from before it; an entry written to the cache by anyone else reads as a miss. A
-change that sends no signal (``QuerySet.update``, raw SQL) waits up to
-``STAFF_ACCESS_SECONDS``. The user row itself is still read every request, so a deactivated
-user is out at once.
+``STAFF_ACCESS_SECONDS``, versioned and signed (``portal.versioned``). An entry is served only
+under the user's own version and the one *grants* version every user's entry shares: a change
+to a user or to their own groups or permissions, made through Django's signals, replaces that
+user's version; a change to a group, a permission or a group's permissions (which can concern
+any user) replaces the grants version, one cache key however many users there are, and every
+user's entry then reads as a miss and is read again on its next use. Either is replaced at
+once and again on commit, so no request can serve (or cache for later) the access from before
+the change; an entry written to the cache by anyone else reads as a miss. A change that sends
+no signal (``QuerySet.update``, raw SQL) waits up to ``STAFF_ACCESS_SECONDS``. The user row
+itself is still read every request, so a deactivated user is out at once.
 """
 
 from __future__ import annotations
@@ -45,8 +48,19 @@ _ROLES = hashlib.blake2b(
 ).hexdigest()
 
 
+#: The version every user's entry shares: what groups and permissions grant.
+_GRANTS = "staff-access-grants"
+#: This request's access, by user id (``request_scoped``): a grants change drops it whole.
+_MEMO = "staff-access"
+
+
 def _name(user_id: int) -> str:
     return f"staff-access:{_ROLES}:{int(user_id)}"
+
+
+def _versioned_get(user_id: int) -> tuple[str, Any]:
+    """The version ``user_id``'s entry is read under (theirs and the grants') and the entry."""
+    return versioned_get(_name(user_id), shared=[_GRANTS])
 
 
 def _read(user: Any) -> StaffAccess:
@@ -60,32 +74,36 @@ def _read(user: Any) -> StaffAccess:
 
 def staff_access(user: Any) -> StaffAccess:
     """``user``'s groups and permissions (cached; see the module's note), once per request."""
-    return request_scoped(_name(user.pk), lambda: _cached(user))
+    # Outside a request the memo is a new dict every time: computed every time.
+    memo: dict[int, StaffAccess] = request_scoped(_MEMO, dict)
+    if user.pk not in memo:
+        memo[user.pk] = _cached(user)
+    return memo[user.pk]
 
 
 def _cached(user: Any) -> StaffAccess:
-    name = _name(user.pk)
-    version, stored = versioned_get(name)
+    version, stored = _versioned_get(user.pk)
     if isinstance(stored, dict):
         return StaffAccess(frozenset(stored["groups"]), frozenset(stored["permissions"]))
     access = _read(user)
     entry = {"groups": sorted(access.groups), "permissions": sorted(access.permissions)}
-    versioned_set(name, version, entry, timeout=settings.STAFF_ACCESS_SECONDS)
+    versioned_set(_name(user.pk), version, entry, timeout=settings.STAFF_ACCESS_SECONDS)
     return access
 
 
 def staff_access_forget(user_ids: list[int]) -> None:
     """These users' access changed: what was cached of it is never served again."""
-    names = [_name(pk) for pk in user_ids]
-    for name in names:
-        request_forget(name)
-    versioned_bump(names)
+    memo: dict[int, StaffAccess] = request_scoped(_MEMO, dict)
+    for pk in user_ids:
+        memo.pop(pk, None)
+    versioned_bump([_name(pk) for pk in user_ids])
 
 
-def _everyone() -> list[int]:
-    from portal.staff.models import User
-
-    return list(User.objects.values_list("pk", flat=True))
+def staff_access_forget_all() -> None:
+    """What a group or a permission grants changed: no user's cached access is served again,
+    at the price of one cache key (each user's is read again on its next use)."""
+    request_forget(_MEMO)
+    versioned_bump([_GRANTS])
 
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL)
@@ -107,10 +125,12 @@ def _links_changed(sender: Any, instance: Any, action: str, reverse: bool, **kwa
         # side, the users are the ones named (all of them for a clear).
         if not reverse:
             staff_access_forget([instance.pk])
+        elif kwargs.get("pk_set"):
+            staff_access_forget(list(kwargs["pk_set"]))
         else:
-            staff_access_forget(list(kwargs.get("pk_set") or ()) or _everyone())
+            staff_access_forget_all()
     elif sender is Group.permissions.through:
-        staff_access_forget(_everyone())
+        staff_access_forget_all()
 
 
 @receiver(post_save, sender=Group)
@@ -118,4 +138,4 @@ def _links_changed(sender: Any, instance: Any, action: str, reverse: bool, **kwa
 @receiver(post_save, sender=Permission)
 @receiver(post_delete, sender=Permission)
 def _grants_changed(sender: Any, **kwargs: Any) -> None:
-    staff_access_forget(_everyone())
+    staff_access_forget_all()

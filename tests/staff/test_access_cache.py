@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, cast
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from portal.requestscope import request_scope
 from portal.staff.models import User
+from portal.staff.permissions import _versioned_get, staff_access
 from portal.staff.roles import Role
+from portal.versioned import MISSING
 
 pytestmark = pytest.mark.django_db
 
@@ -120,17 +125,31 @@ def test_access_cached_under_other_role_definitions_is_never_read(
     assert not fresh(user).has_perm("staff.approve_requests")
 
 
-def test_access_read_before_a_role_change_and_cached_after_it_is_never_served(
-    make_staff: Callable[..., User],
+def move_to_agents(user: User) -> None:
+    user.groups.set([Group.objects.get(name=Role.AGENT.value)])
+
+
+def take_approving_from_supervisors(user: User) -> None:
+    group = Group.objects.get(name=Role.SUPERVISOR.value)
+    group.permissions.remove(Permission.objects.get(codename="approve_requests"))
+
+
+@pytest.mark.parametrize(
+    "change",
+    # The user's own version is replaced by the first, the grants version by the second.
+    [move_to_agents, take_approving_from_supervisors],
+)
+def test_access_read_before_a_change_and_cached_after_it_is_never_served(
+    make_staff: Callable[..., User], change: Callable[[User], None]
 ) -> None:
     from portal.staff.permissions import _cached, _name, _read
-    from portal.versioned import versioned_get, versioned_set
+    from portal.versioned import versioned_set
 
     user = make_staff(Role.SUPERVISOR)
-    # A request reads the version and the database just before the role changes...
-    version, _ = versioned_get(_name(user.pk))
+    # A request reads the versions and the database just before the change...
+    version, _ = _versioned_get(user.pk)
     before = _read(fresh(user))
-    user.groups.set([Group.objects.get(name=Role.AGENT.value)])
+    change(user)
     # ...and caches what it read only after the change was committed.
     versioned_set(
         _name(user.pk),
@@ -138,25 +157,140 @@ def test_access_read_before_a_role_change_and_cached_after_it_is_never_served(
         {"groups": sorted(before.groups), "permissions": sorted(before.permissions)},
         timeout=300,
     )
-    assert Role.SUPERVISOR.value in before.groups
-    assert _cached(fresh(user)).groups == frozenset({Role.AGENT.value})
+    assert "staff.approve_requests" in before.permissions
+    assert "staff.approve_requests" not in _cached(fresh(user)).permissions
     assert not fresh(user).has_perm("staff.approve_requests")
 
 
 def test_signing_in_keeps_the_cached_access_and_any_other_save_drops_it(
     make_staff: Callable[..., User],
 ) -> None:
-    from portal.staff.permissions import _name
-    from portal.versioned import MISSING, versioned_get
-
     user = make_staff(Role.AGENT)
     assert not fresh(user).has_perm("staff.approve_requests")  # cached now
-    version, stored = versioned_get(_name(user.pk))
+    version, stored = _versioned_get(user.pk)
     assert stored is not MISSING
     from django.contrib.auth.models import update_last_login
 
     update_last_login(User, user)  # what signing in does: save(update_fields=["last_login"])
-    assert versioned_get(_name(user.pk)) == (version, stored)
+    assert _versioned_get(user.pk) == (version, stored)
     user.first_name = "Changed"
     user.save()
-    assert versioned_get(_name(user.pk))[1] is MISSING
+    assert _versioned_get(user.pk)[1] is MISSING
+
+
+@contextmanager
+def recorded_cache_writes() -> Iterator[list[list[str]]]:
+    """The keys of every write to the default cache, one list per call, as the caller names
+    them (a backend's ``set_many`` made of ``set`` calls counts once)."""
+    backend = type(caches["default"])
+    original_set, original_set_many = backend.set, backend.set_many
+    writes: list[list[str]] = []
+    inside_set_many = False
+
+    def record_set(self: Any, key: str, *args: Any, **kwargs: Any) -> Any:
+        if not inside_set_many:
+            writes.append([key])
+        return original_set(self, key, *args, **kwargs)
+
+    def record_set_many(self: Any, data: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        nonlocal inside_set_many
+        writes.append(sorted(data))
+        inside_set_many = True
+        try:
+            return original_set_many(self, data, *args, **kwargs)
+        finally:
+            inside_set_many = False
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(backend, "set", record_set)
+        patch.setattr(backend, "set_many", record_set_many)
+        yield writes
+
+
+def test_a_role_change_writes_one_cache_key_however_many_users_it_concerns(
+    make_staff: Callable[..., User], django_capture_on_commit_callbacks: Any
+) -> None:
+    """Every user's entry shares the grants version: a change to what a role grants replaces
+    that one key (at once, and again on commit), never a key per user."""
+    users = [make_staff(Role.AGENT) for _ in range(12)] + [make_staff(Role.AUDITOR)]
+    for user in users:
+        assert fresh(user).has_perm("staff.view_jobs")  # every user's access cached
+    group = Group.objects.get(name=Role.AGENT.value)
+    view_jobs = Permission.objects.get(codename="view_jobs")
+    with recorded_cache_writes() as writes, django_capture_on_commit_callbacks(execute=True):
+        group.permissions.remove(view_jobs)
+    grants_version = "versioned:staff-access-grants:version"
+    assert writes == [[grants_version], [grants_version]]
+    for user in users[:-1]:
+        assert _versioned_get(user.pk)[1] is MISSING
+        assert not fresh(user).has_perm("staff.view_jobs")
+    assert fresh(users[-1]).has_perm("staff.view_jobs")  # the auditors' role still grants it
+
+
+def test_a_permission_given_to_a_role_reaches_its_members_next_request(
+    make_staff: Callable[..., User],
+) -> None:
+    client = Client()
+    client.force_login(make_staff(Role.AGENT))
+    audit_log = reverse("audit:list")
+    assert client.get(audit_log).status_code == 403  # the refusal's access is cached now
+    group = Group.objects.get(name=Role.AGENT.value)
+    group.permissions.add(Permission.objects.get(codename="view_audit_log"))
+    assert client.get(audit_log).status_code == 200
+    group.permissions.remove(Permission.objects.get(codename="view_audit_log"))
+    assert client.get(audit_log).status_code == 403
+
+
+def test_a_role_change_is_seen_later_in_the_request_that_made_it(
+    make_staff: Callable[..., User],
+) -> None:
+    user = make_staff(Role.AGENT)
+    group = Group.objects.get(name=Role.AGENT.value)
+    with request_scope():
+        assert "staff.adjust_wallets" in staff_access(user).permissions  # memoised for the request
+        group.permissions.remove(Permission.objects.get(codename="adjust_wallets"))
+        assert "staff.adjust_wallets" not in staff_access(fresh(user)).permissions
+
+
+def test_a_deleted_permission_or_role_is_gone_for_its_users_at_once(
+    make_staff: Callable[..., User],
+) -> None:
+    user = make_staff(Role.AGENT)
+    group = Group.objects.get(name=Role.AGENT.value)
+    extra = Permission.objects.create(
+        codename="extra_grant",
+        name="A grant made for this test",
+        content_type=Permission.objects.get(codename="adjust_wallets").content_type,
+    )
+    group.permissions.add(extra)
+    assert fresh(user).has_perm("staff.extra_grant")
+    extra.delete()
+    assert not fresh(user).has_perm("staff.extra_grant")
+    assert fresh(user).role is Role.AGENT
+    group.delete()
+    assert fresh(user).role is None
+    assert not fresh(user).has_perm("staff.adjust_wallets")
+
+
+def test_one_users_role_change_keeps_everyone_elses_cached_access(
+    make_staff: Callable[..., User],
+) -> None:
+    moved, other = make_staff(Role.AGENT), make_staff(Role.AGENT)
+    assert fresh(moved).has_perm("staff.adjust_wallets")
+    assert fresh(other).has_perm("staff.adjust_wallets")
+    kept = _versioned_get(other.pk)
+    moved.groups.set([Group.objects.get(name=Role.AUDITOR.value)])
+    assert _versioned_get(moved.pk)[1] is MISSING
+    assert _versioned_get(other.pk) == kept
+    assert not fresh(moved).has_perm("staff.adjust_wallets")
+
+
+def test_a_role_emptied_from_the_groups_side_is_gone_for_its_users_at_once(
+    make_staff: Callable[..., User],
+) -> None:
+    """A clear names no users: every entry is dropped, through the grants version."""
+    user = make_staff(Role.SUPERVISOR)
+    assert fresh(user).role is Role.SUPERVISOR
+    cast(Any, Group.objects.get(name=Role.SUPERVISOR.value)).user_set.clear()
+    assert fresh(user).role is None
+    assert not fresh(user).has_perm("staff.approve_requests")
