@@ -10,6 +10,9 @@ and can be overridden by the GUNICORN_* variables of ``.env.example`` or on the 
   gunicorn never kills a request the client would still have finished or failed cleanly.
 * The application is loaded and warmed in the master before the workers are forked
   (``portal.warmup``): a worker answers its first requests as fast as any other.
+* Keep-alive connections spread over the workers: a worker with every thread busy answers
+  ``Connection: close`` (``pre_request``), so its clients' next connections go to a worker
+  with threads free instead of queueing behind the busy one.
 * Graceful shutdown: on SIGTERM a worker stops accepting and finishes its requests for up to
   ``GUNICORN_GRACEFUL_TIMEOUT`` seconds. Keep-alive outlasts a load balancer's idle timeout.
 * The access log is one JSON object a line when ``LOG_FORMAT=json``; it never holds the query
@@ -25,6 +28,7 @@ import math
 import os
 import shutil
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +148,40 @@ def when_ready(server: Any) -> None:
     from portal.warmup import warm_up
 
     server.log.info("warmed up before forking: %d templates compiled", warm_up())
+
+
+class _Busy:
+    """Requests this worker is answering now (each worker process has its own, forked)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.now = 0
+
+    def start(self) -> int:
+        with self._lock:
+            self.now += 1
+            return self.now
+
+    def end(self) -> None:
+        with self._lock:
+            self.now -= 1
+
+
+_busy = _Busy()
+
+
+def pre_request(worker: Any, req: Any) -> None:
+    # A kept-alive connection stays with the worker that accepted it, and one worker can end up
+    # with most of a client's (or a load balancer's) connections while another idles: its
+    # requests then queue for its threads and its one core. A worker with every thread busy
+    # answers "Connection: close"; the client's next connection is accepted by whichever
+    # worker is free to accept it first, so the connections spread to where threads are free.
+    if _busy.start() >= worker.cfg.threads:
+        req.force_close()
+
+
+def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:
+    _busy.end()
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
@@ -61,3 +61,34 @@ def test_the_longest_upstream_wait_is_the_clients_longest_call(
 
 def test_the_worker_timeout_exceeds_the_longest_upstream_wait(gunicorn_conf: ModuleType) -> None:
     assert gunicorn_conf.timeout > gunicorn_conf._upstream_worst_case()
+
+
+class _Request:
+    """What the hooks use of gunicorn's request: ``force_close`` (``Connection: close``)."""
+
+    def __init__(self) -> None:
+        self.must_close = False
+
+    def force_close(self) -> None:
+        self.must_close = True
+
+
+def test_a_worker_with_every_thread_busy_ends_keep_alive_and_then_keeps_it_again(
+    gunicorn_conf: ModuleType,
+) -> None:
+    worker = SimpleNamespace(cfg=SimpleNamespace(threads=3))
+    requests = [_Request() for _ in range(4)]
+
+    for request in requests[:2]:
+        gunicorn_conf.pre_request(worker, request)
+    assert [request.must_close for request in requests[:2]] == [False, False]
+    # The third at once takes the last thread: its client is told to connect again, and its
+    # next connection goes to a worker free to accept it.
+    gunicorn_conf.pre_request(worker, requests[2])
+    assert requests[2].must_close is True
+
+    for request in requests[:3]:
+        gunicorn_conf.post_request(worker, request, {}, None)
+    gunicorn_conf.pre_request(worker, requests[3])
+    assert requests[3].must_close is False
+    gunicorn_conf.post_request(worker, requests[3], {}, None)
