@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
+from guests.selectors.fanout import kept_reads_ended
 from portal.audit.models import AuditRecord
 from portal.guestcache import failure_memory
 from portal.requestscope import drop_after_response
@@ -57,12 +58,16 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache() -> None:
+def _clear_cache() -> Iterator[None]:
     # What a request before left for after its response (one never closed) is dropped, not
     # written into this test's cache.
     drop_after_response()
     cache.clear()
     failure_memory.clear()
+    yield
+    # A read a page stopped waiting for (a hang the sandbox's teardown has just let go) ends
+    # here, not in the next test, where its answer would fill that test's cache.
+    kept_reads_ended(timeout=10)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -67,13 +67,46 @@ def _kept_threads() -> ThreadPoolExecutor:
     return kept[1]
 
 
+class _Running:
+    """How many reads the kept threads are running now."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._now = 0
+
+    def start(self) -> None:
+        with self._changed:
+            self._now += 1
+
+    def end(self) -> None:
+        with self._changed:
+            self._now -= 1
+            self._changed.notify_all()
+
+    def wait_none(self, timeout: float) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: self._now == 0, timeout=timeout)
+
+
+_running = _Running()
+
+
+def kept_reads_ended(timeout: float) -> bool:
+    """Wait (at most ``timeout`` seconds) until no read runs in the kept threads; whether none
+    does. For a test's end: a read its page stopped waiting for must not answer, and fill the
+    cache, in the next test."""
+    return _running.wait_none(timeout)
+
+
 def _run_read[T](context: contextvars.Context, read: Callable[[], T]) -> T:
+    _running.start()
     try:
         return context.run(read)
     finally:
         # A kept thread holds no database connection between reads (a read that opened one,
         # as a short-lived thread's ended with it).
         connections.close_all()
+        _running.end()
 
 
 class ReadThreads:

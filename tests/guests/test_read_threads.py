@@ -9,7 +9,7 @@ from concurrent.futures import CancelledError
 import pytest
 from django.db import connection
 
-from guests.selectors.fanout import MAX_PARALLEL_READS, ReadThreads, run_reads
+from guests.selectors.fanout import MAX_PARALLEL_READS, ReadThreads, kept_reads_ended, run_reads
 
 
 def _thread_name() -> str:
@@ -104,3 +104,21 @@ def test_a_read_thread_keeps_no_database_connection_after_its_read() -> None:
     # Every kept thread, the one that queried included, starts its next read unconnected.
     after = run_reads({str(n): still_connected for n in range(MAX_PARALLEL_READS)})
     assert not any(result.get() for result in after.values())
+
+
+def test_a_tests_end_waits_for_the_reads_still_running_in_the_kept_threads() -> None:
+    release, started = threading.Event(), threading.Event()
+
+    def stuck() -> bool:
+        started.set()
+        return release.wait(5)
+
+    threads = ReadThreads()
+    future = threads.submit(stuck)
+    assert started.wait(5)
+    threads.close(wait_for_running=False)
+
+    assert kept_reads_ended(timeout=0.2) is False
+    release.set()
+    assert kept_reads_ended(timeout=5) is True
+    assert future.result() is True
