@@ -28,7 +28,6 @@ import math
 import os
 import shutil
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +39,7 @@ sys.path.insert(0, str(BASE_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 from portal import settings as portal  # noqa: E402  (after sys.path has the project)
+from portal.inflight import InFlight  # noqa: E402
 from portal.paytronix.client import config_from_settings  # noqa: E402  (builds no connection)
 
 
@@ -150,24 +150,8 @@ def when_ready(server: Any) -> None:
     server.log.info("warmed up before forking: %d templates compiled", warm_up())
 
 
-class _Busy:
-    """Requests this worker is answering now (each worker process has its own, forked)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.now = 0
-
-    def start(self) -> int:
-        with self._lock:
-            self.now += 1
-            return self.now
-
-    def end(self) -> None:
-        with self._lock:
-            self.now -= 1
-
-
-_busy = _Busy()
+#: Requests this worker is answering now (each worker process has its own, forked).
+_busy = InFlight()
 
 
 def pre_request(worker: Any, req: Any) -> None:

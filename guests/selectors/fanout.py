@@ -28,6 +28,7 @@ from typing import Any
 
 from django.db import connections
 
+from portal.inflight import InFlight
 from portal.paytronix.errors import PaytronixError, TransportError
 
 #: More reads than this at once (of one fan-out) queue up instead of opening more upstream
@@ -67,28 +68,8 @@ def _kept_threads() -> ThreadPoolExecutor:
     return kept[1]
 
 
-class _Running:
-    """How many reads the kept threads are running now."""
-
-    def __init__(self) -> None:
-        self._changed = threading.Condition()
-        self._now = 0
-
-    def start(self) -> None:
-        with self._changed:
-            self._now += 1
-
-    def end(self) -> None:
-        with self._changed:
-            self._now -= 1
-            self._changed.notify_all()
-
-    def wait_none(self, timeout: float) -> bool:
-        with self._changed:
-            return self._changed.wait_for(lambda: self._now == 0, timeout=timeout)
-
-
-_running = _Running()
+#: Reads the kept threads are running now.
+_running = InFlight()
 
 
 def kept_reads_ended(timeout: float) -> bool:

@@ -4,6 +4,8 @@ behind them, and hold no database connection between reads."""
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import CancelledError
 
 import pytest
@@ -12,23 +14,35 @@ from django.db import connection
 from guests.selectors.fanout import MAX_PARALLEL_READS, ReadThreads, kept_reads_ended, run_reads
 
 
-def _thread_name() -> str:
-    return threading.current_thread().name
+def _kept() -> set[int | None]:
+    return {t.ident for t in threading.enumerate() if t.name.startswith("guest-read")}
+
+
+def _together(count: int) -> dict[str, Callable[[], int]]:
+    """``count`` reads that each wait for all the others to be running: they need ``count``
+    threads at once."""
+    barrier = threading.Barrier(count, timeout=5)
+
+    def read() -> int:
+        barrier.wait()
+        return threading.get_ident()
+
+    return {str(n): read for n in range(count)}
 
 
 def test_the_threads_of_one_page_serve_the_next_instead_of_new_ones() -> None:
-    first = run_reads({str(n): _thread_name for n in range(4)})
-    second = run_reads({str(n): _thread_name for n in range(4)})
+    first = run_reads(_together(4))
+    kept = _kept()
+    assert {result.get() for result in first.values()} <= kept
+    # A thread says it is idle a moment after its read's answer is handed over (the executor's
+    # own bookkeeping); two pages are further apart than that.
+    time.sleep(0.2)
 
-    names = {result.get() for result in first.values()}
-    assert all(name.startswith("guest-read") for name in names)
-    # No thread was started for the second page: its reads ran in the first page's threads.
-    assert {result.get() for result in second.values()} <= names | {
-        thread.name for thread in threading.enumerate()
-    }
-    assert len({t.ident for t in threading.enumerate() if t.name.startswith("guest-read")}) >= len(
-        names
-    )
+    second = run_reads(_together(4))
+
+    # No thread was started for the second page: its reads ran in threads already there.
+    assert _kept() == kept
+    assert {result.get() for result in second.values()} <= kept
 
 
 def test_no_more_than_max_parallel_reads_of_one_fan_out_run_at_once() -> None:
@@ -52,16 +66,20 @@ def test_no_more_than_max_parallel_reads_of_one_fan_out_run_at_once() -> None:
 
 
 def test_a_read_that_fans_out_in_turn_gets_threads_of_its_own() -> None:
-    def outer() -> tuple[str, list[str]]:
-        inner = run_reads({str(n): _thread_name for n in range(3)})
-        return _thread_name(), [result.get() for result in inner.values()]
+    def here() -> tuple[str, int | None]:
+        thread = threading.current_thread()
+        return thread.name, thread.ident
 
-    found = run_reads({"outer": outer, "beside": _thread_name})["outer"].get()
+    def outer() -> tuple[tuple[str, int | None], list[tuple[str, int | None]]]:
+        inner = run_reads({str(n): here for n in range(3)})
+        return here(), [result.get() for result in inner.values()]
 
-    kept, inner = found
-    assert kept.startswith("guest-read")
-    assert kept not in inner
-    assert all(name.startswith("guest-read") for name in inner)
+    found = run_reads({"outer": outer, "beside": here})["outer"].get()
+
+    (kept_name, kept_ident), inner = found
+    assert kept_name.startswith("guest-read")
+    assert kept_ident not in {ident for _, ident in inner}
+    assert all(name.startswith("guest-read") for name, _ in inner)
 
 
 def test_reads_not_started_when_the_page_stops_are_dropped() -> None:
