@@ -99,11 +99,11 @@ class ReadThreads:
     threads of its own, so that a kept thread never waits for a read queued behind it.
     """
 
-    def __init__(self, *, prefix: str = "guest-read") -> None:
+    def __init__(self) -> None:
         self._own: ThreadPoolExecutor | None = None
         if getattr(_in_kept_thread, "value", False):
             self._own = ThreadPoolExecutor(
-                max_workers=MAX_PARALLEL_READS, thread_name_prefix=prefix
+                max_workers=MAX_PARALLEL_READS, thread_name_prefix="guest-read"
             )
         self._slots = threading.BoundedSemaphore(MAX_PARALLEL_READS)
         self._closed = False

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -28,6 +26,7 @@ from django.utils.translation import gettext as _
 from guests.selectors import reads
 from guests.selectors.reads import HistoryFilter
 from portal.paytronix.replies import Transaction, TransactionHistory
+from portal.recent import Recent
 from portal.templatetags import amounts
 from portal.urlcache import reverse_cached
 
@@ -313,11 +312,7 @@ class _MadePages:
     in; the reply is held with its pages, so an entry is never mistaken for another reply's."""
 
     def __init__(self, size: int) -> None:
-        self._size = size
-        self._lock = threading.Lock()
-        self._made: OrderedDict[tuple[Any, ...], tuple[TransactionHistory, HistoryPage]] = (
-            OrderedDict()
-        )
+        self._made: Recent[tuple[Any, ...], tuple[TransactionHistory, HistoryPage]] = Recent(size)
 
     def page(
         self, history: TransactionHistory, account_id: int, query: HistoryQuery
@@ -330,17 +325,11 @@ class _MadePages:
             get_script_prefix(),
             timezone.get_current_timezone_name(),
         )
-        with self._lock:
-            found = self._made.get(key)
-            if found is not None and found[0] is history:
-                self._made.move_to_end(key)
-                return found[1]
+        found = self._made.get(key)
+        if found is not None and found[0] is history:
+            return found[1]
         made = _page_of(history, account_id, query)
-        with self._lock:
-            self._made[key] = (history, made)
-            self._made.move_to_end(key)
-            while len(self._made) > self._size:
-                self._made.popitem(last=False)
+        self._made.put(key, (history, made))
         return made
 
 

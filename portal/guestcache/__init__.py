@@ -22,7 +22,6 @@ import hmac
 import json
 import threading
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, cast
@@ -34,6 +33,7 @@ from django.core.cache.backends.base import BaseCache
 from portal.audit.scrub import card_hash
 from portal.guestcache.codec import CACHE_FORMAT, CacheShapeError, cache_decode, cache_encode
 from portal.guestcache.failures import failure_memory
+from portal.recent import Recent
 from portal.requestscope import after_response, request_shared
 
 __all__ = [
@@ -188,30 +188,21 @@ class _DecodedMemo:
     Replies are frozen dataclasses; a list is handed out as a copy."""
 
     def __init__(self, size: int) -> None:
-        self._size = size
-        self._lock = threading.Lock()
-        self._memo: OrderedDict[str, tuple[str, Any]] = OrderedDict()
+        self._recent: Recent[str, tuple[str, Any]] = Recent(size)
 
     def decode(self, key: str, text: Any) -> Any:
-        with self._lock:
-            found = self._memo.get(key)
-            if found is not None and found[0] == text:
-                self._memo.move_to_end(key)
-                value = found[1]
-                return list(value) if isinstance(value, list) else value
-        value = cache_decode(text)
-        if isinstance(value, (dict, list)) and not _is_reply_list(value):
-            return value  # plain JSON: mutable, decoded afresh each time
-        with self._lock:
-            self._memo[key] = (text, value)
-            self._memo.move_to_end(key)
-            while len(self._memo) > self._size:
-                self._memo.popitem(last=False)
+        found = self._recent.get(key)
+        if found is not None and found[0] == text:
+            value = found[1]
+        else:
+            value = cache_decode(text)
+            if isinstance(value, (dict, list)) and not _is_reply_list(value):
+                return value  # plain JSON: mutable, decoded afresh each time
+            self._recent.put(key, (text, value))
         return list(value) if isinstance(value, list) else value
 
     def clear(self) -> None:
-        with self._lock:
-            self._memo.clear()
+        self._recent.clear()
 
 
 def _is_reply_list(value: Any) -> bool:
