@@ -87,7 +87,9 @@ def request_shared[T](name: str, make: Callable[[], T]) -> T | None:
     if not _queue_open(memo):
         return None
     assert memo is not None
-    return memo.setdefault(name, make())
+    found = memo.get(name)
+    # ``make()`` only when there is none yet (it is asked on every guest-cache read and write).
+    return found if found is not None else memo.setdefault(name, make())
 
 
 def request_forget(name: str) -> None:

@@ -747,3 +747,50 @@ def test_the_breakers_trial_ttl_comes_from_the_configs_longest_attempt(
 
     assert isinstance(breaker, SharedCircuitBreaker)
     assert breaker._trial_ms == 13500
+
+
+def test_a_write_through_a_proxy_that_refuses_the_tunnel_was_not_sent(
+    make_harness: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An egress proxy answering CONNECT with 407 (credentials refused): nothing reached
+    Paytronix, so the write fails plainly and is never "outcome unknown"."""
+    for name in ("no_proxy", "NO_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.1)
+    asked: list[bytes] = []
+    done = threading.Event()
+
+    def refuse() -> None:
+        # Every attempt's CONNECT is refused (a write not sent is tried again).
+        while not done.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            conn.settimeout(5)
+            with conn:
+                asked.append(conn.recv(4096))
+                conn.sendall(
+                    b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+                    b'Proxy-Authenticate: Basic realm="egress"\r\nContent-Length: 0\r\n\r\n'
+                )
+
+    proxy = threading.Thread(target=refuse, daemon=True)
+    proxy.start()
+    monkeypatch.setenv("https_proxy", f"http://127.0.0.1:{listener.getsockname()[1]}")
+    harness = make_harness(base_url="https://paytronix.invalid/rest/25.33/")
+    try:
+        with permit_writes(), pytest.raises(TransportError) as caught:
+            harness.transport.call(WRITE, {"printedCardNumber": CARD, "status": "DISABLED"})
+    finally:
+        done.set()
+        proxy.join(timeout=5)
+        listener.close()
+
+    assert asked
+    assert all(each.startswith(b"CONNECT paytronix.invalid:443") for each in asked)
+    assert not isinstance(caught.value, OutcomeUnknownError)
+    assert "proxy" in caught.value.message
