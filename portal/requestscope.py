@@ -114,11 +114,16 @@ def after_response(work: Callable[[], None]) -> None:
     work()
 
 
-def run_after_response(**_: Any) -> None:
-    """Run the work this thread's request queued (``request_finished``'s receiver)."""
+def _closed_queue() -> list[Callable[[], None]]:
+    """This thread's request's queue, closed and taken: the work it held."""
     queue: _Queue | None = getattr(_sent, "pending", None)
     _sent.pending = None
-    for work in queue.close() if queue is not None else ():
+    return queue.close() if queue is not None else []
+
+
+def run_after_response(**_: Any) -> None:
+    """Run the work this thread's request queued (``request_finished``'s receiver)."""
+    for work in _closed_queue():
         try:
             work()
         except Exception:
@@ -127,7 +132,4 @@ def run_after_response(**_: Any) -> None:
 
 def drop_after_response() -> None:
     """Forget, unrun, what this thread's request left (tests: nothing spills into the next)."""
-    queue: _Queue | None = getattr(_sent, "pending", None)
-    _sent.pending = None
-    if queue is not None:
-        queue.close()
+    _closed_queue()

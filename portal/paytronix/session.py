@@ -60,6 +60,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -483,8 +484,15 @@ def _log_retry(endpoint: Endpoint, state: RetryCallState, attempts: int) -> None
 
 
 def _basic_auth(username: str, password: str) -> str:
-    """An HTTP Basic credential, encoded Latin-1 as requests encodes it."""
-    return "Basic " + base64.b64encode(f"{username}:{password}".encode("latin-1")).decode("ascii")
+    """An HTTP Basic credential, encoded Latin-1 as requests encodes it. A credential that is
+    not Latin-1 is refused without its text (Python's encoding error would hold it)."""
+    pair = None
+    with suppress(UnicodeEncodeError):
+        pair = f"{username}:{password}".encode("latin-1")
+    if pair is None:
+        # Raised outside the failed encoding, so the error chains nothing that holds the text.
+        raise ValueError("a Paytronix or proxy credential is not Latin-1 text")
+    return "Basic " + base64.b64encode(pair).decode("ascii")
 
 
 def _classify(exc: HTTPError) -> tuple[str, bool]:

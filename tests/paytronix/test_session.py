@@ -794,3 +794,13 @@ def test_a_write_through_a_proxy_that_refuses_the_tunnel_was_not_sent(
     assert all(each.startswith(b"CONNECT paytronix.invalid:443") for each in asked)
     assert not isinstance(caught.value, OutcomeUnknownError)
     assert "proxy" in caught.value.message
+
+
+def test_a_credential_that_is_not_latin_1_is_refused_without_its_text(
+    make_harness: Callable[..., Harness],
+) -> None:
+    with pytest.raises(ValueError, match="not Latin-1") as caught:
+        make_harness(secret="s3cr\u20act")
+    assert "s3cr" not in repr(caught.value)
+    assert caught.value.__context__ is None
+    assert caught.value.__cause__ is None
