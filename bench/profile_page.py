@@ -1,6 +1,6 @@
 """Where a warm guest page's server time goes: cProfile of the view, everything cached.
 
-    .venv/bin/python -m bench.profile_page [--requests 50] [--top 30]
+    .venv/bin/python -m bench.profile_page [--requests 50] [--top 30] [--save FILE]
 
 Runs the whole request (middleware, view, template) through Django's test client against the
 in-process sandbox, after one request has filled the cache, and prints the functions with the
@@ -32,6 +32,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--save", help="also write the raw profile here (pstats format)")
     args = parser.parse_args()
     from django.test.utils import setup_databases, teardown_databases
 
@@ -65,6 +66,8 @@ def main() -> None:
             f"{args.requests} requests"
         )
         stats = pstats.Stats(profile)
+        if args.save:
+            stats.dump_stats(args.save)
         stats.sort_stats("cumulative").print_stats(args.top)
         stats.sort_stats("tottime").print_stats(args.top)
     finally:
