@@ -17,6 +17,7 @@ from django.db import connection
 from django.test import Client
 
 from guests.selectors.fanout import kept_reads_ended
+from guests.templatetags import fragments
 from portal.audit.models import AuditRecord
 from portal.guestcache import failure_memory
 from portal.requestscope import drop_after_response
@@ -64,6 +65,7 @@ def _clear_cache() -> Iterator[None]:
     drop_after_response()
     cache.clear()
     failure_memory.clear()
+    fragments.forget()
     yield
     # A read a page stopped waiting for (a hang the sandbox's teardown has just let go) ends
     # here, not in the next test, where its answer would fill that test's cache.

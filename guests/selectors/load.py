@@ -35,7 +35,12 @@ from guests.selectors.history import HistoryQuery, history_limit, history_page
 from guests.selectors.page import GuestCard as GuestCard
 from guests.selectors.page import GuestPage, is_registered
 from guests.selectors.scope import GuestNotFoundError, Viewer, note_scope_miss, scope_of
-from portal.guestcache import failure_memory, guest_cache_prefetch, guest_cache_versions_pinned
+from portal.guestcache import (
+    failure_memory,
+    guest_cache_consumed,
+    guest_cache_prefetch,
+    guest_cache_versions_pinned,
+)
 from portal.paytronix.client import client_from_settings
 from portal.paytronix.errors import FailureError, InvalidStatusError, PaytronixError
 from portal.paytronix.guard import UpstreamNotAskedError, cached_only
@@ -296,9 +301,12 @@ def _page_from_cache(
     """The page from the cache alone, read in this thread (no thread started, no call made),
     or None when a read it needs is not cached: the page is then read as usual. A read that
     failed a moment ago fails here as it would there (``failure_memory``), without a call; an
-    account that cannot be shown is left to the usual path, which explains it."""
+    account that cannot be shown is left to the usual path, which explains it.
+
+    Such a page is named by a digest of every entry it read (``GuestPage.data_digest``): two
+    pages with the same digest show the same. A page with a failed source gets none."""
     try:
-        with cached_only():
+        with cached_only(), guest_cache_consumed() as consumed:
             account = reads.account_by_id(account_id=account_id, scope=scope)
             loads = _panel_reads(
                 account=lambda: account,
@@ -312,7 +320,13 @@ def _page_from_cache(
             found = {name: attempt(read) for name, read in loads.items()}
     except (UpstreamNotAskedError, PaytronixError):
         return None
-    return _page_of(account_id, account, history, found)
+    page = _page_of(account_id, account, history, found)
+    if all(result.ok for result in found.values()):
+        # What is not in the entries: the query, and a source with no value (the notes of an
+        # integration without the CSR service).
+        shape = sorted((name, result.value is None) for name, result in found.items())
+        page.data_digest = consumed.digest(account_id, repr(history), scope, shape)
+    return page
 
 
 def _page_of(

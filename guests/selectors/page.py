@@ -335,6 +335,9 @@ class GuestPage:
     notes: ReadResult[list[AccountComment] | None] | None = None
     #: every account of the guest, this one first (see ``UserAccount``).
     accounts: ReadResult[list[UserAccount]] | None = None
+    #: Names what the page shows when it was read from the cache alone, every source read
+    #: (two pages with the same digest show the same); "" otherwise.
+    data_digest: str = ""
 
     # -- who -----------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Parts of the guest page drawn once per distinct content: the history's rows, the balances.
+"""Parts of the guest page drawn once per distinct content.
 
 ``{% fragment_key account_id rows marks as key %}`` is a digest of
 everything a fragment's HTML depends on (passed as plain values, with the time zone, language
@@ -7,7 +7,14 @@ once per key and keeps it in the guests' cache for ``FRAGMENT_SECONDS`` (written
 response is sent: ``portal.requestscope.after_response``). The key is the content
 itself (not the guest's cache version), so a fragment can never outlive what it shows; the
 stored HTML is signed, so a value planted in the cache is never put on the page (it is drawn
-afresh instead).
+afresh instead). Each process also keeps the last ones it drew or read in memory: a key names
+its content, so a kept one is never out of date.
+
+``{% page_fragment "name" %}…{% endpage_fragment %}`` draws a part that shows the page's data
+and nothing else (no form, no link that depends on who looks, no pending change) once per
+``page.data_digest`` (which names everything a page read from the cache shows: see
+``guests.selectors.load``), time zone, language and day, kept in this process's memory. A page
+without a digest (read from upstream, or with a failed source) draws it every time.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+from portal.recent import Recent
 from portal.requestscope import after_response
 
 register = template.Library()
@@ -31,12 +39,24 @@ register = template.Library()
 #: bounds the cache's memory.
 FRAGMENT_SECONDS = 300
 
+#: The fragments this process drew or read last, by key (a key names its content).
+_drawn: Recent[str, SafeString] = Recent(2048)
+
+
+def forget() -> None:
+    """Forget the fragments this process keeps in memory (tests)."""
+    _drawn.clear()
+
 
 @register.simple_tag
 def fragment_key(*shown: Any) -> str:
     """The digest of what a fragment depends on (``shown``: its data, the viewer's rights on
     it, as plain values), and of the time zone, language and day it is drawn in (an
     expiration is said as past from the day after its date)."""
+    return _digest(shown)
+
+
+def _digest(shown: Any) -> str:
     text = repr((shown, timezone.get_current_timezone_name(), get_language(), timezone.localdate()))
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
@@ -48,6 +68,9 @@ class SignedFragmentNode(template.Node):
 
     def render(self, context: template.Context) -> str:
         cache_key = f"guests:fragment:{self.key.resolve(context)}"
+        kept = _drawn.get(cache_key)
+        if kept is not None:
+            return kept
         # Signed for its key: HTML drawn for another key (another guest, another viewer's
         # rights) copied under this one is not served either.
         signer = Signer(salt=f"guests.fragments:{cache_key}")
@@ -56,10 +79,14 @@ class SignedFragmentNode(template.Node):
         if isinstance(stored, str):
             try:
                 # Signed by this node: only HTML it drew itself is ever served back.
-                return mark_safe(signer.unsign(stored))  # noqa: S308
+                found = mark_safe(signer.unsign(stored))  # noqa: S308
             except BadSignature:
                 pass
+            else:
+                _drawn.put(cache_key, found)
+                return found
         drawn: SafeString = self.nodelist.render(context)
+        _drawn.put(cache_key, drawn)
         # Kept once the page is sent: the CSR does not wait for it.
         after_response(lambda: cache.set(cache_key, signer.sign(drawn), timeout=FRAGMENT_SECONDS))
         return drawn
@@ -74,3 +101,33 @@ def signed_fragment(parser: Parser, token: Token) -> SignedFragmentNode:
     nodelist = parser.parse(("endsigned_fragment",))
     parser.delete_first_token()
     return SignedFragmentNode(nodelist, parser.compile_filter(bits[1]))
+
+
+class PageFragmentNode(template.Node):
+    def __init__(self, nodelist: NodeList, name: str) -> None:
+        self.nodelist = nodelist
+        self.name = name
+
+    def render(self, context: template.Context) -> str:
+        page = context.get("page")
+        digest = getattr(page, "data_digest", "")
+        if not digest:
+            return self.nodelist.render(context)
+        key = f"page:{self.name}:{_digest(digest)}"
+        kept = _drawn.get(key)
+        if kept is None:
+            kept = self.nodelist.render(context)
+            _drawn.put(key, kept)
+        return kept
+
+
+@register.tag
+def page_fragment(parser: Parser, token: Token) -> PageFragmentNode:
+    """``{% page_fragment "name" %}…{% endpage_fragment %}``: a part showing only the page's
+    data (``name`` tells the parts apart)."""
+    bits = token.split_contents()
+    if len(bits) != 2 or bits[1][0] not in "'\"" or bits[1][0] != bits[1][-1]:
+        raise template.TemplateSyntaxError("page_fragment takes one argument: a quoted name")
+    nodelist = parser.parse(("endpage_fragment",))
+    parser.delete_first_token()
+    return PageFragmentNode(nodelist, bits[1][1:-1])
