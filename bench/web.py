@@ -236,6 +236,7 @@ def main() -> None:
     from django.test import Client
     from django.urls import reverse
 
+    from portal.guestcache import guest_cache_invalidate
     from portal.sandbox import demo
     from portal.staff.models import User
     from portal.staff.roles import Role
@@ -255,10 +256,17 @@ def main() -> None:
         """Nothing of any guest cached (their reads, versions, drawn fragments); what is not
         a guest's stays, as for a CSR opening a guest nobody has looked at: the signed-in
         user's session and access, and that this integration has no CSR service (learnt once
-        per ``PAYTRONIX_UNAVAILABLE_SERVICE_SECONDS``, not per guest)."""
+        per ``PAYTRONIX_UNAVAILABLE_SERVICE_SECONDS``, not per guest). The guest also gets new
+        cache versions, as after a change: what a worker keeps in memory by the entries a page
+        read (decoded replies, drawn parts) is not found again either."""
         keys = list(cache.scan_iter(match="*guest*", count=1000))
         if keys:
             cache.delete(*keys)
+        guest_cache_invalidate(
+            account_id=demo.DEMO_ACCOUNT_ID,
+            printed_card_number=demo.DEMO_ACTIVE_CARD,
+            username=demo.DEMO_USERNAME,
+        )
 
     base = f"http://127.0.0.1:{web_port}"
     page_url = base + reverse("guests:guest", args=[demo.DEMO_ACCOUNT_ID])

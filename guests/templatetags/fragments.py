@@ -7,8 +7,12 @@ once per key and keeps it in the guests' cache for ``FRAGMENT_SECONDS`` (written
 response is sent: ``portal.requestscope.after_response``). The key is the content
 itself (not the guest's cache version), so a fragment can never outlive what it shows; the
 stored HTML is signed, so a value planted in the cache is never put on the page (it is drawn
-afresh instead). Each process also keeps the last ones it drew or read in memory: a key names
-its content, so a kept one is never out of date.
+afresh instead).
+
+On a page read from the cache alone (``page.data_digest``: see below), each process also keeps
+what it drew or read in memory, by the page's digest and the key: the next view of the same
+data asks the cache server nothing. A page read from upstream (a guest nobody looked at lately)
+asks the guests' cache.
 
 ``{% page_fragment "name" %}…{% endpage_fragment %}`` draws a part that shows the page's data
 and nothing else (no form, no link that depends on who looks, no pending change) once per
@@ -68,7 +72,9 @@ class SignedFragmentNode(template.Node):
 
     def render(self, context: template.Context) -> str:
         cache_key = f"guests:fragment:{self.key.resolve(context)}"
-        kept = _drawn.get(cache_key)
+        page_digest = getattr(context.get("page"), "data_digest", "")
+        memo_key = f"{page_digest}:{cache_key}" if page_digest else ""
+        kept = _drawn.get(memo_key) if memo_key else None
         if kept is not None:
             return kept
         # Signed for its key: HTML drawn for another key (another guest, another viewer's
@@ -83,10 +89,12 @@ class SignedFragmentNode(template.Node):
             except BadSignature:
                 pass
             else:
-                _drawn.put(cache_key, found)
+                if memo_key:
+                    _drawn.put(memo_key, found)
                 return found
         drawn: SafeString = self.nodelist.render(context)
-        _drawn.put(cache_key, drawn)
+        if memo_key:
+            _drawn.put(memo_key, drawn)
         # Kept once the page is sent: the CSR does not wait for it.
         after_response(lambda: cache.set(cache_key, signer.sign(drawn), timeout=FRAGMENT_SECONDS))
         return drawn

@@ -108,3 +108,18 @@ def test_a_page_part_is_drawn_once_per_digest_and_always_without_one() -> None:
     assert _PART.render({"page": _Page(""), "text": "a"}) == "<b>a</b>"
     assert _PART.render({"page": _Page(""), "text": "b"}) == "<b>b</b>"
     assert _PART.render({"text": "no page"}) == "<b>no page</b>"
+
+
+_SIGNED = engines["django"].from_string(
+    "{% load fragments %}{% signed_fragment key %}<b>{{ text }}</b>{% endsigned_fragment %}"
+)
+
+
+def test_on_a_cached_page_a_signed_fragment_is_kept_in_memory_too() -> None:
+    assert _SIGNED.render({"page": _Page("d1"), "key": "k", "text": "first"}) == "<b>first</b>"
+    guest_cache().clear()
+    # The same page data: from this process's memory, the cache server not asked.
+    assert _SIGNED.render({"page": _Page("d1"), "key": "k", "text": "other"}) == "<b>first</b>"
+    # A page read from upstream, or with other data, asks the cache server (now empty).
+    assert _SIGNED.render({"page": _Page(""), "key": "k", "text": "again"}) == "<b>again</b>"
+    assert _SIGNED.render({"page": _Page("d2"), "key": "k", "text": "third"}) == "<b>again</b>"
