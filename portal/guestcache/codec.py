@@ -64,7 +64,16 @@ def _wire_name(field: dataclasses.Field[Any]) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
+#: Types written as they are (exact types: a subclass goes the long way below).
+_AS_IS = frozenset({str, int, bool, type(None)})
+
+
 def _scalar(value: Any) -> Any:
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    if kind is Decimal:
+        return str(value)
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime | date):

@@ -54,17 +54,19 @@ def _camel(name: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
-#: Where a value sits in the reply: its parent's path and its own key (a field's wire name,
-#: or a list index), joined into ``Account.pointBalances[0].balance`` only for an error message
-#: (a reply has thousands of values and almost never an error).
+#: Where a value sits in the reply: its parent's place and its own key (a field's wire name, or
+#: a list index), a chain of pairs spelt ``Account.pointBalances[0].balance`` only for an error
+#: message (a reply has thousands of values and almost never an error).
 type _Key = str | int | None
-type _Reader = Callable[[Any, str, _Key], Any]
+type _Place = str | tuple[_Place, _Key]
+type _Reader = Callable[[Any, _Place, _Key], Any]
 
 
-def _path(parent: str, key: _Key) -> str:
+def _path(parent: _Place, key: _Key) -> str:
+    text = parent if isinstance(parent, str) else _path(*parent)
     if key is None:
-        return parent
-    return f"{parent}[{key}]" if isinstance(key, int) else f"{parent}.{key}"
+        return text
+    return f"{text}[{key}]" if isinstance(key, int) else f"{text}.{key}"
 
 
 @functools.cache
@@ -81,10 +83,10 @@ def _plan(cls: type) -> tuple[tuple[str, str, tuple[str, ...], _Reader, bool], .
     return tuple(plan)
 
 
-def _decode(cls: type, data: Any, parent: str, key: _Key) -> Any:
-    if not isinstance(data, Mapping):
+def _decode(cls: type, data: Any, parent: _Place, key: _Key) -> Any:
+    if type(data) is not dict and not isinstance(data, Mapping):
         raise _malformed(_path(parent, key), "an object")
-    here = _path(parent, key)
+    here = (parent, key)
     values: dict[str, Any] = {}
     get = data.get
     for name, first, others, read, upper in _plan(cls):
@@ -116,33 +118,41 @@ def _reader(field_type: Any) -> _Reader:
         return functools.partial(_read_dict, _reader(item_type))
     if dataclasses.is_dataclass(field_type):
         return functools.partial(_decode, typing.cast(type, field_type))
-    return functools.partial(_read_scalar, field_type, _SCALARS[field_type])
+    return _scalar_reader(field_type, _SCALARS[field_type])
 
 
-def _read_list(read: _Reader, value: Any, parent: str, key: _Key) -> list[Any]:
-    items = [value] if isinstance(value, Mapping) else value
+def _read_list(read: _Reader, value: Any, parent: _Place, key: _Key) -> list[Any]:
+    # A single object where a list is documented is read as a one-item list.
+    items = value if type(value) is list else [value] if isinstance(value, Mapping) else value
     if not isinstance(items, list):
         raise _malformed(_path(parent, key), "a list")
-    here = _path(parent, key)
+    here = (parent, key)
     return [read(item, here, i) for i, item in enumerate(items)]
 
 
-def _read_dict(read: _Reader, value: Any, parent: str, key: _Key) -> dict[str, Any]:
+def _read_dict(read: _Reader, value: Any, parent: _Place, key: _Key) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise _malformed(_path(parent, key), "an object")
-    here = _path(parent, key)
+    here = (parent, key)
     return {str(k): read(item, here, str(k)) for k, item in value.items() if item is not None}
 
 
-def _read_scalar(
-    field_type: type, reader: Callable[[Any], Any], value: Any, parent: str, key: _Key
-) -> Any:
-    if value == "" and field_type is not str:
-        return None
-    try:
-        return reader(value)
-    except (TypeError, ValueError, ArithmeticError):
-        raise _malformed(_path(parent, key), field_type.__name__) from None
+def _scalar_reader(field_type: type, reader: Callable[[Any], Any]) -> _Reader:
+    """The reader of one scalar type: a value already of that exact type (what JSON gives for
+    text, whole numbers and booleans) is taken as it is; anything else goes through ``reader``."""
+    same = field_type if field_type in (str, int, bool) else None
+
+    def read(value: Any, parent: _Place, key: _Key) -> Any:
+        if type(value) is same:
+            return value
+        if value == "" and field_type is not str:
+            return None
+        try:
+            return reader(value)
+        except (TypeError, ValueError, ArithmeticError):
+            raise _malformed(_path(parent, key), field_type.__name__) from None
+
+    return read
 
 
 def _malformed(path: str, expected: str) -> MalformedReplyError:
@@ -178,6 +188,11 @@ def _boolean(value: Any) -> bool:
 
 
 def _decimal(value: Any) -> Decimal:
+    if type(value) is str:
+        result = Decimal(value.strip())
+        if not result.is_finite():
+            raise ValueError(value)
+        return result
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         raise TypeError(value)
     result = Decimal(str(value).strip())
