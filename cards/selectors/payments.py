@@ -84,14 +84,22 @@ def _pending_store(account_id: int, changes: list[PendingPayment]) -> None:
         guest_cache().delete(_pending_key(account_id))
 
 
+def _pending_update(
+    account_id: int, update: Callable[[list[PendingPayment]], list[PendingPayment]]
+) -> None:
+    """Store ``update(changes)`` as the account's pending payment changes, the changes read
+    again here: one another request added or settled meanwhile is kept as it is."""
+    _pending_store(account_id, update(_pending_load(account_id)))
+
+
 def pending_payment_add(*, account_id: int, change: PendingPayment) -> None:
     """Remember a change sent for the panel to wait on (a newer one of the same kind and
     method replaces it). Pending changes are not guest reads: the door's invalidation leaves
     them alone."""
-    kept = [
-        c for c in _pending_load(account_id) if (c.action, c.token) != (change.action, change.token)
-    ]
-    _pending_store(account_id, [*kept, change])
+    kind = (change.action, change.token)
+    _pending_update(
+        account_id, lambda changes: [*(c for c in changes if (c.action, c.token) != kind), change]
+    )
 
 
 def removal_sent(*, account_id: int, idempotency_key: str) -> bool:
@@ -320,14 +328,16 @@ def _pending_settle(
         return [], []
     tokens = {row.token for row in methods}
     kept: list[PendingPayment] = []
+    done: list[PendingPayment] = []
     for change in pending:
         if change.action == AUTO_RECHARGE_OFF:
             failed, shown = "auto_recharge" in errors, not (auto_recharge and auto_recharge.enabled)
         else:
             failed, shown = "methods" in errors, change.token not in tokens
-        if failed or not shown:
-            kept.append(change)
-    _pending_store(account_id, kept)
+        (kept if failed or not shown else done).append(change)
+    if done:
+        # Only the ones settled here go: one added meanwhile by another request stays.
+        _pending_update(account_id, lambda changes: [c for c in changes if c not in done])
     return [c for c in kept if not c.overdue], [c for c in kept if c.overdue]
 
 

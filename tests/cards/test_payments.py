@@ -427,3 +427,22 @@ def test_a_second_submit_of_a_removal_gets_the_first_outcome(
     assert len(records("payment.method.remove", INTENT)) == 1
     other_form = {"idempotency_key": "new", "reason_code": "guest_request"}
     assert agent_client.post(remove_url(MASTERCARD), other_form).status_code == 404
+
+
+def test_settling_a_change_keeps_one_another_request_added_meanwhile() -> None:
+    from cards.selectors import payments
+    from portal.paytronix.replies import AutoRecharge
+
+    turned_off = payments.PendingPayment(action=payments.AUTO_RECHARGE_OFF, summary="off")
+    removal = payments.PendingPayment(
+        action=payments.METHOD_REMOVED, summary="remove", token=MASTERCARD
+    )
+    payments.pending_payment_add(account_id=ACCOUNT, change=turned_off)
+    seen = payments._pending_load(ACCOUNT)
+    # Another request sends a removal while this panel reads upstream.
+    payments.pending_payment_add(account_id=ACCOUNT, change=removal)
+    waiting, overdue = payments._pending_settle(
+        ACCOUNT, seen, AutoRecharge(enabled=False), methods=[], errors={}
+    )
+    assert (waiting, overdue) == ([], [])  # auto-recharge shows off: settled
+    assert payments._pending_load(ACCOUNT) == [removal]
