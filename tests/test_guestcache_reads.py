@@ -20,7 +20,7 @@ from portal.guestcache import (
     guest_cache_set,
     guest_cache_versions_pinned,
 )
-from portal.paytronix.errors import TransportError
+from portal.paytronix.errors import FailureError, TransportError
 from portal.paytronix.replies import BalanceInformation
 
 
@@ -76,6 +76,28 @@ def test_a_failure_is_remembered_until_asked_again() -> None:
     with failure_memory.asking_again():
         failure_memory.raise_if_failed("k")
     failure_memory.raise_if_failed("other")
+
+
+@override_settings(GUEST_FAILURE_SECONDS=10)
+def test_a_remembered_refusal_is_raised_again_with_all_it_said() -> None:
+    # The result errors take keyword arguments only: a copy made by calling the class with the
+    # exception's args failed with a TypeError (a 500 on the next page).
+    refusal = FailureError(
+        result="failure", error_code="referral.error", error_message="no", endpoint="guest/r"
+    )
+    failure_memory.remember("k", refusal)
+    for _ in range(2):
+        with pytest.raises(FailureError) as caught:
+            failure_memory.raise_if_failed("k")
+        again = caught.value
+        assert again is not refusal
+        assert (again.result, again.error_code, again.error_message, again.endpoint) == (
+            "failure",
+            "referral.error",
+            "no",
+            "guest/r",
+        )
+        assert str(again) == str(refusal)
 
 
 @override_settings(GUEST_FAILURE_SECONDS=0)

@@ -9,7 +9,6 @@ carries the guest's cache version, so a change to the guest asks again at once.
 from __future__ import annotations
 
 import contextvars
-import copy
 import threading
 import time
 from collections.abc import Iterator
@@ -66,11 +65,21 @@ class FailureMemory:
             if time.monotonic() >= until:
                 del self._failed[key]
                 return
-        raise copy.copy(error).with_traceback(None)
+        raise _copy(error)
 
     def clear(self) -> None:
         with self._lock:
             self._failed.clear()
+
+
+def _copy(error: PaytronixError) -> PaytronixError:
+    """A fresh instance of ``error`` with its fields (raised in several threads at once, one
+    exception object would share its traceback). Not ``copy.copy``: that calls the class with
+    the exception's ``args``, which the result errors (keyword arguments only) refuse."""
+    clone = type(error).__new__(type(error))
+    clone.__dict__.update(error.__dict__)
+    clone.args = error.args
+    return clone
 
 
 failure_memory = FailureMemory()

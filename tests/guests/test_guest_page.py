@@ -977,3 +977,22 @@ def test_the_page_looks_up_in_one_round_trip_the_keys_its_reads_write(
     missing = [key for key in keys if key != combinable and guest_cache().get(key) is None]
     assert missing == []
     assert len(keys) == 7
+
+
+def test_a_source_upstream_refused_is_explained_again_from_memory_not_a_500(
+    sandbox: SandboxController, agent_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = Transport.call
+
+    def refuse(self: Transport, endpoint: Any, params: Any) -> Any:
+        if endpoint.path == "guest/referralsByAccountId.json":
+            raise FailureError(
+                result="failure", error_code="referral.error", endpoint=endpoint.path
+            )
+        return original(self, endpoint, params)
+
+    monkeypatch.setattr(Transport, "call", refuse)
+    first = agent_client.get(GUEST_URL)
+    again = agent_client.get(GUEST_URL)  # the refusal remembered: raised again, not asked
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert 'id="panel-referrals"' in again.content.decode()
