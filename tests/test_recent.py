@@ -17,3 +17,26 @@ def test_the_least_recently_used_goes_first() -> None:
     assert recent.get("a") == 4
     recent.clear()
     assert recent.get("c") is None
+
+
+def test_with_a_budget_the_least_recently_used_go_until_the_rest_fit() -> None:
+    recent: Recent[str, str] = Recent(100, budget=80, weigh=len)
+    recent.put("a", "x" * 10)
+    recent.put("b", "x" * 10)
+    recent.put("c", "x" * 10)
+    assert recent.weight == 30
+    assert recent.get("a") is not None  # "b" is now the least recently used
+    for key in "defghi":
+        recent.put(key, "x" * 10)
+    assert recent.weight == 80
+    assert recent.get("b") is None
+    assert recent.get("a") is not None
+    # Heavier than an eighth of the budget: not kept, and nothing else is dropped for it.
+    recent.put("big", "x" * 11)
+    assert recent.get("big") is None
+    assert recent.weight == 80
+    # Replacing a value counts its new weight only.
+    recent.put("a", "x")
+    assert recent.weight == 71
+    recent.clear()
+    assert (recent.weight, recent.get("a")) == (0, None)

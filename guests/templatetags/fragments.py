@@ -10,9 +10,9 @@ stored HTML is signed, so a value planted in the cache is never put on the page 
 afresh instead).
 
 On a page read from the cache alone (``page.data_digest``: see below), each process also keeps
-what it drew or read in memory, by the page's digest and the key: the next view of the same
-data asks the cache server nothing. A page read from upstream (a guest nobody looked at lately)
-asks the guests' cache.
+what it drew or read in memory, by its key: the next view of the same data asks the cache
+server nothing. A page read from upstream (a guest nobody looked at lately) asks the guests'
+cache. What a process keeps in memory is bounded in size (``_drawn``).
 
 ``{% page_fragment "name" %}…{% endpage_fragment %}`` draws a part that shows the page's data
 and nothing else (no form, no link that depends on who looks, no pending change) once per
@@ -24,6 +24,7 @@ without a digest (read from upstream, or with a failed source) draws it every ti
 from __future__ import annotations
 
 import hashlib
+import sys
 from typing import Any
 
 from django import template
@@ -43,8 +44,9 @@ register = template.Library()
 #: bounds the cache's memory.
 FRAGMENT_SECONDS = 300
 
-#: The fragments this process drew or read last, by key (a key names its content).
-_drawn: Recent[str, SafeString] = Recent(2048)
+#: The fragments this process drew or read last, by key (a key names its content), within
+#: 8 MB (a string's own size: one character beyond U+FFFF makes every one take 4 bytes).
+_drawn: Recent[str, SafeString] = Recent(2048, budget=8 * 1024 * 1024, weigh=sys.getsizeof)
 
 
 def forget() -> None:
@@ -72,8 +74,9 @@ class SignedFragmentNode(template.Node):
 
     def render(self, context: template.Context) -> str:
         cache_key = f"guests:fragment:{self.key.resolve(context)}"
-        page_digest = getattr(context.get("page"), "data_digest", "")
-        memo_key = f"{page_digest}:{cache_key}" if page_digest else ""
+        # Kept in memory for a page read from the cache alone: a page read from upstream (a
+        # guest nobody looked at lately) asks the guests' cache.
+        memo_key = cache_key if getattr(context.get("page"), "data_digest", "") else ""
         kept = _drawn.get(memo_key) if memo_key else None
         if kept is not None:
             return kept

@@ -32,6 +32,7 @@ from django.core.cache.backends.base import BaseCache
 
 from portal.audit.scrub import card_hash
 from portal.guestcache.codec import CACHE_FORMAT, CacheShapeError, cache_decode, cache_encode
+from portal.guestcache.consumed import guest_cache_consumed, noted
 from portal.guestcache.failures import failure_memory
 from portal.recent import Recent
 from portal.requestscope import after_response, request_shared
@@ -126,48 +127,6 @@ def guest_cache_versions_pinned() -> Iterator[None]:
         _pinned.reset(token)
 
 
-class Consumed:
-    """The stored entries a page load read (``guest_cache_consumed``), for its digest."""
-
-    def __init__(self) -> None:
-        self._texts: dict[str, str] = {}
-        self._pure = True
-
-    def note(self, key: str, text: Any) -> None:
-        if isinstance(text, str):
-            self._texts[key] = text
-        else:
-            self._pure = False
-
-    def digest(self, *also: Any) -> str:
-        """A digest of every entry read (key and stored text) and of ``also``; "" when a value
-        came from elsewhere (this request's own writes), which no text stands for."""
-        if not self._pure or not self._texts:
-            return ""
-        hashed = hashlib.blake2b(repr(also).encode(), digest_size=16)
-        for key in sorted(self._texts):
-            hashed.update(b"\0" + key.encode() + b"\0" + self._texts[key].encode())
-        return hashed.hexdigest()
-
-
-_consumed: contextvars.ContextVar[Consumed | None] = contextvars.ContextVar(
-    "guest_cache_consumed", default=None
-)
-
-
-@contextmanager
-def guest_cache_consumed() -> Iterator[Consumed]:
-    """Within it (in this thread), every entry ``guest_cache_get`` answers from is noted: what
-    was read from the cache is then named by one digest (the guest page's drawn parts are kept
-    by it, ``guests.templatetags.fragments``)."""
-    consumed = Consumed()
-    token = _consumed.set(consumed)
-    try:
-        yield consumed
-    finally:
-        _consumed.reset(token)
-
-
 def guest_cache_prefetch(keys: list[str]) -> None:
     """Within ``guest_cache_versions_pinned()``, look ``keys`` up in one round trip: the reads
     that follow (each in its own thread, which would otherwise ask one by one) take them from
@@ -257,20 +216,17 @@ _decoded = _DecodedMemo(512)
 
 def guest_cache_get(key: str) -> Any:
     """The value cached under ``key`` (card numbers masked: see ``codec``), or ``MISSING``."""
-    consumed = _consumed.get()
     waiting = _written_now()
     if waiting is not None:
         value = waiting.get(key)
         if value is not MISSING:
-            if consumed is not None:
-                consumed.note(key, None)
+            noted(key, None)
             return list(value) if isinstance(value, list) else value
     held = _prefetched.get()
     text = held[key] if held is not None and key in held else guest_cache().get(key)
     if text is None:
         return MISSING
-    if consumed is not None:
-        consumed.note(key, text)
+    noted(key, text)
     try:
         return _decoded.decode(key, text)
     except CacheShapeError:

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 
 from django.conf import settings
 
+from portal.guestcache.consumed import noted
 from portal.paytronix.errors import PaytronixError
 
 #: More remembered failures than this: the oldest are forgotten first.
@@ -65,6 +66,7 @@ class FailureMemory:
             if time.monotonic() >= until:
                 del self._failed[key]
                 return
+        noted(key, None)  # a page that shows it has no digest of what it read
         raise _copy(error)
 
     def clear(self) -> None:

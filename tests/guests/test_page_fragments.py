@@ -8,11 +8,18 @@ from typing import Any
 
 import pytest
 from django.template import engines
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from guests.selectors import GuestPage, guest_page
-from portal.guestcache import guest_cache, guest_cache_consumed, guest_cache_get, guest_cache_set
+from portal.guestcache import (
+    failure_memory,
+    guest_cache,
+    guest_cache_consumed,
+    guest_cache_get,
+    guest_cache_set,
+)
+from portal.paytronix.errors import TransportError
 from portal.paytronix.replies import BalanceInformation
 from portal.requestscope import drop_after_response, request_scope
 from portal.sandbox import demo
@@ -120,6 +127,21 @@ def test_on_a_cached_page_a_signed_fragment_is_kept_in_memory_too() -> None:
     guest_cache().clear()
     # The same page data: from this process's memory, the cache server not asked.
     assert _SIGNED.render({"page": _Page("d1"), "key": "k", "text": "other"}) == "<b>first</b>"
-    # A page read from upstream, or with other data, asks the cache server (now empty).
+    # Another cached page with the same fragment key (the key names the content): memory too.
+    assert _SIGNED.render({"page": _Page("d2"), "key": "k", "text": "third"}) == "<b>first</b>"
+    # A page read from upstream asks the cache server (now empty), and draws.
     assert _SIGNED.render({"page": _Page(""), "key": "k", "text": "again"}) == "<b>again</b>"
-    assert _SIGNED.render({"page": _Page("d2"), "key": "k", "text": "third"}) == "<b>again</b>"
+
+
+@override_settings(GUEST_FAILURE_SECONDS=10)
+def test_a_failure_answered_from_memory_leaves_no_digest() -> None:
+    # As another account's read on the cards panel: the page is "all ok", the failure's words
+    # are shown, and no stored text stands for them.
+    key = "guest:test:consumed"
+    guest_cache().set(key, "not a reply")
+    failure_memory.remember("guest:test:failed", TransportError("late", endpoint="guest/x"))
+    with guest_cache_consumed() as consumed:
+        guest_cache_get(key)
+        with pytest.raises(TransportError):
+            failure_memory.raise_if_failed("guest:test:failed")
+    assert consumed.digest() == ""
