@@ -118,6 +118,11 @@ class _AppendSql(NamedTuple):
     head_lock: str
     insert: str
     head_move: str
+    #: PostgreSQL: ``insert`` and ``head_move`` as one statement (data-modifying WITH), made
+    #: only where the head is at the position and hash the record follows: one round trip
+    #: where two were, and atomic without a transaction. Its row: whether the head was there,
+    #: and the new record's id (None for an intent whose key is taken).
+    append_after: str | None
 
 
 @functools.cache
@@ -132,13 +137,30 @@ def _append_sql(vendor: str) -> _AppendSql:
     columns = ", ".join(quote(str(field.column)) for field in _INSERTED)
     values = ", ".join(["%s"] * len(_INSERTED))
     returning = " RETURNING id" if connection.features.can_return_columns_from_insert else ""
-    # Names from the models' metadata only; every value is a parameter.
+    key_taken = "ON CONFLICT (idempotency_key) WHERE kind = 'intent' DO NOTHING"
+    # Names from the models' metadata only; every value is a parameter. The head is locked
+    # (FOR UPDATE) before the insert, as ``head_lock`` locks it; the head's own trigger
+    # (migration 0004) still checks the move against the inserted record, which it sees: the
+    # update takes its row from the insert's RETURNING.
+    append_after = (
+        f"WITH head AS (SELECT seq FROM {head} WHERE id = %s AND seq = %s AND last_hash = %s "  # noqa: S608
+        f"{lock}), written AS (INSERT INTO {records} ({columns}) SELECT {values} FROM head "
+        f"{key_taken} RETURNING id, seq, record_hash), moved AS (UPDATE {head} SET "
+        f"seq = written.seq, last_hash = written.record_hash FROM written WHERE {head}.id = %s) "
+        "SELECT EXISTS (SELECT 1 FROM head), (SELECT id FROM written)"
+    )
     return _AppendSql(
         head_lock=f"SELECT seq, last_hash FROM {head} WHERE id = %s {lock}",  # noqa: S608
         insert=f"INSERT INTO {records} ({columns}) VALUES ({values}) "  # noqa: S608
-        f"ON CONFLICT (idempotency_key) WHERE kind = 'intent' DO NOTHING{returning}",
+        f"{key_taken}{returning}",
         head_move=f"UPDATE {head} SET seq = %s, last_hash = %s WHERE id = %s",  # noqa: S608
+        append_after=append_after if vendor == "postgresql" else None,
     )
+
+
+class _HeadMoved(Exception):
+    """The head is not where the record to append follows (another process appended since,
+    or the head row is missing): nothing was written."""
 
 
 def _head_locked(cursor: Any) -> tuple[int, str]:
@@ -151,10 +173,30 @@ def _head_locked(cursor: Any) -> tuple[int, str]:
     return int(row[0]), str(row[1])
 
 
-def _head_move(cursor: Any, record: AuditRecord) -> None:
-    cursor.execute(
-        _append_sql(connection.vendor).head_move, [record.seq, record.record_hash, _HEAD_PK]
-    )
+def _inserted(cursor: Any, record: AuditRecord, values: list[Any]) -> int | None:
+    """Insert ``record`` (its ``values``) and move the head to it; its id, or None for an
+    intent whose key is taken. Raises ``_HeadMoved`` where the head is not at the record's
+    previous one (only where the caller does not hold the lock)."""
+    sql = _append_sql(connection.vendor)
+    if sql.append_after is not None:
+        cursor.execute(
+            sql.append_after, [_HEAD_PK, record.seq - 1, record.prev_hash, *values, _HEAD_PK]
+        )
+        found, pk = cursor.fetchone()
+        if not found:
+            raise _HeadMoved
+        return None if pk is None else int(pk)
+    cursor.execute(sql.insert, values)
+    if cursor.description:
+        row = cursor.fetchone()
+        pk = None if row is None else row[0]
+    else:
+        pk = cursor.lastrowid if cursor.rowcount == 1 else None
+    if pk is None:
+        return None
+    # The head follows record by record (on PostgreSQL it refuses any other step).
+    cursor.execute(sql.head_move, [record.seq, record.record_hash, _HEAD_PK])
+    return int(pk)
 
 
 def _intent_first(idempotency_key: str) -> AuditRecord | None:
@@ -187,20 +229,12 @@ def _record_write(
         value = getattr(record, column.attname)
         prepared = text and type(value) is str
         values.append(value if prepared else column.get_db_prep_save(value, connection))
-    cursor.execute(_append_sql(connection.vendor).insert, values)
-    if cursor.description:
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        record.pk = row[0]
-    elif cursor.rowcount == 1:
-        record.pk = cursor.lastrowid
-    else:
+    pk = _inserted(cursor, record, values)
+    if pk is None:
         return None
+    record.pk = pk
     record._state.adding = False
     record._state.db = connection.alias
-    # The head follows record by record (on PostgreSQL it refuses any other step).
-    _head_move(cursor, record)
     _anchor_after_commit(record)
     # Written with SQL of its own, not ``save()``: what observes saved records (the metrics'
     # records-written count) is told as a save would tell it, once the record is committed (a
