@@ -10,7 +10,11 @@ on PostgreSQL; on SQLite the IMMEDIATE transaction mode set in settings takes th
 write lock when the transaction begins), so two writers can never both extend the same record.
 The appends of one process made outside a transaction are committed in batches (one lock
 hold and one commit for all the records that arrived meanwhile, ``_GroupAppender``), so many
-threads appending at once (a bulk job) do not queue on that lock one commit at a time.
+threads appending at once (a bulk job) do not queue on that lock one commit at a time. On
+PostgreSQL a batch first tries to follow the head where this process last left it, without
+reading it first: each record's statement locks the head and writes only where it is still
+there (one statement for a record alone, no transaction), else the batch reads the head under
+its lock as above.
 
 The chain alone cannot show that its newest records were removed together with the head (a
 truncation): what is left is a shorter chain that fits. So the head is also *anchored* outside
@@ -25,6 +29,7 @@ import hmac
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -219,9 +224,11 @@ def _anchor_after_commit(record: AuditRecord) -> None:
 def _record_write(
     cursor: Any, seq: int, prev_hash: str, fields: dict[str, Any]
 ) -> AuditRecord | None:
-    """Insert one record at position ``seq`` after ``prev_hash`` and move the head to it (the
-    caller holds the lock); None, and nothing written, for an intent whose idempotency key is
-    taken. ``occurred_at`` is taken inside the lock so that chain order and time order agree."""
+    """Insert one record at position ``seq`` after ``prev_hash`` and move the head to it; None,
+    and nothing written, for an intent whose idempotency key is taken. ``_HeadMoved`` where
+    the head is no longer at ``seq - 1`` (only where the caller does not hold the lock).
+    ``occurred_at`` is taken after the record before it was committed (read under the lock,
+    or written by this process), so that chain order and time order agree."""
     record = AuditRecord(seq=seq, prev_hash=prev_hash, occurred_at=timezone.now(), **fields)
     record.record_hash = record_hash_compute(record)
     values = []
@@ -375,20 +382,57 @@ def _batch_write(batch: list[_Append]) -> None:
             _batch_write([request])
 
 
+@dataclass
+class _HeadSeen:
+    """Where this process's appends last left the head (``_batch_commit``): a guess, which
+    each append's statement checks against the head itself under its lock."""
+
+    anchor: ChainAnchor | None = None
+
+
+_head_seen = _HeadSeen()
+
+
 def _batch_commit(batch: list[_Append]) -> None:
+    seen = _head_seen.anchor if _append_sql(connection.vendor).append_after else None
+    if seen is not None and len(batch) == 1 and connection.get_autocommit():
+        # One record after the head as this process left it: one statement, atomic on its
+        # own; no transaction, no lock taken before it.
+        try:
+            with connection.cursor() as cursor:
+                _head_seen.anchor = _batch_fill(cursor, seen, batch)
+        except _HeadMoved:
+            pass  # another process appended meanwhile: lock the head and read it
+        else:
+            return
+        seen = None
     with transaction.atomic(), connection.cursor() as cursor:
-        seq, last_hash = _head_locked(cursor)
-        for request in batch:
-            record = _record_write(cursor, seq + 1, last_hash, request.fields)
-            if record is None:
-                if not request.claim:
-                    raise _key_taken()
-                # An intent whose key is taken: the first one's is the answer.
-                request.record = _intent_first(request.fields["idempotency_key"])
-                request.created = False
-                continue
-            seq, last_hash = record.seq, record.record_hash
-            request.record = record
+        head = None
+        if seen is not None:
+            # Only the first record can find the head moved: from it on, this transaction
+            # holds the head's lock.
+            with suppress(_HeadMoved):
+                head = _batch_fill(cursor, seen, batch)
+        if head is None:
+            head = _batch_fill(cursor, ChainAnchor(*_head_locked(cursor)), batch)
+    _head_seen.anchor = head
+
+
+def _batch_fill(cursor: Any, head: ChainAnchor, batch: list[_Append]) -> ChainAnchor:
+    """Write ``batch`` after ``head``, in order; where the head then is."""
+    seq, last_hash = head.seq, head.record_hash
+    for request in batch:
+        record = _record_write(cursor, seq + 1, last_hash, request.fields)
+        if record is None:
+            if not request.claim:
+                raise _key_taken()
+            # An intent whose key is taken: the first one's is the answer.
+            request.record = _intent_first(request.fields["idempotency_key"])
+            request.created = False
+            continue
+        seq, last_hash = record.seq, record.record_hash
+        request.record = record
+    return ChainAnchor(seq, last_hash)
 
 
 _appender = _GroupAppender()

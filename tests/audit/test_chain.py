@@ -10,9 +10,16 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from portal.audit import chain
-from portal.audit.chain import GENESIS_HASH, chain_append, chain_verify, intent_append_or_first
+from portal.audit.chain import (
+    GENESIS_HASH,
+    ChainAnchor,
+    chain_append,
+    chain_verify,
+    intent_append_or_first,
+)
 from portal.audit.models import AuditChainHead, AuditImmutableError, AuditRecord, Kind, Outcome
 
 pytestmark = pytest.mark.django_db
@@ -275,4 +282,61 @@ def test_the_chain_continues_from_the_last_record_when_its_head_is_lost(
     third = _event()
 
     assert third.seq == 3
+    assert chain_verify().intact
+
+
+def _append_elsewhere() -> AuditRecord:
+    """A record this process's appender did not write (as another process's): appended
+    inside a transaction of the caller's, which locks the head and reads it."""
+    with transaction.atomic():
+        return _event(99)
+
+
+def test_an_append_follows_the_head_another_process_moved() -> None:
+    first = _event()
+    other = _append_elsewhere()
+    assert chain._head_seen.anchor == ChainAnchor(first.seq, first.record_hash)
+
+    third = _event()
+
+    assert (third.seq, third.prev_hash) == (3, other.record_hash)
+    assert chain_verify().intact
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_record_alone_after_this_processs_last_is_one_statement_and_no_lock_taken() -> None:
+    _event()
+    with CaptureQueriesContext(connection) as alone:
+        second = _event()
+    other = _append_elsewhere()
+    with CaptureQueriesContext(connection) as after_another:
+        fourth = _event()
+
+    # No BEGIN, no COMMIT, no head read first.
+    assert [query["sql"].split()[0] for query in alone.captured_queries] == ["WITH"]
+    assert second.seq == 2
+    # The head moved: the statement wrote nothing; then the head locked, read and moved.
+    assert [query["sql"].split()[0] for query in after_another.captured_queries] == [
+        "WITH",
+        "BEGIN",
+        "SELECT",
+        "WITH",
+        "COMMIT",
+    ]
+    assert (fourth.seq, fourth.prev_hash) == (4, other.record_hash)
+    head = AuditChainHead.objects.get()
+    assert (head.seq, head.last_hash) == (4, fourth.record_hash)
+    assert chain_verify().intact
+
+
+@pytest.mark.postgres
+def test_an_append_after_a_head_that_moved_writes_nothing() -> None:
+    first = _event()
+    _append_elsewhere()
+    with connection.cursor() as cursor, pytest.raises(chain._HeadMoved):
+        chain._record_write(
+            cursor, first.seq + 1, first.record_hash, {"kind": Kind.EVENT, "action": "x"}
+        )
+    assert _seqs() == [1, 2]
     assert chain_verify().intact
