@@ -157,7 +157,7 @@ def _append_sql(vendor: str) -> _AppendSql:
     key_taken = "ON CONFLICT (idempotency_key) WHERE kind = 'intent' DO NOTHING"
     # Names from the models' metadata only; every value is a parameter. The head is locked
     # (FOR UPDATE) before the insert, as ``head_lock`` locks it; the head's own trigger
-    # (migration 0004) still checks the move against the inserted record, which it sees: the
+    # (migrations 0004, 0005) still checks the move against the inserted record, which it sees: the
     # update takes its row from the insert's RETURNING.
     append_after = (
         f"WITH head AS (SELECT seq FROM {head} WHERE id = %s AND seq = %s AND last_hash = %s "  # noqa: S608
@@ -173,6 +173,51 @@ def _append_sql(vendor: str) -> _AppendSql:
         head_move=f"UPDATE {head} SET seq = %s, last_hash = %s WHERE id = %s",  # noqa: S608
         append_after=append_after if vendor == "postgresql" else None,
     )
+
+
+#: Most records one statement appends (``_batch_fill``): 29 parameters a record.
+_BATCH_ROWS = 100
+
+
+@functools.cache
+def _append_many_sql(rows: int) -> str:
+    """PostgreSQL: ``rows`` records appended after the head and the head moved to the last of
+    them, in one statement. As ``append_after``: written only where the head is at the
+    position and hash the first record follows, locked first; and only where none of the
+    intents' keys (an array parameter) is taken. The head moves only if every record was
+    written; its trigger (migration 0005) checks that each follows the one before. Its row:
+    whether the head was there, the ids written in order, the keys found taken."""
+    quote = connection.ops.quote_name
+    head = quote(AuditChainHead._meta.db_table)
+    records = quote(AuditRecord._meta.db_table)
+    columns = ", ".join(quote(str(field.column)) for field in _INSERTED)
+    # Typed: VALUES in a subquery takes no type from the columns. Text as ``text``, not
+    # ``varchar(n)``: an explicit cast would cut a value too long where the column refuses it.
+    types = [
+        "text" if kind == _TEXT else str(field.db_type(connection))
+        for field, kind, _ in _INSERT_PLAN
+    ]
+    row = "(" + ", ".join(f"%s::{name}" for name in types) + ")"
+    # Names and types from the models' metadata only; every value is a parameter.
+    return (
+        f"WITH head AS (SELECT seq FROM {head} WHERE id = %s AND seq = %s AND last_hash = %s "  # noqa: S608
+        f"{connection.ops.for_update_sql()}), taken AS (SELECT idempotency_key FROM {records} "
+        "WHERE kind = 'intent' AND idempotency_key = ANY(%s::text[])), written AS (INSERT INTO "
+        f"{records} ({columns}) SELECT batch.* FROM (VALUES {', '.join([row] * rows)}) AS batch, "
+        "head WHERE NOT EXISTS (SELECT 1 FROM taken) ON CONFLICT (idempotency_key) WHERE "
+        "kind = 'intent' DO NOTHING RETURNING id, seq), moved AS "
+        f"(UPDATE {head} SET seq = %s, last_hash = %s WHERE {head}.id = %s AND "
+        "(SELECT count(*) FROM written) = %s) SELECT EXISTS (SELECT 1 FROM head), "
+        "(SELECT array_agg(id ORDER BY seq) FROM written), "
+        "(SELECT array_agg(idempotency_key) FROM taken)"
+    )
+
+
+class _KeyTakenInBatch(Exception):
+    """A record of a batch written in one statement was not written (an intent whose key was
+    taken unseen, or a record that is not a claim under a taken key): the statement moved no
+    head, and its transaction is rolled back for the batch to be written record by record
+    (``_batch_write``)."""
 
 
 class _HeadMoved(Exception):
@@ -233,12 +278,8 @@ def _anchor_after_commit(record: AuditRecord) -> None:
         )
 
 
-def _record_write(
-    cursor: Any, seq: int, prev_hash: str, fields: dict[str, Any]
-) -> AuditRecord | None:
-    """Insert one record at position ``seq`` after ``prev_hash`` and move the head to it; None,
-    and nothing written, for an intent whose idempotency key is taken. ``_HeadMoved`` where
-    the head is no longer at ``seq - 1`` (only where the caller does not hold the lock).
+def _record_made(seq: int, prev_hash: str, fields: dict[str, Any]) -> tuple[AuditRecord, list[Any]]:
+    """The record at position ``seq`` after ``prev_hash``, hashed, and the values to insert.
     ``occurred_at`` is taken after the record before it was committed (read under the lock,
     or written by this process), so that chain order and time order agree."""
     record = AuditRecord(seq=seq, prev_hash=prev_hash, occurred_at=timezone.now(), **fields)
@@ -253,9 +294,10 @@ def _record_write(
             values.append(None if value is None else adapt(value, internal_type))
         else:
             values.append(column.get_db_prep_save(value, connection))
-    pk = _inserted(cursor, record, values)
-    if pk is None:
-        return None
+    return record, values
+
+
+def _record_saved(record: AuditRecord, pk: int) -> AuditRecord:
     record.pk = pk
     record._state.adding = False
     record._state.db = connection.alias
@@ -274,6 +316,17 @@ def _record_write(
         )
     )
     return record
+
+
+def _record_write(
+    cursor: Any, seq: int, prev_hash: str, fields: dict[str, Any]
+) -> AuditRecord | None:
+    """Insert one record at position ``seq`` after ``prev_hash`` and move the head to it; None,
+    and nothing written, for an intent whose idempotency key is taken. ``_HeadMoved`` where
+    the head is no longer at ``seq - 1`` (only where the caller does not hold the lock)."""
+    record, values = _record_made(seq, prev_hash, fields)
+    pk = _inserted(cursor, record, values)
+    return None if pk is None else _record_saved(record, pk)
 
 
 def _key_taken() -> IntegrityError:
@@ -436,7 +489,12 @@ def _batch_commit(batch: list[_Append]) -> None:
 
 
 def _batch_fill(cursor: Any, head: ChainAnchor, batch: list[_Append]) -> ChainAnchor:
-    """Write ``batch`` after ``head``, in order; where the head then is."""
+    """Write ``batch`` after ``head``, in order; where the head then is. On PostgreSQL
+    (inside the batch's transaction) up to ``_BATCH_ROWS`` records a statement."""
+    if len(batch) > 1 and _append_sql(connection.vendor).append_after is not None:
+        for start in range(0, len(batch), _BATCH_ROWS):
+            head = _batch_fill_at_once(cursor, head, batch[start : start + _BATCH_ROWS])
+        return head
     seq, last_hash = head.seq, head.record_hash
     for request in batch:
         record = _record_write(cursor, seq + 1, last_hash, request.fields)
@@ -450,6 +508,63 @@ def _batch_fill(cursor: Any, head: ChainAnchor, batch: list[_Append]) -> ChainAn
         seq, last_hash = record.seq, record.record_hash
         request.record = record
     return ChainAnchor(seq, last_hash)
+
+
+def _batch_fill_at_once(cursor: Any, head: ChainAnchor, batch: list[_Append]) -> ChainAnchor:
+    """Write ``batch`` after ``head`` in one statement (see ``_append_many_sql``). A claim
+    whose key is taken, by an intent already recorded or by one before it in the batch, is
+    answered with the first intent of that key and not written, as ``_batch_fill`` does."""
+    keys: set[str] = set()
+    writes = []
+    for request in batch:
+        key = request.fields["idempotency_key"] if request.claim else None
+        if key in keys:
+            continue
+        if key:
+            keys.add(key)
+        writes.append(request)
+    while writes:
+        made = []
+        seq, last_hash = head.seq, head.record_hash
+        for request in writes:
+            record, values = _record_made(seq + 1, last_hash, request.fields)
+            made.append((record, values))
+            seq, last_hash = record.seq, record.record_hash
+        claimed = [r.fields["idempotency_key"] for r in writes if r.claim]
+        cursor.execute(
+            _append_many_sql(len(writes)),
+            [
+                _HEAD_PK,
+                head.seq,
+                head.record_hash,
+                claimed,
+                *(value for _, values in made for value in values),
+                seq,
+                last_hash,
+                _HEAD_PK,
+                len(writes),
+            ],
+        )
+        found, ids, taken = cursor.fetchone()
+        if not found:
+            raise _HeadMoved
+        if taken:
+            # Nothing written: the claims of taken keys leave the batch, the rest is written
+            # again after the same head.
+            writes = [r for r in writes if not (r.claim and r.fields["idempotency_key"] in taken)]
+            continue
+        if ids is None or len(ids) != len(writes):
+            raise _KeyTakenInBatch
+        for request, (record, _), pk in zip(writes, made, ids, strict=True):
+            request.record = _record_saved(record, int(pk))
+        head = ChainAnchor(seq, last_hash)
+        break
+    for request in batch:
+        if request.record is None:
+            # A claim of a taken key: the first intent of that key is the answer.
+            request.record = _intent_first(request.fields["idempotency_key"])
+            request.created = False
+    return head
 
 
 _appender = _GroupAppender()
