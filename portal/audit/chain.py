@@ -10,7 +10,11 @@ on PostgreSQL; on SQLite the IMMEDIATE transaction mode set in settings takes th
 write lock when the transaction begins), so two writers can never both extend the same record.
 The appends of one process made outside a transaction are committed in batches (one lock
 hold and one commit for all the records that arrived meanwhile, ``_GroupAppender``), so many
-threads appending at once (a bulk job) do not queue on that lock one commit at a time.
+threads appending at once (a bulk job) do not queue on that lock one commit at a time. On
+PostgreSQL a batch first tries to follow the head where this process last left it, without
+reading it first: each record's statement locks the head and writes only where it is still
+there (one statement for a record alone, no transaction), else the batch reads the head under
+its lock as above.
 
 The chain alone cannot show that its newest records were removed together with the head (a
 truncation): what is left is a shorter chain that fits. So the head is also *anchored* outside
@@ -25,6 +29,7 @@ import hmac
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -105,19 +110,36 @@ def chain_lock() -> AuditChainHead:
 # value prepared by its own field); ``AuditRecord.save``'s guards hold because a record is
 # written only here, once, with its hash.
 _INSERTED = tuple(field for field in AuditRecord._meta.concrete_fields if field.attname != "id")
-#: Each inserted field, and whether it is plain text: a ``str`` value of a CharField or
-#: TextField is what its preparation returns (it only casts lazy strings and non-strings), so
-#: it is passed as it is; every other value is prepared by its field (dates, JSON, integers as
-#: the backend types them). Half the record's fields, and a tenth of a bulk card's worker CPU.
-_INSERT_PLAN = tuple(
-    (field, type(field) in (models.CharField, models.TextField)) for field in _INSERTED
-)
+_TEXT, _INTEGER, _PREPARED = range(3)
+
+
+def _insert_kind(field: models.Field[Any, Any]) -> int:
+    """How an append prepares ``field``'s value. A ``str`` value of a CharField or TextField
+    is what its preparation returns (it only casts lazy strings and non-strings), so it is
+    passed as it is; an ``int`` or None of an IntegerField is what its preparation returns
+    before the backend types it, so only the backend's ``adapt_integerfield_value`` is
+    called; every other value is prepared by its field (dates, JSON, the intent link)."""
+    if type(field) in (models.CharField, models.TextField):
+        return _TEXT
+    if isinstance(field, models.IntegerField):
+        return _INTEGER
+    return _PREPARED
+
+
+#: Each inserted field, how its value is prepared, and its internal type (for integers).
+#: Two thirds of the record's fields, and a tenth of a bulk card's worker CPU.
+_INSERT_PLAN = tuple((field, _insert_kind(field), field.get_internal_type()) for field in _INSERTED)
 
 
 class _AppendSql(NamedTuple):
     head_lock: str
     insert: str
     head_move: str
+    #: PostgreSQL: ``insert`` and ``head_move`` as one statement (data-modifying WITH), made
+    #: only where the head is at the position and hash the record follows: one round trip
+    #: where two were, and atomic without a transaction. Its row: whether the head was there,
+    #: and the new record's id (None for an intent whose key is taken).
+    append_after: str | None
 
 
 @functools.cache
@@ -132,13 +154,75 @@ def _append_sql(vendor: str) -> _AppendSql:
     columns = ", ".join(quote(str(field.column)) for field in _INSERTED)
     values = ", ".join(["%s"] * len(_INSERTED))
     returning = " RETURNING id" if connection.features.can_return_columns_from_insert else ""
-    # Names from the models' metadata only; every value is a parameter.
+    key_taken = "ON CONFLICT (idempotency_key) WHERE kind = 'intent' DO NOTHING"
+    # Names from the models' metadata only; every value is a parameter. The head is locked
+    # (FOR UPDATE) before the insert, as ``head_lock`` locks it; the head's own trigger
+    # (migrations 0004, 0005) still checks the move against the inserted record, which it sees: the
+    # update takes its row from the insert's RETURNING.
+    append_after = (
+        f"WITH head AS (SELECT seq FROM {head} WHERE id = %s AND seq = %s AND last_hash = %s "  # noqa: S608
+        f"{lock}), written AS (INSERT INTO {records} ({columns}) SELECT {values} FROM head "
+        f"{key_taken} RETURNING id, seq, record_hash), moved AS (UPDATE {head} SET "
+        f"seq = written.seq, last_hash = written.record_hash FROM written WHERE {head}.id = %s) "
+        "SELECT EXISTS (SELECT 1 FROM head), (SELECT id FROM written)"
+    )
     return _AppendSql(
         head_lock=f"SELECT seq, last_hash FROM {head} WHERE id = %s {lock}",  # noqa: S608
         insert=f"INSERT INTO {records} ({columns}) VALUES ({values}) "  # noqa: S608
-        f"ON CONFLICT (idempotency_key) WHERE kind = 'intent' DO NOTHING{returning}",
+        f"{key_taken}{returning}",
         head_move=f"UPDATE {head} SET seq = %s, last_hash = %s WHERE id = %s",  # noqa: S608
+        append_after=append_after if vendor == "postgresql" else None,
     )
+
+
+#: Most records one statement appends (``_batch_fill``): 29 parameters a record.
+_BATCH_ROWS = 100
+
+
+@functools.cache
+def _append_many_sql(rows: int) -> str:
+    """PostgreSQL: ``rows`` records appended after the head and the head moved to the last of
+    them, in one statement. As ``append_after``: written only where the head is at the
+    position and hash the first record follows, locked first; and only where none of the
+    intents' keys (an array parameter) is taken. The head moves only if every record was
+    written; its trigger (migration 0005) checks that each follows the one before. Its row:
+    whether the head was there, the ids written in order, the keys found taken."""
+    quote = connection.ops.quote_name
+    head = quote(AuditChainHead._meta.db_table)
+    records = quote(AuditRecord._meta.db_table)
+    columns = ", ".join(quote(str(field.column)) for field in _INSERTED)
+    # Typed: VALUES in a subquery takes no type from the columns. Text as ``text``, not
+    # ``varchar(n)``: an explicit cast would cut a value too long where the column refuses it.
+    types = [
+        "text" if kind == _TEXT else str(field.db_type(connection))
+        for field, kind, _ in _INSERT_PLAN
+    ]
+    row = "(" + ", ".join(f"%s::{name}" for name in types) + ")"
+    # Names and types from the models' metadata only; every value is a parameter.
+    return (
+        f"WITH head AS (SELECT seq FROM {head} WHERE id = %s AND seq = %s AND last_hash = %s "  # noqa: S608
+        f"{connection.ops.for_update_sql()}), taken AS (SELECT idempotency_key FROM {records} "
+        "WHERE kind = 'intent' AND idempotency_key = ANY(%s::text[])), written AS (INSERT INTO "
+        f"{records} ({columns}) SELECT batch.* FROM (VALUES {', '.join([row] * rows)}) AS batch, "
+        "head WHERE NOT EXISTS (SELECT 1 FROM taken) ON CONFLICT (idempotency_key) WHERE "
+        "kind = 'intent' DO NOTHING RETURNING id, seq), moved AS "
+        f"(UPDATE {head} SET seq = %s, last_hash = %s WHERE {head}.id = %s AND "
+        "(SELECT count(*) FROM written) = %s) SELECT EXISTS (SELECT 1 FROM head), "
+        "(SELECT array_agg(id ORDER BY seq) FROM written), "
+        "(SELECT array_agg(idempotency_key) FROM taken)"
+    )
+
+
+class _KeyTakenInBatch(Exception):
+    """A record of a batch written in one statement was not written (an intent whose key was
+    taken unseen, or a record that is not a claim under a taken key): the statement moved no
+    head, and its transaction is rolled back for the batch to be written record by record
+    (``_batch_write``)."""
+
+
+class _HeadMoved(Exception):
+    """The head is not where the record to append follows (another process appended since,
+    or the head row is missing): nothing was written."""
 
 
 def _head_locked(cursor: Any) -> tuple[int, str]:
@@ -151,10 +235,30 @@ def _head_locked(cursor: Any) -> tuple[int, str]:
     return int(row[0]), str(row[1])
 
 
-def _head_move(cursor: Any, record: AuditRecord) -> None:
-    cursor.execute(
-        _append_sql(connection.vendor).head_move, [record.seq, record.record_hash, _HEAD_PK]
-    )
+def _inserted(cursor: Any, record: AuditRecord, values: list[Any]) -> int | None:
+    """Insert ``record`` (its ``values``) and move the head to it; its id, or None for an
+    intent whose key is taken. Raises ``_HeadMoved`` where the head is not at the record's
+    previous one (only where the caller does not hold the lock)."""
+    sql = _append_sql(connection.vendor)
+    if sql.append_after is not None:
+        cursor.execute(
+            sql.append_after, [_HEAD_PK, record.seq - 1, record.prev_hash, *values, _HEAD_PK]
+        )
+        found, pk = cursor.fetchone()
+        if not found:
+            raise _HeadMoved
+        return None if pk is None else int(pk)
+    cursor.execute(sql.insert, values)
+    if cursor.description:
+        row = cursor.fetchone()
+        pk = None if row is None else row[0]
+    else:
+        pk = cursor.lastrowid if cursor.rowcount == 1 else None
+    if pk is None:
+        return None
+    # The head follows record by record (on PostgreSQL it refuses any other step).
+    cursor.execute(sql.head_move, [record.seq, record.record_hash, _HEAD_PK])
+    return int(pk)
 
 
 def _intent_first(idempotency_key: str) -> AuditRecord | None:
@@ -174,33 +278,29 @@ def _anchor_after_commit(record: AuditRecord) -> None:
         )
 
 
-def _record_write(
-    cursor: Any, seq: int, prev_hash: str, fields: dict[str, Any]
-) -> AuditRecord | None:
-    """Insert one record at position ``seq`` after ``prev_hash`` and move the head to it (the
-    caller holds the lock); None, and nothing written, for an intent whose idempotency key is
-    taken. ``occurred_at`` is taken inside the lock so that chain order and time order agree."""
+def _record_made(seq: int, prev_hash: str, fields: dict[str, Any]) -> tuple[AuditRecord, list[Any]]:
+    """The record at position ``seq`` after ``prev_hash``, hashed, and the values to insert.
+    ``occurred_at`` is taken after the record before it was committed (read under the lock,
+    or written by this process), so that chain order and time order agree."""
     record = AuditRecord(seq=seq, prev_hash=prev_hash, occurred_at=timezone.now(), **fields)
     record.record_hash = record_hash_compute(record)
-    values = []
-    for column, text in _INSERT_PLAN:
+    values: list[Any] = []
+    adapt = connection.ops.adapt_integerfield_value
+    for column, kind, internal_type in _INSERT_PLAN:
         value = getattr(record, column.attname)
-        prepared = text and type(value) is str
-        values.append(value if prepared else column.get_db_prep_save(value, connection))
-    cursor.execute(_append_sql(connection.vendor).insert, values)
-    if cursor.description:
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        record.pk = row[0]
-    elif cursor.rowcount == 1:
-        record.pk = cursor.lastrowid
-    else:
-        return None
+        if kind == _TEXT and type(value) is str:
+            values.append(value)
+        elif kind == _INTEGER and (value is None or type(value) is int):
+            values.append(None if value is None else adapt(value, internal_type))
+        else:
+            values.append(column.get_db_prep_save(value, connection))
+    return record, values
+
+
+def _record_saved(record: AuditRecord, pk: int) -> AuditRecord:
+    record.pk = pk
     record._state.adding = False
     record._state.db = connection.alias
-    # The head follows record by record (on PostgreSQL it refuses any other step).
-    _head_move(cursor, record)
     _anchor_after_commit(record)
     # Written with SQL of its own, not ``save()``: what observes saved records (the metrics'
     # records-written count) is told as a save would tell it, once the record is committed (a
@@ -216,6 +316,17 @@ def _record_write(
         )
     )
     return record
+
+
+def _record_write(
+    cursor: Any, seq: int, prev_hash: str, fields: dict[str, Any]
+) -> AuditRecord | None:
+    """Insert one record at position ``seq`` after ``prev_hash`` and move the head to it; None,
+    and nothing written, for an intent whose idempotency key is taken. ``_HeadMoved`` where
+    the head is no longer at ``seq - 1`` (only where the caller does not hold the lock)."""
+    record, values = _record_made(seq, prev_hash, fields)
+    pk = _inserted(cursor, record, values)
+    return None if pk is None else _record_saved(record, pk)
 
 
 def _key_taken() -> IntegrityError:
@@ -341,20 +452,119 @@ def _batch_write(batch: list[_Append]) -> None:
             _batch_write([request])
 
 
+@dataclass
+class _HeadSeen:
+    """Where this process's appends last left the head (``_batch_commit``): a guess, which
+    each append's statement checks against the head itself under its lock."""
+
+    anchor: ChainAnchor | None = None
+
+
+_head_seen = _HeadSeen()
+
+
 def _batch_commit(batch: list[_Append]) -> None:
+    seen = _head_seen.anchor if _append_sql(connection.vendor).append_after else None
+    if seen is not None and len(batch) == 1 and connection.get_autocommit():
+        # One record after the head as this process left it: one statement, atomic on its
+        # own; no transaction, no lock taken before it.
+        try:
+            with connection.cursor() as cursor:
+                _head_seen.anchor = _batch_fill(cursor, seen, batch)
+        except _HeadMoved:
+            pass  # another process appended meanwhile: lock the head and read it
+        else:
+            return
+        seen = None
     with transaction.atomic(), connection.cursor() as cursor:
-        seq, last_hash = _head_locked(cursor)
-        for request in batch:
-            record = _record_write(cursor, seq + 1, last_hash, request.fields)
-            if record is None:
-                if not request.claim:
-                    raise _key_taken()
-                # An intent whose key is taken: the first one's is the answer.
-                request.record = _intent_first(request.fields["idempotency_key"])
-                request.created = False
-                continue
+        head = None
+        if seen is not None:
+            # Only the first record can find the head moved: from it on, this transaction
+            # holds the head's lock.
+            with suppress(_HeadMoved):
+                head = _batch_fill(cursor, seen, batch)
+        if head is None:
+            head = _batch_fill(cursor, ChainAnchor(*_head_locked(cursor)), batch)
+    _head_seen.anchor = head
+
+
+def _batch_fill(cursor: Any, head: ChainAnchor, batch: list[_Append]) -> ChainAnchor:
+    """Write ``batch`` after ``head``, in order; where the head then is. On PostgreSQL
+    (inside the batch's transaction) up to ``_BATCH_ROWS`` records a statement."""
+    if len(batch) > 1 and _append_sql(connection.vendor).append_after is not None:
+        for start in range(0, len(batch), _BATCH_ROWS):
+            head = _batch_fill_at_once(cursor, head, batch[start : start + _BATCH_ROWS])
+        return head
+    seq, last_hash = head.seq, head.record_hash
+    for request in batch:
+        record = _record_write(cursor, seq + 1, last_hash, request.fields)
+        if record is None:
+            if not request.claim:
+                raise _key_taken()
+            # An intent whose key is taken: the first one's is the answer.
+            request.record = _intent_first(request.fields["idempotency_key"])
+            request.created = False
+            continue
+        seq, last_hash = record.seq, record.record_hash
+        request.record = record
+    return ChainAnchor(seq, last_hash)
+
+
+def _batch_fill_at_once(cursor: Any, head: ChainAnchor, batch: list[_Append]) -> ChainAnchor:
+    """Write ``batch`` after ``head`` in one statement (see ``_append_many_sql``). A claim
+    whose key is taken, by an intent already recorded or by one before it in the batch, is
+    answered with the first intent of that key and not written, as ``_batch_fill`` does."""
+    keys: set[str] = set()
+    writes = []
+    for request in batch:
+        key = request.fields["idempotency_key"] if request.claim else None
+        if key in keys:
+            continue
+        if key:
+            keys.add(key)
+        writes.append(request)
+    while writes:
+        made = []
+        seq, last_hash = head.seq, head.record_hash
+        for request in writes:
+            record, values = _record_made(seq + 1, last_hash, request.fields)
+            made.append((record, values))
             seq, last_hash = record.seq, record.record_hash
-            request.record = record
+        claimed = [r.fields["idempotency_key"] for r in writes if r.claim]
+        cursor.execute(
+            _append_many_sql(len(writes)),
+            [
+                _HEAD_PK,
+                head.seq,
+                head.record_hash,
+                claimed,
+                *(value for _, values in made for value in values),
+                seq,
+                last_hash,
+                _HEAD_PK,
+                len(writes),
+            ],
+        )
+        found, ids, taken = cursor.fetchone()
+        if not found:
+            raise _HeadMoved
+        if taken:
+            # Nothing written: the claims of taken keys leave the batch, the rest is written
+            # again after the same head.
+            writes = [r for r in writes if not (r.claim and r.fields["idempotency_key"] in taken)]
+            continue
+        if ids is None or len(ids) != len(writes):
+            raise _KeyTakenInBatch
+        for request, (record, _), pk in zip(writes, made, ids, strict=True):
+            request.record = _record_saved(record, int(pk))
+        head = ChainAnchor(seq, last_hash)
+        break
+    for request in batch:
+        if request.record is None:
+            # A claim of a taken key: the first intent of that key is the answer.
+            request.record = _intent_first(request.fields["idempotency_key"])
+            request.created = False
+    return head
 
 
 _appender = _GroupAppender()

@@ -3,7 +3,7 @@
 Migrations run as the tables' owner. The runtime role gets what the application needs and no
 more: on every table SELECT, INSERT, UPDATE and DELETE, except the audit tables: audit records
 SELECT and INSERT only, the chain head SELECT, INSERT and UPDATE (every append moves it; the
-``audit_head_moves_forward`` trigger lets it only move forward, see migration 0004), and
+``audit_head_moves_forward`` trigger lets it only move forward, migrations 0004 and 0005), and
 ``django_migrations`` SELECT only. Never TRUNCATE, REFERENCES or TRIGGER, and it owns nothing,
 so it cannot ``ALTER TABLE ... DISABLE TRIGGER`` nor set ``session_replication_role``.
 

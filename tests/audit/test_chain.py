@@ -10,9 +10,16 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from portal.audit import chain
-from portal.audit.chain import GENESIS_HASH, chain_append, chain_verify, intent_append_or_first
+from portal.audit.chain import (
+    GENESIS_HASH,
+    ChainAnchor,
+    chain_append,
+    chain_verify,
+    intent_append_or_first,
+)
 from portal.audit.models import AuditChainHead, AuditImmutableError, AuditRecord, Kind, Outcome
 
 pytestmark = pytest.mark.django_db
@@ -276,3 +283,168 @@ def test_the_chain_continues_from_the_last_record_when_its_head_is_lost(
 
     assert third.seq == 3
     assert chain_verify().intact
+
+
+def _append_elsewhere() -> AuditRecord:
+    """A record this process's appender did not write (as another process's): appended
+    inside a transaction of the caller's, which locks the head and reads it."""
+    with transaction.atomic():
+        return _event(99)
+
+
+def test_an_append_follows_the_head_another_process_moved() -> None:
+    first = _event()
+    other = _append_elsewhere()
+    assert chain._head_seen.anchor == ChainAnchor(first.seq, first.record_hash)
+
+    third = _event()
+
+    assert (third.seq, third.prev_hash) == (3, other.record_hash)
+    assert chain_verify().intact
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_record_alone_after_this_processs_last_is_one_statement_and_no_lock_taken() -> None:
+    _event()
+    with CaptureQueriesContext(connection) as alone:
+        second = _event()
+    other = _append_elsewhere()
+    with CaptureQueriesContext(connection) as after_another:
+        fourth = _event()
+
+    # No BEGIN, no COMMIT, no head read first.
+    assert [query["sql"].split()[0] for query in alone.captured_queries] == ["WITH"]
+    assert second.seq == 2
+    # The head moved: the statement wrote nothing; then the head locked, read and moved.
+    assert [query["sql"].split()[0] for query in after_another.captured_queries] == [
+        "WITH",
+        "BEGIN",
+        "SELECT",
+        "WITH",
+        "COMMIT",
+    ]
+    assert (fourth.seq, fourth.prev_hash) == (4, other.record_hash)
+    head = AuditChainHead.objects.get()
+    assert (head.seq, head.last_hash) == (4, fourth.record_hash)
+    assert chain_verify().intact
+
+
+@pytest.mark.postgres
+def test_an_append_after_a_head_that_moved_writes_nothing() -> None:
+    first = _event()
+    _append_elsewhere()
+    with connection.cursor() as cursor, pytest.raises(chain._HeadMoved):
+        chain._record_write(
+            cursor, first.seq + 1, first.record_hash, {"kind": Kind.EVENT, "action": "x"}
+        )
+    assert _seqs() == [1, 2]
+    assert chain_verify().intact
+
+
+def _requests(count: int) -> list[Any]:
+    return [
+        chain._Append(fields={"kind": Kind.EVENT, "action": "auth.login", "params": {"n": n}})
+        for n in range(count)
+    ]
+
+
+@pytest.mark.postgres
+def test_a_batch_is_one_statement_and_the_head_moves_over_it_once() -> None:
+    _event()
+    batch = _requests(3)
+    with CaptureQueriesContext(connection) as queries:
+        chain._batch_write(batch)
+
+    appends = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("WITH")]
+    assert len(appends) == 1
+    assert [request.record.seq for request in batch] == [2, 3, 4]
+    assert [r.params for r in AuditRecord.objects.order_by("seq")][1:] == [
+        {"n": 0},
+        {"n": 1},
+        {"n": 2},
+    ]
+    head = AuditChainHead.objects.get()
+    assert (head.seq, head.last_hash) == (4, batch[-1].record.record_hash)
+    assert chain_verify().intact
+
+
+@pytest.mark.postgres
+def test_a_batch_with_an_intent_whose_key_is_taken_is_written_record_by_record() -> None:
+    first, _ = intent_append_or_first(
+        idempotency_key="taken", kind=Kind.INTENT, outcome=Outcome.PENDING, action="card.disable"
+    )
+    claim = chain._Append(
+        fields={
+            "kind": Kind.INTENT,
+            "outcome": Outcome.PENDING,
+            "action": "card.disable",
+            "idempotency_key": "taken",
+        },
+        claim=True,
+    )
+    before, after = _requests(2)
+    chain._batch_write([before, claim, after])
+
+    assert claim.record is not None
+    assert (claim.record.pk, claim.created) == (first.pk, False)
+    assert (before.record.seq, after.record.seq) == (2, 3)
+    assert _seqs() == [1, 2, 3]
+    assert chain_verify().intact
+
+
+@pytest.mark.postgres
+@pytest.mark.table_owner
+@pytest.mark.parametrize(
+    ("seq", "named", "refusal"),
+    [
+        (1, 0, "only moves forward: #3 to #1"),
+        (3, 2, "only moves forward: #3 to #3"),
+        # Over records that are not there.
+        (5, 2, "must name record #5 that follows it"),
+    ],
+)
+def test_the_head_moves_only_forward_over_records_that_follow(
+    seq: int, named: int, refusal: str
+) -> None:
+    records = _chain(3)
+    with (
+        pytest.raises(DatabaseError, match=refusal),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "UPDATE audit_auditchainhead SET seq = %s, last_hash = %s",
+            [seq, records[named].record_hash],
+        )
+    assert chain_verify().intact
+
+
+@pytest.mark.postgres
+@pytest.mark.table_owner
+def test_the_head_cannot_move_over_a_record_that_does_not_follow(
+    raw_sql: Callable[..., Any],
+) -> None:
+    first = _event()
+    with transaction.atomic():
+        # Records #2 and #3 as a forger writes them, the head left at #1: #2 does not
+        # follow #1 (its previous hash is wrong), #3 follows #2.
+        second = AuditRecord(seq=2, prev_hash="f" * 64, kind=Kind.EVENT, action="x")
+        raw_sql(
+            "INSERT INTO audit_auditrecord (seq, prev_hash, record_hash, kind, occurred_at, "
+            "actor_username, actor_role, ip, user_agent, request_id, action, card_masked, "
+            "card_hash, params, reason_code, reason_text, outcome, upstream_result, error_code, "
+            "error_message, upstream_detail, transient, idempotency_key) SELECT n, p, h, "
+            "'event', now(), '', '', '', '', '', 'x', '', '', '{}', '', '', 'recorded', '', "
+            "'', '', '{}', false, '' FROM (VALUES (2, %s, %s), (3, %s, %s)) AS f(n, p, h)",
+            [second.prev_hash, "a" * 64, "a" * 64, "b" * 64],
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = origin")
+    with (
+        pytest.raises(DatabaseError, match="must name record #3 that follows it"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("UPDATE audit_auditchainhead SET seq = 3, last_hash = %s", ["b" * 64])
+    assert AuditChainHead.objects.get().last_hash == first.record_hash

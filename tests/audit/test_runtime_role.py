@@ -107,7 +107,7 @@ def test_a_change_goes_through_the_door_as_the_runtime_role(
         ("DELETE FROM audit_auditchainhead", "permission denied for table"),
         ("TRUNCATE audit_auditchainhead", "permission denied for table"),
         ("ALTER TABLE audit_auditchainhead DISABLE TRIGGER ALL", "must be owner of table"),
-        ("UPDATE audit_auditchainhead SET seq = 1", "only moves forward by one record"),
+        ("UPDATE audit_auditchainhead SET seq = 1", "only moves forward: #3 to #1"),
         (
             "UPDATE audit_auditchainhead SET seq = seq + 1, last_hash = repeat('f', 64)",
             "must name record #4 that follows it",
