@@ -23,7 +23,12 @@ def _reversed(urlconf: str, prefix: str, viewname: str, args: tuple[int | str, .
     return reverse(viewname, urlconf=urlconf, args=list(args))
 
 
+def address_scope() -> tuple[str, str]:
+    """What an address depends on besides the view and its arguments: this thread's URLconf
+    and script prefix (part of the key of anything kept that holds addresses)."""
+    return str(get_urlconf() or settings.ROOT_URLCONF), get_script_prefix()
+
+
 def reverse_cached(viewname: str, *args: int | str) -> str:
     """``reverse(viewname, args=args)``, worked out once per distinct address."""
-    urlconf = get_urlconf() or settings.ROOT_URLCONF
-    return _reversed(str(urlconf), get_script_prefix(), viewname, args)
+    return _reversed(*address_scope(), viewname, args)

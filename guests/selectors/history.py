@@ -17,7 +17,6 @@ from functools import cached_property
 from typing import Any
 
 from django.conf import settings
-from django.urls import get_script_prefix, get_urlconf
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString
@@ -28,7 +27,7 @@ from guests.selectors.reads import HistoryFilter
 from portal.paytronix.replies import Transaction, TransactionHistory
 from portal.recent import Recent
 from portal.templatetags import amounts
-from portal.urlcache import reverse_cached
+from portal.urlcache import address_scope, reverse_cached
 
 PAGE_SIZE = 25
 #: U+2212, the typographic minus the table puts before what a transaction redeemed.
@@ -321,8 +320,7 @@ class _MadePages:
             id(history),
             account_id,
             query,
-            get_urlconf() or settings.ROOT_URLCONF,
-            get_script_prefix(),
+            address_scope(),
             timezone.get_current_timezone_name(),
         )
         found = self._made.get(key)
