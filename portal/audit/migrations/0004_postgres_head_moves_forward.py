@@ -55,16 +55,21 @@ _REMOVE = [
 ]
 
 
-def _install(apps: Any, schema_editor: Any) -> None:
+def function_create(schema_editor: Any, function: str) -> None:
+    """Create (or replace) the trigger's ``function`` on PostgreSQL (migration 0005 too)."""
     connection = schema_editor.connection
-    if connection.vendor != "postgresql":
-        return
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_schema()")
         schema = connection.ops.quote_name(cursor.fetchone()[0])
     # A fixed search path, temporary schema last: the runtime role may create temporary tables,
     # and one named audit_auditrecord must not stand in for the real one in these checks.
-    schema_editor.execute(f"{_FUNCTION} SET search_path = {schema}, pg_temp;", params=None)
+    schema_editor.execute(f"{function} SET search_path = {schema}, pg_temp;", params=None)
+
+
+def _install(apps: Any, schema_editor: Any) -> None:
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    function_create(schema_editor, _FUNCTION)
     schema_editor.execute(
         "CREATE TRIGGER audit_head_moves_forward BEFORE INSERT OR UPDATE ON audit_auditchainhead"
         " FOR EACH ROW EXECUTE FUNCTION audit_head_moves_forward();",

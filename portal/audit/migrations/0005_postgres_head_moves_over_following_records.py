@@ -62,24 +62,19 @@ $$ LANGUAGE plpgsql
 """
 
 
+_MIGRATION_0004 = import_module("portal.audit.migrations.0004_postgres_head_moves_forward")
+
+
 def _replace(function: str) -> Any:
     def replace(apps: Any, schema_editor: Any) -> None:
-        connection = schema_editor.connection
-        if connection.vendor != "postgresql":
-            return
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT current_schema()")
-            schema = connection.ops.quote_name(cursor.fetchone()[0])
-        # As migration 0004: a fixed search path, temporary schema last.
-        schema_editor.execute(f"{function} SET search_path = {schema}, pg_temp;", params=None)
+        if schema_editor.connection.vendor == "postgresql":
+            # As migration 0004: a fixed search path, temporary schema last.
+            _MIGRATION_0004.function_create(schema_editor, function)
 
     return replace
-
-
-_ONE_STEP = import_module("portal.audit.migrations.0004_postgres_head_moves_forward")._FUNCTION
 
 
 class Migration(migrations.Migration):
     dependencies = [("audit", "0004_postgres_head_moves_forward")]
 
-    operations = [migrations.RunPython(_replace(_FUNCTION), _replace(_ONE_STEP))]
+    operations = [migrations.RunPython(_replace(_FUNCTION), _replace(_MIGRATION_0004._FUNCTION))]
