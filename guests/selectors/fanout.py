@@ -1,9 +1,10 @@
 """Run a page's upstream reads at the same time, so it costs one round trip, not one per read.
 
 Each read runs in a worker thread inside a copy of the caller's context (request id for the
-logs, and nothing else: the client's write permission is never set in a read). An upstream
-failure is kept as that read's outcome for its panel to explain; any other exception is a bug
-and is raised after every read has finished.
+logs, and the circuit breaker's check the fan-out's reads share; nothing else: the client's
+write permission is never set in a read). An upstream failure is kept as that read's outcome
+for its panel to explain; any other exception is a bug and is raised after every read has
+finished.
 
 With a ``deadline`` a page stops waiting: a read still running then ends, for its panel, as a
 ``TransportError`` ("did not answer in time") and the page is drawn without it. The read's
@@ -29,6 +30,7 @@ from typing import Any
 from django.db import connections
 
 from portal.inflight import InFlight
+from portal.paytronix.breaker import ChecksTogether, share_checks
 from portal.paytronix.errors import PaytronixError, TransportError
 
 #: More reads than this at once (of one fan-out) queue up instead of opening more upstream
@@ -106,12 +108,15 @@ class ReadThreads:
                 max_workers=MAX_PARALLEL_READS, thread_name_prefix="guest-read"
             )
         self._slots = threading.BoundedSemaphore(MAX_PARALLEL_READS)
+        self._breaker_checks = ChecksTogether()
         self._closed = False
         self._futures: list[Future[Any]] = []
 
     def submit[T](self, read: Callable[[], T]) -> Future[T]:
-        """``read()`` in a read thread, in a copy of this thread's context."""
+        """``read()`` in a read thread, in a copy of this thread's context; the reads of one
+        fan-out ask the circuit breaker's shared state once (``ChecksTogether``)."""
         context = contextvars.copy_context()
+        context.run(share_checks, self._breaker_checks)
         if self._own is not None:
             future = self._own.submit(context.run, read)
         else:

@@ -44,7 +44,8 @@ What the runner guarantees:
   starts: items under way finish, one waiting to be retried goes back to pending, and the task
   is handed back to the broker (``Reject(requeue=True)``) for another worker to go on with.
 * ``JOBS_CONCURRENCY`` items run at once, each in its own thread with its own database
-  connection (closed when the thread ends).
+  connection (closed when the thread ends). Their upstream calls, the reads ahead too, ask the
+  circuit breaker's shared state together (``ChecksTogether``), not once a call.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ from portal.jobs.settling import (
 )
 from portal.logcontext import log_context
 from portal.metrics import job_item_observed
+from portal.paytronix.breaker import ChecksTogether, share_checks
 from portal.paytronix.client import config_from_settings
 from portal.paytronix.guard import WriteSlots, writes_at_once
 from portal.staff.models import User
@@ -426,10 +428,16 @@ def _run_threaded(
     cancel = _CancelWatch(job)
     cancelled = threading.Event()
     stopping = threading.Event()
+    checks = ChecksTogether()
     # The reads ahead run beside the writes, at most ``concurrency`` at once, for the items in
     # the queue (so never more than ``2 * workers`` items are held: memory stays flat).
     reads = (
-        ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"job-{job.pk}-ahead")
+        ThreadPoolExecutor(
+            max_workers=concurrency,
+            thread_name_prefix=f"job-{job.pk}-ahead",
+            initializer=share_checks,
+            initargs=(checks,),
+        )
         if ahead is not None
         else None
     )
@@ -444,6 +452,7 @@ def _run_threaded(
     )
 
     def worker() -> None:
+        share_checks(checks)
         try:
             with writes_at_once(slots):
                 while (taken := work.get()) is not None:

@@ -9,13 +9,17 @@ faults say upstream is unwell.
 
 ``CircuitBreaker`` keeps its state in the process; ``SharedCircuitBreaker`` keeps it in Redis
 (``PAYTRONIX_BREAKER_REDIS_URL``), so that a hanging upstream costs one process's timeouts, not
-every gunicorn and Celery process's. Written on redis-py rather than pybreaker: pybreaker's
-Redis state shares the counts but lets every process send its own half-open trial, and this
-breaker's contract (exactly one trial, the metrics hooks) is a few lines of SET NX and TTLs.
+every gunicorn and Celery process's. Calls sent together (a page's reads, a bulk job's cards)
+read that state once between them (``ChecksTogether``), not once a call.
+
+Written on redis-py rather than pybreaker: pybreaker's Redis state shares the counts but lets
+every process send its own half-open trial, and this breaker's contract (exactly one trial,
+the metrics hooks) is a few lines of SET NX and TTLs.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from collections.abc import Callable
@@ -90,6 +94,57 @@ class CircuitBreaker:
             self._trial_in_flight = False
 
 
+#: How long one read of the shared state serves the calls that share it (``ChecksTogether``).
+CHECK_SHARED_FOR = 0.1
+
+#: What a shared breaker reads of its state: milliseconds the circuit stays open (0 or less:
+#: not open), whether it tripped, whether any fault is counted.
+type _Seen = tuple[int, int, bool]
+
+
+class ChecksTogether:
+    """Calls sent together (a page's reads, each in its own thread) ask the shared breaker
+    once, not once each: the first call's ``allow()`` reads Redis and the others take what it
+    read for ``CHECK_SHARED_FOR`` seconds. Only a closed circuit is shared (open or half-open
+    is asked again by every call, the trial taken by one), and a call's fault forgets it, so
+    the next call asks again and its success resets the count. Nothing changes for a call
+    that shares nothing, or for a breaker kept in the process.
+
+    ``share_checks(together)`` puts it in a context: each read thread's copy of the page's
+    context, never the request's own (a later write asks on its own).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[str, tuple[float, _Seen]] = {}
+
+    def seen(self, key: str, clock: Callable[[], float], read: Callable[[], _Seen]) -> _Seen:
+        with self._lock:
+            kept = self._seen.get(key)
+            if kept is not None and clock() - kept[0] <= CHECK_SHARED_FOR:
+                return kept[1]
+            state = read()
+            opened_ms, tripped, _ = state
+            if opened_ms <= 0 and not tripped:
+                self._seen[key] = (clock(), state)
+            return state
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._seen.pop(key, None)
+
+
+_together: contextvars.ContextVar[ChecksTogether | None] = contextvars.ContextVar(
+    "paytronix_breaker_checks_together", default=None
+)
+
+
+def share_checks(together: ChecksTogether) -> None:
+    """The calls made in the current context from now on share ``together``'s breaker checks
+    (run it in a copied context: ``context.run(share_checks, together)``)."""
+    _together.set(together)
+
+
 class SharedCircuitBreaker(CircuitBreaker):
     """The same breaker with its state in Redis, so every process (each gunicorn worker, each
     Celery worker) sees what one of them learnt: one process's timeouts open it for all.
@@ -144,6 +199,18 @@ class SharedCircuitBreaker(CircuitBreaker):
         opened_ms, tripped, failures = pipe.execute()
         return int(opened_ms), int(tripped), bool(failures)
 
+    def _checked(self) -> _Seen:
+        """``_open_and_tripped()``, or what calls sent together with this one read of it."""
+        together = _together.get()
+        if together is None:
+            return self._open_and_tripped()
+        return together.seen(self._keys["open"], self._clock, self._open_and_tripped)
+
+    def _forget_checked(self) -> None:
+        together = _together.get()
+        if together is not None:
+            together.forget(self._keys["open"])
+
     def _holding(self) -> bool:
         return bool(getattr(self._holds_trial, "value", False))
 
@@ -162,7 +229,7 @@ class SharedCircuitBreaker(CircuitBreaker):
         keys = self._keys
         self._healthy.value = False
         try:
-            opened_ms, tripped, failing = self._open_and_tripped()
+            opened_ms, tripped, failing = self._checked()
             if opened_ms > 0:
                 raise CircuitOpenError(endpoint=endpoint, retry_in=opened_ms / 1000)
             if not tripped:
@@ -197,6 +264,7 @@ class SharedCircuitBreaker(CircuitBreaker):
             self._down()
             super().record_success()
             return
+        self._forget_checked()
         self._holds_trial.value = False
         if closed:
             logger.warning("paytronix circuit closed: upstream answered again")
@@ -205,6 +273,8 @@ class SharedCircuitBreaker(CircuitBreaker):
     def record_failure(self) -> None:
         keys = self._keys
         self._healthy.value = False
+        # The calls sent with this one ask again: their successes must reset this fault.
+        self._forget_checked()
         try:
             pipe = self._redis.pipeline()
             pipe.incr(keys["failures"])

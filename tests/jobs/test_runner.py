@@ -369,6 +369,30 @@ def test_what_an_item_needs_is_read_ahead_while_the_items_before_it_run(
     connection.close()
 
 
+def test_a_jobs_items_and_reads_ahead_ask_the_circuit_breaker_together(
+    sandbox: Any, bulk_job: Callable[..., Job]
+) -> None:
+    from portal.paytronix import breaker
+
+    job = bulk_job(active_cards(sandbox, 6))
+    seen: list[object] = []
+
+    def ahead(item: JobItem) -> None:
+        seen.append(breaker._together.get())
+
+    def write(run: ItemRun) -> ItemResult:
+        seen.append(breaker._together.get())
+        return ItemResult(ItemOutcome.SUCCEEDED, "done")
+
+    job_run_items(job.pk, Handler(write), concurrency=2, ahead=ahead)
+
+    assert len(seen) == 12
+    assert isinstance(seen[0], breaker.ChecksTogether)
+    assert all(checks is seen[0] for checks in seen)
+    assert breaker._together.get() is None  # the task's own thread shares nothing
+    connection.close()
+
+
 @pytest.fixture
 def soft_time_limit() -> Any:
     """``fire()`` raises ``SoftTimeLimitExceeded`` in the main thread, as Celery's signal does."""

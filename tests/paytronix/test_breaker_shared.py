@@ -4,17 +4,24 @@ protects itself."""
 
 from __future__ import annotations
 
+import contextvars
 import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import pytest
 import redis
 
 from portal.paytronix import observe
-from portal.paytronix.breaker import SharedCircuitBreaker
+from portal.paytronix.breaker import (
+    CHECK_SHARED_FOR,
+    ChecksTogether,
+    SharedCircuitBreaker,
+    share_checks,
+)
 from portal.paytronix.errors import CircuitOpenError, TransportError
 
 from .conftest import FakeUpstream, Harness, Reply
@@ -202,3 +209,106 @@ def test_a_success_after_a_call_saw_faults_resets_them_and_a_failed_call_never_s
     breaker.record_failure()
     breaker.record_failure()
     assert breaker.state == "closed"  # 2 counted since the reset, threshold 3
+
+
+class Reads:
+    """Counts a breaker's reads of its shared state."""
+
+    def __init__(self, breaker: SharedCircuitBreaker, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        original = breaker._open_and_tripped
+
+        def counted() -> tuple[int, int, bool]:
+            self.count += 1
+            return original()
+
+        monkeypatch.setattr(breaker, "_open_and_tripped", counted)
+
+
+def _together(together: ChecksTogether, work: Callable[[], Any]) -> Any:
+    """``work()`` in a copy of this context sharing ``together``, as a fan-out's read runs."""
+    context = contextvars.copy_context()
+    context.run(share_checks, together)
+    return context.run(work)
+
+
+READ_PATH = "guest/accountInformation.json"
+
+
+def test_calls_sent_together_read_the_shared_state_once(
+    shared: Callable[..., SharedCircuitBreaker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [100.0]
+    breaker = shared(clock=lambda: now[0])
+    reads = Reads(breaker, monkeypatch)
+    together = ChecksTogether()
+    for _ in range(5):
+        _together(together, lambda: breaker.allow(READ_PATH))
+    assert reads.count == 1
+    now[0] += CHECK_SHARED_FOR + 0.01  # what was read is too old to share: asked again
+    _together(together, lambda: breaker.allow(READ_PATH))
+    assert reads.count == 2
+    breaker.allow(READ_PATH)  # a call sharing nothing (the request's own context) asks
+    assert reads.count == 3
+    _together(ChecksTogether(), lambda: breaker.allow(READ_PATH))  # another page's reads ask
+    assert reads.count == 4
+
+
+def test_a_fault_among_calls_sent_together_is_reset_by_the_next_success(
+    shared: Callable[..., SharedCircuitBreaker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    breaker = shared()
+    reads = Reads(breaker, monkeypatch)
+    together = ChecksTogether()
+
+    def failed() -> None:
+        breaker.allow(READ_PATH)
+        breaker.record_failure()
+
+    def answered() -> None:
+        breaker.allow(READ_PATH)
+        breaker.record_success()
+
+    _together(together, failed)
+    _together(together, failed)
+    _together(together, answered)  # asks again (sees the faults), so its success resets them
+    assert reads.count == 3
+    _together(together, failed)
+    _together(together, failed)
+    assert breaker.state == "closed"  # 2 counted since the reset, threshold 3
+    _together(together, failed)
+    assert breaker.state == "open"
+
+
+def test_an_open_or_half_open_circuit_is_asked_by_every_call_sent_together(
+    shared: Callable[..., SharedCircuitBreaker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    breaker, other = shared(), shared()
+    for _ in range(3):
+        other.record_failure()
+    reads = Reads(breaker, monkeypatch)
+    together = ChecksTogether()
+    for _ in range(2):
+        with pytest.raises(CircuitOpenError):
+            _together(together, lambda: breaker.allow(READ_PATH))
+    assert reads.count == 2
+    time.sleep(COOLDOWN + 0.05)
+    _together(together, lambda: breaker.allow(READ_PATH))  # the trial...
+    with pytest.raises(CircuitOpenError):  # ...taken by one call only
+        _together(together, lambda: breaker.allow(READ_PATH))
+    assert reads.count == 4
+    breaker.record_success()
+
+
+def test_a_page_s_reads_share_one_check_and_the_request_keeps_none(
+    shared: Callable[..., SharedCircuitBreaker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from guests.selectors.fanout import run_reads
+
+    breaker = shared()
+    reads = Reads(breaker, monkeypatch)
+    outcomes = run_reads({name: partial(breaker.allow, READ_PATH) for name in "abcde"})
+    assert all(outcome.ok for outcome in outcomes.values())
+    assert reads.count == 1
+    breaker.allow(READ_PATH)
+    assert reads.count == 2
