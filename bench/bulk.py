@@ -5,9 +5,11 @@
 Starts the sandbox in its own process with ``--cards`` active cards for each concurrency, then
 for each concurrency C uploads a CSV of fresh cards and runs the job as production does
 (``bulk_card_status_start``: the job's intent, its items, the task; Celery runs it in this
-process), on PostgreSQL (``BENCH_DATABASE_URL``). Prints the wall time against N·L/C (every
-card's write one round trip, C at once), the worker's CPU per card, and this process's
-resident memory before, at the peak during, and after the job.
+process), on PostgreSQL (``BENCH_DATABASE_URL``) with the cache and the circuit breaker's
+shared state in Redis (``BENCH_BULK_CACHE_URL``, default redis://127.0.0.1:6379/11), as a
+production worker has them. Prints the wall time against N·L/C (every card's write one round
+trip, C at once), the worker's CPU per card, and this process's resident memory before, at the
+peak during, and after the job.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/loyaltydesk_bench"
 )
+CACHE_URL = os.environ.get("BENCH_BULK_CACHE_URL", "redis://127.0.0.1:6379/11")
 EXTRA_CARD_BASE = 6000777000000000  # bench.sandbox_wsgi.EXTRA_CARD_BASE
 
 
@@ -73,6 +76,10 @@ def bench_environment(*, cards: int, latency: float) -> Iterator[Any]:
         "DJANGO_SETTINGS_MODULE": "portal.settings",
         "LOYALTY_ENV": "test",
         "DATABASE_URL": DATABASE_URL,
+        # As in production: the guest cache a change invalidates, and the breaker every
+        # process shares, in Redis (a test run keeps both in the process).
+        "CACHE_URL": CACHE_URL,
+        "PAYTRONIX_BREAKER_REDIS_URL": CACHE_URL,
         "PAYTRONIX_BASE_URL": f"http://127.0.0.1:{port}/rest/{RELEASE}/",
         "PAYTRONIX_USERNAME": USERNAME,
         "PAYTRONIX_SECRET": SECRET,
