@@ -32,6 +32,7 @@ from guests.selectors.handoff import CardPageReads
 from guests.selectors.query import MAX_READINGS, Kind, Query, digits_only
 from guests.selectors.scope import GuestNotFoundError, Viewer, note_scope_miss, scope_of
 from portal.audit.scrub import card_mask, email_mask
+from portal.guestcache import guest_cache_versions_pinned
 from portal.paytronix.client import client_from_settings
 from portal.paytronix.errors import FailureError, InvalidStatusError
 from portal.paytronix.replies import (
@@ -262,17 +263,20 @@ def _by_card(viewer: Viewer, query: Query) -> _Found:
         )
 
     found = None
-    try:
-        found = _one_account(viewer, query, read, card_user=ahead.user)
-    finally:
-        # The page's reads are kept only for the one account the viewer was shown.
-        shown = [m for m in found.matches if not m.problem] if found is not None else []
-        # The spec's reply by card names no account id (the search then found the account
-        # through the card's user): the reply is the shown account's when it names none.
-        if len(shown) == 1 and seen and seen[0].account_id in (None, shown[0].account_id):
-            ahead.keep(seen[0], account_id=shown[0].account_id)
-        else:
-            ahead.drop()
+    # Everything cached here is a read of one guest: its cache version is read once, as the
+    # answers come, not once for each.
+    with guest_cache_versions_pinned():
+        try:
+            found = _one_account(viewer, query, read, card_user=ahead.user)
+        finally:
+            # The page's reads are kept only for the one account the viewer was shown.
+            shown = [m for m in found.matches if not m.problem] if found is not None else []
+            # The spec's reply by card names no account id (the search then found the account
+            # through the card's user): the reply is the shown account's when it names none.
+            if len(shown) == 1 and seen and seen[0].account_id in (None, shown[0].account_id):
+                ahead.keep(seen[0], account_id=shown[0].account_id)
+            else:
+                ahead.drop()
     return found
 
 

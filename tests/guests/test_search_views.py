@@ -496,3 +496,32 @@ def test_the_guest_page_after_an_eclub_search_names_the_member_at_once(
     assert "not registered" not in html
     # The eClub user read by the search is the page's: no second read of it.
     assert "guest/userInformationByAccountId.json" not in upstream_calls.paths()
+
+
+def test_a_search_by_card_reads_the_guests_cache_version_once_for_all_it_caches(
+    sandbox: SandboxController,
+    agent_client: Client,
+    upstream_calls: UpstreamCalls,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from portal.guestcache import guest_cache
+
+    cache = guest_cache()
+    version_reads: list[list[str]] = []
+    get_many = cache.get_many
+
+    def counted(keys: Any, *args: Any, **kwargs: Any) -> Any:
+        keys = list(keys)
+        if any(key.startswith("guestver:") for key in keys):
+            version_reads.append(keys)
+        return get_many(keys, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "get_many", counted)
+    assert search(agent_client, demo.DEMO_ACTIVE_CARD)["Location"] == GUEST_URL
+    # The account and the page's reads are cached under one version, read once.
+    assert len(version_reads) == 1
+    upstream_calls.clear()
+    html = agent_client.get(GUEST_URL).content.decode()
+    # ...under which the page finds them: it asks upstream nothing of the guest.
+    assert [path for path in upstream_calls.paths() if path.startswith("guest/")] == []
+    assert "Point Adjustment" in html
