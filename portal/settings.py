@@ -247,6 +247,8 @@ if AXES_FAILURE_LIMIT > 10 or timedelta(minutes=30) > AXES_COOLOFF_TIME:
 
 # Idle timeout: the session is renewed by activity (at most once a minute, see
 # portal/staff/idle.py), so it expires after this much inactivity, not a fixed time after login.
+# Django's database sessions, the row every request reads without building its query anew.
+SESSION_ENGINE = "portal.staff.sessions"
 SESSION_IDLE_TIMEOUT = _read("SESSION_IDLE_TIMEOUT", env.int, default=15 * 60)
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
 SESSION_SAVE_EVERY_REQUEST = False
