@@ -175,35 +175,40 @@ def _append_sql(vendor: str) -> _AppendSql:
     )
 
 
-#: Most records one statement appends (``_batch_fill``): 29 parameters a record.
+#: Most records one statement appends (``_batch_fill``).
 _BATCH_ROWS = 100
 
 
 @functools.cache
-def _append_many_sql(rows: int) -> str:
-    """PostgreSQL: ``rows`` records appended after the head and the head moved to the last of
-    them, in one statement. As ``append_after``: written only where the head is at the
-    position and hash the first record follows, locked first; and only where none of the
-    intents' keys (an array parameter) is taken. The head moves only if every record was
+def _append_many_sql(vendor: str) -> str:
+    """PostgreSQL: records appended after the head and the head moved to the last of them, in
+    one statement, whatever their number. As ``append_after``: written only where the head is
+    at the position and hash the first record follows, locked first; and only where none of
+    the intents' keys (an array parameter) is taken. The head moves only if every record was
     written; its trigger (migration 0005) checks that each follows the one before. Its row:
-    whether the head was there, the ids written in order, the keys found taken."""
+    whether the head was there, the ids written in order, the keys found taken.
+
+    Each column's values come as one array (``unnest`` zips them into rows), so the statement
+    and its number of parameters are the same for any batch: the driver parses it once and
+    keeps it, where a ``VALUES`` row a record made a new statement of 29 parameters a record,
+    parsed anew on every execution."""
     quote = connection.ops.quote_name
     head = quote(AuditChainHead._meta.db_table)
     records = quote(AuditRecord._meta.db_table)
     columns = ", ".join(quote(str(field.column)) for field in _INSERTED)
-    # Typed: VALUES in a subquery takes no type from the columns. Text as ``text``, not
+    # Typed: an array parameter takes no type from the columns. Text as ``text``, not
     # ``varchar(n)``: an explicit cast would cut a value too long where the column refuses it.
     types = [
         "text" if kind == _TEXT else str(field.db_type(connection))
         for field, kind, _ in _INSERT_PLAN
     ]
-    row = "(" + ", ".join(f"%s::{name}" for name in types) + ")"
+    arrays = ", ".join(f"%s::{name}[]" for name in types)
     # Names and types from the models' metadata only; every value is a parameter.
     return (
         f"WITH head AS (SELECT seq FROM {head} WHERE id = %s AND seq = %s AND last_hash = %s "  # noqa: S608
         f"{connection.ops.for_update_sql()}), taken AS (SELECT idempotency_key FROM {records} "
         "WHERE kind = 'intent' AND idempotency_key = ANY(%s::text[])), written AS (INSERT INTO "
-        f"{records} ({columns}) SELECT batch.* FROM (VALUES {', '.join([row] * rows)}) AS batch, "
+        f"{records} ({columns}) SELECT batch.* FROM unnest({arrays}) AS batch, "
         "head WHERE NOT EXISTS (SELECT 1 FROM taken) ON CONFLICT (idempotency_key) WHERE "
         "kind = 'intent' DO NOTHING RETURNING id, seq), moved AS "
         f"(UPDATE {head} SET seq = %s, last_hash = %s WHERE {head}.id = %s AND "
@@ -532,13 +537,14 @@ def _batch_fill_at_once(cursor: Any, head: ChainAnchor, batch: list[_Append]) ->
             seq, last_hash = record.seq, record.record_hash
         claimed = [r.fields["idempotency_key"] for r in writes if r.claim]
         cursor.execute(
-            _append_many_sql(len(writes)),
+            _append_many_sql(connection.vendor),
             [
                 _HEAD_PK,
                 head.seq,
                 head.record_hash,
                 claimed,
-                *(value for _, values in made for value in values),
+                # One array a column, its values in the batch's order.
+                *(list(column) for column in zip(*(values for _, values in made), strict=True)),
                 seq,
                 last_hash,
                 _HEAD_PK,

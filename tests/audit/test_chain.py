@@ -370,6 +370,49 @@ def test_a_batch_is_one_statement_and_the_head_moves_over_it_once() -> None:
 
 
 @pytest.mark.postgres
+def test_a_batch_keeps_every_value_as_given_and_is_the_same_statement_whatever_its_size() -> None:
+    _event()
+    awkward = [
+        {
+            "kind": Kind.EVENT,
+            "action": "auth.login",
+            "reason_text": 'a "quoted", {braced} \\ back\\slash NULL',
+            "error_message": "NULL",
+            "user_agent": "✓ ünïcode, {}",
+            "params": {"a": [1, {"b": "}"}], "c": None, "d": "\\"},
+            "upstream_detail": {"x": None, "y": "'"},
+            "account_id": 9_000_000_000_001,
+            "duration_ms": None,
+            "transient": True,
+        },
+        {"kind": Kind.EVENT, "action": "auth.logout", "reason_text": "", "ip": "::1"},
+    ]
+    first = [chain._Append(fields=dict(fields)) for fields in awkward]
+    second = _requests(5)
+    statements: list[tuple[str, int]] = []
+
+    def seen(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        statements.append((sql, len(params or ())))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(seen):
+        chain._batch_write(first)
+        chain._batch_write(second)
+
+    appends = [(sql, count) for sql, count in statements if sql.startswith("WITH")]
+    # One statement a batch, the same text and number of parameters for 2 records and for 5
+    # (the driver parses it once): one array a column.
+    assert len(appends) == 2
+    assert appends[0] == appends[1]
+    stored = list(AuditRecord.objects.order_by("seq"))[1:3]
+    for record, fields in zip(stored, awkward, strict=True):
+        for name, value in fields.items():
+            assert getattr(record, name) == value, name
+    assert [request.record.seq for request in second] == [4, 5, 6, 7, 8]
+    assert chain_verify().intact
+
+
+@pytest.mark.postgres
 def test_a_batch_with_an_intent_whose_key_is_taken_is_written_record_by_record() -> None:
     first, _ = intent_append_or_first(
         idempotency_key="taken", kind=Kind.INTENT, outcome=Outcome.PENDING, action="card.disable"
