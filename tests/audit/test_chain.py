@@ -372,7 +372,7 @@ def test_a_batch_is_one_statement_and_the_head_moves_over_it_once() -> None:
 @pytest.mark.postgres
 def test_a_batch_keeps_every_value_as_given_and_is_the_same_statement_whatever_its_size() -> None:
     _event()
-    awkward = [
+    awkward: list[dict[str, Any]] = [
         {
             "kind": Kind.EVENT,
             "action": "auth.login",
