@@ -69,8 +69,11 @@ timeout = _int("GUNICORN_TIMEOUT", math.ceil(_upstream_worst_case()) + 15)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 75)
 # A worker is replaced after this many requests (with jitter, so not all at once): a slow leak
-# never grows for ever.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
+# never grows for ever. Not often: a replaced worker's kept-alive connections all move to the
+# others at once, and the new one starts with none of its own memos (decoded replies, drawn
+# fragments) or connections; at 100 pages a second, 2,000 replaced each worker every 40 s and
+# was the p95's worst moments. Its memory stays flat under load (README, P6).
+max_requests = _int("GUNICORN_MAX_REQUESTS", 20_000)
 max_requests_jitter = max_requests // 10
 # The application is loaded once, in the master, and warmed there (``when_ready``): every
 # worker, a replacement for a recycled one included, is forked with the views imported and the
@@ -154,13 +157,20 @@ def when_ready(server: Any) -> None:
 _busy = InFlight()
 
 
+def _shed_at(threads: int) -> int:
+    """Requests in flight at which a worker answers ``Connection: close`` (``pre_request``)."""
+    return max(2, threads // 2)
+
+
 def pre_request(worker: Any, req: Any) -> None:
     # A kept-alive connection stays with the worker that accepted it, and one worker can end up
-    # with most of a client's (or a load balancer's) connections while another idles: its
-    # requests then queue for its threads and its one core. A worker with every thread busy
-    # answers "Connection: close"; the client's next connection is accepted by whichever
-    # worker is free to accept it first, so the connections spread to where threads are free.
-    if _busy.start() >= worker.cfg.threads:
+    # with most of a client's (or a load balancer's) connections while another idles (all of
+    # them, after the other worker was recycled): its requests then queue for its one core.
+    # A worker with half its threads busy answers "Connection: close": its core is the limit
+    # well before every thread is busy (a page is mostly Python holding the GIL), and the
+    # client's next connection is accepted by whichever worker is free to accept it first,
+    # so the connections spread to where the cores are free.
+    if _busy.start() >= _shed_at(worker.cfg.threads):
         req.force_close()
 
 

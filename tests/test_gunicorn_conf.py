@@ -73,22 +73,39 @@ class _Request:
         self.must_close = True
 
 
-def test_a_worker_with_every_thread_busy_ends_keep_alive_and_then_keeps_it_again(
+def test_a_worker_with_half_its_threads_busy_ends_keep_alive_and_then_keeps_it_again(
     gunicorn_conf: ModuleType,
 ) -> None:
-    worker = SimpleNamespace(cfg=SimpleNamespace(threads=3))
-    requests = [_Request() for _ in range(4)]
-
-    for request in requests[:2]:
-        gunicorn_conf.pre_request(worker, request)
-    assert [request.must_close for request in requests[:2]] == [False, False]
-    # The third at once takes the last thread: its client is told to connect again, and its
-    # next connection goes to a worker free to accept it.
-    gunicorn_conf.pre_request(worker, requests[2])
-    assert requests[2].must_close is True
+    worker = SimpleNamespace(cfg=SimpleNamespace(threads=8))
+    requests = [_Request() for _ in range(5)]
 
     for request in requests[:3]:
-        gunicorn_conf.post_request(worker, request, {}, None)
+        gunicorn_conf.pre_request(worker, request)
+    assert [request.must_close for request in requests[:3]] == [False, False, False]
+    # The fourth at once takes half the threads: its client is told to connect again, and its
+    # next connection goes to a worker free to accept it.
     gunicorn_conf.pre_request(worker, requests[3])
-    assert requests[3].must_close is False
-    gunicorn_conf.post_request(worker, requests[3], {}, None)
+    assert requests[3].must_close is True
+
+    for request in requests[:4]:
+        gunicorn_conf.post_request(worker, request, {}, None)
+    gunicorn_conf.pre_request(worker, requests[4])
+    assert requests[4].must_close is False
+    gunicorn_conf.post_request(worker, requests[4], {}, None)
+
+
+def test_a_worker_with_one_thread_keeps_a_lone_requests_connection(
+    gunicorn_conf: ModuleType,
+) -> None:
+    worker = SimpleNamespace(cfg=SimpleNamespace(threads=1))
+    first, second = _Request(), _Request()
+    gunicorn_conf.pre_request(worker, first)
+    gunicorn_conf.pre_request(worker, second)
+    assert (first.must_close, second.must_close) == (False, True)
+    for request in (first, second):
+        gunicorn_conf.post_request(worker, request, {}, None)
+
+
+def test_workers_are_replaced_rarely_and_not_all_at_once(gunicorn_conf: ModuleType) -> None:
+    assert gunicorn_conf.max_requests == 20_000
+    assert gunicorn_conf.max_requests_jitter == 2_000
