@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future, as_completed
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from guests.selectors import optional, reads
@@ -22,12 +24,32 @@ from guests.selectors.fanout import ReadThreads
 from guests.selectors.history import HistoryQuery, history_limit
 from guests.selectors.page import is_registered
 from guests.selectors.reads import HistoryFilter
+from portal.guestcache.codec import cache_encode
 from portal.paytronix.client import client_from_settings
 from portal.paytronix.errors import PaytronixError
 from portal.paytronix.replies import AccountInformation, UserInformation
 
 #: The guest page's first history page asks for this many (``history.history_page``).
 _FIRST_HISTORY = history_limit(HistoryQuery())
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """A read's value and its cache text, made in the read's own thread as its answer came
+    (while the search still waits for others), not after the last one; None where it cannot
+    be cached as it is (then it is made, or refused, where it is written, as before)."""
+
+    value: Any
+    text: str | None
+
+
+def _answered(load: Callable[[], Any]) -> _Answer:
+    value = load()
+    try:
+        text = cache_encode(value)
+    except (TypeError, ValueError):
+        text = None
+    return _Answer(value, text)
 
 
 class CardPageReads:
@@ -57,8 +79,10 @@ class CardPageReads:
                 lambda: client_from_settings().csr.account_comments(printed_card_number=number)
             )
         self._threads = ReadThreads()
+        # The account is cached by the search itself, from the value (``remember_account``).
         self._futures: dict[str, Future[Any]] = {
-            kind: self._threads.submit(load) for kind, load in loads.items()
+            kind: self._threads.submit(load if kind == "account" else partial(_answered, load))
+            for kind, load in loads.items()
         }
 
     def account(self) -> AccountInformation:
@@ -70,7 +94,7 @@ class CardPageReads:
         """The searched card's user (userInformationByPrintedCardNumber), which the search asks
         for when the account reply names no account id: the page's read, not a second one
         (its upstream error raised)."""
-        user: UserInformation = self._futures["user"].result()
+        user: UserInformation = self._futures["user"].result().value
         return user
 
     def keep(self, account: AccountInformation, *, account_id: int) -> None:
@@ -92,15 +116,15 @@ class CardPageReads:
             for future in as_completed(wanted):
                 kind = wanted[future]
                 try:
-                    value = future.result()
+                    answer: _Answer = future.result()
                 except PaytronixError:
                     continue  # the page asks again, and explains
-                if value is None:
+                if answer.value is None:
                     continue  # the notes' service is not there: the page says so itself
                 params: dict[str, Any] = {}
                 if kind == "history":
                     params = reads.history_params(HistoryFilter(), _FIRST_HISTORY)
-                reads.remember(account_id, kind, value, **params)
+                reads.remember(account_id, kind, answer.value, text=answer.text, **params)
         finally:
             self._threads.close(wait_for_running=True)
 

@@ -224,10 +224,13 @@ def with_card_numbers(account: AccountInformation, *, scope: int | None) -> Acco
     return account_by_id(account_id=account.account_id, scope=scope, fresh=True)
 
 
-def remember(account_id: int, kind: str, value: Any, **params: Any) -> None:
+def remember(
+    account_id: int, kind: str, value: Any, *, text: str | None = None, **params: Any
+) -> None:
     """Cache a read of the account fetched some other way (by card number, for the page a
-    search opens), under the key ``cached`` looks it up by."""
-    guest_cache_set(guest_cache_key(kind, account_id=account_id, **params), value)
+    search opens), under the key ``cached`` looks it up by (``text``: its cache text, if
+    made already)."""
+    guest_cache_set(guest_cache_key(kind, account_id=account_id, **params), value, text=text)
 
 
 def user_of_account(*, account_id: int, fresh: bool = False) -> UserInformation:

@@ -233,20 +233,23 @@ def guest_cache_get(key: str) -> Any:
         return MISSING
 
 
-def guest_cache_set(key: str, value: Any, *, timeout: int | None = None) -> None:
+def guest_cache_set(
+    key: str, value: Any, *, timeout: int | None = None, text: str | None = None
+) -> None:
     """Cache ``value`` under ``key`` for ``timeout`` seconds (``GUEST_CACHE_SECONDS``).
 
     In a web request, a reply (or list of replies, or a plain scalar) is written once the
     response is sent (``portal.requestscope.after_response``), with the request's other writes
     in one round trip: encoding them is not what the CSR waits for. The request itself reads
-    them back from its own memo."""
+    them back from its own memo. ``text``: ``cache_encode(value)``, where the caller made it
+    already (while it waited for something else), so it is not made again."""
     seconds = settings.GUEST_CACHE_SECONDS if timeout is None else timeout
     if _immutable(value):
         waiting = _written_now()
         if waiting is not None:
-            waiting.add(key, value, seconds)
+            waiting.add(key, value, seconds, text)
             return
-    text = cache_encode(value)
+    text = cache_encode(value) if text is None else text
     guest_cache().set(key, text, timeout=seconds)
     held = _prefetched.get()
     if held is not None and key in held:
@@ -259,14 +262,16 @@ class _Waiting:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._values: dict[str, tuple[Any, int]] = {}
+        self._values: dict[str, tuple[Any, int, str | None]] = {}
 
-    def add(self, key: str, value: Any, seconds: int) -> None:
-        """Keep ``value`` for the write after the response. The first value since the last
-        write asks for one: once the response is sent, ``after_response`` runs it at once."""
+    def add(self, key: str, value: Any, seconds: int, text: str | None = None) -> None:
+        """Keep ``value`` (and its cache ``text``, if made) for the write after the response.
+        The first value since the last write asks for one: once the response is sent,
+        ``after_response`` runs it at once."""
         with self._lock:
             first = not self._values
-            self._values[key] = (list(value) if isinstance(value, list) else value, seconds)
+            kept = list(value) if isinstance(value, list) else value
+            self._values[key] = (kept, seconds, text)
         if first:
             after_response(self.write)
 
@@ -278,8 +283,8 @@ class _Waiting:
         with self._lock:
             values, self._values = self._values, {}
         by_timeout: dict[int, dict[str, str]] = {}
-        for key, (value, seconds) in values.items():
-            by_timeout.setdefault(seconds, {})[key] = cache_encode(value)
+        for key, (value, seconds, text) in values.items():
+            by_timeout.setdefault(seconds, {})[key] = cache_encode(value) if text is None else text
         for seconds, texts in by_timeout.items():
             guest_cache().set_many(texts, timeout=seconds)
 

@@ -525,3 +525,34 @@ def test_a_search_by_card_reads_the_guests_cache_version_once_for_all_it_caches(
     # ...under which the page finds them: it asks upstream nothing of the guest.
     assert [path for path in upstream_calls.paths() if path.startswith("guest/")] == []
     assert "Point Adjustment" in html
+
+
+def test_what_a_search_by_card_hands_the_page_is_encoded_as_each_answer_comes(
+    sandbox: SandboxController, agent_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import portal.guestcache as guestcache
+    from guests.selectors import handoff
+
+    encoded_in: list[str] = []
+    encode = guestcache.cache_encode
+
+    def counted(value: Any) -> str:
+        encoded_in.append(threading.current_thread().name)
+        return encode(value)
+
+    # Where the search writes what it cached (before its redirect, in the request's thread),
+    # and where each read's answer is encoded (the read's thread).
+    monkeypatch.setattr(guestcache, "cache_encode", counted)
+    monkeypatch.setattr(handoff, "cache_encode", counted)
+    assert search(agent_client, demo.DEMO_ACTIVE_CARD)["Location"] == GUEST_URL
+    request_thread = threading.current_thread().name
+    # Only the account, cached by the search itself, is encoded in the request's thread; the
+    # page's five reads were encoded in their own threads as they answered.
+    assert encoded_in.count(request_thread) == 1
+    assert len([name for name in encoded_in if name != request_thread]) >= 5
+    monkeypatch.setattr(guestcache, "cache_encode", encode)
+    html = agent_client.get(GUEST_URL).content.decode()
+    assert "Point Adjustment" in html
+    assert "maya.friend@example.net" in html
