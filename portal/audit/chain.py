@@ -528,49 +528,57 @@ def _batch_fill_at_once(cursor: Any, head: ChainAnchor, batch: list[_Append]) ->
         if key:
             keys.add(key)
         writes.append(request)
-    while writes:
-        made = []
-        seq, last_hash = head.seq, head.record_hash
-        for request in writes:
-            record, values = _record_made(seq + 1, last_hash, request.fields)
-            made.append((record, values))
-            seq, last_hash = record.seq, record.record_hash
-        claimed = [r.fields["idempotency_key"] for r in writes if r.claim]
-        cursor.execute(
-            _append_many_sql(connection.vendor),
-            [
-                _HEAD_PK,
-                head.seq,
-                head.record_hash,
-                claimed,
-                # One array a column, its values in the batch's order.
-                *(list(column) for column in zip(*(values for _, values in made), strict=True)),
-                seq,
-                last_hash,
-                _HEAD_PK,
-                len(writes),
-            ],
-        )
-        found, ids, taken = cursor.fetchone()
-        if not found:
-            raise _HeadMoved
-        if taken:
-            # Nothing written: the claims of taken keys leave the batch, the rest is written
-            # again after the same head.
-            writes = [r for r in writes if not (r.claim and r.fields["idempotency_key"] in taken)]
-            continue
-        if ids is None or len(ids) != len(writes):
-            raise _KeyTakenInBatch
-        for request, (record, _), pk in zip(writes, made, ids, strict=True):
-            request.record = _record_saved(record, int(pk))
-        head = ChainAnchor(seq, last_hash)
-        break
+    while writes and (taken := _written_unless_taken(cursor, head, writes)):
+        # Nothing was written: the claims of taken keys leave the batch, and the rest is
+        # written again after the same head.
+        writes = [r for r in writes if not (r.claim and r.fields["idempotency_key"] in taken)]
+    if writes:
+        last = writes[-1].record
+        assert last is not None
+        head = ChainAnchor(last.seq, last.record_hash)
     for request in batch:
         if request.record is None:
             # A claim of a taken key: the first intent of that key is the answer.
             request.record = _intent_first(request.fields["idempotency_key"])
             request.created = False
     return head
+
+
+def _written_unless_taken(cursor: Any, head: ChainAnchor, writes: list[_Append]) -> set[str]:
+    """Write ``writes`` after ``head`` in one statement, each request given its record; or,
+    where claims' keys are found taken, write nothing and answer those keys."""
+    made = []
+    seq, last_hash = head.seq, head.record_hash
+    for request in writes:
+        record, values = _record_made(seq + 1, last_hash, request.fields)
+        made.append((record, values))
+        seq, last_hash = record.seq, record.record_hash
+    claimed = [r.fields["idempotency_key"] for r in writes if r.claim]
+    cursor.execute(
+        _append_many_sql(connection.vendor),
+        [
+            _HEAD_PK,
+            head.seq,
+            head.record_hash,
+            claimed,
+            # One array a column, its values in the batch's order.
+            *(list(column) for column in zip(*(values for _, values in made), strict=True)),
+            seq,
+            last_hash,
+            _HEAD_PK,
+            len(writes),
+        ],
+    )
+    found, ids, taken = cursor.fetchone()
+    if not found:
+        raise _HeadMoved
+    if taken:
+        return set(taken)
+    if ids is None or len(ids) != len(writes):
+        raise _KeyTakenInBatch
+    for request, (record, _), pk in zip(writes, made, ids, strict=True):
+        request.record = _record_saved(record, int(pk))
+    return set()
 
 
 _appender = _GroupAppender()
