@@ -94,8 +94,10 @@ class CircuitBreaker:
             self._trial_in_flight = False
 
 
-#: How long one read of the shared state serves the calls that share it (``ChecksTogether``).
-CHECK_SHARED_FOR = 0.1
+#: How long one read of the shared state serves the calls that share it (``ChecksTogether``):
+#: about one call's own time in flight, within which what another process learns is already
+#: not seen by a call under way.
+CHECK_SHARED_FOR = 0.02
 
 #: What a shared breaker reads of its state: milliseconds the circuit stays open (0 or less:
 #: not open), whether it tripped, whether any fault is counted.
@@ -103,12 +105,20 @@ type _Seen = tuple[int, int, bool]
 
 
 class ChecksTogether:
-    """Calls sent together (a page's reads, each in its own thread) ask the shared breaker
-    once, not once each: the first call's ``allow()`` reads Redis and the others take what it
-    read for ``CHECK_SHARED_FOR`` seconds. Only a closed circuit is shared (open or half-open
-    is asked again by every call, the trial taken by one), and a call's fault forgets it, so
-    the next call asks again and its success resets the count. Nothing changes for a call
-    that shares nothing, or for a breaker kept in the process.
+    """Calls sent together (a page's reads, each in its own thread; a bulk job's calls) ask
+    the shared breaker once, not once each: the first call's ``allow()`` reads Redis and the
+    others take what it read for ``CHECK_SHARED_FOR`` seconds.
+
+    What that costs, and what it does not: a call that takes a read made up to 20 ms before
+    is treated as if it had begun then, as a call in flight already is. A circuit another
+    process opened meanwhile lets it through, and a fault another process counted meanwhile
+    is not reset by its success (the next read sees the fault, and its calls' successes reset
+    it). Only a closed circuit is shared: open or half-open is asked again by every call, and
+    the trial is taken by one. A fault among the calls forgets what was read, once it is
+    counted, so the next call asks again and its success resets the count. A read that
+    failed (Redis not answering) is shared too, so the calls fall back to the process's own
+    breaker together instead of each waiting out Redis's timeout in turn. Nothing changes for
+    a call that shares nothing, or for a breaker kept in the process.
 
     ``share_checks(together)`` puts it in a context: each read thread's copy of the page's
     context, never the request's own (a later write asks on its own).
@@ -116,17 +126,25 @@ class ChecksTogether:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._seen: dict[str, tuple[float, _Seen]] = {}
+        self._seen: dict[str, tuple[float, _Seen | Exception]] = {}
 
     def seen(self, key: str, clock: Callable[[], float], read: Callable[[], _Seen]) -> _Seen:
         with self._lock:
             kept = self._seen.get(key)
             if kept is not None and clock() - kept[0] <= CHECK_SHARED_FOR:
+                if isinstance(kept[1], Exception):
+                    raise kept[1]
                 return kept[1]
-            state = read()
+            try:
+                state = read()
+            except Exception as error:
+                self._seen[key] = (clock(), error)
+                raise
             opened_ms, tripped, _ = state
             if opened_ms <= 0 and not tripped:
                 self._seen[key] = (clock(), state)
+            else:
+                self._seen.pop(key, None)
             return state
 
     def forget(self, key: str) -> None:
@@ -151,8 +169,9 @@ class SharedCircuitBreaker(CircuitBreaker):
 
     Keys under ``prefix``: ``:failures`` (consecutive faults, any process; a success anywhere
     resets it, except a call's that began with none counted: it has nothing to reset, and the
-    healthy call costs one round trip to Redis, not two), ``:open`` (exists while the circuit
-    is open; its TTL is the cool-down),
+    healthy call costs one round trip to Redis, not two; a call that took what calls sent with
+    it read at most ``CHECK_SHARED_FOR`` before began then, ``ChecksTogether``), ``:open``
+    (exists while the circuit is open; its TTL is the cool-down),
     ``:tripped`` (the circuit opened and has not closed since: half-open once ``:open`` is
     gone) and ``:trial`` (the one process whose trial call is in flight, held for at most
     ``trial_ttl`` seconds should that process die). When Redis does not answer, the process
@@ -273,14 +292,15 @@ class SharedCircuitBreaker(CircuitBreaker):
     def record_failure(self) -> None:
         keys = self._keys
         self._healthy.value = False
-        # The calls sent with this one ask again: their successes must reset this fault.
-        self._forget_checked()
         try:
             pipe = self._redis.pipeline()
             pipe.incr(keys["failures"])
             # Consecutive means recent: a count nobody adds to for a while is forgotten.
             pipe.pexpire(keys["failures"], self._cooldown_ms * 10)
             failures, _ = pipe.execute()
+            # Once the fault is counted, the calls sent with this one ask again: their
+            # successes must reset it (forgotten before, a read in between could miss it).
+            self._forget_checked()
             if not (self._holding() or failures >= self._threshold):
                 return
             pipe = self._redis.pipeline()
@@ -289,6 +309,7 @@ class SharedCircuitBreaker(CircuitBreaker):
             pipe.delete(keys["trial"], keys["failures"])
             pipe.execute()
         except self._errors:
+            self._forget_checked()
             self._down()
             super().record_failure()
             return

@@ -312,3 +312,47 @@ def test_a_page_s_reads_share_one_check_and_the_request_keeps_none(
     assert reads.count == 1
     breaker.allow(READ_PATH)
     assert reads.count == 2
+
+
+def test_a_fault_is_counted_before_the_calls_sent_with_it_ask_again(
+    shared: Callable[..., SharedCircuitBreaker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    breaker = shared()
+    together = ChecksTogether()
+    asked_after: list[bool] = []
+    forget = together.forget
+
+    def forget_then_ask(key: str) -> None:
+        forget(key)
+        # Another call of the group asks right after the fault made it forget: it must see
+        # the fault counted, or its success would not reset it.
+        _, _, failing = together.seen(key, breaker._clock, breaker._open_and_tripped)
+        asked_after.append(failing)
+
+    monkeypatch.setattr(together, "forget", forget_then_ask)
+
+    def failed() -> None:
+        breaker.allow(READ_PATH)
+        breaker.record_failure()
+
+    _together(together, failed)
+    assert asked_after == [True]
+
+
+def test_calls_sent_together_fall_back_together_when_redis_does_not_answer(
+    shared: Callable[..., SharedCircuitBreaker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    breaker = shared()
+    asked: list[float] = []
+
+    def hangs() -> tuple[int, int, bool]:
+        asked.append(time.monotonic())
+        raise redis.ConnectionError("timed out")
+
+    monkeypatch.setattr(breaker, "_open_and_tripped", hangs)
+    together = ChecksTogether()
+    for _ in range(5):
+        # Each falls back to the process's own breaker (closed here): the call may go.
+        _together(together, lambda: breaker.allow(READ_PATH))
+    # Redis was asked once for the five, not once each in turn.
+    assert len(asked) == 1
