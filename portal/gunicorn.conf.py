@@ -10,9 +10,10 @@ and can be overridden by the GUNICORN_* variables of ``.env.example`` or on the 
   gunicorn never kills a request the client would still have finished or failed cleanly.
 * The application is loaded and warmed in the master before the workers are forked
   (``portal.warmup``): a worker answers its first requests as fast as any other.
-* Keep-alive connections spread over the workers: a worker with every thread busy answers
+* Keep-alive connections spread over the workers: a worker with half its threads busy answers
   ``Connection: close`` (``pre_request``), so its clients' next connections go to a worker
-  with threads free instead of queueing behind the busy one.
+  with its core free instead of queueing behind the busy one. Workers are replaced rarely
+  (``max_requests``): a replaced worker's connections all move to the others at once.
 * Graceful shutdown: on SIGTERM a worker stops accepting and finishes its requests for up to
   ``GUNICORN_GRACEFUL_TIMEOUT`` seconds. Keep-alive outlasts a load balancer's idle timeout.
 * The access log is one JSON object a line when ``LOG_FORMAT=json``; it never holds the query

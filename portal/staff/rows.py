@@ -71,7 +71,11 @@ def _plan_make(
     quote = connection.ops.quote_name
     meta = model._meta
     table = meta.db_table
-    selected = [_column(meta, name) for name in columns]
+    # In the model's field order: ``Model.from_db`` takes values by position among them.
+    order = {field.name: position for position, field in enumerate(meta.concrete_fields)}
+    if meta.pk is None or meta.pk.name not in columns:
+        raise ValueError(f"row_read loads {meta.label}'s primary key among its columns")
+    selected = [_column(meta, name) for name in sorted(columns, key=lambda n: order.get(n, -1))]
     conditions = []
     compared = []
     for name, operator in where:
@@ -106,10 +110,11 @@ def row_read[M: Model](
     values: Sequence[Any],
 ) -> M | None:
     """The one row of ``model`` whose columns ``where`` names (``(field name, operator)``)
-    compare as asked with ``values``, with ``columns`` loaded (the primary key among them), or
-    None if there is none. More than one raises ``model.MultipleObjectsReturned``, as ``get()``.
-    A value its field cannot take raises as the ORM does (``ValueError``, ``TypeError``,
-    ``ValidationError``)."""
+    compare as asked with ``values``, with ``columns`` loaded (in any order; the primary key
+    must be among them), or None if there is none. More than one raises
+    ``model.MultipleObjectsReturned``, as ``get()``. A value its field cannot take raises as
+    the ORM does (``ValueError``, ``TypeError``, ``ValidationError``); a number beyond the
+    database's range finds nothing, as the ORM's lookup does."""
     alias = router.db_for_read(model)
     connection = connections[alias]
     plan = _plan(model, tuple(columns), tuple(where), alias)
@@ -118,7 +123,12 @@ def row_read[M: Model](
         for field, value in zip(plan.compared, values, strict=True)
     ]
     with connection.cursor() as cursor:
-        cursor.execute(plan.sql, params)
+        try:
+            cursor.execute(plan.sql, params)
+        except OverflowError:
+            # A number beyond what the database can hold (SQLite): no row has it, as the
+            # ORM answers such a lookup.
+            return None
         rows = cursor.fetchmany(2)
     if not rows:
         return None

@@ -100,3 +100,16 @@ def test_columns_not_asked_for_are_deferred_and_load_when_read(agent: User) -> N
     assert read.username == agent.username
     assert read.get_deferred_fields() >= {"email", "password"}
     assert read.email == agent.email
+
+
+def test_columns_may_be_asked_for_in_any_order_and_must_include_the_key(agent: User) -> None:
+    read = row_read(User, columns=("username", "id"), where=(("id", "="),), values=(agent.pk,))
+    assert read is not None
+    assert (read.pk, read.username) == (agent.pk, agent.username)
+    with pytest.raises(ValueError, match="primary key"):
+        row_read(User, columns=("username",), where=(("id", "="),), values=(agent.pk,))
+
+
+def test_an_id_beyond_the_databases_range_is_nobody(agent: User) -> None:
+    assert StaffBackend().get_user(2**63) is None
+    assert ModelBackend().get_user(2**63) is None
