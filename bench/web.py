@@ -216,7 +216,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=0.05, help="seconds per upstream call")
     parser.add_argument("--seconds", type=int, default=10, help="each wrk run")
-    parser.add_argument("--runs", type=int, default=9, help="sequential samples per figure")
+    parser.add_argument("--runs", type=int, default=21, help="sequential samples per figure")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("bench.web needs wrk (Debian: apt-get install -y wrk)")
