@@ -10,7 +10,9 @@ from portal.staff.roles import PERMISSIONS
 
 
 class _Capabilities:
-    """``{{ can.combine_cards }}`` in templates: lazy, reads the user's cached permissions."""
+    """``{{ can.combine_cards }}`` in templates: lazy, reads the user's cached permissions,
+    each once a request (a page asks some thirty times; ``has_perm`` goes through every
+    authentication backend each time)."""
 
     def __init__(self, user: Any) -> None:
         self._user = user
@@ -18,7 +20,10 @@ class _Capabilities:
     def __getattr__(self, codename: str) -> bool:
         if codename not in PERMISSIONS:
             raise AttributeError(codename)
-        return bool(self._user.is_authenticated and self._user.has_perm(f"staff.{codename}"))
+        allowed = bool(self._user.is_authenticated and self._user.has_perm(f"staff.{codename}"))
+        # Found in the instance from now on: ``__getattr__`` is not asked again.
+        setattr(self, codename, allowed)
+        return allowed
 
 
 def lockout_policy() -> dict[str, int]:

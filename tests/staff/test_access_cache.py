@@ -294,3 +294,22 @@ def test_a_role_emptied_from_the_groups_side_is_gone_for_its_users_at_once(
     cast(Any, Group.objects.get(name=Role.SUPERVISOR.value)).user_set.clear()
     assert fresh(user).role is None
     assert not fresh(user).has_perm("staff.approve_requests")
+
+
+def test_a_pages_capabilities_ask_each_permission_once(agent: User, monkeypatch: Any) -> None:
+    from portal.staff.context_processors import _Capabilities
+
+    asked: list[str] = []
+    has_perm = agent.has_perm
+
+    def counted(perm: str, obj: Any = None) -> bool:
+        asked.append(perm)
+        return has_perm(perm, obj)
+
+    monkeypatch.setattr(agent, "has_perm", counted)
+    can = _Capabilities(agent)
+    assert [can.lookup_guests for _ in range(3)] == [True, True, True]
+    assert [can.approve_requests for _ in range(2)] == [False, False]
+    assert asked == ["staff.lookup_guests", "staff.approve_requests"]
+    with pytest.raises(AttributeError):
+        can.no_such_permission  # noqa: B018
