@@ -247,13 +247,13 @@ if AXES_FAILURE_LIMIT > 10 or timedelta(minutes=30) > AXES_COOLOFF_TIME:
 
 # Idle timeout: the session is renewed by activity (at most once a minute, see
 # portal/staff/idle.py), so it expires after this much inactivity, not a fixed time after login.
-# Django's database sessions, the row every request reads without building its query anew.
-SESSION_ENGINE = "portal.staff.sessions"
 SESSION_IDLE_TIMEOUT = _read("SESSION_IDLE_TIMEOUT", env.int, default=15 * 60)
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
 SESSION_SAVE_EVERY_REQUEST = False
 # Sessions stay in the database alone (not cached_db): deleting a session's row ends it at
-# once, which operators rely on; one indexed read a request is the price.
+# once, which operators rely on; one indexed read a request is the price, its query built once
+# (portal.staff.sessions).
+SESSION_ENGINE = "portal.staff.sessions"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

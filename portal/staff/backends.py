@@ -17,12 +17,7 @@ class StaffBackend(ModelBackend):
 
     def get_user(self, user_id: Any) -> Any:
         model = get_user_model()
-        user = row_read(
-            model,
-            columns=[field.name for field in model._meta.concrete_fields],
-            where=((model._meta.pk.name, "="),),
-            values=(user_id,),
-        )
+        user = row_read(model, where=((model._meta.pk.name, "="),), values=(user_id,))
         return user if user is not None and self.user_can_authenticate(user) else None
 
     def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:

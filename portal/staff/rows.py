@@ -44,7 +44,10 @@ _plans_lock = threading.Lock()
 
 
 def _plan(
-    model: type[Model], columns: tuple[str, ...], where: tuple[tuple[str, str], ...], alias: str
+    model: type[Model],
+    columns: tuple[str, ...] | None,
+    where: tuple[tuple[str, str], ...],
+    alias: str,
 ) -> _Plan:
     key = (model, columns, where, alias)
     plan = _plans.get(key)
@@ -65,12 +68,17 @@ def _column(meta: Options[Any], name: str) -> tuple[Field[Any, Any], str]:
 
 
 def _plan_make(
-    model: type[Model], columns: tuple[str, ...], where: tuple[tuple[str, str], ...], alias: str
+    model: type[Model],
+    columns: tuple[str, ...] | None,
+    where: tuple[tuple[str, str], ...],
+    alias: str,
 ) -> _Plan:
     connection = connections[alias]
     quote = connection.ops.quote_name
     meta = model._meta
     table = meta.db_table
+    if columns is None:
+        columns = tuple(field.name for field in meta.concrete_fields)
     # In the model's field order: ``Model.from_db`` takes values by position among them.
     order = {field.name: position for position, field in enumerate(meta.concrete_fields)}
     if meta.pk is None or meta.pk.name not in columns:
@@ -105,19 +113,19 @@ def _plan_make(
 def row_read[M: Model](
     model: type[M],
     *,
-    columns: Sequence[str],
+    columns: Sequence[str] | None = None,
     where: Sequence[tuple[str, str]],
     values: Sequence[Any],
 ) -> M | None:
     """The one row of ``model`` whose columns ``where`` names (``(field name, operator)``)
-    compare as asked with ``values``, with ``columns`` loaded (in any order; the primary key
-    must be among them), or None if there is none. More than one raises
-    ``model.MultipleObjectsReturned``, as ``get()``. A value its field cannot take raises as
-    the ORM does (``ValueError``, ``TypeError``, ``ValidationError``); a number beyond the
-    database's range finds nothing, as the ORM's lookup does."""
+    compare as asked with ``values``, with ``columns`` loaded (in any order, the primary key
+    among them; every column of the model when None), or None if there is none. More than one
+    raises ``model.MultipleObjectsReturned``, as ``get()``. A value its field cannot take
+    raises as the ORM does (``ValueError``, ``TypeError``, ``ValidationError``); a number
+    beyond the database's range finds nothing, as the ORM's lookup does."""
     alias = router.db_for_read(model)
     connection = connections[alias]
-    plan = _plan(model, tuple(columns), tuple(where), alias)
+    plan = _plan(model, None if columns is None else tuple(columns), tuple(where), alias)
     params = [
         field.get_db_prep_value(value, connection, prepared=False)
         for field, value in zip(plan.compared, values, strict=True)
