@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from contextlib import suppress
 from typing import Any
 
 from django import template
@@ -80,25 +81,24 @@ class SignedFragmentNode(template.Node):
         kept = _drawn.get(memo_key) if memo_key else None
         if kept is not None:
             return kept
+        html = self._stored_or_drawn(cache_key, context)
+        if memo_key:
+            _drawn.put(memo_key, html)
+        return html
+
+    def _stored_or_drawn(self, cache_key: str, context: template.Context) -> SafeString:
+        """The HTML this node drew under ``cache_key``, from the guests' cache, or drawn now
+        (and stored once the page is sent: the CSR does not wait for it)."""
         # Signed for its key: HTML drawn for another key (another guest, another viewer's
         # rights) copied under this one is not served either.
         signer = Signer(salt=f"guests.fragments:{cache_key}")
         cache = caches["guests"]
         stored = cache.get(cache_key)
         if isinstance(stored, str):
-            try:
+            with suppress(BadSignature):
                 # Signed by this node: only HTML it drew itself is ever served back.
-                found = mark_safe(signer.unsign(stored))  # noqa: S308
-            except BadSignature:
-                pass
-            else:
-                if memo_key:
-                    _drawn.put(memo_key, found)
-                return found
+                return mark_safe(signer.unsign(stored))  # noqa: S308
         drawn: SafeString = self.nodelist.render(context)
-        if memo_key:
-            _drawn.put(memo_key, drawn)
-        # Kept once the page is sent: the CSR does not wait for it.
         after_response(lambda: cache.set(cache_key, signer.sign(drawn), timeout=FRAGMENT_SECONDS))
         return drawn
 
