@@ -506,13 +506,17 @@ def _batch_fill(cursor: Any, head: ChainAnchor, batch: list[_Append]) -> ChainAn
         if record is None:
             if not request.claim:
                 raise _key_taken()
-            # An intent whose key is taken: the first one's is the answer.
-            request.record = _intent_first(request.fields["idempotency_key"])
-            request.created = False
+            _answer_with_first_intent(request)
             continue
         seq, last_hash = record.seq, record.record_hash
         request.record = record
     return ChainAnchor(seq, last_hash)
+
+
+def _answer_with_first_intent(request: _Append) -> None:
+    """A claim of a taken key: the first intent of that key is the answer, nothing written."""
+    request.record = _intent_first(request.fields["idempotency_key"])
+    request.created = False
 
 
 def _batch_fill_at_once(cursor: Any, head: ChainAnchor, batch: list[_Append]) -> ChainAnchor:
@@ -538,9 +542,7 @@ def _batch_fill_at_once(cursor: Any, head: ChainAnchor, batch: list[_Append]) ->
         head = ChainAnchor(last.seq, last.record_hash)
     for request in batch:
         if request.record is None:
-            # A claim of a taken key: the first intent of that key is the answer.
-            request.record = _intent_first(request.fields["idempotency_key"])
-            request.created = False
+            _answer_with_first_intent(request)
     return head
 
 
