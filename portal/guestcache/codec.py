@@ -72,8 +72,6 @@ def _scalar(value: Any) -> Any:
     kind = type(value)
     if kind in _AS_IS:
         return value
-    if kind is Decimal:
-        return str(value)
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime | date):

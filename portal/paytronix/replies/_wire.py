@@ -188,14 +188,11 @@ def _boolean(value: Any) -> bool:
 
 
 def _decimal(value: Any) -> Decimal:
-    if type(value) is str:
-        result = Decimal(value.strip())
-        if not result.is_finite():
-            raise ValueError(value)
-        return result
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise TypeError(value)
-    result = Decimal(str(value).strip())
+    if type(value) is not str:
+        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+            raise TypeError(value)
+        value = str(value)
+    result = Decimal(value.strip())
     if not result.is_finite():
         raise ValueError(value)
     return result
