@@ -73,7 +73,7 @@ keepalive = _int("GUNICORN_KEEPALIVE", 75)
 # never grows for ever. Not often: a replaced worker's kept-alive connections all move to the
 # others at once, and the new one starts with none of its own memos (decoded replies, drawn
 # fragments) or connections; at 100 pages a second, 2,000 replaced each worker every 40 s and
-# was the p95's worst moments. Its memory stays flat under load (README, P6).
+# was the p95's worst moments. What a worker keeps in memory is bounded (README, P6).
 max_requests = _int("GUNICORN_MAX_REQUESTS", 20_000)
 max_requests_jitter = max_requests // 10
 # The application is loaded once, in the master, and warmed there (``when_ready``): every
