@@ -11,7 +11,6 @@ import os
 from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db.models import Max
@@ -22,6 +21,7 @@ from portal.audit.types import AuditContext
 from portal.jobs.lifecycle import job_file_path, job_finish, job_progress, job_start
 from portal.jobs.models import Job, JobStatus
 from portal.jobs.services import job_create
+from portal.spreadsheet import spreadsheet_cell
 from portal.staff.models import User
 
 KIND = "report.adjustments_export"
@@ -48,21 +48,13 @@ CSV_COLUMNS = (
     "approved_by",
     "voids",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
     if isinstance(value, datetime):
         return value.isoformat()
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        # A spreadsheet would run it as a formula; a signed quantity stays a number.
-        try:
-            Decimal(value)
-        except InvalidOperation:
-            return "'" + value
-    return value
+    # A signed quantity stays a number.
+    return spreadsheet_cell(value, numbers_kept=True)
 
 
 def csv_row(line: AdjustmentLine) -> list[Any]:

@@ -36,6 +36,7 @@ from portal.jobs.lifecycle import (
 )
 from portal.jobs.models import Job, JobStatus
 from portal.jobs.services import job_create
+from portal.spreadsheet import FORMULA_START, spreadsheet_cell
 from portal.staff.models import User
 
 CHUNK = 5000
@@ -67,26 +68,21 @@ COLUMNS = (
     "job_id",
     "record_hash",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Where a row's keyset position is: its time and its id.
 _AT, _ID = COLUMNS.index("occurred_at"), COLUMNS.index("id")
 
 
 def _cell(value: Any) -> Any:
     """A text or JSON value as its cell: JSON with its keys sorted, text that a spreadsheet
-    would read as a formula after an apostrophe."""
-    if value is None:
-        return ""
+    would read as a formula after an apostrophe (``spreadsheet_cell``)."""
     if isinstance(value, dict | list):
         value = json.dumps(value, sort_keys=True, ensure_ascii=False)
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    return spreadsheet_cell(value)
 
 
 def _texts(values: Sequence[str]) -> Sequence[str]:
     # One pass in C finds the rare column holding a cell to guard; only that one is rebuilt.
-    if any(map(str.startswith, values, repeat(_FORMULA_START))):
+    if any(map(str.startswith, values, repeat(FORMULA_START))):
         return [_cell(value) for value in values]
     return values
 

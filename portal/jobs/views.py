@@ -26,6 +26,7 @@ from portal.audit.records import event_record
 from portal.jobs.models import Job, JobStatus
 from portal.jobs.selectors import job_items_page, job_items_rows, job_of_owner, jobs_recent
 from portal.jobs.services import job_cancel
+from portal.spreadsheet import spreadsheet_cell
 from portal.staff.access import requires, user_may
 from portal.web import HtmxHttpRequest, audit_context, viewer_of
 
@@ -121,10 +122,12 @@ class _Echo:
 
 
 def _csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    """The results as CSV lines; an item's message can hold upstream's words, so every cell is
+    made safe to open in a spreadsheet."""
     writer = csv.writer(_Echo())
     yield writer.writerow(_ROW_FIELDS)
     for row in rows:
-        yield writer.writerow([row[name] for name in _ROW_FIELDS])
+        yield writer.writerow([spreadsheet_cell(row[name]) for name in _ROW_FIELDS])
 
 
 @require_GET

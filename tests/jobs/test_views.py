@@ -161,3 +161,23 @@ def test_per_item_results_download_as_csv(
     ]
     for card in cards:
         assert card not in text
+
+
+def test_a_result_message_a_spreadsheet_would_run_is_downloaded_as_text(
+    sandbox: Any, bulk_job: Callable[..., Job], supervisor_client: Client
+) -> None:
+    # An item's message can hold upstream's own words; one starting like a formula must not
+    # run when the supervisor opens the file.
+    job = bulk_job(active_cards(sandbox, 2))
+    messages = {1: '=HYPERLINK("http://evil.example","open")', 2: "-1 day"}
+    job_run_items(job.pk, lambda run: ItemResult(ItemOutcome.FAILED, messages[run.item.position]))
+
+    response = supervisor_client.get(reverse("jobs:results", args=[job.pk]))
+
+    text = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["message"] for r in rows] == [
+        """'=HYPERLINK("http://evil.example","open")""",
+        "'-1 day",
+    ]
+    assert [r["position"] for r in rows] == ["1", "2"]
