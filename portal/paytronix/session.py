@@ -89,6 +89,7 @@ from urllib3.exceptions import (
     ReadTimeoutError,
     SSLError,
 )
+from urllib3.util import parse_url
 
 from . import observe
 from .breaker import CircuitBreaker, SharedCircuitBreaker
@@ -216,6 +217,9 @@ class Transport:
         self.breaker = _breaker(config, clock)
         self._session_lock = threading.Lock()
         self._session: urllib3.PoolManager | None = None
+        #: Without a proxy, the session's pool of connections to the base URL's host.
+        self._origin: urllib3.HTTPConnectionPool | None = None
+        self._base_path = parse_url(config.base_url).path or "/"
         self._timeout = urllib3.Timeout(connect=config.connect_timeout, read=config.read_timeout)
         self._headers = {
             "Authorization": _basic_auth(config.username, config.secret),
@@ -234,13 +238,24 @@ class Transport:
     @property
     def session(self) -> urllib3.PoolManager:
         """The connection pool of this process (a new one after a fork)."""
+        return self._connections()[0]
+
+    def _connections(self) -> tuple[urllib3.PoolManager, urllib3.HTTPConnectionPool | None]:
+        """The session, and (without a proxy) its pool for the base URL's host, which a call
+        asks directly: the session would parse the call's URL and look its pool up each time,
+        a sixth of urllib3's CPU a call."""
         with self._session_lock:
             if self._session is None or self._session_pid != os.getpid():
                 # The parent's session is dropped, not closed: closing it here would shut
                 # sockets the parent process is still using.
                 self._session = self._new_session()
+                self._origin = (
+                    None
+                    if isinstance(self._session, urllib3.ProxyManager)
+                    else self._session.connection_from_url(self.config.base_url)
+                )
                 self._session_pid = os.getpid()
-            return self._session
+            return self._session, self._origin
 
     def _new_session(self) -> urllib3.PoolManager:
         # The environment's proxy and CA bundle are read here, once per process, as requests
@@ -271,6 +286,7 @@ class Transport:
             if self._session is not None and self._session_pid == os.getpid():
                 self._session.clear()
             self._session = None
+            self._origin = None
             self._session_pid = None
 
     def call(self, endpoint: Endpoint, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -364,24 +380,37 @@ class Transport:
         self, endpoint: Endpoint, wire: dict[str, Any], attempt: int, started: float
     ) -> tuple[dict[str, Any], int]:
         path = endpoint.path
-        url = self.config.base_url + path
+        query = ""
         headers = self._headers
         body = None
         if endpoint.in_query:
-            url += "?" + urlencode(wire, doseq=True)
+            query = "?" + urlencode(wire, doseq=True)
         else:
             body = json.dumps(wire, allow_nan=False).encode()
             headers = {**headers, "Content-Type": "application/json"}
+        session, origin = self._connections()
         try:
-            response = self.session.request(
-                endpoint.method,
-                url,
-                body=body,
-                headers=headers,
-                timeout=self._timeout,
-                retries=False,
-                redirect=False,
-            )
+            if origin is not None:
+                response = origin.urlopen(
+                    endpoint.method,
+                    self._base_path + path + query,
+                    body=body,
+                    headers=headers,
+                    timeout=self._timeout,
+                    retries=False,
+                    redirect=False,
+                    assert_same_host=False,
+                )
+            else:
+                response = session.request(
+                    endpoint.method,
+                    self.config.base_url + path + query,
+                    body=body,
+                    headers=headers,
+                    timeout=self._timeout,
+                    retries=False,
+                    redirect=False,
+                )
         except HTTPError as exc:
             kind, sent = _classify(exc)
             self._log_fault(endpoint, kind, None, attempt, started)

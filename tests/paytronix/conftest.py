@@ -45,7 +45,7 @@ class Seen:
 
 
 class FakeUpstream:
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.replies: deque[Reply] = deque()
         self.requests: list[Seen] = []
         self.stopping = threading.Event()
@@ -66,7 +66,7 @@ class FakeUpstream:
             def do_DELETE(self) -> None:
                 upstream.handle(self)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True

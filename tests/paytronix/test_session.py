@@ -98,6 +98,19 @@ def test_calls_reuse_one_pooled_session(upstream: FakeUpstream, harness: Harness
     assert len(upstream.requests) == 2
 
 
+def test_a_closed_transport_reconnects_on_its_next_call(
+    upstream: FakeUpstream, harness: Harness
+) -> None:
+    harness.transport.call(READ, {"printedCardNumber": CARD})
+    first = harness.transport.session
+
+    harness.transport.close()
+    harness.transport.call(READ, {"printedCardNumber": CARD})
+
+    assert harness.transport.session is not first
+    assert len(upstream.requests) == 2
+
+
 def test_a_proxy_named_in_the_environment_is_used(
     upstream: FakeUpstream, make_harness: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -320,24 +333,32 @@ def test_a_post_that_cannot_connect_was_never_sent_so_it_is_retried_then_a_plain
 
 
 def test_a_write_refused_at_connect_then_sent_is_applied_once(
-    upstream: FakeUpstream, make_harness: Callable[..., Harness]
+    make_harness: Callable[..., Harness],
 ) -> None:
-    closed = f"http://127.0.0.1:{_closed_port()}/rest/25.33/"
-    harness = make_harness(base_url=closed)
-    # The first attempt finds nobody listening; upstream is up by the retry.
-    bases = iter([closed, upstream.base_url])
-    send = harness.transport.session.request
+    port = _closed_port()
+    harness = make_harness(base_url=f"http://127.0.0.1:{port}/rest/25.33/")
+    # The first attempt finds nobody listening; upstream comes up on that port during the
+    # pause before the retry.
+    late: list[FakeUpstream] = []
 
-    def request(method: str, url: str, **kwargs: Any) -> Any:
-        return send(method, url.replace(closed, next(bases)), **kwargs)
+    def pause(seconds: float) -> None:
+        harness.sleeps.append(seconds)
+        upstream = FakeUpstream(port=port)
+        upstream.reply({"result": "success"})
+        upstream.thread.start()
+        late.append(upstream)
 
-    harness.transport.session.request = request  # type: ignore[method-assign,assignment]
-
-    with permit_writes():
-        reply = harness.transport.call(WRITE, {"printedCardNumber": CARD, "status": "ACTIVE"})
+    harness.transport._sleep = pause
+    try:
+        with permit_writes():
+            reply = harness.transport.call(WRITE, {"printedCardNumber": CARD, "status": "ACTIVE"})
+    finally:
+        for upstream in late:
+            upstream.server.shutdown()
+            upstream.server.server_close()
 
     assert reply == {"result": "success"}
-    assert len(upstream.requests) == 1
+    assert [len(upstream.requests) for upstream in late] == [1]
     assert harness.sleeps == [0.125]
 
 
