@@ -23,6 +23,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from portal.paytronix.session import longest_call
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -466,10 +468,21 @@ if AUDIT_ANCHOR_EVERY < 0:
     raise ImproperlyConfigured("AUDIT_ANCHOR_EVERY must be 0 (interval only) or more")
 if AUDIT_ANCHOR_REDIS_URL and not AUDIT_ANCHOR_REDIS_URL.startswith(("redis://", "rediss://")):
     raise ImproperlyConfigured("AUDIT_ANCHOR_REDIS_URL must be a redis:// or rediss:// URL")
-if AUDIT_ABANDONED_AFTER <= PAYTRONIX_CONNECT_TIMEOUT + PAYTRONIX_READ_TIMEOUT:
+# The longest upstream call, every retry included (the client's own arithmetic): a write (only
+# what was never sent is retried), and any call (a read retries its timeouts too).
+_PAYTRONIX_TIMING = {
+    "connect_timeout": PAYTRONIX_CONNECT_TIMEOUT,
+    "read_timeout": PAYTRONIX_READ_TIMEOUT,
+    "max_attempts": PAYTRONIX_MAX_ATTEMPTS,
+}
+_LONGEST_WRITE = longest_call(**_PAYTRONIX_TIMING, retryable=False)
+_LONGEST_CALL = longest_call(**_PAYTRONIX_TIMING, retryable=True)
+if AUDIT_ABANDONED_AFTER <= _LONGEST_WRITE:
     raise ImproperlyConfigured(
-        "AUDIT_ABANDONED_AFTER must be longer than PAYTRONIX_CONNECT_TIMEOUT + "
-        "PAYTRONIX_READ_TIMEOUT, or a slow call would be settled while still running"
+        f"AUDIT_ABANDONED_AFTER must be longer than the longest write to Paytronix, "
+        f"{_LONGEST_WRITE:g}s with its retries (PAYTRONIX_CONNECT_TIMEOUT, "
+        "PAYTRONIX_READ_TIMEOUT, PAYTRONIX_MAX_ATTEMPTS), or a slow write would be settled "
+        "while still running"
     )
 
 # Wallet adjustments (cards app): the reason codes a CSR picks from ("code:Label", comma
@@ -605,12 +618,11 @@ if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIM
         "CELERY_VISIBILITY_TIMEOUT must be longer than CELERY_TASK_SOFT_TIME_LIMIT + 60 (the "
         "hard time limit), or a task still running would be handed to a second worker"
     )
-if JOBS_CHUNK_SECONDS + PAYTRONIX_CONNECT_TIMEOUT + PAYTRONIX_READ_TIMEOUT >= (
-    CELERY_TASK_SOFT_TIME_LIMIT
-):
+if JOBS_CHUNK_SECONDS + _LONGEST_CALL >= CELERY_TASK_SOFT_TIME_LIMIT:
     raise ImproperlyConfigured(
-        "JOBS_CHUNK_SECONDS plus one upstream call (PAYTRONIX_CONNECT_TIMEOUT + "
-        "PAYTRONIX_READ_TIMEOUT) must fit inside CELERY_TASK_SOFT_TIME_LIMIT"
+        f"JOBS_CHUNK_SECONDS plus the longest upstream call ({_LONGEST_CALL:g}s with its "
+        "retries: PAYTRONIX_CONNECT_TIMEOUT, PAYTRONIX_READ_TIMEOUT, PAYTRONIX_MAX_ATTEMPTS) "
+        "must fit inside CELERY_TASK_SOFT_TIME_LIMIT"
     )
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = str(VAR_DIR / "broker")

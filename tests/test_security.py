@@ -319,6 +319,30 @@ def test_a_malformed_variable_stops_start_up_naming_it(
     assert variable in start_up_error(tmp_path, **{variable: value})
 
 
+def test_an_intent_is_not_taken_for_abandoned_while_its_write_may_still_be_retried(
+    tmp_path: Path,
+) -> None:
+    # One attempt is 3.05 + 10 s, but a write refused at connect is tried twice more, with
+    # pauses of up to 4 s: 27.15 s in all.
+    error = start_up_error(tmp_path, AUDIT_ABANDONED_AFTER="20")
+    assert "AUDIT_ABANDONED_AFTER" in error
+    assert "27.15s" in error
+    result = run_python(
+        ["-c", "import django; django.setup()"],
+        production_env(
+            tmp_path, DJANGO_SETTINGS_MODULE="portal.settings", AUDIT_ABANDONED_AFTER="28"
+        ),
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_job_chunk_leaves_room_for_the_longest_call_with_its_retries(tmp_path: Path) -> None:
+    # 60 s of starting items, then a read that retries its timeouts: 3 x 13.05 + 2 x 4 s.
+    error = start_up_error(tmp_path, CELERY_TASK_SOFT_TIME_LIMIT="100")
+    assert "JOBS_CHUNK_SECONDS" in error
+    assert "47.15s" in error
+
+
 @pytest.mark.parametrize("variable", ["SECRET_KEY", "PAYTRONIX_SECRET", "AUDIT_HASH_KEY"])
 def test_production_refuses_to_start_without_its_secrets(tmp_path: Path, variable: str) -> None:
     env = production_env(tmp_path, DJANGO_SETTINGS_MODULE="portal.settings")

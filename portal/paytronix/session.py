@@ -108,6 +108,24 @@ logger = logging.getLogger("portal.paytronix")
 _BASE_URL_SHAPE = re.compile(r"^https?://[^/?#]+(/[^?#]*)?/rest/[^/?#]+/$")
 
 
+#: The longest pause between two attempts of a call (``ClientConfig.backoff_cap``'s default).
+BACKOFF_CAP = 4.0
+
+
+def longest_call(
+    *,
+    connect_timeout: float,
+    read_timeout: float,
+    max_attempts: int,
+    backoff_cap: float = BACKOFF_CAP,
+    retryable: bool = True,
+) -> float:
+    """The longest one call can take with these timeouts and retries (``ClientConfig``'s
+    ``longest_call`` says how): for the settings' start-up checks, before any client exists."""
+    retried = connect_timeout + read_timeout if retryable else connect_timeout
+    return (max_attempts - 1) * (retried + backoff_cap) + connect_timeout + read_timeout
+
+
 @dataclass(frozen=True)
 class ClientConfig:
     """Everything the transport needs; built from settings by ``client_from_settings()``."""
@@ -120,7 +138,7 @@ class ClientConfig:
     read_timeout: float = 10.0
     max_attempts: int = 3
     backoff_base: float = 0.25
-    backoff_cap: float = 4.0
+    backoff_cap: float = BACKOFF_CAP
     breaker_threshold: int = 5
     breaker_cooldown: float = 30.0
     #: Redis holding the breaker's state for every process; "" keeps it in this process.
@@ -163,10 +181,16 @@ class ClientConfig:
           the call: ``attempts x connect + read + (attempts - 1) x backoff_cap``.
 
         gunicorn's worker timeout must outlast any call (a read's); a job's write slot is
-        waited for only around a write.
+        waited for only around a write; an intent is taken for abandoned only after its write
+        could have ended (``AUDIT_ABANDONED_AFTER``).
         """
-        retried = self.longest_attempt if retryable else self.connect_timeout
-        return (self.max_attempts - 1) * (retried + self.backoff_cap) + self.longest_attempt
+        return longest_call(
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            max_attempts=self.max_attempts,
+            backoff_cap=self.backoff_cap,
+            retryable=retryable,
+        )
 
 
 class _Fault(Exception):

@@ -159,6 +159,8 @@ def test_a_job_whose_worker_is_killed_mid_way_finishes_every_row_exactly_once(
         "PAYTRONIX_MERCHANT_ID": str(sandbox.merchant_id),
         "PAYTRONIX_CONNECT_TIMEOUT": "1",
         "PAYTRONIX_READ_TIMEOUT": "2",
+        # One attempt a call, so that a write's longest time (3 s) is within the abandon time.
+        "PAYTRONIX_MAX_ATTEMPTS": "1",
         "AUDIT_ABANDONED_AFTER": "4",
         "AUDIT_NOT_APPLIED_AFTER": "4",
         "AUDIT_IN_PROGRESS_WAIT": "1",

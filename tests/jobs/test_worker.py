@@ -87,7 +87,9 @@ def _worker_env(base_url: str, broker: str) -> dict[str, str]:
         "CELERY_TASK_ALWAYS_EAGER": "false",
         # A task held by a dead worker goes back to the queue after this many seconds.
         "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
-        # An item under way when the worker died is settled by reading back after this long.
+        # An item under way when the worker died is settled by reading back after this long
+        # (beyond a write's longest time: one attempt a call, 2.5 s).
+        "PAYTRONIX_MAX_ATTEMPTS": "1",
         "AUDIT_ABANDONED_AFTER": "3",
         # ... and a card still unchanged that long after its write counts as not applied.
         "AUDIT_NOT_APPLIED_AFTER": "3",
