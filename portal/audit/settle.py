@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from portal.audit.models import AuditRecord
 
 
-def _applied(message: str) -> Settlement:
+def applied(message: str) -> Settlement:
+    """The read-back shows the change: it was applied (``message`` says what was read)."""
     return Settlement(Outcome.SUCCEEDED, f"settled by reading back: {message}")
 
 
@@ -53,7 +54,9 @@ def _settled_upstream(intent: AuditRecord) -> bool:
     return timezone.now() - intent.occurred_at >= grace
 
 
-def _not_applied_after_grace(intent: AuditRecord, message: str) -> Settlement | None:
+def not_applied_after_grace(intent: AuditRecord, message: str) -> Settlement | None:
+    """The read-back does not show the change: not applied once upstream's consistency grace
+    has passed since ``intent``; None (cannot tell yet) before."""
     return _not_applied(message) if _settled_upstream(intent) else None
 
 
@@ -76,7 +79,9 @@ def _cards(account: Any) -> Iterable[Any]:
     yield from account.additional_cards
 
 
-def _card_with_hash(account: Any, wanted: str) -> Any | None:
+def card_with_hash(account: Any, wanted: str) -> Any | None:
+    """The card of ``account`` whose full number has the keyed hash ``wanted`` (the audit's own
+    name for a card), or None."""
     for card in _cards(account):
         if card.printed_card_number and card_hash(card.printed_card_number) == wanted:
             return card
@@ -89,15 +94,16 @@ def card_status_settle(
     """card.disable / card.enable: is the card now in the status asked for?"""
     wanted = "DISABLED" if intent.action == "card.disable" else "ACTIVE"
     account = _account(client, intent, target)
-    card = _card_with_hash(account, intent.card_hash) if account is not None else None
+    card = card_with_hash(account, intent.card_hash) if account is not None else None
     if card is None or not card.status:
         return None
     if card.status == wanted:
-        return _applied(f"the card is {card.status}")
-    return _not_applied_after_grace(intent, f"the card is still {card.status}")
+        return applied(f"the card is {card.status}")
+    return not_applied_after_grace(intent, f"the card is still {card.status}")
 
 
-def _param_hash(intent: AuditRecord, name: str) -> str:
+def param_hash(intent: AuditRecord, name: str) -> str:
+    """The keyed hash the intent's parameter ``name`` was recorded as ("" if none)."""
     value = intent.params.get(name)
     found = value.get("hash") if isinstance(value, dict) else None
     return found if isinstance(found, str) else ""
@@ -123,13 +129,13 @@ def card_attached_settle(
     and is not listed among the page account's cards, so only the user's ``accountIds`` prove
     it.
     """
-    other_hash = _param_hash(intent, "otherPrintedCardNumber")
+    other_hash = param_hash(intent, "otherPrintedCardNumber")
     if not other_hash or intent.account_id is None:
         return None
     for account in _accounts_of_user(client, intent.account_id):
-        if _card_with_hash(account, other_hash) is not None:
-            return _applied(f"the other card's account {account.account_id} is the user's")
-    return _not_applied_after_grace(intent, "the other card's account is not the user's")
+        if card_with_hash(account, other_hash) is not None:
+            return applied(f"the other card's account {account.account_id} is the user's")
+    return not_applied_after_grace(intent, "the other card's account is not the user's")
 
 
 def cards_combined_settle(
@@ -149,10 +155,10 @@ def cards_combined_settle(
         source = client.guest.account_information_by_id(account_id=intent.account_id)
     except InvalidStatusError as closed:
         if closed.account_status == "ABANDONED":
-            return _applied("the card's account was closed into the surviving account")
+            return applied("the card's account was closed into the surviving account")
         return None
-    if source.account_status == "ACTIVE" and _card_with_hash(source, intent.card_hash):
-        return _not_applied_after_grace(intent, "the card is still in its own account")
+    if source.account_status == "ACTIVE" and card_with_hash(source, intent.card_hash):
+        return not_applied_after_grace(intent, "the card is still in its own account")
     return None
 
 
@@ -166,19 +172,19 @@ def attached_and_combined_settle(
     and the combine did not (upstream answered ``combine_failure`` or ``accountSuspended``):
     not applied, as that reply would have said. On no account of the user: not attached.
     """
-    other_hash = _param_hash(intent, "otherPrintedCardNumber")
+    other_hash = param_hash(intent, "otherPrintedCardNumber")
     if not other_hash or intent.account_id is None:
         return None
     for account in _accounts_of_user(client, intent.account_id):
-        card = _card_with_hash(account, other_hash)
+        card = card_with_hash(account, other_hash)
         if card is None:
             continue
         if card is account.primary_card:
-            return _not_applied_after_grace(
+            return not_applied_after_grace(
                 intent, "the other card's account is the user's but was not combined"
             )
-        return _applied(f"the other card is in account {account.account_id}")
-    return _not_applied_after_grace(intent, "the other card is on none of the user's accounts")
+        return applied(f"the other card is in account {account.account_id}")
+    return not_applied_after_grace(intent, "the other card is on none of the user's accounts")
 
 
 def _note_text_matcher(intent: AuditRecord) -> Callable[[str], bool] | None:
@@ -210,7 +216,7 @@ def account_note_settle(
     number = _full_card(target) if target and card_hash(_full_card(target)) == wanted_hash else ""
     if not number and intent.account_id is not None:
         account = client.guest.account_information_by_id(account_id=intent.account_id)
-        found = _card_with_hash(account, wanted_hash)
+        found = card_with_hash(account, wanted_hash)
         number = found.printed_card_number if found is not None else ""
     if not number:
         return None
@@ -220,8 +226,8 @@ def account_note_settle(
         created = note.date_created
         written_after = created is None or created.tzinfo is None or created >= since
         if note.author == author and same_text(note.comment or "") and written_after:
-            return _applied(f"the note by {author} is on the account")
-    return _not_applied_after_grace(intent, f"no such note by {author} on the account")
+            return applied(f"the note by {author} is on the account")
+    return not_applied_after_grace(intent, f"no such note by {author} on the account")
 
 
 def _user(client: Any, intent: AuditRecord, target: Target | None) -> Any | None:
@@ -245,8 +251,8 @@ def language_settle(client: Any, intent: AuditRecord, target: Target | None) -> 
     if not wanted or user is None or user.fields is None or not user.fields.user_language_pref:
         return None
     if user.fields.user_language_pref == wanted:
-        return _applied(f"the language preference is {wanted}")
-    return _not_applied_after_grace(
+        return applied(f"the language preference is {wanted}")
+    return not_applied_after_grace(
         intent, f"the language preference is still {user.fields.user_language_pref}"
     )
 
@@ -263,8 +269,8 @@ def message_frequency_settle(
     if not wanted or user is None or user.fields is None or not user.fields.message_frequency:
         return None
     if user.fields.message_frequency == wanted:
-        return _applied(f"the message frequency is {wanted}")
-    return _not_applied_after_grace(
+        return applied(f"the message frequency is {wanted}")
+    return not_applied_after_grace(
         intent, f"the message frequency is still {user.fields.message_frequency}"
     )
 
@@ -305,15 +311,15 @@ def referrals_added_settle(
         return None
     present = {identifier_digest(r.email or "") for r in referrals.user_referrals} & emails
     if not present:
-        return _not_applied_after_grace(intent, "none of the referred emails is listed")
+        return not_applied_after_grace(intent, "none of the referred emails is listed")
     already = intent.params.get("alreadyReferred")
     if not isinstance(already, list):
         return None
     new = emails - _identifier_hashes(already)
     if new and new <= present:
-        return _applied("every newly referred email is listed")
+        return applied("every newly referred email is listed")
     if new and not new & present:
-        return _not_applied_after_grace(intent, "none of the newly referred emails is listed")
+        return not_applied_after_grace(intent, "none of the newly referred emails is listed")
     return None
 
 
@@ -330,12 +336,12 @@ def username_migrated_settle(
     except FailureError as exc:
         if exc.error_code != NO_SUCH_USER:
             return None
-        return _not_applied_after_grace(intent, "the account has no user")
+        return not_applied_after_grace(intent, "the account has no user")
     if user.fields is None or not user.fields.username:
         return None
     if identifier_digest(user.fields.username) == wanted:
-        return _applied("the email is the username")
-    return _not_applied_after_grace(intent, "the username is not the email")
+        return applied("the email is the username")
+    return not_applied_after_grace(intent, "the username is not the email")
 
 
 def wallet_adjusted_settle(
@@ -361,13 +367,13 @@ def wallet_adjusted_settle(
     )
     for item in history.transactions:
         if item.pos_transaction_number == reference:
-            return _applied(f"transaction {item.transaction_id} carries the reference {reference}")
+            return applied(f"transaction {item.transaction_id} carries the reference {reference}")
     if reference_absence_unproven(
         ((item.pos_transaction_number, item.occurred_at) for item in history.transactions),
         since=intent.occurred_at - _CLOCK_SLACK,
     ):
         return None
-    return _not_applied_after_grace(intent, f"no transaction carries the reference {reference}")
+    return not_applied_after_grace(intent, f"no transaction carries the reference {reference}")
 
 
 def _stored_value_card(client: Any, intent: AuditRecord, target: Target | None) -> str:
@@ -377,7 +383,7 @@ def _stored_value_card(client: Any, intent: AuditRecord, target: Target | None) 
     if number or intent.account_id is None or not intent.card_hash:
         return number
     account = client.guest.account_information_by_id(account_id=intent.account_id)
-    card = _card_with_hash(account, intent.card_hash)
+    card = card_with_hash(account, intent.card_hash)
     return card.printed_card_number or "" if card is not None else ""
 
 
@@ -390,8 +396,8 @@ def auto_recharge_disabled_settle(
         return None
     status = client.payment.auto_recharge_status(printed_card_number=number)
     if not status.enabled:
-        return _applied("auto-recharge is off")
-    return _not_applied_after_grace(intent, "auto-recharge is still on")
+        return applied("auto-recharge is off")
+    return not_applied_after_grace(intent, "auto-recharge is still on")
 
 
 def payment_method_removed_settle(
@@ -405,8 +411,8 @@ def payment_method_removed_settle(
         return None
     saved = client.payment.saved_payment_methods(printed_card_number=number)
     if any(card_hash(method.payment_method_id or "") == wanted for method in saved):
-        return _not_applied_after_grace(intent, "the payment method is still saved")
-    return _applied("the payment method is no longer saved")
+        return not_applied_after_grace(intent, "the payment method is still saved")
+    return applied("the payment method is no longer saved")
 
 
 for _action, _settle in (

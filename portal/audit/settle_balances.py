@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from portal.audit.actions import settler_register
 from portal.audit.settle import (
-    _applied,
-    _card_with_hash,
-    _not_applied_after_grace,
-    _param_hash,
+    applied,
+    card_with_hash,
+    not_applied_after_grace,
+    param_hash,
 )
 from portal.audit.types import Settlement, Target
 from portal.paytronix.errors import InvalidStatusError
@@ -92,18 +92,18 @@ def balance_transferred_settle(
         return None
     for transaction in _transactions_since(client, intent.account_id, intent):
         if _accrued(transaction) == moves:
-            return _applied("the destination's history shows the balances received")
+            return applied("the destination's history shows the balances received")
     try:
         source = client.guest.account_information_by_id(account_id=source_id)
     except InvalidStatusError as closed:
         if closed.account_status == "TERMINATED":
-            return _applied("the source account was closed by the transfer")
+            return applied("the source account was closed by the transfer")
         return None
     if source.account_status != "ACTIVE":
         return None
     held = _balances(source)
     if all(held.get(code, Decimal(0)) >= amount for code, amount in moves.items()):
-        return _not_applied_after_grace(intent, "the source still holds the balances")
+        return not_applied_after_grace(intent, "the source still holds the balances")
     return None
 
 
@@ -116,16 +116,16 @@ def card_exchanged_settle(
     reads EXCHANGED. Not applied, after the grace period: the new card is not on the account
     and the old one is still usable (ACTIVE or DISABLED).
     """
-    new_hash = _param_hash(intent, "newPrintedCardNumber")
+    new_hash = param_hash(intent, "newPrintedCardNumber")
     if not new_hash or not intent.card_hash or intent.account_id is None:
         return None
     account = client.guest.account_information_by_id(account_id=intent.account_id)
-    new = _card_with_hash(account, new_hash)
-    old = _card_with_hash(account, intent.card_hash)
+    new = card_with_hash(account, new_hash)
+    old = card_with_hash(account, intent.card_hash)
     if new is not None and (old is None or old.status == "EXCHANGED"):
-        return _applied("the new card is on the account and the old one exchanged")
+        return applied("the new card is on the account and the old one exchanged")
     if new is None and old is not None and old.status in ("ACTIVE", "DISABLED"):
-        return _not_applied_after_grace(intent, f"the old card is still {old.status}")
+        return not_applied_after_grace(intent, f"the old card is still {old.status}")
     return None
 
 

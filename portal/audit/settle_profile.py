@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from portal.audit.actions import settler_register
 from portal.audit.personal import address_digest, field_value, values_digest
-from portal.audit.settle import NO_SUCH_USER, _applied, _not_applied_after_grace
+from portal.audit.settle import NO_SUCH_USER, applied, not_applied_after_grace
 from portal.audit.types import Settlement, Target
 from portal.paytronix.errors import FailureError
 
@@ -40,8 +40,8 @@ def _read_back(intent: AuditRecord, fields: Any, what: str) -> Settlement | None
     names = [str(n) for n in intent.params.get("fields") or []]
     now = values_digest({n: field_value(fields, n) for n in names})
     if now == intent.params.get("digest"):
-        return _applied(f"{what} read as sent")
-    return _not_applied_after_grace(intent, f"{what} do not read as sent")
+        return applied(f"{what} read as sent")
+    return not_applied_after_grace(intent, f"{what} do not read as sent")
 
 
 def _digest_recorded(intent: AuditRecord) -> bool:
@@ -85,8 +85,8 @@ def address_changed_settle(
         if not address_id:
             return None
         if all(a.address_id != address_id for a in user.addresses):
-            return _applied("the address is no longer on file")
-        return _not_applied_after_grace(intent, "the address is still on file")
+            return applied("the address is no longer on file")
+        return not_applied_after_grace(intent, "the address is still on file")
     # The digest of the whole address sent (``digest`` covers only the fields an edit changed).
     digest = intent.params.get("addressDigest")
     if not isinstance(digest, str) or not digest:
@@ -95,8 +95,8 @@ def address_changed_settle(
         if address_id and address.address_id != address_id:
             continue
         if address_digest(address) == digest:
-            return _applied("the address reads as sent")
-    return _not_applied_after_grace(intent, "no address reads as sent")
+            return applied("the address reads as sent")
+    return not_applied_after_grace(intent, "no address reads as sent")
 
 
 def guest_deleted_settle(
@@ -108,10 +108,10 @@ def guest_deleted_settle(
         return None
     account = client.guest.account_information_by_id(account_id=intent.account_id)
     if not account.username:
-        return _applied("the account is registered to no one")
+        return applied("the account is registered to no one")
     if _user(client, intent) is None:
-        return _applied("the guest is gone")
-    return _not_applied_after_grace(intent, "the guest is still registered")
+        return applied("the guest is gone")
+    return not_applied_after_grace(intent, "the guest is still registered")
 
 
 for _action, _settle in (
