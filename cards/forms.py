@@ -5,6 +5,7 @@ the card again), and the reason its action asks for."""
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 from typing import Any, ClassVar, Self
 
@@ -205,6 +206,19 @@ class WalletAdjustForm(ChangeForm):
         text = self.fields["reason_text"]
         text.label = "Comment (required when the reason is Other)"
         text.help_text = "What happened, for the audit log and the guest's history."
+
+    def asked(self) -> str:
+        """What this (valid) form asks for, as a digest: a preview is confirmed only while the
+        form still asks what the preview showed (``previewed``)."""
+        data = self.cleaned_data
+        asked = (
+            self.wallet.wallet_code,
+            data["direction"],
+            str(data["amount"]),
+            str(data.get("expiration") or ""),
+            self.reason(),
+        )
+        return hashlib.blake2b(repr(asked).encode(), digest_size=16).hexdigest()
 
     def clean_amount(self) -> Decimal:
         value: Decimal = self.cleaned_data["amount"]

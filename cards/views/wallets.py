@@ -37,6 +37,10 @@ from portal.web import (
 )
 
 ADJUST_TEMPLATE = "cards/wallet_adjust.html"
+_CHANGED_SINCE_PREVIEW = (
+    "The form changed after its preview, so nothing was changed: check the new preview below, "
+    "then confirm it."
+)
 VOID_TEMPLATE = "cards/wallet_void.html"
 
 
@@ -90,7 +94,8 @@ def wallet_adjust_submit(
 ) -> HttpResponse:
     """Without ``confirm``: the preview (before, after, and whether a supervisor must approve),
     no change made. With ``confirm``: the balance is read again and the change is made, or the
-    request for approval is recorded."""
+    request for approval is recorded, only if the form still asks what its preview showed
+    (``previewed``); a form changed since is previewed anew instead."""
     confirm = "confirm" in request.POST
     drawer = bool(request.htmx) and "in_drawer" in request.POST
     # Refused input costs no upstream call: judged on the cached reads first, and only a
@@ -98,7 +103,10 @@ def wallet_adjust_submit(
     guest = guest_of(request, account_id)
     wallet = adjustable_wallet(guest.account, wallet_code)
     form = WalletAdjustForm(request.POST, wallet=wallet)
-    if form.is_valid() and confirm:
+    # A confirm of a form changed since its preview (the amount, the direction...) makes no
+    # change: the new values are previewed, to be confirmed in turn.
+    changed = confirm and form.is_valid() and request.POST.get("previewed") != form.asked()
+    if form.is_valid() and confirm and not changed:
         guest = guest_of(request, account_id, fresh=True)
         wallet = adjustable_wallet(guest.account, wallet_code)
         form = WalletAdjustForm(request.POST, wallet=wallet)
@@ -107,12 +115,14 @@ def wallet_adjust_submit(
         return form_response(request, ADJUST_TEMPLATE, context, status=422)
     change = form.change()
     submission = submission_of(request, form)
-    if not confirm:
+    if not confirm or changed:
         over = wallet_adjust_over_limit(submission, guest=guest, change=change)
         context = _adjust_context(
             guest, wallet, form, preview=change, over_limit=over, in_drawer=drawer
         )
-        return form_response(request, ADJUST_TEMPLATE, context)
+        if changed:
+            context["error"] = _CHANGED_SINCE_PREVIEW
+        return form_response(request, ADJUST_TEMPLATE, context, status=409 if changed else 200)
     context = _adjust_context(guest, wallet, form, preview=change, in_drawer=drawer)
     try:
         answer = wallet_adjust(submission, guest=guest, change=change)

@@ -197,7 +197,12 @@ class ChangeForm(IdempotencyKeyForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("reason_code") == OTHER and not data.get("reason_text", "").strip():
+        # Details refused already (too long) have their own message: not a second one.
+        if (
+            data.get("reason_code") == OTHER
+            and "reason_text" not in self.errors
+            and not data.get("reason_text", "").strip()
+        ):
             self.add_error("reason_text", "Say why, in a few words.")
         return data
 

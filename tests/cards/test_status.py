@@ -66,6 +66,18 @@ def test_other_needs_words_and_nothing_is_sent_without_them(sandbox, agent_clien
     assert records("card.disable", INTENT)[0].reason_text == "Chewed by the dog"
 
 
+def test_details_too_long_for_other_get_one_message_not_two(sandbox, agent_client, records):
+    # Seen in a walkthrough: 1,200 characters of details gave both "at most 1000 characters"
+    # and "Say why, in a few words".
+    response = disable(agent_client, reason="other", text="x" * 1200)
+
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert "Ensure this value has at most 1000 characters (it has 1200)." in html
+    assert "Say why, in a few words." not in html
+    assert records("card.disable") == []
+
+
 def test_enabling_a_disabled_card_makes_it_active(sandbox, agent_client, records):
     response = agent_client.post(
         reverse("cards:enable_submit", args=[ACCOUNT, DISABLED]),

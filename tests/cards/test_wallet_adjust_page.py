@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from portal.sandbox import demo
 from portal.sandbox.catalog import POINTS
-from tests.cards.test_wallets import adjust
+from tests.cards.test_wallets import adjust, adjust_data
 
 pytestmark = pytest.mark.django_db
 
@@ -49,14 +49,7 @@ def test_adjust_opens_in_the_wallets_panel_with_htmx_and_as_a_page_without(
 
 def test_the_preview_from_the_drawer_stays_in_the_drawer(sandbox: Any, agent_client: Any) -> None:
     url = reverse("cards:wallet_adjust_submit", args=[ACCOUNT, POINTS])
-    data = {
-        "idempotency_key": "d-1",
-        "direction": "add",
-        "amount": "25",
-        "reason_code": "missed_visit",
-        "reason_text": "Visit did not credit",
-        "in_drawer": "1",
-    }
+    data = adjust_data(key="d-1", comment="Visit did not credit", in_drawer="1")
     preview = agent_client.post(url, data, headers=HTMX).content.decode()
     assert preview.lstrip().startswith('<form id="adjust-form" method="post"')
     assert 'name="in_drawer"' in preview

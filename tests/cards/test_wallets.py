@@ -4,6 +4,7 @@ request for approval above them, faults, and a double submit that changes nothin
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -32,19 +33,24 @@ def balance(sandbox: Any, code: int = POINTS) -> Decimal:
     return wallet.balance
 
 
-def adjust(
-    client: Any,
+def previewed_of(preview: Any) -> str:
+    """What a preview's Confirm sends back: the ``previewed`` digest of what it showed ("" for
+    a response with no preview)."""
+    found = re.search(r'name="previewed" value="([0-9a-f]*)"', preview.content.decode())
+    return found.group(1) if found else ""
+
+
+def adjust_data(
     *,
-    code: int = POINTS,
     amount: str = "25",
     direction: str = "add",
     key: str = "adj-1",
     reason: str = "missed_visit",
     comment: str = "Visit on May 3 did not credit",
-    confirm: bool = True,
     **extra: str,
-) -> Any:
-    data = {
+) -> dict[str, str]:
+    """The adjustment form as a CSR fills it in."""
+    return {
         "idempotency_key": key,
         "direction": direction,
         "amount": amount,
@@ -52,9 +58,22 @@ def adjust(
         "reason_text": comment,
         **extra,
     }
+
+
+def adjust(
+    client: Any,
+    *,
+    code: int = POINTS,
+    confirm: bool = True,
+    **fields: str,
+) -> Any:
+    data = adjust_data(**fields)
+    url = reverse("cards:wallet_adjust_submit", args=[ACCOUNT, code])
     if confirm:
+        # As the page does: the preview first, then its Confirm, which names what it showed.
+        data["previewed"] = previewed_of(client.post(url, data))
         data["confirm"] = "1"
-    return client.post(reverse("cards:wallet_adjust_submit", args=[ACCOUNT, code]), data)
+    return client.post(url, data)
 
 
 def test_each_wallet_on_the_guest_page_has_adjust_and_the_form_shows_its_unit(
@@ -91,6 +110,48 @@ def test_the_preview_shows_before_and_after_and_changes_nothing(
     assert f'<span id="preview-after">{before - 40:,}</span>' in html
     assert "Confirm: Take 40 from Points" in html
     assert upstream_calls.to(ADJUST) == []
+    assert records("wallet.adjust") == []
+
+
+@pytest.mark.parametrize(
+    "changed", [{"amount": "400"}, {"direction": "take"}, {"reason_code": "goodwill"}]
+)
+def test_a_confirm_of_a_form_changed_since_its_preview_changes_nothing_and_previews_anew(
+    sandbox, agent_client, records, changed
+):
+    # Seen in a walkthrough: the preview said "Add 10", the amount was then changed to 400
+    # without a new preview, and Confirm added 400.
+    before = balance(sandbox)
+    url = reverse("cards:wallet_adjust_submit", args=[ACCOUNT, POINTS])
+    asked = adjust_data(key="adj-changed", amount="10")
+    shown = previewed_of(agent_client.post(url, asked))
+
+    response = agent_client.post(url, asked | changed | {"previewed": shown, "confirm": "1"})
+
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "The form changed after its preview, so nothing was changed" in html
+    assert balance(sandbox) == before
+    assert records("wallet.adjust") == []
+    # The new values are previewed, and their own Confirm makes the change.
+    again = previewed_of(response)
+    assert again not in ("", shown)
+    done = agent_client.post(url, asked | changed | {"previewed": again, "confirm": "1"})
+    assert done.status_code in (200, 302, 303)
+    moved = balance(sandbox) - before
+    assert moved == {"amount": 400, "direction": -10, "reason_code": 10}[next(iter(changed))]
+
+
+def test_a_confirm_that_names_no_preview_changes_nothing(sandbox, agent_client, records):
+    before = balance(sandbox)
+
+    response = agent_client.post(
+        reverse("cards:wallet_adjust_submit", args=[ACCOUNT, POINTS]),
+        adjust_data(key="adj-unseen", amount="10", confirm="1"),
+    )
+
+    assert response.status_code == 409
+    assert balance(sandbox) == before
     assert records("wallet.adjust") == []
 
 

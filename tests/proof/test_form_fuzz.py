@@ -80,6 +80,7 @@ from portal.sandbox.catalog import POINTS
 from portal.sandbox.testing import SandboxController
 from portal.staff.models import User
 from portal.staff.roles import Role
+from tests.cards.test_wallets import previewed_of
 from tests.conftest import HTMX
 from tests.test_bad_input import NASTY
 
@@ -334,9 +335,11 @@ def _adjust(name: str, **fixed: str) -> Fuzzed:
 
 
 def _an_adjustment(client: Client, make_staff: Callable[..., User]) -> None:
+    url = reverse("cards:wallet_adjust_submit", args=[ACCOUNT, POINTS])
     data = {"idempotency_key": "fuzz-adjusted", "direction": "add", "amount": "5"}
-    data |= {"reason_code": "missed_visit", "reason_text": "", "confirm": "1"}
-    assert client.post(reverse("cards:wallet_adjust_submit", args=[ACCOUNT, POINTS]), data)
+    data |= {"reason_code": "missed_visit", "reason_text": ""}
+    data |= {"previewed": previewed_of(client.post(url, data)), "confirm": "1"}
+    assert client.post(url, data)
 
 
 def _adjustment_url(name: str) -> Url:
