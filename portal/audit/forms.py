@@ -10,6 +10,8 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.forms.boundfield import BoundField
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
@@ -214,12 +216,29 @@ class ChangeForm(IdempotencyKeyForm):
         )
 
 
+class LocalDateTimeInput(forms.DateTimeInput):
+    """A ``datetime-local`` box, which takes only ``yyyy-mm-ddThh:mm``: a moment given in full
+    (the list's own links write ``2026-11-30T10:30:00+00:00``) is shown that way, in the time
+    zone the field reads it in, instead of being left blank by the browser (and then lost by
+    the next filter)."""
+
+    input_type = "datetime-local"
+
+    def __init__(self) -> None:
+        super().__init__(format=_LOCAL)
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, str):
+            moment = parse_datetime(value.strip())
+            if moment is None:
+                return value  # as typed: its error says what is wrong with it
+            value = timezone.localtime(moment) if timezone.is_aware(moment) else moment
+        return super().format_value(value)
+
+
 def _when(label: str) -> forms.DateTimeField:
     return forms.DateTimeField(
-        label=label,
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=_LOCAL),
-        help_text="UTC",
+        label=label, required=False, widget=LocalDateTimeInput(), help_text="UTC"
     )
 
 

@@ -94,6 +94,27 @@ def test_the_log_filters_by_time_range(auditor_client: Client) -> None:
     assert old.pk not in _listed(response)
 
 
+def test_a_time_range_the_list_wrote_in_full_is_shown_in_the_boxes_and_kept(
+    auditor_client: Client,
+) -> None:
+    # Seen in a walkthrough: after filtering, the URL held since=2026-11-30T10:30:00+00:00, a
+    # value a datetime-local box does not take, so both boxes came back blank and the next
+    # filter dropped the range.
+    posted = auditor_client.post(
+        reverse("audit:search"),
+        {"since": "2026-11-30T10:30", "until": "2026-11-30T10:35", "username": "agent"},
+    )
+    assert posted.status_code == 302
+    assert "since=2026-11-30T10%3A30%3A00%2B00%3A00" in posted["Location"]
+
+    page = auditor_client.get(posted["Location"]).content.decode()
+
+    assert 'type="datetime-local" name="since" value="2026-11-30T10:30"' in page
+    assert 'type="datetime-local" name="until" value="2026-11-30T10:35"' in page
+    typed = auditor_client.get(reverse("audit:list"), {"since": "yesterday"}).content.decode()
+    assert 'name="since" value="yesterday"' in typed
+
+
 def test_a_card_search_is_posted_and_becomes_its_hash_in_the_url(auditor_client: Client) -> None:
     wanted = _record(action="card.disable", card_hash=card_hash(CARD), card_masked=CARD[-6:])
     _record(action="card.disable", card_hash=card_hash("6000201900000099"))
