@@ -76,6 +76,10 @@ def _card_value(value: Any) -> Any:
         return [_card_value(item) for item in value]
     if value in (None, ""):
         return value
+    if isinstance(value, Mapping):
+        # Scrubbed already (a reply's detail is scrubbed when read, and again as it is
+        # recorded): kept as it is, never masked a second time as text.
+        return params_scrub(value)
     number = str(value)
     return {"masked": card_mask(number), "hash": card_hash(number)}
 

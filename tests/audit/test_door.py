@@ -102,6 +102,32 @@ def test_more_info_is_recorded_with_the_fields_upstream_asked_for(
     assert outcome.upstream_detail == {"fields": ["registrationCode"]}
 
 
+def test_a_card_number_in_upstreams_reply_is_recorded_masked_and_hashed_once(
+    sandbox: Any, agent: User
+) -> None:
+    # Seen in a walkthrough: the reply's detail, scrubbed when read and again when recorded,
+    # kept the card as "9df4'}": the tail of the first scrub's text, masked a second time.
+    result = mutation_run(
+        actor=agent,
+        action="card.disable",
+        target=Target(account_id=ACCOUNT, printed_card_number=CARD),
+        params={"printedCardNumber": CARD},
+        reason=Reason(code="lost"),
+        idempotency_key="reply-card",
+        context=AuditContext(),
+        call=lambda client: {"printedCardNumber": CARD, "cards": [{"printedCardNumber": CARD}]},
+    )
+
+    assert result.outcome == Outcome.SUCCEEDED
+    [outcome] = outcomes()
+    scrubbed = {"masked": CARD[-6:], "hash": card_hash(CARD)}
+    assert outcome.upstream_detail == {
+        "printedCardNumber": scrubbed,
+        "cards": [{"printedCardNumber": scrubbed}],
+    }
+    assert CARD not in str(outcome.upstream_detail)
+
+
 def test_a_write_that_may_have_reached_upstream_is_recorded_unknown(
     sandbox: Any, agent: User, disable_card: DisableCard
 ) -> None:
