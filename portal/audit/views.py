@@ -30,6 +30,10 @@ def _cursor(value: str | None) -> int | None:
 
 
 def _list_page(request: HttpRequest, form: AuditFilterForm, filters: AuditFilters) -> HttpResponse:
+    if form.errors:
+        # A filter that cannot be read shows nothing (not the whole log, as if unfiltered),
+        # and offers nothing to export: its errors say what to fix.
+        return render(request, "audit/list.html", {"form": form, "filters": filters}, status=422)
     before, after = _cursor(request.GET.get("before")), _cursor(request.GET.get("after"))
     page = audit_page(filters, before=before, after=after)
     event_record(

@@ -132,8 +132,34 @@ def test_a_card_search_is_posted_and_becomes_its_hash_in_the_url(auditor_client:
 def test_a_bad_filter_is_explained(auditor_client: Client) -> None:
     response = auditor_client.post(reverse("audit:search"), {"card": "12ab"})
 
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "Enter the card&#x27;s printed number" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"account_id": "abc"},
+        {"since": "2026-11-30T10:35", "until": "2026-11-30T10:30"},
+        {"since": "soon"},
+    ],
+)
+def test_a_filter_that_cannot_be_read_lists_nothing_and_offers_no_export(
+    auditor_client: Client, query: dict[str, str]
+) -> None:
+    # Seen in a walkthrough: a bad filter showed its error above the 50 newest records of the
+    # whole log, with "Export this view as CSV" beside them.
+    _record()
+    views = AuditRecord.objects.filter(action="audit.view").count()
+
+    response = auditor_client.get(reverse("audit:list"), query)
+
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert "Nothing is listed until the filters above can be read" in html
+    assert "Export this view as CSV" not in html
+    assert "audit-rows" not in html
+    assert AuditRecord.objects.filter(action="audit.view").count() == views
 
 
 def test_keyset_pages_walk_the_whole_log_without_gaps_or_repeats(auditor_client: Client) -> None:
