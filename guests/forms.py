@@ -206,9 +206,31 @@ class HistoryFilterForm(DateRangeForm):
         )
 
 
-class MessageFrequencyForm(ChangeForm):
+class _PreferenceForm(ChangeForm):
+    """A preference change. ``shown`` is the value the page showed: choosing it again would
+    change nothing, and is refused rather than sent and recorded as a change."""
+
+    #: The field holding the preference, and what it is called in a sentence.
+    chosen: ClassVar[str]
+    what: ClassVar[str]
+
+    shown = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        value = str(data.get(self.chosen) or "")
+        if value and str(data.get("shown") or "").casefold() == value.casefold():
+            self.add_error(
+                self.chosen, f"The guest's {self.what} is already this one: nothing to change."
+            )
+        return data
+
+
+class MessageFrequencyForm(_PreferenceForm):
     action = "messaging.frequency"
     prefix = "frequency"
+    chosen = "preference"
+    what = "message frequency"
 
     preference = forms.ChoiceField(
         label="How often the guest hears from us",
@@ -217,9 +239,11 @@ class MessageFrequencyForm(ChangeForm):
     )
 
 
-class LanguageForm(ChangeForm):
+class LanguageForm(_PreferenceForm):
     action = "language.set"
     prefix = "language"
+    chosen = "language_code"
+    what = "language"
 
     language_code = forms.ChoiceField(
         label="Language",

@@ -105,9 +105,11 @@ class PageForms(Mapping[str, django_forms.Form]):
         page = self._page
         match name:
             case "frequency":
-                return MessageFrequencyForm(initial={"preference": page.message_frequency_code})
+                code = page.message_frequency_code
+                return MessageFrequencyForm(initial={"preference": code, "shown": code})
             case "language":
-                return LanguageForm(initial={"language_code": page.language_code})
+                code = page.language_code
+                return LanguageForm(initial={"language_code": code, "shown": code})
             case "username":
                 return UsernameMigrateForm(initial={"email": page.email})
             case "referrals":

@@ -67,6 +67,53 @@ def test_changing_message_frequency_records_the_reason_and_shows_it(
     assert intent.card_masked == demo.DEMO_ACTIVE_CARD[-6:]
 
 
+@pytest.mark.parametrize(
+    ("name", "prefix", "field", "action", "what"),
+    [
+        (
+            "message_frequency",
+            "frequency",
+            "preference",
+            "messaging.frequency",
+            "message frequency",
+        ),
+        ("language", "language", "language_code", "language.set", "language"),
+    ],
+)
+def test_a_preference_set_to_what_the_page_shows_is_refused_and_nothing_is_sent(
+    sandbox: SandboxController,
+    agent_client: Client,
+    records: Records,
+    upstream_calls: UpstreamCalls,
+    name: str,
+    prefix: str,
+    field: str,
+    action: str,
+    what: str,
+) -> None:
+    # Seen in a walkthrough: choosing the frequency the guest already had said "done" and
+    # recorded a change that changed nothing.
+    page = agent_client.get(GUEST_URL, {"open": "preferences"}).content.decode()
+    shown = re.search(rf'name="{prefix}-shown" value="([^"]*)"', page)
+    assert shown is not None
+    assert shown.group(1)
+    upstream_calls.clear()
+    data = {
+        f"{prefix}-{field}": shown.group(1),
+        f"{prefix}-shown": shown.group(1),
+        f"{prefix}-reason_text": "Guest asked",
+        f"{prefix}-idempotency_key": f"same-{prefix}",
+    }
+
+    response = post(agent_client, name, data)
+
+    assert f"The guest&#x27;s {what} is already this one: nothing to change." in (
+        response.content.decode()
+    )
+    assert records(action) == []
+    assert [path for path in upstream_calls.paths() if "update" in path.lower()] == []
+
+
 @pytest.fixture
 def no_message_frequency_in_user_replies(monkeypatch: pytest.MonkeyPatch) -> None:
     """The user's information as the spec documents it: without ``messageFrequency``."""
