@@ -15,6 +15,8 @@ from typing import Any, ClassVar
 
 from django.db import models
 
+from portal.audit.actions import ACTIONS
+
 
 class AuditImmutableError(Exception):
     """An attempt to change or delete an audit record, or to write one around the chain."""
@@ -150,7 +152,13 @@ class AuditRecord(models.Model):
 
     @property
     def reason_display(self) -> str:
-        return " · ".join(part for part in (self.reason_code, self.reason_text) if part)
+        """The reason as a person reads it: the code's label (``goodwill`` is "Goodwill"),
+        then the words given."""
+        code = self.reason_code
+        spec = ACTIONS.get(self.action)
+        if code and spec is not None:
+            code = spec.reason_code_labels.get(code, code)
+        return " · ".join(part for part in (code, self.reason_text) if part)
 
 
 class AuditChainHead(models.Model):

@@ -115,6 +115,23 @@ def test_a_time_range_the_list_wrote_in_full_is_shown_in_the_boxes_and_kept(
     assert 'name="since" value="yesterday"' in typed
 
 
+def test_a_reason_code_is_listed_by_its_label(auditor_client: Client) -> None:
+    # Seen in a walkthrough: the Reason column showed "lost" and "other · bulk test".
+    from portal.audit.actions import action_get
+
+    labels = action_get("card.disable").reason_code_labels
+    _record(reason_code="lost")
+    _record(reason_code="other", reason_text="bulk test")
+    _record(action="no.such.action", reason_code="lost")
+
+    html = auditor_client.get(reverse("audit:list")).content.decode()
+
+    assert f'data-label="Reason">{labels["lost"]}</td>' in html
+    assert f'data-label="Reason">{labels["other"]} · bulk test</td>' in html
+    # An action no longer registered keeps its code as recorded.
+    assert 'data-label="Reason">lost</td>' in html
+
+
 def test_a_card_search_is_posted_and_becomes_its_hash_in_the_url(auditor_client: Client) -> None:
     wanted = _record(action="card.disable", card_hash=card_hash(CARD), card_masked=CARD[-6:])
     _record(action="card.disable", card_hash=card_hash("6000201900000099"))
