@@ -295,6 +295,10 @@ def test_at_most_a_few_reset_emails_an_hour_then_a_clear_refusal(
     )
     assert len(sandbox.state.user(USER).password_resets) == 2
     assert len(records("guest.password_reset", kind=Kind.INTENT)) == 2
+    # The screen says so at once, with no Send button that could only be refused.
+    screen = agent_client.get(url("password_reset")).content.decode()
+    assert "2 password reset emails were sent to this guest in the last hour" in screen
+    assert "Send the reset email" not in screen
 
 
 def test_a_refused_reset_is_said_and_does_not_count(
