@@ -128,6 +128,13 @@ class SearchResult:
         return [reading.describe() for reading in self.tried]
 
     @property
+    def searched_words(self) -> str:
+        """Every reading searched, in words, for a search that found nobody ("card number
+        6175550142 or phone 6175550142")."""
+        readings = list(dict.fromkeys(self.tried_described)) or [self.query.describe()]
+        return " or ".join(readings)
+
+    @property
     def described(self) -> str:
         """What found the matches, in words ("last name Thompson")."""
         return (self.searched_as or self.query).describe()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -141,6 +142,21 @@ def test_what_callers_say_finds_the_guest(
         )
     ]
     assert len(searches) <= MAX_READINGS
+
+
+def test_a_number_tried_several_ways_says_each_way_it_found_nobody(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    # Seen in a walkthrough: 6175559999 was searched as a card and as a phone, and the answer
+    # named the card number only.
+    html = search(agent_client, "6175559999").content.decode()
+
+    found = re.search(r"No guest matches <strong>([^<]*)</strong>", html)
+    assert found is not None
+    said = found.group(1)
+    assert "6175559999" in said
+    assert " or " in said, said
+    assert "phone" in said, said
 
 
 def test_an_account_id_with_leading_zeros_says_what_was_typed_and_what_else_it_may_be(
