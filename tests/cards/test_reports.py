@@ -192,6 +192,20 @@ def test_filters_narrow_the_report(ledger):
     assert [(t.wallet_code, t.net) for t in money.wallets] == [(STORED_VALUE, Decimal("5.00"))]
 
 
+def test_the_screen_groups_thousands_and_counts_changes_in_plain_words(
+    make_staff, supervisor_client
+):
+    # Seen in a walkthrough: "1 adjustment and void went through" and totals like 1510.
+    agent = make_staff(Role.AGENT, username="ann")
+    change(agent, "1510")
+
+    html = supervisor_client.get(reverse("cards:adjustments_report")).content.decode()
+
+    assert "1 change (adjustments and voids) went through" in html
+    assert "<strong>1,510</strong>" in html
+    assert "<strong>1510</strong>" not in html
+
+
 def test_the_screen_keeps_its_filters_in_the_url_and_is_itself_recorded(
     ledger, supervisor_client, auditor_client, agent_client
 ):
