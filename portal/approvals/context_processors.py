@@ -11,4 +11,7 @@ from portal.approvals.selectors import open_count
 
 def approvals(request: HttpRequest) -> dict[str, Any]:
     # A callable: the template calls it only when it draws the count (an approver's page).
-    return {"approvals_open": open_count}
+    # The approver's own requests are not counted: another approver decides them.
+    user = getattr(request, "user", None)
+    decider = user if user is not None and user.is_authenticated else None
+    return {"approvals_open": lambda: open_count(decider)}

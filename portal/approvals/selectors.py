@@ -24,9 +24,13 @@ class ApprovalNotFoundError(LookupError):
     """No such request, or not one the viewer may see."""
 
 
-def open_count() -> int:
-    """How many requests wait for a decision: one count over the status index."""
-    return ApprovalRequest.objects.filter(status=Status.OPEN).count()
+def open_count(decider: User | None = None) -> int:
+    """How many requests wait for a decision (one count over the status index); with
+    ``decider``, those it may decide: not its own (a requester never approves their own)."""
+    waiting = ApprovalRequest.objects.filter(status=Status.OPEN)
+    if decider is not None:
+        waiting = waiting.exclude(requester=decider)
+    return waiting.count()
 
 
 def open_requests() -> QuerySet[ApprovalRequest]:

@@ -33,6 +33,19 @@ def test_a_supervisor_sees_the_open_count_and_the_queue(
     assert "Waiting for a decision" in page
 
 
+def test_the_count_leaves_out_the_approvers_own_requests(
+    agent: User, supervisor: User, supervisor_client: Client, ask: Ask
+) -> None:
+    # Seen in a walkthrough: "Approvals 2" when one of the two was the supervisor's own, which
+    # only another approver can decide.
+    ask(agent, "theirs")
+    ask(supervisor, "mine", amount="700")
+
+    page = supervisor_client.get(reverse("approvals:queue")).content.decode()
+
+    assert 'aria-label="1 waiting"' in page
+
+
 def test_an_agent_sees_only_their_own_requests_and_no_decision_form(
     agent: User, agent_client: Client, make_staff: Callable[..., User], ask: Ask
 ) -> None:
