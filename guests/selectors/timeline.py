@@ -102,9 +102,7 @@ class Entry:
         record = self.change
         if record is None:
             return ""
-        spec = ACTIONS.get(record.action)
-        code = spec.reason_code_labels.get(record.reason_code, "") if spec else ""
-        return "; ".join(part for part in (code or record.reason_code, record.reason_text) if part)
+        return "; ".join(part for part in (record.reason_label, record.reason_text) if part)
 
     @property
     def change_outcome(self) -> str:

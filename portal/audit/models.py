@@ -154,11 +154,22 @@ class AuditRecord(models.Model):
     def reason_display(self) -> str:
         """The reason as a person reads it: the code's label (``goodwill`` is "Goodwill"),
         then the words given."""
+        return " · ".join(part for part in (self.reason_label, self.reason_text) if part)
+
+    @property
+    def reason_label(self) -> str:
+        """The reason code's label: the action's own, or, for a request for approval, the
+        requested action's (an adjustment asked for "goodwill" says Goodwill); the code as
+        recorded where neither has it."""
         code = self.reason_code
-        spec = ACTIONS.get(self.action)
-        if code and spec is not None:
-            code = spec.reason_code_labels.get(code, code)
-        return " · ".join(part for part in (code, self.reason_text) if part)
+        if not code:
+            return ""
+        params = self.params if isinstance(self.params, dict) else {}
+        for action in (self.action, params.get("action")):
+            spec = ACTIONS.get(str(action or ""))
+            if spec is not None and code in spec.reason_code_labels:
+                return spec.reason_code_labels[code]
+        return code
 
 
 class AuditChainHead(models.Model):

@@ -132,6 +132,22 @@ def test_a_reason_code_is_listed_by_its_label(auditor_client: Client) -> None:
     assert 'data-label="Reason">lost</td>' in html
 
 
+def test_a_request_for_approval_says_its_reason_by_the_requested_actions_label(
+    auditor_client: Client,
+) -> None:
+    # Seen in a walkthrough: the timeline's "Ask for approval … Why: goodwill".
+    from portal.audit.actions import action_get
+
+    goodwill = action_get("wallet.adjust").reason_code_labels["goodwill"]
+    asked = _record(
+        action="approval.request", reason_code="goodwill", params={"action": "wallet.adjust"}
+    )
+
+    assert asked.reason_display == goodwill
+    html = auditor_client.get(reverse("audit:list")).content.decode()
+    assert f'data-label="Reason">{goodwill}</td>' in html
+
+
 def test_a_card_search_is_posted_and_becomes_its_hash_in_the_url(auditor_client: Client) -> None:
     wanted = _record(action="card.disable", card_hash=card_hash(CARD), card_masked=CARD[-6:])
     _record(action="card.disable", card_hash=card_hash("6000201900000099"))
