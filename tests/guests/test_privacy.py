@@ -61,7 +61,7 @@ def test_the_screen_says_exactly_what_will_be_deleted_masked(
     assert "cards and balances is not documented" in html
     # What stays is said too (seen in a walkthrough: the external account code, the notes and
     # the saved cards were all still there after a deletion, and the screen had not said so).
-    kept = html[html.index("What it does not remove") :]
+    kept = html[html.index("What it may not remove") :]
     for stays in ("account notes", "referrals the guest sent", "external accounts", "payment"):
         assert stays in kept
     assert reverse("cards:payments", args=[ACCOUNT]) in kept
