@@ -115,8 +115,8 @@ class AdjustmentLine:
     @property
     def reason(self) -> str:
         spec = ACTIONS.get(self.action)
-        labels = spec.reason_code_labels if spec is not None else {}
-        return labels.get(self.reason_code, self.reason_code or "no reason code")
+        label = spec.reason_label(self.reason_code) if spec is not None else None
+        return label or self.reason_code or "no reason code"
 
 
 @dataclass

@@ -144,7 +144,7 @@ def _adjust(
 ) -> ChangeOutcome:
     reference = adjustment_reference(submission.idempotency_key)
     params = {**params, "reference": reference}
-    reasons = action_get("wallet.adjust").reason_code_labels
+    reason = action_get("wallet.adjust").reason_label(str(params.get("reason_code")))
     expiration = params.get("expiration")
     quantity = Decimal(str(params["quantity"]))
 
@@ -154,7 +154,7 @@ def _adjust(
             wallet_code=int(params["wallet_code"]),
             quantity=abs(quantity),
             activity_type=params["activity_type"],
-            comment=_comment(params, reasons.get(str(params.get("reason_code")), "Adjustment")),
+            comment=_comment(params, reason or "Adjustment"),
             reference=reference,
             operator_id=str(submission.actor.pk),
             expiration=date.fromisoformat(expiration) if expiration else None,
@@ -257,8 +257,8 @@ def wallet_adjust_describe(request: ApprovalRequest) -> str:
     quantity = Decimal(str(params.get("quantity", "0")))
     amount = _recorded_amount(params, quantity)
     verb = "add" if quantity > 0 else "take away"
-    reasons = action_get("wallet.adjust").reason_code_labels
-    reason = reasons.get(str(params.get("reason_code")), str(params.get("reason_code") or ""))
+    code = str(params.get("reason_code") or "")
+    reason = action_get("wallet.adjust").reason_label(code) or code
     expires = f", expiring {params['expiration']}" if params.get("expiration") else ""
     return (
         f"As your own action, {verb} {amount} "
@@ -318,9 +318,9 @@ def wallet_void(
     target, number = _target(guest)
     reference = adjustment_reference(key)
     params["reference"] = reference
-    reasons = action_get("wallet.void").reason_code_labels
-    comment = f"Void of {original.get('reference')}: " + reasons.get(
-        submission.reason.code, submission.reason.code
+    code = submission.reason.code
+    comment = f"Void of {original.get('reference')}: " + (
+        action_get("wallet.void").reason_label(code) or code
     )
     if submission.reason.text:
         comment += f", {submission.reason.text}"

@@ -24,7 +24,6 @@ from cards.services.wallets import (
 )
 from cards.views.common import card_screen, change_answer, change_refused, guest_of
 from portal.approvals.services import REQUEST_SENT
-from portal.audit.actions import action_get
 from portal.audit.door import LimitExceededError
 from portal.audit.types import Target
 from portal.staff.access import requires
@@ -143,8 +142,6 @@ def wallet_adjust_submit(
 def _void_context(
     request: HtmxHttpRequest, guest: GuestCards, adjustment: Adjustment, form: WalletVoidForm
 ) -> dict[str, Any]:
-    labels = action_get("wallet.adjust").reason_code_labels
-    code = adjustment.intent.reason_code
     # The form is also rendered alone (``#form``, an htmx answer): it names the intent itself.
     return {
         "guest": guest,
@@ -154,7 +151,7 @@ def _void_context(
         "refusal": wallet_void_limit(
             viewer_of(request), Target(account_id=guest.account_id), {"voids": adjustment.intent.pk}
         ),
-        "reason_label": labels.get(code, code),
+        "reason_label": adjustment.intent.reason_label,
         "form": form,
         "error": "",
     }

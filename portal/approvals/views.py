@@ -71,10 +71,10 @@ def _detail_context(
         and found.decided_by_id == viewer.pk
         and (found.change_outcome in ("unknown", "pending") or found.change_record_id is None)
     )
-    labels = action_get(found.action).reason_code_labels
+    label = action_get(found.action).reason_label(found.reason_code)
     return {
         "req": found,
-        "reason_label": labels.get(found.reason_code, found.reason_code),
+        "reason_label": label or found.reason_code,
         "description": approval_kind_get(found.action).describe(found),
         "form": form,
         "may_decide": approver and not own and found.is_open,

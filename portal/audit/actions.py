@@ -106,6 +106,11 @@ class ActionSpec:
     def reason_code_labels(self) -> dict[str, str]:
         return dict(self.reason_codes)
 
+    def reason_label(self, code: str) -> str | None:
+        """How ``code`` reads to a person ("Goodwill" for ``goodwill``), or None where it is
+        not one of this action's codes."""
+        return self.reason_code_labels.get(code)
+
     @property
     def settle(self) -> SettleFunc | None:
         """Reads upstream state to settle an ``unknown`` outcome; None marks it for review."""

@@ -167,8 +167,9 @@ class AuditRecord(models.Model):
         params = self.params if isinstance(self.params, dict) else {}
         for action in (self.action, params.get("action")):
             spec = ACTIONS.get(str(action or ""))
-            if spec is not None and code in spec.reason_code_labels:
-                return spec.reason_code_labels[code]
+            label = spec.reason_label(code) if spec is not None else None
+            if label is not None:
+                return label
         return code
 
 
