@@ -45,20 +45,28 @@ def password_resets_sent(
     )
 
 
-def password_reset_limit_check(*, account_id: int, except_key: str = "") -> None:
-    """Refuse (``ChangeRefusedError``) a reset beyond the hourly limit, saying when the next
-    one may be sent."""
+def password_reset_limit_reached(sent: list[datetime]) -> str:
+    """What stops one more reset after ``sent`` (the last hour's, ``password_resets_sent``):
+    the sentence saying when the next one may be sent, or "" while under the hourly limit."""
     limit = int(settings.GUESTS_PASSWORD_RESETS_PER_HOUR)
-    sent = password_resets_sent(
-        account_id=account_id, since=timezone.now() - RESET_WINDOW, except_key=except_key
-    )
     if len(sent) < limit:
-        return
+        return ""
     next_at = sent[-limit] + RESET_WINDOW
-    raise ChangeRefusedError(
+    return (
         f"{len(sent)} password reset emails were sent to this guest in the last hour, the most "
         f"allowed. The next one can be sent at {next_at:%H:%M} UTC."
     )
+
+
+def password_reset_limit_check(*, account_id: int, except_key: str = "") -> None:
+    """Refuse (``ChangeRefusedError``) a reset beyond the hourly limit, saying when the next
+    one may be sent."""
+    sent = password_resets_sent(
+        account_id=account_id, since=timezone.now() - RESET_WINDOW, except_key=except_key
+    )
+    refusal = password_reset_limit_reached(sent)
+    if refusal:
+        raise ChangeRefusedError(refusal)
 
 
 def password_reset_send(submission: Submission, *, profile: GuestProfile) -> ChangeOutcome:
