@@ -412,7 +412,9 @@ def _page_load(
             name: future.result() if future in finished else late_result(name, left)
             for name, future in futures.items()
         }
-        return _page_of(account_id, account, query, outcomes)
+        page = _page_of(account_id, account, query, outcomes)
+        page.read_upstream = True
+        return page
     finally:
         # Reads still running (the page stopped waiting, or the gate refused) end on their
         # own, bounded by the client's timeouts; nobody reads their answers.

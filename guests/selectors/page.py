@@ -338,6 +338,9 @@ class GuestPage:
     #: Names what the page shows when it was read from the cache alone, every source read
     #: (two pages with the same digest show the same); "" otherwise.
     data_digest: str = ""
+    #: Read from Paytronix for this request (not from the cache alone): what it shows was most
+    #: likely never drawn, so its drawn parts are not looked up (``guests.templatetags.fragments``).
+    read_upstream: bool = False
 
     # -- who -----------------------------------------------------------------------------
 

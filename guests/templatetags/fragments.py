@@ -11,8 +11,12 @@ afresh instead).
 
 On a page read from the cache alone (``page.data_digest``: see below), each process also keeps
 what it drew or read in memory, by its key: the next view of the same data asks the cache
-server nothing. A page read from upstream (a guest nobody looked at lately) asks the guests'
-cache. What a process keeps in memory is bounded in size (``_drawn``).
+server nothing. A page read from upstream (``page.read_upstream``: a guest nobody looked at
+lately, or one just changed) draws its fragments without asking the cache first, and stores
+them for the views after it: a lookup then nearly always misses (the guest's reads are cached
+for less time than its fragments), it costs a round trip to the cache server on the page's
+last stretch, and drawing a fragment costs about as much as that round trip. What a process
+keeps in memory is bounded in size (``_drawn``).
 
 ``{% page_fragment "name" %}…{% endpage_fragment %}`` draws a part that shows the page's data
 and nothing else (no form, no link that depends on who looks, no pending change) once per
@@ -75,9 +79,12 @@ class SignedFragmentNode(template.Node):
 
     def render(self, context: template.Context) -> str:
         cache_key = f"guests:fragment:{self.key.resolve(context)}"
-        # Kept in memory for a page read from the cache alone: a page read from upstream (a
-        # guest nobody looked at lately) asks the guests' cache.
-        memo_key = cache_key if getattr(context.get("page"), "data_digest", "") else ""
+        page = context.get("page")
+        if getattr(page, "read_upstream", False):
+            # Just read from Paytronix: most likely never drawn (see the module's docstring).
+            return self._draw_and_store(cache_key, context)
+        # Kept in memory for a page read from the cache alone.
+        memo_key = cache_key if getattr(page, "data_digest", "") else ""
         kept = _drawn.get(memo_key) if memo_key else None
         if kept is not None:
             return kept
@@ -89,18 +96,29 @@ class SignedFragmentNode(template.Node):
     def _stored_or_drawn(self, cache_key: str, context: template.Context) -> SafeString:
         """The HTML this node drew under ``cache_key``, from the guests' cache, or drawn now
         (and stored once the page is sent: the CSR does not wait for it)."""
-        # Signed for its key: HTML drawn for another key (another guest, another viewer's
-        # rights) copied under this one is not served either.
-        signer = Signer(salt=f"guests.fragments:{cache_key}")
-        cache = caches["guests"]
-        stored = cache.get(cache_key)
+        stored = caches["guests"].get(cache_key)
         if isinstance(stored, str):
             with suppress(BadSignature):
                 # Signed by this node: only HTML it drew itself is ever served back.
-                return mark_safe(signer.unsign(stored))  # noqa: S308
+                return mark_safe(_signer(cache_key).unsign(stored))  # noqa: S308
+        return self._draw_and_store(cache_key, context)
+
+    def _draw_and_store(self, cache_key: str, context: template.Context) -> SafeString:
+        """The body drawn now, stored under ``cache_key`` once the page is sent (the CSR does
+        not wait for it)."""
         drawn: SafeString = self.nodelist.render(context)
-        after_response(lambda: cache.set(cache_key, signer.sign(drawn), timeout=FRAGMENT_SECONDS))
+        after_response(lambda: _store(cache_key, drawn))
         return drawn
+
+
+def _signer(cache_key: str) -> Signer:
+    """Signed for its key: HTML drawn for another key (another guest, another viewer's rights)
+    copied under this one is not served either."""
+    return Signer(salt=f"guests.fragments:{cache_key}")
+
+
+def _store(cache_key: str, drawn: SafeString) -> None:
+    caches["guests"].set(cache_key, _signer(cache_key).sign(drawn), timeout=FRAGMENT_SECONDS)
 
 
 @register.tag

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.core.cache import caches
@@ -110,6 +111,17 @@ def test_a_fragment_is_drawn_once_per_key_and_a_planted_one_is_never_shown() -> 
     # drawn over too: each is signed for its own key.
     caches["guests"].set("guests:fragment:k4", caches["guests"].get("guests:fragment:k1"))
     assert _FRAGMENT.render({"key": "k4", "text": "mine"}) == "<b>mine</b>"
+
+
+def test_a_page_just_read_from_upstream_draws_its_fragments_and_stores_them_for_later() -> None:
+    caches["guests"].clear()
+    assert _FRAGMENT.render({"key": "k1", "text": "first"}) == "<b>first</b>"
+    fresh = SimpleNamespace(read_upstream=True, data_digest="")
+    # Drawn, not looked up (a lookup would have given "first")...
+    assert _FRAGMENT.render({"key": "k1", "text": "second", "page": fresh}) == "<b>second</b>"
+    # ... and stored for the views after it, which look it up (a page from the cache alone).
+    cached = SimpleNamespace(read_upstream=False, data_digest="")
+    assert _FRAGMENT.render({"key": "k1", "text": "third", "page": cached}) == "<b>second</b>"
 
 
 def test_the_rows_key_changes_with_everything_the_rows_show() -> None:
