@@ -94,6 +94,12 @@ def _key(account_id: int) -> str:
     return f"guests:pending:{account_id}"
 
 
+def pending_cache_entry(account_id: int) -> tuple[str, str]:
+    """Where the account's pending changes are kept (cache alias, key), for
+    ``portal.redis_cache.looked_up_together``."""
+    return "guests", _key(account_id)
+
+
 def _load(account_id: int) -> tuple[PendingChange, ...]:
     """The account's pending changes, read once per request (the page asks before its reads
     and again after them)."""

@@ -63,3 +63,105 @@ def test_reads_and_writes_still_go_through_the_json_serializer(on_redis: str) ->
     assert raw == b'{"a":[1,2]}'
     assert caches["default"].get("plain") == {"a": [1, 2]}
     caches["default"].delete("plain")
+
+
+def _counting_mgets(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Every MGET the shared client sends, by its keys."""
+    from portal.redis_cache import SharedRedisCacheClient
+
+    sent: list[list[str]] = []
+    real = SharedRedisCacheClient.get_many
+    real_get = SharedRedisCacheClient.get
+
+    def get_many(self: Any, keys: Any) -> Any:
+        sent.append(list(keys))
+        return real(self, keys)
+
+    def get(self: Any, key: Any, default: Any) -> Any:
+        sent.append([key])
+        return real_get(self, key, default)
+
+    monkeypatch.setattr(SharedRedisCacheClient, "get_many", get_many)
+    monkeypatch.setattr(SharedRedisCacheClient, "get", get)
+    return sent
+
+
+def test_entries_looked_up_together_are_one_round_trip_each_taken_once(
+    on_redis: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from portal.redis_cache import looked_up_together
+
+    caches["guests"].set("pending", [1], 30)
+    caches["default"].set("missing-a", True, 30)
+    caches["default"].delete("missing-b")
+    sent = _counting_mgets(monkeypatch)
+    entries = [("guests", "pending"), ("default", "missing-a"), ("default", "missing-b")]
+    with looked_up_together(entries):
+        assert len(sent) == 1  # both aliases share the client: one MGET for all three
+        assert caches["guests"].get("pending") == [1]
+        assert caches["default"].get_many(["missing-a", "missing-b", "other"]) == {
+            "missing-a": True
+        }
+        # Only "other" was asked for: the other two came from the read ahead.
+        assert sent[1:] == [[caches["default"].make_key("other")]]
+        # Each value is taken once: a second read asks Redis, and sees what was written since.
+        caches["guests"].set("pending", [1, 2], 30)
+        assert caches["guests"].get("pending") == [1, 2]
+        assert caches["default"].get("missing-b", "absent") == "absent"
+    assert len(sent) == 4
+    with looked_up_together([]):
+        assert caches["guests"].get("pending") == [1, 2]
+    assert len(sent) == 5
+
+
+def test_a_read_thread_takes_what_its_page_read_ahead(
+    on_redis: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import contextvars
+
+    from portal.redis_cache import looked_up_together
+
+    caches["guests"].set("version", "7", 30)
+    sent = _counting_mgets(monkeypatch)
+    seen: list[Any] = []
+    with looked_up_together([("guests", "version")]):
+        context = contextvars.copy_context()
+        thread = threading.Thread(
+            target=context.run, args=(lambda: seen.append(caches["guests"].get("version")),)
+        )
+        thread.start()
+        thread.join()
+    assert seen == ["7"]
+    assert len(sent) == 1
+
+
+def test_the_guest_page_reads_the_cache_in_two_round_trips_before_its_reads(
+    on_redis: str, monkeypatch: pytest.MonkeyPatch, sandbox: Any, agent_client: Any
+) -> None:
+    """Its pending changes, the guest's cache versions and the services found missing in one;
+    the page's cached reads, by those versions, in the other."""
+    from portal.sandbox import demo
+
+    caches["default"].clear()
+    sent = _counting_mgets(monkeypatch)
+    calls: list[int] = []
+    from portal.paytronix import session
+
+    real = session.Transport.call
+
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(len(sent))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(session.Transport, "call", call)
+    assert agent_client.get(f"/guests/{demo.DEMO_ACCOUNT_ID}/").status_code == 200
+    before_reads = sent[: min(calls)]
+    # Not the page's: the viewer's access (middleware), and the account's open approval
+    # requests (read while upstream answers, which may be before the first call leaves).
+    others = ("staff-access", "approvals-open")
+    page = [keys for keys in before_reads if not any(o in key for key in keys for o in others)]
+    assert len(page) == 2, page
+    first = " ".join(page[0])
+    assert "guests:pending:" in first
+    assert "guestver:" in first
+    assert "paytronix-unavailable:" in first

@@ -143,6 +143,12 @@ _SERVICES: tuple[OptionalService, ...] = (
 )
 
 
+def found_missing_entries() -> list[tuple[str, str]]:
+    """Where the services found missing are remembered (cache alias, key), for
+    ``portal.redis_cache.looked_up_together``."""
+    return [("default", service._key) for service in _SERVICES]
+
+
 def _found_missing() -> frozenset[str]:
     """The services remembered as missing upstream: one cache round trip for all of them,
     once per request (a guest page asks about several, some many times)."""

@@ -47,6 +47,7 @@ __all__ = [
     "guest_cache_key",
     "guest_cache_prefetch",
     "guest_cache_set",
+    "guest_cache_version_entries",
     "guest_cache_versions_pinned",
     "guest_cached",
 ]
@@ -100,6 +101,12 @@ _pinned: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
 _prefetched: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "guest_cache_prefetched", default=None
 )
+
+
+def guest_cache_version_entries(*, account_id: int) -> list[tuple[str, str]]:
+    """Where the versions of the reads by ``account_id`` are kept (cache alias, key), for
+    ``portal.redis_cache.looked_up_together``."""
+    return [("guests", key) for key in _version_keys(_identities(account_id, None, None))]
 
 
 def _versions_of(version_keys: list[str]) -> dict[str, Any]:
