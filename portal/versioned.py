@@ -39,6 +39,12 @@ def _keys(name: str) -> tuple[str, str]:
     return f"versioned:{name}:version", f"versioned:{name}:value"
 
 
+def versioned_entries(name: str) -> list[tuple[str, str]]:
+    """Where ``name``'s version and value are kept (cache alias, key), for
+    ``portal.redis_cache.looked_up_together``."""
+    return [("default", key) for key in _keys(name)]
+
+
 def versioned_get(name: str, *, shared: Sequence[str] = ()) -> tuple[str, Any]:
     """The current version of ``name`` (joined with those of the ``shared`` names, whose bump
     drops its value as well) and its value (``MISSING`` when there is none for that version, or

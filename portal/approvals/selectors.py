@@ -12,7 +12,7 @@ from portal.approvals.kinds import KINDS
 from portal.approvals.models import ApprovalRequest, Status
 from portal.staff.access import user_may
 from portal.staff.models import User
-from portal.versioned import versioned_bump, versioned_get, versioned_set
+from portal.versioned import versioned_bump, versioned_entries, versioned_get, versioned_set
 
 #: How many requests a list shows (newest first).
 LIST_SIZE = 50
@@ -57,6 +57,12 @@ def open_requests_of_account(account_id: int) -> list[ApprovalRequest]:
     if not listed:
         versioned_set(name, version, True, timeout=_NONE_OPEN_SECONDS)
     return listed
+
+
+def open_requests_entries(account_id: int) -> list[tuple[str, str]]:
+    """What ``open_requests_of_account`` reads of the cache (cache alias, key), for
+    ``portal.redis_cache.looked_up_together``."""
+    return versioned_entries(_open_name(account_id))
 
 
 def open_requests_changed(account_id: int | None) -> None:
