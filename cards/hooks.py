@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from django.http import HttpRequest
-from django.urls import reverse
 
 from cards.limits import combine_needs_approval
 from cards.previews import exchange_offered
 from guests.hooks import Action
 from guests.selectors.optional import BALANCE_TRANSFER
 from portal.staff.access import user_may
+from portal.urlcache import reverse_cached
 
 if TYPE_CHECKING:
     from guests.selectors.load import GuestCard, GuestPage
@@ -27,22 +27,22 @@ def card_actions(request: HttpRequest, page: GuestPage, card: GuestCard) -> Iter
     args = [card.account_id or page.account_id, card.masked_card_number]
     if user_may(request.user, "change_card_status"):
         if card.status == "ACTIVE":
-            yield Action("Disable", reverse("cards:disable", args=args), "danger")
+            yield Action("Disable", reverse_cached("cards:disable", *args), "danger")
         elif card.status == "DISABLED":
-            yield Action("Enable", reverse("cards:enable", args=args), "primary")
+            yield Action("Enable", reverse_cached("cards:enable", *args), "primary")
     if user_may(request.user, "exchange_cards") and exchange_offered(card.status):
-        yield Action("Replace", reverse("cards:exchange", args=args))
+        yield Action("Replace", reverse_cached("cards:exchange", *args))
     # Combine acts on an account (through its primary card), offered exactly where upstream's
     # isCardCombinable says the account is an attached one, not the main one, of a program
     # that combines (see guests.selectors.accounts).
     if user_may(request.user, "combine_cards") and card.combinable:
-        yield Action("Combine into the main account", reverse("cards:combine", args=args))
+        yield Action("Combine into the main account", reverse_cached("cards:combine", *args))
 
 
 def account_actions(request: HttpRequest, page: GuestPage) -> Iterator[Action]:
     # Attaching to an account that is not active is refused upstream (account_not_active).
     if page.account_active and user_may(request.user, "attach_cards"):
-        yield Action("Attach a card", reverse("cards:attach", args=[page.account_id]))
+        yield Action("Attach a card", reverse_cached("cards:attach", page.account_id))
     # Attach-and-combine may need the other owner's password, which an approval request must
     # not keep: a role whose combines a supervisor approves attaches, then asks for the combine.
     if (
@@ -52,11 +52,11 @@ def account_actions(request: HttpRequest, page: GuestPage) -> Iterator[Action]:
     ):
         yield Action(
             "Attach and combine a card",
-            reverse("cards:attach_and_combine", args=[page.account_id]),
+            reverse_cached("cards:attach_and_combine", page.account_id),
         )
     if user_may(request.user, "transfer_balances") and BALANCE_TRANSFER.available():
         yield Action(
-            "Move a balance to this account", reverse("cards:transfer", args=[page.account_id])
+            "Move a balance to this account", reverse_cached("cards:transfer", page.account_id)
         )
     if user_may(request.user, "run_bulk_jobs"):
-        yield Action("Bulk enable or disable cards", reverse("cards:bulk"))
+        yield Action("Bulk enable or disable cards", reverse_cached("cards:bulk"))

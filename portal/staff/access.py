@@ -63,7 +63,20 @@ def requires[V: ViewFunc](*codenames: str) -> Callable[[V], V]:
 
 
 def user_may(user: Any, *codenames: str) -> bool:
-    return bool(user.is_authenticated) and all(user.has_perm(f"staff.{c}") for c in codenames)
+    """Whether ``user``'s role grants every one of the ``staff.<codename>`` permissions. Each
+    answer is kept on the user object (one request's, as Django keeps its permission cache):
+    a guest page asks some thirty times, and ``has_perm`` goes through every authentication
+    backend each time."""
+    if not user.is_authenticated:
+        return False
+    kept: dict[str, bool] = user.__dict__.setdefault("_staff_may", {})
+    for codename in codenames:
+        allowed = kept.get(codename)
+        if allowed is None:
+            allowed = kept[codename] = bool(user.has_perm(f"staff.{codename}"))
+        if not allowed:
+            return False
+    return True
 
 
 def _return_to(request: HttpRequest) -> str:

@@ -5,14 +5,14 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from portal.staff.access import user_may
 from portal.staff.idle import session_seconds_left
 from portal.staff.roles import PERMISSIONS
 
 
 class _Capabilities:
-    """``{{ can.combine_cards }}`` in templates: lazy, reads the user's cached permissions,
-    each once a request (a page asks some thirty times; ``has_perm`` goes through every
-    authentication backend each time)."""
+    """``{{ can.combine_cards }}`` in templates: lazy, each permission asked once a request
+    (``user_may``)."""
 
     def __init__(self, user: Any) -> None:
         self._user = user
@@ -20,7 +20,7 @@ class _Capabilities:
     def __getattr__(self, codename: str) -> bool:
         if codename not in PERMISSIONS:
             raise AttributeError(codename)
-        allowed = bool(self._user.is_authenticated and self._user.has_perm(f"staff.{codename}"))
+        allowed = user_may(self._user, codename)
         # Found in the instance from now on: ``__getattr__`` is not asked again.
         setattr(self, codename, allowed)
         return allowed

@@ -296,9 +296,8 @@ def test_a_role_emptied_from_the_groups_side_is_gone_for_its_users_at_once(
     assert not fresh(user).has_perm("staff.approve_requests")
 
 
-def test_a_pages_capabilities_ask_each_permission_once(agent: User, monkeypatch: Any) -> None:
-    from portal.staff.context_processors import _Capabilities
-
+def _counting_has_perm(agent: User, monkeypatch: Any) -> list[str]:
+    """Every permission ``agent.has_perm`` is asked for, in order."""
     asked: list[str] = []
     has_perm = agent.has_perm
 
@@ -307,9 +306,32 @@ def test_a_pages_capabilities_ask_each_permission_once(agent: User, monkeypatch:
         return has_perm(perm, obj)
 
     monkeypatch.setattr(agent, "has_perm", counted)
+    return asked
+
+
+def test_a_pages_capabilities_ask_each_permission_once(agent: User, monkeypatch: Any) -> None:
+    from portal.staff.context_processors import _Capabilities
+
+    asked = _counting_has_perm(agent, monkeypatch)
     can = _Capabilities(agent)
     assert [can.lookup_guests for _ in range(3)] == [True, True, True]
     assert [can.approve_requests for _ in range(2)] == [False, False]
     assert asked == ["staff.lookup_guests", "staff.approve_requests"]
     with pytest.raises(AttributeError):
         can.no_such_permission  # noqa: B018
+
+
+def test_a_requests_user_is_asked_each_permission_once_by_views_and_templates_alike(
+    agent: User, monkeypatch: Any
+) -> None:
+    from portal.staff.access import user_may
+    from portal.staff.context_processors import _Capabilities
+
+    asked = _counting_has_perm(agent, monkeypatch)
+    assert [user_may(agent, "lookup_guests") for _ in range(3)] == [True, True, True]
+    assert not user_may(agent, "lookup_guests", "approve_requests")
+    assert not user_may(agent, "approve_requests")
+    assert _Capabilities(agent).lookup_guests
+    assert asked == ["staff.lookup_guests", "staff.approve_requests"]
+    # Another request's user object asks again (a role changed meanwhile is seen).
+    assert not user_may(User.objects.get(pk=agent.pk), "approve_requests")
