@@ -24,7 +24,7 @@ def card_actions(request: HttpRequest, page: GuestPage, card: GuestCard) -> Iter
     # the guest page says why instead.
     if not card.account_active:
         return
-    args = [card.account_id or page.account_id, card.masked_card_number]
+    args: tuple[int, str] = (card.account_id or page.account_id, card.masked_card_number)
     if user_may(request.user, "change_card_status"):
         if card.status == "ACTIVE":
             yield Action("Disable", reverse_cached("cards:disable", *args), "danger")
