@@ -6,8 +6,8 @@ record (who, when, the account, ``params``: ``wallet_code``, ``wallet_name``, ``
 in the wallet's unit, ``reason_code``, ``comment``; an approved change also ``approval_request``,
 ``requested_by``, ``approved_by``) and outcome records; the latest outcome says whether it went
 through. Only changes that went through count in the totals; the others are counted apart.
-Approvals are the ``approval.request`` / ``approval.approve`` / ``approval.reject`` intents whose
-``params.action`` is ``wallet.adjust``.
+Approvals are the ``approval.request`` / ``approval.approve`` / ``approval.reject`` /
+``approval.withdraw`` intents whose ``params.action`` is ``wallet.adjust``.
 
 The store: the audit record itself names none (its target is the account and card), and the
 staff who adjust have no store group (only store managers do, and they change nothing). A line's
@@ -31,7 +31,7 @@ from portal.audit.models import AuditRecord, Kind, Outcome
 
 ADJUST = "wallet.adjust"
 VOID = "wallet.void"
-APPROVALS = ("approval.request", "approval.approve", "approval.reject")
+APPROVALS = ("approval.request", "approval.approve", "approval.reject", "approval.withdraw")
 PERIODS = ("day", "week", "month")
 #: Intents read (and their outcomes looked up) per database round trip.
 CHUNK = 1000
@@ -161,6 +161,8 @@ class ApprovalCounts:
     requested: int = 0
     approved: int = 0
     rejected: int = 0
+    #: Taken back by the staff user who asked, before anyone decided.
+    withdrawn: int = 0
 
 
 @dataclass(frozen=True)
@@ -355,6 +357,8 @@ def _approvals(filters: AdjustmentFilters) -> dict[str, ApprovalCounts]:
             step.requested += 1
         elif action == "approval.approve":
             step.approved += 1
+        elif action == "approval.withdraw":
+            step.withdrawn += 1
         else:
             step.rejected += 1
     return dict(sorted(counts.items()))

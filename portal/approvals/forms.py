@@ -24,3 +24,15 @@ class DecisionForm(ChangeForm):
     @property
     def approve(self) -> bool:
         return self.cleaned_data["decision"] == "approve"
+
+
+class WithdrawForm(ChangeForm):
+    """Taking a request back: its requester's reason, optional."""
+
+    action = "approval.withdraw"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields[
+            "reason_text"
+        ].help_text = "Optional. Kept with the request and in the audit log."

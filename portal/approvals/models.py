@@ -21,6 +21,8 @@ class Status(models.TextChoices):
     OPEN = "open", "Waiting for approval"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
+    #: Taken back by its requester before anyone decided it.
+    WITHDRAWN = "withdrawn", "Withdrawn"
 
 
 class ApprovalRequest(models.Model):
@@ -56,7 +58,8 @@ class ApprovalRequest(models.Model):
     decided_by_username = models.CharField(max_length=150, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
-    #: The ``approval.approve`` / ``approval.reject`` audit intent.
+    #: The ``approval.approve`` / ``approval.reject`` / ``approval.withdraw`` audit intent (a
+    #: withdrawn request is "decided" by its requester).
     decision_record_id = models.BigIntegerField(null=True, blank=True)
 
     #: How the approved change went: its audit outcome, the sentence, its audit intent.

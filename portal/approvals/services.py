@@ -4,8 +4,10 @@
 adjustment over the role's ceiling) or that the program marks sensitive; ``approval_decide``
 lets another staff user with ``approve_requests`` approve it (the change then goes through the
 audit door as the approver's action, linked to the request) or reject it, with a reason. The
-approver is never the requester: refused here and recorded as a denial. Each step is audited:
-``approval.request``, ``approval.approve`` / ``approval.reject``, then the change itself.
+approver is never the requester: refused here and recorded as a denial. Until someone decides
+it, its requester may take it back (``approval_withdraw``): nobody can approve it then. Each
+step is audited: ``approval.request``, ``approval.approve`` / ``approval.reject`` /
+``approval.withdraw``, then the change itself.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from django.utils import timezone
 
 from portal.approvals.kinds import approval_kind_get
 from portal.approvals.models import ApprovalRequest, Status
-from portal.audit.actions import action_get
+from portal.audit.actions import ActionSpec, action_get
 from portal.audit.door import intent_claim, mutation_check, reason_check
 from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.audit.outcome import ChangeOutcome
@@ -135,14 +137,101 @@ def _approved_by(request: ApprovalRequest, actor: User) -> bool:
 
 
 def _decided(request: ApprovalRequest) -> ChangeOutcome:
-    """A request decided before this submit: what was decided, and by whom."""
-    word = "approved" if request.status == Status.APPROVED else "rejected"
+    """A request decided (or withdrawn) before this submit: what became of it, and by whom."""
+    word = {Status.APPROVED: "approved", Status.WITHDRAWN: "withdrawn"}.get(
+        Status(request.status), "rejected"
+    )
     return ChangeOutcome(
         outcome=Outcome.FAILED,
         message=f"This request was already {word} by {request.decided_by_username}.",
         replayed=True,
         intent_id=request.decision_record_id,
     )
+
+
+NOT_YOURS = "Only the person who asked for it can withdraw a request."
+WITHDRAWN = "Request withdrawn: nobody can approve it now."
+
+
+def approval_withdraw(submission: Submission, request_id: int) -> ChangeOutcome:
+    """Take back request ``request_id``, as its requester, before anyone decides it (the
+    reason, optional, is kept with it). Audited as ``approval.withdraw``. Withdrawing it again
+    answers the first withdrawal; a request decided meanwhile says by whom. Raises
+    ``PermissionDenied`` (recorded) for anyone else, and ``ApprovalRequest.DoesNotExist`` for
+    an unknown request."""
+    actor = submission.actor
+    request = ApprovalRequest.objects.get(pk=request_id)
+    target = request_target(request)
+    if request.requester_id != actor.pk:
+        _denied(
+            actor,
+            "approval.withdraw",
+            submission,
+            target,
+            approval_request=request.pk,
+            not_requester=True,
+        )
+        raise PermissionDenied(NOT_YOURS)
+    params = {"approval_request": request.pk, "action": request.action}
+    spec = mutation_check(
+        actor=actor,
+        action="approval.withdraw",
+        target=target,
+        params=params,
+        reason=submission.reason,
+        context=submission.context,
+    )
+    with transaction.atomic(durable=True):
+        request = ApprovalRequest.objects.select_for_update().get(pk=request_id)
+        if not request.is_open:
+            if request.status == Status.WITHDRAWN:
+                return ChangeOutcome(
+                    outcome=Outcome.SUCCEEDED,
+                    message=WITHDRAWN,
+                    replayed=True,
+                    intent_id=request.decision_record_id,
+                )
+            return _decided(request)
+        intent_id = _close(request, Status.WITHDRAWN, submission, spec, target, params)
+    logger.info("approval withdrawn: request=%d by=%s", request.pk, actor)
+    return ChangeOutcome(outcome=Outcome.SUCCEEDED, message=WITHDRAWN, intent_id=intent_id)
+
+
+def _close(
+    request: ApprovalRequest,
+    status: Status,
+    submission: Submission,
+    spec: ActionSpec,
+    target: Target,
+    params: Mapping[str, Any],
+) -> int:
+    """Record the decision (or withdrawal) on the open ``request``, locked by the caller's
+    transaction: its audit intent and outcome, and who, when and why on the request. Answers
+    the intent's id."""
+    actor = submission.actor
+    intent, _ = intent_claim(
+        actor=actor,
+        spec=spec,
+        target=target,
+        params=params,
+        reason=submission.reason,
+        idempotency_key=submission.idempotency_key,
+        context=submission.context,
+    )
+    request.status = status
+    request.decided_by = actor
+    request.decided_by_username = actor.get_username()
+    request.decided_at = timezone.now()
+    request.decision_reason = submission.reason.text.strip()
+    request.decision_record_id = intent.pk
+    request.save()
+    outcome_record(
+        intent=intent,
+        outcome=Outcome.SUCCEEDED,
+        upstream_result="recorded",
+        context=submission.context,
+    )
+    return int(intent.pk)
 
 
 def approval_decide(submission: Submission, request_id: int, *, approve: bool) -> ChangeOutcome:
@@ -188,28 +277,8 @@ def approval_decide(submission: Submission, request_id: int, *, approve: bool) -
     with transaction.atomic(durable=True):
         request = ApprovalRequest.objects.select_for_update().get(pk=request_id)
         if request.is_open:
-            intent, _ = intent_claim(
-                actor=actor,
-                spec=spec,
-                target=target,
-                params=params,
-                reason=submission.reason,
-                idempotency_key=submission.idempotency_key,
-                context=submission.context,
-            )
-            request.status = Status.APPROVED if approve else Status.REJECTED
-            request.decided_by = actor
-            request.decided_by_username = actor.get_username()
-            request.decided_at = timezone.now()
-            request.decision_reason = submission.reason.text.strip()
-            request.decision_record_id = intent.pk
-            request.save()
-            outcome_record(
-                intent=intent,
-                outcome=Outcome.SUCCEEDED,
-                upstream_result="recorded",
-                context=submission.context,
-            )
+            status = Status.APPROVED if approve else Status.REJECTED
+            _close(request, status, submission, spec, target, params)
         elif not (approve and _approved_by(request, actor)):
             return _decided(request)
     if not approve:

@@ -1,5 +1,5 @@
-"""The approval queue (supervisors), a request's page with approve / reject, and the requester's
-own requests with how each went."""
+"""The approval queue (supervisors), a request's page with approve / reject (or, for its
+requester while it waits, withdraw), and the requester's own requests with how each went."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from portal.approvals.forms import DecisionForm
+from portal.approvals.forms import DecisionForm, WithdrawForm
 from portal.approvals.kinds import approval_kind_get
 from portal.approvals.models import ApprovalRequest
 from portal.approvals.selectors import (
@@ -23,8 +23,9 @@ from portal.approvals.selectors import (
     requests_of,
     with_later,
 )
-from portal.approvals.services import approval_decide
+from portal.approvals.services import approval_decide, approval_withdraw
 from portal.audit.actions import action_get
+from portal.audit.outcome import ChangeOutcome
 from portal.staff.access import requires, user_may
 from portal.web import (
     HtmxHttpRequest,
@@ -58,7 +59,11 @@ def _request_or_404(request: HtmxHttpRequest, request_id: int) -> ApprovalReques
 
 
 def _detail_context(
-    request: HtmxHttpRequest, found: ApprovalRequest, form: DecisionForm, error: str = ""
+    request: HtmxHttpRequest,
+    found: ApprovalRequest,
+    form: DecisionForm,
+    error: str = "",
+    withdraw_form: WithdrawForm | None = None,
 ) -> dict[str, Any]:
     viewer = viewer_of(request)
     approver = user_may(viewer, "approve_requests")
@@ -79,6 +84,8 @@ def _detail_context(
         "form": form,
         "may_decide": approver and not own and found.is_open,
         "may_check_again": rerun,
+        "may_withdraw": own and found.is_open,
+        "withdraw_form": withdraw_form or WithdrawForm(),
         "own": own,
         "error": error,
     }
@@ -105,6 +112,11 @@ def approval_decide_submit(request: HtmxHttpRequest, request_id: int) -> HttpRes
         words = refusal.messages if isinstance(refusal, ValidationError) else [str(refusal)]
         context = _detail_context(request, found, form, " ".join(words))
         return form_response(request, "approvals/detail.html", context, status=403)
+    return _said(request, outcome, request_id)
+
+
+def _said(request: HtmxHttpRequest, outcome: ChangeOutcome, request_id: int) -> HttpResponse:
+    """Back to the request's page, which says how the decision (or withdrawal) went."""
     if outcome.ok:
         messages.success(request, outcome.message)
     elif outcome.level == "warning":
@@ -112,3 +124,21 @@ def approval_decide_submit(request: HtmxHttpRequest, request_id: int) -> HttpRes
     else:
         messages.error(request, outcome.message)
     return redirect_after_change(request, reverse("approvals:detail", args=[request_id]))
+
+
+@require_POST
+@requires("request_approvals")
+def approval_withdraw_submit(request: HtmxHttpRequest, request_id: int) -> HttpResponse:
+    """The requester takes their request back, before anyone decides it."""
+    found = _request_or_404(request, request_id)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        context = _detail_context(request, found, DecisionForm(), withdraw_form=form)
+        return form_response(request, "approvals/detail.html", context, status=422)
+    try:
+        outcome = approval_withdraw(submission_of(request, form), request_id)
+    except (PermissionDenied, ValidationError) as refusal:
+        words = refusal.messages if isinstance(refusal, ValidationError) else [str(refusal)]
+        context = _detail_context(request, found, DecisionForm(), " ".join(words))
+        return form_response(request, "approvals/detail.html", context, status=403)
+    return _said(request, outcome, request_id)

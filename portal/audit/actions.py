@@ -325,6 +325,9 @@ for _spec in (
         reason_required=True,
         upstream=False,
     ),
+    ActionSpec(
+        "approval.withdraw", "Withdraw a request for approval", "request_approvals", upstream=False
+    ),
     # The audit log itself.
     ActionSpec("audit.export", "Export the audit log", "export_audit_log", upstream=False),
     ActionSpec(

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from portal.approvals.models import ApprovalRequest, Status
 from portal.approvals.selectors import approval_authorizes, open_count
-from portal.approvals.services import LOOK_AGAIN, approval_decide
+from portal.approvals.services import LOOK_AGAIN, approval_decide, approval_withdraw
 from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.audit.records import outcome_record
 from portal.staff.models import User
@@ -268,3 +268,87 @@ def test_the_door_never_takes_an_approval_by_its_own_requester(
     assert not approval_authorizes(
         request.pk, actor=boss, action=ACTION, account_id=ACCOUNT, params={"amount": "900"}
     )
+
+
+def test_a_requester_withdraws_an_open_request_and_nobody_can_approve_it_after(
+    agent: User, supervisor: User, ask: Ask, writes: Writes
+) -> None:
+    request = ask(agent)
+
+    withdrawn = approval_withdraw(
+        submission(agent, "withdraw-1", text="Guest found the receipt"), request.pk
+    )
+    late = approval_decide(submission(supervisor, "approve-late"), request.pk, approve=True)
+
+    assert withdrawn.ok
+    assert withdrawn.message == "Request withdrawn: nobody can approve it now."
+    assert not late.ok
+    assert late.message == "This request was already withdrawn by alice.agent."
+    assert writes.calls == []
+    request.refresh_from_db()
+    assert (request.status, request.decided_by_username, request.decision_reason) == (
+        Status.WITHDRAWN,
+        "alice.agent",
+        "Guest found the receipt",
+    )
+    [intent] = records("approval.withdraw")
+    assert (intent.actor_username, intent.reason_text) == ("alice.agent", "Guest found the receipt")
+    assert intent.params == {"approval_request": request.pk, "action": ACTION}
+    assert request.decision_record_id == intent.pk
+    [outcome] = records("approval.withdraw", Kind.OUTCOME)
+    assert outcome.outcome == Outcome.SUCCEEDED
+    assert records("approval.approve") == []
+    assert open_count() == 0
+    assert not approval_authorizes(
+        request.pk, actor=supervisor, action=ACTION, account_id=ACCOUNT, params={"amount": "900"}
+    )
+
+
+def test_withdrawing_again_answers_the_first_withdrawal_and_needs_no_reason(
+    agent: User, ask: Ask
+) -> None:
+    request = ask(agent)
+
+    first = approval_withdraw(submission(agent, "withdraw-1", text=""), request.pk)
+    again = approval_withdraw(submission(agent, "withdraw-2", text=""), request.pk)
+
+    assert first.ok
+    assert again.ok
+    assert again.replayed
+    assert again.intent_id == first.intent_id
+    assert len(records("approval.withdraw")) == 1
+
+
+def test_only_the_requester_may_withdraw_and_a_refusal_is_recorded(
+    agent: User, supervisor: User, ask: Ask
+) -> None:
+    request = ask(agent)
+
+    with pytest.raises(PermissionDenied, match="Only the person who asked"):
+        approval_withdraw(submission(supervisor, "withdraw-theirs"), request.pk)
+
+    request.refresh_from_db()
+    assert request.status == Status.OPEN
+    [denied] = AuditRecord.objects.filter(action="approval.withdraw")
+    assert (denied.kind, denied.outcome, denied.actor_username) == (
+        Kind.EVENT,
+        Outcome.DENIED,
+        "sam.supervisor",
+    )
+    assert denied.params == {"approval_request": request.pk, "not_requester": True}
+
+
+def test_a_decided_request_cannot_be_withdrawn(
+    agent: User, supervisor: User, ask: Ask, writes: Writes
+) -> None:
+    request = ask(agent)
+    approval_decide(submission(supervisor, "approve-1"), request.pk, approve=True)
+
+    late = approval_withdraw(submission(agent, "withdraw-late"), request.pk)
+
+    assert not late.ok
+    assert late.message == "This request was already approved by sam.supervisor."
+    request.refresh_from_db()
+    assert request.status == Status.APPROVED
+    assert records("approval.withdraw") == []
+    assert writes.calls == ["sam.supervisor"]

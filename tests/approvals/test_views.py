@@ -19,6 +19,12 @@ pytestmark = pytest.mark.django_db
 Ask = Callable[..., ApprovalRequest]
 
 
+def _form_key(page: str, form_id: str) -> str:
+    """The idempotency key of form ``form_id`` on ``page``."""
+    form = page.split(f'id="{form_id}"')[1]
+    return form.split('name="idempotency_key" value="')[1].split('"')[0]
+
+
 def test_a_supervisor_sees_the_open_count_and_the_queue(
     agent: User, supervisor_client: Client, ask: Ask
 ) -> None:
@@ -80,7 +86,7 @@ def test_approving_from_the_page_makes_the_change_and_the_requester_sees_it(
     request = ask(agent)
     url = reverse("approvals:detail", args=[request.pk])
     form = supervisor_client.get(url).content.decode()
-    key = form.split('name="idempotency_key" value="')[1].split('"')[0]
+    key = _form_key(form, "decision-form")
 
     answer = supervisor_client.post(
         reverse("approvals:decide", args=[request.pk]),
@@ -136,7 +142,7 @@ def test_after_the_decision_the_page_says_what_was_asked_not_what_will_happen(
     request = ask(agent)
     url = reverse("approvals:detail", args=[request.pk])
     before = supervisor_client.get(url).content.decode()
-    key = before.split('name="idempotency_key" value="')[1].split('"')[0]
+    key = _form_key(before, "decision-form")
     supervisor_client.post(
         reverse("approvals:decide", args=[request.pk]),
         {"idempotency_key": key, "decision": "reject", "reason_text": "No receipt"},
@@ -178,3 +184,51 @@ def test_the_queue_dates_read_like_the_rest_of_the_site(
     request.save(update_fields=["requested_at"])
     page = agent_client.get(reverse("approvals:queue")).content.decode()
     assert "Nov 29, 2026 7:14 PM" in page
+
+
+def test_the_requester_withdraws_from_the_page_and_it_leaves_the_queue(
+    agent: User, agent_client: Client, supervisor_client: Client, ask: Ask, writes: Writes
+) -> None:
+    request = ask(agent)
+    url = reverse("approvals:detail", args=[request.pk])
+    page = agent_client.get(url).content.decode()
+    assert "Withdraw the request" in page
+    assert 'aria-label="1 waiting"' in supervisor_client.get(url).content.decode()
+
+    answer = agent_client.post(
+        reverse("approvals:withdraw", args=[request.pk]),
+        {"idempotency_key": _form_key(page, "withdraw-form"), "reason_text": "Sent twice"},
+    )
+
+    assert answer.status_code == 303
+    assert answer["Location"] == url
+    after = agent_client.get(url).content.decode()
+    assert "Request withdrawn: nobody can approve it now." in after
+    assert "Withdrawn: nothing was changed." in after
+    assert "Withdraw the request" not in after
+    assert "<dt>Why withdrawn</dt><dd>Sent twice" in after
+    assert ApprovalRequest.objects.get().status == Status.WITHDRAWN
+    seen = supervisor_client.get(reverse("approvals:queue")).content.decode()
+    # Not counted in the navigation any more; listed among the requests decided lately.
+    assert 'aria-label="1 waiting"' not in seen
+    assert 'Withdrawn</span> <span class="muted">by alice.agent</span>' in seen
+    assert 'value="approve"' not in supervisor_client.get(url).content.decode()
+    assert writes.calls == []
+
+
+def test_only_the_requester_sees_the_withdraw_form_and_anyone_else_is_refused(
+    agent: User, supervisor_client: Client, ask: Ask
+) -> None:
+    request = ask(agent)
+    url = reverse("approvals:detail", args=[request.pk])
+    page = supervisor_client.get(url).content.decode()
+    assert "Withdraw the request" not in page
+
+    answer = supervisor_client.post(
+        reverse("approvals:withdraw", args=[request.pk]),
+        {"idempotency_key": _form_key(page, "decision-form"), "reason_text": ""},
+    )
+
+    assert answer.status_code == 403
+    assert "Only the person who asked for it can withdraw a request." in answer.content.decode()
+    assert ApprovalRequest.objects.get().status == Status.OPEN

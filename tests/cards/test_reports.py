@@ -117,6 +117,8 @@ def ledger(make_staff):
     approval_step(ann, "approval.request")
     approval_step(sue, "approval.approve")
     approval_step(sue, "approval.reject")
+    approval_step(bob, "approval.request")
+    approval_step(bob, "approval.withdraw")
     return {"ann": ann, "bob": bob, "sue": sue}
 
 
@@ -175,9 +177,12 @@ def test_each_breakdown_names_its_groups(ledger):
         "sue",
         Decimal("900"),
     )
-    assert {u: (c.requested, c.approved, c.rejected) for u, c in report.approvals.items()} == {
-        "ann": (2, 0, 0),
-        "sue": (0, 1, 1),
+    assert {
+        u: (c.requested, c.approved, c.rejected, c.withdrawn) for u, c in report.approvals.items()
+    } == {
+        "ann": (2, 0, 0, 0),
+        "bob": (1, 0, 0, 1),
+        "sue": (0, 1, 1, 0),
     }
 
 
