@@ -10,6 +10,7 @@ The task receives only the job id. One audit record per card (``card.disable`` /
 from __future__ import annotations
 
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,9 +25,10 @@ from portal.audit.actions import OTHER, action_get
 from portal.audit.door import mutation_run
 from portal.audit.outcome import outcome_sentence
 from portal.audit.types import AuditContext, Reason, Target
-from portal.jobs.models import Job, JobItem
+from portal.jobs.models import ItemOutcome, Job, JobItem
 from portal.jobs.runner import ItemResult, ItemRun
 from portal.jobs.services import ItemSpec, job_create
+from portal.jobs.settling import intent_of
 from portal.paytronix.client import client_from_settings
 from portal.paytronix.errors import PaytronixError
 from portal.staff.models import User
@@ -149,17 +151,27 @@ def bulk_card_status_start(
     return job
 
 
-def _card_target(number: str) -> Target:
-    """The card and the account it is on: the account id makes the door drop that guest's
-    cached page, lets the audit's account filter find the record and the reconciler settle an
-    unknown outcome. Read fresh from upstream, never from a cache."""
+@dataclass(frozen=True)
+class CardRead:
+    """What a row's write needs of its card, read from upstream before it."""
+
+    target: Target
+    #: The card's status as read (``ACTIVE``, ``DISABLED``, ``EXCHANGED``); "" when not read.
+    status: str = ""
+
+
+def _card_read(number: str) -> CardRead:
+    """The card, the account it is on and the card's status: the account id makes the door
+    drop that guest's cached page, lets the audit's account filter find the record and the
+    reconciler settle an unknown outcome; the status says whether the row has anything to do.
+    Read fresh from upstream, never from a cache."""
     guest = client_from_settings().guest
     try:
         account = guest.account_identity(printed_card_number=number)
     except PaytronixError:
         # An unknown card, or upstream unreachable: the change itself is still tried and
         # audited by card, and its own answer says what went wrong.
-        return Target(printed_card_number=number)
+        return CardRead(Target(printed_card_number=number))
     account_id = account.account_id
     if account_id is None:
         # The spec's reply names no account (only the sandbox's does): the card's user does,
@@ -168,19 +180,24 @@ def _card_target(number: str) -> Target:
             account_id = card_account_id(
                 number, read=lambda one: guest.account_information_by_id(account_id=one)
             )
-    return Target(
+    target = Target(
         account_id=account_id, printed_card_number=number, username=account.username or ""
     )
+    return CardRead(target, account.query_card_status or "")
 
 
-def card_status_ahead(item: JobItem) -> Target:
-    """Read ahead of a row's write (while the rows before it run): its card's account."""
-    return _card_target(str(item.payload["card_number"]))
+def card_status_ahead(item: JobItem) -> CardRead:
+    """Read ahead of a row's write (while the rows before it run): its card's account and
+    status."""
+    return _card_read(str(item.payload["card_number"]))
 
 
 def card_status_item(run: ItemRun) -> ItemResult:
     """One row of a bulk job: ``changeCardStatus`` through the door, audited per card. The
-    card's account was read ahead (``card_status_ahead``) when the job runs rows at once."""
+    card's account was read ahead (``card_status_ahead``) when the job runs rows at once. A card
+    read as already in the status the row asks for is left alone: nothing is sent, so nothing
+    is changed or audited, and the row says so; but not an attempt that was sent already (its
+    worker stopped, or another is still on it: the door answers how that went)."""
     payload = run.item.payload
     number = str(payload["card_number"])
     action = BulkAction(payload["action"])
@@ -188,11 +205,16 @@ def card_status_item(run: ItemRun) -> ItemResult:
     # The read ahead serves the first attempt; a retry reads the account again (the first
     # read may be what failed, and the row's record should name its account).
     ahead = run.prepared if run.attempt == 1 else None
-    target = ahead() if ahead is not None else _card_target(number)
+    card = ahead() if ahead is not None else _card_read(number)
+    if card.status == status and intent_of(run.idempotency_key) is None:
+        return ItemResult(
+            ItemOutcome.SUCCEEDED,
+            f"Card ending {mask_card_number(number)} was already {action.value}d: nothing sent.",
+        )
     result = mutation_run(
         actor=run.actor,
         action=CARD_ACTIONS[action],
-        target=target,
+        target=card.target,
         params={"printedCardNumber": number, "status": status},
         reason=run.reason,
         idempotency_key=run.idempotency_key,

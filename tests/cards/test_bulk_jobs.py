@@ -117,6 +117,33 @@ def test_a_confirmed_job_changes_each_good_row_once_and_audits_each_card(
     assert all(item.payload == {} for item in job.items.all())
 
 
+def test_a_card_already_as_its_row_asks_is_left_alone_and_the_row_says_so(
+    sandbox, supervisor_client, records, upstream_calls, django_capture_on_commit_callbacks
+):
+    text = (
+        f"{demo.DEMO_ACTIVE_CARD},enable\n"
+        f"{demo.DEMO_DISABLED_CARD},disable\n"
+        f"{demo.DEMO_ATTACHABLE_CARD},disable\n"
+    )
+    upload_id = _upload_id(supervisor_client, text)
+    with django_capture_on_commit_callbacks(execute=True):
+        start(supervisor_client, upload_id)
+
+    job = Job.objects.get()
+    assert (job.status, job.done) == ("succeeded", 3)
+    messages = [item.message for item in job.items.order_by("position")]
+    assert messages == [
+        "Card ending 000011 was already enabled: nothing sent.",
+        "Card ending 000012 was already disabled: nothing sent.",
+        "Card ending 000021 disabled.",
+    ]
+    # Only the one card that was not as asked was written to, and audited.
+    assert len(upstream_calls.to("guest/changeCardStatus.json")) == 1
+    assert [r.card_masked for r in records("card.disable", INTENT)] == ["000021"]
+    assert records("card.enable", INTENT) == []
+    assert sandbox.state.card(demo.DEMO_DISABLED_CARD).status == "DISABLED"
+
+
 def test_a_rows_own_reason_is_recorded_alone_and_the_default_only_where_a_row_gives_none(
     sandbox, supervisor_client, records, django_capture_on_commit_callbacks
 ):

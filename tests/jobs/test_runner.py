@@ -580,20 +580,22 @@ def test_with_no_time_to_wait_for_a_slot_as_many_items_run_as_writes_may(
 def test_a_bulk_rows_retry_reads_its_card_account_again_not_the_first_attempts_read_ahead(
     sandbox: Any, bulk_job: Callable[..., Job]
 ) -> None:
-    from cards.services.bulk import card_status_item
+    from cards.services.bulk import CardRead, card_status_item
     from portal.audit.types import Target
 
     cards = active_cards(sandbox, 1)
     job = bulk_job(cards)
     item = job.items.get()
 
-    def failed_read_ahead() -> Target:  # what a read ahead that failed left: no account
-        return Target(printed_card_number=cards[0])
+    def failed_read_ahead() -> CardRead:  # what a read ahead that failed left: no account
+        return CardRead(Target(printed_card_number=cards[0]))
 
     first = card_status_item(ItemRun(job=job, item=item, attempt=1, prepared=failed_read_ahead))
     assert first.outcome == ItemOutcome.SUCCEEDED
     [intent] = AuditRecord.objects.filter(kind=Kind.INTENT, action="card.disable")
     assert intent.account_id is None  # the read ahead was used as it came
+    # As if the first attempt had never reached upstream: the card is active again.
+    sandbox.state.write(lambda model, moment: setattr(model.card(cards[0]), "status", "ACTIVE"))
     again = card_status_item(ItemRun(job=job, item=item, attempt=2, prepared=failed_read_ahead))
     assert again.outcome == ItemOutcome.SUCCEEDED
     retry = AuditRecord.objects.filter(kind=Kind.INTENT, action="card.disable").latest("seq")

@@ -218,18 +218,19 @@ def test_a_px_transaction_id_sent_as_a_64_bit_number_reads_as_its_exact_digits()
     assert reply.px_transaction_id == "9007199254740993"
 
 
-def test_an_account_identity_reads_whose_account_it_is_and_nothing_more() -> None:
+def test_an_account_identity_reads_whose_account_it_is_and_its_cards_status_only() -> None:
     from portal.paytronix.replies import AccountIdentity
 
     reply = {
         "result": "success",
         "accountId": "9000001",
         "username": "ava.thompson",
+        "queryCardStatus": "Disabled",
         "primaryCard": {"printedCardNumber": "6000201000200841"},
         "pointBalances": [{"balance": "lots"}],  # not read, so never malformed here
     }
     assert AccountIdentity.from_wire(reply) == AccountIdentity(
-        account_id=9000001, username="ava.thompson"
+        account_id=9000001, username="ava.thompson", query_card_status="DISABLED"
     )
     # The spec's reply names no account: whose it is then comes from the card's user.
     assert AccountIdentity.from_wire({"username": "ava"}).account_id is None

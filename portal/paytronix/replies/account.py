@@ -104,12 +104,15 @@ class PendingEventReward(WireModel):
 
 @dataclass(frozen=True)
 class AccountIdentity(WireModel):
-    """Of an accountInformation reply, only whose account it is: for a caller that needs no
-    more (a bulk row's audit target), which then decodes two fields, not the wallets and cards.
-    ``account_id`` is in the spec's eClub example reply only (the sandbox always sends it)."""
+    """Of an accountInformation reply, only whose account it is and the status of the card it
+    was asked by: for a caller that needs no more (a bulk row's audit target, and whether its
+    card is already as the row asks), which then decodes three fields, not the wallets and
+    cards. ``account_id`` is in the spec's eClub example reply only (the sandbox always sends
+    it)."""
 
     account_id: int | None = None
     username: str | None = None
+    query_card_status: str | None = field(default=None, metadata=enumerated())
 
 
 @dataclass(frozen=True)
