@@ -9,6 +9,7 @@ The task receives only the job id. One audit record per card (``card.disable`` /
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -184,6 +185,23 @@ def _card_read(number: str) -> CardRead:
         account_id=account_id, printed_card_number=number, username=account.username or ""
     )
     return CardRead(target, account.query_card_status or "")
+
+
+def bulk_refused_rows(job: Job) -> Iterator[dict[str, Any]]:
+    """The lines of the job's file that were refused before it started (the owner chose to
+    skip them), as result rows after the items: each with its line, what it was and why."""
+    upload = BulkUpload.objects.filter(job=job).first()
+    for row in upload.bad_rows() if upload is not None else []:
+        masked = str(row.get("masked") or "")
+        card = f" card ending {masked}" if any(c.isdigit() for c in masked) else ""
+        yield {
+            "position": "",
+            "item": f"Line {row['line']}: {row.get('action') or 'no action'}{card}",
+            "status": "not started",
+            "outcome": "refused",
+            "message": f"{row['problem']} Skipped when the job was started.",
+            "audit_record": "",
+        }
 
 
 def card_status_ahead(item: JobItem) -> CardRead:

@@ -9,12 +9,21 @@ so no app's tasks or services import each other.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
 from portal.jobs.runner import ItemAhead, ItemHandler, job_run_items
+
+if TYPE_CHECKING:
+    from portal.jobs.models import Job
+
+
+#: Result rows (``JobItem.as_row``'s columns) of what the job's input held and the job never
+#: ran: a bulk file's refused lines.
+NotRun = Callable[["Job"], Iterable[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -22,6 +31,7 @@ class JobKind:
     name: str
     #: Runs job ``job_id`` to its end (``job_run_items`` for item-by-item work).
     run: Callable[[int], object]
+    not_run: NotRun | None = None
 
 
 JOB_KINDS: dict[str, JobKind] = {}
@@ -34,10 +44,13 @@ def job_kind_register(
     concurrency: Callable[[], int] | None = None,
     ahead: ItemAhead | None = None,
     run: Callable[[int], object] | None = None,
+    not_run: NotRun | None = None,
 ) -> JobKind:
     """Register how jobs of ``name`` run: ``items`` (a handler of one item, ``concurrency()``
     items at a time, ``JOBS_CONCURRENCY`` by default, with ``ahead`` reading what an item
-    needs while the items before it run) or ``run`` (the whole job)."""
+    needs while the items before it run) or ``run`` (the whole job). ``not_run`` gives the
+    result rows of what the job's input held and the job never ran (the results download lists
+    them after the items)."""
     if (items is None) == (run is None):
         raise ValueError("a job kind runs either item by item or as a whole: give one of them")
     if items is not None:
@@ -49,7 +62,7 @@ def job_kind_register(
 
         run = run_items
     assert run is not None
-    kind = JobKind(name=name, run=run)
+    kind = JobKind(name=name, run=run, not_run=not_run)
     JOB_KINDS[name] = kind
     return kind
 

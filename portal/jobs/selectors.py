@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
 
+from portal.jobs.kinds import JOB_KINDS
 from portal.jobs.models import ItemOutcome, Job, JobItem
 from portal.staff.models import User
 
@@ -58,6 +59,19 @@ def job_items_page(
 
 
 def job_items_rows(job: Job) -> Iterator[dict[str, Any]]:
-    """Every item's result, in order, read in chunks (for the results download)."""
+    """Every item's result, in order, read in chunks, then what the job's input held and the
+    job never ran (its kind's ``not_run``: a bulk file's refused lines), for the results
+    download."""
     for item in job.items.order_by("position").iterator(chunk_size=1000):
         yield item.as_row()
+    yield from _not_run(job)
+
+
+def _not_run(job: Job) -> Iterable[dict[str, Any]]:
+    kind = JOB_KINDS.get(job.kind)
+    return kind.not_run(job) if kind is not None and kind.not_run is not None else ()
+
+
+def job_not_run_count(job: Job) -> int:
+    """How many of the job's input were refused before it started (its kind's ``not_run``)."""
+    return sum(1 for _ in _not_run(job))

@@ -24,7 +24,13 @@ from django_htmx.http import HttpResponseClientRefresh
 from portal.audit.actions import ACTIONS
 from portal.audit.records import event_record
 from portal.jobs.models import Job, JobStatus
-from portal.jobs.selectors import job_items_page, job_items_rows, job_of_owner, jobs_recent
+from portal.jobs.selectors import (
+    job_items_page,
+    job_items_rows,
+    job_not_run_count,
+    job_of_owner,
+    jobs_recent,
+)
 from portal.jobs.services import job_cancel
 from portal.spreadsheet import spreadsheet_cell
 from portal.staff.access import requires, user_may
@@ -97,6 +103,7 @@ def job_detail(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
         | {
             "page": page,
             "not_succeeded": not_succeeded,
+            "not_run": job_not_run_count(job),
             # Once asked to stop, there is nothing more to cancel: the button goes.
             "cancellable": not job.is_finished and not job.cancel_requested,
         },

@@ -176,8 +176,15 @@ def test_the_results_download_has_one_row_per_card_with_its_line_and_outcome(
         ("Line 4: disable card ending 000021", "succeeded"),
         ("Line 6: enable card ending 000012", "succeeded"),
         ("Line 7: disable card ending 000013", "failed"),
+        # The lines refused before the start (the owner skipped them) are listed too.
+        ("Line 3: disable", "refused"),
+        ("Line 5: enable card ending 000011", "refused"),
     ]
     assert "replaced by another card" in rows[3]["message"]
+    assert rows[4]["message"].endswith("Skipped when the job was started.")
+    assert rows[4]["status"] == "not started"
+    page = supervisor_client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+    assert "<dt>Not started</dt><dd>2 lines of the file, refused before the start" in page
     assert all(demo.DEMO_ACTIVE_CARD not in row["item"] for row in rows)
 
 
