@@ -54,7 +54,7 @@ def password_reset_limit_reached(sent: list[datetime]) -> str:
     next_at = sent[-limit] + RESET_WINDOW
     return (
         f"{len(sent)} password reset emails were sent to this guest in the last hour, the most "
-        f"allowed. The next one can be sent at {next_at:%H:%M} UTC."
+        f"allowed. The next one can be sent at {timezone.localtime(next_at):%H:%M %Z}."
     )
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils import timezone
+
 from guests.selectors.optional import ENROLLMENT
 from guests.selectors.privacy import DELETE_ACTION, deletion_waiting
 from guests.selectors.profile import GuestProfile, guest_profile
@@ -60,7 +62,8 @@ def guest_deletion_request(submission: Submission, *, profile: GuestProfile) -> 
     if waiting is not None and waiting.idempotency_key != submission.idempotency_key:
         raise ChangeRefusedError(
             f"A deletion of this guest's data is already waiting for approval (asked by "
-            f"{waiting.requester_username} on {waiting.requested_at:%b %-d, %Y %H:%M} UTC)."
+            f"{waiting.requester_username} on "
+            f"{timezone.localtime(waiting.requested_at):%b %-d, %Y %H:%M %Z})."
         )
     request = approval_request(
         submission,

@@ -452,3 +452,26 @@ def test_the_detail_names_the_action_and_its_parameters_in_words(
     assert "<dt>Card</dt><dd>card ending 000011</dd>" in html
     assert "<dt>Status</dt><dd>DISABLED</dd>" in html
     assert "{&#x27;" not in html
+
+
+@pytest.mark.parametrize(
+    ("zone", "shown", "named"),
+    [
+        ("UTC", "2026-11-30 15:04:05.000000 UTC", "UTC"),
+        ("America/New_York", "2026-11-30 10:04:05.000000 EST", "America/New_York"),
+    ],
+)
+def test_times_are_said_in_the_zone_they_are_shown_in(
+    auditor_client: Client, settings: Any, zone: str, shown: str, named: str
+) -> None:
+    # Seen in a read: with TIME_ZONE set to a local zone, the screens showed local times
+    # labelled UTC.
+    settings.TIME_ZONE = zone
+    with time_machine.travel("2026-11-30T15:04:05+00:00", tick=False):
+        record = _record()
+
+    detail = auditor_client.get(reverse("audit:detail", args=[record.pk])).content.decode()
+    listing = auditor_client.get(reverse("audit:list")).content.decode()
+
+    assert shown in detail
+    assert f"times in {named}<" in listing

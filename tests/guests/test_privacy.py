@@ -215,3 +215,17 @@ def test_a_deletion_waiting_behind_more_open_requests_than_the_summary_lists_is_
         page = agent_client.get(GUEST_URL).content.decode()
     assert "Deletion requested:</strong> alice.agent asked on" in page
     assert len(deletion_queries(queries)) == 1
+
+
+def test_the_next_reset_time_is_said_in_the_zone_the_screens_use(settings: Any) -> None:
+    from datetime import UTC, datetime
+
+    from guests.services.password import password_reset_limit_reached
+
+    settings.TIME_ZONE = "America/New_York"
+    settings.GUESTS_PASSWORD_RESETS_PER_HOUR = 2
+    sent = [datetime(2026, 11, 30, 15, 0, tzinfo=UTC), datetime(2026, 11, 30, 15, 20, tzinfo=UTC)]
+
+    said = password_reset_limit_reached(sent)
+
+    assert said.endswith("The next one can be sent at 11:00 EST.")
