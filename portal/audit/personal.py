@@ -127,6 +127,19 @@ _REPLY_PERSONAL = frozenset(
     }
 )
 _REPLY_PHONES = frozenset({"phone", "mobilephone", "fax"})
+#: Objects (folded, as above) whose ``name`` is a wallet's or a reward's, not a person's: a
+#: balance, a wallet's contents, a pending reward.
+_NAMES_NOT_PERSONAL = frozenset(
+    {
+        "pointbalances",
+        "rewardbalances",
+        "storedvaluebalance",
+        "chargebalance",
+        "walletcontents",
+        "walletinfo",
+        "pendingeventrewards",
+    }
+)
 
 
 def _reply_value_mask(folded: str, value: Any) -> Any:
@@ -140,20 +153,32 @@ def _reply_value_mask(folded: str, value: Any) -> Any:
     return username_mask(text)
 
 
-def reply_personal_mask(value: Any, *, by_field: bool = True, field_name: str = "") -> Any:
+def _folded(field_name: str) -> str:
+    return re.sub(r"[^a-z]", "", field_name.lower())
+
+
+def reply_personal_mask(
+    value: Any, *, by_field: bool = True, field_name: str = "", within: str = ""
+) -> Any:
     """Upstream's reply (a mapping, as ``dataclasses.asdict`` gives it) as an audit record may
     keep it: the value of every personal field masked (``by_field``) and every email address in
     any text masked. Without ``by_field`` only addresses are masked: an error's fields map a
-    field's name to upstream's message, not to a value."""
-    folded = re.sub(r"[^a-z]", "", field_name.lower())
+    field's name to upstream's message, not to a value. ``within``: the field holding this
+    value's object (a wallet's ``name`` is no person's)."""
+    folded = _folded(field_name)
     if isinstance(value, Mapping):
         return {
-            k: reply_personal_mask(v, by_field=by_field, field_name=str(k))
+            k: reply_personal_mask(v, by_field=by_field, field_name=str(k), within=field_name)
             for k, v in value.items()
         }
     if isinstance(value, list | tuple):
-        return [reply_personal_mask(v, by_field=by_field, field_name=field_name) for v in value]
-    if by_field and folded in _REPLY_PERSONAL:
+        return [
+            reply_personal_mask(v, by_field=by_field, field_name=field_name, within=within)
+            for v in value
+        ]
+    # A wallet's or a reward's ``name`` is no person's.
+    wallet_name = folded == "name" and _folded(within) in _NAMES_NOT_PERSONAL
+    if by_field and folded in _REPLY_PERSONAL and not wallet_name:
         return _reply_value_mask(folded, value)
     return mask_emails(value) if isinstance(value, str) else value
 

@@ -102,20 +102,27 @@ def test_more_info_is_recorded_with_the_fields_upstream_asked_for(
     assert outcome.upstream_detail == {"fields": ["registrationCode"]}
 
 
-def test_a_card_number_in_upstreams_reply_is_recorded_masked_and_hashed_once(
-    sandbox: Any, agent: User
-) -> None:
-    # Seen in a walkthrough: the reply's detail, scrubbed when read and again when recorded,
-    # kept the card as "9df4'}": the tail of the first scrub's text, masked a second time.
-    result = mutation_run(
+def _disabled_answering(key: str, reply: dict[str, Any], agent: User) -> Any:
+    """A card disabled through the door, upstream answering ``reply``."""
+    return mutation_run(
         actor=agent,
         action="card.disable",
         target=Target(account_id=ACCOUNT, printed_card_number=CARD),
         params={"printedCardNumber": CARD},
         reason=Reason(code="lost"),
-        idempotency_key="reply-card",
+        idempotency_key=key,
         context=AuditContext(),
-        call=lambda client: {"printedCardNumber": CARD, "cards": [{"printedCardNumber": CARD}]},
+        call=lambda client: reply,
+    )
+
+
+def test_a_card_number_in_upstreams_reply_is_recorded_masked_and_hashed_once(
+    sandbox: Any, agent: User
+) -> None:
+    # Seen in a walkthrough: the reply's detail, scrubbed when read and again when recorded,
+    # kept the card as "9df4'}": the tail of the first scrub's text, masked a second time.
+    result = _disabled_answering(
+        "reply-card", {"printedCardNumber": CARD, "cards": [{"printedCardNumber": CARD}]}, agent
     )
 
     assert result.outcome == Outcome.SUCCEEDED
@@ -531,3 +538,24 @@ def test_a_write_waits_for_a_write_slot_and_gives_it_back_with_the_answer(
     assert result.ok
     assert sandbox.state.card(CARD).status == "DISABLED"
     assert slots.slots.acquire(blocking=False)
+
+
+def test_a_wallets_name_in_upstreams_reply_is_kept_and_a_persons_is_masked(
+    sandbox: Any, agent: User
+) -> None:
+    # Seen in a walkthrough: an adjustment's record said "name P***" for the Points wallet.
+    reply = {
+        "walletContents": [{"walletCode": 1, "name": "Points", "quantity": "25"}],
+        "pointBalances": [{"name": "Visits", "balance": "3"}],
+        "referral": {"code": "R-1", "name": "Ava Thompson"},
+        "name": "Ava Thompson",
+    }
+    _disabled_answering("reply-names", reply, agent)
+
+    [outcome] = outcomes()
+    detail = outcome.upstream_detail
+    assert detail["walletContents"][0]["name"] == "Points"
+    assert detail["pointBalances"][0]["name"] == "Visits"
+    assert detail["referral"]["name"] != "Ava Thompson"
+    assert detail["name"] != "Ava Thompson"
+    assert "Thompson" not in str(detail)
