@@ -153,10 +153,20 @@ NOT_YOURS = "Only the person who asked for it can withdraw a request."
 WITHDRAWN = "Request withdrawn: nobody can approve it now."
 
 
+def _decided_by_key(request: ApprovalRequest, submission: Submission) -> bool:
+    """Whether ``submission`` is the one that decided (or withdrew) ``request``: the same form
+    sent again."""
+    key = AuditRecord.objects.filter(pk=request.decision_record_id).values_list(
+        "idempotency_key", flat=True
+    )
+    return key.first() == submission.idempotency_key
+
+
 def approval_withdraw(submission: Submission, request_id: int) -> ChangeOutcome:
     """Take back request ``request_id``, as its requester, before anyone decides it (the
-    reason, optional, is kept with it). Audited as ``approval.withdraw``. Withdrawing it again
-    answers the first withdrawal; a request decided meanwhile says by whom. Raises
+    reason, optional, is kept with it). Audited as ``approval.withdraw``. The same form sent
+    again answers the first withdrawal; any other, like a request decided meanwhile, says what
+    became of it and by whom (its reason is not recorded). Raises
     ``PermissionDenied`` (recorded) for anyone else, and ``ApprovalRequest.DoesNotExist`` for
     an unknown request."""
     actor = submission.actor
@@ -184,7 +194,7 @@ def approval_withdraw(submission: Submission, request_id: int) -> ChangeOutcome:
     with transaction.atomic(durable=True):
         request = ApprovalRequest.objects.select_for_update().get(pk=request_id)
         if not request.is_open:
-            if request.status == Status.WITHDRAWN:
+            if request.status == Status.WITHDRAWN and _decided_by_key(request, submission):
                 return ChangeOutcome(
                     outcome=Outcome.SUCCEEDED,
                     message=WITHDRAWN,

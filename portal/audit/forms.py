@@ -237,9 +237,8 @@ class LocalDateTimeInput(forms.DateTimeInput):
 
 
 def _when(label: str) -> forms.DateTimeField:
-    return forms.DateTimeField(
-        label=label, required=False, widget=LocalDateTimeInput(), help_text="UTC"
-    )
+    # Read in the current time zone (``TIME_ZONE``), which the form names (``__init__``).
+    return forms.DateTimeField(label=label, required=False, widget=LocalDateTimeInput())
 
 
 class AuditFilterForm(forms.Form):
@@ -273,6 +272,9 @@ class AuditFilterForm(forms.Form):
         action = self.fields["action"]
         assert isinstance(action, forms.ChoiceField)
         action.choices = [("", "Any action"), *action_choices()]
+        zone = timezone.get_current_timezone_name()
+        for name in ("since", "until"):
+            self.fields[name].help_text = zone
 
     def clean_card(self) -> str:
         digits = card_normalize(self.cleaned_data.get("card", ""))

@@ -310,13 +310,20 @@ def test_withdrawing_again_answers_the_first_withdrawal_and_needs_no_reason(
     request = ask(agent)
 
     first = approval_withdraw(submission(agent, "withdraw-1", text=""), request.pk)
-    again = approval_withdraw(submission(agent, "withdraw-2", text=""), request.pk)
+    again = approval_withdraw(submission(agent, "withdraw-1", text=""), request.pk)
+    # Another form (a second tab), with its own reason: told the request was withdrawn before,
+    # not that this withdrawal (and its reason) was recorded.
+    other = approval_withdraw(submission(agent, "withdraw-2", text="Second tab"), request.pk)
 
     assert first.ok
     assert again.ok
     assert again.replayed
     assert again.intent_id == first.intent_id
+    assert not other.ok
+    assert other.message == "This request was already withdrawn by alice.agent."
     assert len(records("approval.withdraw")) == 1
+    request.refresh_from_db()
+    assert request.decision_reason == ""
 
 
 def test_only_the_requester_may_withdraw_and_a_refusal_is_recorded(

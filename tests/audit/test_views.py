@@ -231,6 +231,9 @@ def test_a_change_shows_its_intent_and_outcome_side_by_side(
     assert "Intent" in page
     assert "Guest lost it on the train" in page
     assert "Succeeded" in page
+    # The intent's own outcome field ("pending", as it was recorded) is not shown as a state.
+    assert "Recorded before the change was made" in page
+    assert ">Pending<" not in page
 
 
 def test_an_unknown_record_is_not_found(auditor_client: Client) -> None:
@@ -475,3 +478,5 @@ def test_times_are_said_in_the_zone_they_are_shown_in(
 
     assert shown in detail
     assert f"times in {named}<" in listing
+    # The time filter reads its boxes in that zone, and says so.
+    assert listing.count(f'<p class="help">{named}</p>') == 2

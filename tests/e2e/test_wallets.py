@@ -62,7 +62,7 @@ def test_an_over_limit_adjustment_waits_for_a_supervisor_who_approves_it(
     page.get_by_role("button", name="Send for approval").click()
 
     expect(page.get_by_text("a supervisor will approve or reject it")).to_be_visible()
-    expect(page.get_by_text("Another supervisor has to decide this request")).to_be_visible()
+    expect(page.get_by_text("A supervisor has to decide this request")).to_be_visible()
     expect(page.get_by_role("button", name="Approve")).to_have_count(0)
     fits(page, "approval-own-request")
     request_url = page.url

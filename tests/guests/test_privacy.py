@@ -205,7 +205,9 @@ def test_a_deletion_waiting_behind_more_open_requests_than_the_summary_lists_is_
     ask(LIST_SIZE - 2)
     with CaptureQueriesContext(connection) as queries:
         page = agent_client.get(GUEST_URL).content.decode()
-    assert "Deletion requested:</strong> alice.agent asked on" in page
+    # The requester is told it is their own, with the way to see or withdraw it.
+    assert "Deletion requested:</strong> you asked on" in page
+    assert "your request: see or withdraw it</a>" in page
     assert deletion_queries(queries) == []
 
     # Newer requests push it out of the summary's list: the banner asks for it directly.
@@ -213,7 +215,7 @@ def test_a_deletion_waiting_behind_more_open_requests_than_the_summary_lists_is_
     assert ApprovalRequest.objects.filter(status=Status.OPEN).count() == LIST_SIZE + 1
     with CaptureQueriesContext(connection) as queries:
         page = agent_client.get(GUEST_URL).content.decode()
-    assert "Deletion requested:</strong> alice.agent asked on" in page
+    assert "Deletion requested:</strong> you asked on" in page
     assert len(deletion_queries(queries)) == 1
 
 
