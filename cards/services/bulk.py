@@ -226,7 +226,7 @@ def card_status_item(run: ItemRun) -> ItemResult:
     card = ahead() if ahead is not None else _card_read(number)
     if card.status == status and intent_of(run.idempotency_key) is None:
         return ItemResult(
-            ItemOutcome.SUCCEEDED,
+            ItemOutcome.UNCHANGED,
             f"Card ending {mask_card_number(number)} was already {action.value}d: nothing sent.",
         )
     result = mutation_run(

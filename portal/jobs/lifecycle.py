@@ -131,7 +131,7 @@ def item_end(
         item.pk,
         ItemStatus.DONE.value,
     ]
-    counted = [0 if outcome == ItemOutcome.SUCCEEDED else 1, _at(Job, "updated_at", now)]
+    counted = [0 if outcome in ENDED_AS_ASKED else 1, _at(Job, "updated_at", now)]
     if outcome == ItemOutcome.CANCELLED:
         with connection.cursor() as cursor:
             cursor.execute(sql.ended, ended)
@@ -150,6 +150,9 @@ def item_end(
     return ItemEnd(ended=True, cancel_requested=bool(row[0]) if row else None)
 
 
+#: An item that ended as it asked: made so, or found so already.
+ENDED_AS_ASKED = (ItemOutcome.SUCCEEDED, ItemOutcome.UNCHANGED)
+
 _JOB_OUTCOME = {
     JobStatus.SUCCEEDED: Outcome.SUCCEEDED,
     JobStatus.PARTLY_FAILED: Outcome.FAILED,
@@ -166,7 +169,7 @@ def _items_summary(job: Job) -> tuple[JobStatus, str, int, int]:
         .values("outcome")
         .annotate(n=Count("id"))
     }
-    succeeded = counts.get(ItemOutcome.SUCCEEDED, 0)
+    succeeded = sum(counts.get(outcome, 0) for outcome in ENDED_AS_ASKED)
     cancelled = counts.get(ItemOutcome.CANCELLED, 0)
     suspended = counts.get(ItemOutcome.SUSPENDED, 0)
     ended = sum(counts.values()) - cancelled

@@ -49,6 +49,8 @@ class ItemStatus(models.TextChoices):
 
 class ItemOutcome(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
+    #: Already as the item asked (a card already disabled): nothing sent, nothing changed.
+    UNCHANGED = "unchanged", "Already as asked"
     FAILED = "failed", "Failed"
     NEEDS_MORE_INFO = "needs_more_info", "Needs more information"
     UNKNOWN = "unknown", "Unknown (being settled)"

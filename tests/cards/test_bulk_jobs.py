@@ -130,12 +130,13 @@ def test_a_card_already_as_its_row_asks_is_left_alone_and_the_row_says_so(
         start(supervisor_client, upload_id)
 
     job = Job.objects.get()
-    assert (job.status, job.done) == ("succeeded", 3)
-    messages = [item.message for item in job.items.order_by("position")]
-    assert messages == [
-        "Card ending 000011 was already enabled: nothing sent.",
-        "Card ending 000012 was already disabled: nothing sent.",
-        "Card ending 000021 disabled.",
+    assert (job.status, job.done, job.failed) == ("succeeded", 3, 0)
+    assert job.summary == "1 succeeded, 2 already as asked"
+    ended = [(item.outcome, item.message) for item in job.items.order_by("position")]
+    assert ended == [
+        ("unchanged", "Card ending 000011 was already enabled: nothing sent."),
+        ("unchanged", "Card ending 000012 was already disabled: nothing sent."),
+        ("succeeded", "Card ending 000021 disabled."),
     ]
     # Only the one card that was not as asked was written to, and audited.
     assert len(upstream_calls.to("guest/changeCardStatus.json")) == 1
