@@ -156,6 +156,8 @@ WITHDRAWN = "Request withdrawn: nobody can approve it now."
 def _decided_by_key(request: ApprovalRequest, submission: Submission) -> bool:
     """Whether ``submission`` is the one that decided (or withdrew) ``request``: the same form
     sent again."""
+    if request.decision_record_id is None:
+        return False
     key = AuditRecord.objects.filter(pk=request.decision_record_id).values_list(
         "idempotency_key", flat=True
     )
