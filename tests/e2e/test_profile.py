@@ -69,7 +69,8 @@ def test_a_deletion_is_asked_for_by_one_person_and_approved_by_another(
     page.get_by_label("Reason").fill("Guest asked to be forgotten")
     page.get_by_role("button", name="Ask for approval to delete").click()
 
-    expect(page.locator(".deletion-waiting")).to_contain_text("alice.agent asked")
+    expect(page.locator(".deletion-waiting")).to_contain_text("you asked")
+    expect(page.get_by_role("link", name="your request: see or withdraw it")).to_be_visible()
     assert demo.DEMO_USERNAME in sandbox.state.live.users
 
     approver = browser.new_context(base_url=live_server.url, viewport=TABLET)  # type: ignore[arg-type]
