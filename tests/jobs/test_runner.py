@@ -369,6 +369,7 @@ def test_what_an_item_needs_is_read_ahead_while_the_items_before_it_run(
     connection.close()
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_jobs_items_and_reads_ahead_ask_the_circuit_breaker_together(
     sandbox: Any, bulk_job: Callable[..., Job]
 ) -> None:
