@@ -138,9 +138,7 @@ def _approved_by(request: ApprovalRequest, actor: User) -> bool:
 
 def _decided(request: ApprovalRequest) -> ChangeOutcome:
     """A request decided (or withdrawn) before this submit: what became of it, and by whom."""
-    word = {Status.APPROVED: "approved", Status.WITHDRAWN: "withdrawn"}.get(
-        Status(request.status), "rejected"
-    )
+    word = Status(request.status).label.lower()
     return ChangeOutcome(
         outcome=Outcome.FAILED,
         message=f"This request was already {word} by {request.decided_by_username}.",
