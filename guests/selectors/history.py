@@ -11,7 +11,7 @@ import hashlib
 import html
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
@@ -20,6 +20,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from guests.selectors import reads
@@ -40,6 +41,62 @@ def day_text(day: date) -> str:
     """``day|date:"M j, Y"`` without the template filter (its DateFormat machinery was a tenth
     of the history table): ``Jan 5, 2026``."""
     return f"{MONTHS_3[day.month].title()} {day.day}, {day.year:04d}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Words:
+    """What the rows of one drawing say alike, in the language it is drawn in: the months'
+    short names and AM/PM (``day_text`` and the ``g:i A`` format's words)."""
+
+    months: tuple[str, ...]
+    am: str
+    pm: str
+
+
+#: By language, and whether escaped for HTML: a page's 25 rows translated the same words 75
+#: times.
+_words: dict[tuple[str, bool], _Words] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class _Drawing:
+    """One drawing of rows: its time zone (None: times are drawn as they are) and words."""
+
+    zone: tzinfo | None
+    words: _Words
+
+    @classmethod
+    def now(cls, *, html: bool = True) -> _Drawing:
+        """The current zone and language's; ``html``: the words escaped."""
+        key = (get_language() or "", html)
+        words = _words.get(key)
+        if words is None:
+            said = escape_text if html else str
+            words = _words[key] = _Words(
+                months=("", *(said(MONTHS_3[month].title()) for month in range(1, 13))),
+                am=said(_("AM")),
+                pm=said(_("PM")),
+            )
+        return cls(timezone.get_current_timezone() if settings.USE_TZ else None, words)
+
+    def local(self, moment: datetime) -> datetime:
+        """What a template's date filter converts ``moment`` to: local time when it is aware."""
+        if self.zone is None or moment.utcoffset() is None:
+            return moment
+        return moment.astimezone(self.zone)
+
+    def date_text(self, moment: datetime | None) -> str:
+        """``moment|date:"M j, Y"`` (``moment`` in this drawing's zone)."""
+        if moment is None:
+            return ""
+        return f"{self.words.months[moment.month]} {moment.day}, {moment.year:04d}"
+
+    def time_text(self, moment: datetime | None) -> str:
+        """``moment|date:"g:i A"`` (``moment`` in this drawing's zone)."""
+        if moment is None:
+            return ""
+        meridiem = self.words.pm if moment.hour > 11 else self.words.am
+        return f"{moment.hour % 12 or 12}:{moment.minute:02d} {meridiem}"
 
 
 @dataclass(frozen=True)
@@ -102,35 +159,32 @@ class HistoryRow:
     #: The transaction's comments (guests:transaction_comments); "" without a transaction id.
     comments_url: str = ""
 
-    @cached_property
-    def _local_time(self) -> datetime | None:
-        return _local(self.occurred_at) if self.occurred_at else None
-
     @property
     def date_text(self) -> str:
         """``occurred_at|date:"M j, Y"`` in the current time zone, without the template filter
         (a page draws 25 rows; the filter's DateFormat machinery was a tenth of the table)."""
-        moment = self._local_time
-        if moment is None:
-            return ""
-        return day_text(moment)
+        drawing = _Drawing.now(html=False)
+        return drawing.date_text(self._local(drawing))
 
     @property
     def time_text(self) -> str:
         """``occurred_at|date:"g:i A"`` in the current time zone."""
-        moment = self._local_time
-        if moment is None:
-            return ""
-        meridiem = _("PM") if moment.hour > 11 else _("AM")
-        return f"{moment.hour % 12 or 12}:{moment.minute:02d} {meridiem}"
+        drawing = _Drawing.now(html=False)
+        return drawing.time_text(self._local(drawing))
 
-    def html(self, mark: str = "") -> SafeString:
+    def _local(self, drawing: _Drawing) -> datetime | None:
+        return drawing.local(self.occurred_at) if self.occurred_at else None
+
+    def html(self, mark: str = "", drawing: _Drawing | None = None) -> SafeString:
         """The row as the history table draws it; ``mark`` is what the cards app puts under the
         transaction for one of the console's own adjustments (Voided, or a Void button): HTML
-        when it is a ``SafeString``, escaped otherwise. Built here rather than by a template
-        loop (a page is 25 rows; the loop's nodes and filters were most of a first drawing of
-        the page), with the standard library's escaping, which is what Django's ``escape``
-        does without its lazy-string wrapper (a third of the cost)."""
+        when it is a ``SafeString``, escaped otherwise; ``drawing``: the zone and words shared
+        by the rows drawn together. Built here rather than by a template loop (a page is 25
+        rows; the loop's nodes and filters were most of a first drawing of the page), with the
+        standard library's escaping, which is what Django's ``escape`` does without its
+        lazy-string wrapper (a third of the cost); the drawing's words come escaped."""
+        drawing = drawing or _Drawing.now()
+        moment = self._local(drawing)
         if not self.authorized:
             state = _NOT_AUTHORIZED
         elif not self.guest_visible:
@@ -139,24 +193,24 @@ class HistoryRow:
             state = ""
         comments = ""
         if self.transaction_id:
-            url, tid = _escape(self.comments_url), _escape(str(self.transaction_id))
+            url, tid = escape_text(self.comments_url), escape_text(str(self.transaction_id))
             comments = (
                 f'<div><a class="small-link" href="{url}" hx-get="{url}" '
                 f'hx-target="#comments-{tid}" hx-swap="innerHTML">Comments</a></div>'
                 f'<div id="comments-{tid}" class="untrusted" aria-live="polite" '
                 'tabindex="-1"></div>'
             )
-        store = _escape(self.store_name)
+        store = escape_text(self.store_name)
         if self.store_code:
-            store += f' <span class="muted">#{_escape(self.store_code)}</span>'
+            store += f' <span class="muted">#{escape_text(self.store_code)}</span>'
         cells = "".join(f'<td class="num">{cell.html if cell else ""}</td>' for cell in self.cells)
         return SafeString(
             f"<tr{'' if self.guest_visible else _MUTED_ROW}>"
-            f'<td class="nowrap">{_escape(self.date_text)}'
-            f'<div class="muted">{_escape(self.time_text)}</div></td>'
-            f"<td>{_escape(self.transaction_type)}{state}{comments}{_safe(mark)}</td>"
+            f'<td class="nowrap">{drawing.date_text(moment)}'
+            f'<div class="muted">{drawing.time_text(moment)}</div></td>'
+            f"<td>{escape_text(self.transaction_type)}{state}{comments}{html_or_escaped(mark)}</td>"
             f'<td class="untrusted">{store}</td>'
-            f'<td class="mono">{_escape(self.check_number)}</td>{cells}</tr>'
+            f'<td class="mono">{escape_text(self.check_number)}</td>{cells}</tr>'
         )
 
 
@@ -169,19 +223,20 @@ _MUTED_ROW = ' class="muted"'
 _NOT_SHOWN = ' <span class="muted">(not shown to the guest)</span>'
 
 
-def _escape(text: str) -> str:
+def escape_text(text: str) -> str:
     """Django's ``escape`` (``html.escape`` of the text, quotes included), minus its wrapper."""
     return html.escape(text, quote=True)
 
 
-def _safe(value: str) -> str:
+def html_or_escaped(value: str) -> str:
     """``value`` as HTML when something marked it safe, escaped otherwise."""
-    return value if isinstance(value, SafeString) else _escape(value)
+    return value if isinstance(value, SafeString) else escape_text(value)
 
 
 def rows_html(rows: list[HistoryRow], marks: dict[str, SafeString]) -> SafeString:
     """The history table's rows, each with its mark (by check number) when it has one."""
-    return SafeString("\n".join(row.html(marks.get(row.check_number, "")) for row in rows))
+    drawing = _Drawing.now()
+    return SafeString("\n".join(row.html(marks.get(row.check_number, ""), drawing) for row in rows))
 
 
 @dataclass(frozen=True)
@@ -202,15 +257,11 @@ class HistoryPage:
         return self.query.page > 1
 
     @cached_property
-    def rows_digest(self) -> str:
+    def fragment_digest(self) -> str:
         """A digest of everything the rows show (their drawn fragment's key takes it instead of
-        the rows: a page made once is digested once)."""
+        the rows, ``guests.templatetags.fragments.FragmentKey``: a page made once is digested
+        once)."""
         return hashlib.blake2b(repr(self.rows).encode(), digest_size=16).hexdigest()
-
-
-def _local(moment: datetime) -> datetime:
-    """What a template's date filter converts ``moment`` to: local time when it is aware."""
-    return timezone.localtime(moment) if settings.USE_TZ and timezone.is_aware(moment) else moment
 
 
 def comments_url_maker(account_id: int) -> Callable[[int | None], str]:

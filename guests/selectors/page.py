@@ -22,7 +22,14 @@ from guests import labels
 from guests.labels import Choice
 from guests.selectors import optional
 from guests.selectors.fanout import ReadResult
-from guests.selectors.history import HistoryPage, HistoryQuery, HistoryRow, day_text
+from guests.selectors.history import (
+    HistoryPage,
+    HistoryQuery,
+    HistoryRow,
+    day_text,
+    escape_text,
+    html_or_escaped,
+)
 from portal.paytronix.replies import (
     AccountComment,
     AccountInformation,
@@ -118,14 +125,11 @@ class Wallet:
                 if lines
                 else SafeString('<span class="muted">Nothing expiring</span>')
             )
-        return format_html(
-            '<tr><th scope="row">{} <span class="muted">({})</span>{}</th>'
-            '<td class="num">{}</td><td>{}</td></tr>',
-            self.name,
-            self.group.lower(),
-            adjust_link,
-            amount(self.balance),
-            expiring,
+        return SafeString(
+            f'<tr><th scope="row">{escape_text(self.name)} '
+            f'<span class="muted">({escape_text(self.group.lower())})</span>'
+            f"{html_or_escaped(adjust_link)}</th>"
+            f'<td class="num">{escape_text(str(amount(self.balance)))}</td><td>{expiring}</td></tr>'
         )
 
 

@@ -59,16 +59,56 @@ def forget() -> None:
     _drawn.clear()
 
 
+class FragmentKey:
+    """What ``{% fragment_key %}`` gives: the digest of what a fragment shows, worked out when
+    first asked for (``str``). A page read from upstream draws its fragments without looking
+    them up and stores them once the page is sent: their keys are digested then, not while the
+    guest waits. A part with a ``fragment_digest`` (``HistoryPage``: its rows') is digested by
+    it, worked out once for the object (a page read from the cache is made once)."""
+
+    __slots__ = ("_shown", "_text")
+
+    def __init__(self, shown: tuple[Any, ...]) -> None:
+        # The zone, language and day it is drawn in, as they are now (not once the page is sent).
+        self._shown: tuple[Any, ...] | None = (
+            shown,
+            timezone.get_current_timezone_name(),
+            get_language(),
+            timezone.localdate(),
+        )
+        self._text = ""
+
+    def __str__(self) -> str:
+        if self._shown is not None:
+            parts, *where = self._shown
+            digested = tuple(getattr(part, "fragment_digest", part) for part in parts)
+            self._text = _digest_text(repr((digested, *where)))
+            self._shown = None
+        return self._text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FragmentKey) and str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+    def __repr__(self) -> str:
+        return f"FragmentKey({self})"
+
+
 @register.simple_tag
-def fragment_key(*shown: Any) -> str:
+def fragment_key(*shown: Any) -> FragmentKey:
     """The digest of what a fragment depends on (``shown``: its data, the viewer's rights on
     it, as plain values), and of the time zone, language and day it is drawn in (an
     expiration is said as past from the day after its date)."""
-    return _digest(shown)
+    return FragmentKey(shown)
 
 
 def _digest(shown: Any) -> str:
-    text = repr((shown, timezone.get_current_timezone_name(), get_language(), timezone.localdate()))
+    return str(FragmentKey((shown,)))
+
+
+def _digest_text(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
@@ -78,11 +118,15 @@ class SignedFragmentNode(template.Node):
         self.key = key
 
     def render(self, context: template.Context) -> str:
-        cache_key = f"guests:fragment:{self.key.resolve(context)}"
+        key = self.key.resolve(context)
         page = context.get("page")
         if getattr(page, "read_upstream", False):
             # Just read from Paytronix: most likely never drawn (see the module's docstring).
-            return self._draw_and_store(cache_key, context)
+            # The key is digested once the page is sent, when the fragment is stored.
+            drawn: SafeString = self.nodelist.render(context)
+            after_response(lambda: _store(f"guests:fragment:{key}", drawn))
+            return drawn
+        cache_key = f"guests:fragment:{key}"
         # Kept in memory for a page read from the cache alone.
         memo_key = cache_key if getattr(page, "data_digest", "") else ""
         kept = _drawn.get(memo_key) if memo_key else None

@@ -19,10 +19,15 @@ def amount(value: Any) -> Any:
     """``value`` grouped by thousands; anything that is not a number comes back unchanged."""
     if value is None or isinstance(value, bool):
         return value
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        return value
+    if type(value) is int:
+        return f"{value:,}"
+    if isinstance(value, Decimal):
+        number = value
+    else:
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            return value
     if not number.is_finite():
         return value
     exponent = number.as_tuple().exponent

@@ -21,6 +21,7 @@ from guests.selectors.history import HistoryRow, WalletCell, comments_url_maker,
 from guests.selectors.page import Wallet, wallet_rows_html
 from guests.templatetags.fragments import fragment_key
 from portal.paytronix.replies import Expiration
+from portal.requestscope import request_scope, run_after_response
 
 _TEMPLATE = engines["django"].from_string(
     "{% load amounts %}"
@@ -122,6 +123,45 @@ def test_a_page_just_read_from_upstream_draws_its_fragments_and_stores_them_for_
     # ... and stored for the views after it, which look it up (a page from the cache alone).
     cached = SimpleNamespace(read_upstream=False, data_digest="")
     assert _FRAGMENT.render({"key": "k1", "text": "third", "page": cached}) == "<b>second</b>"
+
+
+class _Counted:
+    """A part of a fragment's key that counts how often it is digested."""
+
+    def __init__(self, digest: str) -> None:
+        self.digest = digest
+        self.asked = 0
+
+    @property
+    def fragment_digest(self) -> str:
+        self.asked += 1
+        return self.digest
+
+
+_KEYED = engines["django"].from_string(
+    "{% load fragments %}{% fragment_key part as key %}"
+    "{% signed_fragment key %}<b>{{ text }}</b>{% endsigned_fragment %}"
+)
+
+
+def test_a_page_read_from_upstream_digests_its_keys_once_the_page_is_sent() -> None:
+    caches["guests"].clear()
+    part = _Counted("rows-1")
+    fresh = SimpleNamespace(read_upstream=True, data_digest="")
+    with request_scope(after_response=True):
+        drawn = _KEYED.render({"part": part, "text": "first", "page": fresh})
+        # Drawn while the guest waits, the key not worked out yet.
+        assert (drawn, part.asked) == ("<b>first</b>", 0)
+        run_after_response()
+    # Stored once the page was sent, under the key a later view works out (by the part's
+    # digest, with the zone, language and day the page was drawn in).
+    assert part.asked == 1
+    cached = SimpleNamespace(read_upstream=False, data_digest="")
+    again = _Counted("rows-1")
+    assert _KEYED.render({"part": again, "text": "second", "page": cached}) == "<b>first</b>"
+    assert again.asked == 1
+    other = _Counted("rows-2")
+    assert _KEYED.render({"part": other, "text": "third", "page": cached}) == "<b>third</b>"
 
 
 def test_the_rows_key_changes_with_everything_the_rows_show() -> None:
@@ -327,7 +367,7 @@ def test_a_page_is_made_once_per_reply_query_and_time_zone(
     # The same reply (the guest cache hands out the same decoded one): the same page, rows and
     # digest, not made again.
     assert history_page(account_id=1, query=HistoryQuery()) is first
-    assert first.rows_digest == history_page(account_id=1, query=HistoryQuery()).rows_digest
+    assert first.fragment_digest == history_page(account_id=1, query=HistoryQuery()).fragment_digest
     # Anything else the page depends on makes it afresh.
     assert history_page(account_id=2, query=HistoryQuery()) is not first
     assert history_page(account_id=1, query=HistoryQuery(page=2)) is not first
@@ -340,6 +380,6 @@ def test_a_page_is_made_once_per_reply_query_and_time_zone(
     current["reply"] = reply("Main St")
     again = history_page(account_id=1, query=HistoryQuery())
     assert again is not first
-    assert again.rows_digest == first.rows_digest
+    assert again.fragment_digest == first.fragment_digest
     current["reply"] = reply("Elm St")
-    assert history_page(account_id=1, query=HistoryQuery()).rows_digest != first.rows_digest
+    assert history_page(account_id=1, query=HistoryQuery()).fragment_digest != first.fragment_digest
