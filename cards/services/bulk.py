@@ -135,9 +135,11 @@ def bulk_card_status_start(
         kind="bulk.card_status",
         idempotency_key=idempotency_key,
         context=context,
+        # What the rows ask, each action counted (a row names its own, which need not be the
+        # file's default): the job's record says "disable 2, enable 1", not the default alone.
         params={
             "file": upload.filename,
-            "action": upload.action,
+            **dict(upload.action_counts()),
             "rows": len(good),
             "skipped_rows": upload.bad_row_count,
         },

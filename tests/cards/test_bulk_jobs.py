@@ -102,8 +102,17 @@ def test_a_confirmed_job_changes_each_good_row_once_and_audits_each_card(
     assert sandbox.state.card(demo.DEMO_ATTACHABLE_CARD).status == "DISABLED"
     assert sandbox.state.card(demo.DEMO_DISABLED_CARD).status == "ACTIVE"
     assert len(upstream_calls.to("guest/changeCardStatus.json")) == 4
-    # One audit intent for the job, one per card.
-    assert len(records("bulk.card_status", INTENT)) == 1
+    # One audit intent for the job, one per card. The job's says what the rows ask, each
+    # action counted (the file mixes them; its default, disable, is not the whole story).
+    [started] = records("bulk.card_status", INTENT)
+    assert started.params == {
+        "file": "cards.csv",
+        "disable": 3,
+        "enable": 1,
+        "rows": 4,
+        "skipped_rows": 2,
+        "items": 4,
+    }
     disables = records("card.disable", INTENT)
     assert [(r.card_masked, r.reason_code, r.reason_text, r.job_id) for r in disables] == [
         ("000011", "lost", "", job.pk),
