@@ -18,7 +18,12 @@ class CardsConfig(AppConfig):
             wallet_void_limit,
         )
         from cards.report_export import KIND, adjustments_export_run
-        from cards.services.bulk import bulk_refused_rows, card_status_ahead, card_status_item
+        from cards.services.bulk import (
+            bulk_refused_count,
+            bulk_refused_rows,
+            card_status_ahead,
+            card_status_item,
+        )
         from cards.services.combine import card_combine_item, combine_approved, combine_describe
         from cards.services.wallets import wallet_adjust_approved, wallet_adjust_describe
         from guests.hooks import register_account_actions, register_card_actions
@@ -36,6 +41,7 @@ class CardsConfig(AppConfig):
             concurrency=lambda: settings.CARDS_BULK_CONCURRENCY,
             ahead=card_status_ahead,
             not_run=bulk_refused_rows,
+            not_run_count=bulk_refused_count,
         )
         limit_register("wallet.adjust", wallet_adjust_limit)
         limit_register("wallet.void", wallet_void_limit)

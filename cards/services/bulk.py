@@ -206,6 +206,11 @@ def bulk_refused_rows(job: Job) -> Iterator[dict[str, Any]]:
         }
 
 
+def bulk_refused_count(job: Job) -> int:
+    """How many lines ``bulk_refused_rows`` lists: counted when the job started."""
+    return int(job.params.get("skipped_rows") or 0)
+
+
 def card_status_ahead(item: JobItem) -> CardRead:
     """Read ahead of a row's write (while the rows before it run): its card's account and
     status."""

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 #: Result rows (``JobItem.as_row``'s columns) of what the job's input held and the job never
 #: ran: a bulk file's refused lines.
 NotRun = Callable[["Job"], Iterable[dict[str, Any]]]
+#: How many that is, without reading them (the job page shows it on every view).
+NotRunCount = Callable[["Job"], int]
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class JobKind:
     #: Runs job ``job_id`` to its end (``job_run_items`` for item-by-item work).
     run: Callable[[int], object]
     not_run: NotRun | None = None
+    not_run_count: NotRunCount | None = None
 
 
 JOB_KINDS: dict[str, JobKind] = {}
@@ -45,12 +48,16 @@ def job_kind_register(
     ahead: ItemAhead | None = None,
     run: Callable[[int], object] | None = None,
     not_run: NotRun | None = None,
+    not_run_count: NotRunCount | None = None,
 ) -> JobKind:
     """Register how jobs of ``name`` run: ``items`` (a handler of one item, ``concurrency()``
     items at a time, ``JOBS_CONCURRENCY`` by default, with ``ahead`` reading what an item
     needs while the items before it run) or ``run`` (the whole job). ``not_run`` gives the
     result rows of what the job's input held and the job never ran (the results download lists
-    them after the items)."""
+    them after the items), ``not_run_count`` how many there are, from what the job kept (the
+    rows are not read for it)."""
+    if (not_run is None) != (not_run_count is None):
+        raise ValueError("a job kind gives what it never ran and how many together, or neither")
     if (items is None) == (run is None):
         raise ValueError("a job kind runs either item by item or as a whole: give one of them")
     if items is not None:
@@ -62,7 +69,7 @@ def job_kind_register(
 
         run = run_items
     assert run is not None
-    kind = JobKind(name=name, run=run, not_run=not_run)
+    kind = JobKind(name=name, run=run, not_run=not_run, not_run_count=not_run_count)
     JOB_KINDS[name] = kind
     return kind
 

@@ -73,5 +73,7 @@ def _not_run(job: Job) -> Iterable[dict[str, Any]]:
 
 
 def job_not_run_count(job: Job) -> int:
-    """How many of the job's input were refused before it started (its kind's ``not_run``)."""
-    return sum(1 for _ in _not_run(job))
+    """How many of the job's input were refused before it started (its kind's
+    ``not_run_count``: from what the job kept, without reading its input)."""
+    kind = JOB_KINDS.get(job.kind)
+    return kind.not_run_count(job) if kind is not None and kind.not_run_count is not None else 0
