@@ -220,18 +220,28 @@ def test_a_job_whose_worker_is_killed_mid_way_finishes_every_row_exactly_once(
     assert all(sandbox.state.card(c).status == "DISABLED" for c in cards)
     assert counted_status_changes == Counter({c: 1 for c in cards})
     tried_again = list(job.items.filter(attempts=2))
-    if dies_itself:
-        # The row whose request never left is among them.
-        assert tried_again
-    # A row is tried again only when its first request never left (killed between its intent
-    # and its send: the worker that killed itself, or a row another worker thread had just
-    # recorded): read back, found unchanged, settled as not applied, and tried again.
+    # A row is tried again only when its first request surely changed nothing, for one of two
+    # reasons, told apart by the first try's recorded outcome:
+    # - it never left (killed between its intent and its send: the worker that killed itself,
+    #   or a row another worker thread had just recorded): read back, found unchanged, settled
+    #   as not applied, and tried again;
+    # - upstream could not be reached (a connect timing out on a loaded machine): a transient
+    #   failure the door recorded as such, tried again under a new key.
+    settled_as_never_sent = 0
     for again in tried_again:
-        assert again.message.startswith("Attempt 1 never reached the loyalty system")
         assert again.intent_id is not None
         retry = AuditRecord.objects.get(pk=again.intent_id)
         first_try = AuditRecord.objects.get(idempotency_key=retry.idempotency_key[:-1] + "1")
         assert retry.params["retry_of"] == first_try.pk
-        settled = AuditRecord.objects.filter(intent=first_try).order_by("-seq").first()
-        assert settled is not None
-        assert (settled.outcome, settled.upstream_result) == ("failed", "settled")
+        ended = AuditRecord.objects.filter(intent=first_try).order_by("-seq").first()
+        assert ended is not None
+        assert ended.outcome == "failed"
+        if ended.upstream_result == "settled":
+            settled_as_never_sent += 1
+            assert again.message.startswith("Attempt 1 never reached the loyalty system")
+        else:
+            assert ended.transient, (ended.upstream_result, ended.error_code, again.message)
+            assert "never reached the loyalty system" not in again.message
+    if dies_itself:
+        # The row whose request never left is among them.
+        assert settled_as_never_sent >= 1
