@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 
@@ -232,3 +234,17 @@ def test_only_the_requester_sees_the_withdraw_form_and_anyone_else_is_refused(
     assert answer.status_code == 403
     assert "Only the person who asked for it can withdraw a request." in answer.content.decode()
     assert ApprovalRequest.objects.get().status == Status.OPEN
+
+
+def test_a_requests_times_are_said_in_the_zone_they_are_shown_in(
+    agent: User, supervisor_client: Client, ask: Ask, settings: Any
+) -> None:
+    settings.TIME_ZONE = "America/New_York"
+    with time_machine.travel("2026-11-30T15:04:05+00:00", tick=False):
+        request = ask(agent, "a")
+
+    queue = supervisor_client.get(reverse("approvals:queue")).content.decode()
+    detail = supervisor_client.get(reverse("approvals:detail", args=[request.pk])).content.decode()
+
+    assert ">Nov 30, 2026 10:04 AM EST</time>" in queue
+    assert ">Nov 30, 2026 10:04 AM EST</time>" in detail

@@ -181,3 +181,19 @@ def test_a_result_message_a_spreadsheet_would_run_is_downloaded_as_text(
         "'-1 day",
     ]
     assert [r["position"] for r in rows] == ["1", "2"]
+
+
+def test_a_jobs_times_are_said_in_the_zone_they_are_shown_in(
+    sandbox: Any, bulk_job: Callable[..., Job], supervisor_client: Client, settings: Any
+) -> None:
+    # Seen in a walkthrough: the job pages showed local times with no zone beside them, where
+    # the audit pages name it.
+    settings.TIME_ZONE = "America/New_York"
+    with time_machine.travel("2026-11-30T15:04:05+00:00", tick=False):
+        job = bulk_job(active_cards(sandbox, 1))
+
+    listing = supervisor_client.get(reverse("jobs:list")).content.decode()
+    detail = supervisor_client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+
+    assert ">2026-11-30 10:04 EST</time>" in listing
+    assert ">2026-11-30 10:04:05 EST</time>" in detail
