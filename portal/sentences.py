@@ -211,7 +211,12 @@ _CATALOGUE: dict[str, str] = {
         "The account is not active, so its cards cannot be changed."
     ),
     "card_status.card_exchanged": "This card was replaced by another card and cannot be changed.",
-    "card_status.card_inactive": "This card is not active.",
+    # Upstream's "Card is not active": enabling a disabled card works, so for an enable this is
+    # a card never activated (EXISTS); for a disable, possibly one already disabled.
+    "card_status.card_inactive": (
+        "This card is not in use (never activated, or already disabled), so the loyalty system "
+        "will not change its status."
+    ),
     "card_status.invalid_status": "Cards cannot be set to that status.",
     "card_status.invalid_card": _CARD_NOT_FOUND,
     "card_status.internal_error": _TRY_AGAIN,

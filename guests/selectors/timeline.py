@@ -21,11 +21,11 @@ from guests.selectors.page import GuestPage, ReferralRow
 from guests.selectors.reads import HistoryFilter
 from guests.selectors.scope import Viewer
 from portal.audit.actions import ACTIONS
-from portal.audit.models import AuditRecord, Kind
+from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.audit.selectors import latest_outcome
-from portal.paytronix.errors import PaytronixError
+from portal.paytronix.errors import RESULT_ERRORS, PaytronixError
 from portal.paytronix.replies import AccountComment
-from portal.sentences import explain
+from portal.sentences import explain, explain_recorded
 
 #: What the timeline can show, in the order its filters list them.
 KINDS: dict[str, str] = {
@@ -113,6 +113,37 @@ class Entry:
     @property
     def change_outcome_code(self) -> str:
         return self.outcome.outcome if self.outcome is not None else "pending"
+
+    @property
+    def change_problem(self) -> str:
+        """Why the change did not go through: for upstream's answer, the sentence the guest
+        page and the job page said for it (not upstream's own words); otherwise what the
+        audit recorded (a settlement, an unknown outcome)."""
+        outcome = self.outcome
+        if outcome is None or outcome.outcome == Outcome.SUCCEEDED:
+            return ""
+        if outcome.outcome == Outcome.FAILED and outcome.upstream_result in RESULT_ERRORS:
+            return explain_recorded(
+                upstream_result=outcome.upstream_result,
+                error_code=outcome.error_code,
+                error_message=outcome.error_message,
+                detail=outcome.upstream_detail if isinstance(outcome.upstream_detail, dict) else {},
+            )
+        return outcome.error_message
+
+    @property
+    def change_via(self) -> str:
+        """How the change was made when not from the guest page itself: by a job (a bulk
+        file's row, a combine run in the background), or once a supervisor approved it."""
+        record = self.change
+        if record is None:
+            return ""
+        request = record.params.get("approval_request") if isinstance(record.params, dict) else None
+        if request:
+            return f"approved in request #{request}"
+        if record.job_id:
+            return f"by job #{record.job_id}"
+        return ""
 
 
 @dataclass

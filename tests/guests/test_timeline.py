@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from guests.selectors.timeline import Entry
 from portal.audit.models import AuditRecord, Kind
 from portal.sandbox import demo
 from portal.sandbox.testing import SandboxController
@@ -51,7 +52,8 @@ def test_the_timeline_puts_transactions_notes_and_console_changes_in_one_newest_
     assert "Succeeded" in first
     assert f'href="{reverse("audit:detail", args=[intent.pk])}"' in first
     assert (
-        f'href="{reverse("guests:guest", args=[ACCOUNT])}#panel-notes">On the guest page' in first
+        f'href="{reverse("guests:guest", args=[ACCOUNT])}#panel-notes">See it on the guest page'
+        in first
     )
     # Transactions carry their wallet changes and a link to their comments.
     assert "Point Adjustment" in html
@@ -113,3 +115,42 @@ def test_the_timeline_is_gated_like_the_guest_page(
     assert outside.status_code == 404
     assert b"Ava" not in outside.content
     assert auditor_client.get(TIMELINE_URL).status_code == 403
+
+
+def test_a_refused_change_says_why_in_the_consoles_words_not_upstreams(
+    sandbox: SandboxController, agent_client: Client, supervisor_client: Client
+) -> None:
+    # Seen in a walkthrough: the timeline showed upstream's "Card has been exchanged" where the
+    # guest page and the job page said "replaced by another card".
+    card = demo.DEMO_EXCHANGED_CARD
+    account = sandbox.state.account_for_card(card).account_id
+    response = agent_client.post(
+        reverse("cards:disable_submit", args=[account, card[-6:]]),
+        {"idempotency_key": "x1", "reason_code": "lost", "reason_text": ""},
+    )
+    assert response.status_code == 200
+
+    html = supervisor_client.get(reverse("guests:timeline", args=[account])).content.decode()
+    change = html[html.index('<li class="entry entry-change">') :]
+    change = change[: change.index("</li>")]
+
+    assert "Failed" in change
+    assert "This card was replaced by another card and cannot be changed." in change
+    assert "Card has been exchanged" not in change
+    # Made from the guest page: nothing says otherwise.
+    assert "Made " not in change
+
+
+@pytest.mark.parametrize(
+    ("job_id", "params", "via"),
+    [
+        (None, {}, ""),
+        (12, {}, "by job #12"),
+        (None, {"approval_request": 7, "requested_by": "alice.agent"}, "approved in request #7"),
+    ],
+)
+def test_a_change_made_by_a_job_or_after_an_approval_says_so(
+    job_id: int | None, params: dict[str, object], via: str
+) -> None:
+    record = AuditRecord(action="card.disable", kind=Kind.INTENT, job_id=job_id, params=params)
+    assert Entry(kind="change", when=None, change=record).change_via == via
