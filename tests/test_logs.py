@@ -219,6 +219,14 @@ def test_redaction_leaves_account_ids_and_times_alone() -> None:
     assert text_redact("account 9000001 at 2026-11-29T15:30:26") == (
         "account 9000001 at 2026-11-29T15:30:26"
     )
+    assert text_redact("at 2026-11-29 15:30:26") == "at 2026-11-29 15:30:26"
+
+
+@pytest.mark.parametrize("number", ["60002019001", "600020190011", "6000 2019 001"])
+def test_the_shortest_card_numbers_the_console_takes_are_masked_too(number: str) -> None:
+    # The forms and bulk files take 11 to 19 digits; the logs masked 13 and more.
+    last_four = number.replace(" ", "")[-4:]
+    assert text_redact(f"card {number} refused") == f"card ****{last_four} refused"
 
 
 def test_digits_inside_a_hash_are_not_masked_but_a_card_number_is() -> None:
