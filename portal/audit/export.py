@@ -14,6 +14,7 @@ import csv
 import json
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from itertools import repeat
@@ -23,8 +24,9 @@ from typing import Any
 from django.conf import settings
 from django.db.models import CharField, DateTimeField, JSONField, Max, Q, QuerySet, TextField
 from django.db.models.functions import Cast
+from django.template.defaultfilters import pluralize
 
-from portal.audit.models import AuditRecord
+from portal.audit.models import AuditRecord, Kind
 from portal.audit.selectors import AuditFilters, audit_records_filter, records_before
 from portal.audit.types import AuditContext
 from portal.jobs.lifecycle import (
@@ -69,7 +71,7 @@ COLUMNS = (
     "record_hash",
 )
 #: Where a row's keyset position is: its time and its id.
-_AT, _ID = COLUMNS.index("occurred_at"), COLUMNS.index("id")
+_AT, _ID, _KIND = COLUMNS.index("occurred_at"), COLUMNS.index("id"), COLUMNS.index("kind")
 
 
 def _cell(value: Any) -> Any:
@@ -161,21 +163,23 @@ def audit_export_run(job_id: int) -> None:
         out.seek(state["bytes"])
         writer = csv.writer(out)
         while True:
-            count, after = _batch_write(records.filter(_after(state))[:CHUNK], writer)
+            count, after, kinds = _batch_write(records.filter(_after(state))[:CHUNK], writer)
             out.flush()
             if count:
+                counted = state.get("kinds", {})
                 state = {
                     **state,
                     "after": after,
                     "bytes": out.tell(),
                     "written": state["written"] + count,
+                    "kinds": {k: counted.get(k, 0) + kinds.get(k, 0) for k in Kind.values},
                 }
                 _export_save(job, state)
             if count < CHUNK:
                 break
             if job_cancel_requested(job.pk):
                 partial.unlink(missing_ok=True)
-                summary = f"cancelled after {state['written']} records"
+                summary = f"cancelled after {_records_words(state)}"
                 job_finish(job, status=JobStatus.CANCELLED, summary=summary)
                 return
             if time.monotonic() >= chunk_ends:
@@ -185,20 +189,40 @@ def audit_export_run(job_id: int) -> None:
     job_finish(
         job,
         status=JobStatus.SUCCEEDED,
-        summary=f"{state['written']} records exported",
+        summary=f"{_records_words(state)} exported",
         result_file=name,
     )
 
 
-def _batch_write(batch: QuerySet[Any, Any], writer: Any) -> tuple[int, list[Any] | None]:
-    """Write the rows of ``batch``: how many, and where the last one stands (its time and id).
-    The rows are let go on return, before the next batch is read, so one batch at a time is
-    held."""
+def _batch_write(
+    batch: QuerySet[Any, Any], writer: Any
+) -> tuple[int, list[Any] | None, Counter[str]]:
+    """Write the rows of ``batch``: how many, where the last one stands (its time and id), and
+    how many of each kind. The rows are let go on return, before the next batch is read, so
+    one batch at a time is held."""
     rows = list(batch)
     writer.writerows(export_rows(rows))
     if not rows:
-        return 0, None
-    return len(rows), [rows[-1][_AT].isoformat(), rows[-1][_ID]]
+        return 0, None, Counter()
+    return len(rows), [rows[-1][_AT].isoformat(), rows[-1][_ID]], Counter(r[_KIND] for r in rows)
+
+
+def _records_words(state: dict[str, Any]) -> str:
+    """``1,204 records (600 changes with 602 outcomes, 2 events)``: the audit list shows a
+    change (an intent) with its outcomes as one row, the file has a row for each record."""
+    kinds = state.get("kinds", {})
+    written = state["written"]
+    parts = [
+        f"{kinds.get(Kind.INTENT, 0):,} change{pluralize(kinds.get(Kind.INTENT, 0))} with "
+        f"{kinds.get(Kind.OUTCOME, 0):,} outcome{pluralize(kinds.get(Kind.OUTCOME, 0))}"
+        if kinds.get(Kind.INTENT) or kinds.get(Kind.OUTCOME)
+        else "",
+        f"{kinds.get(Kind.EVENT, 0):,} event{pluralize(kinds.get(Kind.EVENT, 0))}"
+        if kinds.get(Kind.EVENT)
+        else "",
+    ]
+    said = ", ".join(part for part in parts if part)
+    return f"{written:,} record{pluralize(written)}" + (f" ({said})" if said else "")
 
 
 def _export_begin(job: Job, filters: AuditFilters) -> dict[str, Any]:

@@ -87,6 +87,7 @@ def test_a_large_export_runs_chunk_by_chunk_and_writes_every_record_once(
     job.refresh_from_db()
     assert (job.status, job.done, job.total) == (JobStatus.SUCCEEDED, RECORDS, RECORDS)
     assert _exported(job) == wanted
+    assert job.summary == f"{RECORDS} records ({RECORDS} events) exported"
     # One batch per chunk (each task ends once its time is up), the last one short.
     assert len(chunks) == -(-RECORDS // BATCH)
 
@@ -227,3 +228,29 @@ def test_each_cell_is_written_as_the_record_holds_it_and_no_cell_reads_as_a_form
     # Quoted as the csv module quotes, each row ending in CRLF.
     assert '"say ""hi"", then\nleave"' in text
     assert text.count("\r\n") == 4
+
+
+def test_the_summary_counts_changes_apart_from_their_outcomes_as_the_list_shows_them(
+    settings: Any, tmp_path: Any, new_export: Callable[[], Job]
+) -> None:
+    # The audit list shows a change (its intent) with its outcomes as one row; the file has a
+    # row for each record: the summary says both, so the two can be matched.
+    settings.JOBS_FILES_DIR = tmp_path
+    for n in range(2):
+        intent = chain_append(
+            kind=Kind.INTENT,
+            action="card.disable",
+            outcome=Outcome.PENDING,
+            idempotency_key=f"summary-{n}",
+        )
+        chain_append(
+            kind=Kind.OUTCOME, action="card.disable", outcome=Outcome.SUCCEEDED, intent=intent
+        )
+    chain_append(kind=Kind.EVENT, action="card.disable", outcome=Outcome.DENIED)
+    job = new_export()
+
+    job_run_task.apply(args=(job.pk,))
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED
+    assert job.summary == "5 records (2 changes with 2 outcomes, 1 event) exported"
