@@ -26,6 +26,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from portal.approvals.models import ApprovalRequest
+from portal.approvals.models import Status as ApprovalStatus
 from portal.audit.actions import ACTIONS
 from portal.audit.models import AuditRecord, Kind, Outcome
 
@@ -163,6 +165,8 @@ class ApprovalCounts:
     rejected: int = 0
     #: Taken back by the staff user who asked, before anyone decided.
     withdrawn: int = 0
+    #: Of the requests this user asked for in the period, those nobody has decided yet (now).
+    waiting: int = 0
 
 
 @dataclass(frozen=True)
@@ -349,12 +353,24 @@ def _approvals(filters: AdjustmentFilters) -> dict[str, ApprovalCounts]:
     records = records.filter(**_window(filters))
     if filters.agent:
         records = records.filter(actor_username=filters.agent)
-    for action, user, params in records.values_list("action", "actor_username", "params"):
-        if not isinstance(params, dict) or params.get("action") != ADJUST:
-            continue
+    steps = [
+        (record_id, action, user)
+        for record_id, action, user, params in records.values_list(
+            "id", "action", "actor_username", "params"
+        )
+        if isinstance(params, dict) and params.get("action") == ADJUST
+    ]
+    asked = [record_id for record_id, action, _ in steps if action == "approval.request"]
+    still_open = set(
+        ApprovalRequest.objects.filter(
+            request_record_id__in=asked, status=ApprovalStatus.OPEN
+        ).values_list("request_record_id", flat=True)
+    )
+    for record_id, action, user in steps:
         step = counts[user]
         if action == "approval.request":
             step.requested += 1
+            step.waiting += record_id in still_open
         elif action == "approval.approve":
             step.approved += 1
         elif action == "approval.withdraw":

@@ -18,6 +18,7 @@ import time_machine
 from django.urls import reverse
 
 from cards.reports import AdjustmentFilters, adjustments_report
+from portal.approvals.models import ApprovalRequest
 from portal.audit.chain import chain_append
 from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.audit.records import actor_fields
@@ -72,9 +73,9 @@ def change(
     return intent
 
 
-def approval_step(actor, action: str) -> None:
+def approval_step(actor, action: str) -> AuditRecord:
     with time_machine.travel(datetime(2026, 11, 20, 15, tzinfo=UTC), tick=False):
-        chain_append(
+        return chain_append(
             kind=Kind.INTENT,
             outcome=Outcome.PENDING,
             action=action,
@@ -178,12 +179,41 @@ def test_each_breakdown_names_its_groups(ledger):
         Decimal("900"),
     )
     assert {
-        u: (c.requested, c.approved, c.rejected, c.withdrawn) for u, c in report.approvals.items()
+        u: (c.requested, c.approved, c.rejected, c.withdrawn, c.waiting)
+        for u, c in report.approvals.items()
     } == {
-        "ann": (2, 0, 0, 0),
-        "bob": (1, 0, 0, 1),
-        "sue": (0, 1, 1, 0),
+        "ann": (2, 0, 0, 0, 0),
+        "bob": (1, 0, 0, 1, 0),
+        "sue": (0, 1, 1, 0, 0),
     }
+
+
+def test_the_approvals_table_counts_the_requests_still_waiting_for_a_decision(ledger, client):
+    # Seen in a walkthrough: the table counted requests and decisions but not what still waits.
+    asked = approval_step(ledger["ann"], "approval.request")
+    ApprovalRequest.objects.create(
+        action="wallet.adjust",
+        summary="Give 900 Points",
+        requester=ledger["ann"],
+        requester_username="ann",
+        idempotency_key="waiting-1",
+        request_record_id=asked.pk,
+    )
+
+    report = adjustments_report(AdjustmentFilters())
+    assert (report.approvals["ann"].requested, report.approvals["ann"].waiting) == (3, 1)
+    assert report.approvals["bob"].waiting == 0  # bob's was withdrawn
+
+    client.force_login(ledger["sue"])
+    page = client.get(reverse("cards:adjustments_report")).content.decode()
+    table = page[page.index('id="report-approvals"') :]
+    table = table[: table.index("</table>")]
+    assert "Requests they asked for" in table
+    assert "Requests they decided" in table
+    assert (
+        '<th scope="row">ann</th><td class="num">3</td><td class="num">0</td>'
+        '<td class="num">1</td><td class="num">0</td><td class="num">0</td>'
+    ) in table
 
 
 def test_filters_narrow_the_report(ledger):
