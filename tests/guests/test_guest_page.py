@@ -803,12 +803,18 @@ def test_the_summary_lists_the_accounts_open_approval_requests(
 
 
 def test_a_guest_with_one_account_costs_no_combinable_read_and_says_why_there_is_no_combine(
-    sandbox: SandboxController, agent_client: Client, upstream_calls: UpstreamCalls
+    sandbox: SandboxController,
+    agent_client: Client,
+    store_manager_client: Client,
+    upstream_calls: UpstreamCalls,
 ) -> None:
     html = agent_client.get(GUEST_URL).content.decode()
     # Alone, the account has nothing to combine with: upstream is not asked whether it could.
     assert upstream_calls.to("guest/isCardCombinable.json") == []
     assert "only Rewards Card account: there is nothing to combine it with." in html
+    # Someone who may not combine cards (a store manager looks guests up) is not told why a
+    # combine is not offered (seen in a walkthrough).
+    assert "data-combine-note" not in store_manager_client.get(GUEST_URL).content.decode()
     assert "Combine into the main account" not in html
     upstream_calls.clear()
     # The answer is remembered: the next page needs no full card number, so no fresh account read.
