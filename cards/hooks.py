@@ -10,6 +10,7 @@ from django.http import HttpRequest
 
 from cards.limits import combine_needs_approval
 from cards.previews import exchange_offered
+from cards.services.status import status_change_offered
 from guests.hooks import Action
 from guests.selectors.optional import BALANCE_TRANSFER
 from portal.staff.access import user_may
@@ -26,9 +27,9 @@ def card_actions(request: HttpRequest, page: GuestPage, card: GuestCard) -> Iter
         return
     args: tuple[int, str] = (card.account_id or page.account_id, card.masked_card_number)
     if user_may(request.user, "change_card_status"):
-        if card.status == "ACTIVE":
+        if status_change_offered(card.status, "DISABLED"):
             yield Action("Disable", reverse_cached("cards:disable", *args), "danger")
-        elif card.status == "DISABLED":
+        elif status_change_offered(card.status, "ACTIVE"):
             yield Action("Enable", reverse_cached("cards:enable", *args), "primary")
     if user_may(request.user, "exchange_cards") and exchange_offered(card.status):
         yield Action("Replace", reverse_cached("cards:exchange", *args))

@@ -7,10 +7,33 @@ from typing import Literal
 from cards.selectors import AccountCard, GuestCards
 from portal.audit.outcome import ChangeOutcome, change_run
 from portal.audit.types import Submission, Target
+from portal.sentences import CARD_STATUS_WORDS, words
 
 CardStatus = Literal["ACTIVE", "DISABLED"]
 
 STATUS_WORDS: dict[str, str] = {"ACTIVE": "enabled", "DISABLED": "disabled"}
+#: The status a card must have for a change to ``status``: only an active card is disabled,
+#: only a disabled one enabled (upstream refuses an exchanged card, and one never activated).
+_CHANGES_FROM: dict[str, str] = {"DISABLED": "ACTIVE", "ACTIVE": "DISABLED"}
+
+
+def status_change_offered(card_status: str, status: str) -> bool:
+    """Whether a card of ``card_status`` is offered the change to ``status`` (the guest page's
+    Disable and Enable buttons, and their confirmation screens)."""
+    return _CHANGES_FROM[status] == card_status
+
+
+def status_change_refusal(card_status: str, status: str, masked: str) -> str:
+    """Why a card of ``card_status`` is not offered the change to ``status`` ("" when it is)."""
+    if status_change_offered(card_status, status):
+        return ""
+    if card_status == status:
+        return f"Card ending {masked} is already {STATUS_WORDS[status]}: there is nothing to do."
+    needed = "an active" if _CHANGES_FROM[status] == "ACTIVE" else "a disabled"
+    return (
+        f"Card ending {masked} is {words(CARD_STATUS_WORDS, card_status)}: only {needed} card "
+        f"can be {STATUS_WORDS[status]}."
+    )
 
 
 def card_status_change(

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cards.forms import DisableCardForm, EnableCardForm
 from cards.selectors import AccountCard, GuestCards
-from cards.services.status import card_status_change
+from cards.services.status import card_status_change, status_change_refusal
 from cards.views.common import (
     card_screen,
     change_answer,
@@ -89,8 +89,13 @@ def card_status_form(
     """The confirmation step: the card, its guest, what will happen, and the reason."""
     guest = guest_of(request, account_id)
     card = guest.find(masked)
-    form = STATUS_CHANGES[change].form_class()
-    return render(request, "cards/status_change.html", _status_context(guest, card, change, form))
+    spec = STATUS_CHANGES[change]
+    context = _status_context(guest, card, change, spec.form_class())
+    # A card the guest page offers no such button for (an exchanged card, one already so): say
+    # why instead of a form whose "what will happen" cannot happen. Sent anyway, the change
+    # goes to upstream, which has the last word (the page's reads may be a moment old).
+    context["refusal"] = status_change_refusal(card.status, spec.status, card.masked_card_number)
+    return render(request, "cards/status_change.html", context)
 
 
 @require_POST

@@ -39,6 +39,30 @@ def test_the_confirmation_shows_the_card_its_guest_and_what_will_happen(sandbox,
     assert sandbox.state.card(demo.DEMO_ACTIVE_CARD).status == "ACTIVE"
 
 
+@pytest.mark.parametrize(
+    ("view", "card", "said"),
+    [
+        (
+            "cards:disable",
+            demo.DEMO_EXCHANGED_CARD,
+            "Card ending 000013 is replaced by another card: only an active card can be disabled.",
+        ),
+        ("cards:disable", demo.DEMO_DISABLED_CARD, "Card ending 000012 is already disabled"),
+        ("cards:enable", demo.DEMO_ACTIVE_CARD, "Card ending 000011 is already enabled"),
+    ],
+)
+def test_a_card_the_guest_page_offers_no_such_change_gets_no_form_but_why(
+    sandbox, agent_client, upstream_calls, view, card, said
+):
+    # Seen in a walkthrough: the disable screen of an exchanged card said "The card stops
+    # working at once" and offered the button, and only upstream's refusal said otherwise.
+    html = agent_client.get(reverse(view, args=[ACCOUNT, card[-6:]])).content.decode()
+    assert said in html
+    assert "What will happen" not in html
+    assert 'id="status-form"' not in html
+    assert upstream_calls.to("guest/changeCardStatus.json") == []
+
+
 def test_disabling_a_card_with_a_reason_disables_it_and_records_the_reason(
     sandbox, agent_client, records
 ):
