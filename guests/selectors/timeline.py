@@ -99,16 +99,34 @@ class Entry:
 
     @property
     def change_reason(self) -> str:
+        """The reason's label and its text; "Other (say why)" is the form's prompt, not a
+        reason: its text alone says why."""
         record = self.change
         if record is None:
             return ""
-        return "; ".join(part for part in (record.reason_label, record.reason_text) if part)
+        label = "" if record.reason_code == "other" and record.reason_text else record.reason_label
+        return "; ".join(part for part in (label, record.reason_text) if part)
 
     @property
     def change_outcome(self) -> str:
         if self.outcome is None:
             return "No outcome recorded yet"
+        if self.is_approval_request and self.outcome.outcome == Outcome.SUCCEEDED:
+            # What succeeded is the asking: the change itself waits for a supervisor.
+            return "Sent for approval"
         return str(self.outcome.get_outcome_display())
+
+    @property
+    def is_approval_request(self) -> bool:
+        return self.change is not None and self.change.action == "approval.request"
+
+    @property
+    def change_summary(self) -> str:
+        """What a request for approval asks for, in its requester's words ("" otherwise)."""
+        params = self.change.params if self.change is not None else None
+        if not self.is_approval_request or not isinstance(params, dict):
+            return ""
+        return str(params.get("summary") or "")
 
     @property
     def change_outcome_code(self) -> str:

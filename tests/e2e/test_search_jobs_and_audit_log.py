@@ -198,7 +198,7 @@ def test_a_supervisor_runs_filters_and_cancels_bulk_jobs_and_reads_them_in_the_a
     expect(lost).to_have_count(1)  # the intent and its outcome are one row
     expect(lost).to_contain_text("Disable a card")
     expect(lost).to_contain_text("Succeeded")
-    expect(lost).to_contain_text("Status: DISABLED")
+    expect(lost).to_contain_text("Status asked for: DISABLED")
     expect(lost).not_to_contain_text("card.disable")
     expect(page.locator("table.audit-rows")).not_to_contain_text("{'")
     screen_is_clean(page, width, errors)

@@ -135,6 +135,8 @@ def test_a_refused_change_says_why_in_the_consoles_words_not_upstreams(
     change = change[: change.index("</li>")]
 
     assert "Failed" in change
+    # Which card (seen in a walkthrough: the entry never said).
+    assert 'card ending <span class="mono">000013</span>' in change
     assert "This card was replaced by another card and cannot be changed." in change
     assert "Card has been exchanged" not in change
     # Made from the guest page: nothing says otherwise.
@@ -154,3 +156,39 @@ def test_a_change_made_by_a_job_or_after_an_approval_says_so(
 ) -> None:
     record = AuditRecord(action="card.disable", kind=Kind.INTENT, job_id=job_id, params=params)
     assert Entry(kind="change", when=None, change=record).change_via == via
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "said"),
+    [
+        ("other", "Guest asked by email", "Guest asked by email"),
+        ("lost", "", "Lost"),
+        ("lost", "At the airport", "Lost; At the airport"),
+    ],
+)
+def test_a_changes_reason_is_its_label_and_text_but_other_is_its_text_alone(
+    code: str, text: str, said: str
+) -> None:
+    # "Other (say why)" is the form's prompt: the timeline said "Other (say why); Guest asked".
+    record = AuditRecord(
+        action="card.disable", kind=Kind.INTENT, reason_code=code, reason_text=text
+    )
+    assert Entry(kind="change", when=None, change=record).change_reason == said
+
+
+def test_a_request_for_approval_says_what_it_asks_and_that_it_was_sent_not_that_it_succeeded() -> (
+    None
+):
+    # Seen in a walkthrough: "Ask for approval by agent: Succeeded", while it still waited.
+    record = AuditRecord(
+        action="approval.request",
+        kind=Kind.INTENT,
+        params={"action": "wallet.adjust", "summary": "Add $5,000.00 to Stored Value"},
+    )
+    outcome = AuditRecord(action="approval.request", kind=Kind.OUTCOME, outcome="succeeded")
+    entry = Entry(kind="change", when=None, change=record, outcome=outcome)
+    assert entry.change_summary == "Add $5,000.00 to Stored Value"
+    assert entry.change_outcome == "Sent for approval"
+    disable = AuditRecord(action="card.disable", kind=Kind.INTENT, params={"summary": "x"})
+    done = Entry(kind="change", when=None, change=disable, outcome=outcome)
+    assert (done.change_summary, done.change_outcome) == ("", "Succeeded")

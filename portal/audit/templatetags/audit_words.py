@@ -16,6 +16,8 @@ register = template.Library()
 #: Names whose words are not just their spelling split (wire names, the door's own).
 _LABELS = {
     "printedCardNumber": "Card",
+    # changeCardStatus's: the status asked for, which a failed change's card does not have.
+    "status": "Status asked for",
     "otherPrintedCardNumber": "Card to attach",
     "otherRegistrationCode": "Registration code",
     "otherUsername": "Owner's username",
