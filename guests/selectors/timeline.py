@@ -117,6 +117,17 @@ class Entry:
         return str(self.outcome.get_outcome_display())
 
     @property
+    def change_card(self) -> str:
+        """The masked card a change to a card acted on ("" for a change to the account, as a
+        wallet's, even where its record names the card it was sent by)."""
+        record = self.change
+        if record is None:
+            return ""
+        params = record.params if isinstance(record.params, dict) else {}
+        action = str(params.get("action") or "") if record.action.startswith("approval.") else ""
+        return record.card_masked if (action or record.action).startswith("card") else ""
+
+    @property
     def is_approval_request(self) -> bool:
         return self.change is not None and self.change.action == "approval.request"
 

@@ -192,3 +192,20 @@ def test_a_request_for_approval_says_what_it_asks_and_that_it_was_sent_not_that_
     disable = AuditRecord(action="card.disable", kind=Kind.INTENT, params={"summary": "x"})
     done = Entry(kind="change", when=None, change=disable, outcome=outcome)
     assert (done.change_summary, done.change_outcome) == ("", "Succeeded")
+
+
+@pytest.mark.parametrize(
+    ("action", "params", "shown"),
+    [
+        ("card.disable", {}, "000013"),
+        ("cards.attach_and_combine", {}, "000013"),
+        ("wallet.adjust", {}, ""),
+        ("approval.request", {"action": "wallet.adjust"}, ""),
+        ("approval.request", {"action": "cards.combine"}, "000013"),
+    ],
+)
+def test_a_change_names_its_card_only_when_it_acted_on_a_card(
+    action: str, params: dict[str, object], shown: str
+) -> None:
+    record = AuditRecord(action=action, kind=Kind.INTENT, card_masked="000013", params=params)
+    assert Entry(kind="change", when=None, change=record).change_card == shown
