@@ -211,8 +211,8 @@ def test_the_approvals_table_counts_the_requests_still_waiting_for_a_decision(le
     assert "Requests they asked for" in table
     assert "Requests they decided" in table
     assert (
-        '<th scope="row">ann</th><td class="num">3</td><td class="num">0</td>'
-        '<td class="num">1</td><td class="num">0</td><td class="num">0</td>'
+        '<th scope="row">ann</th><td class="num group-start">3</td><td class="num">0</td>'
+        '<td class="num">1</td><td class="num group-start">0</td><td class="num">0</td>'
     ) in table
 
 
