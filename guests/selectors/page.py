@@ -125,9 +125,15 @@ class Wallet:
                 if lines
                 else SafeString('<span class="muted">Nothing expiring</span>')
             )
+        # The wallet's kind, unless its name says it already ("Stored Value (stored value)").
+        kind = self.group.lower()
+        kind_html = (
+            ""
+            if kind == self.name.lower()
+            else f' <span class="muted">({escape_text(kind)})</span>'
+        )
         return SafeString(
-            f'<tr><th scope="row">{escape_text(self.name)} '
-            f'<span class="muted">({escape_text(self.group.lower())})</span>'
+            f'<tr><th scope="row">{escape_text(self.name)}{kind_html}'
             f"{html_or_escaped(adjust_link)}</th>"
             f'<td class="num">{escape_text(str(amount(self.balance)))}</td><td>{expiring}</td></tr>'
         )

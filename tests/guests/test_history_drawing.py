@@ -258,8 +258,8 @@ def test_rows_are_drawn_newest_first_each_with_its_own_mark() -> None:
 
 _WALLET_TEMPLATE = engines["django"].from_string(
     "{% load amounts %}"
-    '<tr><th scope="row">{{ wallet.name }} <span class="muted">({{ wallet.group|lower }})'
-    "</span>{{ link }}</th>"
+    '<tr><th scope="row">{{ wallet.name }}{% if wallet.group|lower != wallet.name|lower %} '
+    '<span class="muted">({{ wallet.group|lower }})</span>{% endif %}{{ link }}</th>'
     '<td class="num">{{ wallet.balance|amount }}</td><td>'
     '{% if wallet.hides_expirations %}<span class="muted">Not shown</span>{% else %}'
     '{% for expiration in wallet.expiration_lines %}<div class="nowrap">{% if expiration.past %}'
@@ -302,6 +302,8 @@ def _wallet(**changes: object) -> Wallet:
             additional_expiring=Decimal("0.75"),
         ),
         _wallet(wallet_code=None, balance=Decimal(-3)),
+        # A name that says its kind is not followed by it again ("Stored Value (stored value)").
+        _wallet(group="Stored value", name="Stored Value"),
     ],
 )
 @pytest.mark.parametrize("link", ["", SafeString(' <a class="button small" href="/a">Adjust</a>')])
@@ -310,6 +312,9 @@ def test_a_balance_row_is_drawn_as_the_template_drew_it(wallet: Wallet, link: Sa
     drawn = wallet_rows_html([wallet], links)
     expected = _WALLET_TEMPLATE.render({"wallet": wallet, "link": link if links else ""})
     assert parse_html(drawn) == parse_html(expected)
+    assert ("(stored value)" in drawn) is (
+        wallet.name != "Stored Value" and "tored" in wallet.group
+    )
 
 
 _DRAWER_TEMPLATE = engines["django"].from_string(
