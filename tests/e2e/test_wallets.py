@@ -4,6 +4,7 @@ adjustment is made as the supervisor's action naming both people."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -43,9 +44,12 @@ def test_an_over_limit_adjustment_waits_for_a_supervisor_who_approves_it(
     before = sandbox.state.account(ACCOUNT).wallet(POINTS).balance
     login(page, agent)
     page.goto(f"/guests/{ACCOUNT}/")
-    page.locator("#panel-wallets tr").filter(has_text="Points (points)").get_by_role(
-        "link", name="Adjust"
-    ).click()
+    # The Points wallet's row: its heading cell is "Points" and its Adjust link (has_text is a
+    # substring: "Visits (points)" would match too).
+    points = page.locator("#panel-wallets tbody tr").filter(
+        has=page.locator('th[scope="row"]', has_text=re.compile(r"^Points\b"))
+    )
+    points.get_by_role("link", name="Adjust").click()
 
     # The form opens in the wallets panel (htmx), the page's address saying so.
     expect(page.locator("#drawer-adjust .drawer-title")).to_have_text("Adjust Points")
