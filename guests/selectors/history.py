@@ -40,7 +40,7 @@ MAX_PAGE = 40
 def day_text(day: date) -> str:
     """``day|date:"M j, Y"`` without the template filter (its DateFormat machinery was a tenth
     of the history table): ``Jan 5, 2026``."""
-    return f"{MONTHS_3[day.month].title()} {day.day}, {day.year:04d}"
+    return _Drawing.now(html=False).date_text(day)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +85,8 @@ class _Drawing:
             return moment
         return moment.astimezone(self.zone)
 
-    def date_text(self, moment: datetime | None) -> str:
-        """``moment|date:"M j, Y"`` (``moment`` in this drawing's zone)."""
+    def date_text(self, moment: date | None) -> str:
+        """``moment|date:"M j, Y"`` (a time in this drawing's zone, or a day)."""
         if moment is None:
             return ""
         return f"{self.words.months[moment.month]} {moment.day}, {moment.year:04d}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from django.utils import timezone
 
@@ -123,9 +124,15 @@ class Entry:
         record = self.change
         if record is None:
             return ""
-        params = record.params if isinstance(record.params, dict) else {}
-        action = str(params.get("action") or "") if record.action.startswith("approval.") else ""
+        action = (
+            str(self._params.get("action") or "") if record.action.startswith("approval.") else ""
+        )
         return record.card_masked if (action or record.action).startswith("card") else ""
+
+    @property
+    def _params(self) -> dict[str, Any]:
+        params = self.change.params if self.change is not None else None
+        return params if isinstance(params, dict) else {}
 
     @property
     def is_approval_request(self) -> bool:
@@ -134,10 +141,7 @@ class Entry:
     @property
     def change_summary(self) -> str:
         """What a request for approval asks for, in its requester's words ("" otherwise)."""
-        params = self.change.params if self.change is not None else None
-        if not self.is_approval_request or not isinstance(params, dict):
-            return ""
-        return str(params.get("summary") or "")
+        return str(self._params.get("summary") or "") if self.is_approval_request else ""
 
     @property
     def change_outcome_code(self) -> str:
@@ -167,7 +171,7 @@ class Entry:
         record = self.change
         if record is None:
             return ""
-        request = record.params.get("approval_request") if isinstance(record.params, dict) else None
+        request = self._params.get("approval_request")
         if request:
             return f"approved in request #{request}"
         if record.job_id:

@@ -212,14 +212,14 @@ def _records_words(state: dict[str, Any]) -> str:
     change (an intent) with its outcomes as one row, the file has a row for each record."""
     kinds = state.get("kinds", {})
     written = state["written"]
+    intents, outcomes, events = (
+        kinds.get(kind, 0) for kind in (Kind.INTENT, Kind.OUTCOME, Kind.EVENT)
+    )
     parts = [
-        f"{kinds.get(Kind.INTENT, 0):,} change{pluralize(kinds.get(Kind.INTENT, 0))} with "
-        f"{kinds.get(Kind.OUTCOME, 0):,} outcome{pluralize(kinds.get(Kind.OUTCOME, 0))}"
-        if kinds.get(Kind.INTENT) or kinds.get(Kind.OUTCOME)
+        f"{intents:,} change{pluralize(intents)} with {outcomes:,} outcome{pluralize(outcomes)}"
+        if intents or outcomes
         else "",
-        f"{kinds.get(Kind.EVENT, 0):,} event{pluralize(kinds.get(Kind.EVENT, 0))}"
-        if kinds.get(Kind.EVENT)
-        else "",
+        f"{events:,} event{pluralize(events)}" if events else "",
     ]
     said = ", ".join(part for part in parts if part)
     return f"{written:,} record{pluralize(written)}" + (f" ({said})" if said else "")
