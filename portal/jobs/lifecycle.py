@@ -86,7 +86,8 @@ def _item_sql(vendor: str) -> _ItemSql:
     # Table names from the models' metadata only; every value is a parameter.
     ended = (
         f"UPDATE {items} SET status = %s, outcome = %s, message = %s, intent_id = %s, "  # noqa: S608
-        "payload = %s, finished_at = %s WHERE id = %s AND NOT status = %s"
+        "payload = %s, finished_at = %s, attempts = CASE WHEN attempts < %s THEN %s ELSE "
+        "attempts END WHERE id = %s AND NOT status = %s"
     )
     counted = f"UPDATE {jobs} SET done = done + 1, failed = failed + %s, updated_at = %s"  # noqa: S608
     return _ItemSql(
@@ -107,7 +108,14 @@ def _at(model: type[Job] | type[JobItem], name: str, value: Any) -> Any:
 
 
 def item_start(item: JobItem, *, attempt: int) -> None:
-    """Mark an item under way in its ``attempt`` (what a redelivered task goes on from)."""
+    """Mark an item under way in its ``attempt`` (what a redelivered task goes on from), where
+    that is not the attempt it is already known to be on: the first attempt of an item never
+    tried, or the one a stopped worker left it on, is the one a redelivered task takes anyway,
+    so it writes nothing (one statement less for every item of a bulk job). Such an item stays
+    ``pending`` (or ``settling``) while it runs: what it started is its attempt's audit intent
+    (``portal.jobs.runner._out_of_time``)."""
+    if attempt == max(item.attempts, 1):
+        return
     with connection.cursor() as cursor:
         cursor.execute(
             _item_sql(connection.vendor).started, [ItemStatus.RUNNING.value, attempt, item.pk]
@@ -115,10 +123,17 @@ def item_start(item: JobItem, *, attempt: int) -> None:
 
 
 def item_end(
-    item: JobItem, *, outcome: str, message: str = "", intent_id: int | None = None
+    item: JobItem,
+    *,
+    outcome: str,
+    message: str = "",
+    intent_id: int | None = None,
+    attempt: int = 0,
 ) -> ItemEnd:
     """End one item with its outcome and drop its payload; count it once, even when a
-    redelivered task reaches the same item again."""
+    redelivered task reaches the same item again. ``attempt``: the last attempt made, which
+    the item's count of attempts takes if it is behind (a first attempt is not written when
+    it starts)."""
     now = timezone.now()
     sql = _item_sql(connection.vendor)
     ended = [
@@ -128,6 +143,8 @@ def item_end(
         intent_id,
         _at(JobItem, "payload", {}),
         _at(JobItem, "finished_at", now),
+        attempt,
+        attempt,
         item.pk,
         ItemStatus.DONE.value,
     ]

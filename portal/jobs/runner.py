@@ -54,15 +54,16 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from celery.exceptions import Reject, SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connections
+from django.db import connection, connections
 
 from portal.audit.models import Outcome
 from portal.audit.types import AuditContext, MutationResult, Reason
@@ -77,6 +78,7 @@ from portal.jobs.lifecycle import (
 from portal.jobs.models import ItemOutcome, ItemStatus, Job, JobItem
 from portal.jobs.settling import (
     intent_of,
+    intents_of,
     item_key,
     item_settling,
     items_left,
@@ -245,8 +247,9 @@ def _finish(
     message: str,
     intent_id: int | None,
     cancel: _CancelWatch | None = None,
+    attempt: int = 0,
 ) -> None:
-    end = item_end(item, outcome=outcome, message=message, intent_id=intent_id)
+    end = item_end(item, outcome=outcome, message=message, intent_id=intent_id, attempt=attempt)
     if end.ended:
         job_item_observed(kind=job.kind, outcome=outcome)
     if cancel is not None:
@@ -324,6 +327,7 @@ def _run_item(
             message=message,
             intent_id=result.intent_id,
             cancel=cancel,
+            attempt=attempt,
         )
 
 
@@ -358,36 +362,81 @@ def _stop_threads(
         thread.join(max(0.0, deadline - time.monotonic()))
 
 
-def _out_of_time(job: Job) -> None:
-    """End what the time limit left: items under way ``unknown`` (their audit outcome
-    decides), items never started failed."""
-    for item in JobItem.objects.filter(job=job, status=ItemStatus.RUNNING).order_by("position"):
-        intent = intent_of(item_key(job.pk, item.position, max(item.attempts, 1)))
-        _finish(
-            job,
-            item,
-            outcome=ItemOutcome.UNKNOWN,
-            message="Still under way when the job ran out of time; the audit log settles it.",
-            intent_id=intent,
-        )
-    for item in JobItem.objects.filter(job=job, status=ItemStatus.PENDING).order_by("position"):
-        _finish(
-            job,
-            item,
-            outcome=ItemOutcome.FAILED,
-            message="The job ran out of time before this item.",
-            intent_id=None,
-        )
+class _UnderWay:
+    """The items this worker's threads hold (started, not yet ended), by id: what the time
+    limit finds under way, whatever their rows say (a first attempt writes nothing when it
+    starts: ``item_start``)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ids: set[int] = set()
+
+    @contextmanager
+    def holding(self, item: JobItem) -> Iterator[None]:
+        """The item is held while it runs; one the time limit interrupts stays held."""
+        with self._lock:
+            self._ids.add(item.pk)
+        yield
+        with self._lock:
+            self._ids.discard(item.pk)
+
+    def __contains__(self, item_id: object) -> bool:
+        with self._lock:
+            return item_id in self._ids
 
 
-def _run_inline(job: Job, handle: ItemHandler, chunk_ends: float) -> bool:
+#: How many items the time limit's end looks up together (their attempts' intents).
+_LEFT_AT_ONCE = 500
+
+
+def _out_of_time(job: Job, under_way: _UnderWay) -> None:
+    """End what the time limit left (an item being settled is left to its read-back): an item
+    under way ends ``unknown`` (its audit outcome decides), one never started failed. Under
+    way is an item this worker still holds, one on a later attempt (marked ``running``), or
+    one whose attempt's intent is recorded (a worker that stopped started it)."""
+    left = list(
+        JobItem.objects.filter(job=job, status__in=[ItemStatus.PENDING, ItemStatus.RUNNING])
+        .order_by("position")
+        .values_list("pk", "position", "attempts", "status")
+    )
+    for start in range(0, len(left), _LEFT_AT_ONCE):
+        rows = left[start : start + _LEFT_AT_ONCE]
+        keys = {
+            pk: item_key(job.pk, position, max(attempts, 1)) for pk, position, attempts, _ in rows
+        }
+        intents = intents_of(list(keys.values()))
+        for pk, position, attempts, status in rows:
+            item = JobItem(pk=pk, job=job, position=position, attempts=attempts, status=status)
+            intent = intents.get(keys[pk])
+            if pk in under_way or status == ItemStatus.RUNNING or intent is not None:
+                _finish(
+                    job,
+                    item,
+                    outcome=ItemOutcome.UNKNOWN,
+                    message=(
+                        "Still under way when the job ran out of time; the audit log settles it."
+                    ),
+                    intent_id=intent,
+                )
+            else:
+                _finish(
+                    job,
+                    item,
+                    outcome=ItemOutcome.FAILED,
+                    message="The job ran out of time before this item.",
+                    intent_id=None,
+                )
+
+
+def _run_inline(job: Job, handle: ItemHandler, chunk_ends: float, under_way: _UnderWay) -> bool:
     cancel = _CancelWatch(job)
     for item in _pending_items(job):
         if cancel.asked():
             return True
         if stop_requested() or time.monotonic() >= chunk_ends:
             break
-        _run_item(job, item, handle, cancel, chunk_ends=chunk_ends)
+        with under_way.holding(item):
+            _run_item(job, item, handle, cancel, chunk_ends=chunk_ends)
     return False
 
 
@@ -417,6 +466,7 @@ def _run_threaded(
     handle: ItemHandler,
     concurrency: int,
     chunk_ends: float,
+    under_way: _UnderWay,
     ahead: ItemAhead | None = None,
 ) -> bool:
     wait = _slot_wait()
@@ -464,7 +514,8 @@ def _run_threaded(
                     if cancelled.is_set() or cancel.asked():
                         cancelled.set()
                         continue
-                    _run_item(job, item, handle, cancel, stopping, chunk_ends, prepared)
+                    with under_way.holding(item):
+                        _run_item(job, item, handle, cancel, stopping, chunk_ends, prepared)
         finally:
             connections.close_all()
 
@@ -521,14 +572,21 @@ def job_run_items(
         return None
     concurrency = max(1, int(settings.JOBS_CONCURRENCY if concurrency is None else concurrency))
     chunk_ends = time.monotonic() + settings.JOBS_CHUNK_SECONDS
+    under_way = _UnderWay()
     try:
         if concurrency == 1:
-            stopped = _run_inline(job, handle, chunk_ends)
+            stopped = _run_inline(job, handle, chunk_ends, under_way)
         else:
-            stopped = _run_threaded(job, handle, concurrency, chunk_ends, ahead)
+            stopped = _run_threaded(job, handle, concurrency, chunk_ends, under_way, ahead)
     except SoftTimeLimitExceeded:
         logger.warning("job %d reached the task time limit; ending what is left", job.pk)
-        _out_of_time(job)
+        # The limit strikes this thread wherever it is, a query of its own included, whose
+        # connection it then leaves unusable ("another command is already in progress"):
+        # what is left is ended on a fresh one (inside a caller's transaction there is none
+        # to take).
+        if not connection.in_atomic_block:
+            connection.close()
+        _out_of_time(job, under_way)
         return job_finish(job)
     if stopped:
         for _ in range(items_cancel(job)):

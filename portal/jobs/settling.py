@@ -27,6 +27,12 @@ def intent_of(key: str) -> int | None:
     return found.values_list("pk", flat=True).first()
 
 
+def intents_of(keys: list[str]) -> dict[str, int]:
+    """``intent_of`` for many keys at once: each key that has an intent, with its id."""
+    found = AuditRecord.objects.filter(kind=Kind.INTENT, idempotency_key__in=keys)
+    return dict(found.values_list("idempotency_key", "pk"))
+
+
 def item_settling(item: JobItem, *, attempt: int) -> None:
     """Leave the item to be read back by the next chunk, on the same attempt."""
     JobItem.objects.filter(pk=item.pk).exclude(status=ItemStatus.DONE).update(

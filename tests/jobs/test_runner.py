@@ -482,6 +482,76 @@ def test_an_item_interrupted_by_the_time_limit_is_unknown_like_its_audit_record(
     assert sandbox.state.card(cards[2]).status == "ACTIVE"
 
 
+def test_at_the_time_limit_an_item_a_stopped_worker_started_is_unknown_not_failed(
+    sandbox: Any, supervisor: User, bulk_job: Callable[..., Job]
+) -> None:
+    # A first attempt leaves its row pending while it runs: what says a stopped worker had
+    # started item 2 is its attempt's intent.
+    cards = active_cards(sandbox, 3)
+    job = bulk_job(cards)
+    with transaction.atomic():
+        started, _ = intent_claim(
+            actor=supervisor,
+            spec=action_get("card.disable"),
+            target=Target(printed_card_number=cards[1]),
+            params={},
+            reason=Reason(text="Stolen batch"),
+            idempotency_key=f"job:{job.pk}:item:2:try:1",
+            context=AuditContext(),
+            job_id=job.pk,
+        )
+
+    def limit_during_the_first(run: ItemRun) -> ItemResult:
+        raise SoftTimeLimitExceeded()
+
+    job_run_items(job.pk, Handler(limit_during_the_first), concurrency=1)
+
+    first, second, third = job.items.order_by("position")
+    under_way = "Still under way when the job ran out of time; the audit log settles it."
+    # Item 1 was this worker's, interrupted: under way, with no intent of its own.
+    assert (first.outcome, first.message, first.intent_id) == (
+        ItemOutcome.UNKNOWN,
+        under_way,
+        None,
+    )
+    assert (second.outcome, second.message, second.intent_id) == (
+        ItemOutcome.UNKNOWN,
+        under_way,
+        started.pk,
+    )
+    assert (third.outcome, third.message) == (
+        ItemOutcome.FAILED,
+        "The job ran out of time before this item.",
+    )
+
+
+def test_an_items_first_attempt_writes_nothing_when_it_starts_and_its_attempts_are_counted(
+    sandbox: Any, bulk_job: Callable[..., Job], settings: Any
+) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    settings.JOBS_ITEM_ATTEMPTS = 3
+    job = bulk_job(active_cards(sandbox, 3))
+
+    def second_retried_once(run: ItemRun) -> ItemResult:
+        if run.item.position == 2 and run.attempt == 1:
+            return ItemResult(ItemOutcome.FAILED, "circuit open", retry=True)
+        return ItemResult(ItemOutcome.SUCCEEDED)
+
+    with CaptureQueriesContext(connection) as queries:
+        job_run_items(job.pk, Handler(second_retried_once), concurrency=1)
+
+    starts = [q["sql"] for q in queries if "SET status = 'running'" in q["sql"]]
+    # Only the retry is written as it starts (its attempt is not the one the row says).
+    assert len(starts) == 1
+    items = job.items.order_by("position")
+    assert [(i.outcome, i.attempts) for i in items] == [
+        (ItemOutcome.SUCCEEDED, 1),
+        (ItemOutcome.SUCCEEDED, 2),
+        (ItemOutcome.SUCCEEDED, 1),
+    ]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_item_still_under_way_after_the_wait_is_left_unknown_for_the_reconciler(
     sandbox: Any,
