@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -19,7 +20,8 @@ from django.utils.safestring import SafeString
 
 from guests.selectors.history import HistoryRow, WalletCell, comments_url_maker, rows_html
 from guests.selectors.page import Wallet, wallet_rows_html
-from guests.templatetags.fragments import fragment_key
+from guests.templatetags import fragments
+from guests.templatetags.fragments import code_version, fragment_key
 from portal.paytronix.replies import Expiration
 from portal.requestscope import request_scope, run_after_response
 
@@ -183,6 +185,30 @@ def test_the_rows_key_changes_with_everything_the_rows_show() -> None:
         variants.add(fragment_key(1, rows, {}))
     assert base not in variants
     assert len(variants) == 7
+
+
+def test_the_key_changes_with_the_code_that_draws_the_fragment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # HTML drawn and stored by the code before a deploy is not served by the code after it.
+    rows = [_row(datetime(2026, 1, 5, 0, 7, tzinfo=UTC))]
+    before = fragment_key(1, rows, {})
+    monkeypatch.setattr(fragments, "_drawn_by", lambda: "another-release")
+    assert fragment_key(1, rows, {}) != before
+
+    templates = tmp_path / "templates"
+    (templates / "guests").mkdir(parents=True)
+    page = templates / "guests" / "guest.html"
+    page.write_text("<td>{{ row.date_text }}</td>")
+    (templates / "notes.txt").write_text("not code")
+    version = code_version((templates,))
+    assert code_version((templates,)) == version
+    (templates / "notes.txt").write_text("still not code")
+    assert code_version((templates,)) == version
+    page.write_text('<td class="nowrap">{{ row.date_text }}</td>')
+    assert code_version((templates,)) != version
+    # The real one covers the templates and the apps' modules.
+    assert fragments._DRAWN_BY == ("templates", "guests", "cards", "portal")
 
 
 # The loops the Python drawing replaced, as the template drew them: the drawing must say the
