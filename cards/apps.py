@@ -25,7 +25,11 @@ class CardsConfig(AppConfig):
             card_status_item,
         )
         from cards.services.combine import card_combine_item, combine_approved, combine_describe
-        from cards.services.wallets import wallet_adjust_approved, wallet_adjust_describe
+        from cards.services.wallets import (
+            wallet_adjust_approved,
+            wallet_adjust_describe,
+            wallet_adjust_now,
+        )
         from guests.hooks import register_account_actions, register_card_actions
         from portal.approvals.kinds import approval_kind_register
         from portal.audit.actions import limit_register
@@ -50,6 +54,7 @@ class CardsConfig(AppConfig):
             run=wallet_adjust_approved,
             describe=wallet_adjust_describe,
             later=voided_later,
+            now=wallet_adjust_now,
         )
         # Combines by whoever lacks combine_without_approval: a supervisor approves, then runs.
         limit_register("cards.combine", combine_limit)

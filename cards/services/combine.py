@@ -198,12 +198,12 @@ def combine_describe(request: ApprovalRequest) -> str:
     main = request.params.get("main_account_id")
     into = f"the guest's main account {main}" if main else "the guest's main account"
     return (
-        f"As your own action, combine account {request.account_id} (card ending "
-        f"{request.card_masked}) into {into}: its balances and cards move there and account "
-        f"{request.account_id} is closed. The account is read again before: if it changed, "
-        "nothing is sent. Combining many cards into one account can make the loyalty system "
-        "suspend the main account for a review; then nothing is combined. It cannot be undone "
-        "here."
+        f"You combine account {request.account_id} (card ending {request.card_masked}) into "
+        f"{into}: its balances and cards move there and account {request.account_id} is "
+        "closed. The change is yours: the audit log names you as its maker, for this request. "
+        "The account is read again before: if it changed, nothing is sent. Combining many "
+        "cards into one account can make the loyalty system suspend the main account for a "
+        "review; then nothing is combined. It cannot be undone here."
     )
 
 

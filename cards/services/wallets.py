@@ -44,7 +44,7 @@ from portal.paytronix.transaction import (
     MAX_COMMENT_LENGTH,
     ActivityType,
 )
-from portal.sentences import explain
+from portal.sentences import NotShownError, explain
 
 BELOW_ZERO = "This would take the balance below zero. Take away at most the balance."
 
@@ -252,19 +252,35 @@ def wallet_adjust_approved(submission: Submission, request: ApprovalRequest) -> 
 
 
 def wallet_adjust_describe(request: ApprovalRequest) -> str:
-    """What approving will do, in words."""
+    """What approving will do, in words (under "If you approve"; the requester's reason is
+    shown beside it)."""
     params = request.params
     quantity = Decimal(str(params.get("quantity", "0")))
     amount = _recorded_amount(params, quantity)
-    verb = "add" if quantity > 0 else "take away"
-    code = str(params.get("reason_code") or "")
-    reason = action_get("wallet.adjust").reason_label(code) or code
+    wallet = params.get("wallet_name", "the wallet")
+    change = f"add {amount} to {wallet}" if quantity > 0 else f"take {amount} away from {wallet}"
     expires = f", expiring {params['expiration']}" if params.get("expiration") else ""
     return (
-        f"As your own action, {verb} {amount} "
-        f"{'to' if quantity > 0 else 'from'} {params.get('wallet_name', 'the wallet')}{expires} "
-        f"on account {request.account_id}; reason: {reason}."
+        f"You {change} on account {request.account_id}{expires}. The change is yours: the "
+        "audit log names you as its maker, for this request."
     )
+
+
+def wallet_adjust_now(request: ApprovalRequest, viewer: Any) -> str:
+    """The wallet's balance now, as the guest page reads it, and what approving makes it: for
+    the approver who may decide. Approving reads it again from upstream before it acts."""
+    quantity = Decimal(str(request.params.get("quantity", "0")))
+    try:
+        account = guest_cards(viewer=viewer, account_id=int(request.account_id or 0)).account
+        wallet = adjustable_wallet(account, int(request.params["wallet_code"]))
+    except PaytronixError as error:
+        return f"Its balance could not be read now: {explain(error)}"
+    except NotShownError as error:
+        return f"Its balance could not be read now: {error.sentence}"
+    now = f"{wallet.name} now: {wallet.words(wallet.balance)}"
+    if wallet.balance + quantity < 0:
+        return f"{now}; approving would take it below zero, so it would fail."
+    return f"{now}; after approving: {wallet.words(wallet.balance + quantity)}."
 
 
 def wallet_void(

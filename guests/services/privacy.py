@@ -120,7 +120,7 @@ def approved_deletion_run(submission: Submission, request: ApprovalRequest) -> C
 def approved_deletion_describe(request: ApprovalRequest) -> str:
     """What approving does, for the approver."""
     return (
-        f"Approving deletes, in the loyalty system, the personal data of the guest of account "
+        f"You delete, in the loyalty system, the personal data of the guest of account "
         f"{request.account_id}: their profile (name, email, phones, birthday, postal code, "
         f"marketing choices and the program's own fields), their addresses, and their username "
         f"and password: they can no longer sign in. It cannot be undone from the console. What "

@@ -19,6 +19,7 @@ class DecisionForm(ChangeForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["reason_text"].label = "Your reason for the decision"
         self.fields["reason_text"].help_text = "The requester sees it; it is in the audit log."
 
     @property

@@ -11,6 +11,8 @@ the change was approved. ``describe(request)`` says in words what will happen, f
 (the request's page shows it only while they may decide; otherwise the request's summary).
 ``later(requests)``, optional, says what became of approved changes since they were made (an
 adjustment voided after...), by request id, for the requester's list and the request's page.
+``now(request, viewer)``, optional, says what stands now that the change would change (a
+wallet's balance, read as the guest page reads it), for the approver who may decide.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 RunFunc = Callable[["Submission", "ApprovalRequest"], "ChangeOutcome"]
 DescribeFunc = Callable[["ApprovalRequest"], str]
 LaterFunc = Callable[[list["ApprovalRequest"]], dict[int, str]]
+NowFunc = Callable[["ApprovalRequest", Any], str]
 
 
 @dataclass(frozen=True)
@@ -37,17 +40,23 @@ class ApprovalKind:
     run: RunFunc
     describe: DescribeFunc
     later: LaterFunc | None = None
+    now: NowFunc | None = None
 
 
 KINDS: dict[str, ApprovalKind] = {}
 
 
 def approval_kind_register(
-    action: str, *, run: RunFunc, describe: DescribeFunc, later: LaterFunc | None = None
+    action: str,
+    *,
+    run: RunFunc,
+    describe: DescribeFunc,
+    later: LaterFunc | None = None,
+    now: NowFunc | None = None,
 ) -> None:
     """Let changes of ``action`` (a registered audit action) wait for a second person."""
     action_get(action)
-    KINDS[action] = ApprovalKind(action, run, describe, later)
+    KINDS[action] = ApprovalKind(action, run, describe, later, now)
 
 
 def approval_kind_get(action: str) -> ApprovalKind:

@@ -77,12 +77,16 @@ def _detail_context(
         and (found.change_outcome in ("unknown", "pending") or found.change_record_id is None)
     )
     label = action_get(found.action).reason_label(found.reason_code)
+    kind = approval_kind_get(found.action)
+    may_decide = approver and not own and found.is_open
     return {
         "req": found,
         "reason_label": label or found.reason_code,
-        "description": approval_kind_get(found.action).describe(found),
+        "description": kind.describe(found),
+        # What stands now, for the one who decides (a read the guest page would make).
+        "now": kind.now(found, viewer) if may_decide and kind.now is not None else "",
         "form": form,
-        "may_decide": approver and not own and found.is_open,
+        "may_decide": may_decide,
         "may_check_again": rerun,
         "may_withdraw": own and found.is_open,
         "withdraw_form": withdraw_form or WithdrawForm(),

@@ -68,7 +68,7 @@ def test_an_agent_sees_only_their_own_requests_and_no_decision_form(
     assert "Give 555" not in queue
     assert "Waiting for a decision" not in queue
     assert "<dt>Your request</dt><dd>Give 900</dd>" in detail
-    assert "What will happen" not in detail
+    assert "If you approve" not in detail
     assert "Give 900 to the guest." not in detail
     assert "A supervisor has to decide this request" in detail
     assert 'value="approve"' not in detail
@@ -152,8 +152,8 @@ def test_after_the_decision_the_page_says_what_was_asked_not_what_will_happen(
 
     after = supervisor_client.get(url).content.decode()
 
-    assert "<dt>What will happen</dt><dd>Give 900 to the guest.</dd>" in before
-    assert "What will happen" not in after
+    assert "<dt>If you approve</dt><dd>Give 900 to the guest.</dd>" in before
+    assert "If you approve" not in after
     assert "<dt>What was asked</dt><dd>Give 900" in after
     assert "Rejected: nothing was changed." in after
 
@@ -163,7 +163,7 @@ def test_a_reason_without_a_code_has_no_stray_separator(
 ):
     request = ask(agent)
     page = agent_client.get(reverse("approvals:detail", args=[request.pk])).content.decode()
-    assert "<dt>Reason</dt><dd>Guest was promised it</dd>" in page
+    assert "<dt>Your reason</dt><dd>Guest was promised it</dd>" in page
 
 
 def test_the_own_request_note_shows_only_on_the_supervisors_own_requests(

@@ -58,7 +58,7 @@ def test_a_card_the_guest_page_offers_no_such_change_gets_no_form_but_why(
     # working at once" and offered the button, and only upstream's refusal said otherwise.
     html = agent_client.get(reverse(view, args=[ACCOUNT, card[-6:]])).content.decode()
     assert said in html
-    assert "What will happen" not in html
+    assert "If you approve" not in html
     assert 'id="status-form"' not in html
     assert upstream_calls.to("guest/changeCardStatus.json") == []
 

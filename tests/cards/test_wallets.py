@@ -368,6 +368,49 @@ def test_a_timeout_is_an_unknown_outcome_kept_for_settling(
     assert records("wallet.adjust", OUTCOME)[0].outcome == Outcome.UNKNOWN
 
 
+def test_the_approver_sees_what_approving_does_to_the_balance_as_it_is_now(
+    sandbox, agent_client, supervisor_client, upstream_calls
+):
+    before = balance(sandbox)
+    adjust(agent_client, amount="600", key="ask", reason="service_recovery", comment="Bad meal")
+    request = ApprovalRequest.objects.get()
+    url = reverse("approvals:detail", args=[request.pk])
+
+    page = supervisor_client.get(url).content.decode()
+
+    assert (
+        f"<dt>If you approve</dt><dd>You add 600 to Points on account {ACCOUNT}. The change is "
+        "yours: the audit log names you as its maker, for this request."
+    ) in page
+    assert f"Points now: {before:,.0f}; after approving: {before + 600:,.0f}." in page
+    # The requester's reason and the approver's own are told apart.
+    assert "<dt>Their reason</dt><dd>Service recovery · Bad meal</dd>" in page
+    assert "Your reason for the decision" in page
+    assert upstream_calls.to(ADJUST) == []
+    assert balance(sandbox) == before
+
+    # Taking away more than the wallet holds now is said before the approver decides.
+    def spent(model: Any, moment: Any) -> None:
+        model.accounts[ACCOUNT].wallet(POINTS).balance = Decimal(0)
+
+    sandbox.state.write(spent)
+    request.params = {**request.params, "quantity": "-600"}
+    request.save(update_fields=["params"])
+    from portal.guestcache import guest_cache_invalidate
+
+    guest_cache_invalidate(account_id=ACCOUNT)
+    page = supervisor_client.get(url).content.decode()
+    assert "You take 600 away from Points" in page
+    assert "Points now: 0; approving would take it below zero, so it would fail." in page
+
+    # Upstream not answering: the page says so, and is still there to decide on.
+    guest_cache_invalidate(account_id=ACCOUNT)
+    sandbox.faults.error(503, endpoint="guest/accountInformationById")
+    page = supervisor_client.get(url).content.decode()
+    assert "Its balance could not be read now: " in page
+    assert 'value="approve"' in page
+
+
 def test_an_approved_request_is_made_as_the_supervisor_with_both_names(
     sandbox, agent_client, agent, supervisor, records
 ):

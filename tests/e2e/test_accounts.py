@@ -135,7 +135,7 @@ def test_an_agents_combine_waits_for_a_supervisor_who_approves_it(
     approver = boss.new_page()
     login(approver, supervisor)
     approver.goto(request_url)
-    expect(approver.get_by_text(f"As your own action, combine account {other}")).to_be_visible()
+    expect(approver.get_by_text(f"You combine account {other}")).to_be_visible()
     approver.get_by_label("Reason").fill("Same guest, checked")
     approver.get_by_role("button", name="Approve").click()
     expect(approver.get_by_text(f"combined into account {main}").first).to_be_visible()

@@ -78,7 +78,7 @@ def test_a_deletion_is_asked_for_by_one_person_and_approved_by_another(
     login(other, supervisor)
     other.goto(f"/guests/{ACCOUNT}/")
     other.get_by_role("link", name="review the request").click()
-    expect(other.get_by_text("Approving deletes, in the loyalty system")).to_be_visible()
+    expect(other.get_by_text("You delete, in the loyalty system")).to_be_visible()
     other.get_by_label("Reason").fill("Identity checked on the call recording")
     other.get_by_role("button", name="Approve").click()
     expect(other.locator(".message.success")).to_have_text("The guest's personal data was deleted.")

@@ -84,7 +84,7 @@ def test_an_over_limit_adjustment_waits_for_a_supervisor_who_approves_it(
     # The request's own number: on PostgreSQL ids are not reset between tests.
     number = request_url.rstrip("/").rsplit("/", 1)[-1]
     other.get_by_role("link", name=f"#{number}", exact=True).click()
-    expect(other.get_by_text("As your own action, add 600 to Points")).to_be_visible()
+    expect(other.get_by_text("You add 600 to Points on account")).to_be_visible()
     fits(other, "approval-detail")
     other.get_by_label("Reason").fill("Manager confirmed the complaint")
     other.get_by_role("button", name="Approve").click()
