@@ -122,8 +122,11 @@ def _is_header(cells: list[str]) -> bool:
     }
 
 
-def parse_bulk_file(data: bytes, *, default_action: BulkAction, default_reason: str) -> BulkFile:
-    """Read and judge every row of an uploaded file; raise ``BulkFileError`` if it is unusable."""
+def parse_bulk_file(
+    data: bytes, *, default_action: BulkAction | None, default_reason: str
+) -> BulkFile:
+    """Read and judge every row of an uploaded file; raise ``BulkFileError`` if it is unusable.
+    ``default_action`` is for rows that name none (None: such a row has a problem)."""
     reader = csv.reader(io.StringIO(_decode(data), newline=""))
     rows: list[BulkRow] = []
     first_line: dict[str, int] = {}
@@ -157,7 +160,7 @@ def parse_bulk_file(data: bytes, *, default_action: BulkAction, default_reason: 
 def _judge(
     cells: list[str],
     line: int,
-    default_action: BulkAction,
+    default_action: BulkAction | None,
     default_reason: str,
     first_line: dict[str, int],
 ) -> BulkRow:
@@ -177,6 +180,11 @@ def _judge(
         return bad("No card number.")
     if not CARD_NUMBER.match(number):
         return bad("Not a card number: expected 11 to 19 digits.")
+    if action is None and not action_text:
+        return bad(
+            "No action: write disable or enable in its second column, or choose one on the "
+            "form for rows without it."
+        )
     if action is None:
         return bad(f"Unknown action {action_text[:20]!r}: use disable or enable.")
     if len(reason) > MAX_REASON_LENGTH:

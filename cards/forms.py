@@ -142,15 +142,16 @@ class CombineCardForm(ChangeForm):
 
 class BulkUploadForm(forms.Form):
     action = forms.ChoiceField(
-        label="What to do with each card",
+        label="What to do with a card whose row names no action",
         choices=[(a.value, a.label) for a in BulkAction],
         widget=forms.RadioSelect,
-        help_text="Rows may override this in their second column.",
+        required=False,
+        help_text="Not needed when every row says disable or enable in its second column.",
     )
     reason = forms.CharField(
-        label="Reason",
+        label="Reason for this job",
         max_length=MAX_REASON_LENGTH,
-        help_text="Recorded for every row that gives no reason of its own.",
+        help_text="Recorded for the job, and for every row that gives no reason of its own.",
     )
     file = forms.FileField(
         label="CSV file",

@@ -38,9 +38,10 @@ CARD_ACTIONS = {BulkAction.DISABLE: "card.disable", BulkAction.ENABLE: "card.ena
 
 
 def bulk_upload_create(
-    *, owner: User, data: bytes, filename: str, action: BulkAction, reason: str
+    *, owner: User, data: bytes, filename: str, action: BulkAction | None, reason: str
 ) -> BulkUpload:
     """Read and judge a whole file and keep it for the owner to confirm; nothing runs yet.
+    ``action``: for rows that name none (None: every row must name its own).
 
     Raises ``cards.bulk_file.BulkFileError`` when the file as a whole cannot be used.
     """
@@ -48,7 +49,7 @@ def bulk_upload_create(
     return BulkUpload.objects.create(
         owner=owner,
         filename=filename[:200],
-        action=action.value,
+        action=action.value if action else "",
         reason=reason,
         rows=[
             {

@@ -35,7 +35,7 @@ def bulk_upload_submit(request: HttpRequest) -> HttpResponse:
             owner=viewer_of(request),
             data=upload_file.read(MAX_FILE_BYTES + 1),
             filename=upload_file.name or "",
-            action=BulkAction(form.cleaned_data["action"]),
+            action=BulkAction(form.cleaned_data["action"]) if form.cleaned_data["action"] else None,
             reason=form.cleaned_data["reason"],
         )
     except BulkFileError as unusable:

@@ -14,7 +14,7 @@ from cards.bulk_file import (
 )
 
 
-def parse(text: str, *, action: BulkAction = BulkAction.DISABLE, reason: str = "Lost"):
+def parse(text: str, *, action: BulkAction | None = BulkAction.DISABLE, reason: str = "Lost"):
     return parse_bulk_file(text.encode(), default_action=action, default_reason=reason)
 
 
@@ -53,6 +53,16 @@ def test_every_bad_row_is_listed_with_its_line_number_and_what_is_wrong():
         (1, BulkAction.DISABLE),
         (8, BulkAction.ENABLE),
     ]
+
+
+def test_without_a_default_action_each_row_must_name_its_own():
+    bulk = parse("6000201900000011,enable\n6000201900000021\n6000201900000031,,Lost\n", action=None)
+    no_action = (
+        "No action: write disable or enable in its second column, or choose one on the form "
+        "for rows without it."
+    )
+    assert [(r.line, r.action) for r in bulk.good] == [(1, BulkAction.ENABLE)]
+    assert [(r.line, r.problem) for r in bulk.bad] == [(2, no_action), (3, no_action)]
 
 
 def test_line_numbers_count_quoted_multiline_cells_as_a_spreadsheet_does():

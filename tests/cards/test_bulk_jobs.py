@@ -241,6 +241,30 @@ def test_the_start_button_counts_each_action_the_rows_name(sandbox, supervisor_c
     assert "Start: disable 2 cards, enable 1 card</button>" in review
 
 
+def test_a_file_whose_rows_each_name_their_action_needs_no_default(sandbox, supervisor_client):
+    text = f"{demo.DEMO_ACTIVE_CARD},disable\n{demo.DEMO_DISABLED_CARD},enable\n"
+    answer = upload(supervisor_client, text, action="")
+    assert answer.status_code == 303
+    review = supervisor_client.get(answer["Location"]).content.decode()
+    assert "Start: disable 1 card, enable 1 card</button>" in review
+    assert "rows without an action" not in review
+    assert "Reason for the job: Fraud sweep 12 May." in review
+
+
+def test_without_a_default_a_row_that_names_no_action_is_a_problem_of_its_line(
+    sandbox, supervisor_client
+):
+    text = f"{demo.DEMO_ACTIVE_CARD},disable\n{demo.DEMO_ATTACHABLE_CARD}\n"
+    answer = upload(supervisor_client, text, action="")
+    review = supervisor_client.get(answer["Location"]).content.decode()
+    assert (
+        "<td>No action: write disable or enable in its second column, or choose one on the "
+        "form for rows without it.</td>"
+    ) in review
+    assert "Start: disable 1 card</button>" in review
+    assert sandbox.state.card(demo.DEMO_ATTACHABLE_CARD).status == "ACTIVE"
+
+
 def test_bulk_cards_are_in_the_navigation_of_whoever_may_run_them(
     sandbox, supervisor_client, agent_client
 ):
