@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from django.db import models
 
 from portal.audit.actions import ACTIONS
+from portal.paytronix.errors import ACCOUNT_SUSPENDED
 
 
 class AuditImmutableError(Exception):
@@ -58,6 +59,16 @@ class AuditRecordQuerySet(models.QuerySet["AuditRecord"]):
 
     def newest_first(self) -> AuditRecordQuerySet:
         return self.order_by("-occurred_at", "-id")
+
+
+#: What a failed outcome's ``upstream_result`` says, in the audit screens' words and class:
+#: upstream suspended the account (a combine), or a job ended so (``portal.jobs.lifecycle``).
+_ENDINGS = {
+    ACCOUNT_SUSPENDED: ("Account suspended", "suspended"),
+    "suspended": ("Account suspended", "suspended"),
+    "partly_failed": ("Partly failed", "partly_failed"),
+    "cancelled": ("Cancelled", "cancelled"),
+}
 
 
 class AuditRecord(models.Model):
@@ -149,6 +160,20 @@ class AuditRecord(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AuditImmutableError("audit records are append-only: delete refused")
+
+    @property
+    def outcome_label(self) -> str:
+        """The outcome as the audit screens say it: where upstream's answer or a job's ending
+        says more than "Failed" (an account suspended for review, a job that changed most of
+        its cards, one cancelled), in those words."""
+        words = _ENDINGS.get(self.upstream_result) if self.outcome == Outcome.FAILED else None
+        return words[0] if words else self.get_outcome_display()
+
+    @property
+    def outcome_class(self) -> str:
+        """The status class of ``outcome_label`` (its colour)."""
+        words = _ENDINGS.get(self.upstream_result) if self.outcome == Outcome.FAILED else None
+        return words[1] if words else str(self.outcome)
 
     @property
     def reason_display(self) -> str:

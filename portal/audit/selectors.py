@@ -13,7 +13,6 @@ from django.utils.dateparse import parse_datetime
 
 from portal.audit.actions import READ_ACTIONS
 from portal.audit.models import AuditRecord, AuditRecordQuerySet, Kind, Outcome
-from portal.paytronix.errors import ACCOUNT_SUSPENDED
 
 PAGE_SIZE = 50
 
@@ -135,18 +134,12 @@ class AuditEntry:
         return self.outcome or self.record
 
     @property
-    def suspended(self) -> bool:
-        """A combine answered ``accountSuspended`` (or its job ended so): not a plain failure
-        but upstream's result, named as such on the screen."""
-        return self.result.upstream_result in (ACCOUNT_SUSPENDED, "suspended")
-
-    @property
     def outcome_label(self) -> str:
-        return "Account suspended" if self.suspended else self.result.get_outcome_display()
+        return self.result.outcome_label
 
     @property
     def outcome_class(self) -> str:
-        return "suspended" if self.suspended else self.result.outcome
+        return self.result.outcome_class
 
 
 def _entries(rows: list[AuditRecord]) -> list[AuditEntry]:

@@ -148,6 +148,47 @@ def test_a_request_for_approval_says_its_reason_by_the_requested_actions_label(
     assert f'data-label="Reason">{goodwill}</td>' in html
 
 
+def test_a_jobs_ending_is_said_in_its_own_words_not_as_a_plain_failure(
+    auditor_client: Client,
+) -> None:
+    # Seen in a walkthrough: a bulk job that changed 4,990 of 5,000 cards read "Failed".
+    endings = {}
+    for ending, summary in (
+        ("partly_failed", "4990 succeeded, 10 failed"),
+        ("cancelled", "12 succeeded, 88 cancelled"),
+        ("suspended", "2 account suspended"),
+        ("failed", "5 failed"),
+    ):
+        intent = _record(
+            kind=Kind.INTENT,
+            action="bulk.card_status",
+            outcome=Outcome.PENDING,
+            idempotency_key=f"job-{ending}",
+        )
+        endings[ending] = _record(
+            kind=Kind.OUTCOME,
+            action="bulk.card_status",
+            intent=intent,
+            outcome=Outcome.FAILED,
+            upstream_result=ending,
+            error_message=summary,
+        )
+
+    html = auditor_client.get(reverse("audit:list")).content.decode()
+    detail = auditor_client.get(
+        reverse("audit:detail", args=[endings["partly_failed"].pk])
+    ).content.decode()
+
+    assert '<span class="status partly_failed">Partly failed</span>' in html
+    assert '<span class="status cancelled">Cancelled</span>' in html
+    assert '<span class="status suspended">Account suspended</span>' in html
+    assert html.count('<span class="status failed">Failed</span>') == 1
+    assert '<span class="status partly_failed">Partly failed</span>' in detail
+    # The filter still finds them all as failed (the recorded outcome is unchanged).
+    failed = auditor_client.get(reverse("audit:list"), {"outcome": "failed"})
+    assert set(_listed(failed)) == {record.pk for record in endings.values()}
+
+
 def test_a_card_search_is_posted_and_becomes_its_hash_in_the_url(auditor_client: Client) -> None:
     wanted = _record(action="card.disable", card_hash=card_hash(CARD), card_masked=CARD[-6:])
     _record(action="card.disable", card_hash=card_hash("6000201900000099"))
