@@ -38,12 +38,15 @@ from portal.jobs.models import Job, JobStatus  # noqa: E402
 from portal.staff.models import User  # noqa: E402
 
 _COLUMNS = (
-    "seq, prev_hash, record_hash, kind, occurred_at, actor_id, actor_username, actor_role, ip, "
+    "id, intent_id, seq, prev_hash, record_hash, kind, occurred_at, actor_id, actor_username, actor_role, ip, "
     "user_agent, request_id, action, merchant_id, account_id, card_masked, card_hash, params, "
     "reason_code, reason_text, outcome, upstream_result, error_code, error_message, "
     "upstream_detail, transient, idempotency_key"
 )
+# Every third record an intent, the one after it its outcome (linked: the audit list and the
+# export read each change's outcome), the next an event.
 _VALUES = (
+    "n, CASE WHEN n %% 3 = 1 AND n > 1 THEN n - 1 END, "
     "n, md5((n - 1)::text) || md5('p'), md5(n::text) || md5('r'), "
     "(ARRAY['intent','outcome','event'])[1 + n %% 3], "
     "now() - (n || ' seconds')::interval, n %% 40, 'user' || (n %% 40), 'agent', '10.0.0.1', "
@@ -85,6 +88,10 @@ def _fill(records: int) -> None:
             f"INSERT INTO audit_auditrecord ({_COLUMNS}) "  # noqa: S608  (constants only)
             f"SELECT {_VALUES} FROM generate_series(1, %s) AS n",
             [records],
+        )
+        # The ids were given (an outcome names its intent's): the sequence goes on after them.
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('audit_auditrecord', 'id'), %s)", [records]
         )
         cursor.execute("SET maintenance_work_mem = '256MB'")
         for _, definition, constraint, constraint_definition in indexes:

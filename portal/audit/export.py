@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import CharField, DateTimeField, JSONField, Max, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.template.defaultfilters import pluralize
@@ -70,6 +71,12 @@ COLUMNS = (
     "job_id",
     "record_hash",
 )
+#: After the record's own columns: for a change (an intent, whose own outcome is "pending", as
+#: recorded before the change was made), the outcome of its latest outcome record as the export
+#: found it, so that a change reads as the audit list shows it without joining rows; empty for
+#: the other records (their outcome is their own) and for a change with no outcome yet.
+LATEST_OUTCOME = "latest_outcome"
+HEADER = (*COLUMNS, LATEST_OUTCOME)
 #: Where a row's keyset position is: its time and its id.
 _AT, _ID, _KIND = COLUMNS.index("occurred_at"), COLUMNS.index("id"), COLUMNS.index("kind")
 
@@ -124,14 +131,47 @@ _READ = tuple(
 _COLUMN_CELLS = tuple(_column_cells(field) for field in _FIELDS)
 
 
-def export_rows(rows: Sequence[Sequence[Any]]) -> Iterator[tuple[Any, ...]]:
+def export_rows(
+    rows: Sequence[Sequence[Any]], latest: Sequence[str] | None = None
+) -> Iterator[tuple[Any, ...]]:
     """``rows`` (``COLUMNS`` as ``_READ`` reads them) as the file's rows of cells, the same as
-    ``_cell`` makes of each value, worked out a column at a time."""
+    ``_cell`` makes of each value, worked out a column at a time; then, with ``latest``, each
+    row's ``LATEST_OUTCOME``."""
     if not rows:
         return iter(())
     columns = zip(*rows, strict=True)
-    cells = (to_cells(values) for to_cells, values in zip(_COLUMN_CELLS, columns, strict=True))
+    cells = [to_cells(values) for to_cells, values in zip(_COLUMN_CELLS, columns, strict=True)]
+    if latest is not None:
+        cells.append(latest)
     return zip(*cells, strict=True)
+
+
+def _latest_outcomes(rows: Sequence[Sequence[Any]], upto: int) -> list[str]:
+    """Each row's ``LATEST_OUTCOME``: for an intent, the outcome of its newest outcome record
+    up to record ``upto`` (the export's last), read for the batch's intents at once."""
+    intents = [row[_ID] for row in rows if row[_KIND] == Kind.INTENT]
+    newest: dict[int, tuple[int, str]] = {}
+    for intent_id, seq, outcome in _outcomes_of(intents, upto) if intents else ():
+        if intent_id not in newest or seq > newest[intent_id][0]:
+            newest[intent_id] = (seq, outcome)
+    return [newest[row[_ID]][1] if row[_ID] in newest else "" for row in rows]
+
+
+def _outcomes_of(intents: list[int], upto: int) -> Sequence[tuple[int, int, str]]:
+    """The outcome records of ``intents`` up to record ``upto``: intent id, position, outcome.
+    On PostgreSQL the ids go as one array (a batch's thousands of ids spelt out one by one in
+    an ``IN`` list took a fifth of the export's CPU)."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(AuditRecord._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT intent_id, seq, outcome FROM {table} "  # noqa: S608 (a model's table)
+                "WHERE intent_id = ANY(%s) AND id <= %s",
+                [intents, upto],
+            )
+            return cursor.fetchall()
+    found = AuditRecord.objects.filter(intent_id__in=intents, id__lte=upto)
+    return list(found.values_list("intent_id", "seq", "outcome"))
 
 
 def audit_export_run(job_id: int) -> None:
@@ -163,7 +203,9 @@ def audit_export_run(job_id: int) -> None:
         out.seek(state["bytes"])
         writer = csv.writer(out)
         while True:
-            count, after, kinds = _batch_write(records.filter(_after(state))[:CHUNK], writer)
+            count, after, kinds = _batch_write(
+                records.filter(_after(state))[:CHUNK], writer, upto=state["upto"]
+            )
             out.flush()
             if count:
                 counted = state.get("kinds", {})
@@ -195,13 +237,13 @@ def audit_export_run(job_id: int) -> None:
 
 
 def _batch_write(
-    batch: QuerySet[Any, Any], writer: Any
+    batch: QuerySet[Any, Any], writer: Any, *, upto: int
 ) -> tuple[int, list[Any] | None, Counter[str]]:
     """Write the rows of ``batch``: how many, where the last one stands (its time and id), and
     how many of each kind. The rows are let go on return, before the next batch is read, so
     one batch at a time is held."""
     rows = list(batch)
-    writer.writerows(export_rows(rows))
+    writer.writerows(export_rows(rows, _latest_outcomes(rows, upto)))
     if not rows:
         return 0, None, Counter()
     return len(rows), [rows[-1][_AT].isoformat(), rows[-1][_ID]], Counter(r[_KIND] for r in rows)
@@ -231,7 +273,7 @@ def _export_begin(job: Job, filters: AuditFilters) -> dict[str, Any]:
     total = audit_records_filter(filters).filter(id__lte=upto).count()
     name, path = job_file_path(job, "csv")
     with path.with_suffix(".part").open("w", newline="", encoding="utf-8") as out:
-        csv.writer(out).writerow(COLUMNS)
+        csv.writer(out).writerow(HEADER)
         size = out.tell()
     state = {"upto": upto, "file": name, "after": None, "bytes": size, "written": 0}
     job_progress(job, done=0, total=total)

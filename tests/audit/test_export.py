@@ -187,7 +187,7 @@ def test_each_cell_is_written_as_the_record_holds_it_and_no_cell_reads_as_a_form
     path = export._partial(job.params["export"]).with_name(job.result_file)
     text = path.read_bytes().decode()
     header, *rows = csv.reader(io.StringIO(text, newline=""))
-    assert header == list(export.COLUMNS)
+    assert header == [*export.COLUMNS, "latest_outcome"]
     cells = [dict(zip(header, row, strict=True)) for row in rows]
     assert [int(row["id"]) for row in cells] == [empty.pk, scalar.pk, record.pk]
     assert cells[2] == {
@@ -218,6 +218,7 @@ def test_each_cell_is_written_as_the_record_holds_it_and_no_cell_reads_as_a_form
         "intent_id": "",
         "job_id": "",
         "record_hash": record.record_hash,
+        "latest_outcome": "",
     }
     assert (cells[1]["params"], cells[1]["account_id"], cells[1]["merchant_id"]) == (
         "'=cmd",
@@ -254,3 +255,37 @@ def test_the_summary_counts_changes_apart_from_their_outcomes_as_the_list_shows_
     job.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED
     assert job.summary == "5 records (2 changes with 2 outcomes, 1 event) exported"
+
+
+def test_a_change_reads_with_its_latest_outcome_as_the_list_shows_it(
+    small_chunks: None, new_export: Callable[[], Job]
+) -> None:
+    # An intent is recorded "pending" before the change is made: the file also says how the
+    # change went, as of the export, so an auditor need not join its outcome rows.
+    def change(key: str, *outcomes: str) -> AuditRecord:
+        intent = chain_append(
+            kind=Kind.INTENT, action="card.disable", outcome=Outcome.PENDING, idempotency_key=key
+        )
+        for outcome in outcomes:
+            chain_append(kind=Kind.OUTCOME, action="card.disable", outcome=outcome, intent=intent)
+        return intent
+
+    waiting = change("waiting")  # the oldest: in the export's second batch
+    settled = change("settled", Outcome.UNKNOWN, Outcome.SUCCEEDED)
+    failed = change("failed", Outcome.FAILED)
+    job = new_export()
+    export.audit_export_run(job.pk)  # fixes what the export holds; writes its first batch
+    # Recorded after the export began: not in it, and not its latest outcome either.
+    chain_append(kind=Kind.OUTCOME, action="card.disable", outcome=Outcome.FAILED, intent=waiting)
+    while Job.objects.get(pk=job.pk).status == JobStatus.RUNNING:
+        export.audit_export_run(job.pk)
+
+    job.refresh_from_db()
+    path = export._partial(job.params["export"]).with_name(job.result_file)
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    latest = {int(row["id"]): (row["kind"], row["outcome"], row["latest_outcome"]) for row in rows}
+    assert latest[settled.pk] == ("intent", "pending", "succeeded")
+    assert latest[failed.pk] == ("intent", "pending", "failed")
+    assert latest[waiting.pk] == ("intent", "pending", "")
+    assert {value for kind, _, value in latest.values() if kind == "outcome"} == {""}
+    assert len(rows) == 6
