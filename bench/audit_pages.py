@@ -38,10 +38,10 @@ from portal.jobs.models import Job, JobStatus  # noqa: E402
 from portal.staff.models import User  # noqa: E402
 
 _COLUMNS = (
-    "id, intent_id, seq, prev_hash, record_hash, kind, occurred_at, actor_id, actor_username, actor_role, ip, "
-    "user_agent, request_id, action, merchant_id, account_id, card_masked, card_hash, params, "
-    "reason_code, reason_text, outcome, upstream_result, error_code, error_message, "
-    "upstream_detail, transient, idempotency_key"
+    "id, intent_id, seq, prev_hash, record_hash, kind, occurred_at, actor_id, actor_username, "
+    "actor_role, ip, user_agent, request_id, action, merchant_id, account_id, card_masked, "
+    "card_hash, params, reason_code, reason_text, outcome, upstream_result, error_code, "
+    "error_message, upstream_detail, transient, idempotency_key"
 )
 # Every third record an intent, the one after it its outcome (linked: the audit list and the
 # export read each change's outcome), the next an event.

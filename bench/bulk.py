@@ -4,11 +4,11 @@
                                    [--warmup 200]
 
 Starts the sandbox in its own process with ``--cards`` active cards for each concurrency (and
-``--warmup`` more, for a job run first and not measured), then for each concurrency C uploads a CSV of fresh cards and runs the job as production does
-(``bulk_card_status_start``: the job's intent, its items, the task; Celery runs it in this
-process), on PostgreSQL (``BENCH_DATABASE_URL``) with the cache and the circuit breaker's
-shared state in Redis (``BENCH_BULK_CACHE_URL``, default redis://127.0.0.1:6379/11), as a
-production worker has them. Prints the wall time against N·L/C (every card's write one round
+``--warmup`` more, for a job run first and not measured), then for each concurrency C uploads a
+CSV of fresh cards and runs the job as production does (``bulk_card_status_start``: the job's
+intent, its items, the task; Celery runs it in this process), on PostgreSQL
+(``BENCH_DATABASE_URL``) with the cache and the circuit breaker's shared state in Redis
+(``BENCH_BULK_CACHE_URL``, default redis://127.0.0.1:6379/11), as a production worker has them. Prints the wall time against N·L/C (every card's write one round
 trip, C at once), the worker's CPU per card, and this process's resident memory before, at the
 peak during, and after the job.
 """
