@@ -8,9 +8,9 @@ Starts the sandbox in its own process with ``--cards`` active cards for each con
 CSV of fresh cards and runs the job as production does (``bulk_card_status_start``: the job's
 intent, its items, the task; Celery runs it in this process), on PostgreSQL
 (``BENCH_DATABASE_URL``) with the cache and the circuit breaker's shared state in Redis
-(``BENCH_BULK_CACHE_URL``, default redis://127.0.0.1:6379/11), as a production worker has them. Prints the wall time against N·L/C (every card's write one round
-trip, C at once), the worker's CPU per card, and this process's resident memory before, at the
-peak during, and after the job.
+(``BENCH_BULK_CACHE_URL``, default redis://127.0.0.1:6379/11), as a production worker has them.
+Prints the wall time against N·L/C (every card's write one round trip, C at once), the worker's
+CPU per card, and this process's resident memory before, at the peak during, and after the job.
 """
 
 from __future__ import annotations
