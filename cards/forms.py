@@ -143,9 +143,10 @@ class CombineCardForm(ChangeForm):
 class BulkUploadForm(forms.Form):
     action = forms.ChoiceField(
         label="What to do with a card whose row names no action",
-        choices=[(a.value, a.label) for a in BulkAction],
+        choices=[("", "None: every row says its own"), *((a.value, a.label) for a in BulkAction)],
         widget=forms.RadioSelect,
         required=False,
+        initial="",
         help_text="Not needed when every row says disable or enable in its second column.",
     )
     reason = forms.CharField(

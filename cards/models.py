@@ -21,7 +21,11 @@ class BulkUpload(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     filename = models.CharField(max_length=200, blank=True)
-    action = models.CharField(max_length=16, help_text="Default action: disable or enable.")
+    action = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text="Action of rows that name none: disable, enable, or empty (each names its own).",
+    )
     reason = models.CharField(max_length=200, help_text="Default reason for rows without one.")
     #: [{"line", "card_number", "action", "reason", "problem"}], emptied once the job starts.
     rows = models.JSONField(default=list, blank=True)

@@ -44,6 +44,12 @@ def warm_up() -> int:
         if name.startswith("django/forms/"):
             renderer.get_template(name)
             compiled += 1
+    # The digest of the code that draws the guest page's fragments (part of their keys), of
+    # the code this master loaded: a worker forked later (recycled, or after a HUP) runs that
+    # code, whatever the files on disk say by then.
+    from guests.templatetags.fragments import drawn_by
+
+    drawn_by()
     connections.close_all()
     caches.close_all()
     return compiled

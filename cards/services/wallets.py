@@ -29,6 +29,7 @@ from cards.adjustments import (
 from cards.limits import wallet_adjust_limit
 from cards.selectors import GuestCards, guest_cards, primary_card_number
 from guests.pending import PendingChange, pending_watch
+from guests.selectors import guest_account
 from guests.selectors.optional import TRANSACTIONS
 from portal.approvals.kinds import approval_params
 from portal.approvals.models import ApprovalRequest
@@ -267,20 +268,27 @@ def wallet_adjust_describe(request: ApprovalRequest) -> str:
 
 
 def wallet_adjust_now(request: ApprovalRequest, viewer: Any) -> str:
-    """The wallet's balance now, as the guest page reads it, and what approving makes it: for
-    the approver who may decide. Approving reads it again from upstream before it acts."""
-    quantity = Decimal(str(request.params.get("quantity", "0")))
+    """The wallet's balance now, as the guest page reads it (the account alone, within the
+    approver's store group), and what approving makes it: for the approver who may decide.
+    Approving reads it again from upstream before it acts."""
     try:
-        account = guest_cards(viewer=viewer, account_id=int(request.account_id or 0)).account
+        quantity = Decimal(str(request.params.get("quantity", "0")))
+        account = guest_account(viewer=viewer, account_id=int(request.account_id or 0))
         wallet = adjustable_wallet(account, int(request.params["wallet_code"]))
     except PaytronixError as error:
         return f"Its balance could not be read now: {explain(error)}"
     except NotShownError as error:
         return f"Its balance could not be read now: {error.sentence}"
-    now = f"{wallet.name} now: {wallet.words(wallet.balance)}"
+    except (KeyError, ValueError, ArithmeticError):
+        return "Its balance could not be read now: the request does not name its wallet."
+
+    def said(value: Decimal) -> str:
+        return ("-" if value < 0 else "") + wallet.words(value)
+
+    now = f"{wallet.name} now: {said(wallet.balance)}"
     if wallet.balance + quantity < 0:
-        return f"{now}; approving would take it below zero, so it would fail."
-    return f"{now}; after approving: {wallet.words(wallet.balance + quantity)}."
+        return f"{now}; approving would leave it below zero, so it would fail."
+    return f"{now}; after approving: {said(wallet.balance + quantity)}."
 
 
 def wallet_void(

@@ -80,8 +80,9 @@ def code_version(roots: tuple[Path, ...]) -> str:
 
 
 @functools.cache
-def _drawn_by() -> str:
-    """This process's code that draws fragments (about 10 ms, once): part of every fragment's
+def drawn_by() -> str:
+    """The code that draws fragments, as this process loaded it (10 to 30 ms, once; a web
+    worker inherits it from gunicorn's master, ``portal.warmup``): part of every fragment's
     key, so that after a deploy that changes how a fragment is drawn, HTML the code before it
     drew and stored is never served (it would be for ``FRAGMENT_SECONDS``)."""
     return code_version(tuple(Path(settings.BASE_DIR) / name for name in _DRAWN_BY))
@@ -104,7 +105,7 @@ class FragmentKey:
             timezone.get_current_timezone_name(),
             get_language(),
             timezone.localdate(),
-            _drawn_by(),
+            drawn_by(),
         )
         self._text = ""
 

@@ -204,7 +204,10 @@ def audit_export_run(job_id: int) -> None:
         writer = csv.writer(out)
         while True:
             count, after, kinds = _batch_write(
-                records.filter(_after(state))[:CHUNK], writer, upto=state["upto"]
+                records.filter(_after(state))[:CHUNK],
+                writer,
+                # An export begun before the column was added goes on without it (its header).
+                latest_upto=state["upto"] if state.get(LATEST_OUTCOME) else None,
             )
             out.flush()
             if count:
@@ -237,13 +240,15 @@ def audit_export_run(job_id: int) -> None:
 
 
 def _batch_write(
-    batch: QuerySet[Any, Any], writer: Any, *, upto: int
+    batch: QuerySet[Any, Any], writer: Any, *, latest_upto: int | None
 ) -> tuple[int, list[Any] | None, Counter[str]]:
     """Write the rows of ``batch``: how many, where the last one stands (its time and id), and
-    how many of each kind. The rows are let go on return, before the next batch is read, so
-    one batch at a time is held."""
+    how many of each kind; with ``latest_upto``, each row's ``LATEST_OUTCOME`` up to that
+    record. The rows are let go on return, before the next batch is read, so one batch at a
+    time is held."""
     rows = list(batch)
-    writer.writerows(export_rows(rows, _latest_outcomes(rows, upto)))
+    latest = _latest_outcomes(rows, latest_upto) if latest_upto is not None else None
+    writer.writerows(export_rows(rows, latest))
     if not rows:
         return 0, None, Counter()
     return len(rows), [rows[-1][_AT].isoformat(), rows[-1][_ID]], Counter(r[_KIND] for r in rows)
@@ -275,7 +280,15 @@ def _export_begin(job: Job, filters: AuditFilters) -> dict[str, Any]:
     with path.with_suffix(".part").open("w", newline="", encoding="utf-8") as out:
         csv.writer(out).writerow(HEADER)
         size = out.tell()
-    state = {"upto": upto, "file": name, "after": None, "bytes": size, "written": 0}
+    state = {
+        "upto": upto,
+        "file": name,
+        "after": None,
+        "bytes": size,
+        "written": 0,
+        # The header has the column (an export's rows match the header it began with).
+        LATEST_OUTCOME: True,
+    }
     job_progress(job, done=0, total=total)
     _export_save(job, state)
     return state

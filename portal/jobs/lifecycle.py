@@ -113,7 +113,7 @@ def item_start(item: JobItem, *, attempt: int) -> None:
     tried, or the one a stopped worker left it on, is the one a redelivered task takes anyway,
     so it writes nothing (one statement less for every item of a bulk job). Such an item stays
     ``pending`` (or ``settling``) while it runs: what it started is its attempt's audit intent
-    (``portal.jobs.runner._out_of_time``)."""
+    (``portal.jobs.runner._left_end``)."""
     if attempt == max(item.attempts, 1):
         return
     with connection.cursor() as cursor:

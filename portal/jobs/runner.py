@@ -40,6 +40,9 @@ What the runner guarantees:
   finish (their upstream call is in flight, and its outcome is the audit's), items never started
   end as "ran out of time", and an item still under way after that ends ``unknown``, linked to
   its intent, for the reconciler to settle.
+* After a cancel or at the time limit, an item a stopped worker had started (its attempt's
+  intent is recorded; a first attempt writes nothing else as it starts) ends ``unknown`` too,
+  never "cancelled" or "ran out of time", and an item being settled ends ``unknown``.
 * When the worker is asked to stop (SIGTERM, ``portal.worker.stop_requested``) no further item
   starts: items under way finish, one waiting to be retried goes back to pending, and the task
   is handed back to the broker (``Reject(requeue=True)``) for another worker to go on with.
@@ -389,16 +392,19 @@ class _UnderWay:
 _LEFT_AT_ONCE = 500
 
 
-def _out_of_time(job: Job, under_way: _UnderWay) -> None:
-    """End what the time limit left (an item being settled is left to its read-back): an item
-    under way ends ``unknown`` (its audit outcome decides), one never started failed. Under
+def _left_end(job: Job, under_way: _UnderWay, *, cancelled: bool) -> None:
+    """End what a stop left, the time limit's or a cancel's: an item under way ends
+    ``unknown`` (its audit outcome decides); one never started fails as out of time, or is
+    cancelled; one being settled ends ``unknown`` for the reconciler (``settling_end``). Under
     way is an item this worker still holds, one on a later attempt (marked ``running``), or
-    one whose attempt's intent is recorded (a worker that stopped started it)."""
+    one whose attempt's intent is recorded (a worker that stopped started it: a first attempt
+    writes nothing as it starts)."""
     left = list(
         JobItem.objects.filter(job=job, status__in=[ItemStatus.PENDING, ItemStatus.RUNNING])
         .order_by("position")
         .values_list("pk", "position", "attempts", "status")
     )
+    why = "was cancelled" if cancelled else "ran out of time"
     for start in range(0, len(left), _LEFT_AT_ONCE):
         rows = left[start : start + _LEFT_AT_ONCE]
         keys = {
@@ -413,12 +419,11 @@ def _out_of_time(job: Job, under_way: _UnderWay) -> None:
                     job,
                     item,
                     outcome=ItemOutcome.UNKNOWN,
-                    message=(
-                        "Still under way when the job ran out of time; the audit log settles it."
-                    ),
+                    message=f"Still under way when the job {why}; the audit log settles it.",
                     intent_id=intent,
+                    attempt=max(attempts, 1),
                 )
-            else:
+            elif not cancelled:
                 _finish(
                     job,
                     item,
@@ -426,6 +431,11 @@ def _out_of_time(job: Job, under_way: _UnderWay) -> None:
                     message="The job ran out of time before this item.",
                     intent_id=None,
                 )
+    if cancelled:
+        # What is left never started: cancelled in one statement.
+        for _ in range(items_cancel(job)):
+            job_item_observed(kind=job.kind, outcome=ItemOutcome.CANCELLED)
+    settling_end(job)
 
 
 def _run_inline(job: Job, handle: ItemHandler, chunk_ends: float, under_way: _UnderWay) -> bool:
@@ -586,12 +596,10 @@ def job_run_items(
         # to take).
         if not connection.in_atomic_block:
             connection.close()
-        _out_of_time(job, under_way)
+        _left_end(job, under_way, cancelled=False)
         return job_finish(job)
     if stopped:
-        for _ in range(items_cancel(job)):
-            job_item_observed(kind=job.kind, outcome=ItemOutcome.CANCELLED)
-        settling_end(job)
+        _left_end(job, under_way, cancelled=True)
     elif stop_requested() and job.items.exclude(status=ItemStatus.DONE).exists():
         logger.info("job %d handed back to the broker: the worker is stopping", job.pk)
         raise Reject("the worker is stopping", requeue=True)

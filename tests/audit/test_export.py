@@ -289,3 +289,32 @@ def test_a_change_reads_with_its_latest_outcome_as_the_list_shows_it(
     assert latest[waiting.pk] == ("intent", "pending", "")
     assert {value for kind, _, value in latest.values() if kind == "outcome"} == {""}
     assert len(rows) == 6
+
+
+def test_an_export_begun_without_the_latest_outcome_column_goes_on_without_it(
+    small_chunks: None, wanted: list[int], new_export: Callable[[], Job]
+) -> None:
+    # Begun by the code before the column (its header has none): its rows match its header.
+    job = new_export()
+    export.audit_export_run(job.pk)
+    job.refresh_from_db()
+    state = {**job.params["export"]}
+    del state[export.LATEST_OUTCOME]
+    path = export._partial(state)
+    header = ",".join(export.COLUMNS) + "\r\n"
+    path.write_text(header, encoding="utf-8", newline="")
+    state |= {"after": None, "bytes": len(header.encode()), "written": 0}
+    Job.objects.filter(pk=job.pk).update(params={**job.params, "export": state})
+    while Job.objects.get(pk=job.pk).status == JobStatus.RUNNING:
+        export.audit_export_run(job.pk)
+
+    rows = list(csv.reader(io.StringIO(_file_of(job), newline="")))
+    assert rows[0] == list(export.COLUMNS)
+    assert {len(row) for row in rows} == {len(export.COLUMNS)}
+    assert [int(row[0]) for row in rows[1:]] == wanted
+
+
+def _file_of(job: Job) -> str:
+    job.refresh_from_db()
+    path = export._partial(job.params["export"]).with_name(job.result_file)
+    return path.read_text(encoding="utf-8")

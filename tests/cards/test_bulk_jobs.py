@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -242,6 +243,10 @@ def test_the_start_button_counts_each_action_the_rows_name(sandbox, supervisor_c
 
 
 def test_a_file_whose_rows_each_name_their_action_needs_no_default(sandbox, supervisor_client):
+    form = supervisor_client.get(reverse("cards:bulk")).content.decode()
+    # The form offers "none" first, chosen until another is: a choice can be taken back.
+    assert re.search(r'<input type="radio" name="action" value=""[^>]*checked', form)
+    assert "None: every row says its own" in form
     text = f"{demo.DEMO_ACTIVE_CARD},disable\n{demo.DEMO_DISABLED_CARD},enable\n"
     answer = upload(supervisor_client, text, action="")
     assert answer.status_code == 303

@@ -401,7 +401,7 @@ def test_the_approver_sees_what_approving_does_to_the_balance_as_it_is_now(
     guest_cache_invalidate(account_id=ACCOUNT)
     page = supervisor_client.get(url).content.decode()
     assert "You take 600 away from Points" in page
-    assert "Points now: 0; approving would take it below zero, so it would fail." in page
+    assert "Points now: 0; approving would leave it below zero, so it would fail." in page
 
     # Upstream not answering: the page says so, and is still there to decide on.
     guest_cache_invalidate(account_id=ACCOUNT)

@@ -11,6 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
 from django.core.cache import caches
 from django.template import engines
 from django.test.html import parse_html
@@ -193,7 +194,7 @@ def test_the_key_changes_with_the_code_that_draws_the_fragment(
     # HTML drawn and stored by the code before a deploy is not served by the code after it.
     rows = [_row(datetime(2026, 1, 5, 0, 7, tzinfo=UTC))]
     before = fragment_key(1, rows, {})
-    monkeypatch.setattr(fragments, "_drawn_by", lambda: "another-release")
+    monkeypatch.setattr(fragments, "drawn_by", lambda: "another-release")
     assert fragment_key(1, rows, {}) != before
 
     templates = tmp_path / "templates"
@@ -207,8 +208,12 @@ def test_the_key_changes_with_the_code_that_draws_the_fragment(
     assert code_version((templates,)) == version
     page.write_text('<td class="nowrap">{{ row.date_text }}</td>')
     assert code_version((templates,)) != version
-    # The real one covers the templates and the apps' modules.
-    assert fragments._DRAWN_BY == ("templates", "guests", "cards", "portal")
+    # The real one covers the templates and the apps' modules, and is worked out once.
+    monkeypatch.undo()
+    assert fragments.drawn_by() == code_version(
+        tuple(Path(settings.BASE_DIR) / name for name in ("templates", "guests", "cards", "portal"))
+    )
+    assert fragments.drawn_by.cache_info().currsize == 1
 
 
 # The loops the Python drawing replaced, as the template drew them: the drawing must say the

@@ -525,6 +525,79 @@ def test_at_the_time_limit_an_item_a_stopped_worker_started_is_unknown_not_faile
     )
 
 
+def _started_by_a_stopped_worker(job: Job, supervisor: User, card: str, position: int) -> int:
+    """As a worker that died mid-item leaves a first attempt: its intent recorded, its row
+    still pending (a first attempt writes nothing as it starts)."""
+    with transaction.atomic():
+        intent, _ = intent_claim(
+            actor=supervisor,
+            spec=action_get("card.disable"),
+            target=Target(printed_card_number=card),
+            params={},
+            reason=Reason(text="Stolen batch"),
+            idempotency_key=f"job:{job.pk}:item:{position}:try:1",
+            context=AuditContext(),
+            job_id=job.pk,
+        )
+    return intent.pk
+
+
+def test_a_cancel_leaves_an_item_a_stopped_worker_started_unknown_not_cancelled(
+    sandbox: Any, supervisor: User, bulk_job: Callable[..., Job]
+) -> None:
+    cards = active_cards(sandbox, 3)
+    job = bulk_job(cards)
+    started = _started_by_a_stopped_worker(job, supervisor, cards[2], 3)
+
+    def cancel_during_the_first(run: ItemRun) -> ItemResult:
+        job_cancel(job=run.job, actor=supervisor)
+        return ItemResult(ItemOutcome.SUCCEEDED)
+
+    job_run_items(job.pk, Handler(cancel_during_the_first), concurrency=1)
+
+    items = list(job.items.order_by("position"))
+    assert [(i.outcome, i.intent_id) for i in items] == [
+        (ItemOutcome.SUCCEEDED, None),
+        (ItemOutcome.CANCELLED, None),
+        (ItemOutcome.UNKNOWN, started),
+    ]
+    assert (
+        items[2].message == "Still under way when the job was cancelled; the audit log settles it."
+    )
+    job.refresh_from_db()
+    # Cancelled items are not counted as done (as a cancel between items counts them).
+    assert (job.status, job.done) == (JobStatus.CANCELLED, 2)
+
+
+def test_at_the_time_limit_an_item_being_settled_ends_unknown_and_the_job_counts_it(
+    sandbox: Any, supervisor: User, bulk_job: Callable[..., Job]
+) -> None:
+    # Left "settling" by a worker that died mid-call, re-read by this chunk when the limit
+    # strikes: it must end (for the reconciler), not stay settling in a finished job.
+    cards = active_cards(sandbox, 2)
+    job = bulk_job(cards)
+    started = _started_by_a_stopped_worker(job, supervisor, cards[0], 1)
+    JobItem.objects.filter(job=job, position=1).update(status=ItemStatus.SETTLING, attempts=1)
+
+    def limit(run: ItemRun) -> ItemResult:
+        raise SoftTimeLimitExceeded()
+
+    job_run_items(job.pk, Handler(limit), concurrency=1)
+
+    first, second = job.items.order_by("position")
+    assert (first.status, first.outcome, first.intent_id) == (
+        ItemStatus.DONE,
+        ItemOutcome.UNKNOWN,
+        started,
+    )
+    assert (second.outcome, second.message) == (
+        ItemOutcome.FAILED,
+        "The job ran out of time before this item.",
+    )
+    job.refresh_from_db()
+    assert (job.done, job.total) == (2, 2)
+
+
 def test_an_items_first_attempt_writes_nothing_when_it_starts_and_its_attempts_are_counted(
     sandbox: Any, bulk_job: Callable[..., Job], settings: Any
 ) -> None:
