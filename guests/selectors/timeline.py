@@ -115,7 +115,8 @@ class Entry:
         if self.is_approval_request and self.outcome.outcome == Outcome.SUCCEEDED:
             # What succeeded is the asking: the change itself waits for a supervisor.
             return "Sent for approval"
-        return str(self.outcome.get_outcome_display())
+        # As the audit screens say it: "Account suspended" for a combine upstream suspended.
+        return self.outcome.outcome_label
 
     @property
     def change_card(self) -> str:
@@ -145,7 +146,7 @@ class Entry:
 
     @property
     def change_outcome_code(self) -> str:
-        return self.outcome.outcome if self.outcome is not None else "pending"
+        return self.outcome.outcome_class if self.outcome is not None else "pending"
 
     @property
     def change_problem(self) -> str:

@@ -195,6 +195,21 @@ def test_a_request_for_approval_says_what_it_asks_and_that_it_was_sent_not_that_
     assert (done.change_summary, done.change_outcome) == ("", "Succeeded")
 
 
+def test_a_combine_upstream_suspended_says_so_not_failed() -> None:
+    record = AuditRecord(action="cards.combine", kind=Kind.INTENT, params={})
+    suspended = AuditRecord(
+        action="cards.combine",
+        kind=Kind.OUTCOME,
+        outcome="failed",
+        upstream_result="accountSuspended",
+    )
+    failed = AuditRecord(action="cards.combine", kind=Kind.OUTCOME, outcome="failed")
+    entry = Entry(kind="change", when=None, change=record, outcome=suspended)
+    assert (entry.change_outcome, entry.change_outcome_code) == ("Account suspended", "suspended")
+    plain = Entry(kind="change", when=None, change=record, outcome=failed)
+    assert (plain.change_outcome, plain.change_outcome_code) == ("Failed", "failed")
+
+
 @pytest.mark.parametrize(
     ("action", "params", "shown"),
     [
