@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from portal.audit.models import AuditRecord, Kind, Outcome
+from portal.audit.selectors import latest_outcomes
 from portal.paytronix.replies import AccountInformation, BalanceInformation
 from portal.paytronix.transaction import CONSOLE_REFERENCE_PREFIX
 from portal.requestscope import request_scoped
@@ -131,11 +132,7 @@ def signed_quantity(intent: AuditRecord) -> Decimal:
 def _latest_outcomes(intents: Iterable[AuditRecord]) -> dict[int, str]:
     """intent id → its latest outcome (or pending), in one query."""
     ids = [intent.pk for intent in intents]
-    latest: dict[int, str] = dict.fromkeys(ids, Outcome.PENDING)
-    rows = AuditRecord.objects.filter(intent_id__in=ids).order_by("seq")
-    for intent_id, outcome in rows.values_list("intent_id", "outcome"):
-        latest[intent_id] = outcome
-    return latest
+    return {**dict.fromkeys(ids, Outcome.PENDING), **latest_outcomes(ids)}
 
 
 def adjusted_today(account_id: int | None, kind: str, *, besides: str = "") -> Decimal:

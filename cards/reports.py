@@ -30,6 +30,7 @@ from portal.approvals.models import ApprovalRequest
 from portal.approvals.models import Status as ApprovalStatus
 from portal.audit.actions import ACTIONS
 from portal.audit.models import AuditRecord, Kind, Outcome
+from portal.audit.selectors import latest_outcomes
 
 ADJUST = "wallet.adjust"
 VOID = "wallet.void"
@@ -214,18 +215,6 @@ def _intents(filters: AdjustmentFilters, actions: Iterable[str], upto: int | Non
     return records.order_by("occurred_at", "id")
 
 
-def _latest_outcomes(intent_ids: list[int]) -> dict[int, str]:
-    """Each intent's latest outcome (by chain position); pending when it has none yet."""
-    latest: dict[int, tuple[int, str]] = {}
-    rows = AuditRecord.objects.filter(intent_id__in=intent_ids).values_list(
-        "intent_id", "seq", "outcome"
-    )
-    for intent_id, seq, outcome in rows:
-        if intent_id not in latest or seq > latest[intent_id][0]:
-            latest[intent_id] = (seq, outcome)
-    return {intent_id: outcome for intent_id, (_, outcome) in latest.items()}
-
-
 def _number(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -270,7 +259,7 @@ def adjustment_lines(
     chunk: list[AuditRecord] = []
 
     def flush() -> Iterator[AdjustmentLine]:
-        outcomes = _latest_outcomes([intent.pk for intent in chunk])
+        outcomes = latest_outcomes([intent.pk for intent in chunk])
         for intent in chunk:
             line = _line(intent, outcomes.get(intent.pk, Outcome.PENDING))
             if filters.store and line.store != filters.store:

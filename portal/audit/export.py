@@ -22,13 +22,17 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import CharField, DateTimeField, JSONField, Max, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.template.defaultfilters import pluralize
 
 from portal.audit.models import AuditRecord, Kind
-from portal.audit.selectors import AuditFilters, audit_records_filter, records_before
+from portal.audit.selectors import (
+    AuditFilters,
+    audit_records_filter,
+    latest_outcomes,
+    records_before,
+)
 from portal.audit.types import AuditContext
 from portal.jobs.lifecycle import (
     job_cancel_requested,
@@ -149,29 +153,8 @@ def export_rows(
 def _latest_outcomes(rows: Sequence[Sequence[Any]], upto: int) -> list[str]:
     """Each row's ``LATEST_OUTCOME``: for an intent, the outcome of its newest outcome record
     up to record ``upto`` (the export's last), read for the batch's intents at once."""
-    intents = [row[_ID] for row in rows if row[_KIND] == Kind.INTENT]
-    newest: dict[int, tuple[int, str]] = {}
-    for intent_id, seq, outcome in _outcomes_of(intents, upto) if intents else ():
-        if intent_id not in newest or seq > newest[intent_id][0]:
-            newest[intent_id] = (seq, outcome)
-    return [newest[row[_ID]][1] if row[_ID] in newest else "" for row in rows]
-
-
-def _outcomes_of(intents: list[int], upto: int) -> Sequence[tuple[int, int, str]]:
-    """The outcome records of ``intents`` up to record ``upto``: intent id, position, outcome.
-    On PostgreSQL the ids go as one array (a batch's thousands of ids spelt out one by one in
-    an ``IN`` list took a fifth of the export's CPU)."""
-    if connection.vendor == "postgresql":
-        table = connection.ops.quote_name(AuditRecord._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT intent_id, seq, outcome FROM {table} "  # noqa: S608 (a model's table)
-                "WHERE intent_id = ANY(%s) AND id <= %s",
-                [intents, upto],
-            )
-            return cursor.fetchall()
-    found = AuditRecord.objects.filter(intent_id__in=intents, id__lte=upto)
-    return list(found.values_list("intent_id", "seq", "outcome"))
+    newest = latest_outcomes([row[_ID] for row in rows if row[_KIND] == Kind.INTENT], upto=upto)
+    return [newest.get(row[_ID], "") for row in rows]
 
 
 def audit_export_run(job_id: int) -> None:

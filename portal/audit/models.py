@@ -162,18 +162,22 @@ class AuditRecord(models.Model):
         raise AuditImmutableError("audit records are append-only: delete refused")
 
     @property
+    def _ending(self) -> tuple[str, str] | None:
+        return _ENDINGS.get(self.upstream_result) if self.outcome == Outcome.FAILED else None
+
+    @property
     def outcome_label(self) -> str:
         """The outcome as the audit screens say it: where upstream's answer or a job's ending
         says more than "Failed" (an account suspended for review, a job that changed most of
         its cards, one cancelled), in those words."""
-        words = _ENDINGS.get(self.upstream_result) if self.outcome == Outcome.FAILED else None
-        return words[0] if words else self.get_outcome_display()
+        ending = self._ending
+        return ending[0] if ending else self.get_outcome_display()
 
     @property
     def outcome_class(self) -> str:
         """The status class of ``outcome_label`` (its colour)."""
-        words = _ENDINGS.get(self.upstream_result) if self.outcome == Outcome.FAILED else None
-        return words[1] if words else str(self.outcome)
+        ending = self._ending
+        return ending[1] if ending else str(self.outcome)
 
     @property
     def reason_display(self) -> str:

@@ -3,11 +3,12 @@ its intent and outcomes."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 from django.utils.dateparse import parse_datetime
 
@@ -20,6 +21,35 @@ PAGE_SIZE = 50
 def latest_outcome(intent: AuditRecord) -> AuditRecord | None:
     """The newest outcome recorded for ``intent`` (a later settlement wins over an unknown)."""
     return intent.outcomes.order_by("-seq").first()
+
+
+def latest_outcomes(intent_ids: Sequence[int], *, upto: int | None = None) -> dict[int, str]:
+    """Each of ``intent_ids`` that has an outcome recorded (up to record ``upto``, if given):
+    its newest outcome, by chain position, read for all of them at once. On PostgreSQL the ids
+    go as one array (thousands of ids spelt out one by one in an ``IN`` list took a fifth of
+    an export's CPU)."""
+    if not intent_ids:
+        return {}
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(AuditRecord._meta.db_table)
+        bound = " AND id <= %s" if upto is not None else ""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT intent_id, seq, outcome FROM {table} "  # noqa: S608 (a model's table)
+                f"WHERE intent_id = ANY(%s){bound}",
+                [list(intent_ids), *([upto] if upto is not None else [])],
+            )
+            rows = cursor.fetchall()
+    else:
+        found = AuditRecord.objects.filter(intent_id__in=intent_ids)
+        if upto is not None:
+            found = found.filter(id__lte=upto)
+        rows = list(found.values_list("intent_id", "seq", "outcome"))
+    newest: dict[int, tuple[int, str]] = {}
+    for intent_id, seq, outcome in rows:
+        if intent_id not in newest or seq > newest[intent_id][0]:
+            newest[intent_id] = (seq, outcome)
+    return {intent_id: outcome for intent_id, (_, outcome) in newest.items()}
 
 
 def intent_of_key(idempotency_key: str) -> AuditRecord | None:

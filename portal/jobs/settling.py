@@ -23,8 +23,7 @@ def item_key(job_id: int, position: int, attempt: int) -> str:
 
 
 def intent_of(key: str) -> int | None:
-    found = AuditRecord.objects.filter(kind=Kind.INTENT, idempotency_key=key)
-    return found.values_list("pk", flat=True).first()
+    return intents_of([key]).get(key)
 
 
 def intents_of(keys: list[str]) -> dict[str, int]:

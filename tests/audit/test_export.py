@@ -60,9 +60,7 @@ def new_export(auditor: User) -> Callable[[], Job]:
 
 
 def _exported(job: Job) -> list[int]:
-    job.refresh_from_db()
-    path = export._partial(job.params["export"]).with_name(job.result_file)
-    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    rows = list(csv.DictReader(io.StringIO(_file_of(job))))
     return [int(row["id"]) for row in rows]
 
 
@@ -280,9 +278,7 @@ def test_a_change_reads_with_its_latest_outcome_as_the_list_shows_it(
     while Job.objects.get(pk=job.pk).status == JobStatus.RUNNING:
         export.audit_export_run(job.pk)
 
-    job.refresh_from_db()
-    path = export._partial(job.params["export"]).with_name(job.result_file)
-    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    rows = list(csv.DictReader(io.StringIO(_file_of(job))))
     latest = {int(row["id"]): (row["kind"], row["outcome"], row["latest_outcome"]) for row in rows}
     assert latest[settled.pk] == ("intent", "pending", "succeeded")
     assert latest[failed.pk] == ("intent", "pending", "failed")
