@@ -9,7 +9,8 @@ from typing import Any
 from django.db.models import QuerySet
 
 from portal.jobs.kinds import JOB_KINDS
-from portal.jobs.models import ItemOutcome, Job, JobItem
+from portal.jobs.models import ItemOutcome, ItemStatus, Job, JobItem
+from portal.jobs.settling import intents_of, item_key
 from portal.staff.models import User
 
 RECENT = 50
@@ -32,6 +33,9 @@ def job_of_owner(*, owner: User, job_id: int) -> Job | None:
 class ItemsPage:
     items: list[JobItem]
     next_after: int | None
+    #: Items of the page whose change is under way: pending, their attempt's intent recorded
+    #: (a first attempt writes nothing on the item as it starts; see ``item_start``).
+    under_way: frozenset[int] = frozenset()
 
 
 #: The outcomes of items that did not do what they were asked ("not succeeded" on the page):
@@ -55,7 +59,19 @@ def job_items_page(
     rows = list(items.order_by("position")[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
-    return ItemsPage(rows, rows[-1].position if more and rows else None)
+    return ItemsPage(rows, rows[-1].position if more and rows else None, _under_way(job, rows))
+
+
+def _under_way(job: Job, rows: list[JobItem]) -> frozenset[int]:
+    """The ids of ``rows`` still pending whose first attempt has begun its change."""
+    if job.is_finished:
+        return frozenset()
+    keys = {
+        item_key(job.pk, item.position, max(item.attempts, 1)): item.pk
+        for item in rows
+        if item.status == ItemStatus.PENDING and not item.outcome
+    }
+    return frozenset(keys[key] for key in intents_of(list(keys))) if keys else frozenset()
 
 
 def job_items_rows(job: Job) -> Iterator[dict[str, Any]]:

@@ -7,9 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import transaction
 
+from portal.audit.actions import action_get
+from portal.audit.door import intent_claim
 from portal.audit.scrub import card_mask
-from portal.audit.types import AuditContext, Reason
+from portal.audit.types import AuditContext, Reason, Target
 from portal.jobs.models import Job
 from portal.jobs.services import ItemSpec, job_create
 from portal.staff.models import User
@@ -32,6 +35,24 @@ def active_cards(sandbox: Any, count: int) -> list[str]:
         for card in model.cards.values()
         if card.status == "ACTIVE" and model.accounts[card.account_id].status == "ACTIVE"
     )[:count]
+
+
+def started_by_a_stopped_worker(job: Job, actor: User, card: str, position: int) -> int:
+    """As a worker that died mid-item leaves a first attempt (and as one under way looks):
+    its intent recorded, its row still pending (a first attempt writes nothing as it
+    starts). The intent's id."""
+    with transaction.atomic():
+        intent, _ = intent_claim(
+            actor=actor,
+            spec=action_get("card.disable"),
+            target=Target(printed_card_number=card),
+            params={},
+            reason=Reason(text="Stolen batch"),
+            idempotency_key=f"job:{job.pk}:item:{position}:try:1",
+            context=AuditContext(),
+            job_id=job.pk,
+        )
+    return intent.pk
 
 
 @pytest.fixture

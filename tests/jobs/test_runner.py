@@ -23,7 +23,7 @@ from portal.jobs.models import ItemOutcome, ItemStatus, Job, JobItem, JobStatus
 from portal.jobs.runner import ItemResult, ItemRun, job_run_items
 from portal.jobs.services import job_cancel
 from portal.staff.models import User
-from tests.jobs.conftest import active_cards
+from tests.jobs.conftest import active_cards, started_by_a_stopped_worker
 from tests.jobs.handlers import disable_item
 
 pytestmark = pytest.mark.django_db
@@ -111,17 +111,7 @@ def test_an_item_under_way_when_its_worker_died_is_settled_not_sent_again(
     item = job.items.get()
     # The dead worker had started attempt 1, recorded its intent and disabled the card.
     JobItem.objects.filter(pk=item.pk).update(status=ItemStatus.RUNNING, attempts=1)
-    with transaction.atomic():
-        intent_claim(
-            actor=supervisor,
-            spec=action_get("card.disable"),
-            target=Target(printed_card_number=card),
-            params={},
-            reason=Reason(text="Stolen batch"),
-            idempotency_key=f"job:{job.pk}:item:1:try:1",
-            context=AuditContext(),
-            job_id=job.pk,
-        )
+    started_by_a_stopped_worker(job, supervisor, card, 1)
 
     def disabled(model: Any, moment: Any) -> None:
         model.cards[card].status = "DISABLED"
@@ -525,29 +515,12 @@ def test_at_the_time_limit_an_item_a_stopped_worker_started_is_unknown_not_faile
     )
 
 
-def _started_by_a_stopped_worker(job: Job, supervisor: User, card: str, position: int) -> int:
-    """As a worker that died mid-item leaves a first attempt: its intent recorded, its row
-    still pending (a first attempt writes nothing as it starts)."""
-    with transaction.atomic():
-        intent, _ = intent_claim(
-            actor=supervisor,
-            spec=action_get("card.disable"),
-            target=Target(printed_card_number=card),
-            params={},
-            reason=Reason(text="Stolen batch"),
-            idempotency_key=f"job:{job.pk}:item:{position}:try:1",
-            context=AuditContext(),
-            job_id=job.pk,
-        )
-    return intent.pk
-
-
 def test_a_cancel_leaves_an_item_a_stopped_worker_started_unknown_not_cancelled(
     sandbox: Any, supervisor: User, bulk_job: Callable[..., Job]
 ) -> None:
     cards = active_cards(sandbox, 3)
     job = bulk_job(cards)
-    started = _started_by_a_stopped_worker(job, supervisor, cards[2], 3)
+    started = started_by_a_stopped_worker(job, supervisor, cards[2], 3)
 
     def cancel_during_the_first(run: ItemRun) -> ItemResult:
         job_cancel(job=run.job, actor=supervisor)
@@ -576,7 +549,7 @@ def test_at_the_time_limit_an_item_being_settled_ends_unknown_and_the_job_counts
     # strikes: it must end (for the reconciler), not stay settling in a finished job.
     cards = active_cards(sandbox, 2)
     job = bulk_job(cards)
-    started = _started_by_a_stopped_worker(job, supervisor, cards[0], 1)
+    started = started_by_a_stopped_worker(job, supervisor, cards[0], 1)
     JobItem.objects.filter(job=job, position=1).update(status=ItemStatus.SETTLING, attempts=1)
 
     def limit(run: ItemRun) -> ItemResult:

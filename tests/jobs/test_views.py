@@ -17,8 +17,9 @@ from django.utils import timezone
 from portal.jobs.lifecycle import job_progress
 from portal.jobs.models import ItemOutcome, Job, JobStatus
 from portal.jobs.runner import ItemResult, job_run_items
+from portal.staff.models import User
 from tests.conftest import HTMX
-from tests.jobs.conftest import active_cards
+from tests.jobs.conftest import active_cards, started_by_a_stopped_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +69,26 @@ def test_a_running_job_page_polls_its_progress(
     assert part.lstrip().startswith('<section id="job-progress"')
     assert "<html" not in part
     assert "1 of 4 done" in part
+
+
+def test_an_item_whose_change_is_under_way_shows_running_not_pending(
+    sandbox: Any, bulk_job: Callable[..., Job], supervisor_client: Client, supervisor: User
+) -> None:
+    # A first attempt writes nothing on its row as it starts: its recorded intent says it runs.
+    cards = active_cards(sandbox, 3)
+    job = bulk_job(cards)
+    started_by_a_stopped_worker(job, supervisor, cards[1], 2)
+    url = reverse("jobs:detail", args=[job.pk])
+
+    rows = supervisor_client.get(url).content.decode().split("<tbody>")[1].split("</tr>")
+
+    assert '<span class="status pending">Pending</span>' in rows[0]
+    assert '<span class="status running">Running</span>' in rows[1]
+    assert '<span class="status pending">Pending</span>' in rows[2]
+    # Once the job has ended, its rows say how each ended, and nothing is looked up.
+    job.status = JobStatus.CANCELLED
+    job.save(update_fields=["status"])
+    assert "Running" not in supervisor_client.get(url).content.decode().split("<tbody>")[1]
 
 
 def test_a_page_without_progress_for_ten_minutes_stops_polling_until_reloaded(
