@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
+import platform
 import sys
 from contextlib import suppress
 from pathlib import Path
@@ -68,9 +70,21 @@ def forget() -> None:
 _DRAWN_BY = ("templates", "guests", "cards", "portal")
 
 
-def code_version(roots: tuple[Path, ...]) -> str:
-    """A digest of the templates and Python modules under ``roots``, names and contents."""
+def installed() -> list[str]:
+    """The Python and the installed distributions, as ``name==version`` (Django's template
+    engine, its escaping and formats draw the fragments too: an upgrade may change them)."""
+    found = {
+        f"{dist.metadata['Name']}=={dist.version}".lower()
+        for dist in importlib.metadata.distributions()
+    }
+    return [f"python=={platform.python_version()}", *sorted(found)]
+
+
+def code_version(roots: tuple[Path, ...], packages: list[str] | None = None) -> str:
+    """A digest of the templates and Python modules under ``roots``, names and contents, and
+    of ``packages`` (``installed()``)."""
     digest = hashlib.blake2b(digest_size=8)
+    digest.update("\n".join(packages or ()).encode() + b"\0")
     for root in roots:
         for path in sorted(root.rglob("*")):
             if path.suffix in (".py", ".html") and path.is_file():
@@ -81,11 +95,13 @@ def code_version(roots: tuple[Path, ...]) -> str:
 
 @functools.cache
 def drawn_by() -> str:
-    """The code that draws fragments, as this process loaded it (10 to 30 ms, once; a web
+    """The code that draws fragments, as this process loaded it (30 to 60 ms, once; a web
     worker inherits it from gunicorn's master, ``portal.warmup``): part of every fragment's
     key, so that after a deploy that changes how a fragment is drawn, HTML the code before it
-    drew and stored is never served (it would be for ``FRAGMENT_SECONDS``)."""
-    return code_version(tuple(Path(settings.BASE_DIR) / name for name in _DRAWN_BY))
+    drew and stored is never served (it would be for ``FRAGMENT_SECONDS``). An upgrade of
+    Python or of an installed package changes it too."""
+    roots = tuple(Path(settings.BASE_DIR) / name for name in _DRAWN_BY)
+    return code_version(roots, installed())
 
 
 class FragmentKey:

@@ -208,10 +208,23 @@ def test_the_key_changes_with_the_code_that_draws_the_fragment(
     assert code_version((templates,)) == version
     page.write_text('<td class="nowrap">{{ row.date_text }}</td>')
     assert code_version((templates,)) != version
-    # The real one covers the templates and the apps' modules, and is worked out once.
+    # An upgrade of a package (Django's escaping, its date formats) or of Python changes it.
+    changed = code_version((templates,))
+    assert code_version((templates,), ["django==6.0.1"]) != changed
+    assert code_version((templates,), ["django==6.0.1"]) != code_version(
+        (templates,), ["django==6.0.2"]
+    )
+    packages = fragments.installed()
+    assert packages[0].startswith("python==3.")
+    assert any(name.startswith("django==") for name in packages)
+    # The real one covers the templates, the apps' modules and what is installed, and is
+    # worked out once.
     monkeypatch.undo()
     assert fragments.drawn_by() == code_version(
-        tuple(Path(settings.BASE_DIR) / name for name in ("templates", "guests", "cards", "portal"))
+        tuple(
+            Path(settings.BASE_DIR) / name for name in ("templates", "guests", "cards", "portal")
+        ),
+        packages,
     )
     assert fragments.drawn_by.cache_info().currsize == 1
 
