@@ -802,6 +802,36 @@ def test_the_summary_lists_the_accounts_open_approval_requests(
     assert detail not in managed
 
 
+def test_times_on_the_guest_page_name_their_year_and_zone(
+    sandbox: SandboxController, agent: Any, agent_client: Client, settings: Any
+) -> None:
+    # A CSR on the phone compares times with the guest's: each says which zone it is in.
+    from portal.approvals.models import ApprovalRequest
+
+    settings.TIME_ZONE = "America/New_York"
+    ApprovalRequest.objects.create(
+        action="wallet.adjust",
+        summary="Add 900 points: goodwill for a lost order",
+        account_id=demo.DEMO_ACCOUNT_ID,
+        requester=agent,
+        requester_username=agent.username,
+        idempotency_key="ap-zone",
+    )
+    html = agent_client.get(GUEST_URL).content.decode()
+    year = timezone.localdate().year
+    asked = re.search(
+        r"\(asked by <span class=\"untrusted\">[^<]+</span>, <span class=\"nowrap\">"
+        r"([^<]+)</span>\)",
+        html,
+    )
+    assert asked is not None
+    assert re.fullmatch(rf"[A-Z][a-z]{{2}} \d{{1,2}}, {year} \d{{1,2}}:\d\d [AP]M E[SD]T", asked[1])
+    note = re.search(r"csr\.seed</span> · <span class=\"nowrap\">([^<]+)</span>", html)
+    assert note is not None
+    assert re.fullmatch(r"(May 31|Jun 1), 2025 \d{1,2}:\d\d [AP]M EDT", note[1])
+    assert re.search(r'<th scope="col">Date <span class="muted">\(E[SD]T\)</span></th>', html)
+
+
 def test_a_guest_with_one_account_costs_no_combinable_read_and_says_why_there_is_no_combine(
     sandbox: SandboxController,
     agent_client: Client,

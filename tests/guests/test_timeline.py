@@ -73,6 +73,12 @@ def test_the_timeline_puts_transactions_notes_and_console_changes_in_one_newest_
     ]
     assert len(dates) > 100
     assert dates == sorted(dates, reverse=True)
+    # Each time names its zone (the console's, UTC in the tests).
+    times = re.findall(
+        r'<div class="entry-when nowrap">[^<]+<div class="muted">([^<]+)</div>', html
+    )
+    assert len(times) == len(dates)
+    assert all(re.fullmatch(r"\d{1,2}:\d\d [AP]M UTC", text) for text in times)
 
 
 def test_the_timeline_filters_by_kind_and_date_from_the_address(
