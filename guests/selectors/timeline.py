@@ -92,6 +92,22 @@ class Entry:
         return spec.label if spec is not None else self.change.action
 
     @property
+    def decision(self) -> str:
+        """A supervisor's or requester's decision on a request for approval, as its outcome
+        says it once recorded ("Approved", "Rejected", "Withdrawn"); "" for any other change."""
+        return _DECISIONS.get(self.change.action, "") if self.change is not None else ""
+
+    @property
+    def decided_request(self) -> str:
+        """What a decision was on: "request #3 to adjust a wallet" ("" for any other change)."""
+        if not self.decision:
+            return ""
+        asked = str(self._params.get("action") or "")
+        spec = ACTIONS.get(asked)
+        what = f" to {spec.label[0].lower()}{spec.label[1:]}" if spec is not None else ""
+        return f"request #{self._params.get('approval_request')}{what}"
+
+    @property
     def change_panel(self) -> str:
         """The guest page panel the change shows in (the page's top when none fits)."""
         if self.change is None:
@@ -112,9 +128,14 @@ class Entry:
     def change_outcome(self) -> str:
         if self.outcome is None:
             return "No outcome recorded yet"
-        if self.is_approval_request and self.outcome.outcome == Outcome.SUCCEEDED:
-            # What succeeded is the asking: the change itself waits for a supervisor.
-            return "Sent for approval"
+        if self.outcome.outcome == Outcome.SUCCEEDED:
+            if self.is_approval_request:
+                # What succeeded is the asking: the change itself waits for a supervisor.
+                return "Sent for approval"
+            if self.decision:
+                # What succeeded is the deciding: "Succeeded" beside "Reject a request" reads
+                # as if the change went through.
+                return self.decision
         # As the audit screens say it: "Account suspended" for a combine upstream suspended.
         return self.outcome.outcome_label
 
@@ -127,8 +148,14 @@ class Entry:
             return ""
         action = (
             str(self._params.get("action") or "") if record.action.startswith("approval.") else ""
-        )
-        return record.card_masked if (action or record.action).startswith("card") else ""
+        ) or record.action
+        if not action.startswith("card"):
+            return ""
+        # An attach is sent by the guest's own card; the card it acts on is the other one.
+        other = self._params.get("otherPrintedCardNumber")
+        if action in _ATTACHES and isinstance(other, dict) and other.get("masked"):
+            return str(other["masked"])
+        return record.card_masked
 
     @property
     def _params(self) -> dict[str, Any]:
@@ -173,11 +200,22 @@ class Entry:
         if record is None:
             return ""
         request = self._params.get("approval_request")
-        if request:
-            return f"approved in request #{request}"
+        if request and not self.decision:
+            return f"once request #{request} was approved"
         if record.job_id:
             return f"by job #{record.job_id}"
         return ""
+
+
+#: The changes that attach another card to the account (sent by the account's own card).
+_ATTACHES = frozenset({"card.attach", "cards.attach_and_combine"})
+
+#: The decisions on a request for approval, as their success reads on the timeline.
+_DECISIONS = {
+    "approval.approve": "Approved",
+    "approval.reject": "Rejected",
+    "approval.withdraw": "Withdrawn",
+}
 
 
 @dataclass

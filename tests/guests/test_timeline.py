@@ -143,7 +143,7 @@ def test_a_refused_change_says_why_in_the_consoles_words_not_upstreams(
 
     assert "Failed" in change
     # Which card (seen in a walkthrough: the entry never said).
-    assert 'card ending <span class="mono">000013</span>' in change
+    assert '(ending <span class="mono">000013</span>)' in change
     assert "This card was replaced by another card and cannot be changed." in change
     assert "Card has been exchanged" not in change
     # Made from the guest page: nothing says otherwise.
@@ -155,7 +155,11 @@ def test_a_refused_change_says_why_in_the_consoles_words_not_upstreams(
     [
         (None, {}, ""),
         (12, {}, "by job #12"),
-        (None, {"approval_request": 7, "requested_by": "alice.agent"}, "approved in request #7"),
+        (
+            None,
+            {"approval_request": 7, "requested_by": "alice.agent"},
+            "once request #7 was approved",
+        ),
     ],
 )
 def test_a_change_made_by_a_job_or_after_an_approval_says_so(
@@ -201,6 +205,35 @@ def test_a_request_for_approval_says_what_it_asks_and_that_it_was_sent_not_that_
     assert (done.change_summary, done.change_outcome) == ("", "Succeeded")
 
 
+@pytest.mark.parametrize(
+    ("action", "said"),
+    [
+        ("approval.reject", "Rejected"),
+        ("approval.approve", "Approved"),
+        ("approval.withdraw", "Withdrawn"),
+    ],
+)
+def test_a_decision_on_a_request_says_what_was_decided_on_which_request(
+    action: str, said: str
+) -> None:
+    # Seen in a walkthrough: "Reject a request: Succeeded", "Made approved in request #3".
+    record = AuditRecord(
+        action=action,
+        kind=Kind.INTENT,
+        params={"approval_request": 3, "action": "wallet.adjust"},
+    )
+    outcome = AuditRecord(action=action, kind=Kind.OUTCOME, outcome="succeeded")
+    entry = Entry(kind="change", when=None, change=record, outcome=outcome)
+    assert (entry.change_outcome, entry.change_via) == (said, "")
+    assert entry.decided_request == "request #3 to adjust a wallet"
+    refused = AuditRecord(action=action, kind=Kind.OUTCOME, outcome="failed")
+    assert Entry(kind="change", when=None, change=record, outcome=refused).change_outcome == (
+        "Failed"
+    )
+    plain = AuditRecord(action="card.disable", kind=Kind.INTENT, params={"approval_request": 3})
+    assert Entry(kind="change", when=None, change=plain).decided_request == ""
+
+
 def test_a_combine_upstream_suspended_says_so_not_failed() -> None:
     record = AuditRecord(action="cards.combine", kind=Kind.INTENT, params={})
     suspended = AuditRecord(
@@ -221,6 +254,13 @@ def test_a_combine_upstream_suspended_says_so_not_failed() -> None:
     [
         ("card.disable", {}, "000013"),
         ("cards.attach_and_combine", {}, "000013"),
+        # An attach is sent by the guest's card (000013): it acts on the other one.
+        ("card.attach", {"otherPrintedCardNumber": {"masked": "000031", "hash": "h"}}, "000031"),
+        (
+            "cards.attach_and_combine",
+            {"otherPrintedCardNumber": {"masked": "000031", "hash": "h"}},
+            "000031",
+        ),
         ("wallet.adjust", {}, ""),
         ("approval.request", {"action": "wallet.adjust"}, ""),
         ("approval.request", {"action": "cards.combine"}, "000013"),
