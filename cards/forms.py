@@ -287,13 +287,23 @@ class PreviewedChangeForm(ChangeForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["understood"].label = self.understood_label
+        understood = self.fields["understood"]
+        understood.label = self.understood_label
+        # Drawn only at the confirmation, where it must be ticked (the browser says so first).
+        understood.widget.attrs["required"] = True
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("confirm") and not data.get("understood"):
             self.add_error("understood", "Tick this once you have told the guest.")
         return data
+
+    @property
+    def unticked(self) -> bool:
+        """Refused only because the box was left empty at the confirmation: the preview is
+        shown again with the box's error (without it, the form went back to its first step
+        and said nothing)."""
+        return self.is_bound and set(self.errors) == {"understood"}
 
     @property
     def confirmed(self) -> bool:

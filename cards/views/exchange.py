@@ -69,17 +69,20 @@ def exchange_submit(request: HtmxHttpRequest, account_id: int, masked: str) -> H
     then the exchange through the door."""
     form = ExchangeCardForm(request.POST)
     valid = form.is_valid()
-    if not valid or not TRANSACTIONS.available():
+    if (not valid and not form.unticked) or not TRANSACTIONS.available():
         # Refused input costs no upstream call: the form is redrawn from the cached reads.
         check = _check(request, account_id, masked, fresh=False)
         status = 422 if TRANSACTIONS.available() else 409
         return form_response(request, TEMPLATE, _context(check, form), status=status)
     submission = submission_of(request, form)
-    if form.confirmed and already_submitted(submission):
+    if valid and form.confirmed and already_submitted(submission):
         return _answer_again(request, account_id, masked, form, submission)
     check = _check(request, account_id, masked, form.cleaned_data["new_card_number"])
     if not check.possible:
         return form_response(request, TEMPLATE, _context(check, form), status=409)
+    if not valid:
+        # The confirmation again, the new card checked, with the box's error.
+        return form_response(request, TEMPLATE, _context(check, form), status=422)
     if not form.confirmed:
         return form_response(request, TEMPLATE, _context(check, form.to_confirm()))
     context = _context(check, form)

@@ -63,10 +63,11 @@ def transfer_submit(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
     form = TransferBalanceForm(request.POST)
     if not BALANCE_TRANSFER.available():
         return form_response(request, TEMPLATE, _context(request, account_id, form), status=409)
-    if not form.is_valid():
+    valid = form.is_valid()
+    if not valid and not form.unticked:
         return form_response(request, TEMPLATE, _context(request, account_id, form), status=422)
     submission = submission_of(request, form)
-    if form.confirmed and already_submitted(submission):
+    if valid and form.confirmed and already_submitted(submission):
         return _answer_again(request, account_id, form, submission)
     preview = transfer_preview(
         viewer=viewer_of(request),
@@ -77,6 +78,10 @@ def transfer_submit(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
     if not preview.possible:
         context = _context(request, account_id, form, preview)
         return form_response(request, TEMPLATE, context, status=409)
+    if not valid:
+        # The confirmation again, the preview read, with the box's error.
+        context = _context(request, account_id, form, preview)
+        return form_response(request, TEMPLATE, context, status=422)
     if not form.confirmed:
         return form_response(
             request, TEMPLATE, _context(request, account_id, form.to_confirm(), preview)

@@ -123,7 +123,14 @@ def test_a_new_card_of_another_program_is_refused_by_upstream_and_said_clearly(
 
 def test_bad_input_and_a_missing_confirmation_cost_no_write(sandbox, agent_client, upstream_calls):
     assert post(agent_client, new="12").status_code == 422
-    assert post(agent_client, understood="").status_code == 422
+    unticked = post(agent_client, understood="")
+    assert unticked.status_code == 422
+    # Seen in a walkthrough: the form went back to its first step and said nothing. The new
+    # card's check is shown again, with the box and its error.
+    html = unticked.content.decode()
+    assert "Tick this once you have told the guest." in html
+    assert f"ending {NEW[-6:]}</span>: never used" in html
+    assert f"Replace card ending {OLD[-6:]}</button>" in html
     assert post(agent_client, reason_code="").status_code == 422
     assert upstream_calls.to(ENDPOINT) == []
 

@@ -4,6 +4,7 @@ form), upstream trouble told calmly, and the service switched off."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -141,6 +142,11 @@ def test_the_guest_must_have_been_told(sandbox, supervisor_client, upstream_call
     response = post(supervisor_client, understood="")
     assert response.status_code == 422
     assert upstream_calls.to(ENDPOINT) == []
+    # The confirmation is drawn again with the box's error, not the form's first step.
+    html = response.content.decode()
+    assert "Tick this once you have told the guest." in html
+    (box,) = re.findall(r'<input type="checkbox" name="understood"[^>]*>', html)
+    assert " required" in box  # the browser says so first
 
 
 def test_agents_and_store_managers_cannot_move_balances(
