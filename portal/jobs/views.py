@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from urllib.parse import urlencode
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
@@ -91,23 +93,41 @@ def job_detail(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
     if request.htmx:
         if job.is_finished:
             return HttpResponseClientRefresh()
+        if request.GET.get("part") == "items":
+            context = _items_context(request, job)
+            context["watching_since"] = _watching_since(request, job)
+            return render(request, "jobs/detail.html#items", context)
         return _progress(request, job)
-    after = request.GET.get("after", "")
-    position = after.isascii() and after.isdigit() and len(after) <= 18
-    not_succeeded = request.GET.get("show") == "not-succeeded"
-    page = job_items_page(job, after=int(after) if position else 0, not_succeeded=not_succeeded)
     return render(
         request,
         "jobs/detail.html",
         progress_context(job)
+        | _items_context(request, job)
         | {
-            "page": page,
-            "not_succeeded": not_succeeded,
             "not_run": job_not_run_count(job),
             # Once asked to stop, there is nothing more to cancel: the button goes.
             "cancellable": not job.is_finished and not job.cancel_requested,
         },
     )
+
+
+def _items_context(request: HtmxHttpRequest, job: Job) -> dict[str, Any]:
+    """The page of items the address asks for (``after``, ``show``), and the address that
+    polls it while the job runs (its rows end while the page is open)."""
+    after = request.GET.get("after", "")
+    position = after.isascii() and after.isdigit() and len(after) <= 18
+    not_succeeded = request.GET.get("show") == "not-succeeded"
+    page = job_items_page(job, after=int(after) if position else 0, not_succeeded=not_succeeded)
+    kept = {"part": "items"}
+    if position:
+        kept["after"] = after
+    if not_succeeded:
+        kept["show"] = "not-succeeded"
+    return {
+        "page": page,
+        "not_succeeded": not_succeeded,
+        "items_poll_url": f"{reverse('jobs:detail', args=[job.pk])}?{urlencode(kept)}",
+    }
 
 
 @require_POST

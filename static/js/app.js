@@ -165,6 +165,15 @@
     });
   });
 
+  // Forms whose action cannot be taken back ask first: <form data-confirm="question">.
+  document.addEventListener("submit", function (event) {
+    var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  });
+
   // Buttons that must not submit twice: disabled while their form is in flight.
   document.addEventListener("submit", function (event) {
     var form = event.target;

@@ -179,8 +179,21 @@ def test_a_supervisor_runs_filters_and_cancels_bulk_jobs_and_reads_them_in_the_a
         expect(progress).to_contain_text("0 of 1 done")
     Job.objects.filter(status="queued").update(status="running")
     page.reload()
+    # It asks first: a cancel cannot be taken back.
+    asked: list[str] = []
+
+    def answer(dialog: Any, accept: bool) -> None:
+        asked.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda dialog: answer(dialog, False))
+    page.get_by_role("button", name="Cancel the job").click()
+    expect(page.get_by_role("button", name="Cancel the job")).to_be_enabled()
+    assert Job.objects.filter(cancel_requested=True).count() == 0
+    page.once("dialog", lambda dialog: answer(dialog, True))
     page.get_by_role("button", name="Cancel the job").click()
     expect(page.get_by_text("The job stops after the items under way.")).to_be_visible()
+    assert len(asked) == 2 and "cannot be resumed" in asked[0]
     expect(page.get_by_role("button", name="Cancel the job")).to_have_count(0)
 
     # The jobs list says what each job acted on.

@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.jobs.lifecycle import job_progress
+from portal.jobs.lifecycle import item_end, job_progress
 from portal.jobs.models import ItemOutcome, Job, JobStatus
 from portal.jobs.runner import ItemResult, job_run_items
 from portal.staff.models import User
@@ -89,6 +89,35 @@ def test_an_item_whose_change_is_under_way_shows_running_not_pending(
     job.status = JobStatus.CANCELLED
     job.save(update_fields=["status"])
     assert "Running" not in supervisor_client.get(url).content.decode().split("<tbody>")[1]
+
+
+def test_a_running_job_pages_items_poll_too_and_keep_the_pages_choice(
+    sandbox: Any, bulk_job: Callable[..., Job], supervisor_client: Client
+) -> None:
+    # Seen in a walkthrough: "798 not succeeded" above rows that all still said Pending.
+    job = bulk_job(active_cards(sandbox, 3))
+    url = reverse("jobs:detail", args=[job.pk])
+    page = supervisor_client.get(url, {"show": "not-succeeded"}).content.decode()
+    poll = f"{url}?part=items&amp;show=not-succeeded"
+    assert f'<div id="job-items" hx-get="{poll}"' in page
+    assert "No item has ended without succeeding so far." in page
+
+    item = job.items.get(position=2)
+    item_end(item, outcome=ItemOutcome.FAILED, message="Card not found.")
+    polled = supervisor_client.get(
+        url, {"part": "items", "show": "not-succeeded"}, headers=HTMX
+    ).content.decode()
+    assert polled.lstrip().startswith('<div id="job-items"')
+    assert "<html" not in polled
+    assert '<span class="status failed">Failed</span>' in polled
+    assert "Card not found." in polled
+    assert f'hx-get="{poll}"' in polled  # and it goes on polling
+
+    job.status = JobStatus.PARTLY_FAILED
+    job.save(update_fields=["status"])
+    finished = supervisor_client.get(url, {"part": "items"}, headers=HTMX)
+    assert finished["HX-Refresh"] == "true"
+    assert 'id="job-items" hx-get' not in supervisor_client.get(url).content.decode()
 
 
 def test_a_page_without_progress_for_ten_minutes_stops_polling_until_reloaded(
