@@ -184,7 +184,10 @@ def test_a_supervisor_runs_filters_and_cancels_bulk_jobs_and_reads_them_in_the_a
 
     def answer(dialog: Any, accept: bool) -> None:
         asked.append(dialog.message)
-        dialog.accept() if accept else dialog.dismiss()
+        if accept:
+            dialog.accept()
+        else:
+            dialog.dismiss()
 
     page.once("dialog", lambda dialog: answer(dialog, False))
     page.get_by_role("button", name="Cancel the job").click()
@@ -193,7 +196,8 @@ def test_a_supervisor_runs_filters_and_cancels_bulk_jobs_and_reads_them_in_the_a
     page.once("dialog", lambda dialog: answer(dialog, True))
     page.get_by_role("button", name="Cancel the job").click()
     expect(page.get_by_text("The job stops after the items under way.")).to_be_visible()
-    assert len(asked) == 2 and "cannot be resumed" in asked[0]
+    assert len(asked) == 2
+    assert "cannot be resumed" in asked[0]
     expect(page.get_by_role("button", name="Cancel the job")).to_have_count(0)
 
     # The jobs list says what each job acted on.
