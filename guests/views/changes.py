@@ -35,7 +35,13 @@ from guests.forms import (
 from guests.selectors import referral_code_check, visit_code_check
 from guests.selectors.codes import ReferralCodeCheck, VisitCodeCheck
 from guests.services import ChangeRefusedError
-from guests.views.page import GUEST_TEMPLATE, ViewFunc, guest_context, guest_errors
+from guests.views.page import (
+    GUEST_TEMPLATE,
+    ViewFunc,
+    guest_context,
+    guest_errors,
+    summary_stale,
+)
 from portal.audit.actions import action_get
 from portal.audit.forms import ChangeForm
 from portal.audit.outcome import ChangeOutcome
@@ -108,7 +114,8 @@ def _change(
             raise
         # The change is made (or its outcome is known): say so, or the CSR would redo it.
         return _change_done(request, account_id, panel=panel, result=result, error=error)
-    return render(request, f"{GUEST_TEMPLATE}#panel-{panel}", context)
+    response = render(request, f"{GUEST_TEMPLATE}#panel-{panel}", context)
+    return summary_stale(response) if result is not None else response
 
 
 def _plain_message(result: ChangeOutcome, form_name: str) -> str:

@@ -17,7 +17,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
-from django_htmx.http import push_url, reswap, retarget
+from django_htmx.http import push_url, reswap, retarget, trigger_client_event
 
 from guests.forms import (
     HistoryFilterForm,
@@ -56,6 +56,16 @@ PROBLEM_TEMPLATE = "guests/guest_problem.html"
 
 #: Panels whose data has its own ``#<name>-body`` partial (those a pending change polls).
 BODY_PANELS = frozenset({"header", "wallets", "referrals", "notes"})
+
+
+#: The event that has the page's summary ("At a glance") drawn again: a panel redrawn on its
+#: own after a change, or once a pending change shows, leaves it saying what was before.
+SUMMARY_STALE = "guestChanged"
+
+
+def summary_stale(response: HttpResponse) -> HttpResponse:
+    """``response`` (a panel drawn for htmx) with the summary asked to draw itself again."""
+    return trigger_client_event(response, SUMMARY_STALE)
 
 
 def _fragment(request: HtmxHttpRequest, panel: str) -> str:
@@ -200,6 +210,7 @@ def guest_context(
             ask_again=ask_again,
             meanwhile=meanwhile,
         )
+    pending = pending_settle(page=page, panels=wanted)
     given = extra.pop("forms", {})
     opened = opened_drawers(request, [*given, *extra.pop("open_forms", ())])
     page_forms = PageForms(page, given)
@@ -212,7 +223,8 @@ def guest_context(
             for other in page.other_accounts
         ],
         "account_actions": account_actions(request, page),
-        "pending": pending_settle(page=page, panels=wanted),
+        "pending": pending,
+        "pending_shown": any(changes.waiting or changes.overdue for changes in pending.values()),
         "forms": page_forms,
         "opened": opened,
         "adjust_open": adjust_opened(request),
@@ -306,6 +318,9 @@ def panel(request: HtmxHttpRequest, account_id: int, panel: str) -> HttpResponse
         return render(request, GUEST_TEMPLATE, guest_context(request, account_id))
     context = guest_context(request, account_id, panels=[panel], ask_again=True)
     response = render(request, f"{GUEST_TEMPLATE}#{_fragment(request, panel)}", context)
+    if any(changes.applied or changes.unreported for changes in context["pending"].values()):
+        # A pending change now shows (or never will): the summary listed it as waiting.
+        response = summary_stale(response)
     if panel == "history":
         # The filters and page go into the address bar as the guest page's own URL, so a
         # reload or Back shows the same history (htmx restores Back from the server).

@@ -39,9 +39,13 @@ def test_a_csrs_guest_page_fits_the_screen_leads_with_the_summary_and_works_by_k
     long_word = "W" * 480
     box.fill(long_word)
     expect(notes.locator(".char-count")).to_have_text(f"480 of {MAX_COMMENT_LENGTH} characters")
+    before = len(sandbox.state.account(demo.DEMO_ACCOUNT_ID).comments)
+    expect(summary).to_contain_text(f"{before} notes")
     notes.get_by_role("button", name="Add note").click()
     expect(notes.locator("ul.notes")).to_contain_text(long_word)
     expect(notes.locator(".alert")).to_have_count(1)  # "Note added." and no second banner
+    # The summary above draws itself again: it counts the new note.
+    expect(summary).to_contain_text(f"{before + 1} notes")
     assert page_width(page) == width
     disable = page.locator("#panel-cards").get_by_role("link", name="Disable")
     right = disable.bounding_box()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from dataclasses import replace
@@ -707,6 +708,50 @@ def test_a_note_waiting_to_show_is_not_contradicted_by_no_notes_yet(
     assert settled.count("Asked about the suspension.") == 1
 
 
+def _summary(html: str) -> str:
+    return html[html.index('id="panel-summary"') : html.index("panel-nav")]
+
+
+def test_the_summary_draws_itself_again_after_a_change_and_once_a_pending_change_shows(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    # Seen in a walkthrough: after adding a note the summary still said "2 notes", and once
+    # the change showed, "Pending changes" said nothing at all.
+    account_id = sandbox.state.card(demo.DEMO_SUSPENDED_ACCOUNT_CARD).account_id
+    page_url = reverse("guests:guest", args=[account_id])
+    summary = _summary(agent_client.get(page_url).content.decode())
+    assert f'hx-get="{page_url}" hx-select="#panel-summary"' in summary
+    assert 'hx-trigger="guestChanged from:body"' in summary
+    sandbox.faults.set_consistency_delay(30)
+    added = agent_client.post(
+        reverse("guests:note_add", args=[account_id]),
+        {"note-note": "Asked about the suspension.", "note-idempotency_key": "sn1"},
+        headers=HTMX,
+    )
+    assert "guestChanged" in json.loads(added["HX-Trigger"])
+    waiting = _summary(agent_client.get(page_url).content.decode())
+    assert "Note by alice.agent" in waiting
+    assert "(waiting)" in waiting
+    # A poll that finds nothing new leaves the summary be.
+    still = agent_client.get(panel_url("notes", account_id), {"part": "body"}, headers=HTMX)
+    assert "HX-Trigger" not in still
+    sandbox.advance(31)
+    shown = _summary(agent_client.get(page_url).content.decode())
+    assert '<dt>Pending changes</dt>\n    <dd><span class="muted">none</span></dd>' in shown
+    assert "1 note</a>" in shown
+    # The same, found by the panel's poll: it has the summary drawn again.
+    sandbox.faults.set_consistency_delay(30)
+    agent_client.post(
+        reverse("guests:note_add", args=[account_id]),
+        {"note-note": "Called back.", "note-idempotency_key": "sn2"},
+        headers=HTMX,
+    )
+    sandbox.advance(31)
+    polled = agent_client.get(panel_url("notes", account_id), {"part": "body"}, headers=HTMX)
+    assert "Called back." in polled.content.decode()
+    assert "guestChanged" in json.loads(polled["HX-Trigger"])
+
+
 def test_the_summary_at_the_top_says_status_tier_balances_and_last_transaction(
     page_html: str,
 ) -> None:
@@ -790,8 +835,7 @@ def test_the_summary_lists_the_accounts_open_approval_requests(
         requester_username=agent.username,
         idempotency_key="ap3",
     )
-    html = agent_client.get(GUEST_URL).content.decode()
-    summary = html[html.index('id="panel-summary"') : html.index("panel-nav")]
+    summary = _summary(agent_client.get(GUEST_URL).content.decode())
     detail = reverse("approvals:detail", args=[asked.pk])
     assert f'<a href="{detail}" class="untrusted">Add 900 points: goodwill' in summary
     assert "Another guest's request" not in summary
