@@ -40,7 +40,7 @@ from guests.selectors import (
     guest_page,
     transaction_comments,
 )
-from guests.selectors.load import unavailable_guest_name
+from guests.selectors.load import combined_into, unavailable_guest_name
 from guests.selectors.optional import found_missing_entries
 from portal.approvals.models import ApprovalRequest
 from portal.approvals.selectors import open_requests_entries, open_requests_of_account
@@ -244,10 +244,12 @@ def _problem(
         title, message, status = "Guest not found", _not_found_sentence(request, account_id), 404
     elif isinstance(error, GuestUnavailableError):
         title, message, status = "This account cannot be shown", error.sentence, 200
+        viewer = viewer_of(request)
         unavailable = {
-            "name": unavailable_guest_name(viewer=viewer_of(request), account_id=account_id),
+            "name": unavailable_guest_name(viewer=viewer, account_id=account_id),
             "account_status": error.account_status,
             "card_status": error.card_status,
+            "combined_into": combined_into(viewer=viewer, account_id=account_id),
         }
     else:
         assert isinstance(error, PaytronixError)

@@ -83,6 +83,13 @@ def test_combining_runs_as_a_job_and_shows_the_surviving_account_and_new_balance
     assert len(intents) == 2
     assert intents[1].job_id == job.pk
     assert [r.outcome for r in records("cards.combine", OUTCOME)] == ["succeeded", "succeeded"]
+    # The account combined away is no dead end: its page says where it went, with a link.
+    gone = supervisor_client.get(reverse("guests:guest", args=[other.account_id]))
+    assert "This account cannot be shown" in gone.content.decode()
+    link = reverse("guests:guest", args=[main.account_id])
+    assert f'Combined into account <a class="mono" href="{link}">{main.account_id}</a>' in (
+        gone.content.decode()
+    )
 
 
 def test_the_combine_that_suspends_the_account_is_explained_calmly(

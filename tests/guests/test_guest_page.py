@@ -19,6 +19,7 @@ from guests.selectors import reads
 from guests.selectors.fanout import run_reads
 from guests.selectors.history import PAGE_SIZE, HistoryQuery, history_page
 from guests.selectors.reads import HistoryFilter
+from portal.audit.chain import chain_append
 from portal.audit.models import AuditRecord, Kind
 from portal.guestcache import guest_cache, guest_cache_key
 from portal.paytronix.errors import FailureError
@@ -425,6 +426,30 @@ def test_a_closed_account_shows_why_it_cannot_be_shown(
     assert '<dd class="untrusted">Grace Kim</dd>' in html
     assert f'<dd class="mono">{account_id}</dd>' in html
     assert '<span class="status terminated">TERMINATED</span>' in html
+    assert "Combined into" not in html  # no combine of it recorded
+
+
+def test_where_an_account_was_combined_to_is_told_only_outside_a_store_group(
+    agent: Any, store_manager: Any
+) -> None:
+    from guests.selectors.load import combined_into
+    from portal.audit.models import Outcome
+
+    def outcome(detail: dict[str, Any], result: str = Outcome.SUCCEEDED) -> None:
+        chain_append(
+            kind=Kind.OUTCOME,
+            action="cards.combine",
+            account_id=9000052,
+            outcome=result,
+            upstream_detail=detail,
+        )
+
+    assert combined_into(viewer=agent, account_id=9000052) is None
+    outcome({"surviving_account_id": 9000051})
+    outcome({})  # a job's own outcome names no account
+    outcome({"surviving_account_id": 9000077}, Outcome.FAILED)
+    assert combined_into(viewer=agent, account_id=9000052) == 9000051
+    assert combined_into(viewer=store_manager, account_id=9000052) is None
 
 
 def test_a_suspended_account_is_shown_with_its_status(
