@@ -239,7 +239,7 @@ def guest_context(
 def _problem(
     request: HtmxHttpRequest, account_id: int, error: Exception, panel: str
 ) -> HttpResponse:
-    unavailable: dict[str, str] = {}
+    unavailable: dict[str, str | int | None] = {}
     if isinstance(error, GuestNotFoundError):
         title, message, status = "Guest not found", _not_found_sentence(request, account_id), 404
     elif isinstance(error, GuestUnavailableError):
