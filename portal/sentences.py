@@ -14,7 +14,10 @@ in docs/wire-notes.md).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from types import MappingProxyType
+
+from django.utils import dateformat, timezone
 
 from portal.paytronix.errors import (
     RESULT_ERRORS,
@@ -73,6 +76,16 @@ SUSPENDED_BY_COMBINE = (
     "(its guard against too many cards combined into one account), and no balance moved. "
     + SUSPENDED_WHAT_TO_DO
 )
+
+
+#: How a moment reads on the console's screens and in its sentences (the audit log keeps its
+#: own, to the second): "Nov 30, 2026 10:16 PM UTC", in the console's time zone.
+MOMENT_FORMAT = "M j, Y g:i A T"
+
+
+def moment_text(moment: datetime) -> str:
+    """``moment`` as the templates' ``|date:"M j, Y g:i A T"`` says it, for a sentence."""
+    return dateformat.format(timezone.localtime(moment), MOMENT_FORMAT)
 
 
 def words(table: Mapping[str, str], code: str | None) -> str:

@@ -22,6 +22,7 @@ from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.audit.outcome import ChangeOutcome
 from portal.audit.personal import email_mask
 from portal.audit.types import Submission
+from portal.sentences import moment_text
 
 ACTION = "guest.password_reset"
 RESET_WINDOW = timedelta(hours=1)
@@ -54,7 +55,7 @@ def password_reset_limit_reached(sent: list[datetime]) -> str:
     next_at = sent[-limit] + RESET_WINDOW
     return (
         f"{len(sent)} password reset emails were sent to this guest in the last hour, the most "
-        f"allowed. The next one can be sent at {timezone.localtime(next_at):%H:%M %Z}."
+        f"allowed. The next one can be sent at {moment_text(next_at)}."
     )
 
 

@@ -14,8 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.utils import timezone
-
 from guests.selectors.optional import ENROLLMENT
 from guests.selectors.privacy import DELETE_ACTION, deletion_waiting
 from guests.selectors.profile import GuestProfile, guest_profile
@@ -27,7 +25,7 @@ from portal.audit.models import Outcome
 from portal.audit.outcome import ChangeOutcome
 from portal.audit.types import Submission, Target
 from portal.paytronix.errors import PaytronixError
-from portal.sentences import NotShownError, explain
+from portal.sentences import NotShownError, explain, moment_text
 from portal.staff.models import User
 
 NEEDS_APPROVAL = (
@@ -63,7 +61,7 @@ def guest_deletion_request(submission: Submission, *, profile: GuestProfile) -> 
         raise ChangeRefusedError(
             f"A deletion of this guest's data is already waiting for approval (asked by "
             f"{waiting.requester_username} on "
-            f"{timezone.localtime(waiting.requested_at):%b %-d, %Y %H:%M %Z})."
+            f"{moment_text(waiting.requested_at)})."
         )
     request = approval_request(
         submission,

@@ -230,4 +230,4 @@ def test_the_next_reset_time_is_said_in_the_zone_the_screens_use(settings: Any) 
 
     said = password_reset_limit_reached(sent)
 
-    assert said.endswith("The next one can be sent at 11:00 EST.")
+    assert said.endswith("The next one can be sent at Nov 30, 2026 11:00 AM EST.")

@@ -245,5 +245,5 @@ def test_a_jobs_times_are_said_in_the_zone_they_are_shown_in(
     listing = supervisor_client.get(reverse("jobs:list")).content.decode()
     detail = supervisor_client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
 
-    assert ">2026-11-30 10:04 EST</time>" in listing
-    assert ">2026-11-30 10:04:05 EST</time>" in detail
+    assert ">Nov 30, 2026 10:04 AM EST</time>" in listing
+    assert ">Nov 30, 2026 10:04:05 AM EST</time>" in detail
