@@ -118,11 +118,7 @@ class Entry:
     def change_reason(self) -> str:
         """The reason's label and its text; "Other (say why)" is the form's prompt, not a
         reason: its text alone says why."""
-        record = self.change
-        if record is None:
-            return ""
-        label = "" if record.reason_code == "other" and record.reason_text else record.reason_label
-        return "; ".join(part for part in (label, record.reason_text) if part)
+        return "; ".join(self.change.reason_parts) if self.change is not None else ""
 
     @property
     def change_outcome(self) -> str:

@@ -183,7 +183,14 @@ class AuditRecord(models.Model):
     def reason_display(self) -> str:
         """The reason as a person reads it: the code's label (``goodwill`` is "Goodwill"),
         then the words given."""
-        return " · ".join(part for part in (self.reason_label, self.reason_text) if part)
+        return " · ".join(self.reason_parts)
+
+    @property
+    def reason_parts(self) -> list[str]:
+        """The reason's label and its words; "Other (say why)" is the form's prompt, not a
+        reason: its words alone say why."""
+        label = "" if self.reason_code == "other" and self.reason_text else self.reason_label
+        return [part for part in (label, self.reason_text) if part]
 
     @property
     def reason_label(self) -> str:

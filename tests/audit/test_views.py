@@ -127,7 +127,9 @@ def test_a_reason_code_is_listed_by_its_label(auditor_client: Client) -> None:
     html = auditor_client.get(reverse("audit:list")).content.decode()
 
     assert f'data-label="Reason">{labels["lost"]}</td>' in html
-    assert f'data-label="Reason">{labels["other"]} · bulk test</td>' in html
+    # "Other (say why)" is the form's prompt: its words alone are the reason.
+    assert labels["other"] == "Other (say why)"
+    assert 'data-label="Reason">bulk test</td>' in html
     # An action no longer registered keeps its code as recorded.
     assert 'data-label="Reason">lost</td>' in html
 
@@ -421,6 +423,28 @@ def test_a_change_is_one_row_with_its_outcome_reason_and_readable_parameters(
     # The account links to the guest (for whoever may look guests up) and to its changes.
     assert f'href="{reverse("guests:guest", args=[ACCOUNT])}"' in html
     assert f'href="{reverse("audit:list")}?account_id={ACCOUNT}"' in html
+
+
+def test_a_records_details_lead_with_what_changed_in_words() -> None:
+    # Seen in a walkthrough: the list's first three details of an adjustment were its wallet
+    # code, name and limit kind (not the 800 points added); a details change read "custom1
+    # older than record (empty); newer than record D***"; a request said "wallet.adjust".
+    from portal.audit.templatetags.audit_words import readable
+
+    adjusted = readable(
+        {
+            "wallet_code": 5,
+            "wallet_name": "Points",
+            "limit_kind": "points",
+            "quantity": "800",
+            "activity_type": "ADD",
+        }
+    )
+    assert adjusted[:3] == [("Quantity", "800"), ("Add or take", "ADD"), ("Wallet name", "Points")]
+    edited = readable({"changes": {"custom1": {"before": "(empty)", "after": "D***"}}})
+    assert edited == [("Changes", "custom1 (empty) → D***")]
+    asked = readable({"approval_request": 3, "action": "wallet.adjust"})
+    assert asked == [("Change asked for", "Adjust a wallet"), ("Approval request", "3")]
 
 
 def test_an_outcome_filter_finds_the_change_by_how_it_went(

@@ -30,8 +30,28 @@ _LABELS = {
     "before": "Older than record",
     "after": "Newer than record",
     "reads": "Reading rows",
+    "action": "Change asked for",
+    "activity_type": "Add or take",
 }
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+#: What a change did, first (the audit list shows a record's first few): the amount and its
+#: direction before the wallet's code, the status asked for before the card it was sent by.
+_FIRST = (
+    "summary",
+    "quantity",
+    "activity_type",
+    "wallet_name",
+    "amount",
+    "status",
+    "otherPrintedCardNumber",
+    "newPrintedCardNumber",
+    "changes",
+    "preference",
+    "language_code",
+    "main_account_id",
+    "action",
+)
 
 
 def _label(name: str) -> str:
@@ -57,6 +77,9 @@ def _text(value: Any) -> str:
             return masked
         if not value:
             return "none"
+        if set(value) == {"before", "after"}:
+            # One field's change (a guest's details): what it was, then what it became.
+            return f"{_text(value['before'])} → {_text(value['after'])}"
         return "; ".join(f"{_label(str(k)).lower()} {_text(v)}" for k, v in value.items())
     if isinstance(value, list | tuple):
         return ", ".join(_text(item) for item in value) or "none"
@@ -74,4 +97,13 @@ def readable(params: Any) -> list[tuple[str, str]]:
     """A record's parameters (or upstream detail) as (label, value) pairs in words."""
     if not isinstance(params, Mapping):
         return [] if params in (None, "") else [("Value", _text(params))]
-    return [(_label(str(name)), _text(value)) for name, value in params.items()]
+    first = {name: place for place, name in enumerate(_FIRST)}
+    ordered = sorted(params.items(), key=lambda item: first.get(str(item[0]), len(first)))
+    return [(_label(str(name)), _value_text(str(name), value)) for name, value in ordered]
+
+
+def _value_text(name: str, value: Any) -> str:
+    # A request's or a decision's ``action`` is the change asked for, said in words.
+    if name == "action" and isinstance(value, str):
+        return action_label(value)
+    return _text(value)
