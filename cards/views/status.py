@@ -43,6 +43,19 @@ class StatusChange:
     def disable(self) -> bool:
         return self.status == "DISABLED"
 
+    def said_for(self, guest: GuestCards, card: AccountCard) -> str:
+        """The consequence for this card: a disable says whether the account keeps a card
+        that works (it said "the guest's other cards keep working" where there was none)."""
+        if not self.disable:
+            return self.consequence
+        others = any(c.status == "ACTIVE" for c in guest.cards if c is not card)
+        if others:
+            return f"{self.consequence}, and the account's other active cards keep working."
+        return (
+            f"{self.consequence}, but no other card of the account works: nothing earns or "
+            "redeems on it until a card is enabled or attached."
+        )
+
 
 STATUS_CHANGES: dict[str, StatusChange] = {
     "disable": StatusChange(
@@ -50,7 +63,7 @@ STATUS_CHANGES: dict[str, StatusChange] = {
         title="Disable",
         consequence=(
             "The card stops working at once: it cannot earn or redeem until it is enabled "
-            "again. Balances stay on the account and the guest's other cards keep working."
+            "again. Balances stay on the account"
         ),
         form_class=DisableCardForm,
         submit_url="cards:disable_submit",
@@ -75,6 +88,7 @@ def _status_context(
         "guest": guest,
         "card": card,
         "change": STATUS_CHANGES[change],
+        "consequence": STATUS_CHANGES[change].said_for(guest, card),
         "form": form,
         "error": error,
     }

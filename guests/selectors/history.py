@@ -109,6 +109,11 @@ class HistoryQuery:
     def __post_init__(self) -> None:
         object.__setattr__(self, "page", min(max(1, self.page), MAX_PAGE))
 
+    @property
+    def filtered(self) -> bool:
+        """Whether any filter narrows the history (a later page alone does not)."""
+        return self.filters != HistoryFilter()
+
 
 @dataclass(frozen=True)
 class WalletColumn:

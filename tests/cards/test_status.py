@@ -34,9 +34,22 @@ def test_the_confirmation_shows_the_card_its_guest_and_what_will_happen(sandbox,
     assert "ending 000011" in html
     assert "Ava Thompson" in html
     assert "The card stops working at once" in html
+    # Its account's other cards are disabled or exchanged: it says so, not that they work.
+    assert "but no other card of the account works" in html
+    assert "other active cards keep working" not in html
     assert 'name="idempotency_key"' in html
     assert demo.DEMO_ACTIVE_CARD not in html
     assert sandbox.state.card(demo.DEMO_ACTIVE_CARD).status == "ACTIVE"
+
+
+def test_disabling_one_of_two_working_cards_says_the_other_keeps_working(sandbox, agent_client):
+    def enabled(model, moment):
+        model.cards[demo.DEMO_DISABLED_CARD].status = "ACTIVE"
+
+    sandbox.state.write(enabled)
+    html = agent_client.get(reverse("cards:disable", args=[ACCOUNT, ACTIVE])).content.decode()
+    assert escape("and the account's other active cards keep working.") in html
+    assert "no other card of the account works" not in html
 
 
 @pytest.mark.parametrize(

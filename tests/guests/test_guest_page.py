@@ -777,6 +777,17 @@ def test_the_summary_draws_itself_again_after_a_change_and_once_a_pending_change
     assert "guestChanged" in json.loads(polled["HX-Trigger"])
 
 
+def test_the_summary_on_a_later_history_page_points_to_the_first_not_to_a_filter(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    # Seen in a walkthrough: page 2 of the history said "see the history below (filtered)".
+    later = _summary(agent_client.get(GUEST_URL, {"page": "2"}).content.decode())
+    assert "(filtered)" not in later
+    assert f'on the history\'s <a href="{GUEST_URL}#panel-history">first page</a>' in later
+    narrowed = agent_client.get(GUEST_URL, {"date_start": "2025-01-01", "page": "2"})
+    assert "see the history below (filtered)" in _summary(narrowed.content.decode())
+
+
 def test_the_summary_at_the_top_says_status_tier_balances_and_last_transaction(
     page_html: str,
 ) -> None:
