@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from guests.selectors.history import HistoryRow, WalletCell, history_rows
@@ -230,8 +231,24 @@ def _aware(moment: datetime) -> datetime:
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
+def _combined_in(account_id: int) -> list[int]:
+    """The intents of the combines that moved another account into this one: recorded on
+    the account combined away, named here by the reply (its surviving account)."""
+    found = AuditRecord.objects.filter(
+        kind=Kind.OUTCOME,
+        action="cards.combine",
+        outcome=Outcome.SUCCEEDED,
+        upstream_detail__surviving_account_id=account_id,
+    ).exclude(account_id=account_id)
+    return [pk for pk in found.values_list("intent_id", flat=True)[:CHANGE_LIMIT] if pk]
+
+
 def _changes(account_id: int, query: TimelineQuery) -> list[Entry]:
-    records = AuditRecord.objects.filter(account_id=account_id, kind=Kind.INTENT)
+    mine = Q(account_id=account_id)
+    combined_in = _combined_in(account_id)
+    records = AuditRecord.objects.filter(
+        mine | Q(pk__in=combined_in) if combined_in else mine, kind=Kind.INTENT
+    )
     if query.date_start is not None:
         records = records.filter(occurred_at__date__gte=query.date_start)
     if query.date_end is not None:

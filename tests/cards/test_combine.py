@@ -90,6 +90,12 @@ def test_combining_runs_as_a_job_and_shows_the_surviving_account_and_new_balance
     assert f'Combined into account <a class="mono" href="{link}">{main.account_id}</a>' in (
         gone.content.decode()
     )
+    # The account it went into tells it too, on its timeline: who combined which card.
+    timeline = supervisor_client.get(
+        reverse("guests:timeline", args=[main.account_id]), {"kind": "change"}
+    ).content.decode()
+    assert "<strong>Combine cards</strong>" in timeline
+    assert f'(ending <span class="mono">{OTHER[-6:]}</span>)' in timeline
 
 
 def test_the_combine_that_suspends_the_account_is_explained_calmly(
