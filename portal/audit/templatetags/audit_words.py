@@ -31,6 +31,8 @@ _LABELS = {
     "after": "Newer than record",
     "reads": "Reading rows",
     "action": "Change asked for",
+    # An adjustment is made at no store: this is the guest's, by which the report groups it.
+    "store_code": "Guest's enrollment store (for the report)",
     "activity_type": "Add or take",
 }
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
