@@ -124,6 +124,7 @@ def _items_context(request: HtmxHttpRequest, job: Job) -> dict[str, Any]:
     if not_succeeded:
         kept["show"] = "not-succeeded"
     return {
+        "job": job,
         "page": page,
         "not_succeeded": not_succeeded,
         "items_poll_url": f"{reverse('jobs:detail', args=[job.pk])}?{urlencode(kept)}",
