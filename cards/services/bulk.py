@@ -164,6 +164,12 @@ class CardRead:
     status: str = ""
 
 
+#: A row whose card upstream does not know.
+NOT_FOUND_IN_FILE = (
+    "No card has this number: check its line in the file (a digit missing, added or swapped)."
+)
+
+
 def _card_read(number: str) -> CardRead:
     """The card, the account it is on and the card's status: the account id makes the door
     drop that guest's cached page, lets the audit's account filter find the record and the
@@ -253,6 +259,9 @@ def card_status_item(run: ItemRun) -> ItemResult:
     )
     if result.ok:
         message = f"Card ending {mask_card_number(number)} {action.value}d."
+    elif result.error_code == "card_status.invalid_card":
+        # Said for a file, not for a guest on the phone with the card in hand.
+        message = NOT_FOUND_IN_FILE
     else:
         message = outcome_sentence(result)
     return ItemResult.from_mutation(result, message=message)

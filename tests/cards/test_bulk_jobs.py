@@ -292,6 +292,23 @@ def test_the_items_that_did_not_succeed_can_be_shown_alone(
     assert f'<a href="{url}">Show every item</a>' in only
 
 
+def test_a_row_whose_card_upstream_does_not_know_says_to_check_the_file(
+    sandbox, supervisor_client, django_capture_on_commit_callbacks
+):
+    # Seen in a walkthrough: 997 rows saying "check the number printed on the back of the
+    # card", a sentence for a guest on the phone.
+    from cards.services.bulk import NOT_FOUND_IN_FILE
+
+    unknown = "6000201999999990"
+    upload_id = _upload_id(supervisor_client, f"{unknown},disable\n{demo.DEMO_ACTIVE_CARD}\n")
+    with django_capture_on_commit_callbacks(execute=True):
+        start(supervisor_client, upload_id)
+    first, second = Job.objects.get().items.order_by("position")
+    assert (first.outcome, first.message) == ("failed", NOT_FOUND_IN_FILE)
+    assert second.outcome == "succeeded"
+    assert "printed on the back" not in first.message
+
+
 def test_cancel_goes_once_the_job_is_asked_to_stop(sandbox, supervisor_client):
     start(supervisor_client, _upload_id(supervisor_client, GOOD_AND_BAD))
     job = Job.objects.get()
