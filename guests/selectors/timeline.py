@@ -170,7 +170,12 @@ class Entry:
 
     @property
     def change_outcome_code(self) -> str:
-        return self.outcome.outcome_class if self.outcome is not None else "pending"
+        if self.outcome is None:
+            return "pending"
+        if self.decision and self.outcome.outcome == Outcome.SUCCEEDED:
+            # Coloured as the approvals screens colour the request's status.
+            return self.decision.lower()
+        return self.outcome.outcome_class
 
     @property
     def change_problem(self) -> str:

@@ -225,6 +225,7 @@ def test_a_decision_on_a_request_says_what_was_decided_on_which_request(
     outcome = AuditRecord(action=action, kind=Kind.OUTCOME, outcome="succeeded")
     entry = Entry(kind="change", when=None, change=record, outcome=outcome)
     assert (entry.change_outcome, entry.change_via) == (said, "")
+    assert entry.change_outcome_code == said.lower()  # a rejection is not coloured a success
     assert entry.decided_request == "request #3 to adjust a wallet"
     refused = AuditRecord(action=action, kind=Kind.OUTCOME, outcome="failed")
     assert Entry(kind="change", when=None, change=record, outcome=refused).change_outcome == (
