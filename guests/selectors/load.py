@@ -35,7 +35,7 @@ from guests.selectors.history import HistoryQuery, history_limit, history_page
 from guests.selectors.page import GuestCard as GuestCard
 from guests.selectors.page import GuestPage, is_registered
 from guests.selectors.scope import GuestNotFoundError, Viewer, note_scope_miss, scope_of
-from portal.audit.models import AuditRecord, Kind, Outcome
+from portal.audit import selectors as audit_selectors
 from portal.guestcache import (
     failure_memory,
     guest_cache_consumed,
@@ -454,23 +454,7 @@ def unavailable_guest_name(*, viewer: Viewer, account_id: int) -> str:
 
 
 def combined_into(*, viewer: Viewer, account_id: int) -> int | None:
-    """The account ``account_id`` was combined into through this console (the surviving
-    account its latest successful combine's reply named), or None: none recorded, or the
-    viewer is limited to a store group (which account it went to is not theirs to learn)."""
-    if viewer.is_store_scoped:
-        return None
-    detail = (
-        AuditRecord.objects.filter(
-            kind=Kind.OUTCOME,
-            action="cards.combine",
-            account_id=account_id,
-            outcome=Outcome.SUCCEEDED,
-            # A combine run as a job has the job's own outcome too, which names no account.
-            upstream_detail__has_key="surviving_account_id",
-        )
-        .order_by("-seq")
-        .values_list("upstream_detail", flat=True)
-        .first()
-    )
-    surviving = detail.get("surviving_account_id") if isinstance(detail, dict) else None
-    return surviving if isinstance(surviving, int) and surviving != account_id else None
+    """The account ``account_id`` was combined into through this console, or None: none
+    recorded, or the viewer is limited to a store group (which account it went to is not
+    theirs to learn)."""
+    return None if viewer.is_store_scoped else audit_selectors.combined_into(account_id)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.db import models
+from django.db.models.fields.json import KT
 
 from portal.audit.actions import ACTIONS
 from portal.paytronix.errors import ACCOUNT_SUSPENDED
@@ -39,6 +40,11 @@ class Outcome(models.TextChoices):
     # Security events.
     RECORDED = "recorded", "Recorded"
     DENIED = "denied", "Denied"
+
+
+#: The key of a combine's reply (kept in its outcome's ``upstream_detail``) naming the account
+#: the combined account survives in.
+SURVIVING_ACCOUNT = "surviving_account_id"
 
 
 class AuditRecordQuerySet(models.QuerySet["AuditRecord"]):
@@ -145,6 +151,13 @@ class AuditRecord(models.Model):
             models.Index(fields=["outcome", "-occurred_at", "-id"], name="audit_outcome_idx"),
             models.Index(fields=["account_id", "-occurred_at", "-id"], name="audit_account_idx"),
             models.Index(fields=["card_hash", "-occurred_at", "-id"], name="audit_card_idx"),
+            # The combines into an account, by the surviving account their reply names (the
+            # records are the account combined away's): a guest's timeline looks them up.
+            models.Index(
+                KT(f"upstream_detail__{SURVIVING_ACCOUNT}"),
+                condition=models.Q(action="cards.combine", kind="outcome"),
+                name="audit_combined_into_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -10,10 +10,17 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.fields.json import KT
 from django.utils.dateparse import parse_datetime
 
 from portal.audit.actions import READ_ACTIONS
-from portal.audit.models import AuditRecord, AuditRecordQuerySet, Kind, Outcome
+from portal.audit.models import (
+    SURVIVING_ACCOUNT,
+    AuditRecord,
+    AuditRecordQuerySet,
+    Kind,
+    Outcome,
+)
 
 PAGE_SIZE = 50
 
@@ -266,3 +273,38 @@ def audit_story(record_id: int) -> AuditStory | None:
     intent = record if record.kind == Kind.INTENT else record.intent
     outcomes = list(intent.outcomes.order_by("seq")) if intent is not None else []
     return AuditStory(record=record, intent=intent, outcomes=outcomes)
+
+
+def _combines() -> AuditRecordQuerySet:
+    return AuditRecord.objects.filter(
+        kind=Kind.OUTCOME, action="cards.combine", outcome=Outcome.SUCCEEDED
+    )
+
+
+def combined_in(account_id: int, *, limit: int) -> list[int]:
+    """The intents of the newest ``limit`` combines that moved another account into this one
+    (recorded on the account combined away; its reply names this one as the surviving
+    account: ``audit_combined_into_idx``)."""
+    found = (
+        _combines()
+        .alias(into=KT(f"upstream_detail__{SURVIVING_ACCOUNT}"))
+        .filter(into=str(account_id))
+        .exclude(account_id=account_id)
+        .newest_first()
+        .values_list("intent_id", flat=True)
+    )
+    return [pk for pk in found[:limit] if pk is not None]
+
+
+def combined_into(account_id: int) -> int | None:
+    """The account ``account_id`` was last combined into through this console (the surviving
+    account its combine's reply named), or None."""
+    detail = (
+        _combines()
+        .filter(account_id=account_id, upstream_detail__has_key=SURVIVING_ACCOUNT)
+        .newest_first()
+        .values_list("upstream_detail", flat=True)
+        .first()
+    )
+    surviving = detail.get(SURVIVING_ACCOUNT) if isinstance(detail, dict) else None
+    return surviving if isinstance(surviving, int) and surviving != account_id else None

@@ -59,7 +59,7 @@ def test_the_preview_shows_both_balances_their_sum_and_the_suspension_warning(
 
 
 def test_combining_runs_as_a_job_and_shows_the_surviving_account_and_new_balances(
-    sandbox, supervisor_client, records, django_capture_on_commit_callbacks
+    sandbox, supervisor_client, store_manager_client, records, django_capture_on_commit_callbacks
 ):
     main = sandbox.state.account_for_card(MAIN)
     other = sandbox.state.account_for_card(OTHER)
@@ -96,6 +96,15 @@ def test_combining_runs_as_a_job_and_shows_the_surviving_account_and_new_balance
     ).content.decode()
     assert "<strong>Combine cards</strong>" in timeline
     assert f'(ending <span class="mono">{OTHER[-6:]}</span>)' in timeline
+    came = reverse("guests:guest", args=[other.account_id])
+    assert (
+        f'Account <a class="mono" href="{came}">{other.account_id}</a> was combined into this one.'
+        in timeline
+    )
+    # A store manager reads the account's own changes only (the other may not be theirs).
+    managed = store_manager_client.get(reverse("guests:timeline", args=[main.account_id]))
+    assert managed.status_code == 200
+    assert "was combined into this one" not in managed.content.decode()
 
 
 def test_the_combine_that_suspends_the_account_is_explained_calmly(
