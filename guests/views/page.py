@@ -16,6 +16,7 @@ from django import forms as django_forms
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url, reswap, retarget, trigger_client_event
 
@@ -231,6 +232,9 @@ def guest_context(
         "history_form": history_form,
         "open_approvals": open_approvals,
         "may_approve": user_may(request.user, "approve_requests"),
+        # The history's times are in it: named once, as set ("UTC", "America/New_York"),
+        # not by today's abbreviation (a January row is EST under a July "EDT").
+        "time_zone_name": timezone.get_current_timezone_name(),
         "results": {},
         **extra,
     }
@@ -269,6 +273,10 @@ def _problem(
     # htmx swaps only 2xx answers: the fragment takes the panel's place (keeping its id, so
     # its retry works) or, for a change posted from a panel, the page's main content.
     response = render(request, f"{PROBLEM_TEMPLATE}#problem", context)
+    if not panel and request.method == "GET":
+        # The summary drawing itself again (``SUMMARY_STALE``): it stays as it was, and the
+        # next page load says what is wrong.
+        return reswap(response, "none")
     if not panel:
         response = reswap(retarget(response, "#main"), "innerHTML")
     return response
