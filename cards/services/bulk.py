@@ -166,7 +166,8 @@ class CardRead:
 
 #: A row whose card upstream does not know.
 NOT_FOUND_IN_FILE = (
-    "No card has this number: check its line in the file (a digit missing, added or swapped)."
+    "The loyalty system found no card with this number: check its line in the file (a digit "
+    "missing, added or swapped)."
 )
 
 

@@ -80,8 +80,8 @@ from portal.jobs.lifecycle import (
 )
 from portal.jobs.models import ItemOutcome, ItemStatus, Job, JobItem
 from portal.jobs.settling import (
+    attempt_intents,
     intent_of,
-    intents_of,
     item_key,
     item_settling,
     items_left,
@@ -407,13 +407,10 @@ def _left_end(job: Job, under_way: _UnderWay, *, cancelled: bool) -> None:
     why = "was cancelled" if cancelled else "ran out of time"
     for start in range(0, len(left), _LEFT_AT_ONCE):
         rows = left[start : start + _LEFT_AT_ONCE]
-        keys = {
-            pk: item_key(job.pk, position, max(attempts, 1)) for pk, position, attempts, _ in rows
-        }
-        intents = intents_of(list(keys.values()))
+        intents = attempt_intents(job.pk, [(pk, at, tries) for pk, at, tries, _ in rows])
         for pk, position, attempts, status in rows:
             item = JobItem(pk=pk, job=job, position=position, attempts=attempts, status=status)
-            intent = intents.get(keys[pk])
+            intent = intents.get(pk)
             if pk in under_way or status == ItemStatus.RUNNING or intent is not None:
                 _finish(
                     job,

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 
 from portal.jobs.kinds import JOB_KINDS
 from portal.jobs.models import ItemOutcome, ItemStatus, Job, JobItem
-from portal.jobs.settling import intents_of, item_key
+from portal.jobs.settling import attempt_intents
 from portal.staff.models import User
 
 RECENT = 50
@@ -66,12 +66,12 @@ def _under_way(job: Job, rows: list[JobItem]) -> frozenset[int]:
     """The ids of ``rows`` still pending whose first attempt has begun its change."""
     if job.is_finished:
         return frozenset()
-    keys = {
-        item_key(job.pk, item.position, max(item.attempts, 1)): item.pk
+    pending = [
+        (item.pk, item.position, item.attempts)
         for item in rows
         if item.status == ItemStatus.PENDING and not item.outcome
-    }
-    return frozenset(keys[key] for key in intents_of(list(keys))) if keys else frozenset()
+    ]
+    return frozenset(attempt_intents(job.pk, pending))
 
 
 def job_items_rows(job: Job) -> Iterator[dict[str, Any]]:

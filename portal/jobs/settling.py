@@ -22,6 +22,14 @@ def item_key(job_id: int, position: int, attempt: int) -> str:
     return f"job:{job_id}:item:{position}:try:{attempt}"
 
 
+def attempt_intents(job_id: int, items: list[tuple[int, int, int]]) -> dict[int, int]:
+    """Of ``items`` (id, position, attempts), those whose current attempt (the first, for an
+    item never tried) has its intent recorded: each item's id with its intent's. A first
+    attempt writes nothing on its item as it starts; its intent says it began."""
+    keys = {item_key(job_id, position, max(attempts, 1)): pk for pk, position, attempts in items}
+    return {keys[key]: intent for key, intent in intents_of(list(keys)).items()} if keys else {}
+
+
 def intent_of(key: str) -> int | None:
     return intents_of([key]).get(key)
 

@@ -440,12 +440,17 @@ def test_a_records_details_lead_with_what_changed_in_words() -> None:
             "activity_type": "ADD",
         }
     )
-    assert adjusted[:3] == [("Quantity", "800"), ("Add or take", "ADD"), ("Wallet name", "Points")]
+    assert adjusted[:3] == [("Quantity", "800"), ("Direction", "add"), ("Wallet name", "Points")]
     edited = readable({"changes": {"custom1": {"before": "(empty)", "after": "D***"}}})
     assert edited == [("Changes", "custom1 (empty) → D***")]
     # An adjustment is made at no store (the history names the merchant): its store code is
     # the guest's, for the report.
     assert readable({"store_code": "001"}) == [("Guest's enrollment store (for the report)", "001")]
+    # A staff user's role change (the record's own before and after).
+    assert readable({"before": "agent", "after": "supervisor"}) == [
+        ("Before", "agent"),
+        ("After", "supervisor"),
+    ]
     asked = readable({"approval_request": 3, "action": "wallet.adjust"})
     assert asked == [("Change asked for", "Adjust a wallet"), ("Approval request", "3")]
 

@@ -306,7 +306,6 @@ def test_a_row_whose_card_upstream_does_not_know_says_to_check_the_file(
     first, second = Job.objects.get().items.order_by("position")
     assert (first.outcome, first.message) == ("failed", NOT_FOUND_IN_FILE)
     assert second.outcome == "succeeded"
-    assert "printed on the back" not in first.message
 
 
 def test_cancel_goes_once_the_job_is_asked_to_stop(sandbox, supervisor_client):

@@ -27,13 +27,15 @@ _LABELS = {
     "card_hash": "Card",
     "missing": "Missing permissions",
     "path": "Page",
-    "before": "Older than record",
-    "after": "Newer than record",
+    # A change's old and new value (a role), or the records a page of the log was before or
+    # after.
+    "before": "Before",
+    "after": "After",
     "reads": "Reading rows",
     "action": "Change asked for",
     # An adjustment is made at no store: this is the guest's, by which the report groups it.
     "store_code": "Guest's enrollment store (for the report)",
-    "activity_type": "Add or take",
+    "activity_type": "Direction",
 }
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
@@ -104,8 +106,19 @@ def readable(params: Any) -> list[tuple[str, str]]:
     return [(_label(str(name)), _value_text(str(name), value)) for name, value in ordered]
 
 
+#: An adjustment's activity type (the Transaction Service's codes), in words.
+_ACTIVITIES = {
+    "ADD": "add",
+    "REDEEM": "take away",
+    "VOID_ADD": "void of an addition",
+    "VOID_REDEEM": "void of a taking away",
+}
+
+
 def _value_text(name: str, value: Any) -> str:
     # A request's or a decision's ``action`` is the change asked for, said in words.
     if name == "action" and isinstance(value, str):
         return action_label(value)
+    if name == "activity_type" and isinstance(value, str):
+        return _ACTIVITIES.get(value, value)
     return _text(value)
