@@ -24,6 +24,7 @@ from cards.services.wallets import (
 )
 from cards.views.common import card_screen, change_answer, change_refused, guest_of
 from portal.approvals.services import REQUEST_SENT
+from portal.audit.actions import reason_parts
 from portal.audit.door import LimitExceededError
 from portal.audit.types import Target
 from portal.staff.access import requires
@@ -143,15 +144,22 @@ def _void_context(
     request: HtmxHttpRequest, guest: GuestCards, adjustment: Adjustment, form: WalletVoidForm
 ) -> dict[str, Any]:
     # The form is also rendered alone (``#form``, an htmx answer): it names the intent itself.
+    intent = adjustment.intent
     return {
         "guest": guest,
         "adjustment": adjustment,
-        "intent": adjustment.intent,
+        "intent": intent,
         # The door's own check, so the page offers the form only to whom it would let void.
         "refusal": wallet_void_limit(
-            viewer_of(request), Target(account_id=guest.account_id), {"voids": adjustment.intent.pk}
+            viewer_of(request), Target(account_id=guest.account_id), {"voids": intent.pk}
         ),
-        "reason_label": adjustment.intent.reason_label,
+        "reason": " · ".join(
+            reason_parts(
+                intent.reason_label,
+                intent.reason_code,
+                str(intent.params.get("comment") or ""),
+            )
+        ),
         "form": form,
         "error": "",
     }

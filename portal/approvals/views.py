@@ -24,7 +24,7 @@ from portal.approvals.selectors import (
     with_later,
 )
 from portal.approvals.services import approval_decide, approval_withdraw
-from portal.audit.actions import action_get
+from portal.audit.actions import action_get, reason_parts
 from portal.audit.outcome import ChangeOutcome
 from portal.staff.access import requires, user_may
 from portal.web import (
@@ -81,7 +81,9 @@ def _detail_context(
     may_decide = approver and not own and found.is_open
     return {
         "req": found,
-        "reason_label": label or found.reason_code,
+        "reason": " · ".join(
+            reason_parts(label or found.reason_code, found.reason_code, found.reason_text)
+        ),
         "description": kind.describe(found),
         # What stands now, for the one who decides (a read the guest page would make).
         "now": kind.now(found, viewer) if may_decide and kind.now is not None else "",

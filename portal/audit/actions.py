@@ -365,6 +365,13 @@ EVENT_LABELS: dict[str, str] = {
 READ_ACTIONS = frozenset({"audit.view", "report.view", "job.download"})
 
 
+def reason_parts(label: str, code: str, text: str) -> list[str]:
+    """A reason as a person reads it, in parts: its code's ``label``, then the words given;
+    "Other (say why)" is the form's prompt, not a reason: its words alone say why."""
+    shown = "" if code == "other" and text else label
+    return [part for part in (shown, text) if part]
+
+
 def action_label(name: str) -> str:
     spec = ACTIONS.get(name)
     return spec.label if spec else EVENT_LABELS.get(name, name)

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from django.db import models
 from django.db.models.fields.json import KT
 
-from portal.audit.actions import ACTIONS
+from portal.audit.actions import ACTIONS, reason_parts
 from portal.paytronix.errors import ACCOUNT_SUSPENDED
 
 
@@ -202,8 +202,7 @@ class AuditRecord(models.Model):
     def reason_parts(self) -> list[str]:
         """The reason's label and its words; "Other (say why)" is the form's prompt, not a
         reason: its words alone say why."""
-        label = "" if self.reason_code == "other" and self.reason_text else self.reason_label
-        return [part for part in (label, self.reason_text) if part]
+        return reason_parts(self.reason_label, self.reason_code, self.reason_text)
 
     @property
     def reason_label(self) -> str:

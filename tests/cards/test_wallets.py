@@ -386,6 +386,11 @@ def test_the_approver_sees_what_approving_does_to_the_balance_as_it_is_now(
     # The requester's reason and the approver's own are told apart.
     assert "<dt>Their reason</dt><dd>Service recovery · Bad meal</dd>" in page
     assert "Your reason for the decision" in page
+    # "Other (say why)" is the form's prompt: the words given are the reason.
+    adjust(agent_client, amount="700", key="ask-other", reason="other", comment="Lost receipt")
+    other = ApprovalRequest.objects.get(idempotency_key="ask-other")
+    other_page = supervisor_client.get(reverse("approvals:detail", args=[other.pk]))
+    assert "<dt>Their reason</dt><dd>Lost receipt</dd>" in other_page.content.decode()
     assert upstream_calls.to(ADJUST) == []
     assert balance(sandbox) == before
 
