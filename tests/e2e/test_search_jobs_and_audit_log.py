@@ -192,6 +192,8 @@ def test_a_supervisor_runs_filters_and_cancels_bulk_jobs_and_reads_them_in_the_a
     page.once("dialog", lambda dialog: answer(dialog, False))
     page.get_by_role("button", name="Cancel the job").click()
     expect(page.get_by_role("button", name="Cancel the job")).to_be_enabled()
+    page.wait_for_load_state("networkidle")  # a submit would have been sent by now
+    assert len(asked) == 1
     assert Job.objects.filter(cancel_requested=True).count() == 0
     page.once("dialog", lambda dialog: answer(dialog, True))
     page.get_by_role("button", name="Cancel the job").click()

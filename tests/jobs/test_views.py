@@ -10,13 +10,16 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from portal.jobs.lifecycle import item_end, job_progress
 from portal.jobs.models import ItemOutcome, Job, JobStatus
 from portal.jobs.runner import ItemResult, job_run_items
+from portal.jobs.selectors import job_items_page
 from portal.staff.models import User
 from tests.conftest import HTMX
 from tests.jobs.conftest import active_cards, started_by_a_stopped_worker
@@ -85,10 +88,14 @@ def test_an_item_whose_change_is_under_way_shows_running_not_pending(
     assert '<span class="status pending">Pending</span>' in rows[0]
     assert '<span class="status running">Running</span>' in rows[1]
     assert '<span class="status pending">Pending</span>' in rows[2]
-    # Once the job has ended, its rows say how each ended, and nothing is looked up.
+    # Once the job has ended, its rows say how each ended, and no intent is looked up.
     job.status = JobStatus.CANCELLED
     job.save(update_fields=["status"])
     assert "Running" not in supervisor_client.get(url).content.decode().split("<tbody>")[1]
+    with CaptureQueriesContext(connection) as queries:
+        ended = job_items_page(job)
+    assert ended.under_way == frozenset()
+    assert [q["sql"] for q in queries if "audit_auditrecord" in q["sql"]] == []
 
 
 def test_a_running_job_pages_items_poll_too_and_keep_the_pages_choice(
