@@ -22,6 +22,7 @@ from guests.selectors import guest_account, reads, scope_of
 from guests.selectors.accounts import user_accounts
 from guests.selectors.page import UserAccount
 from guests.selectors.scope import Viewer
+from portal.audit.models import SURVIVING_ACCOUNT
 from portal.audit.scrub import card_hash
 from portal.audit.selectors import latest_outcome
 from portal.jobs.models import Job, JobItem, JobStatus
@@ -372,7 +373,7 @@ def card_job_outcome(*, owner: User, job_id: int) -> CardJobOutcome | None:
     item = job.items.select_related("intent").order_by("position").first()
     account_id = job.params.get("account_id")
     account_id = int(account_id) if isinstance(account_id, int) else None
-    surviving = _recorded_detail(item).get("surviving_account_id") or account_id
+    surviving = _recorded_detail(item).get(SURVIVING_ACCOUNT) or account_id
     balances: list[BalanceInformation] = []
     error = ""
     if job.status == JobStatus.SUCCEEDED and isinstance(surviving, int):

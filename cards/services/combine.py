@@ -27,7 +27,7 @@ from portal.approvals.kinds import approval_params
 from portal.approvals.models import ApprovalRequest, Status
 from portal.approvals.services import approval_request
 from portal.audit.door import mutation_run
-from portal.audit.models import Outcome
+from portal.audit.models import SURVIVING_ACCOUNT, Outcome
 from portal.audit.outcome import ChangeOutcome, change_run, outcome_sentence
 from portal.audit.scrub import card_hash, card_mask
 from portal.audit.types import MutationResult, Submission, Target
@@ -73,7 +73,7 @@ def _surviving_account_id(result: MutationResult) -> int | None:
     value = result.value
     if value is not None and getattr(value, "surviving_account_id", None) is not None:
         return int(value.surviving_account_id)
-    recorded = result.detail.get("surviving_account_id")
+    recorded = result.detail.get(SURVIVING_ACCOUNT)
     return int(recorded) if isinstance(recorded, int) else None
 
 

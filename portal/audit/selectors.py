@@ -26,7 +26,11 @@ PAGE_SIZE = 50
 
 
 def latest_outcome(intent: AuditRecord) -> AuditRecord | None:
-    """The newest outcome recorded for ``intent`` (a later settlement wins over an unknown)."""
+    """The newest outcome recorded for ``intent`` (a later settlement wins over an unknown);
+    from its outcomes prefetched with it (``prefetch_related("outcomes")``) where they are,
+    without a query of its own."""
+    if "outcomes" in getattr(intent, "_prefetched_objects_cache", {}):
+        return max(intent.outcomes.all(), key=lambda outcome: outcome.seq, default=None)
     return intent.outcomes.order_by("-seq").first()
 
 

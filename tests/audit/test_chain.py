@@ -491,3 +491,25 @@ def test_the_head_cannot_move_over_a_record_that_does_not_follow(
     ):
         cursor.execute("UPDATE audit_auditchainhead SET seq = 3, last_hash = %s", ["b" * 64])
     assert AuditChainHead.objects.get().last_hash == first.record_hash
+
+
+def test_the_latest_outcome_of_intents_read_with_their_outcomes_costs_no_query(
+    django_assert_num_queries: Any,
+) -> None:
+    # The guest's timeline reads up to 200 changes with their outcomes: one query, not 200.
+    from portal.audit.selectors import latest_outcome
+
+    intent = chain_append(
+        kind=Kind.INTENT,
+        action="card.disable",
+        outcome=Outcome.PENDING,
+        idempotency_key="k-latest",
+    )
+    chain_append(kind=Kind.OUTCOME, action="card.disable", outcome="unknown", intent=intent)
+    settled = chain_append(
+        kind=Kind.OUTCOME, action="card.disable", outcome=Outcome.SUCCEEDED, intent=intent
+    )
+    assert latest_outcome(intent) == settled
+    (read,) = AuditRecord.objects.filter(pk=intent.pk).prefetch_related("outcomes")
+    with django_assert_num_queries(0):
+        assert latest_outcome(read) == settled

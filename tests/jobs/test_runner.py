@@ -11,12 +11,11 @@ from typing import Any
 
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import connection, transaction
+from django.db import connection
 
-from portal.audit.actions import action_get
-from portal.audit.door import intent_claim, mutation_run
+from portal.audit.door import mutation_run
 from portal.audit.models import AuditRecord, Kind, Outcome
-from portal.audit.types import AuditContext, Reason, Target
+from portal.audit.types import Target
 from portal.jobs import runner
 from portal.jobs.lifecycle import item_end
 from portal.jobs.models import ItemOutcome, ItemStatus, Job, JobItem, JobStatus
@@ -479,17 +478,7 @@ def test_at_the_time_limit_an_item_a_stopped_worker_started_is_unknown_not_faile
     # started item 2 is its attempt's intent.
     cards = active_cards(sandbox, 3)
     job = bulk_job(cards)
-    with transaction.atomic():
-        started, _ = intent_claim(
-            actor=supervisor,
-            spec=action_get("card.disable"),
-            target=Target(printed_card_number=cards[1]),
-            params={},
-            reason=Reason(text="Stolen batch"),
-            idempotency_key=f"job:{job.pk}:item:2:try:1",
-            context=AuditContext(),
-            job_id=job.pk,
-        )
+    started = started_by_a_stopped_worker(job, supervisor, cards[1], 2)
 
     def limit_during_the_first(run: ItemRun) -> ItemResult:
         raise SoftTimeLimitExceeded()
@@ -507,7 +496,7 @@ def test_at_the_time_limit_an_item_a_stopped_worker_started_is_unknown_not_faile
     assert (second.outcome, second.message, second.intent_id) == (
         ItemOutcome.UNKNOWN,
         under_way,
-        started.pk,
+        started,
     )
     assert (third.outcome, third.message) == (
         ItemOutcome.FAILED,
