@@ -71,7 +71,8 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--save", help="also write the profile to this file (for pstats)")
     args = parser.parse_args()
-    with bench_environment(cards=args.cards * 2, latency=args.latency) as owner:
+    with bench_environment(cards=args.cards * 2, latency=args.latency) as bench:
+        owner = bench.owner
         from django.conf import settings
 
         statements = StatementCount()

@@ -1,0 +1,50 @@
+"""The bulk benchmark's verdict follows issue #14's P4 targets (bench.bulk)."""
+
+from bench.bulk import cores_busy, p4_verdict
+
+
+def test_within_the_ratio_is_met_whatever_the_cores():
+    assert p4_verdict(concurrency=4, ratio=1.2, cpu_ms=9.0, busy=1.0) == (True, "within 1.25 x")
+    assert p4_verdict(concurrency=16, ratio=1.4, cpu_ms=9.0, busy=0.2) == (True, "within 1.5 x")
+
+
+def test_at_c4_only_the_ratio_counts():
+    met, by = p4_verdict(concurrency=4, ratio=1.3, cpu_ms=1.0, busy=1.0)
+    assert (met, by) == (False, "over 1.25 x")
+
+
+def test_above_c4_busy_cores_judge_by_cpu_a_card():
+    assert p4_verdict(concurrency=16, ratio=2.3, cpu_ms=2.4, busy=0.95) == (
+        True,
+        "the cores are the limit: CPU a card <= 3 ms",
+    )
+    assert p4_verdict(concurrency=16, ratio=2.3, cpu_ms=3.2, busy=0.95)[0] is False
+
+
+def test_above_c4_idle_cores_do_not_excuse_the_ratio():
+    assert p4_verdict(concurrency=16, ratio=2.3, cpu_ms=2.4, busy=0.6) == (
+        False,
+        "over 1.5 x, the cores not the limit",
+    )
+
+
+def test_cores_busy_is_the_busy_share_between_readings():
+    assert cores_busy((100, 1000), (190, 1100)) == 0.9
+    assert cores_busy((100, 1000), (100, 1000)) == 0.0
+
+
+def test_a_process_tree_and_its_cpu_are_read_from_proc():
+    import os
+    import subprocess
+    import sys
+
+    from bench.bulk import _process_cpu, _tree
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])  # noqa: S603
+    try:
+        assert {os.getpid(), child.pid} <= set(_tree(os.getpid()))
+        assert _process_cpu(os.getpid()) > 0
+    finally:
+        child.kill()
+        child.wait()
+    assert _process_cpu(child.pid) == 0.0
