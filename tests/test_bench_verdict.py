@@ -40,7 +40,7 @@ def test_a_process_tree_and_its_cpu_are_read_from_proc():
 
     from bench.bulk import _process_cpu, _tree
 
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])  # noqa: S603
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])
     try:
         assert {os.getpid(), child.pid} <= set(_tree(os.getpid()))
         assert _process_cpu(os.getpid()) > 0
