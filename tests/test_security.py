@@ -154,7 +154,7 @@ CARD_SCREENS = {"cards:disable", "cards:enable", "cards:attach"}
 SUPERVISOR_SCREENS = {"cards:combine", "cards:attach_and_combine", "cards:bulk"}
 AUDIT_SCREENS = {"audit:list", "audit:detail"}
 RENDERED_AT_LEAST = {
-    Role.AGENT: GUEST_SCREENS | CARD_SCREENS | {"guests:referral_code_check", "jobs:list"},
+    Role.AGENT: GUEST_SCREENS | CARD_SCREENS | {"guests:referral_code_check"},
     Role.SUPERVISOR: GUEST_SCREENS
     | CARD_SCREENS
     | SUPERVISOR_SCREENS

@@ -77,7 +77,8 @@ _AGENT = {
     "void_adjustments",
     "request_approvals",
     "manage_payment_methods",
-    "view_jobs",
+    # No view_jobs: every job an agent's work makes is started by someone else (an agent's
+    # combine is a supervisor's run once approved), so the Jobs page would stay empty.
     "exchange_cards",
 }
 
@@ -93,6 +94,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "approve_requests",
             "transfer_balances",
             "view_reports",
+            "view_jobs",
         }
     ),
     Role.STORE_MANAGER: frozenset({"lookup_guests"}),

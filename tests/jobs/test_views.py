@@ -28,12 +28,12 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_jobs_page_lists_only_ones_own_jobs(
-    sandbox: Any, bulk_job: Callable[..., Job], supervisor_client: Client, agent_client: Client
+    sandbox: Any, bulk_job: Callable[..., Job], supervisor_client: Client, auditor_client: Client
 ) -> None:
     job = bulk_job(active_cards(sandbox, 1))
 
     mine = supervisor_client.get(reverse("jobs:list"))
-    theirs = agent_client.get(reverse("jobs:list"))
+    theirs = auditor_client.get(reverse("jobs:list"))
 
     assert list(mine.context["jobs"]) == [job]
     assert list(theirs.context["jobs"]) == []
@@ -42,17 +42,31 @@ def test_the_jobs_page_lists_only_ones_own_jobs(
 
 
 def test_someone_elses_job_does_not_exist_for_you(
-    sandbox: Any, bulk_job: Callable[..., Job], agent_client: Client
+    sandbox: Any, bulk_job: Callable[..., Job], auditor_client: Client
 ) -> None:
     job = bulk_job(active_cards(sandbox, 1))
 
     for name in ("jobs:detail", "jobs:results", "jobs:file"):
-        assert agent_client.get(reverse(name, args=[job.pk])).status_code == 404
-    assert agent_client.post(reverse("jobs:cancel", args=[job.pk])).status_code == 404
+        assert auditor_client.get(reverse(name, args=[job.pk])).status_code == 404
+    assert auditor_client.post(reverse("jobs:cancel", args=[job.pk])).status_code == 404
 
 
-def test_a_role_without_jobs_cannot_open_the_page(store_manager_client: Client) -> None:
+def test_a_role_without_jobs_cannot_open_the_page(
+    store_manager_client: Client, agent_client: Client
+) -> None:
     assert store_manager_client.get(reverse("jobs:list")).status_code == 403
+    # No job is ever an agent's (their combines are a supervisor's runs once approved).
+    assert agent_client.get(reverse("jobs:list")).status_code == 403
+
+
+def test_the_menu_offers_jobs_only_to_roles_that_have_them(
+    agent_client: Client, supervisor_client: Client, auditor_client: Client
+) -> None:
+    jobs = f'href="{reverse("jobs:list")}"'
+
+    assert jobs not in agent_client.get(reverse("home")).content.decode()
+    assert jobs in supervisor_client.get(reverse("home")).content.decode()
+    assert jobs in auditor_client.get(reverse("home")).content.decode()
 
 
 def test_a_running_job_page_polls_its_progress(

@@ -212,19 +212,20 @@ def test_a_role_change_writes_one_cache_key_however_many_users_it_concerns(
 ) -> None:
     """Every user's entry shares the grants version: a change to what a role grants replaces
     that one key (at once, and again on commit), never a key per user."""
-    users = [make_staff(Role.AGENT) for _ in range(12)] + [make_staff(Role.AUDITOR)]
+    users = [make_staff(Role.AGENT) for _ in range(12)] + [make_staff(Role.SUPERVISOR)]
     for user in users:
-        assert fresh(user).has_perm("staff.view_jobs")  # every user's access cached
+        assert fresh(user).has_perm("staff.add_account_notes")  # every user's access cached
     group = Group.objects.get(name=Role.AGENT.value)
-    view_jobs = Permission.objects.get(codename="view_jobs")
+    notes = Permission.objects.get(codename="add_account_notes")
     with recorded_cache_writes() as writes, django_capture_on_commit_callbacks(execute=True):
-        group.permissions.remove(view_jobs)
+        group.permissions.remove(notes)
     grants_version = "versioned:staff-access-grants:version"
     assert writes == [[grants_version], [grants_version]]
     for user in users[:-1]:
         assert _versioned_get(user.pk)[1] is MISSING
-        assert not fresh(user).has_perm("staff.view_jobs")
-    assert fresh(users[-1]).has_perm("staff.view_jobs")  # the auditors' role still grants it
+        assert not fresh(user).has_perm("staff.add_account_notes")
+    # The supervisors' role still grants it.
+    assert fresh(users[-1]).has_perm("staff.add_account_notes")
 
 
 def test_a_permission_given_to_a_role_reaches_its_members_next_request(
