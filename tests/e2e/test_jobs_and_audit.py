@@ -13,7 +13,7 @@ from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.audit.scrub import card_hash
 from portal.audit.types import AuditContext, Reason
 from portal.jobs.lifecycle import job_progress
-from portal.jobs.models import ItemOutcome, Job
+from portal.jobs.models import ItemOutcome, ItemStatus, Job, JobItem
 from portal.jobs.runner import ItemResult, job_run_items
 from portal.jobs.services import ItemSpec, job_create
 from portal.sandbox import demo
@@ -94,3 +94,27 @@ def test_an_auditor_finds_a_change_by_card_number_and_reads_it(
     expect(page.get_by_role("heading", level=1)).to_contain_text("Disable a card")
     assert axe_violations(page) == []
     assert AuditRecord.objects.filter(action="audit.view", actor_id=auditor.pk).count() == 3
+
+
+def test_a_keyboard_users_place_in_the_items_survives_the_polls(
+    page: Page, supervisor: User
+) -> None:
+    """The items table is replaced every 2 s while the job runs; the focused link comes back
+    focused (htmx restores focus by id), not lost to the page's top."""
+    job = _job(supervisor, 3)
+    Job.objects.filter(pk=job.pk).update(status="running")
+    login(page, supervisor)
+    page.goto(f"/jobs/{job.pk}/")
+    show = page.get_by_role("link", name="Show only the items that did not succeed")
+    show.focus()
+    page.locator("#job-items").evaluate("items => { items.dataset.before = 'poll' }")
+
+    first = job.items.order_by("position").first()
+    JobItem.objects.filter(pk=first.pk).update(
+        status=ItemStatus.DONE, outcome=ItemOutcome.SUCCEEDED, message="Disabled."
+    )
+    expect(page.locator("#job-items tbody tr").first).to_contain_text("Disabled.", timeout=8_000)
+    expect(page.locator("#job-items")).not_to_have_attribute("data-before", "poll")
+    assert page.evaluate("document.activeElement.id") == "items-filter"
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("link", name="Show every item")).to_be_visible()
