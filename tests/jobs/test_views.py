@@ -133,7 +133,7 @@ def test_a_running_job_pages_items_poll_too_and_keep_the_pages_choice(
     assert '<span class="status failed">Failed</span>' in polled
     assert "Card not found." in polled
     # Drawn as on the page, the job's own links included (the filter's, the pager's).
-    assert f'<a href="{url}">Show every item</a>' in polled
+    assert f'<a id="items-filter" href="{url}">Show every item</a>' in polled
     assert f'hx-get="{poll}"' in polled  # and it goes on polling
 
     job.status = JobStatus.PARTLY_FAILED
