@@ -576,12 +576,17 @@ JOBS_CONCURRENCY = _read("JOBS_CONCURRENCY", env.int, default=1 if TESTING else 
 JOBS_ITEM_ATTEMPTS = _read("JOBS_ITEM_ATTEMPTS", env.int, default=3)
 JOBS_CHUNK_SECONDS = _read("JOBS_CHUNK_SECONDS", env.float, default=60.0)
 JOBS_SETTLE_POLL = _read("JOBS_SETTLE_POLL", env.float, default=15.0)
+# A job whose items, from its first, all fail with the same message (a wrong file: every card
+# unknown) stops after this many of them instead of failing every row; 0 never stops.
+JOBS_STOP_AFTER_SAME_FAILURES = _read("JOBS_STOP_AFTER_SAME_FAILURES", env.int, default=25)
 # The adjustments report's CSV is written at once up to this many adjustments and voids, and
 # by a job beyond (a large range).
 REPORT_CSV_INLINE_ROWS = _read("REPORT_CSV_INLINE_ROWS", env.int, default=2000)
 JOBS_FILES_DIR = Path(_read("JOBS_FILES_DIR", env.str, default=str(VAR_DIR / "jobs")))
 if JOBS_CONCURRENCY < 1 or JOBS_ITEM_ATTEMPTS < 1:
     raise ImproperlyConfigured("JOBS_CONCURRENCY and JOBS_ITEM_ATTEMPTS must be at least 1")
+if JOBS_STOP_AFTER_SAME_FAILURES < 0:
+    raise ImproperlyConfigured("JOBS_STOP_AFTER_SAME_FAILURES must be 0 (never) or more")
 if JOBS_CHUNK_SECONDS <= 0 or JOBS_SETTLE_POLL <= 0:
     raise ImproperlyConfigured("JOBS_CHUNK_SECONDS and JOBS_SETTLE_POLL must be positive")
 

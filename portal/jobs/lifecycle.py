@@ -175,6 +175,7 @@ _JOB_OUTCOME = {
     JobStatus.PARTLY_FAILED: Outcome.FAILED,
     JobStatus.FAILED: Outcome.FAILED,
     JobStatus.CANCELLED: Outcome.FAILED,
+    JobStatus.STOPPED: Outcome.FAILED,
     JobStatus.SUSPENDED: Outcome.FAILED,
 }
 
@@ -212,18 +213,22 @@ def job_finish(
     status: JobStatus | None = None,
     summary: str = "",
     result_file: str = "",
+    stopped: str = "",
 ) -> Job:
     """End a job once (its audit outcome is recorded by whichever call ends it).
 
     Without ``status``, it follows from the items' outcomes: cancelled if any was cancelled,
     else succeeded, account suspended (every item that did not succeed was answered
-    ``accountSuspended`` and none succeeded), failed or partly failed.
+    ``accountSuspended`` and none succeeded), failed or partly failed. ``stopped`` says why
+    the runner stopped it (``JobStatus.STOPPED``): the summary starts with it.
     """
     now = timezone.now()
     changes: dict[str, Any] = {"finished_at": now, "updated_at": now}
     if status is None:
         status, summary, done, failed = _items_summary(job)
         changes.update(done=done, failed=failed)
+        if stopped:
+            status, summary = JobStatus.STOPPED, f"{stopped} ({summary})"
     if result_file:
         changes["result_file"] = result_file
     with transaction.atomic():
@@ -246,12 +251,12 @@ def job_finish(
     return job
 
 
-def items_cancel(job: Job) -> int:
+def items_cancel(job: Job, message: str = "Cancelled before it started.") -> int:
     """End every item that has not started with the outcome ``cancelled``."""
     return job.items.filter(status=ItemStatus.PENDING).update(
         status=ItemStatus.DONE,
         outcome=ItemOutcome.CANCELLED,
-        message="Cancelled before it started.",
+        message=message,
         payload={},
         finished_at=timezone.now(),
     )

@@ -23,6 +23,9 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", "Failed"
     PARTLY_FAILED = "partly_failed", "Partly failed"
     CANCELLED = "cancelled", "Cancelled"
+    #: Its items, from the first, all failed the same way (``JOBS_STOP_AFTER_SAME_FAILURES``
+    #: of them): the rest were not started.
+    STOPPED = "stopped", "Stopped"
     #: Upstream answered a combine with ``accountSuspended``: not a failure of the request but
     #: its result (nothing moved, the main account is suspended for a review).
     SUSPENDED = "suspended", "Account suspended"
@@ -34,6 +37,7 @@ FINISHED_STATUSES = frozenset(
         JobStatus.FAILED,
         JobStatus.PARTLY_FAILED,
         JobStatus.CANCELLED,
+        JobStatus.STOPPED,
         JobStatus.SUSPENDED,
     }
 )
@@ -108,7 +112,7 @@ class Job(models.Model):
 
     @property
     def percent(self) -> int:
-        if self.is_finished and self.status != JobStatus.CANCELLED:
+        if self.is_finished and self.status not in (JobStatus.CANCELLED, JobStatus.STOPPED):
             return 100
         return min(100, round(100 * self.done / self.total)) if self.total else 0
 

@@ -203,17 +203,69 @@ def _backoff(attempt: int) -> float:
     return float(min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** (attempt - 1)))
 
 
+class _SameFailures:
+    """Whether the job's items, from its first, all failed with one message, at least
+    ``JOBS_STOP_AFTER_SAME_FAILURES`` of them (a wrong file: every card unknown upstream): then
+    the rest is not started, and the job says why. Counted as items end, from where the job's
+    counts stood when this chunk began; the items table confirms it before the job stops."""
+
+    def __init__(self, job: Job) -> None:
+        self._job_id = job.pk
+        self.limit = settings.JOBS_STOP_AFTER_SAME_FAILURES
+        self._lock = threading.Lock()
+        # Off, or an item already ended otherwise (``done`` counts every ended item, ``failed``
+        # those that did not end as asked).
+        self._over = self.limit == 0 or job.done != job.failed
+        self._count = job.done
+        self._message: str | None = None
+        #: The message every item failed with, once the job is to stop.
+        self.message: str | None = None
+
+    def ended(self, outcome: str, message: str) -> None:
+        """Count an item that ended."""
+        with self._lock:
+            if self._over or self.message is not None:
+                return
+            if outcome != ItemOutcome.FAILED or self._message not in (None, message):
+                self._over = True
+                return
+            self._message = message
+            self._count += 1
+            if self._count < self.limit:
+                return
+            ended = JobItem.objects.filter(job_id=self._job_id, status=ItemStatus.DONE)
+            alike = ended.filter(outcome=ItemOutcome.FAILED, message=message)
+            if ended.exclude(pk__in=alike.values("pk")).exists() or alike.count() < self.limit:
+                self._over = True
+                return
+            self.message = message
+
+    def why(self) -> str:
+        """The job's summary's first words once it stops ("" while it does not)."""
+        if self.message is None:
+            return ""
+        return (
+            f"Stopped after its first {self.limit} items all failed the same way "
+            f"(\u201c{self.message}\u201d); the rest were not started. Check the file, then "
+            "upload it again"
+        )
+
+
 class _CancelWatch:
-    """Whether the job's owner asked it to stop, for the items about to start: as of the last
-    item that ended (``item_end`` reads the flag back with the job's count), or read again when
-    that is ``_CANCEL_POLL`` old. One statement per item fewer than asking before each."""
+    """Whether the job is to stop, for the items about to start: its owner asked (as of the last
+    item that ended, as ``item_end`` reads the flag back with the job's count, or read again
+    when that is ``_CANCEL_POLL`` old: one statement per item fewer than asking before each), or
+    its items so far all failed alike (``failures``)."""
 
     def __init__(self, job: Job) -> None:
         self._job_id = job.pk
         self._asked = job.cancel_requested
         self._seen_at = time.monotonic()
+        self.failures = _SameFailures(job)
 
     def asked(self) -> bool:
+        if self.failures.message is not None:
+            return True
         if not self._asked and time.monotonic() - self._seen_at >= _CANCEL_POLL:
             self.seen(job_cancel_requested(self._job_id))
         return self._asked
@@ -222,6 +274,13 @@ class _CancelWatch:
         if asked is not None:
             self._asked = self._asked or asked
             self._seen_at = time.monotonic()
+
+    def stopped(self) -> str:
+        """Why the runner itself stops the job, in words; "" when its owner cancelled it (their
+        cancel is what the job says, whatever else happened)."""
+        if self._asked or job_cancel_requested(self._job_id):
+            return ""
+        return self.failures.why()
 
 
 def _attempt(handle: ItemHandler, run: ItemRun) -> ItemResult:
@@ -257,6 +316,8 @@ def _finish(
         job_item_observed(kind=job.kind, outcome=outcome)
     if cancel is not None:
         cancel.seen(end.cancel_requested)
+        if end.ended:
+            cancel.failures.ended(outcome, message)
 
 
 def _hand_back(item: JobItem, *, next_attempt: int) -> None:
@@ -392,19 +453,20 @@ class _UnderWay:
 _LEFT_AT_ONCE = 500
 
 
-def _left_end(job: Job, under_way: _UnderWay, *, cancelled: bool) -> None:
+def _left_end(job: Job, under_way: _UnderWay, *, cancelled: bool, stopped: bool = False) -> None:
     """End what a stop left, the time limit's or a cancel's: an item under way ends
     ``unknown`` (its audit outcome decides); one never started fails as out of time, or is
     cancelled; one being settled ends ``unknown`` for the reconciler (``settling_end``). Under
     way is an item this worker still holds, one on a later attempt (marked ``running``), or
     one whose attempt's intent is recorded (a worker that stopped started it: a first attempt
-    writes nothing as it starts)."""
+    writes nothing as it starts). ``stopped``: the runner cancelled it, its items all failing
+    alike."""
     left = list(
         JobItem.objects.filter(job=job, status__in=[ItemStatus.PENDING, ItemStatus.RUNNING])
         .order_by("position")
         .values_list("pk", "position", "attempts", "status")
     )
-    why = "was cancelled" if cancelled else "ran out of time"
+    why = "stopped" if stopped else "was cancelled" if cancelled else "ran out of time"
     for start in range(0, len(left), _LEFT_AT_ONCE):
         rows = left[start : start + _LEFT_AT_ONCE]
         intents = attempt_intents(job.pk, [(pk, at, tries) for pk, at, tries, _ in rows])
@@ -430,13 +492,19 @@ def _left_end(job: Job, under_way: _UnderWay, *, cancelled: bool) -> None:
                 )
     if cancelled:
         # What is left never started: cancelled in one statement.
-        for _ in range(items_cancel(job)):
+        not_started = (
+            "Not started: the job stopped, its first items all failing the same way."
+            if stopped
+            else "Cancelled before it started."
+        )
+        for _ in range(items_cancel(job, not_started)):
             job_item_observed(kind=job.kind, outcome=ItemOutcome.CANCELLED)
     settling_end(job)
 
 
-def _run_inline(job: Job, handle: ItemHandler, chunk_ends: float, under_way: _UnderWay) -> bool:
-    cancel = _CancelWatch(job)
+def _run_inline(
+    job: Job, handle: ItemHandler, chunk_ends: float, under_way: _UnderWay, cancel: _CancelWatch
+) -> bool:
     for item in _pending_items(job):
         if cancel.asked():
             return True
@@ -474,6 +542,7 @@ def _run_threaded(
     concurrency: int,
     chunk_ends: float,
     under_way: _UnderWay,
+    cancel: _CancelWatch,
     ahead: ItemAhead | None = None,
 ) -> bool:
     wait = _slot_wait()
@@ -482,7 +551,6 @@ def _run_threaded(
     workers = (_ITEMS_PER_WRITE if wait > 0 else 1) * concurrency
     # Room for every worker's stop sentinel (``_stop_threads``).
     work: queue.Queue[_Work] = queue.Queue(maxsize=workers)
-    cancel = _CancelWatch(job)
     cancelled = threading.Event()
     stopping = threading.Event()
     checks = ChecksTogether()
@@ -580,11 +648,12 @@ def job_run_items(
     concurrency = max(1, int(settings.JOBS_CONCURRENCY if concurrency is None else concurrency))
     chunk_ends = time.monotonic() + settings.JOBS_CHUNK_SECONDS
     under_way = _UnderWay()
+    cancel = _CancelWatch(job)
     try:
         if concurrency == 1:
-            stopped = _run_inline(job, handle, chunk_ends, under_way)
+            stopped = _run_inline(job, handle, chunk_ends, under_way, cancel)
         else:
-            stopped = _run_threaded(job, handle, concurrency, chunk_ends, under_way, ahead)
+            stopped = _run_threaded(job, handle, concurrency, chunk_ends, under_way, cancel, ahead)
     except SoftTimeLimitExceeded:
         logger.warning("job %d reached the task time limit; ending what is left", job.pk)
         # The limit strikes this thread wherever it is, a query of its own included, whose
@@ -596,7 +665,11 @@ def job_run_items(
         _left_end(job, under_way, cancelled=False)
         return job_finish(job)
     if stopped:
-        _left_end(job, under_way, cancelled=True)
+        why = cancel.stopped()
+        _left_end(job, under_way, cancelled=True, stopped=bool(why))
+        if why:
+            logger.info("job %d stopped: its first items all failed alike", job.pk)
+            return job_finish(job, stopped=why)
     elif stop_requested() and job.items.exclude(status=ItemStatus.DONE).exists():
         logger.info("job %d handed back to the broker: the worker is stopping", job.pk)
         raise Reject("the worker is stopping", requeue=True)

@@ -289,7 +289,7 @@ def test_the_items_that_did_not_succeed_can_be_shown_alone(
     only = supervisor_client.get(url, {"show": "not-succeeded"}).content.decode()
     assert "Line 7: disable card ending 000013" in only
     assert "Line 2: disable card ending 000011" not in only
-    assert f'<a href="{url}">Show every item</a>' in only
+    assert f'<a id="items-filter" href="{url}">Show every item</a>' in only
 
 
 def test_a_row_whose_card_upstream_does_not_know_says_to_check_the_file(

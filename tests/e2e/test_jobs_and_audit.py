@@ -109,7 +109,7 @@ def test_a_keyboard_users_place_in_the_items_survives_the_polls(
     show.focus()
     page.locator("#job-items").evaluate("items => { items.dataset.before = 'poll' }")
 
-    first = job.items.order_by("position").first()
+    first = job.items.get(position=1)
     JobItem.objects.filter(pk=first.pk).update(
         status=ItemStatus.DONE, outcome=ItemOutcome.SUCCEEDED, message="Disabled."
     )

@@ -1,0 +1,176 @@
+"""A job whose items, from the first, all fail the same way (a wrong file) stops instead of
+failing every row, and says why."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+
+from portal.audit.models import AuditRecord, Outcome
+from portal.jobs.lifecycle import item_end
+from portal.jobs.models import ItemOutcome, ItemStatus, Job, JobStatus
+from portal.jobs.runner import ItemResult, ItemRun, job_run_items
+from portal.jobs.services import job_cancel
+from portal.staff.models import User
+from tests.jobs.test_runner import Handler
+
+pytestmark = pytest.mark.django_db
+
+NOT_FOUND = "The card is not known upstream: check its line in the file."
+
+
+@pytest.fixture(autouse=True)
+def _limit(settings) -> None:
+    settings.JOBS_STOP_AFTER_SAME_FAILURES = 5
+
+
+def _cards(count: int) -> list[str]:
+    return [f"6000111122{n:06d}" for n in range(count)]
+
+
+def _fails(run: ItemRun) -> ItemResult:
+    return ItemResult(ItemOutcome.FAILED, NOT_FOUND)
+
+
+def test_the_job_stops_after_its_first_items_all_fail_alike(bulk_job: Callable[..., Job]) -> None:
+    job = bulk_job(_cards(30))
+    handler = Handler(_fails)
+
+    job_run_items(job.pk, handler)
+
+    assert handler.positions == [1, 2, 3, 4, 5]
+    job.refresh_from_db()
+    assert job.status == JobStatus.STOPPED
+    assert (job.done, job.failed) == (5, 5)
+    assert job.summary == (
+        "Stopped after its first 5 items all failed the same way (\u201c"
+        + NOT_FOUND
+        + "\u201d); the rest were not started. Check the file, then upload it again "
+        "(5 failed, 25 cancelled)"
+    )
+    rest = job.items.filter(position__gt=5)
+    assert set(rest.values_list("status", "outcome", "message")) == {
+        (
+            ItemStatus.DONE,
+            ItemOutcome.CANCELLED,
+            "Not started: the job stopped, its first items all failing the same way.",
+        )
+    }
+    assert job.percent == 17  # 5 of 30: what ran, not a full bar
+    # The job's audit outcome says so, in the same words.
+    outcome = AuditRecord.objects.get(intent_id=job.intent_id, kind="outcome")
+    assert (outcome.outcome, outcome.upstream_result) == (Outcome.FAILED, JobStatus.STOPPED)
+    assert outcome.error_message == job.summary
+
+
+def test_a_success_among_the_first_items_lets_the_job_run_on(
+    bulk_job: Callable[..., Job],
+) -> None:
+    job = bulk_job(_cards(12))
+
+    def second_succeeds(run: ItemRun) -> ItemResult:
+        if run.item.position == 2:
+            return ItemResult(ItemOutcome.SUCCEEDED, "Disabled.")
+        return _fails(run)
+
+    handler = Handler(second_succeeds)
+    job_run_items(job.pk, handler)
+
+    assert handler.positions == list(range(1, 13))
+    job.refresh_from_db()
+    assert (job.status, job.done, job.failed) == (JobStatus.PARTLY_FAILED, 12, 11)
+
+
+def test_failures_in_different_words_let_the_job_run_on(bulk_job: Callable[..., Job]) -> None:
+    job = bulk_job(_cards(8))
+
+    def each_its_own(run: ItemRun) -> ItemResult:
+        return ItemResult(ItemOutcome.FAILED, f"Refused ({run.item.position % 2}).")
+
+    handler = Handler(each_its_own)
+    job_run_items(job.pk, handler)
+
+    assert handler.positions == list(range(1, 9))
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+
+
+def test_at_zero_a_job_never_stops_for_its_failures(bulk_job: Callable[..., Job], settings) -> None:
+    settings.JOBS_STOP_AFTER_SAME_FAILURES = 0
+    job = bulk_job(_cards(8))
+    handler = Handler(_fails)
+
+    job_run_items(job.pk, handler)
+
+    assert handler.positions == list(range(1, 9))
+    job.refresh_from_db()
+    assert (job.status, job.failed) == (JobStatus.FAILED, 8)
+
+
+def test_the_count_goes_on_across_chunks(bulk_job: Callable[..., Job]) -> None:
+    """A chunk that ended after three failures: the next one stops after two more."""
+    job = bulk_job(_cards(20))
+    for item in job.items.order_by("position")[:3]:
+        item_end(item, outcome=ItemOutcome.FAILED, message=NOT_FOUND, intent_id=None, attempt=1)
+    handler = Handler(_fails)
+
+    job_run_items(job.pk, handler)
+
+    assert handler.positions == [4, 5]
+    job.refresh_from_db()
+    assert (job.status, job.failed) == (JobStatus.STOPPED, 5)
+
+
+def test_an_earlier_chunks_success_lets_the_job_run_on(bulk_job: Callable[..., Job]) -> None:
+    job = bulk_job(_cards(9))
+    first = job.items.get(position=1)
+    item_end(first, outcome=ItemOutcome.SUCCEEDED, message="Disabled.", intent_id=None, attempt=1)
+    handler = Handler(_fails)
+
+    job_run_items(job.pk, handler)
+
+    assert handler.positions == list(range(2, 10))
+    job.refresh_from_db()
+    assert job.status == JobStatus.PARTLY_FAILED
+
+
+def test_the_owners_cancel_is_what_the_job_says(
+    bulk_job: Callable[..., Job], supervisor: User
+) -> None:
+    job = bulk_job(_cards(10))
+
+    def cancel_at_the_fifth(run: ItemRun) -> ItemResult:
+        if run.item.position == 5:
+            job_cancel(job=run.job, actor=supervisor)
+        return _fails(run)
+
+    job_run_items(job.pk, Handler(cancel_at_the_fifth))
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELLED
+    assert set(job.items.filter(position__gt=5).values_list("message", flat=True)) == {
+        "Cancelled before it started."
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_running_items_at_once_the_job_stops_too(bulk_job: Callable[..., Job]) -> None:
+    job = bulk_job(_cards(60))
+
+    def slow_failure(run: ItemRun) -> ItemResult:
+        time.sleep(0.01)
+        return _fails(run)
+
+    handler = Handler(slow_failure)
+    job_run_items(job.pk, handler, concurrency=4)
+
+    # Those already under way when the fifth failed end as they end; nothing after starts.
+    assert 5 <= len(handler.runs) <= 5 + 2 * 4 * 2
+    job.refresh_from_db()
+    assert job.status == JobStatus.STOPPED
+    assert job.items.filter(outcome=ItemOutcome.CANCELLED).count() == 60 - len(handler.runs)
+    assert job.items.exclude(status=ItemStatus.DONE).count() == 0
+    connection.close()
