@@ -74,6 +74,7 @@ _ENDINGS = {
     "suspended": ("Account suspended", "suspended"),
     "partly_failed": ("Partly failed", "partly_failed"),
     "cancelled": ("Cancelled", "cancelled"),
+    "stopped": ("Stopped", "stopped"),
 }
 
 

@@ -245,9 +245,9 @@ class _SameFailures:
         if self.message is None:
             return ""
         return (
-            f"Stopped after its first {self.limit} items all failed the same way "
-            f"(\u201c{self.message}\u201d); the rest were not started. Check the file, then "
-            "upload it again"
+            f"Stopped once its first {self.limit} items had all failed the same way "
+            f"(\u201c{self.message}\u201d): the items not yet started were not run. Check the "
+            "file, then upload it again"
         )
 
 

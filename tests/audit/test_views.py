@@ -158,6 +158,7 @@ def test_a_jobs_ending_is_said_in_its_own_words_not_as_a_plain_failure(
     for ending, summary in (
         ("partly_failed", "4990 succeeded, 10 failed"),
         ("cancelled", "12 succeeded, 88 cancelled"),
+        ("stopped", "Stopped once its first 25 items had all failed the same way"),
         ("suspended", "2 account suspended"),
         ("failed", "5 failed"),
     ):
@@ -183,6 +184,7 @@ def test_a_jobs_ending_is_said_in_its_own_words_not_as_a_plain_failure(
 
     assert '<span class="status partly_failed">Partly failed</span>' in html
     assert '<span class="status cancelled">Cancelled</span>' in html
+    assert '<span class="status stopped">Stopped</span>' in html
     assert '<span class="status suspended">Account suspended</span>' in html
     assert html.count('<span class="status failed">Failed</span>') == 1
     assert '<span class="status partly_failed">Partly failed</span>' in detail

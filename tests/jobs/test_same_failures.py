@@ -46,10 +46,10 @@ def test_the_job_stops_after_its_first_items_all_fail_alike(bulk_job: Callable[.
     assert job.status == JobStatus.STOPPED
     assert (job.done, job.failed) == (5, 5)
     assert job.summary == (
-        "Stopped after its first 5 items all failed the same way (\u201c"
+        "Stopped once its first 5 items had all failed the same way (\u201c"
         + NOT_FOUND
-        + "\u201d); the rest were not started. Check the file, then upload it again "
-        "(5 failed, 25 cancelled)"
+        + "\u201d): the items not yet started were not run. Check the file, then upload it "
+        "again (5 failed, 25 cancelled)"
     )
     rest = job.items.filter(position__gt=5)
     assert set(rest.values_list("status", "outcome", "message")) == {
