@@ -10,10 +10,14 @@ own fields are offered where enrollmentConfig lists them and the guest's read gi
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
+from django.utils import dateformat
 
 from guests.selectors import optional, reads
 from guests.selectors.load import guest_account
@@ -21,7 +25,7 @@ from guests.selectors.page import is_registered
 from guests.selectors.scope import Viewer
 from portal.audit.personal import field_value
 from portal.paytronix.client import client_from_settings
-from portal.paytronix.errors import FailureError
+from portal.paytronix.errors import FailureError, PaytronixError
 from portal.paytronix.replies import (
     AccountInformation,
     AddressInformation,
@@ -56,6 +60,21 @@ OWN_FIELDS = frozenset(
         *(f"custom{n}" for n in range(1, 7)),
     }
 )
+#: What the guest page calls the program's own fields where enrollmentConfig gives no label
+#: (or cannot be read). The salutation is not among them: the guest's name carries it.
+OWN_FIELD_LABELS = {
+    "companyName": "Company",
+    "anniversaryDate": "Anniversary",
+    "fax": "Fax",
+    **{f"custom{n}": f"Custom field {n}" for n in range(1, 7)},
+}
+#: How long a program's own fields' labels are kept (every guest of the program shares them);
+#: after a failed read, the fallback words are kept for ``_LABELS_AFTER_FAILURE`` seconds.
+PROGRAM_LABELS_SECONDS = 600
+_LABELS_AFTER_FAILURE = 60
+
+logger = logging.getLogger("guests")
+
 #: Account fields (``setAccountFields``) the console edits: the customer number. Perks, the
 #: footnote's other account field, are a list of the program's codes, not offered.
 ACCOUNT_EDITABLE = frozenset({"customerNumber"})
@@ -182,6 +201,63 @@ def program_config(account: AccountInformation) -> EnrollmentConfig | None:
             template=template,
         )
     )
+
+
+def _program_labels(account: AccountInformation) -> dict[str, tuple[str, dict[str, str]]]:
+    """The program's label of each of its own fields, and of each choice of one that has
+    choices (enrollmentConfig), kept per program for every guest of it; empty where the
+    Enrollment Service is not there or the read failed."""
+    template = account.card_template_code
+    if template is None:
+        return {}
+    key = f"program-field-labels:{template}"
+    labels = cache.get(key)
+    if labels is not None:
+        return {name: (label, dict(choices)) for name, (label, choices) in labels.items()}
+    seconds = PROGRAM_LABELS_SECONDS
+    try:
+        config = optional.ENROLLMENT.call(
+            lambda: client_from_settings().enrollment.enrollment_config(card_template_code=template)
+        )
+    except PaytronixError as error:
+        logger.warning("enrollmentConfig of template %s: %s", template, type(error).__name__)
+        config, seconds = None, _LABELS_AFTER_FAILURE
+    labels = {
+        name: (
+            listed.label or OWN_FIELD_LABELS[name],
+            {c.value: c.label for c in listed.choices if c.value and c.label},
+        )
+        for name, listed in _listed(config).items()
+        if name in OWN_FIELD_LABELS
+    }
+    cache.set(key, labels, seconds)
+    return labels
+
+
+def _shown(value: Any, choices: dict[str, str]) -> str:
+    if isinstance(value, date):
+        return dateformat.format(value, "M j, Y")
+    return choices.get(str(value), str(value))
+
+
+def own_field_values(account: AccountInformation | None, fields: Any) -> list[tuple[str, str]]:
+    """The program's own fields the guest has a value in, as (label, value), in
+    ``OWN_FIELD_LABELS``'s order, as the program words them (a choice by its label): its
+    enrollmentConfig is read only when the guest has one, once per program every
+    ``PROGRAM_LABELS_SECONDS``."""
+    values = {
+        name: value
+        for name in OWN_FIELD_LABELS
+        if (value := field_value(fields, name)) not in (None, "")
+    }
+    if not values or account is None:
+        return []
+    labels = _program_labels(account)
+    shown = []
+    for name, value in values.items():
+        label, choices = labels.get(name, (OWN_FIELD_LABELS[name], {}))
+        shown.append((label, _shown(value, choices)))
+    return shown
 
 
 def guest_profile(*, viewer: Viewer, account_id: int, fresh: bool = False) -> GuestProfile:

@@ -9,7 +9,7 @@ works as a plain link.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from functools import wraps
+from functools import partial, wraps
 from typing import Any
 
 from django import forms as django_forms
@@ -43,6 +43,7 @@ from guests.selectors import (
 )
 from guests.selectors.load import combined_into, unavailable_guest_name
 from guests.selectors.optional import found_missing_entries
+from guests.selectors.profile import own_field_values
 from portal.approvals.models import ApprovalRequest
 from portal.approvals.selectors import open_requests_entries, open_requests_of_account
 from portal.guestcache import guest_cache_version_entries
@@ -235,6 +236,9 @@ def guest_context(
         # The history's times are in it: named once, as set ("UTC", "America/New_York"),
         # not by today's abbreviation (a January row is EST under a July "EDT").
         "time_zone_name": timezone.get_current_timezone_name(),
+        # The program's own fields the guest has a value in (their labels may take a read of
+        # the program's enrollmentConfig): asked for only where the profile is drawn.
+        "own_fields": partial(own_field_values, page.account, page.user_fields),
         "results": {},
         **extra,
     }

@@ -360,3 +360,62 @@ def test_a_store_manager_cannot_reach_the_edit_screens(
 ) -> None:
     assert store_manager_client.get(url("details")).status_code == 403
     assert store_manager_client.post(url("password_reset_submit"), _reset("x")).status_code == 403
+
+
+def _own_fields(sandbox: SandboxController, username: str, **values: Any) -> None:
+    def give(model: Any, moment: Any) -> None:
+        model.users[username].fields.update(values)
+
+    sandbox.state.write(give)
+
+
+def _profile(html: str) -> str:
+    start = html.index('id="panel-profile"')
+    return html[start : html.index("</section>", start)]
+
+
+def test_the_guest_page_shows_the_programs_own_fields_as_the_program_words_them(
+    sandbox: SandboxController, agent_client: Client, upstream_calls: UpstreamCalls
+) -> None:
+    # Seen in a walkthrough: a "Favourite visit time" set on the details screen was nowhere
+    # on the guest page.
+    _own_fields(sandbox, USER, custom1="LUNCH", anniversaryDate="2015-03-04", companyName="Acme")
+
+    profile = _profile(agent_client.get(GUEST_URL).content.decode())
+
+    assert '<dt class="untrusted">Favourite visit time</dt><dd class="untrusted">Lunch</dd>' in (
+        profile
+    )
+    assert '<dt class="untrusted">Anniversary</dt><dd class="untrusted">Mar 4, 2015</dd>' in (
+        profile
+    )
+    # Not listed by this program: the console's own word.
+    assert '<dt class="untrusted">Company</dt><dd class="untrusted">Acme</dd>' in profile
+    assert len(upstream_calls.to("enrollment/enrollmentConfig.json")) == 1
+
+    # Every guest of the program shares its labels: another guest's page reads none again.
+    other = sandbox.state.account_for_card(demo.DEMO_CARD_OWNED_BY_OTHER_USER)
+    _own_fields(sandbox, demo.DEMO_OTHER_USERNAME, custom1="DINNER")
+    html = agent_client.get(reverse("guests:guest", args=[other.account_id])).content.decode()
+    assert "Favourite visit time</dt><dd class=\"untrusted\">Dinner</dd>" in _profile(html)
+    assert len(upstream_calls.to("enrollment/enrollmentConfig.json")) == 1
+
+
+def test_a_guest_without_the_programs_own_fields_costs_no_read_of_them(
+    sandbox: SandboxController, agent_client: Client, upstream_calls: UpstreamCalls
+) -> None:
+    profile = _profile(agent_client.get(GUEST_URL).content.decode())
+
+    assert "Favourite visit time" not in profile
+    assert upstream_calls.to("enrollment/enrollmentConfig.json") == []
+
+
+def test_without_the_enrollment_service_the_own_fields_keep_the_consoles_words(
+    sandbox: SandboxController, agent_client: Client, settings: Any
+) -> None:
+    settings.PAYTRONIX_ENROLLMENT_SERVICE = False
+    _own_fields(sandbox, USER, custom1="LUNCH")
+
+    profile = _profile(agent_client.get(GUEST_URL).content.decode())
+
+    assert '<dt class="untrusted">Custom field 1</dt><dd class="untrusted">LUNCH</dd>' in profile
