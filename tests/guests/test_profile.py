@@ -397,7 +397,7 @@ def test_the_guest_page_shows_the_programs_own_fields_as_the_program_words_them(
     other = sandbox.state.account_for_card(demo.DEMO_CARD_OWNED_BY_OTHER_USER)
     _own_fields(sandbox, demo.DEMO_OTHER_USERNAME, custom1="DINNER")
     html = agent_client.get(reverse("guests:guest", args=[other.account_id])).content.decode()
-    assert "Favourite visit time</dt><dd class=\"untrusted\">Dinner</dd>" in _profile(html)
+    assert 'Favourite visit time</dt><dd class="untrusted">Dinner</dd>' in _profile(html)
     assert len(upstream_calls.to("enrollment/enrollmentConfig.json")) == 1
 
 
