@@ -161,6 +161,17 @@ def pending_sources(*, account_id: int, panels: Iterable[str]) -> set[str]:
     }
 
 
+def pending_listed(account_id: int) -> dict[str, PanelChanges]:
+    """Every panel's pending changes as the summary lists them, waiting or overdue, with no
+    read of what would show them (each panel's own poll settles its changes and then has the
+    summary drawn again)."""
+    listed: dict[str, PanelChanges] = {}
+    for change in _load(account_id):
+        bucket = listed.setdefault(change.panel, PanelChanges())
+        (bucket.overdue if change.overdue else bucket.waiting).append(change)
+    return listed
+
+
 def pending_settle(*, page: GuestPage, panels: Iterable[str]) -> dict[str, PanelChanges]:
     """Compare the pending changes of ``panels`` with ``page``; forget those now showing.
 

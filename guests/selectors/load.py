@@ -66,6 +66,9 @@ PANEL_SOURCES: dict[str, tuple[str, ...]] = {
     "referrals": ("referrals",),
     "profile": ("user",),
     "notes": ("notes",),
+    # Drawn on its own after a change (not one of PANELS: the whole page draws it anyway): the
+    # account's status and balances, the last transaction, how many notes.
+    "summary": ("history", "notes"),
 }
 
 

@@ -32,7 +32,12 @@ from guests.forms import (
     VisitCodeCheckForm,
 )
 from guests.hooks import account_actions, card_actions
-from guests.pending import pending_cache_entry, pending_settle, pending_sources
+from guests.pending import (
+    pending_cache_entry,
+    pending_listed,
+    pending_settle,
+    pending_sources,
+)
 from guests.selectors import (
     PANELS,
     GuestNotFoundError,
@@ -63,6 +68,11 @@ BODY_PANELS = frozenset({"header", "wallets", "referrals", "notes"})
 #: The event that has the page's summary ("At a glance") drawn again: a panel redrawn on its
 #: own after a change, or once a pending change shows, leaves it saying what was before.
 SUMMARY_STALE = "guestChanged"
+
+
+#: The summary, drawn on its own when ``SUMMARY_STALE`` asks (``panel``): it reads only what
+#: it shows, not every panel's data.
+SUMMARY = "summary"
 
 
 def summary_stale(response: HttpResponse) -> HttpResponse:
@@ -186,7 +196,7 @@ def guest_context(
     history_form = history_form or HistoryFilterForm(request.GET or None)
     # The summary (drawn with the whole page) lists the account's open approval requests; the
     # header says whether a deletion of the guest waits among them. Read while upstream answers.
-    with_approvals = set(wanted) == set(PANELS) or "header" in wanted
+    with_approvals = set(wanted) == set(PANELS) or {"header", SUMMARY} & set(wanted)
     open_approvals: list[ApprovalRequest] = []
 
     def meanwhile() -> None:
@@ -212,7 +222,10 @@ def guest_context(
             ask_again=ask_again,
             meanwhile=meanwhile,
         )
-    pending = pending_settle(page=page, panels=wanted)
+    if wanted == [SUMMARY]:
+        pending = pending_listed(account_id)
+    else:
+        pending = pending_settle(page=page, panels=wanted)
     given = extra.pop("forms", {})
     opened = opened_drawers(request, [*given, *extra.pop("open_forms", ())])
     page_forms = PageForms(page, given)
@@ -277,7 +290,7 @@ def _problem(
     # htmx swaps only 2xx answers: the fragment takes the panel's place (keeping its id, so
     # its retry works) or, for a change posted from a panel, the page's main content.
     response = render(request, f"{PROBLEM_TEMPLATE}#problem", context)
-    if not panel and request.method == "GET":
+    if panel == SUMMARY:
         # The summary drawing itself again (``SUMMARY_STALE``): it stays as it was, and the
         # next page load says what is wrong.
         return reswap(response, "none")
@@ -326,7 +339,7 @@ def guest(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
 def panel(request: HtmxHttpRequest, account_id: int, panel: str) -> HttpResponse:
     """One panel for htmx (``?part=body``: only its data, for the pending-change poll); the
     whole page, with this panel's parameters, for a plain request."""
-    if panel not in PANELS:
+    if panel not in PANELS and panel != SUMMARY:
         raise Http404("No such panel")
     if not request.htmx:
         return render(request, GUEST_TEMPLATE, guest_context(request, account_id))

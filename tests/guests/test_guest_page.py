@@ -744,8 +744,9 @@ def test_the_summary_draws_itself_again_after_a_change_and_once_a_pending_change
     # the change showed, "Pending changes" said nothing at all.
     account_id = sandbox.state.card(demo.DEMO_SUSPENDED_ACCOUNT_CARD).account_id
     page_url = reverse("guests:guest", args=[account_id])
+    summary_url = panel_url("summary", account_id)
     summary = _summary(agent_client.get(page_url).content.decode())
-    assert f'hx-get="{page_url}" hx-select="#panel-summary"' in summary
+    assert f'hx-get="{summary_url}" hx-target="this"' in summary
     assert 'hx-trigger="guestChanged from:body"' in summary
     sandbox.faults.set_consistency_delay(30)
     added = agent_client.post(
@@ -754,14 +755,17 @@ def test_the_summary_draws_itself_again_after_a_change_and_once_a_pending_change
         headers=HTMX,
     )
     assert "guestChanged" in json.loads(added["HX-Trigger"])
-    waiting = _summary(agent_client.get(page_url).content.decode())
+    waiting = agent_client.get(summary_url, headers=HTMX).content.decode()
+    assert waiting.lstrip().startswith('<section id="panel-summary"')
     assert "Note by alice.agent" in waiting
     assert "(waiting)" in waiting
     # A poll that finds nothing new leaves the summary be.
     still = agent_client.get(panel_url("notes", account_id), {"part": "body"}, headers=HTMX)
     assert "HX-Trigger" not in still
     sandbox.advance(31)
-    shown = _summary(agent_client.get(page_url).content.decode())
+    # The notes panel's poll settles the change (and has the summary drawn again).
+    agent_client.get(panel_url("notes", account_id), {"part": "body"}, headers=HTMX)
+    shown = agent_client.get(summary_url, headers=HTMX).content.decode()
     assert '<dt>Pending changes</dt>\n    <dd><span class="muted">none</span></dd>' in shown
     assert "1 note</a>" in shown
     # The same, found by the panel's poll: it has the summary drawn again.
@@ -777,8 +781,9 @@ def test_the_summary_draws_itself_again_after_a_change_and_once_a_pending_change
     assert "guestChanged" in json.loads(polled["HX-Trigger"])
     # Should the account no longer be shown by then, the summary stays as it was (the answer
     # swaps nothing) rather than the page's main content becoming the problem, or nothing.
+    guest_cache().clear()
     sandbox.faults.error(endpoint="accountInformationById", status=500)
-    failed = agent_client.get(page_url, headers=HTMX)
+    failed = agent_client.get(summary_url, headers=HTMX)
     assert failed["HX-Reswap"] == "none"
     assert "HX-Retarget" not in failed
 
@@ -1119,3 +1124,24 @@ def test_a_source_upstream_refused_is_explained_again_from_memory_not_a_500(
     again = agent_client.get(GUEST_URL)  # the refusal remembered: raised again, not asked
     assert (first.status_code, again.status_code) == (200, 200)
     assert 'id="panel-referrals"' in again.content.decode()
+
+
+def test_the_summary_drawn_on_its_own_reads_only_what_it_shows_and_says_the_same(
+    sandbox: SandboxController, agent_client: Client, upstream_calls: UpstreamCalls
+) -> None:
+    page_html = agent_client.get(GUEST_URL).content.decode()
+    start = page_html.index('<section id="panel-summary"')
+    on_the_page = page_html[start : page_html.index("</section>", start)]
+    guest_cache().clear()
+    upstream_calls.clear()
+
+    alone = agent_client.get(panel_url("summary"), headers=HTMX).content.decode().strip()
+
+    assert alone[: alone.index("</section>")] == on_the_page
+    assert "Points: <strong>" in alone
+    assert 'href="#panel-notes">2 notes</a>' in alone
+    assert sorted(call.path for call in upstream_calls) == [
+        "csr/accountComments.json",
+        "guest/accountInformationById.json",
+        "guest/transactionHistoryByAccount.json",
+    ]
