@@ -408,6 +408,8 @@ def test_a_guest_without_the_programs_own_fields_costs_no_read_of_them(
 
     assert "Favourite visit time" not in profile
     assert upstream_calls.to("enrollment/enrollmentConfig.json") == []
+    # A North American number grouped as said on the phone.
+    assert "<dt>Phone</dt><dd>(617) 555-0142</dd>" in profile
 
 
 def test_without_the_enrollment_service_the_own_fields_keep_the_consoles_words(
