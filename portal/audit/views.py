@@ -49,7 +49,7 @@ def _list_page(request: HttpRequest, form: AuditFilterForm, filters: AuditFilter
         {
             "form": form,
             "filters": filters,
-            "query": urlencode(filters.as_query()),
+            "filter_query": urlencode(filters.as_query()),
             "page": page,
             "export_form": export_form,
         },

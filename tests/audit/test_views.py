@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -255,6 +256,19 @@ def test_keyset_pages_walk_the_whole_log_without_gaps_or_repeats(auditor_client:
     assert seen == sorted(made, reverse=True)
     back = auditor_client.get(reverse("audit:list") + f"?action=card.disable&after={seen[50]}")
     assert [r.pk for r in back.context["page"].records] == seen[:50]
+
+
+def test_a_filtered_page_keeps_its_filter_in_its_links_not_in_the_search_box(
+    supervisor_client: Client,
+) -> None:
+    # Seen in a walkthrough: a supervisor's guest search box in the header read
+    # "action=card.disable", and Enter searched for it.
+    for n in range(60):
+        _record(params={"n": n})
+    html = supervisor_client.get(reverse("audit:list"), {"action": "card.disable"}).content.decode()
+
+    assert 'id="global-search-input" name="q" type="search" value=""' in html
+    assert re.search(r'href="/audit/\?action=card\.disable&amp;before=\d+">Older', html)
 
 
 def test_a_change_shows_its_intent_and_outcome_side_by_side(
