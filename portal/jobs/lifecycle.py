@@ -189,13 +189,16 @@ def _items_summary(job: Job) -> tuple[JobStatus, str, int, int]:
     }
     succeeded = sum(counts.get(outcome, 0) for outcome in ENDED_AS_ASKED)
     cancelled = counts.get(ItemOutcome.CANCELLED, 0)
+    not_started = counts.get(ItemOutcome.NOT_STARTED, 0)
     suspended = counts.get(ItemOutcome.SUSPENDED, 0)
-    ended = sum(counts.values()) - cancelled
+    ended = sum(counts.values()) - cancelled - not_started
     not_ok = ended - succeeded
     parts = [f"{counts[o]} {ItemOutcome(o).label.lower()}" for o in ItemOutcome if counts.get(o)]
     summary = ", ".join(parts) or "nothing to do"
     if cancelled:
         status = JobStatus.CANCELLED
+    elif not_started:
+        status = JobStatus.STOPPED
     elif not_ok == 0:
         status = JobStatus.SUCCEEDED
     elif suspended == not_ok and succeeded == 0:
@@ -213,22 +216,24 @@ def job_finish(
     status: JobStatus | None = None,
     summary: str = "",
     result_file: str = "",
-    stopped: str = "",
+    stopped: tuple[str, str] | None = None,
 ) -> Job:
     """End a job once (its audit outcome is recorded by whichever call ends it).
 
     Without ``status``, it follows from the items' outcomes: cancelled if any was cancelled,
     else succeeded, account suspended (every item that did not succeed was answered
-    ``accountSuspended`` and none succeeded), failed or partly failed. ``stopped`` says why
-    the runner stopped it (``JobStatus.STOPPED``): the summary starts with it.
+    ``accountSuspended`` and none succeeded), failed or partly failed. ``stopped`` is why the
+    runner stopped it (``JobStatus.STOPPED``) and what to do: the summary says the first, the
+    counts, then the second.
     """
     now = timezone.now()
     changes: dict[str, Any] = {"finished_at": now, "updated_at": now}
     if status is None:
         status, summary, done, failed = _items_summary(job)
         changes.update(done=done, failed=failed)
-        if stopped:
-            status, summary = JobStatus.STOPPED, f"{stopped} ({summary})"
+        if stopped is not None:
+            why, advice = stopped
+            status, summary = JobStatus.STOPPED, f"{why} ({summary}). {advice}"
     if result_file:
         changes["result_file"] = result_file
     with transaction.atomic():
@@ -251,11 +256,15 @@ def job_finish(
     return job
 
 
-def items_cancel(job: Job, message: str = "Cancelled before it started.") -> int:
-    """End every item that has not started with the outcome ``cancelled``."""
+def items_cancel(
+    job: Job,
+    message: str = "Cancelled before it started.",
+    outcome: ItemOutcome = ItemOutcome.CANCELLED,
+) -> int:
+    """End every item that has not started with ``outcome`` (``cancelled``)."""
     return job.items.filter(status=ItemStatus.PENDING).update(
         status=ItemStatus.DONE,
-        outcome=ItemOutcome.CANCELLED,
+        outcome=outcome,
         message=message,
         payload={},
         finished_at=timezone.now(),

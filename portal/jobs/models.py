@@ -59,6 +59,8 @@ class ItemOutcome(models.TextChoices):
     NEEDS_MORE_INFO = "needs_more_info", "Needs more information"
     UNKNOWN = "unknown", "Unknown (being settled)"
     CANCELLED = "cancelled", "Cancelled"
+    #: Its job stopped before it, its first items all failing alike (``JobStatus.STOPPED``).
+    NOT_STARTED = "not_started", "Not started"
     #: Upstream's ``accountSuspended``: the item was answered, nothing moved (see JobStatus).
     SUSPENDED = "suspended", "Account suspended"
 

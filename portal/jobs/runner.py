@@ -240,14 +240,13 @@ class _SameFailures:
                 return
             self.message = message
 
-    def why(self) -> str:
-        """The job's summary's first words once it stops ("" while it does not)."""
+    def why(self) -> tuple[str, str] | None:
+        """Why the job stops, and what to do (the job's summary); None while it does not."""
         if self.message is None:
-            return ""
+            return None
         return (
-            f"Stopped once its first {self.limit} items had all failed the same way "
-            f"(\u201c{self.message}\u201d): the items not yet started were not run. Check the "
-            "file, then upload it again"
+            f"Stopped: its first {self.limit} items all failed the same way",
+            f"Check the file, then upload it again. Each said: \u201c{self.message}\u201d",
         )
 
 
@@ -275,11 +274,11 @@ class _CancelWatch:
             self._asked = self._asked or asked
             self._seen_at = time.monotonic()
 
-    def stopped(self) -> str:
-        """Why the runner itself stops the job, in words; "" when its owner cancelled it (their
-        cancel is what the job says, whatever else happened)."""
+    def stopped(self) -> tuple[str, str] | None:
+        """Why the runner itself stops the job, and what to do; None when its owner cancelled
+        it (their cancel is what the job says, whatever else happened)."""
         if self._asked or job_cancel_requested(self._job_id):
-            return ""
+            return None
         return self.failures.why()
 
 
@@ -492,13 +491,13 @@ def _left_end(job: Job, under_way: _UnderWay, *, cancelled: bool, stopped: bool 
                 )
     if cancelled:
         # What is left never started: cancelled in one statement.
-        not_started = (
-            "Not started: the job stopped, its first items all failing the same way."
-            if stopped
-            else "Cancelled before it started."
-        )
-        for _ in range(items_cancel(job, not_started)):
-            job_item_observed(kind=job.kind, outcome=ItemOutcome.CANCELLED)
+        if stopped:
+            message = "The job stopped before it: its first items all failed the same way."
+            outcome = ItemOutcome.NOT_STARTED
+        else:
+            message, outcome = "Cancelled before it started.", ItemOutcome.CANCELLED
+        for _ in range(items_cancel(job, message, outcome)):
+            job_item_observed(kind=job.kind, outcome=outcome)
     settling_end(job)
 
 
@@ -666,8 +665,8 @@ def job_run_items(
         return job_finish(job)
     if stopped:
         why = cancel.stopped()
-        _left_end(job, under_way, cancelled=True, stopped=bool(why))
-        if why:
+        _left_end(job, under_way, cancelled=True, stopped=why is not None)
+        if why is not None:
             logger.info("job %d stopped: its first items all failed alike", job.pk)
             return job_finish(job, stopped=why)
     elif stop_requested() and job.items.exclude(status=ItemStatus.DONE).exists():

@@ -46,17 +46,15 @@ def test_the_job_stops_after_its_first_items_all_fail_alike(bulk_job: Callable[.
     assert job.status == JobStatus.STOPPED
     assert (job.done, job.failed) == (5, 5)
     assert job.summary == (
-        "Stopped once its first 5 items had all failed the same way (\u201c"
-        + NOT_FOUND
-        + "\u201d): the items not yet started were not run. Check the file, then upload it "
-        "again (5 failed, 25 cancelled)"
+        "Stopped: its first 5 items all failed the same way (5 failed, 25 not started). "
+        "Check the file, then upload it again. Each said: \u201c" + NOT_FOUND + "\u201d"
     )
     rest = job.items.filter(position__gt=5)
     assert set(rest.values_list("status", "outcome", "message")) == {
         (
             ItemStatus.DONE,
-            ItemOutcome.CANCELLED,
-            "Not started: the job stopped, its first items all failing the same way.",
+            ItemOutcome.NOT_STARTED,
+            "The job stopped before it: its first items all failed the same way.",
         )
     }
     assert job.percent == 17  # 5 of 30: what ran, not a full bar
@@ -171,6 +169,6 @@ def test_running_items_at_once_the_job_stops_too(bulk_job: Callable[..., Job]) -
     assert 5 <= len(handler.runs) <= 5 + 2 * 4 * 2
     job.refresh_from_db()
     assert job.status == JobStatus.STOPPED
-    assert job.items.filter(outcome=ItemOutcome.CANCELLED).count() == 60 - len(handler.runs)
+    assert job.items.filter(outcome=ItemOutcome.NOT_STARTED).count() == 60 - len(handler.runs)
     assert job.items.exclude(status=ItemStatus.DONE).count() == 0
     connection.close()

@@ -270,3 +270,19 @@ def test_a_jobs_times_are_said_in_the_zone_they_are_shown_in(
 
     assert ">Nov 30, 2026 10:04 AM EST</time>" in listing
     assert ">Nov 30, 2026 10:04:05 AM EST</time>" in detail
+
+
+def test_the_jobs_page_says_what_an_export_was_of_and_keeps_a_long_summary_whole(
+    auditor: User, auditor_client: Client
+) -> None:
+    summary = "Stopped: its first 25 items all failed the same way (25 failed). " + "x" * 60
+    Job.objects.create(owner=auditor, kind="audit.export", status="succeeded", total=3)
+    Job.objects.create(
+        owner=auditor, kind="report.adjustments_export", status="stopped", summary=summary
+    )
+
+    html = auditor_client.get(reverse("jobs:list")).content.decode()
+
+    assert "<td>the audit log</td>" in html
+    assert "<td>the adjustments report</td>" in html
+    assert f'<td title="{summary}">{summary[:79]}…</td>' in html
