@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -58,8 +61,12 @@ def bulk_review(request: HttpRequest, upload_id: int) -> HttpResponse:
     upload = _own_upload(request, upload_id)
     if upload.job is not None:
         return HttpResponseRedirect(reverse("jobs:detail", args=[upload.job.pk]))
-    form = BulkConfirmForm()
-    return render(request, "cards/bulk_review.html", {"upload": upload, "form": form})
+    return render(request, "cards/bulk_review.html", _review_context(upload, BulkConfirmForm()))
+
+
+def _review_context(upload: BulkUpload, form: BulkConfirmForm) -> dict[str, Any]:
+    # The check reads the file, not upstream: how a wrong file of unknown cards ends is said.
+    return {"upload": upload, "form": form, "stop_after": settings.JOBS_STOP_AFTER_SAME_FAILURES}
 
 
 @require_POST
@@ -67,7 +74,7 @@ def bulk_review(request: HttpRequest, upload_id: int) -> HttpResponse:
 def bulk_start(request: HttpRequest, upload_id: int) -> HttpResponse:
     upload = _own_upload(request, upload_id)
     form = BulkConfirmForm(request.POST)
-    context = {"upload": upload, "form": form}
+    context = _review_context(upload, form)
     if not form.is_valid():
         return render(request, "cards/bulk_review.html", context, status=422)
     try:

@@ -240,6 +240,13 @@ def test_the_start_button_counts_each_action_the_rows_name(sandbox, supervisor_c
         reverse("cards:bulk_review", args=[_upload_id(supervisor_client, text)])
     ).content.decode()
     assert "Start: disable 2 cards, enable 1 card</button>" in review
+    # The check reads the file only: it does not say the cards are known, and says how a
+    # wrong file of unknown cards would end (seen in a walkthrough: "Every row is fine.").
+    assert "Every row reads as a card number and an action." in review
+    assert "Should its first 25 cards all fail the same way (a wrong file), the job stops" in (
+        review
+    )
+    assert ") ." not in " ".join(review.split())  # as the browser collapses it
 
 
 def test_a_file_whose_rows_each_name_their_action_needs_no_default(sandbox, supervisor_client):
