@@ -92,10 +92,32 @@
   // element marked data-focus-on-load, or the panel named in the address; after an htmx swap
   // the first field of a form just opened, else the swapped-in result. Only what a person
   // did moves focus: a poll or a panel loading by itself never does.
+  // A page the server has reloaded (HX-Refresh: a job that ended while it was watched) gives
+  // focus back to the element of the same id, as a swap does, not to the page's top.
+  var KEPT_FOCUS = "loyalty-desk:focus-after-refresh";
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    var xhr = event.detail.xhr;
+    var active = document.activeElement;
+    if (!xhr || xhr.getResponseHeader("HX-Refresh") !== "true") return;
+    if (!active || !active.id || active === document.body) return;
+    try {
+      sessionStorage.setItem(KEPT_FOCUS, JSON.stringify(
+        {path: location.pathname + location.search, id: active.id}));
+    } catch (e) { /* storage refused: the page's own focus rules apply */ }
+  });
+  function keptFocus() {
+    var kept = null;
+    try {
+      kept = JSON.parse(sessionStorage.getItem(KEPT_FOCUS) || "null");
+      sessionStorage.removeItem(KEPT_FOCUS);
+    } catch (e) { return null; }
+    if (!kept || kept.path !== location.pathname + location.search) return null;
+    return document.getElementById(kept.id);
+  }
   document.addEventListener("DOMContentLoaded", function () {
     var hash = window.location.hash.slice(1);
     var named = hash && document.getElementById(hash);
-    focusOn(named || document.querySelector("[data-focus-on-load]"));
+    focusOn(keptFocus() || named || document.querySelector("[data-focus-on-load]"));
   });
   document.addEventListener("htmx:beforeSwap", function (event) {
     var config = event.detail.requestConfig;

@@ -116,5 +116,11 @@ def test_a_keyboard_users_place_in_the_items_survives_the_polls(
     expect(page.locator("#job-items tbody tr").first).to_contain_text("Disabled.", timeout=8_000)
     expect(page.locator("#job-items")).not_to_have_attribute("data-before", "poll")
     assert page.evaluate("document.activeElement.id") == "items-filter"
+
+    # The job ends: the page reloads itself (HX-Refresh), and the focus comes back too.
+    with page.expect_event("load", timeout=8_000):
+        job_run_items(job.pk, lambda run: ItemResult(ItemOutcome.SUCCEEDED, "Disabled."))
+    expect(page.locator("#job-progress")).to_contain_text("3 of 3 done")
+    expect(page.locator("#items-filter")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.get_by_role("link", name="Show every item")).to_be_visible()
