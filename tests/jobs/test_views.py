@@ -286,3 +286,16 @@ def test_the_jobs_page_says_what_an_export_was_of_and_keeps_a_long_summary_whole
     assert "<td>the audit log</td>" in html
     assert "<td>the adjustments report</td>" in html
     assert f'<td title="{summary}">{summary[:79]}…</td>' in html
+
+
+def test_a_refusal_tells_an_administrator_where_their_work_is(
+    admin_client_: Client, store_manager_client: Client
+) -> None:
+    # Seen in a walkthrough: an administrator was told to ask an administrator.
+    refused = admin_client_.get(reverse("jobs:list"))
+    assert refused.status_code == 403
+    html = refused.content.decode()
+    assert f'<a href="{reverse("admin:index")}">staff admin</a>' in html
+    assert "ask a supervisor or an administrator" not in html
+    other = store_manager_client.get(reverse("jobs:list")).content.decode()
+    assert "ask a supervisor or an administrator to change your role" in other
