@@ -77,6 +77,17 @@ _ENDINGS = {
     "stopped": ("Stopped", "stopped"),
 }
 
+#: How a job ended, as its own outcome record keeps it (``upstream_result``: the job's status,
+#: ``portal.jobs.models.JobStatus``), in words: the console's, not upstream's answer.
+_JOB_ENDINGS = {
+    "succeeded": "Succeeded",
+    "failed": "Failed",
+    "partly_failed": "Partly failed",
+    "cancelled": "Cancelled",
+    "stopped": "Stopped",
+    "suspended": "Account suspended",
+}
+
 
 class AuditRecord(models.Model):
     # Chain position and hashes (see portal.audit.chain).
@@ -178,6 +189,13 @@ class AuditRecord(models.Model):
     @property
     def _ending(self) -> tuple[str, str] | None:
         return _ENDINGS.get(self.upstream_result) if self.outcome == Outcome.FAILED else None
+
+    @property
+    def job_ending(self) -> str:
+        """How the job ended, in words, where this is a job's own outcome ("" otherwise)."""
+        if self.kind != Kind.OUTCOME or self.job_id is None:
+            return ""
+        return _JOB_ENDINGS.get(self.upstream_result, "")
 
     @property
     def outcome_label(self) -> str:

@@ -570,3 +570,32 @@ def test_times_are_said_in_the_zone_they_are_shown_in(
     assert f"times in {named}<" in listing
     # The time filter reads its boxes in that zone, and says so.
     assert listing.count(f'<p class="help">{named}</p>') == 2
+
+
+def test_a_jobs_own_outcome_says_how_the_job_ended_not_what_upstream_answered(
+    auditor_client: Client,
+) -> None:
+    # Seen in a walkthrough: a job the console stopped read "Upstream: stopped".
+    intent = _record(
+        kind=Kind.INTENT,
+        action="bulk.card_status",
+        outcome=Outcome.PENDING,
+        idempotency_key="job-7",
+        job_id=7,
+    )
+    ended = _record(
+        kind=Kind.OUTCOME,
+        action="bulk.card_status",
+        intent=intent,
+        outcome=Outcome.FAILED,
+        upstream_result="stopped",
+        job_id=7,
+    )
+    item = _record(kind=Kind.OUTCOME, outcome=Outcome.FAILED, upstream_result="failure", job_id=7)
+
+    job_page = auditor_client.get(reverse("audit:detail", args=[ended.pk])).content.decode()
+    item_page = auditor_client.get(reverse("audit:detail", args=[item.pk])).content.decode()
+
+    assert "<dt>Job ended</dt><dd>Stopped</dd>" in job_page
+    assert "<dt>Upstream</dt>" not in job_page
+    assert "<dt>Upstream</dt><dd>failure</dd>" in item_page
