@@ -20,6 +20,7 @@ from django.core.cache import cache
 from django.utils import dateformat
 
 from guests.selectors import optional, reads
+from guests.selectors.fanout import read_within
 from guests.selectors.load import guest_account
 from guests.selectors.page import is_registered
 from guests.selectors.scope import Viewer
@@ -72,6 +73,8 @@ OWN_FIELD_LABELS = {
 #: after a failed read, the fallback words are kept for ``_LABELS_AFTER_FAILURE`` seconds.
 PROGRAM_LABELS_SECONDS = 600
 _LABELS_AFTER_FAILURE = 60
+#: The most a page waits for a program's labels before it shows the console's words.
+LABELS_DEADLINE = 1.5
 
 logger = logging.getLogger("guests")
 
@@ -216,8 +219,16 @@ def _program_labels(account: AccountInformation) -> dict[str, tuple[str, dict[st
         return {name: (label, dict(choices)) for name, (label, choices) in labels.items()}
     seconds = PROGRAM_LABELS_SECONDS
     try:
-        config = optional.ENROLLMENT.call(
-            lambda: client_from_settings().enrollment.enrollment_config(card_template_code=template)
+        # Read as the page is drawn, after its other reads: held to ``LABELS_DEADLINE`` (a
+        # read still running then goes on in its thread, bounded by the client's timeouts).
+        config = read_within(
+            lambda: optional.ENROLLMENT.call(
+                lambda: client_from_settings().enrollment.enrollment_config(
+                    card_template_code=template
+                )
+            ),
+            name="enrollment_config",
+            deadline=LABELS_DEADLINE,
         )
     except PaytronixError as error:
         logger.warning("enrollmentConfig of template %s: %s", template, type(error).__name__)

@@ -421,3 +421,38 @@ def test_without_the_enrollment_service_the_own_fields_keep_the_consoles_words(
     profile = _profile(agent_client.get(GUEST_URL).content.decode())
 
     assert '<dt class="untrusted">Custom field 1</dt><dd class="untrusted">LUNCH</dd>' in profile
+
+
+def test_the_programs_labels_show_once_they_can_be_read_whatever_the_page_kept_drawn(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    from django.core.cache import cache
+
+    _own_fields(sandbox, USER, custom1="LUNCH")
+    sandbox.faults.error(status=500, endpoint="enrollmentConfig")
+    first = _profile(agent_client.get(GUEST_URL).content.decode())
+    assert '<dt class="untrusted">Custom field 1</dt><dd class="untrusted">LUNCH</dd>' in first
+
+    # The fallback is kept a minute; then the program's words, though the rest of the page
+    # (the same data) is drawn from what the process kept.
+    sandbox.faults.clear()
+    cache.delete(f"program-field-labels:{demo.REWARDS_TEMPLATE}")
+    again = _profile(agent_client.get(GUEST_URL).content.decode())
+    assert '<dt class="untrusted">Favourite visit time</dt><dd class="untrusted">Lunch</dd>' in (
+        again
+    )
+
+
+def test_a_slow_enrollment_config_does_not_hold_the_page_up(
+    sandbox: SandboxController, agent_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from guests.selectors import profile
+
+    monkeypatch.setattr(profile, "LABELS_DEADLINE", 0.2)
+    _own_fields(sandbox, USER, custom1="LUNCH")
+    sandbox.faults.latency(1.0, endpoint="enrollmentConfig")
+
+    shown = _profile(agent_client.get(GUEST_URL).content.decode())
+
+    # Drawn without waiting for the answer: the console's words, the stored value.
+    assert '<dt class="untrusted">Custom field 1</dt><dd class="untrusted">LUNCH</dd>' in shown
