@@ -139,7 +139,7 @@ def item_end(
     ended = [
         ItemStatus.DONE.value,
         str(outcome),
-        message[:2000],
+        message[:MESSAGE_LIMIT],
         intent_id,
         _at(JobItem, "payload", {}),
         _at(JobItem, "finished_at", now),
@@ -165,6 +165,22 @@ def item_end(
         cursor.execute(sql.counted, [*counted, item.job_id])
         row = cursor.fetchone() if cursor.description else None
     return ItemEnd(ended=True, cancel_requested=bool(row[0]) if row else None)
+
+
+#: The longest item message kept.
+MESSAGE_LIMIT = 2000
+
+
+def stop_words(job: Job) -> tuple[str, str] | None:
+    """Why the runner stopped ``job`` and what to do (its summary's words); None if it did not."""
+    stopped = Job.objects.filter(pk=job.pk).values_list("stop_message", "stop_after").first()
+    if not stopped or not stopped[0]:
+        return None
+    message, after = stopped
+    return (
+        f"Stopped: its first {after} items all failed the same way",
+        f"Check the file, then upload it again. Each said: \u201c{message}\u201d",
+    )
 
 
 #: An item that ended as it asked: made so, or found so already.
@@ -216,21 +232,20 @@ def job_finish(
     status: JobStatus | None = None,
     summary: str = "",
     result_file: str = "",
-    stopped: tuple[str, str] | None = None,
 ) -> Job:
     """End a job once (its audit outcome is recorded by whichever call ends it).
 
     Without ``status``, it follows from the items' outcomes: cancelled if any was cancelled,
     else succeeded, account suspended (every item that did not succeed was answered
-    ``accountSuspended`` and none succeeded), failed or partly failed. ``stopped`` is why the
-    runner stopped it (``JobStatus.STOPPED``) and what to do: the summary says the first, the
-    counts, then the second.
+    ``accountSuspended`` and none succeeded), failed or partly failed; or stopped, where the
+    runner stopped it (``stop_words``): the summary says why, the counts, then what to do.
     """
     now = timezone.now()
     changes: dict[str, Any] = {"finished_at": now, "updated_at": now}
     if status is None:
         status, summary, done, failed = _items_summary(job)
         changes.update(done=done, failed=failed)
+        stopped = stop_words(job)
         if stopped is not None:
             why, advice = stopped
             status, summary = JobStatus.STOPPED, f"{why} ({summary}). {advice}"

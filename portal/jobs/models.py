@@ -76,6 +76,10 @@ class Job(models.Model):
     done = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     summary = models.TextField(blank=True)
+    #: Set when the runner stops the job (``JobStatus.STOPPED``): the message its first
+    #: ``stop_after`` items all failed with. Every run of the job reads it back, as a cancel.
+    stop_message = models.TextField(blank=True)
+    stop_after = models.PositiveIntegerField(null=True, blank=True)
     #: What the job was asked to do, scrubbed like audit parameters.
     params = models.JSONField(default=dict, blank=True)
     #: Where it was queued from (ip, user agent, request id): what its items' records carry.

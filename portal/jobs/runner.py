@@ -34,6 +34,10 @@ What the runner guarantees:
 * A transient upstream fault (nothing reached upstream) is retried with backoff under a new
   key, up to ``JOBS_ITEM_ATTEMPTS`` attempts; an unknown outcome is never retried.
 * Every item ends with an outcome, also when its handler raises.
+* A job whose first ``JOBS_STOP_AFTER_SAME_FAILURES`` items all failed with one message that
+  upstream answered (a wrong file) stops as for a cancel: the stop is written on the job
+  (``stop_message``, ``cancel_requested``), the items not started end ``not_started``, and
+  the job ``stopped``, its summary saying why and what to do.
 * Cancellation is checked between items (as the last item to end read it back, or read
   again when that is a second old); items under way finish.
 * At the task's soft time limit no further item starts: items under way get a bounded time to
@@ -71,12 +75,14 @@ from django.db import connection, connections
 from portal.audit.models import Outcome
 from portal.audit.types import AuditContext, MutationResult, Reason
 from portal.jobs.lifecycle import (
+    MESSAGE_LIMIT,
     item_end,
     item_start,
     items_cancel,
     job_cancel_requested,
     job_finish,
     job_start,
+    stop_words,
 )
 from portal.jobs.models import ItemOutcome, ItemStatus, Job, JobItem
 from portal.jobs.settling import (
@@ -206,8 +212,11 @@ def _backoff(attempt: int) -> float:
 class _SameFailures:
     """Whether the job's items, from its first, all failed with one message, at least
     ``JOBS_STOP_AFTER_SAME_FAILURES`` of them (a wrong file: every card unknown upstream): then
-    the rest is not started, and the job says why. Counted as items end, from where the job's
-    counts stood when this chunk began; the items table confirms it before the job stops."""
+    the rest is not started, and the job says why. Only failures upstream answered count (not
+    a fault that outlasted its retries, nor a refusal or error of the console's own: those end
+    the count). Counted as items end, from where the job's counts stood when this chunk began;
+    the items table confirms it, and the stop is written on the job (``stop_message``, with
+    ``cancel_requested``), so that every run of the job stops as for a cancel."""
 
     def __init__(self, job: Job) -> None:
         self._job_id = job.pk
@@ -221,33 +230,34 @@ class _SameFailures:
         #: The message every item failed with, once the job is to stop.
         self.message: str | None = None
 
-    def ended(self, outcome: str, message: str) -> None:
-        """Count an item that ended."""
+    def ended(self, outcome: str, message: str, *, answered: bool) -> None:
+        """Count an item that ended; ``answered``: its failure is upstream's answer."""
+        message = message[:MESSAGE_LIMIT]
         with self._lock:
             if self._over or self.message is not None:
                 return
-            if outcome != ItemOutcome.FAILED or self._message not in (None, message):
+            alike = self._message in (None, message)
+            if outcome != ItemOutcome.FAILED or not answered or not alike:
                 self._over = True
                 return
             self._message = message
             self._count += 1
             if self._count < self.limit:
                 return
-            ended = JobItem.objects.filter(job_id=self._job_id, status=ItemStatus.DONE)
-            alike = ended.filter(outcome=ItemOutcome.FAILED, message=message)
-            if ended.exclude(pk__in=alike.values("pk")).exists() or alike.count() < self.limit:
+            items = JobItem.objects.filter(job_id=self._job_id)
+            failed = items.filter(outcome=ItemOutcome.FAILED, message=message)
+            others = items.exclude(status=ItemStatus.PENDING).exclude(pk__in=failed.values("pk"))
+            if others.exists() or failed.count() < self.limit:
+                # Something else ended, or is under way elsewhere or being settled.
+                self._over = True
+                return
+            # Unless its owner cancelled it first: then it is their cancel.
+            if not Job.objects.filter(pk=self._job_id, cancel_requested=False).update(
+                cancel_requested=True, stop_message=message, stop_after=self.limit
+            ):
                 self._over = True
                 return
             self.message = message
-
-    def why(self) -> tuple[str, str] | None:
-        """Why the job stops, and what to do (the job's summary); None while it does not."""
-        if self.message is None:
-            return None
-        return (
-            f"Stopped: its first {self.limit} items all failed the same way",
-            f"Check the file, then upload it again. Each said: \u201c{self.message}\u201d",
-        )
 
 
 class _CancelWatch:
@@ -273,13 +283,6 @@ class _CancelWatch:
         if asked is not None:
             self._asked = self._asked or asked
             self._seen_at = time.monotonic()
-
-    def stopped(self) -> tuple[str, str] | None:
-        """Why the runner itself stops the job, and what to do; None when its owner cancelled
-        it (their cancel is what the job says, whatever else happened)."""
-        if self._asked or job_cancel_requested(self._job_id):
-            return None
-        return self.failures.why()
 
 
 def _attempt(handle: ItemHandler, run: ItemRun) -> ItemResult:
@@ -309,6 +312,7 @@ def _finish(
     intent_id: int | None,
     cancel: _CancelWatch | None = None,
     attempt: int = 0,
+    answered: bool = False,
 ) -> None:
     end = item_end(item, outcome=outcome, message=message, intent_id=intent_id, attempt=attempt)
     if end.ended:
@@ -316,7 +320,7 @@ def _finish(
     if cancel is not None:
         cancel.seen(end.cancel_requested)
         if end.ended:
-            cancel.failures.ended(outcome, message)
+            cancel.failures.ended(outcome, message, answered=answered)
 
 
 def _hand_back(item: JobItem, *, next_attempt: int) -> None:
@@ -391,6 +395,8 @@ def _run_item(
             intent_id=result.intent_id,
             cancel=cancel,
             attempt=attempt,
+            # A failure upstream answered: recorded by the door, not a fault out of retries.
+            answered=result.intent_id is not None and not result.retry,
         )
 
 
@@ -664,11 +670,10 @@ def job_run_items(
         _left_end(job, under_way, cancelled=False)
         return job_finish(job)
     if stopped:
-        why = cancel.stopped()
-        _left_end(job, under_way, cancelled=True, stopped=why is not None)
-        if why is not None:
+        stopped_alike = stop_words(job) is not None
+        if stopped_alike:
             logger.info("job %d stopped: its first items all failed alike", job.pk)
-            return job_finish(job, stopped=why)
+        _left_end(job, under_way, cancelled=True, stopped=stopped_alike)
     elif stop_requested() and job.items.exclude(status=ItemStatus.DONE).exists():
         logger.info("job %d handed back to the broker: the worker is stopping", job.pk)
         raise Reject("the worker is stopping", requeue=True)

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 
 from portal.audit.models import AuditRecord, Outcome
+from portal.jobs import runner
 from portal.jobs.lifecycle import item_end
 from portal.jobs.models import ItemOutcome, ItemStatus, Job, JobStatus
 from portal.jobs.runner import ItemResult, ItemRun, job_run_items
@@ -23,8 +24,9 @@ NOT_FOUND = "The card is not known upstream: check its line in the file."
 
 
 @pytest.fixture(autouse=True)
-def _limit(settings) -> None:
+def _limit(settings, monkeypatch: pytest.MonkeyPatch) -> None:
     settings.JOBS_STOP_AFTER_SAME_FAILURES = 5
+    monkeypatch.setattr(runner, "_backoff", lambda attempt: 0.0)
 
 
 def _cards(count: int) -> list[str]:
@@ -32,7 +34,8 @@ def _cards(count: int) -> list[str]:
 
 
 def _fails(run: ItemRun) -> ItemResult:
-    return ItemResult(ItemOutcome.FAILED, NOT_FOUND)
+    """Upstream's answer: a failure the door recorded (its intent; the job's stands in)."""
+    return ItemResult(ItemOutcome.FAILED, NOT_FOUND, intent_id=run.job.intent_id)
 
 
 def test_the_job_stops_after_its_first_items_all_fail_alike(bulk_job: Callable[..., Job]) -> None:
@@ -86,7 +89,9 @@ def test_failures_in_different_words_let_the_job_run_on(bulk_job: Callable[..., 
     job = bulk_job(_cards(8))
 
     def each_its_own(run: ItemRun) -> ItemResult:
-        return ItemResult(ItemOutcome.FAILED, f"Refused ({run.item.position % 2}).")
+        return ItemResult(
+            ItemOutcome.FAILED, f"Refused ({run.item.position % 2}).", intent_id=run.job.intent_id
+        )
 
     handler = Handler(each_its_own)
     job_run_items(job.pk, handler)
@@ -172,3 +177,47 @@ def test_running_items_at_once_the_job_stops_too(bulk_job: Callable[..., Job]) -
     assert job.items.filter(outcome=ItemOutcome.NOT_STARTED).count() == 60 - len(handler.runs)
     assert job.items.exclude(status=ItemStatus.DONE).count() == 0
     connection.close()
+
+
+def test_the_stop_is_written_on_the_job_and_another_run_of_it_stops_too(
+    bulk_job: Callable[..., Job],
+) -> None:
+    job = bulk_job(_cards(12))
+    job_run_items(job.pk, Handler(_fails))
+    job.refresh_from_db()
+    assert (job.stop_message, job.stop_after, job.cancel_requested) == (NOT_FOUND, 5, True)
+
+    # Another delivery of a job stopped elsewhere (its rows still to do, as that one found
+    # them) starts nothing, and ends the job with the same words.
+    other = bulk_job(_cards(6), key="bulk-2")
+    Job.objects.filter(pk=other.pk).update(
+        cancel_requested=True, stop_message=NOT_FOUND, stop_after=5
+    )
+    handler = Handler(_fails)
+    job_run_items(other.pk, handler)
+
+    assert handler.runs == []
+    other.refresh_from_db()
+    assert other.status == JobStatus.STOPPED
+    assert other.summary.startswith("Stopped: its first 5 items all failed the same way (6 not")
+    assert set(other.items.values_list("outcome", flat=True)) == {ItemOutcome.NOT_STARTED}
+
+
+def test_an_outage_at_the_start_is_not_taken_for_a_wrong_file(
+    bulk_job: Callable[..., Job],
+) -> None:
+    def not_answering(run: ItemRun) -> ItemResult:
+        return ItemResult(
+            ItemOutcome.FAILED, "Paytronix did not answer.", intent_id=run.job.intent_id, retry=True
+        )
+
+    def refused_here(run: ItemRun) -> ItemResult:
+        return ItemResult(ItemOutcome.FAILED, "Not allowed.")
+
+    for n, handler in enumerate((Handler(not_answering), Handler(refused_here))):
+        job = bulk_job(_cards(8), key=f"bulk-{n}")
+        job_run_items(job.pk, handler)
+        job.refresh_from_db()
+        assert job.status == JobStatus.FAILED
+        assert job.stop_message == ""
+        assert len({position for position, _, _ in handler.runs}) == 8
