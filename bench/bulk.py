@@ -292,7 +292,8 @@ def main() -> None:
             used = {"worker": cpu_ms * args.cards / 1000 / wall} | {
                 name: (spent - shares[name]) / wall for name, spent in bench.shares.read().items()
             }
-            used["the rest (PostgreSQL)"] = busy * (os.cpu_count() or 1) - sum(used.values())
+            rest = busy * (os.cpu_count() or 1) - sum(used.values())
+            used["the rest (PostgreSQL)"] = max(0.0, rest)
             shown = ", ".join(f"{name} {cores:.2f}" for name, cores in used.items())
             job = Job.objects.get(pk=job.pk)
             ideal = args.cards * args.latency / concurrency
