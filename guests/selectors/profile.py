@@ -50,17 +50,6 @@ STANDARD_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("textCampaignOptIn", "Text messages", BOOLEAN),
 )
 STANDARD_NAMES = frozenset(name for name, _, _ in STANDARD_FIELDS)
-#: Fields a program may add (vendor glossary, "Demographic Fields") that the guest's read
-#: gives back, so a change to one can be seen applied.
-OWN_FIELDS = frozenset(
-    {
-        "salutation",
-        "companyName",
-        "anniversaryDate",
-        "fax",
-        *(f"custom{n}" for n in range(1, 7)),
-    }
-)
 #: What the guest page calls the program's own fields where enrollmentConfig gives no label
 #: (or cannot be read). The salutation is not among them: the guest's name carries it.
 OWN_FIELD_LABELS = {
@@ -69,6 +58,9 @@ OWN_FIELD_LABELS = {
     "fax": "Fax",
     **{f"custom{n}": f"Custom field {n}" for n in range(1, 7)},
 }
+#: Fields a program may add (vendor glossary, "Demographic Fields") that the guest's read
+#: gives back, so a change to one can be seen applied.
+OWN_FIELDS = frozenset({"salutation", *OWN_FIELD_LABELS})
 #: How long a program's own fields' labels are kept (every guest of the program shares them);
 #: after a failed read, the fallback words are kept for ``_LABELS_AFTER_FAILURE`` seconds.
 PROGRAM_LABELS_SECONDS = 600
@@ -198,12 +190,14 @@ def program_config(account: AccountInformation) -> EnrollmentConfig | None:
         lambda: reads.cached(
             account.account_id or 0,
             "enrollment_config",
-            lambda: client_from_settings().enrollment.enrollment_config(
-                card_template_code=template
-            ),
+            lambda: _enrollment_config(template),
             template=template,
         )
     )
+
+
+def _enrollment_config(template: int) -> EnrollmentConfig:
+    return client_from_settings().enrollment.enrollment_config(card_template_code=template)
 
 
 def _program_labels(account: AccountInformation) -> dict[str, tuple[str, dict[str, str]]]:
@@ -222,11 +216,7 @@ def _program_labels(account: AccountInformation) -> dict[str, tuple[str, dict[st
         # Read as the page is drawn, after its other reads: held to ``LABELS_DEADLINE`` (a
         # read still running then goes on in its thread, bounded by the client's timeouts).
         config = read_within(
-            lambda: optional.ENROLLMENT.call(
-                lambda: client_from_settings().enrollment.enrollment_config(
-                    card_template_code=template
-                )
-            ),
+            lambda: optional.ENROLLMENT.call(lambda: _enrollment_config(template)),
             name="enrollment_config",
             deadline=LABELS_DEADLINE,
         )

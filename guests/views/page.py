@@ -196,7 +196,7 @@ def guest_context(
     history_form = history_form or HistoryFilterForm(request.GET or None)
     # The summary (drawn with the whole page) lists the account's open approval requests; the
     # header says whether a deletion of the guest waits among them. Read while upstream answers.
-    with_approvals = set(wanted) == set(PANELS) or {"header", SUMMARY} & set(wanted)
+    with_approvals = set(wanted) == set(PANELS) or bool({"header", SUMMARY} & set(wanted))
     open_approvals: list[ApprovalRequest] = []
 
     def meanwhile() -> None:

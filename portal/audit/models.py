@@ -67,18 +67,9 @@ class AuditRecordQuerySet(models.QuerySet["AuditRecord"]):
         return self.order_by("-occurred_at", "-id")
 
 
-#: What a failed outcome's ``upstream_result`` says, in the audit screens' words and class:
-#: upstream suspended the account (a combine), or a job ended so (``portal.jobs.lifecycle``).
-_ENDINGS = {
-    ACCOUNT_SUSPENDED: ("Account suspended", "suspended"),
-    "suspended": ("Account suspended", "suspended"),
-    "partly_failed": ("Partly failed", "partly_failed"),
-    "cancelled": ("Cancelled", "cancelled"),
-    "stopped": ("Stopped", "stopped"),
-}
-
 #: How a job ended, as its own outcome record keeps it (``upstream_result``: the job's status,
-#: ``portal.jobs.models.JobStatus``), in words: the console's, not upstream's answer.
+#: ``portal.jobs.models.JobStatus``, which this app does not import), in words: the console's,
+#: not upstream's answer.
 _JOB_ENDINGS = {
     "succeeded": "Succeeded",
     "failed": "Failed",
@@ -86,6 +77,17 @@ _JOB_ENDINGS = {
     "cancelled": "Cancelled",
     "stopped": "Stopped",
     "suspended": "Account suspended",
+}
+
+#: What a failed outcome's ``upstream_result`` says, in the audit screens' words and class:
+#: upstream suspended the account (a combine), or a job ended so (``portal.jobs.lifecycle``).
+_ENDINGS = {
+    ACCOUNT_SUSPENDED: (_JOB_ENDINGS["suspended"], "suspended"),
+    **{
+        ending: (words, ending)
+        for ending, words in _JOB_ENDINGS.items()
+        if ending not in ("succeeded", "failed")
+    },
 }
 
 

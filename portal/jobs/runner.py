@@ -227,37 +227,36 @@ class _SameFailures:
         self._over = self.limit == 0 or job.done != job.failed
         self._count = job.done
         self._message: str | None = None
-        #: The message every item failed with, once the job is to stop.
-        self.message: str | None = None
 
-    def ended(self, outcome: str, message: str, *, answered: bool) -> None:
-        """Count an item that ended; ``answered``: its failure is upstream's answer."""
+    def ended(self, outcome: str, message: str, *, answered: bool) -> bool:
+        """Count an item that ended (``answered``: its failure is upstream's answer); whether
+        this stopped the job."""
         message = message[:MESSAGE_LIMIT]
         with self._lock:
-            if self._over or self.message is not None:
-                return
+            if self._over:
+                return False
             alike = self._message in (None, message)
             if outcome != ItemOutcome.FAILED or not answered or not alike:
                 self._over = True
-                return
+                return False
             self._message = message
             self._count += 1
             if self._count < self.limit:
-                return
+                return False
+            # Whatever follows, this count is over: the job stops now or never for it.
+            self._over = True
             items = JobItem.objects.filter(job_id=self._job_id)
             failed = items.filter(outcome=ItemOutcome.FAILED, message=message)
             others = items.exclude(status=ItemStatus.PENDING).exclude(pk__in=failed.values("pk"))
             if others.exists() or failed.count() < self.limit:
                 # Something else ended, or is under way elsewhere or being settled.
-                self._over = True
-                return
+                return False
             # Unless its owner cancelled it first: then it is their cancel.
-            if not Job.objects.filter(pk=self._job_id, cancel_requested=False).update(
-                cancel_requested=True, stop_message=message, stop_after=self.limit
-            ):
-                self._over = True
-                return
-            self.message = message
+            return bool(
+                Job.objects.filter(pk=self._job_id, cancel_requested=False).update(
+                    cancel_requested=True, stop_message=message, stop_after=self.limit
+                )
+            )
 
 
 class _CancelWatch:
@@ -273,8 +272,6 @@ class _CancelWatch:
         self.failures = _SameFailures(job)
 
     def asked(self) -> bool:
-        if self.failures.message is not None:
-            return True
         if not self._asked and time.monotonic() - self._seen_at >= _CANCEL_POLL:
             self.seen(job_cancel_requested(self._job_id))
         return self._asked
@@ -319,8 +316,8 @@ def _finish(
         job_item_observed(kind=job.kind, outcome=outcome)
     if cancel is not None:
         cancel.seen(end.cancel_requested)
-        if end.ended:
-            cancel.failures.ended(outcome, message, answered=answered)
+        if end.ended and cancel.failures.ended(outcome, message, answered=answered):
+            cancel.seen(True)
 
 
 def _hand_back(item: JobItem, *, next_attempt: int) -> None:

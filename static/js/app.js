@@ -88,10 +88,6 @@
     element.click();
   });
 
-  // Focus follows the result: on arrival (the guest found by a search, the timeline) the
-  // element marked data-focus-on-load, or the panel named in the address; after an htmx swap
-  // the first field of a form just opened, else the swapped-in result. Only what a person
-  // did moves focus: a poll or a panel loading by itself never does.
   // A page the server has reloaded (HX-Refresh: a job that ended while it was watched) gives
   // focus back to the element of the same id, as a swap does, not to the page's top.
   var KEPT_FOCUS = "loyalty-desk:focus-after-refresh";
@@ -114,6 +110,11 @@
     if (!kept || kept.path !== location.pathname + location.search) return null;
     return document.getElementById(kept.id);
   }
+
+  // Focus follows the result: on arrival (the guest found by a search, the timeline) the
+  // element marked data-focus-on-load, or the panel named in the address; after an htmx swap
+  // the first field of a form just opened, else the swapped-in result. Only what a person
+  // did moves focus: a poll or a panel loading by itself never does.
   document.addEventListener("DOMContentLoaded", function () {
     var hash = window.location.hash.slice(1);
     var named = hash && document.getElementById(hash);
