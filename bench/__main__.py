@@ -9,7 +9,8 @@ default redis://127.0.0.1:6379/10, flushed) and wrk (Debian: ``apt-get install -
 
 * ``bench.web``: P1, P2, P3, P6 and search -> guest page, under gunicorn 2 x 16 gthread, beside
   a trivial view, a 200-row template view and a one-upstream-call view, at L = 50 ms;
-* ``bench.bulk``: P4, a bulk disable at C = 4 and C = 16, at L = 20 ms;
+* ``bench.bulk``: P4, a bulk disable at C = 4 and C = 16, at L = 20 ms, run by a real Celery
+  worker (the prefork pool, as ``docs/deploy.md`` runs it; the broker in Redis db 12);
 * ``bench.audit_pages``: P5, the audit log's pages and CSV export at 1,000,000 records (in a
   throw-away ``test_`` database beside the bench database);
 * ``bench.client``: the client's own overhead per call.

@@ -1,18 +1,21 @@
 """P4: a bulk disable job against the sandbox at L = 20 ms, beside its ceiling N·L/C.
 
     .venv/bin/python -m bench.bulk [--cards 2000] [--latency 0.02] [--concurrency 4 16]
-                                   [--warmup 200]
+                                   [--warmup 200] [--processes 4]
 
 Starts the sandbox in its own process with ``--cards`` active cards for each concurrency (and
-``--warmup`` more, for a job run first and not measured), then for each concurrency C uploads a
-CSV of fresh cards and runs the job as production does (``bulk_card_status_start``: the job's
-intent, its items, the task; Celery runs it in this process), on PostgreSQL
-(``BENCH_DATABASE_URL``) with the cache and the circuit breaker's shared state in Redis
-(``BENCH_BULK_CACHE_URL``, default redis://127.0.0.1:6379/11), as a production worker has them.
-Prints the wall time against N·L/C (every card's write one round trip, C at once), the worker's
-CPU per card, how busy the machine's cores were and by whom (the worker, the sandbox, Redis,
-the rest: PostgreSQL), and this process's resident memory before, at the peak during, and after
-the job.
+``--warmup`` more each, for a job run first and not measured). For each concurrency C it starts
+a Celery worker as production runs it (``docs/deploy.md``: the prefork pool, ``--processes``
+processes, ``CARDS_BULK_CONCURRENCY`` = C), with the broker in Redis (``BENCH_BROKER_URL``,
+default redis://127.0.0.1:6379/12, flushed; its log in ``var/bench-worker.log``), uploads a CSV
+of fresh cards and starts the job as production does (``bulk_card_status_start``: the job's
+intent, its items, the task), on PostgreSQL (``BENCH_DATABASE_URL``)
+with the cache and the circuit breaker's shared state in Redis (``BENCH_BULK_CACHE_URL``,
+default redis://127.0.0.1:6379/11), and waits for it to end. Prints the wall time from the
+upload's start to the job's end against N·L/C (every card's write one round trip, C at once),
+the worker's CPU per card (all its processes), how busy the machine's cores were and by whom
+(the worker, the sandbox, Redis, the rest: PostgreSQL), and the worker's resident memory (all
+its processes) before, at the peak during, and after the job.
 
 The verdict is issue #14's: at C <= 4 the wall time within 1.25 x N·L/C; above, within
 1.5 x N·L/C or, where the machine's cores are the limit (busy at least ``CORES_BUSY`` of the
@@ -24,11 +27,12 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import resource
+import subprocess
+import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +43,10 @@ DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/loyaltydesk_bench"
 )
 CACHE_URL = os.environ.get("BENCH_BULK_CACHE_URL", "redis://127.0.0.1:6379/11")
+BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/12")
+WORKER_LOG = ROOT / "var" / "bench-worker.log"
+#: The longest a job may take before the bench gives up on it (s).
+JOB_TIMEOUT = 600.0
 EXTRA_CARD_BASE = 6000777000000000  # bench.sandbox_wsgi.EXTRA_CARD_BASE
 #: The share of the machine's cores busy over a run from which the cores are its limit.
 CORES_BUSY = 0.9
@@ -46,24 +54,30 @@ CORES_BUSY = 0.9
 CPU_TARGET_MS = 3.0
 
 
-def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
+def _rss_mb(pid: int | str = "self") -> float:
+    """Resident memory of process ``pid`` (MB); 0 once it is gone."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return 0.0
+    for line in lines:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
 
 
 class _MemoryWatch:
-    """Samples this process's resident memory every 50 ms while a job runs."""
+    """Samples ``read()`` (resident memory, MB) every 50 ms while a job runs."""
 
-    def __init__(self) -> None:
-        self.peak = _rss_mb()
+    def __init__(self, read: Callable[[], float]) -> None:
+        self._read = read
+        self.peak = read()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
     def _watch(self) -> None:
         while not self._stop.wait(0.05):
-            self.peak = max(self.peak, _rss_mb())
+            self.peak = max(self.peak, self._read())
 
     def __enter__(self) -> _MemoryWatch:
         self._thread.start()
@@ -121,6 +135,14 @@ def _named(name: str) -> list[int]:
     return pids
 
 
+def _tree_cpu(pid: int) -> float:
+    return sum(map(_process_cpu, _tree(pid)))
+
+
+def _tree_rss_mb(pid: int) -> float:
+    return sum(map(_rss_mb, _tree(pid)))
+
+
 class CpuShares:
     """The CPU seconds of the processes a run shares the machine with, read before and after:
     the sandbox (``sandbox_pid``'s tree) and Redis. PostgreSQL's backends come and go with
@@ -134,6 +156,58 @@ class CpuShares:
 
     def read(self) -> dict[str, float]:
         return {name: sum(map(_process_cpu, pids())) for name, pids in self.groups.items()}
+
+
+@contextmanager
+def bench_worker(*, concurrency: int, processes: int) -> Iterator[subprocess.Popen[bytes]]:
+    """A Celery worker as production runs it (``docs/deploy.md``: the prefork pool of
+    ``processes`` processes), its bulk jobs ``concurrency`` cards at once."""
+    env = {
+        **os.environ,
+        "CARDS_BULK_CONCURRENCY": str(concurrency),
+        "WORKER_HEARTBEAT_FILE": str(ROOT / "var" / "bench-worker-heartbeat"),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "portal",
+        "worker",
+        "--pool=prefork",
+        f"--concurrency={processes}",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "--loglevel=WARNING",
+    ]
+    WORKER_LOG.parent.mkdir(parents=True, exist_ok=True)
+    with WORKER_LOG.open("ab") as log:
+        worker = subprocess.Popen(  # noqa: S603
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        yield worker
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(timeout=10)
+
+
+def job_wait(job_id: int, worker: subprocess.Popen[bytes]) -> None:
+    """Until job ``job_id`` has ended (read every 10 ms)."""
+    from portal.jobs.models import FINISHED_STATUSES, Job
+
+    ended = Job.objects.filter(pk=job_id, status__in=FINISHED_STATUSES)
+    deadline = time.monotonic() + JOB_TIMEOUT
+    while not ended.exists():
+        if worker.poll() is not None or time.monotonic() > deadline:
+            tail = WORKER_LOG.read_text(errors="replace")[-3000:]
+            raise SystemExit(f"job {job_id} did not end; the worker's log ends:\n{tail}")
+        time.sleep(0.01)
 
 
 def cores_busy(before: tuple[int, int], after: tuple[int, int]) -> float:
@@ -230,7 +304,8 @@ def bench_upload(owner: Any, *, first: int, cards: int) -> Any:
 
 
 def bench_job_start(owner: Any, upload: Any) -> Any:
-    """Start the upload's job as production does (Celery runs it in this process)."""
+    """Start the upload's job as production does (its tasks go to the broker, or run in this
+    process where Celery runs tasks eagerly: ``bench.profile_bulk``)."""
     from cards.services.bulk import bulk_card_status_start
     from portal.audit.types import AuditContext
 
@@ -252,46 +327,61 @@ def main() -> None:
         "--warmup",
         type=int,
         default=200,
-        help="cards of a job run first and not measured (as bench.web warms its server up)",
+        help="cards of a job each worker runs first, not measured (as bench.web warms up)",
+    )
+    parser.add_argument(
+        "--processes", type=int, default=4, help="the worker's pool processes (docs/deploy.md)"
     )
     args = parser.parse_args()
     print(
         f"bulk disable of {args.cards} cards, sandbox answering after "
-        f"L = {args.latency * 1000:.0f} ms; PostgreSQL; {os.cpu_count()} CPUs"
+        f"L = {args.latency * 1000:.0f} ms; PostgreSQL; {os.cpu_count()} CPUs; a worker of "
+        f"{args.processes} processes"
     )
+    # The jobs' tasks go to a real worker, through a broker of the bench's own.
+    import redis
+
+    redis.Redis.from_url(BROKER_URL).flushdb()
+    os.environ |= {"CELERY_BROKER_URL": BROKER_URL, "CELERY_TASK_ALWAYS_EAGER": "false"}
     runs = len(args.concurrency)
-    with bench_environment(cards=args.cards * runs + args.warmup, latency=args.latency) as bench:
+    cards = (args.cards + args.warmup) * runs
+    with bench_environment(cards=cards, latency=args.latency) as bench:
         owner = bench.owner
-        from django.conf import settings
 
         from portal.jobs.models import Job
 
-        if args.warmup:
-            # The first job after the worker, the sandbox and the database start runs slower
-            # (in one run: 1.27 x where the job after it took 1.18 x): connections opened,
-            # modules loaded, the audit table's indexes read into the database's cache.
-            settings.CARDS_BULK_CONCURRENCY = args.concurrency[0]
-            started = time.perf_counter()
-            bench_job_start(owner, bench_upload(owner, first=args.cards * runs, cards=args.warmup))
-            print(
-                f"  warm-up job of {args.warmup} cards at C={args.concurrency[0]}: "
-                f"{time.perf_counter() - started:.1f} s (not measured)"
-            )
         for run, concurrency in enumerate(args.concurrency):
-            upload = bench_upload(owner, first=run * args.cards, cards=args.cards)
-            settings.CARDS_BULK_CONCURRENCY = concurrency
-            before = _rss_mb()
-            machine, cpu = _cpu_times(), time.process_time()
-            shares = bench.shares.read()
-            started = time.perf_counter()
-            with _MemoryWatch() as memory:
-                job = bench_job_start(owner, upload)
-            wall = time.perf_counter() - started
-            cpu_ms = (time.process_time() - cpu) * 1000 / args.cards
-            busy = cores_busy(machine, _cpu_times())
-            used = {"worker": cpu_ms * args.cards / 1000 / wall} | {
-                name: (spent - shares[name]) / wall for name, spent in bench.shares.read().items()
-            }
+            with bench_worker(concurrency=concurrency, processes=args.processes) as worker:
+                if args.warmup:
+                    # The first job after the worker starts runs slower: connections opened,
+                    # modules loaded, the audit table's indexes read into the database's cache.
+                    # It also waits out the worker's start.
+                    first = runs * args.cards + run * args.warmup
+                    started = time.perf_counter()
+                    warm = bench_job_start(
+                        owner, bench_upload(owner, first=first, cards=args.warmup)
+                    )
+                    job_wait(warm.pk, worker)
+                    print(
+                        f"  warm-up job of {args.warmup} cards at C={concurrency}: "
+                        f"{time.perf_counter() - started:.1f} s (not measured)"
+                    )
+                upload = bench_upload(owner, first=run * args.cards, cards=args.cards)
+                before = _tree_rss_mb(worker.pid)
+                machine, cpu = _cpu_times(), _tree_cpu(worker.pid)
+                shares = bench.shares.read()
+                started = time.perf_counter()
+                with _MemoryWatch(lambda: _tree_rss_mb(worker.pid)) as memory:
+                    job = bench_job_start(owner, upload)
+                    job_wait(job.pk, worker)
+                wall = time.perf_counter() - started
+                # Read as the job ends, not after the worker's stop.
+                busy = cores_busy(machine, _cpu_times())
+                spent = _tree_cpu(worker.pid) - cpu
+                shares = {name: total - shares[name] for name, total in bench.shares.read().items()}
+                after = _tree_rss_mb(worker.pid)
+            cpu_ms = spent * 1000 / args.cards
+            used = {"worker": spent / wall} | {name: total / wall for name, total in shares.items()}
             rest = busy * (os.cpu_count() or 1) - sum(used.values())
             used["the rest (PostgreSQL)"] = max(0.0, rest)
             shown = ", ".join(f"{name} {cores:.2f}" for name, cores in used.items())
@@ -304,8 +394,8 @@ def main() -> None:
                 f"worker CPU {cpu_ms:4.1f} ms a card; cores {busy:.0%} busy: "
                 f"{'ok' if met else 'OVER'} ({by}); cores used: {shown}; "
                 f"{args.cards / wall:5.0f} cards/s; "
-                f"{job.done} done, {job.failed} failed; memory {before:.0f} MB before, "
-                f"peak {memory.peak:.0f}, after {_rss_mb():.0f} MB"
+                f"{job.done} done, {job.failed} failed; worker memory (all its processes) "
+                f"{before:.0f} MB before, peak {memory.peak:.0f}, after {after:.0f} MB"
             )
         from portal.audit.chain import chain_verify
 
@@ -314,8 +404,6 @@ def main() -> None:
         f"  audit chain after the runs: {report.checked} records, "
         f"{'intact' if report.intact else f'BROKEN at {report.broken}'}"
     )
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-    print(f"  max RSS of this process: {peak} MB")
 
 
 if __name__ == "__main__":

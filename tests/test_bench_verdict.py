@@ -48,3 +48,31 @@ def test_a_process_tree_and_its_cpu_are_read_from_proc():
         child.kill()
         child.wait()
     assert _process_cpu(child.pid) == 0.0
+
+
+def test_a_process_trees_memory_is_the_sum_of_its_processes():
+    import os
+    import subprocess
+    import sys
+
+    from bench.bulk import _rss_mb, _tree_rss_mb
+
+    # A child holding 64 MB of its own: the tree's memory counts it, the process's does not.
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; b = bytearray(64 << 20); print(1, flush=True); time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == b"1"
+        own, theirs = _rss_mb(), _rss_mb(child.pid)
+        assert theirs > 64
+        assert _tree_rss_mb(os.getpid()) >= own + theirs - 8
+    finally:
+        child.kill()
+        child.wait()
+    assert _rss_mb(child.pid) == 0.0
