@@ -81,7 +81,7 @@ def test_a_running_job_page_polls_its_progress(
     body = page.content.decode()
     assert 'hx-trigger="every 2s"' in body
     assert f'hx-get="{reverse("jobs:detail", args=[job.pk])}"' in body
-    assert '<progress max="100" value="25"' in body
+    assert '<progress class="queued" max="100" value="25"' in body
     part = fragment.content.decode()
     assert part.lstrip().startswith('<section id="job-progress"')
     assert "<html" not in part
@@ -195,6 +195,8 @@ def test_a_finished_job_stops_polling_and_shows_its_results(
     assert "hx-trigger" not in body
     assert "2 of 2 done" in body
     assert "Download results (CSV)" in body
+    # A job that ended as asked shows a full bar in the colour of success.
+    assert '<progress class="succeeded" max="100" value="100"' in body
 
 
 def test_the_owner_cancels_with_a_post(
@@ -208,6 +210,9 @@ def test_the_owner_cancels_with_a_post(
     assert response.status_code == 302
     job.refresh_from_db()
     assert job.status == JobStatus.CANCELLED
+    # Its bar shows what ran, in grey: not work under way.
+    page = supervisor_client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+    assert '<progress class="cancelled" max="100" value="0"' in page
 
 
 def test_per_item_results_download_as_csv(
