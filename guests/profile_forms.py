@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from guests.selectors.profile import BOOLEAN, CHOICE, DATE, EMAIL, PHONE, DetailField, GuestProfile
 from guests.selectors.query import QueryError, phone_number
@@ -19,6 +20,8 @@ from portal.audit.forms import ChangeForm
 from portal.paytronix.enrollment import AddressFields
 
 MAX_ADDRESS_LINE = 100
+#: The birthday's wire name: a date that cannot be in the future.
+BIRTHDAY = "dateOfBirth"
 
 
 def _phone(value: str) -> str:
@@ -35,7 +38,10 @@ def _form_field(spec: DetailField) -> forms.Field:
     if spec.kind == EMAIL:
         return forms.EmailField(**common, max_length=254)
     if spec.kind == DATE:
-        return forms.DateField(**common, widget=forms.DateInput(attrs={"type": "date"}))
+        attrs = {"type": "date"}
+        if spec.name == BIRTHDAY:
+            attrs["max"] = timezone.localdate().isoformat()
+        return forms.DateField(**common, widget=forms.DateInput(attrs=attrs))
     if spec.kind == CHOICE:
         empty = [("", "— not set —")] if not spec.required else []
         return forms.ChoiceField(**common, choices=[*empty, *spec.choices])
@@ -89,6 +95,8 @@ class DetailsForm(ChangeForm):
                     self.add_error(spec.name, error)
             elif spec.kind == EMAIL and value:
                 data[spec.name] = value.strip().lower()
+            elif spec.name == BIRTHDAY and value and value > timezone.localdate():
+                self.add_error(spec.name, "A birthday cannot be in the future.")
         return data
 
     def values(self) -> dict[str, Any]:

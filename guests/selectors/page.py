@@ -395,6 +395,12 @@ class GuestPage:
         return is_registered(self.account) or self.user_fields is not None
 
     @property
+    def details_unknown(self) -> bool:
+        """A registered guest whose details (the user's read) could not be read: their email,
+        messaging, language and addresses are not known, not empty."""
+        return self.registered and self.user_information is None
+
+    @property
     def username(self) -> str:
         """The guest's username: from the account, or (an eClub account's reply has none)
         from the user."""

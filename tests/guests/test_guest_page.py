@@ -274,6 +274,28 @@ def test_a_panel_alone_for_htmx_and_the_whole_page_as_a_plain_link(
     assert 'id="panel-history"' in page
 
 
+def test_a_guest_whose_details_cannot_be_read_shows_them_as_not_known_not_empty(
+    sandbox: SandboxController, agent_client: Client
+) -> None:
+    sandbox.faults.error(503, endpoint="guest/userInformationByAccountId")
+
+    html = agent_client.get(GUEST_URL).content.decode()
+
+    header = html[html.index('id="panel-header"') : html.index('id="panel-wallets"')]
+    profile = html[html.index('id="panel-profile"') :]
+    not_known = "Not known: the guest's details could not be read."
+    assert not_known in header
+    assert "none on file" not in header
+    assert "not opted in" not in header
+    assert not_known in profile
+    assert "None on file." not in profile
+
+    sandbox.faults.clear()
+    html = agent_client.get(panel_url("header"), headers=HTMX).content.decode()
+    assert "ava.thompson@example.com" in html
+    assert "Not known" not in html
+
+
 def test_an_unknown_panel_is_not_found(sandbox: SandboxController, agent_client: Client) -> None:
     assert agent_client.get(panel_url("secrets"), headers=HTMX).status_code == 404
 

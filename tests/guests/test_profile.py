@@ -3,12 +3,14 @@ through the door with masked audit records, against the sandbox."""
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from portal.audit.models import Kind, Outcome
 from portal.sandbox import demo
@@ -187,6 +189,27 @@ def test_bad_input_is_refused_before_anything_is_sent(
     html = response.content.decode()
     assert "Enter a valid email address." in html
     assert "A phone number needs 7 to 15 digits." in html
+    assert "enrollment/editUser.json" not in upstream_calls.paths()
+    assert records("guest.edit") == []
+
+
+def test_a_birthday_in_the_future_is_refused_on_its_field(
+    sandbox: SandboxController,
+    agent_client: Client,
+    records: Records,
+    upstream_calls: UpstreamCalls,
+    on_file: dict[str, Any],
+) -> None:
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    page = agent_client.get(url("details")).content.decode()
+    assert f'max="{timezone.localdate().isoformat()}"' in page
+
+    response = agent_client.post(
+        url("details_submit"), _form(on_file, dateOfBirth=tomorrow.isoformat())
+    )
+
+    assert response.status_code == 422
+    assert "A birthday cannot be in the future." in response.content.decode()
     assert "enrollment/editUser.json" not in upstream_calls.paths()
     assert records("guest.edit") == []
 
