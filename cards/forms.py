@@ -309,6 +309,13 @@ class PreviewedChangeForm(ChangeForm):
     def confirmed(self) -> bool:
         return bool(self.cleaned_data.get("confirm"))
 
+    def to_check_again(self) -> Self:
+        """The same choices, back at the preview's step with a new key: the change was refused,
+        so what the preview said no longer stands."""
+        data = self.cleaned_data
+        names = (*self.preview_fields, "reason_code", "reason_text")
+        return type(self)(initial={name: data.get(name) for name in names}, prefix=self.prefix)
+
     def to_confirm(self) -> Self:
         """The same choices, now asking for the confirmation (the key is kept)."""
         data = self.cleaned_data

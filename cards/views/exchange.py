@@ -4,6 +4,7 @@ the old one was, the old one exchanged)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -12,7 +13,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from cards.forms import ExchangeCardForm
-from cards.previews import ExchangeCheck, exchange_check
+from cards.previews import ExchangeCheck, exchange_check, old_card_problem
 from cards.services.exchange import card_exchange, exchange_success
 from cards.services.outcomes import already_submitted, change_replay
 from cards.views.common import card_screen, change_answer, change_refused, guest_page_url
@@ -31,6 +32,8 @@ def _context(check: ExchangeCheck, form: ExchangeCardForm) -> dict[str, Any]:
         "check": check,
         "form": form,
         "error": check.problem,
+        # This card cannot be replaced at all: the screen says why, with no form.
+        "card_problem": old_card_problem(check.guest, check.card),
         "unavailable": "" if TRANSACTIONS.available() else TRANSACTIONS.sentence,
     }
 
@@ -90,6 +93,11 @@ def exchange_submit(request: HtmxHttpRequest, account_id: int, masked: str) -> H
         result = card_exchange(submission, check=check)
     except ValidationError as refusal:
         return change_refused(request, TEMPLATE, context, refusal)
+    if result.failed:
+        # Upstream refused the new card (another program's, which an unused card cannot show
+        # before): the check said it was ready, and no longer stands. Back to checking a card.
+        refused = replace(check, problem=result.message)
+        return form_response(request, TEMPLATE, _context(refused, form.to_check_again()))
     return change_answer(
         request, TEMPLATE, context, form, result, done_url=guest_page_url(account_id)
     )

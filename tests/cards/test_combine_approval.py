@@ -210,6 +210,9 @@ def test_an_approved_combine_that_suspends_the_account_is_reported_on_the_reques
     assert sandbox.state.account_for_card(other).status == "ACTIVE"
     mine = agent_client.get(reverse("approvals:queue")).content.decode()
     assert "accountSuspended" in mine
+    # A sentence, not a status pill: it wraps (a pill never does, and ran off the page).
+    assert '<div class="status-note">' in mine
+    assert '<div class="status warning">' not in mine
 
 
 def test_an_agent_may_not_decide_a_combine(sandbox, agent_client):

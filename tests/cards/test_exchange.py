@@ -109,6 +109,21 @@ def test_an_exchanged_card_cannot_be_replaced_again(sandbox, agent_client, upstr
     assert upstream_calls.to(ENDPOINT) == []
 
 
+def test_the_screen_of_a_card_that_cannot_be_replaced_says_why_and_offers_no_form(
+    sandbox, agent_client
+):
+    screen = agent_client.get(
+        reverse("cards:exchange", args=[ACCOUNT, demo.DEMO_EXCHANGED_CARD[-6:]])
+    )
+
+    html = screen.content.decode()
+    assert screen.status_code == 200
+    assert "only an active or disabled card can be replaced" in html
+    assert "Back to the guest" in html
+    assert "exchange-form" not in html
+    assert "stops working for good" not in html
+
+
 def test_a_new_card_of_another_program_is_refused_by_upstream_and_said_clearly(
     sandbox, agent_client, records
 ):
@@ -119,6 +134,11 @@ def test_a_new_card_of_another_program_is_refused_by_upstream_and_said_clearly(
     (outcome,) = records("card.exchange", OUTCOME)
     assert (outcome.outcome, outcome.error_code) == ("failed", "transaction.card_template_mismatch")
     assert sandbox.state.card(OLD).status == "ACTIVE"
+    # The check that said the card was ready no longer stands: back to checking a card.
+    assert "ready to replace" not in html
+    assert "Check the new card" in html
+    assert 'name="understood"' not in html
+    assert f'value="{demo.DEMO_REPLACEMENT_GIFT_CARD}"' in html
 
 
 def test_bad_input_and_a_missing_confirmation_cost_no_write(sandbox, agent_client, upstream_calls):
