@@ -5,7 +5,10 @@ show once upstream has applied it: "the user's message frequency reads SNOOZE". 
 shows it reads its sources past the cache and compares on every render; while it does not
 match, the panel says the change is pending and polls; once it matches, it says the change is
 showing and forgets it; after ``GUESTS_PENDING_SECONDS`` it stops polling and says the change
-has not shown yet (and keeps checking on later renders for a while, from the cache).
+has not shown yet (and keeps checking on later renders for a while, from the cache). A change
+whose outcome was unknown and that the audit log has since settled as failed (the reconciler
+read upstream back: it never applied) is said to have not gone through, and forgotten: the CSR
+makes it again, rather than wait for a change that will never show.
 
 Pending changes live in the guests' cache (``portal.guestcache.guest_cache``: plain JSON data)
 under their own key, one list per account, shared by every CSR looking at the guest. They are
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -25,8 +28,10 @@ from django.conf import settings
 
 from guests.selectors.history import HistoryQuery
 from guests.selectors.page import GuestPage
+from portal.audit.models import Outcome
 from portal.audit.outcome import ChangeOutcome
 from portal.audit.personal import address_digest, field_value, values_digest
+from portal.audit.selectors import latest_outcomes
 from portal.guestcache import guest_cache
 from portal.paytronix.transaction import reference_absence_unproven
 from portal.requestscope import request_forget, request_scoped
@@ -59,6 +64,8 @@ class PendingChange:
     #: What changed, in words: "Message frequency: Snooze for 14 days".
     summary: str
     started: float = field(default_factory=time.time)
+    #: The change's audit intent: its settled outcome says whether it failed after all.
+    intent_id: int | None = None
 
     @property
     def overdue(self) -> bool:
@@ -81,13 +88,15 @@ class PanelChanges:
     overdue: list[PendingChange] = field(default_factory=list)
     #: Sent, but upstream does not report the value back, so it can never be seen applied.
     unreported: list[PendingChange] = field(default_factory=list)
+    #: Its outcome was unknown, and the audit log has since settled it as failed.
+    failed: list[PendingChange] = field(default_factory=list)
 
     @property
     def polling(self) -> bool:
         return bool(self.waiting)
 
     def __bool__(self) -> bool:
-        return bool(self.waiting or self.applied or self.overdue or self.unreported)
+        return bool(self.waiting or self.applied or self.overdue or self.unreported or self.failed)
 
 
 def _key(account_id: int) -> str:
@@ -147,7 +156,17 @@ def pending_add(*, account_id: int, change: PendingChange) -> None:
 def pending_watch(outcome: ChangeOutcome, *, account_id: int, change: PendingChange) -> None:
     """After a change: watch for it on the page if it was applied, or may have been."""
     if outcome.may_have_applied:
-        pending_add(account_id=account_id, change=change)
+        pending_add(account_id=account_id, change=replace(change, intent_id=outcome.intent_id))
+
+
+def _failed(changes: Iterable[PendingChange]) -> list[PendingChange]:
+    """Of ``changes`` (not showing), those the audit log has settled as failed since (one
+    query, only where there are such changes)."""
+    ids = [change.intent_id for change in changes if change.intent_id is not None]
+    if not ids:
+        return []
+    latest = latest_outcomes(ids)
+    return [change for change in changes if latest.get(change.intent_id or 0) == Outcome.FAILED]
 
 
 def pending_sources(*, account_id: int, panels: Iterable[str]) -> set[str]:
@@ -166,9 +185,14 @@ def pending_listed(account_id: int) -> dict[str, PanelChanges]:
     read of what would show them (each panel's own poll settles its changes and then has the
     summary drawn again)."""
     listed: dict[str, PanelChanges] = {}
-    for change in _load(account_id):
+    changes = _load(account_id)
+    failed = _failed(changes)
+    for change in changes:
         bucket = listed.setdefault(change.panel, PanelChanges())
-        (bucket.overdue if change.overdue else bucket.waiting).append(change)
+        if change in failed:
+            bucket.failed.append(change)
+        else:
+            (bucket.overdue if change.overdue else bucket.waiting).append(change)
     return listed
 
 
@@ -180,6 +204,7 @@ def pending_settle(*, page: GuestPage, panels: Iterable[str]) -> dict[str, Panel
     wanted = set(panels)
     done: list[PendingChange] = []
     sorted_out: dict[str, PanelChanges] = {}
+    not_shown: list[PendingChange] = []
     for change in _load(page.account_id):
         if change.panel not in wanted:
             continue
@@ -190,6 +215,14 @@ def pending_settle(*, page: GuestPage, panels: Iterable[str]) -> dict[str, Panel
             done.append(change)
         elif shown:
             bucket.applied.append(change)
+            done.append(change)
+        else:
+            not_shown.append(change)
+    failed = _failed(not_shown)
+    for change in not_shown:
+        bucket = sorted_out[change.panel]
+        if change in failed:
+            bucket.failed.append(change)
             done.append(change)
         else:
             (bucket.overdue if change.overdue else bucket.waiting).append(change)

@@ -239,7 +239,9 @@ def guest_context(
         ],
         "account_actions": account_actions(request, page),
         "pending": pending,
-        "pending_shown": any(changes.waiting or changes.overdue for changes in pending.values()),
+        "pending_shown": any(
+            changes.waiting or changes.overdue or changes.failed for changes in pending.values()
+        ),
         "forms": page_forms,
         "opened": opened,
         "adjust_open": adjust_opened(request),

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from portal.audit.models import Kind, Outcome
 from portal.audit.personal import identifier_record
+from portal.audit.records import outcome_record
 from portal.audit.scrub import card_hash
 from portal.sandbox import demo
 from portal.sandbox.catalog import POINTS
@@ -654,6 +655,32 @@ def test_a_change_whose_outcome_is_unknown_keeps_the_form_as_sent(
     assert "could not confirm whether the change went through" in html
     assert "Keep me</textarea>" in html
     assert 'value="n4"' in html
+
+
+def test_a_change_settled_as_failed_after_all_is_said_to_have_not_gone_through(
+    sandbox: SandboxController, agent_client: Client, records: Records, settings: Any
+) -> None:
+    # The note's reply is lost and upstream never adds it: pending, then not showing...
+    settings.GUESTS_PENDING_SECONDS = 0
+    sandbox.faults.error(503, endpoint="csr/addAccountComment", times=1)
+    post(agent_client, "note_add", {"note-note": "Lost one", "note-idempotency_key": "n5"})
+    html = agent_client.get(GUEST_URL).content.decode()
+    assert "Not showing yet:</strong> Note by alice.agent" in html
+
+    # ... until the reconciler reads upstream back and settles it as failed.
+    (intent,) = records("account_note.add", Kind.INTENT)
+    outcome_record(intent=intent, outcome=Outcome.FAILED, error_message="no such note")
+    html = agent_client.get(GUEST_URL).content.decode()
+
+    notes = html[html.index('id="panel-notes"') :]
+    assert "Did not go through:</strong> Note by alice.agent" in notes
+    assert "Not showing yet" not in html
+    summary = html[html.index("Pending changes") : html.index("Open approvals")]
+    assert "did not go through" in summary
+    # Said once, then forgotten: the CSR makes it again, nothing is left waiting.
+    html = agent_client.get(GUEST_URL).content.decode()
+    assert "Did not go through" not in html
+    assert "Lost one" not in html
 
 
 def test_changes_need_their_permission(sandbox: SandboxController, auditor_client: Client) -> None:
