@@ -66,6 +66,17 @@ class PendingChange:
     started: float = field(default_factory=time.time)
     #: The change's audit intent: its settled outcome says whether it failed after all.
     intent_id: int | None = None
+    #: Upstream answered that the change was made: its own message said so already.
+    confirmed: bool = False
+    #: A page has shown it waiting ("Pending", "Not showing yet").
+    seen_waiting: bool = False
+
+    @property
+    def announced(self) -> bool:
+        """Whether the page says "Now showing" once it shows: it closes a "Pending" the CSR
+        saw, or settles a change whose outcome was not known. A change confirmed and showing
+        at once is not said twice (its own message said it)."""
+        return self.seen_waiting or not self.confirmed
 
     @property
     def overdue(self) -> bool:
@@ -156,7 +167,8 @@ def pending_add(*, account_id: int, change: PendingChange) -> None:
 def pending_watch(outcome: ChangeOutcome, *, account_id: int, change: PendingChange) -> None:
     """After a change: watch for it on the page if it was applied, or may have been."""
     if outcome.may_have_applied:
-        pending_add(account_id=account_id, change=replace(change, intent_id=outcome.intent_id))
+        made = replace(change, intent_id=outcome.intent_id, confirmed=outcome.ok)
+        pending_add(account_id=account_id, change=made)
 
 
 def _failed(changes: Iterable[PendingChange]) -> list[PendingChange]:
@@ -214,11 +226,13 @@ def pending_settle(*, page: GuestPage, panels: Iterable[str]) -> dict[str, Panel
             bucket.unreported.append(change)
             done.append(change)
         elif shown:
-            bucket.applied.append(change)
+            if change.announced:
+                bucket.applied.append(change)
             done.append(change)
         else:
             not_shown.append(change)
     failed = _failed(not_shown)
+    seen: list[PendingChange] = []
     for change in not_shown:
         bucket = sorted_out[change.panel]
         if change in failed:
@@ -226,10 +240,17 @@ def pending_settle(*, page: GuestPage, panels: Iterable[str]) -> dict[str, Panel
             done.append(change)
         else:
             (bucket.overdue if change.overdue else bucket.waiting).append(change)
-    if done:
-        # Only the ones settled here go (``_store`` reads the changes again: one added
-        # meanwhile by another request stays).
-        _store(page.account_id, lambda changes: [c for c in changes if c not in done])
+            if not change.seen_waiting:
+                seen.append(change)
+    if done or seen:
+        # Only the ones settled (or first shown waiting) here change (``_store`` reads the
+        # changes again: one added meanwhile by another request stays as it is).
+        _store(
+            page.account_id,
+            lambda changes: [
+                replace(c, seen_waiting=True) if c in seen else c for c in changes if c not in done
+            ],
+        )
     return sorted_out
 
 

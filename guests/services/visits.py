@@ -11,6 +11,7 @@ from portal.audit.outcome import ChangeOutcome
 from portal.audit.types import Submission
 from portal.paytronix.client import PaytronixClient
 from portal.paytronix.replies import AddRedeemReply
+from portal.templatetags.amounts import amount
 
 
 def visit_code_apply(submission: Submission, *, account_id: int, code: str) -> ChangeOutcome:
@@ -36,7 +37,7 @@ def visit_code_apply(submission: Submission, *, account_id: int, code: str) -> C
             for w in reply.wallet_contents
             if w.wallet_code is not None and w.balance is not None
         }
-        earned = ", ".join(f"{w.name} now {w.balance}" for w in reply.wallet_contents)
+        earned = ", ".join(f"{w.name} now {amount(w.balance)}" for w in reply.wallet_contents)
         pending_add(
             account_id=account_id,
             change=PendingChange(
@@ -46,6 +47,8 @@ def visit_code_apply(submission: Submission, *, account_id: int, code: str) -> C
                 check="wallet_balances",
                 expected=balances,
                 summary=f"Visit code {code}: {earned}",
+                intent_id=outcome.intent_id,
+                confirmed=True,
             ),
         )
         return dataclasses.replace(outcome, message=f"Visit code applied: {earned}.")

@@ -180,15 +180,18 @@ def visit_code_check_view(request: HtmxHttpRequest, account_id: int) -> HttpResp
     checked = None
     page_forms: dict[str, django_forms.Form] = {"visit_check": form}
     if form.is_valid():
-        code = form.cleaned_data["code"]
-        try:
-            checked = visit_code_check(viewer=viewer_of(request), account_id=account_id, code=code)
-        except PaytronixError as error:
-            # Upstream trouble answers in the panel: the rest of the page is fine.
-            checked = VisitCodeCheck(code=code, info=None, problem=explain(error))
+        checked = _visit_checked(request, account_id, form.cleaned_data["code"])
         if checked.applicable:
             page_forms["visit_apply"] = VisitCodeApplyForm(initial={"code": checked.code})
     return _render_panel(request, account_id, panel="wallets", forms=page_forms, visit=checked)
+
+
+def _visit_checked(request: HtmxHttpRequest, account_id: int, code: str) -> VisitCodeCheck:
+    try:
+        return visit_code_check(viewer=viewer_of(request), account_id=account_id, code=code)
+    except PaytronixError as error:
+        # Upstream trouble answers in the panel: the rest of the page is fine.
+        return VisitCodeCheck(code=code, info=None, problem=explain(error))
 
 
 def _render_panel(
@@ -244,9 +247,30 @@ referrals_add = _change_view(
 referral_code_create = _change_view(
     ReferralCodeCreateForm, panel="referrals", service=services.referral_code_create
 )
-visit_code_apply = _change_view(
+_visit_code_applied = _change_view(
     VisitCodeApplyForm, panel="wallets", service=services.visit_code_apply, fields=("code",)
 )
+
+
+@require_POST
+@requires("lookup_guests", "apply_visit_codes")
+@guest_errors
+def visit_code_apply(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
+    """Apply a visit code checked first. Refused input (no reason given) shows the code's check
+    again beside the form, as before the submit: the CSR still sees what they are applying."""
+    form = VisitCodeApplyForm(request.POST)
+    code = str(form.data.get(form.add_prefix("code"), ""))
+    if form.is_valid() or not code or set(form.errors) - {"reason_text", "reason_code"}:
+        return _visit_code_applied(request, account_id)
+    return _render_panel(
+        request,
+        account_id,
+        panel="wallets",
+        forms={"visit_check": VisitCodeCheckForm(initial={"code": code}), "visit_apply": form},
+        visit=_visit_checked(request, account_id, code),
+    )
+
+
 note_add = _change_view(
     NoteForm, panel="notes", service=services.account_note_add, fields=("note",)
 )

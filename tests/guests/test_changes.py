@@ -560,9 +560,27 @@ def test_a_visit_code_is_checked_first_showing_what_it_is_then_applied(
     ).content.decode()
     points_after = points.balance
     assert points_after == points_before + 22
-    assert f"Visit code applied: Points now {points_after}" in applied
+    assert f"Visit code applied: Points now {points_after:,}" in applied
+    assert "," in f"{points_after:,}"
     assert "Now showing" not in applied
     assert records("visit_code.apply", Kind.OUTCOME)[0].outcome == Outcome.SUCCEEDED
+
+
+def test_applying_a_visit_code_without_a_reason_keeps_what_the_code_is_in_sight(
+    sandbox: SandboxController, agent_client: Client, records: Records
+) -> None:
+    refused = post(
+        agent_client,
+        "visit_code_apply",
+        {"visit_apply-code": "VC100148212250", "visit_apply-idempotency_key": "v2"},
+    ).content.decode()
+
+    assert "This field is required." in refused
+    # The code's check again, beside the form: what is being applied stays in sight.
+    for text in ("<dd>4821</dd>", "<dd>22.50</dd>", "Apply this visit code"):
+        assert text in refused
+    assert 'name="visit_check-code" value="VC100148212250"' in refused
+    assert records("visit_code.apply") == []
 
 
 @pytest.mark.parametrize(

@@ -112,7 +112,9 @@ def test_the_account_fields_are_changed_with_edit_account(
     assert outcome.outcome == Outcome.SUCCEEDED
     assert intent.params["changes"] == {"customerNumber": {"before": "C***", "after": "C***"}}
     page = agent_client.get(GUEST_URL).content.decode()
-    assert "Now showing: Account fields changed: Customer number." in page
+    # Said once: the change's own message, not again as "Now showing" (it showed at once).
+    assert page.count("Account fields changed: Customer number.") == 1
+    assert "Now showing" not in page
 
 
 def test_editing_details_sends_only_what_changed_and_audits_it_masked(
@@ -151,7 +153,9 @@ def test_editing_details_sends_only_what_changed_and_audits_it_masked(
     for secret in ("june.smith", demo.DEMO_EMAIL, "6175550199", demo.DEMO_PHONE):
         assert secret not in stored
     page = agent_client.get(GUEST_URL).content.decode()
-    assert "Now showing: Details changed: Email address, Phone, Favourite visit time." in page
+    # Said once (the change's own message), not again as "Now showing": it showed at once.
+    assert page.count("Details changed: Email address, Phone, Favourite visit time.") == 1
+    assert "Now showing" not in page
     assert "june.smith@example.org (not verified)" in page
 
 
