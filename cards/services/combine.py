@@ -170,10 +170,8 @@ def combine_approved(submission: Submission, request: ApprovalRequest) -> Change
     if outcome.account_suspended:
         return replace(
             outcome,
-            message=(
-                "Nothing was combined: the loyalty system suspended the guest's main account "
-                f"for a review (accountSuspended). {outcome.message}"
-            ),
+            # Its sentence says what happened and what to do; the code, for whoever checks.
+            message=f"{outcome.message} (The loyalty system answered accountSuspended.)",
         )
     return outcome
 

@@ -203,9 +203,12 @@ def test_an_approved_combine_that_suspends_the_account_is_reported_on_the_reques
 
     request.refresh_from_db()
     assert request.change_outcome == "failed"
-    assert "suspended the guest's main account for a review (accountSuspended)" in (
+    assert "the loyalty system suspended the guest's main account instead" in (
         request.change_message
     )
+    assert request.change_message.endswith("(The loyalty system answered accountSuspended.)")
+    # Said once, not twice.
+    assert request.change_message.count("Nothing was combined") == 1
     assert sandbox.state.account_for_card(main).status == "SUSPENDED"
     assert sandbox.state.account_for_card(other).status == "ACTIVE"
     mine = agent_client.get(reverse("approvals:queue")).content.decode()
