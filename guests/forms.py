@@ -49,7 +49,14 @@ MAX_REFERRAL_MESSAGE = 500
 class SearchForm(forms.Form):
     """The global search box: one text, whatever the caller gave."""
 
-    q = forms.CharField(label="Find a guest", max_length=200)
+    q = forms.CharField(
+        label="Find a guest",
+        max_length=200,
+        error_messages={
+            "required": "Type what the guest gave: a card number, account id, username, email, "
+            "phone or name."
+        },
+    )
 
     def clean_q(self) -> Query:
         try:

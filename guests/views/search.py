@@ -53,7 +53,8 @@ def _see_other(url: str) -> HttpResponse:
 def search(request: HtmxHttpRequest) -> HttpResponse:
     """``q``: what the caller said, whatever it is. One match opens the guest page."""
     text = request.POST.get("q", "").strip() if request.method == "POST" else ""
-    form = SearchForm(request.POST if text else None)
+    # A search sent empty is bound, so that it says what to type (the box is required).
+    form = SearchForm(request.POST if request.method == "POST" else None)
     context: dict[str, Any] = {
         "form": form,
         "query": text,

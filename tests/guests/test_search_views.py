@@ -77,6 +77,9 @@ def test_a_surname_shared_by_several_guests_lists_them_to_pick_from(
     assert "…000011" in html
     assert "Mar 14, 2019" in html
     assert demo.DEMO_ACTIVE_CARD not in html
+    # The first guest found has the focus (Enter opens it), not the search box.
+    assert html.count("autofocus") == 1
+    assert re.search(r'<a href="/guests/\d+/" autofocus>', html)
 
 
 def test_results_show_what_tells_guests_of_one_name_apart(
@@ -198,6 +201,14 @@ def test_no_match_says_so_and_keeps_the_query_in_the_box(
     html = response.content.decode()
     assert "No guest matches" in html
     assert 'value="6000209999999999"' in html
+    # Back in the box, to type another detail.
+    assert 'value="6000209999999999" autocomplete="off" autofocus' in html
+
+
+def test_an_empty_search_sent_says_what_to_type(agent_client: Client) -> None:
+    html = search(agent_client, "   ").content.decode()
+    assert "Type what the guest gave: a card number, account id, username, email" in html
+    assert 'aria-invalid="true"' in html
 
 
 def test_a_card_of_a_closed_account_explains_both_statuses(
@@ -239,6 +250,8 @@ def test_an_empty_search_shows_the_form(agent_client: Client) -> None:
     response = agent_client.get(reverse("guests:search"))
     assert response.status_code == 200
     assert b"Advanced search" in response.content
+    assert b"Type what the guest gave" not in response.content
+    assert b'autocomplete="off" autofocus' in response.content
 
 
 def test_upstream_down_is_explained_with_a_retry(
