@@ -349,6 +349,9 @@ class VisitCodeApplyForm(ChangeForm):
     prefix = "visit_apply"
 
     code = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    #: What the check found (signed: ``guests.selectors.codes.visit_check_carried``), to show
+    #: it again beside the form when the form is refused, with no second upstream call.
+    checked = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
 
 
 class NoteForm(ChangeForm):

@@ -309,6 +309,17 @@ def _note(page: GuestPage, change: PendingChange) -> bool | None:
     )
 
 
+def _card_status(page: GuestPage, change: PendingChange) -> bool | None:
+    """The card (by its masked number) of the page's account reads in the status asked."""
+    if page.account is None:
+        return None
+    masked, status = change.expected["masked"], change.expected["status"]
+    for card in page.cards:
+        if card.masked_card_number == masked:
+            return card.status == status
+    return None
+
+
 def _wallet_balances(page: GuestPage, change: PendingChange) -> bool | None:
     balances = {str(w.wallet_code): w.balance for w in page.wallets}
     try:
@@ -400,6 +411,7 @@ _CHECKS: dict[str, Callable[[GuestPage, PendingChange], Seen]] = {
     "referral_emails": _referral_emails,
     "note": _note,
     "wallet_balances": _wallet_balances,
+    "card_status": _card_status,
     "user_values": _user_values,
     "account_values": _account_values,
     "address": _address,

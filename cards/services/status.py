@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from cards.selectors import AccountCard, GuestCards
+from guests.pending import PendingChange, pending_watch
 from portal.audit.outcome import ChangeOutcome, change_run
 from portal.audit.types import Submission, Target
 from portal.sentences import CARD_STATUS_WORDS, words
@@ -43,7 +44,7 @@ def card_status_change(
     ``card.disable``. Raises ``PermissionDenied`` or ``ValidationError`` (a missing reason)
     before anything is sent."""
     number = card.full_number
-    return change_run(
+    outcome = change_run(
         submission,
         action="card.disable" if status == "DISABLED" else "card.enable",
         target=Target(
@@ -55,3 +56,17 @@ def card_status_change(
         ),
         success=f"Card ending {card.masked_card_number} is now {STATUS_WORDS[status]}.",
     )
+    # The guest page says it is pending until the card reads so (or the audit log settles it).
+    pending_watch(
+        outcome,
+        account_id=guest.account_id,
+        change=PendingChange(
+            action="card.disable" if status == "DISABLED" else "card.enable",
+            panel="cards",
+            sources=("account",),
+            check="card_status",
+            expected={"masked": card.masked_card_number, "status": status},
+            summary=f"Card ending {card.masked_card_number} {STATUS_WORDS[status]}",
+        ),
+    )
+    return outcome

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core import signing
+
 from guests.selectors.load import guest_account
 from guests.selectors.scope import Viewer
 from portal.paytronix.client import client_from_settings
-from portal.paytronix.errors import InvalidVisitCodeError, PaytronixResultError
+from portal.paytronix.errors import (
+    InvalidVisitCodeError,
+    MalformedReplyError,
+    PaytronixResultError,
+)
 from portal.paytronix.replies import ReferralCode, VisitCode
 from portal.sentences import explain
 
@@ -24,6 +30,38 @@ class VisitCodeCheck:
     @property
     def applicable(self) -> bool:
         return self.info is not None and not self.problem
+
+
+_CARRIED_SALT = "guests.visit-code-check"
+#: How long a check carried in the apply form is shown again (it is the check's, not news).
+_CARRIED_SECONDS = 3600
+
+
+def visit_check_carried(check: VisitCodeCheck) -> str:
+    """The check's description of its code, signed, for the apply form to carry."""
+    info = check.info
+    if info is None:
+        return ""
+    wire = {
+        "storeCode": info.store_code,
+        "checkNumber": info.check_number,
+        "dollarSpent": None if info.dollar_spent is None else str(info.dollar_spent),
+        "checkDate": None if info.check_date is None else info.check_date.isoformat(),
+        "normalizedCode": info.normalized_code,
+    }
+    return signing.dumps({k: v for k, v in wire.items() if v is not None}, salt=_CARRIED_SALT)
+
+
+def visit_check_carried_back(code: str, carried: str) -> VisitCodeCheck | None:
+    """The check the apply form carried (``visit_check_carried``), as it was; None if it
+    carries none, or one not signed here, or too old."""
+    if not carried:
+        return None
+    try:
+        data = signing.loads(carried, salt=_CARRIED_SALT, max_age=_CARRIED_SECONDS)
+        return VisitCodeCheck(code=code, info=VisitCode.from_wire(data))
+    except (signing.BadSignature, MalformedReplyError, TypeError):
+        return None
 
 
 def visit_code_check(*, viewer: Viewer, account_id: int, code: str) -> VisitCodeCheck:

@@ -33,7 +33,12 @@ from guests.forms import (
     VisitCodeCheckForm,
 )
 from guests.selectors import referral_code_check, visit_code_check
-from guests.selectors.codes import ReferralCodeCheck, VisitCodeCheck
+from guests.selectors.codes import (
+    ReferralCodeCheck,
+    VisitCodeCheck,
+    visit_check_carried,
+    visit_check_carried_back,
+)
 from guests.services import ChangeRefusedError
 from guests.views.page import (
     GUEST_TEMPLATE,
@@ -182,7 +187,9 @@ def visit_code_check_view(request: HtmxHttpRequest, account_id: int) -> HttpResp
     if form.is_valid():
         checked = _visit_checked(request, account_id, form.cleaned_data["code"])
         if checked.applicable:
-            page_forms["visit_apply"] = VisitCodeApplyForm(initial={"code": checked.code})
+            page_forms["visit_apply"] = VisitCodeApplyForm(
+                initial={"code": checked.code, "checked": visit_check_carried(checked)}
+            )
     return _render_panel(request, account_id, panel="wallets", forms=page_forms, visit=checked)
 
 
@@ -257,17 +264,19 @@ _visit_code_applied = _change_view(
 @guest_errors
 def visit_code_apply(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
     """Apply a visit code checked first. Refused input (no reason given) shows the code's check
-    again beside the form, as before the submit: the CSR still sees what they are applying."""
+    again beside the form, as the form carried it (no upstream call for refused input): the
+    CSR still sees what they are applying."""
     form = VisitCodeApplyForm(request.POST)
     code = str(form.data.get(form.add_prefix("code"), ""))
-    if form.is_valid() or not code or set(form.errors) - {"reason_text", "reason_code"}:
+    carried = visit_check_carried_back(code, str(form.data.get(form.add_prefix("checked"), "")))
+    if form.is_valid() or carried is None or set(form.errors) - {"reason_text", "reason_code"}:
         return _visit_code_applied(request, account_id)
     return _render_panel(
         request,
         account_id,
         panel="wallets",
         forms={"visit_check": VisitCodeCheckForm(initial={"code": code}), "visit_apply": form},
-        visit=_visit_checked(request, account_id, code),
+        visit=carried,
     )
 
 

@@ -233,3 +233,31 @@ def test_an_unknown_outcome_keeps_the_key_so_submitting_again_never_sends_twice(
     assert again.status_code == 303
     assert sandbox.state.card(demo.DEMO_ACTIVE_CARD).status == "DISABLED"
     assert len(upstream_calls.to("guest/changeCardStatus.json")) == 1
+
+
+def test_a_change_whose_outcome_is_unknown_is_pending_on_the_guest_page_until_the_card_shows_it(
+    sandbox, agent_client
+):
+    # The reply is lost and the write is not carried out yet (upstream shows it later).
+    sandbox.faults.error(503, endpoint="guest/changeCardStatus", times=1)
+    disable(agent_client, key="pending")
+    page = agent_client.get(reverse("guests:guest", args=[ACCOUNT])).content.decode()
+    cards = page[page.index('id="panel-cards"') : page.index('id="panel-wallets"')]
+    assert f"Pending:</strong> Card ending {ACTIVE} disabled." in cards
+    assert 'hx-trigger="every 2s"' in cards
+    assert f'Card ending {ACTIVE} disabled</a> <span class="muted">(waiting)' in page
+
+    # Once the card reads so, the panel says it shows, and stops asking.
+    sandbox.state.card(demo.DEMO_ACTIVE_CARD).status = "DISABLED"
+    panel = agent_client.get(
+        reverse("guests:panel", args=[ACCOUNT, "cards"]), headers=HTMX
+    ).content.decode()
+    assert f"Now showing: Card ending {ACTIVE} disabled." in panel
+    assert 'hx-trigger="every 2s"' not in panel
+
+
+def test_a_change_made_at_once_is_not_watched(sandbox, agent_client):
+    disable(agent_client, key="at-once")
+    page = agent_client.get(reverse("guests:guest", args=[ACCOUNT])).content.decode()
+    assert "Pending:" not in page
+    assert "Now showing" not in page

@@ -567,12 +567,24 @@ def test_a_visit_code_is_checked_first_showing_what_it_is_then_applied(
 
 
 def test_applying_a_visit_code_without_a_reason_keeps_what_the_code_is_in_sight(
-    sandbox: SandboxController, agent_client: Client, records: Records
+    sandbox: SandboxController,
+    agent_client: Client,
+    records: Records,
+    upstream_calls: UpstreamCalls,
 ) -> None:
+    checked = check_visit_code(agent_client, demo.DEMO_VISIT_CODE)
+    carried = re.search(r'name="visit_apply-checked" value="([^"]+)"', checked)
+    assert carried is not None
+    asked = len(upstream_calls.paths())
+
     refused = post(
         agent_client,
         "visit_code_apply",
-        {"visit_apply-code": "VC100148212250", "visit_apply-idempotency_key": "v2"},
+        {
+            "visit_apply-code": "VC100148212250",
+            "visit_apply-checked": carried.group(1),
+            "visit_apply-idempotency_key": "v2",
+        },
     ).content.decode()
 
     assert "This field is required." in refused
@@ -581,6 +593,21 @@ def test_applying_a_visit_code_without_a_reason_keeps_what_the_code_is_in_sight(
         assert text in refused
     assert 'name="visit_check-code" value="VC100148212250"' in refused
     assert records("visit_code.apply") == []
+    # As the form carried it: refused input asks upstream nothing.
+    assert not any("VisitCode" in path for path in upstream_calls.paths()[asked:])
+
+    # A check the console did not sign is not shown.
+    forged = post(
+        agent_client,
+        "visit_code_apply",
+        {
+            "visit_apply-code": "VC100148212250",
+            "visit_apply-checked": carried.group(1)[:-2] + "xx",
+            "visit_apply-idempotency_key": "v3",
+        },
+    ).content.decode()
+    assert "<dd>4821</dd>" not in forged
+    assert "This field is required." in forged
 
 
 @pytest.mark.parametrize(
