@@ -85,18 +85,22 @@ def _request_params(preview: CombinePreview) -> dict[str, Any]:
     }
 
 
+def combine_waiting(card: AccountCard, *, besides: str = "") -> ApprovalRequest | None:
+    """The request to combine ``card`` that waits for a decision, if any (other than the one
+    submitted with the key ``besides``). A card read from the cache is known by its hash."""
+    hashed = card.card_hash or card_hash(card.full_number)
+    waiting = ApprovalRequest.objects.filter(
+        action="cards.combine", status=Status.OPEN, card_hash=hashed
+    )
+    return waiting.exclude(idempotency_key=besides).first() if besides else waiting.first()
+
+
 def combine_request(submission: Submission, *, preview: CombinePreview) -> ApprovalRequest:
     """Ask a supervisor to combine the previewed account (an approval request; nothing is
     sent upstream). A second submit of the same form answers the first request; another
     request for a card whose combine already waits is refused (``ValidationError``)."""
     card = preview.card
-    waiting = (
-        ApprovalRequest.objects.filter(
-            action="cards.combine", status=Status.OPEN, card_hash=card_hash(card.full_number)
-        )
-        .exclude(idempotency_key=submission.idempotency_key)
-        .first()
-    )
+    waiting = combine_waiting(card, besides=submission.idempotency_key)
     if waiting is not None:
         raise ValidationError(
             f"A combine of this card is already waiting for approval (request #{waiting.pk}, "

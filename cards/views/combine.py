@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cards.forms import CombineCardForm
 from cards.limits import combine_needs_approval
 from cards.selectors import CombinePreview, card_job_outcome, combine_preview
-from cards.services.combine import cards_combine_start, combine_request
+from cards.services.combine import cards_combine_start, combine_request, combine_waiting
 from cards.views.common import card_screen, change_refused
 from portal.approvals.services import REQUEST_SENT
 from portal.audit.door import LimitExceededError
@@ -40,6 +40,8 @@ def _combine_context(
         "error": error,
         # The viewer's combines are approval requests (cards.limits): said before.
         "needs_approval": combine_needs_approval(viewer_of(request)),
+        # A request to combine this card already waits: the screen points to it, no form.
+        "waiting": combine_waiting(preview.card) if preview.combinable else None,
     }
 
 

@@ -262,9 +262,26 @@ def test_a_second_request_for_a_combine_already_waiting_is_refused(sandbox, agen
     second = combine(agent_client, sandbox, key="second")
     request = ApprovalRequest.objects.get()
     assert second.status_code == 422
-    assert f"already waiting for approval (request #{request.pk}, asked by alice.agent)" in (
-        second.content.decode()
-    )
+    assert f"request #{request.pk}</a>, asked by alice.agent" in second.content.decode()
     # The same form submitted twice answers the first request.
     assert combine(agent_client, sandbox, key="first").status_code == 303
     assert ApprovalRequest.objects.count() == 1
+
+
+def test_the_combine_screen_of_a_card_whose_combine_waits_points_to_the_request_with_no_form(
+    sandbox, agent_client, supervisor_client
+):
+    combine(agent_client, sandbox, key="first")
+    request = ApprovalRequest.objects.get()
+    _, other = demo.DEMO_COMBINABLE_PAIR
+    url = reverse("cards:combine", args=[account_of(sandbox, other), other[-6:]])
+
+    for client, words in (
+        (agent_client, "It is combined once a supervisor approves it."),
+        (supervisor_client, "Approving it there combines the card, as your action"),
+    ):
+        html = client.get(url).content.decode()
+        assert "A combine of this card is already waiting for a supervisor" in html
+        assert f'href="{reverse("approvals:detail", args=[request.pk])}"' in html
+        assert words in html
+        assert 'id="combine-form"' not in html
