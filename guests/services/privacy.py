@@ -123,7 +123,11 @@ def approved_deletion_describe(request: ApprovalRequest) -> str:
         f"marketing choices and the program's own fields), their addresses, and their username "
         f"and password: they can no longer sign in. It cannot be undone from the console. What "
         f"Paytronix keeps of the accounts, cards and balances is not documented; the console "
-        f"treats them as kept, registered to no one."
+        f"treats them as kept, registered to no one. It does not remove the account notes left "
+        f"by staff, the referrals the guest sent (with their friends' email addresses), links "
+        f"to external accounts (a search still finds the account by them), saved payment "
+        f"methods and auto-recharge (remove those on the account's stored value and payments "
+        f"screen first), nor the history and balances."
     )
 
 

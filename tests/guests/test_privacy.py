@@ -117,6 +117,10 @@ def test_asking_deletes_nothing_and_a_supervisor_approves_it(
     own = decide(agent_client, request.pk, "approve")
     assert own.status_code == 403
     assert USER in sandbox.state.live.users
+    # The approver is told what the deletion leaves, as the requester was.
+    review = supervisor_client.get(reverse("approvals:detail", args=[request.pk])).content
+    assert b"saved payment methods and auto-recharge" in review.replace(b"\n", b" ")
+    assert b"links to external accounts" in review
 
     approved = decide(supervisor_client, request.pk, "approve")
 
