@@ -24,7 +24,12 @@ class CardsConfig(AppConfig):
             card_status_ahead,
             card_status_item,
         )
-        from cards.services.combine import card_combine_item, combine_approved, combine_describe
+        from cards.services.combine import (
+            card_combine_item,
+            combine_approved,
+            combine_describe,
+            combine_now,
+        )
         from cards.services.wallets import (
             wallet_adjust_approved,
             wallet_adjust_describe,
@@ -59,4 +64,6 @@ class CardsConfig(AppConfig):
         # Combines by whoever lacks combine_without_approval: a supervisor approves, then runs.
         limit_register("cards.combine", combine_limit)
         limit_register("cards.attach_and_combine", attach_and_combine_limit)
-        approval_kind_register("cards.combine", run=combine_approved, describe=combine_describe)
+        approval_kind_register(
+            "cards.combine", run=combine_approved, describe=combine_describe, now=combine_now
+        )

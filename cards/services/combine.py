@@ -37,6 +37,7 @@ from portal.jobs.services import ItemSpec, job_create
 from portal.paytronix.client import PaytronixClient
 from portal.paytronix.errors import PaytronixError
 from portal.sentences import NotShownError, explain
+from portal.templatetags.amounts import amount
 
 
 def cards_combine_start(
@@ -206,6 +207,36 @@ def combine_describe(request: ApprovalRequest) -> str:
         "The account is read again before: if it changed, nothing is sent. Combining many "
         "cards into one account can make the loyalty system suspend the main account for a "
         "review; then nothing is combined. It cannot be undone here."
+    )
+
+
+def combine_now(request: ApprovalRequest, viewer: Any) -> str:
+    """The balances of both accounts now and after, as the requester's preview showed them
+    (read from upstream within the approver's store group), or why the account cannot be
+    combined now (combined meanwhile, closed): for the approver who may decide. Approving
+    reads the account again before it acts."""
+    try:
+        preview = combine_preview(
+            viewer=viewer,
+            account_id=int(request.account_id or 0),
+            masked_card_number=request.card_masked,
+        )
+    except NotShownError as error:
+        return f"The account could not be read now: {error.sentence}"
+    except PaytronixError as error:
+        return f"The account could not be read now: {explain(error)}"
+    if not preview.combinable:
+        return f"It cannot be combined now: {preview.why_not}"
+    if preview.main_account_id is None or not preview.wallets:
+        return ""
+    lines = "; ".join(
+        f"{line.name} {amount(line.this_account)} + {amount(line.other_account)} = "
+        f"{amount(line.after)}"
+        for line in preview.wallets
+    )
+    return (
+        f"Balances now, main account {preview.main_account_id} + account "
+        f"{request.account_id} = after: {lines}."
     )
 
 

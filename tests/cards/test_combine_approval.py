@@ -25,6 +25,7 @@ from portal.audit.reconcile import unknown_outcomes_reconcile
 from portal.audit.types import AuditContext, Reason, Submission
 from portal.jobs.models import Job
 from portal.sandbox import demo
+from portal.sandbox.catalog import POINTS
 from portal.staff.models import User
 from portal.staff.roles import ROLE_PERMISSIONS, Role
 from tests.cards.test_combine import account_of, attach_and_combine, combine
@@ -285,3 +286,24 @@ def test_the_combine_screen_of_a_card_whose_combine_waits_points_to_the_request_
         assert f'href="{reverse("approvals:detail", args=[request.pk])}"' in html
         assert words in html
         assert 'id="combine-form"' not in html
+
+
+def test_the_approver_sees_both_accounts_balances_now_and_after(
+    sandbox, agent_client, supervisor_client
+):
+    combine(agent_client, sandbox, key="first")
+    request = ApprovalRequest.objects.get()
+    main, other = demo.DEMO_COMBINABLE_PAIR
+
+    html = supervisor_client.get(reverse("approvals:detail", args=[request.pk])).content.decode()
+
+    main_id = account_of(sandbox, main)
+    assert f"Balances now, main account {main_id} + account {request.account_id} = after:" in html
+    points = sandbox.state.account(main_id).wallet(POINTS).balance
+    theirs = sandbox.state.account(request.account_id).wallet(POINTS).balance
+    assert f"Points {points:,} + {theirs:,} = {points + theirs:,}" in html
+
+    # Combined meanwhile (by a supervisor, directly): the approver is told it cannot be now.
+    sandbox.state.account(request.account_id).status = "TERMINATED"
+    html = supervisor_client.get(reverse("approvals:detail", args=[request.pk])).content.decode()
+    assert "Balances now" not in html
