@@ -293,7 +293,7 @@ def test_the_approver_sees_both_accounts_balances_now_and_after(
 ):
     combine(agent_client, sandbox, key="first")
     request = ApprovalRequest.objects.get()
-    main, other = demo.DEMO_COMBINABLE_PAIR
+    main, _ = demo.DEMO_COMBINABLE_PAIR
 
     html = supervisor_client.get(reverse("approvals:detail", args=[request.pk])).content.decode()
 
