@@ -304,6 +304,9 @@ def test_the_approver_sees_both_accounts_balances_now_and_after(
     assert f"Points {points:,} + {theirs:,} = {points + theirs:,}" in html
 
     # Combined meanwhile (by a supervisor, directly): the approver is told it cannot be now.
-    sandbox.state.account(request.account_id).status = "TERMINATED"
+    def closed(model, moment):
+        model.accounts[request.account_id].status = "TERMINATED"
+
+    sandbox.state.write(closed)
     html = supervisor_client.get(reverse("approvals:detail", args=[request.pk])).content.decode()
     assert "Balances now" not in html

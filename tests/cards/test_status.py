@@ -248,7 +248,10 @@ def test_a_change_whose_outcome_is_unknown_is_pending_on_the_guest_page_until_th
     assert f'Card ending {ACTIVE} disabled</a> <span class="muted">(waiting)' in page
 
     # Once the card reads so, the panel says it shows, and stops asking.
-    sandbox.state.card(demo.DEMO_ACTIVE_CARD).status = "DISABLED"
+    def disabled(model, moment):
+        model.cards[demo.DEMO_ACTIVE_CARD].status = "DISABLED"
+
+    sandbox.state.write(disabled)
     panel = agent_client.get(
         reverse("guests:panel", args=[ACCOUNT, "cards"]), headers=HTMX
     ).content.decode()
