@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.messages import get_messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -85,6 +86,10 @@ def _detail_context(
             reason_parts(label or found.reason_code, found.reason_code, found.reason_text)
         ),
         "description": kind.describe(found),
+        # The decision's message at the top already says what came of the change: its line
+        # under the status is not drawn again on that page (it is on every later view).
+        "said_above": bool(found.change_message)
+        and any(str(message) == found.change_message for message in get_messages(request)),
         # What stands now, for the one who decides (a read the guest page would make).
         "now": kind.now(found, viewer) if may_decide and kind.now is not None else "",
         "form": form,

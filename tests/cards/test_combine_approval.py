@@ -79,6 +79,12 @@ def test_an_agents_request_approved_by_a_supervisor_combines_once_as_the_supervi
     assert f"Combine account {other_id} (card ending {OTHER[-6:]})" in queue
 
     approved = decide(supervisor_client, request.pk)
+    # The page after the decision says what came of it once, at the top.
+    after = supervisor_client.get(approved["Location"]).content.decode()
+    assert after.count(f"was combined into account {account_of(sandbox, MAIN)}") == 1
+    # A later view of the request says it under the status.
+    later = supervisor_client.get(approved["Location"]).content.decode()
+    assert later.count(f"was combined into account {account_of(sandbox, MAIN)}") == 1
     again = decide(supervisor_client, request.pk)
     other_key = decide(supervisor_client, request.pk, key="d2")
 
