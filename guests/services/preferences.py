@@ -31,7 +31,7 @@ def message_frequency_change(
         call=lambda client: client.guest.update_message_frequency(
             username=username, preference=preference
         ),
-        success=f"{summary}. {choice.explanation}",
+        success=f"Message frequency set to {choice.label}. {choice.explanation}",
         watch=PendingChange(
             action="messaging.frequency",
             panel="header",

@@ -50,7 +50,8 @@ def test_changing_message_frequency_records_the_reason_and_shows_it(
     html = response.content.decode()
     assert html.lstrip().startswith('<section id="panel-header"')
     assert (
-        "Message frequency: Snooze for 14 days. No marketing messages for the next 14 days" in html
+        "Message frequency set to Snooze for 14 days. No marketing messages for the next 14 days"
+        in html
     )
     # The outcome says it once: no second "Now showing" banner for the same change.
     assert "Now showing" not in html
@@ -218,7 +219,7 @@ def test_without_htmx_a_change_redirects_to_the_guest_with_its_outcome(
     assert response.status_code == 302
     assert response["Location"] == GUEST_URL + "#panel-header"
     html = agent_client.get(GUEST_URL).content.decode()
-    assert "Message frequency: Snooze for 14 days." in html
+    assert "Message frequency set to Snooze for 14 days." in html
 
 
 def test_submitting_the_same_form_twice_changes_upstream_once(
@@ -232,7 +233,7 @@ def test_submitting_the_same_form_twice_changes_upstream_once(
     assert first.status_code == second.status_code == 200
     assert upstream_calls.paths().count("guest/updateMessageFrequency.json") == 1
     assert len(records("messaging.frequency", Kind.INTENT)) == 1
-    assert "Message frequency: Snooze for 14 days." in second.content.decode()
+    assert "Message frequency set to Snooze for 14 days." in second.content.decode()
 
 
 def test_a_change_on_a_cached_guest_reads_nothing_before_its_write(
@@ -773,7 +774,7 @@ def test_a_change_whose_panel_cannot_be_read_again_still_says_it_was_made(
     html = response.content.decode()
     assert response.status_code == 200
     assert html.lstrip().startswith('<section id="panel-header"')
-    assert "Message frequency: Snooze for 14 days" in html
+    assert "Message frequency set to Snooze for 14 days" in html
     assert "Do not make the change again." in html
     assert "The panel could not be shown again." in html
     assert sandbox.state.user(demo.DEMO_USERNAME).message_frequency == "SNOOZE"
