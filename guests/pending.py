@@ -64,12 +64,27 @@ class PendingChange:
     #: What changed, in words: "Message frequency: Snooze for 14 days".
     summary: str
     started: float = field(default_factory=time.time)
+    #: What the change is about, where a change of another action on the same thing
+    #: supersedes it (a card's masked number: disabling it, then enabling it again); else
+    #: a change supersedes one of the same action and check.
+    about: str = ""
     #: The change's audit intent: its settled outcome says whether it failed after all.
     intent_id: int | None = None
     #: Upstream answered that the change was made: its own message said so already.
     confirmed: bool = False
     #: A page has shown it waiting ("Pending", "Not showing yet").
     seen_waiting: bool = False
+
+    @property
+    def kind(self) -> tuple[str, ...]:
+        """What a later change supersedes it by (``pending_add``)."""
+        return (self.check, self.about) if self.about else (self.action, self.check)
+
+    @property
+    def identity(self) -> tuple[str, str, float]:
+        """The one change, whatever its flags say since it was added: what settling matches
+        stored changes by (another request may have stored it again, marked seen)."""
+        return (self.action, self.check, self.started)
 
     @property
     def announced(self) -> bool:
@@ -110,6 +125,9 @@ class PanelChanges:
         return bool(self.waiting or self.applied or self.overdue or self.unreported or self.failed)
 
 
+_FIELDS = frozenset(PendingChange.__dataclass_fields__)
+
+
 def _key(account_id: int) -> str:
     return f"guests:pending:{account_id}"
 
@@ -127,7 +145,8 @@ def _load(account_id: int) -> tuple[PendingChange, ...]:
     def read() -> tuple[PendingChange, ...]:
         changes = []
         for item in guest_cache().get(_key(account_id)) or []:
-            values = dict(item)
+            # Only the fields this code knows: a newer release may have stored more.
+            values = {k: v for k, v in dict(item).items() if k in _FIELDS}
             values["sources"] = tuple(values["sources"])
             changes.append(PendingChange(**values))
         return tuple(changes)
@@ -157,11 +176,9 @@ def _store(
 
 def pending_add(*, account_id: int, change: PendingChange) -> None:
     """Remember ``change`` as sent and not yet shown; it replaces an earlier change of the
-    same kind (a second frequency change supersedes the first)."""
-    kind = (change.action, change.check)
-    _store(
-        account_id, lambda changes: [*(c for c in changes if (c.action, c.check) != kind), change]
-    )
+    same kind (a second frequency change supersedes the first; a card's enable supersedes
+    its disable: ``PendingChange.kind``)."""
+    _store(account_id, lambda changes: [*(c for c in changes if c.kind != change.kind), change])
 
 
 def pending_watch(outcome: ChangeOutcome, *, account_id: int, change: PendingChange) -> None:
@@ -174,11 +191,12 @@ def pending_watch(outcome: ChangeOutcome, *, account_id: int, change: PendingCha
 def _failed(changes: Iterable[PendingChange]) -> list[PendingChange]:
     """Of ``changes`` (not showing), those the audit log has settled as failed since (one
     query, only where there are such changes)."""
-    ids = [change.intent_id for change in changes if change.intent_id is not None]
-    if not ids:
+    # A change upstream confirmed can never be settled as failed: only the others are asked.
+    asked = [c for c in changes if c.intent_id is not None and not c.confirmed]
+    if not asked:
         return []
-    latest = latest_outcomes(ids)
-    return [change for change in changes if latest.get(change.intent_id or 0) == Outcome.FAILED]
+    latest = latest_outcomes([c.intent_id for c in asked if c.intent_id is not None])
+    return [c for c in asked if latest.get(c.intent_id or 0) == Outcome.FAILED]
 
 
 def pending_sources(*, account_id: int, panels: Iterable[str]) -> set[str]:
@@ -244,11 +262,16 @@ def pending_settle(*, page: GuestPage, panels: Iterable[str]) -> dict[str, Panel
                 seen.append(change)
     if done or seen:
         # Only the ones settled (or first shown waiting) here change (``_store`` reads the
-        # changes again: one added meanwhile by another request stays as it is).
+        # changes again: one added meanwhile by another request stays as it is), matched by
+        # identity: another request may have stored one again, marked seen.
+        gone = {c.identity for c in done}
+        marked = {c.identity for c in seen}
         _store(
             page.account_id,
             lambda changes: [
-                replace(c, seen_waiting=True) if c in seen else c for c in changes if c not in done
+                replace(c, seen_waiting=True) if c.identity in marked else c
+                for c in changes
+                if c.identity not in gone
             ],
         )
     return sorted_out

@@ -95,9 +95,16 @@ class DetailsForm(ChangeForm):
                     self.add_error(spec.name, error)
             elif spec.kind == EMAIL and value:
                 data[spec.name] = value.strip().lower()
-            elif spec.name == BIRTHDAY and value and value > timezone.localdate():
+            elif spec.name == BIRTHDAY and self._future_birthday_typed(value):
                 self.add_error(spec.name, "A birthday cannot be in the future.")
         return data
+
+    def _future_birthday_typed(self, value: Any) -> bool:
+        """A birthday after today, as typed: one already on file (a slip at enrolment) does
+        not block every other change of the guest's details."""
+        if not value or value <= timezone.localdate():
+            return False
+        return str(value) != str(type(self).on_file(self.profile).get(BIRTHDAY))
 
     def values(self) -> dict[str, Any]:
         """The guest's fields as typed (wire name → value; ``None`` for a cleared field)."""

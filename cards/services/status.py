@@ -66,6 +66,7 @@ def card_status_change(
             sources=("account",),
             check="card_status",
             expected={"masked": card.masked_card_number, "status": status},
+            about=f"card {card.masked_card_number}",
             summary=f"Card ending {card.masked_card_number} {STATUS_WORDS[status]}",
         ),
     )

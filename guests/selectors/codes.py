@@ -37,8 +37,9 @@ _CARRIED_SALT = "guests.visit-code-check"
 _CARRIED_SECONDS = 3600
 
 
-def visit_check_carried(check: VisitCodeCheck) -> str:
-    """The check's description of its code, signed, for the apply form to carry."""
+def visit_check_carried(check: VisitCodeCheck, *, account_id: int, viewer_id: int) -> str:
+    """The check's description of its code, signed with the code, the account and who
+    checked it, for the apply form to carry (``visit_check_carried_back``)."""
     info = check.info
     if info is None:
         return ""
@@ -49,18 +50,25 @@ def visit_check_carried(check: VisitCodeCheck) -> str:
         "checkDate": None if info.check_date is None else info.check_date.isoformat(),
         "normalizedCode": info.normalized_code,
     }
-    return signing.dumps({k: v for k, v in wire.items() if v is not None}, salt=_CARRIED_SALT)
+    info_wire = {k: v for k, v in wire.items() if v is not None}
+    signed = {"info": info_wire, "code": check.code, "account": account_id, "viewer": viewer_id}
+    return signing.dumps(signed, salt=_CARRIED_SALT)
 
 
-def visit_check_carried_back(code: str, carried: str) -> VisitCodeCheck | None:
+def visit_check_carried_back(
+    code: str, carried: str, *, account_id: int, viewer_id: int
+) -> VisitCodeCheck | None:
     """The check the apply form carried (``visit_check_carried``), as it was; None if it
-    carries none, or one not signed here, or too old."""
+    carries none, or one not signed here, too old, or made for another code, account or
+    person."""
     if not carried:
         return None
     try:
         data = signing.loads(carried, salt=_CARRIED_SALT, max_age=_CARRIED_SECONDS)
-        return VisitCodeCheck(code=code, info=VisitCode.from_wire(data))
-    except (signing.BadSignature, MalformedReplyError, TypeError):
+        if (data["code"], data["account"], data["viewer"]) != (code, account_id, viewer_id):
+            return None
+        return VisitCodeCheck(code=code, info=VisitCode.from_wire(data["info"]))
+    except (signing.BadSignature, MalformedReplyError, TypeError, KeyError):
         return None
 
 

@@ -187,8 +187,11 @@ def visit_code_check_view(request: HtmxHttpRequest, account_id: int) -> HttpResp
     if form.is_valid():
         checked = _visit_checked(request, account_id, form.cleaned_data["code"])
         if checked.applicable:
+            carried = visit_check_carried(
+                checked, account_id=account_id, viewer_id=viewer_of(request).pk
+            )
             page_forms["visit_apply"] = VisitCodeApplyForm(
-                initial={"code": checked.code, "checked": visit_check_carried(checked)}
+                initial={"code": checked.code, "checked": carried}
             )
     return _render_panel(request, account_id, panel="wallets", forms=page_forms, visit=checked)
 
@@ -268,7 +271,12 @@ def visit_code_apply(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
     CSR still sees what they are applying."""
     form = VisitCodeApplyForm(request.POST)
     code = str(form.data.get(form.add_prefix("code"), ""))
-    carried = visit_check_carried_back(code, str(form.data.get(form.add_prefix("checked"), "")))
+    carried = visit_check_carried_back(
+        code,
+        str(form.data.get(form.add_prefix("checked"), "")),
+        account_id=account_id,
+        viewer_id=viewer_of(request).pk,
+    )
     if form.is_valid() or carried is None or set(form.errors) - {"reason_text", "reason_code"}:
         return _visit_code_applied(request, account_id)
     return _render_panel(

@@ -347,8 +347,10 @@ def panel(request: HtmxHttpRequest, account_id: int, panel: str) -> HttpResponse
         return render(request, GUEST_TEMPLATE, guest_context(request, account_id))
     context = guest_context(request, account_id, panels=[panel], ask_again=True)
     response = render(request, f"{GUEST_TEMPLATE}#{_fragment(request, panel)}", context)
-    if any(changes.applied or changes.unreported for changes in context["pending"].values()):
-        # A pending change now shows (or never will): the summary listed it as waiting.
+    pending = context["pending"].values()
+    if any(changes.applied or changes.unreported or changes.failed for changes in pending):
+        # A pending change now shows (or never will, or failed): the summary listed it as
+        # waiting.
         response = summary_stale(response)
     if panel == "history":
         # The filters and page go into the address bar as the guest page's own URL, so a

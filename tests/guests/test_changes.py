@@ -610,6 +610,29 @@ def test_applying_a_visit_code_without_a_reason_keeps_what_the_code_is_in_sight(
     assert "<dd>4821</dd>" not in forged
     assert "This field is required." in forged
 
+    # Nor one made for another account, or another code.
+    other = sandbox.state.card(demo.DEMO_COMBINABLE_PAIR[0]).account_id
+    elsewhere = agent_client.post(
+        reverse("guests:visit_code_apply", args=[other]),
+        {
+            "visit_apply-code": "VC100148212250",
+            "visit_apply-checked": carried.group(1),
+            "visit_apply-idempotency_key": "v4",
+        },
+        headers=HTMX,
+    ).content.decode()
+    assert "<dd>4821</dd>" not in elsewhere
+    another_code = post(
+        agent_client,
+        "visit_code_apply",
+        {
+            "visit_apply-code": "VC100277301845",
+            "visit_apply-checked": carried.group(1),
+            "visit_apply-idempotency_key": "v5",
+        },
+    ).content.decode()
+    assert "<dd>4821</dd>" not in another_code
+
 
 @pytest.mark.parametrize(
     ("code", "sentence"),
@@ -727,6 +750,22 @@ def test_a_change_settled_as_failed_after_all_is_said_to_have_not_gone_through(
     html = agent_client.get(GUEST_URL).content.decode()
     assert "Did not go through" not in html
     assert "Lost one" not in html
+
+
+def test_a_panel_poll_that_finds_a_change_failed_has_the_summary_drawn_again(
+    sandbox: SandboxController, agent_client: Client, records: Records
+) -> None:
+    sandbox.faults.error(503, endpoint="csr/addAccountComment", times=1)
+    post(agent_client, "note_add", {"note-note": "Lost two", "note-idempotency_key": "n6"})
+    (intent,) = records("account_note.add", Kind.INTENT)
+    outcome_record(intent=intent, outcome=Outcome.FAILED, error_message="no such note")
+
+    poll = agent_client.get(
+        reverse("guests:panel", args=[ACCOUNT, "notes"]) + "?part=body", headers=HTMX
+    )
+
+    assert "Did not go through" in poll.content.decode()
+    assert "guestChanged" in poll.get("HX-Trigger", "")
 
 
 def test_changes_need_their_permission(sandbox: SandboxController, auditor_client: Client) -> None:

@@ -74,3 +74,52 @@ def test_adding_a_change_keeps_one_another_request_added_meanwhile() -> None:
             "account",
             "user",
         }
+
+
+def _card(masked: str, status: str) -> pending.PendingChange:
+    return pending.PendingChange(
+        action="card.disable" if status == "DISABLED" else "card.enable",
+        panel="cards",
+        sources=("account",),
+        check="card_status",
+        expected={"masked": masked, "status": status},
+        summary=f"Card ending {masked} {status.lower()}",
+        about=f"card {masked}",
+    )
+
+
+def _stored() -> list[dict[str, Any]]:
+    return list(guest_cache().get(f"guests:pending:{ACCOUNT}") or [])
+
+
+def test_a_change_of_one_card_supersedes_another_of_the_same_card_only() -> None:
+    with request_scope():
+        pending.pending_add(account_id=ACCOUNT, change=_card("000011", "DISABLED"))
+        pending.pending_add(account_id=ACCOUNT, change=_card("000012", "DISABLED"))
+        # Enabling card 000011 again: its disable is no longer awaited; 000012's still is.
+        pending.pending_add(account_id=ACCOUNT, change=_card("000011", "ACTIVE"))
+    assert sorted((c["expected"]["masked"], c["expected"]["status"]) for c in _stored()) == [
+        ("000011", "ACTIVE"),
+        ("000012", "DISABLED"),
+    ]
+
+
+def test_changes_stored_by_a_newer_release_are_read_by_their_known_fields() -> None:
+    newer = {**pending.asdict(USERNAME), "sources": ["account"], "added_later": True}
+    guest_cache().set(f"guests:pending:{ACCOUNT}", [newer])
+    with request_scope():
+        assert pending.pending_sources(account_id=ACCOUNT, panels=["header"]) == {"account"}
+
+
+def test_a_change_stored_again_marked_seen_by_another_request_is_still_settled() -> None:
+    with request_scope():
+        pending.pending_add(account_id=ACCOUNT, change=USERNAME)
+        # This request reads it as added...
+        assert pending.pending_sources(account_id=ACCOUNT, panels=["header"]) == {"account"}
+        with request_scope():  # ...while another stores it again, marked as seen waiting
+            not_yet = GuestPage(account_id=ACCOUNT, account=AccountInformation(username="old"))
+            pending.pending_settle(page=not_yet, panels=["header"])
+        assert [c["seen_waiting"] for c in _stored()] == [True]
+        settled = pending.pending_settle(page=_page_showing_the_username(), panels=["header"])
+        assert settled["header"].applied
+    assert _stored() == []

@@ -218,6 +218,24 @@ def test_a_birthday_in_the_future_is_refused_on_its_field(
     assert records("guest.edit") == []
 
 
+def test_a_future_birthday_already_on_file_does_not_block_another_change(
+    sandbox: SandboxController, agent_client: Client, on_file: dict[str, Any]
+) -> None:
+    slip = (timezone.localdate() + datetime.timedelta(days=400)).isoformat()
+
+    def enrolled_with_a_slip(model: Any, moment: Any) -> None:
+        model.users[USER].fields["dateOfBirth"] = slip
+
+    sandbox.state.write(enrolled_with_a_slip)
+
+    response = agent_client.post(
+        url("details_submit"), _form(on_file, dateOfBirth=slip, phone="6175550199")
+    )
+
+    assert response.status_code == 303
+    assert sandbox.state.user(USER).fields["phone"] == "6175550199"
+
+
 def test_nothing_changed_is_said_and_nothing_is_sent(
     sandbox: SandboxController, agent_client: Client, records: Records, on_file: dict[str, Any]
 ) -> None:
