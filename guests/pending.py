@@ -18,7 +18,8 @@ not guest reads: the door's invalidation leaves them alone.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -165,13 +166,38 @@ def _store(
     memo is forgotten once stored, so a later read in this request sees what was stored.
     """
     key = _key(account_id)
-    request_forget(key)
-    changes = update(_load(account_id))
-    request_forget(key)
-    if changes:
-        guest_cache().set(key, [asdict(c) for c in changes], timeout=_REMEMBER_SECONDS)
-    else:
-        guest_cache().delete(key)
+    with _held(f"{key}:lock"):
+        request_forget(key)
+        changes = update(_load(account_id))
+        request_forget(key)
+        if changes:
+            guest_cache().set(key, [asdict(c) for c in changes], timeout=_REMEMBER_SECONDS)
+        else:
+            guest_cache().delete(key)
+
+
+#: How long one request may hold an account's pending changes to update them (a read and a
+#: write of the cache: milliseconds), and how long another waits for it before it goes ahead
+#: anyway (a holder that died: the change it was storing is then the one at risk, as before).
+_LOCK_SECONDS = 2
+_LOCK_WAIT = 1.0
+
+
+@contextmanager
+def _held(lock: str) -> Iterator[None]:
+    """The account's pending changes held while one request updates them: two requests
+    storing at once (a change added while a page settles another) no longer lose one."""
+    cache = guest_cache()
+    deadline = time.monotonic() + _LOCK_WAIT
+    held = cache.add(lock, 1, timeout=_LOCK_SECONDS)
+    while not held and time.monotonic() < deadline:
+        time.sleep(0.005)
+        held = cache.add(lock, 1, timeout=_LOCK_SECONDS)
+    try:
+        yield
+    finally:
+        if held:
+            cache.delete(lock)
 
 
 def pending_add(*, account_id: int, change: PendingChange) -> None:

@@ -3,6 +3,8 @@ same request sees, and a change another request stored meanwhile is kept."""
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -123,3 +125,17 @@ def test_a_change_stored_again_marked_seen_by_another_request_is_still_settled()
         settled = pending.pending_settle(page=_page_showing_the_username(), panels=["header"])
         assert settled["header"].applied
     assert _stored() == []
+
+
+def test_a_change_stored_while_another_request_holds_the_changes_waits_for_it() -> None:
+    lock = f"guests:pending:{ACCOUNT}:lock"
+    assert guest_cache().add(lock, 1, timeout=5)  # another request is updating them
+    stored = threading.Thread(
+        target=lambda: pending.pending_add(account_id=ACCOUNT, change=USERNAME)
+    )
+    stored.start()
+    time.sleep(0.2)
+    assert _stored() == []  # it waits...
+    guest_cache().delete(lock)
+    stored.join(5)
+    assert [c["check"] for c in _stored()] == ["username"]  # ...then stores
