@@ -122,8 +122,26 @@ class PanelChanges:
     def polling(self) -> bool:
         return bool(self.waiting)
 
+    @property
+    def listed(self) -> bool:
+        """Whether the summary lists any of them (waiting, not showing yet, or failed)."""
+        return bool(self.waiting or self.overdue or self.failed)
+
+    @property
+    def settled(self) -> bool:
+        """Whether any was settled here (showing, never reported, or failed): the summary,
+        which listed it, is to be drawn again."""
+        return bool(self.applied or self.unreported or self.failed)
+
+    def add_unsettled(self, change: PendingChange, *, failed: bool) -> None:
+        """Sort a change not showing: failed (the audit log says so), overdue or waiting."""
+        if failed:
+            self.failed.append(change)
+        else:
+            (self.overdue if change.overdue else self.waiting).append(change)
+
     def __bool__(self) -> bool:
-        return bool(self.waiting or self.applied or self.overdue or self.unreported or self.failed)
+        return self.listed or self.settled
 
 
 _FIELDS = frozenset(PendingChange.__dataclass_fields__)
@@ -244,11 +262,9 @@ def pending_listed(account_id: int) -> dict[str, PanelChanges]:
     changes = _load(account_id)
     failed = _failed(changes)
     for change in changes:
-        bucket = listed.setdefault(change.panel, PanelChanges())
-        if change in failed:
-            bucket.failed.append(change)
-        else:
-            (bucket.overdue if change.overdue else bucket.waiting).append(change)
+        listed.setdefault(change.panel, PanelChanges()).add_unsettled(
+            change, failed=change in failed
+        )
     return listed
 
 
@@ -278,14 +294,11 @@ def pending_settle(*, page: GuestPage, panels: Iterable[str]) -> dict[str, Panel
     failed = _failed(not_shown)
     seen: list[PendingChange] = []
     for change in not_shown:
-        bucket = sorted_out[change.panel]
+        sorted_out[change.panel].add_unsettled(change, failed=change in failed)
         if change in failed:
-            bucket.failed.append(change)
             done.append(change)
-        else:
-            (bucket.overdue if change.overdue else bucket.waiting).append(change)
-            if not change.seen_waiting:
-                seen.append(change)
+        elif not change.seen_waiting:
+            seen.append(change)
     if done or seen:
         # Only the ones settled (or first shown waiting) here change (``_store`` reads the
         # changes again: one added meanwhile by another request stays as it is), matched by

@@ -44,9 +44,10 @@ def card_status_change(
     ``card.disable``. Raises ``PermissionDenied`` or ``ValidationError`` (a missing reason)
     before anything is sent."""
     number = card.full_number
+    action = "card.disable" if status == "DISABLED" else "card.enable"
     outcome = change_run(
         submission,
-        action="card.disable" if status == "DISABLED" else "card.enable",
+        action=action,
         target=Target(
             account_id=guest.account_id, printed_card_number=number, username=guest.username
         ),
@@ -61,7 +62,7 @@ def card_status_change(
         outcome,
         account_id=guest.account_id,
         change=PendingChange(
-            action="card.disable" if status == "DISABLED" else "card.enable",
+            action=action,
             panel="cards",
             sources=("account",),
             check="card_status",

@@ -257,9 +257,6 @@ referrals_add = _change_view(
 referral_code_create = _change_view(
     ReferralCodeCreateForm, panel="referrals", service=services.referral_code_create
 )
-_visit_code_applied = _change_view(
-    VisitCodeApplyForm, panel="wallets", service=services.visit_code_apply, fields=("code",)
-)
 
 
 @require_POST
@@ -278,7 +275,13 @@ def visit_code_apply(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
         viewer_id=viewer_of(request).pk,
     )
     if form.is_valid() or carried is None or set(form.errors) - {"reason_text", "reason_code"}:
-        return _visit_code_applied(request, account_id)
+        return _change(
+            request,
+            account_id,
+            panel="wallets",
+            form=form,
+            perform=lambda data, door: services.visit_code_apply(code=data["code"], **door),
+        )
     return _render_panel(
         request,
         account_id,

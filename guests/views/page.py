@@ -239,9 +239,7 @@ def guest_context(
         ],
         "account_actions": account_actions(request, page),
         "pending": pending,
-        "pending_shown": any(
-            changes.waiting or changes.overdue or changes.failed for changes in pending.values()
-        ),
+        "pending_shown": any(changes.listed for changes in pending.values()),
         "forms": page_forms,
         "opened": opened,
         "adjust_open": adjust_opened(request),
@@ -347,8 +345,7 @@ def panel(request: HtmxHttpRequest, account_id: int, panel: str) -> HttpResponse
         return render(request, GUEST_TEMPLATE, guest_context(request, account_id))
     context = guest_context(request, account_id, panels=[panel], ask_again=True)
     response = render(request, f"{GUEST_TEMPLATE}#{_fragment(request, panel)}", context)
-    pending = context["pending"].values()
-    if any(changes.applied or changes.unreported or changes.failed for changes in pending):
+    if any(changes.settled for changes in context["pending"].values()):
         # A pending change now shows (or never will, or failed): the summary listed it as
         # waiting.
         response = summary_stale(response)
