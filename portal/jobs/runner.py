@@ -188,7 +188,10 @@ class ItemResult:
             # Upstream answered, and its answer is that the account is now suspended: an
             # outcome of its own, not a failure to do the work (nothing to retry either).
             outcome = ItemOutcome.SUSPENDED
-        retry = result.outcome == Outcome.FAILED and result.transient and not result.replayed
+        # Failed and transient: nothing reached upstream (the door records a failure only when
+        # provably nothing was applied), so a new key may try again. So also when replayed: a
+        # worker that died after recording it (a connect that timed out) never got to retry.
+        retry = result.outcome == Outcome.FAILED and result.transient
         settled = result.replayed and result.upstream_result == "settled"
         return cls(
             outcome,

@@ -15,6 +15,7 @@ from django.db import connection
 
 from portal.audit.door import mutation_run
 from portal.audit.models import AuditRecord, Kind, Outcome
+from portal.audit.records import outcome_record
 from portal.audit.types import Target
 from portal.jobs import runner
 from portal.jobs.lifecycle import item_end
@@ -151,6 +152,35 @@ def test_a_transient_fault_is_retried_under_a_new_key(
         (3, f"job:{job.pk}:item:1:try:3"),
     ]
     assert job.items.get().outcome == ItemOutcome.SUCCEEDED
+
+
+def test_a_transient_failure_a_stopped_worker_recorded_is_retried_by_the_next_one(
+    sandbox: Any, supervisor: User, bulk_job: Callable[..., Job], settings: Any
+) -> None:
+    """The worker recorded its first attempt's connect failure (nothing reached upstream) and
+    died before trying again: the worker that takes the row over replays that outcome and
+    tries again under a new key, not ending the row failed on a fault it could have retried."""
+    settings.JOBS_ITEM_ATTEMPTS = 3
+    [card] = active_cards(sandbox, 1)
+    job = bulk_job([card])
+    intent_id = started_by_a_stopped_worker(job, supervisor, card, 1)
+    outcome_record(
+        intent=AuditRecord.objects.get(pk=intent_id),
+        outcome=Outcome.FAILED,
+        error_code="TransportError",
+        error_message="connect timed out",
+        transient=True,
+    )
+
+    job_run_items(job.pk, disable_item)
+
+    item = job.items.get()
+    assert (item.outcome, item.attempts) == (ItemOutcome.SUCCEEDED, 2)
+    assert sandbox.state.card(card).status == "DISABLED"
+    assert item.intent_id is not None
+    retry = AuditRecord.objects.get(pk=item.intent_id)
+    assert retry.idempotency_key == f"job:{job.pk}:item:1:try:2"
+    assert retry.params["retry_of"] == intent_id
 
 
 def test_retries_stop_at_the_limit_and_the_item_fails(
