@@ -17,6 +17,8 @@ USERNAME = "bench"
 SECRET = "bench-secret"  # loopback only
 MERCHANT_ID = 4242
 RELEASE = "25.33"
+#: ``PUT`` the latency (seconds) here to change it while ``bench.sandbox_wsgi`` runs.
+LATENCY_PATH = "/_bench/latency"
 
 
 class CountingApp:

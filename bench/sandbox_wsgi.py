@@ -7,7 +7,8 @@ each one.
 Every API call is answered ``BENCH_SANDBOX_LATENCY`` seconds after it arrived
 (``AnsweredAfter``); there is no CSR service (as a merchant without it has);
 ``BENCH_SANDBOX_EXTRA_CARDS`` anonymous active cards are added for bulk jobs (the n-th is
-``EXTRA_CARD_BASE + n``).
+``EXTRA_CARD_BASE + n``). ``PUT /_bench/latency`` with seconds as its body changes the latency
+while it runs.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 django.setup()
 
-from bench._sandbox import MERCHANT_ID, RELEASE, SECRET, USERNAME  # noqa: E402
+from bench._sandbox import LATENCY_PATH, MERCHANT_ID, RELEASE, SECRET, USERNAME  # noqa: E402
 from portal.sandbox import demo  # noqa: E402
 from portal.sandbox.app import make_app  # noqa: E402
 from portal.sandbox.model import ACTIVE, Model  # noqa: E402
@@ -61,6 +62,13 @@ class AnsweredAfter:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == LATENCY_PATH and environ["REQUEST_METHOD"] == "PUT":
+            # The bench's own switch (this server listens on 127.0.0.1 for the bench alone):
+            # the latency from now on, in seconds, as the request's body.
+            size = int(environ.get("CONTENT_LENGTH") or 0)
+            self.latency = float(environ["wsgi.input"].read(size))
+            start_response("204 No Content", [])
+            return []
         arrived = time.monotonic()
         body = list(self.app(environ, start_response))
         if environ.get("PATH_INFO", "").startswith("/rest/"):
