@@ -23,6 +23,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from cards.selectors import AccountCard, CombinePreview, GuestCards, combine_preview
+from guests.selectors.load import GuestUnavailableError
 from portal.approvals.kinds import approval_params
 from portal.approvals.models import ApprovalRequest, Status
 from portal.approvals.services import approval_request
@@ -35,7 +36,7 @@ from portal.jobs.models import Job
 from portal.jobs.runner import ItemResult, ItemRun
 from portal.jobs.services import ItemSpec, job_create
 from portal.paytronix.client import PaytronixClient
-from portal.paytronix.errors import PaytronixError
+from portal.paytronix.errors import InvalidStatusError, PaytronixError
 from portal.sentences import NotShownError, explain
 from portal.templatetags.amounts import amount
 
@@ -139,7 +140,7 @@ def combine_approved(submission: Submission, request: ApprovalRequest) -> Change
             masked_card_number=request.card_masked,
         )
     except (NotShownError, PaytronixError) as unread:
-        return _unread(unread)
+        return _unread(unread, request)
     number = preview.card.full_number
     if card_hash(number) != request.card_hash:
         return ChangeOutcome(
@@ -181,10 +182,30 @@ def combine_approved(submission: Submission, request: ApprovalRequest) -> Change
     return outcome
 
 
-def _unread(unread: NotShownError | PaytronixError) -> ChangeOutcome:
+def _merged(error: NotShownError | PaytronixError) -> bool:
+    """Whether reading the account failed because it is merged into another one (``ABANDONED``,
+    as a combine leaves it): combined since the request was made."""
+    unusable = isinstance(error, InvalidStatusError | GuestUnavailableError)
+    return unusable and getattr(error, "account_status", "") == "ABANDONED"
+
+
+def _already_combined(request: ApprovalRequest) -> str:
+    return (
+        f"account {request.account_id} is already merged into another account (combined since "
+        "the request was made), so there is nothing left to combine."
+    )
+
+
+def _unread(unread: NotShownError | PaytronixError, request: ApprovalRequest) -> ChangeOutcome:
     """The account could not be read before the combine: nothing is sent, and approving again
-    tries again. (After an earlier run whose outcome is not known, the approval says that
-    instead: ``portal.approvals.services``.)"""
+    tries again; or it reads as merged into another account: combined meanwhile. (After an
+    earlier run whose outcome is not known, the approval says that instead:
+    ``portal.approvals.services``.)"""
+    if _merged(unread):
+        return ChangeOutcome(
+            outcome=Outcome.FAILED,
+            message=f"Nothing was combined: {_already_combined(request)}",
+        )
     why = unread.sentence if isinstance(unread, NotShownError) else explain(unread)
     return ChangeOutcome(
         outcome=Outcome.FAILED,
@@ -221,10 +242,11 @@ def combine_now(request: ApprovalRequest, viewer: Any) -> str:
             account_id=int(request.account_id or 0),
             masked_card_number=request.card_masked,
         )
-    except NotShownError as error:
-        return f"The account could not be read now: {error.sentence}"
-    except PaytronixError as error:
-        return f"The account could not be read now: {explain(error)}"
+    except (NotShownError, PaytronixError) as error:
+        if _merged(error):
+            return f"It cannot be combined now: {_already_combined(request)} Decline it."
+        why = error.sentence if isinstance(error, NotShownError) else explain(error)
+        return f"The account could not be read now: {why}"
     if not preview.combinable:
         return f"It cannot be combined now: {preview.why_not}"
     if preview.main_account_id is None or not preview.wallets:

@@ -24,6 +24,8 @@ from portal.audit.models import AuditRecord, Kind
 from portal.audit.reconcile import unknown_outcomes_reconcile
 from portal.audit.types import AuditContext, Reason, Submission
 from portal.jobs.models import Job
+from portal.paytronix.client import client_from_settings
+from portal.paytronix.guard import permit_writes
 from portal.sandbox import demo
 from portal.sandbox.catalog import POINTS
 from portal.staff.models import User
@@ -316,3 +318,29 @@ def test_the_approver_sees_both_accounts_balances_now_and_after(
     sandbox.state.write(closed)
     html = supervisor_client.get(reverse("approvals:detail", args=[request.pk])).content.decode()
     assert "Balances now" not in html
+
+
+def test_a_request_whose_account_was_combined_meanwhile_says_so_before_and_after_approving(
+    sandbox, agent_client, supervisor_client
+):
+    combine(agent_client, sandbox, key="ask")
+    request = ApprovalRequest.objects.get()
+    # Combined meanwhile, outside this request (upstream leaves the account ABANDONED).
+    with permit_writes():
+        client_from_settings().guest.combine_card(printed_card_number=OTHER)
+    merged = (
+        f"account {request.account_id} is already merged into another account (combined "
+        "since the request was made), so there is nothing left to combine."
+    )
+
+    html = supervisor_client.get(reverse("approvals:detail", args=[request.pk])).content.decode()
+    assert f"It cannot be combined now: {merged} Decline it." in html
+    assert "could not be read" not in html
+
+    response = decide(supervisor_client, request.pk)
+    page = supervisor_client.get(response["Location"]).content.decode()
+    assert page.count(f"Nothing was combined: {merged}") == 1
+    assert "could not be read" not in page
+    request.refresh_from_db()
+    assert request.status == Status.APPROVED
+    assert not AuditRecord.objects.filter(kind=Kind.INTENT, action="cards.combine").exists()
