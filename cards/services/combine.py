@@ -119,6 +119,7 @@ def combine_request(submission: Submission, *, preview: CombinePreview) -> Appro
             f"Combine account {preview.guest.account_id} (card ending {card.masked_card_number}) "
             + (f"into the main account {main}" if main else "into the guest's main account")
         ),
+        also_account_id=main,
     )
 
 

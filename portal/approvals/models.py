@@ -35,6 +35,9 @@ class ApprovalRequest(models.Model):
 
     # What it is about (see portal.audit.types.Target).
     account_id = models.BigIntegerField(null=True, blank=True)
+    #: Another account the change touches (a combine's main account, which the combined one
+    #: goes into): its guest page lists the request too.
+    also_account_id = models.BigIntegerField(null=True, blank=True)
     card_masked = models.CharField(max_length=16, blank=True)
     card_hash = models.CharField(max_length=64, blank=True)
     store_group_code = models.IntegerField(null=True, blank=True)

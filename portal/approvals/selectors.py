@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from portal.approvals.kinds import KINDS
 from portal.approvals.models import ApprovalRequest, Status
@@ -44,7 +44,8 @@ def _open_name(account_id: int) -> str:
 
 
 def open_requests_of_account(account_id: int) -> list[ApprovalRequest]:
-    """The requests about one account that wait for a decision (the guest page's summary).
+    """The requests about one account that wait for a decision (the guest page's summary):
+    those acting on it and those that touch it too (a combine into it).
     An account with none is remembered as such for ``_NONE_OPEN_SECONDS`` (most guest pages
     then ask the database nothing); a request made or decided about it replaces that at once
     and on commit (``portal.versioned``: an answer read before it is never served after)."""
@@ -52,7 +53,8 @@ def open_requests_of_account(account_id: int) -> list[ApprovalRequest]:
     version, none_open = versioned_get(name)
     if none_open is True:
         return []
-    found = ApprovalRequest.objects.filter(status=Status.OPEN, account_id=account_id)
+    about = Q(account_id=account_id) | Q(also_account_id=account_id)
+    found = ApprovalRequest.objects.filter(about, status=Status.OPEN)
     listed = list(found.order_by("-requested_at", "-id")[:LIST_SIZE])
     if not listed:
         versioned_set(name, version, True, timeout=_NONE_OPEN_SECONDS)
@@ -65,10 +67,12 @@ def open_requests_entries(account_id: int) -> list[tuple[str, str]]:
     return versioned_entries(_open_name(account_id))
 
 
-def open_requests_changed(account_id: int | None) -> None:
-    """A request about ``account_id`` was made or decided: its open requests are read again."""
-    if account_id is not None:
-        versioned_bump([_open_name(account_id)])
+def open_requests_changed(*account_ids: int | None) -> None:
+    """A request about these accounts was made or decided: their open requests are read
+    again."""
+    names = [_open_name(account_id) for account_id in account_ids if account_id is not None]
+    if names:
+        versioned_bump(names)
 
 
 def decided_requests() -> QuerySet[ApprovalRequest]:

@@ -64,9 +64,11 @@ def approval_request(
     target: Target,
     params: Mapping[str, Any],
     summary: str,
+    also_account_id: int | None = None,
 ) -> ApprovalRequest:
     """Ask for ``action`` on ``target`` with ``params`` (as its audit record would show them)
-    to be approved by a second person; ``summary`` says what it does. Audited as
+    to be approved by a second person; ``summary`` says what it does; ``also_account_id``:
+    another account the change touches, whose guest page lists the request too. Audited as
     ``approval.request``. A second submit of the same form (its idempotency key) answers the
     first request. Raises ``PermissionDenied`` (recorded) when the requester could not make such
     a change at all, ``ValidationError`` for a missing or wrong reason; ``LookupError`` when
@@ -113,6 +115,7 @@ def approval_request(
             reason_code=submission.reason.code.strip()[:64],
             reason_text=submission.reason.text.strip(),
             account_id=target.account_id,
+            also_account_id=also_account_id,
             card_masked=card_mask(target.printed_card_number),
             card_hash=card_hash(target.printed_card_number),
             store_group_code=target.store_group_code,

@@ -14,4 +14,4 @@ from portal.approvals.selectors import open_requests_changed
 @receiver(post_save, sender=ApprovalRequest)
 @receiver(post_delete, sender=ApprovalRequest)
 def _request_changed(sender: Any, instance: ApprovalRequest, **kwargs: Any) -> None:
-    open_requests_changed(instance.account_id)
+    open_requests_changed(instance.account_id, instance.also_account_id)

@@ -4,6 +4,7 @@ action linked to the request, and nothing made twice."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -359,3 +360,33 @@ def test_a_decided_request_cannot_be_withdrawn(
     assert request.status == Status.APPROVED
     assert records("approval.withdraw") == []
     assert writes.calls == ["sam.supervisor"]
+
+
+def test_open_combine_requests_made_before_also_account_get_their_main_account(agent) -> None:
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("portal.approvals.migrations.0003_request_also_account")
+
+    def made(action: str, status: str, params: dict[str, Any], key: str) -> ApprovalRequest:
+        return ApprovalRequest.objects.create(
+            action=action,
+            status=status,
+            summary="s",
+            params=params,
+            account_id=9000052,
+            requester=agent,
+            requester_username=agent.username,
+            idempotency_key=key,
+        )
+
+    waiting = made("cards.combine", "open", {"main_account_id": 9000051}, "a")
+    decided = made("cards.combine", "approved", {"main_account_id": 9000051}, "b")
+    other = made("points.adjust", "open", {"main_account_id": 9000051}, "c")
+    unnamed = made("cards.combine", "open", {"main_account_id": None}, "d")
+
+    migration.combines_into_their_main_account(apps, None)
+
+    found = dict(ApprovalRequest.objects.values_list("pk", "also_account_id"))
+    assert found == {waiting.pk: 9000051, decided.pk: None, other.pk: None, unnamed.pk: None}

@@ -344,3 +344,28 @@ def test_a_request_whose_account_was_combined_meanwhile_says_so_before_and_after
     request.refresh_from_db()
     assert request.status == Status.APPROVED
     assert not AuditRecord.objects.filter(kind=Kind.INTENT, action="cards.combine").exists()
+
+
+def open_approvals(client: Client, account_id: int) -> str:
+    html = client.get(reverse("guests:guest", args=[account_id])).content.decode()
+    return html[html.index("<dt>Open approvals</dt>") :].split("</dd>", 1)[0]
+
+
+def test_a_waiting_combine_is_among_the_open_approvals_of_both_accounts_until_decided(
+    sandbox, agent_client, supervisor_client
+):
+    main_id, other_id = account_of(sandbox, MAIN), account_of(sandbox, OTHER)
+    # Read before the request (remembered as none), so that its making must drop that.
+    assert "none" in open_approvals(supervisor_client, main_id)
+
+    combine(agent_client, sandbox, key="ask")
+    request = ApprovalRequest.objects.get()
+    assert request.also_account_id == main_id
+    summary = f"Combine account {other_id} (card ending {OTHER[-6:]}) into the main account"
+    for account_id in (main_id, other_id):
+        listed = open_approvals(supervisor_client, account_id)
+        assert f"{summary} {main_id}</a>" in listed
+        assert 'asked by <span class="untrusted">alice.agent</span>' in listed
+
+    decide(supervisor_client, request.pk, decision="reject")
+    assert "none" in open_approvals(supervisor_client, main_id)
