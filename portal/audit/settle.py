@@ -16,15 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
 from portal.audit.actions import settler_register
-from portal.audit.models import Outcome
+from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.audit.personal import identifier_digest, identifier_hash, text_digest
 from portal.audit.scrub import card_hash, text_scrub
+from portal.audit.selectors import latest_outcomes
 from portal.audit.types import Settlement, Target
 from portal.paytronix.errors import FailureError, InvalidStatusError
 from portal.paytronix.transaction import reference_absence_unproven
@@ -32,9 +33,6 @@ from portal.paytronix.transaction import reference_absence_unproven
 #: userInformation's answer for a username that does not exist (any other error tells nothing).
 NO_SUCH_USER = "account_info.invalid_user"
 _CLOCK_SLACK = timedelta(minutes=1)
-
-if TYPE_CHECKING:
-    from portal.audit.models import AuditRecord
 
 
 def applied(message: str) -> Settlement:
@@ -88,15 +86,51 @@ def card_with_hash(account: Any, wanted: str) -> Any | None:
     return None
 
 
+_CARD_STATUS_ACTIONS = {"card.disable": "DISABLED", "card.enable": "ACTIVE"}
+#: How many later status changes of a card are looked at (newest first).
+_LATER_LOOKED_AT = 20
+
+
+def _later_status_change(intent: AuditRecord) -> AuditRecord | None:
+    """The newest status change of the same card made after ``intent`` that went through (or
+    may have: its outcome unknown), if any: the card's status read back is then its doing as
+    much as ``intent``'s."""
+    later = AuditRecord.objects.filter(
+        kind=Kind.INTENT,
+        action__in=list(_CARD_STATUS_ACTIONS),
+        card_hash=intent.card_hash,
+        seq__gt=intent.seq,
+    ).order_by("-seq")[:_LATER_LOOKED_AT]
+    changes = list(later)
+    ended = latest_outcomes([change.pk for change in changes])
+    for change in changes:
+        # One still under way (no outcome yet) may go through as well.
+        if ended.get(change.pk, Outcome.UNKNOWN) in (Outcome.SUCCEEDED, Outcome.UNKNOWN):
+            return change
+    return None
+
+
 def card_status_settle(
     client: Any, intent: AuditRecord, target: Target | None
 ) -> Settlement | None:
-    """card.disable / card.enable: is the card now in the status asked for?"""
-    wanted = "DISABLED" if intent.action == "card.disable" else "ACTIVE"
+    """card.disable / card.enable: is the card now in the status asked for? After a later
+    status change of the same card that went through, the status read back cannot say which
+    of the two made it: the card as asked says both asked for it; otherwise it cannot tell
+    (the reconciler marks it for review)."""
+    wanted = _CARD_STATUS_ACTIONS[intent.action]
     account = _account(client, intent, target)
     card = card_with_hash(account, intent.card_hash) if account is not None else None
     if card is None or not card.status:
         return None
+    later = _later_status_change(intent) if intent.card_hash else None
+    if later is not None:
+        if card.status != wanted or _CARD_STATUS_ACTIONS[later.action] != wanted:
+            return None
+        return applied(
+            f"the card is {card.status}, as a later change of its status (record "
+            f"#{later.pk}, by {later.actor_username or 'the system'}) also asked: which of the "
+            "two made it so cannot be told"
+        )
     if card.status == wanted:
         return applied(f"the card is {card.status}")
     return not_applied_after_grace(intent, f"the card is still {card.status}")

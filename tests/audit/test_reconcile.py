@@ -137,3 +137,65 @@ def test_an_intent_whose_process_died_is_recorded_unknown_then_settled(
     # The card was never disabled: the dead process did not get as far as upstream.
     assert settled.outcome == Outcome.FAILED
     assert AuditRecord.objects.filter(kind=Kind.INTENT).count() == 1
+
+
+def _enable_card(actor: User, key: str) -> MutationResult:
+    return mutation_run(
+        actor=actor,
+        action="card.enable",
+        target=Target(account_id=ACCOUNT, printed_card_number=CARD),
+        params={"printedCardNumber": CARD, "status": "ACTIVE"},
+        reason=Reason(code="found", text="Guest found it"),
+        idempotency_key=key,
+        context=AuditContext(),
+        call=lambda client: client.guest.change_card_status(
+            printed_card_number=CARD, status="ACTIVE"
+        ),
+    )
+
+
+@pytest.mark.parametrize("first_applied", [True, False])
+def test_an_unknown_status_change_made_again_is_not_settled_as_if_it_alone_made_it(
+    sandbox: Any, agent: User, disable_card: Callable[..., MutationResult], first_applied: bool
+) -> None:
+    """The agent enabled a card and the reply was lost, then enabled it again, which went
+    through. Reading the card back finds it enabled whether or not the first did it: the first
+    is settled as applied, saying the later change asked for the same and which made it so
+    cannot be told."""
+    assert disable_card(agent, key="before").ok
+    sandbox.faults.drop(endpoint="changeCardStatus", process=first_applied, times=1)
+    first = _enable_card(agent, "first")
+    assert first.outcome == Outcome.UNKNOWN
+    again = _enable_card(agent, "again")
+    assert again.ok
+
+    unknown_outcomes_reconcile()
+
+    settled = _latest(first.intent_id)
+    assert (settled.outcome, settled.upstream_result) == (Outcome.SUCCEEDED, "settled")
+    assert settled.error_message == (
+        "settled by reading back: the card is ACTIVE, as a later change of its status (record "
+        f"#{again.intent_id}, by {agent.username}) also asked: which of the two made it so "
+        "cannot be told"
+    )
+
+
+def test_an_unknown_status_change_a_later_one_undid_is_left_for_review(
+    sandbox: Any, agent: User, disable_card: Callable[..., MutationResult], settings: Any
+) -> None:
+    """A disable whose reply was lost, then an enable that went through: the card reads
+    enabled, which says nothing of the disable (it may have gone through and been undone)."""
+    sandbox.faults.drop(endpoint="changeCardStatus", process=True, times=1)
+    lost = disable_card(agent)
+    assert lost.outcome == Outcome.UNKNOWN
+    assert _enable_card(agent, "enable").ok
+
+    late = timezone.now() + timedelta(seconds=settings.AUDIT_NOT_APPLIED_AFTER)
+    with time_machine.travel(late):
+        summary = unknown_outcomes_reconcile()
+    assert (summary.settled, summary.waiting) == (0, 1)
+    assert _latest(lost.intent_id).outcome == Outcome.UNKNOWN
+
+    with time_machine.travel(timezone.now() + timedelta(seconds=settings.AUDIT_REVIEW_AFTER + 1)):
+        unknown_outcomes_reconcile()
+    assert _latest(lost.intent_id).outcome == Outcome.NEEDS_REVIEW
