@@ -333,7 +333,13 @@ def _generic(code: str) -> str:
 
 
 def status_sentence(*, account_status: str, card_status: str) -> str:
-    """Why an account or card in these statuses cannot be used, with both statuses named."""
+    """Why an account or card in these statuses cannot be used, with both statuses named (but
+    a merged account's: its cards went with it, so the card's status says nothing of them)."""
+    if account_status == "ABANDONED":
+        return (
+            "This account cannot be used any more: it was merged into another account "
+            "(combined); the guest's balances are on that account now."
+        )
     return (
         f"This account cannot be used right now: the account is "
         f"{words(ACCOUNT_STATUS_WORDS, account_status)} "

@@ -75,6 +75,19 @@ def test_invalid_status_names_the_account_and_card_status() -> None:
     assert "the card is disabled" in sentence
 
 
+def test_a_merged_account_is_said_to_be_merged_without_its_cards_status() -> None:
+    # Its card reads ACTIVE: said beside "merged", a CSR could take the old card as usable.
+    error = InvalidStatusError(
+        result="invalid_status",
+        error_code="account_info.invalid_account_status",
+        extra={"accountStatus": "ABANDONED", "cardStatus": "ACTIVE"},
+    )
+    assert explain(error) == (
+        "This account cannot be used any more: it was merged into another account (combined); "
+        "the guest's balances are on that account now."
+    )
+
+
 def test_more_info_asks_for_the_fields_in_words() -> None:
     error = MoreInfoError(result="more_info", extra={"fields": ["username", "password"]})
     assert explain(error) == (
