@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cards.forms import DisableCardForm, EnableCardForm
 from cards.selectors import AccountCard, GuestCards
-from cards.services.status import card_status_change, status_change_refusal
+from cards.services.status import STATUS_WORDS, card_status_change, status_change_refusal
 from cards.views.common import (
     card_screen,
     change_answer,
@@ -21,6 +21,7 @@ from cards.views.common import (
     guest_page_url,
 )
 from portal.audit.forms import ChangeForm
+from portal.audit.models import Outcome
 from portal.staff.access import requires
 from portal.web import (
     HtmxHttpRequest,
@@ -81,6 +82,28 @@ STATUS_CHANGES: dict[str, StatusChange] = {
 }
 
 
+def _unconfirmed(spec: StatusChange, card: AccountCard, form: ChangeForm, *, again: bool) -> str:
+    """What a CSR is told when a status change could not be confirmed, and what the button
+    does next. The first time, pressing it again reads the card back under the same key
+    (nothing is sent twice). When the card still does not read so, the form gets a new key:
+    pressing it sends the change once more, which is safe for a status (set twice, it is set
+    once), so a lost card need not stay usable while the first request is settled."""
+    masked = card.masked_card_number
+    done = STATUS_WORDS[spec.status]
+    button = f"“{spec.title} card ending {masked}”"
+    if not again:
+        return (
+            f"We could not confirm whether card ending {masked} was {done}: the loyalty system "
+            f"did not answer. Press {button} again to check the card; nothing is sent twice."
+        )
+    form.renew_key()
+    return (
+        f"Card ending {masked} does not read as {done} yet: the first request may not have gone "
+        f"through. Press {button} again to send it once more. That is safe: a card's status "
+        "set twice is set once, and the audit log keeps both requests."
+    )
+
+
 def _status_context(
     guest: GuestCards, card: AccountCard, change: str, form: ChangeForm, error: str = ""
 ) -> dict[str, Any]:
@@ -135,5 +158,7 @@ def card_status_submit(
         )
     except ValidationError as refusal:
         return change_refused(request, "cards/status_change.html", context, refusal)
+    if result.outcome == Outcome.UNKNOWN:
+        result = replace(result, message=_unconfirmed(spec, card, form, again=result.replayed))
     done = guest_page_url(account_id)
     return change_answer(request, "cards/status_change.html", context, form, result, done_url=done)

@@ -226,7 +226,11 @@ def test_an_unknown_outcome_keeps_the_key_so_submitting_again_never_sends_twice(
     sandbox.faults.hang(seconds=2, endpoint="guest/changeCardStatus", times=1)
     first = disable(agent_client, key="lostreply")
     html = first.content.decode()
-    assert "We could not confirm whether the change went through." in html
+    assert (
+        f"We could not confirm whether card ending {ACTIVE} was disabled: the loyalty system did "
+        f"not answer. Press “Disable card ending {ACTIVE}” again to check the card; nothing is "
+        "sent twice." in html
+    )
     assert 'value="lostreply"' in html
     again = disable(agent_client, key="lostreply")
     # The second submit reads the card back instead of sending: the hung write was applied.
@@ -245,7 +249,8 @@ def test_a_change_whose_outcome_is_unknown_is_pending_on_the_guest_page_until_th
     cards = page[page.index('id="panel-cards"') : page.index('id="panel-wallets"')]
     assert f"Pending:</strong> Card ending {ACTIVE} disabled." in cards
     assert 'hx-trigger="every 2s"' in cards
-    assert f'Card ending {ACTIVE} disabled</a> <span class="muted">(waiting)' in page
+    assert f'Card ending {ACTIVE} disabled</a> <span class="muted">(not confirmed)' in page
+    assert "Sent, but the loyalty system did not confirm it: it may not have gone through." in cards
 
     # Once the card reads so, the panel says it shows, and stops asking.
     def disabled(model, moment):
@@ -264,3 +269,30 @@ def test_a_change_made_at_once_is_not_watched(sandbox, agent_client):
     page = agent_client.get(reverse("guests:guest", args=[ACCOUNT])).content.decode()
     assert "Pending:" not in page
     assert "Now showing" not in page
+
+
+def test_a_disable_that_could_not_be_confirmed_and_does_not_show_may_be_sent_again_at_once(
+    sandbox, agent_client, upstream_calls
+):
+    """A lost card must not stay usable while the first request is settled: the second press
+    reads the card back (nothing sent); when it still does not read disabled, the form gets a
+    new key and the third press sends the change once more."""
+    sandbox.faults.error(503, endpoint="guest/changeCardStatus", times=1)
+    first = disable(agent_client, key="lost1").content.decode()
+    assert "again to check the card; nothing is sent twice." in first
+    assert 'value="lost1"' in first
+
+    checked = disable(agent_client, key="lost1").content.decode()
+    assert len(upstream_calls.to("guest/changeCardStatus.json")) == 1
+    assert (
+        f"Card ending {ACTIVE} does not read as disabled yet: the first request may not have gone "
+        f"through. Press “Disable card ending {ACTIVE}” again to send it once more. That is safe"
+        in checked
+    )
+    assert 'value="lost1"' not in checked
+    key = checked.split('name="idempotency_key" value="')[1].split('"')[0]
+
+    sent = disable(agent_client, key=key)
+    assert sent.status_code == 303
+    assert sandbox.state.card(demo.DEMO_ACTIVE_CARD).status == "DISABLED"
+    assert len(upstream_calls.to("guest/changeCardStatus.json")) == 2

@@ -780,7 +780,7 @@ def test_the_summary_draws_itself_again_after_a_change_and_once_a_pending_change
     waiting = agent_client.get(summary_url, headers=HTMX).content.decode()
     assert waiting.lstrip().startswith('<section id="panel-summary"')
     assert "Note by alice.agent" in waiting
-    assert "(waiting)" in waiting
+    assert "(waiting to show)" in waiting
     # A poll that finds nothing new leaves the summary be.
     still = agent_client.get(panel_url("notes", account_id), {"part": "body"}, headers=HTMX)
     assert "HX-Trigger" not in still
