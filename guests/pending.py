@@ -7,7 +7,8 @@ match, the panel says the change is pending and polls; once it matches, it says 
 showing and forgets it; after ``GUESTS_PENDING_SECONDS`` it stops polling and says the change
 has not shown yet (and keeps checking on later renders for a while, from the cache). A change
 whose outcome was unknown and that the audit log has since settled as failed (the reconciler
-read upstream back: it never applied) is said to have not gone through, and forgotten: the CSR
+read upstream back: it never applied) is said to have not gone through, to every CSR who opens
+the guest for ``_FAILED_SHOWN_SECONDS`` after it was made, or until it is made again: the CSR
 makes it again, rather than wait for a change that will never show.
 
 Pending changes live in the guests' cache (``portal.guestcache.guest_cache``: plain JSON data)
@@ -39,6 +40,9 @@ from portal.requestscope import request_forget, request_scoped
 
 #: How long a pending change is remembered at all (it stops polling much earlier).
 _REMEMBER_SECONDS = 30 * 60
+#: How long after it was made a change that did not go through is said so (not to the first
+#: CSR who opens the guest only).
+_FAILED_SHOWN_SECONDS = 30 * 60
 #: How far upstream's clock (a history transaction's date) may be from ours.
 _CLOCK_DIFFERENCE_SECONDS = 60
 #: What the page says of a change it cannot follow (its check answers ``UNREPORTED``).
@@ -75,6 +79,8 @@ class PendingChange:
     confirmed: bool = False
     #: A page has shown it waiting ("Pending", "Not showing yet").
     seen_waiting: bool = False
+    #: The audit log has settled it as failed: it did not go through.
+    failed: bool = False
 
     @property
     def kind(self) -> tuple[str, ...]:
@@ -117,6 +123,8 @@ class PanelChanges:
     unreported: list[PendingChange] = field(default_factory=list)
     #: Its outcome was unknown, and the audit log has since settled it as failed.
     failed: list[PendingChange] = field(default_factory=list)
+    #: Some of ``failed`` were found failed here, for the first time.
+    newly_failed: bool = False
 
     @property
     def polling(self) -> bool:
@@ -129,9 +137,9 @@ class PanelChanges:
 
     @property
     def settled(self) -> bool:
-        """Whether any was settled here (showing, never reported, or failed): the summary,
-        which listed it, is to be drawn again."""
-        return bool(self.applied or self.unreported or self.failed)
+        """Whether any was settled here (showing, never reported, or found failed): the
+        summary, which listed it, is to be drawn again."""
+        return bool(self.applied or self.unreported or self.newly_failed)
 
     def add_unsettled(self, change: PendingChange, *, failed: bool) -> None:
         """Sort a change not showing: failed (the audit log says so), overdue or waiting."""
@@ -234,13 +242,17 @@ def pending_watch(outcome: ChangeOutcome, *, account_id: int, change: PendingCha
 
 def _failed(changes: Iterable[PendingChange]) -> list[PendingChange]:
     """Of ``changes`` (not showing), those the audit log has settled as failed since (one
-    query, only where there are such changes)."""
+    query, only where there are such changes not already known to have failed)."""
+    changes = list(changes)
     # A change upstream confirmed can never be settled as failed: only the others are asked.
-    asked = [c for c in changes if c.intent_id is not None and not c.confirmed]
-    if not asked:
-        return []
+    asked = [c for c in changes if c.intent_id is not None and not c.confirmed and not c.failed]
     latest = latest_outcomes([c.intent_id for c in asked if c.intent_id is not None])
-    return [c for c in asked if latest.get(c.intent_id or 0) == Outcome.FAILED]
+    found = [c for c in asked if latest.get(c.intent_id or 0) == Outcome.FAILED]
+    return [c for c in changes if c.failed] + found
+
+
+def _failed_long_ago(change: PendingChange) -> bool:
+    return time.time() - change.started > _FAILED_SHOWN_SECONDS
 
 
 def pending_sources(*, account_id: int, panels: Iterable[str]) -> set[str]:
@@ -249,7 +261,7 @@ def pending_sources(*, account_id: int, panels: Iterable[str]) -> set[str]:
     return {
         source
         for change in _load(account_id)
-        if change.panel in wanted and not change.overdue
+        if change.panel in wanted and not change.overdue and not change.failed
         for source in change.sources
     }
 
@@ -262,6 +274,8 @@ def pending_listed(account_id: int) -> dict[str, PanelChanges]:
     changes = _load(account_id)
     failed = _failed(changes)
     for change in changes:
+        if change in failed and _failed_long_ago(change):
+            continue
         listed.setdefault(change.panel, PanelChanges()).add_unsettled(
             change, failed=change in failed
         )
@@ -293,22 +307,34 @@ def pending_settle(*, page: GuestPage, panels: Iterable[str]) -> dict[str, Panel
             not_shown.append(change)
     failed = _failed(not_shown)
     seen: list[PendingChange] = []
+    found_failed: list[PendingChange] = []
     for change in not_shown:
-        sorted_out[change.panel].add_unsettled(change, failed=change in failed)
         if change in failed:
-            done.append(change)
+            if _failed_long_ago(change):
+                # Said long enough: forgotten.
+                done.append(change)
+                continue
+            if not change.failed:
+                found_failed.append(change)
+                sorted_out[change.panel] = replace(sorted_out[change.panel], newly_failed=True)
         elif not change.seen_waiting:
             seen.append(change)
-    if done or seen:
-        # Only the ones settled (or first shown waiting) here change (``_store`` reads the
-        # changes again: one added meanwhile by another request stays as it is), matched by
-        # identity: another request may have stored one again, marked seen.
+        sorted_out[change.panel].add_unsettled(change, failed=change in failed)
+    if done or seen or found_failed:
+        # Only the ones settled (or first shown waiting, or first found failed) here change
+        # (``_store`` reads the changes again: one added meanwhile by another request stays as
+        # it is), matched by identity: another request may have stored one again, marked.
         gone = {c.identity for c in done}
         marked = {c.identity for c in seen}
+        now_failed = {c.identity for c in found_failed}
         _store(
             page.account_id,
             lambda changes: [
-                replace(c, seen_waiting=True) if c.identity in marked else c
+                replace(
+                    c,
+                    seen_waiting=c.seen_waiting or c.identity in marked,
+                    failed=c.failed or c.identity in now_failed,
+                )
                 for c in changes
                 if c.identity not in gone
             ],

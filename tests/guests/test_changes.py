@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 
@@ -727,7 +729,11 @@ def test_a_change_whose_outcome_is_unknown_keeps_the_form_as_sent(
 
 
 def test_a_change_settled_as_failed_after_all_is_said_to_have_not_gone_through(
-    sandbox: SandboxController, agent_client: Client, records: Records, settings: Any
+    sandbox: SandboxController,
+    agent_client: Client,
+    supervisor_client: Client,
+    records: Records,
+    settings: Any,
 ) -> None:
     # The note's reply is lost and upstream never adds it: pending, then not showing...
     settings.GUESTS_PENDING_SECONDS = 0
@@ -746,10 +752,34 @@ def test_a_change_settled_as_failed_after_all_is_said_to_have_not_gone_through(
     assert "Not showing yet" not in html
     summary = html[html.index("Pending changes") : html.index("Open approvals")]
     assert "did not go through" in summary
-    # Said once, then forgotten: the CSR makes it again, nothing is left waiting.
-    html = agent_client.get(GUEST_URL).content.decode()
+    # Said to whoever opens the guest next too (not used up by the first page), for a while.
+    html = supervisor_client.get(GUEST_URL).content.decode()
+    assert "Did not go through:</strong> Note by alice.agent" in html
+    later = time.time() + 31 * 60
+    with time_machine.travel(later, tick=False):
+        html = agent_client.get(GUEST_URL).content.decode()
     assert "Did not go through" not in html
     assert "Lost one" not in html
+
+
+def test_a_change_that_did_not_go_through_is_said_so_until_it_is_made_again(
+    sandbox: SandboxController, agent_client: Client, records: Records
+) -> None:
+    sandbox.faults.error(503, endpoint="csr/addAccountComment", times=1)
+    post(agent_client, "note_add", {"note-note": "Lost three", "note-idempotency_key": "n7"})
+    (intent,) = records("account_note.add", Kind.INTENT)
+    outcome_record(intent=intent, outcome=Outcome.FAILED, error_message="no such note")
+    notes_url = reverse("guests:panel", args=[ACCOUNT, "notes"]) + "?part=body"
+    first = agent_client.get(notes_url, headers=HTMX)
+    assert "guestChanged" in first.get("HX-Trigger", "")
+    # Found failed once: a later poll says it again without having the summary redrawn.
+    again = agent_client.get(notes_url, headers=HTMX)
+    assert "Did not go through" in again.content.decode()
+    assert "guestChanged" not in again.get("HX-Trigger", "")
+
+    post(agent_client, "note_add", {"note-note": "Lost three", "note-idempotency_key": "n8"})
+    html = agent_client.get(GUEST_URL).content.decode()
+    assert "Did not go through" not in html
 
 
 def test_a_panel_poll_that_finds_a_change_failed_has_the_summary_drawn_again(
