@@ -122,6 +122,14 @@ def _is_header(cells: list[str]) -> bool:
     }
 
 
+#: The problem of a row that names no action where the form chose none for such rows: the
+#: review screen offers the choice (``BulkUpload.no_action_count``).
+NO_ACTION = (
+    "No action: write disable or enable in its second column, or choose one on the form for "
+    "rows without it."
+)
+
+
 def parse_bulk_file(
     data: bytes, *, default_action: BulkAction | None, default_reason: str
 ) -> BulkFile:
@@ -181,10 +189,7 @@ def _judge(
     if not CARD_NUMBER.match(number):
         return bad("Not a card number: expected 11 to 19 digits.")
     if action is None and not action_text:
-        return bad(
-            "No action: write disable or enable in its second column, or choose one on the "
-            "form for rows without it."
-        )
+        return bad(NO_ACTION)
     if action is None:
         return bad(f"Unknown action {action_text[:20]!r}: use disable or enable.")
     if len(reason) > MAX_REASON_LENGTH:

@@ -160,6 +160,17 @@ class BulkUploadForm(forms.Form):
     )
 
 
+class BulkUploadActionForm(forms.Form):
+    """On the review screen: what to do with the rows that name no action."""
+
+    action = forms.ChoiceField(
+        label="What to do with the rows that name no action",
+        choices=[(a.value, a.label) for a in BulkAction],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose what to do with these cards."},
+    )
+
+
 class BulkConfirmForm(IdempotencyKeyForm):
     """Start the job of an upload: the key makes a second click find the same job."""
 

@@ -14,6 +14,8 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.db import models
 
+from cards.bulk_file import NO_ACTION
+
 
 class BulkUpload(models.Model):
     owner = models.ForeignKey(
@@ -53,6 +55,11 @@ class BulkUpload(models.Model):
     @property
     def good_row_count(self) -> int:
         return self.row_count - self.bad_row_count
+
+    @property
+    def no_action_count(self) -> int:
+        """How many rows name no action, none chosen for them (``BulkUploadActionForm``)."""
+        return sum(1 for row in self.rows if row.get("problem") == NO_ACTION)
 
     def bad_rows(self) -> list[dict[str, Any]]:
         return [row for row in self.rows if row.get("problem")]

@@ -147,4 +147,5 @@ urlpatterns = [
     path("bulk/upload/", bulk.bulk_upload_submit, name="bulk_upload"),
     path("bulk/<int:upload_id>/", bulk.bulk_review, name="bulk_review"),
     path("bulk/<int:upload_id>/start/", bulk.bulk_start, name="bulk_start"),
+    path("bulk/<int:upload_id>/action/", bulk.bulk_action_choose, name="bulk_action"),
 ]

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from cards.bulk_file import BulkAction, mask_card_number, parse_bulk_file
+from cards.bulk_file import NO_ACTION, BulkAction, mask_card_number, parse_bulk_file
 from cards.models import BulkUpload
 from guests.selectors.reads import card_account_id
 from portal.audit.actions import OTHER, action_get
@@ -64,6 +64,30 @@ def bulk_upload_create(
         row_count=len(parsed.rows),
         bad_row_count=len(parsed.bad),
     )
+
+
+def bulk_upload_action_choose(*, upload: BulkUpload, action: BulkAction) -> None:
+    """Give the rows of ``upload`` that name no action ``action`` (chosen on the review screen
+    rather than the upload form), judged again in line order: such a row repeating a card of
+    an earlier good row is a duplicate of it, as the upload would have said. Nothing runs."""
+    if upload.job is not None:
+        raise ValidationError("This file's job has started: its rows cannot change.")
+    first_line: dict[str, int] = {}
+    rows = []
+    for row in sorted(upload.rows, key=lambda r: int(r["line"])):
+        if row.get("problem") == NO_ACTION:
+            row = row | {"action": action.value, "problem": ""}
+        if not row.get("problem"):
+            number = str(row["card_number"])
+            if number in first_line:
+                row = row | {"problem": f"Duplicate of line {first_line[number]}."}
+            else:
+                first_line[number] = int(row["line"])
+        rows.append(row)
+    upload.rows = rows
+    upload.action = action.value
+    upload.bad_row_count = sum(1 for row in rows if row.get("problem"))
+    upload.save(update_fields=["rows", "action", "bad_row_count"])
 
 
 def bulk_uploads_purge(*, now: datetime | None = None) -> int:

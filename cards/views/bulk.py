@@ -12,10 +12,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from cards.bulk_file import MAX_FILE_BYTES, BulkAction, BulkFileError
-from cards.forms import BulkConfirmForm, BulkUploadForm
+from cards.forms import BulkConfirmForm, BulkUploadActionForm, BulkUploadForm
 from cards.models import BulkUpload
 from cards.selectors import bulk_upload_of_owner
-from cards.services.bulk import bulk_card_status_start, bulk_upload_create
+from cards.services.bulk import (
+    bulk_card_status_start,
+    bulk_upload_action_choose,
+    bulk_upload_create,
+)
 from portal.staff.access import requires
 from portal.web import audit_context, viewer_of
 
@@ -64,9 +68,31 @@ def bulk_review(request: HttpRequest, upload_id: int) -> HttpResponse:
     return render(request, "cards/bulk_review.html", _review_context(upload, BulkConfirmForm()))
 
 
-def _review_context(upload: BulkUpload, form: BulkConfirmForm) -> dict[str, Any]:
+def _review_context(
+    upload: BulkUpload, form: BulkConfirmForm, action_form: BulkUploadActionForm | None = None
+) -> dict[str, Any]:
     # The check reads the file, not upstream: how a wrong file of unknown cards ends is said.
-    return {"upload": upload, "form": form, "stop_after": settings.JOBS_STOP_AFTER_SAME_FAILURES}
+    return {
+        "upload": upload,
+        "form": form,
+        "action_form": action_form or BulkUploadActionForm(),
+        "stop_after": settings.JOBS_STOP_AFTER_SAME_FAILURES,
+    }
+
+
+@require_POST
+@requires("run_bulk_jobs")
+def bulk_action_choose(request: HttpRequest, upload_id: int) -> HttpResponse:
+    """The rows that name no action get the one chosen here; back to the review."""
+    upload = _own_upload(request, upload_id)
+    if upload.job is not None:
+        return HttpResponseRedirect(reverse("jobs:detail", args=[upload.job.pk]))
+    action_form = BulkUploadActionForm(request.POST)
+    if not action_form.is_valid():
+        context = _review_context(upload, BulkConfirmForm(), action_form)
+        return render(request, "cards/bulk_review.html", context, status=422)
+    bulk_upload_action_choose(upload=upload, action=BulkAction(action_form.cleaned_data["action"]))
+    return HttpResponseRedirect(reverse("cards:bulk_review", args=[upload.pk]), status=303)
 
 
 @require_POST

@@ -277,6 +277,43 @@ def test_without_a_default_a_row_that_names_no_action_is_a_problem_of_its_line(
     assert sandbox.state.card(demo.DEMO_ATTACHABLE_CARD).status == "ACTIVE"
 
 
+def test_a_plain_list_of_numbers_uploaded_without_an_action_gets_one_on_the_review(
+    sandbox, supervisor_client
+):
+    """No row names an action and none was chosen: the review says nothing can run, offers no
+    Start button, and asks what to do with those rows, judging them again (a card repeated
+    becomes a duplicate of its first line)."""
+    cards = (demo.DEMO_ACTIVE_CARD, demo.DEMO_ATTACHABLE_CARD, demo.DEMO_ACTIVE_CARD)
+    answer = upload(supervisor_client, "".join(f"{card}\n" for card in cards), action="")
+    review_url = answer["Location"]
+    review = supervisor_client.get(review_url).content.decode()
+    assert "3 rows name no action</h2>" in review
+    assert "Start:" not in review
+    assert "No row can be run until you choose what to do with the rows that name no action." in (
+        review
+    )
+    upload_id = int(review_url.rstrip("/").rsplit("/", 1)[1])
+    choose = reverse("cards:bulk_action", args=[upload_id])
+
+    refused = supervisor_client.post(choose, {})
+    assert refused.status_code == 422
+    assert "Choose what to do with these cards." in refused.content.decode()
+
+    chosen = supervisor_client.post(choose, {"action": "disable"})
+    assert chosen.status_code == 303
+    review = supervisor_client.get(chosen["Location"]).content.decode()
+    assert "name no action" not in review
+    assert "Start: disable 2 cards</button>" in review
+    assert "<td>Duplicate of line 1.</td>" in review
+    upload_row = BulkUpload.objects.get(pk=upload_id)
+    assert (upload_row.action, upload_row.bad_row_count) == ("disable", 1)
+    assert sandbox.state.card(demo.DEMO_ACTIVE_CARD).status == "ACTIVE"
+
+    start(supervisor_client, upload_id)
+    job = Job.objects.get()
+    assert job.total == 2
+
+
 def test_bulk_cards_are_in_the_navigation_of_whoever_may_run_them(
     sandbox, supervisor_client, agent_client
 ):
