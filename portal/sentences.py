@@ -441,3 +441,13 @@ def explain_recorded(
 _TRANSPORT_NAMES = frozenset(
     cls.__name__ for cls in (TransportError, CircuitOpenError, MalformedReplyError)
 )
+
+
+def recorded_has_words(*, upstream_result: str, error_code: str) -> bool:
+    """Whether ``explain_recorded`` has a sentence of its own for a failure recorded so
+    (upstream's answer, or the transport's), rather than the record's raw message."""
+    return (
+        upstream_result in RESULT_ERRORS
+        or error_code in _TRANSPORT_NAMES
+        or error_code == UpstreamStatusError.__name__
+    )

@@ -24,9 +24,9 @@ from guests.selectors.scope import Viewer
 from portal.audit.actions import ACTIONS
 from portal.audit.models import AuditRecord, AuditRecordQuerySet, Kind, Outcome
 from portal.audit.selectors import combined_in, latest_outcome
-from portal.paytronix.errors import RESULT_ERRORS, PaytronixError
+from portal.paytronix.errors import PaytronixError
 from portal.paytronix.replies import AccountComment
-from portal.sentences import explain, explain_recorded
+from portal.sentences import explain, explain_recorded, recorded_has_words
 
 #: What the timeline can show, in the order its filters list them.
 KINDS: dict[str, str] = {
@@ -53,6 +53,12 @@ CHANGE_PANELS: dict[str, str] = {
 #: The newest transactions read (and, at most, audit records): older ones by narrowing dates.
 TRANSACTION_LIMIT = 100
 CHANGE_LIMIT = 200
+
+#: A change whose outcome is not known yet, in a CSR's words.
+NOT_CONFIRMED = (
+    "Not confirmed: the loyalty system did not answer, so whether it went through is being "
+    "checked (the audit log settles it)."
+)
 
 
 @dataclass(frozen=True)
@@ -186,7 +192,13 @@ class Entry:
         outcome = self.outcome
         if outcome is None or outcome.outcome == Outcome.SUCCEEDED:
             return ""
-        if outcome.outcome == Outcome.FAILED and outcome.upstream_result in RESULT_ERRORS:
+        if outcome.outcome == Outcome.UNKNOWN:
+            # The transport's own words ("guest/changeCardStatus.json: HTTP 500...") are for
+            # the audit log, not for a CSR.
+            return NOT_CONFIRMED
+        if outcome.outcome == Outcome.FAILED and recorded_has_words(
+            upstream_result=outcome.upstream_result, error_code=outcome.error_code
+        ):
             return explain_recorded(
                 upstream_result=outcome.upstream_result,
                 error_code=outcome.error_code,

@@ -151,6 +151,50 @@ def test_a_refused_change_says_why_in_the_consoles_words_not_upstreams(
 
 
 @pytest.mark.parametrize(
+    ("fault", "said", "not_said"),
+    [
+        # The reply lost (a 503 after sending): not known.
+        (
+            {"status": 503},
+            "Not confirmed: the loyalty system did not answer, so whether it went through is "
+            "being checked (the audit log settles it).",
+            "HTTP 503",
+        ),
+        # Refused before it was read (the console's credentials): failed, said as the form
+        # said it.
+        (
+            {"status": 401},
+            "The portal cannot sign in to the loyalty system. Please tell your administrator.",
+            "HTTP 401",
+        ),
+    ],
+)
+def test_a_change_that_was_not_answered_says_so_in_the_consoles_words(
+    sandbox: SandboxController,
+    agent_client: Client,
+    supervisor_client: Client,
+    fault: dict[str, int],
+    said: str,
+    not_said: str,
+) -> None:
+    # Seen in a walkthrough: "guest/changeCardStatus.json: HTTP 500 from Paytronix..." on the
+    # guest's timeline.
+    sandbox.faults.error(fault["status"], endpoint="guest/changeCardStatus", times=1)
+    agent_client.post(
+        reverse("cards:disable_submit", args=[ACCOUNT, demo.DEMO_ACTIVE_CARD[-6:]]),
+        {"idempotency_key": "nf1", "reason_code": "lost", "reason_text": ""},
+    )
+
+    html = supervisor_client.get(TIMELINE_URL).content.decode()
+    change = html[html.index('<li class="entry entry-change">') :]
+    change = change[: change.index("</li>")]
+
+    assert said in change
+    assert not_said not in change
+    assert "Paytronix" not in change
+
+
+@pytest.mark.parametrize(
     ("job_id", "params", "via"),
     [
         (None, {}, ""),
