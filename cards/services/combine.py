@@ -24,7 +24,7 @@ from django.core.exceptions import ValidationError
 
 from cards.selectors import AccountCard, CombinePreview, GuestCards, combine_preview
 from guests.selectors.load import GuestUnavailableError
-from portal.approvals.kinds import approval_params
+from portal.approvals.kinds import NowTable, approval_params
 from portal.approvals.models import ApprovalRequest, Status
 from portal.approvals.services import approval_request
 from portal.audit.door import mutation_run
@@ -232,7 +232,7 @@ def combine_describe(request: ApprovalRequest) -> str:
     )
 
 
-def combine_now(request: ApprovalRequest, viewer: Any) -> str:
+def combine_now(request: ApprovalRequest, viewer: Any) -> str | NowTable:
     """The balances of both accounts now and after, as the requester's preview showed them
     (read from upstream within the approver's store group), or why the account cannot be
     combined now (combined meanwhile, closed): for the approver who may decide. Approving
@@ -252,14 +252,14 @@ def combine_now(request: ApprovalRequest, viewer: Any) -> str:
         return f"It cannot be combined now: {preview.why_not}"
     if preview.main_account_id is None or not preview.wallets:
         return ""
-    lines = "; ".join(
-        f"{line.name} {amount(line.this_account)} + {amount(line.other_account)} = "
-        f"{amount(line.after)}"
-        for line in preview.wallets
-    )
-    return (
-        f"Balances now, main account {preview.main_account_id} + account "
-        f"{request.account_id} = after: {lines}."
+    main = preview.main_account_id
+    return NowTable(
+        caption=f"Balances now, and in main account {main} after the combine",
+        columns=("Balance", f"Main account {main}", f"Account {request.account_id}", "After"),
+        rows=tuple(
+            (line.name, amount(line.this_account), amount(line.other_account), amount(line.after))
+            for line in preview.wallets
+        ),
     )
 
 

@@ -12,7 +12,8 @@ the change was approved. ``describe(request)`` says in words what will happen, f
 ``later(requests)``, optional, says what became of approved changes since they were made (an
 adjustment voided after...), by request id, for the requester's list and the request's page.
 ``now(request, viewer)``, optional, says what stands now that the change would change (a
-wallet's balance, read as the guest page reads it), for the approver who may decide.
+wallet's balance, read as the guest page reads it), for the approver who may decide: a
+sentence, or a ``NowTable`` of figures.
 """
 
 from __future__ import annotations
@@ -31,7 +32,19 @@ if TYPE_CHECKING:
 RunFunc = Callable[["Submission", "ApprovalRequest"], "ChangeOutcome"]
 DescribeFunc = Callable[["ApprovalRequest"], str]
 LaterFunc = Callable[[list["ApprovalRequest"]], dict[int, str]]
-NowFunc = Callable[["ApprovalRequest", Any], str]
+
+
+@dataclass(frozen=True)
+class NowTable:
+    """Figures ``now`` shows as a table: ``caption`` says what they are; the first column of
+    each row names it, the others are amounts (already in words)."""
+
+    caption: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+NowFunc = Callable[["ApprovalRequest", Any], "str | NowTable"]
 
 
 @dataclass(frozen=True)

@@ -306,10 +306,21 @@ def test_the_approver_sees_both_accounts_balances_now_and_after(
     html = supervisor_client.get(reverse("approvals:detail", args=[request.pk])).content.decode()
 
     main_id = account_of(sandbox, main)
-    assert f"Balances now, main account {main_id} + account {request.account_id} = after:" in html
+    assert f"<caption>Balances now, and in main account {main_id} after the combine</caption>" in (
+        html
+    )
+    assert (
+        f'<th scope="col" class="num">Main account {main_id}</th>'
+        f'<th scope="col" class="num">Account {request.account_id}</th>'
+    ) in html
     points = sandbox.state.account(main_id).wallet(POINTS).balance
     theirs = sandbox.state.account(request.account_id).wallet(POINTS).balance
-    assert f"Points {points:,} + {theirs:,} = {points + theirs:,}" in html
+    assert (
+        f'<tr><th scope="row">Points</th><td class="num">{points:,}</td><td class="num">'
+        f'{theirs:,}</td><td class="num"><strong>{points + theirs:,}</strong></td></tr>'
+    ) in html
+    # The account it goes into is linked too.
+    assert f'<dt>Also touches</dt><dd><a href="/guests/{main_id}/">{main_id}</a>' in html
 
     # Combined meanwhile (by a supervisor, directly): the approver is told it cannot be now.
     def closed(model, moment):
