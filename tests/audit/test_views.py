@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from portal.audit.chain import chain_append
 from portal.audit.models import AuditRecord, Kind, Outcome
+from portal.audit.reconcile import unknown_outcomes_reconcile
 from portal.audit.scrub import card_hash
 from portal.audit.types import MutationResult
 from portal.jobs.models import Job, JobStatus
@@ -293,6 +294,32 @@ def test_a_change_shows_its_intent_and_outcome_side_by_side(
     # The intent's own outcome field ("pending", as it was recorded) is not shown as a state.
     assert "Recorded before the change was made" in page
     assert ">Pending<" not in page
+
+
+def test_a_record_says_its_place_in_the_chain_and_who_recorded_a_settlement(
+    sandbox: Any,
+    agent: User,
+    supervisor: User,
+    auditor_client: Client,
+    disable_card: Callable[..., MutationResult],
+) -> None:
+    # Seen in a walkthrough: the reconciler's verdict read as the agent's own.
+    first = disable_card(supervisor, key="first")
+    record = AuditRecord.objects.get(pk=first.intent_id)
+    page = auditor_client.get(reverse("audit:detail", args=[record.pk])).content.decode()
+    assert f"#{record.seq} in the chain · Intent" in page
+    assert f"(database id {record.pk})" in page
+    assert "the request's reason" not in page
+
+    sandbox.faults.drop(endpoint="changeCardStatus", process=True, times=1)
+    lost = disable_card(agent, key="lost")
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        unknown_outcomes_reconcile()
+    settled = AuditRecord.objects.filter(intent_id=lost.intent_id).order_by("-seq").first()
+    assert settled is not None
+    assert settled.params == {"settled_by": "reconciler"}
+    page = auditor_client.get(reverse("audit:detail", args=[settled.pk])).content.decode()
+    assert "(recorded for them by the reconciler, which read upstream back)" in page
 
 
 def test_an_unknown_record_is_not_found(auditor_client: Client) -> None:

@@ -109,6 +109,12 @@ def test_an_agents_request_approved_by_a_supervisor_combines_once_as_the_supervi
     assert change.params["requested_by"] == "alice.agent"
     assert change.params["approved_by"] == "sam.supervisor"
     assert AuditRecord.objects.filter(kind=Kind.INTENT, action="cards.combine").count() == 1
+    # Its record says whose words its reason is (the maker is the approver).
+    audit = supervisor_client.get(reverse("audit:detail", args=[change.pk])).content.decode()
+    assert (
+        'Guest has two cards <span class="muted">(the request\'s reason, given by alice.agent)'
+        in (audit)
+    )
     mine = agent_client.get(reverse("approvals:queue")).content.decode()
     assert "by sam.supervisor" in mine
     assert f"combined into account {main_id}" in mine
