@@ -10,6 +10,7 @@ from django.http import HttpRequest
 
 from cards.limits import combine_needs_approval
 from cards.previews import exchange_offered
+from cards.services.combine import combine_waiting_exists
 from cards.services.status import status_change_offered
 from guests.hooks import Action
 from guests.selectors.optional import BALANCE_TRANSFER
@@ -37,7 +38,10 @@ def card_actions(request: HttpRequest, page: GuestPage, card: GuestCard) -> Iter
     # isCardCombinable says the account is an attached one, not the main one, of a program
     # that combines (see guests.selectors.accounts).
     if user_may(request.user, "combine_cards") and card.combinable:
-        yield Action("Combine into the main account", reverse_cached("cards:combine", *args))
+        # Its screen points to a request already waiting (and offers no form): said here too.
+        waiting = combine_waiting_exists(account_id=args[0], card_masked=args[1])
+        label = "Combine: waiting for approval" if waiting else "Combine into the main account"
+        yield Action(label, reverse_cached("cards:combine", *args))
 
 
 def account_actions(request: HttpRequest, page: GuestPage) -> Iterator[Action]:

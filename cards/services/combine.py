@@ -97,6 +97,14 @@ def combine_waiting(card: AccountCard, *, besides: str = "") -> ApprovalRequest 
     return waiting.exclude(idempotency_key=besides).first() if besides else waiting.first()
 
 
+def combine_waiting_exists(*, account_id: int, card_masked: str) -> bool:
+    """Whether a request to combine the account's card ending ``card_masked`` waits for a
+    decision (the guest page, which knows its cards by their masks only)."""
+    return ApprovalRequest.objects.filter(
+        action="cards.combine", status=Status.OPEN, account_id=account_id, card_masked=card_masked
+    ).exists()
+
+
 def combine_request(submission: Submission, *, preview: CombinePreview) -> ApprovalRequest:
     """Ask a supervisor to combine the previewed account (an approval request; nothing is
     sent upstream). A second submit of the same form answers the first request; another

@@ -378,6 +378,10 @@ def test_a_waiting_combine_is_among_the_open_approvals_of_both_accounts_until_de
     combine(agent_client, sandbox, key="ask")
     request = ApprovalRequest.objects.get()
     assert request.also_account_id == main_id
+    # The cards panel's Combine link says a request waits (its screen points to it).
+    panel = agent_client.get(reverse("guests:panel", args=[main_id, "cards"])).content.decode()
+    assert ">Combine: waiting for approval</a>" in panel
+    assert ">Combine into the main account</a>" not in panel
     summary = f"Combine account {other_id} (card ending {OTHER[-6:]}) into the main account"
     for account_id in (main_id, other_id):
         listed = open_approvals(supervisor_client, account_id)
