@@ -318,7 +318,10 @@ def email_address(text: str) -> str:
     """A complete email address, lower-cased; ``QueryError`` otherwise."""
     text = text.strip()
     if not _EMAIL.match(text):
-        raise QueryError("That email address is not complete.")
+        raise QueryError(
+            "That is not an email address that can be searched for: type it whole, as "
+            "ava@example.com."
+        )
     return text.lower()
 
 

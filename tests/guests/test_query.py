@@ -90,9 +90,11 @@ def test_an_email_address_is_lower_cased() -> None:
     assert (query.kind, query.value) == (Kind.EMAIL, "ava.thompson@example.com")
 
 
-def test_an_incomplete_email_address_is_refused() -> None:
-    with pytest.raises(QueryError, match="email"):
-        classify("ava@example")
+@pytest.mark.parametrize("typed", ["ava@example", "zzqx!!@@##"])
+def test_an_incomplete_or_garbled_email_address_is_refused_with_an_example(typed: str) -> None:
+    # Seen in a walkthrough: "zzqx!!@@##" was called an email address "not complete".
+    with pytest.raises(QueryError, match="type it whole, as ava@example.com"):
+        classify(typed)
 
 
 def test_two_words_are_a_first_and_last_name() -> None:
