@@ -93,7 +93,7 @@ def test_an_email_address_is_lower_cased() -> None:
 @pytest.mark.parametrize("typed", ["ava@example", "zzqx!!@@##"])
 def test_an_incomplete_or_garbled_email_address_is_refused_with_an_example(typed: str) -> None:
     # Seen in a walkthrough: "zzqx!!@@##" was called an email address "not complete".
-    with pytest.raises(QueryError, match="type it whole, as ava@example.com"):
+    with pytest.raises(QueryError, match=r"type it whole, as ava@example\.com"):
         classify(typed)
 
 
