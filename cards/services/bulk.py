@@ -17,9 +17,16 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 
-from cards.bulk_file import NO_ACTION, BulkAction, mask_card_number, parse_bulk_file
+from cards.bulk_file import (
+    MAX_REASON_LENGTH,
+    NO_ACTION,
+    BulkAction,
+    mask_card_number,
+    parse_bulk_file,
+)
 from cards.models import BulkUpload
 from guests.selectors.reads import card_account_id
 from portal.audit.actions import OTHER, action_get
@@ -68,26 +75,38 @@ def bulk_upload_create(
 
 def bulk_upload_action_choose(*, upload: BulkUpload, action: BulkAction) -> None:
     """Give the rows of ``upload`` that name no action ``action`` (chosen on the review screen
-    rather than the upload form), judged again in line order: such a row repeating a card of
-    an earlier good row is a duplicate of it, as the upload would have said. Nothing runs."""
-    if upload.job is not None:
-        raise ValidationError("This file's job has started: its rows cannot change.")
-    first_line: dict[str, int] = {}
-    rows = []
-    for row in sorted(upload.rows, key=lambda r: int(r["line"])):
-        if row.get("problem") == NO_ACTION:
-            row = row | {"action": action.value, "problem": ""}
-        if not row.get("problem"):
-            number = str(row["card_number"])
-            if number in first_line:
-                row = row | {"problem": f"Duplicate of line {first_line[number]}."}
-            else:
-                first_line[number] = int(row["line"])
-        rows.append(row)
-    upload.rows = rows
-    upload.action = action.value
-    upload.bad_row_count = sum(1 for row in rows if row.get("problem"))
-    upload.save(update_fields=["rows", "action", "bad_row_count"])
+    rather than the upload form), judged again in line order as the upload would have judged
+    them with it: a reason too long, or a card repeating an earlier good row's (a duplicate of
+    it). Nothing runs. Raises ``ValidationError`` once the upload's job has started (its rows,
+    without their full numbers now, cannot change)."""
+    with transaction.atomic():
+        # Held against a Start at the same moment, which empties the rows of their numbers.
+        current = BulkUpload.objects.select_for_update().filter(pk=upload.pk, job__isnull=True)
+        locked = current.first()
+        if locked is None:
+            raise ValidationError("This file's job has started: its rows cannot change.")
+        first_line: dict[str, int] = {}
+        rows = []
+        for row in sorted(locked.rows, key=lambda r: int(r["line"])):
+            if row.get("problem") == NO_ACTION:
+                row = row | {"action": action.value, "problem": ""}
+                # Its own reason, as the upload judged it (the job's, given on the form for rows
+                # with none, is not a row's).
+                own = str(row.get("reason") or "")
+                if own != locked.reason and len(own) > MAX_REASON_LENGTH:
+                    row["problem"] = f"Reason too long: at most {MAX_REASON_LENGTH} characters."
+            if not row.get("problem"):
+                number = str(row["card_number"])
+                if number in first_line:
+                    row = row | {"problem": f"Duplicate of line {first_line[number]}."}
+                else:
+                    first_line[number] = int(row["line"])
+            rows.append(row)
+        locked.rows = rows
+        locked.action = action.value
+        locked.bad_row_count = sum(1 for row in rows if row.get("problem"))
+        locked.save(update_fields=["rows", "action", "bad_row_count"])
+    upload.refresh_from_db()
 
 
 def bulk_uploads_purge(*, now: datetime | None = None) -> int:

@@ -21,7 +21,10 @@ from cards.views.common import (
     guest_page_url,
 )
 from portal.audit.forms import ChangeForm
-from portal.audit.models import Outcome
+from portal.audit.models import AuditRecord, Outcome
+from portal.audit.settle import later_status_change
+from portal.paytronix.errors import PaytronixError
+from portal.sentences import CARD_STATUS_WORDS, NotShownError, words
 from portal.staff.access import requires
 from portal.web import (
     HtmxHttpRequest,
@@ -82,23 +85,65 @@ STATUS_CHANGES: dict[str, StatusChange] = {
 }
 
 
-def _unconfirmed(spec: StatusChange, card: AccountCard, form: ChangeForm, *, again: bool) -> str:
+@dataclass(frozen=True)
+class ReadBack:
+    """What a second press found of a change not confirmed: the card's status read now ("" if
+    it could not be read), and a later change of its status made since, if any."""
+
+    status: str
+    later: AuditRecord | None = None
+
+
+def _read_back(
+    request: HtmxHttpRequest, account_id: int, card: AccountCard, intent_id: int | None
+) -> ReadBack:
+    intent = AuditRecord.objects.filter(pk=intent_id).first() if intent_id else None
+    later = later_status_change(intent) if intent is not None else None
+    try:
+        status = guest_of(request, account_id, fresh=True).find(card.masked_card_number).status
+    except (NotShownError, PaytronixError):
+        status = ""
+    return ReadBack(status=status, later=later)
+
+
+def _unconfirmed(
+    spec: StatusChange, card: AccountCard, form: ChangeForm, checked: ReadBack | None
+) -> str:
     """What a CSR is told when a status change could not be confirmed, and what the button
-    does next. The first time, pressing it again reads the card back under the same key
-    (nothing is sent twice). When the card still does not read so, the form gets a new key:
-    pressing it sends the change once more, which is safe for a status (set twice, it is set
-    once), so a lost card need not stay usable while the first request is settled."""
+    does next. The first time (``checked`` None), pressing it again reads the card back under
+    the same key (nothing is sent twice). When the card, read again, is still not in the status
+    asked and nobody changed its status since, the form gets a new key: pressing it sends the
+    change once more, which is safe for a status (set twice, it is set once), so a lost card
+    need not stay usable while the first request is settled. Otherwise the key stays, and the
+    CSR is told what was found."""
     masked = card.masked_card_number
     done = STATUS_WORDS[spec.status]
     button = f"“{spec.title} card ending {masked}”"
-    if not again:
+    if checked is None:
         return (
             f"We could not confirm whether card ending {masked} was {done}: the loyalty system "
             f"did not answer. Press {button} again to check the card; nothing is sent twice."
         )
+    if not checked.status:
+        return (
+            f"Card ending {masked} could not be read back, so whether it was {done} is still not "
+            f"known. Press {button} again to check it again; nothing is sent twice."
+        )
+    reads = words(CARD_STATUS_WORDS, checked.status)
+    if checked.later is not None:
+        return (
+            f"Card ending {masked} reads {reads}, and its status was changed again since (record "
+            f"#{checked.later.seq}, by {checked.later.actor_username or 'the system'}): check "
+            "with the guest before changing it again."
+        )
+    if checked.status == spec.status:
+        return (
+            f"Card ending {masked} now reads {done}: the request went through. The audit log "
+            "records it as soon as the loyalty system confirms it."
+        )
     form.renew_key()
     return (
-        f"Card ending {masked} does not read as {done} yet: the first request may not have gone "
+        f"Card ending {masked} still reads {reads}: the first request may not have gone "
         f"through. Press {button} again to send it once more. That is safe: a card's status "
         "set twice is set once, and the audit log keeps both requests."
     )
@@ -159,6 +204,9 @@ def card_status_submit(
     except ValidationError as refusal:
         return change_refused(request, "cards/status_change.html", context, refusal)
     if result.outcome == Outcome.UNKNOWN:
-        result = replace(result, message=_unconfirmed(spec, card, form, again=result.replayed))
+        checked = (
+            _read_back(request, account_id, card, result.intent_id) if result.replayed else None
+        )
+        result = replace(result, message=_unconfirmed(spec, card, form, checked))
     done = guest_page_url(account_id)
     return change_answer(request, "cards/status_change.html", context, form, result, done_url=done)

@@ -74,15 +74,22 @@ def guest_deletion(*, account_id: int) -> GuestDeletion | None:
     )
 
 
-def deletion_waiting_among(requests: Iterable[ApprovalRequest]) -> ApprovalRequest | None:
-    """The oldest open deletion request of an account, given its open requests as the page
-    reads them anyway (``open_requests_of_account``: newest first, at most ``LIST_SIZE``), if
-    any. A full list may have left older requests out, the deletion among them: it is then
-    asked for directly (one query, only for an account with that many open requests)."""
+def deletion_waiting_among(
+    requests: Iterable[ApprovalRequest], *, account_id: int
+) -> ApprovalRequest | None:
+    """The oldest open deletion request of account ``account_id``, given its open requests as
+    the page reads them anyway (``open_requests_of_account``: newest first, at most
+    ``LIST_SIZE``; those that only touch it too act on another account), if any. A full list
+    may have left older requests out, the deletion among them: it is then asked for directly
+    (one query, only for an account with that many open requests)."""
     listed = list(requests)
-    if len(listed) >= LIST_SIZE and listed[0].account_id is not None:
-        return deletion_waiting(account_id=listed[0].account_id)
-    waiting = [r for r in listed if r.action == DELETE_ACTION and r.status == Status.OPEN]
+    if len(listed) >= LIST_SIZE:
+        return deletion_waiting(account_id=account_id)
+    waiting = [
+        r
+        for r in listed
+        if r.action == DELETE_ACTION and r.status == Status.OPEN and r.account_id == account_id
+    ]
     return min(waiting, key=lambda r: r.requested_at, default=None)
 
 

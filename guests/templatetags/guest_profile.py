@@ -31,7 +31,9 @@ def deletion_of(page: GuestPage) -> GuestDeletion | None:
 
 
 @register.simple_tag
-def deletion_waiting_of(open_approvals: Iterable[ApprovalRequest]) -> ApprovalRequest | None:
+def deletion_waiting_of(
+    open_approvals: Iterable[ApprovalRequest], account_id: int
+) -> ApprovalRequest | None:
     """The deletion of the guest waiting for a second person, among the account's open
     requests (the page's ``open_approvals``), if any."""
-    return deletion_waiting_among(open_approvals)
+    return deletion_waiting_among(open_approvals, account_id=account_id)

@@ -199,9 +199,16 @@ def guest_context(
     with_approvals = set(wanted) == set(PANELS) or bool({"header", SUMMARY} & set(wanted))
     open_approvals: list[ApprovalRequest] = []
 
+    store_scoped = viewer_of(request).is_store_scoped
+
     def meanwhile() -> None:
         if with_approvals:
-            open_approvals.extend(open_requests_of_account(account_id))
+            listed = open_requests_of_account(account_id)
+            if store_scoped:
+                # A request listed because it touches this account acts on another one, which
+                # may be outside a store manager's group: theirs are this account's own.
+                listed = [r for r in listed if r.account_id == account_id]
+            open_approvals.extend(listed)
 
     # What the page reads of the cache in four places (the last while upstream answers), read
     # in one round trip.

@@ -28,7 +28,7 @@ from portal.audit.models import AuditRecord, Kind, Outcome
 from portal.audit.outcome import ChangeOutcome
 from portal.audit.records import event_record, outcome_record
 from portal.audit.scrub import card_hash, card_mask, params_scrub
-from portal.audit.selectors import latest_outcome
+from portal.audit.selectors import intent_of_key, latest_outcome
 from portal.audit.types import Reason, Submission, Target
 from portal.staff.access import user_may
 from portal.staff.models import User
@@ -359,6 +359,12 @@ def _run(kind_run: Any, *, submission: Submission, request: ApprovalRequest) -> 
     combined account closed, a deleted guest) must not overwrite how the change went. For the
     same reason a change whose outcome is not known stays so, with its record, when a run
     stops before the door."""
+    key = f"approval-{request.pk}"
+    if request.change_record_id is None:
+        # A run that reached the door but stopped before keeping its outcome on the request
+        # (its process died): its change is found by its key, as it would have been kept.
+        earlier = intent_of_key(key)
+        request.change_record_id = earlier.pk if earlier is not None else None
     latest = _change_latest(request)
     if latest is not None and latest.outcome in FINAL:
         ended = _ended(request, latest)
@@ -369,7 +375,7 @@ def _run(kind_run: Any, *, submission: Submission, request: ApprovalRequest) -> 
         actor=submission.actor,
         context=submission.context,
         reason=Reason(code=request.reason_code, text=request.reason_text),
-        idempotency_key=f"approval-{request.pk}",
+        idempotency_key=key,
     )
     refused = ""
     try:

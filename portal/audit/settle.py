@@ -87,11 +87,13 @@ def card_with_hash(account: Any, wanted: str) -> Any | None:
 
 
 _CARD_STATUS_ACTIONS = {"card.disable": "DISABLED", "card.enable": "ACTIVE"}
+#: The latest outcomes of a change that may have been applied (no outcome yet: under way).
+_MAY_HAVE_GONE_THROUGH = (Outcome.SUCCEEDED, Outcome.UNKNOWN, Outcome.NEEDS_REVIEW)
 #: How many later status changes of a card are looked at (newest first).
 _LATER_LOOKED_AT = 20
 
 
-def _later_status_change(intent: AuditRecord) -> AuditRecord | None:
+def later_status_change(intent: AuditRecord) -> AuditRecord | None:
     """The newest status change of the same card made after ``intent`` that went through (or
     may have: its outcome unknown), if any: the card's status read back is then its doing as
     much as ``intent``'s."""
@@ -105,7 +107,7 @@ def _later_status_change(intent: AuditRecord) -> AuditRecord | None:
     ended = latest_outcomes([change.pk for change in changes])
     for change in changes:
         # One still under way (no outcome yet) may go through as well.
-        if ended.get(change.pk, Outcome.UNKNOWN) in (Outcome.SUCCEEDED, Outcome.UNKNOWN):
+        if ended.get(change.pk, Outcome.UNKNOWN) in _MAY_HAVE_GONE_THROUGH:
             return change
     return None
 
@@ -122,13 +124,13 @@ def card_status_settle(
     card = card_with_hash(account, intent.card_hash) if account is not None else None
     if card is None or not card.status:
         return None
-    later = _later_status_change(intent) if intent.card_hash else None
+    later = later_status_change(intent) if intent.card_hash else None
     if later is not None:
         if card.status != wanted or _CARD_STATUS_ACTIONS[later.action] != wanted:
             return None
         return applied(
             f"the card is {card.status}, as a later change of its status (record "
-            f"#{later.pk}, by {later.actor_username or 'the system'}) also asked: which of the "
+            f"#{later.seq}, by {later.actor_username or 'the system'}) also asked: which of the "
             "two made it so cannot be told"
         )
     if card.status == wanted:

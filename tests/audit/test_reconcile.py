@@ -173,9 +173,11 @@ def test_an_unknown_status_change_made_again_is_not_settled_as_if_it_alone_made_
 
     settled = _latest(first.intent_id)
     assert (settled.outcome, settled.upstream_result) == (Outcome.SUCCEEDED, "settled")
+    # Named by its place in the chain, as the audit screens number records.
+    later = AuditRecord.objects.get(pk=again.intent_id)
     assert settled.error_message == (
         "settled by reading back: the card is ACTIVE, as a later change of its status (record "
-        f"#{again.intent_id}, by {agent.username}) also asked: which of the two made it so "
+        f"#{later.seq}, by {agent.username}) also asked: which of the two made it so "
         "cannot be told"
     )
 

@@ -8,12 +8,15 @@ import io
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from cards.bulk_file import BulkAction
 from cards.models import BulkUpload
+from cards.services.bulk import bulk_upload_action_choose
 from portal.jobs.models import Job
 from portal.sandbox import demo
 from tests.cards.conftest import INTENT
@@ -312,6 +315,43 @@ def test_a_plain_list_of_numbers_uploaded_without_an_action_gets_one_on_the_revi
     start(supervisor_client, upload_id)
     job = Job.objects.get()
     assert job.total == 2
+
+
+def test_rows_given_an_action_on_the_review_are_judged_as_the_upload_would_have(
+    sandbox, supervisor_client
+):
+    long_reason = "x" * 201
+    text = f"{demo.DEMO_ACTIVE_CARD},,{long_reason}\n{demo.DEMO_ATTACHABLE_CARD}\n"
+    answer = upload(supervisor_client, text, action="")
+    upload_id = int(answer["Location"].rstrip("/").rsplit("/", 1)[1])
+    supervisor_client.post(reverse("cards:bulk_action", args=[upload_id]), {"action": "disable"})
+    review = supervisor_client.get(answer["Location"]).content.decode()
+    assert "<td>Reason too long: at most 200 characters.</td>" in review
+    assert "Start: disable 1 card</button>" in review
+
+
+def test_an_action_cannot_be_chosen_for_an_upload_whose_job_started(sandbox, supervisor_client):
+    answer = upload(
+        supervisor_client,
+        f"{demo.DEMO_ACTIVE_CARD},disable\n{demo.DEMO_ATTACHABLE_CARD}\n",
+        action="",
+    )
+    upload_id = int(answer["Location"].rstrip("/").rsplit("/", 1)[1])
+    start(supervisor_client, upload_id)
+    job = Job.objects.get()
+    chose = supervisor_client.post(
+        reverse("cards:bulk_action", args=[upload_id]), {"action": "enable"}
+    )
+    assert chose["Location"] == reverse("jobs:detail", args=[job.pk])
+    started = BulkUpload.objects.get(pk=upload_id)
+    assert started.action == ""
+    assert all("card_number" not in row for row in started.rows)
+    # A copy read before the start (a choice racing it) changes nothing either.
+    stale = BulkUpload.objects.get(pk=upload_id)
+    stale.job = None
+    with pytest.raises(ValidationError, match="has started"):
+        bulk_upload_action_choose(upload=stale, action=BulkAction.ENABLE)
+    assert all("card_number" not in row for row in BulkUpload.objects.get(pk=upload_id).rows)
 
 
 def test_bulk_cards_are_in_the_navigation_of_whoever_may_run_them(

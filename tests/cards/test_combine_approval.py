@@ -390,3 +390,51 @@ def test_a_waiting_combine_is_among_the_open_approvals_of_both_accounts_until_de
 
     decide(supervisor_client, request.pk, decision="reject")
     assert "none" in open_approvals(supervisor_client, main_id)
+
+
+def test_a_store_manager_sees_no_request_that_only_touches_the_account_from_another(
+    sandbox, agent, store_manager_client, supervisor_client
+):
+    """A combine request is listed on the account it goes into too, but it acts on another,
+    which may be outside a store manager's group: theirs are the account's own requests."""
+    outside = account_of(sandbox, demo.DEMO_OTHER_STORE_GROUP_CARD)
+    ApprovalRequest.objects.create(
+        action="cards.combine",
+        summary=f"Combine account {outside} into the main account {demo.DEMO_ACCOUNT_ID}",
+        account_id=outside,
+        also_account_id=demo.DEMO_ACCOUNT_ID,
+        requester=agent,
+        requester_username=agent.username,
+        idempotency_key="outside",
+    )
+    summary = f"Combine account {outside} into the main account"
+    assert summary in open_approvals(supervisor_client, demo.DEMO_ACCOUNT_ID)
+    theirs = open_approvals(store_manager_client, demo.DEMO_ACCOUNT_ID)
+    assert summary not in theirs
+    assert "none" in theirs
+
+
+def test_an_approval_whose_combine_went_through_before_its_run_stopped_says_so_when_approved_again(
+    sandbox, agent_client, supervisor_client, upstream_calls
+):
+    """The combine was made and its outcome recorded, and the process stopped before keeping
+    it on the request: approving again finds the change by its key, not "nothing was combined"
+    (the account now reads merged)."""
+    main_id = account_of(sandbox, MAIN)
+    combine(agent_client, sandbox, key="ask")
+    request = ApprovalRequest.objects.get()
+    decide(supervisor_client, request.pk)
+    change_id = ApprovalRequest.objects.get().change_record_id
+    assert change_id is not None
+    # As if the run had stopped before keeping its outcome on the request.
+    ApprovalRequest.objects.filter(pk=request.pk).update(
+        change_outcome="", change_message="", change_record_id=None
+    )
+
+    decide(supervisor_client, request.pk, key="d2")
+
+    request.refresh_from_db()
+    assert (request.change_outcome, request.change_record_id) == ("succeeded", change_id)
+    assert "Nothing was combined" not in request.change_message
+    assert len(upstream_calls.to(COMBINE_CALL)) == 1
+    assert sandbox.state.account_for_card(OTHER).account_id == main_id

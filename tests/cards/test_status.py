@@ -285,7 +285,7 @@ def test_a_disable_that_could_not_be_confirmed_and_does_not_show_may_be_sent_aga
     checked = disable(agent_client, key="lost1").content.decode()
     assert len(upstream_calls.to("guest/changeCardStatus.json")) == 1
     assert (
-        f"Card ending {ACTIVE} does not read as disabled yet: the first request may not have gone "
+        f"Card ending {ACTIVE} still reads active: the first request may not have gone "
         f"through. Press “Disable card ending {ACTIVE}” again to send it once more. That is safe"
         in checked
     )
@@ -295,4 +295,45 @@ def test_a_disable_that_could_not_be_confirmed_and_does_not_show_may_be_sent_aga
     sent = disable(agent_client, key=key)
     assert sent.status_code == 303
     assert sandbox.state.card(demo.DEMO_ACTIVE_CARD).status == "DISABLED"
+    assert len(upstream_calls.to("guest/changeCardStatus.json")) == 2
+
+
+def test_a_second_press_that_cannot_read_the_card_back_keeps_the_key() -> None:
+    """The card could not be read back (upstream down again): nothing is offered to send; the
+    next press checks again under the same key."""
+    from cards.forms import DisableCardForm
+    from cards.selectors import AccountCard
+    from cards.views.status import STATUS_CHANGES, ReadBack, _unconfirmed
+
+    form = DisableCardForm({"idempotency_key": "lost2", "reason_code": "lost"})
+    card = AccountCard(
+        account_id=ACCOUNT, masked_card_number=ACTIVE, status="ACTIVE", is_primary=True
+    )
+    said = _unconfirmed(STATUS_CHANGES["disable"], card, form, ReadBack(status=""))
+    assert said == (
+        f"Card ending {ACTIVE} could not be read back, so whether it was disabled is still not "
+        f"known. Press “Disable card ending {ACTIVE}” again to check it again; nothing is sent "
+        "twice."
+    )
+    assert form.data["idempotency_key"] == "lost2"
+
+
+def test_a_second_press_after_someone_changed_the_card_since_does_not_offer_to_send_again(
+    sandbox, agent_client, supervisor_client, upstream_calls
+):
+    """The agent's disable was not confirmed; meanwhile a supervisor enabled the card (it had
+    gone through after all): the agent is told, not offered to override it."""
+    sandbox.faults.error(503, endpoint="guest/changeCardStatus", times=1, process=True)
+    disable(agent_client, key="lost3")
+    assert sandbox.state.card(demo.DEMO_ACTIVE_CARD).status == "DISABLED"
+    enabled = supervisor_client.post(
+        reverse("cards:enable_submit", args=[ACCOUNT, ACTIVE]),
+        {"idempotency_key": "found1", "reason_code": "found", "reason_text": ""},
+    )
+    assert enabled.status_code == 303
+
+    checked = disable(agent_client, key="lost3").content.decode()
+    assert f"Card ending {ACTIVE} reads active, and its status was changed again since" in checked
+    assert "by sam.supervisor): check with the guest before changing it again." in checked
+    assert 'value="lost3"' in checked
     assert len(upstream_calls.to("guest/changeCardStatus.json")) == 2
