@@ -123,8 +123,6 @@ class PanelChanges:
     unreported: list[PendingChange] = field(default_factory=list)
     #: Its outcome was unknown, and the audit log has since settled it as failed.
     failed: list[PendingChange] = field(default_factory=list)
-    #: Some of ``failed`` were found failed here, for the first time.
-    newly_failed: bool = False
 
     @property
     def polling(self) -> bool:
@@ -139,7 +137,9 @@ class PanelChanges:
     def settled(self) -> bool:
         """Whether any was settled here (showing, never reported, or found failed): the
         summary, which listed it, is to be drawn again."""
-        return bool(self.applied or self.unreported or self.newly_failed)
+        # A change found failed here for the first time is not yet stored as failed.
+        newly_failed = any(not change.failed for change in self.failed)
+        return bool(self.applied or self.unreported or newly_failed)
 
     def add_unsettled(self, change: PendingChange, *, failed: bool) -> None:
         """Sort a change not showing: failed (the audit log says so), overdue or waiting."""
@@ -316,7 +316,6 @@ def pending_settle(*, page: GuestPage, panels: Iterable[str]) -> dict[str, Panel
                 continue
             if not change.failed:
                 found_failed.append(change)
-                sorted_out[change.panel] = replace(sorted_out[change.panel], newly_failed=True)
         elif not change.seen_waiting:
             seen.append(change)
         sorted_out[change.panel].add_unsettled(change, failed=change in failed)

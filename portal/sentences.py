@@ -30,6 +30,7 @@ from portal.paytronix.errors import (
     MalformedReplyError,
     MoreInfoError,
     OutcomeUnknownError,
+    PaytronixError,
     PaytronixResultError,
     TransportError,
     UpstreamStatusError,
@@ -46,13 +47,17 @@ class NotShownError(LookupError):
         return "Not found."
 
 
+#: The account status a combine leaves the combined account in (ASSUMED: the spec lists the
+#: word without saying what it means; see docs/wire-notes.md).
+MERGED = "ABANDONED"
+
 ACCOUNT_STATUS_WORDS: dict[str, str] = {
     "ACTIVE": "active",
     "SUSPENDED": "suspended (it can be looked at but not used until customer service reviews it)",
     "EXISTS": "created but never activated",
     "TERMINATED": "closed",
     "EXPIRED": "expired",
-    "ABANDONED": "merged into another account",
+    MERGED: "merged into another account",
 }
 
 CARD_STATUS_WORDS: dict[str, str] = {
@@ -335,7 +340,7 @@ def _generic(code: str) -> str:
 def status_sentence(*, account_status: str, card_status: str) -> str:
     """Why an account or card in these statuses cannot be used, with both statuses named (but
     a merged account's: its cards went with it, so the card's status says nothing of them)."""
-    if account_status == "ABANDONED":
+    if account_status == MERGED:
         return (
             "This account cannot be used any more: it was merged into another account "
             "(combined); the guest's balances are on that account now."
@@ -411,6 +416,29 @@ def explain(error: BaseException) -> str:
     return "Something went wrong. Please try again in a moment."
 
 
+def recorded_error(
+    *,
+    upstream_result: str = "",
+    error_code: str = "",
+    error_message: str = "",
+    detail: Mapping[str, object] | None = None,
+) -> PaytronixError | None:
+    """The client's error a failure recorded so stands for (upstream's answer, or the
+    transport's), or None when the record holds none (a code of the console's own)."""
+    if upstream_result in RESULT_ERRORS:
+        return RESULT_ERRORS[upstream_result](
+            result=upstream_result,
+            error_code=error_code,
+            error_message=error_message,
+            extra=dict(detail or {}),
+        )
+    if error_code == UpstreamStatusError.__name__:
+        return UpstreamStatusError(error_message)
+    if error_code in _TRANSPORT_NAMES:
+        return TransportError(error_message)
+    return None
+
+
 def explain_recorded(
     *,
     upstream_result: str = "",
@@ -423,31 +451,15 @@ def explain_recorded(
     a second submit of the same form): upstream's ``result``, code, message and extra fields."""
     if unknown:
         return explain(OutcomeUnknownError(error_message))
-    if upstream_result in RESULT_ERRORS:
-        error = RESULT_ERRORS[upstream_result](
-            result=upstream_result,
-            error_code=error_code,
-            error_message=error_message,
-            extra=dict(detail or {}),
-        )
-        return explain(error)
-    if error_code == UpstreamStatusError.__name__:
-        return explain(UpstreamStatusError(error_message))
-    if error_code in _TRANSPORT_NAMES:
-        return explain(TransportError(error_message))
-    return explain_code(error_code)
+    error = recorded_error(
+        upstream_result=upstream_result,
+        error_code=error_code,
+        error_message=error_message,
+        detail=detail,
+    )
+    return explain(error) if error is not None else explain_code(error_code)
 
 
 _TRANSPORT_NAMES = frozenset(
     cls.__name__ for cls in (TransportError, CircuitOpenError, MalformedReplyError)
 )
-
-
-def recorded_has_words(*, upstream_result: str, error_code: str) -> bool:
-    """Whether ``explain_recorded`` has a sentence of its own for a failure recorded so
-    (upstream's answer, or the transport's), rather than the record's raw message."""
-    return (
-        upstream_result in RESULT_ERRORS
-        or error_code in _TRANSPORT_NAMES
-        or error_code == UpstreamStatusError.__name__
-    )

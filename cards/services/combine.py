@@ -37,7 +37,7 @@ from portal.jobs.runner import ItemResult, ItemRun
 from portal.jobs.services import ItemSpec, job_create
 from portal.paytronix.client import PaytronixClient
 from portal.paytronix.errors import InvalidStatusError, PaytronixError
-from portal.sentences import NotShownError, explain
+from portal.sentences import MERGED, NotShownError, explain
 from portal.templatetags.amounts import amount
 
 
@@ -195,7 +195,7 @@ def _merged(error: NotShownError | PaytronixError) -> bool:
     """Whether reading the account failed because it is merged into another one (``ABANDONED``,
     as a combine leaves it): combined since the request was made."""
     unusable = isinstance(error, InvalidStatusError | GuestUnavailableError)
-    return unusable and getattr(error, "account_status", "") == "ABANDONED"
+    return unusable and getattr(error, "account_status", "") == MERGED
 
 
 def _already_combined(request: ApprovalRequest) -> str:

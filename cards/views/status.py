@@ -23,8 +23,7 @@ from cards.views.common import (
 from portal.audit.forms import ChangeForm
 from portal.audit.models import AuditRecord, Outcome
 from portal.audit.settle import later_status_change
-from portal.paytronix.errors import PaytronixError
-from portal.sentences import CARD_STATUS_WORDS, NotShownError, words
+from portal.sentences import CARD_STATUS_WORDS, words
 from portal.staff.access import requires
 from portal.web import (
     HtmxHttpRequest,
@@ -88,22 +87,19 @@ STATUS_CHANGES: dict[str, StatusChange] = {
 @dataclass(frozen=True)
 class ReadBack:
     """What a second press found of a change not confirmed: the card's status read now ("" if
-    it could not be read), and a later change of its status made since, if any."""
+    upstream gave none), and a later change of its status made since, if any."""
 
     status: str
     later: AuditRecord | None = None
 
 
-def _read_back(
-    request: HtmxHttpRequest, account_id: int, card: AccountCard, intent_id: int | None
-) -> ReadBack:
+def _read_back(card: AccountCard, intent_id: int | None) -> ReadBack:
+    """The card as this request read it, past the cache, just before the door replayed the
+    change (a replay sends nothing, so no read of its own is needed), and the audit log's later
+    change of its status, if any."""
     intent = AuditRecord.objects.filter(pk=intent_id).first() if intent_id else None
     later = later_status_change(intent) if intent is not None else None
-    try:
-        status = guest_of(request, account_id, fresh=True).find(card.masked_card_number).status
-    except (NotShownError, PaytronixError):
-        status = ""
-    return ReadBack(status=status, later=later)
+    return ReadBack(status=card.status, later=later)
 
 
 def _unconfirmed(
@@ -204,9 +200,7 @@ def card_status_submit(
     except ValidationError as refusal:
         return change_refused(request, "cards/status_change.html", context, refusal)
     if result.outcome == Outcome.UNKNOWN:
-        checked = (
-            _read_back(request, account_id, card, result.intent_id) if result.replayed else None
-        )
+        checked = _read_back(card, result.intent_id) if result.replayed else None
         result = replace(result, message=_unconfirmed(spec, card, form, checked))
     done = guest_page_url(account_id)
     return change_answer(request, "cards/status_change.html", context, form, result, done_url=done)

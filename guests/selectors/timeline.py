@@ -26,7 +26,7 @@ from portal.audit.models import AuditRecord, AuditRecordQuerySet, Kind, Outcome
 from portal.audit.selectors import combined_in, latest_outcome
 from portal.paytronix.errors import PaytronixError
 from portal.paytronix.replies import AccountComment
-from portal.sentences import explain, explain_recorded, recorded_has_words
+from portal.sentences import explain, recorded_error
 
 #: What the timeline can show, in the order its filters list them.
 KINDS: dict[str, str] = {
@@ -196,15 +196,14 @@ class Entry:
             # The transport's own words ("guest/changeCardStatus.json: HTTP 500...") are for
             # the audit log, not for a CSR.
             return NOT_CONFIRMED
-        if outcome.outcome == Outcome.FAILED and recorded_has_words(
-            upstream_result=outcome.upstream_result, error_code=outcome.error_code
-        ):
-            return explain_recorded(
-                upstream_result=outcome.upstream_result,
-                error_code=outcome.error_code,
-                error_message=outcome.error_message,
-                detail=outcome.upstream_detail if isinstance(outcome.upstream_detail, dict) else {},
-            )
+        error = recorded_error(
+            upstream_result=outcome.upstream_result,
+            error_code=outcome.error_code,
+            error_message=outcome.error_message,
+            detail=outcome.upstream_detail if isinstance(outcome.upstream_detail, dict) else {},
+        )
+        if outcome.outcome == Outcome.FAILED and error is not None:
+            return explain(error)
         return outcome.error_message
 
     @property

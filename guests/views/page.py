@@ -352,9 +352,9 @@ def panel(request: HtmxHttpRequest, account_id: int, panel: str) -> HttpResponse
         return render(request, GUEST_TEMPLATE, guest_context(request, account_id))
     context = guest_context(request, account_id, panels=[panel], ask_again=True)
     response = render(request, f"{GUEST_TEMPLATE}#{_fragment(request, panel)}", context)
-    if any(changes.settled for changes in context["pending"].values()):
+    if panel != SUMMARY and any(changes.settled for changes in context["pending"].values()):
         # A pending change now shows (or never will, or failed): the summary listed it as
-        # waiting.
+        # waiting. (The summary itself, being drawn, is never stale.)
         response = summary_stale(response)
     if panel == "history":
         # The filters and page go into the address bar as the guest page's own URL, so a

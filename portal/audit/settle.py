@@ -29,6 +29,7 @@ from portal.audit.selectors import latest_outcomes
 from portal.audit.types import Settlement, Target
 from portal.paytronix.errors import FailureError, InvalidStatusError
 from portal.paytronix.transaction import reference_absence_unproven
+from portal.sentences import MERGED
 
 #: userInformation's answer for a username that does not exist (any other error tells nothing).
 NO_SUCH_USER = "account_info.invalid_user"
@@ -190,7 +191,7 @@ def cards_combined_settle(
     try:
         source = client.guest.account_information_by_id(account_id=intent.account_id)
     except InvalidStatusError as closed:
-        if closed.account_status == "ABANDONED":
+        if closed.account_status == MERGED:
             return applied("the card's account was closed into the surviving account")
         return None
     if source.account_status == "ACTIVE" and card_with_hash(source, intent.card_hash):

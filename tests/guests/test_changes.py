@@ -729,6 +729,16 @@ def test_a_change_whose_outcome_is_unknown_keeps_the_form_as_sent(
     assert 'value="n4"' in html
 
 
+def note_that_did_not_go_through(
+    sandbox: SandboxController, client: Client, records: Records, text: str, key: str
+) -> None:
+    """A note whose reply was lost (a 503), which the audit log has since settled as failed."""
+    sandbox.faults.error(503, endpoint="csr/addAccountComment", times=1)
+    post(client, "note_add", {"note-note": text, "note-idempotency_key": key})
+    (intent,) = records("account_note.add", Kind.INTENT)
+    outcome_record(intent=intent, outcome=Outcome.FAILED, error_message="no such note")
+
+
 def test_a_change_settled_as_failed_after_all_is_said_to_have_not_gone_through(
     sandbox: SandboxController,
     agent_client: Client,
@@ -775,10 +785,7 @@ def test_a_change_settled_as_failed_after_all_is_said_to_have_not_gone_through(
 def test_a_change_that_did_not_go_through_is_said_so_until_it_is_made_again(
     sandbox: SandboxController, agent_client: Client, records: Records
 ) -> None:
-    sandbox.faults.error(503, endpoint="csr/addAccountComment", times=1)
-    post(agent_client, "note_add", {"note-note": "Lost three", "note-idempotency_key": "n7"})
-    (intent,) = records("account_note.add", Kind.INTENT)
-    outcome_record(intent=intent, outcome=Outcome.FAILED, error_message="no such note")
+    note_that_did_not_go_through(sandbox, agent_client, records, "Lost three", "n7")
     notes_url = reverse("guests:panel", args=[ACCOUNT, "notes"]) + "?part=body"
     first = agent_client.get(notes_url, headers=HTMX)
     assert "guestChanged" in first.get("HX-Trigger", "")
@@ -795,10 +802,7 @@ def test_a_change_that_did_not_go_through_is_said_so_until_it_is_made_again(
 def test_a_panel_poll_that_finds_a_change_failed_has_the_summary_drawn_again(
     sandbox: SandboxController, agent_client: Client, records: Records
 ) -> None:
-    sandbox.faults.error(503, endpoint="csr/addAccountComment", times=1)
-    post(agent_client, "note_add", {"note-note": "Lost two", "note-idempotency_key": "n6"})
-    (intent,) = records("account_note.add", Kind.INTENT)
-    outcome_record(intent=intent, outcome=Outcome.FAILED, error_message="no such note")
+    note_that_did_not_go_through(sandbox, agent_client, records, "Lost two", "n6")
 
     poll = agent_client.get(
         reverse("guests:panel", args=[ACCOUNT, "notes"]) + "?part=body", headers=HTMX
@@ -879,3 +883,15 @@ def test_a_referral_message_over_the_limit_is_refused_not_cut(
     assert 'data-limit="500"' in box.group(0)
     assert f">\n{message}</textarea>" in html
     assert records("referrals.add") == []
+
+
+def test_the_summary_says_a_change_failed_without_asking_to_be_drawn_again(
+    sandbox: SandboxController, agent_client: Client, records: Records
+) -> None:
+    # A summary that marked itself stale would reload itself for as long as the change is said.
+    note_that_did_not_go_through(sandbox, agent_client, records, "Lost four", "n9")
+
+    summary = agent_client.get(reverse("guests:panel", args=[ACCOUNT, "summary"]), headers=HTMX)
+
+    assert "did not go through" in summary.content.decode()
+    assert "HX-Trigger" not in summary
